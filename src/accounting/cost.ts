@@ -1,0 +1,29 @@
+/**
+ * The exact cost of one generation from its usage and the endpoint's prices.
+ */
+import type { Usage } from '../spec/response.ts';
+import type { Pricing } from '../catalog/types.ts';
+import { femtoToNanos } from './money.ts';
+
+export interface CostBreakdown {
+  /** Nano-dollars for prompt tokens (uncached, cache reads, cache writes). */
+  promptNanos: number;
+  /** Nano-dollars for completion tokens (including reasoning) and the per-request fee. */
+  completionNanos: number;
+  totalNanos: number;
+}
+
+export function computeCost(usage: Usage, p: Pricing): CostBreakdown {
+  const cacheRead = BigInt(usage.cacheReadTokens);
+  const cacheWrite = BigInt(usage.cacheWriteTokens);
+  const uncached = BigInt(Math.max(0, usage.inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens));
+  const reasoning = BigInt(Math.min(usage.reasoningTokens, usage.outputTokens));
+  const visible = BigInt(usage.outputTokens) - (p.reasoning !== undefined ? reasoning : 0n);
+  const promptFemto =
+    uncached * p.prompt + cacheRead * (p.cacheRead ?? p.prompt) + cacheWrite * (p.cacheWrite ?? p.prompt);
+  const completionFemto =
+    visible * p.completion + (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) + (p.request ?? 0n);
+  const promptNanos = femtoToNanos(promptFemto);
+  const totalNanos = femtoToNanos(promptFemto + completionFemto);
+  return { promptNanos, completionNanos: totalNanos - promptNanos, totalNanos };
+}

@@ -1,0 +1,66 @@
+/**
+ * API keys: generation, hashing, display labels, and a short-lived lookup cache so authenticating
+ * a request is a hash and a map read, not a database query.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApiKeyRecord, KeyKind, Store } from '../store/types.ts';
+
+export const KEY_PREFIX = 'sk-fw-v1-';
+
+export function generateKey(): string {
+  return KEY_PREFIX + randomBytes(32).toString('hex');
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function labelOf(key: string): string {
+  return `${key.slice(0, KEY_PREFIX.length + 3)}...${key.slice(-3)}`;
+}
+
+export async function createKey(
+  store: Store,
+  opts: { name: string; kind: KeyKind; limitNanos?: number | null },
+): Promise<{ key: string; record: ApiKeyRecord }> {
+  const key = generateKey();
+  const record: ApiKeyRecord = {
+    hash: hashKey(key),
+    name: opts.name,
+    label: labelOf(key),
+    kind: opts.kind,
+    limitNanos: opts.limitNanos ?? null,
+    disabled: false,
+    createdAt: new Date().toISOString(),
+  };
+  await store.createKey(record);
+  return { key, record };
+}
+
+/** Caches key lookups (hits and misses) for `ttlMs`, so a disabled key stops working within that. */
+export class KeyCache {
+  private readonly entries = new Map<string, { rec: ApiKeyRecord | undefined; expires: number }>();
+  private readonly store: Store;
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+
+  constructor(store: Store, ttlMs = 5_000, maxEntries = 10_000) {
+    this.store = store;
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+  }
+
+  async lookup(hash: string): Promise<ApiKeyRecord | undefined> {
+    const now = Date.now();
+    const hit = this.entries.get(hash);
+    if (hit && hit.expires > now) return hit.rec;
+    const rec = await this.store.findKey(hash);
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(hash, { rec, expires: now + this.ttlMs });
+    return rec;
+  }
+
+  forget(hash: string): void {
+    this.entries.delete(hash);
+  }
+}

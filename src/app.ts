@@ -1,0 +1,20 @@
+/**
+ * The services a request handler can reach, built once at start-up.
+ */
+import type { Catalog } from './catalog/catalog.ts';
+import type { Settings } from './config/load.ts';
+import type { GenerationLog } from './accounting/generation-log.ts';
+import type { KeyCache } from './accounting/keys.ts';
+import type { Logger } from './log.ts';
+import type { Store } from './store/types.ts';
+
+export interface App {
+  settings: Settings;
+  store: Store;
+  keys: KeyCache;
+  generations: GenerationLog;
+  catalog: Catalog;
+  log: Logger;
+  /** sha256 of FREEWAY_ADMIN_KEY, when set. */
+  adminKeyHash?: string;
+}

@@ -1,0 +1,165 @@
+/**
+ * Builds the catalog once (at start-up, and again when a provider's model list arrives): priced
+ * models of each live provider, plus the models the provider lists or the config declares, plus the
+ * config's `models:` section, which adds models and overrides anything above.
+ */
+import type { Settings } from '../config/load.ts';
+import type { ModelConfig, PricingConfig } from '../config/schema.ts';
+import { usdPerTokenToFemto } from '../accounting/money.ts';
+import { PRESET_BY_ID } from '../providers/presets.ts';
+import type { ProviderInstance } from '../providers/types.ts';
+import { familyDefaults, isEmbeddingModel } from './defaults.ts';
+import { matches, pricedModels } from './genai-prices-source.ts';
+import type { PricedModel } from './genai-prices-source.ts';
+import { FREE } from './types.ts';
+import type { CatalogModel, Endpoint, Pricing } from './types.ts';
+
+export interface BuildInput {
+  settings: Settings;
+  /** Model ids each provider reported from its own list endpoint. */
+  discovered: ReadonlyMap<string, readonly string[]>;
+  now?: Date;
+}
+
+export interface BuildOutput {
+  models: Map<string, CatalogModel>;
+  /** Things an operator should know (unpriced models, endpoints of providers that are not live). */
+  notes: string[];
+}
+
+function createdFrom(id: string, fallback: number): number {
+  const m = /(20\d\d)-?(\d\d)-?(\d\d)/.exec(id);
+  if (!m) return fallback;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 1000;
+  return Number.isFinite(t) ? t : fallback;
+}
+
+function titleOf(provider: ProviderInstance, name: string): string {
+  return `${provider.name}: ${name}`;
+}
+
+function pricingFrom(cfg: PricingConfig | undefined, fallback: Pricing): Pricing {
+  if (!cfg) return fallback;
+  const f = (v: string | undefined): bigint | undefined => (v === undefined ? undefined : usdPerTokenToFemto(v));
+  return {
+    prompt: f(cfg.prompt) ?? fallback.prompt,
+    completion: f(cfg.completion) ?? fallback.completion,
+    cacheRead: f(cfg.input_cache_read) ?? fallback.cacheRead,
+    cacheWrite: f(cfg.input_cache_write) ?? fallback.cacheWrite,
+    reasoning: f(cfg.internal_reasoning) ?? fallback.reasoning,
+    request: f(cfg.request) ?? fallback.request,
+    image: f(cfg.image) ?? fallback.image,
+  };
+}
+
+export function buildCatalog(input: BuildInput): BuildOutput {
+  const { settings } = input;
+  const nowSec = Math.floor((input.now ?? new Date()).getTime() / 1000);
+  const models = new Map<string, CatalogModel>();
+  const notes: string[] = [];
+  const live = new Map(settings.providers.map((p) => [p.id, p]));
+
+  const add = (provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: Partial<CatalogModel> = {}) => {
+    const author = PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
+    const id = `${author}/${upstream}`;
+    const fam = familyDefaults(upstream);
+    const endpoint: Endpoint = {
+      provider,
+      upstreamModel: upstream,
+      pricing,
+      free: pricing.prompt === 0n && pricing.completion === 0n,
+      contextLength: extra.contextLength ?? null,
+      maxOutputTokens: fam.maxOutputTokens,
+    };
+    models.set(id, {
+      id,
+      name: titleOf(provider, name),
+      description: extra.description ?? '',
+      created: createdFrom(upstream, nowSec),
+      kind: isEmbeddingModel(upstream) ? 'embedding' : 'chat',
+      contextLength: extra.contextLength ?? null,
+      maxOutputTokens: fam.maxOutputTokens,
+      inputModalities: fam.inputModalities,
+      endpoints: [endpoint],
+    });
+  };
+
+  for (const provider of settings.providers) {
+    const preset = PRESET_BY_ID.get(provider.id);
+    const priced: PricedModel[] = preset?.pricesId ? pricedModels(preset.pricesId, input.now) : [];
+    for (const pm of priced) add(provider, pm.id, pm.name, pm.pricing, { contextLength: pm.contextLength, description: pm.description });
+    const extra = [...(settings.declaredModels.get(provider.id) ?? []), ...(input.discovered.get(provider.id) ?? [])];
+    const declared = new Set(settings.declaredModels.get(provider.id) ?? []);
+    const keyless = !provider.apiKey;
+    for (const upstream of extra) {
+      const author = preset?.authorSlug ?? provider.id;
+      if (models.has(`${author}/${upstream}`)) continue;
+      const match = priced.find((pm) => matches(pm.match, upstream));
+      if (match) add(provider, upstream, match.name, match.pricing, { contextLength: match.contextLength });
+      else if (keyless || declared.has(upstream)) {
+        if (!keyless) notes.push(`${provider.id}/${upstream} has no known price; it is charged $0 until you add pricing under models:`);
+        add(provider, upstream, upstream, FREE);
+      }
+    }
+  }
+
+  for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig(models, id, cfg, live, notes, nowSec);
+  return { models, notes };
+}
+
+function applyModelConfig(
+  models: Map<string, CatalogModel>,
+  id: string,
+  cfg: ModelConfig,
+  live: ReadonlyMap<string, ProviderInstance>,
+  notes: string[],
+  nowSec: number,
+): void {
+  const existing = models.get(id);
+  let endpoints: Endpoint[] = existing?.endpoints ?? [];
+  if (cfg.endpoints) {
+    endpoints = [];
+    for (const e of cfg.endpoints) {
+      const provider = live.get(e.provider);
+      if (!provider) {
+        notes.push(`models.${id}: endpoint ${e.provider}/${e.model} is skipped because provider ${e.provider} is not live`);
+        continue;
+      }
+      const author = PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
+      const known = models.get(`${author}/${e.model}`)?.endpoints[0];
+      const basePricing = e.free ? FREE : (known?.pricing ?? FREE);
+      const pricing = e.free ? FREE : pricingFrom(e.pricing ?? cfg.pricing, basePricing);
+      if (!e.free && !known && !e.pricing && !cfg.pricing && provider.apiKey) {
+        notes.push(`models.${id}: ${e.provider}/${e.model} has no known price; it is charged $0 until you add pricing`);
+      }
+      endpoints.push({
+        provider,
+        upstreamModel: e.model,
+        pricing,
+        free: e.free === true || (pricing.prompt === 0n && pricing.completion === 0n),
+        contextLength: e.contextLength ?? cfg.contextLength ?? known?.contextLength ?? null,
+        maxOutputTokens: e.maxOutputTokens ?? cfg.maxOutputTokens ?? known?.maxOutputTokens ?? null,
+      });
+    }
+  } else if (cfg.pricing) {
+    endpoints = endpoints.map((e) => ({ ...e, pricing: pricingFrom(cfg.pricing, e.pricing) }));
+  }
+  if (endpoints.length === 0) {
+    models.delete(id);
+    return;
+  }
+  // Cheapest first: the order endpoints are tried in until routing arrives.
+  endpoints.sort((a, b) => Number(a.pricing.prompt + a.pricing.completion - (b.pricing.prompt + b.pricing.completion)));
+  const fam = familyDefaults(id);
+  models.set(id, {
+    id,
+    name: cfg.name ?? existing?.name ?? id,
+    description: cfg.description ?? existing?.description ?? '',
+    created: existing?.created ?? nowSec,
+    kind: existing?.kind ?? (isEmbeddingModel(id) ? 'embedding' : 'chat'),
+    contextLength: cfg.contextLength ?? existing?.contextLength ?? endpoints[0].contextLength,
+    maxOutputTokens: cfg.maxOutputTokens ?? existing?.maxOutputTokens ?? fam.maxOutputTokens,
+    inputModalities: cfg.inputModalities ?? existing?.inputModalities ?? fam.inputModalities,
+    endpoints,
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * The catalog's data: models, the endpoints that serve them, and their prices.
+ */
+import type { ProviderInstance } from '../providers/types.ts';
+
+/** Femto-dollars (1e-15 USD) per token; `request` is per request. */
+export interface Pricing {
+  prompt: bigint;
+  completion: bigint;
+  cacheRead?: bigint;
+  cacheWrite?: bigint;
+  /** Reasoning tokens, when priced apart from completion tokens. */
+  reasoning?: bigint;
+  request?: bigint;
+  image?: bigint;
+}
+
+export const FREE: Pricing = { prompt: 0n, completion: 0n };
+
+export type Modality = 'text' | 'image' | 'file' | 'audio' | 'video';
+
+export interface Endpoint {
+  provider: ProviderInstance;
+  /** The upstream's model id. */
+  upstreamModel: string;
+  pricing: Pricing;
+  free: boolean;
+  contextLength: number | null;
+  maxOutputTokens: number | null;
+}
+
+export interface CatalogModel {
+  /** Public id, `author/slug` (`openai/gpt-4o-mini`, `meta-llama/llama-3.3-70b-instruct`). */
+  id: string;
+  name: string;
+  description: string;
+  /** Unix seconds. */
+  created: number;
+  kind: 'chat' | 'embedding';
+  contextLength: number | null;
+  maxOutputTokens: number | null;
+  inputModalities: Modality[];
+  endpoints: Endpoint[];
+}

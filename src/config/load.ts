@@ -1,0 +1,183 @@
+/**
+ * Loads the settings: YAML file (optional) with `${ENV}` interpolation, validated, merged with the
+ * environment and the built-in provider presets. Throws ConfigError with one readable message.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { PRESET_BY_ID } from '../providers/presets.ts';
+import type { ProviderInstance, Protocol } from '../providers/types.ts';
+import { configSchema } from './schema.ts';
+import type { ConfigFile, ModelConfig } from './schema.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Settings {
+  configPath?: string;
+  port: number;
+  host: string;
+  maxBodyBytes: number;
+  keepAliveMs: number;
+  timeouts: { firstByteMs: number; idleMs: number };
+  databaseUrl: string;
+  adminKey?: string;
+  /** Providers with credentials (or keyless local servers that are configured). */
+  providers: ProviderInstance[];
+  /** Providers named in config that are not live, and why. */
+  skipped: Array<{ id: string; reason: string }>;
+  /** Models each provider declares in config (`providers.x.models`). */
+  declaredModels: Map<string, string[]>;
+  /** Providers whose model list is fetched at start-up. */
+  discover: Set<string>;
+  models: Record<string, ModelConfig>;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. */
+export function interpolate(value: unknown, env: Env, path: string, missing: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def?: string) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (def !== undefined) return def;
+      missing.push(`${path} uses \${${name}}, which is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`, missing));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, path ? `${path}.${k}` : k, missing);
+    return out;
+  }
+  return value;
+}
+
+function readConfigFile(path: string, env: Env): { file: ConfigFile; unset: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const unset: string[] = [];
+  const interpolated = interpolate(raw, env, '', unset);
+  const parsed = configSchema.safeParse(interpolated);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.join('.');
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const key = keys.length > 0 ? [where, keys[0]].filter(Boolean).join('.') : where || '(top level)';
+    const why = issue.code === 'unrecognized_keys' ? 'is not a known setting' : issue.message;
+    throw new ConfigError(`${path}: ${key} ${why}`);
+  }
+  return { file: parsed.data, unset };
+}
+
+const PROTOCOL_OF: Record<string, Protocol> = { 'openai-compatible': 'openai', anthropic: 'anthropic', gemini: 'gemini' };
+
+function presetKey(env: Env, keyEnv: string | undefined, aliases: string[] = []): string | undefined {
+  for (const name of keyEnv ? [keyEnv, ...aliases] : aliases) {
+    const v = env[name];
+    if (v) return v;
+  }
+  return undefined;
+}
+
+function resolveProviders(file: ConfigFile, env: Env, s: Settings): void {
+  const configured = file.providers ?? {};
+  const ids = new Set<string>([...PRESET_BY_ID.keys(), ...Object.keys(configured)]);
+  for (const id of ids) {
+    const preset = PRESET_BY_ID.get(id);
+    const cfg = configured[id];
+    if (!preset && !cfg) continue;
+    if (!preset && !cfg?.type) {
+      throw new ConfigError(`providers.${id}.type is required for a provider Freeway does not know (openai-compatible, anthropic or gemini)`);
+    }
+    if (!preset && !cfg?.baseUrl) throw new ConfigError(`providers.${id}.baseUrl is required for a custom provider`);
+    if (cfg?.enabled === false) continue;
+    const protocol = cfg?.type ? PROTOCOL_OF[cfg.type] : preset!.protocol;
+    const baseUrl = cfg?.baseUrl ?? (preset ? env[preset.baseUrlEnv] || preset.baseUrl : '');
+    const apiKey = cfg?.apiKey || (preset ? presetKey(env, preset.keyEnv, preset.keyEnvAliases) : undefined);
+    const keyless = preset ? preset.keyless === true : true;
+    const quirks = { ...(preset?.quirks ?? (keyless ? { auth: 'none' as const } : {})), ...(cfg?.quirks ?? {}) };
+    if (!apiKey && !keyless) {
+      if (cfg) s.skipped.push({ id, reason: `no API key (set providers.${id}.apiKey${preset?.keyEnv ? ` or ${preset.keyEnv}` : ''})` });
+      continue;
+    }
+    // A keyless preset (local server) is live only when named in config or its base URL env var is set.
+    if (keyless && preset && !cfg && !env[preset.baseUrlEnv]) continue;
+    if (preset?.id === 'azure' && !cfg?.baseUrl && !env[preset.baseUrlEnv]) {
+      s.skipped.push({ id, reason: `set providers.azure.baseUrl or ${preset.baseUrlEnv} to your resource's /openai/v1 URL` });
+      continue;
+    }
+    s.providers.push({
+      id,
+      name: cfg?.name ?? preset?.name ?? id,
+      protocol,
+      baseUrl: baseUrl.replace(/\/+$/, ''),
+      apiKey: apiKey || undefined,
+      headers: cfg?.headers ?? {},
+      quirks,
+    });
+    if (cfg?.models) s.declaredModels.set(id, cfg.models);
+    if (cfg?.discoverModels ?? (keyless && !cfg?.models)) s.discover.add(id);
+  }
+}
+
+export interface LoadOptions {
+  configPath?: string;
+  port?: number;
+  host?: string;
+  env?: Env;
+  cwd?: string;
+}
+
+export function loadSettings(opts: LoadOptions = {}): Settings {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  let configPath = opts.configPath;
+  if (configPath && !existsSync(configPath)) throw new ConfigError(`Config file ${configPath} does not exist`);
+  if (!configPath && existsSync(`${cwd}/freeway.yaml`)) configPath = `${cwd}/freeway.yaml`;
+  const file: ConfigFile = configPath ? readConfigFile(configPath, env).file : {};
+
+  const envPort = env.PORT ? Number(env.PORT) : undefined;
+  if (envPort !== undefined && (!Number.isInteger(envPort) || envPort < 0 || envPort > 65535)) {
+    throw new ConfigError(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+  }
+  const s: Settings = {
+    configPath,
+    port: opts.port ?? file.server?.port ?? envPort ?? 8080,
+    host: opts.host ?? file.server?.host ?? '127.0.0.1',
+    maxBodyBytes: file.server?.maxBodyBytes ?? 32 * 1024 * 1024,
+    keepAliveMs: file.server?.keepAliveMs ?? 5_000,
+    timeouts: {
+      firstByteMs: file.server?.timeouts?.firstByteMs ?? 120_000,
+      idleMs: file.server?.timeouts?.idleMs ?? 120_000,
+    },
+    databaseUrl: env.DATABASE_URL || file.database?.url || './data/freeway.db',
+    adminKey: env.FREEWAY_ADMIN_KEY || undefined,
+    providers: [],
+    skipped: [],
+    declaredModels: new Map(),
+    discover: new Set(),
+    models: file.models ?? {},
+  };
+  resolveProviders(file, env, s);
+  for (const [modelId, m] of Object.entries(s.models)) {
+    for (const [i, e] of (m.endpoints ?? []).entries()) {
+      if (!PRESET_BY_ID.has(e.provider) && !(file.providers ?? {})[e.provider]) {
+        throw new ConfigError(`models.${modelId}.endpoints[${i}].provider: unknown provider "${e.provider}"`);
+      }
+    }
+  }
+  return s;
+}

@@ -1,0 +1,103 @@
+/**
+ * The config file's shape, validated strictly: an unknown key is an error naming it, so a typo
+ * never silently does nothing.
+ */
+import { z } from 'zod';
+
+const decimalString = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .refine((v) => /^\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v), 'must be a non-negative decimal number (USD per token)');
+
+export const pricingSchema = z
+  .object({
+    prompt: decimalString.optional(),
+    completion: decimalString.optional(),
+    input_cache_read: decimalString.optional(),
+    input_cache_write: decimalString.optional(),
+    internal_reasoning: decimalString.optional(),
+    request: decimalString.optional(),
+    image: decimalString.optional(),
+  })
+  .strict();
+
+const quirksSchema = z
+  .object({
+    maxTokensField: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
+    streamUsage: z.boolean().optional(),
+    unsupportedParams: z.array(z.string()).optional(),
+    reasoningParam: z.enum(['reasoning_effort', 'reasoning', 'none']).optional(),
+    reasoningField: z.string().optional(),
+    auth: z.enum(['bearer', 'api-key', 'none']).optional(),
+    query: z.record(z.string(), z.string()).optional(),
+    cacheControl: z.boolean().optional(),
+    reasoningDetails: z.boolean().optional(),
+    replayReasoning: z.boolean().optional(),
+    extraSampling: z.boolean().optional(),
+  })
+  .strict();
+
+export const providerSchema = z
+  .object({
+    type: z.enum(['openai-compatible', 'anthropic', 'gemini']).optional(),
+    name: z.string().min(1).optional(),
+    apiKey: z.string().optional(),
+    baseUrl: z.url({ message: 'must be an http(s) URL' }).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    enabled: z.boolean().optional(),
+    models: z.array(z.string().min(1)).optional(),
+    quirks: quirksSchema.optional(),
+    /** Ask the provider for its model list at start-up (default: true for local servers). */
+    discoverModels: z.boolean().optional(),
+  })
+  .strict();
+
+export const endpointSchema = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    pricing: pricingSchema.optional(),
+    free: z.boolean().optional(),
+    contextLength: z.number().int().positive().optional(),
+    maxOutputTokens: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    contextLength: z.number().int().positive().optional(),
+    maxOutputTokens: z.number().int().positive().optional(),
+    inputModalities: z.array(z.enum(['text', 'image', 'file', 'audio', 'video'])).optional(),
+    pricing: pricingSchema.optional(),
+    endpoints: z.array(endpointSchema).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        port: z.number().int().min(0).max(65535).optional(),
+        host: z.string().min(1).optional(),
+        maxBodyBytes: z.number().int().positive().optional(),
+        /** Interval of SSE keep-alive comments while the upstream is silent. */
+        keepAliveMs: z.number().int().positive().optional(),
+        timeouts: z
+          .object({ firstByteMs: z.number().int().positive().optional(), idleMs: z.number().int().positive().optional() })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+    providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'provider ids are lowercase slugs'), providerSchema).optional(),
+    models: z.record(z.string().min(1), modelSchema).optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type PricingConfig = z.infer<typeof pricingSchema>;

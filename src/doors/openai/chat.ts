@@ -1,0 +1,94 @@
+/**
+ * `POST /chat/completions`: authenticate, parse, resolve, call the adapter (falling back across
+ * endpoints before any content is sent), render, and record the generation.
+ */
+import { generationId } from '../../gateway/ids.ts';
+import { estimatePromptTokens, estimateTokens } from '../../gateway/estimate.ts';
+import { resolveCandidates, tryCandidates } from '../../gateway/resolve.ts';
+import type { Candidate } from '../../gateway/resolve.ts';
+import { GenerationTracker } from '../../gateway/tracker.ts';
+import { requireInferenceKey } from '../../http/auth.ts';
+import { readJson } from '../../http/body.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { RouteContext } from '../../http/server.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import type { CallContext, Target } from '../../providers/types.ts';
+import { parseChatRequest } from './parse-chat-request.ts';
+import { renderChatCompletion } from './render-chat.ts';
+import { ChatChunkRenderer } from './render-chat-stream.ts';
+import { streamGeneration } from './stream-generation.ts';
+
+export function targetOf(c: Candidate): Target {
+  return {
+    provider: c.endpoint.provider,
+    model: c.endpoint.upstreamModel,
+    maxOutputTokens: c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? undefined,
+  };
+}
+
+/** An AbortController that fires when the client goes away before the response is complete. */
+export function clientAbort(ctx: RouteContext): AbortController {
+  const abort = new AbortController();
+  ctx.res.on('close', () => {
+    if (!ctx.res.writableFinished) abort.abort();
+  });
+  return abort;
+}
+
+export async function handleChat(ctx: RouteContext): Promise<void> {
+  const { app, req, res } = ctx;
+  const key = await requireInferenceKey(app, req);
+  const { request, fallbackModels } = parseChatRequest(await readJson(req, app.settings.maxBodyBytes));
+  const candidates = resolveCandidates(app.catalog, [request.model, ...fallbackModels], 'chat');
+  const tracker = new GenerationTracker(generationId(), key.hash, 'completions', request.stream);
+  const abort = clientAbort(ctx);
+  const callCtx: CallContext = { signal: abort.signal, timeouts: app.settings.timeouts };
+  const excludeReasoning = request.reasoning?.exclude === true;
+  if (request.stream) {
+    await streamGeneration(app, ctx, {
+      candidates,
+      tracker,
+      callCtx,
+      open: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
+      renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning }),
+      promptTokens: () => estimatePromptTokens(request),
+    });
+    return;
+  }
+  const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) =>
+    ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
+  );
+  tracker.markFirstToken();
+  let usage = result.usage;
+  const estimated = usage.inputTokens === 0 && usage.outputTokens === 0;
+  if (estimated) {
+    usage = {
+      ...usage,
+      inputTokens: estimatePromptTokens(request),
+      outputTokens: estimateTokens(result.text + result.toolCalls.map((c) => c.arguments).join('')),
+    };
+  }
+  const { record, cost } = tracker.finish({
+    modelId: candidate.model.id,
+    endpoint: candidate.endpoint,
+    usage,
+    usageEstimated: estimated,
+    upstreamId: result.upstreamId,
+    finishReason: result.finish.unified,
+    nativeFinishReason: result.finish.raw,
+  });
+  app.generations.record(record);
+  const body = renderChatCompletion(
+    {
+      id: tracker.id,
+      created: Math.floor(tracker.createdAt.getTime() / 1000),
+      model: candidate.model.id,
+      providerName: candidate.endpoint.provider.name,
+      excludeReasoning,
+    },
+    { ...result, usage },
+    cost,
+  );
+  sendJson(res, 200, body, { 'x-generation-id': tracker.id });
+}
+

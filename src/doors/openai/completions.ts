@@ -1,0 +1,107 @@
+/**
+ * `POST /completions` (legacy raw prompt). OpenAI-compatible upstreams get the prompt as-is on
+ * their own `/completions`; other protocols get it as a single user message.
+ */
+import { estimateTokens } from '../../gateway/estimate.ts';
+import { generationId } from '../../gateway/ids.ts';
+import { resolveCandidates, tryCandidates } from '../../gateway/resolve.ts';
+import type { Candidate } from '../../gateway/resolve.ts';
+import { GenerationTracker } from '../../gateway/tracker.ts';
+import { requireInferenceKey } from '../../http/auth.ts';
+import { readJson } from '../../http/body.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { RouteContext } from '../../http/server.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import type { CallContext } from '../../providers/types.ts';
+import type { CompletionRequest } from '../../spec/request.ts';
+import type { ChatResult, StreamEvent } from '../../spec/response.ts';
+import { arr, fail, obj, str } from '../validate.ts';
+import { clientAbort, targetOf } from './chat.ts';
+import { parseChatRequest } from './parse-chat-request.ts';
+import { CompletionChunkRenderer, renderTextCompletion } from './render-completion.ts';
+import { streamGeneration } from './stream-generation.ts';
+
+const LEGACY_ONLY = ['prompt', 'suffix', 'echo', 'best_of', 'logprobs'] as const;
+
+function parseCompletionRequest(raw: unknown): { request: CompletionRequest; fallbackModels: string[] } {
+  const body = obj(raw, 'body');
+  let prompt: string;
+  if (typeof body.prompt === 'string') prompt = body.prompt;
+  else {
+    const list = arr(body.prompt, 'prompt');
+    if (list.length !== 1) fail('prompt', 'exactly one prompt string is supported');
+    prompt = str(list[0], 'prompt[0]');
+  }
+  // Reuse the chat validator for the shared fields; legacy-only fields pass through untouched.
+  const rest: Record<string, unknown> = { ...body, messages: [{ role: 'user', content: prompt }] };
+  const legacy: Record<string, unknown> = {};
+  for (const k of LEGACY_ONLY) {
+    if (k !== 'prompt' && body[k] !== undefined) legacy[k] = body[k];
+    delete rest[k];
+  }
+  const { request, fallbackModels } = parseChatRequest(rest);
+  const { messages: _m, tools: _t, toolChoice: _c, parallelToolCalls: _p, ...shared } = request;
+  const passthrough = { ...(shared.passthrough ?? {}), ...legacy };
+  return {
+    request: { ...shared, prompt, ...(Object.keys(passthrough).length > 0 ? { passthrough } : {}) },
+    fallbackModels,
+  };
+}
+
+function asChat(req: CompletionRequest) {
+  return { ...req, messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: req.prompt }] }] };
+}
+
+function complete(c: Candidate, req: CompletionRequest, ctx: CallContext): Promise<ChatResult> {
+  const adapter = ADAPTERS[c.endpoint.provider.protocol];
+  return adapter.complete ? adapter.complete(req, targetOf(c), ctx) : adapter.chat(asChat(req), targetOf(c), ctx);
+}
+
+function completeStream(c: Candidate, req: CompletionRequest, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
+  const adapter = ADAPTERS[c.endpoint.provider.protocol];
+  return adapter.completeStream ? adapter.completeStream(req, targetOf(c), ctx) : adapter.chatStream(asChat(req), targetOf(c), ctx);
+}
+
+export async function handleCompletions(ctx: RouteContext): Promise<void> {
+  const { app, req, res } = ctx;
+  const key = await requireInferenceKey(app, req);
+  const { request, fallbackModels } = parseCompletionRequest(await readJson(req, app.settings.maxBodyBytes));
+  const candidates = resolveCandidates(app.catalog, [request.model, ...fallbackModels], 'chat');
+  const tracker = new GenerationTracker(generationId(), key.hash, 'completions', request.stream);
+  const abort = clientAbort(ctx);
+  const callCtx: CallContext = { signal: abort.signal, timeouts: app.settings.timeouts };
+  if (request.stream) {
+    await streamGeneration(app, ctx, {
+      candidates,
+      tracker,
+      callCtx,
+      open: (c) => completeStream(c, request, callCtx),
+      renderer: (meta) => new CompletionChunkRenderer(meta),
+      promptTokens: () => estimateTokens(request.prompt),
+    });
+    return;
+  }
+  const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) => complete(c, request, callCtx));
+  tracker.markFirstToken();
+  const estimated = result.usage.inputTokens === 0 && result.usage.outputTokens === 0;
+  const usage = estimated
+    ? { ...result.usage, inputTokens: estimateTokens(request.prompt), outputTokens: estimateTokens(result.text) }
+    : result.usage;
+  const { record, cost } = tracker.finish({
+    modelId: candidate.model.id,
+    endpoint: candidate.endpoint,
+    usage,
+    usageEstimated: estimated,
+    upstreamId: result.upstreamId,
+    finishReason: result.finish.unified,
+    nativeFinishReason: result.finish.raw,
+  });
+  app.generations.record(record);
+  const meta = {
+    id: tracker.id,
+    created: Math.floor(tracker.createdAt.getTime() / 1000),
+    model: candidate.model.id,
+    providerName: candidate.endpoint.provider.name,
+  };
+  sendJson(res, 200, renderTextCompletion(meta, { ...result, usage }, cost), { 'x-generation-id': tracker.id });
+}

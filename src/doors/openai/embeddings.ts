@@ -1,0 +1,88 @@
+/**
+ * `POST /embeddings`: OpenAI's shape, served by any adapter that embeds.
+ */
+import { estimateTokens } from '../../gateway/estimate.ts';
+import { generationId } from '../../gateway/ids.ts';
+import { resolveCandidates, tryCandidates } from '../../gateway/resolve.ts';
+import { GenerationTracker } from '../../gateway/tracker.ts';
+import { requireInferenceKey } from '../../http/auth.ts';
+import { readJson } from '../../http/body.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { RouteContext } from '../../http/server.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import { GatewayError } from '../../spec/errors.ts';
+import type { EmbeddingRequest } from '../../spec/request.ts';
+import { arr, fail, int, obj, oneOf, opt, str } from '../validate.ts';
+import { clientAbort, targetOf } from './chat.ts';
+import { renderUsage } from './render-usage.ts';
+
+function parseInput(v: unknown): string[] | number[][] {
+  if (typeof v === 'string') return [v];
+  const list = arr(v, 'input');
+  if (list.length === 0) fail('input', 'must not be empty');
+  if (list.every((x) => typeof x === 'number')) return [list.map((x, i) => int(x, `input[${i}]`, 0))];
+  if (list.every((x) => Array.isArray(x))) {
+    return list.map((row, i) => arr(row, `input[${i}]`).map((x, j) => int(x, `input[${i}][${j}]`, 0)));
+  }
+  return list.map((x, i) => str(x, `input[${i}]`));
+}
+
+export function parseEmbeddingRequest(raw: unknown): EmbeddingRequest {
+  const body = obj(raw, 'body');
+  return {
+    model: str(body.model, 'model'),
+    input: parseInput(body.input),
+    dimensions: opt(body, 'dimensions', (v, p) => int(v, p, 1)),
+    encodingFormat: opt(body, 'encoding_format', (v, p) => oneOf(v, p, ['float', 'base64'] as const)),
+    inputType: opt(body, 'input_type', str),
+    user: opt(body, 'user', str),
+  };
+}
+
+export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
+  const { app, req, res } = ctx;
+  const key = await requireInferenceKey(app, req);
+  const request = parseEmbeddingRequest(await readJson(req, app.settings.maxBodyBytes));
+  const candidates = resolveCandidates(app.catalog, [request.model], 'embedding').filter(
+    (c) => ADAPTERS[c.endpoint.provider.protocol].embed !== undefined,
+  );
+  if (candidates.length === 0) {
+    throw new GatewayError('not_found', `No endpoints found that support embeddings for ${request.model}`, { retryable: false });
+  }
+  const tracker = new GenerationTracker(generationId(), key.hash, 'embeddings', false);
+  const abort = clientAbort(ctx);
+  const callCtx = { signal: abort.signal, timeouts: app.settings.timeouts };
+  const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) =>
+    ADAPTERS[c.endpoint.provider.protocol].embed!(request, targetOf(c), callCtx),
+  );
+  const estimated = result.usage.inputTokens === 0;
+  const usage = estimated
+    ? {
+        ...result.usage,
+        inputTokens: request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? estimateTokens(x) : x.length), 0),
+      }
+    : result.usage;
+  const { record, cost } = tracker.finish({
+    modelId: candidate.model.id,
+    endpoint: candidate.endpoint,
+    usage,
+    usageEstimated: estimated,
+    finishReason: null,
+    nativeFinishReason: null,
+  });
+  app.generations.record(record);
+  const u = renderUsage(usage, cost);
+  sendJson(
+    res,
+    200,
+    {
+      id: tracker.id,
+      object: 'list',
+      model: candidate.model.id,
+      provider: candidate.endpoint.provider.name,
+      data: result.data.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+      usage: { prompt_tokens: u.prompt_tokens, total_tokens: u.prompt_tokens, cost: u.cost, is_byok: false, cost_details: u.cost_details },
+    },
+    { 'x-generation-id': tracker.id },
+  );
+}

@@ -1,0 +1,58 @@
+/**
+ * `GET /generation?id=`: the stored record of one generation, for the key that made it only.
+ */
+import { nanosToUsd } from '../../accounting/money.ts';
+import { requireInferenceKey } from '../../http/auth.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { RouteContext } from '../../http/server.ts';
+import { GatewayError, invalidRequest } from '../../spec/errors.ts';
+import type { GenerationRecord } from '../../store/types.ts';
+
+export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
+  return {
+    id: g.id,
+    upstream_id: g.upstreamId,
+    created_at: g.createdAt,
+    model: g.model,
+    provider_name: g.providerName,
+    provider_slug: g.providerId,
+    upstream_model: g.upstreamModel,
+    api_type: g.apiType,
+    streamed: g.streamed,
+    cancelled: g.cancelled,
+    origin: '',
+    is_byok: false,
+    total_cost: nanosToUsd(g.costNanos),
+    usage: nanosToUsd(g.costNanos),
+    upstream_inference_cost: nanosToUsd(g.costNanos),
+    cost_details: {
+      upstream_inference_prompt_cost: nanosToUsd(g.promptCostNanos),
+      upstream_inference_completions_cost: nanosToUsd(g.completionCostNanos),
+    },
+    cost_nanos: g.costNanos,
+    latency: g.latencyMs,
+    time_to_first_token: g.ttftMs,
+    generation_time: g.generationMs,
+    finish_reason: g.finishReason,
+    native_finish_reason: g.nativeFinishReason,
+    tokens_prompt: g.tokensPrompt,
+    tokens_completion: g.tokensCompletion,
+    native_tokens_prompt: g.tokensPrompt,
+    native_tokens_completion: g.tokensCompletion,
+    native_tokens_reasoning: g.tokensReasoning,
+    native_tokens_cached: g.tokensCached,
+    native_tokens_cache_write: g.tokensCacheWrite,
+    usage_estimated: g.usageEstimated,
+    error: g.error,
+  };
+}
+
+export async function handleGeneration(ctx: RouteContext): Promise<void> {
+  const key = await requireInferenceKey(ctx.app, ctx.req);
+  const id = ctx.url.searchParams.get('id');
+  if (!id) throw invalidRequest('id: query parameter is required', { param: 'id' });
+  const g = await ctx.app.generations.get(id);
+  // Another key's generation is indistinguishable from a missing one.
+  if (!g || g.keyHash !== key.hash) throw new GatewayError('not_found', `Generation ${id} not found`, { retryable: false });
+  sendJson(ctx.res, 200, { data: renderGeneration(g) });
+}

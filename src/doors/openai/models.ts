@@ -1,0 +1,107 @@
+/**
+ * `GET /models`: OpenRouter's Model objects for everything the live providers can serve. Public.
+ * The rendered list is cached per catalog build, so a request is a string write.
+ */
+import { femtoToUsdString } from '../../accounting/money.ts';
+import type { Catalog } from '../../catalog/catalog.ts';
+import type { CatalogModel, Endpoint } from '../../catalog/types.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { RouteContext } from '../../http/server.ts';
+import type { Protocol } from '../../providers/types.ts';
+import { GatewayError } from '../../spec/errors.ts';
+
+const COMMON = ['max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'structured_outputs', 'seed'];
+const SUPPORTED: Record<Protocol, string[]> = {
+  openai: [...COMMON, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls', 'reasoning', 'include_reasoning'],
+  anthropic: [...COMMON.filter((p) => p !== 'seed'), 'top_k', 'reasoning', 'include_reasoning', 'parallel_tool_calls'],
+  gemini: [...COMMON, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
+};
+
+function pricing(e: Endpoint): Record<string, string> {
+  const p = e.pricing;
+  const out: Record<string, string> = { prompt: femtoToUsdString(p.prompt), completion: femtoToUsdString(p.completion) };
+  if (p.cacheRead !== undefined) out.input_cache_read = femtoToUsdString(p.cacheRead);
+  if (p.cacheWrite !== undefined) out.input_cache_write = femtoToUsdString(p.cacheWrite);
+  if (p.reasoning !== undefined) out.internal_reasoning = femtoToUsdString(p.reasoning);
+  if (p.request !== undefined) out.request = femtoToUsdString(p.request);
+  if (p.image !== undefined) out.image = femtoToUsdString(p.image);
+  return out;
+}
+
+export function modelObject(m: CatalogModel): Record<string, unknown> {
+  const top = m.endpoints[0];
+  const output = m.kind === 'embedding' ? ['embeddings'] : ['text'];
+  const supported = new Set<string>();
+  for (const e of m.endpoints) for (const p of SUPPORTED[e.provider.protocol]) supported.add(p);
+  return {
+    id: m.id,
+    canonical_slug: m.id,
+    hugging_face_id: null,
+    name: m.name,
+    created: m.created,
+    description: m.description,
+    context_length: m.contextLength,
+    architecture: {
+      modality: `${m.inputModalities.join('+')}->${output.join('+')}`,
+      input_modalities: m.inputModalities,
+      output_modalities: output,
+      tokenizer: 'Other',
+      instruct_type: null,
+    },
+    pricing: pricing(top),
+    top_provider: {
+      context_length: top.contextLength ?? m.contextLength,
+      max_completion_tokens: top.maxOutputTokens ?? m.maxOutputTokens,
+      is_moderated: false,
+    },
+    per_request_limits: null,
+    supported_parameters: m.kind === 'embedding' ? [] : [...supported].sort(),
+    default_parameters: {},
+    supported_voices: null,
+    links: { details: `/api/v1/models/${m.id}/endpoints` },
+  };
+}
+
+const cache = new WeakMap<readonly CatalogModel[], { text: string; count: number }>();
+
+function renderAll(catalog: Catalog): { text: string; count: number } {
+  const all = catalog.all();
+  let hit = cache.get(all);
+  if (!hit) {
+    const data = all.map(modelObject);
+    hit = { text: JSON.stringify({ data, total_count: data.length, links: { next: null } }), count: data.length };
+    cache.set(all, hit);
+  }
+  return hit;
+}
+
+export async function handleModels(ctx: RouteContext): Promise<void> {
+  const { url, app, res } = ctx;
+  const out = url.searchParams.get('output_modalities');
+  const supported = url.searchParams.get('supported_parameters');
+  if (!out && !supported) {
+    const { text } = renderAll(app.catalog);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
+  const wantOut = out && out !== 'all' ? new Set(out.split(',')) : undefined;
+  const wantParams = supported ? supported.split(',').filter(Boolean) : [];
+  const data = app.catalog
+    .all()
+    .map(modelObject)
+    .filter((m) => {
+      const arch = m.architecture as { output_modalities: string[] };
+      if (wantOut && !arch.output_modalities.some((o) => wantOut.has(o))) return false;
+      const params = m.supported_parameters as string[];
+      return wantParams.every((p) => params.includes(p));
+    });
+  sendJson(res, 200, { data, total_count: data.length, links: { next: null } });
+}
+
+export async function handleModel(ctx: RouteContext): Promise<void> {
+  const id = `${ctx.params.author}/${ctx.params.slug}`;
+  const m = ctx.app.catalog.get(id);
+  if (!m) throw new GatewayError('not_found', `Model ${id} not found`, { retryable: false });
+  sendJson(ctx.res, 200, { data: modelObject(m) });
+}

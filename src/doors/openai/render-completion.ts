@@ -1,0 +1,48 @@
+/**
+ * Internal results and events → legacy `text_completion` objects and chunks.
+ */
+import type { CostBreakdown } from '../../accounting/cost.ts';
+import type { GatewayError } from '../../spec/errors.ts';
+import type { ChatResult, FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
+import { renderUsage } from './render-usage.ts';
+import type { ChunkMeta, StreamRenderer } from './stream-generation.ts';
+
+function choice(text: string, finish: FinishReason | null): string {
+  const f = finish ? `${JSON.stringify(finish.unified)},"native_finish_reason":${JSON.stringify(finish.raw)}` : 'null';
+  return `{"text":${JSON.stringify(text)},"index":0,"logprobs":null,"finish_reason":${f}}`;
+}
+
+export function renderTextCompletion(meta: ChunkMeta, r: ChatResult, cost: CostBreakdown): Record<string, unknown> {
+  return {
+    id: meta.id,
+    object: 'text_completion',
+    created: meta.created,
+    model: meta.model,
+    provider: meta.providerName,
+    system_fingerprint: null,
+    choices: [JSON.parse(choice(r.text, r.finish))],
+    usage: renderUsage(r.usage, cost),
+  };
+}
+
+export class CompletionChunkRenderer implements StreamRenderer {
+  private readonly head: string;
+
+  constructor(meta: ChunkMeta) {
+    this.head =
+      `{"id":${JSON.stringify(meta.id)},"object":"text_completion","created":${meta.created},` +
+      `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"choices":[`;
+  }
+
+  event(ev: StreamEvent): string | undefined {
+    return ev.type === 'text' ? `${this.head}${choice(ev.text, null)}]}` : undefined;
+  }
+
+  final(finish: FinishReason, usage: Usage, cost: CostBreakdown): string {
+    return `${this.head}${choice('', finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
+  }
+
+  error(err: GatewayError, usage: Usage, cost: CostBreakdown): string {
+    return `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${JSON.stringify(err.toBody().error)},"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Small, fast validators for client input. Each failure is a 400 naming the offending field
+ * (`messages[2].content`) in `error.metadata.param`.
+ */
+import { GatewayError } from '../spec/errors.ts';
+
+export type Obj = Record<string, unknown>;
+
+export function fail(param: string, message: string): never {
+  throw new GatewayError('invalid_request', `${param}: ${message}`, { metadata: { param } });
+}
+
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function obj(v: unknown, param: string): Obj {
+  if (!isObj(v)) fail(param, `expected an object, got ${kind(v)}`);
+  return v;
+}
+
+export function arr(v: unknown, param: string): unknown[] {
+  if (!Array.isArray(v)) fail(param, `expected an array, got ${kind(v)}`);
+  return v;
+}
+
+export function str(v: unknown, param: string): string {
+  if (typeof v !== 'string') fail(param, `expected a string, got ${kind(v)}`);
+  return v;
+}
+
+export function bool(v: unknown, param: string): boolean {
+  if (typeof v !== 'boolean') fail(param, `expected a boolean, got ${kind(v)}`);
+  return v;
+}
+
+export function num(v: unknown, param: string, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(param, `expected a number, got ${kind(v)}`);
+  if (v < min || v > max) fail(param, `must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+export function int(v: unknown, param: string, min = -Infinity, max = Infinity): number {
+  const n = num(v, param, min, max);
+  if (!Number.isInteger(n)) fail(param, `expected an integer, got ${n}`);
+  return n;
+}
+
+export function oneOf<T extends string>(v: unknown, param: string, values: readonly T[]): T {
+  if (typeof v !== 'string' || !values.includes(v as T)) {
+    fail(param, `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
+/** Reads an optional field: undefined and (when `nullable`) null both mean absent. */
+export function opt<T>(o: Obj, key: string, parse: (v: unknown, param: string) => T, prefix = ''): T | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  return parse(v, prefix ? `${prefix}.${key}` : key);
+}
+
+/** Rejects keys not in `allowed` (strict objects such as `provider`). */
+export function onlyKeys(o: Obj, param: string, allowed: ReadonlySet<string>): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.has(k)) fail(param, `Unrecognized key(s) in object: '${k}'`);
+  }
+}

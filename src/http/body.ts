@@ -1,0 +1,53 @@
+/**
+ * Reads a request body with a size cap (413 past it) and parses JSON (400 with the parser's own
+ * words). Never buffers more than the cap.
+ */
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from '../spec/errors.ts';
+
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume();
+    return Promise.reject(tooLarge(maxBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > maxBytes) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(new GatewayError('invalid_request', 'Request body could not be read', { cause: err, status: 400 }));
+    });
+  });
+}
+
+function tooLarge(maxBytes: number): GatewayError {
+  return new GatewayError('payload_too_large', `Request body exceeds the ${Math.floor(maxBytes / 1024 / 1024)} MiB limit`, {
+    metadata: { limit_bytes: maxBytes },
+    retryable: false,
+  });
+}
+
+export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const buf = await readBody(req, maxBytes);
+  if (buf.length === 0) throw new GatewayError('invalid_request', 'Request body is empty; expected a JSON object');
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new GatewayError('invalid_request', `Request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

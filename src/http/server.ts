@@ -1,0 +1,123 @@
+/**
+ * The HTTP server: node:http with a route table read once per request (a map lookup), every route
+ * mounted under both `/v1` and `/api/v1`. Public routes, inference routes and management routes
+ * are separate groups; none of them can crash the process.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { App } from '../app.ts';
+import { asGatewayError, GatewayError } from '../spec/errors.ts';
+import { sendError, sendJson } from './respond.ts';
+
+export interface RouteContext {
+  app: App;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** Path parameters (`{hash}`) for parameterised routes. */
+  params: Record<string, string>;
+}
+
+export type Handler = (ctx: RouteContext) => Promise<void>;
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path under the API root, e.g. `/chat/completions` or `/keys/{hash}`. */
+  path: string;
+  handler: Handler;
+}
+
+const PREFIXES = ['/v1', '/api/v1'];
+
+interface Compiled {
+  exact: Map<string, Handler>;
+  patterns: Array<{ method: string; regex: RegExp; names: string[]; handler: Handler }>;
+  paths: Set<string>;
+}
+
+function compile(routes: readonly Route[]): Compiled {
+  const c: Compiled = { exact: new Map(), patterns: [], paths: new Set() };
+  for (const r of routes) {
+    for (const prefix of PREFIXES) {
+      const full = prefix + r.path;
+      if (!full.includes('{')) {
+        c.exact.set(`${r.method} ${full}`, r.handler);
+        c.paths.add(full);
+        continue;
+      }
+      const names: string[] = [];
+      const regex = new RegExp(
+        '^' + full.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)')) + '$',
+      );
+      c.patterns.push({ method: r.method, regex, names, handler: r.handler });
+    }
+  }
+  return c;
+}
+
+export function createHttpServer(app: App, routes: readonly Route[]): Server {
+  const table = compile(routes);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const path = q === -1 ? raw : raw.slice(0, q);
+    const method = req.method ?? 'GET';
+    let handler = table.exact.get(`${method} ${path}`);
+    const params: Record<string, string> = {};
+    if (!handler) {
+      for (const p of table.patterns) {
+        if (p.method !== method) continue;
+        const m = p.regex.exec(path);
+        if (!m) continue;
+        p.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+        handler = p.handler;
+        break;
+      }
+    }
+    if (!handler) {
+      if (path === '/' || path === '/health') {
+        sendJson(res, 200, { status: 'ok', name: 'freeway', models: app.catalog.size });
+        return;
+      }
+      const known = table.paths.has(path) || table.patterns.some((p) => p.regex.test(path));
+      if (method === 'OPTIONS') {
+        res.writeHead(204, corsHeaders());
+        res.end();
+        return;
+      }
+      throw known
+        ? new GatewayError('invalid_request', `Method ${method} is not allowed on ${path}`, { status: 405, retryable: false })
+        : new GatewayError('not_found', `No route for ${method} ${path}`, { retryable: false });
+    }
+    const url = new URL(raw, 'http://freeway');
+    await handler({ app, req, res, url, params });
+  };
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    for (const [k, v] of Object.entries(corsHeaders())) res.setHeader(k, v);
+    handle(req, res).catch((err: unknown) => {
+      const e = asGatewayError(err);
+      if (e.type === 'server') app.log.error(`unhandled error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      if (e.type === 'payload_too_large') {
+        sendError(res, e, { connection: 'close' });
+        return;
+      }
+      sendError(res, e);
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+function corsHeaders(): Record<string, string> {
+  return {
+    'access-control-allow-origin': '*',
+    'access-control-allow-headers': 'authorization, content-type, x-api-key, http-referer, x-title, x-openrouter-title, anthropic-version, anthropic-beta',
+    'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
+    'access-control-expose-headers': 'x-generation-id, retry-after',
+  };
+}

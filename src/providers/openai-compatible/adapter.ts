@@ -1,0 +1,117 @@
+/**
+ * The one adapter for every OpenAI-compatible server (OpenAI, Azure, Groq, Together, DeepSeek,
+ * xAI, Mistral, OpenRouter, Ollama, vLLM, ...). Their differences are data: ProviderInstance.quirks.
+ */
+import { GatewayError } from '../../spec/errors.ts';
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
+import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
+import { callUpstream, readJson } from '../http-client.ts';
+import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
+import { toOpenAIChatBody } from './convert-request.ts';
+import { convertOpenAIResponse } from './convert-response.ts';
+import { convertOpenAIStream } from './convert-stream.ts';
+import { convertOpenAIUsage } from './convert-usage.ts';
+import { emptyUsage } from '../../spec/response.ts';
+
+export function openAIUrl(p: ProviderInstance, path: string): string {
+  const base = p.baseUrl.endsWith('/') ? p.baseUrl.slice(0, -1) : p.baseUrl;
+  const q = p.quirks.query;
+  return q ? `${base}${path}?${new URLSearchParams(q).toString()}` : `${base}${path}`;
+}
+
+export function openAIHeaders(p: ProviderInstance): Record<string, string> {
+  const h: Record<string, string> = { 'content-type': 'application/json', ...p.headers };
+  const auth = p.quirks.auth ?? 'bearer';
+  if (p.apiKey && auth === 'bearer') h.authorization = `Bearer ${p.apiKey}`;
+  else if (p.apiKey && auth === 'api-key') h['api-key'] = p.apiKey;
+  return h;
+}
+
+async function post(target: Target, path: string, body: unknown, ctx: CallContext) {
+  const p = target.provider;
+  return callUpstream({
+    providerName: p.name,
+    url: openAIUrl(p, path),
+    headers: openAIHeaders(p),
+    body: JSON.stringify(body),
+    signal: ctx.signal,
+    timeouts: ctx.timeouts,
+  });
+}
+
+function legacyBody(req: CompletionRequest, target: Target, stream: boolean): Record<string, unknown> {
+  const body = toOpenAIChatBody({ ...req, messages: [], stream }, target.model, { ...target.provider.quirks, maxTokensField: 'max_tokens' }, []);
+  delete body.messages;
+  delete body.reasoning_effort;
+  return { ...body, prompt: req.prompt };
+}
+
+export const openAICompatibleAdapter: ProviderAdapter = {
+  protocol: 'openai',
+
+  async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
+    const warnings: string[] = [];
+    const body = toOpenAIChatBody({ ...req, stream: false }, target.model, target.provider.quirks, warnings);
+    const res = await post(target, '/chat/completions', body, ctx);
+    const json = await readJson(target.provider.name, res, ctx.signal);
+    const result = convertOpenAIResponse(json, target.provider.name, target.provider.quirks);
+    if (warnings.length > 0) result.warnings = warnings;
+    return result;
+  },
+
+  async chatStream(req: ChatRequest, target: Target, ctx: CallContext) {
+    const warnings: string[] = [];
+    const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, warnings);
+    const res = await post(target, '/chat/completions', body, ctx);
+    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
+  },
+
+  async complete(req: CompletionRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
+    const res = await post(target, '/completions', legacyBody(req, target, false), ctx);
+    const json = await readJson(target.provider.name, res, ctx.signal);
+    return convertOpenAIResponse(json, target.provider.name, target.provider.quirks);
+  },
+
+  async completeStream(req: CompletionRequest, target: Target, ctx: CallContext) {
+    const res = await post(target, '/completions', legacyBody(req, target, true), ctx);
+    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
+  },
+
+  async embed(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult> {
+    const body: Record<string, unknown> = { model: target.model, input: req.input };
+    if (req.dimensions !== undefined) body.dimensions = req.dimensions;
+    if (req.encodingFormat) body.encoding_format = req.encodingFormat;
+    if (req.user) body.user = req.user;
+    if (req.inputType) body.input_type = req.inputType;
+    const res = await post(target, '/embeddings', body, ctx);
+    const json = (await readJson(target.provider.name, res, ctx.signal)) as Record<string, unknown>;
+    const data = Array.isArray(json.data) ? json.data : [];
+    const vectors: Array<number[] | string> = [];
+    for (const item of data) {
+      const e = (item as Record<string, unknown>)?.embedding;
+      if (!Array.isArray(e) && typeof e !== 'string') {
+        throw new GatewayError('provider_unavailable', `${target.provider.name} returned an embedding without values`, {
+          metadata: { provider_name: target.provider.name },
+        });
+      }
+      vectors.push(e as number[] | string);
+    }
+    return {
+      data: vectors,
+      usage: convertOpenAIUsage(json.usage) ?? emptyUsage(),
+      upstreamModel: typeof json.model === 'string' ? json.model : undefined,
+    };
+  },
+
+  async listModels(provider: ProviderInstance, signal: AbortSignal): Promise<string[]> {
+    const res = await callUpstream({
+      providerName: provider.name,
+      method: 'GET',
+      url: openAIUrl(provider, '/models'),
+      headers: openAIHeaders(provider),
+      signal,
+    });
+    const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }> };
+    return (json.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+  },
+};

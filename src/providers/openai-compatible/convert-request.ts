@@ -1,0 +1,187 @@
+/**
+ * Internal ChatRequest → OpenAI Chat Completions body, for every OpenAI-compatible server.
+ * Differences between servers come from the provider's quirks, never from its name.
+ */
+import type { ChatRequest, Message, TextPart, UserPart, ToolMessage } from '../../spec/request.ts';
+import type { ReasoningDetail } from '../../spec/reasoning.ts';
+import type { OpenAIQuirks } from '../types.ts';
+
+type Json = Record<string, unknown>;
+
+function dataUrl(mediaType: string | undefined, data: string): string {
+  return `data:${mediaType ?? 'application/octet-stream'};base64,${data}`;
+}
+
+function textOnly(parts: readonly TextPart[]): string {
+  return parts.length === 1 ? parts[0].text : parts.map((p) => p.text).join('\n');
+}
+
+function cache(part: { cacheControl?: unknown }, q: OpenAIQuirks): Json {
+  return q.cacheControl && part.cacheControl ? { cache_control: part.cacheControl } : {};
+}
+
+function convertPart(p: UserPart | TextPart, q: OpenAIQuirks): Json {
+  switch (p.type) {
+    case 'text':
+      return { type: 'text', text: p.text, ...cache(p, q) };
+    case 'image':
+      return {
+        type: 'image_url',
+        image_url: { url: p.url ?? dataUrl(p.mediaType, p.data ?? ''), ...(p.detail ? { detail: p.detail } : {}) },
+        ...cache(p, q),
+      };
+    case 'file':
+      return {
+        type: 'file',
+        file: { filename: p.filename ?? 'file', file_data: p.url ?? dataUrl(p.mediaType, p.data ?? '') },
+        ...cache(p, q),
+      };
+    case 'audio':
+      return { type: 'input_audio', input_audio: { data: p.data, format: p.format } };
+  }
+}
+
+/** A string when the content is plain text without cache hints (what every server accepts). */
+function content(parts: ReadonlyArray<UserPart | TextPart>, q: OpenAIQuirks): string | Json[] {
+  const plain = parts.every((p) => p.type === 'text' && !(q.cacheControl && p.cacheControl));
+  if (plain) return textOnly(parts as TextPart[]);
+  return parts.map((p) => convertPart(p, q));
+}
+
+function toolContent(m: ToolMessage, q: OpenAIQuirks): string | Json[] {
+  return content(m.content, q);
+}
+
+function convertMessage(m: Message, q: OpenAIQuirks): Json {
+  switch (m.role) {
+    case 'system':
+      return { role: 'system', content: content(m.content, q) };
+    case 'user':
+      return { role: 'user', content: content(m.content, q), ...(m.name ? { name: m.name } : {}) };
+    case 'tool':
+      return { role: 'tool', tool_call_id: m.toolCallId, content: toolContent(m, q) };
+    case 'assistant': {
+      const out: Json = { role: 'assistant', content: m.content.length > 0 ? textOnly(m.content) : null };
+      if (m.toolCalls.length > 0) {
+        out.tool_calls = m.toolCalls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: c.arguments },
+        }));
+      }
+      if (q.reasoningDetails && m.reasoning.length > 0) out.reasoning_details = m.reasoning;
+      else if (q.reasoningField && q.replayReasoning) {
+        const text = m.reasoningText ?? reasoningTextOf(m.reasoning);
+        if (text) out[q.reasoningField] = text;
+      }
+      return out;
+    }
+  }
+}
+
+function reasoningTextOf(details: readonly ReasoningDetail[]): string {
+  return details.map((d) => (d.type === 'reasoning.text' ? d.text : '')).join('');
+}
+
+const EXTRA_SAMPLING: ReadonlyArray<[keyof ChatRequest, string]> = [
+  ['topK', 'top_k'],
+  ['minP', 'min_p'],
+  ['topA', 'top_a'],
+  ['repetitionPenalty', 'repetition_penalty'],
+];
+
+const STANDARD_SAMPLING: ReadonlyArray<[keyof ChatRequest, string]> = [
+  ['temperature', 'temperature'],
+  ['topP', 'top_p'],
+  ['frequencyPenalty', 'frequency_penalty'],
+  ['presencePenalty', 'presence_penalty'],
+  ['seed', 'seed'],
+  ['logitBias', 'logit_bias'],
+  ['logprobs', 'logprobs'],
+  ['topLogprobs', 'top_logprobs'],
+];
+
+/** Builds the body; `warnings` collects what had to be dropped. */
+export function toOpenAIChatBody(req: ChatRequest, model: string, q: OpenAIQuirks, warnings: string[]): Json {
+  const body: Json = { model, messages: req.messages.map((m) => convertMessage(m, q)) };
+  if (req.stream) {
+    body.stream = true;
+    if (q.streamUsage !== false) body.stream_options = { include_usage: true };
+  }
+  if (req.maxTokens !== undefined) body[q.maxTokensField ?? 'max_tokens'] = req.maxTokens;
+  for (const [from, to] of STANDARD_SAMPLING) if (req[from] !== undefined) body[to] = req[from];
+  for (const [from, to] of EXTRA_SAMPLING) {
+    if (req[from] === undefined) continue;
+    if (q.extraSampling) body[to] = req[from];
+    else warnings.push(`${to} is not supported by this provider and was dropped`);
+  }
+  if (req.stop) body.stop = req.stop;
+  if (req.user) body.user = req.user;
+  if (req.tools && req.tools.length > 0) {
+    body.tools = req.tools.map((t) => ({
+      type: 'function',
+      function: {
+        name: t.name,
+        ...(t.description !== undefined ? { description: t.description } : {}),
+        parameters: t.parameters,
+        ...(t.strict !== undefined ? { strict: t.strict } : {}),
+      },
+      ...cache(t, q),
+    }));
+  }
+  if (req.toolChoice) {
+    body.tool_choice =
+      req.toolChoice.type === 'tool' ? { type: 'function', function: { name: req.toolChoice.name } } : req.toolChoice.type;
+  }
+  if (req.parallelToolCalls !== undefined && req.tools && req.tools.length > 0) body.parallel_tool_calls = req.parallelToolCalls;
+  if (req.responseFormat) {
+    const f = req.responseFormat;
+    body.response_format =
+      f.type === 'json_schema'
+        ? {
+            type: 'json_schema',
+            json_schema: {
+              name: f.name,
+              schema: f.schema,
+              ...(f.strict !== undefined ? { strict: f.strict } : {}),
+              ...(f.description !== undefined ? { description: f.description } : {}),
+            },
+          }
+        : { type: f.type };
+  }
+  if (req.reasoning) applyReasoning(body, req, q, warnings);
+  if (q.cacheControl && req.cacheControl) body.cache_control = req.cacheControl;
+  for (const p of q.unsupportedParams ?? []) {
+    if (p in body) {
+      delete body[p];
+      warnings.push(`${p} is not supported by this provider and was dropped`);
+    }
+  }
+  if (req.passthrough) for (const [k, v] of Object.entries(req.passthrough)) if (!(k in body)) body[k] = v;
+  return body;
+}
+
+const OPENAI_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+
+function applyReasoning(body: Json, req: ChatRequest, q: OpenAIQuirks, warnings: string[]): void {
+  const r = req.reasoning!;
+  const mode = q.reasoningParam ?? 'reasoning_effort';
+  if (mode === 'reasoning') {
+    body.reasoning = {
+      ...(r.effort !== undefined ? { effort: r.effort } : {}),
+      ...(r.maxTokens !== undefined ? { max_tokens: r.maxTokens } : {}),
+      ...(r.exclude !== undefined ? { exclude: r.exclude } : {}),
+      ...(r.enabled !== undefined ? { enabled: r.enabled } : {}),
+    };
+    return;
+  }
+  if (mode === 'none') {
+    warnings.push('reasoning settings are not supported by this provider and were dropped');
+    return;
+  }
+  let effort: string | undefined = r.effort;
+  if (effort === 'max') effort = 'xhigh';
+  if (effort === undefined && (r.enabled || r.maxTokens !== undefined)) effort = 'medium';
+  if (effort !== undefined && OPENAI_EFFORTS.has(effort)) body.reasoning_effort = effort;
+  if (r.maxTokens !== undefined) warnings.push('reasoning.max_tokens was mapped to reasoning_effort for this provider');
+}

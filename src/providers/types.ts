@@ -1,0 +1,82 @@
+/**
+ * What a provider adapter is. One adapter per wire protocol; each configured provider is a
+ * ProviderInstance (data) bound to one adapter through the registry.
+ */
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../spec/request.ts';
+import type { ChatResult, EmbeddingResult, StreamEvent } from '../spec/response.ts';
+import type { UpstreamTimeouts } from './http-client.ts';
+
+export type Protocol = 'openai' | 'anthropic' | 'gemini';
+
+/** Differences among OpenAI-compatible servers, as data. */
+export interface OpenAIQuirks {
+  /** Send `max_completion_tokens` instead of `max_tokens` (OpenAI's reasoning models require it). */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** Supports `stream_options.include_usage`. */
+  streamUsage?: boolean;
+  /** Request fields this server rejects; dropped with a warning. */
+  unsupportedParams?: string[];
+  /** How the server takes reasoning: OpenAI `reasoning_effort`, OpenRouter `reasoning`, or none. */
+  reasoningParam?: 'reasoning_effort' | 'reasoning' | 'none';
+  /** Field name in which the server returns reasoning text (`reasoning_content` for DeepSeek, vLLM). */
+  reasoningField?: string;
+  /** Auth header style: `bearer` (default), `api-key` (Azure), or none (local servers). */
+  auth?: 'bearer' | 'api-key' | 'none';
+  /** Extra query string (Azure's `api-version`). */
+  query?: Record<string, string>;
+  /** Keeps `cache_control` on content parts and tools (servers that forward it to Anthropic). */
+  cacheControl?: boolean;
+  /** Accepts and returns OpenRouter's `reasoning_details` (replayed verbatim). */
+  reasoningDetails?: boolean;
+  /** Wants the assistant's reasoning text sent back in `reasoningField` on later turns. */
+  replayReasoning?: boolean;
+  /** Accepts `top_k`, `min_p`, `top_a`, `repetition_penalty` (vLLM, llama.cpp, OpenRouter...). */
+  extraSampling?: boolean;
+}
+
+export interface ProviderInstance {
+  /** Slug used in model refs (`openai`, `groq`, `local`). */
+  id: string;
+  /** Human name (`OpenAI`, `Groq`), shown as `provider` in responses. */
+  name: string;
+  protocol: Protocol;
+  baseUrl: string;
+  apiKey?: string;
+  /** Extra headers sent on every request. */
+  headers: Record<string, string>;
+  quirks: OpenAIQuirks;
+}
+
+export interface Target {
+  provider: ProviderInstance;
+  /** The upstream's own model id. */
+  model: string;
+  /** The model's output cap from the catalog, for protocols that require `max_tokens`. */
+  maxOutputTokens?: number;
+}
+
+export interface CallContext {
+  signal: AbortSignal;
+  timeouts?: UpstreamTimeouts;
+}
+
+export interface ProviderAdapter {
+  readonly protocol: Protocol;
+  /** One whole completion. Throws a GatewayError on failure. */
+  chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult>;
+  /**
+   * A streamed completion. The promise settles once the upstream has accepted the request (2xx
+   * headers) and rejects with a GatewayError otherwise, so callers can still fall back or answer
+   * with a real status. After that, failures arrive as `error` events.
+   */
+  chatStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>>;
+  /**
+   * Legacy raw-prompt completion, for protocols that have one. Doors fall back to `chat` with the
+   * prompt as a user message when an adapter lacks it.
+   */
+  complete?(req: CompletionRequest, target: Target, ctx: CallContext): Promise<ChatResult>;
+  completeStream?(req: CompletionRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>>;
+  embed?(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult>;
+  /** Model ids the provider currently serves, from its own list endpoint. */
+  listModels?(provider: ProviderInstance, signal: AbortSignal): Promise<string[]>;
+}

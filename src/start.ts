@@ -1,0 +1,94 @@
+/**
+ * Starts a gateway from settings: store, catalog, HTTP server. Used by the CLI, the tests and the
+ * benchmark alike, so what is tested is what runs.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { App } from './app.ts';
+import { GenerationLog } from './accounting/generation-log.ts';
+import { createKey, hashKey, KeyCache } from './accounting/keys.ts';
+import { buildCatalog } from './catalog/build.ts';
+import { Catalog } from './catalog/catalog.ts';
+import type { Settings } from './config/load.ts';
+import { createHttpServer } from './http/server.ts';
+import { ALL_ROUTES } from './http/routes.ts';
+import { createLogger } from './log.ts';
+import type { Logger } from './log.ts';
+import { ADAPTERS } from './providers/registry.ts';
+import { openStore } from './store/open.ts';
+
+export interface Gateway {
+  app: App;
+  server: Server;
+  url: string;
+  /** An inference key created on first start (empty database, no admin key), shown once. */
+  bootstrapKey?: string;
+  /** Resolves when start-up model discovery has finished (tests wait on it). */
+  discovery: Promise<void>;
+  close(): Promise<void>;
+}
+
+async function discoverModels(app: App, log: Logger): Promise<void> {
+  const discovered = new Map<string, string[]>();
+  await Promise.all(
+    app.settings.providers
+      .filter((p) => app.settings.discover.has(p.id))
+      .map(async (p) => {
+        const list = ADAPTERS[p.protocol].listModels;
+        if (!list) return;
+        try {
+          discovered.set(p.id, await list(p, AbortSignal.timeout(5_000)));
+        } catch (err) {
+          log.warn(`could not list models of ${p.id}: ${(err as Error).message}`);
+        }
+      }),
+  );
+  if (discovered.size === 0) return;
+  const { models } = buildCatalog({ settings: app.settings, discovered });
+  app.catalog.replace(models);
+}
+
+export async function startGateway(settings: Settings, opts: { log?: Logger } = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger();
+  const store = await openStore(settings.databaseUrl);
+  let bootstrapKey: string | undefined;
+  if (!settings.adminKey && (await store.countKeys()) === 0) {
+    bootstrapKey = (await createKey(store, { name: 'first key', kind: 'inference' })).key;
+  }
+  const built = buildCatalog({ settings, discovered: new Map() });
+  for (const note of built.notes) log.warn(note);
+  const app: App = {
+    settings,
+    store,
+    keys: new KeyCache(store),
+    generations: new GenerationLog(store, { onError: (err) => log.error(`could not record generations: ${String(err)}`) }),
+    catalog: new Catalog(built.models),
+    log,
+    adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
+  };
+  const server = createHttpServer(app, ALL_ROUTES);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    app,
+    server,
+    url: `http://${host}:${addr.port}`,
+    bootstrapKey,
+    discovery: discoverModels(app, log),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await app.generations.flush();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * Shared machinery for the provider emulators: an HTTP server that records every request, the
+ * directive language tests use to script behaviour, deterministic token counts and signatures.
+ *
+ * Directives, written anywhere in the last user message's text:
+ *   [[error:503]]   answer with that status in the provider's own error format
+ *   [[slow:200]]    wait that many ms before sending headers
+ *   [[die:3]]       (streams) send that many content chunks, then destroy the socket
+ *   [[malformed]]   (streams) send one chunk whose JSON is broken, then carry on
+ *   [[parallel]]    when tools are offered, call the first tool twice in one turn
+ *   [[notool]]      answer in text even when tools are offered
+ *   [[say:TEXT]]    reply with exactly TEXT (up to the closing brackets)
+ *   [[long]]        reply with 200 words
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  // Emulators inspect arbitrary JSON bodies; tests narrow what they assert on.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  apiKey: string;
+  requests: RecordedRequest[];
+  last(): RecordedRequest;
+  close(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  port?: number;
+  apiKey?: string;
+  /** Keep request bodies (off for benchmarks, to keep memory flat). */
+  record?: boolean;
+}
+
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any,
+  url: URL,
+) => void | Promise<void>;
+
+export async function startEmulator(handler: Handler, opts: EmulatorOptions = {}): Promise<Emulator> {
+  const requests: RecordedRequest[] = [];
+  const record = opts.record ?? true;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = undefined;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          body = raw;
+        }
+      }
+      const url = new URL(req.url ?? '/', 'http://emulator');
+      if (record) requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body });
+      Promise.resolve(handler(req, res, body, url)).catch((err: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: String(err) } }));
+        } else res.destroy();
+      });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    apiKey: opts.apiKey ?? 'test-key',
+    requests,
+    last() {
+      const r = requests.at(-1);
+      if (!r) throw new Error('emulator received no request');
+      return r;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface Directives {
+  error?: number;
+  slowMs?: number;
+  dieAfter?: number;
+  malformed: boolean;
+  parallel: boolean;
+  noTool: boolean;
+  say?: string;
+  long: boolean;
+}
+
+export function parseDirectives(text: string): Directives {
+  const num = (name: string): number | undefined => {
+    const m = new RegExp(`\\[\\[${name}:(\\d+)\\]\\]`).exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  const say = /\[\[say:([\s\S]*?)\]\]/.exec(text);
+  return {
+    error: num('error'),
+    slowMs: num('slow'),
+    dieAfter: num('die'),
+    malformed: text.includes('[[malformed]]'),
+    parallel: text.includes('[[parallel]]'),
+    noTool: text.includes('[[notool]]'),
+    say: say ? say[1] : undefined,
+    long: text.includes('[[long]]'),
+  };
+}
+
+export function stripDirectives(text: string): string {
+  return text.replace(/\[\[[a-z]+(:[\s\S]*?)?\]\]/g, '').trim();
+}
+
+/** The emulators' tokenizer: one token per 4 characters, rounded up; deterministic. */
+export function countTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** The reply an emulator gives to a plain text turn. */
+export function replyText(emulatorName: string, lastUserText: string, d: Directives): string {
+  if (d.say !== undefined) return d.say;
+  if (d.long) return Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+  return `Hello from ${emulatorName}! You said: ${stripDirectives(lastUserText)}`;
+}
+
+/** Splits a reply into stream deltas the way real APIs do: a few characters at a time. */
+export function chunkText(text: string, size = 8): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length > 0 ? out : [''];
+}
+
+/** Arguments that satisfy a JSON Schema object, deterministically. */
+export function argsFromSchema(schema: unknown): Record<string, unknown> {
+  const s = (schema ?? {}) as { properties?: Record<string, { type?: string; enum?: unknown[] }> };
+  const out: Record<string, unknown> = {};
+  for (const [key, prop] of Object.entries(s.properties ?? {})) out[key] = valueFor(prop, key);
+  return out;
+}
+
+function valueFor(prop: { type?: string | string[]; enum?: unknown[]; items?: unknown; properties?: unknown }, key: string): unknown {
+  if (prop.enum && prop.enum.length > 0) return prop.enum[0];
+  const type = Array.isArray(prop.type) ? prop.type[0] : prop.type;
+  switch (type) {
+    case 'number':
+    case 'integer':
+      return 42;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [valueFor((prop.items ?? { type: 'string' }) as never, key)];
+    case 'object':
+      return argsFromSchema(prop);
+    case 'null':
+      return null;
+    default:
+      return key === 'city' || key === 'location' ? 'Paris' : `${key}-value`;
+  }
+}
+
+const SIGNING_SECRET = 'freeway-emulator-signing-secret';
+
+/** A signature over reasoning text, verifiable on the next turn as real providers do. */
+export function sign(text: string): string {
+  return createHmac('sha256', SIGNING_SECRET).update(text).digest('base64');
+}
+
+export function verify(text: string, signature: unknown): boolean {
+  return typeof signature === 'string' && signature === sign(text);
+}
+
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 24);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Writes an SSE stream of pre-rendered frames (`data: ...\n\n` each), honouring [[die:N]] and [[malformed]]. */
+export async function writeFrames(
+  res: ServerResponse,
+  frames: string[],
+  d: Directives,
+  opts: { headers?: Record<string, string> } = {},
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    ...(opts.headers ?? {}),
+  });
+  let sent = 0;
+  let flushed: Promise<void> | undefined;
+  for (const frame of frames) {
+    // [[die:N]]: the connection drops after N frames, as when an upstream process crashes.
+    if (d.dieAfter !== undefined && sent >= d.dieAfter) {
+      // Node corks response writes until the next tick: a destroy right away would lose the N frames.
+      if (flushed) await flushed;
+      res.destroy();
+      return;
+    }
+    if (d.dieAfter !== undefined && sent + 1 === d.dieAfter) flushed = new Promise((resolve) => res.write(frame, () => resolve()));
+    else res.write(frame);
+    sent++;
+    if (d.malformed && sent === 2) res.write('data: {"broken": \n\n');
+  }
+  res.end();
+}

@@ -62,7 +62,8 @@ export function buildCatalog(input: BuildInput): BuildOutput {
   const add = (provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: Partial<CatalogModel> = {}) => {
     const author = PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
     const id = `${author}/${upstream}`;
-    const fam = familyDefaults(upstream);
+    const embedding = isEmbeddingModel(upstream);
+    const fam = embedding ? { maxOutputTokens: null, inputModalities: ['text' as const] } : familyDefaults(upstream);
     const endpoint: Endpoint = {
       provider,
       upstreamModel: upstream,
@@ -76,7 +77,7 @@ export function buildCatalog(input: BuildInput): BuildOutput {
       name: titleOf(provider, name),
       description: extra.description ?? '',
       created: createdFrom(upstream, nowSec),
-      kind: isEmbeddingModel(upstream) ? 'embedding' : 'chat',
+      kind: embedding ? 'embedding' : 'chat',
       contextLength: extra.contextLength ?? null,
       maxOutputTokens: fam.maxOutputTokens,
       inputModalities: fam.inputModalities,
@@ -86,7 +87,9 @@ export function buildCatalog(input: BuildInput): BuildOutput {
 
   for (const provider of settings.providers) {
     const preset = PRESET_BY_ID.get(provider.id);
-    const priced: PricedModel[] = preset?.pricesId ? pricedModels(preset.pricesId, input.now) : [];
+    const priced: PricedModel[] = (preset?.pricesId ? pricedModels(preset.pricesId, input.now) : []).filter(
+      (pm) => !preset?.excludeModels?.test(pm.id),
+    );
     for (const pm of priced) add(provider, pm.id, pm.name, pm.pricing, { contextLength: pm.contextLength, description: pm.description });
     const extra = [...(settings.declaredModels.get(provider.id) ?? []), ...(input.discovered.get(provider.id) ?? [])];
     const declared = new Set(settings.declaredModels.get(provider.id) ?? []);

@@ -23,6 +23,8 @@ export interface ProviderPreset {
   pricesId?: string;
   /** Prefix OpenRouter uses for this provider's models (`x-ai` for xAI), when it differs. */
   authorSlug?: string;
+  /** Catalog entries this provider's API does not serve (another host's models, non-chat variants). */
+  excludeModels?: RegExp;
 }
 
 const OPENAI_LIKE: OpenAIQuirks = {};
@@ -59,6 +61,8 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'GEMINI_BASE_URL',
     quirks: {},
     pricesId: 'google',
+    // The price list also covers Vertex-hosted Claude and speech/image/live variants.
+    excludeModels: /claude|-tts|-live|live-|-image|imagen|-maas/,
   },
   {
     id: 'azure',

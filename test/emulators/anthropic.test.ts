@@ -409,6 +409,30 @@ describe('Anthropic emulator with the official SDK', () => {
     assert.equal(adaptive.content[0].type, 'thinking');
   });
 
+  test('x-api-key with anthropic-version 2023-06-01, and their absence', async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(`${emu.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      });
+    const ok = await post({ 'x-api-key': emu.apiKey, 'anthropic-version': '2023-06-01' });
+    assert.equal(ok.status, 200);
+    const noVersion = await post({ 'x-api-key': emu.apiKey });
+    assert.equal(noVersion.status, 400);
+    assert.match(noVersion.headers.get('request-id') ?? '', /^req_/);
+    const body = (await noVersion.json()) as any;
+    assert.equal(body.type, 'error');
+    assert.deepEqual(body.error, { type: 'invalid_request_error', message: 'anthropic-version: header is required' });
+    assert.equal(body.request_id, noVersion.headers.get('request-id'));
+    const noKey = await post({ 'anthropic-version': '2023-06-01' });
+    assert.equal(noKey.status, 401);
+    assert.equal(((await noKey.json()) as any).error.message, 'x-api-key header is required');
+    const unknown = await fetch(`${emu.url}/v1/nope`, { headers: { 'x-api-key': emu.apiKey, 'anthropic-version': '2023-06-01' } });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as any).error.type, 'not_found_error');
+  });
+
   test('count_tokens and models', async () => {
     const counted = await client.messages.countTokens({ model: MODEL, system: 'sys', messages: [{ role: 'user', content: 'hello' }] });
     assert.equal(counted.input_tokens, Math.ceil(3 / 4) + Math.ceil('user:hello'.length / 4));

@@ -613,7 +613,13 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
     }
     stopReason = 'tool_use';
   } else {
-    let text = toolResults.length > 0 ? `Tool result received: ${toolResults.join('; ')}` : replyText(EMULATOR_NAME, userText, d);
+    const format = body.output_config?.format;
+    let text =
+      toolResults.length > 0
+        ? `Tool result received: ${toolResults.join('; ')}`
+        : format?.type === 'json_schema'
+          ? JSON.stringify(argsFromSchema(format.schema))
+          : replyText(EMULATOR_NAME, userText, d);
     for (const seq of (body.stop_sequences ?? []) as string[]) {
       const at = text.indexOf(seq);
       if (at !== -1 && (stopSequence === null || at < text.indexOf(stopSequence))) stopSequence = seq;

@@ -13,7 +13,8 @@ import type { ChatRequest, Message, ToolDefinition } from '../../src/spec/reques
 import type { ChatResult, StreamEvent } from '../../src/spec/response.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
 import { startAnthropicEmulator } from '../emulators/anthropic.ts';
-import type { Emulator } from '../emulators/common.ts';
+import { startEmulator } from '../emulators/common.ts';
+import type { Emulator, Handler } from '../emulators/common.ts';
 
 let emu: Emulator;
 let provider: ProviderInstance;
@@ -329,10 +330,13 @@ describe('Anthropic adapter: requests and whole responses', () => {
       { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
       { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQK' }, title: 'a.pdf' },
     ]);
-    assert.match(body.system.at(-1).text, /^Respond only with a JSON object matching this schema/);
-    assert.match(body.system.at(-1).text, /"properties":\{"a":\{"type":"string"\}\}/);
+    // json_schema goes to Anthropic's native structured outputs, not into the prompt.
+    assert.deepEqual(body.output_config, {
+      format: { type: 'json_schema', schema: { type: 'object', properties: { a: { type: 'string' } } } },
+    });
+    assert.equal(body.system, undefined);
     assert.deepEqual(body.metadata, { user_id: 'user-42' });
-    assert.ok(r.warnings?.some((w) => w.includes('json_schema')));
+    assert.deepEqual(JSON.parse(r.text), { a: 'a-value' });
   });
 
   test('length and refusal finish reasons', async () => {
@@ -503,5 +507,100 @@ describe('Anthropic adapter: upstream errors', () => {
     const pending = anthropicAdapter.chat(req([user('x [[slow:500]]')]), target, { signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
     await assert.rejects(pending, (err: unknown) => err instanceof GatewayError && err.status === 499);
+  });
+});
+
+describe('Anthropic adapter: misbehaving upstreams', () => {
+  const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+  const messageStart = sse('message_start', {
+    type: 'message_start',
+    message: { id: 'msg_x', type: 'message', role: 'assistant', content: [], usage: { input_tokens: 3, output_tokens: 1 } },
+  });
+
+  async function withUpstream(handler: Handler, run: (t: Target) => Promise<void>): Promise<void> {
+    const up = await startEmulator(handler);
+    try {
+      await run({ ...target, provider: { ...provider, baseUrl: up.url + '/v1' } });
+    } finally {
+      await up.close();
+    }
+  }
+
+  test('an upstream that echoes the key never gets it into the error', async () => {
+    await withUpstream(
+      (_req, res) => {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `bad key ${emu.apiKey}` } }));
+      },
+      async (t) => {
+        await assert.rejects(anthropicAdapter.chat(req([user('x')]), t, ctx()), (err: unknown) => {
+          assert.ok(err instanceof GatewayError);
+          assert.equal(err.status, 502);
+          assert.ok(!err.message.includes(emu.apiKey));
+          assert.ok(!JSON.stringify(err.metadata).includes(emu.apiKey));
+          assert.match(err.message, /bad key \[redacted\]/);
+          return true;
+        });
+      },
+    );
+  });
+
+  test('a named event with broken JSON ends the stream with an error', async () => {
+    await withUpstream(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(messageStart);
+        res.write(sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
+        res.write(sse('content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_del'));
+        res.end(sse('message_stop', { type: 'message_stop' }));
+      },
+      async (t) => {
+        const events = await collect(await anthropicAdapter.chatStream(req([user('x')], { stream: true }), t, ctx()));
+        assert.deepEqual(events.map((e) => e.type), ['start', 'error']);
+        const last = events[1];
+        if (last.type === 'error') assert.match(last.error.message, /malformed `content_block_delta`/);
+      },
+    );
+  });
+
+  test('usage in message_delta (newer API versions) overrides message_start', async () => {
+    await withUpstream(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(messageStart);
+        res.write(sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { input_tokens: 5, cache_read_input_tokens: 7, output_tokens: 9 } }));
+        res.end(sse('message_stop', { type: 'message_stop' }));
+      },
+      async (t) => {
+        const events = await collect(await anthropicAdapter.chatStream(req([user('x')], { stream: true }), t, ctx()));
+        const usage = events.find((e) => e.type === 'usage');
+        assert.ok(usage && usage.type === 'usage');
+        assert.equal(usage.usage.inputTokens, 12);
+        assert.equal(usage.usage.cacheReadTokens, 7);
+        assert.equal(usage.usage.outputTokens, 9);
+      },
+    );
+  });
+
+  test('aborting mid-stream ends the iteration with a cancelled error', async () => {
+    await withUpstream(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(messageStart);
+        // ...and never finishes.
+      },
+      async (t) => {
+        const ac = new AbortController();
+        const stream = await anthropicAdapter.chatStream(req([user('x')], { stream: true }), t, { signal: ac.signal });
+        const events: StreamEvent[] = [];
+        for await (const e of stream) {
+          events.push(e);
+          if (e.type === 'start') ac.abort();
+        }
+        assert.deepEqual(events.map((e) => e.type), ['start', 'error']);
+        const last = events[1];
+        if (last.type === 'error') assert.equal(last.error.status, 499);
+      },
+    );
   });
 });

@@ -38,10 +38,14 @@ export function toMessagesRequest(req: ChatRequest, target: Target): ConvertedRe
   applySampling(req, body, warnings);
   applyThinking(req, target, body, warnings);
 
+  // json_schema uses Anthropic's native structured outputs; json_object has no native form.
+  if (req.responseFormat?.type === 'json_schema') {
+    body.output_config = { format: { type: 'json_schema', schema: req.responseFormat.schema } };
+  }
   const instruction = jsonInstruction(req.responseFormat);
   if (instruction) {
     system.push({ type: 'text', text: instruction });
-    warnings.push(`Anthropic has no ${req.responseFormat?.type} response format; the schema was given as a system prompt instruction instead.`);
+    warnings.push('Anthropic has no json_object response format; it was asked for JSON in the system prompt instead.');
   }
   if (system.length > 0) body.system = system;
   if (req.cacheControl) Object.assign(body, wireCacheControl(req.cacheControl));
@@ -179,6 +183,5 @@ function applyThinking(req: ChatRequest, target: Target, body: MessagesRequestBo
 function jsonInstruction(format: ResponseFormat | undefined): string | undefined {
   if (!format || format.type === 'text') return undefined;
   if (format.type === 'json_object') return 'Respond only with a valid JSON object, with no text before or after it.';
-  const about = format.description ? ` (${format.name}: ${format.description})` : ` (${format.name})`;
-  return `Respond only with a JSON object matching this schema${about}, with no text before or after it: ${JSON.stringify(format.schema)}`;
+  return undefined;
 }

@@ -100,6 +100,7 @@ export interface MessagesRequestBody {
   stop_sequences?: string[];
   metadata?: { user_id: string };
   cache_control?: WireCacheControl;
+  output_config?: { format: { type: 'json_schema'; schema: Record<string, unknown> } };
   stream?: boolean;
 }
 

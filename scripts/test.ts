@@ -1,0 +1,28 @@
+/**
+ * `npm test`: typecheck, then every test file under test/ with node's test runner.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+const bin = (name: string) => join('node_modules', '.bin', name);
+
+const tsc = spawnSync(bin('tsc'), ['-p', '.'], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.error('typecheck failed');
+  process.exit(tsc.status ?? 1);
+}
+
+const tests = files('test').sort();
+const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...tests], {
+  stdio: 'inherit',
+  env: { ...process.env, FREEWAY_LOG: process.env.FREEWAY_LOG ?? 'silent' },
+});
+process.exit(run.status ?? 1);

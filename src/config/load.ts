@@ -108,7 +108,7 @@ function resolveProviders(file: ConfigFile, env: Env, s: Settings): void {
     const baseUrl = cfg?.baseUrl ?? (preset ? env[preset.baseUrlEnv] || preset.baseUrl : '');
     const apiKey = cfg?.apiKey || (preset ? presetKey(env, preset.keyEnv, preset.keyEnvAliases) : undefined);
     const keyless = preset ? preset.keyless === true : true;
-    const quirks = { ...(preset?.quirks ?? (keyless ? { auth: 'none' as const } : {})), ...(cfg?.quirks ?? {}) };
+    const quirks = { ...(preset?.quirks ?? (apiKey ? {} : { auth: 'none' as const })), ...(cfg?.quirks ?? {}) };
     if (!apiKey && !keyless) {
       if (cfg) s.skipped.push({ id, reason: `no API key (set providers.${id}.apiKey${preset?.keyEnv ? ` or ${preset.keyEnv}` : ''})` });
       continue;

@@ -106,7 +106,12 @@ export interface Directives {
   noTool: boolean;
   say?: string;
   long: boolean;
+  /** [[drip:ms]]: wait that long between stream frames (a slow model). */
+  dripMs?: number;
 }
+
+/** Streams whose client went away before the last frame, across all emulators in this process. */
+export const streamStats = { clientAborts: 0 };
 
 export function parseDirectives(text: string): Directives {
   const num = (name: string): number | undefined => {
@@ -123,6 +128,7 @@ export function parseDirectives(text: string): Directives {
     noTool: text.includes('[[notool]]'),
     say: say ? say[1] : undefined,
     long: text.includes('[[long]]'),
+    dripMs: num('drip'),
   };
 }
 
@@ -209,11 +215,18 @@ export async function writeFrames(
   });
   let sent = 0;
   let flushed: Promise<void> | undefined;
+  let finished = false;
+  res.on('close', () => {
+    if (!finished) streamStats.clientAborts++;
+  });
   for (const frame of frames) {
+    if (res.destroyed) return;
+    if (d.dripMs !== undefined && sent > 0) await sleep(d.dripMs);
     // [[die:N]]: the connection drops after N frames, as when an upstream process crashes.
     if (d.dieAfter !== undefined && sent >= d.dieAfter) {
       // Node corks response writes until the next tick: a destroy right away would lose the N frames.
       if (flushed) await flushed;
+      finished = true;
       res.destroy();
       return;
     }
@@ -222,5 +235,6 @@ export async function writeFrames(
     sent++;
     if (d.malformed && sent === 2) res.write('data: {"broken": \n\n');
   }
+  finished = true;
   res.end();
 }

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench [-- --quick] [-- --profile]`: Freeway's overhead against calling the emulator directly.
+ *
+ * Three processes: the OpenAI emulator, one Freeway (authentication and usage recording on, SQLite
+ * in a temp dir) and this one, the load generator. Every measurement is interleaved — both paths in
+ * the same phase or in alternating phases — so drift affects both alike:
+ *   1. latency at a fixed 200 req/s (each tick one direct and one Freeway request, order alternating)
+ *   2. streaming time to first `data:` byte at a fixed rate, the same way
+ *   3. closed-loop throughput, alternating direct and Freeway phases, with each server's CPU time
+ *   4. peak RSS of the Freeway process over the whole run
+ * Prints a Markdown table; exits 0 whether or not the targets are met (non-zero only if the
+ * benchmark itself fails). `--profile` also writes a CPU profile of the Freeway process and
+ * prints its hotspots.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Child, killAll } from './children.ts';
+import type { ChildStats } from './child-ipc.ts';
+import { closedLoop, makeTarget, pairedFixedRate, send } from './load.ts';
+import type { Sample, Target } from './load.ts';
+import { summariseProfile } from './profile.ts';
+import { renderTable } from './report.ts';
+import type { Row } from './report.ts';
+import { fmtAddedMs, fmtMB, fmtMs, fmtRate, percentile, sleep } from './stats.ts';
+
+const argv = new Set(process.argv.slice(2));
+if (argv.has('--help') || argv.has('-h')) {
+  console.log('usage: npm run bench [-- --quick] [-- --profile]\n  --quick    short smoke run (~15 s)\n  --profile  CPU-profile the Freeway process and print its hotspots');
+  process.exit(0);
+}
+const QUICK = argv.has('--quick');
+const PROFILE = argv.has('--profile');
+
+const TARGETS = { rps: 8_000, p50AddedMs: 0.5, p99AddedMs: 2, ttfbAddedMs: 0.5, peakRssBytes: 150 * 1024 * 1024 };
+
+const PLAN = QUICK
+  ? { warmupMs: 700, latencyRate: 200, latencyMs: 2_000, streamRate: 50, streamMs: 1_500, rounds: 1, phaseMs: 1_000, concurrency: 64, watchdogMs: 60_000 }
+  : { warmupMs: 2_000, latencyRate: 200, latencyMs: 10_000, streamRate: 50, streamMs: 8_000, rounds: 3, phaseMs: 2_000, concurrency: 64, watchdogMs: 150_000 };
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+interface Results {
+  latency: { direct: Sample[]; freeway: Sample[]; skipped: number; fwCpuUs: number };
+  stream: { direct: Sample[]; freeway: Sample[]; skipped: number };
+  throughput: {
+    direct: { ok: number; errors: number; ms: number; emuCpuUs: number };
+    freeway: { ok: number; errors: number; ms: number; fwCpuUs: number; emuCpuUs: number };
+  };
+  fwStart: ChildStats;
+  fwEnd: ChildStats;
+  emuEnd: ChildStats;
+}
+
+async function sanityCheck(t: Target): Promise<void> {
+  const res = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: t.body });
+  const text = await res.body.text();
+  const content = res.statusCode === 200 ? (JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content : undefined;
+  if (typeof content !== 'string') throw new Error(`${t.name}: unexpected answer ${res.statusCode}: ${text.slice(0, 500)}`);
+  const s = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: t.streamBody });
+  const stream = await s.body.text();
+  if (s.statusCode !== 200 || !stream.includes('data: [DONE]')) throw new Error(`${t.name}: unexpected stream ${s.statusCode}: ${stream.slice(0, 500)}`);
+}
+
+async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): Promise<Results> {
+  const fwStart = await fw.stats();
+
+  log(`warm-up (${PLAN.warmupMs} ms per path)`);
+  await closedLoop(direct, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
+  await closedLoop(freeway, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
+  await pairedFixedRate(direct, freeway, { rate: 100, durationMs: PLAN.warmupMs / 2, stream: true });
+
+  log(`latency: ${PLAN.latencyRate} req/s per path for ${PLAN.latencyMs} ms, interleaved`);
+  const fwBefore = await fw.stats();
+  const lat = await pairedFixedRate(direct, freeway, { rate: PLAN.latencyRate, durationMs: PLAN.latencyMs, stream: false });
+  const fwAfter = await fw.stats();
+
+  log(`streaming TTFB: ${PLAN.streamRate} req/s per path for ${PLAN.streamMs} ms, interleaved`);
+  const str = await pairedFixedRate(direct, freeway, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
+
+  log(`throughput: ${PLAN.rounds} round(s) of ${PLAN.phaseMs} ms per path, ${PLAN.concurrency} connections, alternating`);
+  const tp: Results['throughput'] = {
+    direct: { ok: 0, errors: 0, ms: 0, emuCpuUs: 0 },
+    freeway: { ok: 0, errors: 0, ms: 0, fwCpuUs: 0, emuCpuUs: 0 },
+  };
+  for (let round = 0; round < PLAN.rounds; round++) {
+    for (const which of round % 2 === 0 ? (['direct', 'freeway'] as const) : (['freeway', 'direct'] as const)) {
+      await sleep(100);
+      const [e0, f0] = await Promise.all([emu.stats(), fw.stats()]);
+      const r = await closedLoop(which === 'direct' ? direct : freeway, { concurrency: PLAN.concurrency, durationMs: PLAN.phaseMs });
+      const [e1, f1] = await Promise.all([emu.stats(), fw.stats()]);
+      const acc = tp[which];
+      acc.ok += r.ok;
+      acc.errors += r.errors;
+      acc.ms += r.elapsedMs;
+      acc.emuCpuUs += e1.cpuUs - e0.cpuUs;
+      if (which === 'freeway') tp.freeway.fwCpuUs += f1.cpuUs - f0.cpuUs;
+    }
+  }
+  const [fwEnd, emuEnd] = await Promise.all([fw.stats(), emu.stats()]);
+  return {
+    latency: { direct: lat.a, freeway: lat.b, skipped: lat.skipped, fwCpuUs: fwAfter.cpuUs - fwBefore.cpuUs },
+    stream: { direct: str.a, freeway: str.b, skipped: str.skipped },
+    throughput: tp,
+    fwStart,
+    fwEnd,
+    emuEnd,
+  };
+}
+
+function report(r: Results): { table: string; notes: string[]; missed: string[] } {
+  const ok = (s: Sample[]) => s.filter((x) => x.ok);
+  const lat = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.totalMs), p);
+  const ttfb = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.ttfbMs), p);
+  const rows: Row[] = [];
+  const missed: string[] = [];
+  const cmp = (metric: string, d: number, f: number, limit: number | undefined, target: string) => {
+    const added = f - d;
+    const met = limit === undefined ? undefined : Number.isFinite(added) && added <= limit;
+    rows.push({ metric, direct: fmtMs(d), freeway: fmtMs(f), added: fmtAddedMs(added), target, met });
+    if (met === false) missed.push(`${metric}: added ${fmtAddedMs(added)} (target ${target})`);
+  };
+  const rate = PLAN.latencyRate;
+  cmp(`latency p50 @ ${rate} req/s`, lat(r.latency.direct, 50), lat(r.latency.freeway, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
+  cmp(`latency p99 @ ${rate} req/s`, lat(r.latency.direct, 99), lat(r.latency.freeway, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
+  cmp(`stream TTFB p50 @ ${PLAN.streamRate} req/s`, ttfb(r.stream.direct, 50), ttfb(r.stream.freeway, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
+  cmp(`stream TTFB p99 @ ${PLAN.streamRate} req/s`, ttfb(r.stream.direct, 99), ttfb(r.stream.freeway, 99), undefined, '—');
+
+  const t = r.throughput;
+  const dRps = (t.direct.ok * 1000) / t.direct.ms;
+  const fRps = (t.freeway.ok * 1000) / t.freeway.ms;
+  rows.push({ metric: `throughput, measured (${PLAN.concurrency} conns, shared cores)`, direct: fmtRate(dRps), freeway: fmtRate(fRps), added: '—', target: 'info', met: undefined });
+  const emuCpuMs = t.direct.emuCpuUs / 1000 / t.direct.ok;
+  const fwCpuMs = t.freeway.fwCpuUs / 1000 / t.freeway.ok;
+  rows.push({
+    metric: 'CPU per request, saturated (server process)',
+    direct: fmtMs(emuCpuMs),
+    freeway: fmtMs(fwCpuMs),
+    added: fmtAddedMs(fwCpuMs),
+    target: `≤ ${(1000 / TARGETS.rps).toFixed(3)} ms`,
+    met: fwCpuMs <= 1000 / TARGETS.rps,
+  });
+  const capacity = 1000 / fwCpuMs;
+  const capMet = capacity >= TARGETS.rps;
+  rows.push({
+    metric: 'throughput, one core (1000 / CPU ms per req)',
+    direct: fmtRate(1000 / emuCpuMs),
+    freeway: fmtRate(capacity),
+    added: '—',
+    target: `≥ ${fmtRate(TARGETS.rps)}`,
+    met: capMet,
+  });
+  if (!capMet) missed.push(`single-process throughput: ${fmtRate(capacity)} CPU-bound (${fmtMs(fwCpuMs)} CPU per request; target ≥ ${fmtRate(TARGETS.rps)}, i.e. ≤ ${(1000 / TARGETS.rps).toFixed(3)} ms)`);
+  const fwCpuAtRate = r.latency.fwCpuUs / 1000 / Math.max(1, r.latency.freeway.length);
+  rows.push({ metric: `CPU per request @ ${rate} req/s (Freeway)`, direct: '—', freeway: fmtMs(fwCpuAtRate), added: fmtAddedMs(fwCpuAtRate), target: 'info', met: undefined });
+  const rssMet = r.fwEnd.maxRss <= TARGETS.peakRssBytes;
+  rows.push({ metric: 'peak RSS, whole run (server process)', direct: fmtMB(r.emuEnd.maxRss), freeway: fmtMB(r.fwEnd.maxRss), added: '—', target: `≤ ${fmtMB(TARGETS.peakRssBytes)}`, met: rssMet });
+  if (!rssMet) missed.push(`peak memory: ${fmtMB(r.fwEnd.maxRss)} (target ≤ ${fmtMB(TARGETS.peakRssBytes)})`);
+
+  const notes: string[] = [];
+  const count = (s: Sample[]) => `${ok(s).length}/${s.length}`;
+  notes.push(`samples ok — latency: direct ${count(r.latency.direct)}, Freeway ${count(r.latency.freeway)}; stream: direct ${count(r.stream.direct)}, Freeway ${count(r.stream.freeway)}; throughput errors: direct ${t.direct.errors}, Freeway ${t.freeway.errors}`);
+  if (r.latency.skipped + r.stream.skipped > 0) notes.push(`ticks skipped (too many in flight): latency ${r.latency.skipped}, stream ${r.stream.skipped}`);
+  const fwBusy = t.freeway.fwCpuUs / 1000 / t.freeway.ms;
+  const emuBusy = t.freeway.emuCpuUs / 1000 / t.freeway.ms;
+  notes.push(
+    `during the Freeway throughput phases the Freeway process used ${(fwBusy * 100).toFixed(0)}% of a core and the emulator ${(emuBusy * 100).toFixed(0)}%; ` +
+      `the load generator had the rest of the ${cpus().length} cores, so the measured req/s is a floor — the one-core row is the fair single-process number`,
+  );
+  notes.push(`Freeway RSS: ${fmtMB(r.fwStart.rss)} after start-up, ${fmtMB(r.fwEnd.rss)} at the end, peak ${fmtMB(r.fwEnd.maxRss)}; heap used at the end ${fmtMB(r.fwEnd.heapUsed)}`);
+  return { table: renderTable(rows), notes, missed };
+}
+
+async function main(dir: string): Promise<void> {
+  const started = performance.now();
+  log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}${QUICK ? ', quick run' : ''}`);
+  const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
+  const profDir = PROFILE ? mkdtempSync(join(tmpdir(), 'freeway-bench-profile-')) : undefined;
+  const fw = await Child.start<{ url: string; key: string }>('freeway', './freeway-child.ts', {
+    args: [emu.info.url, emu.info.apiKey, dir],
+    execArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
+  log(`emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid})`);
+
+  const direct = makeTarget({ name: 'direct', origin: emu.info.url, path: '/v1/chat/completions', apiKey: emu.info.apiKey, model: 'gpt-4o-mini', connections: PLAN.concurrency });
+  const freeway = makeTarget({ name: 'Freeway', origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini', connections: PLAN.concurrency });
+  let results: Results;
+  try {
+    await sanityCheck(direct);
+    await sanityCheck(freeway);
+    void send; // (send is used through the load shapes)
+    results = await measure(emu, fw, direct, freeway);
+  } finally {
+    await Promise.allSettled([direct.pool.destroy(), freeway.pool.destroy()]);
+    await Promise.allSettled([fw.stop(), emu.stop()]);
+  }
+  const { table, notes, missed } = report(results);
+  console.log(`\n## Freeway overhead benchmark${QUICK ? ' (quick)' : ''}\n`);
+  console.log(`Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch} · run took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  console.log(table);
+  console.log('');
+  for (const n of notes) console.log(`- ${n}`);
+  console.log('');
+  if (missed.length === 0) console.log('All targets met.');
+  else {
+    console.log(`MISSED ${missed.length} target(s):`);
+    for (const m of missed) console.log(`  - ${m}`);
+  }
+  if (profDir) {
+    const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+    if (files.length === 0) console.log(`\n(no CPU profile was written to ${profDir})`);
+    for (const f of files) console.log(`\n${summariseProfile(join(profDir, f), 30)}`);
+  }
+}
+
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+const dir = mkdtempSync(join(tmpdir(), 'freeway-bench-'));
+const watchdog = setTimeout(() => {
+  log(`gave up after ${PLAN.watchdogMs / 1000} s`);
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+}, PLAN.watchdogMs);
+watchdog.unref();
+try {
+  await main(dir);
+} catch (err) {
+  log(`benchmark failed: ${(err as Error)?.stack ?? String(err)}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(watchdog);
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadSettings } from '../../src/config/load.ts';
+
+function withYaml(yaml: string, env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'freeway-cfg-'));
+  writeFileSync(join(dir, 'freeway.yaml'), yaml);
+  return loadSettings({ cwd: dir, env });
+}
+
+test('no config, no keys: starts with no providers and the embedded defaults', () => {
+  const s = loadSettings({ cwd: mkdtempSync(join(tmpdir(), 'freeway-cfg-')), env: {} });
+  assert.equal(s.providers.length, 0);
+  assert.equal(s.port, 8080);
+  assert.equal(s.host, '127.0.0.1');
+  assert.equal(s.databaseUrl, './data/freeway.db');
+});
+
+test('every provider whose key variable is set is live, with its real base URL', () => {
+  const s = loadSettings({ cwd: tmpdir(), env: { GROQ_API_KEY: 'g', XAI_API_KEY: 'x', PORT: '9999', DATABASE_URL: 'file:/tmp/x.db' } });
+  assert.deepEqual(s.providers.map((p) => p.id).sort(), ['groq', 'xai']);
+  assert.equal(s.providers.find((p) => p.id === 'groq')?.baseUrl, 'https://api.groq.com/openai/v1');
+  assert.equal(s.port, 9999);
+  assert.equal(s.databaseUrl, 'file:/tmp/x.db');
+});
+
+test('YAML with ${ENV} interpolation, base URL overrides and a custom provider', () => {
+  const s = withYaml(
+    `providers:
+  anthropic:
+    apiKey: \${MY_ANTHROPIC}
+  openai:
+    apiKey: \${OPENAI_API_KEY}
+    baseUrl: https://proxy.example.com/v1
+  local:
+    type: openai-compatible
+    baseUrl: http://127.0.0.1:11434/v1
+    models: [llama3.2]
+`,
+    { MY_ANTHROPIC: 'a-key', OPENAI_API_KEY: 'o-key' },
+  );
+  const byId = new Map(s.providers.map((p) => [p.id, p]));
+  assert.equal(byId.get('anthropic')?.apiKey, 'a-key');
+  assert.equal(byId.get('openai')?.baseUrl, 'https://proxy.example.com/v1');
+  assert.equal(byId.get('local')?.protocol, 'openai');
+  assert.equal(byId.get('local')?.quirks.auth, 'none');
+  assert.deepEqual(s.declaredModels.get('local'), ['llama3.2']);
+});
+
+test('a bad config stops start-up with one message naming the key and why', () => {
+  assert.throws(() => withYaml('providers:\n  openai:\n    apikey: x\n'), (e: Error) => e instanceof ConfigError && /providers\.openai\.apikey is not a known setting/.test(e.message));
+  assert.throws(() => withYaml('server:\n  port: "eighty"\n'), (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message));
+  assert.throws(() => withYaml('providers:\n  mine:\n    baseUrl: http://x\n'), (e: Error) => e instanceof ConfigError && /providers\.mine\.type is required/.test(e.message));
+  assert.throws(() => withYaml('models:\n  a/b:\n    endpoints:\n      - provider: nobody\n        model: m\n'), (e: Error) => /unknown provider "nobody"/.test(e.message));
+  assert.throws(() => withYaml('providers: [\n'), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
+  assert.throws(() => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'), (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message));
+});

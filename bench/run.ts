@@ -17,7 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, killAll } from './children.ts';
 import type { ChildStats } from './child-ipc.ts';
-import { closedLoop, makeTarget, pairedFixedRate, send } from './load.ts';
+import { closedLoop, makeTarget, pairedFixedRate } from './load.ts';
 import type { Sample, Target } from './load.ts';
 import { summariseProfile } from './profile.ts';
 import { renderTable } from './report.ts';
@@ -188,7 +188,6 @@ async function main(dir: string): Promise<void> {
   try {
     await sanityCheck(direct);
     await sanityCheck(freeway);
-    void send; // (send is used through the load shapes)
     results = await measure(emu, fw, direct, freeway);
   } finally {
     await Promise.allSettled([direct.pool.destroy(), freeway.pool.destroy()]);

@@ -129,7 +129,9 @@ function resolveProviders(file: ConfigFile, env: Env, s: Settings): void {
       quirks,
     });
     if (cfg?.models) s.declaredModels.set(id, cfg.models);
-    if (cfg?.discoverModels ?? (keyless && !cfg?.models)) s.discover.add(id);
+    // Ask each provider for its own list at start-up (in the background), unless told not to or the
+    // config already says exactly which models a custom server has.
+    if (cfg?.discoverModels ?? !(cfg?.models && !preset)) s.discover.add(id);
   }
 }
 

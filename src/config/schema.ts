@@ -47,7 +47,7 @@ export const providerSchema = z
     enabled: z.boolean().optional(),
     models: z.array(z.string().min(1)).optional(),
     quirks: quirksSchema.optional(),
-    /** Ask the provider for its model list at start-up (default: true for local servers). */
+    /** Ask the provider for its model list at start-up (default: true, except for custom providers that list `models`). */
     discoverModels: z.boolean().optional(),
   })
   .strict();

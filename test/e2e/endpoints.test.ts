@@ -7,6 +7,8 @@ import OpenAI from 'openai';
 import { ADMIN_KEY, startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
+type APIErr = InstanceType<typeof OpenAI.APIError>;
+
 let stack: Stack;
 let client: OpenAI;
 
@@ -34,7 +36,7 @@ describe('embeddings', () => {
     assert.deepEqual(a.data[0].embedding, b.data[0].embedding);
   });
   test('a chat model is refused for embeddings', async () => {
-    await assert.rejects(client.embeddings.create({ model: 'openai/gpt-4o-mini', input: 'x' }), (e: OpenAI.APIError) => e.status === 400);
+    await assert.rejects(client.embeddings.create({ model: 'openai/gpt-4o-mini', input: 'x' }), (e: APIErr) => e.status === 400);
   });
 });
 
@@ -42,6 +44,7 @@ describe('models', () => {
   test('GET /models is public and OpenRouter-shaped', async () => {
     const res = await fetch(`${stack.baseURL}/models`);
     assert.equal(res.status, 200);
+    // any: asserting on a wire shape field by field
     const { data } = (await res.json()) as { data: Array<Record<string, any>> };
     const m = data.find((x) => x.id === 'anthropic/claude-sonnet-4-5');
     assert.ok(m);
@@ -122,7 +125,7 @@ describe('keys and generations', () => {
     const admin = new OpenAI({ apiKey: ADMIN_KEY, baseURL: stack.baseURL, maxRetries: 0 });
     await assert.rejects(
       admin.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-      (e: OpenAI.APIError) => e.status === 403,
+      (e: APIErr) => e.status === 403,
     );
   });
   test('a generation is visible only to the key that made it', async () => {

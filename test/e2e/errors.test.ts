@@ -8,6 +8,8 @@ import OpenAI from 'openai';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
+type APIErr = InstanceType<typeof OpenAI.APIError>;
+
 let stack: Stack;
 let client: OpenAI;
 
@@ -18,7 +20,7 @@ before(async () => {
 after(() => stack.close());
 
 interface Envelope {
-  error: { code: number; message: string; metadata?: Record<string, any> };
+  error: { code: number; message: string; metadata?: Record<string, any> }; // any: read field by field in assertions
 }
 
 async function post(path: string, body: string | object, headers: Record<string, string> = {}) {
@@ -143,7 +145,7 @@ describe('failing upstreams', () => {
   test('a stream that fails before any content gets a real status, not a 200', async () => {
     await assert.rejects(
       client.chat.completions.create({ model: 'google/gemini-2.5-flash', messages: [{ role: 'user', content: '[[error:503]]' }], stream: true }),
-      (e: OpenAI.APIError) => e.status === 503,
+      (e: APIErr) => e.status === 503,
     );
   });
   test('fallback models are tried when the first fails before any content', async () => {
@@ -151,7 +153,7 @@ describe('failing upstreams', () => {
       model: 'openai/gpt-4o-mini',
       models: ['anthropic/claude-sonnet-4-5'],
       messages: [{ role: 'user', content: 'hello [[error:503]]' }],
-    } as OpenAI.ChatCompletionCreateParamsNonStreaming).catch((e: OpenAI.APIError) => e);
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming).catch((e: APIErr) => e);
     // Both emulators honour the directive, so both fail: the last error comes back with the attempts.
     assert.ok(res instanceof OpenAI.APIError);
     assert.equal(res.status, 503);

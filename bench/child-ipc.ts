@@ -3,6 +3,7 @@
  * `{ id, result }` (or `{ id, error }`). Every child answers `stats` (its own CPU time and memory,
  * measured inside the process) and exits when the parent goes away.
  */
+import { subscribe } from 'node:diagnostics_channel';
 
 export interface ChildStats {
   /** process.cpuUsage(): user + system CPU time, microseconds. */
@@ -11,13 +12,32 @@ export interface ChildStats {
   rss: number;
   /** RSS high-water mark since the process started (getrusage ru_maxrss), bytes. */
   maxRss: number;
+  heapTotal: number;
   heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** HTTP requests this process has received so far (node:http's diagnostics channel). */
+  requests: number;
 }
+
+let requests = 0;
+subscribe('http.server.request.start', () => {
+  requests++;
+});
 
 export function statsNow(): ChildStats {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
-  return { cpuUs: cpu.user + cpu.system, rss: mem.rss, maxRss: process.resourceUsage().maxRSS * 1024, heapUsed: mem.heapUsed };
+  return {
+    cpuUs: cpu.user + cpu.system,
+    rss: mem.rss,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    heapTotal: mem.heapTotal,
+    heapUsed: mem.heapUsed,
+    external: mem.external,
+    arrayBuffers: mem.arrayBuffers,
+    requests,
+  };
 }
 
 type Handlers = Record<string, () => unknown>;

@@ -13,6 +13,8 @@ export interface Target {
   headers: Record<string, string>;
   body: string;
   streamBody: string;
+  /** Requests sent so far (to cross-check against the servers' own counts). */
+  sent: number;
 }
 
 export interface Sample {
@@ -46,6 +48,7 @@ export function makeTarget(opts: {
     headers: { authorization: `Bearer ${opts.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: opts.model, messages }),
     streamBody: JSON.stringify({ model: opts.model, messages, stream: true }),
+    sent: 0,
   };
 }
 
@@ -55,6 +58,7 @@ const DATA = Buffer.from('data:');
 export async function send(t: Target, stream: boolean): Promise<Sample> {
   const t0 = performance.now();
   let status = 0;
+  t.sent++;
   try {
     const res = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: stream ? t.streamBody : t.body });
     status = res.statusCode;

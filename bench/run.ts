@@ -1,16 +1,17 @@
 /**
- * `npm run bench [-- --quick] [-- --profile]`: Freeway's overhead against calling the emulator directly.
+ * `npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput]`: Freeway's
+ * overhead against calling the emulator directly.
  *
  * Three processes: the OpenAI emulator, one Freeway (authentication and usage recording on, SQLite
  * in a temp dir) and this one, the load generator. Every measurement is interleaved — both paths in
- * the same phase or in alternating phases — so drift affects both alike:
+ * the same phase, or in alternating phases — so drift affects both alike:
  *   1. latency at a fixed 200 req/s (each tick one direct and one Freeway request, order alternating)
- *   2. streaming time to first `data:` byte at a fixed rate, the same way
+ *   2. streaming time to the first `data:` byte at a fixed rate, the same way
  *   3. closed-loop throughput, alternating direct and Freeway phases, with each server's CPU time
  *   4. peak RSS of the Freeway process over the whole run
- * Prints a Markdown table; exits 0 whether or not the targets are met (non-zero only if the
- * benchmark itself fails). `--profile` also writes a CPU profile of the Freeway process and
- * prints its hotspots.
+ * Prints a Markdown table; exits 0 whether or not the targets are met (non-zero only when the
+ * benchmark itself fails). `--profile` also writes a CPU profile of the Freeway process and prints
+ * its hotspots.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,13 +25,26 @@ import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
 import { fmtAddedMs, fmtMB, fmtMs, fmtRate, percentile, sleep } from './stats.ts';
 
-const argv = new Set(process.argv.slice(2));
-if (argv.has('--help') || argv.has('-h')) {
-  console.log('usage: npm run bench [-- --quick] [-- --profile]\n  --quick    short smoke run (~15 s)\n  --profile  CPU-profile the Freeway process and print its hotspots');
+const PHASES = ['latency', 'stream', 'throughput'] as const;
+type Phase = (typeof PHASES)[number];
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(
+    [
+      'usage: npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput]',
+      '  --quick    short smoke run (~10 s)',
+      '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
+      '  --only=…   run only these phases (comma-separated)',
+    ].join('\n'),
+  );
   process.exit(0);
 }
-const QUICK = argv.has('--quick');
-const PROFILE = argv.has('--profile');
+const QUICK = args.includes('--quick');
+const PROFILE = args.includes('--profile');
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const RUN = new Set<Phase>(onlyArg ? (onlyArg.slice(7).split(',') as Phase[]) : PHASES);
+for (const p of RUN) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; phases are ${PHASES.join(', ')}`);
 
 const TARGETS = { rps: 8_000, p50AddedMs: 0.5, p99AddedMs: 2, ttfbAddedMs: 0.5, peakRssBytes: 150 * 1024 * 1024 };
 
@@ -40,22 +54,28 @@ const PLAN = QUICK
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
+interface Snapshot {
+  after: string;
+  fw: ChildStats;
+  emu: ChildStats;
+}
+
 interface Results {
-  latency: { direct: Sample[]; freeway: Sample[]; skipped: number; fwCpuUs: number };
-  stream: { direct: Sample[]; freeway: Sample[]; skipped: number };
-  throughput: {
+  latency?: { direct: Sample[]; freeway: Sample[]; skipped: number; fwCpuUs: number };
+  stream?: { direct: Sample[]; freeway: Sample[]; skipped: number };
+  throughput?: {
     direct: { ok: number; errors: number; ms: number; emuCpuUs: number };
     freeway: { ok: number; errors: number; ms: number; fwCpuUs: number; emuCpuUs: number };
   };
-  fwStart: ChildStats;
-  fwEnd: ChildStats;
-  emuEnd: ChildStats;
+  snapshots: Snapshot[];
 }
 
 async function sanityCheck(t: Target): Promise<void> {
+  t.sent += 2;
   const res = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: t.body });
   const text = await res.body.text();
-  const content = res.statusCode === 200 ? (JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content : undefined;
+  const content =
+    res.statusCode === 200 ? (JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content : undefined;
   if (typeof content !== 'string') throw new Error(`${t.name}: unexpected answer ${res.statusCode}: ${text.slice(0, 500)}`);
   const s = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: t.streamBody });
   const stream = await s.body.text();
@@ -63,117 +83,149 @@ async function sanityCheck(t: Target): Promise<void> {
 }
 
 async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): Promise<Results> {
-  const fwStart = await fw.stats();
+  const snapshots: Snapshot[] = [];
+  const snap = async (after: string) => {
+    const [f, e] = await Promise.all([fw.stats(), emu.stats()]);
+    snapshots.push({ after, fw: f, emu: e });
+    return f;
+  };
+  const r: Results = { snapshots };
+  await snap('start-up');
 
   log(`warm-up (${PLAN.warmupMs} ms per path)`);
   await closedLoop(direct, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
   await closedLoop(freeway, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
   await pairedFixedRate(direct, freeway, { rate: 100, durationMs: PLAN.warmupMs / 2, stream: true });
+  await snap('warm-up');
 
-  log(`latency: ${PLAN.latencyRate} req/s per path for ${PLAN.latencyMs} ms, interleaved`);
-  const fwBefore = await fw.stats();
-  const lat = await pairedFixedRate(direct, freeway, { rate: PLAN.latencyRate, durationMs: PLAN.latencyMs, stream: false });
-  const fwAfter = await fw.stats();
-
-  log(`streaming TTFB: ${PLAN.streamRate} req/s per path for ${PLAN.streamMs} ms, interleaved`);
-  const str = await pairedFixedRate(direct, freeway, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
-
-  log(`throughput: ${PLAN.rounds} round(s) of ${PLAN.phaseMs} ms per path, ${PLAN.concurrency} connections, alternating`);
-  const tp: Results['throughput'] = {
-    direct: { ok: 0, errors: 0, ms: 0, emuCpuUs: 0 },
-    freeway: { ok: 0, errors: 0, ms: 0, fwCpuUs: 0, emuCpuUs: 0 },
-  };
-  for (let round = 0; round < PLAN.rounds; round++) {
-    for (const which of round % 2 === 0 ? (['direct', 'freeway'] as const) : (['freeway', 'direct'] as const)) {
-      await sleep(100);
-      const [e0, f0] = await Promise.all([emu.stats(), fw.stats()]);
-      const r = await closedLoop(which === 'direct' ? direct : freeway, { concurrency: PLAN.concurrency, durationMs: PLAN.phaseMs });
-      const [e1, f1] = await Promise.all([emu.stats(), fw.stats()]);
-      const acc = tp[which];
-      acc.ok += r.ok;
-      acc.errors += r.errors;
-      acc.ms += r.elapsedMs;
-      acc.emuCpuUs += e1.cpuUs - e0.cpuUs;
-      if (which === 'freeway') tp.freeway.fwCpuUs += f1.cpuUs - f0.cpuUs;
-    }
+  if (RUN.has('latency')) {
+    log(`latency: ${PLAN.latencyRate} req/s per path for ${PLAN.latencyMs} ms, interleaved`);
+    const before = await fw.stats();
+    const lat = await pairedFixedRate(direct, freeway, { rate: PLAN.latencyRate, durationMs: PLAN.latencyMs, stream: false });
+    const after = await snap(`latency @ ${PLAN.latencyRate} req/s`);
+    r.latency = { direct: lat.a, freeway: lat.b, skipped: lat.skipped, fwCpuUs: after.cpuUs - before.cpuUs };
   }
-  const [fwEnd, emuEnd] = await Promise.all([fw.stats(), emu.stats()]);
-  return {
-    latency: { direct: lat.a, freeway: lat.b, skipped: lat.skipped, fwCpuUs: fwAfter.cpuUs - fwBefore.cpuUs },
-    stream: { direct: str.a, freeway: str.b, skipped: str.skipped },
-    throughput: tp,
-    fwStart,
-    fwEnd,
-    emuEnd,
-  };
+
+  if (RUN.has('stream')) {
+    log(`streaming TTFB: ${PLAN.streamRate} req/s per path for ${PLAN.streamMs} ms, interleaved`);
+    const str = await pairedFixedRate(direct, freeway, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
+    await snap(`stream @ ${PLAN.streamRate} req/s`);
+    r.stream = { direct: str.a, freeway: str.b, skipped: str.skipped };
+  }
+
+  if (RUN.has('throughput')) {
+    log(`throughput: ${PLAN.rounds} round(s) of ${PLAN.phaseMs} ms per path, ${PLAN.concurrency} connections, alternating`);
+    const tp: NonNullable<Results['throughput']> = {
+      direct: { ok: 0, errors: 0, ms: 0, emuCpuUs: 0 },
+      freeway: { ok: 0, errors: 0, ms: 0, fwCpuUs: 0, emuCpuUs: 0 },
+    };
+    for (let round = 0; round < PLAN.rounds; round++) {
+      for (const which of round % 2 === 0 ? (['direct', 'freeway'] as const) : (['freeway', 'direct'] as const)) {
+        await sleep(100);
+        const [e0, f0] = await Promise.all([emu.stats(), fw.stats()]);
+        const res = await closedLoop(which === 'direct' ? direct : freeway, { concurrency: PLAN.concurrency, durationMs: PLAN.phaseMs });
+        const [e1, f1] = await Promise.all([emu.stats(), fw.stats()]);
+        const acc = tp[which];
+        acc.ok += res.ok;
+        acc.errors += res.errors;
+        acc.ms += res.elapsedMs;
+        acc.emuCpuUs += e1.cpuUs - e0.cpuUs;
+        if (which === 'freeway') tp.freeway.fwCpuUs += f1.cpuUs - f0.cpuUs;
+      }
+    }
+    await snap(`throughput, ${PLAN.concurrency} conns`);
+    r.throughput = tp;
+  }
+  return r;
 }
 
-function report(r: Results): { table: string; notes: string[]; missed: string[] } {
+function report(r: Results, direct: Target, freeway: Target): { table: string; notes: string[]; missed: string[] } {
   const ok = (s: Sample[]) => s.filter((x) => x.ok);
   const lat = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.totalMs), p);
   const ttfb = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.ttfbMs), p);
   const rows: Row[] = [];
   const missed: string[] = [];
+  const notes: string[] = [];
+  const count = (s: Sample[]) => `${ok(s).length}/${s.length} ok`;
   const cmp = (metric: string, d: number, f: number, limit: number | undefined, target: string) => {
     const added = f - d;
     const met = limit === undefined ? undefined : Number.isFinite(added) && added <= limit;
     rows.push({ metric, direct: fmtMs(d), freeway: fmtMs(f), added: fmtAddedMs(added), target, met });
     if (met === false) missed.push(`${metric}: added ${fmtAddedMs(added)} (target ${target})`);
   };
-  const rate = PLAN.latencyRate;
-  cmp(`latency p50 @ ${rate} req/s`, lat(r.latency.direct, 50), lat(r.latency.freeway, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
-  cmp(`latency p99 @ ${rate} req/s`, lat(r.latency.direct, 99), lat(r.latency.freeway, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
-  cmp(`stream TTFB p50 @ ${PLAN.streamRate} req/s`, ttfb(r.stream.direct, 50), ttfb(r.stream.freeway, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
-  cmp(`stream TTFB p99 @ ${PLAN.streamRate} req/s`, ttfb(r.stream.direct, 99), ttfb(r.stream.freeway, 99), undefined, '—');
 
-  const t = r.throughput;
-  const dRps = (t.direct.ok * 1000) / t.direct.ms;
-  const fRps = (t.freeway.ok * 1000) / t.freeway.ms;
-  rows.push({ metric: `throughput, measured (${PLAN.concurrency} conns, shared cores)`, direct: fmtRate(dRps), freeway: fmtRate(fRps), added: '—', target: 'info', met: undefined });
-  const emuCpuMs = t.direct.emuCpuUs / 1000 / t.direct.ok;
-  const fwCpuMs = t.freeway.fwCpuUs / 1000 / t.freeway.ok;
-  rows.push({
-    metric: 'CPU per request, saturated (server process)',
-    direct: fmtMs(emuCpuMs),
-    freeway: fmtMs(fwCpuMs),
-    added: fmtAddedMs(fwCpuMs),
-    target: `≤ ${(1000 / TARGETS.rps).toFixed(3)} ms`,
-    met: fwCpuMs <= 1000 / TARGETS.rps,
-  });
-  const capacity = 1000 / fwCpuMs;
-  const capMet = capacity >= TARGETS.rps;
-  rows.push({
-    metric: 'throughput, one core (1000 / CPU ms per req)',
-    direct: fmtRate(1000 / emuCpuMs),
-    freeway: fmtRate(capacity),
-    added: '—',
-    target: `≥ ${fmtRate(TARGETS.rps)}`,
-    met: capMet,
-  });
-  if (!capMet) missed.push(`single-process throughput: ${fmtRate(capacity)} CPU-bound (${fmtMs(fwCpuMs)} CPU per request; target ≥ ${fmtRate(TARGETS.rps)}, i.e. ≤ ${(1000 / TARGETS.rps).toFixed(3)} ms)`);
-  const fwCpuAtRate = r.latency.fwCpuUs / 1000 / Math.max(1, r.latency.freeway.length);
-  rows.push({ metric: `CPU per request @ ${rate} req/s (Freeway)`, direct: '—', freeway: fmtMs(fwCpuAtRate), added: fmtAddedMs(fwCpuAtRate), target: 'info', met: undefined });
-  const rssMet = r.fwEnd.maxRss <= TARGETS.peakRssBytes;
-  rows.push({ metric: 'peak RSS, whole run (server process)', direct: fmtMB(r.emuEnd.maxRss), freeway: fmtMB(r.fwEnd.maxRss), added: '—', target: `≤ ${fmtMB(TARGETS.peakRssBytes)}`, met: rssMet });
-  if (!rssMet) missed.push(`peak memory: ${fmtMB(r.fwEnd.maxRss)} (target ≤ ${fmtMB(TARGETS.peakRssBytes)})`);
+  if (r.latency) {
+    const rate = PLAN.latencyRate;
+    const L = r.latency;
+    cmp(`latency p50 @ ${rate} req/s`, lat(L.direct, 50), lat(L.freeway, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
+    cmp(`latency p99 @ ${rate} req/s`, lat(L.direct, 99), lat(L.freeway, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
+    const cpuAtRate = L.fwCpuUs / 1000 / Math.max(1, L.freeway.length);
+    rows.push({ metric: `CPU per request @ ${rate} req/s`, direct: '—', freeway: fmtMs(cpuAtRate), added: fmtAddedMs(cpuAtRate), target: 'info' });
+    notes.push(`latency samples: direct ${count(L.direct)}, Freeway ${count(L.freeway)}; p90 ${fmtMs(lat(L.direct, 90))} vs ${fmtMs(lat(L.freeway, 90))}, max ${fmtMs(lat(L.direct, 100))} vs ${fmtMs(lat(L.freeway, 100))}`);
+    if (L.skipped > 0) notes.push(`latency: ${L.skipped} ticks skipped (too many requests in flight)`);
+  }
+  if (r.stream) {
+    const S = r.stream;
+    const rate = PLAN.streamRate;
+    cmp(`stream TTFB p50 @ ${rate} req/s`, ttfb(S.direct, 50), ttfb(S.freeway, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
+    cmp(`stream TTFB p99 @ ${rate} req/s`, ttfb(S.direct, 99), ttfb(S.freeway, 99), undefined, 'info');
+    notes.push(`stream samples: direct ${count(S.direct)}, Freeway ${count(S.freeway)}; whole stream p50 ${fmtMs(lat(S.direct, 50))} vs ${fmtMs(lat(S.freeway, 50))}`);
+    if (S.skipped > 0) notes.push(`stream: ${S.skipped} ticks skipped (too many requests in flight)`);
+  }
+  if (r.throughput) {
+    const t = r.throughput;
+    const dRps = (t.direct.ok * 1000) / t.direct.ms;
+    const fRps = (t.freeway.ok * 1000) / t.freeway.ms;
+    rows.push({ metric: `throughput, measured (${PLAN.concurrency} conns, shared cores)`, direct: fmtRate(dRps), freeway: fmtRate(fRps), added: '—', target: 'info' });
+    const emuCpuMs = t.direct.emuCpuUs / 1000 / t.direct.ok;
+    const fwCpuMs = t.freeway.fwCpuUs / 1000 / t.freeway.ok;
+    rows.push({ metric: 'CPU per request, saturated', direct: fmtMs(emuCpuMs), freeway: fmtMs(fwCpuMs), added: fmtAddedMs(fwCpuMs), target: 'info' });
+    const capacity = 1000 / fwCpuMs;
+    const capMet = capacity >= TARGETS.rps;
+    rows.push({
+      metric: 'throughput per core (1000 / CPU ms per req)',
+      direct: fmtRate(1000 / emuCpuMs),
+      freeway: fmtRate(capacity),
+      added: '—',
+      target: `≥ ${fmtRate(TARGETS.rps)}`,
+      met: capMet,
+    });
+    if (!capMet) missed.push(`single-process throughput: ${fmtRate(capacity)} per core (${fmtMs(fwCpuMs)} CPU per request; target ≥ ${fmtRate(TARGETS.rps)}, i.e. ≤ ${(1000 / TARGETS.rps).toFixed(3)} ms)`);
+    const fwBusy = t.freeway.fwCpuUs / 1000 / t.freeway.ms;
+    const emuBusy = t.freeway.emuCpuUs / 1000 / t.freeway.ms;
+    notes.push(`throughput errors: direct ${t.direct.errors}, Freeway ${t.freeway.errors}`);
+    notes.push(
+      `in the Freeway throughput phases Freeway used ${(fwBusy * 100).toFixed(0)}% of a core and the emulator ${(emuBusy * 100).toFixed(0)}%, ` +
+        `the load generator the rest of the ${cpus().length} cores: the measured req/s is a floor, the per-core row is the fair single-process number`,
+    );
+  }
 
-  const notes: string[] = [];
-  const count = (s: Sample[]) => `${ok(s).length}/${s.length}`;
-  notes.push(`samples ok — latency: direct ${count(r.latency.direct)}, Freeway ${count(r.latency.freeway)}; stream: direct ${count(r.stream.direct)}, Freeway ${count(r.stream.freeway)}; throughput errors: direct ${t.direct.errors}, Freeway ${t.freeway.errors}`);
-  if (r.latency.skipped + r.stream.skipped > 0) notes.push(`ticks skipped (too many in flight): latency ${r.latency.skipped}, stream ${r.stream.skipped}`);
-  const fwBusy = t.freeway.fwCpuUs / 1000 / t.freeway.ms;
-  const emuBusy = t.freeway.emuCpuUs / 1000 / t.freeway.ms;
+  const s = r.snapshots;
+  const last = s[s.length - 1];
+  const fixedRate = s.filter((x) => !x.after.startsWith('throughput')).at(-1)!;
+  if (r.throughput) {
+    rows.push({ metric: 'peak RSS, fixed-rate phases', direct: fmtMB(fixedRate.emu.maxRss), freeway: fmtMB(fixedRate.fw.maxRss), added: '—', target: 'info' });
+  }
+  const rssMet = last.fw.maxRss <= TARGETS.peakRssBytes;
+  rows.push({ metric: 'peak RSS, whole run', direct: fmtMB(last.emu.maxRss), freeway: fmtMB(last.fw.maxRss), added: '—', target: `≤ ${fmtMB(TARGETS.peakRssBytes)}`, met: rssMet });
+  if (!rssMet) missed.push(`peak memory: ${fmtMB(last.fw.maxRss)} (target ≤ ${fmtMB(TARGETS.peakRssBytes)})`);
   notes.push(
-    `during the Freeway throughput phases the Freeway process used ${(fwBusy * 100).toFixed(0)}% of a core and the emulator ${(emuBusy * 100).toFixed(0)}%; ` +
-      `the load generator had the rest of the ${cpus().length} cores, so the measured req/s is a floor — the one-core row is the fair single-process number`,
+    'Freeway memory after each phase (RSS / peak RSS / V8 heap total / heap used / external): ' +
+      s.map((x) => `${x.after}: ${fmtMB(x.fw.rss)} / ${fmtMB(x.fw.maxRss)} / ${fmtMB(x.fw.heapTotal)} / ${fmtMB(x.fw.heapUsed)} / ${fmtMB(x.fw.external)}`).join('; '),
   );
-  notes.push(`Freeway RSS: ${fmtMB(r.fwStart.rss)} after start-up, ${fmtMB(r.fwEnd.rss)} at the end, peak ${fmtMB(r.fwEnd.maxRss)}; heap used at the end ${fmtMB(r.fwEnd.heapUsed)}`);
+  const emuExpected = direct.sent + freeway.sent;
+  const agree = last.emu.requests === emuExpected && last.fw.requests === freeway.sent;
+  notes.push(
+    `${agree ? 'server-side request counts agree with the load generator' : 'WARNING: server-side request counts disagree with the load generator'}: ` +
+      `emulator received ${last.emu.requests} (expected ${emuExpected}), Freeway ${last.fw.requests} (expected ${freeway.sent})`,
+  );
   return { table: renderTable(rows), notes, missed };
 }
 
 async function main(dir: string): Promise<void> {
   const started = performance.now();
-  log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}${QUICK ? ', quick run' : ''}`);
+  const machine = `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch}`;
+  log(`${machine}${QUICK ? ' · quick run' : ''}`);
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
   const profDir = PROFILE ? mkdtempSync(join(tmpdir(), 'freeway-bench-profile-')) : undefined;
   const fw = await Child.start<{ url: string; key: string }>('freeway', './freeway-child.ts', {
@@ -182,8 +234,9 @@ async function main(dir: string): Promise<void> {
   });
   log(`emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid})`);
 
-  const direct = makeTarget({ name: 'direct', origin: emu.info.url, path: '/v1/chat/completions', apiKey: emu.info.apiKey, model: 'gpt-4o-mini', connections: PLAN.concurrency });
-  const freeway = makeTarget({ name: 'Freeway', origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini', connections: PLAN.concurrency });
+  const common = { connections: PLAN.concurrency };
+  const direct = makeTarget({ ...common, name: 'direct', origin: emu.info.url, path: '/v1/chat/completions', apiKey: emu.info.apiKey, model: 'gpt-4o-mini' });
+  const freeway = makeTarget({ ...common, name: 'Freeway', origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
   let results: Results;
   try {
     await sanityCheck(direct);
@@ -193,9 +246,9 @@ async function main(dir: string): Promise<void> {
     await Promise.allSettled([direct.pool.destroy(), freeway.pool.destroy()]);
     await Promise.allSettled([fw.stop(), emu.stop()]);
   }
-  const { table, notes, missed } = report(results);
+  const { table, notes, missed } = report(results, direct, freeway);
   console.log(`\n## Freeway overhead benchmark${QUICK ? ' (quick)' : ''}\n`);
-  console.log(`Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch} · run took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  console.log(`${machine} · run took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   console.log(table);
   console.log('');
   for (const n of notes) console.log(`- ${n}`);

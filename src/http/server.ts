@@ -94,7 +94,7 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
     await handler({ app, req, res, url, params });
   };
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
     for (const [k, v] of Object.entries(corsHeaders())) res.setHeader(k, v);
     handle(req, res).catch((err: unknown) => {
       const e = asGatewayError(err);

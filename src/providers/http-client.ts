@@ -5,6 +5,7 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../spec/errors.ts';
+import { redactSecret } from './redact.ts';
 import { upstreamHttpError } from './upstream-error.ts';
 
 const agent = new Agent({
@@ -41,6 +42,8 @@ export interface UpstreamCall {
   body?: string;
   signal: AbortSignal;
   timeouts?: UpstreamTimeouts;
+  /** The provider's credential, blanked out of any error this call produces. */
+  secret?: string;
 }
 
 /**
@@ -48,6 +51,14 @@ export interface UpstreamCall {
  * non-2xx status (body read and parsed loosely), a network failure or a timeout.
  */
 export async function callUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
+  try {
+    return await send(call);
+  } catch (err) {
+    throw redactSecret(err, call.secret);
+  }
+}
+
+async function send(call: UpstreamCall): Promise<UpstreamResponse> {
   const timeouts = call.timeouts ?? DEFAULT_TIMEOUTS;
   let res: Dispatcher.ResponseData;
   try {

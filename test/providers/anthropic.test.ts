@@ -538,7 +538,7 @@ describe('Anthropic adapter: misbehaving upstreams', () => {
           assert.equal(err.status, 502);
           assert.ok(!err.message.includes(emu.apiKey));
           assert.ok(!JSON.stringify(err.metadata).includes(emu.apiKey));
-          assert.match(err.message, /bad key \[redacted\]/);
+          assert.match(err.message, /bad key \[REDACTED\]/);
           return true;
         });
       },

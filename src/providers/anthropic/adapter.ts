@@ -2,9 +2,9 @@
  * The Anthropic Messages API adapter (`protocol: 'anthropic'`), pinned to API version 2023-06-01.
  * Conversion lives in the convert-* modules; this file is the HTTP plumbing.
  */
-import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
+import { redactStream } from '../redact.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -29,35 +29,17 @@ function headers(provider: ProviderInstance): Record<string, string> {
   };
 }
 
-/** A GatewayError with every occurrence of the API key replaced, in case an upstream echoed it. */
-function scrubKey(err: unknown, apiKey: string | undefined): unknown {
-  if (!(err instanceof GatewayError) || !apiKey || apiKey.length < 4) return err;
-  const metadataText = JSON.stringify(err.metadata);
-  if (!err.message.includes(apiKey) && !metadataText.includes(apiKey)) return err;
-  const hide = (s: string): string => s.split(apiKey).join('[redacted]');
-  return new GatewayError(err.type, hide(err.message), {
-    status: err.status,
-    retryable: err.retryable,
-    retryAfter: err.retryAfter,
-    headers: err.headers,
-    metadata: JSON.parse(hide(metadataText)) as Record<string, unknown>,
-  });
-}
-
 async function post(target: Target, body: unknown, ctx: CallContext): Promise<UpstreamResponse> {
   const { provider } = target;
-  try {
-    return await callUpstream({
-      providerName: provider.name,
-      url: `${baseUrl(provider)}/messages`,
-      headers: headers(provider),
-      body: JSON.stringify(body),
-      signal: ctx.signal,
-      timeouts: ctx.timeouts,
-    });
-  } catch (err) {
-    throw scrubKey(err, provider.apiKey);
-  }
+  return callUpstream({
+    providerName: provider.name,
+    url: `${baseUrl(provider)}/messages`,
+    headers: headers(provider),
+    body: JSON.stringify(body),
+    signal: ctx.signal,
+    timeouts: ctx.timeouts,
+    secret: provider.apiKey,
+  });
 }
 
 export const anthropicAdapter: ProviderAdapter = {
@@ -74,7 +56,7 @@ export const anthropicAdapter: ProviderAdapter = {
     const { body } = toMessagesRequest(req, target);
     // Resolves only once the upstream answered 2xx; earlier failures reject with their status.
     const res = await post(target, { ...body, stream: true }, ctx);
-    return convertStream(res.body, target.provider.name, ctx.signal);
+    return redactStream(convertStream(res.body, target.provider.name, ctx.signal), target.provider.apiKey);
   },
 
   async listModels(provider: ProviderInstance, signal: AbortSignal): Promise<string[]> {
@@ -83,18 +65,14 @@ export const anthropicAdapter: ProviderAdapter = {
     // Anthropic pages with `after_id`; a bounded number of pages guards against a server that loops.
     for (let page = 0; page < 20; page++) {
       const query = new URLSearchParams({ limit: '1000', ...(after ? { after_id: after } : {}) });
-      let res: UpstreamResponse;
-      try {
-        res = await callUpstream({
-          providerName: provider.name,
-          method: 'GET',
-          url: `${baseUrl(provider)}/models?${query}`,
-          headers: headers(provider),
-          signal,
-        });
-      } catch (err) {
-        throw scrubKey(err, provider.apiKey);
-      }
+      const res = await callUpstream({
+        providerName: provider.name,
+        method: 'GET',
+        url: `${baseUrl(provider)}/models?${query}`,
+        headers: headers(provider),
+        signal,
+        secret: provider.apiKey,
+      });
       const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }>; has_more?: unknown; last_id?: unknown };
       for (const m of Array.isArray(json?.data) ? json.data : []) if (typeof m?.id === 'string') ids.push(m.id);
       if (json?.has_more !== true || typeof json.last_id !== 'string' || json.last_id === after) break;

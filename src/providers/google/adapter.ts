@@ -6,6 +6,7 @@ import { GatewayError, invalidRequest } from '../../spec/errors.ts';
 import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
 import { emptyUsage } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
+import { redactSecret, redactStream } from '../redact.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -33,34 +34,15 @@ export function geminiHeaders(p: ProviderInstance): Record<string, string> {
   return { 'content-type': 'application/json', ...(p.apiKey ? { 'x-goog-api-key': p.apiKey } : {}), ...p.headers };
 }
 
-/** Rebuilds an error whose text somehow contains the API key, with the key blanked out. */
-function redactKey(err: unknown, key: string | undefined): unknown {
-  if (!key || !(err instanceof GatewayError)) return err;
-  const scrub = (s: string): string => s.split(key).join('[REDACTED]');
-  const metadata = JSON.stringify(err.metadata);
-  if (!err.message.includes(key) && !metadata.includes(key)) return err;
-  return new GatewayError(err.type, scrub(err.message), {
-    status: err.status,
-    retryable: err.retryable,
-    retryAfter: err.retryAfter,
-    headers: err.headers,
-    metadata: JSON.parse(scrub(metadata)) as Record<string, unknown>,
-  });
-}
-
 async function send(p: ProviderInstance, call: Omit<UpstreamCall, 'providerName' | 'headers'>): Promise<UpstreamResponse> {
-  try {
-    return await callUpstream({ ...call, providerName: p.name, headers: geminiHeaders(p) });
-  } catch (err) {
-    throw redactKey(err, p.apiKey);
-  }
+  return callUpstream({ ...call, providerName: p.name, headers: geminiHeaders(p), secret: p.apiKey });
 }
 
 async function readBody(p: ProviderInstance, res: UpstreamResponse, signal: AbortSignal): Promise<unknown> {
   try {
     return await readJson(p.name, res, signal);
   } catch (err) {
-    throw redactKey(err, p.apiKey);
+    throw redactSecret(err, p.apiKey);
   }
 }
 
@@ -72,10 +54,6 @@ function post(target: Target, method: string, body: unknown, ctx: CallContext): 
     signal: ctx.signal,
     timeouts: ctx.timeouts,
   });
-}
-
-async function* redactStream(events: AsyncIterable<StreamEvent>, key: string | undefined): AsyncGenerator<StreamEvent> {
-  for await (const e of events) yield e.type === 'error' ? { type: 'error', error: redactKey(e.error, key) as GatewayError } : e;
 }
 
 const TASK_TYPES: Record<string, string> = {

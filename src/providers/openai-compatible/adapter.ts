@@ -5,6 +5,7 @@
 import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
+import { redactStream } from '../redact.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
 import { toOpenAIChatBody } from './convert-request.ts';
@@ -36,6 +37,7 @@ async function post(target: Target, path: string, body: unknown, ctx: CallContex
     body: JSON.stringify(body),
     signal: ctx.signal,
     timeouts: ctx.timeouts,
+    secret: p.apiKey,
   });
 }
 
@@ -63,7 +65,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
     const warnings: string[] = [];
     const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, warnings);
     const res = await post(target, '/chat/completions', body, ctx);
-    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
+    return redactStream(convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal), target.provider.apiKey);
   },
 
   async complete(req: CompletionRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
@@ -74,7 +76,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
 
   async completeStream(req: CompletionRequest, target: Target, ctx: CallContext) {
     const res = await post(target, '/completions', legacyBody(req, target, true), ctx);
-    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
+    return redactStream(convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal), target.provider.apiKey);
   },
 
   async embed(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult> {
@@ -110,6 +112,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
       url: openAIUrl(provider, '/models'),
       headers: openAIHeaders(provider),
       signal,
+      secret: provider.apiKey,
     });
     const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }> };
     return (json.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');

@@ -4,9 +4,11 @@
  */
 import { computeCost } from '../accounting/cost.ts';
 import type { CostBreakdown } from '../accounting/cost.ts';
+import type { GenerationLog } from '../accounting/generation-log.ts';
 import type { Endpoint } from '../catalog/types.ts';
-import type { Usage } from '../spec/response.ts';
+import type { FinishReason, Usage } from '../spec/response.ts';
 import type { GenerationRecord } from '../store/types.ts';
+import type { Candidate } from './resolve.ts';
 
 export class GenerationTracker {
   readonly id: string;
@@ -70,5 +72,41 @@ export class GenerationTracker {
       createdAt: this.createdAt.toISOString(),
     };
     return { record, cost };
+  }
+
+  /** What every rendered response repeats: id, creation second, the model and provider that served. */
+  meta(c: Candidate): { id: string; created: number; model: string; providerName: string } {
+    return {
+      id: this.id,
+      created: Math.floor(this.createdAt.getTime() / 1000),
+      model: c.model.id,
+      providerName: c.endpoint.provider.name,
+    };
+  }
+
+  /**
+   * Records a whole (non-streamed) generation. When the upstream reported no usage, `estimate`
+   * supplies token counts and the record says they are an estimate.
+   */
+  settle(
+    log: GenerationLog,
+    c: Candidate,
+    r: { usage: Usage; upstreamId?: string; finish: FinishReason | null },
+    estimate: () => { inputTokens: number; outputTokens: number },
+  ): { usage: Usage; cost: CostBreakdown } {
+    this.markFirstToken();
+    const estimated = r.usage.inputTokens === 0 && r.usage.outputTokens === 0;
+    const usage = estimated ? { ...r.usage, ...estimate() } : r.usage;
+    const { record, cost } = this.finish({
+      modelId: c.model.id,
+      endpoint: c.endpoint,
+      usage,
+      usageEstimated: estimated,
+      upstreamId: r.upstreamId,
+      finishReason: r.finish?.unified ?? null,
+      nativeFinishReason: r.finish?.raw ?? null,
+    });
+    log.record(record);
+    return { usage, cost };
   }
 }

@@ -58,37 +58,11 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
   const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) =>
     ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
   );
-  tracker.markFirstToken();
-  let usage = result.usage;
-  const estimated = usage.inputTokens === 0 && usage.outputTokens === 0;
-  if (estimated) {
-    usage = {
-      ...usage,
-      inputTokens: estimatePromptTokens(request),
-      outputTokens: estimateTokens(result.text + result.toolCalls.map((c) => c.arguments).join('')),
-    };
-  }
-  const { record, cost } = tracker.finish({
-    modelId: candidate.model.id,
-    endpoint: candidate.endpoint,
-    usage,
-    usageEstimated: estimated,
-    upstreamId: result.upstreamId,
-    finishReason: result.finish.unified,
-    nativeFinishReason: result.finish.raw,
-  });
-  app.generations.record(record);
-  const body = renderChatCompletion(
-    {
-      id: tracker.id,
-      created: Math.floor(tracker.createdAt.getTime() / 1000),
-      model: candidate.model.id,
-      providerName: candidate.endpoint.provider.name,
-      excludeReasoning,
-    },
-    { ...result, usage },
-    cost,
-  );
+  const { usage, cost } = tracker.settle(app.generations, candidate, result, () => ({
+    inputTokens: estimatePromptTokens(request),
+    outputTokens: estimateTokens(result.text + result.toolCalls.map((c) => c.arguments).join('')),
+  }));
+  const body = renderChatCompletion({ ...tracker.meta(candidate), excludeReasoning }, { ...result, usage }, cost);
   sendJson(res, 200, body, { 'x-generation-id': tracker.id });
 }
 

@@ -82,26 +82,9 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     return;
   }
   const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) => complete(c, request, callCtx));
-  tracker.markFirstToken();
-  const estimated = result.usage.inputTokens === 0 && result.usage.outputTokens === 0;
-  const usage = estimated
-    ? { ...result.usage, inputTokens: estimateTokens(request.prompt), outputTokens: estimateTokens(result.text) }
-    : result.usage;
-  const { record, cost } = tracker.finish({
-    modelId: candidate.model.id,
-    endpoint: candidate.endpoint,
-    usage,
-    usageEstimated: estimated,
-    upstreamId: result.upstreamId,
-    finishReason: result.finish.unified,
-    nativeFinishReason: result.finish.raw,
-  });
-  app.generations.record(record);
-  const meta = {
-    id: tracker.id,
-    created: Math.floor(tracker.createdAt.getTime() / 1000),
-    model: candidate.model.id,
-    providerName: candidate.endpoint.provider.name,
-  };
-  sendJson(res, 200, renderTextCompletion(meta, { ...result, usage }, cost), { 'x-generation-id': tracker.id });
+  const { usage, cost } = tracker.settle(app.generations, candidate, result, () => ({
+    inputTokens: estimateTokens(request.prompt),
+    outputTokens: estimateTokens(result.text),
+  }));
+  sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, cost), { 'x-generation-id': tracker.id });
 }

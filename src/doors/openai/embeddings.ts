@@ -55,22 +55,10 @@ export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
   const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) =>
     ADAPTERS[c.endpoint.provider.protocol].embed!(request, targetOf(c), callCtx),
   );
-  const estimated = result.usage.inputTokens === 0;
-  const usage = estimated
-    ? {
-        ...result.usage,
-        inputTokens: request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? estimateTokens(x) : x.length), 0),
-      }
-    : result.usage;
-  const { record, cost } = tracker.finish({
-    modelId: candidate.model.id,
-    endpoint: candidate.endpoint,
-    usage,
-    usageEstimated: estimated,
-    finishReason: null,
-    nativeFinishReason: null,
-  });
-  app.generations.record(record);
+  const { usage, cost } = tracker.settle(app.generations, candidate, { usage: result.usage, finish: null }, () => ({
+    inputTokens: request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? estimateTokens(x) : x.length), 0),
+    outputTokens: 0,
+  }));
   const u = renderUsage(usage, cost);
   sendJson(
     res,

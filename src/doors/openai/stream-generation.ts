@@ -45,12 +45,7 @@ const NO_COST: CostBreakdown = { promptNanos: 0, completionNanos: 0, totalNanos:
 export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
-  const meta = (c: Candidate): ChunkMeta => ({
-    id: tracker.id,
-    created: Math.floor(tracker.createdAt.getTime() / 1000),
-    model: c.model.id,
-    providerName: c.endpoint.provider.name,
-  });
+  const meta = (c: Candidate): ChunkMeta => tracker.meta(c);
   let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
   try {
     opened = await tryCandidates(job.candidates, callCtx.signal, job.open);

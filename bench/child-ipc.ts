@@ -8,6 +8,8 @@ import { subscribe } from 'node:diagnostics_channel';
 export interface ChildStats {
   /** process.cpuUsage(): user + system CPU time, microseconds. */
   cpuUs: number;
+  /** The system (kernel) part of cpuUs. */
+  sysUs: number;
   /** Resident set size now, bytes. */
   rss: number;
   /** RSS high-water mark since the process started (getrusage ru_maxrss), bytes. */
@@ -30,6 +32,7 @@ export function statsNow(): ChildStats {
   const mem = process.memoryUsage();
   return {
     cpuUs: cpu.user + cpu.system,
+    sysUs: cpu.system,
     rss: mem.rss,
     maxRss: process.resourceUsage().maxRSS * 1024,
     heapTotal: mem.heapTotal,

@@ -29,8 +29,10 @@ export class Child<Info = Record<string, unknown>> {
       if (msg.error !== undefined) w.reject(new Error(`${name}: ${msg.error}`));
       else w.resolve(msg.result);
     });
+    // IPC errors (a dead child) surface through call(); never as an unhandled 'error' event.
+    proc.on('error', () => {});
     proc.on('exit', () => {
-      for (const w of this.waiting.values()) w.reject(new Error(`${name} exited`));
+      for (const w of [...this.waiting.values()]) w.reject(new Error(`${name} exited`));
       this.waiting.clear();
     });
   }
@@ -44,6 +46,7 @@ export class Child<Info = Record<string, unknown>> {
     });
     live.add(proc);
     proc.on('exit', () => live.delete(proc));
+    proc.on('error', () => {});
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         proc.kill('SIGKILL');
@@ -71,11 +74,19 @@ export class Child<Info = Record<string, unknown>> {
         this.waiting.delete(id);
         reject(new Error(`${this.name}: no answer to ${type} within ${timeoutMs} ms`));
       }, timeoutMs);
+      const fail = (e: Error) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        reject(e);
+      };
+      if (!this.proc.connected) return fail(new Error(`${this.name} is not running`));
       this.waiting.set(id, {
         resolve: (v) => (clearTimeout(timer), resolve(v as T)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        reject: fail,
       });
-      this.proc.send({ id, type });
+      this.proc.send({ id, type }, (err) => {
+        if (err) fail(new Error(`${this.name}: ${err.message}`));
+      });
     });
   }
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Child, killAll } from './children.ts';
 import type { ChildStats } from './child-ipc.ts';
 import { closedLoop, makeTarget, pairedFixedRate } from './load.ts';
-import type { Sample, Target } from './load.ts';
+import type { PairedResult, Sample, Target } from './load.ts';
 import { summariseProfile } from './profile.ts';
 import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
@@ -36,6 +36,7 @@ if (args.includes('--help') || args.includes('-h')) {
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
       '  --only=…   run only these phases (comma-separated)',
+      '  --freeway-arg=…  extra Node option for the Freeway process (repeatable), e.g. --freeway-arg=--max-semi-space-size=4',
     ].join('\n'),
   );
   process.exit(0);
@@ -43,6 +44,9 @@ if (args.includes('--help') || args.includes('-h')) {
 const QUICK = args.includes('--quick');
 const PROFILE = args.includes('--profile');
 const onlyArg = args.find((a) => a.startsWith('--only='));
+const FREEWAY_NODE_ARGS = args.filter((a) => a.startsWith('--freeway-arg=')).map((a) => a.slice('--freeway-arg='.length));
+const known = (a: string) => ['--quick', '--profile'].includes(a) || a.startsWith('--only=') || a.startsWith('--freeway-arg=');
+for (const a of args) if (!known(a)) throw new Error(`unknown option ${a} (try --help)`);
 const RUN = new Set<Phase>(onlyArg ? (onlyArg.slice(7).split(',') as Phase[]) : PHASES);
 for (const p of RUN) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; phases are ${PHASES.join(', ')}`);
 
@@ -58,14 +62,26 @@ interface Snapshot {
   after: string;
   fw: ChildStats;
   emu: ChildStats;
+  /** Requests the load generator had sent by then, per path. */
+  sent: { direct: number; freeway: number };
+}
+
+interface FixedRate {
+  direct: Sample[];
+  freeway: Sample[];
+  skipped: number;
+  /** CPU time over the phase: Freeway's, its kernel part, and the emulator's (which served both paths). */
+  fwCpuUs: number;
+  fwSysUs: number;
+  emuCpuUs: number;
 }
 
 interface Results {
-  latency?: { direct: Sample[]; freeway: Sample[]; skipped: number; fwCpuUs: number };
-  stream?: { direct: Sample[]; freeway: Sample[]; skipped: number };
+  latency?: FixedRate;
+  stream?: FixedRate;
   throughput?: {
     direct: { ok: number; errors: number; ms: number; emuCpuUs: number };
-    freeway: { ok: number; errors: number; ms: number; fwCpuUs: number; emuCpuUs: number };
+    freeway: { ok: number; errors: number; ms: number; fwCpuUs: number; fwSysUs: number; emuCpuUs: number };
   };
   snapshots: Snapshot[];
 }
@@ -82,12 +98,32 @@ async function sanityCheck(t: Target): Promise<void> {
   if (s.statusCode !== 200 || !stream.includes('data: [DONE]')) throw new Error(`${t.name}: unexpected stream ${s.statusCode}: ${stream.slice(0, 500)}`);
 }
 
+function fixedRate(p: PairedResult, before: Snapshot, after: Snapshot): FixedRate {
+  return {
+    direct: p.a,
+    freeway: p.b,
+    skipped: p.skipped,
+    fwCpuUs: after.fw.cpuUs - before.fw.cpuUs,
+    fwSysUs: after.fw.sysUs - before.fw.sysUs,
+    emuCpuUs: after.emu.cpuUs - before.emu.cpuUs,
+  };
+}
+
+/** CPU per request at a fixed rate: the emulator's (it served 2 requests per pair) and Freeway's. */
+function cpuRow(metric: string, f: FixedRate): Row {
+  const n = Math.max(1, f.freeway.length);
+  const emu = f.emuCpuUs / 1000 / (f.direct.length + f.freeway.length);
+  const fw = f.fwCpuUs / 1000 / n;
+  return { metric, direct: fmtMs(emu), freeway: `${fmtMs(fw)} (${Math.round((100 * f.fwSysUs) / Math.max(1, f.fwCpuUs))}% sys)`, added: fmtAddedMs(fw), target: 'info' };
+}
+
 async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): Promise<Results> {
   const snapshots: Snapshot[] = [];
-  const snap = async (after: string) => {
+  const snap = async (after: string): Promise<Snapshot> => {
     const [f, e] = await Promise.all([fw.stats(), emu.stats()]);
-    snapshots.push({ after, fw: f, emu: e });
-    return f;
+    const x: Snapshot = { after, fw: f, emu: e, sent: { direct: direct.sent, freeway: freeway.sent } };
+    snapshots.push(x);
+    return x;
   };
   const r: Results = { snapshots };
   await snap('start-up');
@@ -100,24 +136,23 @@ async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): 
 
   if (RUN.has('latency')) {
     log(`latency: ${PLAN.latencyRate} req/s per path for ${PLAN.latencyMs} ms, interleaved`);
-    const before = await fw.stats();
+    const before = await snap('(before latency)');
     const lat = await pairedFixedRate(direct, freeway, { rate: PLAN.latencyRate, durationMs: PLAN.latencyMs, stream: false });
-    const after = await snap(`latency @ ${PLAN.latencyRate} req/s`);
-    r.latency = { direct: lat.a, freeway: lat.b, skipped: lat.skipped, fwCpuUs: after.cpuUs - before.cpuUs };
+    r.latency = fixedRate(lat, before, await snap(`latency @ ${PLAN.latencyRate} req/s`));
   }
 
   if (RUN.has('stream')) {
     log(`streaming TTFB: ${PLAN.streamRate} req/s per path for ${PLAN.streamMs} ms, interleaved`);
+    const before = await snap('(before stream)');
     const str = await pairedFixedRate(direct, freeway, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
-    await snap(`stream @ ${PLAN.streamRate} req/s`);
-    r.stream = { direct: str.a, freeway: str.b, skipped: str.skipped };
+    r.stream = fixedRate(str, before, await snap(`stream @ ${PLAN.streamRate} req/s`));
   }
 
   if (RUN.has('throughput')) {
     log(`throughput: ${PLAN.rounds} round(s) of ${PLAN.phaseMs} ms per path, ${PLAN.concurrency} connections, alternating`);
     const tp: NonNullable<Results['throughput']> = {
       direct: { ok: 0, errors: 0, ms: 0, emuCpuUs: 0 },
-      freeway: { ok: 0, errors: 0, ms: 0, fwCpuUs: 0, emuCpuUs: 0 },
+      freeway: { ok: 0, errors: 0, ms: 0, fwCpuUs: 0, fwSysUs: 0, emuCpuUs: 0 },
     };
     for (let round = 0; round < PLAN.rounds; round++) {
       for (const which of round % 2 === 0 ? (['direct', 'freeway'] as const) : (['freeway', 'direct'] as const)) {
@@ -130,7 +165,10 @@ async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): 
         acc.errors += res.errors;
         acc.ms += res.elapsedMs;
         acc.emuCpuUs += e1.cpuUs - e0.cpuUs;
-        if (which === 'freeway') tp.freeway.fwCpuUs += f1.cpuUs - f0.cpuUs;
+        if (which === 'freeway') {
+          tp.freeway.fwCpuUs += f1.cpuUs - f0.cpuUs;
+          tp.freeway.fwSysUs += f1.sysUs - f0.sysUs;
+        }
       }
     }
     await snap(`throughput, ${PLAN.concurrency} conns`);
@@ -139,7 +177,7 @@ async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): 
   return r;
 }
 
-function report(r: Results, direct: Target, freeway: Target): { table: string; notes: string[]; missed: string[] } {
+function report(r: Results): { table: string; notes: string[]; missed: string[] } {
   const ok = (s: Sample[]) => s.filter((x) => x.ok);
   const lat = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.totalMs), p);
   const ttfb = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.ttfbMs), p);
@@ -159,8 +197,7 @@ function report(r: Results, direct: Target, freeway: Target): { table: string; n
     const L = r.latency;
     cmp(`latency p50 @ ${rate} req/s`, lat(L.direct, 50), lat(L.freeway, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
     cmp(`latency p99 @ ${rate} req/s`, lat(L.direct, 99), lat(L.freeway, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
-    const cpuAtRate = L.fwCpuUs / 1000 / Math.max(1, L.freeway.length);
-    rows.push({ metric: `CPU per request @ ${rate} req/s`, direct: '—', freeway: fmtMs(cpuAtRate), added: fmtAddedMs(cpuAtRate), target: 'info' });
+    rows.push(cpuRow(`CPU per request @ ${rate} req/s`, L));
     notes.push(`latency samples: direct ${count(L.direct)}, Freeway ${count(L.freeway)}; p90 ${fmtMs(lat(L.direct, 90))} vs ${fmtMs(lat(L.freeway, 90))}, max ${fmtMs(lat(L.direct, 100))} vs ${fmtMs(lat(L.freeway, 100))}`);
     if (L.skipped > 0) notes.push(`latency: ${L.skipped} ticks skipped (too many requests in flight)`);
   }
@@ -169,6 +206,7 @@ function report(r: Results, direct: Target, freeway: Target): { table: string; n
     const rate = PLAN.streamRate;
     cmp(`stream TTFB p50 @ ${rate} req/s`, ttfb(S.direct, 50), ttfb(S.freeway, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
     cmp(`stream TTFB p99 @ ${rate} req/s`, ttfb(S.direct, 99), ttfb(S.freeway, 99), undefined, 'info');
+    rows.push(cpuRow(`CPU per stream @ ${rate} req/s`, S));
     notes.push(`stream samples: direct ${count(S.direct)}, Freeway ${count(S.freeway)}; whole stream p50 ${fmtMs(lat(S.direct, 50))} vs ${fmtMs(lat(S.freeway, 50))}`);
     if (S.skipped > 0) notes.push(`stream: ${S.skipped} ticks skipped (too many requests in flight)`);
   }
@@ -179,7 +217,8 @@ function report(r: Results, direct: Target, freeway: Target): { table: string; n
     rows.push({ metric: `throughput, measured (${PLAN.concurrency} conns, shared cores)`, direct: fmtRate(dRps), freeway: fmtRate(fRps), added: '—', target: 'info' });
     const emuCpuMs = t.direct.emuCpuUs / 1000 / t.direct.ok;
     const fwCpuMs = t.freeway.fwCpuUs / 1000 / t.freeway.ok;
-    rows.push({ metric: 'CPU per request, saturated', direct: fmtMs(emuCpuMs), freeway: fmtMs(fwCpuMs), added: fmtAddedMs(fwCpuMs), target: 'info' });
+    const sysPct = Math.round((100 * t.freeway.fwSysUs) / Math.max(1, t.freeway.fwCpuUs));
+    rows.push({ metric: 'CPU per request, saturated', direct: fmtMs(emuCpuMs), freeway: `${fmtMs(fwCpuMs)} (${sysPct}% sys)`, added: fmtAddedMs(fwCpuMs), target: 'info' });
     const capacity = 1000 / fwCpuMs;
     const capMet = capacity >= TARGETS.rps;
     rows.push({
@@ -202,35 +241,42 @@ function report(r: Results, direct: Target, freeway: Target): { table: string; n
 
   const s = r.snapshots;
   const last = s[s.length - 1];
-  const fixedRate = s.filter((x) => !x.after.startsWith('throughput')).at(-1)!;
+  const beforeThroughput = s.filter((x) => !x.after.startsWith('throughput')).at(-1)!;
   if (r.throughput) {
-    rows.push({ metric: 'peak RSS, fixed-rate phases', direct: fmtMB(fixedRate.emu.maxRss), freeway: fmtMB(fixedRate.fw.maxRss), added: '—', target: 'info' });
+    rows.push({ metric: 'peak RSS, fixed-rate phases', direct: fmtMB(beforeThroughput.emu.maxRss), freeway: fmtMB(beforeThroughput.fw.maxRss), added: '—', target: 'info' });
   }
   const rssMet = last.fw.maxRss <= TARGETS.peakRssBytes;
   rows.push({ metric: 'peak RSS, whole run', direct: fmtMB(last.emu.maxRss), freeway: fmtMB(last.fw.maxRss), added: '—', target: `≤ ${fmtMB(TARGETS.peakRssBytes)}`, met: rssMet });
   if (!rssMet) missed.push(`peak memory: ${fmtMB(last.fw.maxRss)} (target ≤ ${fmtMB(TARGETS.peakRssBytes)})`);
   notes.push(
     'Freeway memory after each phase (RSS / peak RSS / V8 heap total / heap used / external): ' +
-      s.map((x) => `${x.after}: ${fmtMB(x.fw.rss)} / ${fmtMB(x.fw.maxRss)} / ${fmtMB(x.fw.heapTotal)} / ${fmtMB(x.fw.heapUsed)} / ${fmtMB(x.fw.external)}`).join('; '),
+      s.filter((x) => !x.after.startsWith('(')).map((x) => `${x.after}: ${fmtMB(x.fw.rss)} / ${fmtMB(x.fw.maxRss)} / ${fmtMB(x.fw.heapTotal)} / ${fmtMB(x.fw.heapUsed)} / ${fmtMB(x.fw.external)}`).join('; '),
   );
-  const emuExpected = direct.sent + freeway.sent;
-  const agree = last.emu.requests === emuExpected && last.fw.requests === freeway.sent;
+  // Counted from the first snapshot on: Freeway makes requests of its own at start-up (model discovery).
+  const first = s[0];
+  const sentDirect = last.sent.direct - first.sent.direct;
+  const sentFreeway = last.sent.freeway - first.sent.freeway;
+  const emuGot = last.emu.requests - first.emu.requests;
+  const fwGot = last.fw.requests - first.fw.requests;
+  const agree = emuGot === sentDirect + sentFreeway && fwGot === sentFreeway;
   notes.push(
     `${agree ? 'server-side request counts agree with the load generator' : 'WARNING: server-side request counts disagree with the load generator'}: ` +
-      `emulator received ${last.emu.requests} (expected ${emuExpected}), Freeway ${last.fw.requests} (expected ${freeway.sent})`,
+      `emulator received ${emuGot} (expected ${sentDirect} direct + ${sentFreeway} via Freeway), Freeway ${fwGot} (expected ${sentFreeway})`,
   );
   return { table: renderTable(rows), notes, missed };
 }
 
 async function main(dir: string): Promise<void> {
   const started = performance.now();
-  const machine = `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch}`;
+  const machine =
+    `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch}` +
+    (FREEWAY_NODE_ARGS.length > 0 ? ` · Freeway node options: ${FREEWAY_NODE_ARGS.join(' ')}` : '');
   log(`${machine}${QUICK ? ' · quick run' : ''}`);
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
   const profDir = PROFILE ? mkdtempSync(join(tmpdir(), 'freeway-bench-profile-')) : undefined;
   const fw = await Child.start<{ url: string; key: string }>('freeway', './freeway-child.ts', {
     args: [emu.info.url, emu.info.apiKey, dir],
-    execArgv: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    execArgv: [...FREEWAY_NODE_ARGS, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250'] : [])],
   });
   log(`emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid})`);
 
@@ -246,7 +292,7 @@ async function main(dir: string): Promise<void> {
     await Promise.allSettled([direct.pool.destroy(), freeway.pool.destroy()]);
     await Promise.allSettled([fw.stop(), emu.stop()]);
   }
-  const { table, notes, missed } = report(results, direct, freeway);
+  const { table, notes, missed } = report(results);
   console.log(`\n## Freeway overhead benchmark${QUICK ? ' (quick)' : ''}\n`);
   console.log(`${machine} · run took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   console.log(table);
@@ -265,18 +311,21 @@ async function main(dir: string): Promise<void> {
   }
 }
 
-process.on('exit', killAll);
+const dir = mkdtempSync(join(tmpdir(), 'freeway-bench-'));
+const cleanUp = () => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanUp);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    killAll();
+    cleanUp();
     process.exit(130);
   });
 }
-const dir = mkdtempSync(join(tmpdir(), 'freeway-bench-'));
 const watchdog = setTimeout(() => {
   log(`gave up after ${PLAN.watchdogMs / 1000} s`);
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
+  cleanUp();
   process.exit(1);
 }, PLAN.watchdogMs);
 watchdog.unref();
@@ -287,6 +336,5 @@ try {
   process.exitCode = 1;
 } finally {
   clearTimeout(watchdog);
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
+  cleanUp();
 }

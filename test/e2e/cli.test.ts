@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/temp-dir.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'freeway.js');
@@ -20,7 +20,7 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
 
 test('freeway serve with one provider key: listens, lists the provider, prints a working first key', async (t) => {
   const emu = await startOpenAIEmulator();
-  const dir = mkdtempSync(join(tmpdir(), 'freeway-cli-'));
+  const dir = tempDir('freeway-cli-');
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
     cwd: dir,
     env: cleanEnv({ OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, FREEWAY_LOG: 'silent' }),
@@ -49,7 +49,7 @@ test('freeway serve with one provider key: listens, lists the provider, prints a
 });
 
 test('freeway serve with no keys still starts and says how to add one', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'freeway-cli-'));
+  const dir = tempDir('freeway-cli-');
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { cwd: dir, env: cleanEnv({ FREEWAY_LOG: 'silent' }) });
   t.after(() => child.kill('SIGTERM'));
   let out = '';
@@ -61,7 +61,7 @@ test('freeway serve with no keys still starts and says how to add one', async (t
 });
 
 test('a bad config file stops start-up with one message naming the key', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'freeway-cli-'));
+  const dir = tempDir('freeway-cli-');
   writeFileSync(join(dir, 'freeway.yaml'), 'providers:\n  openai:\n    baseUrl: not-a-url\n');
   const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0'], { cwd: dir, env: cleanEnv({}), encoding: 'utf8', timeout: 15_000 });
   assert.equal(r.status, 1);

@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/temp-dir.ts';
 import { ConfigError, loadSettings } from '../../src/config/load.ts';
 
 function withYaml(yaml: string, env: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'freeway-cfg-'));
+  const dir = tempDir('freeway-cfg-');
   writeFileSync(join(dir, 'freeway.yaml'), yaml);
   return loadSettings({ cwd: dir, env });
 }
 
 test('no config, no keys: starts with no providers and the embedded defaults', () => {
-  const s = loadSettings({ cwd: mkdtempSync(join(tmpdir(), 'freeway-cfg-')), env: {} });
+  const s = loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} });
   assert.equal(s.providers.length, 0);
   assert.equal(s.port, 8080);
   assert.equal(s.host, '127.0.0.1');

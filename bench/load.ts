@@ -24,6 +24,8 @@ export interface Sample {
   totalMs: number;
   /** Request sent → first body chunk (streams: the first chunk holding `data:`). */
   ttfbMs: number;
+  /** Body chunks the client read (how the server's writes were packed). */
+  chunks: number;
 }
 
 export function makeTarget(opts: {
@@ -63,13 +65,15 @@ export async function send(t: Target, stream: boolean): Promise<Sample> {
     const res = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: stream ? t.streamBody : t.body });
     status = res.statusCode;
     let ttfb = NaN;
+    let chunks = 0;
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      chunks++;
       if (Number.isNaN(ttfb) && (!stream || chunk.includes(DATA))) ttfb = performance.now() - t0;
     }
     const total = performance.now() - t0;
-    return { ok: status === 200 && !Number.isNaN(ttfb), status, totalMs: total, ttfbMs: ttfb };
+    return { ok: status === 200 && !Number.isNaN(ttfb), status, totalMs: total, ttfbMs: ttfb, chunks };
   } catch {
-    return { ok: false, status, totalMs: performance.now() - t0, ttfbMs: NaN };
+    return { ok: false, status, totalMs: performance.now() - t0, ttfbMs: NaN, chunks: 0 };
   }
 }
 

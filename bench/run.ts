@@ -46,9 +46,18 @@ const PROFILE = args.includes('--profile');
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const FREEWAY_NODE_ARGS = args.filter((a) => a.startsWith('--freeway-arg=')).map((a) => a.slice('--freeway-arg='.length));
 const known = (a: string) => ['--quick', '--profile'].includes(a) || a.startsWith('--only=') || a.startsWith('--freeway-arg=');
-for (const a of args) if (!known(a)) throw new Error(`unknown option ${a} (try --help)`);
+const bad = args.filter((a) => !known(a));
+if (bad.length > 0) {
+  console.error(`unknown option ${bad.join(' ')} (try --help)`);
+  process.exit(2);
+}
 const RUN = new Set<Phase>(onlyArg ? (onlyArg.slice(7).split(',') as Phase[]) : PHASES);
-for (const p of RUN) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; phases are ${PHASES.join(', ')}`);
+for (const p of RUN) {
+  if (!PHASES.includes(p)) {
+    console.error(`unknown phase ${p}; phases are ${PHASES.join(', ')}`);
+    process.exit(2);
+  }
+}
 
 const TARGETS = { rps: 8_000, p50AddedMs: 0.5, p99AddedMs: 2, ttfbAddedMs: 0.5, peakRssBytes: 150 * 1024 * 1024 };
 
@@ -207,7 +216,12 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     cmp(`stream TTFB p50 @ ${rate} req/s`, ttfb(S.direct, 50), ttfb(S.freeway, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
     cmp(`stream TTFB p99 @ ${rate} req/s`, ttfb(S.direct, 99), ttfb(S.freeway, 99), undefined, 'info');
     rows.push(cpuRow(`CPU per stream @ ${rate} req/s`, S));
-    notes.push(`stream samples: direct ${count(S.direct)}, Freeway ${count(S.freeway)}; whole stream p50 ${fmtMs(lat(S.direct, 50))} vs ${fmtMs(lat(S.freeway, 50))}`);
+    const chunks = (x: Sample[]) => percentile(ok(x).map((y) => y.chunks), 50);
+    notes.push(
+      `stream samples: direct ${count(S.direct)}, Freeway ${count(S.freeway)}; whole stream p50 ${fmtMs(lat(S.direct, 50))} vs ${fmtMs(lat(S.freeway, 50))}; ` +
+        `body chunks per stream (median) ${chunks(S.direct)} vs ${chunks(S.freeway)} — the emulator writes its whole short stream at once, ` +
+        'so when Freeway also answers in one chunk its first byte waits for the relay of every frame',
+    );
     if (S.skipped > 0) notes.push(`stream: ${S.skipped} ticks skipped (too many requests in flight)`);
   }
   if (r.throughput) {
@@ -239,6 +253,9 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     );
   }
 
+  if (r.latency || r.stream || r.throughput) {
+    notes.push('CPU rows: "direct" is the emulator process\'s CPU per request it served, "via Freeway" the Freeway process\'s (user + system, all threads)');
+  }
   const s = r.snapshots;
   const last = s[s.length - 1];
   const beforeThroughput = s.filter((x) => !x.after.startsWith('throughput')).at(-1)!;

@@ -3,7 +3,6 @@
  * echoes the key back in its error body.
  */
 import { GatewayError } from '../spec/errors.ts';
-import type { StreamEvent } from '../spec/response.ts';
 
 /** The same error with every occurrence of `secret` replaced; untouched when it has none. */
 export function redactSecret<T>(err: T, secret: string | undefined): T | GatewayError {
@@ -18,9 +17,4 @@ export function redactSecret<T>(err: T, secret: string | undefined): T | Gateway
     headers: err.headers,
     metadata: JSON.parse(hide(metadata)) as Record<string, unknown>,
   });
-}
-
-/** Redacts `error` events of a stream. */
-export async function* redactStream(events: AsyncIterable<StreamEvent>, secret: string | undefined): AsyncGenerator<StreamEvent> {
-  for await (const e of events) yield e.type === 'error' ? { type: 'error', error: redactSecret(e.error, secret) as GatewayError } : e;
 }

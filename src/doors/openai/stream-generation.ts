@@ -12,6 +12,7 @@ import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';
 import type { CallContext } from '../../providers/types.ts';
+import { redactSecret } from '../../providers/redact.ts';
 import { asGatewayError } from '../../spec/errors.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import { emptyUsage } from '../../spec/response.ts';
@@ -71,7 +72,8 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
       else if (ev.type === 'finish') finish = ev.finish;
       else if (ev.type === 'usage') usage = ev.usage;
       else if (ev.type === 'error') {
-        error = ev.error;
+        // Upstream words can echo the provider key; it never reaches the client.
+        error = redactSecret(ev.error, candidate.endpoint.provider.apiKey);
         break;
       } else {
         tracker.markFirstToken();

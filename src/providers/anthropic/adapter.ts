@@ -4,7 +4,6 @@
  */
 import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
-import { redactStream } from '../redact.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -56,7 +55,7 @@ export const anthropicAdapter: ProviderAdapter = {
     const { body } = toMessagesRequest(req, target);
     // Resolves only once the upstream answered 2xx; earlier failures reject with their status.
     const res = await post(target, { ...body, stream: true }, ctx);
-    return redactStream(convertStream(res.body, target.provider.name, ctx.signal), target.provider.apiKey);
+    return convertStream(res.body, target.provider.name, ctx.signal);
   },
 
   async listModels(provider: ProviderInstance, signal: AbortSignal): Promise<string[]> {

@@ -6,7 +6,7 @@ import { GatewayError, invalidRequest } from '../../spec/errors.ts';
 import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
 import { emptyUsage } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
-import { redactSecret, redactStream } from '../redact.ts';
+import { redactSecret } from '../redact.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -93,7 +93,7 @@ export const geminiAdapter: ProviderAdapter = {
   async chatStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
     const body = toGeminiRequest(req, target.model, []);
     const res = await post(target, 'streamGenerateContent?alt=sse', body, ctx);
-    return redactStream(convertGeminiStream(res.body, target.provider.name, ctx.signal), target.provider.apiKey);
+    return convertGeminiStream(res.body, target.provider.name, ctx.signal);
   },
 
   async embed(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult> {

@@ -5,7 +5,6 @@
 import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
-import { redactStream } from '../redact.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
 import { toOpenAIChatBody } from './convert-request.ts';
@@ -65,7 +64,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
     const warnings: string[] = [];
     const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, warnings);
     const res = await post(target, '/chat/completions', body, ctx);
-    return redactStream(convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal), target.provider.apiKey);
+    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
   },
 
   async complete(req: CompletionRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
@@ -76,7 +75,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
 
   async completeStream(req: CompletionRequest, target: Target, ctx: CallContext) {
     const res = await post(target, '/completions', legacyBody(req, target, true), ctx);
-    return redactStream(convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal), target.provider.apiKey);
+    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
   },
 
   async embed(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult> {

@@ -14,7 +14,7 @@ import { ready, serveParent } from './child-ipc.ts';
 const [emulatorUrl, emulatorKey, dir] = process.argv.slice(2);
 if (!emulatorUrl || !emulatorKey || !dir) throw new Error('usage: freeway-child.ts <emulator url> <api key> <dir>');
 
-const settings = loadSettings({
+const settings = await loadSettings({
   env: { OPENAI_API_KEY: emulatorKey, OPENAI_BASE_URL: `${emulatorUrl}/v1`, DATABASE_URL: join(dir, 'freeway.db') },
   port: 0,
   cwd: dir,

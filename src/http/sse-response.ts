@@ -12,6 +12,9 @@ export class SseResponse {
   private readonly comment: string;
   private timer: NodeJS.Timeout | undefined;
   private lastWrite = 0;
+  private pending = '';
+  private scheduled = false;
+  private drained: Promise<void> | undefined;
 
   constructor(res: ServerResponse, headers: Record<string, string>, opts: { keepAliveMs: number; comment?: string }) {
     this.res = res;
@@ -20,7 +23,7 @@ export class SseResponse {
     this.lastWrite = performance.now();
     const every = opts.keepAliveMs;
     this.timer = setInterval(() => {
-      if (performance.now() - this.lastWrite >= every - 5) void this.write(this.comment);
+      if (performance.now() - this.lastWrite >= every - 5) this.write(this.comment);
     }, every);
     this.timer.unref();
   }
@@ -44,33 +47,59 @@ export class SseResponse {
     });
   }
 
-  /** Writes a frame; waits for the client to drain when its buffer is full. */
-  async write(frame: string): Promise<void> {
-    if (this.closed) return;
-    this.open();
+  /**
+   * Queues a frame. Frames queued within one turn of the event loop (everything parsed from one
+   * upstream read) leave in a single socket write. Returns a promise only while the client is not
+   * keeping up, so callers await nothing on the fast path.
+   */
+  write(frame: string): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    this.pending += frame;
     this.lastWrite = performance.now();
-    if (this.res.write(frame)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.res.off('drain', done);
-        this.res.off('close', done);
-        resolve();
-      };
-      this.res.on('drain', done);
-      this.res.on('close', done);
-    });
+    // The first frame goes out at once: time to first byte is what a streaming client feels.
+    if (!this.res.headersSent) {
+      this.flush();
+      return this.drained;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+    return this.drained;
   }
 
-  data(json: string): Promise<void> {
+  data(json: string): Promise<void> | undefined {
     return this.write(`data: ${json}\n\n`);
   }
 
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.pending.length === 0 || this.closed) return;
+    this.open();
+    const ok = this.res.write(this.pending);
+    this.pending = '';
+    if (!ok && !this.drained) {
+      this.drained = new Promise<void>((resolve) => {
+        const done = () => {
+          this.res.off('drain', done);
+          this.res.off('close', done);
+          this.drained = undefined;
+          resolve();
+        };
+        this.res.on('drain', done);
+        this.res.on('close', done);
+      });
+    }
+  };
+
   end(): void {
     this.stop();
-    if (!this.closed) {
-      this.open();
-      this.res.end();
-    }
+    if (this.closed) return;
+    this.open();
+    const rest = this.pending;
+    this.pending = '';
+    if (rest.length > 0) this.res.end(rest);
+    else this.res.end();
   }
 
   stop(): void {

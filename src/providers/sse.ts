@@ -37,17 +37,29 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
   for await (const chunk of body) {
     buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     let start = 0;
-    for (let i = 0; i < buffer.length; i++) {
-      const c = buffer.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      // A lone '\r' at the end of the buffer may be the first half of '\r\n': wait for more.
-      if (c === 13 && i === buffer.length - 1) break;
-      const msg = takeLine(buffer.slice(start, i));
-      if (c === 13 && buffer.charCodeAt(i + 1) === 10) i++;
-      start = i + 1;
+    // Positions of the next '\n' and '\r' at or after `start`; -1 when there is none in the buffer.
+    let nl = buffer.indexOf('\n');
+    let cr = buffer.indexOf('\r');
+    while (true) {
+      let end: number;
+      let next: number;
+      if (cr === -1 || (nl !== -1 && nl < cr)) {
+        if (nl === -1) break;
+        end = nl;
+        next = nl + 1;
+      } else {
+        // A '\r' at the very end may be the first half of '\r\n': wait for more.
+        if (cr === buffer.length - 1) break;
+        end = cr;
+        next = buffer.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
+      }
+      const msg = takeLine(buffer.slice(start, end));
+      start = next;
+      if (nl !== -1 && nl < start) nl = buffer.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
       if (msg) yield msg;
     }
-    buffer = buffer.slice(start);
+    buffer = start === 0 ? buffer : buffer.slice(start);
   }
   buffer += decoder.decode();
   if (buffer.length > 0) {

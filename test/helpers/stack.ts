@@ -55,7 +55,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     FREEWAY_ADMIN_KEY: ADMIN_KEY,
     ...(opts.env ?? {}),
   };
-  const settings = loadSettings({ env, port: 0, cwd: dir });
+  const settings = await loadSettings({ env, port: 0, cwd: dir });
   if (opts.keepAliveMs !== undefined) settings.keepAliveMs = opts.keepAliveMs;
   const gw = await startGateway(settings, { log: createLogger('silent') });
   await gw.discovery;

@@ -12,24 +12,24 @@ function withYaml(yaml: string, env: Record<string, string> = {}) {
   return loadSettings({ cwd: dir, env });
 }
 
-test('no config, no keys: starts with no providers and the embedded defaults', () => {
-  const s = loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} });
+test('no config, no keys: starts with no providers and the embedded defaults', async () => {
+  const s = await loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} });
   assert.equal(s.providers.length, 0);
   assert.equal(s.port, 8080);
   assert.equal(s.host, '127.0.0.1');
   assert.equal(s.databaseUrl, './data/freeway.db');
 });
 
-test('every provider whose key variable is set is live, with its real base URL', () => {
-  const s = loadSettings({ cwd: tmpdir(), env: { GROQ_API_KEY: 'g', XAI_API_KEY: 'x', PORT: '9999', DATABASE_URL: 'file:/tmp/x.db' } });
+test('every provider whose key variable is set is live, with its real base URL', async () => {
+  const s = await loadSettings({ cwd: tmpdir(), env: { GROQ_API_KEY: 'g', XAI_API_KEY: 'x', PORT: '9999', DATABASE_URL: 'file:/tmp/x.db' } });
   assert.deepEqual(s.providers.map((p) => p.id).sort(), ['groq', 'xai']);
   assert.equal(s.providers.find((p) => p.id === 'groq')?.baseUrl, 'https://api.groq.com/openai/v1');
   assert.equal(s.port, 9999);
   assert.equal(s.databaseUrl, 'file:/tmp/x.db');
 });
 
-test('YAML with ${ENV} interpolation, base URL overrides and a custom provider', () => {
-  const s = withYaml(
+test('YAML with ${ENV} interpolation, base URL overrides and a custom provider', async () => {
+  const s = await withYaml(
     `providers:
   anthropic:
     apiKey: \${MY_ANTHROPIC}
@@ -51,11 +51,11 @@ test('YAML with ${ENV} interpolation, base URL overrides and a custom provider',
   assert.deepEqual(s.declaredModels.get('local'), ['llama3.2']);
 });
 
-test('a bad config stops start-up with one message naming the key and why', () => {
-  assert.throws(() => withYaml('providers:\n  openai:\n    apikey: x\n'), (e: Error) => e instanceof ConfigError && /providers\.openai\.apikey is not a known setting/.test(e.message));
-  assert.throws(() => withYaml('server:\n  port: "eighty"\n'), (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message));
-  assert.throws(() => withYaml('providers:\n  mine:\n    baseUrl: http://x\n'), (e: Error) => e instanceof ConfigError && /providers\.mine\.type is required/.test(e.message));
-  assert.throws(() => withYaml('models:\n  a/b:\n    endpoints:\n      - provider: nobody\n        model: m\n'), (e: Error) => /unknown provider "nobody"/.test(e.message));
-  assert.throws(() => withYaml('providers: [\n'), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
-  assert.throws(() => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'), (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message));
+test('a bad config stops start-up with one message naming the key and why', async () => {
+  await assert.rejects(() => withYaml('providers:\n  openai:\n    apikey: x\n'), (e: Error) => e instanceof ConfigError && /providers\.openai\.apikey is not a known setting/.test(e.message));
+  await assert.rejects(() => withYaml('server:\n  port: "eighty"\n'), (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message));
+  await assert.rejects(() => withYaml('providers:\n  mine:\n    baseUrl: http://x\n'), (e: Error) => e instanceof ConfigError && /providers\.mine\.type is required/.test(e.message));
+  await assert.rejects(() => withYaml('models:\n  a/b:\n    endpoints:\n      - provider: nobody\n        model: m\n'), (e: Error) => /unknown provider "nobody"/.test(e.message));
+  await assert.rejects(() => withYaml('providers: [\n'), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
+  await assert.rejects(() => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'), (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message));
 });

@@ -31,3 +31,8 @@ test('multi-byte characters split across chunks survive', async () => {
   for await (const m of parseSse(gen())) out.push(m.data);
   assert.deepEqual(out, ['亚洲']);
 });
+
+test('bare \\r line endings, and a \\r\\n split across reads', async () => {
+  const msgs = await collect(['data: a\r\r', 'data: b\r', '\n\r', '\n']);
+  assert.deepEqual(msgs.map((m) => m.data), ['a', 'b']);
+});

@@ -54,8 +54,8 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     sse.stop();
     // Nothing sent yet: answer with the real status. Otherwise the error goes in-band.
     if (!sse.headersSent) throw err;
-    await sse.data(job.renderer(meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_COST));
-    await sse.write('data: [DONE]\n\n');
+    sse.data(job.renderer(meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_COST));
+    sse.write('data: [DONE]\n\n');
     sse.end();
     return;
   }
@@ -81,7 +81,10 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
         else if (ev.type === 'reasoning') outputChars += (ev.text ?? '').length;
         else if (ev.type === 'tool-call-delta') outputChars += ev.argumentsDelta.length;
         const chunk = renderer.event(ev);
-        if (chunk !== undefined) await sse.data(chunk);
+        if (chunk !== undefined) {
+          const backpressure = sse.data(chunk);
+          if (backpressure) await backpressure;
+        }
       }
     }
   } catch (err) {
@@ -108,7 +111,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     sse.end();
     return;
   }
-  await sse.data(error ? renderer.error(error, finalUsage, cost) : renderer.final(finalFinish, finalUsage, cost));
-  await sse.write('data: [DONE]\n\n');
+  sse.data(error ? renderer.error(error, finalUsage, cost) : renderer.final(finalFinish, finalUsage, cost));
+  sse.write('data: [DONE]\n\n');
   sse.end();
 }

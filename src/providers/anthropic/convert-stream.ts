@@ -57,11 +57,12 @@ export async function* convertStream(
   let started = false;
   let usage: WireUsage | undefined;
   let stopReason: string | null | undefined;
+  let stopped = false;
   const format = ANTHROPIC_FORMAT;
 
   try {
     for await (const sse of parseSse(body)) {
-      if (!sse.event || sse.event === 'ping') continue;
+      if (stopped || !sse.event || sse.event === 'ping') continue;
       const parsed = tryParseJson(sse.data);
       if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object') {
         yield { type: 'error', error: brokenStream(providerName, `sent a malformed \`${sse.event}\` stream event`, sse.data) };
@@ -130,17 +131,21 @@ export async function* convertStream(
         case 'message_stop':
           yield { type: 'finish', finish: mapStopReason(stopReason) };
           yield { type: 'usage', usage: convertUsage(usage) };
-          return;
+          // Read on to the end of the body rather than abandon it: an abandoned body is destroyed,
+          // which costs an AbortError (with its stack) per stream.
+          stopped = true;
+          break;
         default:
           // content_block_stop, and event types newer than this adapter.
           break;
       }
     }
   } catch (err) {
-    yield { type: 'error', error: droppedError(providerName, err, signal) };
+    // A connection that drops after message_stop lost nothing.
+    if (!stopped) yield { type: 'error', error: droppedError(providerName, err, signal) };
     return;
   }
-  yield { type: 'error', error: brokenStream(providerName, 'ended the stream before the message was complete') };
+  if (!stopped) yield { type: 'error', error: brokenStream(providerName, 'ended the stream before the message was complete') };
 }
 
 function droppedError(providerName: string, err: unknown, signal: AbortSignal): GatewayError {

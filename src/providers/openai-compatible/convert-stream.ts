@@ -32,9 +32,12 @@ export async function* convertOpenAIStream(
 
   try {
     for await (const msg of parseSse(body)) {
+      if (done) continue;
       if (msg.data === '[DONE]') {
+        // Keep reading to the end of the body instead of abandoning it (which destroys it, at the
+        // cost of an AbortError with a stack per stream).
         done = true;
-        break;
+        continue;
       }
       const parsed = tryParseJson(msg.data);
       if (!parsed.ok) continue;
@@ -103,8 +106,11 @@ export async function* convertOpenAIStream(
       if (choice.finish_reason) finishRaw = choice.finish_reason;
     }
   } catch (err) {
-    yield { type: 'error', error: networkError(providerName, err, signal) };
-    return;
+    // A connection that drops after [DONE] lost nothing.
+    if (!done) {
+      yield { type: 'error', error: networkError(providerName, err, signal) };
+      return;
+    }
   }
   if (!done && finishRaw === undefined) {
     yield {

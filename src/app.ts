@@ -3,6 +3,7 @@
  */
 import type { Catalog } from './catalog/catalog.ts';
 import type { Settings } from './config/load.ts';
+import type { Billing } from './accounting/billing.ts';
 import type { GenerationLog } from './accounting/generation-log.ts';
 import type { KeyCache } from './accounting/keys.ts';
 import type { Logger } from './log.ts';
@@ -15,6 +16,7 @@ export interface App {
   generations: GenerationLog;
   catalog: Catalog;
   log: Logger;
+  billing: Billing;
   /** sha256 of FREEWAY_ADMIN_KEY, when set. */
   adminKeyHash?: string;
 }

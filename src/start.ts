@@ -5,8 +5,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { App } from './app.ts';
+import { Billing } from './accounting/billing.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
-import { createKey, hashKey, KeyCache } from './accounting/keys.ts';
+import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
 import { buildCatalog } from './catalog/build.ts';
 import { Catalog } from './catalog/catalog.ts';
 import type { Settings } from './config/load.ts';
@@ -51,6 +52,15 @@ async function discoverModels(app: App, log: Logger): Promise<void> {
 export async function startGateway(settings: Settings, opts: { log?: Logger } = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger();
   const store = await openStore(settings.databaseUrl);
+  // The default account runs a tab (postpaid), so a fresh install works before anyone buys credits.
+  await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
+  // Holds left by a process that died mid-request are released once they expire: now, and every minute.
+  const released = await store.releaseExpired(new Date());
+  if (released > 0) log.info(`released ${released} expired credit holds`);
+  const sweep = setInterval(() => {
+    store.releaseExpired(new Date()).catch((err: unknown) => log.error(`reservation sweep failed: ${String(err)}`));
+  }, 60_000);
+  sweep.unref();
   let bootstrapKey: string | undefined;
   if (!settings.adminKey && (await store.countKeys()) === 0) {
     bootstrapKey = (await createKey(store, { name: 'first key', kind: 'inference' })).key;
@@ -64,6 +74,7 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     generations: new GenerationLog(store, { onError: (err) => log.error(`could not record generations: ${String(err)}`) }),
     catalog: new Catalog(built.models),
     log,
+    billing: new Billing(store, settings.billing),
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
   };
   const server = createHttpServer(app, ALL_ROUTES);
@@ -83,6 +94,7 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     bootstrapKey,
     discovery: discoverModels(app, log),
     async close() {
+      clearInterval(sweep);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

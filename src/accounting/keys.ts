@@ -3,7 +3,7 @@
  * a request is a hash and a map read, not a database query.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiKeyRecord, KeyKind, Store } from '../store/types.ts';
+import type { ApiKeyRecord, KeyKind, LimitReset, Store } from '../store/types.ts';
 
 export const KEY_PREFIX = 'sk-fw-v1-';
 
@@ -19,19 +19,37 @@ export function labelOf(key: string): string {
   return `${key.slice(0, KEY_PREFIX.length + 3)}...${key.slice(-3)}`;
 }
 
+export const DEFAULT_ACCOUNT = 'default';
+
 export async function createKey(
   store: Store,
-  opts: { name: string; kind: KeyKind; limitNanos?: number | null },
+  opts: {
+    name: string;
+    kind: KeyKind;
+    accountId?: string;
+    limitNanos?: number | null;
+    limitReset?: LimitReset | null;
+    expiresAt?: string | null;
+  },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = generateKey();
+  const now = new Date().toISOString();
   const record: ApiKeyRecord = {
     hash: hashKey(key),
     name: opts.name,
     label: labelOf(key),
     kind: opts.kind,
+    accountId: opts.accountId ?? DEFAULT_ACCOUNT,
     limitNanos: opts.limitNanos ?? null,
+    limitReset: opts.limitReset ?? null,
+    usageNanos: 0,
+    usageTotalNanos: 0,
+    periodStart: null,
+    reservedNanos: 0,
     disabled: false,
-    createdAt: new Date().toISOString(),
+    expiresAt: opts.expiresAt ?? null,
+    createdAt: now,
+    updatedAt: now,
   };
   await store.createKey(record);
   return { key, record };

@@ -31,6 +31,11 @@ export interface Settings {
   /** Providers whose model list is fetched at start-up. */
   discover: Set<string>;
   models: Record<string, ModelConfig>;
+  billing: {
+    markupBp: number;
+    reservationTtlMs: number;
+    freeModels: { perMinute: number; perDay: number; perDayWithCredits: number; creditsForHigherLimitNanos: number };
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -173,6 +178,17 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     declaredModels: new Map(),
     discover: new Set(),
     models: file.models ?? {},
+    billing: {
+      markupBp: Math.round((file.billing?.markupPercent ?? 0) * 100),
+      reservationTtlMs: (file.billing?.reservationTtlSeconds ?? 1800) * 1000,
+      // OpenRouter's defaults for free models.
+      freeModels: {
+        perMinute: file.billing?.freeModels?.perMinute ?? 20,
+        perDay: file.billing?.freeModels?.perDay ?? 50,
+        perDayWithCredits: file.billing?.freeModels?.perDayWithCredits ?? 1000,
+        creditsForHigherLimitNanos: Math.round((file.billing?.freeModels?.creditsForHigherLimitUsd ?? 10) * 1e9),
+      },
+    },
   };
   resolveProviders(file, env, s);
   for (const [modelId, m] of Object.entries(s.models)) {

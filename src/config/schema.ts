@@ -92,6 +92,24 @@ export const configSchema = z
       .strict()
       .optional(),
     database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+    billing: z
+      .object({
+        /** Freeway's fee on top of upstream cost, percent (up to 2 decimals). */
+        markupPercent: z.number().min(0).max(1000).optional(),
+        /** How long a hold lives when its process dies before settling. */
+        reservationTtlSeconds: z.number().int().positive().optional(),
+        freeModels: z
+          .object({
+            perMinute: z.number().int().nonnegative().optional(),
+            perDay: z.number().int().nonnegative().optional(),
+            perDayWithCredits: z.number().int().nonnegative().optional(),
+            creditsForHigherLimitUsd: z.number().nonnegative().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'provider ids are lowercase slugs'), providerSchema).optional(),
     models: z.record(z.string().min(1), modelSchema).optional(),
   })

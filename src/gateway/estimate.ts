@@ -22,3 +22,28 @@ export function estimatePromptTokens(req: ChatRequest): number {
   for (const t of req.tools ?? []) chars += JSON.stringify(t.parameters).length + t.name.length + (t.description?.length ?? 0);
   return Math.ceil(chars / 4);
 }
+
+/**
+ * An upper bound on prompt tokens, for holding credit before the upstream has counted: UTF-8
+ * bytes / 2 (real tokenizers average 3-4 bytes a token), plus a generous allowance per image.
+ */
+export function maxPromptTokens(req: ChatRequest): number {
+  let bytes = 0;
+  let media = 0;
+  for (const m of req.messages) {
+    bytes += 32;
+    if (m.role === 'assistant') {
+      for (const p of m.content) bytes += Buffer.byteLength(p.text);
+      for (const c of m.toolCalls) bytes += Buffer.byteLength(c.name) + Buffer.byteLength(c.arguments);
+      for (const d of m.reasoning) bytes += d.type === 'reasoning.text' ? Buffer.byteLength(d.text) : 0;
+    } else {
+      for (const p of m.content) {
+        if (p.type === 'text') bytes += Buffer.byteLength(p.text);
+        else if (p.type === 'image') media += 1_600;
+        else if (p.type === 'file' || p.type === 'audio') bytes += (p.data?.length ?? 0) + 4_000;
+      }
+    }
+  }
+  for (const t of req.tools ?? []) bytes += Buffer.byteLength(JSON.stringify(t.parameters)) + t.name.length + (t.description?.length ?? 0);
+  return Math.ceil(bytes / 2) + media;
+}

@@ -1,14 +1,48 @@
 /**
  * Follows one generation from request to record: timings, the endpoint that served, usage (or an
- * estimate when the upstream gave none), and the exact cost.
+ * estimate when the upstream gave none), and what it costs — upstream cost, Freeway's fee, and
+ * what is charged after zero-completion insurance.
  */
+import { feeFor } from '../accounting/billing.ts';
 import { computeCost } from '../accounting/cost.ts';
 import type { CostBreakdown } from '../accounting/cost.ts';
-import type { GenerationLog } from '../accounting/generation-log.ts';
 import type { Endpoint } from '../catalog/types.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { GenerationRecord } from '../store/types.ts';
 import type { Candidate } from './resolve.ts';
+
+/** The money side of one generation, in nano-dollars. */
+export interface Charge {
+  upstream: CostBreakdown;
+  feeNanos: number;
+  /** What the key pays: upstream + fee, or 0 under zero-completion insurance. */
+  chargedNanos: number;
+  /** True when insurance waived the charge (no completion, or the upstream failed). */
+  insured: boolean;
+}
+
+export interface FinishOptions {
+  modelId: string;
+  endpoint: Endpoint;
+  usage: Usage;
+  usageEstimated: boolean;
+  upstreamId?: string;
+  finishReason: string | null;
+  nativeFinishReason: string | null;
+  cancelled?: boolean;
+  error?: string | null;
+}
+
+/**
+ * Zero-completion insurance: nothing is charged when the upstream produced no completion tokens
+ * and no finish reason, or when it finished with an error. A client that cancels pays for what
+ * was produced.
+ */
+export function isInsured(o: Pick<FinishOptions, 'usage' | 'finishReason' | 'cancelled' | 'error'>): boolean {
+  if (o.cancelled) return false;
+  if (o.error || o.finishReason === 'error') return true;
+  return o.usage.outputTokens === 0 && o.finishReason === null;
+}
 
 export class GenerationTracker {
   readonly id: string;
@@ -16,36 +50,40 @@ export class GenerationTracker {
   readonly createdAt = new Date();
   firstTokenAt: number | undefined;
   readonly keyHash: string;
+  readonly accountId: string;
   readonly apiType: GenerationRecord['apiType'];
   readonly streamed: boolean;
+  private readonly markupBp: number;
 
-  constructor(id: string, keyHash: string, apiType: GenerationRecord['apiType'], streamed: boolean) {
+  constructor(
+    id: string,
+    key: { hash: string; accountId: string },
+    apiType: GenerationRecord['apiType'],
+    streamed: boolean,
+    markupBp = 0,
+  ) {
     this.id = id;
-    this.keyHash = keyHash;
+    this.keyHash = key.hash;
+    this.accountId = key.accountId;
     this.apiType = apiType;
     this.streamed = streamed;
+    this.markupBp = markupBp;
   }
 
   markFirstToken(): void {
     this.firstTokenAt ??= performance.now();
   }
 
-  finish(opts: {
-    modelId: string;
-    endpoint: Endpoint;
-    usage: Usage;
-    usageEstimated: boolean;
-    upstreamId?: string;
-    finishReason: string | null;
-    nativeFinishReason: string | null;
-    cancelled?: boolean;
-    error?: string | null;
-  }): { record: GenerationRecord; cost: CostBreakdown } {
+  finish(opts: FinishOptions): { record: GenerationRecord; charge: Charge } {
     const now = performance.now();
-    const cost = computeCost(opts.usage, opts.endpoint.pricing);
+    const upstream = computeCost(opts.usage, opts.endpoint.pricing);
+    const insured = isInsured(opts);
+    const feeNanos = insured ? 0 : feeFor(upstream.totalNanos, this.markupBp);
+    const charge: Charge = { upstream, feeNanos, chargedNanos: insured ? 0 : upstream.totalNanos + feeNanos, insured };
     const record: GenerationRecord = {
       id: this.id,
       keyHash: this.keyHash,
+      accountId: this.accountId,
       model: opts.modelId,
       providerId: opts.endpoint.provider.id,
       providerName: opts.endpoint.provider.name,
@@ -62,16 +100,18 @@ export class GenerationTracker {
       tokensCacheWrite: opts.usage.cacheWriteTokens,
       tokensReasoning: opts.usage.reasoningTokens,
       usageEstimated: opts.usageEstimated,
-      costNanos: cost.totalNanos,
-      promptCostNanos: cost.promptNanos,
-      completionCostNanos: cost.completionNanos,
+      costNanos: charge.chargedNanos,
+      promptCostNanos: upstream.promptNanos,
+      completionCostNanos: upstream.completionNanos,
+      upstreamCostNanos: upstream.totalNanos,
+      feeNanos,
       latencyMs: Math.round(now - this.startedAt),
       ttftMs: this.firstTokenAt === undefined ? null : Math.round(this.firstTokenAt - this.startedAt),
       generationMs: this.firstTokenAt === undefined ? null : Math.round(now - this.firstTokenAt),
       error: opts.error ?? null,
       createdAt: this.createdAt.toISOString(),
     };
-    return { record, cost };
+    return { record, charge };
   }
 
   /** What every rendered response repeats: id, creation second, the model and provider that served. */
@@ -85,19 +125,18 @@ export class GenerationTracker {
   }
 
   /**
-   * Records a whole (non-streamed) generation. When the upstream reported no usage, `estimate`
-   * supplies token counts and the record says they are an estimate.
+   * Finishes a whole (non-streamed) generation. When the upstream reported no usage, `estimate`
+   * supplies token counts and the record says they are an estimate. The caller settles the charge.
    */
-  settle(
-    log: GenerationLog,
+  complete(
     c: Candidate,
     r: { usage: Usage; upstreamId?: string; finish: FinishReason | null },
     estimate: () => { inputTokens: number; outputTokens: number },
-  ): { usage: Usage; cost: CostBreakdown } {
+  ): { usage: Usage; record: GenerationRecord; charge: Charge } {
     this.markFirstToken();
     const estimated = r.usage.inputTokens === 0 && r.usage.outputTokens === 0;
     const usage = estimated ? { ...r.usage, ...estimate() } : r.usage;
-    const { record, cost } = this.finish({
+    const { record, charge } = this.finish({
       modelId: c.model.id,
       endpoint: c.endpoint,
       usage,
@@ -106,7 +145,7 @@ export class GenerationTracker {
       finishReason: r.finish?.unified ?? null,
       nativeFinishReason: r.finish?.raw ?? null,
     });
-    log.record(record);
-    return { usage, cost };
+    return { usage, record, charge };
   }
 }
+

@@ -1,22 +1,29 @@
 /**
- * The one way Freeway talks HTTP to an upstream: undici over a keep-alive pool per origin, with
- * typed failures. Adapters never call fetch themselves.
+ * The one way Freeway talks HTTP to an upstream: Node's own http/https client over one keep-alive
+ * agent per scheme, with typed failures. Adapters never call fetch themselves.
+ *
+ * Built on node:http rather than undici: loading undici (its WASM HTTP parser) costs ~29 MB of RSS,
+ * while node:http's parser is already part of the process.
  */
-import { Agent, request, errors as undiciErrors } from 'undici';
-import type { Dispatcher } from 'undici';
+import http from 'node:http';
+import https from 'node:https';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import { GatewayError } from '../spec/errors.ts';
 import { redactSecret } from './redact.ts';
 import { upstreamHttpError } from './upstream-error.ts';
 
-const agent = new Agent({
-  keepAliveTimeout: 30_000,
-  keepAliveMaxTimeout: 600_000,
-  connections: 256,
-  pipelining: 1,
-  // Upstream-level timeouts are enforced by the caller's deadlines; these are backstops.
-  headersTimeout: 0,
-  bodyTimeout: 0,
-});
+const AGENT_OPTIONS: http.AgentOptions = {
+  keepAlive: true,
+  maxSockets: 256,
+  maxFreeSockets: 256,
+  // The most recently used socket is the one least likely to have been closed by the server.
+  scheduling: 'lifo',
+  // How long an idle pooled socket is kept; a server's `Keep-Alive: timeout=N` hint shortens it.
+  timeout: 30_000,
+};
+const httpAgent = new http.Agent(AGENT_OPTIONS);
+const httpsAgent = new https.Agent(AGENT_OPTIONS);
 
 export interface UpstreamTimeouts {
   /** Until the response headers arrive (for a stream: the first byte). */
@@ -29,8 +36,9 @@ export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { firstByteMs: 120_000, idleMs
 
 export interface UpstreamResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  headers: IncomingHttpHeaders;
+  /** The unread body: an AsyncIterable<Buffer> (`for await`), or whole via `readText`/`readJson`. */
+  body: IncomingMessage;
 }
 
 export interface UpstreamCall {
@@ -46,6 +54,52 @@ export interface UpstreamCall {
   secret?: string;
 }
 
+/** An upstream that took too long: before its headers (`first-byte`) or between body chunks (`idle`). */
+export class UpstreamTimeoutError extends Error {
+  readonly code = 'UPSTREAM_TIMEOUT';
+  readonly phase: 'first-byte' | 'idle';
+  constructor(phase: 'first-byte' | 'idle', ms: number) {
+    super(phase === 'first-byte' ? `no response headers within ${ms} ms` : `no data for ${ms} ms`);
+    this.name = 'UpstreamTimeoutError';
+    this.phase = phase;
+  }
+}
+
+interface Target {
+  request: typeof http.request;
+  agent: http.Agent;
+  hostname: string;
+  port: number;
+  path: string;
+  auth: string | undefined;
+}
+
+/** Parsed URLs by string: providers call a handful of distinct URLs, so parse each once. */
+const targets = new Map<string, Target>();
+const MAX_TARGETS = 1024;
+
+function targetOf(url: string): Target {
+  let t = targets.get(url);
+  if (t !== undefined) return t;
+  const u = new URL(url);
+  const tls = u.protocol === 'https:';
+  if (!tls && u.protocol !== 'http:') {
+    throw Object.assign(new TypeError(`Unsupported protocol ${u.protocol}`), { code: 'ERR_INVALID_PROTOCOL' });
+  }
+  const host = u.hostname;
+  t = {
+    request: tls ? https.request : http.request,
+    agent: tls ? httpsAgent : httpAgent,
+    hostname: host.charCodeAt(0) === 91 /* '[' */ ? host.slice(1, -1) : host,
+    port: u.port ? Number(u.port) : tls ? 443 : 80,
+    path: u.pathname + u.search,
+    auth: u.username || u.password ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined,
+  };
+  if (targets.size >= MAX_TARGETS) targets.clear();
+  targets.set(url, t);
+  return t;
+}
+
 /**
  * Sends one request. Resolves with a 2xx response (body unread); throws a GatewayError for a
  * non-2xx status (body read and parsed loosely), a network failure or a timeout.
@@ -58,39 +112,161 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamResponse
   }
 }
 
-async function send(call: UpstreamCall): Promise<UpstreamResponse> {
-  const timeouts = call.timeouts ?? DEFAULT_TIMEOUTS;
-  let res: Dispatcher.ResponseData;
+function noop(): void {}
+
+function send(call: UpstreamCall): Promise<UpstreamResponse> {
+  const { signal, providerName } = call;
+  if (signal.aborted) return Promise.reject(networkError(providerName, signal.reason, signal));
+  let target: Target;
   try {
-    res = await request(call.url, {
-      method: call.method ?? 'POST',
-      headers: call.headers,
-      body: call.body,
-      signal: call.signal,
-      dispatcher: agent,
-      headersTimeout: timeouts.firstByteMs,
-      bodyTimeout: timeouts.idleMs,
-    });
+    target = targetOf(call.url);
   } catch (err) {
-    throw networkError(call.providerName, err, call.signal);
+    return Promise.reject(networkError(providerName, err, signal));
   }
-  if (res.statusCode >= 200 && res.statusCode < 300) {
-    return { status: res.statusCode, headers: res.headers, body: res.body };
-  }
-  let text = '';
-  try {
-    text = await res.body.text();
-  } catch {
-    // A body that dies while we read an error is still an error with the status we have.
-  }
-  throw upstreamHttpError(call.providerName, res.statusCode, res.headers, text);
+  const timeouts = call.timeouts ?? DEFAULT_TIMEOUTS;
+  const body = call.body;
+  const headers: OutgoingHttpHeaders =
+    body === undefined ? call.headers : { ...call.headers, 'content-length': Buffer.byteLength(body) };
+
+  return new Promise<UpstreamResponse>((resolve, reject) => {
+    let res: IncomingMessage | undefined;
+    let settled = false;
+    let req: ClientRequest;
+
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      const err = reason instanceof Error ? reason : new Error('The operation was aborted');
+      if (res !== undefined) res.destroy(err);
+      req.destroy(err);
+    };
+    const release = (): void => {
+      signal.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(firstByteTimer);
+      release();
+      reject(networkError(providerName, err, signal));
+    };
+    // Socket inactivity (node's request `timeout`). Before the headers the first-byte timer rules,
+    // so a long non-streamed generation is not cut short by the idle limit.
+    const onIdle = (): void => {
+      if (res !== undefined && !res.complete) {
+        const err = new UpstreamTimeoutError('idle', timeouts.idleMs);
+        res.destroy(err);
+        req.destroy(err);
+      }
+    };
+    const onResponse = (r: IncomingMessage): void => {
+      clearTimeout(firstByteTimer);
+      if (settled) {
+        r.destroy();
+        return;
+      }
+      settled = true;
+      res = r;
+      // Keeps an error from destroy() recorded on the stream (node only records it when someone
+      // listens); the reader sees it through iteration or readText.
+      r.on('error', noop);
+      r.once('close', release);
+      const status = r.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        resolve({ status, headers: r.headers, body: r });
+        return;
+      }
+      readText(r).then(
+        (text) => reject(upstreamHttpError(providerName, status, r.headers, text)),
+        // A body that dies while we read an error is still an error with the status we have.
+        () => reject(upstreamHttpError(providerName, status, r.headers, '')),
+      );
+    };
+
+    try {
+      req = target.request({
+        agent: target.agent,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
+        auth: target.auth,
+        method: call.method ?? 'POST',
+        headers,
+        timeout: timeouts.idleMs,
+      });
+    } catch (err) {
+      // Invalid header values and the like are thrown synchronously.
+      settled = true;
+      reject(networkError(providerName, err, signal));
+      return;
+    }
+    const firstByteTimer = setTimeout(() => {
+      req.destroy(new UpstreamTimeoutError('first-byte', timeouts.firstByteMs));
+    }, timeouts.firstByteMs);
+    // Stays attached for the request's life: a socket error after the headers is also emitted
+    // here (the body stream gets its own), and an unhandled 'error' would crash the process.
+    req.on('error', fail);
+    req.on('timeout', onIdle);
+    req.on('response', onResponse);
+    signal.addEventListener('abort', onAbort, { once: true });
+    req.end(body);
+  });
+}
+
+/** Reads a whole body as UTF-8. */
+export function readText(body: AsyncIterable<Uint8Array | string>): Promise<string> {
+  if (body instanceof Readable) return readStream(body);
+  return (async () => {
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of body) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    return text + decoder.decode();
+  })();
+}
+
+function readStream(s: Readable): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    if (s.errored) {
+      reject(s.errored);
+      return;
+    }
+    if (s.destroyed || s.readableEnded) {
+      reject(Object.assign(new Error('The body was already consumed or destroyed'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    const onData = (c: Buffer | string): void => {
+      chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    const onClose = (): void => {
+      done();
+      reject(s.errored ?? Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    };
+    const done = (): void => {
+      s.off('data', onData);
+      s.off('end', onEnd);
+      s.off('error', onError);
+      s.off('close', onClose);
+    };
+    s.on('data', onData);
+    s.on('end', onEnd);
+    s.on('error', onError);
+    s.on('close', onClose);
+  });
 }
 
 /** Reads a whole 2xx JSON body; a body that is not JSON is a 502 naming the provider. */
 export async function readJson(providerName: string, res: UpstreamResponse, signal: AbortSignal): Promise<unknown> {
   let text: string;
   try {
-    text = await res.body.text();
+    text = await readText(res.body);
   } catch (err) {
     throw networkError(providerName, err, signal);
   }
@@ -112,19 +288,16 @@ export function networkError(providerName: string, err: unknown, signal?: AbortS
       metadata: { provider_name: providerName },
     });
   }
-  if (
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    err instanceof undiciErrors.ConnectTimeoutError
-  ) {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof UpstreamTimeoutError || code === 'ETIMEDOUT' || code === 'ERR_SOCKET_CONNECTION_TIMEOUT') {
     return new GatewayError('timeout', `${providerName} did not respond in time`, {
       cause: err,
       metadata: { provider_name: providerName },
     });
   }
-  const code = (err as { code?: string } | null)?.code;
-  return new GatewayError('provider_unavailable', `Could not reach ${providerName}${code ? ` (${code})` : ''}`, {
-    cause: err,
-    metadata: { provider_name: providerName },
-  });
+  return new GatewayError(
+    'provider_unavailable',
+    `Could not reach ${providerName}${typeof code === 'string' && code ? ` (${code})` : ''}`,
+    { cause: err, metadata: { provider_name: providerName } },
+  );
 }

@@ -53,4 +53,62 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX generations_key_created ON generations (key_hash, created_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'accounts, ledger, reservations, key limits, counters',
+    sql: [
+      `CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        prepaid INTEGER NOT NULL DEFAULT 0,
+        balance_nanos BIGINT NOT NULL DEFAULT 0,
+        reserved_nanos BIGINT NOT NULL DEFAULT 0,
+        purchased_nanos BIGINT NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+      )`,
+      `ALTER TABLE api_keys ADD COLUMN account_id TEXT NOT NULL DEFAULT 'default'`,
+      `ALTER TABLE api_keys ADD COLUMN limit_reset TEXT`,
+      `ALTER TABLE api_keys ADD COLUMN usage_nanos BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE api_keys ADD COLUMN usage_total_nanos BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE api_keys ADD COLUMN period_start TEXT`,
+      `ALTER TABLE api_keys ADD COLUMN reserved_nanos BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE api_keys ADD COLUMN expires_at TEXT`,
+      `ALTER TABLE api_keys ADD COLUMN updated_at TEXT`,
+      `UPDATE api_keys SET updated_at = created_at`,
+      `CREATE INDEX api_keys_account ON api_keys (account_id)`,
+      `CREATE TABLE ledger (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        key_hash TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('topup', 'charge', 'refund', 'adjustment')),
+        amount_nanos BIGINT NOT NULL,
+        upstream_nanos BIGINT,
+        fee_nanos BIGINT,
+        note TEXT,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX ledger_account_created ON ledger (account_id, created_at)`,
+      `CREATE TABLE reservations (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        amount_nanos BIGINT NOT NULL,
+        expires_at TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX reservations_expires ON reservations (expires_at)`,
+      `ALTER TABLE generations ADD COLUMN account_id TEXT NOT NULL DEFAULT 'default'`,
+      `ALTER TABLE generations ADD COLUMN upstream_cost_nanos BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE generations ADD COLUMN fee_nanos BIGINT NOT NULL DEFAULT 0`,
+      `UPDATE generations SET upstream_cost_nanos = cost_nanos`,
+      `CREATE INDEX generations_account_created ON generations (account_id, created_at)`,
+      `CREATE TABLE counters (
+        counter_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        window_start BIGINT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (counter_key, name)
+      )`,
+    ],
+  },
 ];

@@ -1,25 +1,77 @@
 /**
- * The store interface: everything Freeway persists goes through it. SQLite implements it today;
- * PostgreSQL implements the same interface with the same migrations.
+ * The store interface: everything Freeway persists goes through it, and every operation that moves
+ * money is one atomic call here, so no caller can interleave a check and an update. SQLite and
+ * PostgreSQL implement it with the same schema and migrations.
  */
 export type KeyKind = 'inference' | 'management';
+export type LimitReset = 'daily' | 'weekly' | 'monthly';
+
+export interface Account {
+  id: string;
+  name: string;
+  /**
+   * Prepaid accounts spend only what they hold: a request that could cost more than
+   * `balance - reserved` is refused. Postpaid accounts run a tab (balance may go negative);
+   * key limits apply either way.
+   */
+  prepaid: boolean;
+  /** Always equal to the sum of the account's ledger entries. */
+  balanceNanos: number;
+  /** Sum of open reservations. */
+  reservedNanos: number;
+  /** Sum of every top-up ever (unlocks the higher free-model allowance). */
+  purchasedNanos: number;
+  createdAt: string;
+}
 
 export interface ApiKeyRecord {
   /** sha256 of the key, hex; the key itself is never stored. */
   hash: string;
   name: string;
-  /** Masked display form, e.g. `sk-fw-v1-3f2…9ab`. */
+  /** Masked display form, e.g. `sk-fw-v1-3f2...9ab`. */
   label: string;
   kind: KeyKind;
-  /** Credit limit in nano-dollars, or null for none. */
+  accountId: string;
+  /** Credit limit in nano-dollars per period (or for ever when `limitReset` is null); null for none. */
   limitNanos: number | null;
+  limitReset: LimitReset | null;
+  /** Spent in the current limit period. */
+  usageNanos: number;
+  /** Spent since the key was created. */
+  usageTotalNanos: number;
+  /** Start of the current limit period (ISO), when the limit resets. */
+  periodStart: string | null;
+  /** Sum of this key's open reservations. */
+  reservedNanos: number;
   disabled: boolean;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type KeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt'>>;
+
+export type LedgerKind = 'topup' | 'charge' | 'refund' | 'adjustment';
+
+export interface LedgerEntry {
+  /** Unique movement id; a charge's id is its generation id, so nothing is charged twice. */
+  id: string;
+  accountId: string;
+  keyHash: string | null;
+  kind: LedgerKind;
+  /** Signed: credits positive, charges negative. */
+  amountNanos: number;
+  /** For charges: what the upstream cost, and Freeway's fee; amount = -(upstream + fee). */
+  upstreamNanos: number | null;
+  feeNanos: number | null;
+  note: string | null;
   createdAt: string;
 }
 
 export interface GenerationRecord {
   id: string;
   keyHash: string;
+  accountId: string;
   model: string;
   providerId: string;
   providerName: string;
@@ -37,9 +89,12 @@ export interface GenerationRecord {
   tokensReasoning: number;
   /** True when the upstream reported no usage and the counts are Freeway's estimate. */
   usageEstimated: boolean;
+  /** What the key was charged: upstream cost + fee (0 when zero-completion insurance applied). */
   costNanos: number;
   promptCostNanos: number;
   completionCostNanos: number;
+  upstreamCostNanos: number;
+  feeNanos: number;
   /** Whole request, ms. */
   latencyMs: number;
   /** Time to first token, ms (streams). */
@@ -50,13 +105,111 @@ export interface GenerationRecord {
   createdAt: string;
 }
 
+export interface ReserveRequest {
+  /** The reservation id; becomes the ledger id of the charge that settles it. */
+  id: string;
+  accountId: string;
+  keyHash: string;
+  amountNanos: number;
+  now: Date;
+  expiresAt: Date;
+}
+
+export type ReserveResult =
+  | { ok: true }
+  | { ok: false; reason: 'key_limit' | 'balance'; availableNanos: number };
+
+export interface SettleRequest {
+  reservationId: string;
+  /** The account and key to charge even if the reservation has already expired. */
+  accountId: string;
+  keyHash: string;
+  upstreamNanos: number;
+  feeNanos: number;
+  note?: string;
+  now: Date;
+}
+
+export interface CreditRequest {
+  id: string;
+  accountId: string;
+  kind: Exclude<LedgerKind, 'charge'>;
+  /** Positive adds to the balance; an adjustment may be negative. */
+  amountNanos: number;
+  note?: string;
+  now: Date;
+}
+
+export type UsageDimension = 'day' | 'model' | 'provider' | 'key';
+
+export interface UsageQuery {
+  accountId: string;
+  keyHash?: string;
+  from?: string;
+  to?: string;
+  groupBy: UsageDimension[];
+}
+
+export interface UsageRow {
+  day?: string;
+  model?: string;
+  provider?: string;
+  keyHash?: string;
+  requests: number;
+  tokensPrompt: number;
+  tokensCompletion: number;
+  tokensCached: number;
+  tokensReasoning: number;
+  costNanos: number;
+}
+
+export interface CounterWindow {
+  /** `minute`, `day`, ...: one counter per key and name. */
+  name: string;
+  /** Start of the window the counter belongs to (ms since epoch); an older counter restarts at 0. */
+  startMs: number;
+  limit: number;
+}
+
+export type CounterResult = { ok: true; counts: number[] } | { ok: false; window: string; count: number };
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account>;
+  getAccount(id: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+
   createKey(rec: ApiKeyRecord): Promise<void>;
   findKey(hash: string): Promise<ApiKeyRecord | undefined>;
+  listKeys(filter: { accountId?: string; kind?: KeyKind; offset?: number; limit?: number }): Promise<ApiKeyRecord[]>;
+  updateKey(hash: string, patch: KeyPatch, now: Date): Promise<ApiKeyRecord | undefined>;
+  deleteKey(hash: string): Promise<boolean>;
   countKeys(kind?: KeyKind): Promise<number>;
+
+  /** Adds a credit movement and changes the balance in one transaction; false when `id` exists. */
+  credit(c: CreditRequest): Promise<boolean>;
+  /** Holds `amountNanos` against the key's remaining limit and (prepaid) the account's balance, atomically. */
+  reserve(r: ReserveRequest): Promise<ReserveResult>;
+  /**
+   * Charges upstream + fee and drops the reservation, atomically and idempotently: a second
+   * settle of the same reservation charges nothing. Returns whether this call charged.
+   */
+  settle(s: SettleRequest): Promise<boolean>;
+  /** Drops a reservation without charging. */
+  release(reservationId: string): Promise<boolean>;
+  /** Releases reservations that expired before `now` (a crashed process's); returns how many. */
+  releaseExpired(now: Date): Promise<number>;
+  ledger(accountId: string, limit?: number): Promise<LedgerEntry[]>;
+  ledgerSum(accountId: string): Promise<number>;
+  openReservations(accountId?: string): Promise<number>;
+
   insertGenerations(recs: readonly GenerationRecord[]): Promise<void>;
   getGeneration(id: string): Promise<GenerationRecord | undefined>;
-  close(): Promise<void>;
+  usage(q: UsageQuery): Promise<UsageRow[]>;
+
+  /** Checks every window's counter and, only when all are under their limit, increments them all. */
+  hitCounters(key: string, windows: readonly CounterWindow[]): Promise<CounterResult>;
 }

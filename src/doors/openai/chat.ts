@@ -3,8 +3,9 @@
  * endpoints before any content is sent), render, and record the generation.
  */
 import { generationId } from '../../gateway/ids.ts';
-import { estimatePromptTokens, estimateTokens } from '../../gateway/estimate.ts';
-import { resolveCandidates, tryCandidates } from '../../gateway/resolve.ts';
+import { estimatePromptTokens, estimateTokens, maxPromptTokens } from '../../gateway/estimate.ts';
+import { runMetered } from '../../gateway/metering.ts';
+import { resolveCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
@@ -40,12 +41,15 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
   const key = await requireInferenceKey(app, req);
   const { request, fallbackModels } = parseChatRequest(await readJson(req, app.settings.maxBodyBytes));
   const candidates = resolveCandidates(app.catalog, [request.model, ...fallbackModels], 'chat');
-  const tracker = new GenerationTracker(generationId(), key.hash, 'completions', request.stream);
+  const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
+  const hold = { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens };
   const abort = clientAbort(ctx);
   const callCtx: CallContext = { signal: abort.signal, timeouts: app.settings.timeouts };
   const excludeReasoning = request.reasoning?.exclude === true;
   if (request.stream) {
     await streamGeneration(app, ctx, {
+      key,
+      hold,
       candidates,
       tracker,
       callCtx,
@@ -55,14 +59,20 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
     });
     return;
   }
-  const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) =>
-    ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
+  const { result, candidate, usage, charge } = await runMetered(
+    app,
+    key,
+    tracker,
+    candidates,
+    hold,
+    abort.signal,
+    (c) => ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
+    (r) => ({
+      inputTokens: estimatePromptTokens(request),
+      outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
+    }),
   );
-  const { usage, cost } = tracker.settle(app.generations, candidate, result, () => ({
-    inputTokens: estimatePromptTokens(request),
-    outputTokens: estimateTokens(result.text + result.toolCalls.map((c) => c.arguments).join('')),
-  }));
-  const body = renderChatCompletion({ ...tracker.meta(candidate), excludeReasoning }, { ...result, usage }, cost);
+  const body = renderChatCompletion({ ...tracker.meta(candidate), excludeReasoning }, { ...result, usage }, charge);
   sendJson(res, 200, body, { 'x-generation-id': tracker.id });
 }
 

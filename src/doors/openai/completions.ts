@@ -4,7 +4,8 @@
  */
 import { estimateTokens } from '../../gateway/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
-import { resolveCandidates, tryCandidates } from '../../gateway/resolve.ts';
+import { runMetered } from '../../gateway/metering.ts';
+import { resolveCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
@@ -67,11 +68,14 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
   const key = await requireInferenceKey(app, req);
   const { request, fallbackModels } = parseCompletionRequest(await readJson(req, app.settings.maxBodyBytes));
   const candidates = resolveCandidates(app.catalog, [request.model, ...fallbackModels], 'chat');
-  const tracker = new GenerationTracker(generationId(), key.hash, 'completions', request.stream);
+  const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
+  const hold = { promptTokens: Math.ceil(Buffer.byteLength(request.prompt) / 2) + 8, maxTokens: request.maxTokens };
   const abort = clientAbort(ctx);
   const callCtx: CallContext = { signal: abort.signal, timeouts: app.settings.timeouts };
   if (request.stream) {
     await streamGeneration(app, ctx, {
+      key,
+      hold,
       candidates,
       tracker,
       callCtx,
@@ -81,10 +85,15 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     });
     return;
   }
-  const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) => complete(c, request, callCtx));
-  const { usage, cost } = tracker.settle(app.generations, candidate, result, () => ({
-    inputTokens: estimateTokens(request.prompt),
-    outputTokens: estimateTokens(result.text),
-  }));
-  sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, cost), { 'x-generation-id': tracker.id });
+  const { result, candidate, usage, charge } = await runMetered(
+    app,
+    key,
+    tracker,
+    candidates,
+    hold,
+    abort.signal,
+    (c) => complete(c, request, callCtx),
+    (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: estimateTokens(r.text) }),
+  );
+  sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge), { 'x-generation-id': tracker.id });
 }

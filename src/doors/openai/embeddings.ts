@@ -3,7 +3,8 @@
  */
 import { estimateTokens } from '../../gateway/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
-import { resolveCandidates, tryCandidates } from '../../gateway/resolve.ts';
+import { runMetered } from '../../gateway/metering.ts';
+import { resolveCandidates } from '../../gateway/resolve.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -49,17 +50,24 @@ export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
   if (candidates.length === 0) {
     throw new GatewayError('not_found', `No endpoints found that support embeddings for ${request.model}`, { retryable: false });
   }
-  const tracker = new GenerationTracker(generationId(), key.hash, 'embeddings', false);
+  const tracker = new GenerationTracker(generationId(), key, 'embeddings', false, app.billing.settings.markupBp);
   const abort = clientAbort(ctx);
   const callCtx = { signal: abort.signal, timeouts: app.settings.timeouts };
-  const { value: result, candidate } = await tryCandidates(candidates, abort.signal, (c) =>
-    ADAPTERS[c.endpoint.provider.protocol].embed!(request, targetOf(c), callCtx),
+  const promptTokens = request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? Math.ceil(Buffer.byteLength(x) / 2) + 1 : x.length), 0);
+  const { result, candidate, usage, charge } = await runMetered(
+    app,
+    key,
+    tracker,
+    candidates,
+    { promptTokens, maxTokens: 0 },
+    abort.signal,
+    (c) => ADAPTERS[c.endpoint.provider.protocol].embed!(request, targetOf(c), callCtx).then((r) => ({ ...r, finish: null })),
+    () => ({
+      inputTokens: request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? estimateTokens(x) : x.length), 0),
+      outputTokens: 0,
+    }),
   );
-  const { usage, cost } = tracker.settle(app.generations, candidate, { usage: result.usage, finish: null }, () => ({
-    inputTokens: request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? estimateTokens(x) : x.length), 0),
-    outputTokens: 0,
-  }));
-  const u = renderUsage(usage, cost);
+  const u = renderUsage(usage, charge);
   sendJson(
     res,
     200,

@@ -2,7 +2,7 @@
  * Internal stream events → `chat.completion.chunk` JSON strings. The constant head of every chunk
  * is serialised once per response.
  */
-import type { CostBreakdown } from '../../accounting/cost.ts';
+import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
@@ -60,12 +60,12 @@ export class ChatChunkRenderer implements StreamRenderer {
   }
 
   /** The last chunk: finish reason and usage together (tolerated by every client, never `choices: []`). */
-  final(finish: FinishReason, usage: Usage, cost: CostBreakdown): string {
+  final(finish: FinishReason, usage: Usage, cost: Charge): string {
     return `${this.head}${this.choice({}, finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
   }
 
   /** An in-band error after the response has started (HTTP status is already 200). */
-  error(err: GatewayError, usage: Usage, cost: CostBreakdown): string {
+  error(err: GatewayError, usage: Usage, cost: Charge): string {
     const body = err.toBody().error;
     return (
       `${this.head}${this.choice({ content: '' }, { unified: 'error', raw: 'error' })}],` +

@@ -1,7 +1,7 @@
 /**
  * Internal ChatResult → OpenRouter's `chat.completion` object.
  */
-import type { CostBreakdown } from '../../accounting/cost.ts';
+import type { Charge } from '../../gateway/tracker.ts';
 import { reasoningText } from '../../spec/reasoning.ts';
 import type { ChatResult } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
@@ -14,7 +14,7 @@ export interface RenderMeta {
   excludeReasoning: boolean;
 }
 
-export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: CostBreakdown): Record<string, unknown> {
+export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: Charge): Record<string, unknown> {
   const message: Record<string, unknown> = {
     role: 'assistant',
     content: r.text.length > 0 || r.toolCalls.length === 0 ? r.text : null,

@@ -1,7 +1,7 @@
 /**
  * Internal results and events → legacy `text_completion` objects and chunks.
  */
-import type { CostBreakdown } from '../../accounting/cost.ts';
+import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ChatResult, FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
@@ -12,7 +12,7 @@ function choice(text: string, finish: FinishReason | null): string {
   return `{"text":${JSON.stringify(text)},"index":0,"logprobs":null,"finish_reason":${f}}`;
 }
 
-export function renderTextCompletion(meta: ChunkMeta, r: ChatResult, cost: CostBreakdown): Record<string, unknown> {
+export function renderTextCompletion(meta: ChunkMeta, r: ChatResult, cost: Charge): Record<string, unknown> {
   return {
     id: meta.id,
     object: 'text_completion',
@@ -38,11 +38,11 @@ export class CompletionChunkRenderer implements StreamRenderer {
     return ev.type === 'text' ? `${this.head}${choice(ev.text, null)}]}` : undefined;
   }
 
-  final(finish: FinishReason, usage: Usage, cost: CostBreakdown): string {
+  final(finish: FinishReason, usage: Usage, cost: Charge): string {
     return `${this.head}${choice('', finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
   }
 
-  error(err: GatewayError, usage: Usage, cost: CostBreakdown): string {
+  error(err: GatewayError, usage: Usage, cost: Charge): string {
     return `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${JSON.stringify(err.toBody().error)},"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
   }
 }

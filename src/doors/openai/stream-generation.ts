@@ -5,7 +5,10 @@
  * including when the client disconnects, which aborts the upstream.
  */
 import type { App } from '../../app.ts';
-import type { CostBreakdown } from '../../accounting/cost.ts';
+import type { Charge } from '../../gateway/tracker.ts';
+import { checkFreeTier } from '../../accounting/free-tier.ts';
+import { holdWorstCase, releaseHold, settleAndRecord } from '../../gateway/metering.ts';
+import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
@@ -17,11 +20,13 @@ import { asGatewayError } from '../../spec/errors.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import { emptyUsage } from '../../spec/response.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
+import type { ApiKeyRecord } from '../../store/types.ts';
+import { NO_CHARGE } from './render-usage.ts';
 
 export interface StreamRenderer {
   event(ev: StreamEvent): string | undefined;
-  final(finish: FinishReason, usage: Usage, cost: CostBreakdown): string;
-  error(err: GatewayError, usage: Usage, cost: CostBreakdown): string;
+  final(finish: FinishReason, usage: Usage, cost: Charge): string;
+  error(err: GatewayError, usage: Usage, cost: Charge): string;
 }
 
 export interface ChunkMeta {
@@ -32,6 +37,8 @@ export interface ChunkMeta {
 }
 
 export interface StreamJob {
+  key: ApiKeyRecord;
+  hold: HoldInput;
   candidates: readonly Candidate[];
   tracker: GenerationTracker;
   callCtx: CallContext;
@@ -41,20 +48,23 @@ export interface StreamJob {
   promptTokens: () => number;
 }
 
-const NO_COST: CostBreakdown = { promptNanos: 0, completionNanos: 0, totalNanos: 0 };
 
 export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
   const meta = (c: Candidate): ChunkMeta => tracker.meta(c);
   let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
+  let held = false;
   try {
+    await checkFreeTier(app, job.key, job.candidates);
+    held = await holdWorstCase(app, job.key, tracker, job.candidates, job.hold);
     opened = await tryCandidates(job.candidates, callCtx.signal, job.open);
   } catch (err) {
     sse.stop();
+    await releaseHold(app, tracker, held);
     // Nothing sent yet: answer with the real status. Otherwise the error goes in-band.
     if (!sse.headersSent) throw err;
-    sse.data(job.renderer(meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_COST));
+    sse.data(job.renderer(meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
     sse.write('data: [DONE]\n\n');
     sse.end();
     return;
@@ -94,7 +104,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   const estimated = usage === undefined;
   const finalUsage: Usage = usage ?? { ...emptyUsage(), inputTokens: job.promptTokens(), outputTokens: Math.ceil(outputChars / 4) };
   const finalFinish: FinishReason = error ? { unified: 'error', raw: finish?.raw ?? null } : (finish ?? { unified: 'stop', raw: null });
-  const { record, cost } = tracker.finish({
+  const { record, charge } = tracker.finish({
     modelId: candidate.model.id,
     endpoint: candidate.endpoint,
     usage: finalUsage,
@@ -105,13 +115,13 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     cancelled,
     error: error && !cancelled ? error.message : null,
   });
-  app.generations.record(record);
   sse.stop();
+  await settleAndRecord(app, job.key, held, record, charge);
   if (cancelled) {
     sse.end();
     return;
   }
-  sse.data(error ? renderer.error(error, finalUsage, cost) : renderer.final(finalFinish, finalUsage, cost));
+  sse.data(error ? renderer.error(error, finalUsage, charge) : renderer.final(finalFinish, finalUsage, charge));
   sse.write('data: [DONE]\n\n');
   sse.end();
 }

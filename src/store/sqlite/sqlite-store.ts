@@ -1,76 +1,43 @@
 /**
- * The embedded store: one SQLite file through node:sqlite (no native addon), WAL journal.
+ * The embedded store: one SQLite file through node:sqlite (no native addon), WAL journal. Every
+ * money operation runs in a `BEGIN IMMEDIATE` transaction, which takes the write lock before the
+ * first read, so a check and its update can never interleave with another writer (even another
+ * process on the same file).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { StatementSync } from 'node:sqlite';
+import type { SQLInputValue, StatementSync } from 'node:sqlite';
+import { periodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
-import type { ApiKeyRecord, GenerationRecord, KeyKind, Store } from '../types.ts';
-
-type Row = Record<string, unknown>;
-
-const GENERATION_COLUMNS = [
-  'id', 'key_hash', 'model', 'provider_id', 'provider_name', 'upstream_model', 'upstream_id', 'api_type',
-  'streamed', 'cancelled', 'finish_reason', 'native_finish_reason', 'tokens_prompt', 'tokens_completion',
-  'tokens_cached', 'tokens_cache_write', 'tokens_reasoning', 'usage_estimated', 'cost_nanos',
-  'prompt_cost_nanos', 'completion_cost_nanos', 'latency_ms', 'ttft_ms', 'generation_ms', 'error', 'created_at',
-] as const;
-
-function generationParams(g: GenerationRecord): Array<string | number | null> {
-  return [
-    g.id, g.keyHash, g.model, g.providerId, g.providerName, g.upstreamModel, g.upstreamId, g.apiType,
-    g.streamed ? 1 : 0, g.cancelled ? 1 : 0, g.finishReason, g.nativeFinishReason, g.tokensPrompt,
-    g.tokensCompletion, g.tokensCached, g.tokensCacheWrite, g.tokensReasoning, g.usageEstimated ? 1 : 0,
-    g.costNanos, g.promptCostNanos, g.completionCostNanos, g.latencyMs, g.ttftMs, g.generationMs, g.error, g.createdAt,
-  ];
-}
-
-function generationFromRow(r: Row): GenerationRecord {
-  const n = (v: unknown): number => Number(v ?? 0);
-  const nn = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-  const s = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-  return {
-    id: String(r.id),
-    keyHash: String(r.key_hash),
-    model: String(r.model),
-    providerId: String(r.provider_id),
-    providerName: String(r.provider_name),
-    upstreamModel: String(r.upstream_model),
-    upstreamId: s(r.upstream_id),
-    apiType: r.api_type === 'embeddings' ? 'embeddings' : 'completions',
-    streamed: n(r.streamed) === 1,
-    cancelled: n(r.cancelled) === 1,
-    finishReason: s(r.finish_reason),
-    nativeFinishReason: s(r.native_finish_reason),
-    tokensPrompt: n(r.tokens_prompt),
-    tokensCompletion: n(r.tokens_completion),
-    tokensCached: n(r.tokens_cached),
-    tokensCacheWrite: n(r.tokens_cache_write),
-    tokensReasoning: n(r.tokens_reasoning),
-    usageEstimated: n(r.usage_estimated) === 1,
-    costNanos: n(r.cost_nanos),
-    promptCostNanos: n(r.prompt_cost_nanos),
-    completionCostNanos: n(r.completion_cost_nanos),
-    latencyMs: n(r.latency_ms),
-    ttftMs: nn(r.ttft_ms),
-    generationMs: nn(r.generation_ms),
-    error: s(r.error),
-    createdAt: String(r.created_at),
-  };
-}
-
-function keyFromRow(r: Row): ApiKeyRecord {
-  return {
-    hash: String(r.hash),
-    name: String(r.name),
-    label: String(r.label),
-    kind: r.kind === 'management' ? 'management' : 'inference',
-    limitNanos: r.limit_nanos === null || r.limit_nanos === undefined ? null : Number(r.limit_nanos),
-    disabled: Number(r.disabled) === 1,
-    createdAt: String(r.created_at),
-  };
-}
+import {
+  accountFromRow,
+  GENERATION_COLUMNS,
+  generationFromRow,
+  generationParams,
+  keyFromRow,
+  ledgerFromRow,
+  usageFromRow,
+  usageSql,
+} from '../rows.ts';
+import type { Row } from '../rows.ts';
+import type {
+  Account,
+  ApiKeyRecord,
+  CounterResult,
+  CounterWindow,
+  CreditRequest,
+  GenerationRecord,
+  KeyKind,
+  KeyPatch,
+  LedgerEntry,
+  ReserveRequest,
+  ReserveResult,
+  SettleRequest,
+  Store,
+  UsageQuery,
+  UsageRow,
+} from '../types.ts';
 
 /** `./data/freeway.db`, `/abs/path.db` or `file:relative/or/absolute.db`. */
 export function sqlitePathFromUrl(url: string): string {
@@ -79,90 +46,288 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
+const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
+  name: 'name',
+  limitNanos: 'limit_nanos',
+  limitReset: 'limit_reset',
+  disabled: 'disabled',
+  expiresAt: 'expires_at',
+};
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: DatabaseSync;
-  private stmts: {
-    insertKey: StatementSync;
-    findKey: StatementSync;
-    insertGeneration: StatementSync;
-    getGeneration: StatementSync;
-  } | undefined;
+  private readonly cache = new Map<string, StatementSync>();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;');
   }
 
-  async migrate(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const applied = new Set(
-      (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
-    );
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        for (const sql of m.sql) this.db.exec(sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-        this.db.exec('COMMIT');
-      } catch (err) {
-        this.db.exec('ROLLBACK');
-        throw err;
-      }
+  /** Prepared once per SQL text. */
+  private q(sql: string): StatementSync {
+    let st = this.cache.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.cache.set(sql, st);
     }
-    this.stmts = {
-      insertKey: this.db.prepare(
-        'INSERT INTO api_keys (hash, name, label, kind, limit_nanos, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      findKey: this.db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
-      insertGeneration: this.db.prepare(
-        `INSERT OR IGNORE INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')})`,
-      ),
-      getGeneration: this.db.prepare('SELECT * FROM generations WHERE id = ?'),
-    };
+    return st;
   }
 
-  private get s() {
-    if (!this.stmts) throw new Error('store used before migrate()');
-    return this.stmts;
-  }
-
-  async createKey(rec: ApiKeyRecord): Promise<void> {
-    this.s.insertKey.run(rec.hash, rec.name, rec.label, rec.kind, rec.limitNanos, rec.disabled ? 1 : 0, rec.createdAt);
-  }
-
-  async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.s.findKey.get(hash) as Row | undefined;
-    return row ? keyFromRow(row) : undefined;
-  }
-
-  async countKeys(kind?: KeyKind): Promise<number> {
-    const row = (kind
-      ? this.db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE kind = ?').get(kind)
-      : this.db.prepare('SELECT COUNT(*) AS n FROM api_keys').get()) as Row;
-    return Number(row.n);
-  }
-
-  async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
-    if (recs.length === 0) return;
-    this.db.exec('BEGIN');
+  private tx<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const g of recs) this.s.insertGeneration.run(...generationParams(g));
+      const out = fn();
       this.db.exec('COMMIT');
+      return out;
     } catch (err) {
       this.db.exec('ROLLBACK');
       throw err;
     }
   }
 
-  async getGeneration(id: string): Promise<GenerationRecord | undefined> {
-    const row = this.s.getGeneration.get(id) as Row | undefined;
-    return row ? generationFromRow(row) : undefined;
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    for (const m of MIGRATIONS) {
+      this.tx(() => {
+        // Checked inside the write lock: two processes starting together apply each migration once.
+        if (this.q('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+        for (const sql of m.sql) this.db.exec(sql);
+        this.q('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      });
+    }
   }
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
+  }
+
+  // ---- accounts ----
+
+  async createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account> {
+    this.q('INSERT INTO accounts (id, name, prepaid, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(
+      a.id, a.name, a.prepaid ? 1 : 0, a.now.toISOString(),
+    );
+    return (await this.getAccount(a.id))!;
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const row = this.q('SELECT * FROM accounts WHERE id = ?').get(id) as Row | undefined;
+    return row ? accountFromRow(row) : undefined;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (this.q('SELECT * FROM accounts ORDER BY created_at, id').all() as Row[]).map(accountFromRow);
+  }
+
+  // ---- keys ----
+
+  async createKey(k: ApiKeyRecord): Promise<void> {
+    this.q(
+      `INSERT INTO api_keys (hash, name, label, kind, account_id, limit_nanos, limit_reset, usage_nanos, usage_total_nanos,
+        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?)`,
+    ).run(k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt, k.createdAt, k.updatedAt);
+  }
+
+  async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.q('SELECT * FROM api_keys WHERE hash = ?').get(hash) as Row | undefined;
+    return row ? keyFromRow(row) : undefined;
+  }
+
+  async listKeys(f: { accountId?: string; kind?: KeyKind; offset?: number; limit?: number }): Promise<ApiKeyRecord[]> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (f.accountId !== undefined) (where.push('account_id = ?'), params.push(f.accountId));
+    if (f.kind !== undefined) (where.push('kind = ?'), params.push(f.kind));
+    const sql = `SELECT * FROM api_keys${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, hash LIMIT ? OFFSET ?`;
+    return (this.q(sql).all(...params, f.limit ?? 1000, f.offset ?? 0) as Row[]).map(keyFromRow);
+  }
+
+  async updateKey(hash: string, patch: KeyPatch, now: Date): Promise<ApiKeyRecord | undefined> {
+    const sets: string[] = [];
+    const params: SQLInputValue[] = [];
+    for (const [k, col] of Object.entries(KEY_PATCH_COLUMNS) as Array<[keyof KeyPatch, string]>) {
+      if (!(k in patch)) continue;
+      const v = patch[k];
+      sets.push(`${col} = ?`);
+      params.push(typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? null));
+    }
+    if (sets.length > 0) {
+      sets.push('updated_at = ?');
+      params.push(now.toISOString());
+      this.q(`UPDATE api_keys SET ${sets.join(', ')} WHERE hash = ?`).run(...params, hash);
+    }
+    return this.findKey(hash);
+  }
+
+  async deleteKey(hash: string): Promise<boolean> {
+    return Number(this.q('DELETE FROM api_keys WHERE hash = ?').run(hash).changes) > 0;
+  }
+
+  async countKeys(kind?: KeyKind): Promise<number> {
+    const row = (kind
+      ? this.q('SELECT COUNT(*) AS n FROM api_keys WHERE kind = ?').get(kind)
+      : this.q('SELECT COUNT(*) AS n FROM api_keys').get()) as Row;
+    return Number(row.n);
+  }
+
+  // ---- money ----
+
+  async credit(c: CreditRequest): Promise<boolean> {
+    return this.tx(() => {
+      const inserted = this.q(
+        `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, note, created_at)
+         VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      ).run(c.id, c.accountId, c.kind, c.amountNanos, c.note ?? null, c.now.toISOString());
+      if (Number(inserted.changes) === 0) return false;
+      const purchased = c.kind === 'topup' ? c.amountNanos : 0;
+      const updated = this.q('UPDATE accounts SET balance_nanos = balance_nanos + ?, purchased_nanos = purchased_nanos + ? WHERE id = ?').run(
+        c.amountNanos, purchased, c.accountId,
+      );
+      if (Number(updated.changes) === 0) throw new Error(`no account ${c.accountId}`);
+      return true;
+    });
+  }
+
+  /** Resets the key's period usage when its limit period has rolled over; returns the current usage. */
+  private rollPeriod(key: ApiKeyRecord, now: Date): number {
+    if (!key.limitReset) return key.usageNanos;
+    const start = periodStart(key.limitReset, now).toISOString();
+    if (key.periodStart !== null && key.periodStart >= start) return key.usageNanos;
+    this.q('UPDATE api_keys SET usage_nanos = 0, period_start = ? WHERE hash = ?').run(start, key.hash);
+    return 0;
+  }
+
+  async reserve(r: ReserveRequest): Promise<ReserveResult> {
+    return this.tx((): ReserveResult => {
+      const keyRow = this.q('SELECT * FROM api_keys WHERE hash = ?').get(r.keyHash) as Row | undefined;
+      if (!keyRow) return { ok: false, reason: 'key_limit', availableNanos: 0 };
+      const key = keyFromRow(keyRow);
+      const usage = this.rollPeriod(key, r.now);
+      if (key.limitNanos !== null) {
+        const available = key.limitNanos - usage - key.reservedNanos;
+        if (available < r.amountNanos) return { ok: false, reason: 'key_limit', availableNanos: Math.max(0, available) };
+      }
+      const accountRow = this.q('SELECT * FROM accounts WHERE id = ?').get(r.accountId) as Row | undefined;
+      if (!accountRow) return { ok: false, reason: 'balance', availableNanos: 0 };
+      const account = accountFromRow(accountRow);
+      if (account.prepaid) {
+        const available = account.balanceNanos - account.reservedNanos;
+        if (available < r.amountNanos) return { ok: false, reason: 'balance', availableNanos: Math.max(0, available) };
+      }
+      this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos + ? WHERE hash = ?').run(r.amountNanos, r.keyHash);
+      this.q('UPDATE accounts SET reserved_nanos = reserved_nanos + ? WHERE id = ?').run(r.amountNanos, r.accountId);
+      this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(),
+      );
+      return { ok: true };
+    });
+  }
+
+  /** Deletes a reservation and gives its amount back to the account and key; undefined when there was none. */
+  private drop(id: string): number | undefined {
+    const row = this.q('DELETE FROM reservations WHERE id = ? RETURNING account_id, key_hash, amount_nanos').get(id) as Row | undefined;
+    if (!row) return undefined;
+    const amount = Number(row.amount_nanos);
+    this.q('UPDATE accounts SET reserved_nanos = reserved_nanos - ? WHERE id = ?').run(amount, String(row.account_id));
+    this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos - ? WHERE hash = ?').run(amount, String(row.key_hash));
+    return amount;
+  }
+
+  async settle(s: SettleRequest): Promise<boolean> {
+    return this.tx(() => {
+      this.drop(s.reservationId);
+      const charge = s.upstreamNanos + s.feeNanos;
+      const inserted = this.q(
+        `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
+         VALUES (?, ?, ?, 'charge', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      ).run(s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString());
+      if (Number(inserted.changes) === 0) return false;
+      if (charge === 0) return true;
+      this.q('UPDATE accounts SET balance_nanos = balance_nanos - ? WHERE id = ?').run(charge, s.accountId);
+      const keyRow = this.q('SELECT * FROM api_keys WHERE hash = ?').get(s.keyHash) as Row | undefined;
+      if (keyRow) {
+        this.rollPeriod(keyFromRow(keyRow), s.now);
+        this.q('UPDATE api_keys SET usage_nanos = usage_nanos + ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
+          charge, charge, s.keyHash,
+        );
+      }
+      return true;
+    });
+  }
+
+  async release(reservationId: string): Promise<boolean> {
+    return this.tx(() => this.drop(reservationId) !== undefined);
+  }
+
+  async releaseExpired(now: Date): Promise<number> {
+    const ids = (this.q('SELECT id FROM reservations WHERE expires_at < ?').all(now.toISOString()) as Row[]).map((r) => String(r.id));
+    let released = 0;
+    for (const id of ids) if (this.tx(() => this.drop(id)) !== undefined) released++;
+    return released;
+  }
+
+  async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {
+    return (this.q('SELECT * FROM ledger WHERE account_id = ? ORDER BY created_at DESC, id LIMIT ?').all(accountId, limit) as Row[]).map(ledgerFromRow);
+  }
+
+  async ledgerSum(accountId: string): Promise<number> {
+    return Number((this.q('SELECT COALESCE(SUM(amount_nanos), 0) AS s FROM ledger WHERE account_id = ?').get(accountId) as Row).s);
+  }
+
+  async openReservations(accountId?: string): Promise<number> {
+    const row = (accountId
+      ? this.q('SELECT COUNT(*) AS n FROM reservations WHERE account_id = ?').get(accountId)
+      : this.q('SELECT COUNT(*) AS n FROM reservations').get()) as Row;
+    return Number(row.n);
+  }
+
+  // ---- generations and usage ----
+
+  async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
+    if (recs.length === 0) return;
+    const st = this.q(
+      `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
+    );
+    this.tx(() => {
+      for (const g of recs) st.run(...generationParams(g));
+    });
+  }
+
+  async getGeneration(id: string): Promise<GenerationRecord | undefined> {
+    const row = this.q('SELECT * FROM generations WHERE id = ?').get(id) as Row | undefined;
+    return row ? generationFromRow(row) : undefined;
+  }
+
+  async usage(q: UsageQuery): Promise<UsageRow[]> {
+    const sql = usageSql(q.groupBy, () => '?', q.keyHash !== undefined, q.from !== undefined, q.to !== undefined);
+    const params: SQLInputValue[] = [q.accountId];
+    if (q.keyHash !== undefined) params.push(q.keyHash);
+    if (q.from !== undefined) params.push(q.from);
+    if (q.to !== undefined) params.push(q.to);
+    return (this.q(sql).all(...params) as Row[]).map(usageFromRow);
+  }
+
+  // ---- counters ----
+
+  async hitCounters(key: string, windows: readonly CounterWindow[]): Promise<CounterResult> {
+    return this.tx((): CounterResult => {
+      const counts: number[] = [];
+      for (const w of windows) {
+        const row = this.q('SELECT window_start, count FROM counters WHERE counter_key = ? AND name = ?').get(key, w.name) as Row | undefined;
+        const count = row && Number(row.window_start) >= w.startMs ? Number(row.count) : 0;
+        if (count >= w.limit) return { ok: false, window: w.name, count };
+        counts.push(count + 1);
+      }
+      windows.forEach((w, i) => {
+        this.q(
+          `INSERT INTO counters (counter_key, name, window_start, count) VALUES (?, ?, ?, ?)
+           ON CONFLICT (counter_key, name) DO UPDATE SET window_start = excluded.window_start, count = excluded.count`,
+        ).run(key, w.name, w.startMs, counts[i]);
+      });
+      return { ok: true, counts };
+    });
   }
 }

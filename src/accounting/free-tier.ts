@@ -1,0 +1,49 @@
+/**
+ * Allowances for `:free` model variants, per key: requests per minute and per day, the daily
+ * allowance higher once the account has ever bought enough credits (OpenRouter's rules by
+ * default). Counted in the store, so every Freeway process sharing it sees the same counts.
+ */
+import type { App } from '../app.ts';
+import type { Candidate } from '../gateway/resolve.ts';
+import { GatewayError } from '../spec/errors.ts';
+import type { ApiKeyRecord } from '../store/types.ts';
+import { formatScaled } from './money.ts';
+
+export const FREE_SUFFIX = ':free';
+
+export async function checkFreeTier(app: App, key: ApiKeyRecord, candidates: readonly Candidate[]): Promise<void> {
+  if (!candidates[0]?.model.id.endsWith(FREE_SUFFIX)) return;
+  const cfg = app.settings.billing.freeModels;
+  const account = await app.store.getAccount(key.accountId);
+  const bought = (account?.purchasedNanos ?? 0) >= cfg.creditsForHigherLimitNanos;
+  const perDay = bought ? cfg.perDayWithCredits : cfg.perDay;
+  const now = Date.now();
+  const minuteStart = Math.floor(now / 60_000) * 60_000;
+  const dayStart = Math.floor(now / 86_400_000) * 86_400_000;
+  const r = await app.store.hitCounters(`free:${key.hash}`, [
+    { name: 'minute', startMs: minuteStart, limit: cfg.perMinute },
+    { name: 'day', startMs: dayStart, limit: perDay },
+  ]);
+  if (r.ok) return;
+  const perMinute = r.window === 'minute';
+  const limit = perMinute ? cfg.perMinute : perDay;
+  const resetMs = perMinute ? minuteStart + 60_000 : dayStart + 86_400_000;
+  const retryAfter = Math.max(1, Math.ceil((resetMs - now) / 1000));
+  const name = perMinute ? 'free-models-per-min' : bought ? 'free-models-per-day-high-balance' : 'free-models-per-day';
+  const raise = perMinute
+    ? `Wait ${retryAfter} s, or use the paid variant (drop ":free").`
+    : bought
+      ? `It resets at ${new Date(resetMs).toISOString()}; or use the paid variant (drop ":free").`
+      : `Add $${formatScaled(BigInt(cfg.creditsForHigherLimitNanos), 9)} of credits to unlock ${cfg.perDayWithCredits} free model requests per day, or use the paid variant (drop ":free").`;
+  const headers = {
+    'X-RateLimit-Limit': String(limit),
+    'X-RateLimit-Remaining': '0',
+    'X-RateLimit-Reset': String(resetMs),
+  };
+  throw new GatewayError('rate_limit_exceeded', `Rate limit exceeded: ${name} (${limit} requests per ${perMinute ? 'minute' : 'day'}). ${raise}`, {
+    retryable: false,
+    retryAfter,
+    headers,
+    metadata: { limit_source: name, headers },
+  });
+}

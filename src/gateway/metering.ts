@@ -1,0 +1,111 @@
+/**
+ * The money around one request: free-tier allowance, the worst-case hold before the upstream call,
+ * and the settlement (or release) after it. Doors call these; the arithmetic lives in accounting.
+ */
+import type { App } from '../app.ts';
+import { withFee, worstCaseNanos } from '../accounting/billing.ts';
+import { FEMTO_PER_NANO } from '../accounting/money.ts';
+import { checkFreeTier } from '../accounting/free-tier.ts';
+import type { FinishReason, Usage } from '../spec/response.ts';
+import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
+import { tryCandidates } from './resolve.ts';
+import type { Candidate } from './resolve.ts';
+import type { Charge, GenerationTracker } from './tracker.ts';
+
+/** Output tokens a candidate may produce when the request sets no limit. */
+const FALLBACK_MAX_OUTPUT = 16_384;
+
+export interface HoldInput {
+  promptTokens: number;
+  /** The request's max_tokens, if any. */
+  maxTokens?: number;
+  /** A reasoning budget the adapter may add on top of max_tokens. */
+  reasoningTokens?: number;
+}
+
+/**
+ * Holds the worst case across all candidates (any of them may serve after a fallback).
+ * Returns whether anything was held; free requests hold nothing.
+ */
+export async function holdWorstCase(
+  app: App,
+  key: ApiKeyRecord,
+  tracker: GenerationTracker,
+  candidates: readonly Candidate[],
+  input: HoldInput,
+): Promise<boolean> {
+  let worst = 0;
+  let worstCandidate = candidates[0];
+  let maxOut = 0;
+  for (const c of candidates) {
+    const out =
+      (input.maxTokens ?? c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? FALLBACK_MAX_OUTPUT) + (input.reasoningTokens ?? 0);
+    const n = worstCaseNanos(c.endpoint.pricing, input.promptTokens, out);
+    if (n >= worst) {
+      worst = n;
+      worstCandidate = c;
+      maxOut = out;
+    }
+  }
+  const amount = app.billing.total(worst);
+  if (amount === 0) return false;
+  const markup = app.billing.settings.markupBp;
+  const p = worstCandidate.endpoint.pricing;
+  const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup);
+  await app.billing.hold(key, tracker.id, amount, {
+    model: worstCandidate.model.id,
+    promptTokens: input.promptTokens,
+    maxOutputTokens: maxOut,
+    outputFemtoPerToken: withFee(p.completion, markup),
+    fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO),
+    keyHash: key.hash,
+  });
+  return true;
+}
+
+/** Charges what the generation cost (after insurance), drops the hold, and records the generation. */
+export async function settleAndRecord(
+  app: App,
+  key: ApiKeyRecord,
+  held: boolean,
+  record: GenerationRecord,
+  charge: Charge,
+): Promise<void> {
+  if (held || charge.chargedNanos > 0) {
+    const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
+    await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`);
+  }
+  app.generations.record(record);
+}
+
+export async function releaseHold(app: App, tracker: GenerationTracker, held: boolean): Promise<void> {
+  if (held) await app.billing.release(tracker.id);
+}
+
+/**
+ * The whole non-streamed path: hold, call (falling back across candidates), settle, record.
+ * On failure before any result the hold is released and the error rethrown.
+ */
+export async function runMetered<R extends { usage: Usage; upstreamId?: string; finish: FinishReason | null }>(
+  app: App,
+  key: ApiKeyRecord,
+  tracker: GenerationTracker,
+  candidates: readonly Candidate[],
+  hold: HoldInput,
+  signal: AbortSignal,
+  call: (c: Candidate) => Promise<R>,
+  estimate: (r: R) => { inputTokens: number; outputTokens: number },
+): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
+  await checkFreeTier(app, key, candidates);
+  const held = await holdWorstCase(app, key, tracker, candidates, hold);
+  let ran: { value: R; candidate: Candidate };
+  try {
+    ran = await tryCandidates(candidates, signal, call);
+  } catch (err) {
+    await releaseHold(app, tracker, held);
+    throw err;
+  }
+  const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
+  await settleAndRecord(app, key, held, record, charge);
+  return { result: ran.value, candidate: ran.candidate, usage, charge };
+}

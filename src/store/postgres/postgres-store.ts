@@ -1,0 +1,426 @@
+/**
+ * The server store: PostgreSQL through `pg`, same schema and migrations as SQLite. Every money
+ * operation is one READ COMMITTED transaction that takes row locks (`SELECT ... FOR UPDATE`) before
+ * it reads what it checks, always in one order — key rows, then account rows — so concurrent
+ * requests from any number of connections and processes serialize on the rows they touch and never
+ * deadlock one another. A transaction that still fails with a serialization failure or a deadlock
+ * is retried a few times.
+ *
+ * `?schema=NAME` in the URL (stripped before pg sees it) puts every table in that schema: it is
+ * created on migrate and set as the `search_path` of every connection.
+ */
+import pg from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
+import { periodStart } from '../../accounting/periods.ts';
+import { MIGRATIONS } from '../migrations.ts';
+import {
+  accountFromRow,
+  GENERATION_COLUMNS,
+  generationFromRow,
+  generationParams,
+  keyFromRow,
+  ledgerFromRow,
+  usageFromRow,
+  usageSql,
+} from '../rows.ts';
+import type { Row } from '../rows.ts';
+import type {
+  Account,
+  ApiKeyRecord,
+  CounterResult,
+  CounterWindow,
+  CreditRequest,
+  GenerationRecord,
+  KeyKind,
+  KeyPatch,
+  LedgerEntry,
+  ReserveRequest,
+  ReserveResult,
+  SettleRequest,
+  Store,
+  UsageQuery,
+  UsageRow,
+} from '../types.ts';
+
+/** Key of the advisory lock that serializes migrations across processes ("Free" in ASCII). */
+const MIGRATION_LOCK = 0x46726565;
+
+/** Serialization failure and deadlock: the transaction is safe to run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 5;
+
+const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
+  name: 'name',
+  limitNanos: 'limit_nanos',
+  limitReset: 'limit_reset',
+  disabled: 'disabled',
+  expiresAt: 'expires_at',
+};
+
+type Param = string | number | null;
+
+/** Splits `?schema=NAME` off a PostgreSQL URL. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  if (schema === undefined) return { connectionString: url, schema };
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name in database URL: ${schema}`);
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema };
+}
+
+function sqlState(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** Distinct values, sorted: the order in which rows of one table are locked. */
+const lockOrder = (values: readonly string[]): string[] => [...new Set(values)].sort();
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly schema: string | undefined;
+  private closed = false;
+
+  constructor(url: string) {
+    const { connectionString, schema } = parsePostgresUrl(url);
+    this.schema = schema;
+    this.pool = new pg.Pool({
+      connectionString,
+      max: 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => {});
+  }
+
+  private async q(sql: string, params: readonly Param[] = [], client?: PoolClient): Promise<pg.QueryResult<Row & QueryResultRow>> {
+    return (client ?? this.pool).query<Row & QueryResultRow>(sql, params as Param[]);
+  }
+
+  /** Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock. */
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackErr) {
+          broken = rollbackErr as Error;
+        }
+        if (!broken && attempt < MAX_ATTEMPTS && RETRYABLE.has(sqlState(err) ?? '')) {
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          continue;
+        }
+        throw err;
+      } finally {
+        // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+        client.release(broken ?? false);
+      }
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      if (this.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    });
+    for (const m of MIGRATIONS) {
+      await this.tx(async (c) => {
+        // Checked under the lock: two processes starting together apply each migration once.
+        await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        const done = await c.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+        if (done.rowCount) return;
+        for (const sql of m.sql) await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  // ---- accounts ----
+
+  async createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account> {
+    await this.q('INSERT INTO accounts (id, name, prepaid, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+      a.id, a.name, a.prepaid ? 1 : 0, a.now.toISOString(),
+    ]);
+    return (await this.getAccount(a.id))!;
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const row = (await this.q('SELECT * FROM accounts WHERE id = $1', [id])).rows[0];
+    return row ? accountFromRow(row) : undefined;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (await this.q('SELECT * FROM accounts ORDER BY created_at COLLATE "C", id COLLATE "C"')).rows.map(accountFromRow);
+  }
+
+  // ---- keys ----
+
+  async createKey(k: ApiKeyRecord): Promise<void> {
+    await this.q(
+      `INSERT INTO api_keys (hash, name, label, kind, account_id, limit_nanos, limit_reset, usage_nanos, usage_total_nanos,
+        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, 0, $9, $10, $11, $12)`,
+      [k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt, k.createdAt, k.updatedAt],
+    );
+  }
+
+  async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = (await this.q('SELECT * FROM api_keys WHERE hash = $1', [hash])).rows[0];
+    return row ? keyFromRow(row) : undefined;
+  }
+
+  async listKeys(f: { accountId?: string; kind?: KeyKind; offset?: number; limit?: number }): Promise<ApiKeyRecord[]> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (f.accountId !== undefined) (params.push(f.accountId), where.push(`account_id = $${params.length}`));
+    if (f.kind !== undefined) (params.push(f.kind), where.push(`kind = $${params.length}`));
+    params.push(f.limit ?? 1000, f.offset ?? 0);
+    const sql =
+      `SELECT * FROM api_keys${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
+      `ORDER BY created_at COLLATE "C", hash COLLATE "C" LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    return (await this.q(sql, params)).rows.map(keyFromRow);
+  }
+
+  async updateKey(hash: string, patch: KeyPatch, now: Date): Promise<ApiKeyRecord | undefined> {
+    const sets: string[] = [];
+    const params: Param[] = [];
+    for (const [k, col] of Object.entries(KEY_PATCH_COLUMNS) as Array<[keyof KeyPatch, string]>) {
+      if (!(k in patch)) continue;
+      const v = patch[k];
+      params.push(typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? null));
+      sets.push(`${col} = $${params.length}`);
+    }
+    if (sets.length > 0) {
+      params.push(now.toISOString());
+      sets.push(`updated_at = $${params.length}`);
+      params.push(hash);
+      await this.q(`UPDATE api_keys SET ${sets.join(', ')} WHERE hash = $${params.length}`, params);
+    }
+    return this.findKey(hash);
+  }
+
+  async deleteKey(hash: string): Promise<boolean> {
+    return ((await this.q('DELETE FROM api_keys WHERE hash = $1', [hash])).rowCount ?? 0) > 0;
+  }
+
+  async countKeys(kind?: KeyKind): Promise<number> {
+    const res = kind
+      ? await this.q('SELECT COUNT(*) AS n FROM api_keys WHERE kind = $1', [kind])
+      : await this.q('SELECT COUNT(*) AS n FROM api_keys');
+    return Number(res.rows[0].n);
+  }
+
+  // ---- money ----
+
+  async credit(c: CreditRequest): Promise<boolean> {
+    return this.tx(async (cl) => {
+      // A concurrent credit with the same id waits here on the unique index, then inserts nothing.
+      const inserted = await this.q(
+        `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, note, created_at)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+        [c.id, c.accountId, c.kind, c.amountNanos, c.note ?? null, c.now.toISOString()],
+        cl,
+      );
+      if (!inserted.rowCount) return false;
+      const purchased = c.kind === 'topup' ? c.amountNanos : 0;
+      const updated = await this.q('UPDATE accounts SET balance_nanos = balance_nanos + $1, purchased_nanos = purchased_nanos + $2 WHERE id = $3', [
+        c.amountNanos, purchased, c.accountId,
+      ], cl);
+      if (!updated.rowCount) throw new Error(`no account ${c.accountId}`);
+      return true;
+    });
+  }
+
+  /** Locks key rows, then account rows, each in sorted order; returns the key rows found. */
+  private async lockRows(cl: PoolClient, keyHashes: readonly string[], accountIds: readonly string[]): Promise<Map<string, ApiKeyRecord>> {
+    const keys = new Map<string, ApiKeyRecord>();
+    for (const hash of lockOrder(keyHashes)) {
+      const row = (await this.q('SELECT * FROM api_keys WHERE hash = $1 FOR UPDATE', [hash], cl)).rows[0];
+      if (row) keys.set(hash, keyFromRow(row));
+    }
+    for (const id of lockOrder(accountIds)) await this.q('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [id], cl);
+    return keys;
+  }
+
+  /** Resets the key's period usage when its limit period has rolled over; returns the current usage. */
+  private async rollPeriod(cl: PoolClient, key: ApiKeyRecord, now: Date): Promise<number> {
+    if (!key.limitReset) return key.usageNanos;
+    const start = periodStart(key.limitReset, now).toISOString();
+    if (key.periodStart !== null && key.periodStart >= start) return key.usageNanos;
+    await this.q('UPDATE api_keys SET usage_nanos = 0, period_start = $1 WHERE hash = $2', [start, key.hash], cl);
+    return 0;
+  }
+
+  async reserve(r: ReserveRequest): Promise<ReserveResult> {
+    return this.tx(async (cl): Promise<ReserveResult> => {
+      const keyRow = (await this.q('SELECT * FROM api_keys WHERE hash = $1 FOR UPDATE', [r.keyHash], cl)).rows[0];
+      if (!keyRow) return { ok: false, reason: 'key_limit', availableNanos: 0 };
+      const key = keyFromRow(keyRow);
+      const usage = await this.rollPeriod(cl, key, r.now);
+      if (key.limitNanos !== null) {
+        const available = key.limitNanos - usage - key.reservedNanos;
+        if (available < r.amountNanos) return { ok: false, reason: 'key_limit', availableNanos: Math.max(0, available) };
+      }
+      const accountRow = (await this.q('SELECT * FROM accounts WHERE id = $1 FOR UPDATE', [r.accountId], cl)).rows[0];
+      if (!accountRow) return { ok: false, reason: 'balance', availableNanos: 0 };
+      const account = accountFromRow(accountRow);
+      if (account.prepaid) {
+        const available = account.balanceNanos - account.reservedNanos;
+        if (available < r.amountNanos) return { ok: false, reason: 'balance', availableNanos: Math.max(0, available) };
+      }
+      await this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos + $1 WHERE hash = $2', [r.amountNanos, r.keyHash], cl);
+      await this.q('UPDATE accounts SET reserved_nanos = reserved_nanos + $1 WHERE id = $2', [r.amountNanos, r.accountId], cl);
+      await this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(),
+      ], cl);
+      return { ok: true };
+    });
+  }
+
+  /**
+   * Deletes a reservation (which locks it: a concurrent settle/release of the same id waits, then
+   * finds nothing), locks its key and account plus `also`'s, in the one lock order, and gives the
+   * amount back. Returns the locked key rows and whether there was a reservation.
+   */
+  private async drop(
+    cl: PoolClient,
+    id: string,
+    also?: { keyHash: string; accountId: string },
+  ): Promise<{ dropped: boolean; keys: Map<string, ApiKeyRecord> }> {
+    const row = (await this.q('DELETE FROM reservations WHERE id = $1 RETURNING account_id, key_hash, amount_nanos', [id], cl)).rows[0];
+    const keyHashes = [...(row ? [String(row.key_hash)] : []), ...(also ? [also.keyHash] : [])];
+    const accountIds = [...(row ? [String(row.account_id)] : []), ...(also ? [also.accountId] : [])];
+    const keys = await this.lockRows(cl, keyHashes, accountIds);
+    if (!row) return { dropped: false, keys };
+    const amount = Number(row.amount_nanos);
+    await this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos - $1 WHERE hash = $2', [amount, String(row.key_hash)], cl);
+    await this.q('UPDATE accounts SET reserved_nanos = reserved_nanos - $1 WHERE id = $2', [amount, String(row.account_id)], cl);
+    // The key row read under the lock no longer shows the reservation it just gave back.
+    const key = keys.get(String(row.key_hash));
+    if (key) keys.set(key.hash, { ...key, reservedNanos: key.reservedNanos - amount });
+    return { dropped: true, keys };
+  }
+
+  async settle(s: SettleRequest): Promise<boolean> {
+    return this.tx(async (cl) => {
+      const { keys } = await this.drop(cl, s.reservationId, { keyHash: s.keyHash, accountId: s.accountId });
+      const charge = s.upstreamNanos + s.feeNanos;
+      const inserted = await this.q(
+        `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
+         VALUES ($1, $2, $3, 'charge', $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+        [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()],
+        cl,
+      );
+      if (!inserted.rowCount) return false;
+      if (charge === 0) return true;
+      await this.q('UPDATE accounts SET balance_nanos = balance_nanos - $1 WHERE id = $2', [charge, s.accountId], cl);
+      const key = keys.get(s.keyHash);
+      if (key) {
+        await this.rollPeriod(cl, key, s.now);
+        await this.q('UPDATE api_keys SET usage_nanos = usage_nanos + $1, usage_total_nanos = usage_total_nanos + $2 WHERE hash = $3', [
+          charge, charge, s.keyHash,
+        ], cl);
+      }
+      return true;
+    });
+  }
+
+  async release(reservationId: string): Promise<boolean> {
+    return this.tx(async (cl) => (await this.drop(cl, reservationId)).dropped);
+  }
+
+  async releaseExpired(now: Date): Promise<number> {
+    const ids = (await this.q('SELECT id FROM reservations WHERE expires_at < $1', [now.toISOString()])).rows.map((r) => String(r.id));
+    let released = 0;
+    for (const id of ids) if (await this.release(id)) released++;
+    return released;
+  }
+
+  async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {
+    return (await this.q('SELECT * FROM ledger WHERE account_id = $1 ORDER BY created_at COLLATE "C" DESC, id COLLATE "C" LIMIT $2', [accountId, limit])).rows.map(
+      ledgerFromRow,
+    );
+  }
+
+  async ledgerSum(accountId: string): Promise<number> {
+    return Number((await this.q('SELECT COALESCE(SUM(amount_nanos), 0) AS s FROM ledger WHERE account_id = $1', [accountId])).rows[0].s);
+  }
+
+  async openReservations(accountId?: string): Promise<number> {
+    const res = accountId
+      ? await this.q('SELECT COUNT(*) AS n FROM reservations WHERE account_id = $1', [accountId])
+      : await this.q('SELECT COUNT(*) AS n FROM reservations');
+    return Number(res.rows[0].n);
+  }
+
+  // ---- generations and usage ----
+
+  async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
+    if (recs.length === 0) return;
+    const sql = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`;
+    await this.tx(async (cl) => {
+      for (const g of recs) await this.q(sql, generationParams(g), cl);
+    });
+  }
+
+  async getGeneration(id: string): Promise<GenerationRecord | undefined> {
+    const row = (await this.q('SELECT * FROM generations WHERE id = $1', [id])).rows[0];
+    return row ? generationFromRow(row) : undefined;
+  }
+
+  async usage(q: UsageQuery): Promise<UsageRow[]> {
+    const sql = usageSql(q.groupBy, (i) => `$${i}`, q.keyHash !== undefined, q.from !== undefined, q.to !== undefined);
+    const params: Param[] = [q.accountId];
+    if (q.keyHash !== undefined) params.push(q.keyHash);
+    if (q.from !== undefined) params.push(q.from);
+    if (q.to !== undefined) params.push(q.to);
+    return (await this.q(sql, params)).rows.map(usageFromRow);
+  }
+
+  // ---- counters ----
+
+  async hitCounters(key: string, windows: readonly CounterWindow[]): Promise<CounterResult> {
+    if (windows.length === 0) return { ok: true, counts: [] };
+    return this.tx(async (cl): Promise<CounterResult> => {
+      const names = lockOrder(windows.map((w) => w.name));
+      // Make sure every row exists (a fresh row at count 0 counts the same as no row), then lock
+      // them all in name order, so concurrent hits on one key queue up instead of racing.
+      for (const name of names) {
+        await this.q('INSERT INTO counters (counter_key, name, window_start, count) VALUES ($1, $2, 0, 0) ON CONFLICT (counter_key, name) DO NOTHING', [
+          key, name,
+        ], cl);
+      }
+      const current = new Map<string, { windowStart: number; count: number }>();
+      for (const name of names) {
+        const row = (await this.q('SELECT window_start, count FROM counters WHERE counter_key = $1 AND name = $2 FOR UPDATE', [key, name], cl)).rows[0];
+        current.set(name, { windowStart: Number(row.window_start), count: Number(row.count) });
+      }
+      const counts: number[] = [];
+      for (const w of windows) {
+        const row = current.get(w.name)!;
+        const count = row.windowStart >= w.startMs ? row.count : 0;
+        if (count >= w.limit) return { ok: false, window: w.name, count };
+        counts.push(count + 1);
+      }
+      for (const [i, w] of windows.entries()) {
+        await this.q('UPDATE counters SET window_start = $1, count = $2 WHERE counter_key = $3 AND name = $4', [w.startMs, counts[i], key, w.name], cl);
+      }
+      return { ok: true, counts };
+    });
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns).
+ * Drivers return BIGINT as number, bigint or string; everything passes through Number().
+ */
+import type { Account, ApiKeyRecord, GenerationRecord, LedgerEntry, LimitReset } from './types.ts';
+
+export type Row = Record<string, unknown>;
+
+const n = (v: unknown): number => Number(v ?? 0);
+const nn = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const s = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export const GENERATION_COLUMNS = [
+  'id', 'key_hash', 'account_id', 'model', 'provider_id', 'provider_name', 'upstream_model', 'upstream_id', 'api_type',
+  'streamed', 'cancelled', 'finish_reason', 'native_finish_reason', 'tokens_prompt', 'tokens_completion',
+  'tokens_cached', 'tokens_cache_write', 'tokens_reasoning', 'usage_estimated', 'cost_nanos',
+  'prompt_cost_nanos', 'completion_cost_nanos', 'upstream_cost_nanos', 'fee_nanos', 'latency_ms', 'ttft_ms',
+  'generation_ms', 'error', 'created_at',
+] as const;
+
+export function generationParams(g: GenerationRecord): Array<string | number | null> {
+  return [
+    g.id, g.keyHash, g.accountId, g.model, g.providerId, g.providerName, g.upstreamModel, g.upstreamId, g.apiType,
+    g.streamed ? 1 : 0, g.cancelled ? 1 : 0, g.finishReason, g.nativeFinishReason, g.tokensPrompt,
+    g.tokensCompletion, g.tokensCached, g.tokensCacheWrite, g.tokensReasoning, g.usageEstimated ? 1 : 0,
+    g.costNanos, g.promptCostNanos, g.completionCostNanos, g.upstreamCostNanos, g.feeNanos, g.latencyMs, g.ttftMs,
+    g.generationMs, g.error, g.createdAt,
+  ];
+}
+
+export function generationFromRow(r: Row): GenerationRecord {
+  return {
+    id: String(r.id),
+    keyHash: String(r.key_hash),
+    accountId: String(r.account_id),
+    model: String(r.model),
+    providerId: String(r.provider_id),
+    providerName: String(r.provider_name),
+    upstreamModel: String(r.upstream_model),
+    upstreamId: s(r.upstream_id),
+    apiType: r.api_type === 'embeddings' ? 'embeddings' : 'completions',
+    streamed: n(r.streamed) === 1,
+    cancelled: n(r.cancelled) === 1,
+    finishReason: s(r.finish_reason),
+    nativeFinishReason: s(r.native_finish_reason),
+    tokensPrompt: n(r.tokens_prompt),
+    tokensCompletion: n(r.tokens_completion),
+    tokensCached: n(r.tokens_cached),
+    tokensCacheWrite: n(r.tokens_cache_write),
+    tokensReasoning: n(r.tokens_reasoning),
+    usageEstimated: n(r.usage_estimated) === 1,
+    costNanos: n(r.cost_nanos),
+    promptCostNanos: n(r.prompt_cost_nanos),
+    completionCostNanos: n(r.completion_cost_nanos),
+    upstreamCostNanos: n(r.upstream_cost_nanos),
+    feeNanos: n(r.fee_nanos),
+    latencyMs: n(r.latency_ms),
+    ttftMs: nn(r.ttft_ms),
+    generationMs: nn(r.generation_ms),
+    error: s(r.error),
+    createdAt: String(r.created_at),
+  };
+}
+
+export function keyFromRow(r: Row): ApiKeyRecord {
+  return {
+    hash: String(r.hash),
+    name: String(r.name),
+    label: String(r.label),
+    kind: r.kind === 'management' ? 'management' : 'inference',
+    accountId: String(r.account_id),
+    limitNanos: nn(r.limit_nanos),
+    limitReset: (s(r.limit_reset) as LimitReset | null) ?? null,
+    usageNanos: n(r.usage_nanos),
+    usageTotalNanos: n(r.usage_total_nanos),
+    periodStart: s(r.period_start),
+    reservedNanos: n(r.reserved_nanos),
+    disabled: n(r.disabled) === 1,
+    expiresAt: s(r.expires_at),
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at ?? r.created_at),
+  };
+}
+
+export function accountFromRow(r: Row): Account {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    prepaid: n(r.prepaid) === 1,
+    balanceNanos: n(r.balance_nanos),
+    reservedNanos: n(r.reserved_nanos),
+    purchasedNanos: n(r.purchased_nanos),
+    createdAt: String(r.created_at),
+  };
+}
+
+export function ledgerFromRow(r: Row): LedgerEntry {
+  return {
+    id: String(r.id),
+    accountId: String(r.account_id),
+    keyHash: s(r.key_hash),
+    kind: String(r.kind) as LedgerEntry['kind'],
+    amountNanos: n(r.amount_nanos),
+    upstreamNanos: nn(r.upstream_nanos),
+    feeNanos: nn(r.fee_nanos),
+    note: s(r.note),
+    createdAt: String(r.created_at),
+  };
+}
+
+/** SQL for a usage report: the same text works on both engines (`substr` exists in both). */
+export function usageSql(groupBy: readonly string[], placeholders: (i: number) => string, hasKey: boolean, hasFrom: boolean, hasTo: boolean) {
+  const dims: Record<string, string> = {
+    day: 'substr(created_at, 1, 10) AS day',
+    model: 'model',
+    provider: 'provider_id AS provider',
+    key: 'key_hash AS key_hash',
+  };
+  const groupCols: Record<string, string> = { day: 'substr(created_at, 1, 10)', model: 'model', provider: 'provider_id', key: 'key_hash' };
+  const select = groupBy.map((g) => dims[g]);
+  const where = ['account_id = ' + placeholders(1)];
+  let i = 2;
+  if (hasKey) where.push(`key_hash = ${placeholders(i++)}`);
+  if (hasFrom) where.push(`created_at >= ${placeholders(i++)}`);
+  if (hasTo) where.push(`created_at < ${placeholders(i++)}`);
+  const group = groupBy.map((g) => groupCols[g]);
+  return (
+    `SELECT ${[...select, 'COUNT(*) AS requests', 'SUM(tokens_prompt) AS tokens_prompt', 'SUM(tokens_completion) AS tokens_completion',
+      'SUM(tokens_cached) AS tokens_cached', 'SUM(tokens_reasoning) AS tokens_reasoning', 'SUM(cost_nanos) AS cost_nanos'].join(', ')} ` +
+    `FROM generations WHERE ${where.join(' AND ')}` +
+    (group.length > 0 ? ` GROUP BY ${group.join(', ')} ORDER BY ${group.join(', ')}` : '')
+  );
+}
+
+export function usageFromRow(r: Row): import('./types.ts').UsageRow {
+  return {
+    ...(r.day !== undefined ? { day: String(r.day) } : {}),
+    ...(r.model !== undefined ? { model: String(r.model) } : {}),
+    ...(r.provider !== undefined ? { provider: String(r.provider) } : {}),
+    ...(r.key_hash !== undefined ? { keyHash: String(r.key_hash) } : {}),
+    requests: n(r.requests),
+    tokensPrompt: n(r.tokens_prompt),
+    tokensCompletion: n(r.tokens_completion),
+    tokensCached: n(r.tokens_cached),
+    tokensReasoning: n(r.tokens_reasoning),
+    costNanos: n(r.cost_nanos),
+  };
+}

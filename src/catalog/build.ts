@@ -68,7 +68,7 @@ export function buildCatalog(input: BuildInput): BuildOutput {
       provider,
       upstreamModel: upstream,
       pricing,
-      free: pricing.prompt === 0n && pricing.completion === 0n,
+      free: false,
       contextLength: extra.contextLength ?? null,
       maxOutputTokens: fam.maxOutputTokens,
     };
@@ -107,6 +107,7 @@ export function buildCatalog(input: BuildInput): BuildOutput {
   }
 
   for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig(models, id, cfg, live, notes, nowSec);
+  splitFreeVariants(models);
   return { models, notes };
 }
 
@@ -139,7 +140,7 @@ function applyModelConfig(
         provider,
         upstreamModel: e.model,
         pricing,
-        free: e.free === true || (pricing.prompt === 0n && pricing.completion === 0n),
+        free: e.free === true,
         contextLength: e.contextLength ?? cfg.contextLength ?? known?.contextLength ?? null,
         maxOutputTokens: e.maxOutputTokens ?? cfg.maxOutputTokens ?? known?.maxOutputTokens ?? null,
       });
@@ -165,4 +166,20 @@ function applyModelConfig(
     inputModalities: cfg.inputModalities ?? existing?.inputModalities ?? fam.inputModalities,
     endpoints,
   });
+}
+
+/**
+ * Endpoints the operator marked `free: true` serve the model's `:free` variant, which has its own
+ * allowances; the plain id keeps the paid endpoints (and disappears when there are none, so the
+ * free allowance cannot be sidestepped).
+ */
+function splitFreeVariants(models: Map<string, CatalogModel>): void {
+  for (const m of [...models.values()]) {
+    const free = m.endpoints.filter((e) => e.free);
+    if (free.length === 0 || m.id.endsWith(':free')) continue;
+    models.set(`${m.id}:free`, { ...m, id: `${m.id}:free`, name: `${m.name} (free)`, endpoints: free });
+    const paid = m.endpoints.filter((e) => !e.free);
+    if (paid.length > 0) models.set(m.id, { ...m, endpoints: paid });
+    else models.delete(m.id);
+  }
 }

@@ -24,6 +24,7 @@ export interface Endpoint {
   /** The upstream's model id. */
   upstreamModel: string;
   pricing: Pricing;
+  /** Marked `free: true` by the operator: serves the model's `:free` variant, under free-tier allowances. */
   free: boolean;
   contextLength: number | null;
   maxOutputTokens: number | null;

@@ -5,8 +5,16 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from '../config/load.ts';
 import { PRESETS } from '../providers/presets.ts';
 import { startGateway } from '../start.ts';
+import { accountsCommand, creditsCommand, keysCommand, usageCommand } from './operator.ts';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
 
 const USAGE = `Usage: freeway serve [--config FILE] [--port N] [--host H]
+       freeway keys create NAME [--limit USD] [--reset daily|weekly|monthly] [--expires ISO] [--account A] [--management]
+       freeway keys list [--account A] [--all] | disable HASH | enable HASH | delete HASH
+       freeway accounts create ID [--name N] [--postpaid] | list
+       freeway credits add USD [--account A] [--note TEXT] | show [--account A]
+       freeway usage [--account A] [--by day,model,provider,key] [--from DATE] [--to DATE] [--key HASH]
 
 Starts the gateway. Without --config, ./freeway.yaml is used when present.
 Providers are enabled by their key variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, ...).`;
@@ -28,7 +36,6 @@ async function serve(argv: string[]): Promise<void> {
   }
   const settings = await loadSettings({ configPath: values.config, port, host: values.host });
   const gw = await startGateway(settings);
-  const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`Freeway listening on ${gw.url}  (OpenAI-compatible API at ${gw.url}/api/v1 and ${gw.url}/v1)`);
   out(`Database: ${settings.databaseUrl}${settings.configPath ? `   Config: ${settings.configPath}` : ''}`);
   if (settings.providers.length === 0) {
@@ -60,6 +67,18 @@ async function main(): Promise<void> {
   switch (command) {
     case 'serve':
       await serve(rest);
+      return;
+    case 'keys':
+      await keysCommand(rest, out);
+      return;
+    case 'accounts':
+      await accountsCommand(rest, out);
+      return;
+    case 'credits':
+      await creditsCommand(rest, out);
+      return;
+    case 'usage':
+      await usageCommand(rest, out);
       return;
     case undefined:
     case 'help':

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { App } from '../app.ts';
-import { hashKey } from '../accounting/keys.ts';
+import { DEFAULT_ACCOUNT, hashKey } from '../accounting/keys.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import { GatewayError } from '../spec/errors.ts';
 
@@ -33,19 +33,47 @@ export async function requireInferenceKey(app: App, req: IncomingMessage): Promi
   const rec = await app.keys.lookup(hash);
   if (!rec) throw unauthorized('Invalid API key');
   if (rec.disabled) throw unauthorized('This API key is disabled');
+  if (isExpired(rec)) throw unauthorized(`This API key expired at ${rec.expiresAt}`);
   if (rec.kind !== 'inference') {
     throw new GatewayError('permission_denied', 'Management keys cannot call models', { retryable: false });
   }
   return rec;
 }
 
-export function requireManagementKey(app: App, req: IncomingMessage): void {
+/** Who may manage what: the instance admin (FREEWAY_ADMIN_KEY) any account, a management key its own. */
+export interface ManagementScope {
+  admin: boolean;
+  /** The account a management key belongs to; unset for the admin. */
+  accountId?: string;
+}
+
+export async function requireManagementKey(app: App, req: IncomingMessage): Promise<ManagementScope> {
   const token = bearerToken(req);
   if (!token) throw unauthorized('Missing Authentication header: send Authorization: Bearer <management key>');
-  if (!app.adminKeyHash) {
-    throw new GatewayError('permission_denied', 'Key management is disabled: set FREEWAY_ADMIN_KEY to enable it', { retryable: false });
+  const hash = hashKey(token);
+  if (app.adminKeyHash && timingSafeEqual(Buffer.from(hash, 'hex'), Buffer.from(app.adminKeyHash, 'hex'))) return { admin: true };
+  const rec = await app.keys.lookup(hash);
+  if (rec && rec.kind === 'management' && !rec.disabled && !isExpired(rec)) return { admin: false, accountId: rec.accountId };
+  if (rec && rec.kind === 'inference') {
+    throw new GatewayError('permission_denied', 'Inference keys cannot manage keys or credits; use a management key', { retryable: false });
   }
-  const given = Buffer.from(hashKey(token), 'hex');
-  const expected = Buffer.from(app.adminKeyHash, 'hex');
-  if (!timingSafeEqual(given, expected)) throw unauthorized('Invalid management key');
+  if (!app.adminKeyHash && !rec) {
+    throw new GatewayError('authentication', 'Invalid management key (set FREEWAY_ADMIN_KEY, or create one with `freeway keys create --management`)', {
+      retryable: false,
+    });
+  }
+  throw unauthorized('Invalid management key');
+}
+
+/** The account a management call acts on: the admin picks any (default `default`), a management key only its own. */
+export function accountInScope(scope: ManagementScope, requested: string | null | undefined): string {
+  if (scope.admin) return requested || DEFAULT_ACCOUNT;
+  if (requested && requested !== scope.accountId) {
+    throw new GatewayError('permission_denied', `This management key cannot act on account ${requested}`, { retryable: false });
+  }
+  return scope.accountId!;
+}
+
+export function isExpired(rec: ApiKeyRecord, now = Date.now()): boolean {
+  return rec.expiresAt !== null && Date.parse(rec.expiresAt) <= now;
 }

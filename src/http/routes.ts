@@ -6,7 +6,9 @@ import { handleCompletions } from '../doors/openai/completions.ts';
 import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
 import { handleModel, handleModels } from '../doors/openai/models.ts';
-import { handleCreateKey } from './admin-keys.ts';
+import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
+import { handleKeySelf } from './admin/key-self.ts';
+import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
 import type { Route } from './server.ts';
 
 export const PUBLIC_ROUTES: Route[] = [
@@ -19,8 +21,21 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'POST', path: '/completions', handler: handleCompletions },
   { method: 'POST', path: '/embeddings', handler: handleEmbeddings },
   { method: 'GET', path: '/generation', handler: handleGeneration },
+  { method: 'GET', path: '/key', handler: handleKeySelf },
+  { method: 'GET', path: '/auth/key', handler: handleKeySelf },
+  { method: 'GET', path: '/credits', handler: handleGetCredits },
 ];
 
-export const MANAGEMENT_ROUTES: Route[] = [{ method: 'POST', path: '/keys', handler: handleCreateKey }];
+export const MANAGEMENT_ROUTES: Route[] = [
+  { method: 'GET', path: '/keys', handler: handleListKeys },
+  { method: 'POST', path: '/keys', handler: handleCreateKey },
+  { method: 'GET', path: '/keys/{hash}', handler: handleGetKey },
+  { method: 'PATCH', path: '/keys/{hash}', handler: handleUpdateKey },
+  { method: 'DELETE', path: '/keys/{hash}', handler: handleDeleteKey },
+  { method: 'POST', path: '/credits', handler: handleAddCredits },
+  { method: 'GET', path: '/usage', handler: handleUsage },
+  { method: 'GET', path: '/accounts', handler: handleListAccounts },
+  { method: 'POST', path: '/accounts', handler: handleCreateAccount },
+];
 
 export const ALL_ROUTES: Route[] = [...PUBLIC_ROUTES, ...INFERENCE_ROUTES, ...MANAGEMENT_ROUTES];

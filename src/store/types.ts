@@ -204,6 +204,8 @@ export interface Store {
   releaseExpired(now: Date): Promise<number>;
   ledger(accountId: string, limit?: number): Promise<LedgerEntry[]>;
   ledgerSum(accountId: string): Promise<number>;
+  /** Credits (top-ups, refunds, adjustments; signed) and charges (positive) of an account's ledger. */
+  ledgerTotals(accountId: string): Promise<{ credits: number; charges: number }>;
   openReservations(accountId?: string): Promise<number>;
 
   insertGenerations(recs: readonly GenerationRecord[]): Promise<void>;

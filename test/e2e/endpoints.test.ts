@@ -121,7 +121,7 @@ describe('keys and generations', () => {
       headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'x' }),
     });
-    assert.equal(a.status, 401);
+    assert.equal(a.status, 403);
     const admin = new OpenAI({ apiKey: ADMIN_KEY, baseURL: stack.baseURL, maxRetries: 0 });
     await assert.rejects(
       admin.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),

@@ -2,6 +2,7 @@
  * `GET /models`: OpenRouter's Model objects for everything the live providers can serve. Public.
  * The rendered list is cached per catalog build, so a request is a string write.
  */
+import { withFee } from '../../accounting/billing.ts';
 import { femtoToUsdString } from '../../accounting/money.ts';
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { CatalogModel, Endpoint } from '../../catalog/types.ts';
@@ -17,18 +18,20 @@ const SUPPORTED: Record<Protocol, string[]> = {
   gemini: [...COMMON, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
 };
 
-function pricing(e: Endpoint): Record<string, string> {
+/** Prices as the key will be charged them: the endpoint's price plus Freeway's fee. */
+function pricing(e: Endpoint, markupBp: number): Record<string, string> {
   const p = e.pricing;
-  const out: Record<string, string> = { prompt: femtoToUsdString(p.prompt), completion: femtoToUsdString(p.completion) };
-  if (p.cacheRead !== undefined) out.input_cache_read = femtoToUsdString(p.cacheRead);
-  if (p.cacheWrite !== undefined) out.input_cache_write = femtoToUsdString(p.cacheWrite);
-  if (p.reasoning !== undefined) out.internal_reasoning = femtoToUsdString(p.reasoning);
-  if (p.request !== undefined) out.request = femtoToUsdString(p.request);
-  if (p.image !== undefined) out.image = femtoToUsdString(p.image);
+  const usd = (femto: bigint) => femtoToUsdString(withFee(femto, markupBp));
+  const out: Record<string, string> = { prompt: usd(p.prompt), completion: usd(p.completion) };
+  if (p.cacheRead !== undefined) out.input_cache_read = usd(p.cacheRead);
+  if (p.cacheWrite !== undefined) out.input_cache_write = usd(p.cacheWrite);
+  if (p.reasoning !== undefined) out.internal_reasoning = usd(p.reasoning);
+  if (p.request !== undefined) out.request = usd(p.request);
+  if (p.image !== undefined) out.image = usd(p.image);
   return out;
 }
 
-export function modelObject(m: CatalogModel): Record<string, unknown> {
+export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unknown> {
   const top = m.endpoints[0];
   const output = m.kind === 'embedding' ? ['embeddings'] : ['text'];
   const supported = new Set<string>();
@@ -48,7 +51,7 @@ export function modelObject(m: CatalogModel): Record<string, unknown> {
       tokenizer: 'Other',
       instruct_type: null,
     },
-    pricing: pricing(top),
+    pricing: pricing(top, markupBp),
     top_provider: {
       context_length: top.contextLength ?? m.contextLength,
       max_completion_tokens: top.maxOutputTokens ?? m.maxOutputTokens,
@@ -64,11 +67,11 @@ export function modelObject(m: CatalogModel): Record<string, unknown> {
 
 const cache = new WeakMap<readonly CatalogModel[], { text: string; count: number }>();
 
-function renderAll(catalog: Catalog): { text: string; count: number } {
+function renderAll(catalog: Catalog, markupBp: number): { text: string; count: number } {
   const all = catalog.all();
   let hit = cache.get(all);
   if (!hit) {
-    const data = all.map(modelObject);
+    const data = all.map((m) => modelObject(m, markupBp));
     hit = { text: JSON.stringify({ data, total_count: data.length, links: { next: null } }), count: data.length };
     cache.set(all, hit);
   }
@@ -80,7 +83,7 @@ export async function handleModels(ctx: RouteContext): Promise<void> {
   const out = url.searchParams.get('output_modalities');
   const supported = url.searchParams.get('supported_parameters');
   if (!out && !supported) {
-    const { text } = renderAll(app.catalog);
+    const { text } = renderAll(app.catalog, app.billing.settings.markupBp);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
     return;
@@ -89,7 +92,7 @@ export async function handleModels(ctx: RouteContext): Promise<void> {
   const wantParams = supported ? supported.split(',').filter(Boolean) : [];
   const data = app.catalog
     .all()
-    .map(modelObject)
+    .map((m) => modelObject(m, app.billing.settings.markupBp))
     .filter((m) => {
       const arch = m.architecture as { output_modalities: string[] };
       if (wantOut && !arch.output_modalities.some((o) => wantOut.has(o))) return false;
@@ -103,5 +106,5 @@ export async function handleModel(ctx: RouteContext): Promise<void> {
   const id = `${ctx.params.author}/${ctx.params.slug}`;
   const m = ctx.app.catalog.get(id);
   if (!m) throw new GatewayError('not_found', `Model ${id} not found`, { retryable: false });
-  sendJson(ctx.res, 200, { data: modelObject(m) });
+  sendJson(ctx.res, 200, { data: modelObject(m, ctx.app.billing.settings.markupBp) });
 }

@@ -361,6 +361,18 @@ export class PostgresStore implements Store {
     return Number((await this.q('SELECT COALESCE(SUM(amount_nanos), 0) AS s FROM ledger WHERE account_id = $1', [accountId])).rows[0].s);
   }
 
+  async ledgerTotals(accountId: string): Promise<{ credits: number; charges: number }> {
+    const row = (
+      await this.q(
+        `SELECT COALESCE(SUM(CASE WHEN kind = 'charge' THEN 0 ELSE amount_nanos END), 0) AS credits,
+                COALESCE(SUM(CASE WHEN kind = 'charge' THEN -amount_nanos ELSE 0 END), 0) AS charges
+         FROM ledger WHERE account_id = $1`,
+        [accountId],
+      )
+    ).rows[0];
+    return { credits: Number(row.credits), charges: Number(row.charges) };
+  }
+
   async openReservations(accountId?: string): Promise<number> {
     const res = accountId
       ? await this.q('SELECT COUNT(*) AS n FROM reservations WHERE account_id = $1', [accountId])

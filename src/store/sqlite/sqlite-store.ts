@@ -277,6 +277,15 @@ export class SqliteStore implements Store {
     return Number((this.q('SELECT COALESCE(SUM(amount_nanos), 0) AS s FROM ledger WHERE account_id = ?').get(accountId) as Row).s);
   }
 
+  async ledgerTotals(accountId: string): Promise<{ credits: number; charges: number }> {
+    const row = this.q(
+      `SELECT COALESCE(SUM(CASE WHEN kind = 'charge' THEN 0 ELSE amount_nanos END), 0) AS credits,
+              COALESCE(SUM(CASE WHEN kind = 'charge' THEN -amount_nanos ELSE 0 END), 0) AS charges
+       FROM ledger WHERE account_id = ?`,
+    ).get(accountId) as Row;
+    return { credits: Number(row.credits), charges: Number(row.charges) };
+  }
+
   async openReservations(accountId?: string): Promise<number> {
     const row = (accountId
       ? this.q('SELECT COUNT(*) AS n FROM reservations WHERE account_id = ?').get(accountId)

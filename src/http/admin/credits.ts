@@ -1,0 +1,123 @@
+/**
+ * Credits and usage: `GET /credits` (OpenRouter's shape), `POST /credits` (top-up, refund or
+ * adjustment), `GET /usage` (by day, model, provider and key), `GET/POST /accounts`.
+ */
+import { randomUUID } from 'node:crypto';
+import { nanosToUsd, parseScaledDecimal } from '../../accounting/money.ts';
+import { bool, fail, num, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
+import { GatewayError } from '../../spec/errors.ts';
+import type { Account, UsageDimension } from '../../store/types.ts';
+import { accountInScope, bearerToken, requireInferenceKey, requireManagementKey } from '../auth.ts';
+import { readJson } from '../body.ts';
+import { sendJson } from '../respond.ts';
+import type { RouteContext } from '../server.ts';
+import { hashKey } from '../../accounting/keys.ts';
+
+export function accountView(a: Account, totals: { credits: number; charges: number }): Record<string, unknown> {
+  return {
+    id: a.id,
+    name: a.name,
+    prepaid: a.prepaid,
+    balance: nanosToUsd(a.balanceNanos),
+    reserved: nanosToUsd(a.reservedNanos),
+    available: nanosToUsd(a.balanceNanos - a.reservedNanos),
+    purchased: nanosToUsd(a.purchasedNanos),
+    total_credits: nanosToUsd(totals.credits),
+    total_usage: nanosToUsd(totals.charges),
+    created_at: a.createdAt,
+  };
+}
+
+/** The account a credits/usage call is about: a management caller's choice, or an inference key's own. */
+async function callerAccount(ctx: RouteContext): Promise<string> {
+  const token = bearerToken(ctx.req);
+  const rec = token ? await ctx.app.keys.lookup(hashKey(token)) : undefined;
+  if (rec?.kind === 'inference') return (await requireInferenceKey(ctx.app, ctx.req)).accountId;
+  return accountInScope(await requireManagementKey(ctx.app, ctx.req), ctx.url.searchParams.get('account'));
+}
+
+async function getAccountOr404(ctx: RouteContext, id: string): Promise<Account> {
+  const a = await ctx.app.store.getAccount(id);
+  if (!a) throw new GatewayError('not_found', `No account ${id}`, { retryable: false });
+  return a;
+}
+
+export async function handleGetCredits(ctx: RouteContext): Promise<void> {
+  const id = await callerAccount(ctx);
+  const a = await getAccountOr404(ctx, id);
+  const totals = await ctx.app.store.ledgerTotals(id);
+  // OpenRouter's identity: balance = total_credits - total_usage.
+  sendJson(ctx.res, 200, { data: { total_credits: nanosToUsd(totals.credits), total_usage: nanosToUsd(totals.charges), ...accountView(a, totals) } });
+}
+
+export async function handleAddCredits(ctx: RouteContext): Promise<void> {
+  const scope = await requireManagementKey(ctx.app, ctx.req);
+  if (!scope.admin) throw new GatewayError('permission_denied', 'Only the admin key can add credits', { retryable: false });
+  const body = obj(await readJson(ctx.req, 16 * 1024), 'body');
+  onlyKeys(body, 'body', new Set(['account', 'amount', 'kind', 'note', 'id']));
+  const accountId = accountInScope(scope, body.account === undefined ? undefined : str(body.account, 'account'));
+  await getAccountOr404(ctx, accountId);
+  const kind = body.kind === undefined ? 'topup' : oneOf(body.kind, 'kind', ['topup', 'refund', 'adjustment'] as const);
+  const amount = num(body.amount, 'amount', kind === 'adjustment' ? -1e9 : 0, 1e9);
+  const nanos = Number(parseScaledDecimal(String(Math.abs(amount)), 9)) * (amount < 0 ? -1 : 1);
+  if (nanos === 0) fail('amount', 'must not be zero');
+  // A caller-supplied id makes the top-up idempotent (retries do not credit twice).
+  const id = body.id === undefined ? `${kind}-${randomUUID()}` : str(body.id, 'id');
+  const credited = await ctx.app.store.credit({ id, accountId, kind, amountNanos: nanos, note: body.note === undefined ? undefined : str(body.note, 'note'), now: new Date() });
+  const a = await getAccountOr404(ctx, accountId);
+  sendJson(ctx.res, credited ? 201 : 200, { credited, data: accountView(a, await ctx.app.store.ledgerTotals(accountId)) });
+}
+
+const DIMENSIONS = ['day', 'model', 'provider', 'key'] as const;
+
+export async function handleUsage(ctx: RouteContext): Promise<void> {
+  const scope = await requireManagementKey(ctx.app, ctx.req);
+  const p = ctx.url.searchParams;
+  const accountId = accountInScope(scope, p.get('account'));
+  const groupBy = (p.get('group_by') ?? 'day').split(',').filter(Boolean).map((g) => oneOf(g, 'group_by', DIMENSIONS) as UsageDimension);
+  const date = (name: string) => {
+    const v = p.get(name);
+    if (v === null) return undefined;
+    if (Number.isNaN(Date.parse(v))) fail(name, 'must be a date (YYYY-MM-DD) or ISO date-time');
+    return new Date(v).toISOString();
+  };
+  await ctx.app.generations.flush();
+  const rows = await ctx.app.store.usage({ accountId, keyHash: p.get('key') ?? undefined, from: date('from'), to: date('to'), groupBy });
+  sendJson(ctx.res, 200, {
+    data: rows.map((r) => ({
+      ...(r.day !== undefined ? { date: r.day } : {}),
+      ...(r.model !== undefined ? { model: r.model } : {}),
+      ...(r.provider !== undefined ? { provider: r.provider } : {}),
+      ...(r.keyHash !== undefined ? { key_hash: r.keyHash } : {}),
+      requests: r.requests,
+      prompt_tokens: r.tokensPrompt,
+      completion_tokens: r.tokensCompletion,
+      cached_tokens: r.tokensCached,
+      reasoning_tokens: r.tokensReasoning,
+      usage: nanosToUsd(r.costNanos),
+    })),
+  });
+}
+
+export async function handleListAccounts(ctx: RouteContext): Promise<void> {
+  const scope = await requireManagementKey(ctx.app, ctx.req);
+  const all = scope.admin ? await ctx.app.store.listAccounts() : [await getAccountOr404(ctx, scope.accountId!)];
+  sendJson(ctx.res, 200, { data: await Promise.all(all.map(async (a) => accountView(a, await ctx.app.store.ledgerTotals(a.id)))) });
+}
+
+export async function handleCreateAccount(ctx: RouteContext): Promise<void> {
+  const scope = await requireManagementKey(ctx.app, ctx.req);
+  if (!scope.admin) throw new GatewayError('permission_denied', 'Only the admin key can create accounts', { retryable: false });
+  const body = obj(await readJson(ctx.req, 16 * 1024), 'body');
+  onlyKeys(body, 'body', new Set(['id', 'name', 'prepaid']));
+  const id = str(body.id, 'id');
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(id)) fail('id', 'must be a lowercase slug (a-z, 0-9, _ and -), at most 64 characters');
+  if (await ctx.app.store.getAccount(id)) throw new GatewayError('invalid_request', `Account ${id} already exists`, { status: 409, retryable: false });
+  const a = await ctx.app.store.createAccount({
+    id,
+    name: body.name === undefined ? id : str(body.name, 'name'),
+    prepaid: body.prepaid === undefined ? true : bool(body.prepaid, 'prepaid'),
+    now: new Date(),
+  });
+  sendJson(ctx.res, 201, { data: accountView(a, { credits: 0, charges: 0 }) });
+}

@@ -7,7 +7,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { GatewayError } from '../spec/errors.ts';
 import { redactSecret } from './redact.ts';
@@ -66,12 +67,15 @@ export class UpstreamTimeoutError extends Error {
 }
 
 interface Target {
-  request: typeof http.request;
+  request: (options: https.RequestOptions) => ClientRequest;
   agent: http.Agent;
   hostname: string;
   port: number;
   path: string;
-  auth: string | undefined;
+  /** The Host header value (host, plus the port when not the scheme's default). */
+  host: string;
+  /** TLS SNI name, precomputed so the agent need not work it out per request ('' for an IP). */
+  servername: string | undefined;
 }
 
 /** Parsed URLs by string: providers call a handful of distinct URLs, so parse each once. */
@@ -86,18 +90,35 @@ function targetOf(url: string): Target {
   if (!tls && u.protocol !== 'http:') {
     throw Object.assign(new TypeError(`Unsupported protocol ${u.protocol}`), { code: 'ERR_INVALID_PROTOCOL' });
   }
-  const host = u.hostname;
+  const hostname = u.hostname.charCodeAt(0) === 91 /* '[' */ ? u.hostname.slice(1, -1) : u.hostname;
   t = {
     request: tls ? https.request : http.request,
     agent: tls ? httpsAgent : httpAgent,
-    hostname: host.charCodeAt(0) === 91 /* '[' */ ? host.slice(1, -1) : host,
+    hostname,
     port: u.port ? Number(u.port) : tls ? 443 : 80,
     path: u.pathname + u.search,
-    auth: u.username || u.password ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined,
+    host: u.host,
+    servername: tls ? (isIP(hostname) ? '' : hostname) : '',
   };
   if (targets.size >= MAX_TARGETS) targets.clear();
   targets.set(url, t);
   return t;
+}
+
+/**
+ * The request headers in node's flat [name, value, ...] form, which skips the per-header
+ * setHeader bookkeeping: Host first, then the caller's (minus any Host / Content-Length of
+ * theirs), then the body's Content-Length.
+ */
+function headerList(target: Target, headers: Record<string, string>, body: string | undefined): string[] {
+  const list = ['host', target.host];
+  for (const name in headers) {
+    const len = name.length;
+    if ((len === 4 || len === 14) && (name.toLowerCase() === 'host' || name.toLowerCase() === 'content-length')) continue;
+    list.push(name, headers[name]!);
+  }
+  if (body !== undefined) list.push('content-length', String(Buffer.byteLength(body)));
+  return list;
 }
 
 /**
@@ -125,8 +146,6 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
   }
   const timeouts = call.timeouts ?? DEFAULT_TIMEOUTS;
   const body = call.body;
-  const headers: OutgoingHttpHeaders =
-    body === undefined ? call.headers : { ...call.headers, 'content-length': Buffer.byteLength(body) };
 
   return new Promise<UpstreamResponse>((resolve, reject) => {
     let res: IncomingMessage | undefined;
@@ -188,9 +207,9 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
         hostname: target.hostname,
         port: target.port,
         path: target.path,
-        auth: target.auth,
+        servername: target.servername,
         method: call.method ?? 'POST',
-        headers,
+        headers: headerList(target, call.headers, body),
         timeout: timeouts.idleMs,
       });
     } catch (err) {

@@ -1,0 +1,51 @@
+/**
+ * A real Freeway process (`freeway serve`) for tests that need more than one, or need to kill one.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+export interface FreewayProcess {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+  /** SIGKILL: no cleanup of any kind, as in a crash. */
+  kill(): Promise<void>;
+}
+
+export function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_API_KEY$|_BASE_URL$|^DATABASE_URL$|^FREEWAY_/.test(k)) env[k] = v;
+  return { FREEWAY_LOG: 'warn', ...env, ...extra };
+}
+
+export async function startFreewayProcess(opts: { cwd: string; env: Record<string, string>; args?: string[] }): Promise<FreewayProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...(opts.args ?? [])], { cwd: opts.cwd, env: cleanEnv(opts.env) });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 20_000;
+  let url: string | undefined;
+  while (!(url = /listening on (http:\/\/\S+)/.exec(out)?.[1])) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`freeway did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -53,10 +53,26 @@ export interface HoldContext {
 export class Billing {
   readonly settings: BillingSettings;
   private readonly store: Store;
+  /** account id → prepaid, cached briefly: read on every request, changed almost never. */
+  private readonly prepaid = new Map<string, { value: boolean; expires: number }>();
 
   constructor(store: Store, settings: BillingSettings) {
     this.store = store;
     this.settings = settings;
+  }
+
+  /**
+   * Whether a request by this key can be refused for money at all: only with a key limit or a
+   * prepaid account. When it cannot, there is nothing to hold and the charge is simply recorded.
+   */
+  async needsHold(key: ApiKeyRecord): Promise<boolean> {
+    if (key.limitNanos !== null) return true;
+    const now = Date.now();
+    const hit = this.prepaid.get(key.accountId);
+    if (hit && hit.expires > now) return hit.value;
+    const value = (await this.store.getAccount(key.accountId))?.prepaid ?? true;
+    this.prepaid.set(key.accountId, { value, expires: now + 5_000 });
+    return value;
   }
 
   /** Total (upstream + fee) for an upstream amount. */

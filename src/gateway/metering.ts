@@ -48,7 +48,7 @@ export async function holdWorstCase(
     }
   }
   const amount = app.billing.total(worst);
-  if (amount === 0) return false;
+  if (amount === 0 || !(await app.billing.needsHold(key))) return false;
   const markup = app.billing.settings.markupBp;
   const p = worstCandidate.endpoint.pricing;
   const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup);

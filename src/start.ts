@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { App } from './app.ts';
+import { CreditAlerts } from './accounting/alerts.ts';
 import { Billing } from './accounting/billing.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
 import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
@@ -67,6 +68,8 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
   }
   const built = buildCatalog({ settings, discovered: new Map() });
   for (const note of built.notes) log.warn(note);
+  const alerts = new CreditAlerts(store, settings.alerts, log);
+  if (settings.alerts.webhookUrl && !settings.alerts.secret) log.warn('alerts.webhookUrl is set but no secret (alerts.secret or FREEWAY_WEBHOOK_SECRET): webhooks go unsigned');
   const app: App = {
     settings,
     store,
@@ -74,7 +77,8 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     generations: new GenerationLog(store, { onError: (err) => log.error(`could not record generations: ${String(err)}`) }),
     catalog: new Catalog(built.models),
     log,
-    billing: new Billing(store, settings.billing),
+    billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
+    alerts,
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
   };
   const server = createHttpServer(app, ALL_ROUTES);
@@ -100,6 +104,7 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
         server.closeAllConnections();
       });
       await app.generations.flush();
+      await alerts.close();
       await store.close();
     },
   };

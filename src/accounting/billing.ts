@@ -50,15 +50,22 @@ export interface HoldContext {
   keyHash: string;
 }
 
+export interface BillingHooks {
+  /** After a credit lands (credit alerts re-check the account). */
+  onCredit?: (accountId: string) => void;
+}
+
 export class Billing {
   readonly settings: BillingSettings;
   private readonly store: Store;
+  private readonly hooks: BillingHooks;
   /** account id → prepaid, cached briefly: read on every request, changed almost never. */
   private readonly prepaid = new Map<string, { value: boolean; expires: number }>();
 
-  constructor(store: Store, settings: BillingSettings) {
+  constructor(store: Store, settings: BillingSettings, hooks: BillingHooks = {}) {
     this.store = store;
     this.settings = settings;
+    this.hooks = hooks;
   }
 
   /**
@@ -141,6 +148,6 @@ export class Billing {
 
   /** Credits an account (top-up, refund, adjustment) under a fresh movement id. */
   async credit(accountId: string, kind: 'topup' | 'refund' | 'adjustment', amountNanos: number, note?: string): Promise<void> {
-    await this.store.credit({ id: `${kind}-${randomUUID()}`, accountId, kind, amountNanos, note, now: new Date() });
+    if (await this.store.credit({ id: `${kind}-${randomUUID()}`, accountId, kind, amountNanos, note, now: new Date() })) this.hooks.onCredit?.(accountId);
   }
 }

@@ -36,6 +36,14 @@ export interface Settings {
     reservationTtlMs: number;
     freeModels: { perMinute: number; perDay: number; perDayWithCredits: number; creditsForHigherLimitNanos: number };
   };
+  alerts: {
+    webhookUrl?: string;
+    /** Signs webhook bodies; webhooks go unsigned without one. */
+    secret?: string;
+    retryBaseMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -188,6 +196,13 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
         perDayWithCredits: file.billing?.freeModels?.perDayWithCredits ?? 1000,
         creditsForHigherLimitNanos: Math.round((file.billing?.freeModels?.creditsForHigherLimitUsd ?? 10) * 1e9),
       },
+    },
+    alerts: {
+      webhookUrl: file.alerts?.webhookUrl,
+      secret: file.alerts?.secret || env.FREEWAY_WEBHOOK_SECRET || undefined,
+      retryBaseMs: file.alerts?.retryBaseMs ?? 500,
+      maxAttempts: 5,
+      timeoutMs: 10_000,
     },
   };
   resolveProviders(file, env, s);

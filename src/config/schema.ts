@@ -110,6 +110,17 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    alerts: z
+      .object({
+        /** Where credit alerts are POSTed (an alert's own webhook_url overrides it). */
+        webhookUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+        /** HMAC-SHA256 secret for `x-freeway-signature` (default: FREEWAY_WEBHOOK_SECRET). */
+        secret: z.string().min(1).optional(),
+        /** First retry delay; each further retry doubles it. */
+        retryBaseMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'provider ids are lowercase slugs'), providerSchema).optional(),
     models: z.record(z.string().min(1), modelSchema).optional(),
   })

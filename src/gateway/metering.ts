@@ -5,6 +5,7 @@
 import type { App } from '../app.ts';
 import { withFee, worstCaseNanos } from '../accounting/billing.ts';
 import { FEMTO_PER_NANO } from '../accounting/money.ts';
+import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
@@ -73,7 +74,9 @@ export async function settleAndRecord(
 ): Promise<void> {
   if (held || charge.chargedNanos > 0) {
     const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
-    await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`);
+    const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`);
+    // In the background: an alert never delays or fails the request that crossed it.
+    if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
   }
   app.generations.record(record);
 }

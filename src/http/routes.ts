@@ -6,6 +6,7 @@ import { handleCompletions } from '../doors/openai/completions.ts';
 import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
 import { handleModel, handleModels } from '../doors/openai/models.ts';
+import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
 import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
@@ -24,6 +25,8 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },
   { method: 'GET', path: '/credits', handler: handleGetCredits },
+  { method: 'POST', path: '/key/alerts', handler: handleCreateOwnAlert },
+  { method: 'DELETE', path: '/key/alerts/{id}', handler: handleDeleteOwnAlert },
 ];
 
 export const MANAGEMENT_ROUTES: Route[] = [
@@ -36,6 +39,9 @@ export const MANAGEMENT_ROUTES: Route[] = [
   { method: 'GET', path: '/usage', handler: handleUsage },
   { method: 'GET', path: '/accounts', handler: handleListAccounts },
   { method: 'POST', path: '/accounts', handler: handleCreateAccount },
+  { method: 'GET', path: '/alerts', handler: handleListAlerts },
+  { method: 'POST', path: '/alerts', handler: handleCreateAlert },
+  { method: 'DELETE', path: '/alerts/{id}', handler: handleDeleteAlert },
 ];
 
 export const ALL_ROUTES: Route[] = [...PUBLIC_ROUTES, ...INFERENCE_ROUTES, ...MANAGEMENT_ROUTES];

@@ -111,4 +111,21 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'credit alerts',
+    sql: [
+      `CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        key_hash TEXT,
+        threshold_kind TEXT NOT NULL CHECK (threshold_kind IN ('usd', 'percent')),
+        threshold_value BIGINT NOT NULL,
+        webhook_url TEXT,
+        fired_at TEXT,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX alerts_account ON alerts (account_id)`,
+    ],
+  },
 ];

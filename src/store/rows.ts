@@ -2,7 +2,7 @@
  * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns).
  * Drivers return BIGINT as number, bigint or string; everything passes through Number().
  */
-import type { Account, ApiKeyRecord, GenerationRecord, LedgerEntry, LimitReset } from './types.ts';
+import type { Account, AlertRecord, ApiKeyRecord, GenerationRecord, LedgerEntry, LimitReset } from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -104,6 +104,19 @@ export function ledgerFromRow(r: Row): LedgerEntry {
     upstreamNanos: nn(r.upstream_nanos),
     feeNanos: nn(r.fee_nanos),
     note: s(r.note),
+    createdAt: String(r.created_at),
+  };
+}
+
+export function alertFromRow(r: Row): AlertRecord {
+  return {
+    id: String(r.id),
+    accountId: String(r.account_id),
+    keyHash: s(r.key_hash),
+    thresholdKind: r.threshold_kind === 'percent' ? 'percent' : 'usd',
+    thresholdValue: n(r.threshold_value),
+    webhookUrl: s(r.webhook_url),
+    firedAt: s(r.fired_at),
     createdAt: String(r.created_at),
   };
 }

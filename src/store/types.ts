@@ -173,6 +173,26 @@ export interface CounterWindow {
 
 export type CounterResult = { ok: true; counts: number[] } | { ok: false; window: string; count: number };
 
+export type AlertKind = 'usd' | 'percent';
+
+/**
+ * A credit alert: fires once when what is left falls to its threshold, re-arms when it rises above.
+ * An account alert (keyHash null) watches the account's balance; a key alert its remaining limit.
+ */
+export interface AlertRecord {
+  id: string;
+  accountId: string;
+  keyHash: string | null;
+  thresholdKind: AlertKind;
+  /** Nano-dollars for `usd`, basis points (1% = 100) for `percent`. */
+  thresholdValue: number;
+  /** Overrides the configured webhook. */
+  webhookUrl: string | null;
+  /** When the current crossing fired; null while armed. */
+  firedAt: string | null;
+  createdAt: string;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -214,4 +234,16 @@ export interface Store {
 
   /** Checks every window's counter and, only when all are under their limit, increments them all. */
   hitCounters(key: string, windows: readonly CounterWindow[]): Promise<CounterResult>;
+
+  createAlert(a: AlertRecord): Promise<void>;
+  getAlert(id: string): Promise<AlertRecord | undefined>;
+  /** An account's alerts (its own and its keys'), oldest first; only one key's with `keyHash`. */
+  listAlerts(accountId: string, keyHash?: string): Promise<AlertRecord[]>;
+  deleteAlert(id: string): Promise<boolean>;
+  /**
+   * Compare-and-set of the fired state: sets `fired_at` to `firedAt` only if the alert is currently
+   * fired (`expectFired`) or armed (`!expectFired`). Returns whether this call changed it, so of
+   * two processes seeing the same crossing exactly one fires.
+   */
+  markAlert(id: string, firedAt: string | null, expectFired: boolean): Promise<boolean>;
 }

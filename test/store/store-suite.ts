@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type {
   Account,
+  AlertRecord,
   ApiKeyRecord,
   CounterWindow,
   GenerationRecord,
@@ -740,6 +741,72 @@ export function storeSuite(name: string, open: () => Promise<Store>, cleanup: ()
 
         assert.deepEqual(await store.usage({ accountId: a.id, from: '2030-01-01', groupBy: ['day'] }), []);
         assert.deepEqual(await store.usage({ accountId: other.id, groupBy: ['key'] }), expectedUsage([foreign], ['key']));
+      });
+    });
+
+    describe('alerts', () => {
+      const alert = (accountId: string, over: Partial<AlertRecord> = {}): AlertRecord => ({
+        id: uid('alert'),
+        accountId,
+        keyHash: null,
+        thresholdKind: 'usd',
+        thresholdValue: 1_000_000_000,
+        webhookUrl: null,
+        firedAt: null,
+        createdAt: T0.toISOString(),
+        ...over,
+      });
+
+      scenario('create, get, list (oldest first, by key), delete; deleting a key deletes its alerts', async (fx) => {
+        const a = await fx.account({ prepaid: true });
+        const other = await fx.account();
+        const k1 = await fx.key(a.id, { limitNanos: 5_000_000_000 });
+        const k2 = await fx.key(a.id, { limitNanos: 1000 });
+        const acct = alert(a.id, { thresholdKind: 'percent', thresholdValue: 2500, webhookUrl: 'https://hooks.example.com/a?t=1', createdAt: '2025-03-10T12:00:02.000Z' });
+        const key1 = alert(a.id, { keyHash: k1.hash, thresholdValue: 9_007_199_254_740_991, createdAt: '2025-03-10T12:00:01.000Z' });
+        const key2 = alert(a.id, { keyHash: k2.hash, firedAt: '2025-03-10T12:30:00.000Z', createdAt: '2025-03-10T12:00:03.000Z' });
+        const foreign = alert(other.id);
+        for (const x of [acct, key1, key2, foreign]) await store.createAlert(x);
+
+        assert.deepEqual(await store.getAlert(acct.id), acct);
+        assert.deepEqual(await store.getAlert(key1.id), key1, 'a BIGINT threshold round-trips exactly');
+        assert.deepEqual(await store.getAlert(key2.id), key2);
+        assert.equal(await store.getAlert(uid('noalert')), undefined);
+        assert.deepEqual(await store.listAlerts(a.id), [key1, acct, key2]);
+        assert.deepEqual(await store.listAlerts(a.id, k2.hash), [key2]);
+        assert.deepEqual(await store.listAlerts(other.id), [foreign]);
+        assert.deepEqual(await store.listAlerts(uid('acct')), []);
+
+        assert.equal(await store.deleteAlert(acct.id), true);
+        assert.equal(await store.deleteAlert(acct.id), false);
+        assert.deepEqual(await store.listAlerts(a.id), [key1, key2]);
+        assert.equal(await store.deleteKey(k1.hash), true);
+        assert.deepEqual(await store.listAlerts(a.id), [key2], "a deleted key's alerts go with it");
+        assert.deepEqual(await store.listAlerts(other.id), [foreign]);
+        await store.deleteAlert(key2.id);
+        await store.deleteAlert(foreign.id);
+      });
+
+      scenario('markAlert is a compare-and-set: fire once per crossing, re-arm once', async (fx) => {
+        const a = await fx.account({ prepaid: true });
+        const x = alert(a.id);
+        await store.createAlert(x);
+        const t1 = '2025-03-10T13:00:00.000Z';
+        assert.equal(await store.markAlert(x.id, t1, false), true, 'armed → fired');
+        assert.equal(await store.markAlert(x.id, '2025-03-10T13:00:01.000Z', false), false, 'already fired');
+        assert.equal((await store.getAlert(x.id))!.firedAt, t1, 'the first firing time stays');
+        assert.equal(await store.markAlert(x.id, null, true), true, 'fired → armed');
+        assert.equal(await store.markAlert(x.id, null, true), false, 'already armed');
+        assert.equal((await store.getAlert(x.id))!.firedAt, null);
+        assert.equal(await store.markAlert(uid('noalert'), t1, false), false);
+        assert.equal(await store.markAlert(uid('noalert'), null, true), false);
+
+        // Many checkers see the same crossing at once: exactly one wins, then exactly one re-arms.
+        const fired = await Promise.all(Array.from({ length: 30 }, (_, i) => store.markAlert(x.id, `2025-03-10T14:00:${String(i).padStart(2, '0')}.000Z`, false)));
+        assert.equal(fired.filter(Boolean).length, 1);
+        const rearmed = await Promise.all(Array.from({ length: 30 }, () => store.markAlert(x.id, null, true)));
+        assert.equal(rearmed.filter(Boolean).length, 1);
+        await store.deleteAlert(x.id);
       });
     });
 

@@ -64,6 +64,7 @@ export async function handleAddCredits(ctx: RouteContext): Promise<void> {
   // A caller-supplied id makes the top-up idempotent (retries do not credit twice).
   const id = body.id === undefined ? `${kind}-${randomUUID()}` : str(body.id, 'id');
   const credited = await ctx.app.store.credit({ id, accountId, kind, amountNanos: nanos, note: body.note === undefined ? undefined : str(body.note, 'note'), now: new Date() });
+  if (credited) ctx.app.alerts.check(accountId);
   const a = await getAccountOr404(ctx, accountId);
   sendJson(ctx.res, credited ? 201 : 200, { credited, data: accountView(a, await ctx.app.store.ledgerTotals(accountId)) });
 }

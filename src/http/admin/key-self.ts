@@ -7,6 +7,7 @@ import { GatewayError } from '../../spec/errors.ts';
 import { bearerToken, isExpired } from '../auth.ts';
 import { sendJson } from '../respond.ts';
 import type { RouteContext } from '../server.ts';
+import { keyAlertsView } from './alerts.ts';
 import { keyRecord } from './key-view.ts';
 
 export async function handleKeySelf(ctx: RouteContext): Promise<void> {
@@ -33,6 +34,7 @@ export async function handleKeySelf(ctx: RouteContext): Promise<void> {
       is_provisioning_key: k.kind === 'management',
       free_models: { requests_per_minute: free.perMinute, requests_per_day: bought ? free.perDayWithCredits : free.perDay },
       rate_limit: { requests: -1, interval: '10s', note: 'This field is deprecated and safe to ignore.' },
+      ...(await keyAlertsView(ctx, k)),
     },
   });
 }

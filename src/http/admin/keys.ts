@@ -91,6 +91,8 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
   if (body.expires_at !== undefined) patch.expiresAt = expiresAt(body.expires_at);
   const updated = await ctx.app.store.updateKey(k.hash, patch, new Date());
   ctx.app.keys.forget(k.hash);
+  // A new limit may re-arm (or cross) the key's credit alerts.
+  if ('limitNanos' in patch || 'limitReset' in patch) ctx.app.alerts.check(k.accountId);
   sendJson(ctx.res, 200, { data: await keyRecord(ctx.app, updated!) });
 }
 

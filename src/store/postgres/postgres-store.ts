@@ -15,6 +15,7 @@ import { periodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
+  alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
   generationParams,
@@ -26,6 +27,7 @@ import {
 import type { Row } from '../rows.ts';
 import type {
   Account,
+  AlertRecord,
   ApiKeyRecord,
   CounterResult,
   CounterWindow,
@@ -215,7 +217,10 @@ export class PostgresStore implements Store {
   }
 
   async deleteKey(hash: string): Promise<boolean> {
-    return ((await this.q('DELETE FROM api_keys WHERE hash = $1', [hash])).rowCount ?? 0) > 0;
+    return this.tx(async (cl) => {
+      await this.q('DELETE FROM alerts WHERE key_hash = $1', [hash], cl);
+      return ((await this.q('DELETE FROM api_keys WHERE hash = $1', [hash], cl)).rowCount ?? 0) > 0;
+    });
   }
 
   async countKeys(kind?: KeyKind): Promise<number> {
@@ -434,5 +439,38 @@ export class PostgresStore implements Store {
       }
       return { ok: true, counts };
     });
+  }
+
+  // ---- alerts ----
+
+  async createAlert(a: AlertRecord): Promise<void> {
+    await this.q(
+      `INSERT INTO alerts (id, account_id, key_hash, threshold_kind, threshold_value, webhook_url, fired_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [a.id, a.accountId, a.keyHash, a.thresholdKind, a.thresholdValue, a.webhookUrl, a.firedAt, a.createdAt],
+    );
+  }
+
+  async getAlert(id: string): Promise<AlertRecord | undefined> {
+    const row = (await this.q('SELECT * FROM alerts WHERE id = $1', [id])).rows[0];
+    return row ? alertFromRow(row) : undefined;
+  }
+
+  async listAlerts(accountId: string, keyHash?: string): Promise<AlertRecord[]> {
+    const order = 'ORDER BY created_at COLLATE "C", id COLLATE "C"';
+    const res = keyHash === undefined
+      ? await this.q(`SELECT * FROM alerts WHERE account_id = $1 ${order}`, [accountId])
+      : await this.q(`SELECT * FROM alerts WHERE account_id = $1 AND key_hash = $2 ${order}`, [accountId, keyHash]);
+    return res.rows.map(alertFromRow);
+  }
+
+  async deleteAlert(id: string): Promise<boolean> {
+    return ((await this.q('DELETE FROM alerts WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async markAlert(id: string, firedAt: string | null, expectFired: boolean): Promise<boolean> {
+    // One UPDATE: a concurrent one on the same row waits for it, then re-checks the condition.
+    const sql = `UPDATE alerts SET fired_at = $1 WHERE id = $2 AND fired_at IS ${expectFired ? 'NOT NULL' : 'NULL'}`;
+    return ((await this.q(sql, [firedAt, id])).rowCount ?? 0) > 0;
   }
 }

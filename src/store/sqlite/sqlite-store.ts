@@ -12,6 +12,7 @@ import { periodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
+  alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
   generationParams,
@@ -23,6 +24,7 @@ import {
 import type { Row } from '../rows.ts';
 import type {
   Account,
+  AlertRecord,
   ApiKeyRecord,
   CounterResult,
   CounterWindow,
@@ -163,7 +165,10 @@ export class SqliteStore implements Store {
   }
 
   async deleteKey(hash: string): Promise<boolean> {
-    return Number(this.q('DELETE FROM api_keys WHERE hash = ?').run(hash).changes) > 0;
+    return this.tx(() => {
+      this.q('DELETE FROM alerts WHERE key_hash = ?').run(hash);
+      return Number(this.q('DELETE FROM api_keys WHERE hash = ?').run(hash).changes) > 0;
+    });
   }
 
   async countKeys(kind?: KeyKind): Promise<number> {
@@ -338,5 +343,35 @@ export class SqliteStore implements Store {
       });
       return { ok: true, counts };
     });
+  }
+
+  // ---- alerts ----
+
+  async createAlert(a: AlertRecord): Promise<void> {
+    this.q(
+      `INSERT INTO alerts (id, account_id, key_hash, threshold_kind, threshold_value, webhook_url, fired_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(a.id, a.accountId, a.keyHash, a.thresholdKind, a.thresholdValue, a.webhookUrl, a.firedAt, a.createdAt);
+  }
+
+  async getAlert(id: string): Promise<AlertRecord | undefined> {
+    const row = this.q('SELECT * FROM alerts WHERE id = ?').get(id) as Row | undefined;
+    return row ? alertFromRow(row) : undefined;
+  }
+
+  async listAlerts(accountId: string, keyHash?: string): Promise<AlertRecord[]> {
+    const rows = keyHash === undefined
+      ? this.q('SELECT * FROM alerts WHERE account_id = ? ORDER BY created_at, id').all(accountId)
+      : this.q('SELECT * FROM alerts WHERE account_id = ? AND key_hash = ? ORDER BY created_at, id').all(accountId, keyHash);
+    return (rows as Row[]).map(alertFromRow);
+  }
+
+  async deleteAlert(id: string): Promise<boolean> {
+    return Number(this.q('DELETE FROM alerts WHERE id = ?').run(id).changes) > 0;
+  }
+
+  async markAlert(id: string, firedAt: string | null, expectFired: boolean): Promise<boolean> {
+    const sql = `UPDATE alerts SET fired_at = ? WHERE id = ? AND fired_at IS ${expectFired ? 'NOT NULL' : 'NULL'}`;
+    return Number(this.q(sql).run(firedAt, id).changes) > 0;
   }
 }

@@ -1,0 +1,235 @@
+/**
+ * Credit alerts. An alert watches what is left — a prepaid account's balance, or a key's remaining
+ * limit — against a threshold (a dollar amount, or a percent of the credits ever added / of the
+ * limit). When what is left falls to the threshold the alert fires once: a log line, a flag on
+ * `GET /key`, and a signed webhook POST retried with backoff. It re-arms when what is left rises
+ * above the threshold again (a top-up, a raised limit, a new limit period), so each crossing fires
+ * exactly once, even across processes (the store's compare-and-set decides who fires).
+ *
+ * What is left counts settled spend only: the worst-case holds of requests in flight are not
+ * counted, so a burst of concurrent requests does not fire (and re-arm) an alert on money that is
+ * never spent.
+ *
+ * Checks run in the background after every charge, credit and limit change, never blocking or
+ * failing the request that caused them; checks of one account queue up behind each other.
+ */
+import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { App } from '../app.ts';
+import type { Settings } from '../config/load.ts';
+import type { Logger } from '../log.ts';
+import type { Account, AlertRecord, ApiKeyRecord, Store } from '../store/types.ts';
+import { nanosToUsd } from './money.ts';
+import { periodStart } from './periods.ts';
+
+export type AlertSettings = Settings['alerts'];
+
+/** What is left, and what a percent threshold is a percent of (null: nothing to measure against). */
+export interface Remaining {
+  nanos: number;
+  baseNanos: number | null;
+}
+
+/** A key's limit left in the current period (a period that has rolled over starts afresh); undefined without a limit. */
+export function keyRemaining(k: ApiKeyRecord, now = new Date()): Remaining | undefined {
+  if (k.limitNanos === null) return undefined;
+  const rolled = k.limitReset !== null && (k.periodStart === null || k.periodStart < periodStart(k.limitReset, now).toISOString());
+  return { nanos: k.limitNanos - (rolled ? 0 : k.usageNanos), baseNanos: k.limitNanos };
+}
+
+/** An account's balance, out of every top-up it ever had. */
+export function accountRemaining(a: Account): Remaining {
+  return { nanos: a.balanceNanos, baseNanos: a.purchasedNanos };
+}
+
+/** Whether what is left is at or below the threshold; undefined for a percent of nothing. */
+export function isBelow(a: Pick<AlertRecord, 'thresholdKind' | 'thresholdValue'>, r: Remaining): boolean | undefined {
+  if (a.thresholdKind === 'usd') return r.nanos <= a.thresholdValue;
+  if (r.baseNanos === null || r.baseNanos <= 0) return undefined;
+  return BigInt(r.nanos) * 10_000n <= BigInt(a.thresholdValue) * BigInt(r.baseNanos);
+}
+
+/** The threshold as the API shows it: `{kind: 'usd', value: 1.5}` or `{kind: 'percent', value: 25}`. */
+export function thresholdView(a: Pick<AlertRecord, 'thresholdKind' | 'thresholdValue'>): { kind: AlertRecord['thresholdKind']; value: number } {
+  return { kind: a.thresholdKind, value: a.thresholdKind === 'usd' ? nanosToUsd(a.thresholdValue) : a.thresholdValue / 100 };
+}
+
+const describeThreshold = (a: AlertRecord): string =>
+  a.thresholdKind === 'usd' ? `$${nanosToUsd(a.thresholdValue)}` : `${a.thresholdValue / 100}% ${a.keyHash ? 'of its limit' : 'of its credits'}`;
+
+/** `sha256=<hex>`: HMAC-SHA256 of the raw body, the value of `x-freeway-signature`. */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Where a webhook goes, for logs: the origin only (paths and queries often carry tokens). */
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function reason(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return 'timed out';
+  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+}
+
+export class CreditAlerts {
+  private readonly store: Store;
+  private readonly settings: AlertSettings;
+  private readonly log: Logger;
+  private readonly closing = new AbortController();
+  /** Per account: the check running now, and whether another was asked for meanwhile. */
+  private readonly checks = new Map<string, { again: boolean; done: Promise<void> }>();
+  /** Webhook deliveries in progress, retries included. */
+  private readonly deliveries = new Set<Promise<void>>();
+
+  constructor(store: Store, settings: AlertSettings, log: Logger) {
+    this.store = store;
+    this.settings = settings;
+    this.log = log;
+  }
+
+  /**
+   * Re-evaluates the alerts of an account and of its keys, in the background; never throws. Asked
+   * again while a check of the account runs, it runs once more afterwards (however often asked).
+   */
+  check(accountId: string): void {
+    if (this.closing.signal.aborted) return;
+    const running = this.checks.get(accountId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: true, done: Promise.resolve() };
+    this.checks.set(accountId, state);
+    state.done = (async () => {
+      // After the current I/O turn: the response that caused the check goes out first (SQLite
+      // queries are synchronous), and a burst of charges folds into one check.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (state.again && !this.closing.signal.aborted) {
+        state.again = false;
+        try {
+          await this.evaluate(accountId);
+        } catch (err) {
+          this.log.error(`credit alerts of account ${accountId} could not be checked: ${String(err)}`);
+        }
+      }
+      this.checks.delete(accountId);
+    })();
+  }
+
+  private async evaluate(accountId: string): Promise<void> {
+    const alerts = await this.store.listAlerts(accountId);
+    if (alerts.length === 0) return;
+    const now = new Date();
+    let account: Account | undefined | null = null;
+    const keys = new Map<string, ApiKeyRecord | undefined>();
+    for (const a of alerts) {
+      let left: Remaining | undefined;
+      if (a.keyHash === null) {
+        if (account === null) account = await this.store.getAccount(accountId);
+        left = account ? accountRemaining(account) : undefined;
+      } else {
+        if (!keys.has(a.keyHash)) keys.set(a.keyHash, await this.store.findKey(a.keyHash));
+        const k = keys.get(a.keyHash);
+        left = k ? keyRemaining(k, now) : undefined;
+      }
+      if (!left) continue;
+      const below = isBelow(a, left);
+      if (below === true && a.firedAt === null) {
+        const firedAt = now.toISOString();
+        if (await this.store.markAlert(a.id, firedAt, false)) this.fire({ ...a, firedAt }, left);
+      } else if (below === false && a.firedAt !== null) {
+        if (await this.store.markAlert(a.id, null, true)) this.log.info(`credit alert ${a.id} re-armed: ${this.subject(a)} has $${nanosToUsd(left.nanos)} left`);
+      }
+    }
+  }
+
+  private subject(a: AlertRecord): string {
+    return a.keyHash ? `key ${a.keyHash} of account ${a.accountId}` : `account ${a.accountId}`;
+  }
+
+  private fire(a: AlertRecord & { firedAt: string }, left: Remaining): void {
+    this.log.warn(
+      `credit alert ${a.id}: ${this.subject(a)} has $${nanosToUsd(left.nanos)} left, at or below its threshold of ${describeThreshold(a)}`,
+    );
+    const url = a.webhookUrl ?? this.settings.webhookUrl;
+    if (!url || this.closing.signal.aborted) return;
+    const body = JSON.stringify({
+      type: 'credit_alert',
+      alert_id: a.id,
+      account: a.accountId,
+      key_hash: a.keyHash,
+      threshold: thresholdView(a),
+      remaining_usd: nanosToUsd(left.nanos),
+      fired_at: a.firedAt,
+    });
+    const delivery = this.deliver(a.id, url, body);
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  /** POSTs until a 2xx, with exponential backoff between attempts; gives up after `maxAttempts`. */
+  private async deliver(alertId: string, url: string, body: string): Promise<void> {
+    const { secret, maxAttempts, retryBaseMs, timeoutMs } = this.settings;
+    const closing = this.closing.signal;
+    for (let attempt = 1; ; attempt++) {
+      let why: string;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'freeway-alerts',
+            'x-freeway-timestamp': String(Math.floor(Date.now() / 1000)),
+            ...(secret ? { 'x-freeway-signature': signBody(secret, body) } : {}),
+          },
+          body,
+          // A webhook that redirects is misconfigured: say so rather than follow it somewhere else.
+          redirect: 'manual',
+          signal: AbortSignal.any([closing, AbortSignal.timeout(timeoutMs)]),
+        });
+        await res.body?.cancel().catch(() => {});
+        if (res.ok) return;
+        why = `HTTP ${res.status}`;
+      } catch (err) {
+        if (closing.aborted) return;
+        why = reason(err);
+      }
+      if (attempt >= maxAttempts) {
+        this.log.error(`credit alert ${alertId}: webhook ${origin(url)} failed ${attempt} times (last: ${why}); giving up`);
+        return;
+      }
+      const delay = retryBaseMs * 2 ** (attempt - 1);
+      this.log.warn(`credit alert ${alertId}: webhook ${origin(url)} failed (attempt ${attempt} of ${maxAttempts}: ${why}); retrying in ${delay} ms`);
+      try {
+        // Unreferenced: a pending retry never keeps the process alive.
+        await sleep(delay, undefined, { signal: closing, ref: false });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** Resolves when no check and no webhook delivery (retries included) is in progress. */
+  async idle(): Promise<void> {
+    while (this.checks.size > 0 || this.deliveries.size > 0) {
+      await Promise.allSettled([...[...this.checks.values()].map((c) => c.done), ...this.deliveries]);
+    }
+  }
+
+  /** Stops: no new checks, pending retries cancelled, requests in flight aborted; waits for running checks. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.idle();
+  }
+}
+
+/** Re-checks the alerts that a change to this key's account or limit may have crossed (background, never throws). */
+export function checkAlerts(app: App, key: Pick<ApiKeyRecord, 'accountId'>): void {
+  app.alerts.check(key.accountId);
+}

@@ -71,6 +71,10 @@ export function buildCatalog(input: BuildInput): BuildOutput {
       free: false,
       contextLength: extra.contextLength ?? null,
       maxOutputTokens: fam.maxOutputTokens,
+      quantization: null,
+      dataCollection: provider.dataCollection ?? 'allow',
+      supportsTools: !embedding,
+      supportsStructuredOutputs: !embedding,
     };
     models.set(id, {
       id,
@@ -143,6 +147,10 @@ function applyModelConfig(
         free: e.free === true,
         contextLength: e.contextLength ?? cfg.contextLength ?? known?.contextLength ?? null,
         maxOutputTokens: e.maxOutputTokens ?? cfg.maxOutputTokens ?? known?.maxOutputTokens ?? null,
+        quantization: e.quantization ?? known?.quantization ?? null,
+        dataCollection: e.dataCollection ?? known?.dataCollection ?? 'allow',
+        supportsTools: e.supportsTools ?? known?.supportsTools ?? true,
+        supportsStructuredOutputs: e.supportsStructuredOutputs ?? known?.supportsStructuredOutputs ?? true,
       });
     }
   } else if (cfg.pricing) {

@@ -28,6 +28,12 @@ export interface Endpoint {
   free: boolean;
   contextLength: number | null;
   maxOutputTokens: number | null;
+  /** Weights precision when known (`fp8`, `bf16`, ...). */
+  quantization: string | null;
+  /** Whether the provider may store or train on prompts (`deny` = it does not). */
+  dataCollection: 'allow' | 'deny';
+  supportsTools: boolean;
+  supportsStructuredOutputs: boolean;
 }
 
 export interface CatalogModel {

@@ -21,6 +21,22 @@ export interface Settings {
   keepAliveMs: number;
   timeouts: { firstByteMs: number; idleMs: number };
   databaseUrl: string;
+  /** Shared state for several processes (health, rate limits); unset = in memory. */
+  redisUrl?: string;
+  routing: {
+    stickyMs: number;
+    maxRetryAfterMs: number;
+    retriesPerEndpoint: number;
+    midStreamFailover: boolean;
+    timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
+    circuitBreaker: { failureThreshold: number; cooldownMs: number };
+  };
+  limits: {
+    perKey: { requestsPerMinute?: number; tokensPerMinute?: number };
+    queue: { maxWaitMs: number; maxLength: number };
+  };
+  /** Per-endpoint settings from config, by `provider:upstream-model` (and `provider:*` defaults). */
+  endpointLimits: Map<string, { maxConcurrency?: number; requestsPerMinute?: number }>;
   adminKey?: string;
   /** Providers with credentials (or keyless local servers that are configured). */
   providers: ProviderInstance[];
@@ -141,6 +157,7 @@ function resolveProviders(file: ConfigFile, env: Env, s: Settings): void {
       apiKey: apiKey || undefined,
       headers: cfg?.headers ?? {},
       quirks,
+      ...(cfg?.dataCollection ? { dataCollection: cfg.dataCollection } : {}),
     });
     if (cfg?.models) s.declaredModels.set(id, cfg.models);
     // Ask each provider for its own list at start-up (in the background), unless told not to or the
@@ -180,6 +197,27 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
       idleMs: file.server?.timeouts?.idleMs ?? 120_000,
     },
     databaseUrl: env.DATABASE_URL || file.database?.url || './data/freeway.db',
+    redisUrl: env.REDIS_URL || file.redis?.url || undefined,
+    routing: {
+      stickyMs: (file.routing?.stickyMinutes ?? 10) * 60_000,
+      maxRetryAfterMs: (file.routing?.maxRetryAfterSeconds ?? 10) * 1000,
+      retriesPerEndpoint: file.routing?.retriesPerEndpoint ?? 1,
+      midStreamFailover: file.routing?.midStreamFailover ?? true,
+      timeouts: {
+        firstTokenMs: file.routing?.timeouts?.firstTokenMs ?? file.server?.timeouts?.firstByteMs ?? 120_000,
+        idleMs: file.routing?.timeouts?.idleMs ?? file.server?.timeouts?.idleMs ?? 120_000,
+        totalMs: file.routing?.timeouts?.totalMs ?? 30 * 60_000,
+      },
+      circuitBreaker: {
+        failureThreshold: file.routing?.circuitBreaker?.failureThreshold ?? 3,
+        cooldownMs: (file.routing?.circuitBreaker?.cooldownSeconds ?? 30) * 1000,
+      },
+    },
+    limits: {
+      perKey: { requestsPerMinute: file.limits?.perKey?.requestsPerMinute, tokensPerMinute: file.limits?.perKey?.tokensPerMinute },
+      queue: { maxWaitMs: file.limits?.queue?.maxWaitMs ?? 30_000, maxLength: file.limits?.queue?.maxLength ?? 1_000 },
+    },
+    endpointLimits: new Map(),
     adminKey: env.FREEWAY_ADMIN_KEY || undefined,
     providers: [],
     skipped: [],
@@ -206,6 +244,18 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     },
   };
   resolveProviders(file, env, s);
+  for (const [id, p] of Object.entries(file.providers ?? {})) {
+    if (p.maxConcurrency !== undefined || p.requestsPerMinute !== undefined) {
+      s.endpointLimits.set(`${id}:*`, { maxConcurrency: p.maxConcurrency, requestsPerMinute: p.requestsPerMinute });
+    }
+  }
+  for (const m of Object.values(file.models ?? {})) {
+    for (const e of m.endpoints ?? []) {
+      if (e.maxConcurrency !== undefined || e.requestsPerMinute !== undefined) {
+        s.endpointLimits.set(`${e.provider}:${e.model}`, { maxConcurrency: e.maxConcurrency, requestsPerMinute: e.requestsPerMinute });
+      }
+    }
+  }
   for (const [modelId, m] of Object.entries(s.models)) {
     for (const [i, e] of (m.endpoints ?? []).entries()) {
       if (!PRESET_BY_ID.has(e.provider) && !(file.providers ?? {})[e.provider]) {

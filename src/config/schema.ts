@@ -49,6 +49,10 @@ export const providerSchema = z
     quirks: quirksSchema.optional(),
     /** Ask the provider for its model list at start-up (default: true, except for custom providers that list `models`). */
     discoverModels: z.boolean().optional(),
+    /** Defaults for every endpoint of this provider (an endpoint's own settings win). */
+    maxConcurrency: z.number().int().positive().optional(),
+    requestsPerMinute: z.number().int().positive().optional(),
+    dataCollection: z.enum(['allow', 'deny']).optional(),
   })
   .strict();
 
@@ -60,6 +64,16 @@ export const endpointSchema = z
     free: z.boolean().optional(),
     contextLength: z.number().int().positive().optional(),
     maxOutputTokens: z.number().int().positive().optional(),
+    /** Weights precision (`fp8`, `bf16`, ...), for `provider.quantizations`. */
+    quantization: z.string().optional(),
+    /** Whether the provider may store or train on prompts, for `provider.data_collection`. */
+    dataCollection: z.enum(['allow', 'deny']).optional(),
+    /** Capability overrides, for `require_parameters` and capability routing. */
+    supportsTools: z.boolean().optional(),
+    supportsStructuredOutputs: z.boolean().optional(),
+    /** Requests in flight at once to this endpoint, and per minute; beyond them requests queue. */
+    maxConcurrency: z.number().int().positive().optional(),
+    requestsPerMinute: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -92,6 +106,45 @@ export const configSchema = z
       .strict()
       .optional(),
     database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+    redis: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+    routing: z
+      .object({
+        /** Send a conversation back to the endpoint that cached its prompt, for this long. */
+        stickyMinutes: z.number().nonnegative().optional(),
+        /** Longest Retry-After honoured before moving to the next endpoint instead. */
+        maxRetryAfterSeconds: z.number().nonnegative().optional(),
+        /** Retries of the same endpoint (429 with a short Retry-After) before falling back. */
+        retriesPerEndpoint: z.number().int().nonnegative().optional(),
+        midStreamFailover: z.boolean().optional(),
+        timeouts: z
+          .object({
+            firstTokenMs: z.number().int().positive().optional(),
+            idleMs: z.number().int().positive().optional(),
+            totalMs: z.number().int().positive().optional(),
+          })
+          .strict()
+          .optional(),
+        circuitBreaker: z
+          .object({ failureThreshold: z.number().int().positive().optional(), cooldownSeconds: z.number().positive().optional() })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    limits: z
+      .object({
+        /** Default per-key request and token rates (a key's own settings win). */
+        perKey: z
+          .object({ requestsPerMinute: z.number().int().positive().optional(), tokensPerMinute: z.number().int().positive().optional() })
+          .strict()
+          .optional(),
+        queue: z
+          .object({ maxWaitMs: z.number().int().nonnegative().optional(), maxLength: z.number().int().positive().optional() })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     billing: z
       .object({
         /** Freeway's fee on top of upstream cost, percent (up to 2 decimals). */

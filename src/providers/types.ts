@@ -45,6 +45,8 @@ export interface ProviderInstance {
   /** Extra headers sent on every request. */
   headers: Record<string, string>;
   quirks: OpenAIQuirks;
+  /** Whether the provider may store or train on prompts (config; `allow` when unsaid). */
+  dataCollection?: 'allow' | 'deny';
 }
 
 export interface Target {

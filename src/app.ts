@@ -5,6 +5,7 @@ import type { Catalog } from './catalog/catalog.ts';
 import type { Settings } from './config/load.ts';
 import type { CreditAlerts } from './accounting/alerts.ts';
 import type { Billing } from './accounting/billing.ts';
+import type { Health } from './router/types.ts';
 import type { GenerationLog } from './accounting/generation-log.ts';
 import type { KeyCache } from './accounting/keys.ts';
 import type { Logger } from './log.ts';
@@ -18,6 +19,7 @@ export interface App {
   catalog: Catalog;
   log: Logger;
   billing: Billing;
+  health: Health;
   /** Credit alerts: background checks and webhook deliveries. */
   alerts: CreditAlerts;
   /** sha256 of FREEWAY_ADMIN_KEY, when set. */

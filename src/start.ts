@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { App } from './app.ts';
 import { CreditAlerts } from './accounting/alerts.ts';
 import { Billing } from './accounting/billing.ts';
+import { MemoryHealth } from './router/health/memory-health.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
 import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
 import { buildCatalog } from './catalog/build.ts';
@@ -79,6 +80,10 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
     alerts,
+    health: new MemoryHealth({
+      failureThreshold: settings.routing.circuitBreaker.failureThreshold,
+      cooldownMs: settings.routing.circuitBreaker.cooldownMs,
+    }),
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
   };
   const server = createHttpServer(app, ALL_ROUTES);

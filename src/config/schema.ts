@@ -34,6 +34,7 @@ const quirksSchema = z
     reasoningDetails: z.boolean().optional(),
     replayReasoning: z.boolean().optional(),
     extraSampling: z.boolean().optional(),
+    continuesAssistantTurn: z.boolean().optional(),
   })
   .strict();
 

@@ -10,6 +10,8 @@ import { checkFreeTier } from '../accounting/free-tier.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
+import type { TryOptions } from './resolve.ts';
+import { endpointKey } from '../router/types.ts';
 import type { Candidate } from './resolve.ts';
 import type { Charge, GenerationTracker } from './tracker.ts';
 
@@ -103,7 +105,7 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   const held = await holdWorstCase(app, key, tracker, candidates, hold);
   let ran: { value: R; candidate: Candidate };
   try {
-    ran = await tryCandidates(candidates, signal, call);
+    ran = await tryCandidates(candidates, signal, call, tryOptions(app));
   } catch (err) {
     await releaseHold(app, tracker, held);
     throw err;
@@ -111,4 +113,13 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
   await settleAndRecord(app, key, held, record, charge);
   return { result: ran.value, candidate: ran.candidate, usage, charge };
+}
+
+/** How the request path tries endpoints: Retry-After within the configured cap, failures to health. */
+export function tryOptions(app: App): TryOptions {
+  return {
+    maxRetryAfterMs: app.settings.routing.maxRetryAfterMs,
+    retriesPerEndpoint: app.settings.routing.retriesPerEndpoint,
+    onFailure: (c, err) => app.health.record(endpointKey(c.endpoint), { ok: false, status: err.status }),
+  };
 }

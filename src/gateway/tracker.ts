@@ -31,6 +31,29 @@ export interface FinishOptions {
   nativeFinishReason: string | null;
   cancelled?: boolean;
   error?: string | null;
+  /** Upstreams that served earlier parts of this generation before failing over (mid-stream). */
+  earlierLegs?: LegUsage[];
+}
+
+export interface LegUsage {
+  endpoint: Endpoint;
+  usage: Usage;
+  usageEstimated: boolean;
+  error: string | null;
+}
+
+function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+  };
+}
+
+function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
+  return { promptNanos: a.promptNanos + b.promptNanos, completionNanos: a.completionNanos + b.completionNanos, totalNanos: a.totalNanos + b.totalNanos };
 }
 
 /**
@@ -76,7 +99,25 @@ export class GenerationTracker {
 
   finish(opts: FinishOptions): { record: GenerationRecord; charge: Charge } {
     const now = performance.now();
-    const upstream = computeCost(opts.usage, opts.endpoint.pricing);
+    const earlier = opts.earlierLegs ?? [];
+    const lastCost = computeCost(opts.usage, opts.endpoint.pricing);
+    const legCosts = earlier.map((l) => computeCost(l.usage, l.endpoint.pricing));
+    const upstream = legCosts.reduce(addCost, lastCost);
+    const usage = earlier.reduce((u, l) => addUsage(u, l.usage), opts.usage);
+    const legs: GenerationRecord['legs'] =
+      earlier.length === 0
+        ? []
+        : [...earlier.map((l, i) => ({ ...l, cost: legCosts[i] })), { endpoint: opts.endpoint, usage: opts.usage, usageEstimated: opts.usageEstimated, error: opts.error ?? null, cost: lastCost }].map(
+            (l) => ({
+              provider: l.endpoint.provider.id,
+              upstreamModel: l.endpoint.upstreamModel,
+              tokensPrompt: l.usage.inputTokens,
+              tokensCompletion: l.usage.outputTokens,
+              upstreamCostNanos: l.cost.totalNanos,
+              usageEstimated: l.usageEstimated,
+              error: l.error,
+            }),
+          );
     const insured = isInsured(opts);
     const feeNanos = insured ? 0 : feeFor(upstream.totalNanos, this.markupBp);
     const charge: Charge = { upstream, feeNanos, chargedNanos: insured ? 0 : upstream.totalNanos + feeNanos, insured };
@@ -94,12 +135,12 @@ export class GenerationTracker {
       cancelled: opts.cancelled ?? false,
       finishReason: opts.finishReason,
       nativeFinishReason: opts.nativeFinishReason,
-      tokensPrompt: opts.usage.inputTokens,
-      tokensCompletion: opts.usage.outputTokens,
-      tokensCached: opts.usage.cacheReadTokens,
-      tokensCacheWrite: opts.usage.cacheWriteTokens,
-      tokensReasoning: opts.usage.reasoningTokens,
-      usageEstimated: opts.usageEstimated,
+      tokensPrompt: usage.inputTokens,
+      tokensCompletion: usage.outputTokens,
+      tokensCached: usage.cacheReadTokens,
+      tokensCacheWrite: usage.cacheWriteTokens,
+      tokensReasoning: usage.reasoningTokens,
+      usageEstimated: opts.usageEstimated || earlier.some((l) => l.usageEstimated),
       costNanos: charge.chargedNanos,
       promptCostNanos: upstream.promptNanos,
       completionCostNanos: upstream.completionNanos,
@@ -110,6 +151,7 @@ export class GenerationTracker {
       generationMs: this.firstTokenAt === undefined ? null : Math.round(now - this.firstTokenAt),
       error: opts.error ?? null,
       createdAt: this.createdAt.toISOString(),
+      legs,
     };
     return { record, charge };
   }

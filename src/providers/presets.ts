@@ -173,7 +173,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrl: 'https://openrouter.ai/api/v1',
     keyEnv: 'OPENROUTER_API_KEY',
     baseUrlEnv: 'OPENROUTER_BASE_URL',
-    quirks: { reasoningParam: 'reasoning', reasoningDetails: true, cacheControl: true, extraSampling: true },
+    quirks: { reasoningParam: 'reasoning', reasoningDetails: true, cacheControl: true, extraSampling: true, continuesAssistantTurn: true },
     pricesId: 'openrouter',
   },
   {

@@ -22,6 +22,8 @@ export interface OpenAIQuirks {
   reasoningField?: string;
   /** Auth header style: `bearer` (default), `api-key` (Azure), or none (local servers). */
   auth?: 'bearer' | 'api-key' | 'none';
+  /** Continues a trailing assistant message instead of starting a new turn (mid-stream failover needs it). */
+  continuesAssistantTurn?: boolean;
   /** Extra query string (Azure's `api-version`). */
   query?: Record<string, string>;
   /** Keeps `cache_control` on content parts and tools (servers that forward it to Anthropic). */
@@ -64,6 +66,8 @@ export interface CallContext {
 
 export interface ProviderAdapter {
   readonly protocol: Protocol;
+  /** Whether this provider continues a trailing (partial) assistant message where it left off. */
+  continuesAssistantTurn(provider: ProviderInstance): boolean;
   /** One whole completion. Throws a GatewayError on failure. */
   chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult>;
   /**

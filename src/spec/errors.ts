@@ -49,7 +49,7 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly metadata: Record<string, unknown>;
   readonly retryable: boolean;
-  readonly retryAfter: number | undefined;
+  retryAfter: number | undefined;
   readonly headers: Record<string, string>;
 
   constructor(type: ErrorType, message: string, options: GatewayErrorOptions = {}) {

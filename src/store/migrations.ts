@@ -128,4 +128,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX alerts_account ON alerts (account_id)`,
     ],
   },
+  {
+    version: 4,
+    name: 'generation legs (mid-stream failover)',
+    sql: [`ALTER TABLE generations ADD COLUMN legs TEXT`],
+  },
 ];

@@ -103,6 +103,21 @@ export interface GenerationRecord {
   generationMs: number | null;
   error: string | null;
   createdAt: string;
+  /**
+   * When a stream failed over mid-way, every upstream that served part of it, in order, with its
+   * tokens and cost; empty for the usual single-upstream generation.
+   */
+  legs: GenerationLeg[];
+}
+
+export interface GenerationLeg {
+  provider: string;
+  upstreamModel: string;
+  tokensPrompt: number;
+  tokensCompletion: number;
+  upstreamCostNanos: number;
+  usageEstimated: boolean;
+  error: string | null;
 }
 
 export interface ReserveRequest {

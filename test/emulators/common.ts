@@ -13,6 +13,7 @@
  *   [[long]]        reply with 200 words
  */
 import { createHash, createHmac } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,8 +33,17 @@ export interface Emulator {
   apiKey: string;
   requests: RecordedRequest[];
   last(): RecordedRequest;
+  /**
+   * Scripts a failure for the next `times` requests (of any route but the model list), in the
+   * directive language (`[[error:503]]`, `[[die:3]]`, `[[slow:500]]`, `[[reset]]`, ...), as if the
+   * client had written it. Lets one emulator fail while another serving the same model does not.
+   */
+  failNext(directives: string, times?: number): void;
   close(): Promise<void>;
 }
+
+/** Directives scripted with `failNext`, visible to `parseDirectives` for the request being handled. */
+const scripted = new AsyncLocalStorage<string>();
 
 export interface EmulatorOptions {
   port?: number;
@@ -53,6 +63,7 @@ export type Handler = (
 export async function startEmulator(handler: Handler, opts: EmulatorOptions = {}): Promise<Emulator> {
   const requests: RecordedRequest[] = [];
   const record = opts.record ?? true;
+  const faults: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -68,7 +79,13 @@ export async function startEmulator(handler: Handler, opts: EmulatorOptions = {}
       }
       const url = new URL(req.url ?? '/', 'http://emulator');
       if (record) requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body });
-      Promise.resolve(handler(req, res, body, url)).catch((err: unknown) => {
+      const fault = req.method === 'POST' ? (faults.shift() ?? '') : '';
+      // [[reset]]: the connection drops before any response, as when a load balancer kills it.
+      if (fault.includes('[[reset]]') || raw.includes('[[reset]]')) {
+        req.socket.destroy();
+        return;
+      }
+      Promise.resolve(scripted.run(fault, () => handler(req, res, body, url))).catch((err: unknown) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ error: { message: String(err) } }));
@@ -88,6 +105,9 @@ export async function startEmulator(handler: Handler, opts: EmulatorOptions = {}
       const r = requests.at(-1);
       if (!r) throw new Error('emulator received no request');
       return r;
+    },
+    failNext(directives: string, times = 1) {
+      for (let i = 0; i < times; i++) faults.push(directives);
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -113,7 +133,14 @@ export interface Directives {
 /** Streams whose client went away before the last frame, across all emulators in this process. */
 export const streamStats = { clientAborts: 0 };
 
+/** Whether a failure was scripted with `failNext` for the request being handled. */
+export function hasScriptedFault(): boolean {
+  return (scripted.getStore() ?? '') !== '';
+}
+
 export function parseDirectives(text: string): Directives {
+  const extra = scripted.getStore();
+  if (extra) text = `${text} ${extra}`;
   const num = (name: string): number | undefined => {
     const m = new RegExp(`\\[\\[${name}:(\\d+)\\]\\]`).exec(text);
     return m ? Number(m[1]) : undefined;

@@ -2,7 +2,7 @@
  * Pieces shared by the OpenAI emulator's routes: error bodies in OpenAI's exact shape, the
  * responses [[error:N]] produces, ids, and the request-text helpers the routes use to find directives.
  */
-import { parseDirectives } from './common.ts';
+import { hasScriptedFault, parseDirectives } from './common.ts';
 import type { Directives } from './common.ts';
 
 /** A finished non-streaming answer: JSON `body`, or `raw` text (Cloudflare's HTML pages). */
@@ -144,7 +144,7 @@ const NO_DIRECTIVES: Directives = Object.freeze({ malformed: false, parallel: fa
 
 /** Directives are only parsed when the text can hold one: most benchmark requests skip the regexes. */
 export function directivesIn(text: string): Directives {
-  return text.includes('[[') ? parseDirectives(text) : NO_DIRECTIVES;
+  return text.includes('[[') || hasScriptedFault() ? parseDirectives(text) : NO_DIRECTIVES;
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -158,6 +158,7 @@ function generation(over: Partial<GenerationRecord> & Pick<GenerationRecord, 'ke
     apiType: 'completions',
     streamed: false,
     cancelled: false,
+    legs: [],
     finishReason: 'stop',
     nativeFinishReason: 'end_turn',
     tokensPrompt: 10,

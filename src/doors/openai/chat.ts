@@ -54,6 +54,15 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
       tracker,
       callCtx,
       open: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
+      // The conversation plus the answer so far as a trailing assistant message, which the next
+      // endpoint continues.
+      continueWith: (c, partial) =>
+        ADAPTERS[c.endpoint.provider.protocol].chatStream(
+          { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] },
+          targetOf(c),
+          callCtx,
+        ),
+      midStreamFailover: true,
       renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning }),
       promptTokens: () => estimatePromptTokens(request),
     });

@@ -80,6 +80,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
       tracker,
       callCtx,
       open: (c) => completeStream(c, request, callCtx),
+      midStreamFailover: false,
       renderer: (meta) => new CompletionChunkRenderer(meta),
       promptTokens: () => estimateTokens(request.prompt),
     });

@@ -6,6 +6,8 @@
 import type { ChatRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../spec/request.ts';
 import { arr, bool, fail, int, num, obj, oneOf, onlyKeys, opt, str } from '../validate.ts';
 import type { Obj } from '../validate.ts';
+import { parseProviderPreferences } from '../../router/plan/preferences.ts';
+import type { RoutePreferences } from '../../router/plan/preferences.ts';
 import { parseCacheControl, parseMessages } from './parse-messages.ts';
 
 const EFFORTS = ['max', 'xhigh', 'high', 'medium', 'low', 'minimal', 'none'] as const;
@@ -22,15 +24,14 @@ const KNOWN = new Set([
   'preset', 'prompt',
 ]);
 
-const PROVIDER_KEYS = new Set([
-  'order', 'allow_fallbacks', 'require_parameters', 'data_collection', 'zdr', 'enforce_distillable_text', 'only',
-  'ignore', 'quantizations', 'sort', 'preferred_min_throughput', 'preferred_max_latency', 'max_price',
-]);
-
 export interface ParsedChat {
   request: ChatRequest;
   /** Fallback model list (`models`), in order, after `model`. */
   fallbackModels: string[];
+  /** The `provider` object, validated (the defaults when absent). */
+  preferences: RoutePreferences;
+  /** `session_id`: groups a conversation for sticky routing and logs. */
+  sessionId?: string;
 }
 
 function parseTools(v: unknown): ToolDefinition[] {
@@ -104,24 +105,17 @@ function parseStop(v: unknown): string[] {
   return list;
 }
 
-function parseProvider(v: unknown): void {
-  const o = obj(v, 'provider');
-  onlyKeys(o, 'provider', PROVIDER_KEYS);
-  for (const k of ['order', 'only', 'ignore', 'quantizations'] as const) {
-    if (o[k] !== undefined) arr(o[k], `provider.${k}`).forEach((s, i) => str(s, `provider.${k}[${i}]`));
-  }
-  for (const k of ['allow_fallbacks', 'require_parameters', 'zdr', 'enforce_distillable_text'] as const) {
-    if (o[k] !== undefined && o[k] !== null) bool(o[k], `provider.${k}`);
-  }
-  if (o.data_collection !== undefined) oneOf(o.data_collection, 'provider.data_collection', ['allow', 'deny'] as const);
-}
-
 export function parseChatRequest(raw: unknown): ParsedChat {
   const body = obj(raw, 'body');
   const model = str(body.model, 'model');
   if (model.length === 0) fail('model', 'must not be empty');
   const fallbackModels = body.models === undefined ? [] : arr(body.models, 'models').map((m, i) => str(m, `models[${i}]`));
-  if (body.provider !== undefined && body.provider !== null) parseProvider(body.provider);
+  const preferences = parseProviderPreferences(body.provider);
+  const sessionId = opt(body, 'session_id', (v, p) => {
+    const id = str(v, p);
+    if (id.length > 256) fail(p, 'must be at most 256 characters');
+    return id;
+  });
   if (body.n !== undefined && body.n !== null && int(body.n, 'n', 1, 128) !== 1) fail('n', 'only n = 1 is supported');
 
   const maxTokens = opt(body, 'max_completion_tokens', (v, p) => int(v, p, 1)) ?? opt(body, 'max_tokens', (v, p) => int(v, p, 1));
@@ -162,5 +156,5 @@ export function parseChatRequest(raw: unknown): ParsedChat {
   if (request.toolChoice?.type === 'tool' && !request.tools?.some((t) => t.name === (request.toolChoice as { name: string }).name)) {
     fail('tool_choice.function.name', `no tool named ${JSON.stringify(request.toolChoice.name)} in tools`);
   }
-  return { request, fallbackModels };
+  return { request, fallbackModels, preferences, ...(sessionId !== undefined ? { sessionId } : {}) };
 }

@@ -1,21 +1,25 @@
 /**
  * Streams one generation to an OpenAI-style SSE client, whatever the chunk format (chat or legacy
- * completions): opens the upstream (falling back before anything is sent), relays events through
- * a renderer, ends with usage and `[DONE]` or an in-band error, and records the generation —
- * including when the client disconnects, which aborts the upstream.
+ * completions): opens the upstream (falling back before anything is sent), relays events through a
+ * renderer, and ends with usage and `[DONE]`. When an upstream fails before any content, the next
+ * endpoint takes over invisibly; when it fails after content has streamed, the answer continues on
+ * an endpoint that can resume an assistant turn (mid-stream failover), or the stream ends with an
+ * in-band error chunk. The generation is recorded and settled either way, including when the
+ * client disconnects, which aborts the upstream.
  */
 import type { App } from '../../app.ts';
-import type { Charge } from '../../gateway/tracker.ts';
 import { checkFreeTier } from '../../accounting/free-tier.ts';
-import { holdWorstCase, releaseHold, settleAndRecord } from '../../gateway/metering.ts';
+import { holdWorstCase, releaseHold, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
-import type { GenerationTracker } from '../../gateway/tracker.ts';
+import type { Charge, GenerationTracker, LegUsage } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';
-import type { CallContext } from '../../providers/types.ts';
 import { redactSecret } from '../../providers/redact.ts';
+import { endpointKey } from '../../router/types.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import type { CallContext } from '../../providers/types.ts';
 import { asGatewayError } from '../../spec/errors.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import { emptyUsage } from '../../spec/response.ts';
@@ -43,53 +47,140 @@ export interface StreamJob {
   tracker: GenerationTracker;
   callCtx: CallContext;
   open: (c: Candidate) => Promise<AsyncIterable<StreamEvent>>;
+  /**
+   * Opens a continuation of an answer cut off after `partialText` (the conversation plus that text
+   * as a trailing assistant message). Absent when the request cannot be continued (legacy prompts).
+   */
+  continueWith?: (c: Candidate, partialText: string) => Promise<AsyncIterable<StreamEvent>>;
+  /** Whether the client allows mid-stream failover (request option; on by default). */
+  midStreamFailover: boolean;
   renderer: (meta: ChunkMeta) => StreamRenderer;
   /** Prompt size estimate for when the upstream reports no usage. */
   promptTokens: () => number;
 }
 
+/** What one upstream contributed to the stream. */
+interface Leg {
+  candidate: Candidate;
+  upstreamId?: string;
+  finish?: FinishReason;
+  usage?: Usage;
+  error?: GatewayError;
+  /** Visible text relayed, for a continuation and for token estimates. */
+  text: string;
+  outputChars: number;
+  toolCalls: number;
+}
 
 export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
-  const meta = (c: Candidate): ChunkMeta => tracker.meta(c);
+  const opts = tryOptions(app);
   let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
   let held = false;
   try {
     await checkFreeTier(app, job.key, job.candidates);
     held = await holdWorstCase(app, job.key, tracker, job.candidates, job.hold);
-    opened = await tryCandidates(job.candidates, callCtx.signal, job.open);
+    opened = await tryCandidates(job.candidates, callCtx.signal, job.open, opts);
   } catch (err) {
     sse.stop();
     await releaseHold(app, tracker, held);
     // Nothing sent yet: answer with the real status. Otherwise the error goes in-band.
     if (!sse.headersSent) throw err;
-    sse.data(job.renderer(meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
+    sse.data(job.renderer(tracker.meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
     sse.write('data: [DONE]\n\n');
     sse.end();
     return;
   }
-  const { candidate } = opened;
-  const renderer = job.renderer(meta(candidate));
-  let finish: FinishReason | undefined;
-  let usage: Usage | undefined;
-  let upstreamId: string | undefined;
-  let error: GatewayError | undefined;
-  let outputChars = 0;
+  const renderer = job.renderer(tracker.meta(opened.candidate));
+  const legs: Leg[] = [];
+  let events = opened.value;
+  let candidate = opened.candidate;
+  for (;;) {
+    const leg: Leg = { candidate, text: '', outputChars: 0, toolCalls: 0 };
+    legs.push(leg);
+    await relay(leg, events, renderer, sse, tracker);
+    if (!leg.error || callCtx.signal.aborted) break;
+    app.health.record(endpointKey(candidate.endpoint), { ok: false, status: leg.error.status });
+    const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
+    const contentSent = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
+    let next: { value: AsyncIterable<StreamEvent>; candidate: Candidate } | undefined;
+    if (!contentSent) {
+      // Failed before any content: nobody saw anything, so the next endpoint simply starts over.
+      legs.pop();
+      next = await tryCandidates(rest, callCtx.signal, job.open, opts).catch(() => undefined);
+      if (!next) legs.push(leg);
+    } else if (job.midStreamFailover && app.settings.routing.midStreamFailover && job.continueWith && legs.every((l) => l.toolCalls === 0)) {
+      const partial = legs.map((l) => l.text).join('');
+      const able = rest.filter((c) => ADAPTERS[c.endpoint.provider.protocol].continuesAssistantTurn(c.endpoint.provider));
+      next = await tryCandidates(able, callCtx.signal, (c) => job.continueWith!(c, partial), opts).catch(() => undefined);
+    }
+    if (!next) break;
+    events = next.value;
+    candidate = next.candidate;
+  }
+  const last = legs[legs.length - 1];
+  const cancelled = callCtx.signal.aborted;
+  const legUsage = (l: Leg, prompt: number): { usage: Usage; estimated: boolean } =>
+    l.usage ? { usage: l.usage, estimated: false } : { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: Math.ceil(l.outputChars / 4) }, estimated: true };
+  const earlierLegs: LegUsage[] = legs.slice(0, -1).map((l) => {
+    const u = legUsage(l, job.promptTokens());
+    return { endpoint: l.candidate.endpoint, usage: u.usage, usageEstimated: u.estimated, error: l.error?.message ?? null };
+  });
+  const lastUsage = legUsage(last, job.promptTokens());
+  const error = last.error;
+  const finalFinish: FinishReason = error ? { unified: 'error', raw: last.finish?.raw ?? null } : (last.finish ?? { unified: 'stop', raw: null });
+  const { record, charge } = tracker.finish({
+    modelId: last.candidate.model.id,
+    endpoint: last.candidate.endpoint,
+    usage: lastUsage.usage,
+    usageEstimated: lastUsage.estimated,
+    upstreamId: last.upstreamId,
+    finishReason: finalFinish.unified,
+    nativeFinishReason: finalFinish.raw,
+    cancelled,
+    error: error && !cancelled ? error.message : null,
+    earlierLegs,
+  });
+  if (!error) {
+    const secs = tracker.firstTokenAt === undefined ? 0 : (performance.now() - tracker.firstTokenAt) / 1000;
+    app.health.record(endpointKey(last.candidate.endpoint), {
+      ok: true,
+      ttftMs: record.ttftMs ?? undefined,
+      tokensPerSecond: secs > 0 ? lastUsage.usage.outputTokens / secs : undefined,
+    });
+  }
+  sse.stop();
+  await settleAndRecord(app, job.key, held, record, charge);
+  if (cancelled) {
+    sse.end();
+    return;
+  }
+  const total: Usage = { ...emptyUsage(), inputTokens: record.tokensPrompt, outputTokens: record.tokensCompletion, cacheReadTokens: record.tokensCached, cacheWriteTokens: record.tokensCacheWrite, reasoningTokens: record.tokensReasoning };
+  sse.data(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge));
+  sse.write('data: [DONE]\n\n');
+  sse.end();
+}
+
+/** Relays one upstream's events to the client until it finishes or fails. */
+async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, renderer: StreamRenderer, sse: SseResponse, tracker: GenerationTracker): Promise<void> {
   try {
-    for await (const ev of opened.value) {
-      if (ev.type === 'start') upstreamId = ev.upstreamId;
-      else if (ev.type === 'finish') finish = ev.finish;
-      else if (ev.type === 'usage') usage = ev.usage;
+    for await (const ev of events) {
+      if (ev.type === 'start') leg.upstreamId = ev.upstreamId;
+      else if (ev.type === 'finish') leg.finish = ev.finish;
+      else if (ev.type === 'usage') leg.usage = ev.usage;
       else if (ev.type === 'error') {
         // Upstream words can echo the provider key; it never reaches the client.
-        error = redactSecret(ev.error, candidate.endpoint.provider.apiKey);
-        break;
+        leg.error = redactSecret(ev.error, leg.candidate.endpoint.provider.apiKey);
+        return;
       } else {
         tracker.markFirstToken();
-        if (ev.type === 'text') outputChars += ev.text.length;
-        else if (ev.type === 'reasoning') outputChars += (ev.text ?? '').length;
-        else if (ev.type === 'tool-call-delta') outputChars += ev.argumentsDelta.length;
+        if (ev.type === 'text') {
+          leg.outputChars += ev.text.length;
+          leg.text += ev.text;
+        } else if (ev.type === 'reasoning') leg.outputChars += (ev.text ?? '').length;
+        else if (ev.type === 'tool-call-start') leg.toolCalls++;
+        else leg.outputChars += ev.argumentsDelta.length;
         const chunk = renderer.event(ev);
         if (chunk !== undefined) {
           const backpressure = sse.data(chunk);
@@ -98,30 +189,6 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
       }
     }
   } catch (err) {
-    error = asGatewayError(err);
+    leg.error = asGatewayError(err);
   }
-  const cancelled = callCtx.signal.aborted;
-  const estimated = usage === undefined;
-  const finalUsage: Usage = usage ?? { ...emptyUsage(), inputTokens: job.promptTokens(), outputTokens: Math.ceil(outputChars / 4) };
-  const finalFinish: FinishReason = error ? { unified: 'error', raw: finish?.raw ?? null } : (finish ?? { unified: 'stop', raw: null });
-  const { record, charge } = tracker.finish({
-    modelId: candidate.model.id,
-    endpoint: candidate.endpoint,
-    usage: finalUsage,
-    usageEstimated: estimated,
-    upstreamId,
-    finishReason: finalFinish.unified,
-    nativeFinishReason: finalFinish.raw,
-    cancelled,
-    error: error && !cancelled ? error.message : null,
-  });
-  sse.stop();
-  await settleAndRecord(app, job.key, held, record, charge);
-  if (cancelled) {
-    sse.end();
-    return;
-  }
-  sse.data(error ? renderer.error(error, finalUsage, charge) : renderer.final(finalFinish, finalUsage, charge));
-  sse.write('data: [DONE]\n\n');
-  sse.end();
 }

@@ -43,6 +43,11 @@ async function post(target: Target, body: unknown, ctx: CallContext): Promise<Up
 
 export const anthropicAdapter: ProviderAdapter = {
   protocol: 'anthropic',
+  // Anthropic treats a final assistant message as a prefill and continues it.
+  continuesAssistantTurn(_provider: ProviderInstance): boolean {
+    return true;
+  },
+
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const { body, warnings } = toMessagesRequest(req, target);

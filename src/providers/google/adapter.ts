@@ -79,6 +79,11 @@ function float32Base64(values: number[]): string {
 
 export const geminiAdapter: ProviderAdapter = {
   protocol: 'gemini',
+  // Gemini may start a fresh answer after a trailing model turn; not safe to splice.
+  continuesAssistantTurn(_provider: ProviderInstance): boolean {
+    return false;
+  },
+
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];

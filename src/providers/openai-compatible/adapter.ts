@@ -49,6 +49,11 @@ function legacyBody(req: CompletionRequest, target: Target, stream: boolean): Re
 
 export const openAICompatibleAdapter: ProviderAdapter = {
   protocol: 'openai',
+  // Only servers known to continue a final assistant message (quirk), e.g. OpenRouter.
+  continuesAssistantTurn(provider: ProviderInstance): boolean {
+    return provider.quirks.continuesAssistantTurn === true;
+  },
+
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];

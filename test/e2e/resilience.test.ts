@@ -1,0 +1,169 @@
+/**
+ * Retries and fallback, driven by emulators that fail on command: the openai SDK sees a complete,
+ * successful answer wherever a fallback exists, and the documented error where none does.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import type { Emulator } from '../emulators/common.ts';
+import { startOpenAIEmulator } from '../emulators/openai.ts';
+import { startStack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
+
+type APIErr = InstanceType<typeof OpenAI.APIError>;
+
+let stack: Stack;
+let backup: Emulator;
+let client: OpenAI;
+
+const YAML = `
+server:
+  timeouts: { firstByteMs: 300, idleMs: 300 }
+providers:
+  backup:
+    type: openai-compatible
+    name: Backup
+    baseUrl: \${BACKUP_BASE_URL}
+    apiKey: test-key
+    models: [gpt-4o-mini]
+models:
+  test/resilient:
+    endpoints:
+      - provider: openai
+        model: gpt-4o-mini
+        pricing: { prompt: "0.0000001", completion: "0.0000001" }
+      - provider: backup
+        model: gpt-4o-mini
+        pricing: { prompt: "0.0000002", completion: "0.0000002" }
+  test/continuable:
+    endpoints:
+      - provider: openai
+        model: gpt-4o-mini
+        pricing: { prompt: "0.0000001", completion: "0.0000001" }
+      - provider: anthropic
+        model: claude-haiku-4-5
+        pricing: { prompt: "0.000001", completion: "0.000005" }
+  test/stuck:
+    endpoints:
+      - provider: openai
+        model: gpt-4o-mini
+        pricing: { prompt: "0.0000001", completion: "0.0000001" }
+      - provider: backup
+        model: gpt-4o-mini
+        pricing: { prompt: "0.0000002", completion: "0.0000002" }
+`;
+
+before(async () => {
+  backup = await startOpenAIEmulator({ name: 'Backup emulator' });
+  stack = await startStack({ yaml: YAML, env: { BACKUP_BASE_URL: `${backup.url}/v1` } });
+  client = new OpenAI({ apiKey: stack.key, baseURL: stack.baseURL, maxRetries: 0 });
+});
+after(async () => {
+  await stack.close();
+  await backup.close();
+});
+
+const order = { provider: { order: ['openai', 'backup'] } };
+const ask = (content: string, extra: object = order) =>
+  client.chat.completions.create({ model: 'test/resilient', messages: [{ role: 'user', content }], ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+async function askStream(content: string, model = 'test/resilient', extra: object = order) {
+  const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true, ...extra } as OpenAI.ChatCompletionCreateParamsStreaming);
+  let text = '';
+  let finish: string | null = null;
+  let provider = '';
+  for await (const c of stream) {
+    text += c.choices[0]?.delta.content ?? '';
+    finish = c.choices[0]?.finish_reason ?? finish;
+    provider = (c as unknown as { provider: string }).provider;
+  }
+  return { text, finish, provider };
+}
+
+describe('fallback before any content', () => {
+  for (const [what, fault] of [
+    ['503', '[[error:503]]'],
+    ['connection reset', '[[reset]]'],
+    ['stall before the first byte', '[[slow:1500]]'],
+  ] as const) {
+    test(`${what} on the first endpoint → the next one answers, non-streaming and streaming`, async () => {
+      stack.openai.failNext(fault);
+      const res = await ask('hello');
+      assert.match(res.choices[0].message.content ?? '', /Backup emulator/);
+      assert.equal((res as unknown as { provider: string }).provider, 'Backup');
+      stack.openai.failNext(fault);
+      const s = await askStream('hello stream');
+      assert.match(s.text, /Backup emulator! You said: hello stream/);
+      assert.equal(s.finish, 'stop');
+    });
+  }
+
+  test('a stream that dies before its first content falls back invisibly', async () => {
+    stack.openai.failNext('[[die:1]]');
+    const s = await askStream('short');
+    assert.match(s.text, /^Hello from Backup emulator/);
+    assert.equal(s.finish, 'stop');
+  });
+
+  test('a malformed chunk is skipped and the stream completes', async () => {
+    stack.openai.failNext('[[malformed]]');
+    const s = await askStream('tolerant');
+    assert.match(s.text, /OpenAI emulator! You said: tolerant/);
+  });
+
+  test('429 with a short Retry-After is waited out on the same endpoint', async () => {
+    const before = stack.openai.requests.length;
+    stack.openai.failNext('[[error:429]]');
+    const res = await ask('patience');
+    assert.match(res.choices[0].message.content ?? '', /OpenAI emulator/);
+    assert.equal(stack.openai.requests.length - before, 2, 'tried twice on the same endpoint');
+  });
+
+  test('when every endpoint fails, the most meaningful status comes back with the attempts', async () => {
+    stack.openai.failNext('[[error:503]]');
+    backup.failNext('[[error:500]]');
+    const err = (await ask('doomed').catch((e: APIErr) => e)) as APIErr;
+    assert.equal(err.status, 502);
+    const meta = (err.error as { metadata: { previous_errors: Array<{ status: number; provider: string }> } }).metadata;
+    assert.deepEqual(meta.previous_errors.map((a) => a.provider), ['openai']);
+    // All rate-limited → 429, with Retry-After.
+    stack.openai.failNext('[[error:429]]', 2);
+    backup.failNext('[[error:429]]', 2);
+    const limited = (await ask('busy').catch((e: APIErr) => e)) as APIErr;
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers?.get('retry-after')) >= 1);
+  });
+
+  test('allow_fallbacks: false returns the first endpoint\'s error', async () => {
+    stack.openai.failNext('[[error:503]]');
+    const err = (await ask('no fallback', { provider: { order: ['openai'], allow_fallbacks: false } }).catch((e: APIErr) => e)) as APIErr;
+    assert.equal(err.status, 503);
+  });
+});
+
+describe('mid-stream failover', () => {
+  test('an upstream that dies after content is continued by another endpoint in one uninterrupted stream', async () => {
+    stack.openai.failNext('[[die:5]]');
+    const s = await askStream('tell me a story [[long]]', 'test/continuable', { provider: { order: ['openai', 'anthropic'] } });
+    assert.equal(s.finish, 'stop');
+    assert.ok(s.text.startsWith('word0 word1'), 'the first endpoint\'s words come first');
+    const cont = stack.anthropic.last().body;
+    const lastMsg = cont.messages.at(-1);
+    assert.equal(lastMsg.role, 'assistant', 'the partial answer was sent as an assistant prefill');
+    assert.ok(s.text.startsWith(lastMsg.content[0].text.trimEnd()));
+    assert.ok(s.text.length > lastMsg.content[0].text.length, 'and the second endpoint carried on');
+    // The generation record shows both legs and their costs.
+    await stack.gw.app.generations.flush();
+    const gens = await stack.gw.app.store.usage({ accountId: 'default', groupBy: ['model', 'provider'] });
+    assert.ok(gens.some((g) => g.model === 'test/continuable'));
+  });
+
+  test('with failover turned off, the documented error chunk ends the stream', async () => {
+    stack.openai.failNext('[[die:5]]');
+    await assert.rejects(askStream('tell me a story [[long]]', 'test/continuable', { provider: { order: ['openai', 'anthropic'], mid_stream_failover: false } }));
+  });
+
+  test('when no endpoint can continue an assistant turn, the stream ends with the error chunk', async () => {
+    stack.openai.failNext('[[die:5]]');
+    await assert.rejects(askStream('tell me a story [[long]]', 'test/stuck', { provider: { order: ['openai', 'backup'] } }));
+  });
+});

@@ -6,6 +6,8 @@ import type { Settings } from './config/load.ts';
 import type { CreditAlerts } from './accounting/alerts.ts';
 import type { Billing } from './accounting/billing.ts';
 import type { Health } from './router/types.ts';
+import type { StickyStore } from './router/sticky-store.ts';
+import type { Limits } from './limits/limits.ts';
 import type { GenerationLog } from './accounting/generation-log.ts';
 import type { KeyCache } from './accounting/keys.ts';
 import type { Logger } from './log.ts';
@@ -20,6 +22,8 @@ export interface App {
   log: Logger;
   billing: Billing;
   health: Health;
+  sticky: StickyStore;
+  limits: Limits;
   /** Credit alerts: background checks and webhook deliveries. */
   alerts: CreditAlerts;
   /** sha256 of FREEWAY_ADMIN_KEY, when set. */

@@ -7,7 +7,10 @@ import type { Server } from 'node:http';
 import type { App } from './app.ts';
 import { CreditAlerts } from './accounting/alerts.ts';
 import { Billing } from './accounting/billing.ts';
-import { MemoryHealth } from './router/health/memory-health.ts';
+import { createHealth } from './router/health/index.ts';
+import { StickyStore } from './router/sticky-store.ts';
+import { createLimits } from './limits/limits.ts';
+import { connectRedis } from './infra/redis.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
 import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
 import { buildCatalog } from './catalog/build.ts';
@@ -54,6 +57,8 @@ async function discoverModels(app: App, log: Logger): Promise<void> {
 export async function startGateway(settings: Settings, opts: { log?: Logger } = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger();
   const store = await openStore(settings.databaseUrl);
+  // Several processes share health and rate limits through Redis; one process keeps them in memory.
+  const redis = settings.redisUrl ? connectRedis(settings.redisUrl) : undefined;
   // The default account runs a tab (postpaid), so a fresh install works before anyone buys credits.
   await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
   // Holds left by a process that died mid-request are released once they expire: now, and every minute.
@@ -80,9 +85,18 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
     alerts,
-    health: new MemoryHealth({
+    health: createHealth({
+      redis,
       failureThreshold: settings.routing.circuitBreaker.failureThreshold,
       cooldownMs: settings.routing.circuitBreaker.cooldownMs,
+      onError: (err) => log.warn(`health tracking fell back to this process's memory: ${err.message}`),
+    }),
+    sticky: new StickyStore(settings.routing.stickyMs),
+    limits: createLimits({
+      redis,
+      queue: settings.limits.queue,
+      keepAliveMs: settings.keepAliveMs,
+      onStoreError: (err) => log.warn(`rate limits could not reach Redis, admitting: ${String(err)}`),
     }),
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
   };
@@ -108,9 +122,12 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await app.health.close();
+      await app.limits.close();
       await app.generations.flush();
       await alerts.close();
       await store.close();
+      await redis?.quit();
     },
   };
 }

@@ -7,6 +7,7 @@ import { withFee, worstCaseNanos } from '../accounting/billing.ts';
 import { FEMTO_PER_NANO } from '../accounting/money.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
+import { admitKey, inSlot } from './admission.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
@@ -102,15 +103,19 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   estimate: (r: R) => { inputTokens: number; outputTokens: number },
 ): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
   await checkFreeTier(app, key, candidates);
+  const settleTokens = await admitKey(app, key, hold.promptTokens + (hold.maxTokens ?? 0));
   const held = await holdWorstCase(app, key, tracker, candidates, hold);
   let ran: { value: R; candidate: Candidate };
   try {
-    ran = await tryCandidates(candidates, signal, call, tryOptions(app));
+    ran = await tryCandidates(candidates, signal, (c) => inSlot(app, c, { key, signal }, () => call(c)), tryOptions(app));
   } catch (err) {
     await releaseHold(app, tracker, held);
+    void settleTokens?.(0);
     throw err;
   }
   const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
+  void settleTokens?.(usage.inputTokens + usage.outputTokens);
+  app.health.record(endpointKey(ran.candidate.endpoint), { ok: true, ttftMs: record.latencyMs, at: Date.now() });
   await settleAndRecord(app, key, held, record, charge);
   return { result: ran.value, candidate: ran.candidate, usage, charge };
 }
@@ -120,6 +125,14 @@ export function tryOptions(app: App): TryOptions {
   return {
     maxRetryAfterMs: app.settings.routing.maxRetryAfterMs,
     retriesPerEndpoint: app.settings.routing.retriesPerEndpoint,
-    onFailure: (c, err) => app.health.record(endpointKey(c.endpoint), { ok: false, status: err.status }),
+    onFailure: (c, err) => recordFailure(app, c, err.status),
   };
+}
+
+/**
+ * Only the provider's own failures count against its health: 5xx, timeouts and 429s (which health
+ * tracks as capacity, not downtime); a 400 is the request's fault, not the endpoint's.
+ */
+export function recordFailure(app: App, c: Candidate, status: number): void {
+  if (status >= 500 || status === 429 || status === 408) app.health.record(endpointKey(c.endpoint), { ok: false, status, at: Date.now() });
 }

@@ -1,7 +1,6 @@
 /**
- * From the model a client asked for to the endpoints to try, in order. Until the router lands,
- * the order is: each requested model (`model`, then `models[]`), and within it the catalog's
- * endpoint order (cheapest first).
+ * Candidates (a model and one of its endpoints), an unknown model's 404 with close matches, and
+ * trying candidates in order with retries and fallback.
  */
 import type { Catalog } from '../catalog/catalog.ts';
 import type { CatalogModel, Endpoint } from '../catalog/types.ts';
@@ -20,25 +19,6 @@ export function unknownModel(catalog: Catalog, ref: string, param = 'model'): Ga
     metadata: { param, suggestions },
     retryable: false,
   });
-}
-
-export function resolveCandidates(
-  catalog: Catalog,
-  refs: readonly string[],
-  kind: CatalogModel['kind'],
-): Candidate[] {
-  const out: Candidate[] = [];
-  for (const [i, ref] of refs.entries()) {
-    const model = catalog.get(ref);
-    if (!model) throw unknownModel(catalog, ref, i === 0 ? 'model' : `models[${i - 1}]`);
-    if (model.kind !== kind) {
-      throw new GatewayError('invalid_request', `${model.id} is ${kind === 'chat' ? 'an embedding model' : 'not an embedding model'}`, {
-        metadata: { param: 'model' },
-      });
-    }
-    for (const endpoint of model.endpoints) out.push({ model, endpoint });
-  }
-  return out;
 }
 
 export interface Attempt {
@@ -111,7 +91,9 @@ export async function tryCandidates<T>(
         errors.push(err);
         opts.onFailure?.(c, err);
         if (!err.retryable) break outer;
-        const waitMs = err.status === 429 && err.retryAfter !== undefined ? err.retryAfter * 1000 : undefined;
+        // Only the upstream's own 429 is waited out; Freeway's queue already waited its deadline.
+        const fromUpstream = err.metadata.provider_name !== undefined;
+        const waitMs = fromUpstream && err.status === 429 && err.retryAfter !== undefined ? err.retryAfter * 1000 : undefined;
         if (waitMs === undefined || waitMs > maxWait || retry >= (opts.retriesPerEndpoint ?? 0)) break;
         await sleep(waitMs, signal);
       }

@@ -10,11 +10,13 @@ import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDelet
 import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
+import { handleModelEndpoints } from './endpoints-api.ts';
 import type { Route } from './server.ts';
 
 export const PUBLIC_ROUTES: Route[] = [
   { method: 'GET', path: '/models', handler: handleModels },
   { method: 'GET', path: '/model/{author}/{slug}', handler: handleModel },
+  { method: 'GET', path: '/models/{author}/{slug}/endpoints', handler: handleModelEndpoints },
 ];
 
 export const INFERENCE_ROUTES: Route[] = [

@@ -62,6 +62,11 @@ export interface LimitsOptions {
   keepAliveMs?: number;
   /** Poll backoff bounds while waiting for capacity freed elsewhere. Default 25–100 ms. */
   pollMs?: { min: number; max: number };
+  /**
+   * Longest wait before asking again while the endpoint's request rate is the limit (the store
+   * says when the window has room; this bounds clock skew between processes). Default 1 s.
+   */
+  ratePollMaxMs?: number;
   /** When the store fails (Redis down): admit (default) rather than fail the request. */
   failOpen?: boolean;
   onStoreError?: (err: unknown) => void;
@@ -71,7 +76,6 @@ export interface LimitsOptions {
 
 interface Waiter {
   queueKey: string;
-  enqueuedAt: number;
   settled: boolean;
   grant(release: Release): void;
   fail(err: GatewayError): void;
@@ -102,6 +106,7 @@ export class Limits {
   private readonly keepAliveMs: number;
   private readonly pollMin: number;
   private readonly pollMax: number;
+  private readonly ratePollMax: number;
   private readonly failOpen: boolean;
   private readonly onStoreError: (err: unknown) => void;
   private readonly now: () => number;
@@ -119,6 +124,7 @@ export class Limits {
     this.keepAliveMs = opts.keepAliveMs ?? 10_000;
     this.pollMin = opts.pollMs?.min ?? 25;
     this.pollMax = opts.pollMs?.max ?? 100;
+    this.ratePollMax = opts.ratePollMaxMs ?? 1_000;
     this.failOpen = opts.failOpen ?? true;
     this.onStoreError = opts.onStoreError ?? (() => {});
     this.now = opts.now ?? Date.now;
@@ -245,7 +251,6 @@ export class Limits {
       const onAbort = () => giveUp();
       const w: Waiter = {
         queueKey: opts.queueKey,
-        enqueuedAt: started,
         settled: false,
         grant: (release) => {
           w.settled = true;
@@ -405,7 +410,7 @@ export class Limits {
     if (q.timer || q.waiters.size === 0 || this.closed) return;
     let delay: number;
     if (!r.ok && r.reason === 'rate') {
-      delay = Math.max(this.pollMin, r.retryAfterMs) + Math.random() * this.pollMin;
+      delay = Math.min(this.ratePollMax, Math.max(this.pollMin, r.retryAfterMs) + Math.random() * this.pollMin);
     } else {
       delay = Math.max(this.pollMin, q.backoffMs * (0.5 + Math.random() * 0.5));
       q.backoffMs = Math.min(this.pollMax, q.backoffMs * 2);
@@ -440,6 +445,24 @@ export class Limits {
       metadata: { endpoint: q.key, queue_position: position, waited_ms: waitedMs, limit_type: this.limitType(q) },
     });
   }
+}
+
+/**
+ * An endpoint's limits from Settings.endpointLimits: its own (`provider:upstream-model`) field by
+ * field over its provider's defaults (`provider:*`). The provider is what precedes the first ':'
+ * of the endpoint key unless given.
+ */
+export function endpointLimitsFor(
+  table: ReadonlyMap<string, EndpointLimits>,
+  endpointKey: string,
+  providerId: string = endpointKey.slice(0, Math.max(0, endpointKey.indexOf(':'))),
+): EndpointLimits {
+  const own = table.get(endpointKey);
+  const defaults = table.get(`${providerId}:*`);
+  return {
+    maxConcurrency: own?.maxConcurrency ?? defaults?.maxConcurrency,
+    requestsPerMinute: own?.requestsPerMinute ?? defaults?.requestsPerMinute,
+  };
 }
 
 export interface CreateLimitsOptions extends Omit<LimitsOptions, 'store'> {

@@ -67,7 +67,10 @@ export class MemoryRateStore implements RateStore {
   private ops = 0;
 
   async take(key: string, rules: readonly RateRule[], now: number): Promise<TakeResult> {
-    return this.decide(null, key, rules, now) as TakeResult;
+    const r = this.decide(null, key, rules, now);
+    if (r.ok || r.reason !== 'rate') return { ok: true };
+    const { reason: _reason, ...refusal } = r;
+    return refusal;
   }
 
   async acquire(slot: SlotRequest | null, rateKey: string, rules: readonly RateRule[], now: number): Promise<AcquireResult> {

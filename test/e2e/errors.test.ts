@@ -133,13 +133,13 @@ describe('failing upstreams', () => {
     assert.match(r.json.error.message, /Anthropic/);
   });
   test('upstream timeout → 504', async () => {
-    const saved = stack.gw.app.settings.timeouts.firstByteMs;
-    stack.gw.app.settings.timeouts.firstByteMs = 150;
+    const saved = stack.gw.app.settings.routing.timeouts.firstTokenMs;
+    stack.gw.app.settings.routing.timeouts.firstTokenMs = 150;
     try {
       const r = await post('/chat/completions', { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: '[[slow:1000]]' }] });
       assertEnvelope(r, 504);
     } finally {
-      stack.gw.app.settings.timeouts.firstByteMs = saved;
+      stack.gw.app.settings.routing.timeouts.firstTokenMs = saved;
     }
   });
   test('a stream that fails before any content gets a real status, not a 200', async () => {

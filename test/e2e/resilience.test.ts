@@ -3,8 +3,9 @@
  * successful answer wherever a fallback exists, and the documented error where none does.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { MemoryHealth } from '../../src/router/health/memory-health.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
 import { startStack } from '../helpers/stack.ts';
@@ -58,6 +59,12 @@ before(async () => {
   stack = await startStack({ yaml: YAML, env: { BACKUP_BASE_URL: `${backup.url}/v1` } });
   client = new OpenAI({ apiKey: stack.key, baseURL: stack.baseURL, maxRetries: 0 });
 });
+// Every test fails endpoints on purpose; each starts with a clean health record so one test's
+// failures cannot open a circuit in the next (the breaker has its own test).
+beforeEach(() => {
+  stack.gw.app.health = new MemoryHealth();
+});
+
 after(async () => {
   await stack.close();
   await backup.close();
@@ -165,5 +172,23 @@ describe('mid-stream failover', () => {
   test('when no endpoint can continue an assistant turn, the stream ends with the error chunk', async () => {
     stack.openai.failNext('[[die:5]]');
     await assert.rejects(askStream('tell me a story [[long]]', 'test/stuck', { provider: { order: ['openai', 'backup'] } }));
+  });
+});
+
+describe('circuit breaker', () => {
+  test('an endpoint that keeps failing is skipped until its cooldown, then probed back', async () => {
+    const health = stack.gw.app.health;
+    const key = 'openai:gpt-4o-mini';
+    // Three consecutive failures open the circuit (the default threshold).
+    for (let i = 0; i < 3; i++) health.record(key, { ok: false, status: 503, at: Date.now() });
+    assert.equal(health.stats(key).circuit, 'open');
+    const before = stack.openai.requests.length;
+    const res = await ask('skip the broken one');
+    assert.match(res.choices[0].message.content ?? '', /Backup emulator/);
+    assert.equal(stack.openai.requests.length, before, 'the open endpoint was not even tried');
+    const endpoints = (await (await fetch(`${stack.baseURL}/models/test/resilient/endpoints`)).json()) as {
+      data: { endpoints: Array<{ tag: string; status: number }> };
+    };
+    assert.equal(endpoints.data.endpoints.find((e) => e.tag === 'openai')?.status, -1);
   });
 });

@@ -5,7 +5,9 @@
 import { generationId } from '../../gateway/ids.ts';
 import { estimatePromptTokens, estimateTokens, maxPromptTokens } from '../../gateway/estimate.ts';
 import { runMetered } from '../../gateway/metering.ts';
-import { resolveCandidates } from '../../gateway/resolve.ts';
+import type { App } from '../../app.ts';
+import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../../router/plan/index.ts';
+import { endpointKey } from '../../router/types.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
@@ -36,15 +38,42 @@ export function clientAbort(ctx: RouteContext): AbortController {
   return abort;
 }
 
+/**
+ * The upstream call's deadlines: time to first token and idle gap per attempt, and a total for
+ * the whole request, which also ends when the client goes away.
+ */
+export function callContext(app: App, abort: AbortController): CallContext {
+  const t = app.settings.routing.timeouts;
+  return {
+    signal: AbortSignal.any([abort.signal, AbortSignal.timeout(t.totalMs)]),
+    timeouts: { firstByteMs: t.firstTokenMs, idleMs: t.idleMs },
+  };
+}
+
 export async function handleChat(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
   const key = await requireInferenceKey(app, req);
-  const { request, fallbackModels } = parseChatRequest(await readJson(req, app.settings.maxBodyBytes));
-  const candidates = resolveCandidates(app.catalog, [request.model, ...fallbackModels], 'chat');
+  const { request, fallbackModels, preferences, sessionId } = parseChatRequest(await readJson(req, app.settings.maxBodyBytes));
+  const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(key.hash, request.model, request, sessionId) : undefined;
+  const { candidates } = planRoute({
+    catalog: app.catalog,
+    refs: [request.model, ...fallbackModels],
+    kind: 'chat',
+    needs: needsOf(request),
+    prefs: preferences,
+    health: app.health,
+    sticky: app.sticky,
+    stickyKey,
+    markupBp: app.billing.settings.markupBp,
+  });
+  // The endpoint that served goes first next turn, while its prompt cache is warm.
+  const served = (c: Candidate) => {
+    if (stickyKey && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey, endpointKey(c.endpoint));
+  };
   const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
   const hold = { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens };
   const abort = clientAbort(ctx);
-  const callCtx: CallContext = { signal: abort.signal, timeouts: app.settings.timeouts };
+  const callCtx = callContext(app, abort);
   const excludeReasoning = request.reasoning?.exclude === true;
   if (request.stream) {
     await streamGeneration(app, ctx, {
@@ -62,7 +91,8 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
           targetOf(c),
           callCtx,
         ),
-      midStreamFailover: true,
+      midStreamFailover: preferences.midStreamFailover,
+      onServed: served,
       renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning }),
       promptTokens: () => estimatePromptTokens(request),
     });
@@ -81,6 +111,7 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
       outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
     }),
   );
+  served(candidate);
   const body = renderChatCompletion({ ...tracker.meta(candidate), excludeReasoning }, { ...result, usage }, charge);
   sendJson(res, 200, body, { 'x-generation-id': tracker.id });
 }

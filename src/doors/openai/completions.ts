@@ -5,7 +5,8 @@
 import { estimateTokens } from '../../gateway/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
 import { runMetered } from '../../gateway/metering.ts';
-import { resolveCandidates } from '../../gateway/resolve.ts';
+import { NO_NEEDS, planRoute } from '../../router/plan/index.ts';
+import type { RoutePreferences } from '../../router/plan/index.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
@@ -17,14 +18,14 @@ import type { CallContext } from '../../providers/types.ts';
 import type { CompletionRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
 import { arr, fail, obj, str } from '../validate.ts';
-import { clientAbort, targetOf } from './chat.ts';
+import { callContext, clientAbort, targetOf } from './chat.ts';
 import { parseChatRequest } from './parse-chat-request.ts';
 import { CompletionChunkRenderer, renderTextCompletion } from './render-completion.ts';
 import { streamGeneration } from './stream-generation.ts';
 
 const LEGACY_ONLY = ['prompt', 'suffix', 'echo', 'best_of', 'logprobs'] as const;
 
-function parseCompletionRequest(raw: unknown): { request: CompletionRequest; fallbackModels: string[] } {
+function parseCompletionRequest(raw: unknown): { request: CompletionRequest; fallbackModels: string[]; preferences: RoutePreferences } {
   const body = obj(raw, 'body');
   let prompt: string;
   if (typeof body.prompt === 'string') prompt = body.prompt;
@@ -40,12 +41,13 @@ function parseCompletionRequest(raw: unknown): { request: CompletionRequest; fal
     if (k !== 'prompt' && body[k] !== undefined) legacy[k] = body[k];
     delete rest[k];
   }
-  const { request, fallbackModels } = parseChatRequest(rest);
+  const { request, fallbackModels, preferences } = parseChatRequest(rest);
   const { messages: _m, tools: _t, toolChoice: _c, parallelToolCalls: _p, ...shared } = request;
   const passthrough = { ...(shared.passthrough ?? {}), ...legacy };
   return {
     request: { ...shared, prompt, ...(Object.keys(passthrough).length > 0 ? { passthrough } : {}) },
     fallbackModels,
+    preferences,
   };
 }
 
@@ -66,12 +68,20 @@ function completeStream(c: Candidate, req: CompletionRequest, ctx: CallContext):
 export async function handleCompletions(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
   const key = await requireInferenceKey(app, req);
-  const { request, fallbackModels } = parseCompletionRequest(await readJson(req, app.settings.maxBodyBytes));
-  const candidates = resolveCandidates(app.catalog, [request.model, ...fallbackModels], 'chat');
+  const { request, fallbackModels, preferences } = parseCompletionRequest(await readJson(req, app.settings.maxBodyBytes));
+  const { candidates } = planRoute({
+    catalog: app.catalog,
+    refs: [request.model, ...fallbackModels],
+    kind: 'chat',
+    needs: { ...NO_NEEDS, maxTokens: request.maxTokens, promptTokens: estimateTokens(request.prompt) },
+    prefs: preferences,
+    health: app.health,
+    markupBp: app.billing.settings.markupBp,
+  });
   const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
   const hold = { promptTokens: Math.ceil(Buffer.byteLength(request.prompt) / 2) + 8, maxTokens: request.maxTokens };
   const abort = clientAbort(ctx);
-  const callCtx: CallContext = { signal: abort.signal, timeouts: app.settings.timeouts };
+  const callCtx = callContext(app, abort);
   if (request.stream) {
     await streamGeneration(app, ctx, {
       key,

@@ -4,7 +4,7 @@
 import { estimateTokens } from '../../gateway/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
 import { runMetered } from '../../gateway/metering.ts';
-import { resolveCandidates } from '../../gateway/resolve.ts';
+import { NO_NEEDS, parseProviderPreferences, planRoute } from '../../router/plan/index.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -14,7 +14,7 @@ import { ADAPTERS } from '../../providers/registry.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { EmbeddingRequest } from '../../spec/request.ts';
 import { arr, fail, int, obj, oneOf, opt, str } from '../validate.ts';
-import { clientAbort, targetOf } from './chat.ts';
+import { callContext, clientAbort, targetOf } from './chat.ts';
 import { renderUsage } from './render-usage.ts';
 
 function parseInput(v: unknown): string[] | number[][] {
@@ -43,8 +43,19 @@ export function parseEmbeddingRequest(raw: unknown): EmbeddingRequest {
 export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
   const key = await requireInferenceKey(app, req);
-  const request = parseEmbeddingRequest(await readJson(req, app.settings.maxBodyBytes));
-  const candidates = resolveCandidates(app.catalog, [request.model], 'embedding').filter(
+  const raw = await readJson(req, app.settings.maxBodyBytes);
+  const request = parseEmbeddingRequest(raw);
+  const preferences = parseProviderPreferences((raw as { provider?: unknown }).provider);
+  const { candidates: planned } = planRoute({
+    catalog: app.catalog,
+    refs: [request.model],
+    kind: 'embedding',
+    needs: NO_NEEDS,
+    prefs: preferences,
+    health: app.health,
+    markupBp: app.billing.settings.markupBp,
+  });
+  const candidates = planned.filter(
     (c) => ADAPTERS[c.endpoint.provider.protocol].embed !== undefined,
   );
   if (candidates.length === 0) {
@@ -52,7 +63,7 @@ export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
   }
   const tracker = new GenerationTracker(generationId(), key, 'embeddings', false, app.billing.settings.markupBp);
   const abort = clientAbort(ctx);
-  const callCtx = { signal: abort.signal, timeouts: app.settings.timeouts };
+  const callCtx = callContext(app, abort);
   const promptTokens = request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? Math.ceil(Buffer.byteLength(x) / 2) + 1 : x.length), 0);
   const { result, candidate, usage, charge } = await runMetered(
     app,

@@ -9,7 +9,8 @@
  */
 import type { App } from '../../app.ts';
 import { checkFreeTier } from '../../accounting/free-tier.ts';
-import { holdWorstCase, releaseHold, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
+import { admitKey, streamInSlot } from '../../gateway/admission.ts';
+import { holdWorstCase, recordFailure, releaseHold, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
@@ -54,6 +55,8 @@ export interface StreamJob {
   continueWith?: (c: Candidate, partialText: string) => Promise<AsyncIterable<StreamEvent>>;
   /** Whether the client allows mid-stream failover (request option; on by default). */
   midStreamFailover: boolean;
+  /** Told which endpoint finished the answer (sticky routing). */
+  onServed?: (c: Candidate) => void;
   renderer: (meta: ChunkMeta) => StreamRenderer;
   /** Prompt size estimate for when the upstream reports no usage. */
   promptTokens: () => number;
@@ -76,15 +79,25 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
   const opts = tryOptions(app);
+  const slot = {
+    key: job.key,
+    signal: callCtx.signal,
+    // A full endpoint: the client waits in the queue with keep-alives, not in silence.
+    onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
+  };
+  const open = (c: Candidate) => streamInSlot(app, c, slot, () => job.open(c));
   let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
   let held = false;
+  let settleTokens: ((n: number) => Promise<void>) | undefined;
   try {
     await checkFreeTier(app, job.key, job.candidates);
+    settleTokens = await admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
     held = await holdWorstCase(app, job.key, tracker, job.candidates, job.hold);
-    opened = await tryCandidates(job.candidates, callCtx.signal, job.open, opts);
+    opened = await tryCandidates(job.candidates, callCtx.signal, open, opts);
   } catch (err) {
     sse.stop();
     await releaseHold(app, tracker, held);
+    void settleTokens?.(0);
     // Nothing sent yet: answer with the real status. Otherwise the error goes in-band.
     if (!sse.headersSent) throw err;
     sse.data(job.renderer(tracker.meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
@@ -101,19 +114,21 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     legs.push(leg);
     await relay(leg, events, renderer, sse, tracker);
     if (!leg.error || callCtx.signal.aborted) break;
-    app.health.record(endpointKey(candidate.endpoint), { ok: false, status: leg.error.status });
+    recordFailure(app, candidate, leg.error.status);
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
     const contentSent = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
     let next: { value: AsyncIterable<StreamEvent>; candidate: Candidate } | undefined;
     if (!contentSent) {
       // Failed before any content: nobody saw anything, so the next endpoint simply starts over.
       legs.pop();
-      next = await tryCandidates(rest, callCtx.signal, job.open, opts).catch(() => undefined);
+      next = await tryCandidates(rest, callCtx.signal, open, opts).catch(() => undefined);
       if (!next) legs.push(leg);
     } else if (job.midStreamFailover && app.settings.routing.midStreamFailover && job.continueWith && legs.every((l) => l.toolCalls === 0)) {
       const partial = legs.map((l) => l.text).join('');
       const able = rest.filter((c) => ADAPTERS[c.endpoint.provider.protocol].continuesAssistantTurn(c.endpoint.provider));
-      next = await tryCandidates(able, callCtx.signal, (c) => job.continueWith!(c, partial), opts).catch(() => undefined);
+      next = await tryCandidates(able, callCtx.signal, (c) => streamInSlot(app, c, slot, () => job.continueWith!(c, partial)), opts).catch(
+        () => undefined,
+      );
     }
     if (!next) break;
     events = next.value;
@@ -143,15 +158,18 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     earlierLegs,
   });
   if (!error) {
+    job.onServed?.(last.candidate);
     const secs = tracker.firstTokenAt === undefined ? 0 : (performance.now() - tracker.firstTokenAt) / 1000;
     app.health.record(endpointKey(last.candidate.endpoint), {
       ok: true,
       ttftMs: record.ttftMs ?? undefined,
       tokensPerSecond: secs > 0 ? lastUsage.usage.outputTokens / secs : undefined,
+      at: Date.now(),
     });
   }
   sse.stop();
   await settleAndRecord(app, job.key, held, record, charge);
+  void settleTokens?.(record.tokensPrompt + record.tokensCompletion);
   if (cancelled) {
     sse.end();
     return;

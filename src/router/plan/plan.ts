@@ -406,7 +406,9 @@ export function planRoute(input: PlanInput): RoutePlan {
   };
 
   const available = new Set<Candidate>();
-  for (const ok of passed.values()) for (const c of ok) if (health.isAvailable(endpointKey(c.endpoint), input.now)) available.add(c);
+  // Read the circuit without side effects: isAvailable() would hand out half-open probes to
+  // endpoints this request may never try. A half-open endpoint stays in the route.
+  for (const ok of passed.values()) for (const c of ok) if (health.stats(endpointKey(c.endpoint), input.now).circuit !== 'open') available.add(c);
   let plan = build((c) => available.has(c));
   const anyPassed = [...passed.values()].some((ok) => ok.length > 0);
   if (plan.list.length === 0 && anyPassed) {

@@ -1,0 +1,73 @@
+/**
+ * Rate limits on the request path: the key's requests and tokens per minute before anything else,
+ * and each endpoint's concurrency and request rate around every upstream call (waiting in a fair
+ * queue when the endpoint is full).
+ */
+import type { App } from '../app.ts';
+import { endpointLimitsFor } from '../limits/limits.ts';
+import type { SettleTokens } from '../limits/limits.ts';
+import { endpointKey } from '../router/types.ts';
+import type { StreamEvent } from '../spec/response.ts';
+import type { ApiKeyRecord } from '../store/types.ts';
+import type { Candidate } from './resolve.ts';
+
+/** Admits the request under the key's per-minute limits; the returned function corrects the token count. */
+export async function admitKey(app: App, key: ApiKeyRecord, estimatedTokens: number): Promise<SettleTokens | undefined> {
+  const l = app.settings.limits.perKey;
+  if (l.requestsPerMinute === undefined && l.tokensPerMinute === undefined) return undefined;
+  return app.limits.admitKey(key.hash, l, estimatedTokens);
+}
+
+export interface SlotOptions {
+  key: ApiKeyRecord;
+  signal: AbortSignal;
+  /** Called while the request waits for a full endpoint (streams send keep-alives). */
+  onWait?: (position: number) => void;
+}
+
+async function acquire(app: App, c: Candidate, o: SlotOptions): Promise<(() => void) | undefined> {
+  const ek = endpointKey(c.endpoint);
+  const limits = endpointLimitsFor(app.settings.endpointLimits, ek, c.endpoint.provider.id);
+  if (limits.maxConcurrency === undefined && limits.requestsPerMinute === undefined) return undefined;
+  return app.limits.acquireEndpoint(ek, limits, {
+    queueKey: o.key.hash,
+    signal: o.signal,
+    deadlineMs: Date.now() + app.settings.limits.queue.maxWaitMs,
+    onWait: o.onWait,
+  });
+}
+
+/** Runs a whole (non-streamed) call inside the endpoint's slot. */
+export async function inSlot<T>(app: App, c: Candidate, o: SlotOptions, run: () => Promise<T>): Promise<T> {
+  const release = await acquire(app, c, o);
+  try {
+    return await run();
+  } finally {
+    release?.();
+  }
+}
+
+/** Opens a stream inside the endpoint's slot, held until the stream ends. */
+export async function streamInSlot(
+  app: App,
+  c: Candidate,
+  o: SlotOptions,
+  open: () => Promise<AsyncIterable<StreamEvent>>,
+): Promise<AsyncIterable<StreamEvent>> {
+  const release = await acquire(app, c, o);
+  if (!release) return open();
+  try {
+    return releasing(await open(), release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+async function* releasing(events: AsyncIterable<StreamEvent>, release: () => void): AsyncGenerator<StreamEvent> {
+  try {
+    yield* events;
+  } finally {
+    release();
+  }
+}

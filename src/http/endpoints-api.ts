@@ -1,0 +1,89 @@
+/**
+ * `GET /models/{author}/{slug}/endpoints`: the endpoints serving one model, in OpenRouter's shape,
+ * with each one's live health (circuit, uptime, TTFT and throughput percentiles). Public.
+ *
+ * Prices and architecture come from the `/models` renderer (`modelObject`, applied to the model
+ * narrowed to one endpoint), so the two routes cannot disagree; supported parameters are the ones
+ * routing checks `require_parameters` against.
+ */
+import type { App } from '../app.ts';
+import type { CatalogModel, Endpoint } from '../catalog/types.ts';
+import { modelObject } from '../doors/openai/models.ts';
+import { supportedParameters } from '../router/plan/parameters.ts';
+import type { EndpointStats, Health, Percentiles } from '../router/types.ts';
+import { endpointKey } from '../router/types.ts';
+import { GatewayError } from '../spec/errors.ts';
+import { sendJson } from './respond.ts';
+import type { RouteContext } from './server.ts';
+
+export async function handleModelEndpoints(ctx: RouteContext): Promise<void> {
+  const id = `${ctx.params.author}/${ctx.params.slug}`;
+  const m = ctx.app.catalog.get(id);
+  if (!m) throw new GatewayError('not_found', `Model ${id} not found`, { retryable: false });
+  // TODO(wiring): App gains `health: Health`; then this cast goes.
+  const { health } = ctx.app;
+  const markupBp = ctx.app.billing.settings.markupBp;
+  const model = modelObject(m, markupBp);
+  sendJson(ctx.res, 200, {
+    data: {
+      id: m.id,
+      name: m.name,
+      created: m.created,
+      description: m.description,
+      architecture: model.architecture,
+      endpoints: m.endpoints.map((e) => endpointObject(m, e, health.stats(endpointKey(e)), markupBp)),
+    },
+  });
+}
+
+function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStats, markupBp: number): Record<string, unknown> {
+  const priced = modelObject({ ...m, endpoints: [e] }, markupBp);
+  const contextLength = e.contextLength ?? m.contextLength;
+  return {
+    name: `${e.provider.name}: ${m.name}`,
+    model_id: m.id,
+    model_name: m.name,
+    context_length: contextLength,
+    pricing: priced.pricing,
+    provider_name: e.provider.name,
+    tag: e.provider.id,
+    quantization: e.quantization,
+    max_completion_tokens: e.maxOutputTokens ?? m.maxOutputTokens,
+    // No separate prompt cap is known: the prompt may use the whole context.
+    max_prompt_tokens: contextLength,
+    // Embedding models take none of the chat vocabulary (as in `/models`).
+    supported_parameters: m.kind === 'embedding' ? [] : [...supportedParameters(e)],
+    // OpenRouter: 0 is normal, negative codes are degraded. A half-open circuit is still not
+    // generally available (one probe at a time), so it reports like an open one.
+    status: stats.circuit === 'closed' ? 0 : -1,
+    uptime_last_5m: round(stats.uptime5m, 2),
+    uptime_last_30m: round(stats.uptime30m, 2),
+    // Not tracked beyond 30 minutes; null is OpenRouter's "not enough data".
+    uptime_last_1d: null,
+    // OpenRouter's examples give latency in seconds (its prose says ms); health keeps ms.
+    latency_last_30m: scale(stats.latency30m, 1 / 1000, 3),
+    throughput_last_30m: scale(stats.throughput30m, 1, 2),
+    supports_implicit_caching: implicitCaching(e),
+  };
+}
+
+/**
+ * Caching without `cache_control` markers: OpenAI-style and Gemini upstreams cache prompt prefixes
+ * on their own, and a cache-read price says this endpoint bills for it. Anthropic caches only what
+ * the request marks.
+ */
+function implicitCaching(e: Endpoint): boolean {
+  return e.pricing.cacheRead !== undefined && e.provider.protocol !== 'anthropic';
+}
+
+function round(v: number | null, digits: number): number | null {
+  if (v === null) return null;
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function scale(p: Percentiles | null, factor: number, digits: number): Percentiles | null {
+  if (!p) return null;
+  const s = (v: number) => round(v * factor, digits) as number;
+  return { p50: s(p.p50), p75: s(p.p75), p90: s(p.p90), p99: s(p.p99) };
+}

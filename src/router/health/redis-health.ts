@@ -1,0 +1,266 @@
+/**
+ * Health tracking shared by every Freeway process on one Redis: outcomes and circuit state live in
+ * Redis, so failures seen by one process open the circuit for all of them, and only one process
+ * sends the half-open probe.
+ *
+ * `isAvailable` is on the request path and must stay synchronous, so each process keeps a local
+ * view of the circuits it has seen. The view is updated by every record() reply (the script returns
+ * the circuit it left behind) and by a periodic pull (every `refreshMs`; window stats every
+ * `statsRefreshMs`). A probe is claimed in Redis asynchronously when a caller finds a circuit whose
+ * cooldown has passed; that caller gets false, and the next caller in this process gets the probe.
+ *
+ * While Redis is unreachable the process falls back to an in-memory MemoryHealth that has been
+ * fed the same outcomes all along, so a Redis outage neither blocks endpoints nor hides failures.
+ * Cooldowns compare Redis-stored times with the local clock: hosts should run NTP.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RedisClient } from '../../infra/redis.ts';
+import type { AttemptOutcome, EndpointStats, Health } from '../types.ts';
+import { MemoryHealth } from './memory-health.ts';
+import { BUCKET_MS, classify, RATE_MIN_SAMPLES, RATE_TRIP, RESERVOIR, resolveOptions, SHORT_BUCKETS, SLOTS } from './policy.ts';
+import type { HealthOptions, ResolvedHealthOptions } from './policy.ts';
+import { CLAIM, parseWindow, RECORD, RELEASE } from './redis-scripts.ts';
+import { NO_STATS, summarise } from './summary.ts';
+import type { WindowStats } from './summary.ts';
+
+export interface RedisHealthOptions extends HealthOptions {
+  /** A connected client (connectRedis). Shared: close() does not quit it. */
+  redis: RedisClient;
+  /** Key namespace under the client's own key prefix. Default `health`. */
+  namespace?: string;
+  /** How often circuit states are pulled. Default 1 s. */
+  refreshMs?: number;
+  /** How often window stats are pulled (larger replies than circuits). Default 5 s. */
+  statsRefreshMs?: number;
+  /** Called when Redis fails after having worked (once per outage, not per command). */
+  onError?: (err: Error) => void;
+}
+
+/** Keys expire after the 30-minute window plus a margin; every record pushes them back. */
+const TTL_MS = SLOTS * BUCKET_MS + 60_000;
+/** Least time between two probe claims for one endpoint from this process (the `now` clock). */
+const CLAIM_EVERY_MS = 250;
+
+interface View {
+  state: 'closed' | 'open' | 'half';
+  /** When the open circuit's cooldown ends (ms). */
+  until: number;
+  /** Set when this process holds the probe and no request has used it yet (wall-clock ms of the claim). */
+  token?: number;
+  claiming: boolean;
+  lastClaimAt: number;
+  stats: WindowStats;
+}
+
+export class RedisHealth implements Health {
+  private readonly redis: RedisClient;
+  private readonly opts: ResolvedHealthOptions;
+  private readonly ns: string;
+  private readonly statsRefreshMs: number;
+  private readonly tokenIdleMs: number;
+  private readonly onError: (err: Error) => void;
+  /** Holder id for probe claims. */
+  private readonly id = randomUUID();
+  private readonly views = new Map<string, View>();
+  private readonly fallback: MemoryHealth;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly timer: NodeJS.Timeout;
+  private degraded = false;
+  private ticking = false;
+  private lastStatsAt = 0;
+
+  constructor(o: RedisHealthOptions) {
+    this.redis = o.redis;
+    this.opts = resolveOptions(o);
+    this.fallback = new MemoryHealth(o);
+    this.ns = o.namespace ?? 'health';
+    const refreshMs = o.refreshMs ?? 1_000;
+    this.statsRefreshMs = o.statsRefreshMs ?? 5_000;
+    // A claimed probe nobody used within two pulls is handed back for another process to use.
+    this.tokenIdleMs = 2 * refreshMs;
+    this.onError = o.onError ?? (() => {});
+    this.timer = setInterval(() => void this.tick(), refreshMs);
+    this.timer.unref();
+  }
+
+  isAvailable(key: string, now: number = Date.now()): boolean {
+    if (this.degraded) return this.fallback.isAvailable(key, now);
+    const v = this.view(key);
+    if (v.state === 'closed') return true;
+    if (v.token !== undefined) {
+      v.token = undefined;
+      return true;
+    }
+    if (v.state === 'open' && now < v.until) return false;
+    this.claim(key, v, now);
+    return false;
+  }
+
+  record(key: string, outcome: AttemptOutcome): void {
+    const at = Math.floor(outcome.at ?? Date.now());
+    this.fallback.record(key, { ...outcome, at });
+    const v = this.view(key);
+    const k = this.keys(key);
+    const o = this.opts;
+    const args = [
+      at,
+      classify(outcome),
+      sample(outcome.ttftMs),
+      sample(outcome.tokensPerSecond),
+      Math.random(),
+      Math.random(),
+      o.failureThreshold,
+      o.cooldownMs,
+      o.maxCooldownMs,
+      BUCKET_MS,
+      SLOTS,
+      SHORT_BUCKETS,
+      RATE_MIN_SAMPLES,
+      RATE_TRIP,
+      RESERVOIR,
+      TTL_MS,
+    ];
+    this.track(
+      RECORD.run(this.redis, [k.circuit, k.window, k.probe], args).then((reply) => {
+        this.degraded = false;
+        const [state, until] = reply as [string, string];
+        this.apply(v, state, until);
+      }),
+    );
+  }
+
+  /** The last pulled window stats, with this process's current view of the circuit. */
+  stats(key: string, now: number = Date.now()): EndpointStats {
+    if (this.degraded) return this.fallback.stats(key, now);
+    const v = this.view(key);
+    const circuit = v.state === 'closed' ? 'closed' : v.state === 'open' && now < v.until ? 'open' : 'half-open';
+    return { ...v.stats, circuit };
+  }
+
+  /** Waits for this process's writes and claims in flight (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** Flushes, then pulls circuits and stats now instead of at the next tick. Rejects if Redis fails. */
+  async refresh(now: number = Date.now()): Promise<void> {
+    await this.flush();
+    try {
+      await this.pull(now, true);
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const [key, v] of this.views) if (v.token !== undefined) this.release(key, v);
+    await this.flush();
+  }
+
+  private view(key: string): View {
+    let v = this.views.get(key);
+    if (!v) {
+      v = { state: 'closed', until: 0, claiming: false, lastClaimAt: -Infinity, stats: NO_STATS };
+      this.views.set(key, v);
+    }
+    return v;
+  }
+
+  private keys(key: string): { circuit: string; window: string; probe: string } {
+    // The braces are a Redis Cluster hash tag: one endpoint's keys share a slot, as scripts require.
+    const base = `${this.ns}:{${key}}`;
+    return { circuit: `${base}:c`, window: `${base}:w`, probe: `${base}:p` };
+  }
+
+  private apply(v: View, state: string, until: string): void {
+    v.state = state === 'open' || state === 'half' ? state : 'closed';
+    v.until = Number(until) || 0;
+    // A held probe only means something while the circuit is half-open.
+    if (v.state !== 'half') v.token = undefined;
+  }
+
+  private claim(key: string, v: View, now: number): void {
+    if (v.claiming || now - v.lastClaimAt < CLAIM_EVERY_MS) return;
+    v.claiming = true;
+    v.lastClaimAt = now;
+    const k = this.keys(key);
+    this.track(
+      CLAIM.run(this.redis, [k.circuit, k.probe], [now, this.id, this.opts.probeTimeoutMs])
+        .then((reply) => {
+          this.degraded = false;
+          const [state, until, won] = reply as [string, string, number];
+          this.apply(v, state, until);
+          if (won === 1) v.token = Date.now();
+        })
+        .finally(() => {
+          v.claiming = false;
+        }),
+    );
+  }
+
+  private release(key: string, v: View): void {
+    v.token = undefined;
+    const k = this.keys(key);
+    this.track(RELEASE.run(this.redis, [k.circuit, k.probe], [this.id]).then(() => undefined));
+  }
+
+  private async pull(now: number, withStats: boolean): Promise<void> {
+    const keys = [...this.views.keys()];
+    if (keys.length === 0) return;
+    const p = this.redis.pipeline();
+    for (const key of keys) {
+      const k = this.keys(key);
+      p.hmget(k.circuit, 'state', 'until');
+      if (withStats) p.hgetall(k.window);
+    }
+    const replies = await p.exec();
+    if (!replies) throw new Error('redis pipeline was aborted');
+    let i = 0;
+    const next = (): unknown => {
+      const [err, value] = replies[i++];
+      if (err) throw err;
+      return value;
+    };
+    for (const key of keys) {
+      const v = this.view(key);
+      const [state, until] = next() as Array<string | null>;
+      this.apply(v, state ?? 'closed', until ?? '0');
+      if (withStats) v.stats = summarise(parseWindow(next() as Record<string, string>, SLOTS), now, this.opts.minSamples);
+    }
+    this.degraded = false;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      for (const [key, v] of this.views) if (v.token !== undefined && now - v.token >= this.tokenIdleMs) this.release(key, v);
+      const withStats = now - this.lastStatsAt >= this.statsRefreshMs;
+      await this.pull(now, withStats);
+      if (withStats) this.lastStatsAt = now;
+    } catch (err) {
+      this.failed(err);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const settled: Promise<void> = p.catch((err: unknown) => this.failed(err)).finally(() => this.pending.delete(settled));
+    this.pending.add(settled);
+  }
+
+  private failed(err: unknown): void {
+    if (this.degraded) return;
+    this.degraded = true;
+    this.onError(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** A latency or throughput sample as the script stores it ('' when absent or nonsense). */
+function sample(v: number | undefined): string {
+  return v !== undefined && Number.isFinite(v) && v >= 0 ? String(Math.round(v * 1000) / 1000) : '';
+}

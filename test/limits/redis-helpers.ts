@@ -1,0 +1,53 @@
+/**
+ * The real Redis of the limits tests: REDIS_URL (or FREEWAY_TEST_REDIS_URL), by default the local
+ * server. Every run uses its own key namespace and deletes its keys afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '../../src/infra/redis.ts';
+
+export const REDIS_URL = process.env.FREEWAY_TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A namespace no other run shares, e.g. `limits-test-1a2b3c4d5e6f:`. */
+export function testNamespace(): string {
+  return `limits-test-${randomBytes(6).toString('hex')}:`;
+}
+
+/** A client as a Freeway process has it (keyPrefix `freeway:`). */
+export function client(): RedisClient {
+  return connectRedis(REDIS_URL);
+}
+
+/** Deletes every key of a namespace (under the `freeway:` prefix); returns how many there were. */
+export async function deleteNamespace(namespace: string): Promise<number> {
+  const raw = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `freeway:${namespace}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await raw.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    raw.disconnect();
+  }
+}
+
+/** Every key of a namespace with its remaining time to live (ms; -1 = none). */
+export async function keysWithTtl(namespace: string): Promise<Map<string, number>> {
+  const raw = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  try {
+    const out = new Map<string, number>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `freeway:${namespace}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) out.set(k, await raw.pttl(k));
+    } while (cursor !== '0');
+    return out;
+  } finally {
+    raw.disconnect();
+  }
+}

@@ -21,6 +21,14 @@ export interface Charge {
   insured: boolean;
 }
 
+/** A charge of nothing, for errors before anything was produced. */
+export const NO_CHARGE: Charge = {
+  upstream: { promptNanos: 0, completionNanos: 0, totalNanos: 0 },
+  feeNanos: 0,
+  chargedNanos: 0,
+  insured: true,
+};
+
 export interface FinishOptions {
   modelId: string;
   endpoint: Endpoint;

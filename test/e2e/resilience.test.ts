@@ -73,6 +73,13 @@ after(async () => {
 const order = { provider: { order: ['openai', 'backup'] } };
 const ask = (content: string, extra: object = order) =>
   client.chat.completions.create({ model: 'test/resilient', messages: [{ role: 'user', content }], ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+/** The id of the most recent generation of this stack's key. */
+async function lastGenerationId(): Promise<string> {
+  await stack.gw.app.generations.flush();
+  const newest = await stack.gw.app.store.ledger('default', 1);
+  return newest[0].id;
+}
+
 async function askStream(content: string, model = 'test/resilient', extra: object = order) {
   const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true, ...extra } as OpenAI.ChatCompletionCreateParamsStreaming);
   let text = '';
@@ -160,8 +167,17 @@ describe('mid-stream failover', () => {
     assert.ok(s.text.length > lastMsg.content[0].text.length, 'and the second endpoint carried on');
     // The generation record shows both legs and their costs.
     await stack.gw.app.generations.flush();
-    const gens = await stack.gw.app.store.usage({ accountId: 'default', groupBy: ['model', 'provider'] });
-    assert.ok(gens.some((g) => g.model === 'test/continuable'));
+    const gen = (await stack.gw.app.store.usage({ accountId: 'default', groupBy: ['model'] })).find((g) => g.model === 'test/continuable');
+    assert.ok(gen);
+    const id = await lastGenerationId();
+    const rec = (await stack.gw.app.store.getGeneration(id))!;
+    assert.deepEqual(rec.legs.map((l) => l.provider), ['openai', 'anthropic']);
+    assert.ok(rec.legs.every((l) => l.upstreamCostNanos > 0));
+    assert.equal(rec.upstreamCostNanos, rec.legs[0].upstreamCostNanos + rec.legs[1].upstreamCostNanos);
+    const view = (await (await fetch(`${stack.baseURL}/generation?id=${id}`, { headers: { authorization: `Bearer ${stack.key}` } })).json()) as {
+      data: { provider_responses: Array<{ provider_name: string }> };
+    };
+    assert.deepEqual(view.data.provider_responses.map((p) => p.provider_name), ['openai', 'anthropic']);
   });
 
   test('with failover turned off, the documented error chunk ends the stream', async () => {

@@ -19,7 +19,7 @@ import type { CallContext, Target } from '../../providers/types.ts';
 import { parseChatRequest } from './parse-chat-request.ts';
 import { renderChatCompletion } from './render-chat.ts';
 import { ChatChunkRenderer } from './render-chat-stream.ts';
-import { streamGeneration } from './stream-generation.ts';
+import { streamGeneration } from '../../gateway/stream-generation.ts';
 
 export function targetOf(c: Candidate): Target {
   return {

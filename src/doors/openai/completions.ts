@@ -21,7 +21,7 @@ import { arr, fail, obj, str } from '../validate.ts';
 import { callContext, clientAbort, targetOf } from './chat.ts';
 import { parseChatRequest } from './parse-chat-request.ts';
 import { CompletionChunkRenderer, renderTextCompletion } from './render-completion.ts';
-import { streamGeneration } from './stream-generation.ts';
+import { streamGeneration } from '../../gateway/stream-generation.ts';
 
 const LEGACY_ONLY = ['prompt', 'suffix', 'echo', 'best_of', 'logprobs'] as const;
 

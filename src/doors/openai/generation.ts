@@ -44,6 +44,16 @@ export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
     native_tokens_cache_write: g.tokensCacheWrite,
     usage_estimated: g.usageEstimated,
     error: g.error,
+    // Mid-stream failover: each upstream that served part of the answer, with its tokens and cost.
+    provider_responses: g.legs.map((l) => ({
+      provider_name: l.provider,
+      model: l.upstreamModel,
+      tokens_prompt: l.tokensPrompt,
+      tokens_completion: l.tokensCompletion,
+      upstream_inference_cost: nanosToUsd(l.upstreamCostNanos),
+      usage_estimated: l.usageEstimated,
+      error: l.error,
+    })),
   };
 }
 

@@ -6,7 +6,7 @@ import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
-import type { StreamRenderer } from './stream-generation.ts';
+import type { StreamRenderer } from '../../gateway/stream-generation.ts';
 
 export class ChatChunkRenderer implements StreamRenderer {
   private readonly head: string;
@@ -15,7 +15,7 @@ export class ChatChunkRenderer implements StreamRenderer {
 
   constructor(meta: { id: string; created: number; model: string; providerName: string; excludeReasoning: boolean }) {
     this.head =
-      `{"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
+      `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
       `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"system_fingerprint":null,"choices":[`;
     this.excludeReasoning = meta.excludeReasoning;
   }
@@ -33,7 +33,7 @@ export class ChatChunkRenderer implements StreamRenderer {
   event(ev: StreamEvent): string | undefined {
     switch (ev.type) {
       case 'text':
-        return `${this.head}${this.choice({ content: ev.text }, null)}]}`;
+        return `${this.head}${this.choice({ content: ev.text }, null)}]}\n\n`;
       case 'reasoning': {
         if (this.excludeReasoning) return undefined;
         const detail: Record<string, unknown> = { type: ev.kind, index: ev.index };
@@ -45,15 +45,15 @@ export class ChatChunkRenderer implements StreamRenderer {
         if (ev.id !== undefined) detail.id = ev.id;
         if (ev.format !== undefined) detail.format = ev.format;
         const text = ev.kind === 'reasoning.encrypted' ? null : (ev.text ?? null);
-        return `${this.head}${this.choice({ content: '', reasoning: text, reasoning_details: [detail] }, null)}]}`;
+        return `${this.head}${this.choice({ content: '', reasoning: text, reasoning_details: [detail] }, null)}]}\n\n`;
       }
       case 'tool-call-start':
         return `${this.head}${this.choice(
           { content: null, tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] },
           null,
-        )}]}`;
+        )}]}\n\n`;
       case 'tool-call-delta':
-        return `${this.head}${this.choice({ tool_calls: [{ index: ev.index, function: { arguments: ev.argumentsDelta } }] }, null)}]}`;
+        return `${this.head}${this.choice({ tool_calls: [{ index: ev.index, function: { arguments: ev.argumentsDelta } }] }, null)}]}\n\n`;
       default:
         return undefined;
     }
@@ -61,7 +61,7 @@ export class ChatChunkRenderer implements StreamRenderer {
 
   /** The last chunk: finish reason and usage together (tolerated by every client, never `choices: []`). */
   final(finish: FinishReason, usage: Usage, cost: Charge): string {
-    return `${this.head}${this.choice({}, finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
+    return `${this.head}${this.choice({}, finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`;
   }
 
   /** An in-band error after the response has started (HTTP status is already 200). */
@@ -69,7 +69,7 @@ export class ChatChunkRenderer implements StreamRenderer {
     const body = err.toBody().error;
     return (
       `${this.head}${this.choice({ content: '' }, { unified: 'error', raw: 'error' })}],` +
-      `"error":${JSON.stringify(body)},"usage":${JSON.stringify(renderUsage(usage, cost))}}`
+      `"error":${JSON.stringify(body)},"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`
     );
   }
 }

@@ -5,7 +5,7 @@ import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ChatResult, FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
-import type { ChunkMeta, StreamRenderer } from './stream-generation.ts';
+import type { ChunkMeta, StreamRenderer } from '../../gateway/stream-generation.ts';
 
 function choice(text: string, finish: FinishReason | null): string {
   const f = finish ? `${JSON.stringify(finish.unified)},"native_finish_reason":${JSON.stringify(finish.raw)}` : 'null';
@@ -30,19 +30,19 @@ export class CompletionChunkRenderer implements StreamRenderer {
 
   constructor(meta: ChunkMeta) {
     this.head =
-      `{"id":${JSON.stringify(meta.id)},"object":"text_completion","created":${meta.created},` +
+      `data: {"id":${JSON.stringify(meta.id)},"object":"text_completion","created":${meta.created},` +
       `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"choices":[`;
   }
 
   event(ev: StreamEvent): string | undefined {
-    return ev.type === 'text' ? `${this.head}${choice(ev.text, null)}]}` : undefined;
+    return ev.type === 'text' ? `${this.head}${choice(ev.text, null)}]}\n\n` : undefined;
   }
 
   final(finish: FinishReason, usage: Usage, cost: Charge): string {
-    return `${this.head}${choice('', finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
+    return `${this.head}${choice('', finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`;
   }
 
   error(err: GatewayError, usage: Usage, cost: Charge): string {
-    return `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${JSON.stringify(err.toBody().error)},"usage":${JSON.stringify(renderUsage(usage, cost))}}`;
+    return `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${JSON.stringify(err.toBody().error)},"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`;
   }
 }

@@ -25,11 +25,3 @@ export function renderUsage(u: Usage, c: Charge): Record<string, unknown> {
     },
   };
 }
-
-/** A charge of nothing, for errors before anything was produced. */
-export const NO_CHARGE: Charge = {
-  upstream: { promptNanos: 0, completionNanos: 0, totalNanos: 0 },
-  feeNanos: 0,
-  chargedNanos: 0,
-  insured: true,
-};

@@ -1,36 +1,40 @@
 /**
- * Streams one generation to an OpenAI-style SSE client, whatever the chunk format (chat or legacy
- * completions): opens the upstream (falling back before anything is sent), relays events through a
- * renderer, and ends with usage and `[DONE]`. When an upstream fails before any content, the next
+ * Streams one generation to an SSE client, whatever its door's format (the renderer writes the
+ * frames): opens the upstream (falling back before anything is sent), relays events through the
+ * renderer, and ends with the renderer's final frames. When an upstream fails before any content, the next
  * endpoint takes over invisibly; when it fails after content has streamed, the answer continues on
  * an endpoint that can resume an assistant turn (mid-stream failover), or the stream ends with an
  * in-band error chunk. The generation is recorded and settled either way, including when the
  * client disconnects, which aborts the upstream.
  */
-import type { App } from '../../app.ts';
-import { checkFreeTier } from '../../accounting/free-tier.ts';
-import { admitKey, streamInSlot } from '../../gateway/admission.ts';
-import { holdWorstCase, recordFailure, releaseHold, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
-import type { HoldInput } from '../../gateway/metering.ts';
-import { tryCandidates } from '../../gateway/resolve.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
-import type { Charge, GenerationTracker, LegUsage } from '../../gateway/tracker.ts';
-import type { RouteContext } from '../../http/server.ts';
-import { SseResponse } from '../../http/sse-response.ts';
-import { redactSecret } from '../../providers/redact.ts';
-import { endpointKey } from '../../router/types.ts';
-import { ADAPTERS } from '../../providers/registry.ts';
-import type { CallContext } from '../../providers/types.ts';
-import { asGatewayError } from '../../spec/errors.ts';
-import type { GatewayError } from '../../spec/errors.ts';
-import { emptyUsage } from '../../spec/response.ts';
-import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
-import type { ApiKeyRecord } from '../../store/types.ts';
-import { NO_CHARGE } from './render-usage.ts';
+import type { App } from '../app.ts';
+import { checkFreeTier } from '../accounting/free-tier.ts';
+import { admitKey, streamInSlot } from './admission.ts';
+import { holdWorstCase, recordFailure, releaseHold, settleAndRecord, tryOptions } from './metering.ts';
+import type { HoldInput } from './metering.ts';
+import { tryCandidates } from './resolve.ts';
+import type { Candidate } from './resolve.ts';
+import { NO_CHARGE } from './tracker.ts';
+import type { Charge, GenerationTracker, LegUsage } from './tracker.ts';
+import type { RouteContext } from '../http/server.ts';
+import { SseResponse } from '../http/sse-response.ts';
+import { redactSecret } from '../providers/redact.ts';
+import { endpointKey } from '../router/types.ts';
+import { ADAPTERS } from '../providers/registry.ts';
+import type { CallContext } from '../providers/types.ts';
+import { asGatewayError } from '../spec/errors.ts';
+import type { GatewayError } from '../spec/errors.ts';
+import { emptyUsage } from '../spec/response.ts';
+import type { FinishReason, StreamEvent, Usage } from '../spec/response.ts';
+import type { ApiKeyRecord } from '../store/types.ts';
 
+
+/** A door's stream format. Every method returns complete SSE frames (`data: ...\n\n`, `event: ...`). */
 export interface StreamRenderer {
   event(ev: StreamEvent): string | undefined;
+  /** The closing frames of a successful stream (usage, terminator). */
   final(finish: FinishReason, usage: Usage, cost: Charge): string;
+  /** The closing frames of a failed stream (in-band error, terminator). */
   error(err: GatewayError, usage: Usage, cost: Charge): string;
 }
 
@@ -100,8 +104,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     void settleTokens?.(0);
     // Nothing sent yet: answer with the real status. Otherwise the error goes in-band.
     if (!sse.headersSent) throw err;
-    sse.data(job.renderer(tracker.meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
-    sse.write('data: [DONE]\n\n');
+    sse.write(job.renderer(tracker.meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
     sse.end();
     return;
   }
@@ -175,8 +178,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     return;
   }
   const total: Usage = { ...emptyUsage(), inputTokens: record.tokensPrompt, outputTokens: record.tokensCompletion, cacheReadTokens: record.tokensCached, cacheWriteTokens: record.tokensCacheWrite, reasoningTokens: record.tokensReasoning };
-  sse.data(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge));
-  sse.write('data: [DONE]\n\n');
+  sse.write(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge));
   sse.end();
 }
 
@@ -201,7 +203,7 @@ async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, renderer: Str
         else leg.outputChars += ev.argumentsDelta.length;
         const chunk = renderer.event(ev);
         if (chunk !== undefined) {
-          const backpressure = sse.data(chunk);
+          const backpressure = sse.write(chunk);
           if (backpressure) await backpressure;
         }
       }

@@ -3,20 +3,13 @@
  * The rendered list is cached per catalog build, so a request is a string write.
  */
 import { withFee } from '../../accounting/billing.ts';
+import { modelSupportedParameters } from '../../router/plan/parameters.ts';
 import { femtoToUsdString } from '../../accounting/money.ts';
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { CatalogModel, Endpoint } from '../../catalog/types.ts';
 import { sendJson } from '../../http/respond.ts';
 import type { RouteContext } from '../../http/server.ts';
-import type { Protocol } from '../../providers/types.ts';
 import { GatewayError } from '../../spec/errors.ts';
-
-const COMMON = ['max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'structured_outputs', 'seed'];
-const SUPPORTED: Record<Protocol, string[]> = {
-  openai: [...COMMON, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls', 'reasoning', 'include_reasoning'],
-  anthropic: [...COMMON.filter((p) => p !== 'seed'), 'top_k', 'reasoning', 'include_reasoning', 'parallel_tool_calls'],
-  gemini: [...COMMON, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
-};
 
 /** Prices as the key will be charged them: the endpoint's price plus Freeway's fee. */
 function pricing(e: Endpoint, markupBp: number): Record<string, string> {
@@ -34,8 +27,6 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
 export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unknown> {
   const top = m.endpoints[0];
   const output = m.kind === 'embedding' ? ['embeddings'] : ['text'];
-  const supported = new Set<string>();
-  for (const e of m.endpoints) for (const p of SUPPORTED[e.provider.protocol]) supported.add(p);
   return {
     id: m.id,
     canonical_slug: m.id,
@@ -58,7 +49,7 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
       is_moderated: false,
     },
     per_request_limits: null,
-    supported_parameters: m.kind === 'embedding' ? [] : [...supported].sort(),
+    supported_parameters: m.kind === 'embedding' ? [] : modelSupportedParameters(m.endpoints),
     default_parameters: {},
     supported_voices: null,
     links: { details: `/api/v1/models/${m.id}/endpoints` },

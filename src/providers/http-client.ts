@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { GatewayError } from '../spec/errors.ts';
 import { redactSecret } from './redact.ts';
 import { upstreamHttpError } from './upstream-error.ts';
@@ -17,14 +18,61 @@ import { upstreamHttpError } from './upstream-error.ts';
 const AGENT_OPTIONS: http.AgentOptions = {
   keepAlive: true,
   maxSockets: 256,
-  maxFreeSockets: 256,
   // The most recently used socket is the one least likely to have been closed by the server.
   scheduling: 'lifo',
   // How long an idle pooled socket is kept; a server's `Keep-Alive: timeout=N` hint shortens it.
   timeout: 30_000,
 };
-const httpAgent = new http.Agent(AGENT_OPTIONS);
-const httpsAgent = new https.Agent(AGENT_OPTIONS);
+
+/** Longest wait for a new connection (DNS, TCP and, for https, the TLS handshake). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Destroys a socket that is not connected within CONNECT_TIMEOUT_MS. Runs once per new socket. */
+function connectDeadline<S extends Duplex | null | undefined>(socket: S, readyEvent: 'connect' | 'secureConnect'): S {
+  if (!socket) return socket;
+  const s: Duplex = socket;
+  const timer = setTimeout(() => s.destroy(new UpstreamTimeoutError('connect', CONNECT_TIMEOUT_MS)), CONNECT_TIMEOUT_MS);
+  const clear = (): void => {
+    clearTimeout(timer);
+    s.off(readyEvent, clear);
+    s.off('close', clear);
+  };
+  s.once(readyEvent, clear);
+  s.once('close', clear);
+  return socket;
+}
+
+class HttpAgent extends http.Agent {
+  override createConnection(
+    options: http.ClientRequestArgs,
+    cb?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    return connectDeadline(super.createConnection(options, cb), 'connect');
+  }
+}
+
+class HttpsAgent extends https.Agent {
+  override createConnection(
+    options: https.RequestOptions,
+    cb?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    return connectDeadline(super.createConnection(options, cb), 'secureConnect');
+  }
+}
+
+/**
+ * The agent copies `agent.options` into a fresh object on every request (`{ __proto__: null,
+ * ...options, ...this.options }`); node keeps it as a dictionary-mode object, which V8 spreads
+ * ~6x slower than a fast-mode one (~0.8 µs per request). Same keys and values, fast layout.
+ */
+function withFastOptions<A extends http.Agent>(agent: A): A {
+  const a = agent as A & { options: object };
+  a.options = Object.setPrototypeOf({ ...a.options }, null) as object;
+  return agent;
+}
+
+const httpAgent = withFastOptions(new HttpAgent(AGENT_OPTIONS));
+const httpsAgent = withFastOptions(new HttpsAgent(AGENT_OPTIONS));
 
 export interface UpstreamTimeouts {
   /** Until the response headers arrive (for a stream: the first byte). */
@@ -55,12 +103,21 @@ export interface UpstreamCall {
   secret?: string;
 }
 
-/** An upstream that took too long: before its headers (`first-byte`) or between body chunks (`idle`). */
+/**
+ * An upstream that took too long: to accept a connection (`connect`), to send its headers
+ * (`first-byte`) or between two body chunks (`idle`).
+ */
 export class UpstreamTimeoutError extends Error {
   readonly code = 'UPSTREAM_TIMEOUT';
-  readonly phase: 'first-byte' | 'idle';
-  constructor(phase: 'first-byte' | 'idle', ms: number) {
-    super(phase === 'first-byte' ? `no response headers within ${ms} ms` : `no data for ${ms} ms`);
+  readonly phase: 'connect' | 'first-byte' | 'idle';
+  constructor(phase: 'connect' | 'first-byte' | 'idle', ms: number) {
+    super(
+      phase === 'connect'
+        ? `not connected within ${ms} ms`
+        : phase === 'first-byte'
+          ? `no response headers within ${ms} ms`
+          : `no data for ${ms} ms`,
+    );
     this.name = 'UpstreamTimeoutError';
     this.phase = phase;
   }
@@ -75,7 +132,7 @@ interface Target {
   /** The Host header value (host, plus the port when not the scheme's default). */
   host: string;
   /** TLS SNI name, precomputed so the agent need not work it out per request ('' for an IP). */
-  servername: string | undefined;
+  servername: string;
 }
 
 /** Parsed URLs by string: providers call a handful of distinct URLs, so parse each once. */
@@ -168,8 +225,8 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
       release();
       reject(networkError(providerName, err, signal));
     };
-    // Socket inactivity (node's request `timeout`). Before the headers the first-byte timer rules,
-    // so a long non-streamed generation is not cut short by the idle limit.
+    // Socket inactivity while the body streams; armed once the headers are in, since before them
+    // the first-byte timer rules (a long non-streamed generation sends nothing until it is done).
     const onIdle = (): void => {
       if (res !== undefined && !res.complete) {
         const err = new UpstreamTimeoutError('idle', timeouts.idleMs);
@@ -185,10 +242,17 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
       }
       settled = true;
       res = r;
+      const socket = r.socket;
+      // The agent puts its own idle-pool timeout back when the socket returns to the pool.
+      socket.setTimeout(timeouts.idleMs);
+      socket.on('timeout', onIdle);
+      r.once('close', () => {
+        socket.off('timeout', onIdle);
+        release();
+      });
       // Keeps an error from destroy() recorded on the stream (node only records it when someone
       // listens); the reader sees it through iteration or readText.
       r.on('error', noop);
-      r.once('close', release);
       const status = r.statusCode ?? 0;
       if (status >= 200 && status < 300) {
         resolve({ status, headers: r.headers, body: r });
@@ -210,7 +274,6 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
         servername: target.servername,
         method: call.method ?? 'POST',
         headers: headerList(target, call.headers, body),
-        timeout: timeouts.idleMs,
       });
     } catch (err) {
       // Invalid header values and the like are thrown synchronously.
@@ -224,7 +287,6 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
     // Stays attached for the request's life: a socket error after the headers is also emitted
     // here (the body stream gets its own), and an unhandled 'error' would crash the process.
     req.on('error', fail);
-    req.on('timeout', onIdle);
     req.on('response', onResponse);
     signal.addEventListener('abort', onAbort, { once: true });
     req.end(body);
@@ -250,6 +312,14 @@ function readStream(s: Readable): Promise<string> {
     }
     if (s.destroyed || s.readableEnded) {
       reject(Object.assign(new Error('The body was already consumed or destroyed'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      return;
+    }
+    // Fast path: the whole message already arrived (typical for a JSON answer, parsed in the same
+    // read as its headers) — take the buffered bytes at once; read() still ends the stream, which
+    // hands the socket back to the pool.
+    if ((s as IncomingMessage).complete === true && s.readableFlowing !== true && s.readableEncoding === null) {
+      const all = s.read() as Buffer | null;
+      resolve(all === null ? '' : all.toString('utf8'));
       return;
     }
     const chunks: Buffer[] = [];
@@ -299,6 +369,14 @@ export async function readJson(providerName: string, res: UpstreamResponse, sign
 }
 
 export function networkError(providerName: string, err: unknown, signal?: AbortSignal): GatewayError {
+  // The request's total deadline (AbortSignal.timeout) is a timeout, not a client hanging up.
+  if (signal?.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError') {
+    return new GatewayError('timeout', `${providerName} did not finish within the request's total time limit`, {
+      retryable: false,
+      cause: err,
+      metadata: { provider_name: providerName },
+    });
+  }
   if (signal?.aborted) {
     return new GatewayError('timeout', `Request to ${providerName} was cancelled`, {
       status: 499,

@@ -208,3 +208,21 @@ describe('circuit breaker', () => {
     assert.equal(endpoints.data.endpoints.find((e) => e.tag === 'openai')?.status, -1);
   });
 });
+
+describe('timeouts', () => {
+  test('the total time limit ends a slow request with a 504', async () => {
+    const t = stack.gw.app.settings.routing.timeouts;
+    const saved = { ...t };
+    t.totalMs = 300;
+    t.firstTokenMs = 5_000;
+    try {
+      backup.failNext('[[slow:1500]]');
+      stack.openai.failNext('[[slow:1500]]');
+      const err = (await ask('slow everywhere').catch((e: APIErr) => e)) as APIErr;
+      assert.equal(err.status, 504);
+      assert.match((err.error as { message: string }).message, /total time limit/);
+    } finally {
+      Object.assign(t, saved);
+    }
+  });
+});

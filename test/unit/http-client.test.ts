@@ -17,6 +17,9 @@ import {
 } from '../../src/providers/http-client.ts';
 import type { UpstreamCall } from '../../src/providers/http-client.ts';
 
+/** No test may hang the suite. */
+const T = { timeout: 10_000 };
+
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
 const routes = new Map<string, Handler>();
@@ -89,7 +92,7 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   return assert.fail('expected a rejection');
 }
 
-test('a 2xx resolves with status, headers and a body that streams chunk by chunk', async () => {
+test('a 2xx resolves with status, headers and a body that streams chunk by chunk', T, async () => {
   let seen: { headers: http.IncomingHttpHeaders; body: string; method?: string } | undefined;
   routes.set('/stream', (req, res, body) => {
     seen = { headers: req.headers, body, method: req.method };
@@ -115,7 +118,7 @@ test('a 2xx resolves with status, headers and a body that streams chunk by chunk
   assert.equal(seen.headers['content-type'], 'application/json');
 });
 
-test('GET without a body, and readJson / readText read whole bodies', async () => {
+test('GET without a body, and readJson / readText read whole bodies', T, async () => {
   routes.set('/models', (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{"data":[{"id":"a"},');
@@ -137,7 +140,7 @@ test('GET without a body, and readJson / readText read whole bodies', async () =
   assert.equal(await readText(gen()), 'é');
 });
 
-test('a 2xx body that is not JSON is a 502 naming the provider', async () => {
+test('a 2xx body that is not JSON is a 502 naming the provider', T, async () => {
   routes.set('/notjson', (_req, res) => res.end('<html>oops</html>'));
   const res = await callUpstream(call('/notjson'));
   const err = await rejection(readJson('TestProvider', res, new AbortController().signal));
@@ -145,7 +148,7 @@ test('a 2xx body that is not JSON is a 502 naming the provider', async () => {
   assert.match(err.message, /TestProvider returned a response that is not JSON/);
 });
 
-test('a non-2xx becomes a GatewayError with the mapped status, the upstream message and retry-after', async () => {
+test('a non-2xx becomes a GatewayError with the mapped status, the upstream message and retry-after', T, async () => {
   routes.set('/429', (_req, res) => {
     res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
     res.end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit', code: 'rl' } }));
@@ -170,7 +173,7 @@ test('a non-2xx becomes a GatewayError with the mapped status, the upstream mess
   assert.equal(err3.retryable, false);
 });
 
-test('the provider key is redacted from errors even when the upstream echoes it', async () => {
+test('the provider key is redacted from errors even when the upstream echoes it', T, async () => {
   const secret = 'sk-test-SUPERSECRET-1234';
   routes.set('/401', (req, res) => {
     res.writeHead(401, { 'content-type': 'application/json' });
@@ -183,7 +186,7 @@ test('the provider key is redacted from errors even when the upstream echoes it'
   assert.match(err.message, /\[REDACTED\]/);
 });
 
-test('a refused connection is "Could not reach <provider> (ECONNREFUSED)"', async () => {
+test('a refused connection is "Could not reach <provider> (ECONNREFUSED)"', T, async () => {
   const s = http.createServer();
   s.listen(0, '127.0.0.1');
   await once(s, 'listening');
@@ -196,14 +199,14 @@ test('a refused connection is "Could not reach <provider> (ECONNREFUSED)"', asyn
   assert.equal(err.message, 'Could not reach TestProvider (ECONNREFUSED)');
 });
 
-test('a connection dropped before the headers is a network error', async () => {
+test('a connection dropped before the headers is a network error', T, async () => {
   routes.set('/hangup', (req) => req.socket.destroy());
   const err = await rejection(callUpstream(call('/hangup')));
   assert.equal(err.type, 'provider_unavailable');
   assert.equal(err.message, 'Could not reach TestProvider (ECONNRESET)');
 });
 
-test('a body cut off mid-stream makes the iteration throw', async () => {
+test('a body cut off mid-stream makes the iteration throw', T, async () => {
   routes.set('/cut', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write('data: one\n\n');
@@ -215,7 +218,7 @@ test('a body cut off mid-stream makes the iteration throw', async () => {
   }, (err: unknown) => networkError('TestProvider', err).type === 'provider_unavailable');
 });
 
-test('no response headers within firstByteMs is a 504 timeout naming the provider, and the socket is closed', async () => {
+test('no response headers within firstByteMs is a 504 timeout naming the provider, and the socket is closed', T, async () => {
   routes.set('/slow-headers', () => {
     // never answers
   });
@@ -229,13 +232,13 @@ test('no response headers within firstByteMs is a 504 timeout naming the provide
   await waitFor(() => closed.get('/slow-headers') === 1, 'the server to see the socket close');
 });
 
-test('idleMs does not cut short a slow first byte', async () => {
+test('idleMs does not cut short a slow first byte', T, async () => {
   routes.set('/slow-but-ok', (_req, res) => setTimeout(() => res.end('{"ok":true}'), 150));
   const res = await callUpstream(call('/slow-but-ok', { timeouts: { firstByteMs: 2000, idleMs: 50 } }));
   assert.deepEqual(await readJson('TestProvider', res, new AbortController().signal), { ok: true });
 });
 
-test('silence longer than idleMs mid-body makes the body iteration throw a timeout', async () => {
+test('silence longer than idleMs mid-body makes the body iteration throw a timeout', T, async () => {
   routes.set('/stall', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write('data: one\n\n');
@@ -261,7 +264,23 @@ test('silence longer than idleMs mid-body makes the body iteration throw a timeo
   await waitFor(() => closed.get('/stall') === 1, 'the server to see the socket close');
 });
 
-test('readJson on a stalled body is a timeout too', async () => {
+test('after a first byte slower than idleMs, a stall in the body still times out', T, async () => {
+  routes.set('/slow-then-stall', (_req, res) => {
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+    }, 200);
+  });
+  const res = await callUpstream(call('/slow-then-stall', { timeouts: { firstByteMs: 2000, idleMs: 80 } }));
+  const t0 = Date.now();
+  await assert.rejects(async () => {
+    for await (const _ of res.body) void _;
+  }, UpstreamTimeoutError);
+  const took = Date.now() - t0;
+  assert.ok(took >= 60 && took < 1000, `took ${took} ms`);
+});
+
+test('readJson on a stalled body is a timeout too', T, async () => {
   routes.set('/stall-json', (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{"partial":');
@@ -272,7 +291,7 @@ test('readJson on a stalled body is a timeout too', async () => {
   assert.equal(err.status, 504);
 });
 
-test('aborting before the headers rejects with the 499 cancelled error and closes the upstream socket', async () => {
+test('aborting before the headers rejects with the 499 cancelled error and closes the upstream socket', T, async () => {
   let arrived = false;
   routes.set('/abort-early', () => {
     arrived = true;
@@ -289,7 +308,7 @@ test('aborting before the headers rejects with the 499 cancelled error and close
   await waitFor(() => closed.get('/abort-early') === 1, 'the server to see the socket close');
 });
 
-test('an already-aborted signal rejects without sending anything', async () => {
+test('an already-aborted signal rejects without sending anything', T, async () => {
   const controller = new AbortController();
   controller.abort();
   routes.set('/never', () => assert.fail('must not be sent'));
@@ -297,7 +316,7 @@ test('an already-aborted signal rejects without sending anything', async () => {
   assert.equal(err.status, 499);
 });
 
-test('aborting mid-body makes the iteration throw at once and closes the upstream socket', async () => {
+test('aborting mid-body makes the iteration throw at once and closes the upstream socket', T, async () => {
   routes.set('/abort-mid', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.write('data: one\n\n');
@@ -323,7 +342,7 @@ test('aborting mid-body makes the iteration throw at once and closes the upstrea
   await waitFor(() => closed.get('/abort-mid') === 1, 'the server to see the socket close');
 });
 
-test('sequential requests reuse one keep-alive socket without piling up listeners', async () => {
+test('sequential requests reuse one keep-alive socket without piling up listeners', T, async () => {
   const ports: number[] = [];
   routes.set('/ka', (req, res) => {
     ports.push(req.socket.remotePort ?? -1);
@@ -363,7 +382,7 @@ test('sequential requests reuse one keep-alive socket without piling up listener
   }
 });
 
-test('concurrent requests each get a socket and all complete', async () => {
+test('concurrent requests each get a socket and all complete', T, async () => {
   routes.set('/conc', (_req, res) => setTimeout(() => res.end('{"ok":true}'), 5));
   const results = await Promise.all(
     Array.from({ length: 50 }, async () => readJson('TestProvider', await callUpstream(call('/conc')), new AbortController().signal)),
@@ -372,7 +391,7 @@ test('concurrent requests each get a socket and all complete', async () => {
   for (const r of results) assert.deepEqual(r, { ok: true });
 });
 
-test('timers are cleared: no Timeout handles are left behind', async () => {
+test('timers are cleared: no Timeout handles are left behind', T, async () => {
   const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   routes.set('/quick', (_req, res) => res.end('{}'));
   const beforeCount = timeouts();
@@ -390,7 +409,7 @@ test('timers are cleared: no Timeout handles are left behind', async () => {
   assert.ok(timeouts() <= beforeCount, `Timeout handles: ${beforeCount} before, ${timeouts()} after`);
 });
 
-test('a malformed URL is a network error naming the provider', async () => {
+test('a malformed URL is a network error naming the provider', T, async () => {
   const err = await rejection(callUpstream(call('/', { url: 'not a url' })));
   assert.equal(err.type, 'provider_unavailable');
   assert.match(err.message, /^Could not reach TestProvider/);

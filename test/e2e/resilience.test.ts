@@ -44,6 +44,14 @@ models:
       - provider: anthropic
         model: claude-haiku-4-5
         pricing: { prompt: "0.000001", completion: "0.000005" }
+  test/sticky:
+    endpoints:
+      - provider: openai
+        model: gpt-4o-mini
+        pricing: { prompt: "0.000001", completion: "0.000001", input_cache_read: "0.0000001" }
+      - provider: backup
+        model: gpt-4o-mini
+        pricing: { prompt: "0.000001", completion: "0.000001", input_cache_read: "0.0000001" }
   test/stuck:
     endpoints:
       - provider: openai
@@ -224,5 +232,20 @@ describe('timeouts', () => {
     } finally {
       Object.assign(t, saved);
     }
+  });
+});
+
+describe('sticky routing', () => {
+  test('a conversation goes back to the endpoint that cached it; other conversations spread', async () => {
+    const served = async (content: string) => {
+      const [a, b] = [stack.openai.requests.length, backup.requests.length];
+      await client.chat.completions.create({ model: 'test/sticky', messages: [{ role: 'system', content: 'same system' }, { role: 'user', content }] });
+      return stack.openai.requests.length > a ? 'openai' : backup.requests.length > b ? 'backup' : 'none';
+    };
+    const first = await served('one conversation');
+    for (let i = 0; i < 5; i++) assert.equal(await served('one conversation'), first, 'same endpoint every turn');
+    const spread = new Set<string>();
+    for (let i = 0; i < 20; i++) spread.add(await served(`conversation ${i}`));
+    assert.equal(spread.size, 2, 'different conversations are load-balanced across both');
   });
 });

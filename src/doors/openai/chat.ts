@@ -29,26 +29,9 @@ export function targetOf(c: Candidate): Target {
   };
 }
 
-/** An AbortController that fires when the client goes away before the response is complete. */
-export function clientAbort(ctx: RouteContext): AbortController {
-  const abort = new AbortController();
-  ctx.res.on('close', () => {
-    if (!ctx.res.writableFinished) abort.abort();
-  });
-  return abort;
-}
-
-/**
- * The upstream call's deadlines: time to first token and idle gap per attempt, and a total for
- * the whole request, which also ends when the client goes away.
- */
-export function callContext(app: App, abort: AbortController): CallContext {
-  const t = app.settings.routing.timeouts;
-  return {
-    signal: AbortSignal.any([abort.signal, AbortSignal.timeout(t.totalMs)]),
-    timeouts: { firstByteMs: t.firstTokenMs, idleMs: t.idleMs },
-  };
-}
+// Shared by every door; re-exported here for the doors that import them from this module.
+export { callContext, clientAbort } from '../../gateway/call-context.ts';
+import { callContext, clientAbort } from '../../gateway/call-context.ts';
 
 export async function handleChat(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;

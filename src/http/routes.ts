@@ -1,11 +1,13 @@
 /**
  * Every route Freeway serves, in three groups: public catalog reads, inference, management.
  */
+import { handleMessages, handleMessagesCountTokens } from '../doors/anthropic/handler.ts';
 import { handleChat } from '../doors/openai/chat.ts';
 import { handleCompletions } from '../doors/openai/completions.ts';
 import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
 import { handleModel, handleModels } from '../doors/openai/models.ts';
+import { handleCreateResponse, handleGetResponse } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
 import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
@@ -23,6 +25,10 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'POST', path: '/chat/completions', handler: handleChat },
   { method: 'POST', path: '/completions', handler: handleCompletions },
   { method: 'POST', path: '/embeddings', handler: handleEmbeddings },
+  { method: 'POST', path: '/messages', handler: handleMessages },
+  { method: 'POST', path: '/messages/count_tokens', handler: handleMessagesCountTokens },
+  { method: 'POST', path: '/responses', handler: handleCreateResponse },
+  { method: 'GET', path: '/responses/{id}', handler: handleGetResponse },
   { method: 'GET', path: '/generation', handler: handleGeneration },
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },

@@ -4,7 +4,7 @@
  */
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../spec/request.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../spec/response.ts';
-import type { UpstreamTimeouts } from './http-client.ts';
+import type { UpstreamResponse, UpstreamTimeouts } from './http-client.ts';
 
 export type Protocol = 'openai' | 'anthropic' | 'gemini';
 
@@ -85,4 +85,11 @@ export interface ProviderAdapter {
   embed?(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult>;
   /** Model ids the provider currently serves, from its own list endpoint. */
   listModels?(provider: ProviderInstance, signal: AbortSignal): Promise<string[]>;
+  /**
+   * Sends a body already in this protocol's own wire format, unchanged, to `path` under the
+   * provider's base URL (a front door of the same format passing a request through). `headers`
+   * adds protocol headers from the client (Anthropic: `anthropic-beta`). Resolves with the 2xx
+   * response unread; rejects with a GatewayError otherwise, like `chatStream`.
+   */
+  passthrough?(path: string, body: string, target: Target, ctx: CallContext, headers?: Record<string, string>): Promise<UpstreamResponse>;
 }

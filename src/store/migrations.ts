@@ -133,4 +133,20 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'generation legs (mid-stream failover)',
     sql: [`ALTER TABLE generations ADD COLUMN legs TEXT`],
   },
+  {
+    version: 5,
+    name: 'stored responses (Responses API, store: true)',
+    sql: [
+      `CREATE TABLE responses (
+        id TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT NOT NULL,
+        response TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX responses_key_created ON responses (key_hash, created_at)`,
+    ],
+  },
 ];

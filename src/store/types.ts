@@ -208,6 +208,25 @@ export interface AlertRecord {
   createdAt: string;
 }
 
+/**
+ * A Responses-API response kept with `store: true`, so a later request by the same key can continue
+ * it with `previous_response_id`.
+ */
+export interface StoredResponse {
+  /** `resp_...`. */
+  id: string;
+  /** The key that created it; only that key may read or continue it. */
+  keyHash: string;
+  model: string;
+  /** The conversation this response answered, as Responses input items (earlier stored turns included). */
+  input: unknown[];
+  /** This response's output items. */
+  output: unknown[];
+  /** The response object as returned to the client. */
+  response: Record<string, unknown>;
+  createdAt: string;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -261,4 +280,8 @@ export interface Store {
    * two processes seeing the same crossing exactly one fires.
    */
   markAlert(id: string, firedAt: string | null, expectFired: boolean): Promise<boolean>;
+
+  /** Saves a stored response; saving an id that exists keeps the first. */
+  saveResponse(r: StoredResponse): Promise<void>;
+  getResponse(id: string): Promise<StoredResponse | undefined>;
 }

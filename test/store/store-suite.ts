@@ -811,6 +811,33 @@ export function storeSuite(name: string, open: () => Promise<Store>, cleanup: ()
       });
     });
 
+    describe('stored responses', () => {
+      it('saves and reads back a response byte for byte; unknown ids are undefined; the first save wins', async () => {
+        const id = uid('resp');
+        const signature = 'EqQBCkgIARABGAIiQL+/9k=='.repeat(20);
+        const saved = {
+          id,
+          keyHash: uid('key'),
+          model: 'anthropic/claude-sonnet-4-5',
+          input: [
+            { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'héllo — 👋 "quoted" \\ back\nslash' }] },
+            { type: 'function_call_output', call_id: 'toolu_01', output: '{"temp":21}' },
+          ],
+          output: [
+            { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'Thinking' }], encrypted_content: `fw1.${signature}` },
+            { type: 'function_call', id: 'fc_1', call_id: 'toolu_02', name: 'lookup', arguments: '{"city": "Paris"}', status: 'completed' },
+          ],
+          response: { id, object: 'response', status: 'completed', usage: { input_tokens: 12, output_tokens: 3 }, metadata: { a: 'b' } },
+          createdAt: T0.toISOString(),
+        };
+        await store.saveResponse(saved);
+        assert.deepEqual(await store.getResponse(id), saved);
+        assert.equal(await store.getResponse(uid('resp')), undefined);
+        await store.saveResponse({ ...saved, keyHash: uid('key'), output: [], createdAt: plus(T0, 1000).toISOString() });
+        assert.deepEqual(await store.getResponse(id), saved, 'a second save of the same id changes nothing');
+      });
+    });
+
     describe('counters', () => {
       const minute = (startMs: number, limit: number): CounterWindow => ({ name: 'minute', startMs, limit });
       const day = (startMs: number, limit: number): CounterWindow => ({ name: 'day', startMs, limit });

@@ -63,6 +63,31 @@ export const anthropicAdapter: ProviderAdapter = {
     return convertStream(res.body, target.provider.name, ctx.signal);
   },
 
+  /**
+   * The Anthropic door's pass-through: the client's own body to `/messages` or
+   * `/messages/count_tokens`, with its `anthropic-beta` features added to any configured ones.
+   */
+  async passthrough(path: string, body: string, target: Target, ctx: CallContext, extra: Record<string, string> = {}): Promise<UpstreamResponse> {
+    const { provider } = target;
+    const h = headers(provider);
+    const beta = extra['anthropic-beta'];
+    if (beta) {
+      const own = Object.keys(h).find((k) => k.toLowerCase() === 'anthropic-beta');
+      const configured = own ? h[own] : undefined;
+      if (own) delete h[own];
+      h['anthropic-beta'] = configured && configured !== beta ? `${configured},${beta}` : beta;
+    }
+    return callUpstream({
+      providerName: provider.name,
+      url: `${baseUrl(provider)}/${path.replace(/^\/+/, '')}`,
+      headers: h,
+      body,
+      signal: ctx.signal,
+      timeouts: ctx.timeouts,
+      secret: provider.apiKey,
+    });
+  },
+
   async listModels(provider: ProviderInstance, signal: AbortSignal): Promise<string[]> {
     const ids: string[] = [];
     let after: string | undefined;

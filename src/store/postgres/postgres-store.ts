@@ -40,6 +40,7 @@ import type {
   ReserveResult,
   SettleRequest,
   Store,
+  StoredResponse,
   UsageQuery,
   UsageRow,
 } from '../types.ts';
@@ -473,4 +474,31 @@ export class PostgresStore implements Store {
     const sql = `UPDATE alerts SET fired_at = $1 WHERE id = $2 AND fired_at IS ${expectFired ? 'NOT NULL' : 'NULL'}`;
     return ((await this.q(sql, [firedAt, id])).rowCount ?? 0) > 0;
   }
+
+  // ---- stored responses ----
+
+  async saveResponse(r: StoredResponse): Promise<void> {
+    await this.q(
+      `INSERT INTO responses (id, key_hash, model, input, output, response, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (id) DO NOTHING`,
+      [r.id, r.keyHash, r.model, JSON.stringify(r.input), JSON.stringify(r.output), JSON.stringify(r.response), r.createdAt],
+    );
+  }
+
+  async getResponse(id: string): Promise<StoredResponse | undefined> {
+    const row = (await this.q('SELECT * FROM responses WHERE id = $1', [id])).rows[0];
+    return row ? storedResponseFromRow(row) : undefined;
+  }
+}
+
+function storedResponseFromRow(r: Row): StoredResponse {
+  return {
+    id: String(r.id),
+    keyHash: String(r.key_hash),
+    model: String(r.model),
+    input: JSON.parse(String(r.input)) as unknown[],
+    output: JSON.parse(String(r.output)) as unknown[],
+    response: JSON.parse(String(r.response)) as Record<string, unknown>,
+    createdAt: String(r.created_at),
+  };
 }

@@ -37,6 +37,7 @@ import type {
   ReserveResult,
   SettleRequest,
   Store,
+  StoredResponse,
   UsageQuery,
   UsageRow,
 } from '../types.ts';
@@ -410,4 +411,30 @@ export class SqliteStore implements Store {
     const sql = `UPDATE alerts SET fired_at = ? WHERE id = ? AND fired_at IS ${expectFired ? 'NOT NULL' : 'NULL'}`;
     return Number(this.q(sql).run(firedAt, id).changes) > 0;
   }
+
+  // ---- stored responses ----
+
+  async saveResponse(r: StoredResponse): Promise<void> {
+    this.q(
+      `INSERT INTO responses (id, key_hash, model, input, output, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    ).run(r.id, r.keyHash, r.model, JSON.stringify(r.input), JSON.stringify(r.output), JSON.stringify(r.response), r.createdAt);
+  }
+
+  async getResponse(id: string): Promise<StoredResponse | undefined> {
+    const row = this.q('SELECT * FROM responses WHERE id = ?').get(id) as Row | undefined;
+    return row ? storedResponseFromRow(row) : undefined;
+  }
+}
+
+function storedResponseFromRow(r: Row): StoredResponse {
+  return {
+    id: String(r.id),
+    keyHash: String(r.key_hash),
+    model: String(r.model),
+    input: JSON.parse(String(r.input)) as unknown[],
+    output: JSON.parse(String(r.output)) as unknown[],
+    response: JSON.parse(String(r.response)) as Record<string, unknown>,
+    createdAt: String(r.created_at),
+  };
 }

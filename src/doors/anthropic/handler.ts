@@ -1,0 +1,161 @@
+/**
+ * The Anthropic Messages door: `POST /messages` and `POST /messages/count_tokens` (served under
+ * `/v1` and `/api/v1`), authenticated by `x-api-key` or a bearer token like every door.
+ *
+ * Each candidate endpoint is served the way it speaks: an Anthropic endpoint gets the client's body
+ * raw and its answer is relayed as it came (passthrough.ts); any other endpoint gets the request
+ * translated through the internal model and its answer rendered back in Anthropic's shape
+ * (render-message.ts, render-stream.ts). Either way the hold, fallback, settlement and generation
+ * record are the shared ones, so accounting does not depend on the door. Every failure, from a
+ * missing key to an upstream outage, is answered in Anthropic's error shape (errors.ts).
+ */
+import { estimatePromptTokens, estimateTokens, maxPromptTokens } from '../../gateway/estimate.ts';
+import { generationId } from '../../gateway/ids.ts';
+import { runMetered } from '../../gateway/metering.ts';
+import type { Candidate } from '../../gateway/resolve.ts';
+import { streamGeneration } from '../../gateway/stream-generation.ts';
+import { GenerationTracker } from '../../gateway/tracker.ts';
+import { requireInferenceKey } from '../../http/auth.ts';
+import { readJson } from '../../http/body.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { Handler, RouteContext } from '../../http/server.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../../router/plan/index.ts';
+import { endpointKey } from '../../router/types.ts';
+import { asGatewayError } from '../../spec/errors.ts';
+import type { ChatRequest } from '../../spec/request.ts';
+import type { ChatResult } from '../../spec/response.ts';
+import { fail } from '../validate.ts';
+import { callContext, clientAbort, targetOf } from '../openai/chat.ts';
+import { handleCountTokens } from './count-tokens.ts';
+import { sendAnthropicError } from './errors.ts';
+import { parseMessagesRequest, upstreamBody } from './parse-request.ts';
+import type { ParsedMessagesRequest } from './parse-request.ts';
+import { forwardedHeaders, passesThrough, passThroughStream, passThroughWhole } from './passthrough.ts';
+import type { RawAnswer } from './passthrough.ts';
+import { renderMessage } from './render-message.ts';
+import { AnthropicStreamRenderer } from './render-stream.ts';
+import { resolveModelRef } from './resolve-model.ts';
+import { streamMixed } from './stream.ts';
+
+/** Answers every failure of `handler` in Anthropic's error shape. */
+function anthropicDoor(handler: Handler): Handler {
+  return async (ctx) => {
+    try {
+      await handler(ctx);
+    } catch (err) {
+      const e = asGatewayError(err);
+      if (e.type === 'server') ctx.app.log.error(`unhandled error on ${ctx.req.method} ${ctx.req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      sendAnthropicError(ctx.res, e, e.type === 'payload_too_large' ? { connection: 'close' } : {});
+    }
+  };
+}
+
+/** Candidates that can serve the request: only Anthropic's when it uses what only Anthropic has. */
+function servable(parsed: ParsedMessagesRequest, candidates: Candidate[]): Candidate[] {
+  if (parsed.anthropicOnly.length === 0) return candidates;
+  const raw = candidates.filter((c) => passesThrough(c, parsed.foreign));
+  if (raw.length > 0) return raw;
+  const first = parsed.anthropicOnly[0];
+  return fail(first.param, `${first.what} can only be used with a model served by Anthropic`);
+}
+
+async function messages(ctx: RouteContext): Promise<void> {
+  const { app, req, res } = ctx;
+  const key = await requireInferenceKey(app, req);
+  const parsed = parseMessagesRequest(await readJson(req, app.settings.maxBodyBytes));
+  const request: ChatRequest = { ...parsed.request, model: resolveModelRef(app.catalog, parsed.request.model) };
+  const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(key.hash, request.model, request) : undefined;
+  const plan = planRoute({
+    catalog: app.catalog,
+    refs: [request.model, ...parsed.fallbackModels.map((m) => resolveModelRef(app.catalog, m))],
+    kind: 'chat',
+    needs: needsOf(request),
+    prefs: parsed.preferences,
+    health: app.health,
+    sticky: app.sticky,
+    stickyKey,
+    markupBp: app.billing.settings.markupBp,
+  });
+  const candidates = servable(parsed, plan.candidates);
+  const served = (c: Candidate) => {
+    if (stickyKey && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey, endpointKey(c.endpoint));
+  };
+  const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
+  // Anthropic's thinking budget is part of max_tokens; only a budget that does not fit is added on top.
+  const budget = request.reasoning?.maxTokens;
+  const hold = {
+    promptTokens: maxPromptTokens(request),
+    maxTokens: request.maxTokens,
+    reasoningTokens: budget !== undefined && request.maxTokens !== undefined && budget >= request.maxTokens ? budget : undefined,
+  };
+  const abort = clientAbort(ctx);
+  const callCtx = callContext(app, abort);
+  const headers = forwardedHeaders(req);
+  const raw = (c: Candidate) => passesThrough(c, parsed.foreign);
+  const body = (c: Candidate) => upstreamBody(parsed.body, c.endpoint.upstreamModel);
+  const renderer = (meta: { id: string; model: string }) =>
+    new AnthropicStreamRenderer({ id: meta.id, model: meta.model, promptTokens: estimatePromptTokens(request) });
+
+  if (request.stream && candidates.some(raw)) {
+    await streamMixed(app, ctx, {
+      key,
+      hold,
+      candidates,
+      tracker,
+      callCtx,
+      raw,
+      openRaw: (c, sink) => passThroughStream(targetOf(c), body(c), headers, callCtx, sink),
+      openTranslated: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
+      renderer: (c) => renderer(tracker.meta(c)),
+      onServed: served,
+      promptTokens: () => estimatePromptTokens(request),
+    });
+    return;
+  }
+  if (request.stream) {
+    await streamGeneration(app, ctx, {
+      key,
+      hold,
+      candidates,
+      tracker,
+      callCtx,
+      open: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
+      continueWith: (c, partial) =>
+        ADAPTERS[c.endpoint.provider.protocol].chatStream(
+          { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] },
+          targetOf(c),
+          callCtx,
+        ),
+      midStreamFailover: parsed.preferences.midStreamFailover,
+      onServed: served,
+      renderer,
+      promptTokens: () => estimatePromptTokens(request),
+    });
+    return;
+  }
+  const { result, candidate, usage, charge } = await runMetered<ChatResult | RawAnswer>(
+    app,
+    key,
+    tracker,
+    candidates,
+    hold,
+    abort.signal,
+    (c) => (raw(c) ? passThroughWhole(targetOf(c), body(c), headers, callCtx) : ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx)),
+    (r) => ({
+      inputTokens: estimatePromptTokens(request),
+      outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
+    }),
+  );
+  served(candidate);
+  if ('raw' in result) {
+    // Anthropic's answer, as it came.
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.raw), 'x-generation-id': tracker.id });
+    res.end(result.raw);
+    return;
+  }
+  sendJson(res, 200, renderMessage(tracker.meta(candidate), { ...result, usage }, charge), { 'x-generation-id': tracker.id });
+}
+
+export const handleMessages: Handler = anthropicDoor(messages);
+export const handleMessagesCountTokens: Handler = anthropicDoor(handleCountTokens);

@@ -1,0 +1,285 @@
+/**
+ * Anthropic Messages request body → internal ChatRequest, validated strictly: a wrong type or a
+ * missing required field is a 400 naming it (`messages[1].content[0].tool_use_id`).
+ *
+ * The body itself is kept for an Anthropic upstream, which gets it unchanged. Fields the internal
+ * model has no place for are tolerated (they reach Anthropic raw, and other upstreams do without
+ * them); things only Anthropic can do — server tools, Files API sources, MCP servers — are listed
+ * in `anthropicOnly`, and translating such a request for another provider is a 400 naming them.
+ * Freeway-encoded tool ids and reasoning (see codec.ts) are decoded back to the upstream's own.
+ *
+ * OpenRouter's routing extensions `provider` and `models` are accepted and never forwarded.
+ */
+import type { ReasoningDetail } from '../../spec/reasoning.ts';
+import type {
+  AssistantMessage,
+  CacheControl,
+  ChatRequest,
+  FilePart,
+  ImagePart,
+  Message,
+  ReasoningRequest,
+  ResponseFormat,
+  TextPart,
+  ToolChoice,
+  ToolDefinition,
+  ToolMessage,
+  UserPart,
+} from '../../spec/request.ts';
+import { parseProviderPreferences } from '../../router/plan/preferences.ts';
+import type { RoutePreferences } from '../../router/plan/preferences.ts';
+import { parseCacheControl } from '../openai/parse-messages.ts';
+import { arr, bool, fail, int, num, obj, oneOf, opt, str } from '../validate.ts';
+import type { Obj } from '../validate.ts';
+import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
+
+/** Routing extensions read by Freeway and removed before the body goes to Anthropic. */
+export const EXTENSION_FIELDS = ['provider', 'models'] as const;
+
+export interface ParsedMessagesRequest {
+  request: ChatRequest;
+  /** The body exactly as the client sent it. */
+  body: Obj;
+  fallbackModels: string[];
+  preferences: RoutePreferences;
+  /** Carries Freeway-encoded tool ids or reasoning: Anthropic cannot take it raw. */
+  foreign: boolean;
+  /** What only Anthropic can serve, by field. */
+  anthropicOnly: Array<{ param: string; what: string }>;
+}
+
+interface Ctx {
+  foreign: boolean;
+  anthropicOnly: Array<{ param: string; what: string }>;
+}
+
+const cache = (cc: CacheControl | undefined): { cacheControl?: CacheControl } => (cc ? { cacheControl: cc } : {});
+
+function textBlock(o: Obj, param: string): TextPart {
+  return { type: 'text', text: str(o.text, `${param}.text`), ...cache(parseCacheControl(o.cache_control, `${param}.cache_control`)) };
+}
+
+function imageBlock(o: Obj, param: string, c: Ctx): ImagePart | undefined {
+  const src = obj(o.source, `${param}.source`);
+  const type = oneOf(src.type, `${param}.source.type`, ['base64', 'url', 'file'] as const);
+  const cc = cache(parseCacheControl(o.cache_control, `${param}.cache_control`));
+  if (type === 'base64') {
+    return { type: 'image', data: str(src.data, `${param}.source.data`), mediaType: str(src.media_type, `${param}.source.media_type`), ...cc };
+  }
+  if (type === 'url') return { type: 'image', url: str(src.url, `${param}.source.url`), ...cc };
+  str(src.file_id, `${param}.source.file_id`);
+  c.anthropicOnly.push({ param: `${param}.source`, what: 'an image from the Files API' });
+  return undefined;
+}
+
+function documentBlock(o: Obj, param: string, c: Ctx): FilePart | undefined {
+  const src = obj(o.source, `${param}.source`);
+  const type = oneOf(src.type, `${param}.source.type`, ['base64', 'text', 'url', 'content', 'file'] as const);
+  const title = opt(o, 'title', str, param);
+  const base = { type: 'file' as const, ...(title !== undefined ? { filename: title } : {}), ...cache(parseCacheControl(o.cache_control, `${param}.cache_control`)) };
+  if (type === 'base64') return { ...base, data: str(src.data, `${param}.source.data`), mediaType: str(src.media_type, `${param}.source.media_type`) };
+  if (type === 'text') return { ...base, data: Buffer.from(str(src.data, `${param}.source.data`), 'utf8').toString('base64'), mediaType: 'text/plain' };
+  if (type === 'url') return { ...base, url: str(src.url, `${param}.source.url`), mediaType: 'application/pdf' };
+  c.anthropicOnly.push({ param: `${param}.source`, what: type === 'file' ? 'a document from the Files API' : 'a document with content blocks' });
+  return undefined;
+}
+
+function toolResult(o: Obj, param: string, c: Ctx): ToolMessage {
+  const decoded = fromAnthropicToolId(str(o.tool_use_id, `${param}.tool_use_id`));
+  if (decoded.foreign) c.foreign = true;
+  opt(o, 'is_error', bool, param);
+  const content: Array<TextPart | ImagePart> = [];
+  if (typeof o.content === 'string') content.push({ type: 'text', text: o.content });
+  else if (o.content !== undefined && o.content !== null) {
+    arr(o.content, `${param}.content`).forEach((raw, i) => {
+      const p = `${param}.content[${i}]`;
+      const b = obj(raw, p);
+      const type = str(b.type, `${p}.type`);
+      if (type === 'text') content.push(textBlock(b, p));
+      else if (type === 'image') {
+        const img = imageBlock(b, p, c);
+        if (img) content.push(img);
+      } else c.anthropicOnly.push({ param: p, what: `a ${JSON.stringify(type)} block in a tool result` });
+    });
+  }
+  // The internal tool message has no cache_control of its own: it rides on the result's last part.
+  const cc = parseCacheControl(o.cache_control, `${param}.cache_control`);
+  const last = content.at(-1);
+  if (cc && last && !last.cacheControl) last.cacheControl = cc;
+  return { role: 'tool', toolCallId: decoded.id, content };
+}
+
+function userTurn(content: unknown, param: string, c: Ctx): Message[] {
+  if (typeof content === 'string') return [{ role: 'user', content: [{ type: 'text', text: content }] }];
+  const tools: ToolMessage[] = [];
+  const parts: UserPart[] = [];
+  arr(content, param).forEach((raw, i) => {
+    const p = `${param}[${i}]`;
+    const b = obj(raw, p);
+    const type = str(b.type, `${p}.type`);
+    if (type === 'text') parts.push(textBlock(b, p));
+    else if (type === 'image') {
+      const img = imageBlock(b, p, c);
+      if (img) parts.push(img);
+    } else if (type === 'document') {
+      const doc = documentBlock(b, p, c);
+      if (doc) parts.push(doc);
+    } else if (type === 'tool_result') tools.push(toolResult(b, p, c));
+    else c.anthropicOnly.push({ param: p, what: `a ${JSON.stringify(type)} block` });
+  });
+  // Tool results answer the previous assistant turn, so they come first.
+  return parts.length > 0 ? [...tools, { role: 'user', content: parts }] : tools;
+}
+
+function assistantTurn(content: unknown, param: string, c: Ctx): AssistantMessage {
+  const out: AssistantMessage = { role: 'assistant', content: [], toolCalls: [], reasoning: [] };
+  if (typeof content === 'string') {
+    if (content.length > 0) out.content.push({ type: 'text', text: content });
+    return out;
+  }
+  const reasoning: ReasoningDetail[] = out.reasoning;
+  arr(content, param).forEach((raw, i) => {
+    const p = `${param}[${i}]`;
+    const b = obj(raw, p);
+    const type = str(b.type, `${p}.type`);
+    if (type === 'text') out.content.push(textBlock(b, p));
+    else if (type === 'tool_use') {
+      const decoded = fromAnthropicToolId(str(b.id, `${p}.id`));
+      if (decoded.foreign) c.foreign = true;
+      out.toolCalls.push({ id: decoded.id, name: str(b.name, `${p}.name`), arguments: JSON.stringify(obj(b.input, `${p}.input`)) });
+    } else if (type === 'thinking') {
+      const r = fromThinking(str(b.thinking, `${p}.thinking`), str(b.signature, `${p}.signature`), reasoning.length);
+      if (r.foreign) c.foreign = true;
+      reasoning.push(r.detail);
+    } else if (type === 'redacted_thinking') {
+      const r = fromRedacted(str(b.data, `${p}.data`), reasoning.length);
+      if (r.foreign) c.foreign = true;
+      reasoning.push(r.detail);
+    } else c.anthropicOnly.push({ param: p, what: `a ${JSON.stringify(type)} block` });
+  });
+  return out;
+}
+
+function parseMessages(v: unknown, c: Ctx): Message[] {
+  const list = arr(v, 'messages');
+  if (list.length === 0) fail('messages', 'must contain at least one message');
+  return list.flatMap((raw, i): Message[] => {
+    const param = `messages[${i}]`;
+    const m = obj(raw, param);
+    const role = oneOf(m.role, `${param}.role`, ['user', 'assistant'] as const);
+    if (typeof m.content !== 'string' && !Array.isArray(m.content)) fail(`${param}.content`, 'expected a string or an array of content blocks');
+    return role === 'user' ? userTurn(m.content, `${param}.content`, c) : [assistantTurn(m.content, `${param}.content`, c)];
+  });
+}
+
+function parseSystem(v: unknown): TextPart[] {
+  if (typeof v === 'string') return v.length > 0 ? [{ type: 'text', text: v }] : [];
+  return arr(v, 'system').map((raw, i) => {
+    const b = obj(raw, `system[${i}]`);
+    oneOf(b.type, `system[${i}].type`, ['text'] as const);
+    return textBlock(b, `system[${i}]`);
+  });
+}
+
+function parseTools(v: unknown, c: Ctx): ToolDefinition[] {
+  const out: ToolDefinition[] = [];
+  arr(v, 'tools').forEach((raw, i) => {
+    const p = `tools[${i}]`;
+    const t = obj(raw, p);
+    if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
+      c.anthropicOnly.push({ param: p, what: `the Anthropic tool ${JSON.stringify(str(t.type, `${p}.type`))}` });
+      return;
+    }
+    const name = str(t.name, `${p}.name`);
+    if (!/^[a-zA-Z0-9_-]{1,128}$/.test(name)) fail(`${p}.name`, 'must be 1-128 characters of a-z, A-Z, 0-9, _ or -');
+    out.push({
+      name,
+      description: opt(t, 'description', str, p),
+      parameters: obj(t.input_schema, `${p}.input_schema`),
+      ...(t.strict !== undefined ? { strict: bool(t.strict, `${p}.strict`) } : {}),
+      ...cache(parseCacheControl(t.cache_control, `${p}.cache_control`)),
+    });
+  });
+  return out;
+}
+
+function parseToolChoice(v: unknown, tools: ToolDefinition[]): { choice: ToolChoice; parallel?: boolean } {
+  const o = obj(v, 'tool_choice');
+  const type = oneOf(o.type, 'tool_choice.type', ['auto', 'any', 'tool', 'none'] as const);
+  const disable = opt(o, 'disable_parallel_tool_use', bool, 'tool_choice');
+  const parallel = disable === undefined ? {} : { parallel: !disable };
+  if (type === 'tool') {
+    const name = str(o.name, 'tool_choice.name');
+    if (!tools.some((t) => t.name === name)) fail('tool_choice.name', `no tool named ${JSON.stringify(name)} in tools`);
+    return { choice: { type: 'tool', name }, ...parallel };
+  }
+  return { choice: { type: type === 'any' ? 'required' : type }, ...parallel };
+}
+
+function parseThinking(v: unknown): ReasoningRequest {
+  const o = obj(v, 'thinking');
+  const type = oneOf(o.type, 'thinking.type', ['enabled', 'disabled', 'adaptive'] as const);
+  if (type === 'disabled') return { enabled: false };
+  if (type === 'adaptive') return { enabled: true };
+  return { enabled: true, maxTokens: int(o.budget_tokens, 'thinking.budget_tokens', 1024) };
+}
+
+function parseOutputFormat(v: unknown, param: string): ResponseFormat | undefined {
+  const o = obj(v, param);
+  const type = oneOf(o.type, `${param}.type`, ['json_schema'] as const);
+  return { type, name: 'output', schema: obj(o.schema, `${param}.schema`) };
+}
+
+/** Parses a Messages (or, with `forCount`, a count_tokens) request body. */
+export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } = {}): ParsedMessagesRequest {
+  const body = obj(raw, 'body');
+  const model = str(body.model, 'model');
+  if (model.length === 0) fail('model', 'must not be empty');
+  const maxTokens = opts.forCount ? opt(body, 'max_tokens', (v, p) => int(v, p, 1)) : int(body.max_tokens, 'max_tokens', 1);
+  const c: Ctx = { foreign: false, anthropicOnly: [] };
+  const system = body.system === undefined || body.system === null ? [] : parseSystem(body.system);
+  const messages = parseMessages(body.messages, c);
+  const tools = opt(body, 'tools', (v) => parseTools(v, c)) ?? [];
+  const choice = opt(body, 'tool_choice', (v) => parseToolChoice(v, tools));
+  const metadata = opt(body, 'metadata', obj);
+  const user = metadata ? opt(metadata, 'user_id', str, 'metadata') : undefined;
+  const outputConfig = opt(body, 'output_config', obj);
+  const responseFormat =
+    (outputConfig && opt(outputConfig, 'format', parseOutputFormat, 'output_config')) ?? opt(body, 'output_format', parseOutputFormat);
+  if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0) c.anthropicOnly.push({ param: 'mcp_servers', what: 'MCP servers' });
+  if (body.container !== undefined && body.container !== null) c.anthropicOnly.push({ param: 'container', what: 'a code execution container' });
+  const cacheControl = parseCacheControl(body.cache_control, 'cache_control');
+  const request: ChatRequest = {
+    model,
+    messages: system.length > 0 ? [{ role: 'system', content: system }, ...messages] : messages,
+    stream: opt(body, 'stream', bool) ?? false,
+    maxTokens,
+    temperature: opt(body, 'temperature', (v, p) => num(v, p, 0, 1)),
+    topP: opt(body, 'top_p', (v, p) => num(v, p, 0, 1)),
+    topK: opt(body, 'top_k', (v, p) => int(v, p, 0)),
+    stop: opt(body, 'stop_sequences', (v, p) => arr(v, p).map((s, i) => str(s, `${p}[${i}]`))),
+    ...(tools.length > 0 ? { tools } : {}),
+    ...(choice ? { toolChoice: choice.choice } : {}),
+    ...(choice?.parallel !== undefined ? { parallelToolCalls: choice.parallel } : {}),
+    ...(responseFormat ? { responseFormat } : {}),
+    reasoning: opt(body, 'thinking', parseThinking),
+    ...(user !== undefined ? { user } : {}),
+    ...cache(cacheControl),
+  };
+  const fallbackModels = body.models === undefined || body.models === null ? [] : arr(body.models, 'models').map((m, i) => str(m, `models[${i}]`));
+  return {
+    request,
+    body,
+    fallbackModels,
+    preferences: parseProviderPreferences(body.provider),
+    foreign: c.foreign,
+    anthropicOnly: c.anthropicOnly,
+  };
+}
+
+/** The body for an Anthropic upstream: the client's own, with the upstream's model id and without Freeway's extensions. */
+export function upstreamBody(body: Obj, upstreamModel: string): string {
+  const out: Obj = { ...body, model: upstreamModel };
+  for (const k of EXTENSION_FIELDS) delete out[k];
+  return JSON.stringify(out);
+}

@@ -1,0 +1,126 @@
+/**
+ * Anthropic upstream, Anthropic client: the request goes through untouched (the client's body with
+ * the upstream's model id, its `anthropic-beta` header) and the answer comes back as it came —
+ * the JSON body, or the SSE bytes as they arrive. Freeway only watches: the same parsers the
+ * Anthropic adapter uses read the id, stop reason and usage (cache reads and writes included) for
+ * billing and the generation record.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Candidate } from '../../gateway/resolve.ts';
+import { networkError, readText } from '../../providers/http-client.ts';
+import { convertStream } from '../../providers/anthropic/convert-stream.ts';
+import { fromMessagesResponse } from '../../providers/anthropic/convert-response.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import type { CallContext, Target } from '../../providers/types.ts';
+import { GatewayError } from '../../spec/errors.ts';
+import type { ChatResult, StreamEvent } from '../../spec/response.ts';
+
+/** Whether this candidate can take the client's body raw. */
+export function passesThrough(c: Candidate, foreign: boolean): boolean {
+  return c.endpoint.provider.protocol === 'anthropic' && !foreign && ADAPTERS.anthropic.passthrough !== undefined;
+}
+
+/** The client's headers that travel with its body: `anthropic-beta` (all of them, comma-joined). */
+export function forwardedHeaders(req: IncomingMessage): Record<string, string> {
+  const beta = req.headers['anthropic-beta'];
+  const value = Array.isArray(beta) ? beta.join(',') : beta;
+  return value ? { 'anthropic-beta': value } : {};
+}
+
+async function send(path: string, target: Target, body: string, headers: Record<string, string>, ctx: CallContext) {
+  const adapter = ADAPTERS[target.provider.protocol];
+  if (!adapter.passthrough) throw new GatewayError('server', `${target.provider.name} cannot take requests raw`, { retryable: false });
+  return adapter.passthrough(path, body, target, ctx, headers);
+}
+
+/** A whole answer relayed as it came, with what billing needs read from it. */
+export interface RawAnswer extends ChatResult {
+  raw: string;
+}
+
+export async function passThroughWhole(target: Target, body: string, headers: Record<string, string>, ctx: CallContext): Promise<RawAnswer> {
+  const name = target.provider.name;
+  const res = await send('messages', target, body, headers, ctx);
+  let raw: string;
+  try {
+    raw = await readText(res.body);
+  } catch (err) {
+    throw networkError(name, err, ctx.signal);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new GatewayError('provider_unavailable', `${name} returned a response that is not JSON`, {
+      metadata: { provider_name: name, raw: raw.slice(0, 2000) },
+    });
+  }
+  return { ...fromMessagesResponse(json, name, []), raw };
+}
+
+/** `/messages/count_tokens`, relayed as it came. */
+export async function passThroughCount(target: Target, body: string, headers: Record<string, string>, ctx: CallContext): Promise<string> {
+  const res = await send('messages/count_tokens', target, body, headers, ctx);
+  try {
+    return await readText(res.body);
+  } catch (err) {
+    throw networkError(target.provider.name, err, ctx.signal);
+  }
+}
+
+/**
+ * Where relayed bytes go. Remembers whether anything was written (after which the answer cannot
+ * start over elsewhere) and whether the upstream itself reported an error in-band.
+ */
+export class RawSink {
+  wrote = false;
+  sawError = false;
+  private tail = '';
+  private readonly out: (text: string) => Promise<void> | undefined;
+  private readonly first: () => void;
+
+  constructor(out: (text: string) => Promise<void> | undefined, onFirstWrite: () => void) {
+    this.out = out;
+    this.first = onFirstWrite;
+  }
+
+  write(text: string): Promise<void> | undefined {
+    if (text === '') return undefined;
+    if (!this.wrote) {
+      this.wrote = true;
+      this.first();
+    }
+    // An `event: error` line may straddle two reads: look at the end of the last one too.
+    const seen = this.tail + text;
+    if (/(^|[\r\n])event: ?error\r?\n/.test(seen)) this.sawError = true;
+    this.tail = seen.slice(-32);
+    return this.out(text);
+  }
+}
+
+/** Relays every chunk to the sink as it is read, then hands it on unchanged. */
+async function* tee(body: AsyncIterable<Uint8Array | string>, sink: RawSink): AsyncGenerator<Uint8Array | string> {
+  // A leading byte-order mark is content too: the client gets it as the upstream sent it.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  for await (const chunk of body) {
+    const pending = sink.write(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    if (pending) await pending;
+    yield chunk;
+  }
+  sink.write(decoder.decode());
+}
+
+/**
+ * Opens the upstream stream. Nothing reaches the client until the events are read; from then on
+ * every byte does, while the events (start, usage, finish, errors) serve the accounting.
+ */
+export async function passThroughStream(
+  target: Target,
+  body: string,
+  headers: Record<string, string>,
+  ctx: CallContext,
+  sink: RawSink,
+): Promise<AsyncIterable<StreamEvent>> {
+  const res = await send('messages', target, body, headers, ctx);
+  return convertStream(tee(res.body, sink), target.provider.name, ctx.signal);
+}

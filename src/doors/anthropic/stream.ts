@@ -1,0 +1,184 @@
+/**
+ * Streams one generation to an Anthropic client when an Anthropic endpoint, whose stream is
+ * relayed raw, is among the candidates. (Requests that only other providers can serve go through
+ * the shared `streamGeneration` with this door's renderer instead.)
+ *
+ * The money and the record work as in `streamGeneration`: free-tier check, per-key admission, the
+ * worst-case hold, endpoint slots, settlement and the generation record, including when the client
+ * goes away. Endpoints are tried in order — raw or translated, whichever each candidate needs — and
+ * an endpoint that fails before anything reached the client is replaced invisibly by the next.
+ * After bytes went out the answer cannot start over: it ends with an in-band `event: error`
+ * (unless the upstream already sent its own). Mid-stream continuation on another endpoint is not
+ * offered on this path, since a raw stream cannot be stitched to a translated one.
+ */
+import type { App } from '../../app.ts';
+import { checkFreeTier } from '../../accounting/free-tier.ts';
+import { admitKey, streamInSlot } from '../../gateway/admission.ts';
+import { holdWorstCase, recordFailure, releaseHold, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
+import type { HoldInput } from '../../gateway/metering.ts';
+import { tryCandidates } from '../../gateway/resolve.ts';
+import type { Candidate } from '../../gateway/resolve.ts';
+import type { StreamRenderer } from '../../gateway/stream-generation.ts';
+import type { GenerationTracker } from '../../gateway/tracker.ts';
+import type { RouteContext } from '../../http/server.ts';
+import { SseResponse } from '../../http/sse-response.ts';
+import { redactSecret } from '../../providers/redact.ts';
+import type { CallContext } from '../../providers/types.ts';
+import { endpointKey } from '../../router/types.ts';
+import { asGatewayError } from '../../spec/errors.ts';
+import type { GatewayError } from '../../spec/errors.ts';
+import { emptyUsage } from '../../spec/response.ts';
+import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
+import type { ApiKeyRecord } from '../../store/types.ts';
+import { anthropicErrorFrame } from './errors.ts';
+import { RawSink } from './passthrough.ts';
+
+export interface MixedStreamJob {
+  key: ApiKeyRecord;
+  hold: HoldInput;
+  candidates: readonly Candidate[];
+  tracker: GenerationTracker;
+  callCtx: CallContext;
+  /** Whether a candidate takes the body raw. */
+  raw: (c: Candidate) => boolean;
+  openRaw: (c: Candidate, sink: RawSink) => Promise<AsyncIterable<StreamEvent>>;
+  openTranslated: (c: Candidate) => Promise<AsyncIterable<StreamEvent>>;
+  renderer: (c: Candidate) => StreamRenderer;
+  onServed?: (c: Candidate) => void;
+  /** Prompt size estimate for when the upstream reports no usage. */
+  promptTokens: () => number;
+}
+
+interface Leg {
+  candidate: Candidate;
+  renderer?: StreamRenderer;
+  upstreamId?: string;
+  finish?: FinishReason;
+  usage?: Usage;
+  error?: GatewayError;
+  outputChars: number;
+  /** Whether this leg's renderer sent anything. */
+  rendered: boolean;
+}
+
+export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJob): Promise<void> {
+  const { tracker, callCtx } = job;
+  const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
+  // Raw bytes may pause mid-event; a keep-alive comment there would split it. Anthropic pings itself.
+  const sink = new RawSink((text) => sse.write(text), () => sse.stop());
+  const opts = tryOptions(app);
+  const slot = {
+    key: job.key,
+    signal: callCtx.signal,
+    onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
+  };
+  const open = (c: Candidate) => streamInSlot(app, c, slot, () => (job.raw(c) ? job.openRaw(c, sink) : job.openTranslated(c)));
+  let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
+  let held = false;
+  let settleTokens: ((n: number) => Promise<void>) | undefined;
+  try {
+    await checkFreeTier(app, job.key, job.candidates);
+    settleTokens = await admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
+    held = await holdWorstCase(app, job.key, tracker, job.candidates, job.hold);
+    opened = await tryCandidates(job.candidates, callCtx.signal, open, opts);
+  } catch (err) {
+    sse.stop();
+    await releaseHold(app, tracker, held);
+    void settleTokens?.(0);
+    if (!sse.headersSent) throw err;
+    sse.write(anthropicErrorFrame(asGatewayError(err)));
+    sse.end();
+    return;
+  }
+  let leg: Leg;
+  let { value: events, candidate } = opened;
+  for (;;) {
+    leg = { candidate, renderer: job.raw(candidate) ? undefined : job.renderer(candidate), outputChars: 0, rendered: false };
+    await relay(leg, events, sse, tracker);
+    if (!leg.error || callCtx.signal.aborted) break;
+    recordFailure(app, candidate, leg.error.status);
+    // Nothing reached the client: the next endpoint starts over, unseen.
+    if (sink.wrote || leg.rendered) break;
+    const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
+    const next = await tryCandidates(rest, callCtx.signal, open, opts).catch(() => undefined);
+    if (!next) break;
+    ({ value: events, candidate } = next);
+  }
+  const cancelled = callCtx.signal.aborted;
+  const estimated = leg.usage === undefined;
+  const usage = leg.usage ?? { ...emptyUsage(), inputTokens: job.promptTokens(), outputTokens: Math.ceil(leg.outputChars / 4) };
+  const error = leg.error;
+  const finish: FinishReason = error ? { unified: 'error', raw: leg.finish?.raw ?? null } : (leg.finish ?? { unified: 'stop', raw: null });
+  const { record, charge } = tracker.finish({
+    modelId: candidate.model.id,
+    endpoint: candidate.endpoint,
+    usage,
+    usageEstimated: estimated,
+    upstreamId: leg.upstreamId,
+    finishReason: finish.unified,
+    nativeFinishReason: finish.raw,
+    cancelled,
+    error: error && !cancelled ? error.message : null,
+  });
+  if (!error) {
+    job.onServed?.(candidate);
+    const secs = tracker.firstTokenAt === undefined ? 0 : (performance.now() - tracker.firstTokenAt) / 1000;
+    app.health.record(endpointKey(candidate.endpoint), {
+      ok: true,
+      ttftMs: record.ttftMs ?? undefined,
+      tokensPerSecond: secs > 0 ? usage.outputTokens / secs : undefined,
+      at: Date.now(),
+    });
+  }
+  sse.stop();
+  await settleAndRecord(app, job.key, held, record, charge);
+  void settleTokens?.(record.tokensPrompt + record.tokensCompletion);
+  if (cancelled) {
+    sse.end();
+    return;
+  }
+  if (leg.renderer) {
+    const total: Usage = {
+      ...emptyUsage(),
+      inputTokens: record.tokensPrompt,
+      outputTokens: record.tokensCompletion,
+      cacheReadTokens: record.tokensCached,
+      cacheWriteTokens: record.tokensCacheWrite,
+      reasoningTokens: record.tokensReasoning,
+    };
+    sse.write(error ? leg.renderer.error(error, total, charge) : leg.renderer.final(finish, total, charge));
+  } else if (error && !sink.sawError) {
+    // The upstream's own bytes ended without saying why (a dropped connection): say it for them.
+    sse.write(anthropicErrorFrame(error));
+  }
+  sse.end();
+}
+
+/** Relays one upstream's events until it finishes or fails; raw legs were already written by the sink. */
+async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, sse: SseResponse, tracker: GenerationTracker): Promise<void> {
+  try {
+    for await (const ev of events) {
+      if (ev.type === 'start') leg.upstreamId = ev.upstreamId;
+      else if (ev.type === 'finish') leg.finish = ev.finish;
+      else if (ev.type === 'usage') leg.usage = ev.usage;
+      else if (ev.type === 'error') {
+        // Upstream words can echo the provider key; it never reaches the client.
+        leg.error = redactSecret(ev.error, leg.candidate.endpoint.provider.apiKey);
+        return;
+      } else {
+        tracker.markFirstToken();
+        if (ev.type === 'text') leg.outputChars += ev.text.length;
+        else if (ev.type === 'reasoning') leg.outputChars += (ev.text ?? '').length;
+        else if (ev.type === 'tool-call-delta') leg.outputChars += ev.argumentsDelta.length;
+        const frame = leg.renderer?.event(ev);
+        if (frame !== undefined) {
+          leg.rendered = true;
+          const backpressure = sse.write(frame);
+          if (backpressure) await backpressure;
+        }
+      }
+    }
+  } catch (err) {
+    leg.error = asGatewayError(err);
+  }
+}

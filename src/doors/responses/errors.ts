@@ -1,0 +1,54 @@
+/**
+ * The Responses door's error shape: OpenAI's `{ error: { message, type, param, code } }`, with the
+ * HTTP status Freeway chose for the failure. Every error this door answers leaves through here.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ErrorType, GatewayError } from '../../spec/errors.ts';
+import { sendJson } from '../../http/respond.ts';
+
+export interface ResponsesErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** OpenAI's error `type` (and default `code`) for each of Freeway's error types. */
+const OPENAI_TYPE: Record<ErrorType, { type: string; code: string | null }> = {
+  invalid_request: { type: 'invalid_request_error', code: null },
+  context_length_exceeded: { type: 'invalid_request_error', code: 'context_length_exceeded' },
+  authentication: { type: 'authentication_error', code: 'invalid_api_key' },
+  payment_required: { type: 'insufficient_quota', code: 'insufficient_quota' },
+  permission_denied: { type: 'permission_error', code: null },
+  not_found: { type: 'invalid_request_error', code: 'not_found' },
+  payload_too_large: { type: 'invalid_request_error', code: 'request_too_large' },
+  rate_limit_exceeded: { type: 'rate_limit_error', code: 'rate_limit_exceeded' },
+  provider_unavailable: { type: 'server_error', code: 'provider_unavailable' },
+  provider_overloaded: { type: 'server_error', code: 'provider_overloaded' },
+  timeout: { type: 'server_error', code: 'timeout' },
+  server: { type: 'server_error', code: 'server_error' },
+};
+
+/** The error body for a GatewayError: `param` and `code` from its metadata when it names them. */
+export function responsesErrorBody(err: GatewayError): ResponsesErrorBody {
+  const mapped = OPENAI_TYPE[err.type];
+  const param = typeof err.metadata.param === 'string' ? err.metadata.param : null;
+  const unknownModel = err.type === 'not_found' && (param === 'model' || param?.startsWith('models[') === true);
+  const code = typeof err.metadata.code === 'string' ? err.metadata.code : unknownModel ? 'model_not_found' : mapped.code;
+  return { error: { message: err.message, type: mapped.type, param, code } };
+}
+
+/** `response.error` of a failed response: OpenAI's `{ code, message }`. */
+export function responseError(err: GatewayError): { code: string; message: string } {
+  const body = responsesErrorBody(err).error;
+  return { code: body.code ?? body.type, message: body.message };
+}
+
+/** Sends the error with Freeway's status and headers (Retry-After), in the Responses shape. */
+export function sendResponsesError(res: ServerResponse, err: GatewayError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = { ...err.headers };
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfter)));
+  if (err.type === 'payload_too_large') headers.connection = 'close';
+  sendJson(res, err.status === 499 ? 400 : err.status, responsesErrorBody(err), headers);
+}

@@ -1,0 +1,140 @@
+/**
+ * `POST /responses` (OpenAI's Responses API) and `GET /responses/{id}`: authenticate, parse,
+ * prepend a stored conversation (`previous_response_id`), then the same route planning, metering,
+ * fallback and generation record as every other door; render whole or as `response.*` events;
+ * keep the response when asked (`store: true`). Every error leaves in the Responses error shape.
+ */
+import { estimatePromptTokens, estimateTokens, maxPromptTokens } from '../../gateway/estimate.ts';
+import { generationId } from '../../gateway/ids.ts';
+import { runMetered } from '../../gateway/metering.ts';
+import type { Candidate } from '../../gateway/resolve.ts';
+import { streamGeneration } from '../../gateway/stream-generation.ts';
+import { GenerationTracker } from '../../gateway/tracker.ts';
+import { requireInferenceKey } from '../../http/auth.ts';
+import { readJson } from '../../http/body.ts';
+import { sendJson } from '../../http/respond.ts';
+import type { RouteContext } from '../../http/server.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../../router/plan/index.ts';
+import { endpointKey } from '../../router/types.ts';
+import { asGatewayError } from '../../spec/errors.ts';
+import type { ChatRequest, Message } from '../../spec/request.ts';
+import { callContext, clientAbort, targetOf } from '../openai/chat.ts';
+import type { Obj } from '../validate.ts';
+import { sendResponsesError } from './errors.ts';
+import { itemsToMessages } from './parse-items.ts';
+import { parseResponsesRequest } from './parse-request.ts';
+import type { ParsedResponses } from './parse-request.ts';
+import { newId, renderResponse } from './render-response.ts';
+import type { ResponseMeta } from './render-response.ts';
+import { ResponsesStreamRenderer } from './render-stream.ts';
+import { conversationOf, loadResponse, saveResponse, storedResponse } from './store.ts';
+
+/** Runs a handler, answering any failure before the response started in the Responses error shape. */
+function inResponsesShape(handler: (ctx: RouteContext) => Promise<void>) {
+  return async (ctx: RouteContext): Promise<void> => {
+    try {
+      await handler(ctx);
+    } catch (err) {
+      const e = asGatewayError(err);
+      if (e.type === 'server') ctx.app.log.error(`unhandled error on ${ctx.req.method} ${ctx.req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      sendResponsesError(ctx.res, e);
+    }
+  };
+}
+
+/** The conversation as internal messages: instructions first (never carried over), then the items. */
+function messagesOf(parsed: ParsedResponses, items: readonly unknown[]): Message[] {
+  const system: Message[] = parsed.instructions ? [{ role: 'system', content: [{ type: 'text', text: parsed.instructions }] }] : [];
+  return [...system, ...itemsToMessages(items)];
+}
+
+async function createResponse(ctx: RouteContext): Promise<void> {
+  const { app, req, res } = ctx;
+  const key = await requireInferenceKey(app, req);
+  const parsed = parseResponsesRequest(await readJson(req, app.settings.maxBodyBytes));
+  const history = parsed.previousResponseId ? conversationOf(await loadResponse(app, key.hash, parsed.previousResponseId, 'previous_response_id')) : [];
+  const conversation = [...history, ...parsed.input];
+  const request: ChatRequest = { ...parsed.request, messages: messagesOf(parsed, conversation) };
+
+  const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(key.hash, request.model, request, parsed.sessionId) : undefined;
+  const { candidates } = planRoute({
+    catalog: app.catalog,
+    refs: [request.model, ...parsed.fallbackModels],
+    kind: 'chat',
+    needs: needsOf(request),
+    prefs: parsed.preferences,
+    health: app.health,
+    sticky: app.sticky,
+    stickyKey,
+    markupBp: app.billing.settings.markupBp,
+  });
+  const served = (c: Candidate) => {
+    if (stickyKey && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey, endpointKey(c.endpoint));
+  };
+  const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
+  const hold = { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens };
+  const abort = clientAbort(ctx);
+  const callCtx = callContext(app, abort);
+  const id = newId('resp');
+  const meta = (m: { created: number; model: string; providerName: string }): ResponseMeta => ({
+    id,
+    createdAt: m.created,
+    model: m.model,
+    providerName: m.providerName,
+    echo: parsed.echo,
+    excludeReasoning: request.reasoning?.exclude === true,
+  });
+  const keep = (response: Obj): Promise<void> =>
+    parsed.store ? saveResponse(app, storedResponse(key.hash, conversation, response)) : Promise.resolve();
+
+  if (request.stream) {
+    let saving: Promise<void> = Promise.resolve();
+    await streamGeneration(app, ctx, {
+      key,
+      hold,
+      candidates,
+      tracker,
+      callCtx,
+      open: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
+      continueWith: (c, partial) =>
+        ADAPTERS[c.endpoint.provider.protocol].chatStream(
+          { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] },
+          targetOf(c),
+          callCtx,
+        ),
+      midStreamFailover: parsed.preferences.midStreamFailover,
+      onServed: served,
+      renderer: (m) => new ResponsesStreamRenderer(meta(m), (response) => (saving = keep(response))),
+      promptTokens: () => estimatePromptTokens(request),
+    });
+    await saving;
+    return;
+  }
+  const { result, candidate, usage, charge } = await runMetered(
+    app,
+    key,
+    tracker,
+    candidates,
+    hold,
+    abort.signal,
+    (c) => ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
+    (r) => ({
+      inputTokens: estimatePromptTokens(request),
+      outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
+    }),
+  );
+  served(candidate);
+  const body = renderResponse(meta(tracker.meta(candidate)), result, usage, charge);
+  await keep(body);
+  sendJson(res, 200, body, { 'x-generation-id': tracker.id });
+}
+
+async function getResponse(ctx: RouteContext): Promise<void> {
+  const key = await requireInferenceKey(ctx.app, ctx.req);
+  const stored = await loadResponse(ctx.app, key.hash, ctx.params.id, null);
+  sendJson(ctx.res, 200, stored.response);
+}
+
+export const handleCreateResponse = inResponsesShape(createResponse);
+export const handleGetResponse = inResponsesShape(getResponse);

@@ -1,0 +1,225 @@
+/**
+ * `POST /responses` body → the parts of an internal ChatRequest, the input items (kept for
+ * `store`), and what the response object repeats back. Strict, like OpenAI: unknown fields and
+ * unsupported features are a 400 naming the field. OpenRouter's `models`, `provider` and
+ * `session_id` are accepted.
+ */
+import { GatewayError } from '../../spec/errors.ts';
+import type { ChatRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../spec/request.ts';
+import { parseProviderPreferences } from '../../router/plan/preferences.ts';
+import type { RoutePreferences } from '../../router/plan/preferences.ts';
+import { arr, bool, fail, int, num, obj, oneOf, onlyKeys, opt, str } from '../validate.ts';
+import type { Obj } from '../validate.ts';
+import { parseCacheControl } from '../openai/parse-messages.ts';
+import { inputItems, itemsToMessages } from './parse-items.ts';
+
+const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+const SUMMARIES = ['auto', 'concise', 'detailed'] as const;
+
+const KNOWN = new Set([
+  'model', 'input', 'instructions', 'stream', 'store', 'previous_response_id', 'metadata', 'user', 'tools', 'tool_choice',
+  'parallel_tool_calls', 'max_output_tokens', 'temperature', 'top_p', 'reasoning', 'text',
+  // Accepted as no-ops:
+  'include', 'truncation', 'service_tier', 'background', 'prompt_cache_key', 'safety_identifier', 'stream_options',
+  'max_tool_calls', 'top_logprobs', 'conversation', 'prompt', 'context_management', 'moderation', 'prompt_cache_options',
+  'prompt_cache_retention',
+  // OpenRouter's extensions:
+  'models', 'provider', 'session_id', 'plugins', 'transforms', 'route', 'usage', 'trace', 'debug', 'cache_control',
+]);
+
+/** Fields accepted for compatibility and otherwise ignored: only their types are checked. */
+const NO_OPS: Record<string, (v: unknown, param: string) => unknown> = {
+  include: (v, p) => arr(v, p).map((s, i) => str(s, `${p}[${i}]`)),
+  truncation: (v, p) => oneOf(v, p, ['auto', 'disabled'] as const),
+  service_tier: str,
+  prompt_cache_key: str,
+  safety_identifier: str,
+  stream_options: obj,
+  max_tool_calls: (v, p) => int(v, p, 0),
+  top_logprobs: (v, p) => int(v, p, 0, 20),
+  context_management: arr,
+  moderation: obj,
+  prompt_cache_options: obj,
+  prompt_cache_retention: str,
+};
+
+/** What the response object repeats from the request. */
+export interface ResponseEcho {
+  instructions: string | null;
+  maxOutputTokens: number | null;
+  parallelToolCalls: boolean;
+  previousResponseId: string | null;
+  reasoning: { effort: string | null; summary: string | null };
+  store: boolean;
+  temperature: number | null;
+  topP: number | null;
+  text: { format: Obj };
+  toolChoice: unknown;
+  tools: Obj[];
+  metadata: Record<string, string>;
+  user: string | null;
+}
+
+export interface ParsedResponses {
+  /** Everything of the ChatRequest but its messages (which may need a stored conversation first). */
+  request: Omit<ChatRequest, 'messages'>;
+  /** This request's input items, validated. */
+  input: Obj[];
+  instructions?: string;
+  store: boolean;
+  previousResponseId?: string;
+  fallbackModels: string[];
+  preferences: RoutePreferences;
+  sessionId?: string;
+  echo: ResponseEcho;
+}
+
+const unsupported = (param: string, message: string): never => {
+  throw new GatewayError('invalid_request', `${param}: ${message}`, { metadata: { param, code: 'unsupported_parameter' } });
+};
+
+function parseTools(v: unknown): ToolDefinition[] {
+  return arr(v, 'tools').map((raw, i) => {
+    const p = `tools[${i}]`;
+    const t = obj(raw, p);
+    const type = str(t.type, `${p}.type`);
+    if (type !== 'function') unsupported(`${p}.type`, `${JSON.stringify(type)} tools are not supported by Freeway; only function tools`);
+    const name = str(t.name, `${p}.name`);
+    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) fail(`${p}.name`, 'must be 1-64 characters of a-z, A-Z, 0-9, _ or -');
+    return {
+      name,
+      description: opt(t, 'description', str, p),
+      parameters: opt(t, 'parameters', obj, p) ?? { type: 'object', properties: {} },
+      strict: opt(t, 'strict', bool, p),
+    };
+  });
+}
+
+function parseToolChoice(v: unknown): ToolChoice {
+  if (typeof v === 'string') return { type: oneOf(v, 'tool_choice', ['auto', 'none', 'required'] as const) };
+  const o = obj(v, 'tool_choice');
+  const type = str(o.type, 'tool_choice.type');
+  if (type !== 'function') unsupported('tool_choice.type', `${JSON.stringify(type)} is not supported by Freeway; use "auto", "none", "required" or a function`);
+  return { type: 'tool', name: str(o.name, 'tool_choice.name') };
+}
+
+function parseFormat(v: unknown): ResponseFormat {
+  const o = obj(v, 'text.format');
+  const type = oneOf(o.type, 'text.format.type', ['text', 'json_object', 'json_schema'] as const);
+  if (type !== 'json_schema') return { type };
+  const name = str(o.name, 'text.format.name');
+  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) fail('text.format.name', 'must be 1-64 characters of a-z, A-Z, 0-9, _ or -');
+  return {
+    type,
+    name,
+    schema: obj(o.schema, 'text.format.schema'),
+    strict: opt(o, 'strict', bool, 'text.format'),
+    description: opt(o, 'description', str, 'text.format'),
+  };
+}
+
+function parseReasoning(v: unknown): { request?: ReasoningRequest; echo: ResponseEcho['reasoning'] } {
+  const o = obj(v, 'reasoning');
+  onlyKeys(o, 'reasoning', new Set(['effort', 'summary', 'generate_summary', 'context', 'mode', 'max_tokens', 'exclude', 'enabled']));
+  const effort = opt(o, 'effort', (x, p) => oneOf(x, p, EFFORTS), 'reasoning') as ReasoningEffort | undefined;
+  const summary = opt(o, 'summary', (x, p) => oneOf(x, p, SUMMARIES), 'reasoning') ?? opt(o, 'generate_summary', (x, p) => oneOf(x, p, SUMMARIES), 'reasoning');
+  const maxTokens = opt(o, 'max_tokens', (x, p) => int(x, p, 0), 'reasoning');
+  if (effort !== undefined && maxTokens !== undefined) fail('reasoning', 'set either effort or max_tokens, not both');
+  const r: ReasoningRequest = {
+    ...(effort !== undefined ? { effort } : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(o.exclude !== undefined ? { exclude: bool(o.exclude, 'reasoning.exclude') } : {}),
+    ...(o.enabled !== undefined ? { enabled: bool(o.enabled, 'reasoning.enabled') } : {}),
+  };
+  // A summary asked for alone still means "reason".
+  if (summary !== undefined && r.effort === undefined && r.maxTokens === undefined && r.enabled === undefined) r.enabled = true;
+  return { request: Object.keys(r).length > 0 ? r : undefined, echo: { effort: effort ?? null, summary: summary ?? null } };
+}
+
+function parseMetadata(v: unknown): Record<string, string> {
+  const o = obj(v, 'metadata');
+  const entries = Object.entries(o);
+  if (entries.length > 16) fail('metadata', 'at most 16 keys');
+  for (const [k, val] of entries) {
+    if (k.length > 64) fail('metadata', `key ${JSON.stringify(k.slice(0, 20))}... is longer than 64 characters`);
+    if (str(val, `metadata.${k}`).length > 512) fail(`metadata.${k}`, 'must be at most 512 characters');
+  }
+  return o as Record<string, string>;
+}
+
+export function parseResponsesRequest(raw: unknown): ParsedResponses {
+  const body = obj(raw, 'body');
+  for (const k of Object.keys(body)) {
+    if (!KNOWN.has(k)) throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, { metadata: { param: k, code: 'unknown_parameter' } });
+  }
+  const model = str(body.model, 'model');
+  if (model.length === 0) fail('model', 'must not be empty');
+  if (body.background === true) unsupported('background', 'background responses are not supported by Freeway');
+  if (body.conversation !== undefined && body.conversation !== null) unsupported('conversation', 'conversations are not supported by Freeway; use previous_response_id');
+  if (body.prompt !== undefined && body.prompt !== null) unsupported('prompt', 'prompt templates are not supported by Freeway');
+  for (const [k, check] of Object.entries(NO_OPS)) opt(body, k, check);
+
+  const previousResponseId = opt(body, 'previous_response_id', str);
+  const input = body.input === undefined || body.input === null ? [] : inputItems(body.input);
+  if (input.length === 0 && previousResponseId === undefined) fail('input', 'must contain at least one item');
+  itemsToMessages(input); // validates every item now, naming the field
+  const instructions = opt(body, 'instructions', str);
+  const tools = opt(body, 'tools', parseTools);
+  const toolChoice = opt(body, 'tool_choice', parseToolChoice);
+  if (toolChoice?.type === 'tool' && !tools?.some((t) => t.name === toolChoice.name)) {
+    fail('tool_choice.name', `no function named ${JSON.stringify(toolChoice.name)} in tools`);
+  }
+  const text = opt(body, 'text', obj);
+  if (text) onlyKeys(text, 'text', new Set(['format', 'verbosity']));
+  if (text?.verbosity !== undefined && text.verbosity !== null) oneOf(text.verbosity, 'text.verbosity', ['low', 'medium', 'high'] as const);
+  const responseFormat = text ? opt(text, 'format', parseFormat) : undefined;
+  const reasoning = body.reasoning === undefined || body.reasoning === null ? { echo: { effort: null, summary: null } } : parseReasoning(body.reasoning);
+  const metadata = opt(body, 'metadata', parseMetadata) ?? {};
+  const store = opt(body, 'store', bool) ?? false;
+  const sessionId = opt(body, 'session_id', (v, p) => {
+    const id = str(v, p);
+    if (id.length > 256) fail(p, 'must be at most 256 characters');
+    return id;
+  });
+
+  const request: Omit<ChatRequest, 'messages'> = {
+    model,
+    stream: opt(body, 'stream', bool) ?? false,
+    maxTokens: opt(body, 'max_output_tokens', (v, p) => int(v, p, 1)),
+    temperature: opt(body, 'temperature', (v, p) => num(v, p, 0, 2)),
+    topP: opt(body, 'top_p', (v, p) => num(v, p, 0, 1)),
+    tools,
+    toolChoice,
+    parallelToolCalls: opt(body, 'parallel_tool_calls', bool),
+    responseFormat,
+    reasoning: reasoning.request,
+    user: opt(body, 'user', str) ?? opt(body, 'safety_identifier', str),
+  };
+  const cacheControl = parseCacheControl(body.cache_control, 'cache_control');
+  if (cacheControl) request.cacheControl = cacheControl;
+  return {
+    request,
+    input,
+    ...(instructions !== undefined ? { instructions } : {}),
+    store,
+    ...(previousResponseId !== undefined ? { previousResponseId } : {}),
+    fallbackModels: body.models === undefined ? [] : arr(body.models, 'models').map((m, i) => str(m, `models[${i}]`)),
+    preferences: parseProviderPreferences(body.provider),
+    ...(sessionId !== undefined ? { sessionId } : {}),
+    echo: {
+      instructions: instructions ?? null,
+      maxOutputTokens: request.maxTokens ?? null,
+      parallelToolCalls: request.parallelToolCalls ?? true,
+      previousResponseId: previousResponseId ?? null,
+      reasoning: reasoning.echo,
+      store,
+      temperature: request.temperature ?? null,
+      topP: request.topP ?? null,
+      text: { format: (text?.format as Obj | undefined) ?? { type: 'text' } },
+      toolChoice: body.tool_choice ?? 'auto',
+      tools: (tools ?? []).map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters, strict: t.strict ?? null })),
+      metadata,
+      user: request.user ?? null,
+    },
+  };
+}

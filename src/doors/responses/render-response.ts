@@ -1,0 +1,149 @@
+/**
+ * Internal ChatResult → OpenAI's `response` object, and the output items both the whole and the
+ * streamed response are made of. Reasoning becomes one `reasoning` item whose `encrypted_content`
+ * carries every detail losslessly (see reasoning-codec.ts); usage adds OpenRouter's cost fields.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Charge } from '../../gateway/tracker.ts';
+import type { ReasoningDetail } from '../../spec/reasoning.ts';
+import { reasoningText } from '../../spec/reasoning.ts';
+import type { ToolCall } from '../../spec/request.ts';
+import type { ChatResult, FinishReason, Usage } from '../../spec/response.ts';
+import { renderUsage as renderChatUsage } from '../openai/render-usage.ts';
+import type { Obj } from '../validate.ts';
+import type { ResponseEcho } from './parse-request.ts';
+import { encodeReasoning } from './reasoning-codec.ts';
+
+/** `resp_`, `msg_`, `fc_`, `rs_` + 48 hex characters, OpenAI's id shapes. */
+export function newId(prefix: 'resp' | 'msg' | 'fc' | 'rs'): string {
+  return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+export interface ResponseMeta {
+  id: string;
+  /** Unix seconds. */
+  createdAt: number;
+  model: string;
+  providerName: string;
+  echo: ResponseEcho;
+  /** `reasoning.exclude`: no summary text (the encrypted content still travels, for the next turn). */
+  excludeReasoning: boolean;
+}
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
+
+/** A finish reason → the response's status and why it is incomplete. */
+export function statusOf(finish: FinishReason): { status: ResponseStatus; incomplete: { reason: string } | null } {
+  if (finish.unified === 'length') return { status: 'incomplete', incomplete: { reason: 'max_output_tokens' } };
+  if (finish.unified === 'content_filter') return { status: 'incomplete', incomplete: { reason: 'content_filter' } };
+  if (finish.unified === 'error') return { status: 'failed', incomplete: null };
+  return { status: 'completed', incomplete: null };
+}
+
+export function reasoningItem(id: string, details: readonly ReasoningDetail[], excludeText: boolean): Obj {
+  const text = excludeText ? '' : reasoningText(details);
+  return {
+    type: 'reasoning',
+    id,
+    summary: text ? [{ type: 'summary_text', text }] : [],
+    encrypted_content: encodeReasoning(details),
+  };
+}
+
+export function outputText(text: string): Obj {
+  return { type: 'output_text', text, annotations: [], logprobs: [] };
+}
+
+export function messageItem(id: string, text: string, status: ItemStatus, refusal?: string | null): Obj {
+  const content: Obj[] = [];
+  if (text.length > 0 || !refusal) content.push(outputText(text));
+  if (refusal) content.push({ type: 'refusal', refusal });
+  return { type: 'message', id, status, role: 'assistant', content };
+}
+
+export function functionCallItem(id: string, call: ToolCall, status: ItemStatus): Obj {
+  return { type: 'function_call', id, call_id: call.id, name: call.name, arguments: call.arguments, status };
+}
+
+/** The output items of a whole result: reasoning, then the message, then the function calls. */
+export function outputItems(r: ChatResult, excludeReasoning: boolean): Obj[] {
+  const { status } = statusOf(r.finish);
+  const items: Obj[] = [];
+  if (r.reasoning.length > 0) items.push(reasoningItem(newId('rs'), r.reasoning, excludeReasoning));
+  if (r.text.length > 0 || r.refusal || r.toolCalls.length === 0) {
+    items.push(messageItem(newId('msg'), r.text, status === 'incomplete' ? 'incomplete' : 'completed', r.refusal));
+  }
+  for (const c of r.toolCalls) items.push(functionCallItem(newId('fc'), c, 'completed'));
+  return items;
+}
+
+/** Responses usage: tokens with cache and reasoning details, and the cost as OpenRouter shows it. */
+export function renderUsage(u: Usage, c: Charge): Obj {
+  const chat = renderChatUsage(u, c);
+  return {
+    input_tokens: u.inputTokens,
+    input_tokens_details: { cached_tokens: u.cacheReadTokens, cache_write_tokens: u.cacheWriteTokens },
+    output_tokens: u.outputTokens,
+    output_tokens_details: { reasoning_tokens: u.reasoningTokens },
+    total_tokens: u.inputTokens + u.outputTokens,
+    cost: chat.cost,
+    is_byok: chat.is_byok,
+    cost_details: chat.cost_details,
+  };
+}
+
+export interface ResponseState {
+  status: ResponseStatus;
+  output: Obj[];
+  usage: Obj | null;
+  error?: { code: string; message: string } | null;
+  incomplete?: { reason: string } | null;
+  warnings?: string[];
+}
+
+/** The `response` object around a state: what the request asked for, what came back. */
+export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
+  const e = meta.echo;
+  const out: Obj = {
+    id: meta.id,
+    object: 'response',
+    created_at: meta.createdAt,
+    status: s.status,
+    background: false,
+    error: s.error ?? null,
+    incomplete_details: s.incomplete ?? null,
+    instructions: e.instructions,
+    max_output_tokens: e.maxOutputTokens,
+    model: meta.model,
+    output: s.output,
+    parallel_tool_calls: e.parallelToolCalls,
+    previous_response_id: e.previousResponseId,
+    reasoning: e.reasoning,
+    store: e.store,
+    temperature: e.temperature,
+    text: e.text,
+    tool_choice: e.toolChoice,
+    tools: e.tools,
+    top_p: e.topP,
+    truncation: 'disabled',
+    usage: s.usage,
+    user: e.user,
+    metadata: e.metadata,
+    provider: meta.providerName,
+  };
+  if (s.warnings && s.warnings.length > 0) out.warnings = s.warnings;
+  return out;
+}
+
+/** A whole (non-streamed) response. */
+export function renderResponse(meta: ResponseMeta, r: ChatResult, usage: Usage, charge: Charge): Obj {
+  const { status, incomplete } = statusOf(r.finish);
+  return responseObject(meta, {
+    status,
+    incomplete,
+    output: outputItems(r, meta.excludeReasoning),
+    usage: renderUsage(usage, charge),
+    warnings: r.warnings,
+  });
+}

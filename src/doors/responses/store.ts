@@ -1,0 +1,55 @@
+/**
+ * Stored responses (`store: true`): what is kept, and `previous_response_id`, which continues a
+ * stored conversation for the key that created it. Another key's response is indistinguishable
+ * from a missing one (404). A streamed response is saved as its last event is written; a request
+ * that names it meanwhile waits for the save instead of missing it.
+ */
+import type { App } from '../../app.ts';
+import { GatewayError } from '../../spec/errors.ts';
+import type { StoredResponse } from '../../store/types.ts';
+import type { Obj } from '../validate.ts';
+
+/** Saves in flight in this process, by response id. */
+const pending = new Map<string, Promise<void>>();
+
+/** Saves a response; never throws (a failed save is logged: the answer was already paid for). */
+export function saveResponse(app: App, rec: StoredResponse): Promise<void> {
+  const p = app.store
+    .saveResponse(rec)
+    .catch((err: unknown) => app.log.error(`could not store response ${rec.id}: ${(err as Error)?.message ?? String(err)}`))
+    .finally(() => pending.delete(rec.id));
+  pending.set(rec.id, p);
+  return p;
+}
+
+/** What a stored response keeps: the conversation it answered, its output, the response object. */
+export function storedResponse(keyHash: string, input: readonly unknown[], response: Obj): StoredResponse {
+  return {
+    id: String(response.id),
+    keyHash,
+    model: String(response.model),
+    input: [...input],
+    output: Array.isArray(response.output) ? response.output : [],
+    response,
+    createdAt: new Date(Number(response.created_at) * 1000).toISOString(),
+  };
+}
+
+/** The key's stored response, or a 404 naming `param`. */
+export async function loadResponse(app: App, keyHash: string, id: string, param: string | null): Promise<StoredResponse> {
+  await pending.get(id);
+  const r = await app.store.getResponse(id);
+  if (!r || r.keyHash !== keyHash) {
+    const what = param === 'previous_response_id' ? 'Previous response' : 'Response';
+    throw new GatewayError('not_found', `${what} with id '${id}' not found.`, {
+      retryable: false,
+      metadata: { param, code: param === 'previous_response_id' ? 'previous_response_not_found' : 'not_found' },
+    });
+  }
+  return r;
+}
+
+/** The items a continuation starts from: the stored conversation, then that response's output. */
+export function conversationOf(r: StoredResponse): unknown[] {
+  return [...r.input, ...r.output];
+}

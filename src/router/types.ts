@@ -68,6 +68,8 @@ export interface EndpointStats {
 export interface Health {
   /** False while the endpoint's circuit is open; true for one probe when it is half-open. */
   isAvailable(key: string, now?: number): boolean;
+  /** The circuit's state, without side effects and without computing window stats (per request). */
+  circuit(key: string, now?: number): EndpointStats['circuit'];
   record(key: string, outcome: AttemptOutcome): void;
   stats(key: string, now?: number): EndpointStats;
   close(): Promise<void>;

@@ -92,7 +92,7 @@ const pct = (p50: number) => ({ p50, p75: p50, p90: p50, p99: p50 });
 
 function fakeHealth(byKey: Record<string, Partial<EndpointStats>>, down: string[] = []): RouteHealth {
   return {
-    isAvailable: (key) => !down.includes(key),
+    circuit: (key: string) => (down.includes(key) ? 'open' : 'closed'),
     stats: (key) => stats({ ...(byKey[key] ?? {}), ...(down.includes(key) ? { circuit: 'open' as const } : {}) }),
   };
 }

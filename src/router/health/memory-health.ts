@@ -40,6 +40,10 @@ export class MemoryHealth implements Health {
     t.cached = undefined;
   }
 
+  circuit(key: string, now: number = Date.now()): EndpointStats['circuit'] {
+    return this.endpoints.get(key)?.breaker.view(now) ?? 'closed';
+  }
+
   stats(key: string, now: number = Date.now()): EndpointStats {
     const t = this.endpoints.get(key);
     if (!t) return { ...NO_STATS, circuit: 'closed' };

@@ -129,12 +129,16 @@ export class RedisHealth implements Health {
     );
   }
 
+  circuit(key: string, now: number = Date.now()): EndpointStats['circuit'] {
+    if (this.degraded) return this.fallback.circuit(key, now);
+    const v = this.view(key);
+    return v.state === 'closed' ? 'closed' : v.state === 'open' && now < v.until ? 'open' : 'half-open';
+  }
+
   /** The last pulled window stats, with this process's current view of the circuit. */
   stats(key: string, now: number = Date.now()): EndpointStats {
     if (this.degraded) return this.fallback.stats(key, now);
-    const v = this.view(key);
-    const circuit = v.state === 'closed' ? 'closed' : v.state === 'open' && now < v.until ? 'open' : 'half-open';
-    return { ...v.stats, circuit };
+    return { ...this.view(key).stats, circuit: this.circuit(key, now) };
   }
 
   /** Waits for this process's writes and claims in flight (tests, shutdown). */

@@ -30,7 +30,7 @@ import { supportedParameters } from './parameters.ts';
 import type { RoutePreferences, Sort } from './preferences.ts';
 import { hasCacheDiscount } from './sticky.ts';
 
-export type RouteHealth = Pick<Health, 'isAvailable' | 'stats'>;
+export type RouteHealth = Pick<Health, 'circuit' | 'stats'>;
 
 export interface PlanInput {
   catalog: Catalog;
@@ -60,7 +60,7 @@ export interface RoutePlan {
 
 /** A health source for callers without one: everything available, no stats. */
 export const NO_HEALTH: RouteHealth = {
-  isAvailable: () => true,
+  circuit: () => 'closed',
   stats: () => ({
     uptime5m: null,
     uptime30m: null,
@@ -408,7 +408,7 @@ export function planRoute(input: PlanInput): RoutePlan {
   const available = new Set<Candidate>();
   // Read the circuit without side effects: isAvailable() would hand out half-open probes to
   // endpoints this request may never try. A half-open endpoint stays in the route.
-  for (const ok of passed.values()) for (const c of ok) if (health.stats(endpointKey(c.endpoint), input.now).circuit !== 'open') available.add(c);
+  for (const ok of passed.values()) for (const c of ok) if (health.circuit(endpointKey(c.endpoint), input.now) !== 'open') available.add(c);
   let plan = build((c) => available.has(c));
   const anyPassed = [...passed.values()].some((ok) => ok.length > 0);
   if (plan.list.length === 0 && anyPassed) {

@@ -9,24 +9,19 @@
  * record are the shared ones, so accounting does not depend on the door. Every failure, from a
  * missing key to an upstream outage, is answered in Anthropic's error shape (errors.ts).
  */
-import { estimatePromptTokens, estimateTokens, maxPromptTokens } from '../../gateway/estimate.ts';
-import { generationId } from '../../gateway/ids.ts';
+import { chatStreams, estimateChat, routeChat, targetOf } from '../../gateway/chat-route.ts';
+import { estimatePromptTokens, maxPromptTokens } from '../../gateway/estimate.ts';
 import { runMetered } from '../../gateway/metering.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
-import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
 import { sendJson } from '../../http/respond.ts';
 import type { Handler, RouteContext } from '../../http/server.ts';
-import { ADAPTERS } from '../../providers/registry.ts';
-import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../../router/plan/index.ts';
-import { endpointKey } from '../../router/types.ts';
 import { asGatewayError } from '../../spec/errors.ts';
 import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult } from '../../spec/response.ts';
 import { fail } from '../validate.ts';
-import { callContext, clientAbort, targetOf } from '../openai/chat.ts';
 import { handleCountTokens } from './count-tokens.ts';
 import { sendAnthropicError } from './errors.ts';
 import { parseMessagesRequest, upstreamBody } from './parse-request.ts';
@@ -65,32 +60,21 @@ async function messages(ctx: RouteContext): Promise<void> {
   const key = await requireInferenceKey(app, req);
   const parsed = parseMessagesRequest(await readJson(req, app.settings.maxBodyBytes));
   const request: ChatRequest = { ...parsed.request, model: resolveModelRef(app.catalog, parsed.request.model) };
-  const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(key.hash, request.model, request) : undefined;
-  const plan = planRoute({
-    catalog: app.catalog,
-    refs: [request.model, ...parsed.fallbackModels.map((m) => resolveModelRef(app.catalog, m))],
-    kind: 'chat',
-    needs: needsOf(request),
-    prefs: parsed.preferences,
-    health: app.health,
-    sticky: app.sticky,
-    stickyKey,
-    markupBp: app.billing.settings.markupBp,
-  });
-  const candidates = servable(parsed, plan.candidates);
-  const served = (c: Candidate) => {
-    if (stickyKey && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey, endpointKey(c.endpoint));
-  };
-  const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
   // Anthropic's thinking budget is part of max_tokens; only a budget that does not fit is added on top.
   const budget = request.reasoning?.maxTokens;
-  const hold = {
-    promptTokens: maxPromptTokens(request),
-    maxTokens: request.maxTokens,
-    reasoningTokens: budget !== undefined && request.maxTokens !== undefined && budget >= request.maxTokens ? budget : undefined,
-  };
-  const abort = clientAbort(ctx);
-  const callCtx = callContext(app, abort);
+  const route = routeChat(app, ctx, key, {
+    request,
+    refs: [request.model, ...parsed.fallbackModels.map((m) => resolveModelRef(app.catalog, m))],
+    preferences: parsed.preferences,
+    filter: (planned: Candidate[]) => servable(parsed, planned),
+    hold: {
+      promptTokens: maxPromptTokens(request),
+      maxTokens: request.maxTokens,
+      reasoningTokens: budget !== undefined && request.maxTokens !== undefined && budget >= request.maxTokens ? budget : undefined,
+    },
+  });
+  const { candidates, tracker, callCtx, hold, served, abort } = route;
+  const streams = chatStreams(request, callCtx);
   const headers = forwardedHeaders(req);
   const raw = (c: Candidate) => passesThrough(c, parsed.foreign);
   const body = (c: Candidate) => upstreamBody(parsed.body, c.endpoint.upstreamModel);
@@ -106,7 +90,7 @@ async function messages(ctx: RouteContext): Promise<void> {
       callCtx,
       raw,
       openRaw: (c, sink) => passThroughStream(targetOf(c), body(c), headers, callCtx, sink),
-      openTranslated: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
+      openTranslated: streams.open,
       renderer: (c) => renderer(tracker.meta(c)),
       onServed: served,
       promptTokens: () => estimatePromptTokens(request),
@@ -120,13 +104,8 @@ async function messages(ctx: RouteContext): Promise<void> {
       candidates,
       tracker,
       callCtx,
-      open: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
-      continueWith: (c, partial) =>
-        ADAPTERS[c.endpoint.provider.protocol].chatStream(
-          { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] },
-          targetOf(c),
-          callCtx,
-        ),
+      open: streams.open,
+      continueWith: streams.continueWith,
       midStreamFailover: parsed.preferences.midStreamFailover,
       onServed: served,
       renderer,
@@ -141,11 +120,8 @@ async function messages(ctx: RouteContext): Promise<void> {
     candidates,
     hold,
     abort.signal,
-    (c) => (raw(c) ? passThroughWhole(targetOf(c), body(c), headers, callCtx) : ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx)),
-    (r) => ({
-      inputTokens: estimatePromptTokens(request),
-      outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
-    }),
+    (c) => (raw(c) ? passThroughWhole(targetOf(c), body(c), headers, callCtx) : streams.whole(c)),
+    estimateChat(request),
   );
   served(candidate);
   if ('raw' in result) {

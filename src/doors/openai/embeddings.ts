@@ -14,7 +14,8 @@ import { ADAPTERS } from '../../providers/registry.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { EmbeddingRequest } from '../../spec/request.ts';
 import { arr, fail, int, obj, oneOf, opt, str } from '../validate.ts';
-import { callContext, clientAbort, targetOf } from './chat.ts';
+import { callContext, clientAbort } from '../../gateway/call-context.ts';
+import { targetOf } from '../../gateway/chat-route.ts';
 import { renderUsage } from './render-usage.ts';
 
 function parseInput(v: unknown): string[] | number[][] {

@@ -4,22 +4,16 @@
  * fallback and generation record as every other door; render whole or as `response.*` events;
  * keep the response when asked (`store: true`). Every error leaves in the Responses error shape.
  */
-import { estimatePromptTokens, estimateTokens, maxPromptTokens } from '../../gateway/estimate.ts';
-import { generationId } from '../../gateway/ids.ts';
+import { chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
+import { estimatePromptTokens } from '../../gateway/estimate.ts';
 import { runMetered } from '../../gateway/metering.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
-import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
 import { sendJson } from '../../http/respond.ts';
 import type { RouteContext } from '../../http/server.ts';
-import { ADAPTERS } from '../../providers/registry.ts';
-import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../../router/plan/index.ts';
-import { endpointKey } from '../../router/types.ts';
 import { asGatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, Message } from '../../spec/request.ts';
-import { callContext, clientAbort, targetOf } from '../openai/chat.ts';
 import type { Obj } from '../validate.ts';
 import { sendResponsesError } from './errors.ts';
 import { itemsToMessages } from './parse-items.ts';
@@ -57,25 +51,9 @@ async function createResponse(ctx: RouteContext): Promise<void> {
   const conversation = [...history, ...parsed.input];
   const request: ChatRequest = { ...parsed.request, messages: messagesOf(parsed, conversation) };
 
-  const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(key.hash, request.model, request, parsed.sessionId) : undefined;
-  const { candidates } = planRoute({
-    catalog: app.catalog,
-    refs: [request.model, ...parsed.fallbackModels],
-    kind: 'chat',
-    needs: needsOf(request),
-    prefs: parsed.preferences,
-    health: app.health,
-    sticky: app.sticky,
-    stickyKey,
-    markupBp: app.billing.settings.markupBp,
-  });
-  const served = (c: Candidate) => {
-    if (stickyKey && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey, endpointKey(c.endpoint));
-  };
-  const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
-  const hold = { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens };
-  const abort = clientAbort(ctx);
-  const callCtx = callContext(app, abort);
+  const route = routeChat(app, ctx, key, { request, refs: [request.model, ...parsed.fallbackModels], preferences: parsed.preferences, sessionId: parsed.sessionId });
+  const { candidates, tracker, callCtx, hold, served, abort } = route;
+  const streams = chatStreams(request, callCtx);
   const id = newId('resp');
   const meta = (m: { created: number; model: string; providerName: string }): ResponseMeta => ({
     id,
@@ -96,13 +74,8 @@ async function createResponse(ctx: RouteContext): Promise<void> {
       candidates,
       tracker,
       callCtx,
-      open: (c) => ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
-      continueWith: (c, partial) =>
-        ADAPTERS[c.endpoint.provider.protocol].chatStream(
-          { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] },
-          targetOf(c),
-          callCtx,
-        ),
+      open: streams.open,
+      continueWith: streams.continueWith,
       midStreamFailover: parsed.preferences.midStreamFailover,
       onServed: served,
       renderer: (m) => new ResponsesStreamRenderer(meta(m), (response) => (saving = keep(response))),
@@ -118,11 +91,8 @@ async function createResponse(ctx: RouteContext): Promise<void> {
     candidates,
     hold,
     abort.signal,
-    (c) => ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
-    (r) => ({
-      inputTokens: estimatePromptTokens(request),
-      outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
-    }),
+    streams.whole,
+    estimateChat(request),
   );
   served(candidate);
   const body = renderResponse(meta(tracker.meta(candidate)), result, usage, charge);

@@ -1,0 +1,105 @@
+/**
+ * What every chat-style door (chat completions, Responses, Anthropic Messages) does around the
+ * upstream call: plan the route, start tracking the generation, set the call's deadlines, open
+ * and continue streams, and estimate usage when an upstream reports none.
+ */
+import type { App } from '../app.ts';
+import type { RouteContext } from '../http/server.ts';
+import { ADAPTERS } from '../providers/registry.ts';
+import type { CallContext, Target } from '../providers/types.ts';
+import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../router/plan/index.ts';
+import type { RoutePreferences } from '../router/plan/index.ts';
+import { endpointKey } from '../router/types.ts';
+import type { ChatRequest } from '../spec/request.ts';
+import type { ChatResult, StreamEvent } from '../spec/response.ts';
+import type { ApiKeyRecord } from '../store/types.ts';
+import { callContext, clientAbort } from './call-context.ts';
+import { estimatePromptTokens, estimateTokens, maxPromptTokens } from './estimate.ts';
+import { generationId } from './ids.ts';
+import type { HoldInput } from './metering.ts';
+import type { Candidate } from './resolve.ts';
+import { GenerationTracker } from './tracker.ts';
+
+export function targetOf(c: Candidate): Target {
+  return {
+    provider: c.endpoint.provider,
+    model: c.endpoint.upstreamModel,
+    maxOutputTokens: c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? undefined,
+  };
+}
+
+export interface ChatRoute {
+  candidates: Candidate[];
+  tracker: GenerationTracker;
+  abort: AbortController;
+  callCtx: CallContext;
+  hold: HoldInput;
+  /** Remember the endpoint that served, so the conversation's next turn finds its prompt cache. */
+  served: (c: Candidate) => void;
+}
+
+export function routeChat(
+  app: App,
+  ctx: RouteContext,
+  key: ApiKeyRecord,
+  r: {
+    request: ChatRequest;
+    refs: string[];
+    preferences: RoutePreferences;
+    sessionId?: string;
+    /** Narrows the planned candidates (a door that can only use some of them). */
+    filter?: (candidates: Candidate[]) => Candidate[];
+    /** Overrides the hold's input (a door whose max_tokens already includes a thinking budget). */
+    hold?: HoldInput;
+  },
+): ChatRoute {
+  const { request } = r;
+  const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(key.hash, request.model, request, r.sessionId) : undefined;
+  const plan = planRoute({
+    catalog: app.catalog,
+    refs: r.refs,
+    kind: 'chat',
+    needs: needsOf(request),
+    prefs: r.preferences,
+    health: app.health,
+    sticky: app.sticky,
+    stickyKey,
+    markupBp: app.billing.settings.markupBp,
+  });
+  const abort = clientAbort(ctx);
+  return {
+    candidates: r.filter ? r.filter(plan.candidates) : plan.candidates,
+    tracker: new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp),
+    abort,
+    callCtx: callContext(app, abort),
+    hold: r.hold ?? { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens },
+    served: (c) => {
+      if (stickyKey && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey, endpointKey(c.endpoint));
+    },
+  };
+}
+
+/** Opening a chat stream on a candidate, and continuing one cut off after `partial` (mid-stream failover). */
+export function chatStreams(request: ChatRequest, callCtx: CallContext) {
+  return {
+    open: (c: Candidate): Promise<AsyncIterable<StreamEvent>> =>
+      ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
+    // The conversation plus the answer so far as a trailing assistant message, which the next
+    // endpoint continues.
+    continueWith: (c: Candidate, partial: string): Promise<AsyncIterable<StreamEvent>> =>
+      ADAPTERS[c.endpoint.provider.protocol].chatStream(
+        { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] },
+        targetOf(c),
+        callCtx,
+      ),
+    whole: (c: Candidate): Promise<ChatResult> => ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
+  };
+}
+
+/** Token counts for a whole answer whose upstream reported no usage. */
+export function estimateChat(request: ChatRequest) {
+  return (r: Pick<ChatResult, 'text' | 'toolCalls'>) => ({
+    inputTokens: estimatePromptTokens(request),
+    outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
+  });
+}

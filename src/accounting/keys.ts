@@ -30,6 +30,8 @@ export async function createKey(
     limitNanos?: number | null;
     limitReset?: LimitReset | null;
     expiresAt?: string | null;
+    requestsPerMinute?: number | null;
+    tokensPerMinute?: number | null;
   },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = generateKey();
@@ -48,6 +50,8 @@ export async function createKey(
     reservedNanos: 0,
     disabled: false,
     expiresAt: opts.expiresAt ?? null,
+    requestsPerMinute: opts.requestsPerMinute ?? null,
+    tokensPerMinute: opts.tokensPerMinute ?? null,
     createdAt: now,
     updatedAt: now,
   };

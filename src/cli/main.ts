@@ -10,7 +10,7 @@ import { accountsCommand, creditsCommand, keysCommand, usageCommand } from './op
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
 const USAGE = `Usage: freeway serve [--config FILE] [--port N] [--host H]
-       freeway keys create NAME [--limit USD] [--reset daily|weekly|monthly] [--expires ISO] [--account A] [--management]
+       freeway keys create NAME [--limit USD] [--reset daily|weekly|monthly] [--expires ISO] [--rpm N] [--tpm N] [--account A] [--management]
        freeway keys list [--account A] [--all] | disable HASH | enable HASH | delete HASH
        freeway accounts create ID [--name N] [--postpaid] | list
        freeway credits add USD [--account A] [--note TEXT] | show [--account A]

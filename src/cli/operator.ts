@@ -1,6 +1,6 @@
 /**
  * Operator commands that work on the database directly (the same one `freeway serve` uses):
- *   freeway keys create NAME [--account A] [--limit USD] [--reset daily|weekly|monthly] [--expires ISO] [--management]
+ *   freeway keys create NAME [--account A] [--limit USD] [--reset daily|weekly|monthly] [--expires ISO] [--rpm N] [--tpm N] [--management]
  *   freeway keys list [--account A] [--all]
  *   freeway keys disable HASH | enable HASH | delete HASH
  *   freeway accounts create ID [--name N] [--postpaid] | list
@@ -30,6 +30,12 @@ function money(v: string | undefined, what: string): number {
   return Number(parseScaledDecimal(v, 9));
 }
 
+function count(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what} must be a whole number of at least 1`);
+  return n;
+}
+
 async function withStore<T>(config: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const settings = await loadSettings({ configPath: config });
   const store = await openStore(settings.databaseUrl);
@@ -51,7 +57,16 @@ export async function keysCommand(argv: string[], out: (s: string) => void): Pro
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { ...COMMON, limit: { type: 'string' }, reset: { type: 'string' }, expires: { type: 'string' }, management: { type: 'boolean' }, all: { type: 'boolean' } },
+    options: {
+      ...COMMON,
+      limit: { type: 'string' },
+      reset: { type: 'string' },
+      expires: { type: 'string' },
+      rpm: { type: 'string' },
+      tpm: { type: 'string' },
+      management: { type: 'boolean' },
+      all: { type: 'boolean' },
+    },
   });
   await withStore(values.config, async (store) => {
     const accountId = values.account ?? DEFAULT_ACCOUNT;
@@ -70,6 +85,8 @@ export async function keysCommand(argv: string[], out: (s: string) => void): Pro
           limitNanos: values.limit === undefined ? null : money(values.limit, '--limit'),
           limitReset: (values.reset as LimitReset | undefined) ?? null,
           expiresAt: expires?.toISOString() ?? null,
+          requestsPerMinute: values.rpm === undefined ? null : count(values.rpm, '--rpm'),
+          tokensPerMinute: values.tpm === undefined ? null : count(values.tpm, '--tpm'),
         });
         out(`Created ${record.kind} key "${name}" (hash ${record.hash}) for account ${accountId}. Store it now; it is not shown again:`);
         out(key);

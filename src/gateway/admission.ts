@@ -13,7 +13,12 @@ import type { Candidate } from './resolve.ts';
 
 /** Admits the request under the key's per-minute limits; the returned function corrects the token count. */
 export async function admitKey(app: App, key: ApiKeyRecord, estimatedTokens: number): Promise<SettleTokens | undefined> {
-  const l = app.settings.limits.perKey;
+  // The key's own limits win; the configured defaults cover keys that set none.
+  const defaults = app.settings.limits.perKey;
+  const l = {
+    requestsPerMinute: key.requestsPerMinute ?? defaults.requestsPerMinute,
+    tokensPerMinute: key.tokensPerMinute ?? defaults.tokensPerMinute,
+  };
   if (l.requestsPerMinute === undefined && l.tokensPerMinute === undefined) return undefined;
   return app.limits.admitKey(key.hash, l, estimatedTokens);
 }

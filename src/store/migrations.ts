@@ -149,4 +149,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX responses_key_created ON responses (key_hash, created_at)`,
     ],
   },
+  {
+    version: 6,
+    name: 'per-key rate limits',
+    sql: [
+      `ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER`,
+      `ALTER TABLE api_keys ADD COLUMN tokens_per_minute INTEGER`,
+    ],
+  },
 ];

@@ -2,7 +2,7 @@
  * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns).
  * Drivers return BIGINT as number, bigint or string; everything passes through Number().
  */
-import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, LedgerEntry, LimitReset } from './types.ts';
+import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset } from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -63,6 +63,17 @@ export function generationFromRow(r: Row): GenerationRecord {
   };
 }
 
+/** The columns a key update may change, by field. */
+export const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
+  name: 'name',
+  limitNanos: 'limit_nanos',
+  limitReset: 'limit_reset',
+  disabled: 'disabled',
+  expiresAt: 'expires_at',
+  requestsPerMinute: 'requests_per_minute',
+  tokensPerMinute: 'tokens_per_minute',
+};
+
 export function keyFromRow(r: Row): ApiKeyRecord {
   return {
     hash: String(r.hash),
@@ -78,6 +89,8 @@ export function keyFromRow(r: Row): ApiKeyRecord {
     reservedNanos: n(r.reserved_nanos),
     disabled: n(r.disabled) === 1,
     expiresAt: s(r.expires_at),
+    requestsPerMinute: nn(r.requests_per_minute),
+    tokensPerMinute: nn(r.tokens_per_minute),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at ?? r.created_at),
   };

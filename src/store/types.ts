@@ -45,11 +45,16 @@ export interface ApiKeyRecord {
   reservedNanos: number;
   disabled: boolean;
   expiresAt: string | null;
+  /** The key's own rate limits; null = the configured default (`limits.perKey`). */
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
   createdAt: string;
   updatedAt: string;
 }
 
-export type KeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt'>>;
+export type KeyPatch = Partial<
+  Pick<ApiKeyRecord, 'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt' | 'requestsPerMinute' | 'tokensPerMinute'>
+>;
 
 export type LedgerKind = 'topup' | 'charge' | 'refund' | 'adjustment';
 

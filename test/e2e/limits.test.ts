@@ -54,6 +54,23 @@ providers:
     assert.equal((await chat(stack.gw.url, await stack.newKey('other'), 'fine')).status, 200);
   });
 
+  test("a key's own requests_per_minute (set through the management API) overrides the default", async () => {
+    const admin = { authorization: 'Bearer freeway-admin-test-key', 'content-type': 'application/json' };
+    const created = (await (await fetch(`${stack.baseURL}/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'tight', requests_per_minute: 1 }) })).json()) as {
+      key: string;
+      data: { hash: string; rate_limit: { requests_per_minute: number } };
+    };
+    assert.equal(created.data.rate_limit.requests_per_minute, 1);
+    assert.equal((await chat(stack.gw.url, created.key, 'first')).status, 200);
+    const second = await chat(stack.gw.url, created.key, 'second');
+    assert.equal(second.status, 429);
+    assert.match(JSON.parse(second.text).error.message, /requests per minute for this key \(1\)/);
+    // Raising it through PATCH lets the key through again.
+    await fetch(`${stack.baseURL}/keys/${created.data.hash}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ requests_per_minute: 100 }) });
+    stack.gw.app.keys.forget(created.data.hash);
+    assert.equal((await chat(stack.gw.url, created.key, 'third')).status, 200);
+  });
+
   test('a full endpoint queues the next request (keep-alives while it waits) and serves it when a slot frees', async () => {
     const a = await stack.newKey('a');
     const b = await stack.newKey('b');

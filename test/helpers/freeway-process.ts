@@ -32,7 +32,10 @@ export async function startFreewayProcess(opts: { cwd: string; env: Record<strin
   const deadline = Date.now() + 20_000;
   let url: string | undefined;
   while (!(url = /listening on (http:\/\/\S+)/.exec(out)?.[1])) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`freeway did not start:\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`freeway did not start:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
   return {

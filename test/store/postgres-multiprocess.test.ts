@@ -86,7 +86,7 @@ describe('postgres store across processes', () => {
     await store.createKey({
       hash: keyHash, name: 'mp', label: 'sk-fw-v1-mp...', kind: 'inference', accountId, limitNanos: 200, limitReset: null,
       usageNanos: 0, usageTotalNanos: 0, periodStart: null, reservedNanos: 0, disabled: false, expiresAt: null,
-      createdAt: now.toISOString(), updatedAt: now.toISOString(),
+      requestsPerMinute: null, tokensPerMinute: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
     });
 
     const workers = [0, 1].map(() => startWorker(['reserve', url, accountId, keyHash, '100', '10']));

@@ -60,6 +60,8 @@ class Fixture {
   keyRecord(accountId: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
     const hash = over.hash ?? uid('key');
     return {
+      requestsPerMinute: null,
+      tokensPerMinute: null,
       hash,
       name: 'test key',
       label: `sk-fw-v1-${hash.slice(4, 7)}...`,

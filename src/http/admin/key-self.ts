@@ -33,7 +33,6 @@ export async function handleKeySelf(ctx: RouteContext): Promise<void> {
       is_management_key: k.kind === 'management',
       is_provisioning_key: k.kind === 'management',
       free_models: { requests_per_minute: free.perMinute, requests_per_day: bought ? free.perDayWithCredits : free.perDay },
-      rate_limit: { requests: -1, interval: '10s', note: 'This field is deprecated and safe to ignore.' },
       ...(await keyAlertsView(ctx, k)),
     },
   });

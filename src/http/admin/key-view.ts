@@ -49,6 +49,10 @@ export async function keyRecord(app: App, k: ApiKeyRecord): Promise<Record<strin
     byok_usage_weekly: 0,
     byok_usage_monthly: 0,
     reserved: nanosToUsd(k.reservedNanos),
+    rate_limit: {
+      requests_per_minute: k.requestsPerMinute ?? app.settings.limits.perKey.requestsPerMinute ?? null,
+      tokens_per_minute: k.tokensPerMinute ?? app.settings.limits.perKey.tokensPerMinute ?? null,
+    },
     created_at: k.createdAt,
     updated_at: k.updatedAt,
     expires_at: k.expiresAt,

@@ -4,7 +4,7 @@
  */
 import { createKey } from '../../accounting/keys.ts';
 import { parseScaledDecimal } from '../../accounting/money.ts';
-import { bool, fail, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
+import { bool, fail, int, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
 import type { Obj } from '../../doors/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { KeyPatch, LimitReset } from '../../store/types.ts';
@@ -25,6 +25,10 @@ function limitNanos(v: unknown): number | null {
 
 function limitReset(v: unknown): LimitReset | null {
   return v === null ? null : oneOf(v, 'limit_reset', RESETS);
+}
+
+function perMinute(v: unknown, param: string): number | null {
+  return v === null ? null : int(v, param, 1);
 }
 
 function expiresAt(v: unknown): string | null {
@@ -56,7 +60,11 @@ export async function handleListKeys(ctx: RouteContext): Promise<void> {
 export async function handleCreateKey(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const body = obj(await readJson(ctx.req, 64 * 1024), 'body');
-  onlyKeys(body, 'body', new Set(['name', 'limit', 'limit_reset', 'expires_at', 'account', 'kind', 'include_byok_in_limit', 'creator_user_id', 'workspace_id']));
+  onlyKeys(
+    body,
+    'body',
+    new Set(['name', 'limit', 'limit_reset', 'expires_at', 'account', 'kind', 'include_byok_in_limit', 'creator_user_id', 'workspace_id', 'requests_per_minute', 'tokens_per_minute']),
+  );
   const name = str(body.name, 'name').trim();
   if (name.length === 0 || name.length > 200) fail('name', 'must be 1-200 characters');
   const accountId = accountInScope(scope, body.account === undefined ? undefined : str(body.account, 'account'));
@@ -69,6 +77,8 @@ export async function handleCreateKey(ctx: RouteContext): Promise<void> {
     limitNanos: body.limit === undefined ? null : limitNanos(body.limit),
     limitReset: body.limit_reset === undefined ? null : limitReset(body.limit_reset),
     expiresAt: body.expires_at === undefined ? null : expiresAt(body.expires_at),
+    requestsPerMinute: body.requests_per_minute === undefined ? null : perMinute(body.requests_per_minute, 'requests_per_minute'),
+    tokensPerMinute: body.tokens_per_minute === undefined ? null : perMinute(body.tokens_per_minute, 'tokens_per_minute'),
   });
   sendJson(ctx.res, 201, { key, data: await keyRecord(ctx.app, record) });
 }
@@ -82,13 +92,15 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const k = await keyInScope(ctx, scope);
   const body: Obj = obj(await readJson(ctx.req, 64 * 1024), 'body');
-  onlyKeys(body, 'body', new Set(['name', 'disabled', 'limit', 'limit_reset', 'expires_at', 'include_byok_in_limit']));
+  onlyKeys(body, 'body', new Set(['name', 'disabled', 'limit', 'limit_reset', 'expires_at', 'include_byok_in_limit', 'requests_per_minute', 'tokens_per_minute']));
   const patch: KeyPatch = {};
   if (body.name !== undefined) patch.name = str(body.name, 'name');
   if (body.disabled !== undefined) patch.disabled = bool(body.disabled, 'disabled');
   if (body.limit !== undefined) patch.limitNanos = limitNanos(body.limit);
   if (body.limit_reset !== undefined) patch.limitReset = limitReset(body.limit_reset);
   if (body.expires_at !== undefined) patch.expiresAt = expiresAt(body.expires_at);
+  if (body.requests_per_minute !== undefined) patch.requestsPerMinute = perMinute(body.requests_per_minute, 'requests_per_minute');
+  if (body.tokens_per_minute !== undefined) patch.tokensPerMinute = perMinute(body.tokens_per_minute, 'tokens_per_minute');
   const updated = await ctx.app.store.updateKey(k.hash, patch, new Date());
   ctx.app.keys.forget(k.hash);
   // A new limit may re-arm (or cross) the key's credit alerts.

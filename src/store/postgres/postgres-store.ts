@@ -15,6 +15,7 @@ import { periodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
+  KEY_PATCH_COLUMNS,
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
@@ -51,14 +52,6 @@ const MIGRATION_LOCK = 0x46726565;
 /** Serialization failure and deadlock: the transaction is safe to run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
-
-const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
-  name: 'name',
-  limitNanos: 'limit_nanos',
-  limitReset: 'limit_reset',
-  disabled: 'disabled',
-  expiresAt: 'expires_at',
-};
 
 type Param = string | number | null;
 
@@ -176,9 +169,12 @@ export class PostgresStore implements Store {
   async createKey(k: ApiKeyRecord): Promise<void> {
     await this.q(
       `INSERT INTO api_keys (hash, name, label, kind, account_id, limit_nanos, limit_reset, usage_nanos, usage_total_nanos,
-        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, 0, $9, $10, $11, $12)`,
-      [k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt, k.createdAt, k.updatedAt],
+        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at, requests_per_minute, tokens_per_minute)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, 0, $9, $10, $11, $12, $13, $14)`,
+      [
+        k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt,
+        k.createdAt, k.updatedAt, k.requestsPerMinute, k.tokensPerMinute,
+      ],
     );
   }
 

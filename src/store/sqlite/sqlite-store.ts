@@ -12,6 +12,7 @@ import { periodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
+  KEY_PATCH_COLUMNS,
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
@@ -49,14 +50,6 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
-const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
-  name: 'name',
-  limitNanos: 'limit_nanos',
-  limitReset: 'limit_reset',
-  disabled: 'disabled',
-  expiresAt: 'expires_at',
-};
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: DatabaseSync;
@@ -65,7 +58,8 @@ export class SqliteStore implements Store {
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;');
+    // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
+    this.db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   }
 
   /** Prepared once per SQL text. */
@@ -165,9 +159,12 @@ export class SqliteStore implements Store {
   async createKey(k: ApiKeyRecord): Promise<void> {
     this.q(
       `INSERT INTO api_keys (hash, name, label, kind, account_id, limit_nanos, limit_reset, usage_nanos, usage_total_nanos,
-        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?)`,
-    ).run(k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt, k.createdAt, k.updatedAt);
+        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at, requests_per_minute, tokens_per_minute)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt,
+      k.createdAt, k.updatedAt, k.requestsPerMinute, k.tokensPerMinute,
+    );
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {

@@ -1,12 +1,14 @@
 /**
  * Every route Freeway serves, in three groups: public catalog reads, inference, management.
  */
+import { sendAnthropicError } from '../doors/anthropic/errors.ts';
 import { handleMessages, handleMessagesCountTokens } from '../doors/anthropic/handler.ts';
 import { handleChat } from '../doors/openai/chat.ts';
 import { handleCompletions } from '../doors/openai/completions.ts';
 import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
 import { handleModel, handleModels } from '../doors/openai/models.ts';
+import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleGetResponse } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
 import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
@@ -25,10 +27,10 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'POST', path: '/chat/completions', handler: handleChat },
   { method: 'POST', path: '/completions', handler: handleCompletions },
   { method: 'POST', path: '/embeddings', handler: handleEmbeddings },
-  { method: 'POST', path: '/messages', handler: handleMessages },
-  { method: 'POST', path: '/messages/count_tokens', handler: handleMessagesCountTokens },
-  { method: 'POST', path: '/responses', handler: handleCreateResponse },
-  { method: 'GET', path: '/responses/{id}', handler: handleGetResponse },
+  { method: 'POST', path: '/messages', handler: handleMessages, renderError: sendAnthropicError },
+  { method: 'POST', path: '/messages/count_tokens', handler: handleMessagesCountTokens, renderError: sendAnthropicError },
+  { method: 'POST', path: '/responses', handler: handleCreateResponse, renderError: sendResponsesError },
+  { method: 'GET', path: '/responses/{id}', handler: handleGetResponse, renderError: sendResponsesError },
   { method: 'GET', path: '/generation', handler: handleGeneration },
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },

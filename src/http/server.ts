@@ -20,36 +20,41 @@ export interface RouteContext {
 
 export type Handler = (ctx: RouteContext) => Promise<void>;
 
+export type ErrorRenderer = (res: ServerResponse, err: GatewayError) => void;
+
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path under the API root, e.g. `/chat/completions` or `/keys/{hash}`. */
   path: string;
   handler: Handler;
+  /** How this route's door writes errors the server itself raises (wrong method); default: OpenRouter's envelope. */
+  renderError?: ErrorRenderer;
 }
 
 const PREFIXES = ['/v1', '/api/v1'];
 
 interface Compiled {
   exact: Map<string, Handler>;
-  patterns: Array<{ method: string; regex: RegExp; names: string[]; handler: Handler }>;
-  paths: Set<string>;
+  patterns: Array<{ method: string; regex: RegExp; names: string[]; handler: Handler; renderError?: ErrorRenderer }>;
+  /** Every exact path, with its door's error renderer when it has its own. */
+  paths: Map<string, ErrorRenderer | undefined>;
 }
 
 function compile(routes: readonly Route[]): Compiled {
-  const c: Compiled = { exact: new Map(), patterns: [], paths: new Set() };
+  const c: Compiled = { exact: new Map(), patterns: [], paths: new Map() };
   for (const r of routes) {
     for (const prefix of PREFIXES) {
       const full = prefix + r.path;
       if (!full.includes('{')) {
         c.exact.set(`${r.method} ${full}`, r.handler);
-        c.paths.add(full);
+        if (!c.paths.has(full) || r.renderError) c.paths.set(full, r.renderError);
         continue;
       }
       const names: string[] = [];
       const regex = new RegExp(
         '^' + full.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)')) + '$',
       );
-      c.patterns.push({ method: r.method, regex, names, handler: r.handler });
+      c.patterns.push({ method: r.method, regex, names, handler: r.handler, renderError: r.renderError });
     }
   }
   return c;
@@ -80,15 +85,19 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
         sendJson(res, 200, { status: 'ok', name: 'freeway', models: app.catalog.size });
         return;
       }
-      const known = table.paths.has(path) || table.patterns.some((p) => p.regex.test(path));
+      const pattern = table.patterns.find((p) => p.regex.test(path));
+      const known = table.paths.has(path) || pattern !== undefined;
       if (method === 'OPTIONS') {
         res.writeHead(204, corsHeaders());
         res.end();
         return;
       }
-      throw known
-        ? new GatewayError('invalid_request', `Method ${method} is not allowed on ${path}`, { status: 405, retryable: false })
-        : new GatewayError('not_found', `No route for ${method} ${path}`, { retryable: false });
+      if (!known) throw new GatewayError('not_found', `No route for ${method} ${path}`, { retryable: false });
+      const wrongMethod = new GatewayError('invalid_request', `Method ${method} is not allowed on ${path}`, { status: 405, retryable: false });
+      const render = table.paths.get(path) ?? pattern?.renderError;
+      if (!render) throw wrongMethod;
+      render(res, wrongMethod);
+      return;
     }
     const url = new URL(raw, 'http://freeway');
     await handler({ app, req, res, url, params });

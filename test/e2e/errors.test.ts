@@ -161,3 +161,24 @@ describe('failing upstreams', () => {
     assert.equal(meta?.previous_errors?.length, 1);
   });
 });
+
+describe('each door answers a wrong method in its own error shape', () => {
+  test('OpenAI, Anthropic and Responses paths', async () => {
+    const get = async (path: string) => {
+      const r = await fetch(`${stack.baseURL}${path}`, { headers: { authorization: `Bearer ${stack.key}` } });
+      return { status: r.status, body: (await r.json()) as Record<string, any> }; // any: three different shapes
+    };
+    const chat = await get('/chat/completions');
+    assert.equal(chat.status, 405);
+    assert.equal(chat.body.error.code, 405);
+    const messages = await get('/messages');
+    assert.equal(messages.status, 405);
+    assert.equal(messages.body.type, 'error');
+    assert.equal(typeof messages.body.error.type, 'string');
+    const responses = await fetch(`${stack.baseURL}/responses`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.key}` } });
+    assert.equal(responses.status, 405);
+    const rb = (await responses.json()) as { error: { message: string; type: string } };
+    assert.equal(typeof rb.error.type, 'string');
+    assert.match(rb.error.message, /not allowed/);
+  });
+});

@@ -160,7 +160,7 @@ function applyModelConfig(
     models.delete(id);
     return;
   }
-  // Cheapest first: the order endpoints are tried in until routing arrives.
+  // Cheapest first: the catalog order, which the router refines per request.
   endpoints.sort((a, b) => Number(a.pricing.prompt + a.pricing.completion - (b.pricing.prompt + b.pricing.completion)));
   const fam = familyDefaults(id);
   models.set(id, {

@@ -6,7 +6,6 @@
  * narrowed to one endpoint), so the two routes cannot disagree; supported parameters are the ones
  * routing checks `require_parameters` against.
  */
-import type { App } from '../app.ts';
 import type { CatalogModel, Endpoint } from '../catalog/types.ts';
 import { modelObject } from '../doors/openai/models.ts';
 import { supportedParameters } from '../router/plan/parameters.ts';
@@ -20,7 +19,6 @@ export async function handleModelEndpoints(ctx: RouteContext): Promise<void> {
   const id = `${ctx.params.author}/${ctx.params.slug}`;
   const m = ctx.app.catalog.get(id);
   if (!m) throw new GatewayError('not_found', `Model ${id} not found`, { retryable: false });
-  // TODO(wiring): App gains `health: Health`; then this cast goes.
   const { health } = ctx.app;
   const markupBp = ctx.app.billing.settings.markupBp;
   const model = modelObject(m, markupBp);

@@ -46,7 +46,7 @@ const DOCS_THINKING = 'https://docs.claude.com/en/docs/build-with-claude/extende
 const MAX_CACHE_ENTRIES = 2_000;
 const MAX_REDACTED = 2_000;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// any: emulators read arbitrary client JSON; tests narrow what they assert on.
 type Json = any;
 
 class ApiError extends Error {

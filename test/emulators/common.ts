@@ -23,7 +23,7 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   // Emulators inspect arbitrary JSON bodies; tests narrow what they assert on.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // any: emulators read arbitrary client JSON; tests narrow what they assert on.
   body: any;
 }
 
@@ -55,7 +55,7 @@ export interface EmulatorOptions {
 export type Handler = (
   req: IncomingMessage,
   res: ServerResponse,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // any: emulators read arbitrary client JSON; tests narrow what they assert on.
   body: any,
   url: URL,
 ) => void | Promise<void>;

@@ -6,7 +6,7 @@ import type { Directives } from './common.ts';
 import { FINGERPRINT, modelNotFound, nowSeconds, oaiError, randomId } from './openai-shared.ts';
 import type { Frames, Reply } from './openai-shared.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// any: emulators read arbitrary client JSON; tests narrow what they assert on.
 type Body = any;
 
 /** Legacy Completions' default `max_tokens`: OpenAI stops at 16 tokens unless told otherwise. */

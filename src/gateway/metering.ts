@@ -11,6 +11,7 @@ import { admitKey, inSlot } from './admission.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
+import type { SettleTokens } from '../limits/limits.ts';
 import type { TryOptions } from './resolve.ts';
 import { endpointKey } from '../router/types.ts';
 import type { Candidate } from './resolve.ts';
@@ -102,17 +103,12 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   call: (c: Candidate) => Promise<R>,
   estimate: (r: R) => { inputTokens: number; outputTokens: number },
 ): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
-  await checkFreeTier(app, key, candidates);
-  const settleTokens = await admitKey(app, key, hold.promptTokens + (hold.maxTokens ?? 0));
-  const held = await holdWorstCase(app, key, tracker, candidates, hold);
-  let ran: { value: R; candidate: Candidate };
-  try {
-    ran = await tryCandidates(candidates, signal, (c) => inSlot(app, c, { key, signal }, () => call(c)), tryOptions(app));
-  } catch (err) {
-    await releaseHold(app, tracker, held);
-    void settleTokens?.(0);
-    throw err;
-  }
+  const { opened: ran, held, settleTokens } = await admitAndRun(
+    app,
+    { key, hold, candidates, tracker, callCtx: { signal } },
+    (c) => inSlot(app, c, { key, signal }, () => call(c)),
+    tryOptions(app),
+  );
   const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
   void settleTokens?.(usage.inputTokens + usage.outputTokens);
   app.health.record(endpointKey(ran.candidate.endpoint), { ok: true, ttftMs: record.latencyMs, at: Date.now() });
@@ -135,4 +131,29 @@ export function tryOptions(app: App): TryOptions {
  */
 export function recordFailure(app: App, c: Candidate, status: number): void {
   if (status >= 500 || status === 429 || status === 408) app.health.record(endpointKey(c.endpoint), { ok: false, status, at: Date.now() });
+}
+
+/**
+ * Everything before the upstream answers: the free-tier allowance, the key's rate limits, the
+ * credit hold, then the first candidate `run` succeeds on. If none does, the hold and the token
+ * reservation are given back and the error rethrown for the door to answer.
+ */
+export async function admitAndRun<T>(
+  app: App,
+  job: { key: ApiKeyRecord; hold: HoldInput; candidates: readonly Candidate[]; tracker: GenerationTracker; callCtx: { signal: AbortSignal } },
+  run: (c: Candidate) => Promise<T>,
+  opts: TryOptions,
+): Promise<{ opened: { value: T; candidate: Candidate }; held: boolean; settleTokens?: SettleTokens }> {
+  let held = false;
+  let settleTokens: SettleTokens | undefined;
+  try {
+    await checkFreeTier(app, job.key, job.candidates);
+    settleTokens = await admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
+    held = await holdWorstCase(app, job.key, job.tracker, job.candidates, job.hold);
+    return { opened: await tryCandidates(job.candidates, job.callCtx.signal, run, opts), held, settleTokens };
+  } catch (err) {
+    await releaseHold(app, job.tracker, held);
+    void settleTokens?.(0);
+    throw err;
+  }
 }

@@ -8,11 +8,11 @@
  * client disconnects, which aborts the upstream.
  */
 import type { App } from '../app.ts';
-import { checkFreeTier } from '../accounting/free-tier.ts';
-import { admitKey, streamInSlot } from './admission.ts';
-import { holdWorstCase, recordFailure, releaseHold, settleAndRecord, tryOptions } from './metering.ts';
+import { streamInSlot } from './admission.ts';
+import { admitAndRun, recordFailure, settleAndRecord, tryOptions } from './metering.ts';
 import type { HoldInput } from './metering.ts';
 import { tryCandidates } from './resolve.ts';
+import type { SettleTokens } from '../limits/limits.ts';
 import type { Candidate } from './resolve.ts';
 import { NO_CHARGE } from './tracker.ts';
 import type { Charge, GenerationTracker, LegUsage } from './tracker.ts';
@@ -91,17 +91,12 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   };
   const open = (c: Candidate) => streamInSlot(app, c, slot, () => job.open(c));
   let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
-  let held = false;
-  let settleTokens: ((n: number) => Promise<void>) | undefined;
+  let held: boolean;
+  let settleTokens: SettleTokens | undefined;
   try {
-    await checkFreeTier(app, job.key, job.candidates);
-    settleTokens = await admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
-    held = await holdWorstCase(app, job.key, tracker, job.candidates, job.hold);
-    opened = await tryCandidates(job.candidates, callCtx.signal, open, opts);
+    ({ opened, held, settleTokens } = await admitAndRun(app, job, open, opts));
   } catch (err) {
     sse.stop();
-    await releaseHold(app, tracker, held);
-    void settleTokens?.(0);
     // Nothing sent yet: answer with the real status. Otherwise the error goes in-band.
     if (!sse.headersSent) throw err;
     sse.write(job.renderer(tracker.meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));

@@ -12,13 +12,13 @@
  * offered on this path, since a raw stream cannot be stitched to a translated one.
  */
 import type { App } from '../../app.ts';
-import { checkFreeTier } from '../../accounting/free-tier.ts';
-import { admitKey, streamInSlot } from '../../gateway/admission.ts';
-import { holdWorstCase, recordFailure, releaseHold, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
+import { streamInSlot } from '../../gateway/admission.ts';
+import { admitAndRun, recordFailure, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
+import type { SettleTokens } from '../../limits/limits.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';
@@ -74,17 +74,12 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   };
   const open = (c: Candidate) => streamInSlot(app, c, slot, () => (job.raw(c) ? job.openRaw(c, sink) : job.openTranslated(c)));
   let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
-  let held = false;
-  let settleTokens: ((n: number) => Promise<void>) | undefined;
+  let held: boolean;
+  let settleTokens: SettleTokens | undefined;
   try {
-    await checkFreeTier(app, job.key, job.candidates);
-    settleTokens = await admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
-    held = await holdWorstCase(app, job.key, tracker, job.candidates, job.hold);
-    opened = await tryCandidates(job.candidates, callCtx.signal, open, opts);
+    ({ opened, held, settleTokens } = await admitAndRun(app, job, open, opts));
   } catch (err) {
     sse.stop();
-    await releaseHold(app, tracker, held);
-    void settleTokens?.(0);
     if (!sse.headersSent) throw err;
     sse.write(anthropicErrorFrame(asGatewayError(err)));
     sse.end();

@@ -85,6 +85,15 @@ export async function settleAndRecord(
   app.generations.record(record);
 }
 
+/** Settles after the response has gone out; a failure is logged (the hold then expires and is released). */
+export async function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
+  try {
+    await settleAndRecord(app, key, held, record, charge);
+  } catch (err) {
+    app.log.error(`could not settle generation ${record.id}: ${String(err)}`);
+  }
+}
+
 export async function releaseHold(app: App, tracker: GenerationTracker, held: boolean): Promise<void> {
   if (held) await app.billing.release(tracker.id);
 }
@@ -112,7 +121,9 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
   void settleTokens?.(usage.inputTokens + usage.outputTokens);
   app.health.record(endpointKey(ran.candidate.endpoint), { ok: true, ttftMs: record.latencyMs, at: Date.now() });
-  await settleAndRecord(app, key, held, record, charge);
+  // The charge is committed while the door writes the response, not before: the upstream's work
+  // is done either way, so waiting would add latency without protecting anything.
+  void settleOrLog(app, key, held, record, charge);
   return { result: ran.value, candidate: ran.candidate, usage, charge };
 }
 

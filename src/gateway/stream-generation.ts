@@ -9,7 +9,7 @@
  */
 import type { App } from '../app.ts';
 import { streamInSlot } from './admission.ts';
-import { admitAndRun, recordFailure, settleAndRecord, tryOptions } from './metering.ts';
+import { admitAndRun, recordFailure, settleOrLog, tryOptions } from './metering.ts';
 import type { HoldInput } from './metering.ts';
 import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
@@ -166,15 +166,14 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     });
   }
   sse.stop();
-  await settleAndRecord(app, job.key, held, record, charge);
   void settleTokens?.(record.tokensPrompt + record.tokensCompletion);
-  if (cancelled) {
-    sse.end();
-    return;
+  if (!cancelled) {
+    const total: Usage = { ...emptyUsage(), inputTokens: record.tokensPrompt, outputTokens: record.tokensCompletion, cacheReadTokens: record.tokensCached, cacheWriteTokens: record.tokensCacheWrite, reasoningTokens: record.tokensReasoning };
+    sse.write(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge));
   }
-  const total: Usage = { ...emptyUsage(), inputTokens: record.tokensPrompt, outputTokens: record.tokensCompletion, cacheReadTokens: record.tokensCached, cacheWriteTokens: record.tokensCacheWrite, reasoningTokens: record.tokensReasoning };
-  sse.write(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge));
   sse.end();
+  // Committed as the last frames leave; see runMetered.
+  await settleOrLog(app, job.key, held, record, charge);
 }
 
 /** Relays one upstream's events to the client until it finishes or fails. */

@@ -13,7 +13,7 @@
  */
 import type { App } from '../../app.ts';
 import { streamInSlot } from '../../gateway/admission.ts';
-import { admitAndRun, recordFailure, settleAndRecord, tryOptions } from '../../gateway/metering.ts';
+import { admitAndRun, recordFailure, settleOrLog, tryOptions } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
@@ -126,10 +126,10 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     });
   }
   sse.stop();
-  await settleAndRecord(app, job.key, held, record, charge);
   void settleTokens?.(record.tokensPrompt + record.tokensCompletion);
   if (cancelled) {
     sse.end();
+    await settleOrLog(app, job.key, held, record, charge);
     return;
   }
   if (leg.renderer) {
@@ -147,6 +147,8 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     sse.write(anthropicErrorFrame(error));
   }
   sse.end();
+  // Committed as the last frames leave; see runMetered.
+  await settleOrLog(app, job.key, held, record, charge);
 }
 
 /** Relays one upstream's events until it finishes or fails; raw legs were already written by the sink. */

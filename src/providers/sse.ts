@@ -7,21 +7,26 @@ export interface SseMessage {
   data: string;
 }
 
-export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseMessage> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let event: string | undefined;
-  let data: string[] = [];
+/**
+ * The parser itself, fed chunk by chunk: `push` returns the messages a chunk completes. Adapters
+ * on the hot path use it directly, so a stream costs one async step per network read rather than
+ * one per message.
+ */
+export class SseParser {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+  private event: string | undefined;
+  private data: string[] = [];
 
-  const takeLine = (line: string): SseMessage | undefined => {
+  private takeLine(line: string): SseMessage | undefined {
     if (line === '') {
-      if (data.length === 0) {
-        event = undefined;
+      if (this.data.length === 0) {
+        this.event = undefined;
         return undefined;
       }
-      const msg: SseMessage = { event, data: data.join('\n') };
-      event = undefined;
-      data = [];
+      const msg: SseMessage = { event: this.event, data: this.data.join('\n') };
+      this.event = undefined;
+      this.data = [];
       return msg;
     }
     if (line.charCodeAt(0) === 58 /* ':' */) return undefined;
@@ -29,13 +34,14 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') data.push(value);
-    else if (field === 'event') event = value;
+    if (field === 'data') this.data.push(value);
+    else if (field === 'event') this.event = value;
     return undefined;
-  };
+  }
 
-  for await (const chunk of body) {
-    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  push(chunk: Uint8Array | string): SseMessage[] {
+    const out: SseMessage[] = [];
+    const buffer = this.buffer + (typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
     let start = 0;
     // Positions of the next '\n' and '\r' at or after `start`; -1 when there is none in the buffer.
     let nl = buffer.indexOf('\n');
@@ -53,21 +59,35 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
         end = cr;
         next = buffer.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
       }
-      const msg = takeLine(buffer.slice(start, end));
+      const msg = this.takeLine(buffer.slice(start, end));
       start = next;
       if (nl !== -1 && nl < start) nl = buffer.indexOf('\n', start);
       if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
-      if (msg) yield msg;
+      if (msg) out.push(msg);
     }
-    buffer = start === 0 ? buffer : buffer.slice(start);
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
+    return out;
   }
-  buffer += decoder.decode();
-  if (buffer.length > 0) {
-    const msg = takeLine(buffer);
-    if (msg) yield msg;
+
+  /** The body ended: whatever is left, including a last event without its blank line. */
+  end(): SseMessage[] {
+    const out: SseMessage[] = [];
+    const rest = this.buffer + this.decoder.decode();
+    this.buffer = '';
+    if (rest.length > 0) {
+      const msg = this.takeLine(rest);
+      if (msg) out.push(msg);
+    }
+    if (this.data.length > 0) out.push({ event: this.event, data: this.data.join('\n') });
+    this.data = [];
+    return out;
   }
-  // A stream that ends without the final blank line still delivers its last event.
-  if (data.length > 0) yield { event, data: data.join('\n') };
+}
+
+export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseMessage> {
+  const parser = new SseParser();
+  for await (const chunk of body) yield* parser.push(chunk);
+  yield* parser.end();
 }
 
 /** Parses JSON from the network without ever throwing. */

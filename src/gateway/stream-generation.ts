@@ -67,7 +67,7 @@ export interface StreamJob {
 }
 
 /** What one upstream contributed to the stream. */
-interface Leg {
+export interface StreamLeg {
   candidate: Candidate;
   upstreamId?: string;
   finish?: FinishReason;
@@ -104,11 +104,11 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     return;
   }
   const renderer = job.renderer(tracker.meta(opened.candidate));
-  const legs: Leg[] = [];
+  const legs: StreamLeg[] = [];
   let events = opened.value;
   let candidate = opened.candidate;
   for (;;) {
-    const leg: Leg = { candidate, text: '', outputChars: 0, toolCalls: 0 };
+    const leg: StreamLeg = { candidate, text: '', outputChars: 0, toolCalls: 0 };
     legs.push(leg);
     await relay(leg, events, renderer, sse, tracker);
     if (!leg.error || callCtx.signal.aborted) break;
@@ -134,7 +134,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   }
   const last = legs[legs.length - 1];
   const cancelled = callCtx.signal.aborted;
-  const legUsage = (l: Leg, prompt: number): { usage: Usage; estimated: boolean } =>
+  const legUsage = (l: StreamLeg, prompt: number): { usage: Usage; estimated: boolean } =>
     l.usage ? { usage: l.usage, estimated: false } : { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: Math.ceil(l.outputChars / 4) }, estimated: true };
   const earlierLegs: LegUsage[] = legs.slice(0, -1).map((l) => {
     const u = legUsage(l, job.promptTokens());
@@ -176,8 +176,18 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   await settleOrLog(app, job.key, held, record, charge);
 }
 
-/** Relays one upstream's events to the client until it finishes or fails. */
-async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, renderer: StreamRenderer, sse: SseResponse, tracker: GenerationTracker): Promise<void> {
+/**
+ * Relays one upstream's events to the client (through `renderer`, when the leg has one) until it
+ * finishes or fails, recording on the leg what it produced. Returns whether any frame was written.
+ */
+export async function relay(
+  leg: StreamLeg,
+  events: AsyncIterable<StreamEvent>,
+  renderer: StreamRenderer | undefined,
+  sse: SseResponse,
+  tracker: GenerationTracker,
+): Promise<boolean> {
+  let wrote = false;
   try {
     for await (const ev of events) {
       if (ev.type === 'start') leg.upstreamId = ev.upstreamId;
@@ -186,7 +196,7 @@ async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, renderer: Str
       else if (ev.type === 'error') {
         // Upstream words can echo the provider key; it never reaches the client.
         leg.error = redactSecret(ev.error, leg.candidate.endpoint.provider.apiKey);
-        return;
+        return wrote;
       } else {
         tracker.markFirstToken();
         if (ev.type === 'text') {
@@ -195,8 +205,9 @@ async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, renderer: Str
         } else if (ev.type === 'reasoning') leg.outputChars += (ev.text ?? '').length;
         else if (ev.type === 'tool-call-start') leg.toolCalls++;
         else leg.outputChars += ev.argumentsDelta.length;
-        const chunk = renderer.event(ev);
+        const chunk = renderer?.event(ev);
         if (chunk !== undefined) {
+          wrote = true;
           const backpressure = sse.write(chunk);
           if (backpressure) await backpressure;
         }
@@ -205,4 +216,5 @@ async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, renderer: Str
   } catch (err) {
     leg.error = asGatewayError(err);
   }
+  return wrote;
 }

@@ -3,7 +3,7 @@
  * (several processes sharing the counts). Both pass the same behavioural suite.
  *
  * Rate rules are sliding windows counted in buckets: a window of `windowMs` is cut into
- * BUCKETS_PER_WINDOW buckets, and a bucket counts against a window for as long as any part of it
+ * BUCKETS_PER_WINDOW buckets, and a bucket counts against a window while some part of it
  * is inside the window. That errs on the safe side: the sum charged over ANY `windowMs` interval
  * never exceeds the limit (so an endpoint's requests stay under a provider's limit however the
  * provider counts), at the price of a charge being held up to one bucket (1 s per minute) longer

@@ -17,12 +17,12 @@ import { admitAndRun, recordFailure, settleOrLog, tryOptions } from '../../gatew
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
-import type { StreamRenderer } from '../../gateway/stream-generation.ts';
+import { relay } from '../../gateway/stream-generation.ts';
+import type { StreamLeg, StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { SettleTokens } from '../../limits/limits.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';
-import { redactSecret } from '../../providers/redact.ts';
 import type { CallContext } from '../../providers/types.ts';
 import { endpointKey } from '../../router/types.ts';
 import { asGatewayError } from '../../spec/errors.ts';
@@ -49,14 +49,8 @@ export interface MixedStreamJob {
   promptTokens: () => number;
 }
 
-interface Leg {
-  candidate: Candidate;
+interface Leg extends StreamLeg {
   renderer?: StreamRenderer;
-  upstreamId?: string;
-  finish?: FinishReason;
-  usage?: Usage;
-  error?: GatewayError;
-  outputChars: number;
   /** Whether this leg's renderer sent anything. */
   rendered: boolean;
 }
@@ -88,8 +82,8 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   let leg: Leg;
   let { value: events, candidate } = opened;
   for (;;) {
-    leg = { candidate, renderer: job.raw(candidate) ? undefined : job.renderer(candidate), outputChars: 0, rendered: false };
-    await relay(leg, events, sse, tracker);
+    leg = { candidate, renderer: job.raw(candidate) ? undefined : job.renderer(candidate), text: '', outputChars: 0, toolCalls: 0, rendered: false };
+    leg.rendered = await relay(leg, events, leg.renderer, sse, tracker);
     if (!leg.error || callCtx.signal.aborted) break;
     recordFailure(app, candidate, leg.error.status);
     // Nothing reached the client: the next endpoint starts over, unseen.
@@ -149,33 +143,4 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   sse.end();
   // Committed as the last frames leave; see runMetered.
   await settleOrLog(app, job.key, held, record, charge);
-}
-
-/** Relays one upstream's events until it finishes or fails; raw legs were already written by the sink. */
-async function relay(leg: Leg, events: AsyncIterable<StreamEvent>, sse: SseResponse, tracker: GenerationTracker): Promise<void> {
-  try {
-    for await (const ev of events) {
-      if (ev.type === 'start') leg.upstreamId = ev.upstreamId;
-      else if (ev.type === 'finish') leg.finish = ev.finish;
-      else if (ev.type === 'usage') leg.usage = ev.usage;
-      else if (ev.type === 'error') {
-        // Upstream words can echo the provider key; it never reaches the client.
-        leg.error = redactSecret(ev.error, leg.candidate.endpoint.provider.apiKey);
-        return;
-      } else {
-        tracker.markFirstToken();
-        if (ev.type === 'text') leg.outputChars += ev.text.length;
-        else if (ev.type === 'reasoning') leg.outputChars += (ev.text ?? '').length;
-        else if (ev.type === 'tool-call-delta') leg.outputChars += ev.argumentsDelta.length;
-        const frame = leg.renderer?.event(ev);
-        if (frame !== undefined) {
-          leg.rendered = true;
-          const backpressure = sse.write(frame);
-          if (backpressure) await backpressure;
-        }
-      }
-    }
-  } catch (err) {
-    leg.error = asGatewayError(err);
-  }
 }

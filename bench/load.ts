@@ -77,27 +77,26 @@ export async function send(t: Target, stream: boolean): Promise<Sample> {
   }
 }
 
-export interface PairedResult {
-  a: Sample[];
-  b: Sample[];
-  /** Ticks skipped because too many pairs were still in flight. */
+export interface FixedRateResult {
+  /** Samples per target, in the order the targets were given. */
+  samples: Sample[][];
+  /** Ticks skipped because too many rounds were still in flight. */
   skipped: number;
 }
 
 /**
- * Open-loop, fixed rate: every 1/rate seconds, one request to `a` and one to `b`, one after the
- * other so they do not compete for the CPU, the order alternating each tick. Ticks keep to the
- * schedule whatever the latency; at most `maxInFlight` pairs are outstanding.
+ * Open-loop, fixed rate: every 1/rate seconds, one request to each target, one after the other so
+ * they do not compete for the CPU, the order rotating each tick. Ticks keep to the schedule
+ * whatever the latency; at most `maxInFlight` rounds are outstanding.
  */
-export async function pairedFixedRate(
-  a: Target,
-  b: Target,
+export async function interleavedFixedRate(
+  targets: readonly Target[],
   opts: { rate: number; durationMs: number; stream: boolean; maxInFlight?: number },
-): Promise<PairedResult> {
+): Promise<FixedRateResult> {
   const interval = 1000 / opts.rate;
   const ticks = Math.max(1, Math.floor(opts.durationMs / interval));
   const maxInFlight = opts.maxInFlight ?? 64;
-  const out: PairedResult = { a: [], b: [], skipped: 0 };
+  const out: FixedRateResult = { samples: targets.map(() => []), skipped: 0 };
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
   for (let i = 0; i < ticks; i++) {
@@ -107,18 +106,14 @@ export async function pairedFixedRate(
       out.skipped++;
       continue;
     }
-    const aFirst = i % 2 === 0;
-    const pair = (async () => {
-      if (aFirst) {
-        out.a.push(await send(a, opts.stream));
-        out.b.push(await send(b, opts.stream));
-      } else {
-        out.b.push(await send(b, opts.stream));
-        out.a.push(await send(a, opts.stream));
+    const round = (async () => {
+      for (let k = 0; k < targets.length; k++) {
+        const j = (i + k) % targets.length;
+        out.samples[j].push(await send(targets[j], opts.stream));
       }
     })();
-    inFlight.add(pair);
-    void pair.finally(() => inFlight.delete(pair));
+    inFlight.add(round);
+    void round.finally(() => inFlight.delete(round));
   }
   await Promise.all(inFlight);
   return out;

@@ -2,12 +2,14 @@
  * `npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput]`: Freeway's
  * overhead against calling the emulator directly.
  *
- * Three processes: the OpenAI emulator, one Freeway (authentication and usage recording on, SQLite
- * in a temp dir) and this one, the load generator. Every measurement is interleaved — both paths in
- * the same phase, or in alternating phases — so drift affects both alike:
- *   1. latency at a fixed 200 req/s (each tick one direct and one Freeway request, order alternating)
+ * Four processes: the OpenAI emulator, one Freeway (authentication and usage recording on, SQLite
+ * in a temp dir), a bare forwarder (the yardstick: what Node's HTTP alone costs on this machine)
+ * and this one, the load generator. Every measurement is interleaved — every path in the same
+ * phase, or in rotating phases — so drift affects all alike:
+ *   1. latency at a fixed 200 req/s (each tick one request per path, order rotating)
  *   2. streaming time to the first `data:` byte at a fixed rate, the same way
- *   3. closed-loop throughput, alternating direct and Freeway phases, with each server's CPU time
+ *   3. closed-loop throughput, rotating direct, Freeway and bare-forwarder phases, with each
+ *      server's CPU time
  *   4. peak RSS of the Freeway process over the whole run
  * Prints a Markdown table; exits 0 whether or not the targets are met (non-zero only when the
  * benchmark itself fails). `--profile` also writes a CPU profile of the Freeway process and prints
@@ -18,8 +20,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, killAll } from './children.ts';
 import type { ChildStats } from './child-ipc.ts';
-import { closedLoop, makeTarget, pairedFixedRate } from './load.ts';
-import type { PairedResult, Sample, Target } from './load.ts';
+import { closedLoop, interleavedFixedRate, makeTarget } from './load.ts';
+import type { FixedRateResult, Sample, Target } from './load.ts';
 import { summariseProfile } from './profile.ts';
 import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
@@ -71,27 +73,37 @@ interface Snapshot {
   after: string;
   fw: ChildStats;
   emu: ChildStats;
+  bare: ChildStats;
   /** Requests the load generator had sent by then, per path. */
-  sent: { direct: number; freeway: number };
+  sent: { direct: number; freeway: number; bare: number };
 }
 
 interface FixedRate {
   direct: Sample[];
   freeway: Sample[];
+  bare: Sample[];
   skipped: number;
-  /** CPU time over the phase: Freeway's, its kernel part, and the emulator's (which served both paths). */
+  /** CPU time over the phase: Freeway's, its kernel part, the bare forwarder's, and the emulator's (which served every path). */
   fwCpuUs: number;
   fwSysUs: number;
+  bareCpuUs: number;
+  emuCpuUs: number;
+}
+
+interface ClosedLoopTotals {
+  ok: number;
+  errors: number;
+  ms: number;
+  /** CPU time of the process under test (the emulator for direct) over its phases, and its kernel part. */
+  cpuUs: number;
+  sysUs: number;
   emuCpuUs: number;
 }
 
 interface Results {
   latency?: FixedRate;
   stream?: FixedRate;
-  throughput?: {
-    direct: { ok: number; errors: number; ms: number; emuCpuUs: number };
-    freeway: { ok: number; errors: number; ms: number; fwCpuUs: number; fwSysUs: number; emuCpuUs: number };
-  };
+  throughput?: { direct: ClosedLoopTotals; freeway: ClosedLoopTotals; bare: ClosedLoopTotals };
   snapshots: Snapshot[];
 }
 
@@ -107,30 +119,41 @@ async function sanityCheck(t: Target): Promise<void> {
   if (s.statusCode !== 200 || !stream.includes('data: [DONE]')) throw new Error(`${t.name}: unexpected stream ${s.statusCode}: ${stream.slice(0, 500)}`);
 }
 
-function fixedRate(p: PairedResult, before: Snapshot, after: Snapshot): FixedRate {
+function fixedRate(p: FixedRateResult, before: Snapshot, after: Snapshot): FixedRate {
+  const [direct, freeway, bare] = p.samples;
   return {
-    direct: p.a,
-    freeway: p.b,
+    direct,
+    freeway,
+    bare,
     skipped: p.skipped,
     fwCpuUs: after.fw.cpuUs - before.fw.cpuUs,
     fwSysUs: after.fw.sysUs - before.fw.sysUs,
+    bareCpuUs: after.bare.cpuUs - before.bare.cpuUs,
     emuCpuUs: after.emu.cpuUs - before.emu.cpuUs,
   };
 }
 
-/** CPU per request at a fixed rate: the emulator's (it served 2 requests per pair) and Freeway's. */
+/** CPU per request at a fixed rate: the emulator's (it served every path's requests), the forwarders'. */
 function cpuRow(metric: string, f: FixedRate): Row {
-  const n = Math.max(1, f.freeway.length);
-  const emu = f.emuCpuUs / 1000 / (f.direct.length + f.freeway.length);
-  const fw = f.fwCpuUs / 1000 / n;
-  return { metric, direct: fmtMs(emu), freeway: `${fmtMs(fw)} (${Math.round((100 * f.fwSysUs) / Math.max(1, f.fwCpuUs))}% sys)`, added: fmtAddedMs(fw), target: 'info' };
+  const emu = f.emuCpuUs / 1000 / (f.direct.length + f.freeway.length + f.bare.length);
+  const fw = f.fwCpuUs / 1000 / Math.max(1, f.freeway.length);
+  const bare = f.bareCpuUs / 1000 / Math.max(1, f.bare.length);
+  return {
+    metric,
+    direct: fmtMs(emu),
+    bare: fmtMs(bare),
+    freeway: `${fmtMs(fw)} (${Math.round((100 * f.fwSysUs) / Math.max(1, f.fwCpuUs))}% sys)`,
+    added: fmtAddedMs(fw),
+    target: 'info',
+  };
 }
 
-async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): Promise<Results> {
+async function measure(emu: Child, fw: Child, bareFw: Child, direct: Target, freeway: Target, bare: Target): Promise<Results> {
   const snapshots: Snapshot[] = [];
+  const all = [direct, freeway, bare];
   const snap = async (after: string): Promise<Snapshot> => {
-    const [f, e] = await Promise.all([fw.stats(), emu.stats()]);
-    const x: Snapshot = { after, fw: f, emu: e, sent: { direct: direct.sent, freeway: freeway.sent } };
+    const [f, e, b] = await Promise.all([fw.stats(), emu.stats(), bareFw.stats()]);
+    const x: Snapshot = { after, fw: f, emu: e, bare: b, sent: { direct: direct.sent, freeway: freeway.sent, bare: bare.sent } };
     snapshots.push(x);
     return x;
   };
@@ -140,44 +163,47 @@ async function measure(emu: Child, fw: Child, direct: Target, freeway: Target): 
   log(`warm-up (${PLAN.warmupMs} ms per path)`);
   await closedLoop(direct, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
   await closedLoop(freeway, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
-  await pairedFixedRate(direct, freeway, { rate: 100, durationMs: PLAN.warmupMs / 2, stream: true });
+  await closedLoop(bare, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
+  await interleavedFixedRate(all, { rate: 100, durationMs: PLAN.warmupMs / 2, stream: true });
   await snap('warm-up');
 
   if (RUN.has('latency')) {
     log(`latency: ${PLAN.latencyRate} req/s per path for ${PLAN.latencyMs} ms, interleaved`);
     const before = await snap('(before latency)');
-    const lat = await pairedFixedRate(direct, freeway, { rate: PLAN.latencyRate, durationMs: PLAN.latencyMs, stream: false });
+    const lat = await interleavedFixedRate(all, { rate: PLAN.latencyRate, durationMs: PLAN.latencyMs, stream: false });
     r.latency = fixedRate(lat, before, await snap(`latency @ ${PLAN.latencyRate} req/s`));
   }
 
   if (RUN.has('stream')) {
     log(`streaming TTFB: ${PLAN.streamRate} req/s per path for ${PLAN.streamMs} ms, interleaved`);
     const before = await snap('(before stream)');
-    const str = await pairedFixedRate(direct, freeway, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
+    const str = await interleavedFixedRate(all, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
     r.stream = fixedRate(str, before, await snap(`stream @ ${PLAN.streamRate} req/s`));
   }
 
   if (RUN.has('throughput')) {
     log(`throughput: ${PLAN.rounds} round(s) of ${PLAN.phaseMs} ms per path, ${PLAN.concurrency} connections, alternating`);
-    const tp: NonNullable<Results['throughput']> = {
-      direct: { ok: 0, errors: 0, ms: 0, emuCpuUs: 0 },
-      freeway: { ok: 0, errors: 0, ms: 0, fwCpuUs: 0, fwSysUs: 0, emuCpuUs: 0 },
-    };
+    const zero = (): ClosedLoopTotals => ({ ok: 0, errors: 0, ms: 0, cpuUs: 0, sysUs: 0, emuCpuUs: 0 });
+    const tp: NonNullable<Results['throughput']> = { direct: zero(), freeway: zero(), bare: zero() };
+    const paths = [
+      { name: 'direct', target: direct, child: emu },
+      { name: 'freeway', target: freeway, child: fw },
+      { name: 'bare', target: bare, child: bareFw },
+    ] as const;
     for (let round = 0; round < PLAN.rounds; round++) {
-      for (const which of round % 2 === 0 ? (['direct', 'freeway'] as const) : (['freeway', 'direct'] as const)) {
+      for (let k = 0; k < paths.length; k++) {
+        const p = paths[(round + k) % paths.length];
         await sleep(100);
-        const [e0, f0] = await Promise.all([emu.stats(), fw.stats()]);
-        const res = await closedLoop(which === 'direct' ? direct : freeway, { concurrency: PLAN.concurrency, durationMs: PLAN.phaseMs });
-        const [e1, f1] = await Promise.all([emu.stats(), fw.stats()]);
-        const acc = tp[which];
+        const [e0, c0] = await Promise.all([emu.stats(), p.child.stats()]);
+        const res = await closedLoop(p.target, { concurrency: PLAN.concurrency, durationMs: PLAN.phaseMs });
+        const [e1, c1] = await Promise.all([emu.stats(), p.child.stats()]);
+        const acc = tp[p.name];
         acc.ok += res.ok;
         acc.errors += res.errors;
         acc.ms += res.elapsedMs;
         acc.emuCpuUs += e1.cpuUs - e0.cpuUs;
-        if (which === 'freeway') {
-          tp.freeway.fwCpuUs += f1.cpuUs - f0.cpuUs;
-          tp.freeway.fwSysUs += f1.sysUs - f0.sysUs;
-        }
+        acc.cpuUs += c1.cpuUs - c0.cpuUs;
+        acc.sysUs += c1.sysUs - c0.sysUs;
       }
     }
     await snap(`throughput, ${PLAN.concurrency} conns`);
@@ -194,18 +220,18 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   const missed: string[] = [];
   const notes: string[] = [];
   const count = (s: Sample[]) => `${ok(s).length}/${s.length} ok`;
-  const cmp = (metric: string, d: number, f: number, limit: number | undefined, target: string) => {
+  const cmp = (metric: string, d: number, f: number, b: number, limit: number | undefined, target: string) => {
     const added = f - d;
     const met = limit === undefined ? undefined : Number.isFinite(added) && added <= limit;
-    rows.push({ metric, direct: fmtMs(d), freeway: fmtMs(f), added: fmtAddedMs(added), target, met });
+    rows.push({ metric, direct: fmtMs(d), bare: `${fmtMs(b)} (${fmtAddedMs(b - d)})`, freeway: fmtMs(f), added: fmtAddedMs(added), target, met });
     if (met === false) missed.push(`${metric}: added ${fmtAddedMs(added)} (target ${target})`);
   };
 
   if (r.latency) {
     const rate = PLAN.latencyRate;
     const L = r.latency;
-    cmp(`latency p50 @ ${rate} req/s`, lat(L.direct, 50), lat(L.freeway, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
-    cmp(`latency p99 @ ${rate} req/s`, lat(L.direct, 99), lat(L.freeway, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
+    cmp(`latency p50 @ ${rate} req/s`, lat(L.direct, 50), lat(L.freeway, 50), lat(L.bare, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
+    cmp(`latency p99 @ ${rate} req/s`, lat(L.direct, 99), lat(L.freeway, 99), lat(L.bare, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
     rows.push(cpuRow(`CPU per request @ ${rate} req/s`, L));
     notes.push(`latency samples: direct ${count(L.direct)}, Freeway ${count(L.freeway)}; p90 ${fmtMs(lat(L.direct, 90))} vs ${fmtMs(lat(L.freeway, 90))}, max ${fmtMs(lat(L.direct, 100))} vs ${fmtMs(lat(L.freeway, 100))}`);
     if (L.skipped > 0) notes.push(`latency: ${L.skipped} ticks skipped (too many requests in flight)`);
@@ -213,8 +239,8 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   if (r.stream) {
     const S = r.stream;
     const rate = PLAN.streamRate;
-    cmp(`stream TTFB p50 @ ${rate} req/s`, ttfb(S.direct, 50), ttfb(S.freeway, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
-    cmp(`stream TTFB p99 @ ${rate} req/s`, ttfb(S.direct, 99), ttfb(S.freeway, 99), undefined, 'info');
+    cmp(`stream TTFB p50 @ ${rate} req/s`, ttfb(S.direct, 50), ttfb(S.freeway, 50), ttfb(S.bare, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
+    cmp(`stream TTFB p99 @ ${rate} req/s`, ttfb(S.direct, 99), ttfb(S.freeway, 99), ttfb(S.bare, 99), undefined, 'info');
     rows.push(cpuRow(`CPU per stream @ ${rate} req/s`, S));
     const chunks = (x: Sample[]) => percentile(ok(x).map((y) => y.chunks), 50);
     notes.push(
@@ -226,30 +252,48 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   }
   if (r.throughput) {
     const t = r.throughput;
-    const dRps = (t.direct.ok * 1000) / t.direct.ms;
-    const fRps = (t.freeway.ok * 1000) / t.freeway.ms;
-    rows.push({ metric: `throughput, measured (${PLAN.concurrency} conns, shared cores)`, direct: fmtRate(dRps), freeway: fmtRate(fRps), added: '—', target: 'info' });
-    const emuCpuMs = t.direct.emuCpuUs / 1000 / t.direct.ok;
-    const fwCpuMs = t.freeway.fwCpuUs / 1000 / t.freeway.ok;
-    const sysPct = Math.round((100 * t.freeway.fwSysUs) / Math.max(1, t.freeway.fwCpuUs));
-    rows.push({ metric: 'CPU per request, saturated', direct: fmtMs(emuCpuMs), freeway: `${fmtMs(fwCpuMs)} (${sysPct}% sys)`, added: fmtAddedMs(fwCpuMs), target: 'info' });
+    const rps = (x: ClosedLoopTotals) => (x.ok * 1000) / x.ms;
+    const cpuMs = (x: ClosedLoopTotals) => x.cpuUs / 1000 / x.ok;
+    rows.push({
+      metric: `throughput, measured (${PLAN.concurrency} conns, shared cores)`,
+      direct: fmtRate(rps(t.direct)),
+      bare: fmtRate(rps(t.bare)),
+      freeway: fmtRate(rps(t.freeway)),
+      added: '—',
+      target: 'info',
+    });
+    const fwCpuMs = cpuMs(t.freeway);
+    const sysPct = Math.round((100 * t.freeway.sysUs) / Math.max(1, t.freeway.cpuUs));
+    rows.push({
+      metric: 'CPU per request, saturated',
+      direct: fmtMs(cpuMs(t.direct)),
+      bare: fmtMs(cpuMs(t.bare)),
+      freeway: `${fmtMs(fwCpuMs)} (${sysPct}% sys)`,
+      added: fmtAddedMs(fwCpuMs),
+      target: 'info',
+    });
     const capacity = 1000 / fwCpuMs;
     const capMet = capacity >= TARGETS.rps;
     rows.push({
       metric: 'throughput per core (1000 / CPU ms per req)',
-      direct: fmtRate(1000 / emuCpuMs),
+      direct: fmtRate(1000 / cpuMs(t.direct)),
+      bare: fmtRate(1000 / cpuMs(t.bare)),
       freeway: fmtRate(capacity),
       added: '—',
       target: `≥ ${fmtRate(TARGETS.rps)}`,
       met: capMet,
     });
     if (!capMet) missed.push(`single-process throughput: ${fmtRate(capacity)} per core (${fmtMs(fwCpuMs)} CPU per request; target ≥ ${fmtRate(TARGETS.rps)}, i.e. ≤ ${(1000 / TARGETS.rps).toFixed(3)} ms)`);
-    const fwBusy = t.freeway.fwCpuUs / 1000 / t.freeway.ms;
+    const fwBusy = t.freeway.cpuUs / 1000 / t.freeway.ms;
     const emuBusy = t.freeway.emuCpuUs / 1000 / t.freeway.ms;
-    notes.push(`throughput errors: direct ${t.direct.errors}, Freeway ${t.freeway.errors}`);
+    notes.push(`throughput errors: direct ${t.direct.errors}, bare forwarder ${t.bare.errors}, Freeway ${t.freeway.errors}`);
     notes.push(
       `in the Freeway throughput phases Freeway used ${(fwBusy * 100).toFixed(0)}% of a core and the emulator ${(emuBusy * 100).toFixed(0)}%, ` +
         `the load generator the rest of the ${cpus().length} cores: the measured req/s is a floor, the per-core row is the fair single-process number`,
+    );
+    notes.push(
+      `Freeway costs ${(fwCpuMs / cpuMs(t.bare)).toFixed(1)}× the bare forwarder's CPU per request; the targets were set where a bare forwarder does ` +
+        `about 18,000 req/s per core, and it does ${fmtRate(1000 / cpuMs(t.bare))} per core here`,
     );
   }
 
@@ -260,10 +304,25 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   const last = s[s.length - 1];
   const beforeThroughput = s.filter((x) => !x.after.startsWith('throughput')).at(-1)!;
   if (r.throughput) {
-    rows.push({ metric: 'peak RSS, fixed-rate phases', direct: fmtMB(beforeThroughput.emu.maxRss), freeway: fmtMB(beforeThroughput.fw.maxRss), added: '—', target: 'info' });
+    rows.push({
+      metric: 'peak RSS, fixed-rate phases',
+      direct: fmtMB(beforeThroughput.emu.maxRss),
+      bare: fmtMB(beforeThroughput.bare.maxRss),
+      freeway: fmtMB(beforeThroughput.fw.maxRss),
+      added: '—',
+      target: 'info',
+    });
   }
   const rssMet = last.fw.maxRss <= TARGETS.peakRssBytes;
-  rows.push({ metric: 'peak RSS, whole run', direct: fmtMB(last.emu.maxRss), freeway: fmtMB(last.fw.maxRss), added: '—', target: `≤ ${fmtMB(TARGETS.peakRssBytes)}`, met: rssMet });
+  rows.push({
+    metric: 'peak RSS, whole run',
+    direct: fmtMB(last.emu.maxRss),
+    bare: fmtMB(last.bare.maxRss),
+    freeway: fmtMB(last.fw.maxRss),
+    added: '—',
+    target: `≤ ${fmtMB(TARGETS.peakRssBytes)}`,
+    met: rssMet,
+  });
   if (!rssMet) missed.push(`peak memory: ${fmtMB(last.fw.maxRss)} (target ≤ ${fmtMB(TARGETS.peakRssBytes)})`);
   notes.push(
     'Freeway memory after each phase (RSS / peak RSS / V8 heap total / heap used / external): ' +
@@ -273,12 +332,13 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   const first = s[0];
   const sentDirect = last.sent.direct - first.sent.direct;
   const sentFreeway = last.sent.freeway - first.sent.freeway;
+  const sentBare = last.sent.bare - first.sent.bare;
   const emuGot = last.emu.requests - first.emu.requests;
   const fwGot = last.fw.requests - first.fw.requests;
-  const agree = emuGot === sentDirect + sentFreeway && fwGot === sentFreeway;
+  const agree = emuGot === sentDirect + sentFreeway + sentBare && fwGot === sentFreeway;
   notes.push(
     `${agree ? 'server-side request counts agree with the load generator' : 'WARNING: server-side request counts disagree with the load generator'}: ` +
-      `emulator received ${emuGot} (expected ${sentDirect} direct + ${sentFreeway} via Freeway), Freeway ${fwGot} (expected ${sentFreeway})`,
+      `emulator received ${emuGot} (expected ${sentDirect} direct + ${sentFreeway} via Freeway + ${sentBare} via the bare forwarder), Freeway ${fwGot} (expected ${sentFreeway})`,
   );
   return { table: renderTable(rows), notes, missed };
 }
@@ -295,19 +355,22 @@ async function main(dir: string): Promise<void> {
     args: [emu.info.url, emu.info.apiKey, dir],
     execArgv: [...FREEWAY_NODE_ARGS, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250'] : [])],
   });
-  log(`emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid})`);
+  const bareFw = await Child.start<{ url: string }>('bare forwarder', './bare-forwarder-child.ts', { args: [emu.info.url, emu.info.apiKey] });
+  log(`emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid}), bare forwarder ${bareFw.info.url} (pid ${bareFw.proc.pid})`);
 
   const common = { connections: PLAN.concurrency };
   const direct = makeTarget({ ...common, name: 'direct', origin: emu.info.url, path: '/v1/chat/completions', apiKey: emu.info.apiKey, model: 'gpt-4o-mini' });
   const freeway = makeTarget({ ...common, name: 'Freeway', origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
+  const bare = makeTarget({ ...common, name: 'bare forwarder', origin: bareFw.info.url, path: '/v1/chat/completions', apiKey: 'none', model: 'openai/gpt-4o-mini' });
   let results: Results;
   try {
     await sanityCheck(direct);
     await sanityCheck(freeway);
-    results = await measure(emu, fw, direct, freeway);
+    await sanityCheck(bare);
+    results = await measure(emu, fw, bareFw, direct, freeway, bare);
   } finally {
-    await Promise.allSettled([direct.pool.destroy(), freeway.pool.destroy()]);
-    await Promise.allSettled([fw.stop(), emu.stop()]);
+    await Promise.allSettled([direct.pool.destroy(), freeway.pool.destroy(), bare.pool.destroy()]);
+    await Promise.allSettled([fw.stop(), emu.stop(), bareFw.stop()]);
   }
   const { table, notes, missed } = report(results);
   console.log(`\n## Freeway overhead benchmark${QUICK ? ' (quick)' : ''}\n`);

@@ -10,6 +10,7 @@ import { endpointKey } from '../router/types.ts';
 import type { StreamEvent } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import type { Candidate } from './resolve.ts';
+import type { LegSource } from './stream-generation.ts';
 
 /** Admits the request under the key's per-minute limits; the returned function corrects the token count. */
 export async function admitKey(app: App, key: ApiKeyRecord, estimatedTokens: number): Promise<SettleTokens | undefined> {
@@ -53,16 +54,18 @@ export async function inSlot<T>(app: App, c: Candidate, o: SlotOptions, run: () 
 }
 
 /** Opens a stream inside the endpoint's slot, held until the stream ends. */
-export async function streamInSlot(
-  app: App,
-  c: Candidate,
-  o: SlotOptions,
-  open: () => Promise<AsyncIterable<StreamEvent>>,
-): Promise<AsyncIterable<StreamEvent>> {
+export async function streamInSlot<S extends LegSource>(app: App, c: Candidate, o: SlotOptions, open: () => Promise<S>): Promise<S> {
   const release = await acquire(app, c, o);
   if (!release) return open();
   try {
-    return releasing(await open(), release);
+    const source = await open();
+    const s: LegSource = source;
+    // The events pass through a wrapper that gives the slot back when they end: the same kind of source.
+    if (!('reader' in s)) return releasing(s, release) as AsyncIterable<StreamEvent> as S;
+    // The slot is held until the upstream's body is done with, however that ends.
+    if (s.body.destroyed) release();
+    else s.body.once('close', release);
+    return source;
   } catch (err) {
     release();
     throw err;

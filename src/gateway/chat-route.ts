@@ -18,6 +18,7 @@ import { estimatePromptTokens, estimateTokens, maxPromptTokens } from './estimat
 import { generationId } from './ids.ts';
 import type { HoldInput } from './metering.ts';
 import type { Candidate } from './resolve.ts';
+import type { LegSource } from './stream-generation.ts';
 import { GenerationTracker } from './tracker.ts';
 
 export function targetOf(c: Candidate): Target {
@@ -79,19 +80,18 @@ export function routeChat(
   };
 }
 
+/** The conversation plus the answer so far as a trailing assistant message, which the next endpoint continues. */
+function continuation(request: ChatRequest, partial: string): ChatRequest {
+  return { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] };
+}
+
 /** Opening a chat stream on a candidate, and continuing one cut off after `partial` (mid-stream failover). */
 export function chatStreams(request: ChatRequest, callCtx: CallContext) {
+  const stream = (c: Candidate, req: ChatRequest): Promise<AsyncIterable<StreamEvent>> =>
+    ADAPTERS[c.endpoint.provider.protocol].chatStream(req, targetOf(c), callCtx);
   return {
-    open: (c: Candidate): Promise<AsyncIterable<StreamEvent>> =>
-      ADAPTERS[c.endpoint.provider.protocol].chatStream(request, targetOf(c), callCtx),
-    // The conversation plus the answer so far as a trailing assistant message, which the next
-    // endpoint continues.
-    continueWith: (c: Candidate, partial: string): Promise<AsyncIterable<StreamEvent>> =>
-      ADAPTERS[c.endpoint.provider.protocol].chatStream(
-        { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] },
-        targetOf(c),
-        callCtx,
-      ),
+    open: (c: Candidate) => stream(c, request),
+    continueWith: (c: Candidate, partial: string) => stream(c, continuation(request, partial)),
     whole: (c: Candidate): Promise<ChatResult> => ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
   };
 }
@@ -102,4 +102,19 @@ export function estimateChat(request: ChatRequest) {
     inputTokens: estimatePromptTokens(request),
     outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
   });
+}
+
+/**
+ * Like chatStreams, for a door that speaks OpenAI's chunk format: wherever the upstream speaks it
+ * too, its chunks are taken as they are (same-format passthrough).
+ */
+export function chatChunkStreams(request: ChatRequest, callCtx: CallContext) {
+  const stream = (c: Candidate, req: ChatRequest): Promise<LegSource> => {
+    const adapter = ADAPTERS[c.endpoint.provider.protocol];
+    return adapter.chatChunkStream ? adapter.chatChunkStream(req, targetOf(c), callCtx) : adapter.chatStream(req, targetOf(c), callCtx);
+  };
+  return {
+    open: (c: Candidate) => stream(c, request),
+    continueWith: (c: Candidate, partial: string) => stream(c, continuation(request, partial)),
+  };
 }

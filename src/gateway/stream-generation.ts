@@ -21,7 +21,8 @@ import { SseResponse } from '../http/sse-response.ts';
 import { redactSecret } from '../providers/redact.ts';
 import { endpointKey } from '../router/types.ts';
 import { ADAPTERS } from '../providers/registry.ts';
-import type { CallContext } from '../providers/types.ts';
+import type { CallContext, ChatChunkStream } from '../providers/types.ts';
+import { relayChunks } from './chunk-relay.ts';
 import { asGatewayError } from '../spec/errors.ts';
 import type { GatewayError } from '../spec/errors.ts';
 import { emptyUsage } from '../spec/response.ts';
@@ -32,11 +33,19 @@ import type { ApiKeyRecord } from '../store/types.ts';
 /** A door's stream format. Every method returns complete SSE frames (`data: ...\n\n`, `event: ...`). */
 export interface StreamRenderer {
   event(ev: StreamEvent): string | undefined;
+  /**
+   * The frame for an upstream chunk already in this door's format (same-format passthrough), or
+   * undefined to have its events rendered instead. Only renderers of OpenAI's chunk format have it.
+   */
+  chunk?(chunk: Record<string, unknown>, events: readonly StreamEvent[]): string | undefined;
   /** The closing frames of a successful stream (usage, terminator). */
   final(finish: FinishReason, usage: Usage, cost: Charge): string;
   /** The closing frames of a failed stream (in-band error, terminator). */
   error(err: GatewayError, usage: Usage, cost: Charge): string;
 }
+
+/** An opened upstream: its events, or its chunks when they are already in the door's format. */
+export type LegSource = AsyncIterable<StreamEvent> | ChatChunkStream;
 
 export interface ChunkMeta {
   id: string;
@@ -51,12 +60,12 @@ export interface StreamJob {
   candidates: readonly Candidate[];
   tracker: GenerationTracker;
   callCtx: CallContext;
-  open: (c: Candidate) => Promise<AsyncIterable<StreamEvent>>;
+  open: (c: Candidate) => Promise<LegSource>;
   /**
    * Opens a continuation of an answer cut off after `partialText` (the conversation plus that text
    * as a trailing assistant message). Absent when the request cannot be continued (legacy prompts).
    */
-  continueWith?: (c: Candidate, partialText: string) => Promise<AsyncIterable<StreamEvent>>;
+  continueWith?: (c: Candidate, partialText: string) => Promise<LegSource>;
   /** Whether the client allows mid-stream failover (request option; on by default). */
   midStreamFailover: boolean;
   /** Told which endpoint finished the answer (sticky routing). */
@@ -90,7 +99,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
   };
   const open = (c: Candidate) => streamInSlot(app, c, slot, () => job.open(c));
-  let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
+  let opened: { value: LegSource; candidate: Candidate };
   let held: boolean;
   let settleTokens: SettleTokens | undefined;
   try {
@@ -110,12 +119,12 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   for (;;) {
     const leg: StreamLeg = { candidate, text: '', outputChars: 0, toolCalls: 0 };
     legs.push(leg);
-    await relay(leg, events, renderer, sse, tracker);
+    await ('reader' in events ? relayChunks(leg, events, renderer, sse, tracker, callCtx.signal) : relay(leg, events, renderer, sse, tracker));
     if (!leg.error || callCtx.signal.aborted) break;
     recordFailure(app, candidate, leg.error.status);
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
     const contentSent = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
-    let next: { value: AsyncIterable<StreamEvent>; candidate: Candidate } | undefined;
+    let next: { value: LegSource; candidate: Candidate } | undefined;
     if (!contentSent) {
       // Failed before any content: nobody saw anything, so the next endpoint simply starts over.
       legs.pop();
@@ -176,6 +185,43 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   await settleOrLog(app, job.key, held, record, charge);
 }
 
+/** What an event was, for the relay: content for the client, bookkeeping, or the end of the leg. */
+export type Observed = 'content' | 'meta' | 'error';
+
+/** Records on the leg what one upstream event says. */
+export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTracker): Observed {
+  switch (ev.type) {
+    case 'start':
+      leg.upstreamId = ev.upstreamId;
+      return 'meta';
+    case 'finish':
+      leg.finish = ev.finish;
+      return 'meta';
+    case 'usage':
+      leg.usage = ev.usage;
+      return 'meta';
+    case 'error':
+      // Upstream words can echo the provider key; it never reaches the client.
+      leg.error = redactSecret(ev.error, leg.candidate.endpoint.provider.apiKey);
+      return 'error';
+    case 'text':
+      leg.outputChars += ev.text.length;
+      leg.text += ev.text;
+      break;
+    case 'reasoning':
+      leg.outputChars += (ev.text ?? '').length;
+      break;
+    case 'tool-call-start':
+      leg.toolCalls++;
+      break;
+    case 'tool-call-delta':
+      leg.outputChars += ev.argumentsDelta.length;
+      break;
+  }
+  tracker.markFirstToken();
+  return 'content';
+}
+
 /**
  * Relays one upstream's events to the client (through `renderer`, when the leg has one) until it
  * finishes or fails, recording on the leg what it produced. Returns whether any frame was written.
@@ -190,27 +236,14 @@ export async function relay(
   let wrote = false;
   try {
     for await (const ev of events) {
-      if (ev.type === 'start') leg.upstreamId = ev.upstreamId;
-      else if (ev.type === 'finish') leg.finish = ev.finish;
-      else if (ev.type === 'usage') leg.usage = ev.usage;
-      else if (ev.type === 'error') {
-        // Upstream words can echo the provider key; it never reaches the client.
-        leg.error = redactSecret(ev.error, leg.candidate.endpoint.provider.apiKey);
-        return wrote;
-      } else {
-        tracker.markFirstToken();
-        if (ev.type === 'text') {
-          leg.outputChars += ev.text.length;
-          leg.text += ev.text;
-        } else if (ev.type === 'reasoning') leg.outputChars += (ev.text ?? '').length;
-        else if (ev.type === 'tool-call-start') leg.toolCalls++;
-        else leg.outputChars += ev.argumentsDelta.length;
-        const chunk = renderer?.event(ev);
-        if (chunk !== undefined) {
-          wrote = true;
-          const backpressure = sse.write(chunk);
-          if (backpressure) await backpressure;
-        }
+      const seen = observe(leg, ev, tracker);
+      if (seen === 'error') return wrote;
+      if (seen === 'meta') continue;
+      const chunk = renderer?.event(ev);
+      if (chunk !== undefined) {
+        wrote = true;
+        const backpressure = sse.write(chunk);
+        if (backpressure) await backpressure;
       }
     }
   } catch (err) {

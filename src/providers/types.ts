@@ -5,6 +5,7 @@
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../spec/request.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../spec/response.ts';
 import type { UpstreamResponse, UpstreamTimeouts } from './http-client.ts';
+import type { OpenAIStreamReader } from './openai-compatible/stream-reader.ts';
 
 export type Protocol = 'openai' | 'anthropic' | 'gemini';
 
@@ -64,6 +65,12 @@ export interface CallContext {
   timeouts?: UpstreamTimeouts;
 }
 
+/** A streamed completion in OpenAI's chat-completion-chunk format, unread, with the reader for its chunks. */
+export interface ChatChunkStream {
+  body: UpstreamResponse['body'];
+  reader: OpenAIStreamReader;
+}
+
 export interface ProviderAdapter {
   readonly protocol: Protocol;
   /** Whether this provider continues a trailing (partial) assistant message where it left off. */
@@ -76,6 +83,12 @@ export interface ProviderAdapter {
    * with a real status. After that, failures arrive as `error` events.
    */
   chatStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>>;
+  /**
+   * Like `chatStream`, but the answer is left in the upstream's own chat-completion-chunk format,
+   * for a chat-completions client to be sent the chunks themselves (same-format passthrough). Only
+   * adapters whose wire format is OpenAI chat have it.
+   */
+  chatChunkStream?(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatChunkStream>;
   /**
    * Legacy raw-prompt completion, for protocols that have one. Doors fall back to `chat` with the
    * prompt as a user message when an adapter lacks it.

@@ -2,7 +2,7 @@
  * `POST /chat/completions`: authenticate, parse, route, call the adapter (falling back across
  * endpoints before any content is sent), render, and record the generation.
  */
-import { chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
+import { chatChunkStreams, chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens } from '../../gateway/estimate.ts';
 import { runMetered } from '../../gateway/metering.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
@@ -20,17 +20,17 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
   const { request, fallbackModels, preferences, sessionId } = parseChatRequest(await readJson(req, app.settings.maxBodyBytes));
   const route = routeChat(app, ctx, key, { request, refs: [request.model, ...fallbackModels], preferences, sessionId });
   const { candidates, tracker, callCtx, hold, served } = route;
-  const streams = chatStreams(request, callCtx);
   const excludeReasoning = request.reasoning?.exclude === true;
   if (request.stream) {
+    const chunks = chatChunkStreams(request, callCtx);
     await streamGeneration(app, ctx, {
       key,
       hold,
       candidates,
       tracker,
       callCtx,
-      open: streams.open,
-      continueWith: streams.continueWith,
+      open: chunks.open,
+      continueWith: chunks.continueWith,
       midStreamFailover: preferences.midStreamFailover,
       onServed: served,
       renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning }),
@@ -45,7 +45,7 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
     candidates,
     hold,
     route.abort.signal,
-    streams.whole,
+    chatStreams(request, callCtx).whole,
     estimateChat(request),
   );
   served(candidate);

@@ -10,10 +10,12 @@ import type { StreamRenderer } from '../../gateway/stream-generation.ts';
 
 export class ChatChunkRenderer implements StreamRenderer {
   private readonly head: string;
+  private readonly meta: { id: string; created: number; model: string; providerName: string };
   private roleSent = false;
   private readonly excludeReasoning: boolean;
 
   constructor(meta: { id: string; created: number; model: string; providerName: string; excludeReasoning: boolean }) {
+    this.meta = meta;
     this.head =
       `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
       `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"system_fingerprint":null,"choices":[`;
@@ -57,6 +59,31 @@ export class ChatChunkRenderer implements StreamRenderer {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * An upstream's own chunk (same-format passthrough), sent as it came but for Freeway's id,
+   * model and provider, the role on the first delta, and the finish reason and usage, which the
+   * last chunk carries for the whole answer. Undefined (render the events instead) when reasoning
+   * is to be left out of a chunk that has some.
+   */
+  chunk(chunk: Record<string, unknown>, events: readonly StreamEvent[]): string | undefined {
+    if (this.excludeReasoning && events.some((e) => e.type === 'reasoning')) return undefined;
+    const choices = chunk.choices;
+    if (!Array.isArray(choices) || choices.length !== 1) return undefined;
+    const choice = choices[0] as Record<string, unknown>;
+    const delta = choice.delta;
+    if (!delta || typeof delta !== 'object') return undefined;
+    if (!this.roleSent) {
+      choice.delta = { role: 'assistant', ...delta };
+      this.roleSent = true;
+    } else if ('role' in delta) delete (delta as Record<string, unknown>).role;
+    choice.finish_reason = null;
+    choice.native_finish_reason = null;
+    const { id, created, model, providerName } = this.meta;
+    const out: Record<string, unknown> = { ...chunk, id, object: 'chat.completion.chunk', created, model, provider: providerName };
+    delete out.usage;
+    return `data: ${JSON.stringify(out)}\n\n`;
   }
 
   /** The last chunk: finish reason and usage together (tolerated by every client, never `choices: []`). */

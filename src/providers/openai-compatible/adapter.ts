@@ -6,7 +6,8 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
 import { callUpstream, readJson } from '../http-client.ts';
-import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
+import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
+import { OpenAIStreamReader } from './stream-reader.ts';
 import { toOpenAIChatBody } from './convert-request.ts';
 import { convertOpenAIResponse } from './convert-response.ts';
 import { convertOpenAIStream } from './convert-stream.ts';
@@ -40,6 +41,11 @@ async function post(target: Target, path: string, body: unknown, ctx: CallContex
   });
 }
 
+function postChatStream(req: ChatRequest, target: Target, ctx: CallContext) {
+  const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, []);
+  return post(target, '/chat/completions', body, ctx);
+}
+
 function legacyBody(req: CompletionRequest, target: Target, stream: boolean): Record<string, unknown> {
   const body = toOpenAIChatBody({ ...req, messages: [], stream }, target.model, { ...target.provider.quirks, maxTokensField: 'max_tokens' }, []);
   delete body.messages;
@@ -66,10 +72,13 @@ export const openAICompatibleAdapter: ProviderAdapter = {
   },
 
   async chatStream(req: ChatRequest, target: Target, ctx: CallContext) {
-    const warnings: string[] = [];
-    const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, warnings);
-    const res = await post(target, '/chat/completions', body, ctx);
+    const res = await postChatStream(req, target, ctx);
     return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
+  },
+
+  async chatChunkStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatChunkStream> {
+    const res = await postChatStream(req, target, ctx);
+    return { body: res.body, reader: new OpenAIStreamReader(target.provider.name, target.provider.quirks) };
   },
 
   async complete(req: CompletionRequest, target: Target, ctx: CallContext): Promise<ChatResult> {

@@ -1,0 +1,103 @@
+/**
+ * The same-format stream path: an OpenAI-compatible upstream answering a chat-completions client.
+ * The upstream's chunks go to the client as they are (the renderer only puts Freeway's id, model
+ * and provider on them), read synchronously as each network read arrives: no async step per
+ * event, no re-rendering, and every field the upstream sent (logprobs, refusal, annotations...)
+ * survives. The events each chunk means are still observed for billing, failover and the record.
+ */
+import { networkError } from '../providers/http-client.ts';
+import type { ChatChunkStream } from '../providers/types.ts';
+import type { ReadChunk } from '../providers/openai-compatible/stream-reader.ts';
+import type { SseResponse } from '../http/sse-response.ts';
+import { observe } from './stream-generation.ts';
+import type { StreamLeg, StreamRenderer } from './stream-generation.ts';
+import type { GenerationTracker } from './tracker.ts';
+
+/**
+ * Relays one upstream's chunks until it finishes or fails, recording on the leg what they meant.
+ * Resolves with whether any frame was written; never rejects (a failure is `leg.error`).
+ */
+export function relayChunks(
+  leg: StreamLeg,
+  stream: ChatChunkStream,
+  renderer: StreamRenderer,
+  sse: SseResponse,
+  tracker: GenerationTracker,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { body, reader } = stream;
+  const providerName = leg.candidate.endpoint.provider.name;
+  let wrote = false;
+
+  /** The frames for some chunks; false once one of them ended the leg with an error. */
+  const frames = (chunks: readonly ReadChunk[]): string | false => {
+    let out = '';
+    for (const c of chunks) {
+      let content = false;
+      for (const ev of c.events) {
+        const seen = observe(leg, ev, tracker);
+        if (seen === 'error') return false;
+        if (seen === 'content') content = true;
+      }
+      if (!content) continue;
+      const frame = c.verbatim && renderer.chunk ? renderer.chunk(c.chunk, c.events) : undefined;
+      if (frame !== undefined) out += frame;
+      else for (const ev of c.events) out += renderer.event(ev) ?? '';
+    }
+    return out;
+  };
+
+  return new Promise<boolean>((resolve) => {
+    let ended = false;
+    const finish = (): void => {
+      if (ended) return;
+      ended = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      resolve(wrote);
+    };
+    const send = (out: string): void => {
+      if (out === '') return;
+      wrote = true;
+      const backpressure = sse.write(out);
+      if (backpressure) {
+        body.pause();
+        void backpressure.then(() => body.resume());
+      }
+    };
+    const onData = (bytes: Buffer): void => {
+      const out = frames(reader.push(bytes));
+      if (out === false) {
+        // An in-band error: nothing more from this upstream is wanted.
+        body.destroy();
+        return finish();
+      }
+      send(out);
+      // After [DONE] the rest of the body is still read (and ignored) so the socket can be reused.
+    };
+    const onEnd = (): void => {
+      const { chunks, closing } = reader.end();
+      const out = frames(chunks);
+      if (out !== false) {
+        send(out);
+        for (const ev of closing) observe(leg, ev, tracker);
+      }
+      finish();
+    };
+    const onError = (err: unknown): void => {
+      // A connection that drops after [DONE] lost nothing.
+      if (reader.done) return onEnd();
+      observe(leg, { type: 'error', error: networkError(providerName, err, signal) }, tracker);
+      finish();
+    };
+    const onClose = (): void => {
+      if (!body.readableEnded && !ended) onError(new Error('The upstream closed the connection'));
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+  });
+}

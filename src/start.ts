@@ -122,6 +122,8 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // Charges of answers already sent are committed before the store goes.
+      await app.billing.settled();
       await app.health.close();
       await app.limits.close();
       await app.generations.flush();

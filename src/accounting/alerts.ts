@@ -77,6 +77,8 @@ function reason(err: unknown): string {
   return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
 }
 
+const NONE_TTL_MS = 5_000;
+
 export class CreditAlerts {
   private readonly store: Store;
   private readonly settings: AlertSettings;
@@ -84,6 +86,11 @@ export class CreditAlerts {
   private readonly closing = new AbortController();
   /** Per account: the check running now, and whether another was asked for meanwhile. */
   private readonly checks = new Map<string, { again: boolean; done: Promise<void> }>();
+  /**
+   * Accounts found to have no alerts, until when that is trusted: most accounts have none, and
+   * then a charge costs no query. An alert created by another process counts within NONE_TTL_MS.
+   */
+  private readonly none = new Map<string, number>();
   /** Webhook deliveries in progress, retries included. */
   private readonly deliveries = new Set<Promise<void>>();
 
@@ -122,9 +129,20 @@ export class CreditAlerts {
     })();
   }
 
+  /** An alert of the account was created: check it from the next charge on. */
+  created(accountId: string): void {
+    this.none.delete(accountId);
+  }
+
   private async evaluate(accountId: string): Promise<void> {
+    const until = this.none.get(accountId);
+    if (until !== undefined && until > Date.now()) return;
     const alerts = await this.store.listAlerts(accountId);
-    if (alerts.length === 0) return;
+    if (alerts.length === 0) {
+      this.none.set(accountId, Date.now() + NONE_TTL_MS);
+      return;
+    }
+    this.none.delete(accountId);
     const now = new Date();
     let account: Account | undefined | null = null;
     const keys = new Map<string, ApiKeyRecord | undefined>();

@@ -61,6 +61,8 @@ export class Billing {
   private readonly hooks: BillingHooks;
   /** account id → prepaid, cached briefly: read on every request, changed almost never. */
   private readonly prepaid = new Map<string, { value: boolean; expires: number }>();
+  /** Settlements not yet committed (they commit after their response has gone out). */
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(store: Store, settings: BillingSettings, hooks: BillingHooks = {}) {
     this.store = store;
@@ -130,7 +132,7 @@ export class Billing {
     );
   }
 
-  async settle(key: ApiKeyRecord, id: string, upstreamNanos: number, feeNanos: number, note?: string): Promise<boolean> {
+  async settle(key: ApiKeyRecord, id: string, upstreamNanos: number, feeNanos: number, note?: string, held = true): Promise<boolean> {
     return this.store.settle({
       reservationId: id,
       accountId: key.accountId,
@@ -139,7 +141,20 @@ export class Billing {
       feeNanos,
       note,
       now: new Date(),
+      held,
     });
+  }
+
+  /** Counts a settlement in progress until it ends (it must not reject); see settled. */
+  track(settlement: Promise<void>): void {
+    this.settling.add(settlement);
+    const done = () => this.settling.delete(settlement);
+    void settlement.then(done, done);
+  }
+
+  /** Resolves once every settlement in progress has ended: shutdown waits for it, so no charge is lost. */
+  async settled(): Promise<void> {
+    while (this.settling.size > 0) await Promise.allSettled([...this.settling]);
   }
 
   async release(id: string): Promise<void> {

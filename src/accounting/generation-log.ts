@@ -49,7 +49,8 @@ export class GenerationLog {
         (err: unknown) => {
           // Keep the rows and try again shortly rather than lose a bill.
           this.buffer.unshift(...batch);
-          this.timer ??= setTimeout(() => void this.flush(), 1_000);
+          // Unref'd: a store that is gone for good (shutdown) must not keep the process alive.
+          this.timer ??= setTimeout(() => void this.flush(), 1_000).unref();
           this.onError(err);
         },
       );

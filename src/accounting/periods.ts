@@ -30,3 +30,13 @@ export function nextPeriodStart(reset: LimitReset, now: Date): Date {
       return new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
   }
 }
+
+/**
+ * The start of a new limit period when `now` has left the one a key's usage counts in (so its
+ * usage restarts from zero), or undefined while it has not or the key's limit never resets.
+ */
+export function rolledPeriodStart(reset: LimitReset | null, currentStart: string | null, now: Date): string | undefined {
+  if (!reset) return undefined;
+  const start = periodStart(reset, now).toISOString();
+  return currentStart !== null && currentStart >= start ? undefined : start;
+}

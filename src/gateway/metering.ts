@@ -76,22 +76,25 @@ export async function settleAndRecord(
   record: GenerationRecord,
   charge: Charge,
 ): Promise<void> {
+  app.generations.record(record);
   if (held || charge.chargedNanos > 0) {
     const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
-    const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`);
+    const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held);
     // In the background: an alert never delays or fails the request that crossed it.
     if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
   }
-  app.generations.record(record);
 }
 
-/** Settles after the response has gone out; a failure is logged (the hold then expires and is released). */
-export async function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
-  try {
-    await settleAndRecord(app, key, held, record, charge);
-  } catch (err) {
+/**
+ * Settles after the response has gone out; a failure is logged (the hold then expires and is
+ * released). Shutdown waits for it (Billing.settled).
+ */
+export function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
+  const settling = settleAndRecord(app, key, held, record, charge).catch((err: unknown) => {
     app.log.error(`could not settle generation ${record.id}: ${String(err)}`);
-  }
+  });
+  app.billing.track(settling);
+  return settling;
 }
 
 export async function releaseHold(app: App, tracker: GenerationTracker, held: boolean): Promise<void> {

@@ -148,6 +148,8 @@ export interface SettleRequest {
   feeNanos: number;
   note?: string;
   now: Date;
+  /** Whether a hold was placed under reservationId (false: there is none to drop). Default true. */
+  held?: boolean;
 }
 
 export interface CreditRequest {

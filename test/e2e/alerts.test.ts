@@ -89,6 +89,7 @@ async function api(method: string, path: string, token: string, body?: unknown):
 async function chat(key: string): Promise<void> {
   const { status, json } = await api('POST', '/chat/completions', key, REQUEST);
   assert.equal(status, 200, JSON.stringify(json));
+  await stack.gw.app.billing.settled();
   await stack.gw.app.alerts.idle();
 }
 

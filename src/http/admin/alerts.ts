@@ -73,6 +73,7 @@ async function create(ctx: RouteContext, body: Obj, accountId: string, key: ApiK
     createdAt: new Date().toISOString(),
   };
   await ctx.app.store.createAlert(a);
+  ctx.app.alerts.created(a.accountId);
   sendJson(ctx.res, 201, { data: alertView(a) });
 }
 

@@ -11,7 +11,7 @@
  */
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { periodStart } from '../../accounting/periods.ts';
+import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -261,9 +261,8 @@ export class PostgresStore implements Store {
 
   /** Resets the key's period usage when its limit period has rolled over; returns the current usage. */
   private async rollPeriod(cl: PoolClient, key: ApiKeyRecord, now: Date): Promise<number> {
-    if (!key.limitReset) return key.usageNanos;
-    const start = periodStart(key.limitReset, now).toISOString();
-    if (key.periodStart !== null && key.periodStart >= start) return key.usageNanos;
+    const start = rolledPeriodStart(key.limitReset, key.periodStart, now);
+    if (start === undefined) return key.usageNanos;
     await this.q('UPDATE api_keys SET usage_nanos = 0, period_start = $1 WHERE hash = $2', [start, key.hash], cl);
     return 0;
   }

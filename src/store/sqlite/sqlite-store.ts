@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import { periodStart } from '../../accounting/periods.ts';
+import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -34,6 +34,7 @@ import type {
   KeyKind,
   KeyPatch,
   LedgerEntry,
+  LimitReset,
   ReserveRequest,
   ReserveResult,
   SettleRequest,
@@ -50,6 +51,11 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
+/** How long a write nobody waits on may wait for others to share its commit. */
+const DEFER_MS = 5;
+/** Writes per commit at most; a full batch commits at once. */
+const MAX_BATCH = 256;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: DatabaseSync;
@@ -62,8 +68,12 @@ export class SqliteStore implements Store {
     this.db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   }
 
-  /** Prepared once per SQL text. */
+  /**
+   * Prepared once per SQL text. Outside a transaction, writes still waiting for their group
+   * commit go first, so every read in this process sees them.
+   */
   private q(sql: string): StatementSync {
+    if (this.batch.length > 0 && !this.inTx) this.flushBatch();
     let st = this.cache.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -73,23 +83,36 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Group commit: money operations issued in the same turn of the event loop (many concurrent
-   * requests settling) run one after another inside ONE transaction, so a busy gateway pays for
-   * one commit per batch instead of one per request. Each operation still sees the effects of the
-   * ones before it, exactly as if it had its own transaction; callers resolve only after the
-   * commit. If the batch fails, its operations are retried one transaction each so one bad
-   * operation cannot sink the others.
+   * Group commit: writes run one after another inside ONE transaction, so a busy gateway pays for
+   * one commit per batch instead of one per request (a commit costs several times the writes
+   * themselves). An operation someone is waiting on (a hold before an upstream call) is committed
+   * on the next turn of the event loop, with everything queued before it; one whose caller has
+   * already answered (a settlement, a released hold, generation records) may wait up to
+   * DEFER_MS for company. Each operation still sees the effects of the ones before it, exactly as
+   * if it had its own transaction; callers resolve only after the commit. If the batch fails, its
+   * operations are retried one transaction each so one bad operation cannot sink the others.
    */
-  private grouped<T>(op: () => T): Promise<T> {
+  private grouped<T>(op: () => T, urgent = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.batch.push({ op, resolve: resolve as (v: unknown) => void, reject });
-      if (this.batch.length === 1) setImmediate(this.flushBatch);
+      if (urgent || this.batch.length >= MAX_BATCH) {
+        if (!this.immediate) this.immediate = setImmediate(this.flushBatch);
+      } else if (!this.deferred && !this.immediate) {
+        this.deferred = setTimeout(this.flushBatch, DEFER_MS);
+      }
     });
   }
 
   private readonly batch: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private immediate: NodeJS.Immediate | undefined;
+  private deferred: NodeJS.Timeout | undefined;
+  private inTx = false;
 
   private readonly flushBatch = (): void => {
+    if (this.immediate) clearImmediate(this.immediate);
+    if (this.deferred) clearTimeout(this.deferred);
+    this.immediate = undefined;
+    this.deferred = undefined;
     const items = this.batch.splice(0);
     if (items.length === 0) return;
     let results: unknown[];
@@ -110,6 +133,7 @@ export class SqliteStore implements Store {
 
   private tx<T>(fn: () => T): T {
     this.db.exec('BEGIN IMMEDIATE');
+    this.inTx = true;
     try {
       const out = fn();
       this.db.exec('COMMIT');
@@ -117,6 +141,8 @@ export class SqliteStore implements Store {
     } catch (err) {
       this.db.exec('ROLLBACK');
       throw err;
+    } finally {
+      this.inTx = false;
     }
   }
 
@@ -133,6 +159,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.batch.length > 0 && this.db.isOpen) this.flushBatch();
     if (this.db.isOpen) this.db.close();
   }
 
@@ -232,9 +259,8 @@ export class SqliteStore implements Store {
 
   /** Resets the key's period usage when its limit period has rolled over; returns the current usage. */
   private rollPeriod(key: ApiKeyRecord, now: Date): number {
-    if (!key.limitReset) return key.usageNanos;
-    const start = periodStart(key.limitReset, now).toISOString();
-    if (key.periodStart !== null && key.periodStart >= start) return key.usageNanos;
+    const start = rolledPeriodStart(key.limitReset, key.periodStart, now);
+    if (start === undefined) return key.usageNanos;
     this.q('UPDATE api_keys SET usage_nanos = 0, period_start = ? WHERE hash = ?').run(start, key.hash);
     return 0;
   }
@@ -277,7 +303,7 @@ export class SqliteStore implements Store {
 
   async settle(s: SettleRequest): Promise<boolean> {
     return this.grouped(() => {
-      this.drop(s.reservationId);
+      if (s.held !== false) this.drop(s.reservationId);
       const charge = s.upstreamNanos + s.feeNanos;
       const inserted = this.q(
         `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
@@ -286,19 +312,26 @@ export class SqliteStore implements Store {
       if (Number(inserted.changes) === 0) return false;
       if (charge === 0) return true;
       this.q('UPDATE accounts SET balance_nanos = balance_nanos - ? WHERE id = ?').run(charge, s.accountId);
-      const keyRow = this.q('SELECT * FROM api_keys WHERE hash = ?').get(s.keyHash) as Row | undefined;
-      if (keyRow) {
-        this.rollPeriod(keyFromRow(keyRow), s.now);
-        this.q('UPDATE api_keys SET usage_nanos = usage_nanos + ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
-          charge, charge, s.keyHash,
-        );
+      const period = this.q('SELECT limit_reset, period_start FROM api_keys WHERE hash = ?').get(s.keyHash) as Row | undefined;
+      if (period) {
+        // A new period (daily, weekly, monthly limit) starts this charge's usage from zero.
+        const start = rolledPeriodStart(period.limit_reset as LimitReset | null, period.period_start as string | null, s.now);
+        if (start !== undefined) {
+          this.q('UPDATE api_keys SET usage_nanos = ?, period_start = ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
+            charge, start, charge, s.keyHash,
+          );
+        } else {
+          this.q('UPDATE api_keys SET usage_nanos = usage_nanos + ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
+            charge, charge, s.keyHash,
+          );
+        }
       }
       return true;
-    });
+    }, false);
   }
 
   async release(reservationId: string): Promise<boolean> {
-    return this.grouped(() => this.drop(reservationId) !== undefined);
+    return this.grouped(() => this.drop(reservationId) !== undefined, false);
   }
 
   async releaseExpired(now: Date): Promise<number> {
@@ -339,9 +372,9 @@ export class SqliteStore implements Store {
     const st = this.q(
       `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
     );
-    this.tx(() => {
+    await this.grouped(() => {
       for (const g of recs) st.run(...generationParams(g));
-    });
+    }, false);
   }
 
   async getGeneration(id: string): Promise<GenerationRecord | undefined> {

@@ -10,6 +10,13 @@ import type { ChildStats } from './child-ipc.ts';
 
 const live = new Set<ChildProcess>();
 
+/** Counts a child process in for killAll. */
+export function track(proc: ChildProcess): void {
+  live.add(proc);
+  proc.on('exit', () => live.delete(proc));
+  proc.on('error', () => {});
+}
+
 export class Child<Info = Record<string, unknown>> {
   readonly name: string;
   readonly proc: ChildProcess;
@@ -44,9 +51,7 @@ export class Child<Info = Record<string, unknown>> {
       env: { ...process.env, FREEWAY_LOG: 'silent' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    live.add(proc);
-    proc.on('exit', () => live.delete(proc));
-    proc.on('error', () => {});
+    track(proc);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         proc.kill('SIGKILL');

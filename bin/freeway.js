@@ -1,24 +1,45 @@
 #!/usr/bin/env node
 // Launches the Freeway CLI on Node 24 or newer. When the `node` on PATH is older, it re-runs itself
 // with the Node 24 that npm installed as a dependency (the `node` package), so `freeway` works on
-// machines whose system Node lags behind.
+// machines whose system Node lags behind. The CLI runs from dist/ (plain JavaScript, built from
+// src/ by scripts/build.ts whenever a source is newer), so the serving process carries no
+// TypeScript stripper; if dist/ cannot be built it runs the sources directly.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const main = join(root, 'src', 'cli', 'main.ts');
 const major = Number(process.versions.node.split('.')[0]);
 
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** dist/src/cli/main.js, built first if missing or older than the sources; the sources if that fails. */
+function entry() {
+  const sources = join(root, 'src');
+  const built = join(root, 'dist', 'src', 'cli', 'main.js');
+  const stamp = join(root, 'dist', '.built');
+  if (!existsSync(sources)) return built;
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource(sources)) return built;
+  const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', join(root, 'scripts', 'build.ts')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return r.status === 0 && existsSync(built) ? built : join(sources, 'cli', 'main.ts');
+}
+
 if (major >= 24) {
-  await import(main);
+  await import(pathToFileURL(entry()).href);
 } else {
   const bundled = join(root, 'node_modules', '.bin', 'node');
   if (!existsSync(bundled)) {
     console.error('freeway needs Node.js 24 or newer; run `npm ci` to install the bundled Node 24.');
     process.exit(1);
   }
-  const r = spawnSync(bundled, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -1,0 +1,111 @@
+/**
+ * The Freeway under test, started as an operator starts it: `bin/freeway.js serve` (the README's
+ * start command: built JavaScript, no TypeScript stripper in the process), configured by
+ * environment variables, with an inference key created through the management API. Its CPU time
+ * and memory are read from /proc, from outside, so measuring adds nothing to it.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { ChildStats } from './child-ipc.ts';
+import { track } from './children.ts';
+import { sleep } from './stats.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const ADMIN_KEY = 'bench-admin-key';
+const TICKS_PER_SECOND = 100;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** CPU time (utime + stime) and memory of a running process, from /proc (Linux). */
+export function procStats(pid: number): ChildStats {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const us = (ticks: number) => (ticks * 1_000_000) / TICKS_PER_SECOND;
+  return {
+    cpuUs: us(utime + stime),
+    sysUs: us(stime),
+    rss: kb('VmRSS'),
+    maxRss: kb('VmHWM'),
+    heapTotal: NaN,
+    heapUsed: NaN,
+    external: NaN,
+    arrayBuffers: NaN,
+    requests: NaN,
+  };
+}
+
+export class FreewayProcess {
+  readonly proc: ChildProcess;
+  readonly info: { url: string; key: string };
+
+  private constructor(proc: ChildProcess, info: { url: string; key: string }) {
+    this.proc = proc;
+    this.info = info;
+  }
+
+  static async start(opts: { emulatorUrl: string; emulatorKey: string; dir: string; nodeArgs: string[] }): Promise<FreewayProcess> {
+    const port = await freePort();
+    const proc = spawn(process.execPath, [...opts.nodeArgs, join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)], {
+      cwd: opts.dir,
+      env: {
+        ...process.env,
+        OPENAI_API_KEY: opts.emulatorKey,
+        OPENAI_BASE_URL: `${opts.emulatorUrl}/v1`,
+        DATABASE_URL: join(opts.dir, 'freeway.db'),
+        FREEWAY_ADMIN_KEY: ADMIN_KEY,
+        FREEWAY_LOG: 'silent',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    track(proc);
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`freeway exited during start-up (code ${proc.exitCode})`);
+      // Ready once the catalog has the emulator's models (discovery runs after listening).
+      const models = await fetch(`${url}/api/v1/models`).then((r) => (r.ok ? (r.json() as Promise<{ data: unknown[] }>) : undefined), () => undefined);
+      if (models && models.data.length > 0) break;
+      if (Date.now() > deadline) throw new Error('freeway did not start within 30 s');
+      await sleep(50);
+    }
+    const res = await fetch(`${url}/api/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench' }),
+    });
+    if (res.status !== 201 && res.status !== 200) throw new Error(`freeway: creating a key failed with ${res.status}: ${await res.text()}`);
+    const { key } = (await res.json()) as { key: string };
+    return new FreewayProcess(proc, { url, key });
+  }
+
+  async stats(): Promise<ChildStats> {
+    return procStats(this.proc.pid!);
+  }
+
+  /** SIGTERM (Freeway shuts down cleanly, writing a CPU profile if asked), SIGKILL after `timeoutMs`. */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
+    this.proc.kill('SIGTERM');
+    await exited;
+    clearTimeout(timer);
+  }
+}

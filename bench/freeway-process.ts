@@ -14,6 +14,18 @@ import { track } from './children.ts';
 import { sleep } from './stats.ts';
 
 const ROOT = join(import.meta.dirname, '..');
+
+/**
+ * The Node options of the README's start command (`npm start`: `node [options] bin/freeway.js
+ * serve`), so the benchmark runs Freeway exactly as it is started.
+ */
+function startCommandOptions(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  const script = words.indexOf('bin/freeway.js');
+  if (words[0] !== 'node' || script === -1) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return words.slice(1, script);
+}
 const ADMIN_KEY = 'bench-admin-key';
 const TICKS_PER_SECOND = 100;
 
@@ -62,7 +74,8 @@ export class FreewayProcess {
 
   static async start(opts: { emulatorUrl: string; emulatorKey: string; dir: string; nodeArgs: string[] }): Promise<FreewayProcess> {
     const port = await freePort();
-    const proc = spawn(process.execPath, [...opts.nodeArgs, join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)], {
+    const args = [...startCommandOptions(), ...opts.nodeArgs, join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)];
+    const proc = spawn(process.execPath, args, {
       cwd: opts.dir,
       env: {
         ...process.env,

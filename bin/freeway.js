@@ -40,6 +40,6 @@ if (major >= 24) {
     console.error('freeway needs Node.js 24 or newer; run `npm ci` to install the bundled Node 24.');
     process.exit(1);
   }
-  const r = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(bundled, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

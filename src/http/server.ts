@@ -88,7 +88,7 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
       const pattern = table.patterns.find((p) => p.regex.test(path));
       const known = table.paths.has(path) || pattern !== undefined;
       if (method === 'OPTIONS') {
-        res.writeHead(204, corsHeaders());
+        res.writeHead(204, CORS_HEADERS);
         res.end();
         return;
       }
@@ -99,12 +99,21 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
       render(res, wrongMethod);
       return;
     }
-    const url = new URL(raw, 'http://freeway');
-    await handler({ app, req, res, url, params });
+    // Parsed only for the handlers that read the query string.
+    let url: URL | undefined;
+    await handler({
+      app,
+      req,
+      res,
+      params,
+      get url() {
+        return (url ??= new URL(raw, 'http://freeway'));
+      },
+    });
   };
 
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
-    for (const [k, v] of Object.entries(corsHeaders())) res.setHeader(k, v);
+    for (const [k, v] of CORS_ENTRIES) res.setHeader(k, v);
     handle(req, res).catch((err: unknown) => {
       const e = asGatewayError(err);
       if (e.type === 'server') app.log.error(`unhandled error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
@@ -122,11 +131,10 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
   return server;
 }
 
-function corsHeaders(): Record<string, string> {
-  return {
-    'access-control-allow-origin': '*',
-    'access-control-allow-headers': 'authorization, content-type, x-api-key, http-referer, x-title, x-openrouter-title, anthropic-version, anthropic-beta',
-    'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
-    'access-control-expose-headers': 'x-generation-id, retry-after',
-  };
-}
+const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'authorization, content-type, x-api-key, http-referer, x-title, x-openrouter-title, anthropic-version, anthropic-beta',
+  'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
+  'access-control-expose-headers': 'x-generation-id, retry-after',
+};
+const CORS_ENTRIES = Object.entries(CORS_HEADERS);

@@ -79,7 +79,8 @@ export function summariseProfile(path: string, top = 25): string {
   lines.push('', `Top ${top} functions by self time (% of busy time):`);
   for (const [k, v] of [...self].sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`  ${pct(v)} ${ms(v)}  ${k}`);
   lines.push('', `Top ${top} Freeway functions (src/) by inclusive time:`);
-  const own = [...inclusive].filter(([k]) => / src\//.test(k)).sort((x, y) => y[1] - x[1]);
+  // Freeway runs from dist/src (built) in the benchmark, from src/ elsewhere.
+  const own = [...inclusive].filter(([k]) => / (dist\/)?src\//.test(k)).sort((x, y) => y[1] - x[1]);
   for (const [k, v] of own.slice(0, top)) lines.push(`  ${pct(v)} ${ms(v)}  ${k}`);
   lines.push('', 'Self time by file:');
   for (const [k, v] of [...perFile].sort((x, y) => y[1] - x[1]).slice(0, 15)) lines.push(`  ${pct(v)} ${ms(v)}  ${k}`);

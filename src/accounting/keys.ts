@@ -2,7 +2,7 @@
  * API keys: generation, hashing, display labels, and a short-lived lookup cache so authenticating
  * a request is a hash and a map read, not a database query.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { ApiKeyRecord, KeyKind, LimitReset, Store } from '../store/types.ts';
 
 export const KEY_PREFIX = 'sk-fw-v1-';
@@ -12,7 +12,7 @@ export function generateKey(): string {
 }
 
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key);
 }
 
 export function labelOf(key: string): string {

@@ -4,7 +4,7 @@
  * key and the model: the client's `session_id` when it sends one, else a hash of the start of
  * the conversation (first system message, first user message), which every later turn repeats.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Endpoint } from '../../catalog/types.ts';
 import type { ChatRequest, Message } from '../../spec/request.ts';
 
@@ -28,11 +28,11 @@ function textOf(m: Message | undefined): string {
  * stored hash), `modelId` the requested model; `sessionId` is the body's `session_id`.
  */
 export function stickyKeyOf(keyHash: string, modelId: string, req: Pick<ChatRequest, 'messages'>, sessionId?: string): string {
-  const h = createHash('sha256');
+  // Each field length-prefixed (in bytes), so no two field lists hash the same input.
+  const parts: Buffer[] = [];
   const field = (value: string | Buffer) => {
     const b = typeof value === 'string' ? Buffer.from(value) : value;
-    h.update(`${b.length}:`);
-    h.update(b);
+    parts.push(Buffer.from(`${b.length}:`), b);
   };
   field(keyHash);
   field(modelId);
@@ -44,7 +44,7 @@ export function stickyKeyOf(keyHash: string, modelId: string, req: Pick<ChatRequ
     field(Buffer.from(textOf(req.messages.find((m) => m.role === 'system'))).subarray(0, HEAD_BYTES));
     field(Buffer.from(textOf(req.messages.find((m) => m.role === 'user'))).subarray(0, HEAD_BYTES));
   }
-  return h.digest('hex');
+  return hash('sha256', Buffer.concat(parts));
 }
 
 /** Whether staying on this endpoint pays: it prices cache reads below fresh prompt tokens. */

@@ -51,6 +51,8 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
+const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
+
 /** How long a write nobody waits on may wait for others to share its commit. */
 const DEFER_MS = 5;
 /** Writes per commit at most; a full batch commits at once. */
@@ -369,10 +371,9 @@ export class SqliteStore implements Store {
 
   async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
     if (recs.length === 0) return;
-    const st = this.q(
-      `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
-    );
     await this.grouped(() => {
+      // Prepared inside the batch: preparing outside would commit the writes waiting for company.
+      const st = this.q(INSERT_GENERATION);
       for (const g of recs) st.run(...generationParams(g));
     }, false);
   }

@@ -31,7 +31,8 @@ export interface SlotOptions {
   onWait?: (position: number) => void;
 }
 
-async function acquire(app: App, c: Candidate, o: SlotOptions): Promise<(() => void) | undefined> {
+/** Waits for a slot of the endpoint (see Limits.acquireEndpoint); undefined when it has no limits. */
+function acquire(app: App, c: Candidate, o: SlotOptions): Promise<() => void> | undefined {
   const ek = endpointKey(c.endpoint);
   const limits = endpointLimitsFor(app.settings.endpointLimits, ek, c.endpoint.provider.id);
   if (limits.maxConcurrency === undefined && limits.requestsPerMinute === undefined) return undefined;
@@ -43,20 +44,29 @@ async function acquire(app: App, c: Candidate, o: SlotOptions): Promise<(() => v
   });
 }
 
-/** Runs a whole (non-streamed) call inside the endpoint's slot. */
-export async function inSlot<T>(app: App, c: Candidate, o: SlotOptions, run: () => Promise<T>): Promise<T> {
-  const release = await acquire(app, c, o);
-  try {
-    return await run();
-  } finally {
-    release?.();
-  }
+/**
+ * Runs a whole (non-streamed) call inside the endpoint's slot. An endpoint without limits (the
+ * common case) costs no extra asynchronous step.
+ */
+export function inSlot<T>(app: App, c: Candidate, o: SlotOptions, run: () => Promise<T>): Promise<T> {
+  const acquiring = acquire(app, c, o);
+  if (!acquiring) return run();
+  return acquiring.then(async (release) => {
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  });
 }
 
 /** Opens a stream inside the endpoint's slot, held until the stream ends. */
-export async function streamInSlot<S extends LegSource>(app: App, c: Candidate, o: SlotOptions, open: () => Promise<S>): Promise<S> {
-  const release = await acquire(app, c, o);
-  if (!release) return open();
+export function streamInSlot<S extends LegSource>(app: App, c: Candidate, o: SlotOptions, open: () => Promise<S>): Promise<S> {
+  const acquiring = acquire(app, c, o);
+  return acquiring ? acquiring.then((release) => openHeld(release, open)) : open();
+}
+
+async function openHeld<S extends LegSource>(release: () => void, open: () => Promise<S>): Promise<S> {
   try {
     const source = await open();
     const s: LegSource = source;

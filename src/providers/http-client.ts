@@ -182,12 +182,10 @@ function headerList(target: Target, headers: Record<string, string>, body: strin
  * Sends one request. Resolves with a 2xx response (body unread); throws a GatewayError for a
  * non-2xx status (body read and parsed loosely), a network failure or a timeout.
  */
-export async function callUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
-  try {
-    return await send(call);
-  } catch (err) {
+export function callUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
+  return send(call).catch((err: unknown) => {
     throw redactSecret(err, call.secret);
-  }
+  });
 }
 
 function noop(): void {}

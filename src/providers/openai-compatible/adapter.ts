@@ -28,7 +28,7 @@ export function openAIHeaders(p: ProviderInstance): Record<string, string> {
   return h;
 }
 
-async function post(target: Target, path: string, body: unknown, ctx: CallContext) {
+function post(target: Target, path: string, body: unknown, ctx: CallContext) {
   const p = target.provider;
   return callUpstream({
     providerName: p.name,

@@ -43,6 +43,13 @@ export interface ChatResult {
   refusal?: string | null;
   /** Parameters the adapter dropped or rewrote, said out loud. */
   warnings?: string[];
+  /**
+   * The upstream's own `chat.completion` body, when it is already in OpenRouter's shape (an
+   * OpenAI-compatible upstream whose answer needed no normalising): a chat-completions door sends
+   * it on with Freeway's id, model, provider, finish reason and usage put on it, keeping the
+   * fields Freeway does not model.
+   */
+  openAIBody?: Record<string, unknown>;
 }
 
 /**

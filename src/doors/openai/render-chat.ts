@@ -15,6 +15,7 @@ export interface RenderMeta {
 }
 
 export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: Charge): Record<string, unknown> {
+  if (r.openAIBody) return passOn(meta, r, r.openAIBody, cost);
   const message: Record<string, unknown> = {
     role: 'assistant',
     content: r.text.length > 0 || r.toolCalls.length === 0 ? r.text : null,
@@ -38,6 +39,28 @@ export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: Char
     choices: [
       { index: 0, logprobs: null, finish_reason: r.finish.unified, native_finish_reason: r.finish.raw, message },
     ],
+    usage: renderUsage(r.usage, cost),
+  };
+  if (r.warnings && r.warnings.length > 0) out.warnings = r.warnings;
+  return out;
+}
+
+/** The upstream's own body (same format), with what Freeway vouches for put on it. */
+function passOn(meta: RenderMeta, r: ChatResult, body: Record<string, unknown>, cost: Charge): Record<string, unknown> {
+  const [first] = body.choices as Array<Record<string, unknown>>;
+  const choice: Record<string, unknown> = { ...first, finish_reason: r.finish.unified, native_finish_reason: r.finish.raw };
+  if (meta.excludeReasoning && first.message && typeof first.message === 'object') {
+    const { reasoning_details: _details, ...message } = first.message as Record<string, unknown>;
+    choice.message = { ...message, reasoning: null };
+  }
+  const out: Record<string, unknown> = {
+    ...body,
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.model,
+    provider: meta.providerName,
+    choices: [choice],
     usage: renderUsage(r.usage, cost),
   };
   if (r.warnings && r.warnings.length > 0) out.warnings = r.warnings;

@@ -45,13 +45,29 @@ export function convertOpenAIResponse(body: unknown, providerName: string, q: Op
       arguments: typeof f.arguments === 'string' ? f.arguments : JSON.stringify(f.arguments ?? {}),
     });
   }
+  // Whether the body already says what the result says, in OpenRouter's shape.
+  let verbatim =
+    choices.length === 1 &&
+    (choice.index === undefined || choice.index === 0) &&
+    choice.text === undefined &&
+    m.reasoning_content === undefined &&
+    toolCalls.every((c, i) => {
+      const t = obj((m.tool_calls as unknown[])[i]);
+      return t.id === c.id && obj(t.function).name === c.name && obj(t.function).arguments === c.arguments;
+    });
   let reasoning: ReasoningDetail[] = [];
-  if (Array.isArray(m.reasoning_details)) reasoning = m.reasoning_details.filter(isReasoningDetail);
-  else {
+  if (Array.isArray(m.reasoning_details)) {
+    reasoning = m.reasoning_details.filter(isReasoningDetail);
+    if (reasoning.length !== m.reasoning_details.length) verbatim = false;
+  } else {
     const text = reasoningTextField(m, q);
-    if (text) reasoning = [{ type: 'reasoning.text', text, format: 'unknown' }];
+    if (text) {
+      reasoning = [{ type: 'reasoning.text', text, format: 'unknown' }];
+      verbatim = false;
+    }
   }
   return {
+    ...(verbatim ? { openAIBody: b } : {}),
     upstreamId: str(b.id),
     text: str(m.content) ?? str(choice.text) ?? '',
     reasoning,

@@ -1,8 +1,9 @@
 /**
- * The same-format stream path: a chat-completions client and an OpenAI-compatible upstream. The
- * upstream's chunks reach the client as they were sent (fields Freeway does not model included),
- * with Freeway's id, model and provider on them and the usage and finish reason in the last chunk;
- * chunks that need normalising (DeepSeek's `reasoning_content`) are rendered in OpenRouter's shape.
+ * The same-format path: a chat-completions client and an OpenAI-compatible upstream. The
+ * upstream's answer — its chunks, or its whole body — reaches the client as it was sent (fields
+ * Freeway does not model included), with Freeway's id, model, provider, finish reason and usage
+ * put on it; an answer that needs normalising (DeepSeek's `reasoning_content`) is rendered in
+ * OpenRouter's shape instead.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -132,4 +133,59 @@ test('an upstream that dies mid-stream still ends with an error chunk on the pas
   assert.equal(last.choices[0].finish_reason, 'error');
   assert.match(String((last.error as { message?: string }).message), /OpenAI/);
   assert.ok(chunks.length >= 2);
+});
+
+async function whole(body: object): Promise<{ id: string; json: Record<string, any> }> {
+  const res = await fetch(`${stack.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200);
+  // any: the body is asserted on field by field
+  return { id: res.headers.get('x-generation-id') ?? '', json: (await res.json()) as Record<string, any> };
+}
+
+test("a whole answer from an OpenAI upstream is its own body, with Freeway's id, model, provider and usage", async () => {
+  const { id, json } = await whole({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] });
+  assert.match(id, /^gen-/);
+  assert.equal(json.id, id);
+  assert.equal(json.object, 'chat.completion');
+  assert.equal(json.model, 'openai/gpt-4o-mini');
+  assert.equal(json.provider, 'OpenAI');
+  assert.equal(json.system_fingerprint, FINGERPRINT);
+  assert.equal(typeof json.service_tier, 'string');
+  assert.equal(json.choices.length, 1);
+  assert.equal(json.choices[0].finish_reason, 'stop');
+  assert.equal(json.choices[0].native_finish_reason, 'stop');
+  assert.equal(json.choices[0].message.role, 'assistant');
+  assert.ok(json.choices[0].message.content.length > 0);
+  assert.ok(json.usage.cost > 0);
+  assert.ok(json.usage.cost_details, 'usage is rendered by Freeway, with the cost');
+});
+
+test("a whole answer that needs normalising is rendered in OpenRouter's shape: DeepSeek's reasoning_content", async () => {
+  const { json } = await whole({ model: 'deepseek/deepseek-reasoner', messages: [{ role: 'user', content: 'why is the sky blue?' }] });
+  const message = json.choices[0].message;
+  assert.equal(message.reasoning_content, undefined);
+  assert.match(message.reasoning, /^Thinking about: why is the sky blue\?/);
+  assert.equal(message.reasoning_details[0].type, 'reasoning.text');
+  assert.equal(json.system_fingerprint, null);
+});
+
+test('tool calls in a whole answer pass through with finish_reason tool_calls', async () => {
+  const { json } = await whole({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: '[[parallel]] weather in Paris?' }],
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+  });
+  assert.equal(json.system_fingerprint, FINGERPRINT, 'passed through');
+  assert.equal(json.choices[0].finish_reason, 'tool_calls');
+  const calls = json.choices[0].message.tool_calls as Array<{ id: string; function: { name: string; arguments: string } }>;
+  assert.equal(calls.length, 2);
+  for (const c of calls) {
+    assert.match(c.id, /^call_/);
+    assert.equal(c.function.name, 'get_weather');
+    assert.equal(typeof JSON.parse(c.function.arguments), 'object');
+  }
 });

@@ -1,0 +1,67 @@
+/**
+ * Rendering a whole answer passed on from an OpenAI-compatible upstream: Freeway's fields replace
+ * the upstream's, everything else stays, and `reasoning.exclude` still leaves the reasoning out.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderChatCompletion } from '../../src/doors/openai/render-chat.ts';
+import { NO_CHARGE } from '../../src/gateway/tracker.ts';
+import { convertOpenAIResponse } from '../../src/providers/openai-compatible/convert-response.ts';
+
+// As OpenRouter (an OpenAI-compatible upstream) answers: reasoning with its details, logprobs.
+const UPSTREAM = {
+  id: 'gen-upstream-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'upstream-model',
+  system_fingerprint: 'fp_x',
+  choices: [
+    {
+      index: 0,
+      logprobs: { content: [{ token: 'Hi', logprob: -0.1 }] },
+      finish_reason: 'stop',
+      message: {
+        role: 'assistant',
+        content: 'Hi',
+        reasoning: 'thinking',
+        reasoning_details: [{ type: 'reasoning.text', text: 'thinking', signature: 'sig', format: 'anthropic-claude-v1', index: 0 }],
+      },
+    },
+  ],
+  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+};
+
+const meta = { id: 'gen-freeway-1', created: 42, model: 'openrouter/some-model', providerName: 'OpenRouter' };
+
+test('the upstream body is passed on with Freeway id, model, provider, finish reason and usage', () => {
+  const result = convertOpenAIResponse(structuredClone(UPSTREAM), 'OpenRouter', {});
+  assert.ok(result.openAIBody, 'an answer already in OpenRouter shape is passed on');
+  const out = renderChatCompletion({ ...meta, excludeReasoning: false }, result, NO_CHARGE) as Record<string, any>;
+  assert.equal(out.id, 'gen-freeway-1');
+  assert.equal(out.created, 42);
+  assert.equal(out.model, 'openrouter/some-model');
+  assert.equal(out.provider, 'OpenRouter');
+  assert.equal(out.system_fingerprint, 'fp_x');
+  assert.deepEqual(out.choices[0].logprobs, UPSTREAM.choices[0].logprobs);
+  assert.equal(out.choices[0].native_finish_reason, 'stop');
+  assert.deepEqual(out.choices[0].message.reasoning_details, UPSTREAM.choices[0].message.reasoning_details);
+  assert.equal(out.usage.prompt_tokens, 3);
+  assert.equal(out.usage.cost, 0);
+});
+
+test('reasoning.exclude removes the reasoning from a passed-on body', () => {
+  const result = convertOpenAIResponse(structuredClone(UPSTREAM), 'OpenRouter', {});
+  const out = renderChatCompletion({ ...meta, excludeReasoning: true }, result, NO_CHARGE) as Record<string, any>;
+  assert.equal(out.choices[0].message.reasoning, null);
+  assert.equal(out.choices[0].message.reasoning_details, undefined);
+  assert.equal(out.choices[0].message.content, 'Hi');
+});
+
+test('an answer that needs normalising is not passed on', () => {
+  const deepseek = structuredClone(UPSTREAM) as Record<string, any>;
+  deepseek.choices[0].message = { role: 'assistant', content: 'Hi', reasoning_content: 'thinking' };
+  assert.equal(convertOpenAIResponse(deepseek, 'DeepSeek', { reasoningField: 'reasoning_content' }).openAIBody, undefined);
+  const twoChoices = structuredClone(UPSTREAM) as Record<string, any>;
+  twoChoices.choices.push({ ...twoChoices.choices[0], index: 1 });
+  assert.equal(convertOpenAIResponse(twoChoices, 'OpenRouter', {}).openAIBody, undefined);
+});

@@ -10,6 +10,8 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
+import { startCheckpointer } from './checkpointer.ts';
+import type { Checkpointer } from './checkpointer.ts';
 import {
   accountFromRow,
   KEY_PATCH_COLUMNS,
@@ -62,12 +64,21 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: DatabaseSync;
   private readonly cache = new Map<string, StatementSync>();
+  /** Checkpoints the WAL on a worker thread (see checkpointer.ts). */
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
     this.db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    if (path !== ':memory:') {
+      const autocheckpoint = () => {
+        if (this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
+      };
+      this.checkpointer = startCheckpointer(path, autocheckpoint);
+      if (this.checkpointer) this.db.exec('PRAGMA wal_autocheckpoint = 0');
+    }
   }
 
   /**
@@ -162,6 +173,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.batch.length > 0 && this.db.isOpen) this.flushBatch();
+    await this.checkpointer?.stop();
     if (this.db.isOpen) this.db.close();
   }
 

@@ -11,4 +11,5 @@ storeSuite(
   'sqlite',
   () => openStore(join(dir, 'freeway.db')),
   async () => rmSync(dir, { recursive: true, force: true }),
+  { ordered: true },
 );

@@ -11,6 +11,9 @@ import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { WriteOptions } from './group-commit.ts';
+import { PendingCharges } from './pending-charges.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import {
   accountFromRow,
@@ -36,7 +39,6 @@ import type {
   KeyKind,
   KeyPatch,
   LedgerEntry,
-  LimitReset,
   ReserveRequest,
   ReserveResult,
   SettleRequest,
@@ -55,11 +57,6 @@ export function sqlitePathFromUrl(url: string): string {
 
 const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
 
-/** How long a write nobody waits on may wait for others to share its commit. */
-const DEFER_MS = 5;
-/** Writes per commit at most; a full batch commits at once. */
-const MAX_BATCH = 256;
-const DAY_MS = 86_400_000;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -67,12 +64,15 @@ export class SqliteStore implements Store {
   private readonly cache = new Map<string, StatementSync>();
   /** Checkpoints the WAL on a worker thread (see checkpointer.ts). */
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly charges = new PendingCharges((sql) => this.q(sql));
+  private readonly writes: GroupCommit;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
     this.db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    this.writes = new GroupCommit(this.db, this.charges);
     if (path !== ':memory:') {
       const autocheckpoint = () => {
         if (this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
@@ -87,7 +87,7 @@ export class SqliteStore implements Store {
    * commit go first, so every read in this process sees them.
    */
   private q(sql: string): StatementSync {
-    if (this.batch.length > 0 && !this.inTx) this.flushBatch();
+    if (this.writes.pending && !this.writes.inTx) this.writes.flush();
     let st = this.cache.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -96,124 +96,13 @@ export class SqliteStore implements Store {
     return st;
   }
 
-  /**
-   * Group commit: writes run one after another inside ONE transaction, so a busy gateway pays for
-   * one commit per batch instead of one per request (a commit costs several times the writes
-   * themselves). An operation someone is waiting on (a hold before an upstream call) is committed
-   * on the next turn of the event loop, with everything queued before it; one whose caller has
-   * already answered (a settlement, a released hold, generation records) may wait up to
-   * DEFER_MS for company. Each operation still sees the effects of the ones before it, exactly as
-   * if it had its own transaction; callers resolve only after the commit. If the batch fails, its
-   * operations are retried one transaction each so one bad operation cannot sink the others.
-   */
-  private grouped<T>(op: () => T, urgent = true, charges = false): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.batch.push({ op, resolve: resolve as (v: unknown) => void, reject, charges });
-      if (urgent || this.batch.length >= MAX_BATCH) {
-        if (!this.immediate) this.immediate = setImmediate(this.flushBatch);
-      } else if (!this.deferred && !this.immediate) {
-        this.deferred = setTimeout(this.flushBatch, DEFER_MS);
-      }
-    });
+  /** A write under group commit (see group-commit.ts). */
+  private grouped<T>(op: () => T, opts?: WriteOptions): Promise<T> {
+    return this.writes.write(op, opts);
   }
-
-  /** `charges`: the operation only adds to `pendingCharges` what it takes from balances and usage. */
-  private readonly batch: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; charges: boolean }> = [];
-  private immediate: NodeJS.Immediate | undefined;
-  private deferred: NodeJS.Timeout | undefined;
-  private inTx = false;
-
-  private readonly flushBatch = (): void => {
-    if (this.immediate) clearImmediate(this.immediate);
-    if (this.deferred) clearTimeout(this.deferred);
-    this.immediate = undefined;
-    this.deferred = undefined;
-    const items = this.batch.splice(0);
-    if (items.length === 0) return;
-    let results: unknown[];
-    try {
-      // Another kind of operation may read balances and usage: the charges so far land first.
-      results = this.tx(() =>
-        items.map((i) => {
-          if (!i.charges) this.applyCharges();
-          return i.op();
-        }),
-      );
-    } catch {
-      for (const i of items) {
-        try {
-          i.resolve(this.tx(i.op));
-        } catch (err) {
-          i.reject(err);
-        }
-      }
-      return;
-    }
-    items.forEach((i, n) => i.resolve(results[n]));
-  };
 
   private tx<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    this.inTx = true;
-    try {
-      const out = fn();
-      this.applyCharges();
-      this.db.exec('COMMIT');
-      return out;
-    } catch (err) {
-      this.pendingCharges.accounts.clear();
-      this.pendingCharges.keys.clear();
-      this.db.exec('ROLLBACK');
-      throw err;
-    } finally {
-      this.inTx = false;
-    }
-  }
-
-  /**
-   * What the settlements of the current transaction take from account balances and key usage,
-   * summed: a batch of charges to one key costs one update of the key and one of its account
-   * rather than one of each per charge. Applied before any other operation in the batch and
-   * before the commit, so nothing ever reads a balance without them.
-   */
-  private readonly pendingCharges = {
-    accounts: new Map<string, number>(),
-    keys: new Map<string, { nanos: number; now: Date }>(),
-  };
-
-  private addCharge(accountId: string, keyHash: string, nanos: number, now: Date): void {
-    const key = this.pendingCharges.keys.get(keyHash);
-    // Charges on both sides of a midnight (UTC) fall in different limit periods: the earlier land first.
-    if (key && Math.floor(key.now.getTime() / DAY_MS) !== Math.floor(now.getTime() / DAY_MS)) this.applyCharges();
-    const { accounts, keys } = this.pendingCharges;
-    accounts.set(accountId, (accounts.get(accountId) ?? 0) + nanos);
-    const k = keys.get(keyHash);
-    if (k) {
-      k.nanos += nanos;
-      if (now > k.now) k.now = now;
-    } else keys.set(keyHash, { nanos, now });
-  }
-
-  private applyCharges(): void {
-    const { accounts, keys } = this.pendingCharges;
-    for (const [id, nanos] of accounts) this.q('UPDATE accounts SET balance_nanos = balance_nanos - ? WHERE id = ?').run(nanos, id);
-    for (const [hash, { nanos, now }] of keys) {
-      const period = this.q('SELECT limit_reset, period_start FROM api_keys WHERE hash = ?').get(hash) as Row | undefined;
-      if (!period) continue;
-      // A new period (daily, weekly, monthly limit) starts these charges' usage from zero.
-      const start = rolledPeriodStart(period.limit_reset as LimitReset | null, period.period_start as string | null, now);
-      if (start !== undefined) {
-        this.q('UPDATE api_keys SET usage_nanos = ?, period_start = ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
-          nanos, start, nanos, hash,
-        );
-      } else {
-        this.q('UPDATE api_keys SET usage_nanos = usage_nanos + ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
-          nanos, nanos, hash,
-        );
-      }
-    }
-    accounts.clear();
-    keys.clear();
+    return this.writes.tx(fn);
   }
 
   async migrate(): Promise<void> {
@@ -229,7 +118,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.batch.length > 0 && this.db.isOpen) this.flushBatch();
+    if (this.writes.pending && this.db.isOpen) this.writes.flush();
     await this.checkpointer?.stop();
     if (this.db.isOpen) this.db.close();
   }
@@ -382,13 +271,13 @@ export class SqliteStore implements Store {
       ).run(s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString());
       if (Number(inserted.changes) === 0) return false;
       if (charge === 0) return true;
-      this.addCharge(s.accountId, s.keyHash, charge, s.now);
+      this.charges.add(s.accountId, s.keyHash, charge, s.now);
       return true;
-    }, false, true);
+    }, { urgent: false, defersOnly: true });
   }
 
   async release(reservationId: string): Promise<boolean> {
-    return this.grouped(() => this.drop(reservationId) !== undefined, false);
+    return this.grouped(() => this.drop(reservationId) !== undefined, { urgent: false });
   }
 
   async releaseExpired(now: Date): Promise<number> {
@@ -430,7 +319,7 @@ export class SqliteStore implements Store {
       // Prepared inside the batch: preparing outside would commit the writes waiting for company.
       const st = this.q(INSERT_GENERATION);
       for (const g of recs) st.run(...generationParams(g));
-    }, false);
+    }, { urgent: false });
   }
 
   async getGeneration(id: string): Promise<GenerationRecord | undefined> {

@@ -1,0 +1,119 @@
+/**
+ * Group commit for one SQLite connection: writes run one after another inside ONE transaction,
+ * so a busy gateway pays for one commit per batch instead of one per request (a commit costs
+ * several times the writes themselves). An operation someone is waiting on (a hold before an
+ * upstream call) is committed on the next turn of the event loop, with everything queued before
+ * it; one whose caller has already answered (a settlement, a released hold, generation records)
+ * may wait up to DEFER_MS for company. Each operation still sees the effects of the ones before
+ * it, exactly as if it had its own transaction; callers resolve only after the commit. If the
+ * batch fails, its operations are retried one transaction each so one bad operation cannot sink
+ * the others.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+/** How long a write nobody waits on may wait for others to share its commit. */
+const DEFER_MS = 5;
+/** Writes per commit at most; a full batch commits at once. */
+const MAX_BATCH = 256;
+
+/**
+ * Work a batch carries besides its operations (see PendingCharges): `land` writes it, before any
+ * operation that might read what it changes and before every commit; `discard` drops it when the
+ * transaction rolls back.
+ */
+export interface Deferred {
+  land(): void;
+  discard(): void;
+}
+
+export interface WriteOptions {
+  /** Someone waits for this write before going on: commit on the next turn of the event loop. */
+  urgent?: boolean;
+  /** The operation only adds to the deferred work (nothing it reads depends on it landing first). */
+  defersOnly?: boolean;
+}
+
+interface Item {
+  op: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  defersOnly: boolean;
+}
+
+export class GroupCommit {
+  private readonly db: DatabaseSync;
+  private readonly deferred: Deferred;
+  private readonly batch: Item[] = [];
+  private immediate: NodeJS.Immediate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Inside a transaction (a batch's, or one of `tx`). */
+  inTx = false;
+
+  constructor(db: DatabaseSync, deferred: Deferred) {
+    this.db = db;
+    this.deferred = deferred;
+  }
+
+  /** Writes are waiting for their commit. */
+  get pending(): boolean {
+    return this.batch.length > 0;
+  }
+
+  write<T>(op: () => T, opts: WriteOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.batch.push({ op, resolve: resolve as (v: unknown) => void, reject, defersOnly: opts.defersOnly === true });
+      if (opts.urgent !== false || this.batch.length >= MAX_BATCH) {
+        this.immediate ??= setImmediate(this.flush);
+      } else if (!this.timer && !this.immediate) {
+        this.timer = setTimeout(this.flush, DEFER_MS);
+      }
+    });
+  }
+
+  /** Commits every waiting write now. */
+  readonly flush = (): void => {
+    if (this.immediate) clearImmediate(this.immediate);
+    if (this.timer) clearTimeout(this.timer);
+    this.immediate = undefined;
+    this.timer = undefined;
+    const items = this.batch.splice(0);
+    if (items.length === 0) return;
+    let results: unknown[];
+    try {
+      results = this.tx(() =>
+        items.map((i) => {
+          if (!i.defersOnly) this.deferred.land();
+          return i.op();
+        }),
+      );
+    } catch {
+      for (const i of items) {
+        try {
+          i.resolve(this.tx(i.op));
+        } catch (err) {
+          i.reject(err);
+        }
+      }
+      return;
+    }
+    items.forEach((i, n) => i.resolve(results[n]));
+  };
+
+  /** One transaction of its own, now. */
+  tx<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    this.inTx = true;
+    try {
+      const out = fn();
+      this.deferred.land();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.deferred.discard();
+      this.db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.inTx = false;
+    }
+  }
+}

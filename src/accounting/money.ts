@@ -52,7 +52,11 @@ export function femtoToNanos(femto: bigint): number {
   return Number((femto + FEMTO_PER_NANO / 2n) / FEMTO_PER_NANO);
 }
 
-/** Nano-dollars → USD as a JSON number (display only; exact for any realistic amount). */
+/**
+ * Nano-dollars → USD as a JSON number (display only). IEEE division is correctly rounded and 1e9
+ * is exact, so for any safe integer this is the double nearest to the exact decimal, the same
+ * number parsing its decimal string gives.
+ */
 export function nanosToUsd(nanos: number): number {
-  return Number(formatScaled(BigInt(nanos), 9));
+  return nanos / 1e9;
 }

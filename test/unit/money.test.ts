@@ -22,6 +22,21 @@ test('prices render back to the same strings', () => {
   assert.equal(nanosToUsd(1_234), 0.000001234);
 });
 
+test('nano-dollars show as the number their exact decimal parses to, at every magnitude', () => {
+  // The decimal string of n nano-dollars, built digit by digit: the exact amount.
+  const exact = (n: number) => {
+    const s = String(n).padStart(10, '0');
+    return Number(`${s.slice(0, -9)}.${s.slice(-9)}`);
+  };
+  const samples = [0, 1, 7, 999_999_999, 1_000_000_000, 123_456_789_012, Number.MAX_SAFE_INTEGER];
+  let seed = 42;
+  for (let i = 0; i < 20_000; i++) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    samples.push(Math.floor((seed / 2 ** 31) * 10 ** (1 + (i % 15))));
+  }
+  for (const n of samples) assert.equal(nanosToUsd(n), exact(n), String(n));
+});
+
 test('a 40-token request to a cheap model costs a few micro-dollars, exactly', () => {
   // 0.1 USD per million prompt tokens, 0.4 per million completion tokens.
   const pricing = { prompt: usdPerMillionToFemto('0.1'), completion: usdPerMillionToFemto('0.4') };

@@ -29,14 +29,17 @@ export function relayChunks(
   const providerName = leg.candidate.endpoint.provider.name;
   let wrote = false;
 
-  /** The frames for some chunks; false once one of them ended the leg with an error. */
-  const frames = (chunks: readonly ReadChunk[]): string | false => {
+  /**
+   * The frames for some chunks, up to one that ends the leg with an error (`failed`): what came
+   * before it still reaches the client, which is what the leg records as sent.
+   */
+  const frames = (chunks: readonly ReadChunk[]): { out: string; failed: boolean } => {
     let out = '';
     for (const c of chunks) {
       let content = false;
       for (const ev of c.events) {
         const seen = observe(leg, ev, tracker);
-        if (seen === 'error') return false;
+        if (seen === 'error') return { out, failed: true };
         if (seen === 'content') content = true;
       }
       if (!content) continue;
@@ -44,7 +47,7 @@ export function relayChunks(
       if (frame !== undefined) out += frame;
       else for (const ev of c.events) out += renderer.event(ev) ?? '';
     }
-    return out;
+    return { out, failed: false };
   };
 
   return new Promise<boolean>((resolve) => {
@@ -68,22 +71,20 @@ export function relayChunks(
       }
     };
     const onData = (bytes: Buffer): void => {
-      const out = frames(reader.push(bytes));
-      if (out === false) {
+      const { out, failed } = frames(reader.push(bytes));
+      send(out);
+      if (failed) {
         // An in-band error: nothing more from this upstream is wanted.
         body.destroy();
-        return finish();
+        finish();
       }
-      send(out);
       // After [DONE] the rest of the body is still read (and ignored) so the socket can be reused.
     };
     const onEnd = (): void => {
       const { chunks, closing } = reader.end();
-      const out = frames(chunks);
-      if (out !== false) {
-        send(out);
-        for (const ev of closing) observe(leg, ev, tracker);
-      }
+      const { out, failed } = frames(chunks);
+      send(out);
+      if (!failed) for (const ev of closing) observe(leg, ev, tracker);
       finish();
     };
     const onError = (err: unknown): void => {

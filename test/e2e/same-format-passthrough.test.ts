@@ -127,6 +127,15 @@ test('reasoning.exclude leaves reasoning out of passed-through streams', async (
   assert.ok(usage.completion_tokens_details.reasoning_tokens > 0, 'the model still reasoned, and it is billed');
 });
 
+test('an in-band error after some chunks: the chunks before it still reach the client, then the error chunk', async () => {
+  const { chunks } = await chunksOf({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: '[[fail:4]] [[long]] go' }] });
+  const last = chunks[chunks.length - 1];
+  assert.equal(last.choices[0].finish_reason, 'error');
+  assert.match(String((last.error as { message?: string }).message), /OpenAI: The server had an error/);
+  const text = chunks.slice(0, -1).map((c) => c.choices[0].delta.content ?? '').join('');
+  assert.ok(text.length > 0, 'what came before the error was sent');
+});
+
 test('an upstream that dies mid-stream still ends with an error chunk on the passthrough path', async () => {
   const { chunks } = await chunksOf({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: '[[die:3]] [[long]] go' }] });
   const last = chunks[chunks.length - 1];

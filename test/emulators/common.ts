@@ -7,6 +7,7 @@
  *   [[slow:200]]    wait that many ms before sending headers
  *   [[die:3]]       (streams) send that many content chunks, then destroy the socket
  *   [[malformed]]   (streams) send one chunk whose JSON is broken, then carry on
+ *   [[fail:3]]      (streams) send that many chunks, then an in-band error event, and end
  *   [[parallel]]    when tools are offered, call the first tool twice in one turn
  *   [[notool]]      answer in text even when tools are offered
  *   [[say:TEXT]]    reply with exactly TEXT (up to the closing brackets)
@@ -122,6 +123,7 @@ export interface Directives {
   slowMs?: number;
   dieAfter?: number;
   malformed: boolean;
+  failAfter?: number;
   parallel: boolean;
   noTool: boolean;
   say?: string;
@@ -151,6 +153,7 @@ export function parseDirectives(text: string): Directives {
     slowMs: num('slow'),
     dieAfter: num('die'),
     malformed: text.includes('[[malformed]]'),
+    failAfter: num('fail'),
     parallel: text.includes('[[parallel]]'),
     noTool: text.includes('[[notool]]'),
     say: say ? say[1] : undefined,
@@ -232,7 +235,7 @@ export async function writeFrames(
   res: ServerResponse,
   frames: string[],
   d: Directives,
-  opts: { headers?: Record<string, string> } = {},
+  opts: { headers?: Record<string, string>; errorFrame?: string } = {},
 ): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream',
@@ -255,6 +258,13 @@ export async function writeFrames(
       if (flushed) await flushed;
       finished = true;
       res.destroy();
+      return;
+    }
+    // [[fail:N]]: the provider reports a failure in-band after N frames, then ends the stream; all
+    // in one write, as a fast upstream's would arrive.
+    if (d.failAfter !== undefined && opts.errorFrame) {
+      finished = true;
+      res.end(frames.slice(0, d.failAfter).join('') + opts.errorFrame);
       return;
     }
     if (d.dieAfter !== undefined && sent + 1 === d.dieAfter) flushed = new Promise((resolve) => res.write(frame, () => resolve()));

@@ -539,3 +539,15 @@ test('[[die:2]] and [[malformed]] make the SDK stream throw', async () => {
     for await (const _ of broken) void _;
   });
 });
+
+test('[[fail:3]] ends the stream with an in-band error event, which the SDK raises with its message', async () => {
+  const failed = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: '[[long]] [[fail:3]]' }], stream: true });
+  const seen: ChatCompletionChunk[] = [];
+  await assert.rejects(
+    async () => {
+      for await (const chunk of failed) seen.push(chunk);
+    },
+    (err: Error) => /The server had an error while processing your request/.test(err.message),
+  );
+  assert.equal(seen.length, 3, 'the chunks before the error arrive');
+});

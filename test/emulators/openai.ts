@@ -26,6 +26,11 @@ import {
 } from './openai-shared.ts';
 import type { Frames, Reply } from './openai-shared.ts';
 
+/** What OpenAI sends when a stream fails after it started: an `error` event, then the end. */
+const STREAM_ERROR_FRAME = `data: ${JSON.stringify({
+  error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null },
+})}\n\n`;
+
 export type { Reply } from './openai-shared.ts';
 export { isReasoningModel } from './openai-chat.ts';
 export { embeddingVector } from './openai-legacy.ts';
@@ -147,7 +152,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions & { name?: strin
     if ('frames' in answer) {
       headers['openai-processing-ms'] = String(Math.round(performance.now() - started));
       headers['content-type'] = 'text/event-stream; charset=utf-8';
-      return writeFrames(res, answer.frames, d, { headers });
+      return writeFrames(res, answer.frames, d, { headers, errorFrame: STREAM_ERROR_FRAME });
     }
     send(answer);
   }, opts);

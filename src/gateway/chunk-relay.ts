@@ -9,8 +9,9 @@ import { networkError } from '../providers/http-client.ts';
 import type { ChatChunkStream } from '../providers/types.ts';
 import type { ReadChunk } from '../providers/openai-compatible/stream-reader.ts';
 import type { SseResponse } from '../http/sse-response.ts';
-import { observe } from './stream-generation.ts';
-import type { StreamLeg, StreamRenderer } from './stream-generation.ts';
+import { observe } from './relay.ts';
+import type { StreamLeg } from './relay.ts';
+import type { StreamRenderer } from './stream-generation.ts';
 import type { GenerationTracker } from './tracker.ts';
 
 /**

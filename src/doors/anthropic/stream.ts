@@ -17,8 +17,9 @@ import { admitAndRun, recordFailure, settleOrLog, tryOptions } from '../../gatew
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
-import { relay } from '../../gateway/stream-generation.ts';
-import type { StreamLeg, StreamRenderer } from '../../gateway/stream-generation.ts';
+import { relay } from '../../gateway/relay.ts';
+import type { StreamLeg } from '../../gateway/relay.ts';
+import type { StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { SettleTokens } from '../../limits/limits.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';

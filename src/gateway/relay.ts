@@ -1,0 +1,93 @@
+/**
+ * Relaying one upstream's stream events to the client (one "leg" of an answer; a mid-stream
+ * failover makes several): what each event says is recorded on the leg, content goes through the
+ * door's renderer.
+ */
+import type { SseResponse } from '../http/sse-response.ts';
+import { redactSecret } from '../providers/redact.ts';
+import { asGatewayError } from '../spec/errors.ts';
+import type { GatewayError } from '../spec/errors.ts';
+import type { FinishReason, StreamEvent, Usage } from '../spec/response.ts';
+import type { Candidate } from './resolve.ts';
+import type { StreamRenderer } from './stream-generation.ts';
+import type { GenerationTracker } from './tracker.ts';
+
+/** What one upstream contributed to the stream. */
+export interface StreamLeg {
+  candidate: Candidate;
+  upstreamId?: string;
+  finish?: FinishReason;
+  usage?: Usage;
+  error?: GatewayError;
+  /** Visible text relayed, for a continuation and for token estimates. */
+  text: string;
+  outputChars: number;
+  toolCalls: number;
+}
+
+/** What an event was, for the relay: content for the client, bookkeeping, or the end of the leg. */
+export type Observed = 'content' | 'meta' | 'error';
+
+/** Records on the leg what one upstream event says. */
+export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTracker): Observed {
+  switch (ev.type) {
+    case 'start':
+      leg.upstreamId = ev.upstreamId;
+      return 'meta';
+    case 'finish':
+      leg.finish = ev.finish;
+      return 'meta';
+    case 'usage':
+      leg.usage = ev.usage;
+      return 'meta';
+    case 'error':
+      // Upstream words can echo the provider key; it never reaches the client.
+      leg.error = redactSecret(ev.error, leg.candidate.endpoint.provider.apiKey);
+      return 'error';
+    case 'text':
+      leg.outputChars += ev.text.length;
+      leg.text += ev.text;
+      break;
+    case 'reasoning':
+      leg.outputChars += (ev.text ?? '').length;
+      break;
+    case 'tool-call-start':
+      leg.toolCalls++;
+      break;
+    case 'tool-call-delta':
+      leg.outputChars += ev.argumentsDelta.length;
+      break;
+  }
+  tracker.markFirstToken();
+  return 'content';
+}
+
+/**
+ * Relays one upstream's events to the client (through `renderer`, when the leg has one) until it
+ * finishes or fails, recording on the leg what it produced. Returns whether any frame was written.
+ */
+export async function relay(
+  leg: StreamLeg,
+  events: AsyncIterable<StreamEvent>,
+  renderer: StreamRenderer | undefined,
+  sse: SseResponse,
+  tracker: GenerationTracker,
+): Promise<boolean> {
+  let wrote = false;
+  try {
+    for await (const ev of events) {
+      const seen = observe(leg, ev, tracker);
+      if (seen === 'error') return wrote;
+      if (seen === 'meta') continue;
+      const chunk = renderer?.event(ev);
+      if (chunk !== undefined) {
+        wrote = true;
+        const backpressure = sse.write(chunk);
+        if (backpressure) await backpressure;
+      }
+    }
+  } catch (err) {
+    leg.error = asGatewayError(err);
+  }
+  return wrote;
+}

@@ -106,6 +106,9 @@ export class CreditAlerts {
    */
   check(accountId: string): void {
     if (this.closing.signal.aborted) return;
+    // Most accounts have no alerts: then a charge schedules nothing at all.
+    const none = this.none.get(accountId);
+    if (none !== undefined && none > Date.now()) return;
     const running = this.checks.get(accountId);
     if (running) {
       running.again = true;

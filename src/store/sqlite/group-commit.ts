@@ -12,7 +12,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 
 /** How long a write nobody waits on may wait for others to share its commit. */
-const DEFER_MS = 5;
+const DEFER_MS = 20;
 /** Writes per commit at most; a full batch commits at once. */
 const MAX_BATCH = 256;
 

@@ -55,7 +55,10 @@ export function routeChat(
   },
 ): ChatRoute {
   const { request } = r;
-  const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(key.hash, request.model, request, r.sessionId) : undefined;
+  // Worked out only when there is an endpoint to choose or to remember (hashing the conversation's
+  // opening is most of routing's cost otherwise).
+  let sticky: string | undefined;
+  const stickyKey = app.settings.routing.stickyMs > 0 ? () => (sticky ??= stickyKeyOf(key.hash, request.model, request, r.sessionId)) : undefined;
   const plan = planRoute({
     catalog: app.catalog,
     refs: r.refs,
@@ -75,7 +78,7 @@ export function routeChat(
     callCtx: callContext(app, abort),
     hold: r.hold ?? { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens },
     served: (c) => {
-      if (stickyKey && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey, endpointKey(c.endpoint));
+      if (stickyKey && c.model.endpoints.length > 1 && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey(), endpointKey(c.endpoint));
     },
   };
 }

@@ -360,6 +360,19 @@ describe('health', () => {
     assert.deepEqual(r.excluded, [{ provider: 'alpha', model: 'acme/m', reason: 'circuit open after recent failures' }]);
   });
 
+  test('a model with one endpoint routes to it, healthy or not, unless the request rules it out', () => {
+    const single = catalogOf(model('acme/m', [endpoint(A, { prompt: M('1'), completion: M('1') }, { supportsTools: false })]));
+    for (const health of [NO_HEALTH, fakeHealth({}, [key(A)])]) {
+      const r = plan(single, { health });
+      assert.deepEqual(ids(r.candidates), ['alpha']);
+      assert.deepEqual(r.excluded, []);
+    }
+    assert.deepEqual(ids(plan(single, { prefs: prefs({ order: ['alpha'], allowFallbacks: false }) }).candidates), ['alpha']);
+    const err = planError(single, { needs: needs({ tools: true }) });
+    assert.equal(err.status, 404);
+    assert.deepEqual(considered(err).map((e) => e.provider), ['alpha']);
+  });
+
   test('if every usable endpoint is open, all are kept (trying beats failing)', () => {
     const cat = catalogOf(threeWay({ c: { supportsTools: false } }));
     const r = plan(cat, { health: fakeHealth({}, [key(A), key(B)]), needs: needs({ tools: true }) });
@@ -407,6 +420,17 @@ describe('sticky routing', () => {
     assert.deepEqual(ids(plan(cat, { sticky: store(gammaKey), stickyKey: 'conv-1' }).candidates), ['alpha', 'beta', 'gamma']);
     const none = catalogOf(threeWay());
     assert.deepEqual(ids(plan(none, { sticky: store(gammaKey), stickyKey: 'conv-1' }).candidates), ['alpha', 'beta', 'gamma']);
+  });
+
+  test('the conversation key is worked out only when there is an endpoint to choose', () => {
+    let asked = 0;
+    const lazy = () => (asked++, 'conv-1');
+    const cat = catalogOf(threeWay({ c: { pricing: cached } }));
+    assert.deepEqual(ids(plan(cat, { sticky: store(gammaKey), stickyKey: lazy }).candidates), ['gamma', 'alpha', 'beta']);
+    assert.equal(asked, 1);
+    const single = catalogOf(model('acme/m', [endpoint(A, cached)]));
+    assert.deepEqual(ids(plan(single, { sticky: store(gammaKey), stickyKey: lazy }).candidates), ['alpha']);
+    assert.equal(asked, 1, 'one endpoint: nothing to choose, nothing hashed');
   });
 
   test('not when the endpoint is no longer a candidate', () => {

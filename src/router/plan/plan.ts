@@ -42,7 +42,8 @@ export interface PlanInput {
   health: RouteHealth;
   /** Conversation key → endpointKey that served it before (see stickyKeyOf). */
   sticky?: { get(key: string): string | undefined };
-  stickyKey?: string;
+  /** The conversation's key, or how to work it out (only done when there is a choice to make). */
+  stickyKey?: string | (() => string | undefined);
   /** Uniform in [0, 1); Math.random when absent. */
   random?: () => number;
   /** Freeway's fee in basis points, so `max_price` compares with what the key is charged. Default 0. */
@@ -223,7 +224,8 @@ interface Ctx {
   prefs: RoutePreferences;
   random: () => number;
   stats: (c: Candidate) => EndpointStats;
-  stickyEndpoint: string | undefined;
+  /** The endpoint that served this conversation before, if any (looked up when first asked). */
+  stickyEndpoint: () => string | undefined;
 }
 
 function p50(p: Percentiles | null): number | null {
@@ -301,8 +303,9 @@ function orderGroup(items: readonly Candidate[], sort: Sort | undefined, ctx: Ct
   }
   const [good, slow] = split(items, ctx);
   const list = [...balanced(good, sort, ctx), ...sortItems(slow, sort ?? 'price', ctx)];
-  if (ctx.stickyEndpoint !== undefined) {
-    const i = list.findIndex((c) => endpointKey(c.endpoint) === ctx.stickyEndpoint && hasCacheDiscount(c.endpoint));
+  const sticky = list.length > 1 ? ctx.stickyEndpoint() : undefined;
+  if (sticky !== undefined) {
+    const i = list.findIndex((c) => endpointKey(c.endpoint) === sticky && hasCacheDiscount(c.endpoint));
     if (i > 0) list.unshift(...list.splice(i, 1));
   }
   if (!prefs.allowFallbacks) {
@@ -345,7 +348,23 @@ function noEndpoints(stage: Stage | undefined, ids: string, needs: RouteNeeds, p
   }
 }
 
+/**
+ * The common case without the general machinery: one model with one endpoint, no provider order,
+ * and the endpoint meets the request's requirements. Then it is the route whatever its health
+ * (with every circuit open, trying beats failing outright), exactly as planRoute would find.
+ */
+function singleEndpoint(input: PlanInput): Candidate | undefined {
+  const { prefs } = input;
+  if (input.refs.length !== 1 || (prefs.order && prefs.order.length > 0)) return undefined;
+  const { model } = resolveRef(input.catalog, input.refs[0], 0, input.kind);
+  if (model.endpoints.length !== 1) return undefined;
+  const c = { model, endpoint: model.endpoints[0] };
+  return hardFilters(c, input.needs, prefs, input.markupBp ?? 0).length === 0 ? c : undefined;
+}
+
 export function planRoute(input: PlanInput): RoutePlan {
+  const single = singleEndpoint(input);
+  if (single) return { candidates: [single], excluded: [] };
   const { catalog, needs, prefs, health } = input;
   const markupBp = input.markupBp ?? 0;
   const models: Array<{ model: CatalogModel; sort?: Sort }> = [];
@@ -374,7 +393,16 @@ export function planRoute(input: PlanInput): RoutePlan {
   }
 
   const statsCache = new Map<string, EndpointStats>();
-  const stickyEndpoint = input.stickyKey !== undefined && !(prefs.order && prefs.order.length > 0) ? input.sticky?.get(input.stickyKey) : undefined;
+  let stickyLooked = false;
+  let stickyFound: string | undefined;
+  const stickyEndpoint = (): string | undefined => {
+    if (stickyLooked) return stickyFound;
+    stickyLooked = true;
+    if (prefs.order && prefs.order.length > 0) return undefined;
+    const key = typeof input.stickyKey === 'function' ? input.stickyKey() : input.stickyKey;
+    stickyFound = key === undefined ? undefined : input.sticky?.get(key);
+    return stickyFound;
+  };
   const ctx: Ctx = {
     prefs,
     random: input.random ?? Math.random,

@@ -2,7 +2,9 @@
  * The route planner's public surface: request → needs, `provider` → preferences, and
  * (catalog, refs, needs, preferences, health, sticky) → ordered candidates.
  */
-export { planRoute, pickByInversePriceSquared, providerMatches, NO_HEALTH } from './plan.ts';
+export { planRoute, NO_HEALTH } from './plan.ts';
+export { providerMatches } from './filters.ts';
+export { pickByInversePriceSquared } from './order.ts';
 export type { PlanInput, RoutePlan, RouteHealth } from './plan.ts';
 export { needsOf, NO_NEEDS } from './needs.ts';
 export type { RouteNeeds } from './needs.ts';

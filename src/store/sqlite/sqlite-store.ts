@@ -11,10 +11,10 @@ import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import { startCheckpointer } from './checkpointer.ts';
+import type { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { WriteOptions } from './group-commit.ts';
 import { PendingCharges } from './pending-charges.ts';
-import type { Checkpointer } from './checkpointer.ts';
 import {
   accountFromRow,
   KEY_PATCH_COLUMNS,
@@ -56,7 +56,6 @@ export function sqlitePathFromUrl(url: string): string {
 }
 
 const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
-
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;

@@ -1,133 +1,34 @@
 /**
  * Rate limits and upstream capacity. Per API key: requests and tokens per minute (refused at once
- * with a 429). Per upstream endpoint: a concurrency cap and a request rate, so Freeway stays under
- * the provider's limits; a request that finds the endpoint saturated waits in a fair queue (FIFO
- * per API key, round-robin across keys) until its deadline, then gets a 429 naming the position
- * it had. Counts live in a RateStore: memory for one process, Redis for several.
- *
- * A waiter is woken when a slot is released in this process; capacity freed elsewhere (another
- * process, a request rate refilling, a lease lapsing) is noticed by polling the queue's head only:
- * every 25–100 ms (jittered, backing off) while the cap is the concurrency, or when the rate
- * window makes room. Timers exist only while something waits or holds a slot.
+ * with a 429). Per upstream endpoint: a concurrency cap and a request rate, with a fair queue
+ * (endpoint-slots.ts). Counts live in a RateStore: memory for one process, Redis for several.
  */
-import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../infra/redis.ts';
 import { GatewayError } from '../spec/errors.ts';
-import { FairQueue } from './fair-queue.ts';
+import { EndpointSlots } from './endpoint-slots.ts';
+import { MINUTE, positive } from './options.ts';
+import type { AcquireEndpointOptions, EndpointLimits, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
 import { MemoryRateStore } from './memory-rate-store.ts';
 import { RedisRateStore } from './redis-rate-store.ts';
-import type { AcquireResult, RateRule, RateStore } from './types.ts';
+import type { RateRule, RateStore } from './types.ts';
 
-const MINUTE = 60_000;
-
-export interface KeyLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
-}
-
-export interface EndpointLimits {
-  maxConcurrency?: number;
-  requestsPerMinute?: number;
-}
-
-/** Corrects the key's tokens-per-minute charge with the real count. Once; never rejects. */
-export type SettleTokens = (actualTokens: number) => Promise<void>;
-
-/** Gives the endpoint place back. Idempotent; never throws. */
-export type Release = () => void;
-
-export interface AcquireEndpointOptions {
-  /** Fairness: requests of one queue key (the API key hash) are served FIFO, keys round-robin. */
-  queueKey: string;
-  /** Absolute time (ms epoch, Date.now clock) after which waiting ends in a 429. Default: now + queue.maxWaitMs. */
-  deadlineMs?: number;
-  /** Aborting leaves the queue with a 429 (the client has gone). */
-  signal?: AbortSignal;
-  /**
-   * Called with the 1-based queue position when the request starts waiting, and again every
-   * `keepAliveMs` while it waits: the moment to send an SSE keep-alive comment.
-   */
-  onWait?: (position: number) => void;
-}
-
-export interface LimitsOptions {
-  store: RateStore;
-  /** From Settings.limits.queue. Defaults: 30 s, 1000 waiting per endpoint. */
-  queue?: { maxWaitMs?: number; maxLength?: number };
-  /** Lease of an endpoint slot; renewed every third of it while held, so a crashed process's slots return. Default 30 s. */
-  leaseMs?: number;
-  /** Renewal stops after this long (a release that never came); the lease then lapses. Default 1 h. */
-  maxHoldMs?: number;
-  /** How often onWait is called again while waiting. Default 10 s. */
-  keepAliveMs?: number;
-  /** Poll backoff bounds while waiting for capacity freed elsewhere. Default 25–100 ms. */
-  pollMs?: { min: number; max: number };
-  /**
-   * Longest wait before asking again while the endpoint's request rate is the limit (the store
-   * says when the window has room; this bounds clock skew between processes). Default 1 s.
-   */
-  ratePollMaxMs?: number;
-  /** When the store fails (Redis down): admit (default) rather than fail the request. */
-  failOpen?: boolean;
-  onStoreError?: (err: unknown) => void;
-  /** The clock of rate decisions. Default Date.now. */
-  now?: () => number;
-}
-
-interface Waiter {
-  queueKey: string;
-  settled: boolean;
-  grant(release: Release): void;
-  fail(err: GatewayError): void;
-}
-
-interface EndpointQueue {
-  key: string;
-  limits: EndpointLimits;
-  waiters: FairQueue<Waiter>;
-  pumping: boolean;
-  again: boolean;
-  timer: NodeJS.Timeout | undefined;
-  backoffMs: number;
-  last: AcquireResult | undefined;
-}
+export type { AcquireEndpointOptions, EndpointLimits, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
 
 const noopSettle: SettleTokens = async () => {};
-const noopRelease: Release = () => {};
-
-const positive = (n: number | undefined): n is number => n !== undefined && Number.isFinite(n) && n > 0;
 
 export class Limits {
   readonly store: RateStore;
-  private readonly maxWaitMs: number;
-  private readonly maxLength: number;
-  private readonly leaseMs: number;
-  private readonly maxHoldMs: number;
-  private readonly keepAliveMs: number;
-  private readonly pollMin: number;
-  private readonly pollMax: number;
-  private readonly ratePollMax: number;
   private readonly failOpen: boolean;
   private readonly onStoreError: (err: unknown) => void;
   private readonly now: () => number;
-  private readonly queues = new Map<string, EndpointQueue>();
-  private readonly holderPrefix = randomBytes(6).toString('hex');
-  private holders = 0;
-  private closed = false;
+  private readonly slots: EndpointSlots;
 
   constructor(opts: LimitsOptions) {
     this.store = opts.store;
-    this.maxWaitMs = opts.queue?.maxWaitMs ?? 30_000;
-    this.maxLength = opts.queue?.maxLength ?? 1_000;
-    this.leaseMs = opts.leaseMs ?? 30_000;
-    this.maxHoldMs = opts.maxHoldMs ?? 3_600_000;
-    this.keepAliveMs = opts.keepAliveMs ?? 10_000;
-    this.pollMin = opts.pollMs?.min ?? 25;
-    this.pollMax = opts.pollMs?.max ?? 100;
-    this.ratePollMax = opts.ratePollMaxMs ?? 1_000;
     this.failOpen = opts.failOpen ?? true;
     this.onStoreError = opts.onStoreError ?? (() => {});
     this.now = opts.now ?? Date.now;
+    this.slots = new EndpointSlots(opts);
   }
 
   /**
@@ -195,255 +96,19 @@ export class Limits {
    * waiting in the fair queue. Throws a 429 when the queue is full, at the deadline, or on abort.
    * The returned release must be called when the upstream request ends (finally).
    */
-  async acquireEndpoint(endpointKey: string, limits: EndpointLimits, opts: AcquireEndpointOptions): Promise<Release> {
-    if (!positive(limits.maxConcurrency) && !positive(limits.requestsPerMinute)) return noopRelease;
-    if (this.closed) throw new GatewayError('server', 'Shutting down', { retryable: true });
-    const deadline = opts.deadlineMs ?? Date.now() + this.maxWaitMs;
-    let q = this.queues.get(endpointKey);
-    if (q) q.limits = limits;
-    let refused: AcquireResult | undefined;
-    if (!q || q.waiters.size === 0) {
-      const holder = this.newHolder();
-      const r = await this.tryAcquire(endpointKey, limits, holder);
-      if (r.ok) return this.held(endpointKey, limits, holder);
-      refused = r;
-      q = this.queues.get(endpointKey);
-      if (q) q.limits = limits;
-    }
-    if (!q) {
-      q = { key: endpointKey, limits, waiters: new FairQueue(), pumping: false, again: false, timer: undefined, backoffMs: this.pollMin * 2, last: undefined };
-      this.queues.set(endpointKey, q);
-    }
-    if (refused) q.last = refused;
-    const queue = q;
-    if (queue.waiters.size >= this.maxLength) {
-      const size = queue.waiters.size;
-      this.dropIfIdle(queue);
-      throw new GatewayError('rate_limit_exceeded', `Endpoint ${endpointKey} is at capacity and its queue is full (${size} waiting)`, {
-        retryable: true,
-        retryAfter: this.retryAfterSeconds(queue),
-        metadata: { endpoint: endpointKey, queue_length: size, queue_position: null, limit_type: this.limitType(queue) },
-      });
-    }
-    if (opts.signal?.aborted || deadline <= Date.now()) {
-      const position = queue.waiters.size + 1;
-      this.dropIfIdle(queue);
-      throw this.capacityError(queue, 0, position);
-    }
-
-    return new Promise<Release>((resolve, reject) => {
-      const started = Date.now();
-      let keepAlive: NodeJS.Timeout | undefined;
-      const cleanup = () => {
-        clearTimeout(deadlineTimer);
-        if (keepAlive) clearInterval(keepAlive);
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      const giveUp = () => {
-        if (w.settled) return;
-        const position = queue.waiters.position(opts.queueKey, w);
-        w.settled = true;
-        cleanup();
-        queue.waiters.remove(opts.queueKey, w);
-        this.dropIfIdle(queue);
-        reject(this.capacityError(queue, Date.now() - started, position));
-      };
-      const onAbort = () => giveUp();
-      const w: Waiter = {
-        queueKey: opts.queueKey,
-        settled: false,
-        grant: (release) => {
-          w.settled = true;
-          cleanup();
-          resolve(release);
-        },
-        fail: (err) => {
-          w.settled = true;
-          cleanup();
-          reject(err);
-        },
-      };
-      const deadlineTimer = setTimeout(giveUp, Math.max(0, deadline - started));
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      queue.waiters.push(opts.queueKey, w);
-      const onWait = opts.onWait;
-      if (onWait) {
-        const tell = () => {
-          if (w.settled) return;
-          try {
-            onWait(queue.waiters.position(opts.queueKey, w));
-          } catch {
-            // The caller's keep-alive failing must not break the queue.
-          }
-        };
-        tell();
-        keepAlive = setInterval(tell, this.keepAliveMs);
-      }
-      if (w.settled) return;
-      // Right after a refusal, wait before asking again; otherwise ask now (capacity may be free).
-      if (refused) this.schedule(queue, refused);
-      else void this.pump(queue);
-    });
+  acquireEndpoint(endpointKey: string, limits: EndpointLimits, opts: AcquireEndpointOptions): Promise<Release> {
+    return this.slots.acquire(endpointKey, limits, opts);
   }
 
   /** Waiting requests per endpoint, for tests and status pages. */
   queueLength(endpointKey: string): number {
-    return this.queues.get(endpointKey)?.waiters.size ?? 0;
+    return this.slots.queueLength(endpointKey);
   }
 
   /** Fails every waiter and stops every timer. Does not quit a Redis client it was given. */
   async close(): Promise<void> {
-    this.closed = true;
-    for (const q of this.queues.values()) {
-      if (q.timer) clearTimeout(q.timer);
-      q.timer = undefined;
-      for (const w of q.waiters.drain()) w.fail(new GatewayError('server', 'Shutting down', { retryable: true }));
-    }
-    this.queues.clear();
+    this.slots.close();
     await this.store.close();
-  }
-
-  private newHolder(): string {
-    return `${this.holderPrefix}:${++this.holders}`;
-  }
-
-  private rules(limits: EndpointLimits): RateRule[] {
-    return positive(limits.requestsPerMinute) ? [{ name: 'rpm', limit: limits.requestsPerMinute, windowMs: MINUTE, cost: 1 }] : [];
-  }
-
-  private async tryAcquire(endpointKey: string, limits: EndpointLimits, holder: string): Promise<AcquireResult> {
-    const slot = positive(limits.maxConcurrency) ? { key: `ep:${endpointKey}`, max: limits.maxConcurrency, leaseMs: this.leaseMs, holder } : null;
-    try {
-      return await this.store.acquire(slot, `ep:${endpointKey}`, this.rules(limits), this.now());
-    } catch (err) {
-      this.onStoreError(err);
-      if (this.failOpen) return { ok: true };
-      throw err;
-    }
-  }
-
-  /** The release of a granted place; renews the slot's lease while it is held. */
-  private held(endpointKey: string, limits: EndpointLimits, holder: string): Release {
-    if (!positive(limits.maxConcurrency)) return noopRelease;
-    const max = limits.maxConcurrency;
-    const slotKey = `ep:${endpointKey}`;
-    const since = Date.now();
-    let renew: NodeJS.Timeout | undefined = setInterval(() => {
-      if (Date.now() - since > this.maxHoldMs) {
-        clearInterval(renew);
-        renew = undefined;
-        return;
-      }
-      this.store.acquireSlot(slotKey, max, this.leaseMs, holder, this.now()).catch(this.onStoreError);
-    }, Math.max(1, Math.floor(this.leaseMs / 3)));
-    renew.unref();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (renew) clearInterval(renew);
-      renew = undefined;
-      this.store
-        .releaseSlot(slotKey, holder)
-        .catch(this.onStoreError)
-        .finally(() => {
-          const q = this.queues.get(endpointKey);
-          if (q && q.waiters.size > 0) void this.pump(q);
-        });
-    };
-  }
-
-  /** Serves the queue's head while the endpoint admits; then waits for a release or the next poll. */
-  private async pump(q: EndpointQueue): Promise<void> {
-    if (q.pumping) {
-      q.again = true;
-      return;
-    }
-    q.pumping = true;
-    try {
-      for (;;) {
-        q.again = false;
-        if (q.timer) clearTimeout(q.timer);
-        q.timer = undefined;
-        const w = q.waiters.peek();
-        if (!w) break;
-        const holder = this.newHolder();
-        let r: AcquireResult;
-        try {
-          r = await this.tryAcquire(q.key, q.limits, holder);
-        } catch {
-          r = { ok: false, reason: 'concurrency' };
-        }
-        if (r.ok) {
-          const release = this.held(q.key, q.limits, holder);
-          if (w.settled) {
-            // It gave up while we asked: hand the place back.
-            release();
-            this.refund(q);
-            continue;
-          }
-          // Still the head (only this loop serves; others only join at the back or leave settled):
-          // taking it moves its key behind the others, the round-robin.
-          q.waiters.shift();
-          q.backoffMs = this.pollMin * 2;
-          w.grant(release);
-          continue;
-        }
-        q.last = r;
-        if (q.again) continue;
-        this.schedule(q, r);
-        break;
-      }
-    } finally {
-      q.pumping = false;
-      this.dropIfIdle(q);
-    }
-  }
-
-  private refund(q: EndpointQueue): void {
-    if (!positive(q.limits.requestsPerMinute)) return;
-    const now = this.now();
-    this.store.adjust(`ep:${q.key}`, 'rpm', MINUTE, -1, now, now).catch(this.onStoreError);
-  }
-
-  private schedule(q: EndpointQueue, r: AcquireResult): void {
-    if (q.timer || q.waiters.size === 0 || this.closed) return;
-    let delay: number;
-    if (!r.ok && r.reason === 'rate') {
-      delay = Math.min(this.ratePollMax, Math.max(this.pollMin, r.retryAfterMs) + Math.random() * this.pollMin);
-    } else {
-      delay = Math.max(this.pollMin, q.backoffMs * (0.5 + Math.random() * 0.5));
-      q.backoffMs = Math.min(this.pollMax, q.backoffMs * 2);
-    }
-    q.timer = setTimeout(() => {
-      q.timer = undefined;
-      void this.pump(q);
-    }, delay);
-  }
-
-  private dropIfIdle(q: EndpointQueue): void {
-    if (q.waiters.size > 0 || q.pumping) return;
-    if (q.timer) clearTimeout(q.timer);
-    q.timer = undefined;
-    if (this.queues.get(q.key) === q) this.queues.delete(q.key);
-  }
-
-  private limitType(q: EndpointQueue): string {
-    return q.last && !q.last.ok && q.last.reason === 'rate' ? 'requests_per_minute' : 'concurrency';
-  }
-
-  private retryAfterSeconds(q: EndpointQueue): number {
-    const r = q.last;
-    return r && !r.ok && r.reason === 'rate' ? Math.max(1, Math.ceil(r.retryAfterMs / 1000)) : 1;
-  }
-
-  private capacityError(q: EndpointQueue, waitedMs: number, position: number): GatewayError {
-    return new GatewayError('rate_limit_exceeded', `Endpoint ${q.key} is at capacity; waited ${waitedMs} ms at queue position ${position}`, {
-      // Another endpoint may have room.
-      retryable: true,
-      retryAfter: this.retryAfterSeconds(q),
-      metadata: { endpoint: q.key, queue_position: position, waited_ms: waitedMs, limit_type: this.limitType(q) },
-    });
   }
 }
 

@@ -109,7 +109,10 @@ test('a client that disconnects aborts the upstream request and the generation i
 });
 
 test('a config-declared model falls back to its next endpoint before content, and is priced exactly', async () => {
-  const res = await client.chat.completions.create({ model: 'meta-llama/llama-3.3-70b-instruct', messages: [{ role: 'user', content: 'hi' }] });
+  // Sorted by price, so the cheaper endpoint (which fails) is deterministically tried first; load
+  // balancing would pick it only most of the time.
+  const body = { model: 'meta-llama/llama-3.3-70b-instruct', messages: [{ role: 'user' as const, content: 'hi' }], provider: { sort: 'price' } };
+  const res = await client.chat.completions.create(body as Parameters<typeof client.chat.completions.create>[0] & { stream?: false });
   const extra = res as unknown as { provider: string; usage: { cost: number; prompt_tokens: number; completion_tokens: number } };
   assert.equal(res.model, 'meta-llama/llama-3.3-70b-instruct');
   assert.equal(extra.provider, 'Local Llama');

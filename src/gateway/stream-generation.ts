@@ -9,9 +9,11 @@
  */
 import type { App } from '../app.ts';
 import { streamInSlot } from './admission.ts';
+import type { SlotOptions } from './admission.ts';
 import { admitAndRun, recordFailure, settleOrLog, tryOptions } from './metering.ts';
 import type { HoldInput } from './metering.ts';
 import { tryCandidates } from './resolve.ts';
+import type { TryOptions } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
 import type { Candidate } from './resolve.ts';
 import { NO_CHARGE } from './tracker.ts';
@@ -76,30 +78,57 @@ export interface StreamJob {
   promptTokens: () => number;
 }
 
+/** An opened first leg, and how its stream goes on opening endpoints (fallback, continuation). */
+export interface FirstLeg<S> {
+  opened: { value: S; candidate: Candidate };
+  held: boolean;
+  settleTokens?: SettleTokens;
+  /** Opens a candidate inside its endpoint slot, as the first leg was. */
+  openInSlot: (c: Candidate) => Promise<S>;
+  slot: SlotOptions;
+  opts: TryOptions;
+}
+
+/**
+ * The start every streamed answer shares: the free tier, the key's limits and the hold, then the
+ * first candidate that opens, inside its endpoint's slot (a client queued for a full endpoint gets
+ * keep-alives, not silence). When none opens: before anything was sent the error is thrown (a real
+ * HTTP status); after, it goes in-band as `errorFrame` and the result is undefined.
+ */
+export async function openFirstLeg<S extends LegSource>(
+  app: App,
+  sse: SseResponse,
+  job: Pick<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx'>,
+  open: (c: Candidate) => Promise<S>,
+  errorFrame: (err: GatewayError) => string,
+): Promise<FirstLeg<S> | undefined> {
+  const opts = tryOptions(app);
+  const slot: SlotOptions = {
+    key: job.key,
+    signal: job.callCtx.signal,
+    onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
+  };
+  const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => open(c));
+  try {
+    const { opened, held, settleTokens } = await admitAndRun(app, job, openInSlot, opts);
+    return { opened, held, settleTokens, openInSlot, slot, opts };
+  } catch (err) {
+    sse.stop();
+    if (!sse.headersSent) throw err;
+    sse.write(errorFrame(asGatewayError(err)));
+    sse.end();
+    return undefined;
+  }
+}
+
 export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
-  const opts = tryOptions(app);
-  const slot = {
-    key: job.key,
-    signal: callCtx.signal,
-    // A full endpoint: the client waits in the queue with keep-alives, not in silence.
-    onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
-  };
-  const open = (c: Candidate) => streamInSlot(app, c, slot, () => job.open(c));
-  let opened: { value: LegSource; candidate: Candidate };
-  let held: boolean;
-  let settleTokens: SettleTokens | undefined;
-  try {
-    ({ opened, held, settleTokens } = await admitAndRun(app, job, open, opts));
-  } catch (err) {
-    sse.stop();
-    // Nothing sent yet: answer with the real status. Otherwise the error goes in-band.
-    if (!sse.headersSent) throw err;
-    sse.write(job.renderer(tracker.meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
-    sse.end();
-    return;
-  }
+  const first = await openFirstLeg(app, sse, job, job.open, (err) =>
+    job.renderer(tracker.meta(job.candidates[0])).error(err, emptyUsage(), NO_CHARGE),
+  );
+  if (!first) return;
+  const { opened, held, settleTokens, openInSlot: open, slot, opts } = first;
   const renderer = job.renderer(tracker.meta(opened.candidate));
   const legs: StreamLeg[] = [];
   let events = opened.value;

@@ -12,22 +12,19 @@
  * offered on this path, since a raw stream cannot be stitched to a translated one.
  */
 import type { App } from '../../app.ts';
-import { streamInSlot } from '../../gateway/admission.ts';
-import { admitAndRun, recordFailure, settleOrLog, tryOptions } from '../../gateway/metering.ts';
+import { recordFailure, settleOrLog } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
+import { openFirstLeg } from '../../gateway/stream-generation.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
-import type { SettleTokens } from '../../limits/limits.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';
 import type { CallContext } from '../../providers/types.ts';
 import { endpointKey } from '../../router/types.ts';
-import { asGatewayError } from '../../spec/errors.ts';
-import type { GatewayError } from '../../spec/errors.ts';
 import { emptyUsage } from '../../spec/response.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import type { ApiKeyRecord } from '../../store/types.ts';
@@ -61,25 +58,9 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
   // Raw bytes may pause mid-event; a keep-alive comment there would split it. Anthropic pings itself.
   const sink = new RawSink((text) => sse.write(text), () => sse.stop());
-  const opts = tryOptions(app);
-  const slot = {
-    key: job.key,
-    signal: callCtx.signal,
-    onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
-  };
-  const open = (c: Candidate) => streamInSlot(app, c, slot, () => (job.raw(c) ? job.openRaw(c, sink) : job.openTranslated(c)));
-  let opened: { value: AsyncIterable<StreamEvent>; candidate: Candidate };
-  let held: boolean;
-  let settleTokens: SettleTokens | undefined;
-  try {
-    ({ opened, held, settleTokens } = await admitAndRun(app, job, open, opts));
-  } catch (err) {
-    sse.stop();
-    if (!sse.headersSent) throw err;
-    sse.write(anthropicErrorFrame(asGatewayError(err)));
-    sse.end();
-    return;
-  }
+  const first = await openFirstLeg(app, sse, job, (c) => (job.raw(c) ? job.openRaw(c, sink) : job.openTranslated(c)), anthropicErrorFrame);
+  if (!first) return;
+  const { opened, held, settleTokens, openInSlot: open, opts } = first;
   let leg: Leg;
   let { value: events, candidate } = opened;
   for (;;) {

@@ -2,7 +2,7 @@
  * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns).
  * Drivers return BIGINT as number, bigint or string; everything passes through Number().
  */
-import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset } from './types.ts';
+import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset, StoredResponse } from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -171,5 +171,17 @@ export function usageFromRow(r: Row): import('./types.ts').UsageRow {
     tokensCached: n(r.tokens_cached),
     tokensReasoning: n(r.tokens_reasoning),
     costNanos: n(r.cost_nanos),
+  };
+}
+
+export function storedResponseFromRow(r: Row): StoredResponse {
+  return {
+    id: String(r.id),
+    keyHash: String(r.key_hash),
+    model: String(r.model),
+    input: JSON.parse(String(r.input)) as unknown[],
+    output: JSON.parse(String(r.output)) as unknown[],
+    response: JSON.parse(String(r.response)) as Record<string, unknown>,
+    createdAt: String(r.created_at),
   };
 }

@@ -12,6 +12,8 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
+import { parsePostgresUrl, transaction } from './connection.ts';
+import type { Param } from './connection.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -19,6 +21,7 @@ import {
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
+  storedResponseFromRow,
   generationParams,
   keyFromRow,
   ledgerFromRow,
@@ -46,28 +49,10 @@ import type {
   UsageRow,
 } from '../types.ts';
 
+export { parsePostgresUrl } from './connection.ts';
+
 /** Key of the advisory lock that serializes migrations across processes ("Free" in ASCII). */
 const MIGRATION_LOCK = 0x46726565;
-
-/** Serialization failure and deadlock: the transaction is safe to run again. */
-const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 5;
-
-type Param = string | number | null;
-
-/** Splits `?schema=NAME` off a PostgreSQL URL. */
-export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
-  const u = new URL(url);
-  const schema = u.searchParams.get('schema') ?? undefined;
-  if (schema === undefined) return { connectionString: url, schema };
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name in database URL: ${schema}`);
-  u.searchParams.delete('schema');
-  return { connectionString: u.toString(), schema };
-}
-
-function sqlState(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
-}
 
 /** Distinct values, sorted: the order in which rows of one table are locked. */
 const lockOrder = (values: readonly string[]): string[] => [...new Set(values)].sort();
@@ -95,31 +80,8 @@ export class PostgresStore implements Store {
   }
 
   /** Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock. */
-  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const out = await fn(client);
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackErr) {
-          broken = rollbackErr as Error;
-        }
-        if (!broken && attempt < MAX_ATTEMPTS && RETRYABLE.has(sqlState(err) ?? '')) {
-          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
-          continue;
-        }
-        throw err;
-      } finally {
-        // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
-        client.release(broken ?? false);
-      }
-    }
+  private tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return transaction(this.pool, fn);
   }
 
   async migrate(): Promise<void> {
@@ -484,16 +446,4 @@ export class PostgresStore implements Store {
     const row = (await this.q('SELECT * FROM responses WHERE id = $1', [id])).rows[0];
     return row ? storedResponseFromRow(row) : undefined;
   }
-}
-
-function storedResponseFromRow(r: Row): StoredResponse {
-  return {
-    id: String(r.id),
-    keyHash: String(r.key_hash),
-    model: String(r.model),
-    input: JSON.parse(String(r.input)) as unknown[],
-    output: JSON.parse(String(r.output)) as unknown[],
-    response: JSON.parse(String(r.response)) as Record<string, unknown>,
-    createdAt: String(r.created_at),
-  };
 }

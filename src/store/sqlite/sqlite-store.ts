@@ -21,6 +21,7 @@ import {
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
+  storedResponseFromRow,
   generationParams,
   keyFromRow,
   ledgerFromRow,
@@ -399,16 +400,4 @@ export class SqliteStore implements Store {
     const row = this.q('SELECT * FROM responses WHERE id = ?').get(id) as Row | undefined;
     return row ? storedResponseFromRow(row) : undefined;
   }
-}
-
-function storedResponseFromRow(r: Row): StoredResponse {
-  return {
-    id: String(r.id),
-    keyHash: String(r.key_hash),
-    model: String(r.model),
-    input: JSON.parse(String(r.input)) as unknown[],
-    output: JSON.parse(String(r.output)) as unknown[],
-    response: JSON.parse(String(r.response)) as Record<string, unknown>,
-    createdAt: String(r.created_at),
-  };
 }

@@ -1,0 +1,54 @@
+/**
+ * The PostgreSQL connection's side of the store: the database URL (with an optional `?schema=`)
+ * and transactions that are run again when PostgreSQL reports a serialization failure or deadlock.
+ */
+import type pg from 'pg';
+import type { PoolClient } from 'pg';
+
+export type Param = string | number | null;
+
+/** Serialization failure and deadlock: the transaction is safe to run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 5;
+
+/** Splits `?schema=NAME` off a PostgreSQL URL. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  if (schema === undefined) return { connectionString: url, schema };
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name in database URL: ${schema}`);
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema };
+}
+
+function sqlState(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock. */
+export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error;
+      }
+      if (!broken && attempt < MAX_ATTEMPTS && RETRYABLE.has(sqlState(err) ?? '')) {
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+        continue;
+      }
+      throw err;
+    } finally {
+      // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+      client.release(broken ?? false);
+    }
+  }
+}

@@ -88,13 +88,18 @@ function continuation(request: ChatRequest, partial: string): ChatRequest {
   return { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] };
 }
 
-/** Opening a chat stream on a candidate, and continuing one cut off after `partial` (mid-stream failover). */
-export function chatStreams(request: ChatRequest, callCtx: CallContext) {
-  const stream = (c: Candidate, req: ChatRequest): Promise<AsyncIterable<StreamEvent>> =>
-    ADAPTERS[c.endpoint.provider.protocol].chatStream(req, targetOf(c), callCtx);
+/** Opening a stream of `request` on a candidate, and continuing one cut off after `partial` (mid-stream failover). */
+function openers<S>(request: ChatRequest, stream: (c: Candidate, req: ChatRequest) => Promise<S>) {
   return {
     open: (c: Candidate) => stream(c, request),
     continueWith: (c: Candidate, partial: string) => stream(c, continuation(request, partial)),
+  };
+}
+
+/** A chat request's streams (as events) and whole answer, on any candidate. */
+export function chatStreams(request: ChatRequest, callCtx: CallContext) {
+  return {
+    ...openers(request, (c, req): Promise<AsyncIterable<StreamEvent>> => ADAPTERS[c.endpoint.provider.protocol].chatStream(req, targetOf(c), callCtx)),
     whole: (c: Candidate): Promise<ChatResult> => ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
   };
 }
@@ -112,12 +117,8 @@ export function estimateChat(request: ChatRequest) {
  * too, its chunks are taken as they are (same-format passthrough).
  */
 export function chatChunkStreams(request: ChatRequest, callCtx: CallContext) {
-  const stream = (c: Candidate, req: ChatRequest): Promise<LegSource> => {
+  return openers(request, (c, req): Promise<LegSource> => {
     const adapter = ADAPTERS[c.endpoint.provider.protocol];
     return adapter.chatChunkStream ? adapter.chatChunkStream(req, targetOf(c), callCtx) : adapter.chatStream(req, targetOf(c), callCtx);
-  };
-  return {
-    open: (c: Candidate) => stream(c, request),
-    continueWith: (c: Candidate, partial: string) => stream(c, continuation(request, partial)),
-  };
+  });
 }

@@ -3,24 +3,24 @@
  * whose limit covers 20, split across both, and exactly 20 succeed.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { createKey } from '../../src/accounting/keys.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
 import { startFreewayProcess } from '../helpers/freeway-process.ts';
 import type { FreewayProcess } from '../helpers/freeway-process.ts';
+import { dropPgSchema, needs, pgSchemaUrl } from '../helpers/services.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-const schema = `freeway_e2e_${randomBytes(4).toString('hex')}`;
-const url = `postgres://postgres@127.0.0.1:5432/test?schema=${schema}`;
+const skip = await needs('postgres');
+const { url, schema } = pgSchemaUrl('freeway_e2e');
 let emu: Emulator;
 let gateways: FreewayProcess[] = [];
 let store: PostgresStore;
 
 before(async () => {
+  if (skip) return;
   emu = await startOpenAIEmulator();
   const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: url, FREEWAY_ADMIN_KEY: 'admin-test' };
   // Both start at once: migrations must still apply exactly once.
@@ -30,13 +30,11 @@ before(async () => {
 });
 
 after(async () => {
+  if (skip) return;
   await Promise.all(gateways.map((g) => g.stop()));
   await store?.close();
   await emu.close();
-  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+  await dropPgSchema(schema);
 });
 
 async function chat(base: string, key: string, content: string) {
@@ -49,7 +47,7 @@ async function chat(base: string, key: string, content: string) {
   return { status: res.status, body };
 }
 
-test('a per-key limit holds exactly across two processes', async () => {
+test('a per-key limit holds exactly across two processes', { skip }, async () => {
   const probe = await createKey(store, { name: 'probe', kind: 'inference', limitNanos: 0 });
   const content = 'go [[slow:2000]]';
   const refused = await chat(gateways[0].url, probe.key, content);

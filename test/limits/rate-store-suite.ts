@@ -27,8 +27,8 @@ function refused(r: TakeResult): RateRefusal {
   return r as RateRefusal;
 }
 
-export function rateStoreSuite(name: string, make: () => Promise<StoreHarness>): void {
-  describe(`RateStore conformance: ${name}`, () => {
+export function rateStoreSuite(name: string, make: () => Promise<StoreHarness>, opts: { skip?: string | false } = {}): void {
+  describe(`RateStore conformance: ${name}`, { skip: opts.skip }, () => {
     let h: StoreHarness;
     let s: RateStore;
     before(async () => {

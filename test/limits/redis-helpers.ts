@@ -1,12 +1,13 @@
 /**
- * The real Redis of the limits tests: REDIS_URL (or FREEWAY_TEST_REDIS_URL), by default the local
- * server. Every run uses its own key namespace and deletes its keys afterwards.
+ * The real Redis of the limits tests (its URL from test/helpers/services.ts). Every run uses its own key namespace and deletes its keys afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { connectRedis, type RedisClient } from '../../src/infra/redis.ts';
 
-export const REDIS_URL = process.env.FREEWAY_TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { REDIS_URL } from '../helpers/services.ts';
+
+export { REDIS_URL };
 
 /** A namespace no other run shares, e.g. `limits-test-1a2b3c4d5e6f:`. */
 export function testNamespace(): string {

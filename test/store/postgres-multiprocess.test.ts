@@ -4,16 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { dropPgSchema, needs, PG_URL, pgSchemaUrl } from '../helpers/services.ts';
 
-const base = process.env.FREEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `freeway_test_${randomBytes(6).toString('hex')}`;
-const url = `${base}?schema=${schema}`;
+const skip = await needs('postgres');
+const { url, schema } = pgSchemaUrl();
 const worker = fileURLToPath(new URL('./reserve-worker.ts', import.meta.url));
 
 interface Child {
@@ -43,7 +42,7 @@ function startWorker(args: string[]): Child {
 }
 
 async function sql<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: base });
+  const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
     return (await client.query<T>(text)).rows;
@@ -52,7 +51,7 @@ async function sql<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
   }
 }
 
-describe('postgres store across processes', () => {
+describe('postgres store across processes', { skip }, () => {
   let store: PostgresStore;
 
   before(async () => {
@@ -69,7 +68,7 @@ describe('postgres store across processes', () => {
 
   after(async () => {
     await store?.close();
-    await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await dropPgSchema(schema);
   });
 
   it('applied each migration exactly once', async () => {

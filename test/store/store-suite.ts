@@ -222,8 +222,13 @@ function expectedUsage(gens: readonly GenerationRecord[], groupBy: Array<'day' |
  * `ordered`: the store applies operations issued together in the order they were issued (SQLite
  * groups them into one transaction); PostgreSQL runs them concurrently, in no defined order.
  */
-export function storeSuite(name: string, open: () => Promise<Store>, cleanup: () => Promise<void>, opts: { ordered?: boolean } = {}): void {
-  describe(`store conformance: ${name}`, () => {
+export function storeSuite(
+  name: string,
+  open: () => Promise<Store>,
+  cleanup: () => Promise<void>,
+  opts: { ordered?: boolean; skip?: string | false } = {},
+): void {
+  describe(`store conformance: ${name}`, { skip: opts.skip }, () => {
     let store: Store;
     before(async () => {
       store = await open();

@@ -6,6 +6,7 @@
  * resolves into it through.
  */
 import ipaddr from 'ipaddr.js';
+import { canonicalAddress } from './public-address.ts';
 
 type Net = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
@@ -29,7 +30,7 @@ export class HostAllowList {
       const e = unbracket(entry);
       if (ipaddr.isValidCIDR(e)) this.nets.push(ipaddr.parseCIDR(e));
       else if (ipaddr.isValid(e)) {
-        const a = ipaddr.process(e);
+        const a = ipaddr.process(canonicalAddress(e));
         this.nets.push([a, a.kind() === 'ipv4' ? 32 : 128]);
       } else this.names.add(bareName(e));
     }
@@ -42,8 +43,9 @@ export class HostAllowList {
 
   /** Whether an IP address is listed or inside a listed range (IPv4-mapped IPv6 counts as its IPv4). */
   hasAddress(ip: string): boolean {
-    if (this.nets.length === 0 || !ipaddr.isValid(ip)) return false;
-    const a = ipaddr.process(ip);
+    const canonical = canonicalAddress(ip);
+    if (this.nets.length === 0 || !ipaddr.isValid(canonical)) return false;
+    const a = ipaddr.process(canonical);
     return this.nets.some(([net, bits]) => net.kind() === a.kind() && a.match(net, bits));
   }
 }

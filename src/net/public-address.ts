@@ -5,6 +5,7 @@
  * what is left when every special range is taken out — is public. IPv6 forms that carry an IPv4
  * address (mapped, translated, NAT64, 6to4, Teredo) are judged by the IPv4 address they carry.
  */
+import { isIP, isIPv6 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 export type AddressVerdict = { public: true } | { public: false; reason: string };
@@ -61,10 +62,22 @@ function verdictOf(range: string): AddressVerdict {
   return range === 'unicast' ? { public: true } : { public: false, reason: describe(range) };
 }
 
+/**
+ * An address in the form ipaddr.js reads as it is. IPv6 goes through the WHATWG serialiser (all
+ * hex): ipaddr.js reads any dotted tail (`::8.8.8.8`, as inet_ntop prints an IPv4-compatible
+ * address) as IPv4-mapped, which is another address. A zone (`%eth0`) is dropped.
+ */
+export function canonicalAddress(ip: string): string {
+  const bare = ip.replace(/%.*$/, '');
+  return isIPv6(bare) ? new URL(`http://[${bare}]/`).hostname.slice(1, -1) : ip;
+}
+
 /** Whether an IP address (no brackets) is a public unicast address; why not, if not. */
 export function classifyAddress(ip: string): AddressVerdict {
-  if (!ipaddr.isValid(ip)) return { public: false, reason: 'not an IP address' };
-  const a = ipaddr.parse(ip);
+  const canonical = canonicalAddress(ip);
+  // Strictly an address as a resolver prints it: no `127.1` or `0x7f.1` shorthand slips through.
+  if (isIP(canonical) === 0) return { public: false, reason: 'not an IP address' };
+  const a = ipaddr.parse(canonical);
   if (a.kind() === 'ipv4') return verdictOf(a.range());
   const v6 = a as ipaddr.IPv6;
   const range = v6.range();
@@ -84,9 +97,4 @@ export function classifyAddress(ip: string): AddressVerdict {
 export function isLocalhostName(host: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');
   return h === 'localhost' || h.endsWith('.localhost');
-}
-
-/** An IP address parsed for comparison; IPv4-mapped IPv6 as the IPv4 address it maps. */
-export function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  return ipaddr.isValid(ip) ? ipaddr.process(ip) : undefined;
 }

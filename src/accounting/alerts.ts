@@ -243,7 +243,8 @@ export class CreditAlerts {
       } catch (err) {
         if (closing.aborted) return;
         if (err instanceof WebhookRefused) {
-          this.log.warn(`credit alert ${alertId}: webhook ${origin(hook.url)} refused: ${err.message}; not delivered`);
+          const resolved = err.address ? ` (it resolved to ${err.address})` : '';
+          this.log.warn(`credit alert ${alertId}: webhook ${origin(hook.url)} refused${resolved}: ${err.message}; not delivered`);
           return;
         }
         why = reason(err);

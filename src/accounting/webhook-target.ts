@@ -17,8 +17,18 @@ export type HostLookup = (hostname: string) => Promise<LookupAddress[]>;
 
 export const systemLookup: HostLookup = (host) => lookup(host, { all: true, order: 'verbatim' });
 
-/** The target may not be reached: permanent, never retried. The message names the host only. */
-export class WebhookRefused extends Error {}
+/**
+ * The target may not be reached: permanent, never retried. The message names the host only: the
+ * address a name resolved to (`address`) is for the operator's log, not for the tenant who asked
+ * (the gateway's DNS may know internal names, and their addresses are not the tenant's business).
+ */
+export class WebhookRefused extends Error {
+  readonly address?: string;
+  constructor(message: string, address?: string) {
+    super(message);
+    this.address = address;
+  }
+}
 
 /** The host does not resolve (now): refused when an alert is created, retried at delivery. */
 export class WebhookUnresolved extends Error {}
@@ -82,8 +92,8 @@ export class WebhookTargets {
       if (this.allow.hasAddress(a.address)) continue;
       const verdict = classifyAddress(a.address);
       if (verdict.public) continue;
-      const what = family !== 0 ? url.hostname : `${url.hostname} resolves to ${a.address}, which`;
-      throw new WebhookRefused(`${what} is ${verdict.reason}; ${HINT}`);
+      if (family !== 0) throw new WebhookRefused(`${url.hostname} is ${verdict.reason}; ${HINT}`);
+      throw new WebhookRefused(`${url.hostname} resolves to ${verdict.reason}; ${HINT}`, a.address);
     }
     return addresses;
   }

@@ -168,12 +168,12 @@ describe('creating an alert whose webhook is not public', () => {
     ['http://127.1/', /127\.0\.0\.1 is a loopback address/],
     ['http://0177.0.0.1/', /127\.0\.0\.1 is a loopback address/],
     // Names: every address they resolve to must be public.
-    ['http://loopback.test/', /loopback\.test resolves to 127\.0\.0\.1, which is a loopback address/],
-    ['https://metadata.test/', /resolves to 169\.254\.169\.254, which is a link-local/],
-    ['http://mixed.test/', /resolves to 10\.0\.0\.7, which is a private address/],
-    ['http://v6-loopback.test/', /resolves to ::1, which is a loopback address/],
-    ['http://mapped.test/', /resolves to ::ffff:127\.0\.0\.1, which is a loopback address embedded/],
-    ['http://other.internal/', /resolves to 10\.20\.30\.40, which is a private address/],
+    ['http://loopback.test/', /loopback\.test resolves to a loopback address/],
+    ['https://metadata.test/', /metadata\.test resolves to a link-local/],
+    ['http://mixed.test/', /mixed\.test resolves to a private address/],
+    ['http://v6-loopback.test/', /v6-loopback\.test resolves to a loopback address/],
+    ['http://mapped.test/', /mapped\.test resolves to a loopback address embedded/],
+    ['http://other.internal/', /other\.internal resolves to a private address/],
     ['http://nowhere.test/', /nowhere\.test could not be resolved \(ENOTFOUND\); a webhook must name a host that resolves/],
     ['ftp://public.test/', /must be an http\(s\) URL/],
   ];
@@ -187,6 +187,7 @@ describe('creating an alert whose webhook is not public', () => {
       assert.equal(r.json.error.metadata?.param, 'webhook_url', url);
       assert.match(r.json.error.message, /^webhook_url: /);
       assert.match(r.json.error.message, why, url);
+      assert.doesNotMatch(r.json.error.message, /10\.0\.0\.7|10\.20\.30\.40|resolves to [\d:]/, 'what a name resolves to is not told');
       // An address refused says how the operator could allow it.
       if (!/could not be resolved|http\(s\) URL/.test(r.json.error.message)) assert.match(r.json.error.message, /alerts\.allowInternalHosts/);
     }
@@ -240,11 +241,11 @@ describe('delivering', () => {
     assert.equal(lookups.get('rebind.test'), 2, 'resolved at creation and once at delivery: no retries');
     assert.equal(lookups.get('rebind-mixed.test'), 2);
     assert.deepEqual(logsOf(a.id), [
-      `WARN credit alert ${a.id}: webhook http://rebind.test:${trap.port} refused: rebind.test resolves to 127.0.0.1, which is a loopback address; ` +
+      `WARN credit alert ${a.id}: webhook http://rebind.test:${trap.port} refused (it resolved to 127.0.0.1): rebind.test resolves to a loopback address; ` +
         'webhooks go to public addresses only (the operator can allow internal hosts with alerts.allowInternalHosts); not delivered',
     ]);
     assert.equal(logsOf(b.id).length, 1);
-    assert.match(logsOf(b.id)[0], /^WARN .*refused: rebind-mixed\.test resolves to 127\.0\.0\.1/);
+    assert.match(logsOf(b.id)[0], /^WARN .*refused \(it resolved to 127\.0\.0\.1\): rebind-mixed\.test resolves to a loopback address/);
     assert.ok(!logs.some((l) => l.includes('SECRET-TOKEN')), 'the path (and its token) is never logged');
     assert.equal((await api('GET', '/key', a.key)).json.data.credit_alert, true, 'the alert fired; only the webhook was refused');
   });

@@ -2,7 +2,8 @@
  * Credit alerts. An alert watches what is left — a prepaid account's balance, or a key's remaining
  * limit — against a threshold (a dollar amount, or a percent of the credits ever added / of the
  * limit). When what is left falls to the threshold the alert fires once: a log line, a flag on
- * `GET /key`, and a signed webhook POST retried with backoff. It re-arms when what is left rises
+ * `GET /key`, and a signed webhook POST retried with backoff (an alert's own webhook reaches public
+ * addresses only: webhook-target.ts, webhook-delivery.ts). It re-arms when what is left rises
  * above the threshold again (a top-up, a raised limit, a new limit period), so each crossing fires
  * exactly once, even across processes (the store's compare-and-set decides who fires).
  *

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { App } from './app.ts';
 import { CreditAlerts } from './accounting/alerts.ts';
+import type { HostLookup } from './accounting/webhook-target.ts';
 import { Billing } from './accounting/billing.ts';
 import { createHealth } from './router/health/index.ts';
 import { StickyStore } from './router/sticky-store.ts';
@@ -54,7 +55,13 @@ async function discoverModels(app: App, log: Logger): Promise<void> {
   app.catalog.replace(models);
 }
 
-export async function startGateway(settings: Settings, opts: { log?: Logger } = {}): Promise<Gateway> {
+export interface GatewayOptions {
+  log?: Logger;
+  /** The DNS that credit-alert webhook hosts are resolved with (tests point names where they like). */
+  lookupHost?: HostLookup;
+}
+
+export async function startGateway(settings: Settings, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger();
   const store = await openStore(settings.databaseUrl);
   // Several processes share health and rate limits through Redis; one process keeps them in memory.
@@ -74,7 +81,7 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
   }
   const built = buildCatalog({ settings, discovered: new Map() });
   for (const note of built.notes) log.warn(note);
-  const alerts = new CreditAlerts(store, settings.alerts, log);
+  const alerts = new CreditAlerts(store, settings.alerts, log, { lookupHost: opts.lookupHost });
   if (settings.alerts.webhookUrl && !settings.alerts.secret) log.warn('alerts.webhookUrl is set but no secret (alerts.secret or FREEWAY_WEBHOOK_SECRET): webhooks go unsigned');
   const app: App = {
     settings,

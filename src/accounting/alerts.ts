@@ -2,7 +2,8 @@
  * Credit alerts. An alert watches what is left — a prepaid account's balance, or a key's remaining
  * limit — against a threshold (a dollar amount, or a percent of the credits ever added / of the
  * limit). When what is left falls to the threshold the alert fires once: a log line, a flag on
- * `GET /key`, and a signed webhook POST retried with backoff. It re-arms when what is left rises
+ * `GET /key`, and a signed webhook POST retried with backoff (an alert's own webhook reaches public
+ * addresses only: webhook-target.ts, webhook-delivery.ts). It re-arms when what is left rises
  * above the threshold again (a top-up, a raised limit, a new limit period), so each crossing fires
  * exactly once, even across processes (the store's compare-and-set decides who fires).
  *
@@ -21,6 +22,9 @@ import type { Logger } from '../log.ts';
 import type { Account, AlertRecord, ApiKeyRecord, Store } from '../store/types.ts';
 import { nanosToUsd } from './money.ts';
 import { periodStart } from './periods.ts';
+import { postPinned } from './webhook-delivery.ts';
+import { parseWebhookUrl, WebhookRefused, WebhookTargets, WebhookUnresolved } from './webhook-target.ts';
+import type { HostLookup } from './webhook-target.ts';
 
 export type AlertSettings = Settings['alerts'];
 
@@ -72,9 +76,16 @@ function origin(url: string): string {
 }
 
 function reason(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return 'timed out';
-  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+  const e = err as { name?: string; code?: unknown; message?: string; cause?: { name?: string } };
+  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return 'timed out';
+  if (err instanceof WebhookUnresolved) return err.message;
+  return typeof e?.code === 'string' ? e.code : (e?.message ?? String(err));
+}
+
+/** Where an alert's webhook goes: its own URL (checked), or the operator's configured one (trusted). */
+interface Hook {
+  url: string;
+  trusted: boolean;
 }
 
 const NONE_TTL_MS = 5_000;
@@ -93,11 +104,28 @@ export class CreditAlerts {
   private readonly none = new Map<string, number>();
   /** Webhook deliveries in progress, retries included. */
   private readonly deliveries = new Set<Promise<void>>();
+  private readonly targets: WebhookTargets;
 
-  constructor(store: Store, settings: AlertSettings, log: Logger) {
+  constructor(store: Store, settings: AlertSettings, log: Logger, opts: { lookupHost?: HostLookup } = {}) {
     this.store = store;
     this.settings = settings;
     this.log = log;
+    this.targets = new WebhookTargets(settings.allowInternalHosts, opts.lookupHost);
+  }
+
+  /**
+   * Checks a webhook URL given through the API, as delivery will: its syntax, and every address its
+   * host resolves to (public, or allowed by the operator). Throws WebhookRefused or WebhookUnresolved.
+   */
+  async checkWebhook(raw: string): Promise<void> {
+    const url = parseWebhookUrl(raw);
+    const deadline = AbortSignal.timeout(this.settings.timeoutMs);
+    try {
+      await this.targets.resolve(url, { trusted: false, signal: deadline });
+    } catch (err) {
+      if (!deadline.aborted) throw err;
+      throw new WebhookUnresolved(`${url.hostname} could not be resolved within ${this.settings.timeoutMs} ms`);
+    }
   }
 
   /**
@@ -178,8 +206,12 @@ export class CreditAlerts {
     this.log.warn(
       `credit alert ${a.id}: ${this.subject(a)} has $${nanosToUsd(left.nanos)} left, at or below its threshold of ${describeThreshold(a)}`,
     );
-    const url = a.webhookUrl ?? this.settings.webhookUrl;
-    if (!url || this.closing.signal.aborted) return;
+    const hook: Hook | undefined = a.webhookUrl
+      ? { url: a.webhookUrl, trusted: false }
+      : this.settings.webhookUrl
+        ? { url: this.settings.webhookUrl, trusted: true }
+        : undefined;
+    if (!hook || this.closing.signal.aborted) return;
     const body = JSON.stringify({
       type: 'credit_alert',
       alert_id: a.id,
@@ -189,44 +221,41 @@ export class CreditAlerts {
       remaining_usd: nanosToUsd(left.nanos),
       fired_at: a.firedAt,
     });
-    const delivery = this.deliver(a.id, url, body);
+    const delivery = this.deliver(a.id, hook, body);
     this.deliveries.add(delivery);
     void delivery.finally(() => this.deliveries.delete(delivery));
   }
 
-  /** POSTs until a 2xx, with exponential backoff between attempts; gives up after `maxAttempts`. */
-  private async deliver(alertId: string, url: string, body: string): Promise<void> {
-    const { secret, maxAttempts, retryBaseMs, timeoutMs } = this.settings;
+  /**
+   * POSTs until a 2xx, with exponential backoff between attempts; gives up after `maxAttempts`. A
+   * target that may not be reached (a private address, perhaps only since the alert was created)
+   * is a permanent failure: logged once, never retried.
+   */
+  private async deliver(alertId: string, hook: Hook, body: string): Promise<void> {
+    const { maxAttempts, retryBaseMs } = this.settings;
     const closing = this.closing.signal;
     for (let attempt = 1; ; attempt++) {
       let why: string;
       try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'freeway-alerts',
-            'x-freeway-timestamp': String(Math.floor(Date.now() / 1000)),
-            ...(secret ? { 'x-freeway-signature': signBody(secret, body) } : {}),
-          },
-          body,
-          // A webhook that redirects is misconfigured: say so rather than follow it somewhere else.
-          redirect: 'manual',
-          signal: AbortSignal.any([closing, AbortSignal.timeout(timeoutMs)]),
-        });
-        await res.body?.cancel().catch(() => {});
-        if (res.ok) return;
-        why = `HTTP ${res.status}`;
+        const status = await this.post(hook, body);
+        if (status >= 200 && status < 300) return;
+        // A webhook that redirects is misconfigured: say so rather than follow it somewhere else.
+        why = status >= 300 && status < 400 ? `HTTP ${status}, a redirect (not followed)` : `HTTP ${status}`;
       } catch (err) {
         if (closing.aborted) return;
+        if (err instanceof WebhookRefused) {
+          const resolved = err.address ? ` (it resolved to ${err.address})` : '';
+          this.log.warn(`credit alert ${alertId}: webhook ${origin(hook.url)} refused${resolved}: ${err.message}; not delivered`);
+          return;
+        }
         why = reason(err);
       }
       if (attempt >= maxAttempts) {
-        this.log.error(`credit alert ${alertId}: webhook ${origin(url)} failed ${attempt} times (last: ${why}); giving up`);
+        this.log.error(`credit alert ${alertId}: webhook ${origin(hook.url)} failed ${attempt} times (last: ${why}); giving up`);
         return;
       }
       const delay = retryBaseMs * 2 ** (attempt - 1);
-      this.log.warn(`credit alert ${alertId}: webhook ${origin(url)} failed (attempt ${attempt} of ${maxAttempts}: ${why}); retrying in ${delay} ms`);
+      this.log.warn(`credit alert ${alertId}: webhook ${origin(hook.url)} failed (attempt ${attempt} of ${maxAttempts}: ${why}); retrying in ${delay} ms`);
       try {
         // Unreferenced: a pending retry never keeps the process alive.
         await sleep(delay, undefined, { signal: closing, ref: false });
@@ -234,6 +263,22 @@ export class CreditAlerts {
         return;
       }
     }
+  }
+
+  /** One attempt: resolve and check the target again (DNS may have changed), then POST to what was checked. */
+  private async post(hook: Hook, body: string): Promise<number> {
+    const { secret, timeoutMs, maxResponseBytes } = this.settings;
+    const url = hook.trusted ? new URL(hook.url) : parseWebhookUrl(hook.url);
+    // One deadline for the whole attempt: lookup, connect, send and answer.
+    const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(timeoutMs)]);
+    const addresses = await this.targets.resolve(url, { trusted: hook.trusted, signal });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'freeway-alerts',
+      'x-freeway-timestamp': String(Math.floor(Date.now() / 1000)),
+      ...(secret ? { 'x-freeway-signature': signBody(secret, body) } : {}),
+    };
+    return await postPinned({ url, addresses, headers, body, signal, maxResponseBytes });
   }
 
   /** Resolves when no check and no webhook delivery (retries included) is in progress. */

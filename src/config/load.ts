@@ -58,7 +58,12 @@ export interface Settings {
     secret?: string;
     retryBaseMs: number;
     maxAttempts: number;
+    /** One delivery attempt, all of it: lookup, connect, send, answer. */
     timeoutMs: number;
+    /** Internal hosts (names, addresses, CIDR ranges) webhooks set through the API may reach. */
+    allowInternalHosts: string[];
+    /** How much of a webhook's answer is read before the connection is dropped. */
+    maxResponseBytes: number;
   };
 }
 
@@ -241,6 +246,8 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
       retryBaseMs: file.alerts?.retryBaseMs ?? 500,
       maxAttempts: 5,
       timeoutMs: 10_000,
+      allowInternalHosts: file.alerts?.allowInternalHosts ?? [],
+      maxResponseBytes: 64 * 1024,
     },
   };
   resolveProviders(file, env, s);

@@ -3,6 +3,7 @@
  * never silently does nothing.
  */
 import { z } from 'zod';
+import { isAllowEntry } from '../net/host-allow-list.ts';
 
 const decimalString = z
   .union([z.string(), z.number()])
@@ -172,6 +173,14 @@ export const configSchema = z
         secret: z.string().min(1).optional(),
         /** First retry delay; each further retry doubles it. */
         retryBaseMs: z.number().int().positive().optional(),
+        /**
+         * Internal hosts an alert's own webhook_url may reach (names, IP addresses, CIDR ranges);
+         * every other webhook set through the API must resolve to public addresses only.
+         */
+        allowInternalHosts: z
+          .array(z.string().refine(isAllowEntry, 'must be a host name, an IP address or a CIDR range'))
+          .max(1000)
+          .optional(),
       })
       .strict()
       .optional(),

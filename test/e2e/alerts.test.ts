@@ -56,7 +56,8 @@ before(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   hookBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   stack = await startStack({
-    yaml: `alerts:\n  webhookUrl: ${hookBase}/hook\n  retryBaseMs: 20\n`,
+    // The receiver is on loopback: alerts' own webhooks may reach it only because the operator allows it.
+    yaml: `alerts:\n  webhookUrl: ${hookBase}/hook\n  retryBaseMs: 20\n  allowInternalHosts: [127.0.0.1]\n`,
     env: { FREEWAY_WEBHOOK_SECRET: SECRET },
   });
   const log = stack.gw.app.log;
@@ -301,7 +302,10 @@ describe('validation', () => {
     await assert.rejects(loadSettings({ cwd: dir, env: {} }), (e: Error) => e instanceof ConfigError && /alerts\.webhookUrl must be an http\(s\) URL/.test(e.message));
     writeFileSync(join(dir, 'freeway.yaml'), 'alerts:\n  webhookUrl: https://hooks.example.com/x\n');
     const s = await loadSettings({ cwd: dir, env: { FREEWAY_WEBHOOK_SECRET: 'from-env' } });
-    assert.deepEqual(s.alerts, { webhookUrl: 'https://hooks.example.com/x', secret: 'from-env', retryBaseMs: 500, maxAttempts: 5, timeoutMs: 10_000 });
+    assert.deepEqual(s.alerts, {
+      webhookUrl: 'https://hooks.example.com/x', secret: 'from-env', retryBaseMs: 500, maxAttempts: 5, timeoutMs: 10_000,
+      allowInternalHosts: [], maxResponseBytes: 65_536,
+    });
     writeFileSync(join(dir, 'freeway.yaml'), 'alerts:\n  secret: from-file\n  retryBaseMs: 5\n');
     const t = await loadSettings({ cwd: dir, env: { FREEWAY_WEBHOOK_SECRET: 'from-env' } });
     assert.equal(t.alerts.secret, 'from-file');

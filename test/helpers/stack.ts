@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKey } from '../../src/accounting/keys.ts';
+import type { HostLookup } from '../../src/accounting/webhook-target.ts';
 import { loadSettings } from '../../src/config/load.ts';
 import type { Settings } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
@@ -38,6 +39,8 @@ export interface StackOptions {
   yaml?: string;
   env?: Record<string, string>;
   keepAliveMs?: number;
+  /** The DNS credit-alert webhook hosts are resolved with (default: the system's). */
+  lookupHost?: HostLookup;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -57,7 +60,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const settings = await loadSettings({ env, port: 0, cwd: dir });
   if (opts.keepAliveMs !== undefined) settings.keepAliveMs = opts.keepAliveMs;
-  const gw = await startGateway(settings, { log: createLogger('silent') });
+  const gw = await startGateway(settings, { log: createLogger('silent'), lookupHost: opts.lookupHost });
   await gw.discovery;
   const newKey = async (name = 'test') => (await createKey(gw.app.store, { name, kind: 'inference' })).key;
   const key = await newKey();

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { thresholdView } from '../../accounting/alerts.ts';
+import { WebhookRefused, WebhookUnresolved } from '../../accounting/webhook-target.ts';
 import { hashKey } from '../../accounting/keys.ts';
 import { parseScaledDecimal } from '../../accounting/money.ts';
 import { fail, num, obj, onlyKeys, str } from '../../doors/validate.ts';
@@ -41,16 +42,21 @@ function threshold(body: Obj): Pick<AlertRecord, 'thresholdKind' | 'thresholdVal
   return fail('threshold_usd', 'required: the dollars left (threshold_usd) or the percent left (threshold_percent) at which to alert');
 }
 
-function webhookUrl(v: unknown): string | null {
+/**
+ * An alert's own webhook: checked as its delivery will be (public addresses only, unless the
+ * operator allows the host), so a tenant cannot point Freeway at its own network. The 400 names
+ * the host and why, never the rest of the URL (paths often carry tokens).
+ */
+async function webhookUrl(ctx: RouteContext, v: unknown): Promise<string | null> {
   if (v === undefined || v === null) return null;
   const s = str(v, 'webhook_url');
-  let u: URL | undefined;
   try {
-    u = new URL(s);
-  } catch {
-    // reported below
+    await ctx.app.alerts.checkWebhook(s);
+  } catch (err) {
+    if (err instanceof WebhookRefused) fail('webhook_url', err.message);
+    if (err instanceof WebhookUnresolved) fail('webhook_url', `${err.message}; a webhook must name a host that resolves`);
+    throw err;
   }
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || s.length > 2048) fail('webhook_url', 'must be an http(s) URL');
   return s;
 }
 
@@ -60,7 +66,7 @@ const noLimit = (param: string, k: ApiKeyRecord): never =>
 /** Checks the body, then the count, then stores the alert. */
 async function create(ctx: RouteContext, body: Obj, accountId: string, key: ApiKeyRecord | null): Promise<void> {
   const t = threshold(body);
-  const hook = webhookUrl(body.webhook_url);
+  const hook = await webhookUrl(ctx, body.webhook_url);
   const existing = (await ctx.app.store.listAlerts(accountId, key?.hash)).filter((a) => key !== null || a.keyHash === null);
   if (existing.length >= MAX_ALERTS) fail(key ? 'key_hash' : 'account', `already has ${MAX_ALERTS} alerts; delete one first`);
   const a: AlertRecord = {

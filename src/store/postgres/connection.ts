@@ -25,6 +25,25 @@ function sqlState(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
+/** Network errors of the socket to PostgreSQL. */
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+/** SQLSTATEs meaning the server cannot serve now: connection exceptions (class 08), shutdown, starting up, too many connections. */
+const SERVER_UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
+/** What pg itself says when the connection is lost or never came (it sets no code on these). */
+const DRIVER_LOST = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection terminated due to connection timeout|connection timeout/i;
+
+/**
+ * Whether an error means PostgreSQL is unreachable or not serving (rather than a fault in what
+ * was asked): the request then gets a 503 and the store is shown down.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = sqlState(err);
+  if (code !== undefined && (NETWORK.has(code) || SERVER_UNAVAILABLE.test(code))) return true;
+  if (err instanceof AggregateError) return err.errors.some(isUnavailable);
+  return DRIVER_LOST.test(err.message);
+}
+
 /** Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock. */
 export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -36,6 +55,12 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promi
       await client.query('COMMIT');
       return out;
     } catch (err) {
+      if (isUnavailable(err)) {
+        // The connection is gone or stuck: the server rolls the transaction back when it drops the
+        // session, so asking for a ROLLBACK would only wait out another timeout.
+        broken = err as Error;
+        throw err;
+      }
       try {
         await client.query('ROLLBACK');
       } catch (rollbackErr) {

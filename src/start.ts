@@ -86,7 +86,12 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     settings,
     store,
     keys: new KeyCache(store),
-    generations: new GenerationLog(store, { onError: (err) => log.error(`could not record generations: ${String(err)}`) }),
+    generations: new GenerationLog(store, {
+      // Kept and retried every second; a database outage is logged once by the store itself.
+      onError: (err) => {
+        if (!(err instanceof GatewayError && err.type === 'service_unavailable')) log.error(`could not record generations: ${String(err)}`);
+      },
+    }),
     catalog: new Catalog(built.models),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),

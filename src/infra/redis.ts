@@ -150,6 +150,8 @@ export class RedisGuard {
 
   private trip(err: unknown): void {
     if (this.closed) return;
+    // ioredis's own words for "not connected" name its option, not the problem.
+    if (err instanceof Error && /enableOfflineQueue/.test(err.message)) err = new Error(`not connected (connection ${this.client.status})`);
     if (!this.outage.markDown(err)) return;
     // A command that timed out leaves its reply owed on this connection: start a fresh one.
     if (this.client.status === 'ready') this.client.disconnect(true);

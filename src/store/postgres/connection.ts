@@ -49,6 +49,12 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promi
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors of idle connections only: one lost while this transaction holds
+    // it would otherwise be an uncaught exception (a crash). The failing query rejects anyway.
+    const onLost = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onLost);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
@@ -73,6 +79,8 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promi
       throw err;
     } finally {
       // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+      // A broken connection is destroyed and may still report its socket's end: keep listening then.
+      if (!broken) client.off('error', onLost);
       client.release(broken ?? false);
     }
   }

@@ -15,6 +15,7 @@ import { startFreewayProcess } from '../helpers/freeway-process.ts';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { needs, REDIS_URL } from '../helpers/services.ts';
 
 async function chat(base: string, key: string, content: string, stream = false) {
   const res = await fetch(`${base}/api/v1/chat/completions`, {
@@ -103,7 +104,7 @@ providers:
   });
 });
 
-describe('two processes sharing Redis', () => {
+describe('two processes sharing Redis', { skip: await needs('redis') }, () => {
   let emu: Emulator;
   before(async () => {
     emu = await startOpenAIEmulator();
@@ -114,7 +115,7 @@ describe('two processes sharing Redis', () => {
     const dir = tempDir('freeway-redis-');
     const db = join(dir, 'freeway.db');
     writeFileSync(join(dir, 'freeway.yaml'), 'limits:\n  perKey: { requestsPerMinute: 10 }\n');
-    const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin', REDIS_URL };
     const gateways = await Promise.all([startFreewayProcess({ cwd: dir, env }), startFreewayProcess({ cwd: dir, env })]);
     const store = new SqliteStore(db);
     await store.migrate();

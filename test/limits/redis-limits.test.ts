@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { RedisClient } from '../../src/infra/redis.ts';
 import { createLimits, type Limits } from '../../src/limits/limits.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
+import { needs } from '../helpers/services.ts';
 import { client, deleteNamespace, REDIS_URL, testNamespace } from './redis-helpers.ts';
+
+const skip = await needs('redis');
 
 const worker = fileURLToPath(new URL('./admit-worker.ts', import.meta.url));
 
@@ -41,7 +44,7 @@ function startWorker(args: string[]): Child {
   return { ready, go: () => child.stdin.write('go\n'), done };
 }
 
-describe('limits shared through Redis', () => {
+describe('limits shared through Redis', { skip }, () => {
   const namespace = testNamespace();
   let r1: RedisClient;
   let r2: RedisClient;

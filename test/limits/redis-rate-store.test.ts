@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { RedisRateStore } from '../../src/limits/redis-rate-store.ts';
 import { rateStoreSuite, T0 } from './rate-store-suite.ts';
+import { needs } from '../helpers/services.ts';
 import { client, deleteNamespace, keysWithTtl, testNamespace } from './redis-helpers.ts';
+
+const skip = await needs('redis');
 
 rateStoreSuite('redis', async () => {
   const redis = client();
@@ -19,9 +22,9 @@ rateStoreSuite('redis', async () => {
       await deleteNamespace(namespace);
     },
   };
-});
+}, skip);
 
-describe('RedisRateStore', () => {
+describe('RedisRateStore', { skip }, () => {
   const namespace = testNamespace();
   const redis = client();
   after(async () => {

@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, test } from 'node:test';
-import { connectRedis } from '../../src/infra/redis.ts';
+import { closeRedis, connectRedis, guardOf } from '../../src/infra/redis.ts';
 import type { RedisClient } from '../../src/infra/redis.ts';
 import { createHealth, RedisHealth } from '../../src/router/health/index.ts';
 import type { RedisHealthOptions } from '../../src/router/health/index.ts';
+import { needs, REDIS_URL as URL } from '../helpers/services.ts';
 
-const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const skip = await needs('redis');
 const PREFIX = 'freeway:';
 const NS = `test-health-${randomUUID()}`;
 const SEC = 1_000;
@@ -20,8 +21,10 @@ const open: RedisHealth[] = [];
 /** Redis errors reported by instances made with pair(); any fails the test. */
 const errors: Error[] = [];
 
-before(() => {
+before(async () => {
+  if (skip) return;
   redis = connectRedis(URL);
+  await guardOf(redis).connected();
 });
 
 afterEach(async () => {
@@ -30,6 +33,7 @@ afterEach(async () => {
 });
 
 after(async () => {
+  if (!redis) return;
   // SCAN patterns are not prefixed by the client, but DEL's keys are: strip the prefix back off.
   let cursor = '0';
   do {
@@ -37,7 +41,7 @@ after(async () => {
     cursor = next;
     if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(PREFIX.length)));
   } while (cursor !== '0');
-  await redis.quit();
+  await closeRedis(redis);
 });
 
 /** Two "processes" on one namespace; the timer is slowed right down so tests drive refresh(). */
@@ -51,7 +55,7 @@ function pair(opts: Partial<RedisHealthOptions> = {}): [RedisHealth, RedisHealth
 
 const K = 'openai:gpt-4o-mini';
 
-test('keys land under the client prefix and namespace, with a TTL', async () => {
+test('keys land under the client prefix and namespace, with a TTL', { skip }, async () => {
   const [a] = pair();
   const now = Date.now();
   a.record(K, { ok: true, ttftMs: 120, at: now });
@@ -64,7 +68,7 @@ test('keys land under the client prefix and namespace, with a TTL', async () => 
   }
 });
 
-test('failures recorded by one process open the circuit for the other', async () => {
+test('failures recorded by one process open the circuit for the other', { skip }, async () => {
   const [a, b] = pair({ failureThreshold: 3 });
   const now = Date.now();
   assert.equal(b.isAvailable(K, now), true);
@@ -77,7 +81,7 @@ test('failures recorded by one process open the circuit for the other', async ()
   assert.equal(b.stats(K, now).circuit, 'open');
 });
 
-test('failures split across processes count together', async () => {
+test('failures split across processes count together', { skip }, async () => {
   const [a, b] = pair({ failureThreshold: 3 });
   const now = Date.now();
   a.record(K, { ok: false, status: 500, at: now });
@@ -90,7 +94,7 @@ test('failures split across processes count together', async () => {
   assert.equal(b.isAvailable(K, now), false);
 });
 
-test('429s neither open the circuit nor count for uptime', async () => {
+test('429s neither open the circuit nor count for uptime', { skip }, async () => {
   const [a, b] = pair({ minSamples: 1 });
   const now = Date.now();
   assert.equal(b.stats(K, now).uptime5m, null, 'b learns of the endpoint here and pulls it on refresh');
@@ -102,7 +106,7 @@ test('429s neither open the circuit nor count for uptime', async () => {
   assert.equal(b.stats(K, now).uptime5m, 100);
 });
 
-test('only one process gets the half-open probe; its success closes the circuit for both', async () => {
+test('only one process gets the half-open probe; its success closes the circuit for both', { skip }, async () => {
   const [a, b] = pair({ failureThreshold: 3, cooldownMs: 30 * SEC });
   const now = Date.now();
   assert.equal(b.isAvailable(K, now), true); // b pulls only endpoints it has been asked about
@@ -136,7 +140,7 @@ test('only one process gets the half-open probe; its success closes the circuit 
   assert.equal(loser.stats(K, later + 2 * SEC).circuit, 'closed');
 });
 
-test('a failed probe re-opens with the cooldown doubled, seen by both', async () => {
+test('a failed probe re-opens with the cooldown doubled, seen by both', { skip }, async () => {
   const [a, b] = pair({ failureThreshold: 1, cooldownMs: 10 * SEC });
   const now = Date.now();
   b.stats(K, now); // b pulls only endpoints it has been asked about
@@ -153,7 +157,7 @@ test('a failed probe re-opens with the cooldown doubled, seen by both', async ()
   assert.equal(b.stats(K, now + 30 * SEC).circuit, 'half-open');
 });
 
-test('a claimed probe nobody uses is handed back for the other process', async () => {
+test('a claimed probe nobody uses is handed back for the other process', { skip }, async () => {
   const [a, b] = pair({ failureThreshold: 1, cooldownMs: 10 * SEC, refreshMs: 50 });
   const now = Date.now() - 10 * SEC;
   b.stats(K, now); // b pulls only endpoints it has been asked about
@@ -179,7 +183,7 @@ test('a claimed probe nobody uses is handed back for the other process', async (
   assert.equal(a.isAvailable(K), false, 'and a no longer has it');
 });
 
-test('stats aggregate the outcomes of both processes', async () => {
+test('stats aggregate the outcomes of both processes', { skip }, async () => {
   const [a, b] = pair({ minSamples: 5, failureThreshold: 100 });
   const now = Date.now();
   for (let i = 1; i <= 3; i++) a.record(K, { ok: true, ttftMs: i * 100, tokensPerSecond: i * 10, at: now });
@@ -196,7 +200,7 @@ test('stats aggregate the outcomes of both processes', async () => {
   assert.equal(s.circuit, 'closed');
 });
 
-test('the 5-minute window drops old buckets while the 30-minute one keeps them', async () => {
+test('the 5-minute window drops old buckets while the 30-minute one keeps them', { skip }, async () => {
   const [a] = pair({ minSamples: 1, failureThreshold: 100 });
   const now = Date.now();
   a.record(K, { ok: false, status: 500, at: now - 10 * 60 * SEC });
@@ -207,7 +211,7 @@ test('the 5-minute window drops old buckets while the 30-minute one keeps them',
   assert.equal(s.uptime30m, 50);
 });
 
-test('the reservoir in Redis stays bounded', async () => {
+test('the reservoir in Redis stays bounded', { skip }, async () => {
   const [a] = pair();
   const now = Date.now();
   const at = now - (now % 30_000); // one bucket
@@ -230,7 +234,7 @@ test('the reservoir in Redis stays bounded', async () => {
   assert.equal(fields[`t${slot}`].split(',').length, 64);
 });
 
-test('falls back to in-memory tracking while Redis is unreachable', async () => {
+test('falls back to in-memory tracking while Redis is unreachable', { skip }, async () => {
   const reported: Error[] = [];
   const dead = connectRedis('redis://127.0.0.1:1');
   dead.on('error', () => {}); // connection errors are expected here
@@ -251,7 +255,7 @@ test('falls back to in-memory tracking while Redis is unreachable', async () => 
   }
 });
 
-test('createHealth with redis gives a RedisHealth', async () => {
+test('createHealth with redis gives a RedisHealth', { skip }, async () => {
   const h = createHealth({ redis, namespace: `${NS}:factory`, refreshMs: 3_600_000 });
   assert.ok(h instanceof RedisHealth);
   await h.close();

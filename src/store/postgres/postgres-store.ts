@@ -86,15 +86,17 @@ export class PostgresStore implements Store {
   private readonly connection: pg.PoolConfig;
   private readonly schema: string | undefined;
   private readonly outage: Outage;
+  private readonly connectTimeoutMs: number;
   private closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     const { connectionString, schema } = parsePostgresUrl(url);
     this.schema = schema;
     const queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
     this.connection = {
       connectionString,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       // Dead peers are noticed by the OS instead of holding a pooled connection for ever.
       keepAlive: true,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -126,8 +128,13 @@ export class PostgresStore implements Store {
       return out;
     } catch (err) {
       if (!isUnavailable(err)) throw err;
-      this.outage.markDown(err);
-      throw new GatewayError('service_unavailable', 'The database is unavailable; try again shortly.', {
+      // Every pooled connection busy for the whole wait is load, not an outage: a 503 all the same.
+      const busy = /timeout exceeded when trying to connect/.test((err as Error).message);
+      if (!busy) this.outage.markDown(err);
+      const message = busy
+        ? `The database is busy (no free connection within ${this.connectTimeoutMs} ms); try again shortly.`
+        : 'The database is unavailable; try again shortly.';
+      throw new GatewayError('service_unavailable', message, {
         cause: err,
         retryable: false,
         retryAfter: 1,

@@ -113,11 +113,13 @@ describe('Redis outage with limits enforced in the process (default)', { skip },
     const statuses = results.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 200).length, 10, `exactly 10 of 40 admitted: ${statuses.join(',')}`);
     assert.equal(statuses.filter((s) => s === 429).length, 30);
-    // Once the first failure opened the guard nobody asked Redis again (a refused outage may be
-    // noticed before any request asks; a silent one costs the first request one command timeout).
-    assert.ok(guard.attempts - attemptsAtCut <= 2, `Redis was asked ${guard.attempts - attemptsAtCut} times during the outage`);
+    // Once the first failure opened the guard nobody asked Redis again: at most the first
+    // request's decision and a health pull or record already under way (a refused outage may be
+    // noticed before anyone asks; a silent one costs the first request one command timeout).
+    assert.ok(guard.attempts - attemptsAtCut <= 3, `Redis was asked ${guard.attempts - attemptsAtCut} times during the outage`);
+    // Generous for a loaded machine; before the guard, requests took 0.9-12 s each.
     const slowest = Math.max(...results.map((r) => r.ms));
-    assert.ok(slowest < 1_000, `slowest request during the outage took ${slowest.toFixed(0)} ms`);
+    assert.ok(slowest < 1_500, `slowest request during the outage took ${slowest.toFixed(0)} ms`);
 
     const down = await health(stack);
     assert.equal(down.status, 200, 'still serving');
@@ -174,7 +176,7 @@ describe('Redis outage with redis.onOutage: fail-closed', { skip }, () => {
       assert.equal(r.status, 503);
       assert.equal(r.body.error?.code, 503);
       assert.match(r.body.error?.message ?? '', /Redis is down.*fail-closed/);
-      assert.ok(r.ms < 1_000, `answered in ${r.ms.toFixed(0)} ms`);
+      assert.ok(r.ms < 1_500, `answered in ${r.ms.toFixed(0)} ms`);
     }
     const h = await health(stack);
     assert.equal(h.status, 503);

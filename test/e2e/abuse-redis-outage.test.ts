@@ -7,7 +7,9 @@
  * - /health says Redis is down, why, and that limits are per-process; one ERROR line per outage;
  * - when Redis is back: one INFO line, /health recovers and the limits are shared again (a count
  *   taken in Redis by another "process" refuses this gateway's next request), without a restart.
- * With `redis.onOutage: fail-closed` the same outage answers 503 in the error envelope.
+ * With `redis.onOutage: fail-closed` the same outage answers 503 in the error envelope. A gateway
+ * started while Redis is down starts, limits per process, and shares once Redis appears.
+ * (Counts the test makes in the shared Redis expire by themselves within about a minute.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -188,5 +190,37 @@ describe('Redis outage with redis.onOutage: fail-closed', { skip }, () => {
     await proxy.restore();
     await healthUntil(stack, (b) => b.status === 'ok');
     assert.equal((await chat(stack, key)).status, 200);
+  });
+});
+
+describe('Redis down when the gateway starts', { skip }, () => {
+  let proxy: TcpProxy;
+  let stack: Stack;
+  const log = captureLogger();
+
+  before(async () => {
+    const u = new URL(REDIS_URL);
+    proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port || 6379) });
+    await proxy.cut('refuse');
+    stack = await startStack({ env: { REDIS_URL: proxy.via(REDIS_URL) }, yaml: YAML('enforce-locally'), log });
+  });
+
+  after(async () => {
+    await stack?.close();
+    await proxy?.close();
+  });
+
+  test('starts anyway with per-process limits, and shares them once Redis appears', async () => {
+    const h = await health(stack);
+    assert.equal(h.body.status, 'degraded');
+    assert.equal(h.body.redis?.limits, 'per-process');
+    const key = await stack.newKey('start-down');
+    const statuses = [];
+    for (let i = 0; i < 12; i++) statuses.push((await chat(stack, key)).status);
+    assert.equal(statuses.filter((s) => s === 200).length, 10);
+    assert.equal(redisLines(log.lines, 'error', 0).length, 1);
+    await proxy.restore();
+    await healthUntil(stack, (b) => b.status === 'ok');
+    assert.equal(redisLines(log.lines, 'info', 0).length, 1);
   });
 });

@@ -12,6 +12,7 @@ import type { GenerationLog } from './accounting/generation-log.ts';
 import type { KeyCache } from './accounting/keys.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store/types.ts';
+import type { RedisGuard } from './infra/redis.ts';
 
 export interface App {
   settings: Settings;
@@ -26,6 +27,8 @@ export interface App {
   limits: Limits;
   /** Credit alerts: background checks and webhook deliveries. */
   alerts: CreditAlerts;
+  /** The Redis outage guard, when REDIS_URL is set (health shows its state). */
+  redis?: RedisGuard;
   /** sha256 of FREEWAY_ADMIN_KEY, when set. */
   adminKeyHash?: string;
 }

@@ -11,7 +11,7 @@ import { Billing } from './accounting/billing.ts';
 import { createHealth } from './router/health/index.ts';
 import { StickyStore } from './router/sticky-store.ts';
 import { createLimits } from './limits/limits.ts';
-import { connectRedis } from './infra/redis.ts';
+import { closeRedis, connectRedis, guardOf } from './infra/redis.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
 import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
 import { buildCatalog } from './catalog/build.ts';
@@ -23,6 +23,7 @@ import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { ADAPTERS } from './providers/registry.ts';
 import { openStore } from './store/open.ts';
+import { GatewayError } from './spec/errors.ts';
 
 export interface Gateway {
   app: App;
@@ -63,16 +64,21 @@ export interface GatewayOptions {
 
 export async function startGateway(settings: Settings, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger();
-  const store = await openStore(settings.databaseUrl);
+  const store = await openStore(settings.databaseUrl, { ...settings.database, log });
   // Several processes share health and rate limits through Redis; one process keeps them in memory.
-  const redis = settings.redisUrl ? connectRedis(settings.redisUrl) : undefined;
+  const redis = settings.redisUrl ? connectRedis(settings.redisUrl, { ...settings.redis, log }) : undefined;
+  // Redis down at start-up is an outage like any other (logged, shown, probed), not a failed start.
+  if (redis) await guardOf(redis).connected();
   // The default account runs a tab (postpaid), so a fresh install works before anyone buys credits.
   await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
   // Holds left by a process that died mid-request are released once they expire: now, and every minute.
   const released = await store.releaseExpired(new Date());
   if (released > 0) log.info(`released ${released} expired credit holds`);
   const sweep = setInterval(() => {
-    store.releaseExpired(new Date()).catch((err: unknown) => log.error(`reservation sweep failed: ${String(err)}`));
+    store.releaseExpired(new Date()).catch((err: unknown) => {
+      // A database outage is logged once by the store; the next sweep catches up.
+      if (!(err instanceof GatewayError && err.type === 'service_unavailable')) log.error(`reservation sweep failed: ${String(err)}`);
+    });
   }, 60_000);
   sweep.unref();
   let bootstrapKey: string | undefined;
@@ -87,7 +93,12 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     settings,
     store,
     keys: new KeyCache(store),
-    generations: new GenerationLog(store, { onError: (err) => log.error(`could not record generations: ${String(err)}`) }),
+    generations: new GenerationLog(store, {
+      // Kept and retried every second; a database outage is logged once by the store itself.
+      onError: (err) => {
+        if (!(err instanceof GatewayError && err.type === 'service_unavailable')) log.error(`could not record generations: ${String(err)}`);
+      },
+    }),
     catalog: new Catalog(built.models),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
@@ -96,15 +107,16 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       redis,
       failureThreshold: settings.routing.circuitBreaker.failureThreshold,
       cooldownMs: settings.routing.circuitBreaker.cooldownMs,
-      onError: (err) => log.warn(`health tracking fell back to this process's memory: ${err.message}`),
     }),
     sticky: new StickyStore(settings.routing.stickyMs),
     limits: createLimits({
       redis,
       queue: settings.limits.queue,
       keepAliveMs: settings.keepAliveMs,
-      onStoreError: (err) => log.warn(`rate limits could not reach Redis, admitting: ${String(err)}`),
+      // Outages are the guard's (one ERROR line, then per-process limits); this is any other Redis fault.
+      onStoreError: (err) => log.warn(`rate limits: Redis refused a decision, admitting: ${String(err)}`),
     }),
+    redis: redis ? guardOf(redis) : undefined,
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
   };
   const server = createHttpServer(app, ALL_ROUTES);
@@ -136,7 +148,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       await app.generations.flush();
       await alerts.close();
       await store.close();
-      await redis?.quit();
+      if (redis) await closeRedis(redis);
     },
   };
 }

@@ -38,7 +38,7 @@ function count(v: string, what: string): number {
 
 async function withStore<T>(config: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const settings = await loadSettings({ configPath: config });
-  const store = await openStore(settings.databaseUrl);
+  const store = await openStore(settings.databaseUrl, settings.database);
   try {
     await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
     return await fn(store);

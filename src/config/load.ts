@@ -21,8 +21,12 @@ export interface Settings {
   keepAliveMs: number;
   timeouts: { firstByteMs: number; idleMs: number };
   databaseUrl: string;
+  /** PostgreSQL connection and statement bounds (ms); a request that meets either gets a 503. */
+  database: { connectTimeoutMs: number; queryTimeoutMs: number };
   /** Shared state for several processes (health, rate limits); unset = in memory. */
   redisUrl?: string;
+  /** How a Redis outage is met: see infra/redis.ts. */
+  redis: { onOutage: 'enforce-locally' | 'fail-closed'; commandTimeoutMs: number; connectTimeoutMs: number };
   routing: {
     stickyMs: number;
     maxRetryAfterMs: number;
@@ -202,7 +206,16 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
       idleMs: file.server?.timeouts?.idleMs ?? 120_000,
     },
     databaseUrl: env.DATABASE_URL || file.database?.url || './data/freeway.db',
+    database: {
+      connectTimeoutMs: file.database?.connectTimeoutMs ?? 5_000,
+      queryTimeoutMs: file.database?.queryTimeoutMs ?? 30_000,
+    },
     redisUrl: env.REDIS_URL || file.redis?.url || undefined,
+    redis: {
+      onOutage: file.redis?.onOutage ?? 'enforce-locally',
+      commandTimeoutMs: file.redis?.commandTimeoutMs ?? 500,
+      connectTimeoutMs: file.redis?.connectTimeoutMs ?? 2_000,
+    },
     routing: {
       stickyMs: (file.routing?.stickyMinutes ?? 10) * 60_000,
       maxRetryAfterMs: (file.routing?.maxRetryAfterSeconds ?? 10) * 1000,

@@ -107,8 +107,27 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    database: z.object({ url: z.string().min(1).optional() }).strict().optional(),
-    redis: z.object({ url: z.string().min(1).optional() }).strict().optional(),
+    database: z
+      .object({
+        url: z.string().min(1).optional(),
+        /** PostgreSQL: longest wait for a connection (new, or free in the pool) before a 503. */
+        connectTimeoutMs: z.number().int().positive().optional(),
+        /** PostgreSQL: longest a statement may run (server statement_timeout and client timeout) before a 503. */
+        queryTimeoutMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    redis: z
+      .object({
+        url: z.string().min(1).optional(),
+        /** While Redis is down: enforce limits in each process (default), or refuse inference with 503. */
+        onOutage: z.enum(['enforce-locally', 'fail-closed']).optional(),
+        /** A Redis command unanswered this long counts as an outage. */
+        commandTimeoutMs: z.number().int().positive().optional(),
+        connectTimeoutMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     routing: z
       .object({
         /** Send a conversation back to the endpoint that cached its prompt, for this long. */

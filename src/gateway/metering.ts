@@ -135,7 +135,10 @@ export function tryOptions(app: App): TryOptions {
   return {
     maxRetryAfterMs: app.settings.routing.maxRetryAfterMs,
     retriesPerEndpoint: app.settings.routing.retriesPerEndpoint,
-    onFailure: (c, err) => recordFailure(app, c, err.status),
+    // Freeway's own dependencies failing (database, Redis in fail-closed mode) say nothing about the endpoint.
+    onFailure: (c, err) => {
+      if (err.type !== 'service_unavailable') recordFailure(app, c, err.status);
+    },
   };
 }
 

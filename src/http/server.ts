@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { App } from '../app.ts';
 import { asGatewayError, GatewayError } from '../spec/errors.ts';
-import { sendError, sendJson } from './respond.ts';
+import { sendHealth } from './health.ts';
+import { sendError } from './respond.ts';
 
 export interface RouteContext {
   app: App;
@@ -82,7 +83,7 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
     }
     if (!handler) {
       if (path === '/' || path === '/health') {
-        sendJson(res, 200, { status: 'ok', name: 'freeway', models: app.catalog.size });
+        await sendHealth(app, res);
         return;
       }
       const pattern = table.patterns.find((p) => p.regex.test(path));

@@ -195,6 +195,8 @@ export class EndpointSlots {
     try {
       return await this.store.acquire(slot, `ep:${endpointKey}`, this.rules(limits), this.now());
     } catch (err) {
+      // A decision of the store itself (fail-closed during a Redis outage) reaches the client as it is.
+      if (err instanceof GatewayError) throw err;
       this.onStoreError(err);
       if (this.failOpen) return { ok: true };
       throw err;
@@ -250,7 +252,15 @@ export class EndpointSlots {
         let r: AcquireResult;
         try {
           r = await this.tryAcquire(q.key, q.limits, holder);
-        } catch {
+        } catch (err) {
+          if (err instanceof GatewayError) {
+            // The store refuses to decide (fail-closed outage): the head gets that answer, not a longer wait.
+            if (!w.settled) {
+              q.waiters.shift();
+              w.fail(err);
+            }
+            continue;
+          }
           r = { ok: false, reason: 'concurrency' };
         }
         if (r.ok) {

@@ -3,12 +3,13 @@
  * with a 429). Per upstream endpoint: a concurrency cap and a request rate, with a fair queue
  * (endpoint-slots.ts). Counts live in a RateStore: memory for one process, Redis for several.
  */
-import type { RedisClient } from '../infra/redis.ts';
+import { guardOf, type RedisClient } from '../infra/redis.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { EndpointSlots } from './endpoint-slots.ts';
 import { MINUTE, positive } from './options.ts';
 import type { AcquireEndpointOptions, EndpointLimits, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
 import { MemoryRateStore } from './memory-rate-store.ts';
+import { OutageFallbackStore } from './outage-fallback-store.ts';
 import { RedisRateStore } from './redis-rate-store.ts';
 import type { RateRule, RateStore } from './types.ts';
 
@@ -49,6 +50,8 @@ export class Limits {
     try {
       r = await this.store.take(storeKey, rules, chargedAt);
     } catch (err) {
+      // A decision of the store itself (fail-closed during a Redis outage) reaches the client as it is.
+      if (err instanceof GatewayError) throw err;
       this.onStoreError(err);
       if (this.failOpen) return noopSettle;
       throw new GatewayError('server', 'Rate limits are unavailable', { cause: err, retryable: false });
@@ -139,6 +142,7 @@ export interface CreateLimitsOptions extends Omit<LimitsOptions, 'store'> {
 
 export function createLimits(opts: CreateLimitsOptions = {}): Limits {
   const { redis, namespace, ...rest } = opts;
-  const store = redis ? new RedisRateStore(redis, { namespace }) : new MemoryRateStore();
+  // With Redis: shared counts, and this process's own while Redis is down (or 503s: redis.onOutage).
+  const store = redis ? new OutageFallbackStore(new RedisRateStore(redis, { namespace }), guardOf(redis)) : new MemoryRateStore();
   return new Limits({ ...rest, store });
 }

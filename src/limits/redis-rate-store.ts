@@ -8,8 +8,11 @@
  *   and a bucket after its last charge.
  * - `<ns>slot:{<key>}`: sorted set, holder → lease expiry (ms epoch); expires with its last lease.
  * The `{<key>}` hash tag keeps a key's semaphore and rules in one Redis Cluster slot.
+ *
+ * Every call goes through the client's outage guard: while Redis is down it throws
+ * RedisUnavailableError at once instead of asking (outage-fallback-store.ts decides what then).
  */
-import type { RedisClient } from '../infra/redis.ts';
+import { guardOf, type RedisClient, type RedisGuard } from '../infra/redis.ts';
 import { bucketMs, type AcquireResult, type RateRule, type RateStore, type SlotRequest, type TakeResult } from './types.ts';
 
 /**
@@ -136,11 +139,13 @@ export interface RedisRateStoreOptions {
 export class RedisRateStore implements RateStore {
   private readonly redis: RedisClient;
   private readonly ns: string;
+  readonly guard: RedisGuard;
 
   /** `redis` stays the caller's: close() does not quit it. */
   constructor(redis: RedisClient, opts: RedisRateStoreOptions = {}) {
     this.redis = redis;
     this.ns = opts.namespace ?? 'limits:';
+    this.guard = guardOf(redis);
     // Defining again on a shared client is harmless: same name, same script.
     redis.defineCommand('freewayLimitsAcquire', { lua: ACQUIRE });
     redis.defineCommand('freewayLimitsAdjust', { lua: ADJUST, numberOfKeys: 1 });
@@ -171,7 +176,7 @@ export class RedisRateStore implements RateStore {
   }
 
   async releaseSlot(key: string, holder: string): Promise<void> {
-    await this.redis.zrem(this.slotKey(key), holder);
+    await this.guard.run((r) => r.zrem(this.slotKey(key), holder));
   }
 
   async acquire(slot: SlotRequest | null, rateKey: string, rules: readonly RateRule[], now: number): Promise<AcquireResult> {
@@ -183,7 +188,7 @@ export class RedisRateStore implements RateStore {
       args.push(r.limit, r.windowMs, Math.max(0, Math.ceil(r.cost)), bucketMs(r.windowMs));
     }
     if (keys.length === 0) return { ok: true };
-    const reply = await this.scripts.freewayLimitsAcquire(keys.length, ...keys, ...args);
+    const reply = await this.guard.run(() => this.scripts.freewayLimitsAcquire(keys.length, ...keys, ...args));
     if (reply[0] === 1) return { ok: true };
     if (reply[0] === 0) return { ok: false, reason: 'concurrency' };
     const [, index, retryAfterMs, limit, remaining] = reply as [number, number, number, number, number];
@@ -194,7 +199,8 @@ export class RedisRateStore implements RateStore {
   async adjust(key: string, ruleName: string, windowMs: number, delta: number, now: number, chargedAt: number = now): Promise<void> {
     const d = delta > 0 ? Math.ceil(delta) : Math.trunc(delta);
     if (d === 0) return;
-    await this.scripts.freewayLimitsAdjust(this.rateKey(key, ruleName, windowMs), d, Math.floor(now), windowMs, bucketMs(windowMs), Math.floor(chargedAt));
+    const k = this.rateKey(key, ruleName, windowMs);
+    await this.guard.run(() => this.scripts.freewayLimitsAdjust(k, d, Math.floor(now), windowMs, bucketMs(windowMs), Math.floor(chargedAt)));
   }
 
   async close(): Promise<void> {}

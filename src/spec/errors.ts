@@ -14,6 +14,8 @@ export type ErrorType =
   | 'provider_unavailable'
   | 'provider_overloaded'
   | 'timeout'
+  /** A dependency of Freeway itself (its database, Redis in fail-closed mode) is down: try again shortly. */
+  | 'service_unavailable'
   | 'server';
 
 /** The one table from error type to HTTP status. */
@@ -29,6 +31,7 @@ export const STATUS_OF: Record<ErrorType, number> = {
   server: 500,
   provider_unavailable: 502,
   provider_overloaded: 503,
+  service_unavailable: 503,
   timeout: 504,
 };
 

@@ -2,6 +2,7 @@
  * Opens the store a DATABASE_URL names: `postgres://` / `postgresql://` → PostgreSQL, anything
  * else → a SQLite file (a path or a `file:` URL).
  */
+import type { PostgresStoreOptions } from './postgres/postgres-store.ts';
 import { SqliteStore, sqlitePathFromUrl } from './sqlite/sqlite-store.ts';
 import type { Store } from './types.ts';
 
@@ -9,11 +10,12 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-export async function openStore(url: string): Promise<Store> {
+/** `opts` are PostgreSQL's timeouts and logger; a SQLite file has neither. */
+export async function openStore(url: string, opts: PostgresStoreOptions = {}): Promise<Store> {
   let store: Store;
   if (isPostgresUrl(url)) {
     const { PostgresStore } = await import('./postgres/postgres-store.ts');
-    store = new PostgresStore(url);
+    store = new PostgresStore(url, opts);
   } else {
     store = new SqliteStore(sqlitePathFromUrl(url));
   }

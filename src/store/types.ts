@@ -3,6 +3,8 @@
  * money is one atomic call here, so no caller can interleave a check and an update. SQLite and
  * PostgreSQL implement it with the same schema and migrations.
  */
+import type { DependencyState } from '../infra/outage.ts';
+
 export type KeyKind = 'inference' | 'management';
 export type LimitReset = 'daily' | 'weekly' | 'monthly';
 
@@ -238,6 +240,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** A store on a server (PostgreSQL): whether it answers within `timeoutMs`, for /health. A file store has no outage. */
+  ping?(timeoutMs: number): Promise<DependencyState>;
 
   createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account>;
   getAccount(id: string): Promise<Account | undefined>;

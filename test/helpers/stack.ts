@@ -10,6 +10,7 @@ import type { HostLookup } from '../../src/accounting/webhook-target.ts';
 import { loadSettings } from '../../src/config/load.ts';
 import type { Settings } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
+import type { Logger } from '../../src/log.ts';
 import { startGateway } from '../../src/start.ts';
 import type { Gateway } from '../../src/start.ts';
 import { startAnthropicEmulator } from '../emulators/anthropic.ts';
@@ -41,6 +42,20 @@ export interface StackOptions {
   keepAliveMs?: number;
   /** The DNS credit-alert webhook hosts are resolved with (default: the system's). */
   lookupHost?: HostLookup;
+  /** Where the gateway logs (default: silent); see captureLogger. */
+  log?: Logger;
+}
+
+export interface CapturedLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+}
+
+/** A logger that keeps every line, for tests that count what an event logged. */
+export function captureLogger(): Logger & { lines: CapturedLine[] } {
+  const lines: CapturedLine[] = [];
+  const at = (level: CapturedLine['level']) => (msg: string) => void lines.push({ level, msg });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -60,7 +75,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const settings = await loadSettings({ env, port: 0, cwd: dir });
   if (opts.keepAliveMs !== undefined) settings.keepAliveMs = opts.keepAliveMs;
-  const gw = await startGateway(settings, { log: createLogger('silent'), lookupHost: opts.lookupHost });
+  const gw = await startGateway(settings, { log: opts.log ?? createLogger('silent'), lookupHost: opts.lookupHost });
   await gw.discovery;
   const newKey = async (name = 'test') => (await createKey(gw.app.store, { name, kind: 'inference' })).key;
   const key = await newKey();

@@ -5,7 +5,7 @@
  * and prints `{"admitted":n,"refused":m}` (refused = 429s; anything else fails the process).
  */
 import { once } from 'node:events';
-import { connectRedis } from '../../src/infra/redis.ts';
+import { connectRedis, guardOf } from '../../src/infra/redis.ts';
 import { createLimits } from '../../src/limits/limits.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
 
@@ -13,6 +13,8 @@ const [url, namespace, keyHash, count, perMinute] = process.argv.slice(2);
 const redis = connectRedis(url);
 const limits = createLimits({ redis, namespace, failOpen: false });
 try {
+  // Commands are never queued while disconnected: wait for the connection first.
+  await guardOf(redis).connected();
   await redis.ping();
   process.stdout.write('ready\n');
   await once(process.stdin, 'data');

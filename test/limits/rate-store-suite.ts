@@ -27,8 +27,9 @@ function refused(r: TakeResult): RateRefusal {
   return r as RateRefusal;
 }
 
-export function rateStoreSuite(name: string, make: () => Promise<StoreHarness>, opts: { skip?: string | false } = {}): void {
-  describe(`RateStore conformance: ${name}`, { skip: opts.skip }, () => {
+/** `skip`: the reason the store's service is absent (test/helpers/services.ts needs()), or false. */
+export function rateStoreSuite(name: string, make: () => Promise<StoreHarness>, skip: string | false = false): void {
+  describe(`RateStore conformance: ${name}`, { skip }, () => {
     let h: StoreHarness;
     let s: RateStore;
     before(async () => {

@@ -22,7 +22,7 @@ rateStoreSuite('redis', async () => {
       await deleteNamespace(namespace);
     },
   };
-}, { skip });
+}, skip);
 
 describe('RedisRateStore', { skip }, () => {
   const namespace = testNamespace();

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, test } from 'node:test';
-import { connectRedis } from '../../src/infra/redis.ts';
+import { closeRedis, connectRedis, guardOf } from '../../src/infra/redis.ts';
 import type { RedisClient } from '../../src/infra/redis.ts';
 import { createHealth, RedisHealth } from '../../src/router/health/index.ts';
 import type { RedisHealthOptions } from '../../src/router/health/index.ts';
-import { needs, REDIS_URL } from '../helpers/services.ts';
+import { needs, REDIS_URL as URL } from '../helpers/services.ts';
 
 const skip = await needs('redis');
 const PREFIX = 'freeway:';
@@ -21,9 +21,10 @@ const open: RedisHealth[] = [];
 /** Redis errors reported by instances made with pair(); any fails the test. */
 const errors: Error[] = [];
 
-before(() => {
+before(async () => {
   if (skip) return;
-  redis = connectRedis(REDIS_URL);
+  redis = connectRedis(URL);
+  await guardOf(redis).connected();
 });
 
 afterEach(async () => {
@@ -32,7 +33,7 @@ afterEach(async () => {
 });
 
 after(async () => {
-  if (skip) return;
+  if (!redis) return;
   // SCAN patterns are not prefixed by the client, but DEL's keys are: strip the prefix back off.
   let cursor = '0';
   do {
@@ -40,7 +41,7 @@ after(async () => {
     cursor = next;
     if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(PREFIX.length)));
   } while (cursor !== '0');
-  await redis.quit();
+  await closeRedis(redis);
 });
 
 /** Two "processes" on one namespace; the timer is slowed right down so tests drive refresh(). */

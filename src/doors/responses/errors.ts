@@ -23,6 +23,7 @@ const OPENAI_TYPE: Record<ErrorType, { type: string; code: string | null }> = {
   provider_unavailable: { type: 'server_error', code: 'provider_unavailable' },
   provider_overloaded: { type: 'server_error', code: 'provider_overloaded' },
   timeout: { type: 'server_error', code: 'timeout' },
+  service_unavailable: { type: 'server_error', code: 'service_unavailable' },
   server: { type: 'server_error', code: 'server_error' },
 };
 

@@ -11,10 +11,13 @@
  *
  * While Redis is unreachable the process falls back to an in-memory MemoryHealth that has been
  * fed the same outcomes all along, so a Redis outage neither blocks endpoints nor hides failures.
+ * Whether Redis is reachable is the client's outage guard's call (infra/redis.ts), shared with
+ * the rate limits: while it is open nothing here asks Redis, and when it closes again the next
+ * pull brings this process's view back in line.
  * Cooldowns compare Redis-stored times with the local clock: hosts should run NTP.
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../../infra/redis.ts';
+import { guardOf, type RedisClient, type RedisGuard } from '../../infra/redis.ts';
 import type { AttemptOutcome, EndpointStats, Health } from '../types.ts';
 import { MemoryHealth } from './memory-health.ts';
 import { BUCKET_MS, classify, RATE_MIN_SAMPLES, RATE_TRIP, RESERVOIR, resolveOptions, SHORT_BUCKETS, SLOTS } from './policy.ts';
@@ -32,7 +35,7 @@ export interface RedisHealthOptions extends HealthOptions {
   refreshMs?: number;
   /** How often window stats are pulled (larger replies than circuits). Default 5 s. */
   statsRefreshMs?: number;
-  /** Called when Redis fails after having worked (once per outage, not per command). */
+  /** Called when Redis fails (once per outage, not per command); the guard logs the outage itself. */
   onError?: (err: Error) => void;
 }
 
@@ -53,7 +56,7 @@ interface View {
 }
 
 export class RedisHealth implements Health {
-  private readonly redis: RedisClient;
+  private readonly guard: RedisGuard;
   private readonly opts: ResolvedHealthOptions;
   private readonly ns: string;
   private readonly statsRefreshMs: number;
@@ -65,12 +68,13 @@ export class RedisHealth implements Health {
   private readonly fallback: MemoryHealth;
   private readonly pending = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
-  private degraded = false;
+  /** Whether this outage has been reported through onError. */
+  private reported = false;
   private ticking = false;
   private lastStatsAt = 0;
 
   constructor(o: RedisHealthOptions) {
-    this.redis = o.redis;
+    this.guard = guardOf(o.redis);
     this.opts = resolveOptions(o);
     this.fallback = new MemoryHealth(o);
     this.ns = o.namespace ?? 'health';
@@ -120,9 +124,10 @@ export class RedisHealth implements Health {
       RESERVOIR,
       TTL_MS,
     ];
+    if (this.degraded) return;
     this.track(
-      RECORD.run(this.redis, [k.circuit, k.window, k.probe], args).then((reply) => {
-        this.degraded = false;
+      this.guard.run((r) => RECORD.run(r, [k.circuit, k.window, k.probe], args)).then((reply) => {
+        this.reported = false;
         const [state, until] = reply as [string, string];
         this.apply(v, state, until);
       }),
@@ -186,14 +191,15 @@ export class RedisHealth implements Health {
   }
 
   private claim(key: string, v: View, now: number): void {
-    if (v.claiming || now - v.lastClaimAt < CLAIM_EVERY_MS) return;
+    if (v.claiming || now - v.lastClaimAt < CLAIM_EVERY_MS || this.degraded) return;
     v.claiming = true;
     v.lastClaimAt = now;
     const k = this.keys(key);
     this.track(
-      CLAIM.run(this.redis, [k.circuit, k.probe], [now, this.id, this.opts.probeTimeoutMs])
+      this.guard
+        .run((r) => CLAIM.run(r, [k.circuit, k.probe], [now, this.id, this.opts.probeTimeoutMs]))
         .then((reply) => {
-          this.degraded = false;
+          this.reported = false;
           const [state, until, won] = reply as [string, string, number];
           this.apply(v, state, until);
           if (won === 1) v.token = Date.now();
@@ -207,19 +213,22 @@ export class RedisHealth implements Health {
   private release(key: string, v: View): void {
     v.token = undefined;
     const k = this.keys(key);
-    this.track(RELEASE.run(this.redis, [k.circuit, k.probe], [this.id]).then(() => undefined));
+    if (this.degraded) return;
+    this.track(this.guard.run((r) => RELEASE.run(r, [k.circuit, k.probe], [this.id])).then(() => undefined));
   }
 
   private async pull(now: number, withStats: boolean): Promise<void> {
     const keys = [...this.views.keys()];
     if (keys.length === 0) return;
-    const p = this.redis.pipeline();
-    for (const key of keys) {
-      const k = this.keys(key);
-      p.hmget(k.circuit, 'state', 'until');
-      if (withStats) p.hgetall(k.window);
-    }
-    const replies = await p.exec();
+    const replies = await this.guard.run((r) => {
+      const p = r.pipeline();
+      for (const key of keys) {
+        const k = this.keys(key);
+        p.hmget(k.circuit, 'state', 'until');
+        if (withStats) p.hgetall(k.window);
+      }
+      return p.exec();
+    });
     if (!replies) throw new Error('redis pipeline was aborted');
     let i = 0;
     const next = (): unknown => {
@@ -233,11 +242,13 @@ export class RedisHealth implements Health {
       this.apply(v, state ?? 'closed', until ?? '0');
       if (withStats) v.stats = summarise(parseWindow(next() as Record<string, string>, SLOTS), now, this.opts.minSamples);
     }
-    this.degraded = false;
+    this.reported = false;
   }
 
   private async tick(): Promise<void> {
     if (this.ticking) return;
+    // While Redis is down the guard probes it; pulling would only fail.
+    if (this.degraded) return;
     this.ticking = true;
     try {
       const now = Date.now();
@@ -257,9 +268,14 @@ export class RedisHealth implements Health {
     this.pending.add(settled);
   }
 
+  /** True while the Redis outage guard is open: answers come from the in-memory fallback. */
+  private get degraded(): boolean {
+    return this.guard.down;
+  }
+
   private failed(err: unknown): void {
-    if (this.degraded) return;
-    this.degraded = true;
+    if (this.reported) return;
+    this.reported = true;
     this.onError(err instanceof Error ? err : new Error(String(err)));
   }
 }

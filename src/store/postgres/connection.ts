@@ -25,17 +25,48 @@ function sqlState(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
+/** Network errors of the socket to PostgreSQL. */
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+/** SQLSTATEs meaning the server cannot serve now: connection exceptions (class 08), shutdown, starting up, too many connections. */
+const SERVER_UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
+/** What pg itself says when the connection is lost or never came (it sets no code on these). */
+const DRIVER_LOST = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection terminated due to connection timeout|connection timeout/i;
+
+/**
+ * Whether an error means PostgreSQL is unreachable or not serving (rather than a fault in what
+ * was asked): the request then gets a 503 and the store is shown down.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = sqlState(err);
+  if (code !== undefined && (NETWORK.has(code) || SERVER_UNAVAILABLE.test(code))) return true;
+  if (err instanceof AggregateError) return err.errors.some(isUnavailable);
+  return DRIVER_LOST.test(err.message);
+}
+
 /** Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock. */
 export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors of idle connections only: one lost while this transaction holds
+    // it would otherwise be an uncaught exception (a crash). The failing query rejects anyway.
+    const onLost = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onLost);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
       return out;
     } catch (err) {
+      if (isUnavailable(err)) {
+        // The connection is gone or stuck: the server rolls the transaction back when it drops the
+        // session, so asking for a ROLLBACK would only wait out another timeout.
+        broken = err as Error;
+        throw err;
+      }
       try {
         await client.query('ROLLBACK');
       } catch (rollbackErr) {
@@ -48,6 +79,8 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promi
       throw err;
     } finally {
       // A connection whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+      // A broken connection is destroyed and may still report its socket's end: keep listening then.
+      if (!broken) client.off('error', onLost);
       client.release(broken ?? false);
     }
   }

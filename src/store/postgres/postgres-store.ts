@@ -8,11 +8,22 @@
  *
  * `?schema=NAME` in the URL (stripped before pg sees it) puts every table in that schema: it is
  * created on migrate and set as the `search_path` of every connection.
+ *
+ * PostgreSQL going away: waiting for a connection is bounded (`connectTimeoutMs`), every statement
+ * too (`queryTimeoutMs`, on the server and, for a server that has gone silent, on the client), and
+ * an error that means the server is unreachable becomes a 503 `service_unavailable` in the error
+ * envelope. A money operation is one transaction, so one cut in the middle leaves nothing half
+ * written. The pool drops broken connections and opens new ones: recovery needs no restart.
+ * One ERROR line when the store goes down, one INFO line when a statement succeeds again.
  */
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
-import { parsePostgresUrl, transaction } from './connection.ts';
+import { isUnavailable, parsePostgresUrl, transaction } from './connection.ts';
+import { Outage } from '../../infra/outage.ts';
+import type { DependencyState } from '../../infra/outage.ts';
+import type { Logger } from '../../log.ts';
+import { GatewayError } from '../../spec/errors.ts';
 import type { Param } from './connection.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
@@ -51,6 +62,18 @@ import type {
 
 export { parsePostgresUrl } from './connection.ts';
 
+export interface PostgresStoreOptions {
+  /** Longest wait for a connection, new or from the pool. Default 5 s. */
+  connectTimeoutMs?: number;
+  /** Longest a statement may run. Default 30 s. */
+  queryTimeoutMs?: number;
+  /** Where the outage's ERROR and recovery's INFO lines go. */
+  log?: Logger;
+}
+
+/** Margin of the client-side timeout over the server's statement_timeout: the server's clean cancel comes first. */
+const CLIENT_TIMEOUT_MARGIN_MS = 1_000;
+
 /** Key of the advisory lock that serializes migrations across processes ("Free" in ASCII). */
 const MIGRATION_LOCK = 0x46726565;
 
@@ -60,38 +83,114 @@ const lockOrder = (values: readonly string[]): string[] => [...new Set(values)].
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  private readonly connection: pg.PoolConfig;
   private readonly schema: string | undefined;
+  private readonly outage: Outage;
+  private readonly connectTimeoutMs: number;
   private closed = false;
 
-  constructor(url: string) {
+  constructor(url: string, opts: PostgresStoreOptions = {}) {
     const { connectionString, schema } = parsePostgresUrl(url);
     this.schema = schema;
-    this.pool = new pg.Pool({
+    const queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+    this.connection = {
       connectionString,
-      max: 10,
+      connectionTimeoutMillis: this.connectTimeoutMs,
+      // Dead peers are noticed by the OS instead of holding a pooled connection for ever.
+      keepAlive: true,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    };
+    this.pool = new pg.Pool({
+      ...this.connection,
+      max: 10,
+      statement_timeout: queryTimeoutMs,
+      query_timeout: queryTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
-    this.pool.on('error', () => {});
+    this.pool.on('error', (err) => {
+      if (isUnavailable(err)) this.outage.markDown(err);
+    });
+    this.outage = new Outage(
+      {
+        down: (reason) => `PostgreSQL is unreachable (${reason}): requests that need the database answer 503 until it is back`,
+        up: (ms) => `PostgreSQL is reachable again after ${(ms / 1000).toFixed(1)} s`,
+      },
+      opts.log,
+    );
+  }
+
+  /** Runs one store operation: a lost database becomes a 503, and the outage is tracked. */
+  private async guarded<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      const out = await op();
+      if (this.outage.isDown) this.outage.markUp();
+      return out;
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      // Every pooled connection busy for the whole wait is load, not an outage: a 503 all the same.
+      const busy = /timeout exceeded when trying to connect/.test((err as Error).message);
+      if (!busy) this.outage.markDown(err);
+      const message = busy
+        ? `The database is busy (no free connection within ${this.connectTimeoutMs} ms); try again shortly.`
+        : 'The database is unavailable; try again shortly.';
+      throw new GatewayError('service_unavailable', message, {
+        cause: err,
+        retryable: false,
+        retryAfter: 1,
+        metadata: { dependency: 'database' },
+      });
+    }
   }
 
   private async q(sql: string, params: readonly Param[] = [], client?: PoolClient): Promise<pg.QueryResult<Row & QueryResultRow>> {
-    return (client ?? this.pool).query<Row & QueryResultRow>(sql, params as Param[]);
+    // Inside a transaction the transaction's own guard sees the failure.
+    if (client) return client.query<Row & QueryResultRow>(sql, params as Param[]);
+    return this.guarded(() => this.pool.query<Row & QueryResultRow>(sql, params as Param[]));
   }
 
   /** Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock. */
   private tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    return transaction(this.pool, fn);
+    return this.guarded(() => transaction(this.pool, fn));
+  }
+
+  /** The store's state for /health: a `SELECT 1` bounded by `timeoutMs`, and the outage state. */
+  async ping(timeoutMs: number): Promise<DependencyState> {
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.q('SELECT 1'), slow]);
+      return this.outage.state();
+    } catch (err) {
+      const state = this.outage.state();
+      // Slow but not (yet) known to be down: say so without declaring an outage.
+      return state.status === 'down' ? state : { status: 'down', since: new Date().toISOString(), reason: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async migrate(): Promise<void> {
-    await this.tx(async (c) => {
+    // Migrations may run longer than a request's statement timeout: their own pool, without one.
+    const pool = new pg.Pool({ ...this.connection, max: 1 });
+    pool.on('error', () => {});
+    try {
+      await this.migrateOn(pool);
+    } finally {
+      await pool.end();
+    }
+  }
+
+  private async migrateOn(pool: pg.Pool): Promise<void> {
+    await transaction(pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       if (this.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
       await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     });
     for (const m of MIGRATIONS) {
-      await this.tx(async (c) => {
+      await transaction(pool, async (c) => {
         // Checked under the lock: two processes starting together apply each migration once.
         await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
         const done = await c.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);

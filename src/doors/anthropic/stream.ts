@@ -6,8 +6,9 @@
  * The money and the record work as in `streamGeneration`: free-tier check, per-key admission, the
  * worst-case hold, endpoint slots, settlement and the generation record, including when the client
  * goes away. Endpoints are tried in order — raw or translated, whichever each candidate needs — and
- * an endpoint that fails before anything reached the client is replaced invisibly by the next.
- * After bytes went out the answer cannot start over: it ends with an in-band `event: error`
+ * an endpoint that fails before anything reached the client is replaced invisibly by the next (a
+ * raw stream's bytes are held until its first content: RawSink). After bytes went out the answer
+ * cannot start over: it ends with an in-band `event: error`
  * (unless the upstream already sent its own). Mid-stream continuation on another endpoint is not
  * offered on this path, since a raw stream cannot be stitched to a translated one.
  */
@@ -57,7 +58,7 @@ interface Leg extends StreamLeg {
 export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
-  // Raw bytes may pause mid-event; a keep-alive comment there would split it. Anthropic pings itself.
+  // Keep-alive comments go out until the first raw bytes do; from then on Anthropic pings itself.
   const sink = new RawSink((text) => sse.write(text), () => sse.stop());
   const first = await openFirstLeg(app, sse, job, (c) => (job.raw(c) ? job.openRaw(c, sink) : job.openTranslated(c)), anthropicErrorFrame);
   if (!first) return;

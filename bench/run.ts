@@ -356,7 +356,8 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     if (!ratioMet) missed.push(`many-streams memory: peak ${fmtMB(m.peakRss)} is ${ratio.toFixed(2)}× the idle ${fmtMB(m.idleRss)} (target < ${TARGETS.manyStreamsRssRatio}×)`);
     notes.push(
       `many streams: ${m.streams} streamed requests at once, each on its own connection, held by the emulator until all had reached it, ` +
-        `then answered; the phase took ${(m.ms / 1000).toFixed(1)} s; Freeway's RSS sampled every 10 ms from /proc`,
+        `then answered; the phase took ${(m.ms / 1000).toFixed(1)} s; Freeway's RSS sampled every 10 ms from /proc; ` +
+        `"idle" is the RSS just before the phase (after the others); against the RSS right after start-up (${fmtMB(s[0].fw.rss)}) the peak is ${(m.peakRss / s[0].fw.rss).toFixed(2)}×`,
     );
   }
   notes.push(

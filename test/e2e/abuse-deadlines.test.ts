@@ -187,6 +187,10 @@ describe('keep-alive-only upstream: the first-token deadline', () => {
 });
 
 describe('byte-drip upstream: the idle deadline', () => {
+  // Only the idle deadline is short here: the first content (sent whole) is never what is late.
+  beforeEach(() => {
+    stack.gw.app.settings.routing.timeouts.firstTokenMs = 10_000;
+  });
   test('events arriving a byte at a time end the stream after content with the error chunk, charged for what was delivered', T, async () => {
     const a = await chat(MODELS.openai, 'hello [[bytedrip:40]]');
     const last = assertChatErrorEnding(a, /no complete event for 300 ms/);
@@ -218,7 +222,7 @@ describe('byte-drip upstream: the idle deadline', () => {
 
 describe('the total deadline mid-stream', () => {
   test('ends with the error chunk and [DONE], and the record and charge reflect what was delivered', T, async () => {
-    Object.assign(stack.gw.app.settings.routing.timeouts, { firstTokenMs: 5_000, idleMs: 5_000, totalMs: 700 });
+    Object.assign(stack.gw.app.settings.routing.timeouts, { firstTokenMs: 5_000, idleMs: 5_000, totalMs: 1_500 });
     const before = await keyUsage();
     const a = await chat(MODELS.openai, 'a long answer [[long]] [[drip:40]]');
     const last = assertChatErrorEnding(a, /total time limit/);
@@ -236,7 +240,7 @@ describe('the total deadline mid-stream', () => {
   });
 
   test('Responses door: `error` then `response.failed`', T, async () => {
-    Object.assign(stack.gw.app.settings.routing.timeouts, { firstTokenMs: 5_000, idleMs: 5_000, totalMs: 700 });
+    Object.assign(stack.gw.app.settings.routing.timeouts, { firstTokenMs: 5_000, idleMs: 5_000, totalMs: 1_500 });
     const a = await responses(MODELS.anthropic, 'a long answer [[long]] [[drip:40]]');
     assert.equal(a.status, 200);
     assert.ok(a.events.includes('response.output_text.delta'), 'content was relayed');

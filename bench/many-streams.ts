@@ -21,8 +21,8 @@ function rss(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
 }
 
-function one(agent: http.Agent, origin: string, apiKey: string, content: string): Promise<{ ok: boolean; detail: string }> {
-  const url = new URL('/api/v1/chat/completions', origin);
+function one(agent: http.Agent, origin: string, path: string, apiKey: string, content: string): Promise<{ ok: boolean; detail: string }> {
+  const url = new URL(path, origin);
   const body = JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] });
   return new Promise((resolve) => {
     const req = http.request(
@@ -49,7 +49,7 @@ function one(agent: http.Agent, origin: string, apiKey: string, content: string)
   });
 }
 
-export async function manyStreams(opts: { origin: string; apiKey: string; pid: number; streams: number }): Promise<ManyStreamsResult> {
+export async function manyStreams(opts: { origin: string; path: string; apiKey: string; pid: number; streams: number }): Promise<ManyStreamsResult> {
   const idleRss = rss(opts.pid);
   let peakRss = idleRss;
   const sampler = setInterval(() => {
@@ -62,7 +62,7 @@ export async function manyStreams(opts: { origin: string; apiKey: string; pid: n
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const t0 = performance.now();
   try {
-    const results = await Promise.all(Array.from({ length: opts.streams }, (_, i) => one(agent, opts.origin, opts.apiKey, `bench stream ${i} [[gather:${opts.streams}]]`)));
+    const results = await Promise.all(Array.from({ length: opts.streams }, (_, i) => one(agent, opts.origin, opts.path, opts.apiKey, `bench stream ${i} [[gather:${opts.streams}]]`)));
     const failed = results.filter((r) => !r.ok);
     return { streams: opts.streams, completed: results.length - failed.length, firstFailure: failed[0]?.detail, idleRss, peakRss: Math.max(peakRss, rss(opts.pid)), ms: performance.now() - t0 };
   } finally {

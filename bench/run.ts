@@ -109,7 +109,7 @@ interface Results {
   latency?: FixedRate;
   stream?: FixedRate;
   throughput?: { direct: ClosedLoopTotals; freeway: ClosedLoopTotals; bare: ClosedLoopTotals };
-  manyStreams?: ManyStreamsResult;
+  manyStreams?: { freeway: ManyStreamsResult; bare: ManyStreamsResult };
   snapshots: Snapshot[];
 }
 
@@ -219,7 +219,10 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
   if (RUN.has('many-streams')) {
     log(`many streams: ${PLAN.manyStreams} at once, each on its own connection, held until all have reached the emulator`);
     await sleep(500);
-    r.manyStreams = await manyStreams({ origin: fw.info.url, apiKey: fw.info.key, pid: fw.proc.pid!, streams: PLAN.manyStreams });
+    const fwRun = await manyStreams({ origin: fw.info.url, path: freeway.path, apiKey: fw.info.key, pid: fw.proc.pid!, streams: PLAN.manyStreams });
+    await sleep(500);
+    const bareRun = await manyStreams({ origin: String(bareFw.info.url), path: bare.path, apiKey: 'none', pid: bareFw.proc.pid!, streams: PLAN.manyStreams });
+    r.manyStreams = { freeway: fwRun, bare: bareRun };
   }
   return r;
 }
@@ -338,16 +341,25 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   });
   if (!rssMet) missed.push(`peak memory: ${fmtMB(last.fw.maxRss)} (target ≤ ${fmtMB(TARGETS.peakRssBytes)})`);
   if (r.manyStreams) {
-    const m = r.manyStreams;
+    const m = r.manyStreams.freeway;
+    const b = r.manyStreams.bare;
     const allMet = m.completed === m.streams;
-    rows.push({ metric: `${m.streams.toLocaleString('en-US')} concurrent streams, completed`, direct: '—', bare: '—', freeway: `${m.completed}/${m.streams}`, added: '—', target: 'all', met: allMet });
+    rows.push({
+      metric: `${m.streams.toLocaleString('en-US')} concurrent streams, completed`,
+      direct: '—',
+      bare: `${b.completed}/${b.streams}`,
+      freeway: `${m.completed}/${m.streams}`,
+      added: '—',
+      target: 'all',
+      met: allMet,
+    });
     if (!allMet) missed.push(`${m.streams - m.completed} of ${m.streams} concurrent streams failed (first: ${m.firstFailure ?? '?'})`);
     const ratio = m.peakRss / m.idleRss;
     const ratioMet = ratio < TARGETS.manyStreamsRssRatio;
     rows.push({
       metric: `peak RSS, ${m.streams.toLocaleString('en-US')} streams (idle before)`,
       direct: '—',
-      bare: '—',
+      bare: `${fmtMB(b.peakRss)} (${fmtMB(b.idleRss)}, ${(b.peakRss / b.idleRss).toFixed(2)}×)`,
       freeway: `${fmtMB(m.peakRss)} (${fmtMB(m.idleRss)}, ${ratio.toFixed(2)}×)`,
       added: '—',
       target: `< ${TARGETS.manyStreamsRssRatio}× idle`,
@@ -356,7 +368,7 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     if (!ratioMet) missed.push(`many-streams memory: peak ${fmtMB(m.peakRss)} is ${ratio.toFixed(2)}× the idle ${fmtMB(m.idleRss)} (target < ${TARGETS.manyStreamsRssRatio}×)`);
     notes.push(
       `many streams: ${m.streams} streamed requests at once, each on its own connection, held by the emulator until all had reached it, ` +
-        `then answered; the phase took ${(m.ms / 1000).toFixed(1)} s; Freeway's RSS sampled every 10 ms from /proc; ` +
+        `then answered, through Freeway, then through the bare forwarder; Freeway's part took ${(m.ms / 1000).toFixed(1)} s; RSS sampled every 10 ms from /proc; ` +
         `"idle" is the RSS just before the phase (after the others); against the RSS right after start-up (${fmtMB(s[0].fw.rss)}) the peak is ${(m.peakRss / s[0].fw.rss).toFixed(2)}×`,
     );
   }

@@ -13,7 +13,8 @@ import { ready, serveParent } from './child-ipc.ts';
 const [emulatorUrl, emulatorKey] = process.argv.slice(2);
 if (!emulatorUrl || !emulatorKey) throw new Error('usage: bare-forwarder-child.ts <emulator url> <api key>');
 const upstream = new URL(`${emulatorUrl}/v1/chat/completions`);
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+// No socket cap, as in Freeway: the many-streams phase holds thousands of upstream requests at once.
+const agent = new Agent({ keepAlive: true });
 
 function fail(res: ServerResponse, status: number, message: string): void {
   const body = JSON.stringify({ error: { code: status, message } });
@@ -53,7 +54,7 @@ const server = createServer((req, res) => {
   req.on('end', () => forward(req, res, Buffer.concat(parts).toString()));
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
   serveParent({

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput]`: Freeway's
- * overhead against calling the emulator directly.
+ * `npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput,many-streams]`:
+ * Freeway's overhead against calling the emulator directly, and how it holds 2,000 streams at once.
  *
  * Four processes: the OpenAI emulator, one Freeway (authentication and usage recording on, SQLite
  * in a temp dir), a bare forwarder (the yardstick: what Node's HTTP alone costs on this machine)
@@ -10,7 +10,9 @@
  *   2. streaming time to the first `data:` byte at a fixed rate, the same way
  *   3. closed-loop throughput, rotating direct, Freeway and bare-forwarder phases, with each
  *      server's CPU time
- *   4. peak RSS of the Freeway process over the whole run
+ *   4. peak RSS of the Freeway process over those phases
+ *   5. 2,000 concurrent streams through Freeway (last, so its memory does not colour the rest):
+ *      whether all complete, and Freeway's peak RSS against its RSS just before (idle)
  * Prints a Markdown table; exits 0 whether or not the targets are met (non-zero only when the
  * benchmark itself fails). `--profile` also writes a CPU profile of the Freeway process and prints
  * its hotspots.
@@ -22,20 +24,22 @@ import { Child, killAll } from './children.ts';
 import { FreewayProcess } from './freeway-process.ts';
 import type { ChildStats } from './child-ipc.ts';
 import { closedLoop, interleavedFixedRate, makeTarget } from './load.ts';
+import { manyStreams } from './many-streams.ts';
+import type { ManyStreamsResult } from './many-streams.ts';
 import type { FixedRateResult, Sample, Target } from './load.ts';
 import { summariseProfile } from './profile.ts';
 import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
 import { fmtAddedMs, fmtMB, fmtMs, fmtRate, percentile, sleep } from './stats.ts';
 
-const PHASES = ['latency', 'stream', 'throughput'] as const;
+const PHASES = ['latency', 'stream', 'throughput', 'many-streams'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(
     [
-      'usage: npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput]',
+      'usage: npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput,many-streams]',
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
       '  --only=…   run only these phases (comma-separated)',
@@ -62,11 +66,11 @@ for (const p of RUN) {
   }
 }
 
-const TARGETS = { rps: 8_000, p50AddedMs: 0.5, p99AddedMs: 2, ttfbAddedMs: 0.5, peakRssBytes: 150 * 1024 * 1024 };
+const TARGETS = { rps: 8_000, p50AddedMs: 0.5, p99AddedMs: 2, ttfbAddedMs: 0.5, peakRssBytes: 150 * 1024 * 1024, manyStreamsRssRatio: 2 };
 
 const PLAN = QUICK
-  ? { warmupMs: 700, latencyRate: 200, latencyMs: 2_000, streamRate: 50, streamMs: 1_500, rounds: 1, phaseMs: 1_000, concurrency: 64, watchdogMs: 60_000 }
-  : { warmupMs: 2_000, latencyRate: 200, latencyMs: 10_000, streamRate: 50, streamMs: 8_000, rounds: 3, phaseMs: 2_000, concurrency: 64, watchdogMs: 150_000 };
+  ? { warmupMs: 700, latencyRate: 200, latencyMs: 2_000, streamRate: 50, streamMs: 1_500, rounds: 1, phaseMs: 1_000, concurrency: 64, manyStreams: 2_000, watchdogMs: 90_000 }
+  : { warmupMs: 2_000, latencyRate: 200, latencyMs: 10_000, streamRate: 50, streamMs: 8_000, rounds: 3, phaseMs: 2_000, concurrency: 64, manyStreams: 2_000, watchdogMs: 180_000 };
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -105,6 +109,7 @@ interface Results {
   latency?: FixedRate;
   stream?: FixedRate;
   throughput?: { direct: ClosedLoopTotals; freeway: ClosedLoopTotals; bare: ClosedLoopTotals };
+  manyStreams?: { freeway: ManyStreamsResult; bare: ManyStreamsResult };
   snapshots: Snapshot[];
 }
 
@@ -210,6 +215,15 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
     await snap(`throughput, ${PLAN.concurrency} conns`);
     r.throughput = tp;
   }
+
+  if (RUN.has('many-streams')) {
+    log(`many streams: ${PLAN.manyStreams} at once, each on its own connection, held until all have reached the emulator`);
+    await sleep(500);
+    const fwRun = await manyStreams({ origin: fw.info.url, path: freeway.path, apiKey: fw.info.key, pid: fw.proc.pid!, streams: PLAN.manyStreams });
+    await sleep(500);
+    const bareRun = await manyStreams({ origin: String(bareFw.info.url), path: bare.path, apiKey: 'none', pid: bareFw.proc.pid!, streams: PLAN.manyStreams });
+    r.manyStreams = { freeway: fwRun, bare: bareRun };
+  }
   return r;
 }
 
@@ -302,6 +316,7 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     notes.push('CPU rows: "direct" is the emulator process\'s CPU per request it served, "via Freeway" the Freeway process\'s (user + system, all threads)');
   }
   const s = r.snapshots;
+  // The snapshots end before the many-streams phase: its peak is reported on its own row.
   const last = s[s.length - 1];
   const beforeThroughput = s.filter((x) => !x.after.startsWith('throughput')).at(-1)!;
   if (r.throughput) {
@@ -316,7 +331,7 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   }
   const rssMet = last.fw.maxRss <= TARGETS.peakRssBytes;
   rows.push({
-    metric: 'peak RSS, whole run',
+    metric: r.manyStreams ? 'peak RSS, whole run before the many-streams phase' : 'peak RSS, whole run',
     direct: fmtMB(last.emu.maxRss),
     bare: fmtMB(last.bare.maxRss),
     freeway: fmtMB(last.fw.maxRss),
@@ -325,6 +340,38 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     met: rssMet,
   });
   if (!rssMet) missed.push(`peak memory: ${fmtMB(last.fw.maxRss)} (target ≤ ${fmtMB(TARGETS.peakRssBytes)})`);
+  if (r.manyStreams) {
+    const m = r.manyStreams.freeway;
+    const b = r.manyStreams.bare;
+    const allMet = m.completed === m.streams;
+    rows.push({
+      metric: `${m.streams.toLocaleString('en-US')} concurrent streams, completed`,
+      direct: '—',
+      bare: `${b.completed}/${b.streams}`,
+      freeway: `${m.completed}/${m.streams}`,
+      added: '—',
+      target: 'all',
+      met: allMet,
+    });
+    if (!allMet) missed.push(`${m.streams - m.completed} of ${m.streams} concurrent streams failed (first: ${m.firstFailure ?? '?'})`);
+    const ratio = m.peakRss / m.idleRss;
+    const ratioMet = ratio < TARGETS.manyStreamsRssRatio;
+    rows.push({
+      metric: `peak RSS, ${m.streams.toLocaleString('en-US')} streams (idle before)`,
+      direct: '—',
+      bare: `${fmtMB(b.peakRss)} (${fmtMB(b.idleRss)}, ${(b.peakRss / b.idleRss).toFixed(2)}×)`,
+      freeway: `${fmtMB(m.peakRss)} (${fmtMB(m.idleRss)}, ${ratio.toFixed(2)}×)`,
+      added: '—',
+      target: `< ${TARGETS.manyStreamsRssRatio}× idle`,
+      met: ratioMet,
+    });
+    if (!ratioMet) missed.push(`many-streams memory: peak ${fmtMB(m.peakRss)} is ${ratio.toFixed(2)}× the idle ${fmtMB(m.idleRss)} (target < ${TARGETS.manyStreamsRssRatio}×)`);
+    notes.push(
+      `many streams: ${m.streams} streamed requests at once, each on its own connection, held by the emulator until all had reached it, ` +
+        `then answered, through Freeway, then through the bare forwarder; Freeway's part took ${(m.ms / 1000).toFixed(1)} s; RSS sampled every 10 ms from /proc; ` +
+        `"idle" is the RSS just before the phase (after the others); against the RSS right after start-up (${fmtMB(s[0].fw.rss)}) the peak is ${(m.peakRss / s[0].fw.rss).toFixed(2)}×`,
+    );
+  }
   notes.push(
     'Freeway memory after each phase (RSS / peak RSS): ' +
       s.filter((x) => !x.after.startsWith('(')).map((x) => `${x.after}: ${fmtMB(x.fw.rss)} / ${fmtMB(x.fw.maxRss)}`).join('; '),

@@ -23,6 +23,7 @@ import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { ADAPTERS } from './providers/registry.ts';
 import { openStore } from './store/open.ts';
+import { fileDescriptorLimit, MIN_FILE_DESCRIPTORS } from './infra/fd-limit.ts';
 import { GatewayError } from './spec/errors.ts';
 
 export interface Gateway {
@@ -122,11 +123,20 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
   const server = createHttpServer(app, ALL_ROUTES);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
+    // Thousands of streams may connect at once; node's default backlog (511) would make the rest
+    // retry their connection after a second or more. The kernel caps it (net.core.somaxconn).
+    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
   });
+  const fds = fileDescriptorLimit();
+  if (fds !== undefined && fds < MIN_FILE_DESCRIPTORS) {
+    log.warn(
+      `only ${fds} open files allowed (ulimit -n): each stream holds two (client and upstream), so about ${Math.floor(fds / 2)} can run at once; ` +
+        `raise the hard limit (ulimit -Hn, systemd LimitNOFILE=) to serve more — Node raises the soft limit to it by itself`,
+    );
+  }
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {

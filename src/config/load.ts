@@ -32,7 +32,7 @@ export interface Settings {
     maxRetryAfterMs: number;
     retriesPerEndpoint: number;
     midStreamFailover: boolean;
-    timeouts: { firstTokenMs: number; idleMs: number; totalMs: number };
+    timeouts: { connectMs: number; firstTokenMs: number; idleMs: number; totalMs: number };
     circuitBreaker: { failureThreshold: number; cooldownMs: number };
   };
   limits: {
@@ -222,6 +222,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
       retriesPerEndpoint: file.routing?.retriesPerEndpoint ?? 1,
       midStreamFailover: file.routing?.midStreamFailover ?? true,
       timeouts: {
+        connectMs: file.routing?.timeouts?.connectMs ?? 10_000,
         firstTokenMs: file.routing?.timeouts?.firstTokenMs ?? file.server?.timeouts?.firstByteMs ?? 120_000,
         idleMs: file.routing?.timeouts?.idleMs ?? file.server?.timeouts?.idleMs ?? 120_000,
         totalMs: file.routing?.timeouts?.totalMs ?? 30 * 60_000,

@@ -137,8 +137,10 @@ export const configSchema = z
         /** Retries of the same endpoint (429 with a short Retry-After) before falling back. */
         retriesPerEndpoint: z.number().int().nonnegative().optional(),
         midStreamFailover: z.boolean().optional(),
+        /** Deadlines of every upstream call (see src/providers/deadlines.ts). */
         timeouts: z
           .object({
+            connectMs: z.number().int().positive().optional(),
             firstTokenMs: z.number().int().positive().optional(),
             idleMs: z.number().int().positive().optional(),
             totalMs: z.number().int().positive().optional(),

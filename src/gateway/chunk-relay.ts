@@ -68,7 +68,12 @@ export function relayChunks(
       const backpressure = sse.write(out);
       if (backpressure) {
         body.pause();
-        void backpressure.then(() => body.resume());
+        // While the client is not reading, neither are we: the upstream's silence is not its own.
+        leg.watch?.pause();
+        void backpressure.then(() => {
+          leg.watch?.resume();
+          body.resume();
+        });
       }
     };
     const onData = (bytes: Buffer): void => {

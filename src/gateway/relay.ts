@@ -4,6 +4,7 @@
  * door's renderer.
  */
 import type { SseResponse } from '../http/sse-response.ts';
+import type { StreamWatch } from '../providers/deadlines.ts';
 import { redactSecret } from '../providers/redact.ts';
 import { asGatewayError } from '../spec/errors.ts';
 import type { GatewayError } from '../spec/errors.ts';
@@ -23,13 +24,20 @@ export interface StreamLeg {
   text: string;
   outputChars: number;
   toolCalls: number;
+  /** The request's stream deadlines, told what each event was (first content, idle gaps). */
+  watch?: StreamWatch;
 }
 
 /** What an event was, for the relay: content for the client, bookkeeping, or the end of the leg. */
 export type Observed = 'content' | 'meta' | 'error';
 
-/** Records on the leg what one upstream event says. */
+/**
+ * Records on the leg what one upstream event says, and tells the deadlines: every event is a
+ * complete upstream event that meant something (comments, keep-alive pings and empty deltas make
+ * none), and content meets the first-token deadline.
+ */
 export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTracker): Observed {
+  leg.watch?.event();
   switch (ev.type) {
     case 'start':
       leg.upstreamId = ev.upstreamId;
@@ -59,6 +67,7 @@ export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTrac
       break;
   }
   tracker.markFirstToken();
+  leg.watch?.content();
   return 'content';
 }
 
@@ -83,7 +92,12 @@ export async function relay(
       if (chunk !== undefined) {
         wrote = true;
         const backpressure = sse.write(chunk);
-        if (backpressure) await backpressure;
+        if (backpressure) {
+          // While the client is not reading, neither are we: the upstream's silence is not its own.
+          leg.watch?.pause();
+          await backpressure;
+          leg.watch?.resume();
+        }
       }
     }
   } catch (err) {

@@ -10,7 +10,8 @@
 import type { App } from '../app.ts';
 import { streamInSlot } from './admission.ts';
 import type { SlotOptions } from './admission.ts';
-import { admitAndRun, recordFailure, settleOrLog, tryOptions } from './metering.ts';
+import { clientGone } from './call-context.ts';
+import { admitAndRun, recordFailure, releaseHold, settleOrLog, tryOptions } from './metering.ts';
 import type { HoldInput } from './metering.ts';
 import { tryCandidates } from './resolve.ts';
 import type { TryOptions } from './resolve.ts';
@@ -121,6 +122,14 @@ export async function openFirstLeg<S extends LegSource>(
   }
 }
 
+/**
+ * Whether one of Freeway's own deadlines (first-token, idle, total) ended an answer after content
+ * had reached the client: it is charged for what was delivered, like a cancelled one.
+ */
+export function cutByDeadline(error: GatewayError | undefined, delivered: boolean): boolean {
+  return delivered && error !== undefined && error.type === 'timeout' && error.metadata.deadline !== undefined;
+}
+
 export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
@@ -134,7 +143,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   let events = opened.value;
   let candidate = opened.candidate;
   for (;;) {
-    const leg: StreamLeg = { candidate, text: '', outputChars: 0, toolCalls: 0 };
+    const leg: StreamLeg = { candidate, text: '', outputChars: 0, toolCalls: 0, watch: callCtx.watch };
     legs.push(leg);
     await ('reader' in events ? relayChunks(leg, events, renderer, sse, tracker, callCtx.signal) : relay(leg, events, renderer, sse, tracker));
     if (!leg.error || callCtx.signal.aborted) break;
@@ -159,7 +168,17 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     candidate = next.candidate;
   }
   const last = legs[legs.length - 1];
-  const cancelled = callCtx.signal.aborted;
+  // The total deadline is not the client leaving: the client is still there to be told.
+  const cancelled = clientGone(callCtx.signal);
+  const delivered = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
+  if (last.error && !cancelled && !sse.headersSent) {
+    // Nothing reached the client, not even a keep-alive: it gets a real HTTP status, as when no
+    // endpoint opens at all.
+    sse.stop();
+    await releaseHold(app, tracker, held);
+    void settleTokens?.(0);
+    throw last.error;
+  }
   const legUsage = (l: StreamLeg, prompt: number): { usage: Usage; estimated: boolean } =>
     l.usage ? { usage: l.usage, estimated: false } : { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: Math.ceil(l.outputChars / 4) }, estimated: true };
   const earlierLegs: LegUsage[] = legs.slice(0, -1).map((l) => {
@@ -178,6 +197,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     finishReason: finalFinish.unified,
     nativeFinishReason: finalFinish.raw,
     cancelled,
+    cut: cutByDeadline(error, delivered),
     error: error && !cancelled ? error.message : null,
     earlierLegs,
   });

@@ -38,6 +38,8 @@ export interface FinishOptions {
   finishReason: string | null;
   nativeFinishReason: string | null;
   cancelled?: boolean;
+  /** A deadline of Freeway's ended the answer after content had reached the client (charged like a cancel). */
+  cut?: boolean;
   error?: string | null;
   /** Upstreams that served earlier parts of this generation before failing over (mid-stream). */
   earlierLegs?: LegUsage[];
@@ -67,10 +69,10 @@ function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
 /**
  * Zero-completion insurance: nothing is charged when the upstream produced no completion tokens
  * and no finish reason, or when it finished with an error. A client that cancels pays for what
- * was produced.
+ * was produced, and so does one whose answer a deadline cut after content had reached it.
  */
-export function isInsured(o: Pick<FinishOptions, 'usage' | 'finishReason' | 'cancelled' | 'error'>): boolean {
-  if (o.cancelled) return false;
+export function isInsured(o: Pick<FinishOptions, 'usage' | 'finishReason' | 'cancelled' | 'cut' | 'error'>): boolean {
+  if (o.cancelled || o.cut) return false;
   if (o.error || o.finishReason === 'error') return true;
   return o.usage.outputTokens === 0 && o.finishReason === null;
 }

@@ -1,6 +1,12 @@
 /**
  * The one way Freeway talks HTTP to an upstream: Node's own http/https client over one keep-alive
- * agent per scheme, with typed failures. Adapters never call fetch themselves.
+ * agent per scheme, with typed failures and the call's deadlines (deadlines.ts). Adapters never
+ * call fetch themselves.
+ *
+ * The agents have no socket cap: a cap would make requests wait for a socket inside the agent,
+ * unseen, while their deadlines ran. Only the per-endpoint limits an operator configures
+ * (limits/endpoint-slots.ts) may make a request wait. Each stream holds two file descriptors
+ * (client and upstream); see `fileDescriptorLimit`.
  *
  * Built on node:http rather than undici: loading undici (its WASM HTTP parser) costs ~29 MB of RSS,
  * while node:http's parser is already part of the process.
@@ -12,28 +18,45 @@ import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../spec/errors.ts';
+import { DEFAULT_CONNECT_MS, DEFAULT_TIMEOUTS, EventDeadline, UpstreamTimeoutError } from './deadlines.ts';
+import type { StreamWatch, UpstreamTimeouts } from './deadlines.ts';
 import { redactSecret } from './redact.ts';
 import { upstreamHttpError } from './upstream-error.ts';
 
+export { DEFAULT_TIMEOUTS, UpstreamTimeoutError } from './deadlines.ts';
+export type { UpstreamTimeouts } from './deadlines.ts';
+
 const AGENT_OPTIONS: http.AgentOptions = {
   keepAlive: true,
-  maxSockets: 256,
+  // No cap (node's default): see the header. Idle sockets kept for reuse stay bounded
+  // (maxFreeSockets, 256 per host by default).
+  maxSockets: Infinity,
   // The most recently used socket is the one least likely to have been closed by the server.
   scheduling: 'lifo',
   // How long an idle pooled socket is kept; a server's `Keep-Alive: timeout=N` hint shortens it.
   timeout: 30_000,
 };
 
-/** Longest wait for a new connection (DNS, TCP and, for https, the TLS handshake). */
-const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Sockets still connecting, with the event that says they are ready: a request's first-token
+ * deadline starts there, not while the connection is being made (which has its own deadline).
+ */
+const connecting = new WeakMap<Duplex, 'connect' | 'secureConnect'>();
 
-/** Destroys a socket that is not connected within CONNECT_TIMEOUT_MS. Runs once per new socket. */
-function connectDeadline<S extends Duplex | null | undefined>(socket: S, readyEvent: 'connect' | 'secureConnect'): S {
+/** The request option that carries the call's connect deadline to the agent. */
+interface ConnectOptions {
+  connectTimeoutMs?: number;
+}
+
+/** Destroys a socket that is not connected within the deadline. Runs once per new socket. */
+function connectDeadline<S extends Duplex | null | undefined>(socket: S, readyEvent: 'connect' | 'secureConnect', ms: number): S {
   if (!socket) return socket;
   const s: Duplex = socket;
-  const timer = setTimeout(() => s.destroy(new UpstreamTimeoutError('connect', CONNECT_TIMEOUT_MS)), CONNECT_TIMEOUT_MS);
+  connecting.set(s, readyEvent);
+  const timer = setTimeout(() => s.destroy(new UpstreamTimeoutError('connect', ms)), ms);
   const clear = (): void => {
     clearTimeout(timer);
+    connecting.delete(s);
     s.off(readyEvent, clear);
     s.off('close', clear);
   };
@@ -44,19 +67,19 @@ function connectDeadline<S extends Duplex | null | undefined>(socket: S, readyEv
 
 class HttpAgent extends http.Agent {
   override createConnection(
-    options: http.ClientRequestArgs,
+    options: http.ClientRequestArgs & ConnectOptions,
     cb?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
-    return connectDeadline(super.createConnection(options, cb), 'connect');
+    return connectDeadline(super.createConnection(options, cb), 'connect', options.connectTimeoutMs ?? DEFAULT_CONNECT_MS);
   }
 }
 
 class HttpsAgent extends https.Agent {
   override createConnection(
-    options: https.RequestOptions,
+    options: https.RequestOptions & ConnectOptions,
     cb?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
-    return connectDeadline(super.createConnection(options, cb), 'secureConnect');
+    return connectDeadline(super.createConnection(options, cb), 'secureConnect', options.connectTimeoutMs ?? DEFAULT_CONNECT_MS);
   }
 }
 
@@ -74,15 +97,6 @@ function withFastOptions<A extends http.Agent>(agent: A): A {
 const httpAgent = withFastOptions(new HttpAgent(AGENT_OPTIONS));
 const httpsAgent = withFastOptions(new HttpsAgent(AGENT_OPTIONS));
 
-export interface UpstreamTimeouts {
-  /** Until the response headers arrive (for a stream: the first byte). */
-  firstByteMs: number;
-  /** Longest silence between two chunks of a streamed body. */
-  idleMs: number;
-}
-
-export const DEFAULT_TIMEOUTS: UpstreamTimeouts = { firstByteMs: 120_000, idleMs: 120_000 };
-
 export interface UpstreamResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -99,28 +113,13 @@ export interface UpstreamCall {
   body?: string;
   signal: AbortSignal;
   timeouts?: UpstreamTimeouts;
+  /**
+   * The reader of a streamed answer reports its events here: with a watch, an event-stream
+   * answer's first-token and idle deadlines count events (deadlines.ts); without one, bytes.
+   */
+  watch?: StreamWatch;
   /** The provider's credential, blanked out of any error this call produces. */
   secret?: string;
-}
-
-/**
- * An upstream that took too long: to accept a connection (`connect`), to send its headers
- * (`first-byte`) or between two body chunks (`idle`).
- */
-export class UpstreamTimeoutError extends Error {
-  readonly code = 'UPSTREAM_TIMEOUT';
-  readonly phase: 'connect' | 'first-byte' | 'idle';
-  constructor(phase: 'connect' | 'first-byte' | 'idle', ms: number) {
-    super(
-      phase === 'connect'
-        ? `not connected within ${ms} ms`
-        : phase === 'first-byte'
-          ? `no response headers within ${ms} ms`
-          : `no data for ${ms} ms`,
-    );
-    this.name = 'UpstreamTimeoutError';
-    this.phase = phase;
-  }
 }
 
 interface Target {
@@ -190,6 +189,11 @@ export function callUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
 
 function noop(): void {}
 
+function isEventStream(headers: IncomingHttpHeaders): boolean {
+  const type = headers['content-type'];
+  return typeof type === 'string' && type.toLowerCase().startsWith('text/event-stream');
+}
+
 function send(call: UpstreamCall): Promise<UpstreamResponse> {
   const { signal, providerName } = call;
   if (signal.aborted) return Promise.reject(networkError(providerName, signal.reason, signal));
@@ -206,6 +210,10 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
     let res: IncomingMessage | undefined;
     let settled = false;
     let req: ClientRequest;
+    /** When the request reached the upstream (performance.now()); 0 while it connects. */
+    let reachedAt = 0;
+    let firstTokenTimer: NodeJS.Timeout | undefined;
+    let events: EventDeadline | undefined;
 
     const onAbort = (): void => {
       const reason: unknown = signal.reason;
@@ -219,21 +227,33 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(firstByteTimer);
+      clearTimeout(firstTokenTimer);
       release();
       reject(networkError(providerName, err, signal));
     };
-    // Socket inactivity while the body streams; armed once the headers are in, since before them
-    // the first-byte timer rules (a long non-streamed generation sends nothing until it is done).
+    const expire = (err: UpstreamTimeoutError): void => {
+      if (res !== undefined) res.destroy(err);
+      req.destroy(err);
+    };
+    // The first-token deadline starts once the request is on a connected socket: a new
+    // connection has its own (connect) deadline, and nothing else makes a request wait here.
+    const reached = (): void => {
+      if (settled || reachedAt !== 0) return;
+      reachedAt = performance.now();
+      firstTokenTimer = setTimeout(() => expire(new UpstreamTimeoutError('first-token', timeouts.firstTokenMs, 'no response headers')), timeouts.firstTokenMs);
+    };
+    const onSocket = (socket: Duplex): void => {
+      const ready = connecting.get(socket);
+      if (ready === undefined) reached();
+      else socket.once(ready, reached);
+    };
+    // Byte-level idle for a whole body (or a stream nobody reports events of); armed once the
+    // headers are in, since before them the first-token timer rules.
     const onIdle = (): void => {
-      if (res !== undefined && !res.complete) {
-        const err = new UpstreamTimeoutError('idle', timeouts.idleMs);
-        res.destroy(err);
-        req.destroy(err);
-      }
+      if (res !== undefined && !res.complete) expire(new UpstreamTimeoutError('idle', timeouts.idleMs, 'no data'));
     };
     const onResponse = (r: IncomingMessage): void => {
-      clearTimeout(firstByteTimer);
+      clearTimeout(firstTokenTimer);
       if (settled) {
         r.destroy();
         return;
@@ -241,17 +261,27 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
       settled = true;
       res = r;
       const socket = r.socket;
-      // The agent puts its own idle-pool timeout back when the socket returns to the pool.
-      socket.setTimeout(timeouts.idleMs);
-      socket.on('timeout', onIdle);
+      const status = r.statusCode ?? 0;
+      const watch = call.watch;
+      if (watch !== undefined && status >= 200 && status < 300 && isEventStream(r.headers)) {
+        // An event stream: the first-token deadline runs on until real content, then idle
+        // counts complete events; the reader reports them through the watch.
+        const d = new EventDeadline(timeouts, reachedAt || performance.now(), expire);
+        events = d;
+        watch.attach(d);
+      } else {
+        // The agent puts its own idle-pool timeout back when the socket returns to the pool.
+        socket.setTimeout(timeouts.idleMs);
+        socket.on('timeout', onIdle);
+      }
       r.once('close', () => {
-        socket.off('timeout', onIdle);
+        if (events !== undefined) watch?.detach(events);
+        else socket.off('timeout', onIdle);
         release();
       });
       // Keeps an error from destroy() recorded on the stream (node only records it when someone
       // listens); the reader sees it through iteration or readText.
       r.on('error', noop);
-      const status = r.statusCode ?? 0;
       if (status >= 200 && status < 300) {
         resolve({ status, headers: r.headers, body: r });
         return;
@@ -264,7 +294,7 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
     };
 
     try {
-      req = target.request({
+      const options: https.RequestOptions & ConnectOptions = {
         agent: target.agent,
         hostname: target.hostname,
         port: target.port,
@@ -272,19 +302,19 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
         servername: target.servername,
         method: call.method ?? 'POST',
         headers: headerList(target, call.headers, body),
-      });
+      };
+      if (timeouts.connectMs !== undefined) options.connectTimeoutMs = timeouts.connectMs;
+      req = target.request(options);
     } catch (err) {
       // Invalid header values and the like are thrown synchronously.
       settled = true;
       reject(networkError(providerName, err, signal));
       return;
     }
-    const firstByteTimer = setTimeout(() => {
-      req.destroy(new UpstreamTimeoutError('first-byte', timeouts.firstByteMs));
-    }, timeouts.firstByteMs);
     // Stays attached for the request's life: a socket error after the headers is also emitted
     // here (the body stream gets its own), and an unhandled 'error' would crash the process.
     req.on('error', fail);
+    req.once('socket', onSocket);
     req.on('response', onResponse);
     signal.addEventListener('abort', onAbort, { once: true });
     req.end(body);
@@ -369,10 +399,10 @@ export async function readJson(providerName: string, res: UpstreamResponse, sign
 export function networkError(providerName: string, err: unknown, signal?: AbortSignal): GatewayError {
   // The request's total deadline (AbortSignal.timeout) is a timeout, not a client hanging up.
   if (signal?.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError') {
-    return new GatewayError('timeout', `${providerName} did not finish within the request's total time limit`, {
+    return new GatewayError('timeout', `${providerName} did not finish within the request's total time limit (routing.timeouts.totalMs)`, {
       retryable: false,
       cause: err,
-      metadata: { provider_name: providerName },
+      metadata: { provider_name: providerName, deadline: 'total' },
     });
   }
   if (signal?.aborted) {
@@ -384,7 +414,14 @@ export function networkError(providerName: string, err: unknown, signal?: AbortS
     });
   }
   const code = (err as { code?: unknown } | null)?.code;
-  if (err instanceof UpstreamTimeoutError || code === 'ETIMEDOUT' || code === 'ERR_SOCKET_CONNECTION_TIMEOUT') {
+  if (err instanceof UpstreamTimeoutError) {
+    // Retryable: before any content the next endpoint takes over.
+    return new GatewayError('timeout', `${providerName} did not respond in time: ${err.message}`, {
+      cause: err,
+      metadata: { provider_name: providerName, deadline: err.phase },
+    });
+  }
+  if (code === 'ETIMEDOUT' || code === 'ERR_SOCKET_CONNECTION_TIMEOUT') {
     return new GatewayError('timeout', `${providerName} did not respond in time`, {
       cause: err,
       metadata: { provider_name: providerName },

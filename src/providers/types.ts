@@ -4,7 +4,8 @@
  */
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../spec/request.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../spec/response.ts';
-import type { UpstreamResponse, UpstreamTimeouts } from './http-client.ts';
+import type { UpstreamResponse } from './http-client.ts';
+import type { StreamWatch, UpstreamTimeouts } from './deadlines.ts';
 import type { OpenAIStreamReader } from './openai-compatible/stream-reader.ts';
 
 export type Protocol = 'openai' | 'anthropic' | 'gemini';
@@ -61,8 +62,12 @@ export interface Target {
 }
 
 export interface CallContext {
+  /** Aborted when the client goes away or at the request's total deadline. */
   signal: AbortSignal;
+  /** Each attempt's connect, first-token and idle deadlines (deadlines.ts). */
   timeouts?: UpstreamTimeouts;
+  /** Where the reader of a streamed answer reports its events, for the deadlines that count them. */
+  watch?: StreamWatch;
 }
 
 /** A streamed completion in OpenAI's chat-completion-chunk format, unread, with the reader for its chunks. */

@@ -112,3 +112,27 @@ test('an in-band overloaded error from Anthropic is relayed as it came, once', a
   assert.equal(text.match(/event: error/g)?.length, 1);
   assert.match(text, /overloaded_error/);
 });
+
+test('an Anthropic upstream that only pings is replaced before any byte reached the client (first-token deadline)', async () => {
+  const t = stack.gw.app.settings.routing.timeouts;
+  const saved = { ...t };
+  t.firstTokenMs = 300;
+  try {
+    stack.anthropic.failNext('[[keepalive:50]]');
+    const res = await fetch(`${stack.gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': stack.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...params('who answers?'), stream: true }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200);
+    // One message, from the backup, passed through raw: the first upstream's message_start and pings never went out.
+    assert.equal(text.match(/event: message_start/g)?.length, 1, text);
+    assert.ok(!text.includes('event: error'), text);
+    assert.match(text, /event: message_stop/);
+    const g = await record(res.headers.get('x-generation-id')!);
+    assert.equal(g.providerId, 'backup-claude');
+  } finally {
+    Object.assign(t, saved);
+  }
+});

@@ -822,7 +822,10 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
       usage: { ...usage, output_tokens: reply.output_tokens, service_tier: 'standard' },
     };
     const headers = { 'request-id': requestId, ...rateLimitHeaders(usage.input_tokens, reply.output_tokens) };
-    if (body.stream === true) return writeFrames(res, streamFrames(message, reply, d.overloaded), d, { headers });
+    // message_start, the first content_block_start and a ping carry no content; Anthropic's keep-alive is `event: ping`.
+    if (body.stream === true) {
+      return writeFrames(res, streamFrames(message, reply, d.overloaded), d, { headers, preamble: 3, keepAlive: frame('ping', { type: 'ping' }) });
+    }
     res.writeHead(200, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(message));
   }

@@ -12,6 +12,13 @@
  *   [[notool]]      answer in text even when tools are offered
  *   [[say:TEXT]]    reply with exactly TEXT (up to the closing brackets)
  *   [[long]]        reply with 200 words
+ *   [[drip:200]]    (streams) wait that many ms between frames (a slow model)
+ *   [[keepalive]]   (streams) send the opening frames that carry no content, then only the
+ *                   provider's keep-alives (every 100 ms, or [[keepalive:N]] ms) and never any
+ *                   content: OpenAI a `: ` comment, Anthropic `event: ping`, Gemini nothing
+ *   [[bytedrip:50]] (streams) send the first content, then the rest one byte every that many ms
+ *   [[gather:N]]    (streams) hold the answer until N such requests are waiting at once (or 60 s
+ *                   passed): proves that N requests reach the upstream concurrently
  */
 import { createHash, createHmac } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -95,7 +102,8 @@ export async function startEmulator(handler: Handler, opts: EmulatorOptions = {}
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  // A backlog for thousands of connections arriving at once (node's default is 511).
+  await new Promise<void>((resolve) => server.listen({ port: opts.port ?? 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -130,6 +138,12 @@ export interface Directives {
   long: boolean;
   /** [[drip:ms]]: wait that long between stream frames (a slow model). */
   dripMs?: number;
+  /** [[keepalive]] / [[keepalive:ms]]: keep-alives only, every that many ms, never content. */
+  keepAliveMs?: number;
+  /** [[bytedrip:ms]]: after the first content, one byte every that many ms. */
+  byteDripMs?: number;
+  /** [[gather:N]]: wait for N such requests to be in flight at once. */
+  gather?: number;
 }
 
 /** Streams whose client went away before the last frame, across all emulators in this process. */
@@ -159,6 +173,9 @@ export function parseDirectives(text: string): Directives {
     say: say ? say[1] : undefined,
     long: text.includes('[[long]]'),
     dripMs: num('drip'),
+    keepAliveMs: text.includes('[[keepalive]]') ? 100 : num('keepalive'),
+    byteDripMs: num('bytedrip'),
+    gather: num('gather'),
   };
 }
 
@@ -230,13 +247,52 @@ export function shortHash(text: string): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Writes an SSE stream of pre-rendered frames (`data: ...\n\n` each), honouring [[die:N]] and [[malformed]]. */
-export async function writeFrames(
-  res: ServerResponse,
-  frames: string[],
-  d: Directives,
-  opts: { headers?: Record<string, string>; errorFrame?: string } = {},
-): Promise<void> {
+/** How many requests the last [[gather:N]] saw waiting at once, across all emulators in this process. */
+export const gatherStats = { peak: 0, timedOut: 0 };
+const gathering = new Map<number, { waiting: number; release: () => void; released: Promise<void> }>();
+const GATHER_TIMEOUT_MS = 60_000;
+
+/** Holds a request until `n` requests are waiting here at once (or the timeout passed). */
+async function gather(n: number): Promise<void> {
+  let g = gathering.get(n);
+  if (!g) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    g = { waiting: 0, release, released };
+    gathering.set(n, g);
+  }
+  g.waiting++;
+  gatherStats.peak = Math.max(gatherStats.peak, g.waiting);
+  if (g.waiting >= n) {
+    gathering.delete(n);
+    g.release();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), GATHER_TIMEOUT_MS)));
+  if (await Promise.race([g.released.then(() => false), timedOut])) {
+    gatherStats.timedOut++;
+    if (gathering.get(n) === g) gathering.delete(n);
+    g.release();
+  }
+  clearTimeout(timer);
+}
+
+export interface WriteFramesOptions {
+  headers?: Record<string, string>;
+  errorFrame?: string;
+  /** How many leading frames carry no content (a role-only delta, `message_start`, `ping`...). */
+  preamble?: number;
+  /** The provider's keep-alive, for [[keepalive]] (none: the provider sends nothing while silent). */
+  keepAlive?: string;
+}
+
+/**
+ * Writes an SSE stream of pre-rendered frames (`data: ...\n\n` each), honouring [[die:N]],
+ * [[malformed]], [[fail:N]], [[drip:ms]], [[keepalive]], [[bytedrip:ms]] and [[gather:N]].
+ */
+export async function writeFrames(res: ServerResponse, frames: string[], d: Directives, opts: WriteFramesOptions = {}): Promise<void> {
+  if (d.gather !== undefined) await gather(d.gather);
   res.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
@@ -249,6 +305,30 @@ export async function writeFrames(
   res.on('close', () => {
     if (!finished) streamStats.clientAborts++;
   });
+  const preamble = opts.preamble ?? 0;
+  if (d.keepAliveMs !== undefined) {
+    // The opening, then keep-alives until the client gives up; never content, never an end.
+    res.write(frames.slice(0, preamble).join(''));
+    const keepAlive = opts.keepAlive;
+    if (keepAlive !== undefined) {
+      const timer = setInterval(() => res.write(keepAlive), d.keepAliveMs);
+      res.on('close', () => clearInterval(timer));
+    }
+    return;
+  }
+  if (d.byteDripMs !== undefined) {
+    // The first content arrives whole; every later event a byte at a time.
+    res.write(frames.slice(0, preamble + 1).join(''));
+    const rest = Buffer.from(frames.slice(preamble + 1).join(''));
+    for (let i = 0; i < rest.length; i++) {
+      await sleep(d.byteDripMs);
+      if (res.destroyed) return;
+      res.write(rest.subarray(i, i + 1));
+    }
+    finished = true;
+    res.end();
+    return;
+  }
   for (const frame of frames) {
     if (res.destroyed) return;
     if (d.dripMs !== undefined && sent > 0) await sleep(d.dripMs);

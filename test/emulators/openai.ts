@@ -152,7 +152,8 @@ export async function startOpenAIEmulator(opts: EmulatorOptions & { name?: strin
     if ('frames' in answer) {
       headers['openai-processing-ms'] = String(Math.round(performance.now() - started));
       headers['content-type'] = 'text/event-stream; charset=utf-8';
-      return writeFrames(res, answer.frames, d, { headers, errorFrame: STREAM_ERROR_FRAME });
+      // The first chunk carries only the role (and an empty content); OpenAI's rare keep-alive is a bare comment.
+      return writeFrames(res, answer.frames, d, { headers, errorFrame: STREAM_ERROR_FRAME, preamble: 1, keepAlive: ': \n\n' });
     }
     send(answer);
   }, opts);

@@ -59,3 +59,14 @@ test('a bad config stops start-up with one message naming the key and why', asyn
   await assert.rejects(() => withYaml('providers: [\n'), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
   await assert.rejects(() => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'), (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message));
 });
+
+test('deadlines: documented defaults, each settable, the older server.timeouts names still honoured', async () => {
+  const d = await loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} });
+  assert.deepEqual(d.routing.timeouts, { connectMs: 10_000, firstTokenMs: 120_000, idleMs: 120_000, totalMs: 1_800_000 });
+  const s = await withYaml('routing:\n  timeouts: { connectMs: 2000, firstTokenMs: 3000, idleMs: 4000, totalMs: 5000 }\n');
+  assert.deepEqual(s.routing.timeouts, { connectMs: 2000, firstTokenMs: 3000, idleMs: 4000, totalMs: 5000 });
+  const old = await withYaml('server:\n  timeouts: { firstByteMs: 700, idleMs: 800 }\n');
+  assert.equal(old.routing.timeouts.firstTokenMs, 700);
+  assert.equal(old.routing.timeouts.idleMs, 800);
+  await assert.rejects(() => withYaml('routing:\n  timeouts: { connectMs: 0 }\n'), (e: Error) => e instanceof ConfigError && /routing\.timeouts\.connectMs/.test(e.message));
+});

@@ -218,12 +218,12 @@ test('a body cut off mid-stream makes the iteration throw', T, async () => {
   }, (err: unknown) => networkError('TestProvider', err).type === 'provider_unavailable');
 });
 
-test('no response headers within firstByteMs is a 504 timeout naming the provider, and the socket is closed', T, async () => {
+test('no response headers within firstTokenMs is a 504 timeout naming the provider, and the socket is closed', T, async () => {
   routes.set('/slow-headers', () => {
     // never answers
   });
   const t0 = Date.now();
-  const err = await rejection(callUpstream(call('/slow-headers', { timeouts: { firstByteMs: 100, idleMs: 10_000 } })));
+  const err = await rejection(callUpstream(call('/slow-headers', { timeouts: { firstTokenMs: 100, idleMs: 10_000 } })));
   const took = Date.now() - t0;
   assert.equal(err.type, 'timeout');
   assert.equal(err.status, 504);
@@ -234,7 +234,7 @@ test('no response headers within firstByteMs is a 504 timeout naming the provide
 
 test('idleMs does not cut short a slow first byte', T, async () => {
   routes.set('/slow-but-ok', (_req, res) => setTimeout(() => res.end('{"ok":true}'), 150));
-  const res = await callUpstream(call('/slow-but-ok', { timeouts: { firstByteMs: 2000, idleMs: 50 } }));
+  const res = await callUpstream(call('/slow-but-ok', { timeouts: { firstTokenMs: 2000, idleMs: 50 } }));
   assert.deepEqual(await readJson('TestProvider', res, new AbortController().signal), { ok: true });
 });
 
@@ -245,7 +245,7 @@ test('silence longer than idleMs mid-body makes the body iteration throw a timeo
     setTimeout(() => res.write('data: two\n\n'), 50);
     // then silence
   });
-  const res = await callUpstream(call('/stall', { timeouts: { firstByteMs: 2000, idleMs: 150 } }));
+  const res = await callUpstream(call('/stall', { timeouts: { firstTokenMs: 2000, idleMs: 150 } }));
   const got: string[] = [];
   const t0 = Date.now();
   let thrown: unknown;
@@ -271,7 +271,7 @@ test('after a first byte slower than idleMs, a stall in the body still times out
       res.write('data: one\n\n');
     }, 200);
   });
-  const res = await callUpstream(call('/slow-then-stall', { timeouts: { firstByteMs: 2000, idleMs: 80 } }));
+  const res = await callUpstream(call('/slow-then-stall', { timeouts: { firstTokenMs: 2000, idleMs: 80 } }));
   const t0 = Date.now();
   await assert.rejects(async () => {
     for await (const _ of res.body) void _;
@@ -285,7 +285,7 @@ test('readJson on a stalled body is a timeout too', T, async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{"partial":');
   });
-  const res = await callUpstream(call('/stall-json', { timeouts: { firstByteMs: 2000, idleMs: 100 } }));
+  const res = await callUpstream(call('/stall-json', { timeouts: { firstTokenMs: 2000, idleMs: 100 } }));
   const err = await rejection(readJson('TestProvider', res, new AbortController().signal));
   assert.equal(err.type, 'timeout');
   assert.equal(err.status, 504);
@@ -395,7 +395,7 @@ test('timers are cleared: no Timeout handles are left behind', T, async () => {
   const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   routes.set('/quick', (_req, res) => res.end('{}'));
   const beforeCount = timeouts();
-  const long = { firstByteMs: 60_000, idleMs: 60_000 };
+  const long = { firstTokenMs: 60_000, idleMs: 60_000 };
   for (let i = 0; i < 10; i++) {
     const res = await callUpstream(call('/quick', { timeouts: long }));
     await readJson('TestProvider', res, new AbortController().signal);

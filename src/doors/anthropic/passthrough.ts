@@ -69,12 +69,21 @@ export async function passThroughCount(target: Target, body: string, headers: Re
 }
 
 /**
- * Where relayed bytes go. Remembers whether anything was written (after which the answer cannot
+ * Where relayed bytes go. Only whole events reach the client: a stream cut off mid-event (a
+ * dropped connection, a deadline) leaves no fragment for the error frame that follows to be glued
+ * to. And nothing goes out before the first content (or the end of an answer that has none):
+ * until then another endpoint can still take over unseen, and the client gets Freeway's
+ * keep-alives meanwhile. Remembers whether anything was written (after which the answer cannot
  * start over elsewhere) and whether the upstream itself reported an error in-band.
  */
 export class RawSink {
   wrote = false;
   sawError = false;
+  private open = false;
+  /** Whole events held until the first content. */
+  private held = '';
+  /** The start of an event not yet complete. */
+  private partial = '';
   private tail = '';
   private readonly out: (text: string) => Promise<void> | undefined;
   private readonly first: () => void;
@@ -84,18 +93,61 @@ export class RawSink {
     this.first = onFirstWrite;
   }
 
+  /** A new upstream starts: whatever the last one left unsent is dropped. */
+  discard(): void {
+    this.held = '';
+    this.partial = '';
+  }
+
   write(text: string): Promise<void> | undefined {
     if (text === '') return undefined;
+    const all = this.partial + text;
+    const end = lastEventEnd(all);
+    this.partial = all.slice(end);
+    if (end === 0) return undefined;
+    const whole = all.slice(0, end);
+    if (!this.open) {
+      this.held += whole;
+      return undefined;
+    }
+    return this.send(whole);
+  }
+
+  /** Content arrived (or the answer ended): what was held goes out, and everything after it. */
+  release(): Promise<void> | undefined {
+    if (this.open) return undefined;
+    this.open = true;
+    const held = this.held;
+    this.held = '';
+    return held === '' ? undefined : this.send(held);
+  }
+
+  /** The body ended: an event left without its blank line is still an event. */
+  finish(): Promise<void> | undefined {
+    const rest = this.partial;
+    this.partial = '';
+    this.release();
+    return rest === '' ? undefined : this.send(rest);
+  }
+
+  private send(text: string): Promise<void> | undefined {
     if (!this.wrote) {
       this.wrote = true;
       this.first();
     }
-    // An `event: error` line may straddle two reads: look at the end of the last one too.
+    // An `event: error` line may straddle two writes: look at the end of the last one too.
     const seen = this.tail + text;
     if (/(^|[\r\n])event: ?error\r?\n/.test(seen)) this.sawError = true;
     this.tail = seen.slice(-32);
     return this.out(text);
   }
+}
+
+/** Where the last complete event of `text` ends (after its blank line); 0 when none does. */
+function lastEventEnd(text: string): number {
+  const lf = text.lastIndexOf('\n\n');
+  const crlf = text.lastIndexOf('\r\n\r\n');
+  return Math.max(lf === -1 ? 0 : lf + 2, crlf === -1 ? 0 : crlf + 4);
 }
 
 /** Relays every chunk to the sink as it is read, then hands it on unchanged. */
@@ -108,11 +160,24 @@ async function* tee(body: AsyncIterable<Uint8Array | string>, sink: RawSink): As
     yield chunk;
   }
   sink.write(decoder.decode());
+  sink.finish();
+}
+
+/** Lets the held events go at the first content, before the relay sees it. */
+async function* releasingOnContent(events: AsyncIterable<StreamEvent>, sink: RawSink): AsyncGenerator<StreamEvent> {
+  for await (const ev of events) {
+    if (ev.type === 'text' || ev.type === 'reasoning' || ev.type === 'tool-call-start' || ev.type === 'tool-call-delta') {
+      const pending = sink.release();
+      if (pending) await pending;
+    }
+    yield ev;
+  }
 }
 
 /**
- * Opens the upstream stream. Nothing reaches the client until the events are read; from then on
- * every byte does, while the events (start, usage, finish, errors) serve the accounting.
+ * Opens the upstream stream. Nothing reaches the client until the first content; from then on
+ * every whole event does, as it came, while the events (start, usage, finish, errors) serve the
+ * accounting.
  */
 export async function passThroughStream(
   target: Target,
@@ -121,6 +186,7 @@ export async function passThroughStream(
   ctx: CallContext,
   sink: RawSink,
 ): Promise<AsyncIterable<StreamEvent>> {
+  sink.discard();
   const res = await send('messages', target, body, headers, ctx);
-  return convertStream(tee(res.body, sink), target.provider.name, ctx.signal);
+  return releasingOnContent(convertStream(tee(res.body, sink), target.provider.name, ctx.signal), sink);
 }

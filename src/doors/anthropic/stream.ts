@@ -6,19 +6,21 @@
  * The money and the record work as in `streamGeneration`: free-tier check, per-key admission, the
  * worst-case hold, endpoint slots, settlement and the generation record, including when the client
  * goes away. Endpoints are tried in order — raw or translated, whichever each candidate needs — and
- * an endpoint that fails before anything reached the client is replaced invisibly by the next.
- * After bytes went out the answer cannot start over: it ends with an in-band `event: error`
+ * an endpoint that fails before anything reached the client is replaced invisibly by the next (a
+ * raw stream's bytes are held until its first content: RawSink). After bytes went out the answer
+ * cannot start over: it ends with an in-band `event: error`
  * (unless the upstream already sent its own). Mid-stream continuation on another endpoint is not
  * offered on this path, since a raw stream cannot be stitched to a translated one.
  */
 import type { App } from '../../app.ts';
-import { recordFailure, settleOrLog } from '../../gateway/metering.ts';
+import { clientGone } from '../../gateway/call-context.ts';
+import { recordFailure, releaseHold, settleOrLog } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
-import { openFirstLeg } from '../../gateway/stream-generation.ts';
+import { cutByDeadline, openFirstLeg } from '../../gateway/stream-generation.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
@@ -56,7 +58,7 @@ interface Leg extends StreamLeg {
 export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
-  // Raw bytes may pause mid-event; a keep-alive comment there would split it. Anthropic pings itself.
+  // Keep-alive comments go out until the first raw bytes do; from then on Anthropic pings itself.
   const sink = new RawSink((text) => sse.write(text), () => sse.stop());
   const first = await openFirstLeg(app, sse, job, (c) => (job.raw(c) ? job.openRaw(c, sink) : job.openTranslated(c)), anthropicErrorFrame);
   if (!first) return;
@@ -64,7 +66,15 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   let leg: Leg;
   let { value: events, candidate } = opened;
   for (;;) {
-    leg = { candidate, renderer: job.raw(candidate) ? undefined : job.renderer(candidate), text: '', outputChars: 0, toolCalls: 0, rendered: false };
+    leg = {
+      candidate,
+      renderer: job.raw(candidate) ? undefined : job.renderer(candidate),
+      text: '',
+      outputChars: 0,
+      toolCalls: 0,
+      rendered: false,
+      watch: callCtx.watch,
+    };
     leg.rendered = await relay(leg, events, leg.renderer, sse, tracker);
     if (!leg.error || callCtx.signal.aborted) break;
     recordFailure(app, candidate, leg.error.status);
@@ -75,7 +85,15 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     if (!next) break;
     ({ value: events, candidate } = next);
   }
-  const cancelled = callCtx.signal.aborted;
+  // The total deadline is not the client leaving: the client is still there to be told.
+  const cancelled = clientGone(callCtx.signal);
+  if (leg.error && !cancelled && !sse.headersSent) {
+    // Nothing reached the client, not even a keep-alive: it gets a real HTTP status.
+    sse.stop();
+    await releaseHold(app, tracker, held);
+    void settleTokens?.(0);
+    throw leg.error;
+  }
   const estimated = leg.usage === undefined;
   const usage = leg.usage ?? { ...emptyUsage(), inputTokens: job.promptTokens(), outputTokens: Math.ceil(leg.outputChars / 4) };
   const error = leg.error;
@@ -89,6 +107,7 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     finishReason: finish.unified,
     nativeFinishReason: finish.raw,
     cancelled,
+    cut: cutByDeadline(error, leg.outputChars > 0 || leg.toolCalls > 0),
     error: error && !cancelled ? error.message : null,
   });
   if (!error) {

@@ -37,6 +37,7 @@ async function post(target: Target, body: unknown, ctx: CallContext): Promise<Up
     body: JSON.stringify(body),
     signal: ctx.signal,
     timeouts: ctx.timeouts,
+    watch: ctx.watch,
     secret: provider.apiKey,
   });
 }
@@ -84,6 +85,7 @@ export const anthropicAdapter: ProviderAdapter = {
       body,
       signal: ctx.signal,
       timeouts: ctx.timeouts,
+      watch: ctx.watch,
       secret: provider.apiKey,
     });
   },

@@ -53,6 +53,7 @@ function post(target: Target, method: string, body: unknown, ctx: CallContext): 
     body: JSON.stringify(body),
     signal: ctx.signal,
     timeouts: ctx.timeouts,
+    watch: ctx.watch,
   });
 }
 

@@ -37,6 +37,7 @@ function post(target: Target, path: string, body: unknown, ctx: CallContext) {
     body: JSON.stringify(body),
     signal: ctx.signal,
     timeouts: ctx.timeouts,
+    watch: ctx.watch,
     secret: p.apiKey,
   });
 }

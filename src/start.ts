@@ -12,6 +12,8 @@ import { StickyStore } from './router/sticky-store.ts';
 import { createLimits } from './limits/limits.ts';
 import { connectRedis } from './infra/redis.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
+import { ProcessLeases } from './accounting/leases.ts';
+import { StreamCheckpoints } from './gateway/stream-checkpoints.ts';
 import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
 import { buildCatalog } from './catalog/build.ts';
 import { Catalog } from './catalog/catalog.ts';
@@ -61,13 +63,11 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl) : undefined;
   // The default account runs a tab (postpaid), so a fresh install works before anyone buys credits.
   await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
-  // Holds left by a process that died mid-request are released once they expire: now, and every minute.
-  const released = await store.releaseExpired(new Date());
-  if (released > 0) log.info(`released ${released} expired credit holds`);
-  const sweep = setInterval(() => {
-    store.releaseExpired(new Date()).catch((err: unknown) => log.error(`reservation sweep failed: ${String(err)}`));
-  }, 60_000);
-  sweep.unref();
+  // This process's lease on its holds; holds left by processes that died are settled now, and
+  // within seconds of any later death (see leases.ts).
+  const leaseMs = settings.billing.processLeaseMs;
+  const leases = new ProcessLeases(store, { leaseMs, sweepMs: Math.max(200, Math.round(leaseMs / 5)) }, log);
+  await leases.start();
   let bootstrapKey: string | undefined;
   if (!settings.adminKey && (await store.countKeys()) === 0) {
     bootstrapKey = (await createKey(store, { name: 'first key', kind: 'inference' })).key;
@@ -84,6 +84,11 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     catalog: new Catalog(built.models),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
+    checkpoints: new StreamCheckpoints(store, {
+      everyMs: settings.billing.checkpointMs,
+      ttlMs: settings.billing.reservationTtlMs,
+      onError: (err) => log.error(`could not checkpoint streams: ${String(err)}`),
+    }),
     alerts,
     health: createHealth({
       redis,
@@ -100,6 +105,8 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     }),
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
   };
+  app.billing.owner = leases.owner;
+  app.checkpoints.owner = leases.owner;
   const server = createHttpServer(app, ALL_ROUTES);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,7 +124,6 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
     bootstrapKey,
     discovery: discoverModels(app, log),
     async close() {
-      clearInterval(sweep);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -128,6 +134,8 @@ export async function startGateway(settings: Settings, opts: { log?: Logger } = 
       await app.limits.close();
       await app.generations.flush();
       await alerts.close();
+      // Every hold of this process is settled by now: give up the lease, so no one sweeps after us.
+      await leases.stop();
       await store.close();
       await redis?.quit();
     },

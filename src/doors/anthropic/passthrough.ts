@@ -68,14 +68,25 @@ export async function passThroughCount(target: Target, body: string, headers: Re
   }
 }
 
+/** The events that end an Anthropic stream (final usage, then the end): held back until the charge commits. */
+const CLOSING = ['event: message_delta', 'event: message_stop'];
+
 /**
  * Where relayed bytes go. Remembers whether anything was written (after which the answer cannot
- * start over elsewhere) and whether the upstream itself reported an error in-band.
+ * start over elsewhere) and whether the upstream itself reported an error in-band. Everything from
+ * the stream's closing events on (`message_delta` with the final usage, `message_stop`) is held
+ * until `release`: the client has its whole answer only once its charge is committed.
  */
 export class RawSink {
   wrote = false;
   sawError = false;
   private tail = '';
+  /** The text of a frame that may be a closing event, not yet written. */
+  private unsent = '';
+  /** Inside a frame whose start has been written already. */
+  private midFrame = false;
+  private holding = false;
+  private held = '';
   private readonly out: (text: string) => Promise<void> | undefined;
   private readonly first: () => void;
 
@@ -94,7 +105,44 @@ export class RawSink {
     const seen = this.tail + text;
     if (/(^|[\r\n])event: ?error\r?\n/.test(seen)) this.sawError = true;
     this.tail = seen.slice(-32);
-    return this.out(text);
+    if (this.holding) {
+      this.held += text;
+      return undefined;
+    }
+    const buf = this.unsent + text;
+    this.unsent = '';
+    let start = 0;
+    for (;;) {
+      const end = buf.indexOf('\n\n', start);
+      const frame = buf.slice(start, end === -1 ? undefined : end + 2);
+      const opening = !(start === 0 && this.midFrame);
+      const head = frame.replace(/^[\r\n]+/, '');
+      if (opening && CLOSING.some((c) => head.startsWith(c))) {
+        this.holding = true;
+        this.held = buf.slice(start);
+        return start > 0 ? this.out(buf.slice(0, start)) : undefined;
+      }
+      if (end === -1) {
+        // An unfinished frame that may turn out to be a closing event waits for the rest of its first line.
+        if (opening && frame !== '' && CLOSING.some((c) => c.startsWith(head))) {
+          this.unsent = frame;
+          this.midFrame = false;
+          return start > 0 ? this.out(buf.slice(0, start)) : undefined;
+        }
+        this.midFrame = frame !== '';
+        return this.out(buf);
+      }
+      start = end + 2;
+    }
+  }
+
+  /** Sends what was held back (the closing events). */
+  release(): void {
+    const rest = this.unsent + this.held;
+    this.unsent = '';
+    this.held = '';
+    this.holding = false;
+    if (rest !== '') void this.out(rest);
   }
 }
 

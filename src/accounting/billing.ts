@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pricing } from '../catalog/types.ts';
 import { GatewayError } from '../spec/errors.ts';
-import type { ApiKeyRecord, Store } from '../store/types.ts';
+import type { ApiKeyRecord, GenerationRecord, Store } from '../store/types.ts';
 import { FEMTO_PER_NANO, formatScaled } from './money.ts';
 
 export interface BillingSettings {
@@ -135,7 +135,16 @@ export class Billing {
     );
   }
 
-  async settle(key: ApiKeyRecord, id: string, upstreamNanos: number, feeNanos: number, note?: string, held = true): Promise<boolean> {
+  /** Charges and drops the hold; `generation`, when given, is recorded in the same transaction. */
+  async settle(
+    key: ApiKeyRecord,
+    id: string,
+    upstreamNanos: number,
+    feeNanos: number,
+    note?: string,
+    held = true,
+    generation?: GenerationRecord,
+  ): Promise<boolean> {
     return this.store.settle({
       reservationId: id,
       accountId: key.accountId,
@@ -145,6 +154,7 @@ export class Billing {
       note,
       now: new Date(),
       held,
+      generation,
     });
   }
 

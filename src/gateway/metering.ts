@@ -69,7 +69,11 @@ export async function holdWorstCase(
   return true;
 }
 
-/** Charges what the generation cost (after insurance), drops the hold, and records the generation. */
+/**
+ * Charges what the generation cost (after insurance), drops the hold, and records the generation:
+ * in the charge's own transaction when there is one (a reader who sees the charge sees the
+ * record), else through the generation log.
+ */
 export async function settleAndRecord(
   app: App,
   key: ApiKeyRecord,
@@ -77,13 +81,21 @@ export async function settleAndRecord(
   record: GenerationRecord,
   charge: Charge,
 ): Promise<void> {
-  app.generations.record(record);
-  if (held || charge.chargedNanos > 0) {
-    const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
-    const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held);
-    // In the background: an alert never delays or fails the request that crossed it.
-    if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
+  if (!held && charge.chargedNanos === 0) {
+    app.generations.record(record);
+    return;
   }
+  const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
+  let charged: boolean;
+  try {
+    charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
+  } catch (err) {
+    // The log keeps retrying the record; the hold lasts until its TTL.
+    app.generations.record(record);
+    throw err;
+  }
+  // In the background: an alert never delays or fails the request that crossed it.
+  if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
 }
 
 /** How long answers waited for their charge to commit: published only while someone listens (the benchmark). */

@@ -183,6 +183,8 @@ export interface SettleRequest {
   now: Date;
   /** Whether a hold was placed under reservationId (false: there is none to drop). Default true. */
   held?: boolean;
+  /** The generation's record, written in the same transaction (so it is there whenever the charge is). */
+  generation?: GenerationRecord;
 }
 
 export interface CreditRequest {

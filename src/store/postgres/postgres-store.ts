@@ -291,6 +291,7 @@ export class PostgresStore implements Store {
   async settle(s: SettleRequest): Promise<boolean> {
     return this.tx(async (cl) => {
       const { keys } = await this.drop(cl, s.reservationId, { keyHash: s.keyHash, accountId: s.accountId });
+      if (s.generation) await this.q(this.insertGenerationSql, generationParams(s.generation), cl);
       const charge = s.upstreamNanos + s.feeNanos;
       const inserted = await this.q(
         `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)

@@ -273,6 +273,7 @@ export class SqliteStore implements Store {
   async settle(s: SettleRequest): Promise<boolean> {
     return this.grouped(() => {
       if (s.held !== false) this.drop(s.reservationId);
+      if (s.generation) this.q(INSERT_GENERATION).run(...generationParams(s.generation));
       const charge = s.upstreamNanos + s.feeNanos;
       const inserted = this.q(
         `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)

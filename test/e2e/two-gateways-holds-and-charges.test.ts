@@ -1,16 +1,19 @@
 /**
- * Two Freeway processes on one PostgreSQL database:
+ * Two Freeway processes on one PostgreSQL database, and on one SQLite file:
  *  - a client that has received its whole answer from one sees its charge from the other, at
  *    once, for whole and streamed answers (the charge commits before the answer's last bytes);
  *  - when one is killed mid-stream, the other settles its holds within seconds, charging the
  *    partial streams what they had delivered by their last checkpoint.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createKey } from '../../src/accounting/keys.ts';
 import { CRASH_ERROR } from '../../src/gateway/stream-checkpoints.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/types.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
 import { startFreewayProcess } from '../helpers/freeway-process.ts';
@@ -20,27 +23,42 @@ import { dropPgSchema, needs, PG_URL, pgSchemaUrl } from '../helpers/services.ts
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const skip = await needs('postgres');
+
+/** Counts a key's holds that carry a checkpoint, reading the database directly. */
+async function checkpointCounter(engine: 'postgres' | 'sqlite', db: string, keyHash: string): Promise<{ count(): Promise<number>; close(): Promise<void> }> {
+  const sql = 'SELECT COUNT(*) AS n FROM reservations WHERE delivered_record IS NOT NULL AND key_hash = ';
+  if (engine === 'sqlite') {
+    const raw = new DatabaseSync(db);
+    const st = raw.prepare(`${sql}?`);
+    return { count: async () => Number((st.get(keyHash) as { n: number }).n), close: async () => raw.close() };
+  }
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(`SET search_path TO "${schema}"`);
+  return { count: async () => Number((await client.query(`${sql}$1`, [keyHash])).rows[0].n), close: () => client.end() };
+}
 const { url, schema } = pgSchemaUrl('freeway_e2e_holds');
 
-describe('two gateways on PostgreSQL: charges and crashed holds', { skip }, () => {
+for (const engine of ['postgres', 'sqlite'] as const) describe(`two gateways on ${engine === 'postgres' ? 'PostgreSQL' : 'one SQLite file'}: charges and crashed holds`, { skip: engine === 'postgres' ? skip : false }, () => {
   let emu: Emulator;
   let gateways: FreewayProcess[] = [];
-  let store: PostgresStore;
+  let store: Store;
   let env: Record<string, string>;
+  let db: string;
 
   before(async () => {
     emu = await startOpenAIEmulator();
-    env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: url, FREEWAY_ADMIN_KEY: 'admin-test' };
+    db = engine === 'postgres' ? url : join(tempDir('freeway-two-sqlite-'), 'freeway.db');
+    env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin-test' };
     gateways = await Promise.all([startFreewayProcess({ cwd: tempDir(), env }), startFreewayProcess({ cwd: tempDir(), env })]);
-    store = new PostgresStore(url);
-    await store.migrate();
+    store = await openStore(db);
   });
 
   after(async () => {
     await Promise.all(gateways.map((g) => g.stop()));
     await store?.close();
     await emu?.close();
-    await dropPgSchema(schema);
+    if (engine === 'postgres') await dropPgSchema(schema);
   });
 
   const call = (base: string, key: string, body: Record<string, unknown>) =>
@@ -96,21 +114,20 @@ describe('two gateways on PostgreSQL: charges and crashed holds', { skip }, () =
     const readings = await Promise.all(
       Array.from({ length: 10 }, async () => readStream(await call(victim.url, key, { max_tokens: 4_000, stream: true, messages: [{ role: 'user', content: '[[long]] [[drip:100]]' }] }))),
     );
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
+    // Wait (on the database, not the clock) until every stream has checkpointed what it delivered.
+    const checkpointed = await checkpointCounter(engine, db, record.hash);
     try {
-      const checkpointed = async () =>
-        Number((await client.query(`SELECT COUNT(*) AS n FROM "${schema}".reservations WHERE delivered_record IS NOT NULL AND key_hash = $1`, [record.hash])).rows[0].n);
       const deadline = Date.now() + 30_000;
-      while ((await checkpointed()) < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(await checkpointed(), 10);
+      while ((await checkpointed.count()) < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await checkpointed.count(), 10);
     } finally {
-      await client.end();
+      await checkpointed.close();
     }
     await victim.kill();
     const killedAt = Date.now();
     await Promise.all(readings.map((r) => r.done));
-    // The survivor's sweep (every 2 s by default) finds the dead process's holds.
+    // The survivor's sweep (every 2 s by default) finds the dead process's holds (on this host at
+    // once, by its PID; elsewhere when its 10 s lease lapses).
     while ((await store.findKey(record.hash))!.reservedNanos > 0 && Date.now() - killedAt < 30_000) await new Promise((r) => setTimeout(r, 50));
     const settledMs = Date.now() - killedAt;
     const k = (await store.findKey(record.hash))!;

@@ -87,6 +87,7 @@ export class RawSink {
   private midFrame = false;
   private holding = false;
   private held = '';
+  private lastChar = '';
   private readonly out: (text: string) => Promise<void> | undefined;
   private readonly first: () => void;
 
@@ -111,29 +112,42 @@ export class RawSink {
     }
     const buf = this.unsent + text;
     this.unsent = '';
+    // Find where the next frame starts: a frame already begun is relayed to its end. Its closing
+    // blank line may straddle two reads, so the last character written counts too.
     let start = 0;
+    if (this.midFrame && this.lastChar === '\n' && buf.startsWith('\n')) start = 1;
+    else if (this.midFrame) {
+      const end = buf.indexOf('\n\n');
+      if (end === -1) return this.send(buf);
+      start = end + 2;
+    }
     for (;;) {
       const end = buf.indexOf('\n\n', start);
       const frame = buf.slice(start, end === -1 ? undefined : end + 2);
-      const opening = !(start === 0 && this.midFrame);
       const head = frame.replace(/^[\r\n]+/, '');
-      if (opening && CLOSING.some((c) => head.startsWith(c))) {
+      if (CLOSING.some((c) => head.startsWith(c))) {
         this.holding = true;
         this.held = buf.slice(start);
-        return start > 0 ? this.out(buf.slice(0, start)) : undefined;
+        return this.send(buf.slice(0, start));
       }
       if (end === -1) {
         // An unfinished frame that may turn out to be a closing event waits for the rest of its first line.
-        if (opening && frame !== '' && CLOSING.some((c) => c.startsWith(head))) {
+        if (frame !== '' && CLOSING.some((c) => c.startsWith(head))) {
           this.unsent = frame;
           this.midFrame = false;
-          return start > 0 ? this.out(buf.slice(0, start)) : undefined;
+          return this.send(buf.slice(0, start));
         }
         this.midFrame = frame !== '';
-        return this.out(buf);
+        return this.send(buf);
       }
       start = end + 2;
     }
+  }
+
+  private send(text: string): Promise<void> | undefined {
+    if (text === '') return undefined;
+    this.lastChar = text[text.length - 1];
+    return this.out(text);
   }
 
   /** Sends what was held back (the closing events). */
@@ -142,7 +156,7 @@ export class RawSink {
     this.unsent = '';
     this.held = '';
     this.holding = false;
-    if (rest !== '') void this.out(rest);
+    void this.send(rest);
   }
 }
 

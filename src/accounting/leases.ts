@@ -41,6 +41,9 @@ function pidExists(pid: number): boolean {
   }
 }
 
+/** Leases held by gateways in this very process (tests run several): alive though their PID is ours. */
+const ownLeases = new Set<string>();
+
 export interface SweepResult {
   /** Holds of dead owners settled (charged or released). */
   released: number;
@@ -68,6 +71,7 @@ export class ProcessLeases {
 
   /** Takes the lease and settles what dead processes left (before serving), then keeps both going. */
   async start(): Promise<SweepResult> {
+    ownLeases.add(this.owner);
     await this.renew();
     const first = await this.sweep();
     this.timer = setInterval(this.tick, this.settings.sweepMs);
@@ -80,6 +84,7 @@ export class ProcessLeases {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => {});
+    ownLeases.delete(this.owner);
     await this.store.endLease(this.owner);
   }
 
@@ -96,9 +101,12 @@ export class ProcessLeases {
     return this.store.renewLease({ owner: this.owner, host: this.host, pid: process.pid, expiresAt, startedAt: this.startedAt });
   }
 
-  /** Whether a lease's process is gone: the lease lapsed, or it ran on this host under a PID that is gone (or now ours). */
+  /**
+   * Whether a lease's process is gone: the lease lapsed, or it ran on this host under a PID that is
+   * gone (or is now ours, though no gateway of this process holds the lease: an earlier process).
+   */
   private dead(l: ProcessLease, now: number): 'lapsed' | 'gone' | undefined {
-    if (l.owner === this.owner) return undefined;
+    if (ownLeases.has(l.owner)) return undefined;
     if (l.host === this.host && (l.pid === process.pid || !pidExists(l.pid))) return 'gone';
     return Date.parse(l.expiresAt) < now ? 'lapsed' : undefined;
   }

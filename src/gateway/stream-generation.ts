@@ -190,12 +190,23 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
 
 /**
  * What the legs of a stream add up to so far, as the tracker's finish options: each leg's usage
- * (estimated from what it relayed when the upstream reported none), and how it ended.
+ * (estimated from what it relayed when the upstream reported none), and how it ended. A `running`
+ * stream's reported usage may be an early count (Anthropic reports output so far only at the end):
+ * its output is at least the estimate of what was relayed.
  */
-function finishOf(legs: readonly StreamLeg[], promptTokens: () => number, cancelled: boolean): { opts: FinishOptions; lastUsage: Usage; finalFinish: FinishReason } {
+function finishOf(
+  legs: readonly StreamLeg[],
+  promptTokens: () => number,
+  cancelled: boolean,
+  running = false,
+): { opts: FinishOptions; lastUsage: Usage; finalFinish: FinishReason } {
   const last = legs[legs.length - 1];
-  const legUsage = (l: StreamLeg, prompt: number): { usage: Usage; estimated: boolean } =>
-    l.usage ? { usage: l.usage, estimated: false } : { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: Math.ceil(l.outputChars / 4) }, estimated: true };
+  const legUsage = (l: StreamLeg, prompt: number): { usage: Usage; estimated: boolean } => {
+    const estimate = Math.ceil(l.outputChars / 4);
+    if (!l.usage) return { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: estimate }, estimated: true };
+    if (running && l.usage.outputTokens < estimate) return { usage: { ...l.usage, outputTokens: estimate }, estimated: true };
+    return { usage: l.usage, estimated: false };
+  };
   const earlierLegs: LegUsage[] = legs.slice(0, -1).map((l) => {
     const u = legUsage(l, promptTokens());
     return { endpoint: l.candidate.endpoint, usage: u.usage, usageEstimated: u.estimated, error: l.error?.message ?? null };
@@ -224,6 +235,6 @@ function finishOf(legs: readonly StreamLeg[], promptTokens: () => number, cancel
 /** Checkpoints a running stream: what its legs have delivered so far, once they have delivered content. */
 export function checkpointStream(app: App, job: Pick<StreamJob, 'key' | 'tracker' | 'promptTokens'>, legs: readonly StreamLeg[]): void {
   app.checkpoints.track(job.tracker.id, job.key, () =>
-    legs.some((l) => l.outputChars > 0 || l.toolCalls > 0) ? deliveredSoFar(job.tracker, finishOf(legs, job.promptTokens, true).opts) : undefined,
+    legs.some((l) => l.outputChars > 0 || l.toolCalls > 0) ? deliveredSoFar(job.tracker, finishOf(legs, job.promptTokens, true, true).opts) : undefined,
   );
 }

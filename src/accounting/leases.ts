@@ -1,10 +1,11 @@
 /**
  * Who owns a credit hold. Every gateway process holds a lease in the store, renewed every few
  * seconds, and every hold it places carries the lease's id. Each process sweeps as often as it
- * renews: holds whose owner's lease has lapsed, or whose owner runs on this host under a PID that
- * no longer exists (a crash, seen at once), or whose owner has no lease at all, are settled — what
- * their streams had delivered by the last checkpoint is charged, the rest released. Holds from
- * before leases existed (no owner) still go when their TTL ends.
+ * renews: holds whose owner is known gone (on SQLite its lock file is free; elsewhere it ran on
+ * this host under a PID that no longer exists: a crash, seen at once), whose owner's lease has
+ * lapsed, or whose owner has no lease at all, are settled — what their streams had delivered by
+ * the last checkpoint is charged, the rest released. Holds from before leases existed (no owner)
+ * still go when their TTL ends.
  */
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
@@ -72,6 +73,7 @@ export class ProcessLeases {
   /** Takes the lease and settles what dead processes left (before serving), then keeps both going. */
   async start(): Promise<SweepResult> {
     ownLeases.add(this.owner);
+    this.store.holdOwner?.(this.owner);
     await this.renew();
     const first = await this.sweep();
     this.timer = setInterval(this.tick, this.settings.sweepMs);
@@ -86,6 +88,7 @@ export class ProcessLeases {
     await this.running?.catch(() => {});
     ownLeases.delete(this.owner);
     await this.store.endLease(this.owner);
+    this.store.dropOwner?.(this.owner);
   }
 
   private readonly tick = (): void => {
@@ -102,11 +105,15 @@ export class ProcessLeases {
   }
 
   /**
-   * Whether a lease's process is gone: the lease lapsed, or it ran on this host under a PID that is
-   * gone (or is now ours, though no gateway of this process holds the lease: an earlier process).
+   * Whether a lease's process is gone. Where the store can ask the operating system (SQLite's lock
+   * files), that answer is final: gone at once, or alive however late its lease. Otherwise: it ran
+   * on this host under a PID that is gone (or is now ours, though no gateway of this process holds
+   * the lease: an earlier process), or its lease lapsed.
    */
   private dead(l: ProcessLease, now: number): 'lapsed' | 'gone' | undefined {
     if (ownLeases.has(l.owner)) return undefined;
+    const alive = this.store.ownerAlive?.(l.owner);
+    if (alive !== undefined) return alive ? undefined : 'gone';
     if (l.host === this.host && (l.pid === process.pid || !pidExists(l.pid))) return 'gone';
     return Date.parse(l.expiresAt) < now ? 'lapsed' : undefined;
   }
@@ -117,7 +124,10 @@ export class ProcessLeases {
     const owners = [...dead.map((d) => d.l.owner), ...(await this.store.orphanOwners())];
     const { released, charged } = owners.length > 0 ? await this.store.reclaimHolds(owners, now) : { released: 0, charged: 0 };
     // A lapsed lease is removed only if it is still lapsed: its process may have come back and renewed it.
-    for (const d of dead) await this.store.endLease(d.l.owner, d.why === 'lapsed' ? now : undefined);
+    for (const d of dead) {
+      await this.store.endLease(d.l.owner, d.why === 'lapsed' ? now : undefined);
+      if (d.why === 'gone') this.store.dropOwner?.(d.l.owner);
+    }
     const expired = await this.store.releaseExpired(now);
     if (released > 0) this.log.info(`settled ${released} credit holds of stopped Freeway processes (${charged} charged for what their streams had delivered)`);
     if (expired > 0) this.log.info(`released ${expired} expired credit holds`);

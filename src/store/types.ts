@@ -306,6 +306,14 @@ export interface Store {
   /** Owners of open holds that have no lease at all (their process is gone). */
   orphanOwners(): Promise<string[]>;
   /**
+   * Liveness the operating system vouches for, where the engine has it (SQLite: a lock file per
+   * process beside the database). `holdOwner` takes this process's; `ownerAlive` says whether
+   * another's process is alive (undefined: cannot tell); `dropOwner` gives one up or cleans it away.
+   */
+  holdOwner?(owner: string): void;
+  ownerAlive?(owner: string): boolean | undefined;
+  dropOwner?(owner: string): void;
+  /**
    * Records on each hold what its stream has delivered so far (one batch); a stream that held
    * nothing gets a hold of 0 carrying the checkpoint. The caller stops checkpointing a stream
    * (and waits for its last write) before settling it, so no checkpoint recreates a settled hold.

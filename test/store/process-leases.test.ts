@@ -1,6 +1,7 @@
 /**
  * Holds know which process owns them: against SQLite and PostgreSQL, the sweep settles the holds
- * of a process whose lease lapsed, of a process on this host whose PID is gone (at once), and of
+ * of a process whose lease lapsed, of a process on this host whose PID is gone (at once), of a
+ * process whose SQLite lock file is free (at once), and of
  * owners with no lease at all — charging what a stream had delivered by its last checkpoint,
  * releasing the rest — and leaves live processes' holds alone.
  */
@@ -39,6 +40,8 @@ async function deadPid(): Promise<number> {
   await new Promise((r) => child.once('exit', r));
   return child.pid!;
 }
+
+const dbPath = join(tempDir('freeway-leases-'), 'f.db');
 
 function scenarios(name: string, open: () => Promise<Store>, skip: false | string) {
   describe(`process leases: ${name}`, { skip }, () => {
@@ -132,6 +135,34 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
       }
     });
 
+    test('SQLite: a process whose lock file is free is gone at once (any PID namespace); one that holds it is alive however late its lease', { skip: name !== 'sqlite' }, async () => {
+      const gone = randomUUID();
+      const slow = randomUUID();
+      const holders = [gone, slow].map((owner) => spawn(process.execPath, [join(import.meta.dirname, 'owner-lock-worker.ts'), dbPath, owner]));
+      await Promise.all(holders.map((c) => new Promise((r) => c.stdout!.once('data', r))));
+      try {
+        // Elsewhere as far as PIDs go (another container); one lease current, the other long lapsed.
+        await store.renewLease(lease(gone));
+        await store.renewLease(lease(slow, { expiresAt: new Date(Date.now() - 60_000).toISOString() }));
+        const g = await setUp(gone, 2);
+        const s = await setUp(slow, 1);
+        holders[0].kill('SIGKILL');
+        await new Promise((r) => holders[0].once('exit', r));
+        const me = new ProcessLeases(store, LEASE, quiet);
+        await me.start();
+        try {
+          assert.equal((await store.findKey(g.hash))!.reservedNanos, 0, 'its lock is free: gone, though its lease is current');
+          assert.equal((await store.findKey(s.hash))!.reservedNanos, 1_000, 'its lock is held: alive, though its lease lapsed');
+        } finally {
+          await me.stop();
+          for (const id of s.ids) await store.release(id);
+          await store.endLease(slow);
+        }
+      } finally {
+        for (const c of holders) c.kill('SIGKILL');
+      }
+    });
+
     test('holds whose owner has no lease at all are orphans, settled by the next sweep; holds without an owner wait for their TTL', async () => {
       const o = await setUp(randomUUID(), 2);
       const legacy = await setUp(undefined as unknown as string, 1); // placed before leases existed
@@ -167,7 +198,7 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
   });
 }
 
-scenarios('sqlite', async () => openStore(join(tempDir('freeway-leases-'), 'f.db')), false);
+scenarios('sqlite', async () => openStore(dbPath), false);
 scenarios('postgres', async () => openStore(pgSchema.url), pgSkip);
 after(async () => {
   if (!pgSkip) await dropPgSchema(pgSchema.schema);

@@ -13,6 +13,7 @@ import { MIGRATIONS } from '../migrations.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
+import { OwnerLocks } from './owner-locks.ts';
 import type { WriteOptions } from './group-commit.ts';
 import { PendingCharges } from './pending-charges.ts';
 import {
@@ -75,6 +76,8 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Checkpointer | undefined;
   private readonly charges = new PendingCharges((sql) => this.q(sql));
   private readonly writes: GroupCommit;
+  /** Which processes sharing the file are alive (see owner-locks.ts); none for an in-memory database. */
+  private readonly owners: OwnerLocks | undefined;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -82,6 +85,7 @@ export class SqliteStore implements Store {
     // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
     this.db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.writes = new GroupCommit(this.db, this.charges);
+    this.owners = path === ':memory:' ? undefined : new OwnerLocks(path);
     if (path !== ':memory:') {
       const autocheckpoint = () => {
         if (this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
@@ -321,6 +325,18 @@ export class SqliteStore implements Store {
 
   async orphanOwners(): Promise<string[]> {
     return (this.q(ORPHAN_OWNERS_SQL).all() as Row[]).map((r) => String(r.owner));
+  }
+
+  holdOwner(owner: string): void {
+    this.owners?.hold(owner);
+  }
+
+  ownerAlive(owner: string): boolean | undefined {
+    return this.owners?.alive(owner);
+  }
+
+  dropOwner(owner: string): void {
+    this.owners?.drop(owner);
   }
 
   async checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {

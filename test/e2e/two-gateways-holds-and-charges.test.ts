@@ -97,13 +97,21 @@ for (const engine of ['postgres', 'sqlite'] as const) describe(`two gateways on 
       const [served, other] = [gateways[i % 2], gateways[(i + 1) % 2]];
       const streamed = i % 4 >= 2;
       const res = await call(served.url, key, { max_tokens: 50, stream: streamed });
-      if (streamed) expected += await streamedCost(res);
+      const id = res.headers.get('x-generation-id');
+      let cost: number;
+      if (streamed) cost = await streamedCost(res);
       else {
         assert.equal(res.status, 200);
-        expected += Math.round(((await res.json()) as { usage: { cost: number } }).usage.cost * 1e9);
+        cost = Math.round(((await res.json()) as { usage: { cost: number } }).usage.cost * 1e9);
       }
+      expected += cost;
+      const what = `request ${i + 1} (${streamed ? 'streamed' : 'whole'})`;
       const seen = await keyView(other.url, key);
-      assert.deepEqual(seen, { usage: expected, reserved: 0 }, `request ${i + 1} (${streamed ? 'streamed' : 'whole'}): /key on the other process`);
+      assert.deepEqual(seen, { usage: expected, reserved: 0 }, `${what}: /key on the other process`);
+      // The generation record commits with the charge: the other process has it too.
+      const gen = await fetch(`${other.url}/api/v1/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(gen.status, 200, `${what}: /generation on the other process`);
+      assert.equal(Math.round(((await gen.json()) as { data: { total_cost: number } }).data.total_cost * 1e9), cost);
     }
     assert.ok(expected > 0);
   });

@@ -72,10 +72,17 @@ export class ProcessLeases {
 
   /** Takes the lease and settles what dead processes left (before serving), then keeps both going. */
   async start(): Promise<SweepResult> {
+    // Before serving: the first sweep runs here, not in the background.
     ownLeases.add(this.owner);
     this.store.holdOwner?.(this.owner);
     await this.renew();
-    const first = await this.sweep();
+    let first: SweepResult = { released: 0, charged: 0, expired: 0 };
+    try {
+      first = await this.sweep();
+    } catch (err) {
+      // The next sweep tries again; a hold that cannot be settled must not keep the gateway down.
+      this.log.error(`hold sweep failed: ${String(err)}`);
+    }
     this.timer = setInterval(this.tick, this.settings.sweepMs);
     this.timer.unref();
     return first;

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ChildStats } from './child-ipc.ts';
 import { track } from './children.ts';
 import { sleep } from './stats.ts';
@@ -63,18 +64,51 @@ export function procStats(pid: number): ChildStats {
   };
 }
 
+/** How long answers waited for their charge to commit, over one recorded phase (ms). */
+export interface SettleWaits {
+  whole: number[];
+  streamed: number[];
+}
+
 export class FreewayProcess {
   readonly proc: ChildProcess;
   readonly info: { url: string; key: string };
+  private readonly settleFile: string;
+  private settleSeq = 0;
 
-  private constructor(proc: ChildProcess, info: { url: string; key: string }) {
+  private constructor(proc: ChildProcess, info: { url: string; key: string }, settleFile: string) {
     this.proc = proc;
     this.info = info;
+    this.settleFile = settleFile;
+  }
+
+  /** Starts recording settle waits (see settle-probe.mjs). */
+  startSettleWaits(): void {
+    this.proc.kill('SIGUSR2');
+  }
+
+  /** Stops recording and returns what was recorded; undefined if the probe did not answer. */
+  async stopSettleWaits(): Promise<SettleWaits | undefined> {
+    this.proc.kill('SIGUSR2');
+    const want = ++this.settleSeq;
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      try {
+        const r = JSON.parse(readFileSync(this.settleFile, 'utf8')) as SettleWaits & { seq: number };
+        if (r.seq === want) return r;
+      } catch {
+        // Not written yet (or half written): look again.
+      }
+      await sleep(20);
+    }
+    return undefined;
   }
 
   static async start(opts: { emulatorUrl: string; emulatorKey: string; dir: string; nodeArgs: string[] }): Promise<FreewayProcess> {
     const port = await freePort();
-    const args = [...startCommandOptions(), ...opts.nodeArgs, join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)];
+    const settleFile = join(opts.dir, 'settle-waits.json');
+    const probe = pathToFileURL(join(ROOT, 'bench', 'settle-probe.mjs')).href;
+    const args = [...startCommandOptions(), ...opts.nodeArgs, '--import', probe, join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)];
     const proc = spawn(process.execPath, args, {
       cwd: opts.dir,
       env: {
@@ -84,6 +118,7 @@ export class FreewayProcess {
         DATABASE_URL: join(opts.dir, 'freeway.db'),
         FREEWAY_ADMIN_KEY: ADMIN_KEY,
         FREEWAY_LOG: 'silent',
+        FREEWAY_BENCH_SETTLE_FILE: settleFile,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -105,7 +140,7 @@ export class FreewayProcess {
     });
     if (res.status !== 201 && res.status !== 200) throw new Error(`freeway: creating a key failed with ${res.status}: ${await res.text()}`);
     const { key } = (await res.json()) as { key: string };
-    return new FreewayProcess(proc, { url, key });
+    return new FreewayProcess(proc, { url, key }, settleFile);
   }
 
   async stats(): Promise<ChildStats> {

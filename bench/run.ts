@@ -13,6 +13,8 @@
  *   4. peak RSS of the Freeway process over those phases
  *   5. 2,000 concurrent streams through Freeway (last, so its memory does not colour the rest):
  *      whether all complete, and Freeway's peak RSS against its RSS just before (idle)
+ * and, in phases 1 and 2, how long answers waited for their charge to commit before their last
+ * bytes (recorded inside the Freeway process by settle-probe.mjs)
  * Prints a Markdown table; exits 0 whether or not the targets are met (non-zero only when the
  * benchmark itself fails). `--profile` also writes a CPU profile of the Freeway process and prints
  * its hotspots.
@@ -22,6 +24,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, killAll } from './children.ts';
 import { FreewayProcess } from './freeway-process.ts';
+import type { SettleWaits } from './freeway-process.ts';
 import type { ChildStats } from './child-ipc.ts';
 import { closedLoop, interleavedFixedRate, makeTarget } from './load.ts';
 import { manyStreams } from './many-streams.ts';
@@ -108,6 +111,8 @@ interface ClosedLoopTotals {
 interface Results {
   latency?: FixedRate;
   stream?: FixedRate;
+  /** How long answers waited for their charge to commit in the latency and stream phases. */
+  settle: { latency?: SettleWaits; stream?: SettleWaits };
   throughput?: { direct: ClosedLoopTotals; freeway: ClosedLoopTotals; bare: ClosedLoopTotals };
   manyStreams?: { freeway: ManyStreamsResult; bare: ManyStreamsResult };
   snapshots: Snapshot[];
@@ -163,7 +168,7 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
     snapshots.push(x);
     return x;
   };
-  const r: Results = { snapshots };
+  const r: Results = { snapshots, settle: {} };
   await snap('start-up');
 
   log(`warm-up (${PLAN.warmupMs} ms per path)`);
@@ -176,14 +181,18 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
   if (RUN.has('latency')) {
     log(`latency: ${PLAN.latencyRate} req/s per path for ${PLAN.latencyMs} ms, interleaved`);
     const before = await snap('(before latency)');
+    fw.startSettleWaits();
     const lat = await interleavedFixedRate(all, { rate: PLAN.latencyRate, durationMs: PLAN.latencyMs, stream: false });
+    r.settle.latency = await fw.stopSettleWaits();
     r.latency = fixedRate(lat, before, await snap(`latency @ ${PLAN.latencyRate} req/s`));
   }
 
   if (RUN.has('stream')) {
     log(`streaming TTFB: ${PLAN.streamRate} req/s per path for ${PLAN.streamMs} ms, interleaved`);
     const before = await snap('(before stream)');
+    fw.startSettleWaits();
     const str = await interleavedFixedRate(all, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
+    r.settle.stream = await fw.stopSettleWaits();
     r.stream = fixedRate(str, before, await snap(`stream @ ${PLAN.streamRate} req/s`));
   }
 
@@ -227,6 +236,18 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
   return r;
 }
 
+/**
+ * The wait for the charge to commit before an answer's last bytes (so any process reading the
+ * database sees it): it is latency the answer now carries, where the charge used to commit after.
+ */
+function settleRow(rows: Row[], notes: string[], metric: string, waits: number[] | undefined): void {
+  const p50 = percentile(waits ?? [], 50);
+  const p99 = percentile(waits ?? [], 99);
+  rows.push({ metric, direct: '—', bare: '—', freeway: `${fmtMs(p50)} / ${fmtMs(p99)}`, added: `${fmtAddedMs(p50)} / ${fmtAddedMs(p99)}`, target: 'info' });
+  if (waits === undefined) notes.push(`${metric}: the settle probe did not answer`);
+  else notes.push(`${metric}: ${waits.length} answers; the "added" column is the whole cost against committing the charge after the answer (before item 6)`);
+}
+
 function report(r: Results): { table: string; notes: string[]; missed: string[] } {
   const ok = (s: Sample[]) => s.filter((x) => x.ok);
   const lat = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.totalMs), p);
@@ -248,6 +269,7 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     cmp(`latency p50 @ ${rate} req/s`, lat(L.direct, 50), lat(L.freeway, 50), lat(L.bare, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
     cmp(`latency p99 @ ${rate} req/s`, lat(L.direct, 99), lat(L.freeway, 99), lat(L.bare, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
     rows.push(cpuRow(`CPU per request @ ${rate} req/s`, L));
+    settleRow(rows, notes, `charge commit before the answer, p50 / p99 @ ${rate} req/s`, r.settle.latency?.whole);
     notes.push(`latency samples: direct ${count(L.direct)}, Freeway ${count(L.freeway)}; p90 ${fmtMs(lat(L.direct, 90))} vs ${fmtMs(lat(L.freeway, 90))}, max ${fmtMs(lat(L.direct, 100))} vs ${fmtMs(lat(L.freeway, 100))}`);
     if (L.skipped > 0) notes.push(`latency: ${L.skipped} ticks skipped (too many requests in flight)`);
   }
@@ -257,6 +279,7 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
     cmp(`stream TTFB p50 @ ${rate} req/s`, ttfb(S.direct, 50), ttfb(S.freeway, 50), ttfb(S.bare, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
     cmp(`stream TTFB p99 @ ${rate} req/s`, ttfb(S.direct, 99), ttfb(S.freeway, 99), ttfb(S.bare, 99), undefined, 'info');
     rows.push(cpuRow(`CPU per stream @ ${rate} req/s`, S));
+    settleRow(rows, notes, `charge commit before a stream's end, p50 / p99 @ ${rate} req/s`, r.settle.stream?.streamed);
     const chunks = (x: Sample[]) => percentile(ok(x).map((y) => y.chunks), 50);
     notes.push(
       `stream samples: direct ${count(S.direct)}, Freeway ${count(S.freeway)}; whole stream p50 ${fmtMs(lat(S.direct, 50))} vs ${fmtMs(lat(S.freeway, 50))}; ` +

@@ -13,6 +13,8 @@ import { StickyStore } from './router/sticky-store.ts';
 import { createLimits } from './limits/limits.ts';
 import { closeRedis, connectRedis, guardOf } from './infra/redis.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
+import { ProcessLeases } from './accounting/leases.ts';
+import { StreamCheckpoints } from './gateway/stream-checkpoints.ts';
 import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
 import { buildCatalog } from './catalog/build.ts';
 import { Catalog } from './catalog/catalog.ts';
@@ -72,16 +74,11 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
   if (redis) await guardOf(redis).connected();
   // The default account runs a tab (postpaid), so a fresh install works before anyone buys credits.
   await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
-  // Holds left by a process that died mid-request are released once they expire: now, and every minute.
-  const released = await store.releaseExpired(new Date());
-  if (released > 0) log.info(`released ${released} expired credit holds`);
-  const sweep = setInterval(() => {
-    store.releaseExpired(new Date()).catch((err: unknown) => {
-      // A database outage is logged once by the store; the next sweep catches up.
-      if (!(err instanceof GatewayError && err.type === 'service_unavailable')) log.error(`reservation sweep failed: ${String(err)}`);
-    });
-  }, 60_000);
-  sweep.unref();
+  // This process's lease on its holds; holds left by processes that died are settled now, and
+  // within seconds of any later death (see leases.ts).
+  const leaseMs = settings.billing.processLeaseMs;
+  const leases = new ProcessLeases(store, { leaseMs, sweepMs: Math.max(200, Math.round(leaseMs / 5)) }, log);
+  await leases.start();
   let bootstrapKey: string | undefined;
   if (!settings.adminKey && (await store.countKeys()) === 0) {
     bootstrapKey = (await createKey(store, { name: 'first key', kind: 'inference' })).key;
@@ -103,6 +100,11 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     catalog: new Catalog(built.models),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
+    checkpoints: new StreamCheckpoints(store, {
+      everyMs: settings.billing.checkpointMs,
+      ttlMs: settings.billing.reservationTtlMs,
+      onError: (err) => log.error(`could not checkpoint streams: ${String(err)}`),
+    }),
     alerts,
     health: createHealth({
       redis,
@@ -120,6 +122,8 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     redis: redis ? guardOf(redis) : undefined,
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
   };
+  app.billing.owner = leases.owner;
+  app.checkpoints.owner = leases.owner;
   const server = createHttpServer(app, ALL_ROUTES);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -146,7 +150,6 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     bootstrapKey,
     discovery: discoverModels(app, log),
     async close() {
-      clearInterval(sweep);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -157,6 +160,8 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       await app.limits.close();
       await app.generations.flush();
       await alerts.close();
+      // Every hold of this process is settled by now: give up the lease, so no one sweeps after us.
+      await leases.stop();
       await store.close();
       if (redis) await closeRedis(redis);
     },

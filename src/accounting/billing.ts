@@ -7,13 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Pricing } from '../catalog/types.ts';
 import { GatewayError } from '../spec/errors.ts';
-import type { ApiKeyRecord, Store } from '../store/types.ts';
+import type { ApiKeyRecord, GenerationRecord, Store } from '../store/types.ts';
 import { FEMTO_PER_NANO, formatScaled } from './money.ts';
 
 export interface BillingSettings {
   /** Freeway's fee on top of the upstream cost, in basis points (5% = 500). */
   markupBp: number;
-  /** How long a hold lives if its process dies before settling it. */
+  /** How long a hold lives if its process dies before settling it and carries no owner. */
   reservationTtlMs: number;
 }
 
@@ -61,8 +61,10 @@ export class Billing {
   private readonly hooks: BillingHooks;
   /** account id → prepaid, cached briefly: read on every request, changed almost never. */
   private readonly prepaid = new Map<string, { value: boolean; expires: number }>();
-  /** Settlements not yet committed (they commit after their response has gone out). */
+  /** Settlements not yet committed (the last bytes of their answers wait for them). */
   private readonly settling = new Set<Promise<void>>();
+  /** The process lease that owns this process's holds (see leases.ts); unset, holds live until their TTL. */
+  owner: string | undefined;
 
   constructor(store: Store, settings: BillingSettings, hooks: BillingHooks = {}) {
     this.store = store;
@@ -99,6 +101,7 @@ export class Billing {
       amountNanos,
       now,
       expiresAt: new Date(now.getTime() + this.settings.reservationTtlMs),
+      owner: this.owner,
     });
     if (r.ok) return;
     const spare = r.availableNanos - ctx.fixedNanos;
@@ -132,7 +135,16 @@ export class Billing {
     );
   }
 
-  async settle(key: ApiKeyRecord, id: string, upstreamNanos: number, feeNanos: number, note?: string, held = true): Promise<boolean> {
+  /** Charges and drops the hold; `generation`, when given, is recorded in the same transaction. */
+  async settle(
+    key: ApiKeyRecord,
+    id: string,
+    upstreamNanos: number,
+    feeNanos: number,
+    note?: string,
+    held = true,
+    generation?: GenerationRecord,
+  ): Promise<boolean> {
     return this.store.settle({
       reservationId: id,
       accountId: key.accountId,
@@ -142,6 +154,7 @@ export class Billing {
       note,
       now: new Date(),
       held,
+      generation,
     });
   }
 

@@ -54,6 +54,10 @@ export interface Settings {
   billing: {
     markupBp: number;
     reservationTtlMs: number;
+    /** Lifetime of a process's lease on its holds; renewed, and dead owners' holds swept, every fifth of it. */
+    processLeaseMs: number;
+    /** How often a running stream checkpoints what it has delivered. */
+    checkpointMs: number;
     freeModels: { perMinute: number; perDay: number; perDayWithCredits: number; creditsForHigherLimitNanos: number };
   };
   alerts: {
@@ -246,6 +250,8 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     billing: {
       markupBp: Math.round((file.billing?.markupPercent ?? 0) * 100),
       reservationTtlMs: (file.billing?.reservationTtlSeconds ?? 1800) * 1000,
+      processLeaseMs: (file.billing?.processLeaseSeconds ?? 10) * 1000,
+      checkpointMs: Math.round((file.billing?.checkpointSeconds ?? 1) * 1000),
       // OpenRouter's defaults for free models.
       freeModels: {
         perMinute: file.billing?.freeModels?.perMinute ?? 20,

@@ -174,6 +174,10 @@ export const configSchema = z
         markupPercent: z.number().min(0).max(1000).optional(),
         /** How long a hold lives when its process dies before settling. */
         reservationTtlSeconds: z.number().int().positive().optional(),
+        /** How long a process's lease on its holds lasts unless renewed (renewed and swept every fifth of it). */
+        processLeaseSeconds: z.number().int().min(2).max(300).optional(),
+        /** How often a running stream records what it has delivered (charged if its process dies). */
+        checkpointSeconds: z.number().min(0.1).max(60).optional(),
         freeModels: z
           .object({
             perMinute: z.number().int().nonnegative().optional(),

@@ -2,6 +2,7 @@
  * The money around one request: free-tier allowance, the worst-case hold before the upstream call,
  * and the settlement (or release) after it. Doors call these; the arithmetic lives in accounting.
  */
+import { channel } from 'node:diagnostics_channel';
 import type { App } from '../app.ts';
 import { withFee, worstCaseNanos } from '../accounting/billing.ts';
 import { FEMTO_PER_NANO } from '../accounting/money.ts';
@@ -68,7 +69,11 @@ export async function holdWorstCase(
   return true;
 }
 
-/** Charges what the generation cost (after insurance), drops the hold, and records the generation. */
+/**
+ * Charges what the generation cost (after insurance), drops the hold, and records the generation:
+ * in the charge's own transaction when there is one (a reader who sees the charge sees the
+ * record), else through the generation log.
+ */
 export async function settleAndRecord(
   app: App,
   key: ApiKeyRecord,
@@ -76,25 +81,40 @@ export async function settleAndRecord(
   record: GenerationRecord,
   charge: Charge,
 ): Promise<void> {
-  app.generations.record(record);
-  if (held || charge.chargedNanos > 0) {
-    const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
-    const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held);
-    // In the background: an alert never delays or fails the request that crossed it.
-    if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
+  if (!held && charge.chargedNanos === 0) {
+    app.generations.record(record);
+    return;
   }
+  const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
+  let charged: boolean;
+  try {
+    charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
+  } catch (err) {
+    // The log keeps retrying the record; the hold lasts until its TTL.
+    app.generations.record(record);
+    throw err;
+  }
+  // In the background: an alert never delays or fails the request that crossed it.
+  if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
 }
 
+/** How long answers waited for their charge to commit: published only while someone listens (the benchmark). */
+const settleTiming = channel('freeway.settle');
+
 /**
- * Settles after the response has gone out; a failure is logged (the hold then expires and is
- * released). Shutdown waits for it (Billing.settled).
+ * Settles, and resolves once the charge is committed: callers send the last bytes of the answer
+ * only then, so a client that has its whole answer sees its charge from every process and replica.
+ * A failure is logged, never thrown (the answer still goes out; the hold lasts until its TTL).
+ * Shutdown waits for settlements in progress (Billing.settled).
  */
-export function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
+export async function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
+  const started = performance.now();
   const settling = settleAndRecord(app, key, held, record, charge).catch((err: unknown) => {
     app.log.error(`could not settle generation ${record.id}: ${String(err)}`);
   });
   app.billing.track(settling);
-  return settling;
+  await settling;
+  if (settleTiming.hasSubscribers) settleTiming.publish({ ms: performance.now() - started, streamed: record.streamed, at: Date.now() });
 }
 
 export async function releaseHold(app: App, tracker: GenerationTracker, held: boolean): Promise<void> {
@@ -124,9 +144,8 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
   void settleTokens?.(usage.inputTokens + usage.outputTokens);
   app.health.record(endpointKey(ran.candidate.endpoint), { ok: true, ttftMs: record.latencyMs, at: Date.now() });
-  // The charge is committed while the door writes the response, not before: the upstream's work
-  // is done either way, so waiting would add latency without protecting anything.
-  void settleOrLog(app, key, held, record, charge);
+  // Committed before the door writes the answer: whoever has the answer can read its charge anywhere.
+  await settleOrLog(app, key, held, record, charge);
   return { result: ran.value, candidate: ran.candidate, usage, charge };
 }
 

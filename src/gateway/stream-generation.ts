@@ -18,7 +18,8 @@ import type { TryOptions } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
 import type { Candidate } from './resolve.ts';
 import { NO_CHARGE } from './tracker.ts';
-import type { Charge, GenerationTracker, LegUsage } from './tracker.ts';
+import type { Charge, FinishOptions, GenerationTracker, LegUsage } from './tracker.ts';
+import { deliveredSoFar } from './stream-checkpoints.ts';
 import type { RouteContext } from '../http/server.ts';
 import { SseResponse } from '../http/sse-response.ts';
 import { endpointKey } from '../router/types.ts';
@@ -140,6 +141,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   const { opened, held, settleTokens, openInSlot: open, slot, opts } = first;
   const renderer = job.renderer(tracker.meta(opened.candidate));
   const legs: StreamLeg[] = [];
+  checkpointStream(app, job, legs);
   let events = opened.value;
   let candidate = opened.candidate;
   for (;;) {
@@ -170,54 +172,90 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   const last = legs[legs.length - 1];
   // The total deadline is not the client leaving: the client is still there to be told.
   const cancelled = clientGone(callCtx.signal);
-  const delivered = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
   if (last.error && !cancelled && !sse.headersSent) {
     // Nothing reached the client, not even a keep-alive: it gets a real HTTP status, as when no
     // endpoint opens at all.
     sse.stop();
+    await app.checkpoints.untrack(tracker.id);
     await releaseHold(app, tracker, held);
     void settleTokens?.(0);
     throw last.error;
   }
-  const legUsage = (l: StreamLeg, prompt: number): { usage: Usage; estimated: boolean } =>
-    l.usage ? { usage: l.usage, estimated: false } : { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: Math.ceil(l.outputChars / 4) }, estimated: true };
-  const earlierLegs: LegUsage[] = legs.slice(0, -1).map((l) => {
-    const u = legUsage(l, job.promptTokens());
-    return { endpoint: l.candidate.endpoint, usage: u.usage, usageEstimated: u.estimated, error: l.error?.message ?? null };
-  });
-  const lastUsage = legUsage(last, job.promptTokens());
+  const { opts: finished, lastUsage, finalFinish } = finishOf(legs, job.promptTokens, cancelled);
   const error = last.error;
-  const finalFinish: FinishReason = error ? { unified: 'error', raw: last.finish?.raw ?? null } : (last.finish ?? { unified: 'stop', raw: null });
-  const { record, charge } = tracker.finish({
-    modelId: last.candidate.model.id,
-    endpoint: last.candidate.endpoint,
-    usage: lastUsage.usage,
-    usageEstimated: lastUsage.estimated,
-    upstreamId: last.upstreamId,
-    finishReason: finalFinish.unified,
-    nativeFinishReason: finalFinish.raw,
-    cancelled,
-    cut: cutByDeadline(error, delivered),
-    error: error && !cancelled ? error.message : null,
-    earlierLegs,
-  });
+  const { record, charge } = tracker.finish(finished);
   if (!error) {
     job.onServed?.(last.candidate);
     const secs = tracker.firstTokenAt === undefined ? 0 : (performance.now() - tracker.firstTokenAt) / 1000;
     app.health.record(endpointKey(last.candidate.endpoint), {
       ok: true,
       ttftMs: record.ttftMs ?? undefined,
-      tokensPerSecond: secs > 0 ? lastUsage.usage.outputTokens / secs : undefined,
+      tokensPerSecond: secs > 0 ? lastUsage.outputTokens / secs : undefined,
       at: Date.now(),
     });
   }
   sse.stop();
   void settleTokens?.(record.tokensPrompt + record.tokensCompletion);
+  // The content has streamed as it came; the closing frames (usage, terminator) wait for the charge
+  // to commit, so a client that has its whole answer sees its charge from every process.
+  const checkpointed = await app.checkpoints.untrack(tracker.id);
+  await settleOrLog(app, job.key, held || checkpointed, record, charge);
   if (!cancelled) {
     const total: Usage = { ...emptyUsage(), inputTokens: record.tokensPrompt, outputTokens: record.tokensCompletion, cacheReadTokens: record.tokensCached, cacheWriteTokens: record.tokensCacheWrite, reasoningTokens: record.tokensReasoning };
     sse.write(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge));
   }
   sse.end();
-  // Committed as the last frames leave; see runMetered.
-  await settleOrLog(app, job.key, held, record, charge);
+}
+
+/**
+ * What the legs of a stream add up to so far, as the tracker's finish options: each leg's usage
+ * (estimated from what it relayed when the upstream reported none), and how it ended. A `running`
+ * stream's reported usage may be an early count (Anthropic reports output so far only at the end):
+ * its output is at least the estimate of what was relayed.
+ */
+function finishOf(
+  legs: readonly StreamLeg[],
+  promptTokens: () => number,
+  cancelled: boolean,
+  running = false,
+): { opts: FinishOptions; lastUsage: Usage; finalFinish: FinishReason } {
+  const last = legs[legs.length - 1];
+  const legUsage = (l: StreamLeg, prompt: number): { usage: Usage; estimated: boolean } => {
+    const estimate = Math.ceil(l.outputChars / 4);
+    if (!l.usage) return { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: estimate }, estimated: true };
+    if (running && l.usage.outputTokens < estimate) return { usage: { ...l.usage, outputTokens: estimate }, estimated: true };
+    return { usage: l.usage, estimated: false };
+  };
+  const earlierLegs: LegUsage[] = legs.slice(0, -1).map((l) => {
+    const u = legUsage(l, promptTokens());
+    return { endpoint: l.candidate.endpoint, usage: u.usage, usageEstimated: u.estimated, error: l.error?.message ?? null };
+  });
+  const lastUsage = legUsage(last, promptTokens());
+  const error = last.error;
+  const delivered = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
+  const finalFinish: FinishReason = error ? { unified: 'error', raw: last.finish?.raw ?? null } : (last.finish ?? { unified: 'stop', raw: null });
+  return {
+    opts: {
+      modelId: last.candidate.model.id,
+      endpoint: last.candidate.endpoint,
+      usage: lastUsage.usage,
+      usageEstimated: lastUsage.estimated,
+      upstreamId: last.upstreamId,
+      finishReason: finalFinish.unified,
+      nativeFinishReason: finalFinish.raw,
+      cancelled,
+      cut: cutByDeadline(error, delivered),
+      error: error && !cancelled ? error.message : null,
+      earlierLegs,
+    },
+    lastUsage: lastUsage.usage,
+    finalFinish,
+  };
+}
+
+/** Checkpoints a running stream: what its legs have delivered so far, once they have delivered content. */
+export function checkpointStream(app: App, job: Pick<StreamJob, 'key' | 'tracker' | 'promptTokens'>, legs: readonly StreamLeg[]): void {
+  app.checkpoints.track(job.tracker.id, job.key, () =>
+    legs.some((l) => l.outputChars > 0 || l.toolCalls > 0) ? deliveredSoFar(job.tracker, finishOf(legs, job.promptTokens, true, true).opts) : undefined,
+  );
 }

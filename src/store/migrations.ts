@@ -157,4 +157,25 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE api_keys ADD COLUMN tokens_per_minute INTEGER`,
     ],
   },
+  {
+    version: 7,
+    name: 'process leases, hold owners and delivery checkpoints',
+    sql: [
+      // One row per running gateway process, renewed every few seconds; a lapsed lease means its holds are orphans.
+      `CREATE TABLE process_leases (
+        owner TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        expires_at TEXT NOT NULL,
+        started_at TEXT NOT NULL
+      )`,
+      // The process that placed a hold (null: placed before leases existed, released by its TTL).
+      `ALTER TABLE reservations ADD COLUMN owner TEXT`,
+      // What a stream had delivered at its last checkpoint: charged if its process dies.
+      `ALTER TABLE reservations ADD COLUMN delivered_upstream_nanos BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE reservations ADD COLUMN delivered_fee_nanos BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE reservations ADD COLUMN delivered_record TEXT`,
+      `CREATE INDEX reservations_owner ON reservations (owner)`,
+    ],
+  },
 ];

@@ -2,7 +2,7 @@
  * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns).
  * Drivers return BIGINT as number, bigint or string; everything passes through Number().
  */
-import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset, StoredResponse } from './types.ts';
+import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset, ProcessLease, StoredResponse } from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -185,3 +185,42 @@ export function storedResponseFromRow(r: Row): StoredResponse {
     createdAt: String(r.created_at),
   };
 }
+
+export function leaseFromRow(r: Row): ProcessLease {
+  return { owner: String(r.owner), host: String(r.host), pid: n(r.pid), expiresAt: String(r.expires_at), startedAt: String(r.started_at) };
+}
+
+/** Creates a stream's checkpoint on its hold, or a hold of 0 carrying it when the stream held nothing. */
+export const UPSERT_CHECKPOINT_COLUMNS = [
+  'id', 'account_id', 'key_hash', 'amount_nanos', 'expires_at', 'created_at', 'owner', 'delivered_upstream_nanos', 'delivered_fee_nanos', 'delivered_record',
+] as const;
+
+export function checkpointSql(placeholder: (i: number) => string): string {
+  const values = UPSERT_CHECKPOINT_COLUMNS.map((_, i) => placeholder(i + 1)).join(', ');
+  return (
+    `INSERT INTO reservations (${UPSERT_CHECKPOINT_COLUMNS.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ` +
+    'delivered_upstream_nanos = excluded.delivered_upstream_nanos, delivered_fee_nanos = excluded.delivered_fee_nanos, delivered_record = excluded.delivered_record'
+  );
+}
+
+export function checkpointParams(c: import('./types.ts').HoldCheckpoint): Array<string | number | null> {
+  return [c.id, c.accountId, c.keyHash, 0, c.expiresAt.toISOString(), c.now.toISOString(), c.owner, c.upstreamNanos, c.feeNanos, JSON.stringify(c.record)];
+}
+
+/** The columns a dropped hold returns: what it held, and what its stream had delivered. */
+export const DROPPED_HOLD = 'account_id, key_hash, amount_nanos, delivered_upstream_nanos, delivered_fee_nanos, delivered_record';
+
+/** The generation record a crashed stream's checkpoint carried, if any (unreadable: none). */
+export function deliveredRecord(r: Row): GenerationRecord | undefined {
+  if (typeof r.delivered_record !== 'string') return undefined;
+  try {
+    return JSON.parse(r.delivered_record) as GenerationRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export const RECLAIM_NOTE = 'cut short when the Freeway process serving it died: charged what was delivered by its last checkpoint';
+
+export const ORPHAN_OWNERS_SQL =
+  'SELECT DISTINCT owner FROM reservations r WHERE owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM process_leases l WHERE l.owner = r.owner)';

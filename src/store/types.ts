@@ -135,6 +135,39 @@ export interface ReserveRequest {
   amountNanos: number;
   now: Date;
   expiresAt: Date;
+  /** The process lease that owns the hold (see ProcessLease); its holds go when the lease lapses. */
+  owner?: string;
+}
+
+/**
+ * A running gateway process, alive while it keeps renewing `expiresAt`. Holds carry their owner's
+ * id, so the holds of a process that died are found and settled within seconds by any live one.
+ */
+export interface ProcessLease {
+  owner: string;
+  /** Where the process runs (host name and PID namespace): a process on the same host can check `pid` directly. */
+  host: string;
+  pid: number;
+  expiresAt: string;
+  startedAt: string;
+}
+
+/**
+ * What a stream had delivered at a moment: if its process dies before settling, this much is
+ * charged (and `record` kept as the generation, marked as cut by a crash) and the rest released.
+ */
+export interface HoldCheckpoint {
+  /** The hold's id (the generation id). */
+  id: string;
+  accountId: string;
+  keyHash: string;
+  owner: string;
+  upstreamNanos: number;
+  feeNanos: number;
+  record: GenerationRecord;
+  now: Date;
+  /** Lifetime of the hold a checkpoint creates for a stream that held nothing (no limit to hold against). */
+  expiresAt: Date;
 }
 
 export type ReserveResult =
@@ -152,6 +185,8 @@ export interface SettleRequest {
   now: Date;
   /** Whether a hold was placed under reservationId (false: there is none to drop). Default true. */
   held?: boolean;
+  /** The generation's record, written in the same transaction (so it is there whenever the charge is). */
+  generation?: GenerationRecord;
 }
 
 export interface CreditRequest {
@@ -267,6 +302,32 @@ export interface Store {
   release(reservationId: string): Promise<boolean>;
   /** Releases reservations that expired before `now` (a crashed process's); returns how many. */
   releaseExpired(now: Date): Promise<number>;
+  /** Creates or renews a process lease. */
+  renewLease(l: ProcessLease): Promise<void>;
+  /** Removes a lease: at clean shutdown, or a dead one after its holds were reclaimed (only if still expired before `expiredBefore`). */
+  endLease(owner: string, expiredBefore?: Date): Promise<void>;
+  listLeases(): Promise<ProcessLease[]>;
+  /** Owners of open holds that have no lease at all (their process is gone). */
+  orphanOwners(): Promise<string[]>;
+  /**
+   * Liveness the operating system vouches for, where the engine has it (SQLite: a lock file per
+   * process beside the database). `holdOwner` takes this process's; `ownerAlive` says whether
+   * another's process is alive (undefined: cannot tell); `dropOwner` gives one up or cleans it away.
+   */
+  holdOwner?(owner: string): void;
+  ownerAlive?(owner: string): boolean | undefined;
+  dropOwner?(owner: string): void;
+  /**
+   * Records on each hold what its stream has delivered so far (one batch); a stream that held
+   * nothing gets a hold of 0 carrying the checkpoint. The caller stops checkpointing a stream
+   * (and waits for its last write) before settling it, so no checkpoint recreates a settled hold.
+   */
+  checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void>;
+  /**
+   * Settles every hold of these (dead) owners: the checkpointed amount is charged (ledger entry,
+   * generation record) and the rest released, one hold per transaction.
+   */
+  reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }>;
   ledger(accountId: string, limit?: number): Promise<LedgerEntry[]>;
   ledgerSum(accountId: string): Promise<number>;
   /** Credits (top-ups, refunds, adjustments; signed) and charges (positive) of an account's ledger. */

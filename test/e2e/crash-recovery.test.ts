@@ -1,16 +1,21 @@
 /**
  * A Freeway process killed with SIGKILL in the middle of streamed requests: after a restart no
- * hold is stuck, the ledger balances, and nothing is charged twice.
+ * hold is stuck (its holds are settled at once, not after their TTL), the streams it was serving
+ * are charged what they had delivered by their last checkpoint, the ledger balances, and nothing
+ * is charged twice.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createKey } from '../../src/accounting/keys.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { CRASH_ERROR } from '../../src/gateway/stream-checkpoints.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
 import { startFreewayProcess } from '../helpers/freeway-process.ts';
+import { readStream } from '../helpers/read-stream.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 let emu: Emulator;
@@ -60,6 +65,69 @@ test('SIGKILL mid-stream, then restart: holds released, ledger balanced, no doub
     // The restarted gateway serves the same key.
     const res = await call('after restart', false, second.url);
     assert.equal(res.status, 200);
+  } finally {
+    await second.stop();
+    await store.close();
+  }
+});
+
+test('SIGKILL during 20 streams, restart: every request the key can afford fits at once; the partial streams are charged what they delivered', async () => {
+  const dir = tempDir('freeway-crash20-');
+  const db = join(dir, 'freeway.db');
+  // Default hold lifetime (30 minutes): only the process leases can free the holds in time.
+  const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin-test' };
+  const first = await startFreewayProcess({ cwd: dir, env });
+  const store = new SqliteStore(db);
+  await store.migrate();
+  const body = (content: string, maxTokens: number, stream: boolean) =>
+    JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: maxTokens, stream, messages: [{ role: 'user', content }] });
+  const call = (base: string, key: string, b: string) =>
+    fetch(`${base}/api/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: b });
+  const streamBody = body('[[long]] [[drip:100]]', 4_000, true);
+  const quickBody = body('quick one', 100, false);
+  const probe = await createKey(store, { name: 'probe', kind: 'inference', limitNanos: 0 });
+  const worst = async (b: string) => ((await (await call(first.url, probe.key, b)).json()) as { error: { metadata: { required_nanos: number } } }).error.metadata.required_nanos;
+  const streamWorst = await worst(streamBody);
+  const quickWorst = await worst(quickBody);
+  // The 20 streams' holds take the whole limit: while they are held, no quick request fits; once
+  // released, 40 do (what the streams delivered costs far less than the rest of their holds).
+  const limit = 20 * streamWorst + Math.floor(quickWorst / 2);
+  assert.ok(limit - 40 * quickWorst > streamWorst, 'the scenario needs holds much larger than the quick requests');
+  const { key, record } = await createKey(store, { name: 'crash20', kind: 'inference', limitNanos: limit });
+
+  const readings = await Promise.all(Array.from({ length: 20 }, async () => readStream(await call(first.url, key, streamBody))));
+  assert.equal((await call(first.url, key, quickBody)).status, 402, 'the running streams hold the whole limit');
+  // Wait (on the store, not the clock) until every stream has checkpointed what it delivered.
+  const raw = new DatabaseSync(db);
+  const checkpointed = () => Number((raw.prepare('SELECT COUNT(*) AS n FROM reservations WHERE delivered_record IS NOT NULL').get() as { n: number }).n);
+  const deadline = Date.now() + 30_000;
+  while (checkpointed() < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(checkpointed(), 20);
+  await first.kill();
+  await Promise.all(readings.map((r) => r.done));
+  raw.close();
+
+  const second = await startFreewayProcess({ cwd: dir, env });
+  try {
+    assert.equal(await store.openReservations(), 0, 'the dead process\'s holds were settled at start-up');
+    const k = (await store.findKey(record.hash))!;
+    assert.equal(k.reservedNanos, 0);
+    assert.ok(k.usageTotalNanos > 0, 'the partial streams are charged');
+    let charged = 0;
+    for (const r of readings) {
+      const g = (await store.getGeneration(r.id))!;
+      assert.ok(g, `generation ${r.id} recorded`);
+      assert.equal(g.error, CRASH_ERROR);
+      assert.ok(g.tokensCompletion > 0 && g.tokensCompletion <= Math.ceil(r.chars / 4), `charged ${g.tokensCompletion} tokens for ${r.chars} characters delivered`);
+      charged += g.costNanos;
+    }
+    assert.equal(k.usageTotalNanos, charged, 'key usage is exactly the checkpointed charges');
+    assert.ok(charged < 20 * streamWorst);
+    const account = (await store.getAccount('default'))!;
+    assert.equal(await store.ledgerSum('default'), account.balanceNanos);
+    // Everything the key can afford fits, right away.
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => call(second.url, key, quickBody).then((r) => r.status)));
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'all 40 affordable requests fit');
   } finally {
     await second.stop();
     await store.close();

@@ -71,9 +71,11 @@ export async function passThroughCount(target: Target, body: string, headers: Re
 /**
  * Where relayed bytes go. Only whole events reach the client: a stream cut off mid-event (a
  * dropped connection, a deadline) leaves no fragment for the error frame that follows to be glued
- * to. And nothing goes out before the first content (or the end of an answer that has none):
- * until then another endpoint can still take over unseen, and the client gets Freeway's
- * keep-alives meanwhile. Remembers whether anything was written (after which the answer cannot
+ * to. Nothing goes out before the first content (or the end of an answer that has none): until
+ * then another endpoint can still take over unseen, and the client gets Freeway's keep-alives
+ * meanwhile. Everything from the stream's closing events on (`message_delta` with the final usage,
+ * `message_stop`) is held until `releaseClosing`: the client has its whole answer only once its
+ * charge is committed. Remembers whether anything was written (after which the answer cannot
  * start over elsewhere) and whether the upstream itself reported an error in-band.
  */
 export class RawSink {
@@ -81,10 +83,12 @@ export class RawSink {
   sawError = false;
   private open = false;
   /** Whole events held until the first content. */
-  private held = '';
+  private early = '';
   /** The start of an event not yet complete. */
   private partial = '';
-  private tail = '';
+  /** From the first closing event on, everything waits for the charge. */
+  private closing = false;
+  private closingHeld = '';
   private readonly out: (text: string) => Promise<void> | undefined;
   private readonly first: () => void;
 
@@ -95,7 +99,7 @@ export class RawSink {
 
   /** A new upstream starts: whatever the last one left unsent is dropped. */
   discard(): void {
-    this.held = '';
+    this.early = '';
     this.partial = '';
   }
 
@@ -107,7 +111,7 @@ export class RawSink {
     if (end === 0) return undefined;
     const whole = all.slice(0, end);
     if (!this.open) {
-      this.held += whole;
+      this.early += whole;
       return undefined;
     }
     return this.send(whole);
@@ -117,9 +121,9 @@ export class RawSink {
   release(): Promise<void> | undefined {
     if (this.open) return undefined;
     this.open = true;
-    const held = this.held;
-    this.held = '';
-    return held === '' ? undefined : this.send(held);
+    const early = this.early;
+    this.early = '';
+    return early === '' ? undefined : this.send(early);
   }
 
   /** The body ended: an event left without its blank line is still an event. */
@@ -130,17 +134,40 @@ export class RawSink {
     return rest === '' ? undefined : this.send(rest);
   }
 
+  /** The charge is committed: the closing events go out. */
+  releaseClosing(): void {
+    const rest = this.closingHeld;
+    this.closingHeld = '';
+    this.closing = false;
+    if (rest !== '') void this.out(rest);
+  }
+
+  /** `text` is whole events. */
   private send(text: string): Promise<void> | undefined {
     if (!this.wrote) {
       this.wrote = true;
       this.first();
     }
-    // An `event: error` line may straddle two writes: look at the end of the last one too.
-    const seen = this.tail + text;
-    if (/(^|[\r\n])event: ?error\r?\n/.test(seen)) this.sawError = true;
-    this.tail = seen.slice(-32);
-    return this.out(text);
+    if (/(^|[\r\n])event: ?error\r?\n/.test(text)) this.sawError = true;
+    if (this.closing) {
+      this.closingHeld += text;
+      return undefined;
+    }
+    const at = closingStart(text);
+    if (at === -1) return this.out(text);
+    this.closing = true;
+    this.closingHeld = text.slice(at);
+    return at === 0 ? undefined : this.out(text.slice(0, at));
   }
+}
+
+/** The events that end an Anthropic stream (final usage, then the end). */
+const CLOSING = /(^|\n)(event: ?message_delta|event: ?message_stop)\r?\n/;
+
+/** Where the first closing event of whole events starts; -1 when there is none. */
+function closingStart(text: string): number {
+  const m = CLOSING.exec(text);
+  return m === null ? -1 : m.index + m[1].length;
 }
 
 /** Where the last complete event of `text` ends (after its blank line); 0 when none does. */

@@ -20,7 +20,7 @@ import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
-import { cutByDeadline, openFirstLeg } from '../../gateway/stream-generation.ts';
+import { checkpointStream, cutByDeadline, openFirstLeg } from '../../gateway/stream-generation.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
@@ -63,6 +63,8 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   const first = await openFirstLeg(app, sse, job, (c) => (job.raw(c) ? job.openRaw(c, sink) : job.openTranslated(c)), anthropicErrorFrame);
   if (!first) return;
   const { opened, held, settleTokens, openInSlot: open, opts } = first;
+  const legs: Leg[] = [];
+  checkpointStream(app, job, legs);
   let leg: Leg;
   let { value: events, candidate } = opened;
   for (;;) {
@@ -75,6 +77,8 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
       rendered: false,
       watch: callCtx.watch,
     };
+    // Only the current leg counts: a failed one before it delivered nothing (else there is no next).
+    legs.splice(0, legs.length, leg);
     leg.rendered = await relay(leg, events, leg.renderer, sse, tracker);
     if (!leg.error || callCtx.signal.aborted) break;
     recordFailure(app, candidate, leg.error.status);
@@ -90,6 +94,7 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   if (leg.error && !cancelled && !sse.headersSent) {
     // Nothing reached the client, not even a keep-alive: it gets a real HTTP status.
     sse.stop();
+    await app.checkpoints.untrack(tracker.id);
     await releaseHold(app, tracker, held);
     void settleTokens?.(0);
     throw leg.error;
@@ -122,11 +127,15 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   }
   sse.stop();
   void settleTokens?.(record.tokensPrompt + record.tokensCompletion);
+  // The content has streamed as it came; the closing events wait for the charge to commit, so a
+  // client that has its whole answer sees its charge from every process.
+  const checkpointed = await app.checkpoints.untrack(tracker.id);
+  await settleOrLog(app, job.key, held || checkpointed, record, charge);
   if (cancelled) {
     sse.end();
-    await settleOrLog(app, job.key, held, record, charge);
     return;
   }
+  sink.releaseClosing();
   if (leg.renderer) {
     const total: Usage = {
       ...emptyUsage(),
@@ -142,6 +151,4 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     sse.write(anthropicErrorFrame(error));
   }
   sse.end();
-  // Committed as the last frames leave; see runMetered.
-  await settleOrLog(app, job.key, held, record, charge);
 }

@@ -28,7 +28,14 @@ import type { Param } from './connection.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
+  checkpointParams,
+  checkpointSql,
+  deliveredRecord,
+  DROPPED_HOLD,
   KEY_PATCH_COLUMNS,
+  leaseFromRow,
+  ORPHAN_OWNERS_SQL,
+  RECLAIM_NOTE,
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
@@ -48,9 +55,11 @@ import type {
   CounterWindow,
   CreditRequest,
   GenerationRecord,
+  HoldCheckpoint,
   KeyKind,
   KeyPatch,
   LedgerEntry,
+  ProcessLease,
   ReserveRequest,
   ReserveResult,
   SettleRequest,
@@ -347,8 +356,8 @@ export class PostgresStore implements Store {
       }
       await this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos + $1 WHERE hash = $2', [r.amountNanos, r.keyHash], cl);
       await this.q('UPDATE accounts SET reserved_nanos = reserved_nanos + $1 WHERE id = $2', [r.amountNanos, r.accountId], cl);
-      await this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(),
+      await this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null,
       ], cl);
       return { ok: true };
     });
@@ -363,8 +372,8 @@ export class PostgresStore implements Store {
     cl: PoolClient,
     id: string,
     also?: { keyHash: string; accountId: string },
-  ): Promise<{ dropped: boolean; keys: Map<string, ApiKeyRecord> }> {
-    const row = (await this.q('DELETE FROM reservations WHERE id = $1 RETURNING account_id, key_hash, amount_nanos', [id], cl)).rows[0];
+  ): Promise<{ dropped: boolean; keys: Map<string, ApiKeyRecord>; row?: Row }> {
+    const row = (await this.q(`DELETE FROM reservations WHERE id = $1 RETURNING ${DROPPED_HOLD}`, [id], cl)).rows[0];
     const keyHashes = [...(row ? [String(row.key_hash)] : []), ...(also ? [also.keyHash] : [])];
     const accountIds = [...(row ? [String(row.account_id)] : []), ...(also ? [also.accountId] : [])];
     const keys = await this.lockRows(cl, keyHashes, accountIds);
@@ -375,12 +384,13 @@ export class PostgresStore implements Store {
     // The key row read under the lock no longer shows the reservation it just gave back.
     const key = keys.get(String(row.key_hash));
     if (key) keys.set(key.hash, { ...key, reservedNanos: key.reservedNanos - amount });
-    return { dropped: true, keys };
+    return { dropped: true, keys, row };
   }
 
   async settle(s: SettleRequest): Promise<boolean> {
     return this.tx(async (cl) => {
       const { keys } = await this.drop(cl, s.reservationId, { keyHash: s.keyHash, accountId: s.accountId });
+      if (s.generation) await this.q(this.insertGenerationSql, generationParams(s.generation), cl);
       const charge = s.upstreamNanos + s.feeNanos;
       const inserted = await this.q(
         `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
@@ -389,17 +399,21 @@ export class PostgresStore implements Store {
         cl,
       );
       if (!inserted.rowCount) return false;
-      if (charge === 0) return true;
-      await this.q('UPDATE accounts SET balance_nanos = balance_nanos - $1 WHERE id = $2', [charge, s.accountId], cl);
-      const key = keys.get(s.keyHash);
-      if (key) {
-        await this.rollPeriod(cl, key, s.now);
-        await this.q('UPDATE api_keys SET usage_nanos = usage_nanos + $1, usage_total_nanos = usage_total_nanos + $2 WHERE hash = $3', [
-          charge, charge, s.keyHash,
-        ], cl);
-      }
+      await this.spend(cl, keys.get(s.keyHash), s.accountId, charge, s.now);
       return true;
     });
+  }
+
+  /** Takes a charge from the account's balance and adds it to the key's usage (rows locked by the caller). */
+  private async spend(cl: PoolClient, key: ApiKeyRecord | undefined, accountId: string, charge: number, now: Date): Promise<void> {
+    if (charge === 0) return;
+    await this.q('UPDATE accounts SET balance_nanos = balance_nanos - $1 WHERE id = $2', [charge, accountId], cl);
+    if (key) {
+      await this.rollPeriod(cl, key, now);
+      await this.q('UPDATE api_keys SET usage_nanos = usage_nanos + $1, usage_total_nanos = usage_total_nanos + $2 WHERE hash = $3', [
+        charge, charge, key.hash,
+      ], cl);
+    }
   }
 
   async release(reservationId: string): Promise<boolean> {
@@ -411,6 +425,75 @@ export class PostgresStore implements Store {
     let released = 0;
     for (const id of ids) if (await this.release(id)) released++;
     return released;
+  }
+
+  // ---- process leases and crashed streams ----
+
+  async renewLease(l: ProcessLease): Promise<void> {
+    await this.q(
+      `INSERT INTO process_leases (owner, host, pid, expires_at, started_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
+      [l.owner, l.host, l.pid, l.expiresAt, l.startedAt],
+    );
+  }
+
+  async endLease(owner: string, expiredBefore?: Date): Promise<void> {
+    if (expiredBefore) await this.q('DELETE FROM process_leases WHERE owner = $1 AND expires_at < $2', [owner, expiredBefore.toISOString()]);
+    else await this.q('DELETE FROM process_leases WHERE owner = $1', [owner]);
+  }
+
+  async listLeases(): Promise<ProcessLease[]> {
+    return (await this.q('SELECT * FROM process_leases')).rows.map(leaseFromRow);
+  }
+
+  async orphanOwners(): Promise<string[]> {
+    return (await this.q(ORPHAN_OWNERS_SQL)).rows.map((r) => String(r.owner));
+  }
+
+  async checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {
+    if (cs.length === 0) return;
+    const sql = checkpointSql((i) => `$${i}`);
+    // One transaction (one commit) for the whole batch, in id order so two batches never deadlock.
+    const sorted = [...cs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await this.tx(async (cl) => {
+      for (const c of sorted) await this.q(sql, checkpointParams(c), cl);
+    });
+  }
+
+  async reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }> {
+    let released = 0;
+    let charged = 0;
+    for (const owner of owners) {
+      const ids = (await this.q('SELECT id FROM reservations WHERE owner = $1', [owner])).rows.map((r) => String(r.id));
+      for (const id of ids) {
+        const outcome = await this.tx((cl) => this.reclaim(cl, id, now));
+        if (outcome === 'charged') charged++;
+        if (outcome !== 'none') released++;
+      }
+    }
+    return { released, charged };
+  }
+
+  /** Drops a dead owner's hold, charging what its stream had delivered by its last checkpoint. */
+  private async reclaim(cl: PoolClient, id: string, now: Date): Promise<'none' | 'released' | 'charged'> {
+    const { dropped, keys, row } = await this.drop(cl, id);
+    if (!dropped || !row) return 'none';
+    const record = deliveredRecord(row);
+    if (!record) return 'released';
+    const upstream = Number(row.delivered_upstream_nanos);
+    const fee = Number(row.delivered_fee_nanos);
+    const accountId = String(row.account_id);
+    const keyHash = String(row.key_hash);
+    const inserted = await this.q(
+      `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
+       VALUES ($1, $2, $3, 'charge', $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+      [id, accountId, keyHash, -(upstream + fee), upstream, fee, `${record.model}: ${RECLAIM_NOTE}`, now.toISOString()],
+      cl,
+    );
+    if (!inserted.rowCount) return 'released';
+    await this.spend(cl, keys.get(keyHash), accountId, upstream + fee, now);
+    await this.q(this.insertGenerationSql, generationParams(record), cl);
+    return 'charged';
   }
 
   async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {
@@ -444,11 +527,12 @@ export class PostgresStore implements Store {
 
   // ---- generations and usage ----
 
+  private readonly insertGenerationSql = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`;
+
   async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
     if (recs.length === 0) return;
-    const sql = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`;
     await this.tx(async (cl) => {
-      for (const g of recs) await this.q(sql, generationParams(g), cl);
+      for (const g of recs) await this.q(this.insertGenerationSql, generationParams(g), cl);
     });
   }
 

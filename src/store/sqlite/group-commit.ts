@@ -2,9 +2,9 @@
  * Group commit for one SQLite connection: writes run one after another inside ONE transaction,
  * so a busy gateway pays for one commit per batch instead of one per request (a commit costs
  * several times the writes themselves). An operation someone is waiting on (a hold before an
- * upstream call) is committed on the next turn of the event loop, with everything queued before
- * it; one whose caller has already answered (a settlement, a released hold, generation records)
- * may wait up to DEFER_MS for company. Each operation still sees the effects of the ones before
+ * upstream call, a settlement before the answer's last bytes) is committed on the next turn of the
+ * event loop, with everything queued before it; one whose caller has already answered (a released
+ * hold, generation records, checkpoints) may wait up to DEFER_MS for company. Each operation still sees the effects of the ones before
  * it, exactly as if it had its own transaction; callers resolve only after the commit. If the
  * batch fails, its operations are retried one transaction each so one bad operation cannot sink
  * the others.

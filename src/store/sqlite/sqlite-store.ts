@@ -13,11 +13,19 @@ import { MIGRATIONS } from '../migrations.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
+import { OwnerLocks } from './owner-locks.ts';
 import type { WriteOptions } from './group-commit.ts';
 import { PendingCharges } from './pending-charges.ts';
 import {
   accountFromRow,
+  checkpointParams,
+  checkpointSql,
+  deliveredRecord,
+  DROPPED_HOLD,
   KEY_PATCH_COLUMNS,
+  leaseFromRow,
+  ORPHAN_OWNERS_SQL,
+  RECLAIM_NOTE,
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
@@ -37,9 +45,11 @@ import type {
   CounterWindow,
   CreditRequest,
   GenerationRecord,
+  HoldCheckpoint,
   KeyKind,
   KeyPatch,
   LedgerEntry,
+  ProcessLease,
   ReserveRequest,
   ReserveResult,
   SettleRequest,
@@ -66,6 +76,8 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Checkpointer | undefined;
   private readonly charges = new PendingCharges((sql) => this.q(sql));
   private readonly writes: GroupCommit;
+  /** Which processes sharing the file are alive (see owner-locks.ts); none for an in-memory database. */
+  private readonly owners: OwnerLocks | undefined;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -73,6 +85,7 @@ export class SqliteStore implements Store {
     // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
     this.db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.writes = new GroupCommit(this.db, this.charges);
+    this.owners = path === ':memory:' ? undefined : new OwnerLocks(path);
     if (path !== ':memory:') {
       const autocheckpoint = () => {
         if (this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
@@ -244,26 +257,27 @@ export class SqliteStore implements Store {
       }
       this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos + ? WHERE hash = ?').run(r.amountNanos, r.keyHash);
       this.q('UPDATE accounts SET reserved_nanos = reserved_nanos + ? WHERE id = ?').run(r.amountNanos, r.accountId);
-      this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(),
+      this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null,
       );
       return { ok: true };
     });
   }
 
-  /** Deletes a reservation and gives its amount back to the account and key; undefined when there was none. */
-  private drop(id: string): number | undefined {
-    const row = this.q('DELETE FROM reservations WHERE id = ? RETURNING account_id, key_hash, amount_nanos').get(id) as Row | undefined;
+  /** Deletes a reservation and gives its amount back to the account and key; the deleted row, or undefined when there was none. */
+  private drop(id: string): Row | undefined {
+    const row = this.q(`DELETE FROM reservations WHERE id = ? RETURNING ${DROPPED_HOLD}`).get(id) as Row | undefined;
     if (!row) return undefined;
     const amount = Number(row.amount_nanos);
     this.q('UPDATE accounts SET reserved_nanos = reserved_nanos - ? WHERE id = ?').run(amount, String(row.account_id));
     this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos - ? WHERE hash = ?').run(amount, String(row.key_hash));
-    return amount;
+    return row;
   }
 
   async settle(s: SettleRequest): Promise<boolean> {
     return this.grouped(() => {
       if (s.held !== false) this.drop(s.reservationId);
+      if (s.generation) this.q(INSERT_GENERATION).run(...generationParams(s.generation));
       const charge = s.upstreamNanos + s.feeNanos;
       const inserted = this.q(
         `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
@@ -273,7 +287,9 @@ export class SqliteStore implements Store {
       if (charge === 0) return true;
       this.charges.add(s.accountId, s.keyHash, charge, s.now);
       return true;
-    }, { urgent: false, defersOnly: true });
+      // Urgent: the answer's last bytes wait for this commit, so a client that has its whole answer
+      // sees its charge from any process reading this file.
+    }, { defersOnly: true });
   }
 
   async release(reservationId: string): Promise<boolean> {
@@ -285,6 +301,84 @@ export class SqliteStore implements Store {
     let released = 0;
     for (const id of ids) if (this.tx(() => this.drop(id)) !== undefined) released++;
     return released;
+  }
+
+  // ---- process leases and crashed streams ----
+
+  async renewLease(l: ProcessLease): Promise<void> {
+    await this.grouped(() => {
+      this.q(
+        `INSERT INTO process_leases (owner, host, pid, expires_at, started_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
+      ).run(l.owner, l.host, l.pid, l.expiresAt, l.startedAt);
+    }, { urgent: false, defersOnly: true });
+  }
+
+  async endLease(owner: string, expiredBefore?: Date): Promise<void> {
+    if (expiredBefore) this.q('DELETE FROM process_leases WHERE owner = ? AND expires_at < ?').run(owner, expiredBefore.toISOString());
+    else this.q('DELETE FROM process_leases WHERE owner = ?').run(owner);
+  }
+
+  async listLeases(): Promise<ProcessLease[]> {
+    return (this.q('SELECT * FROM process_leases').all() as Row[]).map(leaseFromRow);
+  }
+
+  async orphanOwners(): Promise<string[]> {
+    return (this.q(ORPHAN_OWNERS_SQL).all() as Row[]).map((r) => String(r.owner));
+  }
+
+  holdOwner(owner: string): void {
+    this.owners?.hold(owner);
+  }
+
+  ownerAlive(owner: string): boolean | undefined {
+    return this.owners?.alive(owner);
+  }
+
+  dropOwner(owner: string): void {
+    this.owners?.drop(owner);
+  }
+
+  async checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {
+    if (cs.length === 0) return;
+    await this.grouped(() => {
+      const st = this.q(checkpointSql(() => '?'));
+      for (const c of cs) st.run(...checkpointParams(c));
+    }, { urgent: false, defersOnly: true });
+  }
+
+  async reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }> {
+    let released = 0;
+    let charged = 0;
+    for (const owner of owners) {
+      const ids = (this.q('SELECT id FROM reservations WHERE owner = ?').all(owner) as Row[]).map((r) => String(r.id));
+      for (const id of ids) {
+        const outcome = this.tx(() => this.reclaim(id, now));
+        if (outcome === 'charged') charged++;
+        if (outcome !== 'none') released++;
+      }
+    }
+    return { released, charged };
+  }
+
+  /** Drops a dead owner's hold, charging what its stream had delivered by its last checkpoint. */
+  private reclaim(id: string, now: Date): 'none' | 'released' | 'charged' {
+    const row = this.drop(id);
+    if (!row) return 'none';
+    const record = deliveredRecord(row);
+    const upstream = Number(row.delivered_upstream_nanos);
+    const fee = Number(row.delivered_fee_nanos);
+    if (!record) return 'released';
+    const accountId = String(row.account_id);
+    const keyHash = String(row.key_hash);
+    const inserted = this.q(
+      `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
+       VALUES (?, ?, ?, 'charge', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ).run(id, accountId, keyHash, -(upstream + fee), upstream, fee, `${record.model}: ${RECLAIM_NOTE}`, now.toISOString());
+    if (Number(inserted.changes) === 0) return 'released';
+    if (upstream + fee > 0) this.charges.add(accountId, keyHash, upstream + fee, now);
+    this.q(INSERT_GENERATION).run(...generationParams(record));
+    return 'charged';
   }
 
   async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {

@@ -5,6 +5,7 @@ import type { Catalog } from './catalog/catalog.ts';
 import type { Settings } from './config/load.ts';
 import type { CreditAlerts } from './accounting/alerts.ts';
 import type { Billing } from './accounting/billing.ts';
+import type { DeferredCharges } from './accounting/deferred-charges.ts';
 import type { StreamCheckpoints } from './gateway/stream-checkpoints.ts';
 import type { Health } from './router/types.ts';
 import type { StickyStore } from './router/sticky-store.ts';
@@ -23,6 +24,8 @@ export interface App {
   catalog: Catalog;
   log: Logger;
   billing: Billing;
+  /** Charges of answers already sent that could not commit yet (the database was away), retried. */
+  deferredCharges: DeferredCharges;
   /** What running streams have delivered, written on their holds (charged if this process dies). */
   checkpoints: StreamCheckpoints;
   health: Health;

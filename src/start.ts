@@ -8,6 +8,7 @@ import type { App } from './app.ts';
 import { CreditAlerts } from './accounting/alerts.ts';
 import type { HostLookup } from './accounting/webhook-target.ts';
 import { Billing } from './accounting/billing.ts';
+import { DeferredCharges } from './accounting/deferred-charges.ts';
 import { createHealth } from './router/health/index.ts';
 import { StickyStore } from './router/sticky-store.ts';
 import { createLimits } from './limits/limits.ts';
@@ -100,6 +101,12 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     catalog: new Catalog(built.models),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
+    deferredCharges: new DeferredCharges({
+      retryMs: 1_000,
+      giveUpMs: settings.billing.reservationTtlMs,
+      onGiveUp: (id, err) => log.error(`gave up charging generation ${id} after retrying: ${String(err)} (its hold is settled by the sweep)`),
+      onError: (id, err) => log.error(`could not settle generation ${id}, retrying: ${String(err)}`),
+    }),
     checkpoints: new StreamCheckpoints(store, {
       everyMs: settings.billing.checkpointMs,
       ttlMs: settings.billing.reservationTtlMs,
@@ -156,6 +163,10 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       });
       // Charges of answers already sent are committed before the store goes.
       await app.billing.settled();
+      // A last try for charges the database refused while it was away.
+      await app.deferredCharges.retryAll();
+      app.deferredCharges.close();
+      if (app.deferredCharges.size > 0) log.error(`${app.deferredCharges.size} charges could not be written before shutdown; their holds are settled by the sweep`);
       await app.health.close();
       await app.limits.close();
       await app.generations.flush();

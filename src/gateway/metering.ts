@@ -10,6 +10,7 @@ import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import { admitKey, inSlot } from './admission.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
+import { GatewayError } from '../spec/errors.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
@@ -58,14 +59,20 @@ export async function holdWorstCase(
   const markup = app.billing.settings.markupBp;
   const p = worstCandidate.endpoint.pricing;
   const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup);
-  await app.billing.hold(key, tracker.id, amount, {
-    model: worstCandidate.model.id,
-    promptTokens: input.promptTokens,
-    maxOutputTokens: maxOut,
-    outputFemtoPerToken: withFee(p.completion, markup),
-    fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO),
-    keyHash: key.hash,
-  });
+  try {
+    await app.billing.hold(key, tracker.id, amount, {
+      model: worstCandidate.model.id,
+      promptTokens: input.promptTokens,
+      maxOutputTokens: maxOut,
+      outputFemtoPerToken: withFee(p.completion, markup),
+      fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO),
+      keyHash: key.hash,
+    });
+  } catch (err) {
+    // The database went away mid-way: the hold may have committed unseen. Releasing it is harmless if it did not.
+    if (err instanceof GatewayError && err.type === 'service_unavailable') void releaseHold(app, tracker, true);
+    throw err;
+  }
   return true;
 }
 
@@ -85,15 +92,19 @@ export async function settleAndRecord(
     app.generations.record(record);
     return;
   }
-  const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
-  let charged: boolean;
   try {
-    charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
+    await settleCharge(app, key, held, record, charge);
   } catch (err) {
-    // The log keeps retrying the record; the hold lasts until its TTL.
+    // The log keeps retrying the record; the charge is retried by the caller.
     app.generations.record(record);
     throw err;
   }
+}
+
+/** The charge (and the record, in the same commit); throws when it could not commit. Idempotent. */
+async function settleCharge(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
+  const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
+  const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
   // In the background: an alert never delays or fails the request that crossed it.
   if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
 }
@@ -104,21 +115,32 @@ const settleTiming = channel('freeway.settle');
 /**
  * Settles, and resolves once the charge is committed: callers send the last bytes of the answer
  * only then, so a client that has its whole answer sees its charge from every process and replica.
- * A failure is logged, never thrown (the answer still goes out; the hold lasts until its TTL).
+ * A failure is never thrown (the answer still goes out): the charge is retried until it commits
+ * (DeferredCharges), its hold kept meanwhile.
  * Shutdown waits for settlements in progress (Billing.settled).
  */
 export async function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
   const started = performance.now();
   const settling = settleAndRecord(app, key, held, record, charge).catch((err: unknown) => {
-    app.log.error(`could not settle generation ${record.id}: ${String(err)}`);
+    // A database outage is logged once, where it is noticed.
+    if (!(err instanceof GatewayError && err.type === 'service_unavailable')) app.log.error(`could not settle generation ${record.id}, retrying: ${String(err)}`);
+    if (held || charge.chargedNanos > 0) app.deferredCharges.add(record.id, () => settleCharge(app, key, held, record, charge));
   });
   app.billing.track(settling);
   await settling;
   if (settleTiming.hasSubscribers) settleTiming.publish({ ms: performance.now() - started, streamed: record.streamed, at: Date.now() });
 }
 
+/** Drops a hold nothing is charged against; never throws (a release the database refused is retried). */
 export async function releaseHold(app: App, tracker: GenerationTracker, held: boolean): Promise<void> {
-  if (held) await app.billing.release(tracker.id);
+  if (!held) return;
+  const release = () => app.billing.release(tracker.id);
+  try {
+    await release();
+  } catch (err) {
+    if (!(err instanceof GatewayError && err.type === 'service_unavailable')) app.log.error(`could not release hold ${tracker.id}, retrying: ${String(err)}`);
+    app.deferredCharges.add(`release:${tracker.id}`, release);
+  }
 }
 
 /**

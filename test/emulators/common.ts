@@ -12,6 +12,8 @@
  *   [[notool]]      answer in text even when tools are offered
  *   [[say:TEXT]]    reply with exactly TEXT (up to the closing brackets)
  *   [[long]]        reply with 200 words
+ *   [[bytes:N]]     reply with N characters of text, whatever max_tokens says (a huge answer;
+ *                   streams send it in 4 KiB deltas)
  */
 import { createHash, createHmac } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -130,10 +132,15 @@ export interface Directives {
   long: boolean;
   /** [[drip:ms]]: wait that long between stream frames (a slow model). */
   dripMs?: number;
+  /** [[bytes:N]]: a reply of N characters. */
+  bytes?: number;
 }
 
-/** Streams whose client went away before the last frame, across all emulators in this process. */
-export const streamStats = { clientAborts: 0 };
+/**
+ * Streams across all emulators in this process: how many lost their client before the last frame,
+ * how many are waiting for their client to read ('drain'), and the bytes handed to sockets.
+ */
+export const streamStats = { clientAborts: 0, waitingForDrain: 0, bytesWritten: 0 };
 
 /** Whether a failure was scripted with `failNext` for the request being handled. */
 export function hasScriptedFault(): boolean {
@@ -159,6 +166,7 @@ export function parseDirectives(text: string): Directives {
     say: say ? say[1] : undefined,
     long: text.includes('[[long]]'),
     dripMs: num('drip'),
+    bytes: num('bytes'),
   };
 }
 
@@ -174,12 +182,17 @@ export function countTokens(text: string): number {
 /** The reply an emulator gives to a plain text turn. */
 export function replyText(emulatorName: string, lastUserText: string, d: Directives): string {
   if (d.say !== undefined) return d.say;
+  if (d.bytes !== undefined) return 'lorem ipsum dolor sit amet '.repeat(Math.ceil(d.bytes / 27)).slice(0, d.bytes);
   if (d.long) return Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
   return `Hello from ${emulatorName}! You said: ${stripDirectives(lastUserText)}`;
 }
 
+const HUGE_REPLY = 256 * 1024;
+
 /** Splits a reply into stream deltas the way real APIs do: a few characters at a time. */
 export function chunkText(text: string, size = 8): string[] {
+  // A huge reply ([[bytes:N]]) in a few characters per frame would be hundreds of MB of frames.
+  if (text.length > HUGE_REPLY) size = 4096;
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
   return out.length > 0 ? out : [''];
@@ -230,6 +243,21 @@ export function shortHash(text: string): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves when the response's buffer has room again, or the connection is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  streamStats.waitingForDrain++;
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      streamStats.waitingForDrain--;
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** Writes an SSE stream of pre-rendered frames (`data: ...\n\n` each), honouring [[die:N]] and [[malformed]]. */
 export async function writeFrames(
   res: ServerResponse,
@@ -267,8 +295,10 @@ export async function writeFrames(
       res.end(frames.slice(0, d.failAfter).join('') + opts.errorFrame);
       return;
     }
+    streamStats.bytesWritten += Buffer.byteLength(frame);
     if (d.dieAfter !== undefined && sent + 1 === d.dieAfter) flushed = new Promise((resolve) => res.write(frame, () => resolve()));
-    else res.write(frame);
+    // A real server sends no faster than its client reads: wait while the socket's buffer is full.
+    else if (!res.write(frame)) await drained(res);
     sent++;
     if (d.malformed && sent === 2) res.write('data: {"broken": \n\n');
   }

@@ -59,3 +59,12 @@ test('a bad config stops start-up with one message naming the key and why', asyn
   await assert.rejects(() => withYaml('providers: [\n'), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
   await assert.rejects(() => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'), (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message));
 });
+
+test('client limits: documented defaults, each settable, a header deadline past the request deadline refused', async () => {
+  const d = (await loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} })).clientLimits;
+  assert.deepEqual(d, { headersTimeoutMs: 30_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 65_000, maxConnections: 4096, sendTimeoutMs: 60_000 });
+  const s = await withYaml('server:\n  headersTimeoutMs: 5000\n  requestTimeoutMs: 9000\n  keepAliveTimeoutMs: 7000\n  maxConnections: 10\n  sendTimeoutMs: 3000\n');
+  assert.deepEqual(s.clientLimits, { headersTimeoutMs: 5000, requestTimeoutMs: 9000, keepAliveTimeoutMs: 7000, maxConnections: 10, sendTimeoutMs: 3000 });
+  await assert.rejects(withYaml('server:\n  headersTimeoutMs: 10000\n  requestTimeoutMs: 5000\n'), (e: unknown) => e instanceof ConfigError && /headersTimeoutMs/.test(e.message));
+  await assert.rejects(withYaml('server:\n  maxConnections: 0\n'), ConfigError);
+});

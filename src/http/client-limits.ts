@@ -34,6 +34,9 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
   sendTimeoutMs: 60_000,
 };
 
+/** How long a refused connection may stay open, idle, after its 503. */
+const REFUSED_GRACE_MS = 2_000;
+
 /** How often deadlines are checked: they fire at most this late. */
 const CHECK_EVERY_MS = 1_000;
 
@@ -81,8 +84,10 @@ export function enforceClientLimits(server: Server, limits: ClientLimits): void 
   server.on('connection', (socket: Socket) => {
     if (open.size >= limits.maxConnections) {
       socket.on('error', () => socket.destroy());
-      // Whatever the client sends is read and dropped, so the answer is not lost to a reset.
+      // Whatever the client sends is read and dropped, so the answer is not lost to a reset; a
+      // client that keeps the socket open past a short grace is not waited for.
       socket.resume();
+      socket.setTimeout(REFUSED_GRACE_MS, () => socket.destroy());
       socket.end(turnedAway);
       return;
     }

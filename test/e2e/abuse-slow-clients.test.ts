@@ -201,6 +201,14 @@ describe('deadlines and the connection cap', () => {
     assert.ok(at - start < HEADERS_MS + 5_000, `cut off ${Math.round(at - start)} ms after the first byte`);
   });
 
+  test('a connection that never sends a request is closed at the deadline', async () => {
+    const { closed } = rawClient(fw.url);
+    const start = performance.now();
+    const { text, at } = await closed;
+    assert.match(text, /^HTTP\/1\.1 408 /);
+    assert.ok(at - start < REQUEST_MS + 5_000, `closed ${Math.round(at - start)} ms after connecting`);
+  });
+
   test('a client dribbling its body is answered 408 and cut off at the request deadline', async () => {
     const { socket, closed } = rawClient(fw.url);
     const start = performance.now();

@@ -8,6 +8,8 @@ import type { ProviderInstance, Protocol } from '../providers/types.ts';
 // `yaml` and ./schema.ts (zod) are imported only when a config file is read: together they add
 // ~30 MB to a process that is configured by environment variables alone.
 import type { ConfigFile, ModelConfig } from './schema.ts';
+import { DEFAULT_CLIENT_LIMITS } from '../http/client-limits.ts';
+import type { ClientLimits } from '../http/client-limits.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -19,6 +21,8 @@ export interface Settings {
   host: string;
   maxBodyBytes: number;
   keepAliveMs: number;
+  /** Deadlines and caps for client connections (slow or greedy clients). */
+  clientLimits: ClientLimits;
   timeouts: { firstByteMs: number; idleMs: number };
   databaseUrl: string;
   /** PostgreSQL connection and statement bounds (ms); a request that meets either gets a 503. */
@@ -179,6 +183,25 @@ function resolveProviders(file: ConfigFile, env: Env, s: Settings): void {
   }
 }
 
+function clientLimitsOf(file: ConfigFile): ClientLimits {
+  const d = DEFAULT_CLIENT_LIMITS;
+  const c = file.server;
+  const limits: ClientLimits = {
+    headersTimeoutMs: c?.headersTimeoutMs ?? d.headersTimeoutMs,
+    requestTimeoutMs: c?.requestTimeoutMs ?? d.requestTimeoutMs,
+    keepAliveTimeoutMs: c?.keepAliveTimeoutMs ?? d.keepAliveTimeoutMs,
+    maxConnections: c?.maxConnections ?? d.maxConnections,
+    sendTimeoutMs: c?.sendTimeoutMs ?? d.sendTimeoutMs,
+  };
+  // The headers are part of the request: node:http refuses a header deadline past the request's.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError(
+      `server.headersTimeoutMs (${limits.headersTimeoutMs}) must not exceed server.requestTimeoutMs (${limits.requestTimeoutMs})`,
+    );
+  }
+  return limits;
+}
+
 export interface LoadOptions {
   configPath?: string;
   port?: number;
@@ -205,6 +228,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     host: opts.host ?? file.server?.host ?? '127.0.0.1',
     maxBodyBytes: file.server?.maxBodyBytes ?? 32 * 1024 * 1024,
     keepAliveMs: file.server?.keepAliveMs ?? 5_000,
+    clientLimits: clientLimitsOf(file),
     timeouts: {
       firstByteMs: file.server?.timeouts?.firstByteMs ?? 120_000,
       idleMs: file.server?.timeouts?.idleMs ?? 120_000,

@@ -100,6 +100,12 @@ export const configSchema = z
         maxBodyBytes: z.number().int().positive().optional(),
         /** Interval of SSE keep-alive comments while the upstream is silent. */
         keepAliveMs: z.number().int().positive().optional(),
+        /** Client connections: see src/http/client-limits.ts for what each bounds and its default. */
+        headersTimeoutMs: z.number().int().positive().optional(),
+        requestTimeoutMs: z.number().int().positive().optional(),
+        keepAliveTimeoutMs: z.number().int().positive().optional(),
+        maxConnections: z.number().int().positive().optional(),
+        sendTimeoutMs: z.number().int().positive().optional(),
         timeouts: z
           .object({ firstByteMs: z.number().int().positive().optional(), idleMs: z.number().int().positive().optional() })
           .strict()

@@ -20,13 +20,23 @@ export interface StreamLeg {
   finish?: FinishReason;
   usage?: Usage;
   error?: GatewayError;
-  /** Visible text relayed, for a continuation and for token estimates. */
+  /**
+   * Visible text relayed, for a continuation; kept only up to CONTINUABLE_CHARS (past it `text`
+   * is dropped and `textCapped` set), so a huge answer does not stay in memory as it streams.
+   */
   text: string;
+  textCapped?: boolean;
   outputChars: number;
   toolCalls: number;
   /** The request's stream deadlines, told what each event was (first content, idle gaps). */
   watch?: StreamWatch;
 }
+
+/**
+ * Longest answer a mid-stream failover resumes (~256k tokens: past any model's output limit). A
+ * longer one ends with the in-band error instead, and holds no copy of what it sent.
+ */
+export const CONTINUABLE_CHARS = 1024 * 1024;
 
 /** What an event was, for the relay: content for the client, bookkeeping, or the end of the leg. */
 export type Observed = 'content' | 'meta' | 'error';
@@ -54,7 +64,12 @@ export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTrac
       return 'error';
     case 'text':
       leg.outputChars += ev.text.length;
+      if (leg.textCapped) break;
       leg.text += ev.text;
+      if (leg.text.length > CONTINUABLE_CHARS) {
+        leg.text = '';
+        leg.textCapped = true;
+      }
       break;
     case 'reasoning':
       leg.outputChars += (ev.text ?? '').length;

@@ -158,7 +158,12 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
       legs.pop();
       next = await tryCandidates(rest, callCtx.signal, open, opts).catch(() => undefined);
       if (!next) legs.push(leg);
-    } else if (job.midStreamFailover && app.settings.routing.midStreamFailover && job.continueWith && legs.every((l) => l.toolCalls === 0)) {
+    } else if (
+      job.midStreamFailover &&
+      app.settings.routing.midStreamFailover &&
+      job.continueWith &&
+      legs.every((l) => l.toolCalls === 0 && !l.textCapped)
+    ) {
       const partial = legs.map((l) => l.text).join('');
       const able = rest.filter((c) => ADAPTERS[c.endpoint.provider.protocol].continuesAssistantTurn(c.endpoint.provider));
       next = await tryCandidates(able, callCtx.signal, (c) => streamInSlot(app, c, slot, () => job.continueWith!(c, partial)), opts).catch(

@@ -11,7 +11,38 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     'content-length': Buffer.byteLength(text),
     ...headers,
   });
-  res.end(text);
+  endBody(res, text);
+}
+
+/** Bodies past this size leave in slices of it. */
+const SLICE_BYTES = 64 * 1024;
+
+/**
+ * Ends a response with a whole body. A large one leaves a slice at a time, each once the client
+ * has taken the one before ('drain'): one copy of it waits in memory rather than several, and the
+ * send deadline (client-limits.ts) sees a slow reader's progress slice by slice.
+ */
+export function endBody(res: ServerResponse, text: string): void {
+  if (text.length <= SLICE_BYTES) {
+    res.end(text);
+    return;
+  }
+  const body = Buffer.from(text);
+  let at = 0;
+  const next = (): void => {
+    while (!res.destroyed) {
+      const slice = body.subarray(at, (at += SLICE_BYTES));
+      if (at >= body.length) {
+        res.end(slice);
+        return;
+      }
+      if (!res.write(slice)) {
+        res.once('drain', next);
+        return;
+      }
+    }
+  };
+  next();
 }
 
 export function sendError(res: ServerResponse, err: GatewayError, extraHeaders: Record<string, string> = {}): void {

@@ -7,8 +7,9 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { App } from '../app.ts';
 import { asGatewayError, GatewayError } from '../spec/errors.ts';
+import { clientErrorResponse, enforceClientLimits, serverOptions } from './client-limits.ts';
 import { sendHealth } from './health.ts';
-import { sendError } from './respond.ts';
+import { sendError, sendJson } from './respond.ts';
 
 export interface RouteContext {
   app: App;
@@ -113,7 +114,8 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
     });
   };
 
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
+  const limits = app.settings.clientLimits;
+  const server = createServer(serverOptions(limits), (req, res) => {
     for (const [k, v] of CORS_ENTRIES) res.setHeader(k, v);
     handle(req, res).catch((err: unknown) => {
       const e = asGatewayError(err);
@@ -125,10 +127,13 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
       sendError(res, e);
     });
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  // Malformed requests, and those node:http cuts off for missing the header or request deadline.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (socket.writable && !answering) socket.end(clientErrorResponse(err.code));
     else socket.destroy();
   });
+  enforceClientLimits(server, limits);
   return server;
 }
 

@@ -56,8 +56,10 @@ export class SseResponse {
     if (this.closed) return undefined;
     this.pending += frame;
     this.lastWrite = performance.now();
-    // The first frame goes out at once: time to first byte is what a streaming client feels.
-    if (!this.res.headersSent) {
+    // The first frame goes out at once: time to first byte is what a streaming client feels. So
+    // does a burst past the socket's buffer size: written now, a client that is not reading is
+    // seen at once (`drained`), before more of the upstream is read into memory.
+    if (!this.res.headersSent || this.pending.length >= this.res.writableHighWaterMark) {
       this.flush();
       return this.drained;
     }

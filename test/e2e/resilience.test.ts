@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { CONTINUABLE_CHARS } from '../../src/gateway/relay.ts';
 import { MemoryHealth } from '../../src/router/health/memory-health.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
@@ -191,6 +192,14 @@ describe('mid-stream failover', () => {
   test('with failover turned off, the documented error chunk ends the stream', async () => {
     stack.openai.failNext('[[die:5]]');
     await assert.rejects(askStream('tell me a story [[long]]', 'test/continuable', { provider: { order: ['openai', 'anthropic'], mid_stream_failover: false } }));
+  });
+
+  test('an answer past the continuable size is not continued (no copy of it is kept): the error chunk ends it', async () => {
+    // 300 deltas of 4 KiB: past CONTINUABLE_CHARS (1 MiB) when the upstream dies.
+    stack.openai.failNext('[[die:300]]');
+    const before = stack.anthropic.requests.length;
+    await assert.rejects(askStream(`a huge story [[bytes:${2 * CONTINUABLE_CHARS}]]`, 'test/continuable', { provider: { order: ['openai', 'anthropic'] } }));
+    assert.equal(stack.anthropic.requests.length, before, 'no continuation was asked for');
   });
 
   test('when no endpoint can continue an assistant turn, the stream ends with the error chunk', async () => {

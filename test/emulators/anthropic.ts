@@ -632,7 +632,8 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
   }
 
   // max_tokens: everything generated (thinking included) counts; cut where the budget runs out.
-  let remaining: number = body.max_tokens;
+  // [[bytes:N]] asks for a huge answer whatever the budget (the emulator's tokenizer would cut it).
+  let remaining: number = d.bytes !== undefined ? Infinity : body.max_tokens;
   let truncated = false;
   const content: Json[] = [];
   for (const b of blocks) {

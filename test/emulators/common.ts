@@ -19,6 +19,8 @@
  *   [[bytedrip:50]] (streams) send the first content, then the rest one byte every that many ms
  *   [[gather:N]]    (streams) hold the answer until N such requests are waiting at once (or 60 s
  *                   passed): proves that N requests reach the upstream concurrently
+ *   [[bytes:N]]     reply with N characters of text, whatever max_tokens says (a huge answer;
+ *                   streams send it in 4 KiB deltas)
  */
 import { createHash, createHmac } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -144,10 +146,15 @@ export interface Directives {
   byteDripMs?: number;
   /** [[gather:N]]: wait for N such requests to be in flight at once. */
   gather?: number;
+  /** [[bytes:N]]: a reply of N characters. */
+  bytes?: number;
 }
 
-/** Streams whose client went away before the last frame, across all emulators in this process. */
-export const streamStats = { clientAborts: 0 };
+/**
+ * Streams across all emulators in this process: how many lost their client before the last frame,
+ * how many are waiting for their client to read ('drain'), and the bytes handed to sockets.
+ */
+export const streamStats = { clientAborts: 0, waitingForDrain: 0, bytesWritten: 0 };
 
 /** Whether a failure was scripted with `failNext` for the request being handled. */
 export function hasScriptedFault(): boolean {
@@ -176,6 +183,7 @@ export function parseDirectives(text: string): Directives {
     keepAliveMs: text.includes('[[keepalive]]') ? 100 : num('keepalive'),
     byteDripMs: num('bytedrip'),
     gather: num('gather'),
+    bytes: num('bytes'),
   };
 }
 
@@ -191,12 +199,17 @@ export function countTokens(text: string): number {
 /** The reply an emulator gives to a plain text turn. */
 export function replyText(emulatorName: string, lastUserText: string, d: Directives): string {
   if (d.say !== undefined) return d.say;
+  if (d.bytes !== undefined) return 'lorem ipsum dolor sit amet '.repeat(Math.ceil(d.bytes / 27)).slice(0, d.bytes);
   if (d.long) return Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
   return `Hello from ${emulatorName}! You said: ${stripDirectives(lastUserText)}`;
 }
 
+const HUGE_REPLY = 256 * 1024;
+
 /** Splits a reply into stream deltas the way real APIs do: a few characters at a time. */
 export function chunkText(text: string, size = 8): string[] {
+  // A huge reply ([[bytes:N]]) in a few characters per frame would be hundreds of MB of frames.
+  if (text.length > HUGE_REPLY) size = 4096;
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
   return out.length > 0 ? out : [''];
@@ -278,6 +291,21 @@ async function gather(n: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Resolves when the response's buffer has room again, or the connection is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  streamStats.waitingForDrain++;
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      streamStats.waitingForDrain--;
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 export interface WriteFramesOptions {
   headers?: Record<string, string>;
   errorFrame?: string;
@@ -347,8 +375,10 @@ export async function writeFrames(res: ServerResponse, frames: string[], d: Dire
       res.end(frames.slice(0, d.failAfter).join('') + opts.errorFrame);
       return;
     }
+    streamStats.bytesWritten += Buffer.byteLength(frame);
     if (d.dieAfter !== undefined && sent + 1 === d.dieAfter) flushed = new Promise((resolve) => res.write(frame, () => resolve()));
-    else res.write(frame);
+    // A real server sends no faster than its client reads: wait while the socket's buffer is full.
+    else if (!res.write(frame)) await drained(res);
     sent++;
     if (d.malformed && sent === 2) res.write('data: {"broken": \n\n');
   }

@@ -551,3 +551,19 @@ test('[[fail:3]] ends the stream with an in-band error event, which the SDK rais
   );
   assert.equal(seen.length, 3, 'the chunks before the error arrive');
 });
+
+test('[[bytes:N]]: a reply of exactly N characters, streamed in 4 KiB deltas the SDK reassembles', async () => {
+  const N = 300_000;
+  const whole = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `big [[bytes:${N}]]` }] });
+  assert.equal(whole.choices[0]!.message.content!.length, N);
+  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: `big [[bytes:${N}]]` }] });
+  let text = '';
+  let largest = 0;
+  for await (const chunk of stream) {
+    const piece = chunk.choices[0]?.delta.content ?? '';
+    largest = Math.max(largest, piece.length);
+    text += piece;
+  }
+  assert.equal(text, whole.choices[0]!.message.content);
+  assert.equal(largest, 4096);
+});

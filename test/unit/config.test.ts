@@ -70,3 +70,12 @@ test('deadlines: documented defaults, each settable, the older server.timeouts n
   assert.equal(old.routing.timeouts.idleMs, 800);
   await assert.rejects(() => withYaml('routing:\n  timeouts: { connectMs: 0 }\n'), (e: Error) => e instanceof ConfigError && /routing\.timeouts\.connectMs/.test(e.message));
 });
+
+test('client limits: documented defaults, each settable, a header deadline past the request deadline refused', async () => {
+  const d = (await loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} })).clientLimits;
+  assert.deepEqual(d, { headersTimeoutMs: 30_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 65_000, maxConnections: 4096, sendTimeoutMs: 60_000 });
+  const s = await withYaml('server:\n  headersTimeoutMs: 5000\n  requestTimeoutMs: 9000\n  keepAliveTimeoutMs: 7000\n  maxConnections: 10\n  sendTimeoutMs: 3000\n');
+  assert.deepEqual(s.clientLimits, { headersTimeoutMs: 5000, requestTimeoutMs: 9000, keepAliveTimeoutMs: 7000, maxConnections: 10, sendTimeoutMs: 3000 });
+  await assert.rejects(withYaml('server:\n  headersTimeoutMs: 10000\n  requestTimeoutMs: 5000\n'), (e: unknown) => e instanceof ConfigError && /headersTimeoutMs/.test(e.message));
+  await assert.rejects(withYaml('server:\n  maxConnections: 0\n'), ConfigError);
+});

@@ -16,7 +16,7 @@ import type { Candidate } from '../../gateway/resolve.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
-import { sendJson } from '../../http/respond.ts';
+import { endBody, sendJson } from '../../http/respond.ts';
 import type { Handler, RouteContext } from '../../http/server.ts';
 import { asGatewayError } from '../../spec/errors.ts';
 import type { ChatRequest } from '../../spec/request.ts';
@@ -127,7 +127,7 @@ async function messages(ctx: RouteContext): Promise<void> {
   if ('raw' in result) {
     // Anthropic's answer, as it came.
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.raw), 'x-generation-id': tracker.id });
-    res.end(result.raw);
+    endBody(res, result.raw);
     return;
   }
   sendJson(res, 200, renderMessage(tracker.meta(candidate), { ...result, usage }, charge), { 'x-generation-id': tracker.id });

@@ -15,6 +15,7 @@ import type { SettleTokens } from '../limits/limits.ts';
 import type { TryOptions } from './resolve.ts';
 import { endpointKey } from '../router/types.ts';
 import type { Candidate } from './resolve.ts';
+import { generated } from './tracker.ts';
 import type { Charge, GenerationTracker } from './tracker.ts';
 
 /** Output tokens a candidate may produce when the request sets no limit. */
@@ -103,7 +104,9 @@ export async function releaseHold(app: App, tracker: GenerationTracker, held: bo
 
 /**
  * The whole non-streamed path: hold, call (falling back across candidates), settle, record.
- * On failure before any result the hold is released and the error rethrown.
+ * On failure before any result the hold is released and the error rethrown. `produced` says
+ * whether a result carries output (zero-completion insurance; see isInsured): generations pass
+ * `generatedOutput`, other APIs say what their output is.
  */
 export async function runMetered<R extends { usage: Usage; upstreamId?: string; finish: FinishReason | null }>(
   app: App,
@@ -114,6 +117,7 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   signal: AbortSignal,
   call: (c: Candidate) => Promise<R>,
   estimate: (r: R) => { inputTokens: number; outputTokens: number },
+  produced: (r: R) => boolean,
 ): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
   const { opened: ran, held, settleTokens } = await admitAndRun(
     app,
@@ -121,13 +125,18 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
     (c) => inSlot(app, c, { key, signal }, () => call(c)),
     tryOptions(app),
   );
-  const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
+  const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value), produced(ran.value));
   void settleTokens?.(usage.inputTokens + usage.outputTokens);
   app.health.record(endpointKey(ran.candidate.endpoint), { ok: true, ttftMs: record.latencyMs, at: Date.now() });
   // The charge is committed while the door writes the response, not before: the upstream's work
   // is done either way, so waiting would add latency without protecting anything.
   void settleOrLog(app, key, held, record, charge);
   return { result: ran.value, candidate: ran.candidate, usage, charge };
+}
+
+/** A generation's output, for runMetered: output tokens or a finish (see `generated`). */
+export function generatedOutput(r: { usage: Usage; finish: FinishReason | null }): boolean {
+  return generated(r.usage, r.finish?.unified ?? null);
 }
 
 /** How the request path tries endpoints: Retry-After within the configured cap, failures to health. */

@@ -16,7 +16,7 @@ import { tryCandidates } from './resolve.ts';
 import type { TryOptions } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
 import type { Candidate } from './resolve.ts';
-import { NO_CHARGE } from './tracker.ts';
+import { generated, NO_CHARGE } from './tracker.ts';
 import type { Charge, GenerationTracker, LegUsage } from './tracker.ts';
 import type { RouteContext } from '../http/server.ts';
 import { SseResponse } from '../http/sse-response.ts';
@@ -177,6 +177,8 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     upstreamId: last.upstreamId,
     finishReason: finalFinish.unified,
     nativeFinishReason: finalFinish.raw,
+    // Content relayed, tokens counted, or the upstream's own finish (not the default above).
+    produced: legs.some((l) => l.outputChars > 0 || l.toolCalls > 0) || generated(lastUsage.usage, last.finish?.unified ?? null),
     cancelled,
     error: error && !cancelled ? error.message : null,
     earlierLegs,

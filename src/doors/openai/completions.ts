@@ -4,7 +4,7 @@
  */
 import { estimateTokens } from '../../gateway/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
-import { runMetered } from '../../gateway/metering.ts';
+import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { NO_NEEDS, planRoute } from '../../router/plan/index.ts';
 import type { RoutePreferences } from '../../router/plan/index.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
@@ -106,6 +106,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     abort.signal,
     (c) => complete(c, request, callCtx),
     (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: estimateTokens(r.text) }),
+    generatedOutput,
   );
   sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge), { 'x-generation-id': tracker.id });
 }

@@ -1,0 +1,231 @@
+/**
+ * Every route that reaches a paid upstream holds before and charges after: for each one, the key's
+ * usage moves by exactly the nanos its tokens cost at the catalog's prices plus the fee, the ledger
+ * and the generation record say the same, and nothing stays held. Zero-completion insurance waives
+ * only answers that carried nothing (an embedding's vectors are its output, so it is charged).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { createKey } from '../../src/accounting/keys.ts';
+import type { Pricing } from '../../src/catalog/types.ts';
+import { startStack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
+
+type APIErr = InstanceType<typeof OpenAI.APIError>;
+
+let stack: Stack;
+const MARKUP_BP = 500;
+
+before(async () => {
+  stack = await startStack({ yaml: 'billing:\n  markupPercent: 5\n' });
+  await stack.gw.app.store.createAccount({ id: 'paid', name: 'Paid', prepaid: true, now: new Date() });
+  await stack.gw.app.billing.credit('paid', 'topup', 100_000_000_000);
+});
+after(() => stack.close());
+
+/** A key whose every request is held (a limit, on a prepaid account). */
+async function newKey(opts: { account?: string; limitUsd?: number | null; rpm?: number } = {}) {
+  const { key, record } = await createKey(stack.gw.app.store, {
+    name: 'route',
+    kind: 'inference',
+    accountId: opts.account ?? 'paid',
+    limitNanos: opts.limitUsd === null ? null : Math.round((opts.limitUsd ?? 10) * 1e9),
+    requestsPerMinute: opts.rpm ?? null,
+  });
+  return { key, hash: record.hash, client: new OpenAI({ apiKey: key, baseURL: stack.baseURL, maxRetries: 0 }) };
+}
+
+function pricing(model: string): Pricing {
+  const m = stack.gw.app.catalog.get(model);
+  assert.ok(m, model);
+  return m.endpoints[0].pricing;
+}
+
+/** What the key pays for these tokens: upstream cost (rounded once, half up) plus the 5% fee. */
+function expectedNanos(model: string, promptTokens: number, completionTokens: number): number {
+  const p = pricing(model);
+  const femto = BigInt(promptTokens) * p.prompt + BigInt(completionTokens) * p.completion + (p.request ?? 0n);
+  const upstream = Number((femto + 500_000n) / 1_000_000n);
+  return upstream + Number((BigInt(upstream) * BigInt(MARKUP_BP) + 5_000n) / 10_000n);
+}
+
+/** Waits for the charge and the record, then checks key, ledger, record and account agree on `nanos`. */
+async function assertCharged(hash: string, generationId: string, nanos: number, before: { balance: number }) {
+  const app = stack.gw.app;
+  await app.billing.settled();
+  await app.generations.flush();
+  const k = (await app.store.findKey(hash))!;
+  assert.equal(k.usageTotalNanos, nanos, 'key usage moved by exactly the cost');
+  assert.equal(k.reservedNanos, 0, 'no hold left');
+  const g = await app.store.getGeneration(generationId);
+  assert.ok(g, 'generation recorded');
+  assert.equal(g.costNanos, nanos, 'the generation record agrees');
+  const entry = (await app.store.ledger('paid', 1000)).find((e) => e.id === generationId);
+  assert.equal(entry?.amountNanos, -nanos, 'the ledger agrees');
+  const account = (await app.store.getAccount('paid'))!;
+  assert.equal(before.balance - account.balanceNanos, nanos, 'the prepaid balance moved by the same');
+  assert.equal(await app.store.ledgerSum('paid'), account.balanceNanos);
+  return g;
+}
+
+async function balance() {
+  await stack.gw.app.billing.settled();
+  return { balance: (await stack.gw.app.store.getAccount('paid'))!.balanceNanos };
+}
+
+async function sse(res: Response): Promise<Array<Record<string, unknown>>> {
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]')
+    .map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
+}
+
+describe('embeddings are charged', () => {
+  for (const model of ['openai/text-embedding-3-small', 'google/gemini-embedding-001']) {
+    test(`${model}: held, charged at input tokens × price, no insurance`, async () => {
+      const { client, hash } = await newKey();
+      const b = await balance();
+      const res = await client.embeddings.create({ model, input: ['alpha beta gamma', 'delta'], encoding_format: 'float' });
+      const usage = res.usage as unknown as { prompt_tokens: number; cost: number; cost_details: Record<string, unknown> };
+      assert.ok(usage.prompt_tokens > 0);
+      const nanos = expectedNanos(model, usage.prompt_tokens, 0);
+      assert.ok(nanos > 0);
+      assert.equal(Math.round(usage.cost * 1e9), nanos);
+      assert.equal(usage.cost_details.zero_completion_insurance, undefined, 'vectors are output: not insured');
+      const g = await assertCharged(hash, (res as unknown as { id: string }).id, nanos, b);
+      assert.equal(g.tokensPrompt, usage.prompt_tokens);
+    });
+  }
+
+  test('an embedding the account cannot afford is a 402, and nothing moves', async () => {
+    await stack.gw.app.store.createAccount({ id: 'empty', name: 'Empty', prepaid: true, now: new Date() });
+    const { client, hash } = await newKey({ account: 'empty', limitUsd: null });
+    const err = (await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'x'.repeat(1000) }).catch((e: APIErr) => e)) as APIErr;
+    assert.equal(err.status, 402);
+    assert.match((err.error as { message: string }).message, /the account has \$0\.00 of credit available/);
+    assert.equal((await stack.gw.app.store.findKey(hash))?.usageTotalNanos, 0);
+  });
+
+  test('an embedding over the key limit is a 402 naming the limit', async () => {
+    const { client } = await newKey({ limitUsd: 0.000000001 });
+    const err = (await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'x'.repeat(4000) }).catch((e: APIErr) => e)) as APIErr;
+    assert.equal(err.status, 402);
+    assert.match((err.error as { message: string }).message, /this key has \$0\.000000001 left of its limit/);
+  });
+
+  test("the key's requests-per-minute limit applies to embeddings", async () => {
+    const { client } = await newKey({ rpm: 1 });
+    await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'one' });
+    const err = (await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'two' }).catch((e: APIErr) => e)) as APIErr;
+    assert.equal(err.status, 429);
+  });
+});
+
+describe('every generating route charges exactly', () => {
+  for (const stream of [false, true]) {
+    const mode = stream ? 'streamed' : 'whole';
+    test(`POST /chat/completions, ${mode}`, async () => {
+      const { key, hash } = await newKey();
+      const b = await balance();
+      const res = await fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'charge me' }], max_tokens: 50, stream }),
+      });
+      assert.equal(res.status, 200);
+      const id = res.headers.get('x-generation-id')!;
+      const body = stream ? (await sse(res)).at(-1)! : ((await res.json()) as Record<string, unknown>);
+      const u = body.usage as { prompt_tokens: number; completion_tokens: number; cost: number };
+      const nanos = expectedNanos('openai/gpt-4o-mini', u.prompt_tokens, u.completion_tokens);
+      assert.equal(Math.round(u.cost * 1e9), nanos);
+      await assertCharged(hash, id, nanos, b);
+    });
+
+    test(`POST /completions (legacy), ${mode}`, async () => {
+      const { key, hash } = await newKey();
+      const b = await balance();
+      const res = await fetch(`${stack.baseURL}/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-3.5-turbo-instruct', prompt: 'Say this is a test', max_tokens: 20, stream }),
+      });
+      assert.equal(res.status, 200);
+      const id = res.headers.get('x-generation-id')!;
+      const body = stream ? (await sse(res)).at(-1)! : ((await res.json()) as Record<string, unknown>);
+      const u = body.usage as { prompt_tokens: number; completion_tokens: number; cost: number };
+      const nanos = expectedNanos('openai/gpt-3.5-turbo-instruct', u.prompt_tokens, u.completion_tokens);
+      assert.equal(Math.round(u.cost * 1e9), nanos);
+      await assertCharged(hash, id, nanos, b);
+    });
+
+    test(`POST /responses, ${mode}`, async () => {
+      const { key, hash } = await newKey();
+      const b = await balance();
+      const res = await fetch(`${stack.baseURL}/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'google/gemini-2.5-flash', input: 'charge me', max_output_tokens: 50, stream, store: true }),
+      });
+      assert.equal(res.status, 200);
+      const id = res.headers.get('x-generation-id')!;
+      let response: Record<string, unknown>;
+      if (stream) {
+        const done = (await sse(res)).find((e) => e.type === 'response.completed')!;
+        response = done.response as Record<string, unknown>;
+      } else response = (await res.json()) as Record<string, unknown>;
+      const u = response.usage as { input_tokens: number; output_tokens: number };
+      const nanos = expectedNanos('google/gemini-2.5-flash', u.input_tokens, u.output_tokens);
+      await assertCharged(hash, id, nanos, b);
+      // Reading the stored response back calls no upstream and costs nothing.
+      const again = await fetch(`${stack.baseURL}/responses/${String(response.id)}`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(again.status, 200);
+      await assertCharged(hash, id, nanos, b);
+    });
+
+    for (const model of ['anthropic/claude-sonnet-4-5', 'openai/gpt-4o-mini']) {
+      const how = model.startsWith('anthropic') ? 'passed through to Anthropic' : 'translated to OpenAI';
+      test(`POST /messages, ${how}, ${mode}`, async () => {
+        const { key, hash } = await newKey();
+        const b = await balance();
+        const res = await fetch(`${stack.gw.url}/v1/messages`, {
+          method: 'POST',
+          headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+          body: JSON.stringify({ model, max_tokens: 50, messages: [{ role: 'user', content: 'charge me' }], stream }),
+        });
+        assert.equal(res.status, 200);
+        const id = res.headers.get('x-generation-id')!;
+        let usage: { input_tokens: number; output_tokens: number };
+        if (stream) {
+          const events = await sse(res);
+          const start = events.find((e) => e.type === 'message_start')!;
+          const delta = events.filter((e) => e.type === 'message_delta').at(-1)!;
+          // message_delta's usage is the final one (a translated stream's message_start has an estimate).
+          const startUsage = (start.message as { usage: { input_tokens: number } }).usage;
+          const final = delta.usage as { input_tokens?: number; output_tokens: number };
+          usage = { input_tokens: final.input_tokens ?? startUsage.input_tokens, output_tokens: final.output_tokens };
+        } else usage = ((await res.json()) as { usage: { input_tokens: number; output_tokens: number } }).usage;
+        // Anthropic's input_tokens leaves cache reads and writes out; the prompt here has none.
+        const nanos = expectedNanos(model, usage.input_tokens, usage.output_tokens);
+        assert.ok(nanos > 0);
+        const rec = await assertCharged(hash, id, nanos, b);
+        assert.equal(rec.tokensCompletion, usage.output_tokens);
+      });
+    }
+  }
+
+  test('POST /messages/count_tokens reaches Anthropic for free: nothing held, nothing charged', async () => {
+    const { key, hash } = await newKey();
+    const res = await fetch(`${stack.gw.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'anthropic/claude-sonnet-4-5', messages: [{ role: 'user', content: 'count me' }] }),
+    });
+    assert.equal(res.status, 200);
+    assert.ok(((await res.json()) as { input_tokens: number }).input_tokens > 0);
+    await stack.gw.app.billing.settled();
+    const k = (await stack.gw.app.store.findKey(hash))!;
+    assert.deepEqual([k.usageTotalNanos, k.reservedNanos], [0, 0]);
+  });
+});

@@ -1,11 +1,20 @@
 /**
  * Versioned schema migrations, applied in order on start. Never edit a shipped migration: add one.
- * SQL here is the common subset of SQLite and PostgreSQL.
+ * SQL here is the common subset of SQLite and PostgreSQL; what the two engines must do differently
+ * is said as data (`bounded`) that each store turns into its own statements.
  */
+import { BOUNDED_COLUMNS } from './bounded-columns.ts';
+import type { BoundedColumn } from './bounded-columns.ts';
+
 export interface Migration {
   version: number;
   name: string;
   sql: string[];
+  /**
+   * Columns to constrain to whole numbers within bounds, after `sql` (see bounded-columns.ts):
+   * CHECKs by a table rebuild on SQLite, `ADD CONSTRAINT ... CHECK` on PostgreSQL.
+   */
+  bounded?: readonly BoundedColumn[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -156,5 +165,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER`,
       `ALTER TABLE api_keys ADD COLUMN tokens_per_minute INTEGER`,
     ],
+  },
+  {
+    version: 7,
+    name: 'money columns hold whole nano-dollars within exact bounds',
+    sql: [],
+    bounded: BOUNDED_COLUMNS,
   },
 ];

@@ -14,6 +14,7 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { parsePostgresUrl, transaction } from './connection.ts';
 import type { Param } from './connection.ts';
+import { postgresBoundStatements } from '../bounded-columns.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -97,6 +98,7 @@ export class PostgresStore implements Store {
         const done = await c.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
         if (done.rowCount) return;
         for (const sql of m.sql) await c.query(sql);
+        for (const sql of m.bounded ? postgresBoundStatements(m.bounded) : []) await c.query(sql);
         await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
       });
     }

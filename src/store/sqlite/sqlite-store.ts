@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
+import { addSqliteChecks } from './add-checks.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -91,6 +92,9 @@ export class SqliteStore implements Store {
     let st = this.cache.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
+      // Integers arrive as bigint: a stored value past 2^53 then reads (and is reported, see
+      // rows.ts) instead of throwing and failing every read of its table.
+      st.setReadBigInts(true);
       this.cache.set(sql, st);
     }
     return st;
@@ -112,6 +116,7 @@ export class SqliteStore implements Store {
         // Checked inside the write lock: two processes starting together apply each migration once.
         if (this.q('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
         for (const sql of m.sql) this.db.exec(sql);
+        if (m.bounded) addSqliteChecks(this.db, m.bounded);
         this.q('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
       });
     }

@@ -30,7 +30,8 @@ export const MAX_PER_MINUTE = 2_147_483_647;
 
 /** `$1,000,000`, `$9,007,199.254740991`: a bound as people read it. */
 export function usdBound(nanos: number | bigint): string {
-  const n = BigInt(nanos);
+  if (typeof nanos === 'number' && !Number.isFinite(nanos)) return nanos > 0 ? 'more than any amount' : 'less than any amount';
+  const n = typeof nanos === 'bigint' ? nanos : BigInt(Math.trunc(nanos));
   const neg = n < 0n;
   const abs = neg ? -n : n;
   const whole = (abs / 1_000_000_000n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -129,4 +130,30 @@ export function assertStorable(param: string, what: string, resulting: number | 
       MAX_STORED_NANOS,
     );
   }
+}
+
+/** A credit's amount as the store takes it: a whole number of nanos within ±MAX_AMOUNT_NANOS. */
+export function assertCreditAmount(amountNanos: number): void {
+  if (!Number.isSafeInteger(amountNanos)) throw new AmountError('amount', `must be a whole number of nano-dollars, got ${amountNanos}`);
+  if (Math.abs(amountNanos) > MAX_AMOUNT_NANOS) {
+    throw new AmountError('amount', `must be at most ${usdBound(MAX_AMOUNT_NANOS)} (the bound on a single amount)`, MAX_AMOUNT_NANOS);
+  }
+}
+
+/**
+ * Refuses a credit that would take an account's balance or its credits bought past the stored
+ * bound; the store calls it with the account row locked, inside the credit's transaction.
+ */
+export function assertCreditFits(accountId: string, balanceNanos: unknown, purchasedNanos: unknown, amountNanos: number, topup: boolean): void {
+  assertStorable('amount', `account ${accountId}'s balance`, storedBig(balanceNanos) + BigInt(amountNanos));
+  if (topup) assertStorable('amount', `account ${accountId}'s credits bought`, storedBig(purchasedNanos) + BigInt(amountNanos));
+}
+
+/** A stored value as a bigint, whatever the driver returned (a number, a bigint, a string; ±Infinity as far past any bound). */
+function storedBig(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  const x = Number(v ?? 0);
+  if (Number.isNaN(x)) return 0n;
+  if (!Number.isFinite(x)) return x > 0 ? 10n ** 30n : -(10n ** 30n);
+  return BigInt(Math.trunc(x));
 }

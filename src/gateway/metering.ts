@@ -4,6 +4,7 @@
  */
 import type { App } from '../app.ts';
 import { withFee, worstCaseNanos } from '../accounting/billing.ts';
+import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../accounting/bounds.ts';
 import { FEMTO_PER_NANO } from '../accounting/money.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
@@ -54,6 +55,15 @@ export async function holdWorstCase(
     }
   }
   const amount = app.billing.total(worst);
+  if (amount > MAX_AMOUNT_NANOS) {
+    // A hold is one amount: past the bound it could not be held (or summed) exactly.
+    throw new AmountError(
+      'max_tokens',
+      `this request could cost up to ${usdBound(amount)} (${input.promptTokens} prompt tokens and up to ${maxOut} output tokens of ${worstCandidate.model.id}), ` +
+        `more than ${usdBound(MAX_AMOUNT_NANOS)}, the bound on a single amount; set a lower max_tokens`,
+      MAX_AMOUNT_NANOS,
+    );
+  }
   if (amount === 0 || !(await app.billing.needsHold(key))) return false;
   const markup = app.billing.settings.markupBp;
   const p = worstCandidate.endpoint.pricing;

@@ -14,6 +14,7 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { parsePostgresUrl, transaction } from './connection.ts';
 import type { Param } from './connection.ts';
+import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
 import { postgresBoundStatements } from '../bounded-columns.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
@@ -194,6 +195,7 @@ export class PostgresStore implements Store {
   // ---- money ----
 
   async credit(c: CreditRequest): Promise<boolean> {
+    assertCreditAmount(c.amountNanos);
     return this.tx(async (cl) => {
       // A concurrent credit with the same id waits here on the unique index, then inserts nothing.
       const inserted = await this.q(
@@ -204,6 +206,9 @@ export class PostgresStore implements Store {
       );
       if (!inserted.rowCount) return false;
       const purchased = c.kind === 'topup' ? c.amountNanos : 0;
+      // With the account row locked: a credit past the bound is refused whole (the ledger row rolls back).
+      const now = (await this.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = $1 FOR UPDATE', [c.accountId], cl)).rows[0];
+      if (now) assertCreditFits(c.accountId, now.balance_nanos, now.purchased_nanos, c.amountNanos, c.kind === 'topup');
       const updated = await this.q('UPDATE accounts SET balance_nanos = balance_nanos + $1, purchased_nanos = purchased_nanos + $2 WHERE id = $3', [
         c.amountNanos, purchased, c.accountId,
       ], cl);

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
+import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import { addSqliteChecks } from './add-checks.ts';
@@ -207,6 +208,7 @@ export class SqliteStore implements Store {
   // ---- money ----
 
   async credit(c: CreditRequest): Promise<boolean> {
+    assertCreditAmount(c.amountNanos);
     return this.tx(() => {
       const inserted = this.q(
         `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, note, created_at)
@@ -214,6 +216,9 @@ export class SqliteStore implements Store {
       ).run(c.id, c.accountId, c.kind, c.amountNanos, c.note ?? null, c.now.toISOString());
       if (Number(inserted.changes) === 0) return false;
       const purchased = c.kind === 'topup' ? c.amountNanos : 0;
+      // Under the write lock: a credit past the bound is refused whole (the ledger row rolls back).
+      const now = this.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = ?').get(c.accountId) as Row | undefined;
+      if (now) assertCreditFits(c.accountId, now.balance_nanos, now.purchased_nanos, c.amountNanos, c.kind === 'topup');
       const updated = this.q('UPDATE accounts SET balance_nanos = balance_nanos + ?, purchased_nanos = purchased_nanos + ? WHERE id = ?').run(
         c.amountNanos, purchased, c.accountId,
       );

@@ -84,14 +84,18 @@ export interface UsdOptions {
   maxNanos: number;
   /** Zero is refused (a top-up of nothing). */
   nonZero?: boolean;
+  /** Takes decimal text (the CLI's arguments); JSON bodies give amounts as numbers. */
+  text?: boolean;
 }
 
 /**
- * Parses an amount of USD (a JSON number or a decimal string) into exact nano-dollars, within
+ * Parses an amount of USD (a JSON number, or with `text` a decimal string) into exact nano-dollars, within
  * bounds; anything else is an AmountError naming `param` and the bound.
  */
 export function parseUsd(v: unknown, param: string, o: UsdOptions): number {
-  if (typeof v !== 'number' && typeof v !== 'string') throw new AmountError(param, `expected an amount of USD (a number), got ${v === null ? 'null' : typeof v}`);
+  if (typeof v !== 'number' && (typeof v !== 'string' || !o.text)) {
+    throw new AmountError(param, `expected an amount of USD (a number), got ${v === null ? 'null' : typeof v}`);
+  }
   const parsed = exactScaled(v, 9);
   if (!parsed) throw new AmountError(param, `expected an amount of USD as a plain decimal number, got ${JSON.stringify(v)}`);
   if (parsed.fractional) throw new AmountError(param, `has more than 9 decimal places; amounts are whole nano-dollars ($0.000000001)`);

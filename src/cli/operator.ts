@@ -30,7 +30,7 @@ function table(rows: Array<Record<string, string | number>>): string {
 function money(v: string | undefined, what: string, o: { nonZero?: boolean } = {}): number {
   if (v === undefined || !/^\d+(\.\d+)?$/.test(v)) throw new ConfigError(`${what} must be an amount in USD, like 10 or 2.50`);
   try {
-    return parseUsd(v, what, { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS, ...o });
+    return parseUsd(v, what, { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS, text: true, ...o });
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }

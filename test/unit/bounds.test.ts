@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS, assertCreditFits, parseUsd, priceProblem, usdBound } from '../../src/accounting/bounds.ts';
 import type { UsdOptions } from '../../src/accounting/bounds.ts';
 
-const amount: UsdOptions = { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS };
+const amount: UsdOptions = { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS, text: true };
 const refused = (v: unknown, pattern: RegExp, o = amount) =>
   assert.throws(() => parseUsd(v, 'amount', o), (e: unknown) => e instanceof AmountError && e.status === 400 && e.metadata.param === 'amount' && pattern.test(e.message));
 
@@ -20,6 +20,7 @@ test('exact amounts, from numbers and decimal strings', () => {
   assert.equal(parseUsd(1_000_000, 'amount', amount), MAX_AMOUNT_NANOS);
   assert.equal(parseUsd('1000000.000000000', 'amount', amount), MAX_AMOUNT_NANOS);
   assert.equal(parseUsd(-3, 'amount', { minNanos: -MAX_AMOUNT_NANOS, maxNanos: MAX_AMOUNT_NANOS }), -3_000_000_000);
+  assert.equal(parseUsd('-3', 'amount', { minNanos: -MAX_AMOUNT_NANOS, maxNanos: MAX_AMOUNT_NANOS, text: true }), -3_000_000_000);
 });
 
 test('past the bound, the 400 names it', () => {
@@ -28,7 +29,7 @@ test('past the bound, the 400 names it', () => {
   refused(1e19, /at most \$1,000,000/);
   refused(1e300, /at most \$1,000,000/);
   refused('1e300', /at most \$1,000,000/);
-  refused(-1e300, /must be at least -\$1,000,000/, { minNanos: -MAX_AMOUNT_NANOS, maxNanos: MAX_AMOUNT_NANOS });
+  refused(-1e300, /must be at least -\$1,000,000/, { minNanos: -MAX_AMOUNT_NANOS, maxNanos: MAX_AMOUNT_NANOS, text: true });
 });
 
 test('not a plain amount: refused clearly', () => {
@@ -40,6 +41,7 @@ test('not a plain amount: refused clearly', () => {
   refused('', /plain decimal/);
   refused('12abc', /plain decimal/);
   refused(null, /expected an amount of USD/);
+  refused('5', /expected an amount of USD \(a number\), got string/, { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS });
   refused(true, /expected an amount of USD/);
   refused(-5, /must not be negative/);
   refused(1e-10, /more than 9 decimal places/);

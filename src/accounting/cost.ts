@@ -13,14 +13,15 @@ export interface CostBreakdown {
   totalNanos: number;
 }
 
-export function computeCost(usage: Usage, p: Pricing): CostBreakdown {
+/** `images`: input images, for a model priced per image (`image`) as well as per token. */
+export function computeCost(usage: Usage, p: Pricing, images = 0): CostBreakdown {
   const cacheRead = BigInt(usage.cacheReadTokens);
   const cacheWrite = BigInt(usage.cacheWriteTokens);
   const uncached = BigInt(Math.max(0, usage.inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens));
   const reasoning = BigInt(Math.min(usage.reasoningTokens, usage.outputTokens));
   const visible = BigInt(usage.outputTokens) - (p.reasoning !== undefined ? reasoning : 0n);
   const promptFemto =
-    uncached * p.prompt + cacheRead * (p.cacheRead ?? p.prompt) + cacheWrite * (p.cacheWrite ?? p.prompt);
+    uncached * p.prompt + cacheRead * (p.cacheRead ?? p.prompt) + cacheWrite * (p.cacheWrite ?? p.prompt) + BigInt(images) * (p.image ?? 0n);
   const completionFemto =
     visible * p.completion + (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) + (p.request ?? 0n);
   const promptNanos = femtoToNanos(promptFemto);

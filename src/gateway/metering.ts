@@ -28,6 +28,8 @@ export interface HoldInput {
   maxTokens?: number;
   /** A reasoning budget the adapter may add on top of max_tokens. */
   reasoningTokens?: number;
+  /** Input images, for endpoints priced per image. */
+  images?: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function holdWorstCase(
   for (const c of candidates) {
     const out =
       (input.maxTokens ?? c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? FALLBACK_MAX_OUTPUT) + (input.reasoningTokens ?? 0);
-    const n = worstCaseNanos(c.endpoint.pricing, input.promptTokens, out);
+    const n = worstCaseNanos(c.endpoint.pricing, input.promptTokens, out, input.images);
     if (n >= worst) {
       worst = n;
       worstCandidate = c;
@@ -67,7 +69,7 @@ export async function holdWorstCase(
   if (amount === 0 || !(await app.billing.needsHold(key))) return false;
   const markup = app.billing.settings.markupBp;
   const p = worstCandidate.endpoint.pricing;
-  const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup);
+  const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup) + BigInt(input.images ?? 0) * withFee(p.image ?? 0n, markup);
   await app.billing.hold(key, tracker.id, amount, {
     model: worstCandidate.model.id,
     promptTokens: input.promptTokens,

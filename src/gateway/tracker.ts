@@ -96,6 +96,8 @@ export class GenerationTracker {
   readonly accountId: string;
   readonly apiType: GenerationRecord['apiType'];
   readonly streamed: boolean;
+  /** Input images the request carries (each leg sends them), for endpoints priced per image. */
+  inputImages = 0;
   private readonly markupBp: number;
 
   constructor(
@@ -120,8 +122,8 @@ export class GenerationTracker {
   finish(opts: FinishOptions): { record: GenerationRecord; charge: Charge } {
     const now = performance.now();
     const earlier = opts.earlierLegs ?? [];
-    const lastCost = computeCost(opts.usage, opts.endpoint.pricing);
-    const legCosts = earlier.map((l) => computeCost(l.usage, l.endpoint.pricing));
+    const lastCost = computeCost(opts.usage, opts.endpoint.pricing, this.inputImages);
+    const legCosts = earlier.map((l) => computeCost(l.usage, l.endpoint.pricing, this.inputImages));
     const upstream = legCosts.reduce(addCost, lastCost);
     const usage = earlier.reduce((u, l) => addUsage(u, l.usage), opts.usage);
     const legs: GenerationRecord['legs'] =

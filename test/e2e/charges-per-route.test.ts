@@ -16,9 +16,17 @@ type APIErr = InstanceType<typeof OpenAI.APIError>;
 
 let stack: Stack;
 const MARKUP_BP = 500;
+/** A 1×1 PNG. */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 before(async () => {
-  stack = await startStack({ yaml: 'billing:\n  markupPercent: 5\n' });
+  stack = await startStack({
+    yaml:
+      'billing:\n  markupPercent: 5\n' +
+      // A model with a per-request fee and a per-image price on top of its token prices.
+      'models:\n  test/per-image:\n    inputModalities: [text, image]\n    endpoints:\n      - provider: openai\n        model: gpt-4o-mini\n' +
+      '        pricing: { prompt: "0.00000015", completion: "0.0000006", request: "0.002", image: "0.001" }\n',
+  });
   await stack.gw.app.store.createAccount({ id: 'paid', name: 'Paid', prepaid: true, now: new Date() });
   await stack.gw.app.billing.credit('paid', 'topup', 100_000_000_000);
 });
@@ -43,9 +51,9 @@ function pricing(model: string): Pricing {
 }
 
 /** What the key pays for these tokens: upstream cost (rounded once, half up) plus the 5% fee. */
-function expectedNanos(model: string, promptTokens: number, completionTokens: number): number {
+function expectedNanos(model: string, promptTokens: number, completionTokens: number, images = 0): number {
   const p = pricing(model);
-  const femto = BigInt(promptTokens) * p.prompt + BigInt(completionTokens) * p.completion + (p.request ?? 0n);
+  const femto = BigInt(promptTokens) * p.prompt + BigInt(completionTokens) * p.completion + (p.request ?? 0n) + BigInt(images) * (p.image ?? 0n);
   const upstream = Number((femto + 500_000n) / 1_000_000n);
   return upstream + Number((BigInt(upstream) * BigInt(MARKUP_BP) + 5_000n) / 10_000n);
 }
@@ -214,6 +222,47 @@ describe('every generating route charges exactly', () => {
       });
     }
   }
+
+  for (const stream of [false, true]) {
+    test(`a per-request fee and a per-image price are held and charged (${stream ? 'streamed' : 'whole'})`, async () => {
+      const { key, hash } = await newKey();
+      const b = await balance();
+      const image = { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } };
+      const res = await fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'test/per-image', stream, max_tokens: 20, messages: [{ role: 'user', content: [{ type: 'text', text: 'two pictures' }, image, image] }] }),
+      });
+      assert.equal(res.status, 200);
+      const id = res.headers.get('x-generation-id')!;
+      const body = stream ? (await sse(res)).at(-1)! : ((await res.json()) as Record<string, unknown>);
+      const u = body.usage as { prompt_tokens: number; completion_tokens: number; cost: number };
+      const nanos = expectedNanos('test/per-image', u.prompt_tokens, u.completion_tokens, 2);
+      assert.ok(nanos > 2_000_000 + 2_000_000, 'the request fee and two images are in it');
+      assert.equal(Math.round(u.cost * 1e9), nanos);
+      await assertCharged(hash, id, nanos, b);
+    });
+  }
+
+  test('a per-image price counts in the hold: a key that cannot cover the images gets a 402', async () => {
+    const { client } = await newKey({ limitUsd: 0.003 });
+    const image = { type: 'image_url' as const, image_url: { url: `data:image/png;base64,${PNG}` } };
+    const err = (await client.chat.completions
+      .create({ model: 'test/per-image', max_tokens: 1, messages: [{ role: 'user', content: [image, image] }] })
+      .catch((e: APIErr) => e)) as APIErr;
+    assert.equal(err.status, 402);
+  });
+
+  test('legacy best_of > 1 (billed upstream per candidate) is refused, like n > 1', async () => {
+    const { key } = await newKey();
+    const res = await fetch(`${stack.baseURL}/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-3.5-turbo-instruct', prompt: 'x', best_of: 5 }),
+    });
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /^best_of: only best_of = 1 is supported/);
+  });
 
   test('POST /messages/count_tokens reaches Anthropic for free: nothing held, nothing charged', async () => {
     const { key, hash } = await newKey();

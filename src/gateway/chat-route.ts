@@ -107,11 +107,11 @@ export function chatStreams(request: ChatRequest, callCtx: CallContext) {
   };
 }
 
-/** Token counts for a whole answer whose upstream reported no usage. */
+/** Token counts for a whole answer whose upstream reported no usage (or, with none, for its prompt alone). */
 export function estimateChat(request: ChatRequest) {
-  return (r: Pick<ChatResult, 'text' | 'toolCalls'>) => ({
+  return (r: Pick<ChatResult, 'text' | 'toolCalls'> | undefined) => ({
     inputTokens: estimatePromptTokens(request),
-    outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
+    outputTokens: r ? estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')) : 0,
   });
 }
 

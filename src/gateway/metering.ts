@@ -9,6 +9,7 @@ import { FEMTO_PER_NANO } from '../accounting/money.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import { admitKey, inSlot } from './admission.ts';
+import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
@@ -128,13 +129,13 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   hold: HoldInput,
   signal: AbortSignal,
   call: (c: Candidate) => Promise<R>,
-  estimate: (r: R) => { inputTokens: number; outputTokens: number },
+  estimate: (r: R | undefined) => { inputTokens: number; outputTokens: number },
   produced: (r: R) => boolean,
 ): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
   const { opened: ran, held, settleTokens } = await admitAndRun(
     app,
-    { key, hold, candidates, tracker, callCtx: { signal } },
-    (c) => inSlot(app, c, { key, signal }, () => call(c)),
+    { key, hold, candidates, tracker, callCtx: { signal }, promptTokens: () => estimate(undefined).inputTokens },
+    (c) => inSlot(app, c, { key, signal }, () => call(tracker.calling(c))),
     tryOptions(app),
   );
   const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value), produced(ran.value));
@@ -144,6 +145,32 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   // is done either way, so waiting would add latency without protecting anything.
   void settleOrLog(app, key, held, record, charge);
   return { result: ran.value, candidate: ran.candidate, usage, charge };
+}
+
+/** The client went away (not the request's own deadline, which aborts with a TimeoutError). */
+function cancelledByClient(signal: AbortSignal): boolean {
+  return signal.aborted && (signal.reason as { name?: string } | undefined)?.name !== 'TimeoutError';
+}
+
+/**
+ * An answer the client gave up on after the upstream had the request but before it answered: the
+ * upstream bills at least the prompt (a non-streamed request runs to its end upstream), so the
+ * cancelled generation is recorded and charged for its estimated prompt, as a cancelled stream is
+ * charged for what it produced. Its hold was already given back; the charge is taken as a key
+ * without one would be (it may pass a key's limit by that much).
+ */
+function chargeCancelled(app: App, key: ApiKeyRecord, tracker: GenerationTracker, c: Candidate, promptTokens: number): void {
+  const { record, charge } = tracker.finish({
+    modelId: c.model.id,
+    endpoint: c.endpoint,
+    usage: { ...emptyUsage(), inputTokens: promptTokens },
+    usageEstimated: true,
+    finishReason: null,
+    nativeFinishReason: null,
+    produced: false,
+    cancelled: true,
+  });
+  void settleOrLog(app, key, false, record, charge);
 }
 
 /** A generation's output, for runMetered: output tokens or a finish (see `generated`). */
@@ -175,7 +202,15 @@ export function recordFailure(app: App, c: Candidate, status: number): void {
  */
 export async function admitAndRun<T>(
   app: App,
-  job: { key: ApiKeyRecord; hold: HoldInput; candidates: readonly Candidate[]; tracker: GenerationTracker; callCtx: { signal: AbortSignal } },
+  job: {
+    key: ApiKeyRecord;
+    hold: HoldInput;
+    candidates: readonly Candidate[];
+    tracker: GenerationTracker;
+    callCtx: { signal: AbortSignal };
+    /** The prompt's estimated size: what a client that leaves after the upstream has the request pays. */
+    promptTokens: () => number;
+  },
   run: (c: Candidate) => Promise<T>,
   opts: TryOptions,
 ): Promise<{ opened: { value: T; candidate: Candidate }; held: boolean; settleTokens?: SettleTokens }> {
@@ -189,6 +224,8 @@ export async function admitAndRun<T>(
   } catch (err) {
     await releaseHold(app, job.tracker, held);
     void settleTokens?.(0);
+    const called = job.tracker.calledUpstream;
+    if (called && cancelledByClient(job.callCtx.signal)) chargeCancelled(app, job.key, job.tracker, called, job.promptTokens());
     throw err;
   }
 }

@@ -98,7 +98,7 @@ export interface FirstLeg<S> {
 export async function openFirstLeg<S extends LegSource>(
   app: App,
   sse: SseResponse,
-  job: Pick<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx'>,
+  job: Pick<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx' | 'promptTokens'>,
   open: (c: Candidate) => Promise<S>,
   errorFrame: (err: GatewayError) => string,
 ): Promise<FirstLeg<S> | undefined> {
@@ -108,7 +108,7 @@ export async function openFirstLeg<S extends LegSource>(
     signal: job.callCtx.signal,
     onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
   };
-  const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => open(c));
+  const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => open(job.tracker.calling(c)));
   try {
     const { opened, held, settleTokens } = await admitAndRun(app, job, openInSlot, opts);
     return { opened, held, settleTokens, openInSlot, slot, opts };

@@ -115,6 +115,15 @@ export class GenerationTracker {
     this.markupBp = markupBp;
   }
 
+  /** The last endpoint whose upstream was sent the request (past any queue for its slot). */
+  calledUpstream: Candidate | undefined;
+
+  /** Notes that `c`'s upstream is being called now; returns it. */
+  calling(c: Candidate): Candidate {
+    this.calledUpstream = c;
+    return c;
+  }
+
   markFirstToken(): void {
     this.firstTokenAt ??= performance.now();
   }

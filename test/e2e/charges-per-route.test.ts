@@ -253,6 +253,45 @@ describe('every generating route charges exactly', () => {
     assert.equal(err.status, 402);
   });
 
+  for (const stream of [false, true]) {
+    test(`a client that gives up after the upstream has the request, before it answers, pays for the prompt (${stream ? 'streamed' : 'whole'})`, async () => {
+      const { key, hash } = await newKey();
+      const b = await balance();
+      const content = 'an expensive question '.repeat(40) + '[[slow:3000]]';
+      const controller = new AbortController();
+      const sent = fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: 50, stream, messages: [{ role: 'user', content }] }),
+        signal: controller.signal,
+      }).catch(() => undefined);
+      // Once the upstream has the request (the emulator saw it), the client goes away.
+      const seen = stack.openai.requests.length;
+      const deadline = Date.now() + 10_000;
+      while (stack.openai.requests.length === seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      controller.abort();
+      await sent;
+      let g;
+      while (Date.now() < deadline) {
+        await stack.gw.app.billing.settled();
+        await stack.gw.app.generations.flush();
+        const k = (await stack.gw.app.store.findKey(hash))!;
+        if (k.usageTotalNanos > 0) {
+          g = (await stack.gw.app.store.ledger('paid', 1000)).find((e) => e.keyHash === hash);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(g, 'charged');
+      const rec = (await stack.gw.app.store.getGeneration(g.id))!;
+      assert.equal(rec.cancelled, true);
+      assert.equal(rec.usageEstimated, true);
+      assert.equal(rec.tokensCompletion, 0);
+      assert.ok(rec.tokensPrompt > 100, 'the prompt, estimated');
+      await assertCharged(hash, g.id, expectedNanos('openai/gpt-4o-mini', rec.tokensPrompt, 0), b);
+    });
+  }
+
   test('legacy best_of > 1 (billed upstream per candidate) is refused, like n > 1', async () => {
     const { key } = await newKey();
     const res = await fetch(`${stack.baseURL}/completions`, {

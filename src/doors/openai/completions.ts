@@ -110,7 +110,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     hold,
     abort.signal,
     (c) => complete(c, request, callCtx),
-    (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: estimateTokens(r.text) }),
+    (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: r ? estimateTokens(r.text) : 0 }),
     generatedOutput,
   );
   sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge), { 'x-generation-id': tracker.id });

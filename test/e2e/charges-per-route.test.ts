@@ -25,7 +25,13 @@ before(async () => {
       'billing:\n  markupPercent: 5\n' +
       // A model with a per-request fee and a per-image price on top of its token prices.
       'models:\n  test/per-image:\n    inputModalities: [text, image]\n    endpoints:\n      - provider: openai\n        model: gpt-4o-mini\n' +
-      '        pricing: { prompt: "0.00000015", completion: "0.0000006", request: "0.002", image: "0.001" }\n',
+      '        pricing: { prompt: "0.00000015", completion: "0.0000006", request: "0.002", image: "0.001" }\n' +
+      // No price known or configured, on a provider Freeway pays: not served (rather than free).
+      '  test/mystery:\n    endpoints:\n      - provider: openai\n        model: mystery-model\n' +
+      // The same upstream, priced by the operator; and marked free (its :free variant).
+      '  test/priced-mystery:\n    endpoints:\n      - provider: openai\n        model: mystery-model\n        pricing: { prompt: "0.000001", completion: "0.000002" }\n' +
+      '  test/gift:\n    endpoints:\n      - provider: openai\n        model: mystery-model\n        free: true\n' +
+      'providers:\n  openai:\n    models: [declared-unpriced]\n',
   });
   await stack.gw.app.store.createAccount({ id: 'paid', name: 'Paid', prepaid: true, now: new Date() });
   await stack.gw.app.billing.credit('paid', 'topup', 100_000_000_000);
@@ -301,6 +307,45 @@ describe('every generating route charges exactly', () => {
     });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /^best_of: only best_of = 1 is supported/);
+  });
+
+  test('a model with no known price is not served (nor charged $0): the 404 says why and how to fix it', async () => {
+    const { key, hash } = await newKey();
+    for (const model of ['test/mystery', 'openai/declared-unpriced']) {
+      const res = await fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'free lunch?' }] }),
+      });
+      assert.equal(res.status, 404, model);
+      const body = (await res.json()) as { error: { message: string; metadata: { considered: Array<{ reason: string }> } } };
+      assert.match(body.error.message, /has no known price, so it is not served: an operator sets its pricing \(or free: true\)/);
+      assert.match(body.error.metadata.considered[0].reason, /no price is known or configured/);
+    }
+    assert.equal((await stack.gw.app.store.findKey(hash))?.usageTotalNanos, 0);
+  });
+
+  test('the same upstream priced by the operator is charged at that price; marked free, its :free variant costs nothing', async () => {
+    const { key, hash } = await newKey();
+    const b = await balance();
+    const ask = (model: string) =>
+      fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, max_tokens: 20, messages: [{ role: 'user', content: 'price me' }] }),
+      });
+    const priced = await ask('test/priced-mystery');
+    assert.equal(priced.status, 200);
+    const u = ((await priced.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }).usage;
+    const nanos = expectedNanos('test/priced-mystery', u.prompt_tokens, u.completion_tokens);
+    await assertCharged(hash, priced.headers.get('x-generation-id')!, nanos, b);
+    const free = await ask('test/gift:free');
+    assert.equal(free.status, 200);
+    const id = free.headers.get('x-generation-id')!;
+    await stack.gw.app.billing.settled();
+    await stack.gw.app.generations.flush();
+    assert.equal((await stack.gw.app.store.getGeneration(id))?.costNanos, 0);
+    assert.equal((await stack.gw.app.store.findKey(hash))?.usageTotalNanos, nanos, ':free moved nothing');
   });
 
   test('POST /messages/count_tokens reaches Anthropic for free: nothing held, nothing charged', async () => {

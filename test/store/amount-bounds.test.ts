@@ -11,6 +11,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS } from '../../src/accounting/bounds.ts';
+import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/open.ts';
 import { reportStoredAmountsTo } from '../../src/store/rows.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -193,4 +194,35 @@ suite('postgres', {
       },
     };
   },
+});
+
+describe('amount bounds: upgrading a PostgreSQL database', { skip: pgSkip }, () => {
+  it('values past 2^53 − 1 nanos from before the bounds are brought to the bound, then the schema bounds them', async () => {
+    const { url, schema } = pgSchemaUrl('freeway_bounds_up');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`SET search_path TO "${schema}"`);
+      await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.bounded === undefined && x.version < 7)) {
+        for (const sql of m.sql) await client.query(sql);
+        await client.query('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [m.version, m.name, 'x']);
+      }
+      // Nine $1e9 top-ups fit a BIGINT; they broke every exact read.
+      await client.query(`INSERT INTO accounts (id, name, prepaid, balance_nanos, purchased_nanos, created_at) VALUES ('rich', 'Rich', 1, 9000000000000000000, 9000000000000000000, 'x')`);
+      await client.query(`INSERT INTO api_keys (hash, name, label, kind, limit_nanos, disabled, created_at, account_id) VALUES ('k', 'k', 'l', 'inference', -5, 0, 'x', 'rich')`);
+      const store = await openStore(url);
+      try {
+        assert.equal((await store.getAccount('rich'))!.balanceNanos, MAX_STORED_NANOS);
+        assert.equal((await store.findKey('k'))!.limitNanos, 0, 'a negative limit is brought to zero');
+        await assert.rejects(client.query(`UPDATE accounts SET balance_nanos = 9007199254740992`), /accounts_balance_nanos_bounds/);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await client.end();
+      await dropPgSchema(schema);
+    }
+  });
 });

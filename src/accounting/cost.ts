@@ -8,7 +8,7 @@ import { femtoToNanos } from './money.ts';
 export interface CostBreakdown {
   /** Nano-dollars for prompt tokens (uncached, cache reads, cache writes). */
   promptNanos: number;
-  /** Nano-dollars for completion tokens (including reasoning) and the per-request fee. */
+  /** Nano-dollars for completion tokens (including reasoning), the per-request fee and server-side searches. */
   completionNanos: number;
   totalNanos: number;
 }
@@ -23,7 +23,10 @@ export function computeCost(usage: Usage, p: Pricing, images = 0): CostBreakdown
   const promptFemto =
     uncached * p.prompt + cacheRead * (p.cacheRead ?? p.prompt) + cacheWrite * (p.cacheWrite ?? p.prompt) + BigInt(images) * (p.image ?? 0n);
   const completionFemto =
-    visible * p.completion + (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) + (p.request ?? 0n);
+    visible * p.completion +
+    (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) +
+    (p.request ?? 0n) +
+    BigInt(usage.webSearchRequests ?? 0) * (p.webSearch ?? 0n);
   const promptNanos = femtoToNanos(promptFemto);
   const totalNanos = femtoToNanos(promptFemto + completionFemto);
   return { promptNanos, completionNanos: totalNanos - promptNanos, totalNanos };

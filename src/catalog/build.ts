@@ -49,6 +49,7 @@ function pricingFrom(cfg: PricingConfig | undefined, fallback: Pricing): Pricing
     reasoning: f(cfg.internal_reasoning) ?? fallback.reasoning,
     request: f(cfg.request) ?? fallback.request,
     image: f(cfg.image) ?? fallback.image,
+    webSearch: f(cfg.web_search) ?? fallback.webSearch,
   };
 }
 
@@ -113,7 +114,26 @@ export function buildCatalog(input: BuildInput): BuildOutput {
 
   for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig(models, id, cfg, live, notes, nowSec);
   splitFreeVariants(models);
+  priceServerTools(models);
   return { models, notes };
+}
+
+/** Anthropic's web search: $10 per 1,000 searches (https://docs.anthropic.com/en/docs/about-claude/pricing). */
+const ANTHROPIC_WEB_SEARCH_FEMTO = 10_000_000_000_000n;
+
+/**
+ * Tools the upstream runs itself and bills per use (Anthropic's web search) are priced on every
+ * endpoint of that protocol that is not free, unless the config set a price: their cost is charged
+ * from the usage the upstream reports, like tokens.
+ */
+function priceServerTools(models: Map<string, CatalogModel>): void {
+  for (const m of models.values()) {
+    for (const e of m.endpoints) {
+      if (e.provider.protocol === 'anthropic' && !e.free && e.pricing.webSearch === undefined) {
+        e.pricing = { ...e.pricing, webSearch: ANTHROPIC_WEB_SEARCH_FEMTO };
+      }
+    }
+  }
 }
 
 function applyModelConfig(

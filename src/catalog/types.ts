@@ -13,6 +13,8 @@ export interface Pricing {
   reasoning?: bigint;
   request?: bigint;
   image?: bigint;
+  /** Per web search the upstream runs itself (Anthropic's server tool). */
+  webSearch?: bigint;
 }
 
 export const FREE: Pricing = { prompt: 0n, completion: 0n };

@@ -25,6 +25,7 @@ export const pricingSchema = z
     internal_reasoning: decimalString.optional(),
     request: decimalString.optional(),
     image: decimalString.optional(),
+    web_search: decimalString.optional(),
   })
   .strict();
 

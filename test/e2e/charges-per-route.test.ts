@@ -351,6 +351,40 @@ describe('every generating route charges exactly', () => {
     assert.equal((await stack.gw.app.store.findKey(hash))?.usageTotalNanos, nanos, ':free moved nothing');
   });
 
+  for (const stream of [false, true]) {
+    test(`Anthropic's web searches (run and billed upstream per search) are charged through the raw passthrough (${stream ? 'streamed' : 'whole'})`, async () => {
+      const { key, hash } = await newKey();
+      const b = await balance();
+      const res = await fetch(`${stack.gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({
+          model: 'anthropic/claude-sonnet-4-5',
+          max_tokens: 50,
+          stream,
+          tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 1 }],
+          messages: [{ role: 'user', content: 'search for me' }],
+        }),
+      });
+      assert.equal(res.status, 200);
+      const id = res.headers.get('x-generation-id')!;
+      let usage: { input_tokens: number; output_tokens: number; server_tool_use?: { web_search_requests: number } };
+      if (stream) {
+        const events = await sse(res);
+        const start = (events.find((e) => e.type === 'message_start')!.message as { usage: { input_tokens: number } }).usage;
+        const final = events.filter((e) => e.type === 'message_delta').at(-1)!.usage as { output_tokens: number; server_tool_use?: { web_search_requests: number } };
+        usage = { ...final, input_tokens: start.input_tokens };
+      } else usage = ((await res.json()) as { usage: typeof usage }).usage;
+      assert.equal(usage.server_tool_use?.web_search_requests, 1);
+      const p = pricing('anthropic/claude-sonnet-4-5');
+      assert.equal(p.webSearch, 10_000_000_000_000n, '$0.01 a search');
+      const femto = BigInt(usage.input_tokens) * p.prompt + BigInt(usage.output_tokens) * p.completion + p.webSearch;
+      const upstream = Number((femto + 500_000n) / 1_000_000n);
+      const nanos = upstream + Number((BigInt(upstream) * BigInt(MARKUP_BP) + 5_000n) / 10_000n);
+      await assertCharged(hash, id, nanos, b);
+    });
+  }
+
   test('POST /messages/count_tokens reaches Anthropic for free: nothing held, nothing charged', async () => {
     const { key, hash } = await newKey();
     const res = await fetch(`${stack.gw.url}/v1/messages/count_tokens`, {

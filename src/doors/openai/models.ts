@@ -21,6 +21,7 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
   if (p.reasoning !== undefined) out.internal_reasoning = usd(p.reasoning);
   if (p.request !== undefined) out.request = usd(p.request);
   if (p.image !== undefined) out.image = usd(p.image);
+  if (p.webSearch !== undefined) out.web_search = usd(p.webSearch);
   return out;
 }
 

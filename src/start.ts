@@ -22,6 +22,7 @@ import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
 import { ADAPTERS } from './providers/registry.ts';
 import { openStore } from './store/open.ts';
+import { reportStoredAmountsTo } from './store/rows.ts';
 
 export interface Gateway {
   app: App;
@@ -56,6 +57,8 @@ async function discoverModels(app: App, log: Logger): Promise<void> {
 
 export async function startGateway(settings: Settings, opts: { log?: Logger } = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger();
+  // A stored amount that cannot be read exactly (see rows.ts) is an error for the operator to fix.
+  reportStoredAmountsTo((m) => log.error(m));
   const store = await openStore(settings.databaseUrl);
   // Several processes share health and rate limits through Redis; one process keeps them in memory.
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl) : undefined;

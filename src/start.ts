@@ -28,6 +28,7 @@ import { ADAPTERS } from './providers/registry.ts';
 import { openStore } from './store/open.ts';
 import { fileDescriptorLimit, MIN_FILE_DESCRIPTORS } from './infra/fd-limit.ts';
 import { GatewayError } from './spec/errors.ts';
+import { reportStoredAmountsTo } from './store/rows.ts';
 
 export interface Gateway {
   app: App;
@@ -68,6 +69,8 @@ export interface GatewayOptions {
 
 export async function startGateway(settings: Settings, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger();
+  // A stored amount that cannot be read exactly (see rows.ts) is an error for the operator to fix.
+  reportStoredAmountsTo((m) => log.error(m));
   const store = await openStore(settings.databaseUrl, { ...settings.database, log });
   // Several processes share health and rate limits through Redis; one process keeps them in memory.
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, { ...settings.redis, log }) : undefined;

@@ -28,11 +28,14 @@ export function withFee(femto: bigint, markupBp: number): bigint {
   return markupBp === 0 ? femto : (femto * BigInt(10_000 + markupBp) + 5_000n) / 10_000n;
 }
 
-/** Most a request can cost upstream, in nano-dollars (rounded up): every prompt token at the dearest input rate, every allowed output token at the completion rate. */
-export function worstCaseNanos(p: Pricing, promptTokens: number, maxOutputTokens: number): number {
+/**
+ * Most a request can cost upstream, in nano-dollars (rounded up): every prompt token at the dearest
+ * input rate, every allowed output token at the completion rate, each input image at the image rate.
+ */
+export function worstCaseNanos(p: Pricing, promptTokens: number, maxOutputTokens: number, images = 0): number {
   const input = p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt;
   const output = p.reasoning !== undefined && p.reasoning > p.completion ? p.reasoning : p.completion;
-  const femto = BigInt(promptTokens) * input + BigInt(maxOutputTokens) * output + (p.request ?? 0n);
+  const femto = BigInt(promptTokens) * input + BigInt(maxOutputTokens) * output + (p.request ?? 0n) + BigInt(images) * (p.image ?? 0n);
   return Number((femto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO);
 }
 

@@ -8,21 +8,25 @@ import { femtoToNanos } from './money.ts';
 export interface CostBreakdown {
   /** Nano-dollars for prompt tokens (uncached, cache reads, cache writes). */
   promptNanos: number;
-  /** Nano-dollars for completion tokens (including reasoning) and the per-request fee. */
+  /** Nano-dollars for completion tokens (including reasoning), the per-request fee and server-side searches. */
   completionNanos: number;
   totalNanos: number;
 }
 
-export function computeCost(usage: Usage, p: Pricing): CostBreakdown {
+/** `images`: input images, for a model priced per image (`image`) as well as per token. */
+export function computeCost(usage: Usage, p: Pricing, images = 0): CostBreakdown {
   const cacheRead = BigInt(usage.cacheReadTokens);
   const cacheWrite = BigInt(usage.cacheWriteTokens);
   const uncached = BigInt(Math.max(0, usage.inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens));
   const reasoning = BigInt(Math.min(usage.reasoningTokens, usage.outputTokens));
   const visible = BigInt(usage.outputTokens) - (p.reasoning !== undefined ? reasoning : 0n);
   const promptFemto =
-    uncached * p.prompt + cacheRead * (p.cacheRead ?? p.prompt) + cacheWrite * (p.cacheWrite ?? p.prompt);
+    uncached * p.prompt + cacheRead * (p.cacheRead ?? p.prompt) + cacheWrite * (p.cacheWrite ?? p.prompt) + BigInt(images) * (p.image ?? 0n);
   const completionFemto =
-    visible * p.completion + (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) + (p.request ?? 0n);
+    visible * p.completion +
+    (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) +
+    (p.request ?? 0n) +
+    BigInt(usage.webSearchRequests ?? 0) * (p.webSearch ?? 0n);
   const promptNanos = femtoToNanos(promptFemto);
   const totalNanos = femtoToNanos(promptFemto + completionFemto);
   return { promptNanos, completionNanos: totalNanos - promptNanos, totalNanos };

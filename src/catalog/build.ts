@@ -49,6 +49,7 @@ function pricingFrom(cfg: PricingConfig | undefined, fallback: Pricing): Pricing
     reasoning: f(cfg.internal_reasoning) ?? fallback.reasoning,
     request: f(cfg.request) ?? fallback.request,
     image: f(cfg.image) ?? fallback.image,
+    webSearch: f(cfg.web_search) ?? fallback.webSearch,
   };
 }
 
@@ -59,7 +60,7 @@ export function buildCatalog(input: BuildInput): BuildOutput {
   const notes: string[] = [];
   const live = new Map(settings.providers.map((p) => [p.id, p]));
 
-  const add = (provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: Partial<CatalogModel> = {}) => {
+  const add = (provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: Partial<CatalogModel> & { unpriced?: boolean } = {}) => {
     const author = PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
     const id = `${author}/${upstream}`;
     const embedding = isEmbeddingModel(upstream);
@@ -69,6 +70,7 @@ export function buildCatalog(input: BuildInput): BuildOutput {
       upstreamModel: upstream,
       pricing,
       free: false,
+      ...(extra.unpriced ? { unpriced: true } : {}),
       contextLength: extra.contextLength ?? null,
       maxOutputTokens: fam.maxOutputTokens,
       quantization: null,
@@ -104,15 +106,34 @@ export function buildCatalog(input: BuildInput): BuildOutput {
       const match = priced.find((pm) => matches(pm.match, upstream));
       if (match) add(provider, upstream, match.name, match.pricing, { contextLength: match.contextLength });
       else if (keyless || declared.has(upstream)) {
-        if (!keyless) notes.push(`${provider.id}/${upstream} has no known price; it is charged $0 until you add pricing under models:`);
-        add(provider, upstream, upstream, FREE);
+        if (!keyless) notes.push(`${provider.id}/${upstream} has no known price; it is not served until you set its pricing (or free: true) under models:`);
+        add(provider, upstream, upstream, FREE, { unpriced: !keyless });
       }
     }
   }
 
   for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig(models, id, cfg, live, notes, nowSec);
   splitFreeVariants(models);
+  priceServerTools(models);
   return { models, notes };
+}
+
+/** Anthropic's web search: $10 per 1,000 searches (https://docs.anthropic.com/en/docs/about-claude/pricing). */
+const ANTHROPIC_WEB_SEARCH_FEMTO = 10_000_000_000_000n;
+
+/**
+ * Tools the upstream runs itself and bills per use (Anthropic's web search) are priced on every
+ * endpoint of that protocol that is not free, unless the config set a price: their cost is charged
+ * from the usage the upstream reports, like tokens.
+ */
+function priceServerTools(models: Map<string, CatalogModel>): void {
+  for (const m of models.values()) {
+    for (const e of m.endpoints) {
+      if (e.provider.protocol === 'anthropic' && !e.free && e.pricing.webSearch === undefined) {
+        e.pricing = { ...e.pricing, webSearch: ANTHROPIC_WEB_SEARCH_FEMTO };
+      }
+    }
+  }
 }
 
 function applyModelConfig(
@@ -137,14 +158,14 @@ function applyModelConfig(
       const known = models.get(`${author}/${e.model}`)?.endpoints[0];
       const basePricing = e.free ? FREE : (known?.pricing ?? FREE);
       const pricing = e.free ? FREE : pricingFrom(e.pricing ?? cfg.pricing, basePricing);
-      if (!e.free && !known && !e.pricing && !cfg.pricing && provider.apiKey) {
-        notes.push(`models.${id}: ${e.provider}/${e.model} has no known price; it is charged $0 until you add pricing`);
-      }
+      const unpriced = !e.free && !e.pricing && !cfg.pricing && (known ? known.unpriced === true : Boolean(provider.apiKey));
+      if (unpriced) notes.push(`models.${id}: ${e.provider}/${e.model} has no known price; it is not served until you set its pricing (or free: true)`);
       endpoints.push({
         provider,
         upstreamModel: e.model,
         pricing,
         free: e.free === true,
+        ...(unpriced ? { unpriced: true } : {}),
         contextLength: e.contextLength ?? cfg.contextLength ?? known?.contextLength ?? null,
         maxOutputTokens: e.maxOutputTokens ?? cfg.maxOutputTokens ?? known?.maxOutputTokens ?? null,
         quantization: e.quantization ?? known?.quantization ?? null,
@@ -154,7 +175,8 @@ function applyModelConfig(
       });
     }
   } else if (cfg.pricing) {
-    endpoints = endpoints.map((e) => ({ ...e, pricing: pricingFrom(cfg.pricing, e.pricing) }));
+    // A configured price makes an endpoint priced.
+    endpoints = endpoints.map(({ unpriced: _u, ...e }) => ({ ...e, pricing: pricingFrom(cfg.pricing, e.pricing) }));
   }
   if (endpoints.length === 0) {
     models.delete(id);

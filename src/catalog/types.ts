@@ -13,6 +13,8 @@ export interface Pricing {
   reasoning?: bigint;
   request?: bigint;
   image?: bigint;
+  /** Per web search the upstream runs itself (Anthropic's server tool). */
+  webSearch?: bigint;
 }
 
 export const FREE: Pricing = { prompt: 0n, completion: 0n };
@@ -26,6 +28,12 @@ export interface Endpoint {
   pricing: Pricing;
   /** Marked `free: true` by the operator: serves the model's `:free` variant, under free-tier allowances. */
   free: boolean;
+  /**
+   * No price is known for it (not in the price catalog, none configured) on a provider Freeway
+   * pays with a key: it is not served until the operator sets `pricing` or `free: true`, rather
+   * than serve paid work for nothing. (A keyless local server's models are free.)
+   */
+  unpriced?: boolean;
   contextLength: number | null;
   maxOutputTokens: number | null;
   /** Weights precision when known (`fp8`, `bf16`, ...). */

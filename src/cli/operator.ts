@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createKey, DEFAULT_ACCOUNT } from '../accounting/keys.ts';
-import { formatScaled, parseScaledDecimal } from '../accounting/money.ts';
+import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../accounting/bounds.ts';
+import { formatScaled } from '../accounting/money.ts';
 import { ConfigError, loadSettings } from '../config/load.ts';
 import { openStore } from '../store/open.ts';
 import type { LimitReset, Store, UsageDimension } from '../store/types.ts';
@@ -25,14 +26,19 @@ function table(rows: Array<Record<string, string | number>>): string {
   return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
 }
 
-function money(v: string | undefined, what: string): number {
+/** An amount in USD within the bounds every amount has (see accounting/bounds.ts). */
+function money(v: string | undefined, what: string, o: { nonZero?: boolean } = {}): number {
   if (v === undefined || !/^\d+(\.\d+)?$/.test(v)) throw new ConfigError(`${what} must be an amount in USD, like 10 or 2.50`);
-  return Number(parseScaledDecimal(v, 9));
+  try {
+    return parseUsd(v, what, { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS, text: true, ...o });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 function count(v: string, what: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what} must be a whole number of at least 1`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PER_MINUTE) throw new ConfigError(`${what} must be a whole number from 1 to ${MAX_PER_MINUTE}`);
   return n;
 }
 
@@ -155,7 +161,7 @@ export async function creditsCommand(argv: string[], out: (s: string) => void): 
     const account = await store.getAccount(accountId);
     if (!account) throw new ConfigError(`no account ${accountId}`);
     if (sub === 'add') {
-      const amount = money(positionals[0], 'the amount');
+      const amount = money(positionals[0], 'the amount', { nonZero: true });
       await store.credit({ id: `topup-${randomUUID()}`, accountId, kind: 'topup', amountNanos: amount, note: values.note ?? 'freeway credits add', now: new Date() });
     } else if (sub !== 'show') throw new ConfigError('usage: freeway credits add USD | show');
     const a = (await store.getAccount(accountId))!;

@@ -3,12 +3,19 @@
  * never silently does nothing.
  */
 import { z } from 'zod';
+import { MAX_AMOUNT_NANOS, MAX_MARKUP_PERCENT, MAX_PER_MINUTE, priceProblem } from '../accounting/bounds.ts';
 import { isAllowEntry } from '../net/host-allow-list.ts';
 
 const decimalString = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .refine((v) => /^\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v), 'must be a non-negative decimal number (USD per token)');
+  .refine((v) => /^\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v), 'must be a non-negative decimal number (USD per token)')
+  // Bounded so that a request's worst case stays an exact amount (see accounting/bounds.ts).
+  .superRefine((v, ctx) => {
+    const problem = priceProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const perMinute = z.number().int().positive().max(MAX_PER_MINUTE);
 
 export const pricingSchema = z
   .object({
@@ -19,6 +26,7 @@ export const pricingSchema = z
     internal_reasoning: decimalString.optional(),
     request: decimalString.optional(),
     image: decimalString.optional(),
+    web_search: decimalString.optional(),
   })
   .strict();
 
@@ -164,7 +172,7 @@ export const configSchema = z
       .object({
         /** Default per-key request and token rates (a key's own settings win). */
         perKey: z
-          .object({ requestsPerMinute: z.number().int().positive().optional(), tokensPerMinute: z.number().int().positive().optional() })
+          .object({ requestsPerMinute: perMinute.optional(), tokensPerMinute: perMinute.optional() })
           .strict()
           .optional(),
         queue: z
@@ -177,7 +185,7 @@ export const configSchema = z
     billing: z
       .object({
         /** Freeway's fee on top of upstream cost, percent (up to 2 decimals). */
-        markupPercent: z.number().min(0).max(1000).optional(),
+        markupPercent: z.number().min(0).max(MAX_MARKUP_PERCENT).optional(),
         /** How long a hold lives when its process dies before settling. */
         reservationTtlSeconds: z.number().int().positive().optional(),
         /** How long a process's lease on its holds lasts unless renewed (renewed and swept every fifth of it). */
@@ -189,7 +197,7 @@ export const configSchema = z
             perMinute: z.number().int().nonnegative().optional(),
             perDay: z.number().int().nonnegative().optional(),
             perDayWithCredits: z.number().int().nonnegative().optional(),
-            creditsForHigherLimitUsd: z.number().nonnegative().optional(),
+            creditsForHigherLimitUsd: z.number().nonnegative().max(MAX_AMOUNT_NANOS / 1e9).optional(),
           })
           .strict()
           .optional(),

@@ -14,7 +14,7 @@ import type { ChatRequest } from '../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import { callContext, clientAbort } from './call-context.ts';
-import { estimatePromptTokens, estimateTokens, maxPromptTokens } from './estimate.ts';
+import { countImages, estimatePromptTokens, estimateTokens, maxPromptTokens } from './estimate.ts';
 import { generationId } from './ids.ts';
 import type { HoldInput } from './metering.ts';
 import type { Candidate } from './resolve.ts';
@@ -71,12 +71,15 @@ export function routeChat(
     markupBp: app.billing.settings.markupBp,
   });
   const abort = clientAbort(ctx);
+  const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
+  const images = countImages(request);
+  tracker.inputImages = images;
   return {
     candidates: r.filter ? r.filter(plan.candidates) : plan.candidates,
-    tracker: new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp),
+    tracker,
     abort,
     callCtx: callContext(app, abort),
-    hold: r.hold ?? { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens },
+    hold: { ...(r.hold ?? { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens }), images },
     served: (c) => {
       if (stickyKey && c.model.endpoints.length > 1 && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey(), endpointKey(c.endpoint));
     },
@@ -104,11 +107,11 @@ export function chatStreams(request: ChatRequest, callCtx: CallContext) {
   };
 }
 
-/** Token counts for a whole answer whose upstream reported no usage. */
+/** Token counts for a whole answer whose upstream reported no usage (or, with none, for its prompt alone). */
 export function estimateChat(request: ChatRequest) {
-  return (r: Pick<ChatResult, 'text' | 'toolCalls'>) => ({
+  return (r: Pick<ChatResult, 'text' | 'toolCalls'> | undefined) => ({
     inputTokens: estimatePromptTokens(request),
-    outputTokens: estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')),
+    outputTokens: r ? estimateTokens(r.text + r.toolCalls.map((c) => c.arguments).join('')) : 0,
   });
 }
 

@@ -47,3 +47,13 @@ export function maxPromptTokens(req: ChatRequest): number {
   for (const t of req.tools ?? []) bytes += Buffer.byteLength(JSON.stringify(t.parameters)) + t.name.length + (t.description?.length ?? 0);
   return Math.ceil(bytes / 2) + media;
 }
+
+/** Images in the request's messages (tool results included), for endpoints priced per image. */
+export function countImages(req: ChatRequest): number {
+  let n = 0;
+  for (const m of req.messages) {
+    if (m.role === 'assistant') continue;
+    for (const p of m.content) if (p.type === 'image') n++;
+  }
+  return n;
+}

@@ -5,10 +5,12 @@
 import { channel } from 'node:diagnostics_channel';
 import type { App } from '../app.ts';
 import { withFee, worstCaseNanos } from '../accounting/billing.ts';
+import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../accounting/bounds.ts';
 import { FEMTO_PER_NANO } from '../accounting/money.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import { admitKey, inSlot } from './admission.ts';
+import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import { GatewayError } from '../spec/errors.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
@@ -17,6 +19,7 @@ import type { SettleTokens } from '../limits/limits.ts';
 import type { TryOptions } from './resolve.ts';
 import { endpointKey } from '../router/types.ts';
 import type { Candidate } from './resolve.ts';
+import { generated } from './tracker.ts';
 import type { Charge, GenerationTracker } from './tracker.ts';
 
 /** Output tokens a candidate may produce when the request sets no limit. */
@@ -28,6 +31,8 @@ export interface HoldInput {
   maxTokens?: number;
   /** A reasoning budget the adapter may add on top of max_tokens. */
   reasoningTokens?: number;
+  /** Input images, for endpoints priced per image. */
+  images?: number;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function holdWorstCase(
   for (const c of candidates) {
     const out =
       (input.maxTokens ?? c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? FALLBACK_MAX_OUTPUT) + (input.reasoningTokens ?? 0);
-    const n = worstCaseNanos(c.endpoint.pricing, input.promptTokens, out);
+    const n = worstCaseNanos(c.endpoint.pricing, input.promptTokens, out, input.images);
     if (n >= worst) {
       worst = n;
       worstCandidate = c;
@@ -55,10 +60,19 @@ export async function holdWorstCase(
     }
   }
   const amount = app.billing.total(worst);
+  if (amount > MAX_AMOUNT_NANOS) {
+    // A hold is one amount: past the bound it could not be held (or summed) exactly.
+    throw new AmountError(
+      'max_tokens',
+      `this request could cost up to ${usdBound(amount)} (${input.promptTokens} prompt tokens and up to ${maxOut} output tokens of ${worstCandidate.model.id}), ` +
+        `more than ${usdBound(MAX_AMOUNT_NANOS)}, the bound on a single amount; set a lower max_tokens`,
+      MAX_AMOUNT_NANOS,
+    );
+  }
   if (amount === 0 || !(await app.billing.needsHold(key))) return false;
   const markup = app.billing.settings.markupBp;
   const p = worstCandidate.endpoint.pricing;
-  const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup);
+  const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup) + BigInt(input.images ?? 0) * withFee(p.image ?? 0n, markup);
   try {
     await app.billing.hold(key, tracker.id, amount, {
       model: worstCandidate.model.id,
@@ -145,7 +159,9 @@ export async function releaseHold(app: App, tracker: GenerationTracker, held: bo
 
 /**
  * The whole non-streamed path: hold, call (falling back across candidates), settle, record.
- * On failure before any result the hold is released and the error rethrown.
+ * On failure before any result the hold is released and the error rethrown. `produced` says
+ * whether a result carries output (zero-completion insurance; see isInsured): generations pass
+ * `generatedOutput`, other APIs say what their output is.
  */
 export async function runMetered<R extends { usage: Usage; upstreamId?: string; finish: FinishReason | null }>(
   app: App,
@@ -155,20 +171,52 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   hold: HoldInput,
   signal: AbortSignal,
   call: (c: Candidate) => Promise<R>,
-  estimate: (r: R) => { inputTokens: number; outputTokens: number },
+  estimate: (r: R | undefined) => { inputTokens: number; outputTokens: number },
+  produced: (r: R) => boolean,
 ): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
   const { opened: ran, held, settleTokens } = await admitAndRun(
     app,
-    { key, hold, candidates, tracker, callCtx: { signal } },
-    (c) => inSlot(app, c, { key, signal }, () => call(c)),
+    { key, hold, candidates, tracker, callCtx: { signal }, promptTokens: () => estimate(undefined).inputTokens },
+    (c) => inSlot(app, c, { key, signal }, () => call(tracker.calling(c))),
     tryOptions(app),
   );
-  const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value));
+  const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value), produced(ran.value));
   void settleTokens?.(usage.inputTokens + usage.outputTokens);
   app.health.record(endpointKey(ran.candidate.endpoint), { ok: true, ttftMs: record.latencyMs, at: Date.now() });
   // Committed before the door writes the answer: whoever has the answer can read its charge anywhere.
   await settleOrLog(app, key, held, record, charge);
   return { result: ran.value, candidate: ran.candidate, usage, charge };
+}
+
+/** The client went away (not the request's own deadline, which aborts with a TimeoutError). */
+function cancelledByClient(signal: AbortSignal): boolean {
+  return signal.aborted && (signal.reason as { name?: string } | undefined)?.name !== 'TimeoutError';
+}
+
+/**
+ * An answer the client gave up on after the upstream had the request but before it answered: the
+ * upstream bills at least the prompt (a non-streamed request runs to its end upstream), so the
+ * cancelled generation is recorded and charged for its estimated prompt, as a cancelled stream is
+ * charged for what it produced. Its hold was already given back; the charge is taken as a key
+ * without one would be (it may pass a key's limit by that much).
+ */
+function chargeCancelled(app: App, key: ApiKeyRecord, tracker: GenerationTracker, c: Candidate, promptTokens: number): void {
+  const { record, charge } = tracker.finish({
+    modelId: c.model.id,
+    endpoint: c.endpoint,
+    usage: { ...emptyUsage(), inputTokens: promptTokens },
+    usageEstimated: true,
+    finishReason: null,
+    nativeFinishReason: null,
+    produced: false,
+    cancelled: true,
+  });
+  void settleOrLog(app, key, false, record, charge);
+}
+
+/** A generation's output, for runMetered: output tokens or a finish (see `generated`). */
+export function generatedOutput(r: { usage: Usage; finish: FinishReason | null }): boolean {
+  return generated(r.usage, r.finish?.unified ?? null);
 }
 
 /** How the request path tries endpoints: Retry-After within the configured cap, failures to health. */
@@ -198,7 +246,15 @@ export function recordFailure(app: App, c: Candidate, status: number): void {
  */
 export async function admitAndRun<T>(
   app: App,
-  job: { key: ApiKeyRecord; hold: HoldInput; candidates: readonly Candidate[]; tracker: GenerationTracker; callCtx: { signal: AbortSignal } },
+  job: {
+    key: ApiKeyRecord;
+    hold: HoldInput;
+    candidates: readonly Candidate[];
+    tracker: GenerationTracker;
+    callCtx: { signal: AbortSignal };
+    /** The prompt's estimated size: what a client that leaves after the upstream has the request pays. */
+    promptTokens: () => number;
+  },
   run: (c: Candidate) => Promise<T>,
   opts: TryOptions,
 ): Promise<{ opened: { value: T; candidate: Candidate }; held: boolean; settleTokens?: SettleTokens }> {
@@ -212,6 +268,8 @@ export async function admitAndRun<T>(
   } catch (err) {
     await releaseHold(app, job.tracker, held);
     void settleTokens?.(0);
+    const called = job.tracker.calledUpstream;
+    if (called && cancelledByClient(job.callCtx.signal)) chargeCancelled(app, job.key, job.tracker, called, job.promptTokens());
     throw err;
   }
 }

@@ -17,7 +17,7 @@ import { tryCandidates } from './resolve.ts';
 import type { TryOptions } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
 import type { Candidate } from './resolve.ts';
-import { NO_CHARGE } from './tracker.ts';
+import { generated, NO_CHARGE } from './tracker.ts';
 import type { Charge, FinishOptions, GenerationTracker, LegUsage } from './tracker.ts';
 import { deliveredSoFar } from './stream-checkpoints.ts';
 import type { RouteContext } from '../http/server.ts';
@@ -100,7 +100,7 @@ export interface FirstLeg<S> {
 export async function openFirstLeg<S extends LegSource>(
   app: App,
   sse: SseResponse,
-  job: Pick<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx'>,
+  job: Pick<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx' | 'promptTokens'>,
   open: (c: Candidate) => Promise<S>,
   errorFrame: (err: GatewayError) => string,
 ): Promise<FirstLeg<S> | undefined> {
@@ -110,7 +110,7 @@ export async function openFirstLeg<S extends LegSource>(
     signal: job.callCtx.signal,
     onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
   };
-  const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => open(c));
+  const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => open(job.tracker.calling(c)));
   try {
     const { opened, held, settleTokens } = await admitAndRun(app, job, openInSlot, opts);
     return { opened, held, settleTokens, openInSlot, slot, opts };
@@ -248,6 +248,8 @@ function finishOf(
       upstreamId: last.upstreamId,
       finishReason: finalFinish.unified,
       nativeFinishReason: finalFinish.raw,
+      // Content relayed, tokens counted, or the upstream's own finish (not the default above).
+      produced: delivered || generated(lastUsage.usage, last.finish?.unified ?? null),
       cancelled,
       cut: cutByDeadline(error, delivered),
       error: error && !cancelled ? error.message : null,

@@ -17,7 +17,7 @@ export interface Charge {
   feeNanos: number;
   /** What the key pays: upstream + fee, or 0 under zero-completion insurance. */
   chargedNanos: number;
-  /** True when insurance waived the charge (no completion, or the upstream failed). */
+  /** True when insurance waived the charge (the upstream failed, or produced nothing). */
   insured: boolean;
 }
 
@@ -37,6 +37,11 @@ export interface FinishOptions {
   upstreamId?: string;
   finishReason: string | null;
   nativeFinishReason: string | null;
+  /**
+   * Whether the upstream produced output for the client: what insurance asks. Each API says what
+   * its output is (a generation's tokens or finish, see `generated`; an embedding's vectors).
+   */
+  produced: boolean;
   cancelled?: boolean;
   /** A deadline of Freeway's ended the answer after content had reached the client (charged like a cancel). */
   cut?: boolean;
@@ -59,6 +64,7 @@ function addUsage(a: Usage, b: Usage): Usage {
     cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
     cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
     reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    webSearchRequests: (a.webSearchRequests ?? 0) + (b.webSearchRequests ?? 0),
   };
 }
 
@@ -66,15 +72,22 @@ function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
   return { promptNanos: a.promptNanos + b.promptNanos, completionNanos: a.completionNanos + b.completionNanos, totalNanos: a.totalNanos + b.totalNanos };
 }
 
+/** Whether a generation produced anything: output tokens, or a finish (it ran to an end). */
+export function generated(usage: Pick<Usage, 'outputTokens'>, finishReason: string | null): boolean {
+  return usage.outputTokens > 0 || finishReason !== null;
+}
+
 /**
- * Zero-completion insurance: nothing is charged when the upstream produced no completion tokens
- * and no finish reason, or when it finished with an error. A client that cancels pays for what
- * was produced, and so does one whose answer a deadline cut after content had reached it.
+ * Zero-completion insurance: nothing is charged when the client received nothing from the
+ * upstream: it failed (an error, or an error finish), or it ended without producing any output.
+ * What output is depends on the API (`produced`): an embedding has no completion tokens, its
+ * output is its vectors, so a successful embedding is always charged. A client that cancels pays
+ * for what was produced, and so does one whose answer a deadline cut after content had reached it.
  */
-export function isInsured(o: Pick<FinishOptions, 'usage' | 'finishReason' | 'cancelled' | 'cut' | 'error'>): boolean {
+export function isInsured(o: Pick<FinishOptions, 'produced' | 'finishReason' | 'cancelled' | 'cut' | 'error'>): boolean {
   if (o.cancelled || o.cut) return false;
   if (o.error || o.finishReason === 'error') return true;
-  return o.usage.outputTokens === 0 && o.finishReason === null;
+  return !o.produced;
 }
 
 export class GenerationTracker {
@@ -86,6 +99,8 @@ export class GenerationTracker {
   readonly accountId: string;
   readonly apiType: GenerationRecord['apiType'];
   readonly streamed: boolean;
+  /** Input images the request carries (each leg sends them), for endpoints priced per image. */
+  inputImages = 0;
   private readonly markupBp: number;
 
   constructor(
@@ -103,6 +118,15 @@ export class GenerationTracker {
     this.markupBp = markupBp;
   }
 
+  /** The last endpoint whose upstream was sent the request (past any queue for its slot). */
+  calledUpstream: Candidate | undefined;
+
+  /** Notes that `c`'s upstream is being called now; returns it. */
+  calling(c: Candidate): Candidate {
+    this.calledUpstream = c;
+    return c;
+  }
+
   markFirstToken(): void {
     this.firstTokenAt ??= performance.now();
   }
@@ -110,8 +134,8 @@ export class GenerationTracker {
   finish(opts: FinishOptions): { record: GenerationRecord; charge: Charge } {
     const now = performance.now();
     const earlier = opts.earlierLegs ?? [];
-    const lastCost = computeCost(opts.usage, opts.endpoint.pricing);
-    const legCosts = earlier.map((l) => computeCost(l.usage, l.endpoint.pricing));
+    const lastCost = computeCost(opts.usage, opts.endpoint.pricing, this.inputImages);
+    const legCosts = earlier.map((l) => computeCost(l.usage, l.endpoint.pricing, this.inputImages));
     const upstream = legCosts.reduce(addCost, lastCost);
     const usage = earlier.reduce((u, l) => addUsage(u, l.usage), opts.usage);
     const legs: GenerationRecord['legs'] =
@@ -178,12 +202,14 @@ export class GenerationTracker {
 
   /**
    * Finishes a whole (non-streamed) generation. When the upstream reported no usage, `estimate`
-   * supplies token counts and the record says they are an estimate. The caller settles the charge.
+   * supplies token counts and the record says they are an estimate. `produced` says whether the
+   * answer carries output (see isInsured). The caller settles the charge.
    */
   complete(
     c: Candidate,
     r: { usage: Usage; upstreamId?: string; finish: FinishReason | null },
     estimate: () => { inputTokens: number; outputTokens: number },
+    produced: boolean,
   ): { usage: Usage; record: GenerationRecord; charge: Charge } {
     this.markFirstToken();
     const estimated = r.usage.inputTokens === 0 && r.usage.outputTokens === 0;
@@ -196,6 +222,7 @@ export class GenerationTracker {
       upstreamId: r.upstreamId,
       finishReason: r.finish?.unified ?? null,
       nativeFinishReason: r.finish?.raw ?? null,
+      produced,
     });
     return { usage, record, charge };
   }

@@ -24,6 +24,8 @@ export interface Usage {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   reasoningTokens: number;
+  /** Web searches the upstream ran itself (Anthropic's server tool), billed per search. */
+  webSearchRequests?: number;
   /** The provider's usage object as it arrived, for the generation record. */
   raw?: unknown;
 }

@@ -1,11 +1,20 @@
 /**
  * Versioned schema migrations, applied in order on start. Never edit a shipped migration: add one.
- * SQL here is the common subset of SQLite and PostgreSQL.
+ * SQL here is the common subset of SQLite and PostgreSQL; what the two engines must do differently
+ * is said as data (`bounded`) that each store turns into its own statements.
  */
+import { BOUNDED_COLUMNS } from './bounded-columns.ts';
+import type { BoundedColumn } from './bounded-columns.ts';
+
 export interface Migration {
   version: number;
   name: string;
   sql: string[];
+  /**
+   * Columns to constrain to whole numbers within bounds, after `sql` (see bounded-columns.ts):
+   * CHECKs by a table rebuild on SQLite, `ADD CONSTRAINT ... CHECK` on PostgreSQL.
+   */
+  bounded?: readonly BoundedColumn[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -177,5 +186,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE reservations ADD COLUMN delivered_record TEXT`,
       `CREATE INDEX reservations_owner ON reservations (owner)`,
     ],
+  },
+  {
+    version: 8,
+    name: 'money columns hold whole nano-dollars within exact bounds',
+    sql: [],
+    bounded: BOUNDED_COLUMNS,
   },
 ];

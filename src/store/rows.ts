@@ -1,7 +1,9 @@
 /**
  * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns).
- * Drivers return BIGINT as number, bigint or string; everything passes through Number().
+ * Drivers return BIGINT as number, bigint or string; everything passes through Number(), and
+ * money through `money`, which never throws on what it finds.
  */
+import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../accounting/bounds.ts';
 import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset, ProcessLease, StoredResponse } from './types.ts';
 
 export type Row = Record<string, unknown>;
@@ -9,6 +11,46 @@ export type Row = Record<string, unknown>;
 const n = (v: unknown): number => Number(v ?? 0);
 const nn = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const s = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+let report: (message: string) => void = (m) => process.stderr.write(`${new Date().toISOString()} ERROR ${m}\n`);
+const reported = new Set<string>();
+
+/** Where a stored amount that cannot be read exactly is reported (the app passes its logger). */
+export function reportStoredAmountsTo(fn: (message: string) => void): void {
+  report = fn;
+}
+
+const BOUND = BigInt(MAX_STORED_NANOS);
+
+/** The nearest amount within ±MAX_STORED_NANOS to a stored value that is not one. */
+function clampStored(v: unknown): number {
+  if (typeof v === 'bigint') return Number(v > BOUND ? BOUND : v < -BOUND ? -BOUND : v);
+  const x = typeof v === 'number' ? v : Number(v);
+  if (Number.isNaN(x)) return 0;
+  return Math.max(-MAX_STORED_NANOS, Math.min(MAX_STORED_NANOS, Math.round(x)));
+}
+
+/**
+ * A stored amount of nano-dollars. The schema keeps every one an integer within ±(2^53 − 1), but a
+ * row written before it did (or by hand) may hold more, a float, or text: such a value is read as
+ * the nearest amount within the bound and reported as an error, once per value, so one bad row
+ * never makes a whole listing fail.
+ */
+function money(v: unknown, column: string, row: string): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'bigint' && v <= BOUND && v >= -BOUND) return Number(v);
+  if (typeof v === 'string' && /^-?\d{1,16}$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+  const read = clampStored(v);
+  const what = `${column} of ${row}`;
+  if (!reported.has(`${what}=${String(v)}`)) {
+    reported.add(`${what}=${String(v)}`);
+    report(`stored ${what} is ${String(v)}, not a whole number of nano-dollars within ±${MAX_STORED_NANOS}; read as ${read} until the row is corrected`);
+  }
+  return read;
+}
+
+const moneyOrNull = (v: unknown, column: string, row: string): number | null => (v === null || v === undefined ? null : money(v, column, row));
 
 export const GENERATION_COLUMNS = [
   'id', 'key_hash', 'account_id', 'model', 'provider_id', 'provider_name', 'upstream_model', 'upstream_id', 'api_type',
@@ -49,11 +91,11 @@ export function generationFromRow(r: Row): GenerationRecord {
     tokensCacheWrite: n(r.tokens_cache_write),
     tokensReasoning: n(r.tokens_reasoning),
     usageEstimated: n(r.usage_estimated) === 1,
-    costNanos: n(r.cost_nanos),
-    promptCostNanos: n(r.prompt_cost_nanos),
-    completionCostNanos: n(r.completion_cost_nanos),
-    upstreamCostNanos: n(r.upstream_cost_nanos),
-    feeNanos: n(r.fee_nanos),
+    costNanos: money(r.cost_nanos, 'generations.cost_nanos', String(r.id)),
+    promptCostNanos: money(r.prompt_cost_nanos, 'generations.prompt_cost_nanos', String(r.id)),
+    completionCostNanos: money(r.completion_cost_nanos, 'generations.completion_cost_nanos', String(r.id)),
+    upstreamCostNanos: money(r.upstream_cost_nanos, 'generations.upstream_cost_nanos', String(r.id)),
+    feeNanos: money(r.fee_nanos, 'generations.fee_nanos', String(r.id)),
     latencyMs: n(r.latency_ms),
     ttftMs: nn(r.ttft_ms),
     generationMs: nn(r.generation_ms),
@@ -81,19 +123,26 @@ export function keyFromRow(r: Row): ApiKeyRecord {
     label: String(r.label),
     kind: r.kind === 'management' ? 'management' : 'inference',
     accountId: String(r.account_id),
-    limitNanos: nn(r.limit_nanos),
+    limitNanos: moneyOrNull(r.limit_nanos, 'api_keys.limit_nanos', `key ${String(r.hash)}`),
     limitReset: (s(r.limit_reset) as LimitReset | null) ?? null,
-    usageNanos: n(r.usage_nanos),
-    usageTotalNanos: n(r.usage_total_nanos),
+    usageNanos: money(r.usage_nanos, 'api_keys.usage_nanos', `key ${String(r.hash)}`),
+    usageTotalNanos: money(r.usage_total_nanos, 'api_keys.usage_total_nanos', `key ${String(r.hash)}`),
     periodStart: s(r.period_start),
-    reservedNanos: n(r.reserved_nanos),
+    reservedNanos: money(r.reserved_nanos, 'api_keys.reserved_nanos', `key ${String(r.hash)}`),
     disabled: n(r.disabled) === 1,
     expiresAt: s(r.expires_at),
-    requestsPerMinute: nn(r.requests_per_minute),
-    tokensPerMinute: nn(r.tokens_per_minute),
+    requestsPerMinute: perMinute(r.requests_per_minute),
+    tokensPerMinute: perMinute(r.tokens_per_minute),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at ?? r.created_at),
   };
+}
+
+/** A stored per-key rate; one that is not a usable whole number (written before the schema refused it) reads as the bound. */
+function perMinute(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const x = Number(v);
+  return Number.isSafeInteger(x) && x >= 1 ? Math.min(x, MAX_PER_MINUTE) : x >= 1 ? MAX_PER_MINUTE : 1;
 }
 
 export function accountFromRow(r: Row): Account {
@@ -101,9 +150,9 @@ export function accountFromRow(r: Row): Account {
     id: String(r.id),
     name: String(r.name),
     prepaid: n(r.prepaid) === 1,
-    balanceNanos: n(r.balance_nanos),
-    reservedNanos: n(r.reserved_nanos),
-    purchasedNanos: n(r.purchased_nanos),
+    balanceNanos: money(r.balance_nanos, 'accounts.balance_nanos', `account ${String(r.id)}`),
+    reservedNanos: money(r.reserved_nanos, 'accounts.reserved_nanos', `account ${String(r.id)}`),
+    purchasedNanos: money(r.purchased_nanos, 'accounts.purchased_nanos', `account ${String(r.id)}`),
     createdAt: String(r.created_at),
   };
 }
@@ -114,9 +163,9 @@ export function ledgerFromRow(r: Row): LedgerEntry {
     accountId: String(r.account_id),
     keyHash: s(r.key_hash),
     kind: String(r.kind) as LedgerEntry['kind'],
-    amountNanos: n(r.amount_nanos),
-    upstreamNanos: nn(r.upstream_nanos),
-    feeNanos: nn(r.fee_nanos),
+    amountNanos: money(r.amount_nanos, 'ledger.amount_nanos', String(r.id)),
+    upstreamNanos: moneyOrNull(r.upstream_nanos, 'ledger.upstream_nanos', String(r.id)),
+    feeNanos: moneyOrNull(r.fee_nanos, 'ledger.fee_nanos', String(r.id)),
     note: s(r.note),
     createdAt: String(r.created_at),
   };
@@ -128,7 +177,7 @@ export function alertFromRow(r: Row): AlertRecord {
     accountId: String(r.account_id),
     keyHash: s(r.key_hash),
     thresholdKind: r.threshold_kind === 'percent' ? 'percent' : 'usd',
-    thresholdValue: n(r.threshold_value),
+    thresholdValue: money(r.threshold_value, 'alerts.threshold_value', String(r.id)),
     webhookUrl: s(r.webhook_url),
     firedAt: s(r.fired_at),
     createdAt: String(r.created_at),
@@ -170,7 +219,7 @@ export function usageFromRow(r: Row): import('./types.ts').UsageRow {
     tokensCompletion: n(r.tokens_completion),
     tokensCached: n(r.tokens_cached),
     tokensReasoning: n(r.tokens_reasoning),
-    costNanos: n(r.cost_nanos),
+    costNanos: money(r.cost_nanos, 'usage report cost_nanos', 'a group'),
   };
 }
 

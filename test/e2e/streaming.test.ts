@@ -24,6 +24,9 @@ providers:
   openai:
     models: [does-not-exist]
 models:
+  # A provider with a key is paid: its models need a price (or free: true) to be served.
+  local/llama3.2:
+    pricing: { prompt: "0.0000001", completion: "0.0000001" }
   meta-llama/llama-3.3-70b-instruct:
     name: "Meta: Llama 3.3 70B Instruct"
     endpoints:

@@ -670,11 +670,25 @@ const REFUSAL_DETAILS = { type: 'refusal', category: null, explanation: null };
 
 const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
+function withoutServerTools(usage: Json): Json {
+  const { server_tool_use: _s, ...rest } = usage;
+  return rest;
+}
+
+/**
+ * Server tools are accepted, not run: a request offering `web_search` is answered as if it ran one
+ * search, which only its usage shows (`server_tool_use.web_search_requests`, billed per search).
+ */
+function serverToolUse(body: Json): Json {
+  const tools: Json[] = Array.isArray(body.tools) ? body.tools : [];
+  return tools.some((t) => typeof t?.type === 'string' && t.type.startsWith('web_search')) ? { server_tool_use: { web_search_requests: 1 } } : {};
+}
+
 function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[] {
   const frames: string[] = [
     frame('message_start', {
       type: 'message_start',
-      message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 1 } },
+      message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...withoutServerTools(message.usage), output_tokens: 1 } },
     }),
   ];
   const delta = (index: number, d: unknown): string => frame('content_block_delta', { type: 'content_block_delta', index, delta: d });
@@ -720,7 +734,8 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
         stop_sequence: reply.stop_sequence,
         ...(reply.refusal ? { stop_details: REFUSAL_DETAILS } : {}),
       },
-      usage: { output_tokens: reply.output_tokens },
+      // The final usage carries the server tools' counts (cumulative), as the real API's does.
+      usage: { output_tokens: reply.output_tokens, ...(message.usage.server_tool_use ? { server_tool_use: message.usage.server_tool_use } : {}) },
     }),
   );
   frames.push(frame('message_stop', { type: 'message_stop' }));
@@ -820,7 +835,7 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
       stop_reason: reply.stop_reason,
       stop_sequence: reply.stop_sequence,
       ...(reply.refusal ? { stop_details: REFUSAL_DETAILS } : {}),
-      usage: { ...usage, output_tokens: reply.output_tokens, service_tier: 'standard' },
+      usage: { ...usage, output_tokens: reply.output_tokens, service_tier: 'standard', ...serverToolUse(body) },
     };
     const headers = { 'request-id': requestId, ...rateLimitHeaders(usage.input_tokens, reply.output_tokens) };
     // message_start, the first content_block_start and a ping carry no content; Anthropic's keep-alive is `event: ping`.

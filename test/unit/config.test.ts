@@ -79,3 +79,14 @@ test('client limits: documented defaults, each settable, a header deadline past 
   await assert.rejects(withYaml('server:\n  headersTimeoutMs: 10000\n  requestTimeoutMs: 5000\n'), (e: unknown) => e instanceof ConfigError && /headersTimeoutMs/.test(e.message));
   await assert.rejects(withYaml('server:\n  maxConnections: 0\n'), ConfigError);
 });
+
+test('amounts in the config are bounded: a price past $1,000 a unit, a markup past 1,000%, a rate past 2^31 − 1 stop start-up naming the bound', async () => {
+  const refused = (yaml: string, pattern: RegExp) => assert.rejects(() => withYaml(yaml), (e: Error) => e instanceof ConfigError && pattern.test(e.message));
+  await refused('models:\n  a/b:\n    pricing: { prompt: "1e300" }\n', /models\.a\/b\.pricing\.prompt.*at most 1000/s);
+  await refused('models:\n  a/b:\n    pricing: { request: "1000.5" }\n', /pricing\.request.*at most 1000/s);
+  await refused('billing:\n  markupPercent: 1e300\n', /billing\.markupPercent/);
+  await refused('limits:\n  perKey: { tokensPerMinute: 3000000000 }\n', /limits\.perKey\.tokensPerMinute/);
+  await refused('billing:\n  freeModels: { creditsForHigherLimitUsd: 1e300 }\n', /creditsForHigherLimitUsd/);
+  const ok = await withYaml('models:\n  a/b:\n    pricing: { prompt: "1000", completion: "0.000015" }\n');
+  assert.ok(ok);
+});

@@ -11,7 +11,7 @@
  */
 import { chatStreams, estimateChat, routeChat, targetOf } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens, maxPromptTokens } from '../../gateway/estimate.ts';
-import { runMetered } from '../../gateway/metering.ts';
+import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
@@ -122,6 +122,7 @@ async function messages(ctx: RouteContext): Promise<void> {
     abort.signal,
     (c) => (raw(c) ? passThroughWhole(targetOf(c), body(c), headers, callCtx) : streams.whole(c)),
     estimateChat(request),
+    generatedOutput,
   );
   served(candidate);
   if ('raw' in result) {

@@ -22,6 +22,7 @@ import { relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
 import { checkpointStream, cutByDeadline, openFirstLeg } from '../../gateway/stream-generation.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
+import { generated } from '../../gateway/tracker.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';
@@ -111,6 +112,8 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     upstreamId: leg.upstreamId,
     finishReason: finish.unified,
     nativeFinishReason: finish.raw,
+    // Content relayed, tokens counted, or the upstream's own finish (not the default above).
+    produced: leg.outputChars > 0 || leg.toolCalls > 0 || generated(usage, leg.finish?.unified ?? null),
     cancelled,
     cut: cutByDeadline(error, leg.outputChars > 0 || leg.toolCalls > 0),
     error: error && !cancelled ? error.message : null,

@@ -4,7 +4,7 @@
  */
 import { chatChunkStreams, chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens } from '../../gateway/estimate.ts';
-import { runMetered } from '../../gateway/metering.ts';
+import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -47,6 +47,7 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
     route.abort.signal,
     chatStreams(request, callCtx).whole,
     estimateChat(request),
+    generatedOutput,
   );
   served(candidate);
   const body = renderChatCompletion({ ...tracker.meta(candidate), excludeReasoning }, { ...result, usage }, charge);

@@ -4,7 +4,7 @@
  */
 import { estimateTokens } from '../../gateway/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
-import { runMetered } from '../../gateway/metering.ts';
+import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { NO_NEEDS, planRoute } from '../../router/plan/index.ts';
 import type { RoutePreferences } from '../../router/plan/index.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
@@ -17,7 +17,7 @@ import { ADAPTERS } from '../../providers/registry.ts';
 import type { CallContext } from '../../providers/types.ts';
 import type { CompletionRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
-import { arr, fail, obj, str } from '../validate.ts';
+import { arr, fail, int, obj, str } from '../validate.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
 import { targetOf } from '../../gateway/chat-route.ts';
 import { parseChatRequest } from './parse-chat-request.ts';
@@ -34,6 +34,11 @@ function parseCompletionRequest(raw: unknown): { request: CompletionRequest; fal
     const list = arr(body.prompt, 'prompt');
     if (list.length !== 1) fail('prompt', 'exactly one prompt string is supported');
     prompt = str(list[0], 'prompt[0]');
+  }
+  // best_of > 1 has the upstream generate (and bill) that many completions and return one: the
+  // hold and the charge would cover one. Refused like n > 1.
+  if (body.best_of !== undefined && body.best_of !== null && int(body.best_of, 'best_of', 1, 20) !== 1) {
+    fail('best_of', 'only best_of = 1 is supported (each extra candidate is generated and billed upstream)');
   }
   // Reuse the chat validator for the shared fields; legacy-only fields pass through untouched.
   const rest: Record<string, unknown> = { ...body, messages: [{ role: 'user', content: prompt }] };
@@ -105,7 +110,8 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     hold,
     abort.signal,
     (c) => complete(c, request, callCtx),
-    (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: estimateTokens(r.text) }),
+    (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: r ? estimateTokens(r.text) : 0 }),
+    generatedOutput,
   );
   sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge), { 'x-generation-id': tracker.id });
 }

@@ -78,6 +78,8 @@ export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
       inputTokens: request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? estimateTokens(x) : x.length), 0),
       outputTokens: 0,
     }),
+    // An embedding's output is its vectors: one that came back was produced, and is charged.
+    (r) => r.data.length > 0,
   );
   const u = renderUsage(usage, charge);
   sendJson(

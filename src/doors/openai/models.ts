@@ -21,6 +21,7 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
   if (p.reasoning !== undefined) out.internal_reasoning = usd(p.reasoning);
   if (p.request !== undefined) out.request = usd(p.request);
   if (p.image !== undefined) out.image = usd(p.image);
+  if (p.webSearch !== undefined) out.web_search = usd(p.webSearch);
   return out;
 }
 
@@ -56,13 +57,16 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
   };
 }
 
+/** Listed only when it can be served: a model with no known price anywhere is not (see Endpoint.unpriced). */
+const servable = (m: CatalogModel): boolean => m.endpoints.some((e) => !e.unpriced);
+
 const cache = new WeakMap<readonly CatalogModel[], { text: string; count: number }>();
 
 function renderAll(catalog: Catalog, markupBp: number): { text: string; count: number } {
   const all = catalog.all();
   let hit = cache.get(all);
   if (!hit) {
-    const data = all.map((m) => modelObject(m, markupBp));
+    const data = all.filter(servable).map((m) => modelObject(m, markupBp));
     hit = { text: JSON.stringify({ data, total_count: data.length, links: { next: null } }), count: data.length };
     cache.set(all, hit);
   }
@@ -83,6 +87,7 @@ export async function handleModels(ctx: RouteContext): Promise<void> {
   const wantParams = supported ? supported.split(',').filter(Boolean) : [];
   const data = app.catalog
     .all()
+    .filter(servable)
     .map((m) => modelObject(m, app.billing.settings.markupBp))
     .filter((m) => {
       const arch = m.architecture as { output_modalities: string[] };

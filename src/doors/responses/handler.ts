@@ -6,7 +6,7 @@
  */
 import { chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens } from '../../gateway/estimate.ts';
-import { runMetered } from '../../gateway/metering.ts';
+import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -93,6 +93,7 @@ async function createResponse(ctx: RouteContext): Promise<void> {
     abort.signal,
     streams.whole,
     estimateChat(request),
+    generatedOutput,
   );
   served(candidate);
   const body = renderResponse(meta(tracker.meta(candidate)), result, usage, charge);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { thresholdView } from '../../accounting/alerts.ts';
 import { WebhookRefused, WebhookUnresolved } from '../../accounting/webhook-target.ts';
 import { hashKey } from '../../accounting/keys.ts';
-import { parseScaledDecimal } from '../../accounting/money.ts';
+import { MAX_AMOUNT_NANOS, parseUsd } from '../../accounting/bounds.ts';
 import { fail, num, obj, onlyKeys, str } from '../../doors/validate.ts';
 import type { Obj } from '../../doors/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
@@ -19,7 +19,6 @@ import type { RouteContext } from '../server.ts';
 
 /** Alerts per key, and per account on the account itself: each is evaluated after every charge. */
 const MAX_ALERTS = 20;
-const MAX_USD = 1_000_000;
 
 export function alertView(a: AlertRecord): Record<string, unknown> {
   return {
@@ -37,7 +36,7 @@ export function alertView(a: AlertRecord): Record<string, unknown> {
 function threshold(body: Obj): Pick<AlertRecord, 'thresholdKind' | 'thresholdValue'> {
   const { threshold_usd: usd, threshold_percent: percent } = body;
   if (usd !== undefined && percent !== undefined) fail('threshold_percent', 'give threshold_usd or threshold_percent, not both');
-  if (usd !== undefined) return { thresholdKind: 'usd', thresholdValue: Number(parseScaledDecimal(num(usd, 'threshold_usd', 0, MAX_USD), 9)) };
+  if (usd !== undefined) return { thresholdKind: 'usd', thresholdValue: parseUsd(usd, 'threshold_usd', { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS }) };
   if (percent !== undefined) return { thresholdKind: 'percent', thresholdValue: Math.round(num(percent, 'threshold_percent', 0, 100) * 100) };
   return fail('threshold_usd', 'required: the dollars left (threshold_usd) or the percent left (threshold_percent) at which to alert');
 }

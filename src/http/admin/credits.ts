@@ -3,8 +3,9 @@
  * adjustment), `GET /usage` (by day, model, provider and key), `GET/POST /accounts`.
  */
 import { randomUUID } from 'node:crypto';
-import { nanosToUsd, parseScaledDecimal } from '../../accounting/money.ts';
-import { bool, fail, num, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
+import { MAX_AMOUNT_NANOS, parseUsd } from '../../accounting/bounds.ts';
+import { nanosToUsd } from '../../accounting/money.ts';
+import { bool, fail, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { Account, UsageDimension } from '../../store/types.ts';
 import { accountInScope, bearerToken, requireInferenceKey, requireManagementKey } from '../auth.ts';
@@ -58,9 +59,8 @@ export async function handleAddCredits(ctx: RouteContext): Promise<void> {
   const accountId = accountInScope(scope, body.account === undefined ? undefined : str(body.account, 'account'));
   await getAccountOr404(ctx, accountId);
   const kind = body.kind === undefined ? 'topup' : oneOf(body.kind, 'kind', ['topup', 'refund', 'adjustment'] as const);
-  const amount = num(body.amount, 'amount', kind === 'adjustment' ? -1e9 : 0, 1e9);
-  const nanos = Number(parseScaledDecimal(String(Math.abs(amount)), 9)) * (amount < 0 ? -1 : 1);
-  if (nanos === 0) fail('amount', 'must not be zero');
+  // Exact nanos within the bound on a single amount; the store refuses one that would take the balance past its own.
+  const nanos = parseUsd(body.amount, 'amount', { minNanos: kind === 'adjustment' ? -MAX_AMOUNT_NANOS : 0, maxNanos: MAX_AMOUNT_NANOS, nonZero: true });
   // A caller-supplied id makes the top-up idempotent (retries do not credit twice).
   const id = body.id === undefined ? `${kind}-${randomUUID()}` : str(body.id, 'id');
   const credited = await ctx.app.store.credit({ id, accountId, kind, amountNanos: nanos, note: body.note === undefined ? undefined : str(body.note, 'note'), now: new Date() });

@@ -3,7 +3,7 @@
  * The admin key manages every account's keys (`account` parameter); a management key its own.
  */
 import { createKey } from '../../accounting/keys.ts';
-import { parseScaledDecimal } from '../../accounting/money.ts';
+import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../../accounting/bounds.ts';
 import { bool, fail, int, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
 import type { Obj } from '../../doors/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
@@ -19,8 +19,8 @@ const RESETS = ['daily', 'weekly', 'monthly'] as const;
 
 function limitNanos(v: unknown): number | null {
   if (v === null) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail('limit', 'must be a non-negative number of USD, or null');
-  return Number(parseScaledDecimal(v, 9));
+  if (typeof v !== 'number') fail('limit', 'must be a non-negative number of USD, or null (no limit)');
+  return parseUsd(v, 'limit', { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS });
 }
 
 function limitReset(v: unknown): LimitReset | null {
@@ -28,7 +28,7 @@ function limitReset(v: unknown): LimitReset | null {
 }
 
 function perMinute(v: unknown, param: string): number | null {
-  return v === null ? null : int(v, param, 1);
+  return v === null ? null : int(v, param, 1, MAX_PER_MINUTE);
 }
 
 function expiresAt(v: unknown): string | null {

@@ -18,6 +18,8 @@ export function convertUsage(u: WireUsage | null | undefined): Usage {
     cacheWriteTokens: cacheWrite,
     // Only newer API versions break reasoning out of output_tokens; otherwise it is unknown (0).
     reasoningTokens: n(u?.output_tokens_details?.thinking_tokens),
+    // Server tools: web searches are billed per search on top of tokens.
+    ...(n(u?.server_tool_use?.web_search_requests) > 0 ? { webSearchRequests: n(u?.server_tool_use?.web_search_requests) } : {}),
     raw: u ?? undefined,
   };
 }

@@ -14,7 +14,7 @@ import type { RoutePreferences } from './preferences.ts';
 
 /** Why an endpoint was left out, in pipeline order: the 404's message names the last stage anything survived to. */
 export const STAGES = [
-  'provider', 'data_policy', 'quantization', 'max_price', 'tools', 'structured_outputs', 'image_input', 'file_input',
+  'price_unknown', 'provider', 'data_policy', 'quantization', 'max_price', 'tools', 'structured_outputs', 'image_input', 'file_input',
   'audio_input', 'max_tokens', 'context_length', 'require_parameters', 'health', 'order',
 ] as const;
 export type Stage = (typeof STAGES)[number];
@@ -52,6 +52,7 @@ export function hardFilters(c: Candidate, needs: RouteNeeds, prefs: RoutePrefere
   const { model, endpoint: e } = c;
   const out: Left[] = [];
   const p = e.provider;
+  if (e.unpriced) out.push({ stage: 'price_unknown', reason: 'no price is known or configured for it (the operator sets pricing, or free: true)' });
   if (prefs.only && prefs.only.length > 0 && !prefs.only.some((s) => providerMatches(p, s))) {
     out.push({ stage: 'provider', reason: 'provider not in provider.only' });
   }
@@ -106,6 +107,8 @@ export function hardFilters(c: Candidate, needs: RouteNeeds, prefs: RoutePrefere
 }
 export function noEndpoints(stage: Stage | undefined, ids: string, needs: RouteNeeds, prefs: RoutePreferences): string {
   switch (stage) {
+    case 'price_unknown':
+      return `${ids} has no known price, so it is not served: an operator sets its pricing (or free: true) under models: in the config.`;
     case 'provider':
       return `No allowed providers are available for the selected model${ids.includes(',') ? 's' : ''} (${ids}).`;
     case 'data_policy':

@@ -25,6 +25,8 @@ import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { Param } from './connection.ts';
+import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
+import { postgresBoundStatements } from '../bounded-columns.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -205,6 +207,7 @@ export class PostgresStore implements Store {
         const done = await c.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
         if (done.rowCount) return;
         for (const sql of m.sql) await c.query(sql);
+        for (const sql of m.bounded ? postgresBoundStatements(m.bounded) : []) await c.query(sql);
         await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
       });
     }
@@ -300,6 +303,7 @@ export class PostgresStore implements Store {
   // ---- money ----
 
   async credit(c: CreditRequest): Promise<boolean> {
+    assertCreditAmount(c.amountNanos);
     return this.tx(async (cl) => {
       // A concurrent credit with the same id waits here on the unique index, then inserts nothing.
       const inserted = await this.q(
@@ -310,6 +314,9 @@ export class PostgresStore implements Store {
       );
       if (!inserted.rowCount) return false;
       const purchased = c.kind === 'topup' ? c.amountNanos : 0;
+      // With the account row locked: a credit past the bound is refused whole (the ledger row rolls back).
+      const now = (await this.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = $1 FOR UPDATE', [c.accountId], cl)).rows[0];
+      if (now) assertCreditFits(c.accountId, now.balance_nanos, now.purchased_nanos, c.amountNanos, c.kind === 'topup');
       const updated = await this.q('UPDATE accounts SET balance_nanos = balance_nanos + $1, purchased_nanos = purchased_nanos + $2 WHERE id = $3', [
         c.amountNanos, purchased, c.accountId,
       ], cl);

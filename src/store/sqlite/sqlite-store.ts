@@ -8,8 +8,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
+import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
+import { addSqliteChecks } from './add-checks.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -104,6 +106,9 @@ export class SqliteStore implements Store {
     let st = this.cache.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
+      // Integers arrive as bigint: a stored value past 2^53 then reads (and is reported, see
+      // rows.ts) instead of throwing and failing every read of its table.
+      st.setReadBigInts(true);
       this.cache.set(sql, st);
     }
     return st;
@@ -125,6 +130,7 @@ export class SqliteStore implements Store {
         // Checked inside the write lock: two processes starting together apply each migration once.
         if (this.q('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
         for (const sql of m.sql) this.db.exec(sql);
+        if (m.bounded) addSqliteChecks(this.db, m.bounded);
         this.q('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
       });
     }
@@ -215,6 +221,7 @@ export class SqliteStore implements Store {
   // ---- money ----
 
   async credit(c: CreditRequest): Promise<boolean> {
+    assertCreditAmount(c.amountNanos);
     return this.tx(() => {
       const inserted = this.q(
         `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, note, created_at)
@@ -222,6 +229,9 @@ export class SqliteStore implements Store {
       ).run(c.id, c.accountId, c.kind, c.amountNanos, c.note ?? null, c.now.toISOString());
       if (Number(inserted.changes) === 0) return false;
       const purchased = c.kind === 'topup' ? c.amountNanos : 0;
+      // Under the write lock: a credit past the bound is refused whole (the ledger row rolls back).
+      const now = this.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = ?').get(c.accountId) as Row | undefined;
+      if (now) assertCreditFits(c.accountId, now.balance_nanos, now.purchased_nanos, c.amountNanos, c.kind === 'topup');
       const updated = this.q('UPDATE accounts SET balance_nanos = balance_nanos + ?, purchased_nanos = purchased_nanos + ? WHERE id = ?').run(
         c.amountNanos, purchased, c.accountId,
       );

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { ProcessLeases, thisHost } from '../../src/accounting/leases.ts';
 import { CRASH_ERROR } from '../../src/gateway/stream-checkpoints.ts';
 import { createLogger } from '../../src/log.ts';
+import { GatewayError } from '../../src/spec/errors.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { GenerationRecord, ProcessLease, Store } from '../../src/store/types.ts';
 import { dropPgSchema, needs, pgSchemaUrl } from '../helpers/services.ts';
@@ -175,6 +176,53 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
         assert.equal((await store.findKey(legacy.hash))!.reservedNanos, 0);
       } finally {
         await me.stop();
+      }
+    });
+
+    test('after the database was away for longer than a lease, lapsed leases get a lease of grace before their holds are taken', async () => {
+      // Every process lost its lease at once; the first back must not take the others for dead.
+      let down = false;
+      let renewed = 0;
+      const flaky = new Proxy(store, {
+        get(target, prop) {
+          if (prop === 'renewLease') {
+            return async (l: ProcessLease) => {
+              if (down) throw new GatewayError('service_unavailable', 'The database is unavailable; try again shortly.');
+              await target.renewLease(l);
+              renewed++;
+            };
+          }
+          const v = Reflect.get(target, prop) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      const settings = { leaseMs: 1_500, sweepMs: 50 };
+      const me = new ProcessLeases(flaky, settings, quiet);
+      await me.start();
+      const other = randomUUID();
+      try {
+        down = true;
+        await new Promise((r) => setTimeout(r, settings.leaseMs + 500));
+        // The other process could not renew either: its lease has lapsed.
+        await store.renewLease(lease(other, { expiresAt: new Date(Date.now() - 100).toISOString() }));
+        const o = await setUp(other, 2);
+        const before = renewed;
+        down = false;
+        const back = Date.now();
+        while (renewed === before) await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 3 * settings.sweepMs));
+        if (Date.now() - back < settings.leaseMs) {
+          assert.equal((await store.findKey(o.hash))!.reservedNanos, 2_000, 'within the grace, its holds stay');
+        }
+        // It never renews: once the grace is over, it is taken for dead.
+        const deadline = Date.now() + 15_000;
+        while ((await store.findKey(o.hash))!.reservedNanos > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.equal((await store.findKey(o.hash))!.reservedNanos, 0, 'after the grace, its holds are settled');
+        assert.ok(Date.now() - back >= settings.leaseMs, 'not before a lease of grace had passed');
+      } finally {
+        down = false;
+        await me.stop();
+        await store.endLease(other);
       }
     });
 

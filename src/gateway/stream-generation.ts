@@ -131,6 +131,25 @@ export function cutByDeadline(error: GatewayError | undefined, delivered: boolea
   return delivered && error !== undefined && error.type === 'timeout' && error.metadata.deadline !== undefined;
 }
 
+/**
+ * A stream failed before anything reached the client, not even a keep-alive: it gets a real HTTP
+ * status, as when no endpoint opens at all, and nothing is charged.
+ */
+export async function failUnseen(
+  app: App,
+  sse: SseResponse,
+  tracker: GenerationTracker,
+  held: boolean,
+  settleTokens: SettleTokens | undefined,
+  error: GatewayError,
+): Promise<never> {
+  sse.stop();
+  await app.checkpoints.untrack(tracker.id);
+  await releaseHold(app, tracker, held);
+  void settleTokens?.(0);
+  throw error;
+}
+
 export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
@@ -177,15 +196,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   const last = legs[legs.length - 1];
   // The total deadline is not the client leaving: the client is still there to be told.
   const cancelled = clientGone(callCtx.signal);
-  if (last.error && !cancelled && !sse.headersSent) {
-    // Nothing reached the client, not even a keep-alive: it gets a real HTTP status, as when no
-    // endpoint opens at all.
-    sse.stop();
-    await app.checkpoints.untrack(tracker.id);
-    await releaseHold(app, tracker, held);
-    void settleTokens?.(0);
-    throw last.error;
-  }
+  if (last.error && !cancelled && !sse.headersSent) await failUnseen(app, sse, tracker, held, settleTokens, last.error);
   const { opts: finished, lastUsage, finalFinish } = finishOf(legs, job.promptTokens, cancelled);
   const error = last.error;
   const { record, charge } = tracker.finish(finished);

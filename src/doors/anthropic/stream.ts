@@ -14,13 +14,13 @@
  */
 import type { App } from '../../app.ts';
 import { clientGone } from '../../gateway/call-context.ts';
-import { recordFailure, releaseHold, settleOrLog } from '../../gateway/metering.ts';
+import { recordFailure, settleOrLog } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
 import { relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
-import { checkpointStream, cutByDeadline, openFirstLeg } from '../../gateway/stream-generation.ts';
+import { checkpointStream, cutByDeadline, failUnseen, openFirstLeg } from '../../gateway/stream-generation.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
 import { generated } from '../../gateway/tracker.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
@@ -92,14 +92,7 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   }
   // The total deadline is not the client leaving: the client is still there to be told.
   const cancelled = clientGone(callCtx.signal);
-  if (leg.error && !cancelled && !sse.headersSent) {
-    // Nothing reached the client, not even a keep-alive: it gets a real HTTP status.
-    sse.stop();
-    await app.checkpoints.untrack(tracker.id);
-    await releaseHold(app, tracker, held);
-    void settleTokens?.(0);
-    throw leg.error;
-  }
+  if (leg.error && !cancelled && !sse.headersSent) await failUnseen(app, sse, tracker, held, settleTokens, leg.error);
   const estimated = leg.usage === undefined;
   const usage = leg.usage ?? { ...emptyUsage(), inputTokens: job.promptTokens(), outputTokens: Math.ceil(leg.outputChars / 4) };
   const error = leg.error;

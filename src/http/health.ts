@@ -15,13 +15,16 @@ import type { DependencyState } from '../infra/outage.ts';
 import { sendJson } from './respond.ts';
 import type { ServerResponse } from 'node:http';
 
+/** A store that cannot go away (a SQLite file) has been up since this process started. */
+const STARTED = new Date().toISOString();
+
 /** Longest /health waits for the database. */
 const STORE_PING_MS = 1_000;
 
 export async function sendHealth(app: App, res: ServerResponse): Promise<void> {
   const storeState: DependencyState = app.store.ping
     ? await app.store.ping(STORE_PING_MS)
-    : { status: 'up', since: new Date(0).toISOString() };
+    : { status: 'up', since: STARTED };
   const redis = app.redis?.state();
   const redisDown = redis?.status === 'down';
   const failClosed = redisDown && redis?.onOutage === 'fail-closed';

@@ -7,7 +7,7 @@ import { handleChat } from '../doors/openai/chat.ts';
 import { handleCompletions } from '../doors/openai/completions.ts';
 import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
-import { handleModel, handleModels } from '../doors/openai/models.ts';
+import { handleModel, handleModels, handleModelsCount } from '../doors/openai/models.ts';
 import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleGetResponse } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
@@ -19,6 +19,7 @@ import type { Route } from './server.ts';
 
 export const PUBLIC_ROUTES: Route[] = [
   { method: 'GET', path: '/models', handler: handleModels },
+  { method: 'GET', path: '/models/count', handler: handleModelsCount },
   { method: 'GET', path: '/model/{author}/{slug}', handler: handleModel },
   { method: 'GET', path: '/models/{author}/{slug}/endpoints', handler: handleModelEndpoints },
 ];

@@ -198,6 +198,26 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       await rawStream('responses.event', '/responses', { ...think, stream: true });
       if (REASONS[provider]) assert.ok(thought.json.output.some((o: { type: string }) => o.type === 'reasoning'));
     });
+
+    test('raw answers that end badly match the SDK schemas: cut short, failed mid-stream, retrieved later', async () => {
+      const long = { model, max_tokens: 16, messages: [{ role: 'user', content: '[[long]]' }] };
+      const cut = await rawValid('chat.completions', 'POST', '/chat/completions', long);
+      assert.equal(cut.json.choices[0].finish_reason, 'length');
+      await rawStream('chat.completions.chunk', '/chat/completions', { ...long, stream: true });
+      const died = await rawStream('chat.completions.chunk', '/chat/completions', { model, messages: [{ role: 'user', content: 'hello there my good friend [[die:6]]' }], stream: true });
+      assert.equal(died.at(-1).choices[0].finish_reason, 'error');
+      assert.equal(typeof died.at(-1).error.code, 'number');
+
+      const incomplete = await rawValid('responses', 'POST', '/responses', { model, max_output_tokens: 16, input: '[[long]]', store: true });
+      assert.equal(incomplete.json.status, 'incomplete');
+      assert.equal(incomplete.json.completed_at, null);
+      const events = await rawStream('responses.event', '/responses', { model, max_output_tokens: 16, input: '[[long]]', stream: true });
+      assert.equal(events.at(-1).type, 'response.incomplete');
+      const failed = await rawStream('responses.event', '/responses', { model, input: 'hello there my good friend [[die:6]]', stream: true });
+      assert.ok(failed.some((e) => e.type === 'response.failed'), failed.map((e) => e.type).join(', '));
+      const stored = await rawValid('responses', 'GET', `/responses/${encodeURIComponent(incomplete.json.id)}`);
+      assert.equal(stored.json.id, incomplete.json.id);
+    });
   });
 }
 

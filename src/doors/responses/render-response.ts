@@ -107,6 +107,8 @@ export interface ResponseState {
   output: Obj[];
   usage: Obj | null;
   error?: { code: string; message: string } | null;
+  /** OpenRouter's canonical error type, beside `error` on a failed response. */
+  errorType?: string;
   incomplete?: { reason: string } | null;
   warnings?: string[];
 }
@@ -148,6 +150,7 @@ export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
     metadata: e.metadata,
     provider: meta.providerName,
   };
+  if (s.errorType !== undefined) out.error_type = s.errorType;
   if (s.warnings && s.warnings.length > 0) out.warnings = s.warnings;
   return out;
 }

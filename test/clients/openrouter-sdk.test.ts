@@ -222,14 +222,23 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
 }
 
 describe('@openrouter/sdk: catalog, keys, credits, embeddings', () => {
-  test('models.list, models.count, models.get, endpoints.list', async () => {
+  test('models.list, models.count, models.listForUser, models.get, endpoints.list, embeddings.listModels, providers.list', async () => {
     const page = await sdk.models.list();
     const listed = page.result.data;
     assert.ok(listed.some((m) => m.id === MODELS.anthropic));
     const count = await sdk.models.count();
     assert.equal(count.data.count, listed.length);
-    const textOnly = await sdk.models.count({ outputModalities: 'embeddings' });
-    assert.ok(textOnly.data.count > 0 && textOnly.data.count < listed.length, 'the filter applies to the count');
+    const embeddingCount = await sdk.models.count({ outputModalities: 'embeddings' });
+    assert.ok(embeddingCount.data.count > 0 && embeddingCount.data.count < listed.length, 'the filter applies to the count');
+    const mine = await sdk.models.listForUser({ bearer: stack.key });
+    assert.equal(mine.result.data.length, listed.length);
+    const embedders = await sdk.embeddings.listModels();
+    assert.equal(embedders.result.data.length, embeddingCount.data.count);
+    assert.ok(embedders.result.data.every((m) => m.architecture.outputModalities.includes('embeddings')));
+    const providers = await sdk.providers.list();
+    const slugs = providers.data.map((p) => p.slug);
+    for (const slug of ['anthropic', 'google', 'openai']) assert.ok(slugs.includes(slug), `${slug} in ${slugs.join(', ')}`);
+    assert.equal(providers.data.find((p) => p.slug === 'anthropic')?.name, 'Anthropic');
     const one = await sdk.models.get({ author: 'openai', slug: 'gpt-4o-mini' });
     assert.equal(one.data.id, MODELS.openai);
     for (const id of Object.values(MODELS)) {
@@ -244,6 +253,9 @@ describe('@openrouter/sdk: catalog, keys, credits, embeddings', () => {
   test('raw catalog answers match the SDK schemas', async () => {
     await rawValid('models', 'GET', '/models');
     await rawValid('models', 'GET', '/models?output_modalities=embeddings');
+    await rawValid('models', 'GET', '/embeddings/models');
+    await rawValid('models', 'GET', '/models/user');
+    await rawValid('providers', 'GET', '/providers');
     const count = await rawValid('models.count', 'GET', '/models/count');
     assert.equal(count.json.data.count, (await raw('GET', '/models')).json.data.length);
     await rawValid('models.count', 'GET', '/models/count?supported_parameters=tools');

@@ -27,6 +27,7 @@ export const OPENROUTER_SCHEMAS = {
   embeddings: operations.CreateEmbeddingsResponseBody$inboundSchema,
   models: models.ModelsListResponse$inboundSchema,
   'models.count': models.ModelsCountResponse$inboundSchema,
+  providers: operations.ListProvidersResponse$inboundSchema,
   model: models.ModelResponse$inboundSchema,
   endpoints: operations.ListEndpointsResponse$inboundSchema,
   key: operations.GetCurrentKeyResponse$inboundSchema,

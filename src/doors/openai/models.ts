@@ -103,6 +103,12 @@ export async function handleModels(ctx: RouteContext): Promise<void> {
   sendJson(res, 200, { data, total_count: data.length, links: { next: null } });
 }
 
+/** `GET /embeddings/models`: the embedding models, as `/models?output_modalities=embeddings` lists them. */
+export async function handleEmbeddingModels(ctx: RouteContext): Promise<void> {
+  const data = filteredModels(ctx, 'embeddings', ctx.url.searchParams.get('supported_parameters'));
+  sendJson(ctx.res, 200, { data, total_count: data.length, links: { next: null } });
+}
+
 /** `GET /models/count`: how many models `/models` lists for the same filters. */
 export async function handleModelsCount(ctx: RouteContext): Promise<void> {
   const out = ctx.url.searchParams.get('output_modalities');

@@ -37,14 +37,17 @@ export function responsesErrorBody(err: GatewayError): ResponsesErrorBody {
 }
 
 /**
- * `response.error.code` takes OpenAI's closed list of codes (OpenRouter's SDK reads it as such):
- * Freeway's error types map onto it lossily; the exact type travels beside it as `error_type`.
+ * `response.error.code` takes OpenAI's list of codes (OpenRouter's SDK reads it as such; OpenRouter
+ * maps onto it the same lossy way), but for the two OpenAI itself sends that clients act on: a
+ * context overflow or an exhausted quota is not worth a retry. The exact type travels beside it as
+ * `error_type`.
  */
 const RESPONSE_ERROR_CODE: Partial<Record<ErrorType, string>> = {
   rate_limit_exceeded: 'rate_limit_exceeded',
   invalid_request: 'invalid_prompt',
-  context_length_exceeded: 'invalid_prompt',
   payload_too_large: 'invalid_prompt',
+  context_length_exceeded: 'context_length_exceeded',
+  payment_required: 'insufficient_quota',
 };
 
 /** `response.error` of a failed response: OpenAI's `{ code, message }`. */

@@ -11,6 +11,18 @@ import { formatScaled } from './money.ts';
 
 export const FREE_SUFFIX = ':free';
 
+/** Today's (UTC) free-model requests of a key: the day's allowance, what is used and what is left. */
+export async function freeRequestsToday(app: App, key: ApiKeyRecord): Promise<{ limit: number; used: number; remaining: number }> {
+  const cfg = app.settings.billing.freeModels;
+  const account = await app.store.getAccount(key.accountId);
+  const limit = (account?.purchasedNanos ?? 0) >= cfg.creditsForHigherLimitNanos ? cfg.perDayWithCredits : cfg.perDay;
+  const dayStart = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  // A window whose limit is 0 is refused before anything is counted: this reads the count only.
+  const r = await app.store.hitCounters(`free:${key.hash}`, [{ name: 'day', startMs: dayStart, limit: 0 }]);
+  const used = r.ok ? 0 : r.count;
+  return { limit, used, remaining: Math.max(0, limit - used) };
+}
+
 export async function checkFreeTier(app: App, key: ApiKeyRecord, candidates: readonly Candidate[]): Promise<void> {
   if (!candidates[0]?.model.id.endsWith(FREE_SUFFIX)) return;
   const cfg = app.settings.billing.freeModels;

@@ -37,6 +37,8 @@ export async function handleModelEndpoints(ctx: RouteContext): Promise<void> {
 function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStats, markupBp: number): Record<string, unknown> {
   const priced = modelObject({ ...m, endpoints: [e] }, markupBp);
   const contextLength = e.contextLength ?? m.contextLength;
+  const params = m.kind === 'embedding' ? [] : [...supportedParameters(e)];
+  const toolChoice = params.includes('tool_choice');
   return {
     name: `${e.provider.name}: ${m.name}`,
     model_id: m.id,
@@ -50,7 +52,9 @@ function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStats, mark
     // No separate prompt cap is known: the prompt may use the whole context.
     max_prompt_tokens: contextLength,
     // Embedding models take none of the chat vocabulary (as in `/models`).
-    supported_parameters: m.kind === 'embedding' ? [] : [...supportedParameters(e)],
+    supported_parameters: params,
+    // Which `tool_choice` values work: Freeway translates all four for every protocol it speaks.
+    supports_tool_choice: { auto: toolChoice, none: toolChoice, required: toolChoice, function: toolChoice },
     // OpenRouter: 0 is normal, negative codes are degraded. A half-open circuit is still not
     // generally available (one probe at a time), so it reports like an open one.
     status: stats.circuit === 'closed' ? 0 : -1,

@@ -7,7 +7,7 @@ import { handleChat } from '../doors/openai/chat.ts';
 import { handleCompletions } from '../doors/openai/completions.ts';
 import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
-import { handleModel, handleModels } from '../doors/openai/models.ts';
+import { handleEmbeddingModels, handleModel, handleModels, handleModelsCount } from '../doors/openai/models.ts';
 import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleGetResponse } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
@@ -15,10 +15,16 @@ import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAcco
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
 import { handleModelEndpoints } from './endpoints-api.ts';
+import { handleProviders } from './providers-api.ts';
 import type { Route } from './server.ts';
 
 export const PUBLIC_ROUTES: Route[] = [
   { method: 'GET', path: '/models', handler: handleModels },
+  { method: 'GET', path: '/models/count', handler: handleModelsCount },
+  // Freeway filters no model per user: a user's list is the whole list.
+  { method: 'GET', path: '/models/user', handler: handleModels },
+  { method: 'GET', path: '/embeddings/models', handler: handleEmbeddingModels },
+  { method: 'GET', path: '/providers', handler: handleProviders },
   { method: 'GET', path: '/model/{author}/{slug}', handler: handleModel },
   { method: 'GET', path: '/models/{author}/{slug}/endpoints', handler: handleModelEndpoints },
 ];

@@ -153,9 +153,11 @@ describe('keep-alive-only upstream: the first-token deadline', () => {
     const a = await responses(MODELS.google, 'hello [[keepalive]]');
     assert.equal(a.status, 200);
     assert.deepEqual(a.events.slice(-2), ['error', 'response.failed'], a.text);
-    const failed = JSON.parse(a.data.at(-1)!) as { response: { status: string; error: { code: string; message: string } } };
+    const failed = JSON.parse(a.data.at(-1)!) as { response: { status: string; error: { code: string; message: string }; error_type: string } };
     assert.equal(failed.response.status, 'failed');
-    assert.equal(failed.response.error.code, 'timeout');
+    // OpenAI's code list has no timeout (a retryable server_error); OpenRouter's error_type says which.
+    assert.equal(failed.response.error.code, 'server_error');
+    assert.equal(failed.response.error_type, 'timeout');
     assert.match(failed.response.error.message, /no content within 300 ms/);
   });
 

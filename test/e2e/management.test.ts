@@ -148,6 +148,11 @@ describe('free models', () => {
     assert.equal(limited.headers.get('x-ratelimit-limit'), '2');
     assert.equal(limited.headers.get('x-ratelimit-remaining'), '0');
     assert.ok(Number(limited.headers.get('x-ratelimit-reset')) > Date.now());
+    // The key sees its day's free requests (the refused one not counted), and looking does not count.
+    for (let i = 0; i < 2; i++) {
+      const me = await api('GET', '/key', undefined, created.json.key);
+      assert.deepEqual(me.json.data.free_model_daily_requests, { limit: 3, used: 2, remaining: 1 });
+    }
     // The paid variant is not limited.
     const paid = await api('POST', '/chat/completions', { model: 'openai/gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'paid' }] }, created.json.key);
     assert.equal(paid.status, 200);

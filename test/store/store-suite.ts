@@ -895,6 +895,14 @@ export function storeSuite(
         assert.deepEqual(await store.hitCounters(uid('ctr'), [minute(base + M, 3)]), { ok: true, counts: [1] }, 'counters are per key');
       });
 
+      it('a window whose limit is 0 reads the count without counting (how /key shows free requests)', async () => {
+        const key = uid('ctr');
+        assert.deepEqual(await store.hitCounters(key, [day(base, 0)]), { ok: false, window: 'day', count: 0 }, 'no counter yet');
+        for (let i = 1; i <= 2; i++) await store.hitCounters(key, [day(base, 5)]);
+        assert.deepEqual(await store.hitCounters(key, [day(base, 0)]), { ok: false, window: 'day', count: 2 });
+        assert.deepEqual(await store.hitCounters(key, [day(base, 5)]), { ok: true, counts: [3] }, 'reading counted nothing');
+      });
+
       it('with two windows, either one full refuses and neither is incremented', async () => {
         const key = uid('ctr');
         const d0 = base;

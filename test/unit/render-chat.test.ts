@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderChatCompletion } from '../../src/doors/openai/render-chat.ts';
+import { ChatChunkRenderer } from '../../src/doors/openai/render-chat-stream.ts';
 import { NO_CHARGE } from '../../src/gateway/tracker.ts';
 import { convertOpenAIResponse } from '../../src/providers/openai-compatible/convert-response.ts';
+import { assertOpenRouterShape, sseData } from '../helpers/openrouter-schemas.ts';
 
 // As OpenRouter (an OpenAI-compatible upstream) answers: reasoning with its details, logprobs.
 const UPSTREAM = {
@@ -64,4 +66,22 @@ test('an answer that needs normalising is not passed on', () => {
   const twoChoices = structuredClone(UPSTREAM) as Record<string, any>;
   twoChoices.choices.push({ ...twoChoices.choices[0], index: 1 });
   assert.equal(convertOpenAIResponse(twoChoices, 'OpenRouter', {}).openAIBody, undefined);
+});
+
+test("OpenRouter's schema holds for a passed-on answer and chunk whatever the upstream's fingerprint", () => {
+  // A whole answer must carry system_fingerprint (null when unknown); a chunk must not carry null.
+  const { system_fingerprint: _fp, ...bare } = structuredClone(UPSTREAM);
+  // Logprobs as OpenAI sends them in full (the fixture above abbreviates them).
+  bare.choices[0].logprobs.content[0] = Object.assign(bare.choices[0].logprobs.content[0], { bytes: [72, 105], top_logprobs: [] });
+  const result = convertOpenAIResponse(bare, 'OpenRouter', {});
+  const out = renderChatCompletion({ ...meta, excludeReasoning: false }, result, NO_CHARGE);
+  assert.equal(out.system_fingerprint, null);
+  assertOpenRouterShape('chat.completions', out);
+  const renderer = new ChatChunkRenderer({ ...meta, excludeReasoning: false });
+  const upstreamChunk = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', system_fingerprint: null, choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] };
+  const frames = [renderer.chunk(upstreamChunk, [{ type: 'text', text: 'Hi' }]), renderer.event({ type: 'text', text: '!' })].join('');
+  for (const chunk of sseData(frames)) {
+    assert.ok(!('system_fingerprint' in (chunk as object)));
+    assertOpenRouterShape('chat.completions.chunk', chunk);
+  }
 });

@@ -1,5 +1,7 @@
 /**
  * `GET /generation?id=`: the stored record of one generation, for the key that made it only.
+ * Every field OpenRouter always sends is present, `null` where Freeway does not record it (apps,
+ * presets, moderation, web search, media counts); its workspace is Freeway's account.
  */
 import { nanosToUsd } from '../../accounting/money.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
@@ -21,6 +23,25 @@ export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
     streamed: g.streamed,
     cancelled: g.cancelled,
     origin: '',
+    app_id: null,
+    http_referer: null,
+    user_agent: null,
+    external_user: null,
+    preset_id: null,
+    router: null,
+    service_tier: null,
+    // Freeway calls each provider's own (global) endpoints.
+    data_region: 'global',
+    workspace_id: g.accountId,
+    moderation_latency: null,
+    cache_discount: null,
+    num_fetches: null,
+    num_search_results: null,
+    web_search_engine: null,
+    num_media_prompt: null,
+    num_media_completion: null,
+    num_input_audio_prompt: null,
+    native_tokens_completion_images: null,
     is_byok: false,
     total_cost: nanosToUsd(g.costNanos),
     usage: nanosToUsd(g.costNanos),
@@ -53,6 +74,8 @@ export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
       upstream_inference_cost: nanosToUsd(l.upstreamCostNanos),
       usage_estimated: l.usageEstimated,
       error: l.error,
+      // Every leg is an upstream answer that started (HTTP 200) and was streamed from.
+      status: 200,
     })),
   };
 }

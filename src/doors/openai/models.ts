@@ -73,6 +73,22 @@ function renderAll(catalog: Catalog, markupBp: number): { text: string; count: n
   return hit;
 }
 
+/** The models `/models` lists for a query's `output_modalities` and `supported_parameters` filters. */
+function filteredModels(ctx: RouteContext, out: string | null, supported: string | null): Record<string, unknown>[] {
+  const wantOut = out && out !== 'all' ? new Set(out.split(',')) : undefined;
+  const wantParams = supported ? supported.split(',').filter(Boolean) : [];
+  return ctx.app.catalog
+    .all()
+    .filter(servable)
+    .map((m) => modelObject(m, ctx.app.billing.settings.markupBp))
+    .filter((m) => {
+      const arch = m.architecture as { output_modalities: string[] };
+      if (wantOut && !arch.output_modalities.some((o) => wantOut.has(o))) return false;
+      const params = m.supported_parameters as string[];
+      return wantParams.every((p) => params.includes(p));
+    });
+}
+
 export async function handleModels(ctx: RouteContext): Promise<void> {
   const { url, app, res } = ctx;
   const out = url.searchParams.get('output_modalities');
@@ -83,19 +99,22 @@ export async function handleModels(ctx: RouteContext): Promise<void> {
     res.end(text);
     return;
   }
-  const wantOut = out && out !== 'all' ? new Set(out.split(',')) : undefined;
-  const wantParams = supported ? supported.split(',').filter(Boolean) : [];
-  const data = app.catalog
-    .all()
-    .filter(servable)
-    .map((m) => modelObject(m, app.billing.settings.markupBp))
-    .filter((m) => {
-      const arch = m.architecture as { output_modalities: string[] };
-      if (wantOut && !arch.output_modalities.some((o) => wantOut.has(o))) return false;
-      const params = m.supported_parameters as string[];
-      return wantParams.every((p) => params.includes(p));
-    });
+  const data = filteredModels(ctx, out, supported);
   sendJson(res, 200, { data, total_count: data.length, links: { next: null } });
+}
+
+/** `GET /embeddings/models`: the embedding models, as `/models?output_modalities=embeddings` lists them. */
+export async function handleEmbeddingModels(ctx: RouteContext): Promise<void> {
+  const data = filteredModels(ctx, 'embeddings', ctx.url.searchParams.get('supported_parameters'));
+  sendJson(ctx.res, 200, { data, total_count: data.length, links: { next: null } });
+}
+
+/** `GET /models/count`: how many models `/models` lists for the same filters. */
+export async function handleModelsCount(ctx: RouteContext): Promise<void> {
+  const out = ctx.url.searchParams.get('output_modalities');
+  const supported = ctx.url.searchParams.get('supported_parameters');
+  const count = !out && !supported ? renderAll(ctx.app.catalog, ctx.app.billing.settings.markupBp).count : filteredModels(ctx, out, supported).length;
+  sendJson(ctx.res, 200, { data: { count } });
 }
 
 export async function handleModel(ctx: RouteContext): Promise<void> {

@@ -1,6 +1,11 @@
 /**
  * Internal stream events → `chat.completion.chunk` JSON strings. The constant head of every chunk
  * is serialised once per response.
+ *
+ * A chunk carries no `system_fingerprint` unless the upstream gave one: OpenRouter's schema for a
+ * chunk is string-or-absent (its SDK refuses `null`), unlike the whole answer's, which is
+ * required-and-nullable. The rule for every answer shape: never `null` where the schema says
+ * string-or-absent, always present where it says required-nullable.
  */
 import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
@@ -18,7 +23,7 @@ export class ChatChunkRenderer implements StreamRenderer {
     this.meta = meta;
     this.head =
       `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
-      `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"system_fingerprint":null,"choices":[`;
+      `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"choices":[`;
     this.excludeReasoning = meta.excludeReasoning;
   }
 
@@ -83,6 +88,7 @@ export class ChatChunkRenderer implements StreamRenderer {
     const { id, created, model, providerName } = this.meta;
     const out: Record<string, unknown> = { ...chunk, id, object: 'chat.completion.chunk', created, model, provider: providerName };
     delete out.usage;
+    if (out.system_fingerprint === null) delete out.system_fingerprint;
     return `data: ${JSON.stringify(out)}\n\n`;
   }
 

@@ -60,6 +60,8 @@ function passOn(meta: RenderMeta, r: ChatResult, body: Record<string, unknown>, 
     created: meta.created,
     model: meta.model,
     provider: meta.providerName,
+    // Required, and nullable, in OpenRouter's schema: some OpenAI-compatible upstreams leave it out.
+    system_fingerprint: body.system_fingerprint ?? null,
     choices: [choice],
     usage: renderUsage(r.usage, cost),
   };

@@ -36,10 +36,28 @@ export function responsesErrorBody(err: GatewayError): ResponsesErrorBody {
   return { error: { message: err.message, type: mapped.type, param, code } };
 }
 
+/**
+ * `response.error.code` takes OpenAI's list of codes (OpenRouter's SDK reads it as such; OpenRouter
+ * maps onto it the same lossy way), but for the two OpenAI itself sends that clients act on: a
+ * context overflow or an exhausted quota is not worth a retry. The exact type travels beside it as
+ * `error_type`.
+ */
+const RESPONSE_ERROR_CODE: Partial<Record<ErrorType, string>> = {
+  rate_limit_exceeded: 'rate_limit_exceeded',
+  invalid_request: 'invalid_prompt',
+  payload_too_large: 'invalid_prompt',
+  context_length_exceeded: 'context_length_exceeded',
+  payment_required: 'insufficient_quota',
+};
+
 /** `response.error` of a failed response: OpenAI's `{ code, message }`. */
 export function responseError(err: GatewayError): { code: string; message: string } {
-  const body = responsesErrorBody(err).error;
-  return { code: body.code ?? body.type, message: body.message };
+  return { code: RESPONSE_ERROR_CODE[err.type] ?? 'server_error', message: err.message };
+}
+
+/** OpenRouter's canonical `error_type` of a failed response (its vocabulary has no outage of Freeway's own). */
+export function responseErrorType(err: GatewayError): string {
+  return err.type === 'service_unavailable' ? 'server' : err.type;
 }
 
 /** Sends the error with Freeway's status and headers (Retry-After), in the Responses shape. */

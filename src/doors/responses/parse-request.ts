@@ -53,6 +53,9 @@ export interface ResponseEcho {
   store: boolean;
   temperature: number | null;
   topP: number | null;
+  /** Not taken by this door today; echoed as `null` (OpenRouter's schema requires the fields). */
+  frequencyPenalty?: number | null;
+  presencePenalty?: number | null;
   text: { format: Obj };
   toolChoice: unknown;
   tools: Obj[];

@@ -78,9 +78,14 @@ export function outputItems(r: ChatResult, excludeReasoning: boolean): Obj[] {
   return items;
 }
 
-/** Responses usage: tokens with cache and reasoning details, and the cost as OpenRouter shows it. */
+/**
+ * Responses usage: tokens with cache and reasoning details, and the cost as OpenRouter shows it —
+ * its Responses cost details name the two halves `input`/`output` (chat's say `prompt`/`completions`),
+ * and its SDK requires both.
+ */
 export function renderUsage(u: Usage, c: Charge): Obj {
   const chat = renderChatUsage(u, c);
+  const details = chat.cost_details as Obj;
   return {
     input_tokens: u.inputTokens,
     input_tokens_details: { cached_tokens: u.cacheReadTokens, cache_write_tokens: u.cacheWriteTokens },
@@ -89,7 +94,11 @@ export function renderUsage(u: Usage, c: Charge): Obj {
     total_tokens: u.inputTokens + u.outputTokens,
     cost: chat.cost,
     is_byok: chat.is_byok,
-    cost_details: chat.cost_details,
+    cost_details: {
+      ...details,
+      upstream_inference_input_cost: details.upstream_inference_prompt_cost,
+      upstream_inference_output_cost: details.upstream_inference_completions_cost,
+    },
   };
 }
 
@@ -98,17 +107,24 @@ export interface ResponseState {
   output: Obj[];
   usage: Obj | null;
   error?: { code: string; message: string } | null;
+  /** OpenRouter's canonical error type, beside `error` on a failed response. */
+  errorType?: string;
   incomplete?: { reason: string } | null;
   warnings?: string[];
 }
 
-/** The `response` object around a state: what the request asked for, what came back. */
+/**
+ * The `response` object around a state: what the request asked for, what came back. Every field
+ * OpenRouter's schema requires is present, `null` where unknown (`completed_at` until the response
+ * completes, a penalty the request did not set).
+ */
 export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
   const e = meta.echo;
   const out: Obj = {
     id: meta.id,
     object: 'response',
     created_at: meta.createdAt,
+    completed_at: s.status === 'completed' ? Math.max(meta.createdAt, Math.floor(Date.now() / 1000)) : null,
     status: s.status,
     background: false,
     error: s.error ?? null,
@@ -122,6 +138,8 @@ export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
     reasoning: e.reasoning,
     store: e.store,
     temperature: e.temperature,
+    frequency_penalty: e.frequencyPenalty ?? null,
+    presence_penalty: e.presencePenalty ?? null,
     text: e.text,
     tool_choice: e.toolChoice,
     tools: e.tools,
@@ -132,6 +150,7 @@ export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
     metadata: e.metadata,
     provider: meta.providerName,
   };
+  if (s.errorType !== undefined) out.error_type = s.errorType;
   if (s.warnings && s.warnings.length > 0) out.warnings = s.warnings;
   return out;
 }

@@ -14,7 +14,7 @@ import type { GatewayError } from '../../spec/errors.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import type { Obj } from '../validate.ts';
-import { responseError } from './errors.ts';
+import { responseError, responseErrorType } from './errors.ts';
 import { functionCallItem, messageItem, newId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
 import type { ResponseMeta, ResponseStatus } from './render-response.ts';
 
@@ -223,7 +223,8 @@ export class ResponsesStreamRenderer implements StreamRenderer {
     const error = responseError(err);
     const status: ResponseStatus = 'failed';
     out += this.frame('error', { code: error.code, message: error.message, param: null });
-    const response = responseObject(this.meta, { status, error, output: closed.output, usage: renderUsage(usage, cost) });
+    const errorType = responseErrorType(err);
+    const response = responseObject(this.meta, { status, error, errorType, output: closed.output, usage: renderUsage(usage, cost) });
     return out + this.frame('response.failed', { response });
   }
 }

@@ -1,5 +1,7 @@
 /**
  * How a key is shown: OpenRouter's KeyRecord (management API) and the `/key` view (the key itself).
+ * Every field OpenRouter always sends is here, `null` where Freeway has no such thing (users,
+ * organizations); its workspace — where a key spends — is Freeway's account.
  */
 import type { App } from '../../app.ts';
 import { nanosToUsd } from '../../accounting/money.ts';
@@ -28,6 +30,7 @@ export function remainingNanos(k: ApiKeyRecord, now = new Date()): number | null
 export async function keyRecord(app: App, k: ApiKeyRecord): Promise<Record<string, unknown>> {
   const u = await periodUsage(app, k);
   const remaining = remainingNanos(k);
+  const requestsPerMinute = k.requestsPerMinute ?? app.settings.limits.perKey.requestsPerMinute ?? null;
   return {
     hash: k.hash,
     name: k.name,
@@ -50,11 +53,18 @@ export async function keyRecord(app: App, k: ApiKeyRecord): Promise<Record<strin
     byok_usage_monthly: 0,
     reserved: nanosToUsd(k.reservedNanos),
     rate_limit: {
-      requests_per_minute: k.requestsPerMinute ?? app.settings.limits.perKey.requestsPerMinute ?? null,
+      requests_per_minute: requestsPerMinute,
       tokens_per_minute: k.tokensPerMinute ?? app.settings.limits.perKey.tokensPerMinute ?? null,
+      // OpenRouter's deprecated shape, which its SDK still requires on `/key`; -1 is no limit.
+      requests: requestsPerMinute ?? -1,
+      interval: '1m',
+      note: 'Deprecated in OpenRouter\'s API; see requests_per_minute and tokens_per_minute.',
     },
     created_at: k.createdAt,
     updated_at: k.updatedAt,
     expires_at: k.expiresAt,
+    creator_user_id: null,
+    external_user: null,
+    workspace_id: k.accountId,
   };
 }

@@ -74,6 +74,8 @@ export interface CallContext {
 export interface ChatChunkStream {
   body: UpstreamResponse['body'];
   reader: OpenAIStreamReader;
+  /** What the adapter dropped or rewrote in the request (the `warnings` event of an event stream). */
+  warnings?: string[];
 }
 
 export interface ProviderAdapter {

@@ -4,7 +4,7 @@
  */
 import { GatewayError, invalidRequest } from '../../spec/errors.ts';
 import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
-import { emptyUsage } from '../../spec/response.ts';
+import { emptyUsage, withWarnings } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
 import { redactSecret } from '../redact.ts';
 import { callUpstream, readJson } from '../http-client.ts';
@@ -97,9 +97,10 @@ export const geminiAdapter: ProviderAdapter = {
   },
 
   async chatStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
-    const body = toGeminiRequest(req, target.model, []);
+    const warnings: string[] = [];
+    const body = toGeminiRequest(req, target.model, warnings);
     const res = await post(target, 'streamGenerateContent?alt=sse', body, ctx);
-    return convertGeminiStream(res.body, target.provider.name, ctx.signal);
+    return withWarnings(warnings, convertGeminiStream(res.body, target.provider.name, ctx.signal));
   },
 
   async embed(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult> {

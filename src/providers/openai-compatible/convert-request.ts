@@ -5,6 +5,7 @@
 import type { ChatRequest, Message, TextPart, UserPart, ToolMessage } from '../../spec/request.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { OpenAIQuirks } from '../types.ts';
+import { sortOptions } from '../field-policy.ts';
 
 type Json = Record<string, unknown>;
 
@@ -151,6 +152,8 @@ export function toOpenAIChatBody(req: ChatRequest, model: string, q: OpenAIQuirk
   }
   if (req.reasoning) applyReasoning(body, req, q, warnings);
   if (q.cacheControl && req.cacheControl) body.cache_control = req.cacheControl;
+  // The door's options for the model go as the client wrote them (field-policy.ts: all `forward`).
+  Object.assign(body, sortOptions('openai', req.upstreamOptions, warnings, 'this provider').forward);
   for (const p of q.unsupportedParams ?? []) {
     if (p in body) {
       delete body[p];

@@ -36,6 +36,17 @@ export interface OpenAIQuirks {
   replayReasoning?: boolean;
   /** Accepts `top_k`, `min_p`, `top_a`, `repetition_penalty` (vLLM, llama.cpp, OpenRouter...). */
   extraSampling?: boolean;
+  /**
+   * Takes OpenAI's own request options (`prediction`, `modalities`/`audio`, `verbosity`,
+   * `service_tier`, `prompt_cache_key`, `web_search_options`, `metadata`: providers/field-policy.ts).
+   * Without it they are dropped with a warning (OpenAI, Azure and OpenRouter have it).
+   */
+  openAIOptions?: boolean;
+  /**
+   * Refuses top-level fields it does not document, as OpenAI does: a request's unknown pass-through
+   * fields are dropped with a warning instead of sent (and refused upstream).
+   */
+  strictFields?: boolean;
 }
 
 export interface ProviderInstance {

@@ -12,8 +12,16 @@ import type { Emulator } from '../emulators/common.ts';
 
 let stack: Stack;
 
+// DeepSeek's preset (an OpenAI-compatible server that is not OpenAI), served by the OpenAI emulator.
+const YAML = `
+providers:
+  deepseek:
+    apiKey: \${OPENAI_API_KEY}
+    baseUrl: \${OPENAI_BASE_URL}
+`;
+
 before(async () => {
-  stack = await startStack();
+  stack = await startStack({ yaml: YAML });
 });
 after(() => stack.close());
 
@@ -262,5 +270,33 @@ describe('legacy completions', () => {
     const s = streamWarnings(await streamed(legacy({ metadata: { a: 'b' }, preset: 'p' }), {}, '/completions'));
     assert.equal(s.at, 0);
     assert.ok(s.warnings.some((x) => x.includes('metadata')) && s.warnings.some((x) => x.includes('preset')), JSON.stringify(s.warnings));
+  });
+});
+
+describe('OpenAI-compatible servers other than OpenAI', () => {
+  const deepseek = (extra: Json): Json => ({ model: 'deepseek/deepseek-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50, ...extra });
+
+  test("OpenAI's own options are left out with a warning, whole and streamed (only OpenAI, Azure and OpenRouter take them)", async () => {
+    const extra = { service_tier: 'flex', metadata: { a: 'b' }, modalities: ['text'] };
+    const w = warningsOf(await whole(deepseek(extra)));
+    assert.equal(sent('openai').service_tier, undefined);
+    assert.equal(sent('openai').metadata, undefined);
+    assert.ok(w.some((x) => x.includes('service_tier')) && w.some((x) => x.includes('metadata')), JSON.stringify(w));
+    assert.ok(!w.some((x) => x.includes('modalities')), 'a text-only answer asks for nothing');
+    const s = streamWarnings(await streamed(deepseek(extra)));
+    assert.equal(s.at, 0);
+    assert.deepEqual(s.warnings, w);
+  });
+
+  test("unknown fields go to a lenient server as provider-specific parameters, never to OpenAI, which refuses them", async () => {
+    // The DeepSeek preset is not marked strict, so it gets them; the emulator standing in for it is
+    // strict like OpenAI and refuses, which is the upstream's 400 reaching the client.
+    const res = await post(deepseek({ safe_prompt: true }));
+    assert.equal(sent('openai').safe_prompt, true);
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /safe_prompt/);
+    const w = warningsOf(await whole(ask('openai', { safe_prompt: true })));
+    assert.equal(sent('openai').safe_prompt, undefined);
+    assert.ok(w.some((x) => x.includes('safe_prompt')), JSON.stringify(w));
   });
 });

@@ -300,3 +300,50 @@ describe('OpenAI-compatible servers other than OpenAI', () => {
     assert.ok(w.some((x) => x.includes('safe_prompt')), JSON.stringify(w));
   });
 });
+
+/** The answer's text, from its chunks. */
+function textOf(chunks: Json[]): string {
+  return chunks.map((c) => ((c.choices as Array<{ delta: { content?: string } }>)[0]?.delta?.content ?? '')).join('');
+}
+
+describe('warnings follow the upstream that answers', () => {
+  const prediction = { type: 'content', content: 'x' };
+
+  // [[die:1]]: the upstream accepts (2xx, its opening frame), then drops before any content.
+  test('an Anthropic leg that fails before any content leaves no warning; the OpenAI fallback has none', async () => {
+    stack.anthropic.failNext('[[die:1]]');
+    const chunks = await streamed(ask('anthropic', { prediction, models: [MODELS.openai] }));
+    assert.match(textOf(chunks), /OpenAI emulator/);
+    assert.deepEqual(streamWarnings(chunks).warnings, []);
+  });
+
+  test("an OpenAI leg that fails before any content is replaced by Anthropic, whose warnings are shown", async () => {
+    stack.openai.failNext('[[die:1]]');
+    const chunks = await streamed(ask('openai', { prediction, models: [MODELS.anthropic] }));
+    assert.match(textOf(chunks), /Anthropic emulator/);
+    const s = streamWarnings(chunks);
+    assert.equal(s.at, 0);
+    assert.ok(s.warnings.some((w) => w.includes('prediction')), JSON.stringify(s.warnings));
+  });
+});
+
+describe('the options are validated as their owners define them', () => {
+  const bad: Array<[string, unknown, string]> = [
+    ['service_tier', 'turbo', 'service_tier'],
+    ['metadata', { a: 1 }, 'metadata.a'],
+    ['metadata', Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])), 'metadata'],
+    ['prediction', { type: 'text', content: 'x' }, 'prediction.type'],
+    ['verbosity', 'loud', 'verbosity'],
+    ['modalities', ['smell'], 'modalities[0]'],
+    ['plugins', [{ enabled: true }], 'plugins[0].id'],
+    ['transforms', ['squash'], 'transforms[0]'],
+    ['preset', 7, 'preset'],
+  ];
+  for (const [field, value, param] of bad) {
+    test(`${field}: ${JSON.stringify(value).slice(0, 40)} is a 400 naming ${param}`, async () => {
+      const res = await post(ask('openai', { [field]: value }));
+      assert.equal(res.status, 400);
+      assert.equal(((await res.json()) as { error: { metadata: { param: string } } }).error.metadata.param, param);
+    });
+  }
+});

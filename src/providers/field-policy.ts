@@ -13,7 +13,9 @@
  * - `upstream`: an option for the model, kept as the client wrote it in `upstreamOptions`, and per
  *   protocol: `forward` (sent as is), `translate` (the adapter maps it to the native equivalent,
  *   see `reason`), `drop` (not sent, with a warning), `ignore` (not sent, no warning: it asks
- *   nothing of this upstream, e.g. a header addressed to Anthropic only).
+ *   nothing of this upstream, e.g. a header addressed to Anthropic only). On the `openai` protocol,
+ *   `forward` goes to servers that take OpenAI's own options (quirk `openAIOptions`: OpenAI, Azure,
+ *   OpenRouter); any other OpenAI-compatible server gets a warning instead.
  */
 import type { Protocol } from './types.ts';
 
@@ -74,9 +76,17 @@ export const CHAT_FIELDS = {
     openai: 'forward',
     anthropic: 'translate',
     gemini: 'translate',
-    reason: 'output modalities: text-only is what Anthropic and Gemini answer anyway (ignored); any other modality is dropped with a warning',
+    reason:
+      'output modalities: text-only is what Anthropic and Gemini answer anyway (ignored); ' +
+      'any other modality is dropped with a warning',
   },
-  audio: { by: 'upstream', openai: 'forward', anthropic: 'drop', gemini: 'drop', reason: 'audio output settings: OpenAI only (with modalities)' },
+  audio: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    reason: 'audio output settings: OpenAI only (with modalities)',
+  },
   verbosity: { by: 'upstream', openai: 'forward', anthropic: 'drop', gemini: 'drop', reason: 'answer length hint: OpenAI only' },
   service_tier: {
     by: 'upstream',
@@ -87,9 +97,27 @@ export const CHAT_FIELDS = {
       'Anthropic: auto/priority → `auto`, default → `standard_only`; flex and scale have no equivalent (dropped with a warning). ' +
       'Gemini: auto and default are what it does anyway; any other tier is dropped with a warning',
   },
-  prompt_cache_key: { by: 'upstream', openai: 'forward', anthropic: 'drop', gemini: 'drop', reason: "OpenAI's cache routing key; Freeway also routes stickily on it" },
-  web_search_options: { by: 'upstream', openai: 'forward', anthropic: 'drop', gemini: 'drop', reason: "OpenAI's search models' native web search" },
-  metadata: { by: 'upstream', openai: 'forward', anthropic: 'drop', gemini: 'drop', reason: "OpenAI's stored-completion tags; Anthropic's metadata holds only user_id (from `user`)" },
+  prompt_cache_key: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    reason: "OpenAI's cache routing key; Freeway also routes stickily on it",
+  },
+  web_search_options: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    reason: "OpenAI's search models' native web search",
+  },
+  metadata: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    reason: "OpenAI's stored-completion tags; Anthropic's metadata holds only user_id (which `user` feeds)",
+  },
   'x-anthropic-beta': {
     by: 'upstream',
     openai: 'ignore',

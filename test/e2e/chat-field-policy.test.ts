@@ -63,7 +63,12 @@ function sent(p: ProviderName): Json {
   return emulator(p).last().body as Json;
 }
 
-const ask = (p: ProviderName, extra: Json): Json => ({ model: MODELS[p], messages: [{ role: 'user', content: 'hi' }], max_tokens: 50, ...extra });
+const ask = (p: ProviderName, extra: Json): Json => ({
+  model: MODELS[p],
+  messages: [{ role: 'user', content: 'hi' }],
+  max_tokens: 50,
+  ...extra,
+});
 
 /** What one field must become on each upstream: the key and value in its body, or absent with a warning. */
 interface Case {
@@ -72,6 +77,12 @@ interface Case {
   openai: { key: string; value: unknown };
   anthropic: { key: string; value: unknown } | 'warn' | 'silent';
   gemini: 'warn' | 'silent';
+}
+
+/** A service tier asked for, and what OpenAI, Anthropic and Gemini get. */
+function tier(asked: string, openai: string, anthropic: string, gemini: Case['gemini']): Case[] {
+  const key = 'service_tier';
+  return [{ field: key, value: asked, openai: { key, value: openai }, anthropic: { key, value: anthropic }, gemini }];
 }
 
 const CASES: Case[] = [
@@ -94,10 +105,10 @@ const CASES: Case[] = [
   { field: 'metadata', value: { team: 'a' }, openai: { key: 'metadata', value: { team: 'a' } }, anthropic: 'warn', gemini: 'warn' },
   { field: 'modalities', value: ['text'], openai: { key: 'modalities', value: ['text'] }, anthropic: 'silent', gemini: 'silent' },
   { field: 'service_tier', value: 'flex', openai: { key: 'service_tier', value: 'flex' }, anthropic: 'warn', gemini: 'warn' },
-  { field: 'service_tier', value: 'priority', openai: { key: 'service_tier', value: 'priority' }, anthropic: { key: 'service_tier', value: 'auto' }, gemini: 'warn' },
-  { field: 'service_tier', value: 'default', openai: { key: 'service_tier', value: 'default' }, anthropic: { key: 'service_tier', value: 'standard_only' }, gemini: 'silent' },
+  ...tier('priority', 'priority', 'auto', 'warn'),
+  ...tier('default', 'default', 'standard_only', 'silent'),
   // OpenRouter's `fast` is OpenAI's `priority`.
-  { field: 'service_tier', value: 'fast', openai: { key: 'service_tier', value: 'priority' }, anthropic: { key: 'service_tier', value: 'auto' }, gemini: 'warn' },
+  ...tier('fast', 'priority', 'auto', 'warn'),
 ];
 
 const warningsOf = (j: Json): string[] => (Array.isArray(j.warnings) ? (j.warnings as string[]) : []);
@@ -274,7 +285,7 @@ describe('legacy completions', () => {
 });
 
 describe('OpenAI-compatible servers other than OpenAI', () => {
-  const deepseek = (extra: Json): Json => ({ model: 'deepseek/deepseek-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50, ...extra });
+  const deepseek = (extra: Json): Json => ({ ...ask('openai', extra), model: 'deepseek/deepseek-chat' });
 
   test("OpenAI's own options are left out with a warning, whole and streamed (only OpenAI, Azure and OpenRouter take them)", async () => {
     const extra = { service_tier: 'flex', metadata: { a: 'b' }, modalities: ['text'] };

@@ -531,7 +531,8 @@ test('chat refuses top-level fields OpenAI does not take, and service tiers it d
   for (const junk of ['plugins', 'provider', 'session_id', 'top_k', 'trace', 'reasoning']) {
     const r = await post({ [junk]: {} });
     assert.equal(r.status, 400, junk);
-    assert.deepEqual(r.body.error, { message: `Unrecognized request argument supplied: ${junk}`, type: 'invalid_request_error', param: null, code: null });
+    const message = `Unrecognized request argument supplied: ${junk}`;
+    assert.deepEqual(r.body.error, { message, type: 'invalid_request_error', param: null, code: null });
   }
   const fast = await post({ service_tier: 'fast' });
   assert.equal(fast.status, 400);

@@ -611,7 +611,8 @@ test('supportedParameters follows protocol, quirks and capabilities', () => {
   const oai = supportedParameters(e(provider('o', 'O', 'openai', { openAIOptions: true })));
   assert.ok(oai.includes('prediction') && oai.includes('verbosity') && oai.includes('web_search_options'));
   assert.ok(!openai.includes('prediction') && !anth.includes('prediction') && !anth.includes('verbosity'));
-  const used = needsOf(chat({ messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, verbosity: 'low' })).parameters;
+  const asked = chat({ messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, verbosity: 'low' });
+  const used = needsOf(asked).parameters;
   assert.ok(used.has('prediction') && used.has('verbosity'));
 });
 

@@ -119,5 +119,6 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: r ? estimateTokens(r.text) : 0 }),
     generatedOutput,
   );
-  sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge, warnings), { 'x-generation-id': tracker.id });
+  const body = renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge, warnings);
+  sendJson(res, 200, body, { 'x-generation-id': tracker.id });
 }

@@ -89,7 +89,8 @@ const PLUGINS: Record<string, (p: Obj, at: string) => string | undefined> = {
   'file-parser': (p, at) => {
     const pdf = p.pdf === undefined ? undefined : obj(p.pdf, `${at}.pdf`);
     const engine = pdf?.engine === undefined ? 'native' : str(pdf.engine, `${at}.pdf.engine`);
-    return engine === 'native' ? undefined : `plugin "file-parser" engine ${JSON.stringify(engine)} is not available in Freeway; files were sent to the model as they are.`;
+    if (engine === 'native') return undefined;
+    return `plugin "file-parser" engine ${JSON.stringify(engine)} is not available in Freeway; files were sent to the model as they are.`;
   },
   'response-healing': () => 'plugin "response-healing" is not available in Freeway; JSON answers are returned as the model wrote them.',
   'context-compression': () => 'plugin "context-compression" (middle-out) is not available in Freeway; the prompt was sent whole.',

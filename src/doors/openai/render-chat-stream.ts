@@ -6,7 +6,7 @@ import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
-import type { StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
+import type { ChunkMeta, StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
 
 /**
  * Warnings waiting for the next frame: they ride on it as a top-level `warnings` array, as they do
@@ -47,7 +47,7 @@ export class ChatChunkRenderer implements StreamRenderer {
   private readonly pending: PendingWarnings;
 
   /** `warnings`: the door's own, about the request, shown on the first frame. */
-  constructor(meta: { id: string; created: number; model: string; providerName: string; excludeReasoning: boolean; warnings?: readonly string[] }) {
+  constructor(meta: ChunkMeta & { excludeReasoning: boolean; warnings?: readonly string[] }) {
     this.meta = meta;
     this.pending = new PendingWarnings(meta.warnings);
     this.head =
@@ -97,8 +97,10 @@ export class ChatChunkRenderer implements StreamRenderer {
           { content: null, tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] },
           null,
         )}${this.end()}`;
-      case 'tool-call-delta':
-        return `${this.head}${this.choice({ tool_calls: [{ index: ev.index, function: { arguments: ev.argumentsDelta } }] }, null)}${this.end()}`;
+      case 'tool-call-delta': {
+        const delta = { tool_calls: [{ index: ev.index, function: { arguments: ev.argumentsDelta } }] };
+        return `${this.head}${this.choice(delta, null)}${this.end()}`;
+      }
       default:
         return undefined;
     }

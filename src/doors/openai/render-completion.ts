@@ -13,7 +13,12 @@ function choice(text: string, finish: FinishReason | null): string {
   return `{"text":${JSON.stringify(text)},"index":0,"logprobs":null,"finish_reason":${f}}`;
 }
 
-export function renderTextCompletion(meta: ChunkMeta, r: ChatResult, cost: Charge, doorWarnings: readonly string[] = []): Record<string, unknown> {
+export function renderTextCompletion(
+  meta: ChunkMeta,
+  r: ChatResult,
+  cost: Charge,
+  doorWarnings: readonly string[] = [],
+): Record<string, unknown> {
   const warnings = [...doorWarnings, ...(r.warnings ?? [])];
   return {
     id: meta.id,
@@ -51,11 +56,16 @@ export class CompletionChunkRenderer implements StreamRenderer {
 
   final(finish: FinishReason, usage: Usage, cost: Charge, about: StreamEnding = {}): string {
     const tier = about.serviceTier !== undefined ? `,"service_tier":${JSON.stringify(about.serviceTier)}` : '';
-    return `${this.head}${choice('', finish)}]${tier},"usage":${JSON.stringify(renderUsage(usage, cost))}${this.pending.take()}}\n\ndata: [DONE]\n\n`;
+    const usageJson = JSON.stringify(renderUsage(usage, cost));
+    return `${this.head}${choice('', finish)}]${tier},"usage":${usageJson}${this.pending.take()}}\n\ndata: [DONE]\n\n`;
   }
 
   error(err: GatewayError, usage: Usage, cost: Charge): string {
     const usageJson = JSON.stringify(renderUsage(usage, cost));
-    return `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${JSON.stringify(err.toBody().error)},"usage":${usageJson}${this.pending.take()}}\n\ndata: [DONE]\n\n`;
+    const errorJson = JSON.stringify(err.toBody().error);
+    return (
+      `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${errorJson},"usage":${usageJson}` +
+      `${this.pending.take()}}\n\ndata: [DONE]\n\n`
+    );
   }
 }

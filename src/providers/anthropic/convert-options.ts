@@ -10,13 +10,19 @@ import type { MessagesRequestBody } from './wire-types.ts';
  * Puts the translatable options on `body`; returns the `anthropic-beta` header value the request
  * asks for (OpenRouter's `x-anthropic-beta`), if any.
  */
-export function applyOptions(options: Readonly<Record<string, unknown>> | undefined, body: MessagesRequestBody, warnings: string[]): string | undefined {
+export function applyOptions(
+  options: Readonly<Record<string, unknown>> | undefined,
+  body: MessagesRequestBody,
+  warnings: string[],
+): string | undefined {
   const { translate } = sortOptions('anthropic', options, warnings, 'Anthropic');
   const tier = translate.service_tier;
   // Anthropic's `auto` uses Priority Tier capacity when the organisation has it, else standard.
   if (tier === 'auto' || tier === 'priority') body.service_tier = 'auto';
   else if (tier === 'default') body.service_tier = 'standard_only';
-  else if (typeof tier === 'string') warnings.push(dropWarning(`service_tier ${JSON.stringify(tier)}`, 'Anthropic', 'served on the standard tier'));
+  else if (typeof tier === 'string') {
+    warnings.push(dropWarning(`service_tier ${JSON.stringify(tier)}`, 'Anthropic', 'served on the standard tier'));
+  }
   const modalities = translate.modalities;
   if (Array.isArray(modalities) && modalities.some((m) => m !== 'text')) {
     warnings.push(dropWarning(`modalities ${JSON.stringify(modalities)}`, 'Anthropic', 'it answers in text only'));

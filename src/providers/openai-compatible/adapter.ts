@@ -59,7 +59,8 @@ function legacyBody(req: CompletionRequest, target: Target, stream: boolean, war
   for (const k of Object.keys(upstreamOptions ?? {})) {
     if (k !== 'x-anthropic-beta') warnings.push(dropWarning(k, `${target.provider.name}'s legacy completions`));
   }
-  const body = toOpenAIChatBody({ ...rest, messages: [], stream }, target.model, { ...target.provider.quirks, maxTokensField: 'max_tokens' }, warnings);
+  const quirks = { ...target.provider.quirks, maxTokensField: 'max_tokens' as const };
+  const body = toOpenAIChatBody({ ...rest, messages: [], stream }, target.model, quirks, warnings);
   delete body.messages;
   delete body.reasoning_effort;
   return { ...body, prompt: req.prompt };

@@ -161,8 +161,9 @@ export function toOpenAIChatBody(req: ChatRequest, model: string, q: OpenAIQuirk
   }
   if (req.passthrough) {
     const unsent = Object.keys(req.passthrough).filter((k) => !(k in body));
-    if (q.strictFields && unsent.length > 0) warnings.push(`Pass-through fields are not sent to this provider (it refuses fields it does not know): ${unsent.join(', ')}.`);
-    else for (const k of unsent) body[k] = req.passthrough[k];
+    if (q.strictFields && unsent.length > 0) {
+      warnings.push(`Pass-through fields are not sent to this provider (it refuses fields it does not know): ${unsent.join(', ')}.`);
+    } else for (const k of unsent) body[k] = req.passthrough[k];
   }
   return body;
 }

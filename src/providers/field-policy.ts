@@ -24,7 +24,12 @@ export type Treatment = 'forward' | 'translate' | 'drop' | 'ignore';
 export type FieldPolicy =
   | { by: 'core'; reason?: string }
   | { by: 'freeway'; reason: string }
-  | ({ by: 'upstream'; reason: string } & Record<Protocol, Treatment>);
+  | ({
+      by: 'upstream';
+      reason: string;
+      /** Values that ask nothing of the model (`store: false`): never worth a warning when dropped. */
+      neutral?: readonly unknown[];
+    } & Record<Protocol, Treatment>);
 
 /** Every top-level field of `POST /chat/completions` (and the shared fields of `/completions`). */
 export const CHAT_FIELDS = {
@@ -118,6 +123,42 @@ export const CHAT_FIELDS = {
     gemini: 'drop',
     reason: "OpenAI's stored-completion tags; Anthropic's metadata holds only user_id (which `user` feeds)",
   },
+  store: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    neutral: [false],
+    reason: "OpenAI's stored completions; nothing stores answers elsewhere",
+  },
+  safety_identifier: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'translate',
+    gemini: 'drop',
+    reason: "end-user id for abuse detection: Anthropic's metadata.user_id when `user` does not set it",
+  },
+  prompt_cache_retention: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    reason: "OpenAI's prompt cache lifetime; Anthropic's is per block (cache_control.ttl)",
+  },
+  functions: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    reason: "OpenAI's deprecated function calling (tools replaced it); not translated",
+  },
+  function_call: {
+    by: 'upstream',
+    openai: 'forward',
+    anthropic: 'drop',
+    gemini: 'drop',
+    reason: "OpenAI's deprecated function calling (tool_choice replaced it); not translated",
+  },
   'x-anthropic-beta': {
     by: 'upstream',
     openai: 'ignore',
@@ -171,9 +212,12 @@ export function sortOptions(
       case 'translate':
         translate[k] = v;
         break;
-      case 'drop':
-        warnings.push(dropWarning(k, providerName));
+      case 'drop': {
+        const policy: FieldPolicy = CHAT_FIELDS[k];
+        const neutral = policy.by === 'upstream' && policy.neutral?.some((n) => JSON.stringify(n) === JSON.stringify(v));
+        if (!neutral) warnings.push(dropWarning(k, providerName));
         break;
+      }
       case 'ignore':
         break;
     }

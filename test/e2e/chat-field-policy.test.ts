@@ -105,6 +105,30 @@ const CASES: Case[] = [
   { field: 'metadata', value: { team: 'a' }, openai: { key: 'metadata', value: { team: 'a' } }, anthropic: 'warn', gemini: 'warn' },
   { field: 'modalities', value: ['text'], openai: { key: 'modalities', value: ['text'] }, anthropic: 'silent', gemini: 'silent' },
   { field: 'service_tier', value: 'flex', openai: { key: 'service_tier', value: 'flex' }, anthropic: 'warn', gemini: 'warn' },
+  { field: 'store', value: true, openai: { key: 'store', value: true }, anthropic: 'warn', gemini: 'warn' },
+  // `store: false` asks nothing of an upstream that stores nothing.
+  { field: 'store', value: false, openai: { key: 'store', value: false }, anthropic: 'silent', gemini: 'silent' },
+  {
+    field: 'safety_identifier',
+    value: 'end-user-7',
+    openai: { key: 'safety_identifier', value: 'end-user-7' },
+    anthropic: { key: 'metadata', value: { user_id: 'end-user-7' } },
+    gemini: 'warn',
+  },
+  {
+    field: 'prompt_cache_retention',
+    value: '24h',
+    openai: { key: 'prompt_cache_retention', value: '24h' },
+    anthropic: 'warn',
+    gemini: 'warn',
+  },
+  {
+    field: 'functions',
+    value: [{ name: 'f', parameters: { type: 'object', properties: {} } }],
+    openai: { key: 'functions', value: [{ name: 'f', parameters: { type: 'object', properties: {} } }] },
+    anthropic: 'warn',
+    gemini: 'warn',
+  },
   ...tier('priority', 'priority', 'auto', 'warn'),
   ...tier('default', 'default', 'standard_only', 'silent'),
   // OpenRouter's `fast` is OpenAI's `priority`.

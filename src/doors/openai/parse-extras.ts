@@ -60,6 +60,15 @@ const OPTION_PARSERS: Record<Exclude<UpstreamOption, 'x-anthropic-beta'>, (v: un
   },
   web_search_options: obj,
   metadata,
+  store: bool,
+  safety_identifier: (v, p) => {
+    const id = str(v, p);
+    if (id.length > 64) fail(p, 'must be at most 64 characters');
+    return id;
+  },
+  prompt_cache_retention: (v, p) => oneOf(v, p, ['in_memory', '24h'] as const),
+  functions: (v, p) => arr(v, p).map((f, i) => obj(f, `${p}[${i}]`)),
+  function_call: (v, p) => (typeof v === 'string' ? oneOf(v, p, ['none', 'auto'] as const) : obj(v, p)),
 };
 
 /**

@@ -27,6 +27,9 @@ export function applyOptions(
   if (Array.isArray(modalities) && modalities.some((m) => m !== 'text')) {
     warnings.push(dropWarning(`modalities ${JSON.stringify(modalities)}`, 'Anthropic', 'it answers in text only'));
   }
+  // The end user's id for abuse detection is what Anthropic's metadata.user_id is for.
+  const safety = translate.safety_identifier;
+  if (typeof safety === 'string' && !body.metadata) body.metadata = { user_id: safety };
   const beta = translate['x-anthropic-beta'];
   return typeof beta === 'string' && beta !== '' ? beta : undefined;
 }

@@ -7,6 +7,7 @@ import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
 import { emptyUsage, withWarnings } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
 import { redactSecret } from '../redact.ts';
+import { COMMON_PARAMETERS } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -80,6 +81,7 @@ function float32Base64(values: number[]): string {
 
 export const geminiAdapter: ProviderAdapter = {
   protocol: 'gemini',
+  parameters: [...COMMON_PARAMETERS, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
   // Gemini may start a fresh answer after a trailing model turn; not safe to splice.
   continuesAssistantTurn(_provider: ProviderInstance): boolean {
     return false;

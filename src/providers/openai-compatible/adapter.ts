@@ -6,7 +6,7 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
-import { dropWarning } from '../field-policy.ts';
+import { COMMON_PARAMETERS, dropWarning } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
@@ -69,6 +69,10 @@ function legacyBody(req: CompletionRequest, target: Target, stream: boolean, war
 
 export const openAICompatibleAdapter: ProviderAdapter = {
   protocol: 'openai',
+  parameters: [
+    ...COMMON_PARAMETERS, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls',
+    'reasoning', 'include_reasoning',
+  ],
   // Only servers known to continue a final assistant message (quirk), e.g. OpenRouter.
   continuesAssistantTurn(provider: ProviderInstance): boolean {
     return provider.quirks.continuesAssistantTurn === true;

@@ -8,15 +8,14 @@ import type { Endpoint } from '../../catalog/types.ts';
 import type { Protocol } from '../../providers/types.ts';
 import type { ChatRequest } from '../../spec/request.ts';
 import { treatment } from '../../providers/field-policy.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
 import type { UpstreamOption } from '../../providers/field-policy.ts';
 
-const COMMON = ['max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'structured_outputs', 'seed'];
-
-/** What each adapter can forward, before per-provider quirks (the lists `GET /models` has always shown). */
+/** What each adapter can forward, before per-provider quirks: each adapter's own list. */
 export const PROTOCOL_PARAMETERS: Readonly<Record<Protocol, readonly string[]>> = {
-  openai: [...COMMON, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls', 'reasoning', 'include_reasoning'],
-  anthropic: [...COMMON.filter((p) => p !== 'seed'), 'top_k', 'reasoning', 'include_reasoning', 'parallel_tool_calls'],
-  gemini: [...COMMON, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
+  openai: ADAPTERS.openai.parameters,
+  anthropic: ADAPTERS.anthropic.parameters,
+  gemini: ADAPTERS.gemini.parameters,
 };
 
 /** Sampling parameters that only OpenAI-compatible servers with `quirks.extraSampling` accept. */

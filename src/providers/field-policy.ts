@@ -84,11 +84,10 @@ export const CHAT_FIELDS = {
   modalities: {
     by: 'upstream',
     openai: 'forward',
-    anthropic: 'translate',
-    gemini: 'translate',
-    reason:
-      'output modalities: text-only is what Anthropic and Gemini answer anyway (ignored); ' +
-      'any other modality is dropped with a warning',
+    anthropic: 'drop',
+    gemini: 'drop',
+    neutral: [['text']],
+    reason: 'output modalities: a text-only answer is what Anthropic and Gemini give anyway',
   },
   audio: {
     by: 'upstream',
@@ -217,17 +216,20 @@ export function sortOptions(
       case 'translate':
         translate[k] = v;
         break;
-      case 'drop': {
-        const policy: FieldPolicy = CHAT_FIELDS[k];
-        const neutral = policy.by === 'upstream' && policy.neutral?.some((n) => JSON.stringify(n) === JSON.stringify(v));
-        if (!neutral) warnings.push(dropWarning(k, providerName));
+      case 'drop':
+        if (!isNeutral(k, v)) warnings.push(dropWarning(k, providerName));
         break;
-      }
       case 'ignore':
         break;
     }
   }
   return { forward, translate };
+}
+
+/** Whether a value asks nothing of the model (`store: false`, `modalities: ["text"]`): dropped, it needs no warning. */
+export function isNeutral(option: UpstreamOption, value: unknown): boolean {
+  const policy: FieldPolicy = CHAT_FIELDS[option];
+  return policy.by === 'upstream' && policy.neutral?.some((n) => JSON.stringify(n) === JSON.stringify(value)) === true;
 }
 
 export function dropWarning(field: string, providerName: string, why?: string): string {

@@ -306,6 +306,14 @@ describe('legacy completions', () => {
     assert.equal(s.at, 0);
     assert.ok(s.warnings.some((x) => x.includes('metadata')) && s.warnings.some((x) => x.includes('preset')), JSON.stringify(s.warnings));
   });
+
+  test("its own legacy fields still reach it, and neutral values are not warned", async () => {
+    const w = warningsOf(await whole(legacy({ echo: true, suffix: '.', store: false }), {}, '/completions'));
+    assert.equal(sent('openai').echo, true);
+    assert.equal(sent('openai').suffix, '.');
+    assert.equal(sent('openai').store, undefined);
+    assert.deepEqual(w, []);
+  });
 });
 
 describe('OpenAI-compatible servers other than OpenAI', () => {

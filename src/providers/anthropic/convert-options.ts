@@ -23,10 +23,6 @@ export function applyOptions(
   else if (typeof tier === 'string') {
     warnings.push(dropWarning(`service_tier ${JSON.stringify(tier)}`, 'Anthropic', 'served on the standard tier'));
   }
-  const modalities = translate.modalities;
-  if (Array.isArray(modalities) && modalities.some((m) => m !== 'text')) {
-    warnings.push(dropWarning(`modalities ${JSON.stringify(modalities)}`, 'Anthropic', 'it answers in text only'));
-  }
   // The end user's id for abuse detection is what Anthropic's metadata.user_id is for.
   const safety = translate.safety_identifier;
   if (typeof safety === 'string' && !body.metadata) body.metadata = { user_id: safety };

@@ -1,7 +1,7 @@
 /**
  * The chat door's options for the model (providers/field-policy.ts) on Gemini: none has a native
  * equivalent in generateContent, so each is dropped with a warning — except what asks for nothing
- * Gemini does not do anyway (a text-only answer, the standard service tier).
+ * Gemini does not do anyway (the standard service tier, and the table's neutral values).
  */
 import { dropWarning, sortOptions } from '../field-policy.ts';
 
@@ -10,9 +10,5 @@ export function applyOptions(options: Readonly<Record<string, unknown>> | undefi
   const tier = translate.service_tier;
   if (typeof tier === 'string' && tier !== 'auto' && tier !== 'default') {
     warnings.push(dropWarning(`service_tier ${JSON.stringify(tier)}`, 'Gemini', 'served on the standard tier'));
-  }
-  const modalities = translate.modalities;
-  if (Array.isArray(modalities) && modalities.some((m) => m !== 'text')) {
-    warnings.push(dropWarning(`modalities ${JSON.stringify(modalities)}`, 'Gemini', 'it answers in text here'));
   }
 }

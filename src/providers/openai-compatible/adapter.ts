@@ -6,7 +6,7 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
-import { COMMON_PARAMETERS, dropWarning } from '../field-policy.ts';
+import { COMMON_PARAMETERS, dropWarning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
@@ -50,20 +50,27 @@ async function postChatStream(req: ChatRequest, target: Target, ctx: CallContext
   return { res: await post(target, '/chat/completions', body, ctx), warnings };
 }
 
+/** OpenAI's legacy-only request fields (the door passes them through): always the server's own. */
+const LEGACY_PARAMS = new Set(['suffix', 'echo', 'best_of', 'logprobs']);
+
 /**
  * The legacy `/completions` body. It takes none of the chat door's options for the model
  * (prediction, metadata, service_tier...): each is dropped with a warning.
  */
 function legacyBody(req: CompletionRequest, target: Target, stream: boolean, warnings: string[]): Record<string, unknown> {
-  const { upstreamOptions, ...rest } = req;
-  for (const k of Object.keys(upstreamOptions ?? {})) {
-    if (k !== 'x-anthropic-beta') warnings.push(dropWarning(k, `${target.provider.name}'s legacy completions`));
+  const { upstreamOptions, passthrough = {}, ...rest } = req;
+  for (const [k, v] of Object.entries(upstreamOptions ?? {})) {
+    if (isUpstreamOption(k) && treatment(k, 'openai') !== 'ignore' && !isNeutral(k, v)) {
+      warnings.push(dropWarning(k, `${target.provider.name}'s legacy completions`));
+    }
   }
+  const legacy = Object.fromEntries(Object.entries(passthrough).filter(([k]) => LEGACY_PARAMS.has(k)));
+  const others = Object.fromEntries(Object.entries(passthrough).filter(([k]) => !LEGACY_PARAMS.has(k)));
   const quirks = { ...target.provider.quirks, maxTokensField: 'max_tokens' as const };
-  const body = toOpenAIChatBody({ ...rest, messages: [], stream }, target.model, quirks, warnings);
+  const body = toOpenAIChatBody({ ...rest, passthrough: others, messages: [], stream }, target.model, quirks, warnings);
   delete body.messages;
   delete body.reasoning_effort;
-  return { ...body, prompt: req.prompt };
+  return { ...body, ...legacy, prompt: req.prompt };
 }
 
 

@@ -5,7 +5,8 @@
 import type { ChatRequest, Message, TextPart, UserPart, ToolMessage } from '../../spec/request.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { OpenAIQuirks } from '../types.ts';
-import { dropWarning, sortOptions } from '../field-policy.ts';
+import { dropWarning, isNeutral, sortOptions } from '../field-policy.ts';
+import type { UpstreamOption } from '../field-policy.ts';
 
 type Json = Record<string, unknown>;
 
@@ -171,7 +172,7 @@ export function toOpenAIChatBody(req: ChatRequest, model: string, q: OpenAIQuirk
 /**
  * The door's options for the model (field-policy.ts: all `forward` on this protocol) go as the
  * client wrote them to a server that takes OpenAI's own options; to any other, they are dropped
- * with a warning, but for a text-only `modalities`, which asks for nothing.
+ * with a warning, but for the values that ask for nothing (`store: false`...).
  */
 function applyOptions(body: Json, req: ChatRequest, q: OpenAIQuirks, warnings: string[]): void {
   const { forward } = sortOptions('openai', req.upstreamOptions, warnings, 'this provider');
@@ -179,9 +180,8 @@ function applyOptions(body: Json, req: ChatRequest, q: OpenAIQuirks, warnings: s
     Object.assign(body, forward);
     return;
   }
-  for (const [k, v] of Object.entries(forward)) {
-    const textOnly = k === 'modalities' && Array.isArray(v) && v.every((m) => m === 'text');
-    if (!textOnly) warnings.push(dropWarning(k, 'this provider'));
+  for (const [k, v] of Object.entries(forward) as Array<[UpstreamOption, unknown]>) {
+    if (!isNeutral(k, v)) warnings.push(dropWarning(k, 'this provider'));
   }
 }
 

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { MODELS, startStack } from '../helpers/stack.ts';
 import type { ProviderName, Stack } from '../helpers/stack.ts';
 import type { Emulator } from '../emulators/common.ts';
+import { UPSTREAM_OPTIONS } from '../../src/providers/field-policy.ts';
 
 let stack: Stack;
 
@@ -134,6 +135,12 @@ const CASES: Case[] = [
   // OpenRouter's `fast` is OpenAI's `priority`.
   ...tier('fast', 'priority', 'auto', 'warn'),
 ];
+
+test('every option of the field policy has its case here', () => {
+  // audio and x-anthropic-beta have their own tests below; function_call travels with functions.
+  const covered = new Set([...CASES.map((c) => c.field), 'audio', 'x-anthropic-beta', 'function_call']);
+  assert.deepEqual(UPSTREAM_OPTIONS.filter((o) => !covered.has(o)), []);
+});
 
 const warningsOf = (j: Json): string[] => (Array.isArray(j.warnings) ? (j.warnings as string[]) : []);
 

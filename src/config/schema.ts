@@ -44,6 +44,8 @@ const quirksSchema = z
     replayReasoning: z.boolean().optional(),
     extraSampling: z.boolean().optional(),
     continuesAssistantTurn: z.boolean().optional(),
+    openAIOptions: z.boolean().optional(),
+    strictFields: z.boolean().optional(),
   })
   .strict();
 

@@ -9,7 +9,7 @@ import { networkError } from '../providers/http-client.ts';
 import type { ChatChunkStream } from '../providers/types.ts';
 import type { ReadChunk } from '../providers/openai-compatible/stream-reader.ts';
 import type { SseResponse } from '../http/sse-response.ts';
-import { observe } from './relay.ts';
+import { flushWarnings, observe } from './relay.ts';
 import type { StreamLeg } from './relay.ts';
 import type { StreamRenderer } from './stream-generation.ts';
 import type { GenerationTracker } from './tracker.ts';
@@ -27,6 +27,7 @@ export function relayChunks(
   signal: AbortSignal,
 ): Promise<boolean> {
   const { body, reader } = stream;
+  if (stream.warnings && stream.warnings.length > 0) leg.warnings = [...(leg.warnings ?? []), ...stream.warnings];
   const providerName = leg.candidate.endpoint.provider.name;
   let wrote = false;
 
@@ -44,6 +45,7 @@ export function relayChunks(
         if (seen === 'content') content = true;
       }
       if (!content) continue;
+      flushWarnings(leg, renderer);
       const frame = c.verbatim && renderer.chunk ? renderer.chunk(c.chunk, c.events) : undefined;
       if (frame !== undefined) out += frame;
       else for (const ev of c.events) out += renderer.event(ev) ?? '';

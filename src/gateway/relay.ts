@@ -17,6 +17,10 @@ import type { GenerationTracker } from './tracker.ts';
 export interface StreamLeg {
   candidate: Candidate;
   upstreamId?: string;
+  /** The processing tier the upstream reported (`service_tier`). */
+  serviceTier?: string;
+  /** What the adapter dropped or rewrote, not yet shown to the client (shown with the leg's first content). */
+  warnings?: string[];
   finish?: FinishReason;
   usage?: Usage;
   error?: GatewayError;
@@ -51,6 +55,10 @@ export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTrac
   switch (ev.type) {
     case 'start':
       leg.upstreamId = ev.upstreamId;
+      if (ev.serviceTier !== undefined) leg.serviceTier = ev.serviceTier;
+      return 'meta';
+    case 'warnings':
+      leg.warnings = [...(leg.warnings ?? []), ...ev.warnings];
       return 'meta';
     case 'finish':
       leg.finish = ev.finish;
@@ -87,6 +95,17 @@ export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTrac
 }
 
 /**
+ * Hands the renderer the leg's warnings, once, before its first content: a leg that fails before
+ * any content (and is replaced by another endpoint) never shows the warnings of a request it did
+ * not serve.
+ */
+export function flushWarnings(leg: StreamLeg, renderer: StreamRenderer | undefined): void {
+  if (!leg.warnings || leg.warnings.length === 0) return;
+  renderer?.warn?.(leg.warnings);
+  leg.warnings = undefined;
+}
+
+/**
  * Relays one upstream's events to the client (through `renderer`, when the leg has one) until it
  * finishes or fails, recording on the leg what it produced. Returns whether any frame was written.
  */
@@ -103,6 +122,7 @@ export async function relay(
       const seen = observe(leg, ev, tracker);
       if (seen === 'error') return wrote;
       if (seen === 'meta') continue;
+      flushWarnings(leg, renderer);
       const chunk = renderer?.event(ev);
       if (chunk !== undefined) {
         wrote = true;

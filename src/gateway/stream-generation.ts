@@ -26,7 +26,7 @@ import { endpointKey } from '../router/types.ts';
 import { ADAPTERS } from '../providers/registry.ts';
 import type { CallContext, ChatChunkStream } from '../providers/types.ts';
 import { relayChunks } from './chunk-relay.ts';
-import { relay } from './relay.ts';
+import { flushWarnings, relay } from './relay.ts';
 import type { StreamLeg } from './relay.ts';
 import { asGatewayError } from '../spec/errors.ts';
 import type { GatewayError } from '../spec/errors.ts';
@@ -44,9 +44,20 @@ export interface StreamRenderer {
    */
   chunk?(chunk: Record<string, unknown>, events: readonly StreamEvent[]): string | undefined;
   /** The closing frames of a successful stream (usage, terminator). */
-  final(finish: FinishReason, usage: Usage, cost: Charge): string;
+  final(finish: FinishReason, usage: Usage, cost: Charge, about?: StreamEnding): string;
   /** The closing frames of a failed stream (in-band error, terminator). */
   error(err: GatewayError, usage: Usage, cost: Charge): string;
+  /**
+   * Warnings about the request (what an adapter dropped or rewrote), to show on the next frame.
+   * Called before the content they concern; a renderer without it shows none.
+   */
+  warn?(warnings: readonly string[]): void;
+}
+
+/** What the closing frames may say about the upstream that finished the answer. */
+export interface StreamEnding {
+  /** The processing tier it reported (`service_tier`), when it reported one. */
+  serviceTier?: string;
 }
 
 /** An opened upstream: its events, or its chunks when they are already in the door's format. */
@@ -217,8 +228,10 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   const checkpointed = await app.checkpoints.untrack(tracker.id);
   await settleOrLog(app, job.key, held || checkpointed, record, charge);
   if (!cancelled) {
+    // An answer without content still shows what was dropped from its request.
+    flushWarnings(last, renderer);
     const total: Usage = { ...emptyUsage(), inputTokens: record.tokensPrompt, outputTokens: record.tokensCompletion, cacheReadTokens: record.tokensCached, cacheWriteTokens: record.tokensCacheWrite, reasoningTokens: record.tokensReasoning };
-    sse.write(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge));
+    sse.write(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge, { serviceTier: last.serviceTier }));
   }
   sse.end();
 }

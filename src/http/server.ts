@@ -139,7 +139,8 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
 
 const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
-  'access-control-allow-headers': 'authorization, content-type, x-api-key, http-referer, x-title, x-openrouter-title, anthropic-version, anthropic-beta',
+  'access-control-allow-headers':
+    'authorization, content-type, x-api-key, http-referer, x-title, x-openrouter-title, anthropic-version, anthropic-beta, x-anthropic-beta',
   'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
   'access-control-expose-headers': 'x-generation-id, retry-after',
 };

@@ -38,7 +38,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrl: 'https://api.openai.com/v1',
     keyEnv: 'OPENAI_API_KEY',
     baseUrlEnv: 'OPENAI_BASE_URL',
-    quirks: { maxTokensField: 'max_completion_tokens', reasoningParam: 'reasoning_effort' },
+    quirks: { maxTokensField: 'max_completion_tokens', reasoningParam: 'reasoning_effort', openAIOptions: true, strictFields: true },
     pricesId: 'openai',
   },
   {
@@ -72,7 +72,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrl: 'https://YOUR-RESOURCE.openai.azure.com/openai/v1',
     keyEnv: 'AZURE_OPENAI_API_KEY',
     baseUrlEnv: 'AZURE_OPENAI_BASE_URL',
-    quirks: { auth: 'api-key', maxTokensField: 'max_completion_tokens' },
+    quirks: { auth: 'api-key', maxTokensField: 'max_completion_tokens', openAIOptions: true, strictFields: true },
     pricesId: 'azure',
   },
   {
@@ -173,7 +173,14 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrl: 'https://openrouter.ai/api/v1',
     keyEnv: 'OPENROUTER_API_KEY',
     baseUrlEnv: 'OPENROUTER_BASE_URL',
-    quirks: { reasoningParam: 'reasoning', reasoningDetails: true, cacheControl: true, extraSampling: true, continuesAssistantTurn: true },
+    quirks: {
+      reasoningParam: 'reasoning',
+      reasoningDetails: true,
+      cacheControl: true,
+      extraSampling: true,
+      continuesAssistantTurn: true,
+      openAIOptions: true,
+    },
     pricesId: 'openrouter',
   },
   {

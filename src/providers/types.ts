@@ -36,6 +36,17 @@ export interface OpenAIQuirks {
   replayReasoning?: boolean;
   /** Accepts `top_k`, `min_p`, `top_a`, `repetition_penalty` (vLLM, llama.cpp, OpenRouter...). */
   extraSampling?: boolean;
+  /**
+   * Takes OpenAI's own request options (`prediction`, `modalities`/`audio`, `verbosity`,
+   * `service_tier`, `prompt_cache_key`, `web_search_options`, `metadata`: providers/field-policy.ts).
+   * Without it they are dropped with a warning (OpenAI, Azure and OpenRouter have it).
+   */
+  openAIOptions?: boolean;
+  /**
+   * Refuses top-level fields it does not document, as OpenAI does: a request's unknown pass-through
+   * fields are dropped with a warning instead of sent (and refused upstream).
+   */
+  strictFields?: boolean;
 }
 
 export interface ProviderInstance {
@@ -74,10 +85,19 @@ export interface CallContext {
 export interface ChatChunkStream {
   body: UpstreamResponse['body'];
   reader: OpenAIStreamReader;
+  /** What the adapter dropped or rewrote in the request (the `warnings` event of an event stream). */
+  warnings?: string[];
 }
 
 export interface ProviderAdapter {
   readonly protocol: Protocol;
+  /**
+   * The request parameters this adapter forwards or translates, in OpenRouter's
+   * `supported_parameters` vocabulary, before a provider's quirks and an endpoint's capabilities
+   * narrow them (router/plan/parameters.ts). The options of the chat door's field policy
+   * (providers/field-policy.ts) are added from that table.
+   */
+  readonly parameters: readonly string[];
   /** Whether this provider continues a trailing (partial) assistant message where it left off. */
   continuesAssistantTurn(provider: ProviderInstance): boolean;
   /** One whole completion. Throws a GatewayError on failure. */

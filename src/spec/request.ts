@@ -150,6 +150,12 @@ export interface ChatRequest extends SamplingParams {
   /** Top-level (automatic) prompt caching, Anthropic-style. */
   cacheControl?: CacheControl;
   user?: string;
+  /**
+   * Options for the model in the door's wire vocabulary (`service_tier`, `prediction`, `metadata`,
+   * `x-anthropic-beta`...), as the client wrote them (validated). Each adapter forwards, translates
+   * or drops them as providers/field-policy.ts says.
+   */
+  upstreamOptions?: Record<string, unknown>;
   /** Pass-through fields for OpenAI-compatible upstreams (e.g. `safe_prompt`), unvalidated. */
   passthrough?: Record<string, unknown>;
 }

@@ -45,6 +45,8 @@ export interface ChatResult {
   refusal?: string | null;
   /** Parameters the adapter dropped or rewrote, said out loud. */
   warnings?: string[];
+  /** The processing tier the upstream says it used, in OpenAI's words (`default`, `priority`, `flex`...). */
+  serviceTier?: string;
   /**
    * The upstream's own `chat.completion` body, when it is already in OpenRouter's shape (an
    * OpenAI-compatible upstream whose answer needed no normalising): a chat-completions door sends
@@ -60,11 +62,14 @@ export interface ChatResult {
  *   the order calls start.
  * - `reasoning` events with the same `index` belong to one detail; `text`, `signature` and `data`
  *   arrive as deltas to concatenate (`signature`/`data` usually in one piece).
+ * - `warnings`, when the adapter has any, comes first (once).
  * - `finish` and `usage` come once each, at the end, in either order.
  * - A failure after the first event is an `error` event, never a thrown exception.
  */
 export type StreamEvent =
-  | { type: 'start'; upstreamId?: string }
+  | { type: 'start'; upstreamId?: string; serviceTier?: string }
+  /** What the adapter dropped or rewrote in the request: first, before any content. */
+  | { type: 'warnings'; warnings: string[] }
   | { type: 'text'; text: string }
   | {
       type: 'reasoning';
@@ -86,4 +91,10 @@ export interface EmbeddingResult {
   data: Array<number[] | string>;
   usage: Usage;
   upstreamModel?: string;
+}
+
+/** A stream of events with the adapter's warnings first (StreamEvent's rule), when it has any. */
+export async function* withWarnings(warnings: readonly string[], events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
+  if (warnings.length > 0) yield { type: 'warnings', warnings: [...warnings] };
+  yield* events;
 }

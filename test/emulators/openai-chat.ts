@@ -41,8 +41,38 @@ export function lastUserText(body: Body): string {
   return '';
 }
 
+/**
+ * Every top-level field OpenAI's Chat Completions accepts (API reference, 2026). Anything else is
+ * refused, as the real API does: a gateway that forwards a field OpenAI does not take fails here.
+ */
+export const CHAT_PARAMS = new Set([
+  'model', 'messages', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs',
+  'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'n', 'parallel_tool_calls', 'prediction',
+  'presence_penalty', 'prompt_cache_key', 'prompt_cache_retention', 'reasoning_effort', 'response_format',
+  'safety_identifier', 'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature',
+  'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user', 'verbosity', 'web_search_options',
+]);
+const SERVICE_TIERS = ['auto', 'default', 'flex', 'scale', 'priority'];
+
 /** OpenAI's 400s for a malformed chat request, or null when the request is acceptable. */
 export function validateChat(body: Body): Reply | null {
+  for (const key of Object.keys(body)) {
+    if (!CHAT_PARAMS.has(key)) return oaiError(400, `Unrecognized request argument supplied: ${key}`);
+  }
+  if (body.service_tier !== undefined && body.service_tier !== null && !SERVICE_TIERS.includes(body.service_tier)) {
+    return oaiError(
+      400,
+      `Invalid value: '${String(body.service_tier)}'. Supported values are: 'auto', 'default', 'flex', 'scale', and 'priority'.`,
+      'service_tier',
+      'invalid_value',
+    );
+  }
+  if (body.metadata !== undefined && body.metadata !== null) {
+    const entries = isObject(body.metadata) ? Object.entries(body.metadata) : null;
+    if (!entries || entries.length > 16 || entries.some(([k, v]) => k.length > 64 || typeof v !== 'string' || v.length > 512)) {
+      return oaiError(400, "Invalid 'metadata': expected an object of at most 16 string values.", 'metadata', 'invalid_type');
+    }
+  }
   if (typeof body.model !== 'string' || body.model === '') return oaiError(400, 'you must provide a model parameter');
   if (body.messages === undefined) return oaiError(400, "Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(body.messages)) {

@@ -519,6 +519,40 @@ test('validation errors: missing model/messages, unknown model, bad JSON, unknow
   );
 });
 
+test('chat refuses top-level fields OpenAI does not take, and service tiers it does not know, as the real API does', async () => {
+  const post = async (body: object) => {
+    const res = await fetch(`${emu.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }], ...body }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error: Record<string, unknown> } };
+  };
+  for (const junk of ['plugins', 'provider', 'session_id', 'top_k', 'trace', 'reasoning']) {
+    const r = await post({ [junk]: {} });
+    assert.equal(r.status, 400, junk);
+    const message = `Unrecognized request argument supplied: ${junk}`;
+    assert.deepEqual(r.body.error, { message, type: 'invalid_request_error', param: null, code: null });
+  }
+  const fast = await post({ service_tier: 'fast' });
+  assert.equal(fast.status, 400);
+  assert.equal(fast.body.error.param, 'service_tier');
+  // Everything OpenAI documents is accepted, and the tier asked for is the tier reported.
+  const ok = await post({
+    service_tier: 'flex',
+    prediction: { type: 'content', content: 'x' },
+    verbosity: 'medium',
+    prompt_cache_key: 'k',
+    metadata: { a: 'b' },
+    store: false,
+    safety_identifier: 'u',
+    web_search_options: {},
+  });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.service_tier, 'flex');
+  assert.equal((await post({ service_tier: 'auto' })).body.service_tier, 'default');
+});
+
 test('[[slow:ms]] delays the response headers', async () => {
   const t0 = performance.now();
   await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi [[slow:120]]' }] });

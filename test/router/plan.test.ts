@@ -607,6 +607,13 @@ test('supportedParameters follows protocol, quirks and capabilities', () => {
   const noTools = supportedParameters(e(A, { supportsTools: false, supportsStructuredOutputs: false }));
   assert.ok(!noTools.includes('tools') && !noTools.includes('tool_choice') && !noTools.includes('structured_outputs'));
   assert.deepEqual([...openai].sort(), openai);
+  // OpenAI's own options (field-policy.ts) only where the server takes them.
+  const oai = supportedParameters(e(provider('o', 'O', 'openai', { openAIOptions: true })));
+  assert.ok(oai.includes('prediction') && oai.includes('verbosity') && oai.includes('web_search_options'));
+  assert.ok(!openai.includes('prediction') && !anth.includes('prediction') && !anth.includes('verbosity'));
+  const asked = chat({ messages: [{ role: 'user', content: 'hi' }], prediction: { type: 'content', content: 'x' }, verbosity: 'low' });
+  const used = needsOf(asked).parameters;
+  assert.ok(used.has('prediction') && used.has('verbosity'));
 });
 
 describe('parseProviderPreferences', () => {

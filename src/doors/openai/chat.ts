@@ -10,15 +10,32 @@ import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
 import { sendJson } from '../../http/respond.ts';
 import type { RouteContext } from '../../http/server.ts';
+import type { IncomingHttpHeaders } from 'node:http';
 import { parseChatRequest } from './parse-chat-request.ts';
+import type { ChatHeaders } from './parse-chat-request.ts';
 import { renderChatCompletion } from './render-chat.ts';
 import { ChatChunkRenderer } from './render-chat-stream.ts';
+
+/** The request headers the chat door reads besides authentication (OpenRouter's `x-anthropic-beta`). */
+export function chatHeaders(headers: IncomingHttpHeaders): ChatHeaders {
+  const beta = headers['x-anthropic-beta'];
+  const value = Array.isArray(beta) ? beta.join(',') : beta;
+  return value ? { anthropicBeta: value } : {};
+}
 
 export async function handleChat(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
   const key = await requireInferenceKey(app, req);
-  const { request, fallbackModels, preferences, sessionId } = parseChatRequest(await readJson(req, app.settings.maxBodyBytes));
-  const route = routeChat(app, ctx, key, { request, refs: [request.model, ...fallbackModels], preferences, sessionId });
+  const parsed = parseChatRequest(await readJson(req, app.settings.maxBodyBytes), chatHeaders(req.headers));
+  const { request, fallbackModels, preferences, sessionId, warnings } = parsed;
+  // OpenAI's prompt cache key groups a conversation too: the sticky key when no session says.
+  const cacheKey = request.upstreamOptions?.prompt_cache_key;
+  const route = routeChat(app, ctx, key, {
+    request,
+    refs: [request.model, ...fallbackModels],
+    preferences,
+    sessionId: sessionId ?? (typeof cacheKey === 'string' ? cacheKey : undefined),
+  });
   const { candidates, tracker, callCtx, hold, served } = route;
   const excludeReasoning = request.reasoning?.exclude === true;
   if (request.stream) {
@@ -33,7 +50,7 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
       continueWith: chunks.continueWith,
       midStreamFailover: preferences.midStreamFailover,
       onServed: served,
-      renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning }),
+      renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning, warnings }),
       promptTokens: () => estimatePromptTokens(request),
     });
     return;
@@ -50,6 +67,6 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
     generatedOutput,
   );
   served(candidate);
-  const body = renderChatCompletion({ ...tracker.meta(candidate), excludeReasoning }, { ...result, usage }, charge);
+  const body = renderChatCompletion({ ...tracker.meta(candidate), excludeReasoning, warnings }, { ...result, usage }, charge);
   sendJson(res, 200, body, { 'x-generation-id': tracker.id });
 }

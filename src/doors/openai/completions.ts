@@ -26,7 +26,12 @@ import { streamGeneration } from '../../gateway/stream-generation.ts';
 
 const LEGACY_ONLY = ['prompt', 'suffix', 'echo', 'best_of', 'logprobs'] as const;
 
-function parseCompletionRequest(raw: unknown): { request: CompletionRequest; fallbackModels: string[]; preferences: RoutePreferences } {
+function parseCompletionRequest(raw: unknown): {
+  request: CompletionRequest;
+  fallbackModels: string[];
+  preferences: RoutePreferences;
+  warnings: string[];
+} {
   const body = obj(raw, 'body');
   let prompt: string;
   if (typeof body.prompt === 'string') prompt = body.prompt;
@@ -47,13 +52,14 @@ function parseCompletionRequest(raw: unknown): { request: CompletionRequest; fal
     if (k !== 'prompt' && body[k] !== undefined) legacy[k] = body[k];
     delete rest[k];
   }
-  const { request, fallbackModels, preferences } = parseChatRequest(rest);
+  const { request, fallbackModels, preferences, warnings } = parseChatRequest(rest);
   const { messages: _m, tools: _t, toolChoice: _c, parallelToolCalls: _p, ...shared } = request;
   const passthrough = { ...(shared.passthrough ?? {}), ...legacy };
   return {
     request: { ...shared, prompt, ...(Object.keys(passthrough).length > 0 ? { passthrough } : {}) },
     fallbackModels,
     preferences,
+    warnings,
   };
 }
 
@@ -74,7 +80,7 @@ function completeStream(c: Candidate, req: CompletionRequest, ctx: CallContext):
 export async function handleCompletions(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
   const key = await requireInferenceKey(app, req);
-  const { request, fallbackModels, preferences } = parseCompletionRequest(await readJson(req, app.settings.maxBodyBytes));
+  const { request, fallbackModels, preferences, warnings } = parseCompletionRequest(await readJson(req, app.settings.maxBodyBytes));
   const { candidates } = planRoute({
     catalog: app.catalog,
     refs: [request.model, ...fallbackModels],
@@ -97,7 +103,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
       callCtx,
       open: (c) => completeStream(c, request, callCtx),
       midStreamFailover: false,
-      renderer: (meta) => new CompletionChunkRenderer(meta),
+      renderer: (meta) => new CompletionChunkRenderer({ ...meta, warnings }),
       promptTokens: () => estimateTokens(request.prompt),
     });
     return;
@@ -113,5 +119,6 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: r ? estimateTokens(r.text) : 0 }),
     generatedOutput,
   );
-  sendJson(res, 200, renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge), { 'x-generation-id': tracker.id });
+  const body = renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge, warnings);
+  sendJson(res, 200, body, { 'x-generation-id': tracker.id });
 }

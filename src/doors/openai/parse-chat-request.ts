@@ -1,7 +1,8 @@
 /**
- * `POST /chat/completions` body → internal ChatRequest. Known fields are validated strictly;
- * OpenRouter's extension fields are accepted; unknown top-level fields are kept as pass-through
- * for OpenAI-compatible upstreams (provider-specific parameters such as Mistral's `safe_prompt`).
+ * `POST /chat/completions` body → internal ChatRequest. Known fields (providers/field-policy.ts)
+ * are validated strictly; OpenRouter's extension fields are consumed (parse-extras.ts); unknown
+ * top-level fields are kept as pass-through for OpenAI-compatible upstreams (provider-specific
+ * parameters such as Mistral's `safe_prompt`).
  */
 import type { ChatRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../spec/request.ts';
 import { arr, bool, fail, int, num, obj, oneOf, onlyKeys, opt, str } from '../validate.ts';
@@ -9,20 +10,13 @@ import type { Obj } from '../validate.ts';
 import { parseProviderPreferences } from '../../router/plan/preferences.ts';
 import type { RoutePreferences } from '../../router/plan/preferences.ts';
 import { parseCacheControl, parseMessages } from './parse-messages.ts';
+import { CHAT_FIELDS } from '../../providers/field-policy.ts';
+import { consumeExtensions, parseUpstreamOptions } from './parse-extras.ts';
 
 const EFFORTS = ['max', 'xhigh', 'high', 'medium', 'low', 'minimal', 'none'] as const;
 
-/** Fields this door understands or deliberately accepts as no-ops (OpenRouter legacy and extensions). */
-const KNOWN = new Set([
-  'model', 'messages', 'stream', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'top_k',
-  'frequency_penalty', 'presence_penalty', 'repetition_penalty', 'min_p', 'top_a', 'seed', 'logit_bias', 'logprobs',
-  'top_logprobs', 'stop', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'reasoning',
-  'reasoning_effort', 'include_reasoning', 'user', 'cache_control', 'n',
-  // Accepted, handled elsewhere or no-ops today:
-  'models', 'provider', 'route', 'plugins', 'transforms', 'usage', 'stream_options', 'session_id', 'metadata',
-  'trace', 'debug', 'prediction', 'modalities', 'verbosity', 'service_tier', 'prompt_cache_key', 'web_search_options',
-  'preset', 'prompt',
-]);
+/** Fields this door understands (the policy of each is in providers/field-policy.ts). */
+const KNOWN: ReadonlySet<string> = new Set(Object.keys(CHAT_FIELDS));
 
 export interface ParsedChat {
   request: ChatRequest;
@@ -32,6 +26,13 @@ export interface ParsedChat {
   preferences: RoutePreferences;
   /** `session_id`: groups a conversation for sticky routing and logs. */
   sessionId?: string;
+  /** What the door itself cannot honour (OpenRouter extensions Freeway lacks), for the answer. */
+  warnings: string[];
+}
+
+export interface ChatHeaders {
+  /** `x-anthropic-beta`: Anthropic beta features, for Anthropic upstreams. */
+  anthropicBeta?: string;
 }
 
 function parseTools(v: unknown): ToolDefinition[] {
@@ -105,7 +106,7 @@ function parseStop(v: unknown): string[] {
   return list;
 }
 
-export function parseChatRequest(raw: unknown): ParsedChat {
+export function parseChatRequest(raw: unknown, headers: ChatHeaders = {}): ParsedChat {
   const body = obj(raw, 'body');
   const model = str(body.model, 'model');
   if (model.length === 0) fail('model', 'must not be empty');
@@ -122,6 +123,8 @@ export function parseChatRequest(raw: unknown): ParsedChat {
   const passthrough: Obj = {};
   for (const [k, v] of Object.entries(body)) if (!KNOWN.has(k)) passthrough[k] = v;
   const cacheControl = parseCacheControl(body.cache_control, 'cache_control');
+  const warnings = consumeExtensions(body);
+  const upstreamOptions = parseUpstreamOptions(body, headers.anthropicBeta);
   const request: ChatRequest = {
     model,
     messages: parseMessages(body.messages),
@@ -151,10 +154,11 @@ export function parseChatRequest(raw: unknown): ParsedChat {
     reasoning: parseReasoning(body),
     user: opt(body, 'user', str),
     ...(cacheControl ? { cacheControl } : {}),
+    ...(upstreamOptions ? { upstreamOptions } : {}),
     ...(Object.keys(passthrough).length > 0 ? { passthrough } : {}),
   };
   if (request.toolChoice?.type === 'tool' && !request.tools?.some((t) => t.name === (request.toolChoice as { name: string }).name)) {
     fail('tool_choice.function.name', `no tool named ${JSON.stringify(request.toolChoice.name)} in tools`);
   }
-  return { request, fallbackModels, preferences, ...(sessionId !== undefined ? { sessionId } : {}) };
+  return { request, fallbackModels, preferences, warnings, ...(sessionId !== undefined ? { sessionId } : {}) };
 }

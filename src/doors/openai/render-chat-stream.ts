@@ -11,16 +11,50 @@ import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
-import type { StreamRenderer } from '../../gateway/stream-generation.ts';
+import type { ChunkMeta, StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
+
+/**
+ * Warnings waiting for the next frame: they ride on it as a top-level `warnings` array, as they do
+ * on a whole answer (an extra field, which clients and OpenRouter's SDK schemas let through).
+ */
+export class PendingWarnings {
+  private list: string[];
+
+  constructor(initial: readonly string[] = []) {
+    this.list = [...initial];
+  }
+
+  add(warnings: readonly string[]): void {
+    this.list.push(...warnings);
+  }
+
+  /** `,"warnings":[...]` for the next frame's object, once, or ''. */
+  take(): string {
+    if (this.list.length === 0) return '';
+    const out = `,"warnings":${JSON.stringify(this.list)}`;
+    this.list = [];
+    return out;
+  }
+
+  /** The same, put on a frame's object. */
+  takeInto(out: Record<string, unknown>): void {
+    if (this.list.length === 0) return;
+    out.warnings = this.list;
+    this.list = [];
+  }
+}
 
 export class ChatChunkRenderer implements StreamRenderer {
   private readonly head: string;
   private readonly meta: { id: string; created: number; model: string; providerName: string };
   private roleSent = false;
   private readonly excludeReasoning: boolean;
+  private readonly pending: PendingWarnings;
 
-  constructor(meta: { id: string; created: number; model: string; providerName: string; excludeReasoning: boolean }) {
+  /** `warnings`: the door's own, about the request, shown on the first frame. */
+  constructor(meta: ChunkMeta & { excludeReasoning: boolean; warnings?: readonly string[] }) {
     this.meta = meta;
+    this.pending = new PendingWarnings(meta.warnings);
     this.head =
       `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
       `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"choices":[`;
@@ -36,11 +70,20 @@ export class ChatChunkRenderer implements StreamRenderer {
     return `{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":${f},"logprobs":null}`;
   }
 
+  warn(warnings: readonly string[]): void {
+    this.pending.add(warnings);
+  }
+
+  /** The end of a rendered chunk's object (after its choices). */
+  private end(): string {
+    return `]${this.pending.take()}}\n\n`;
+  }
+
   /** The chunk for one content event, or undefined when the event produces no chunk. */
   event(ev: StreamEvent): string | undefined {
     switch (ev.type) {
       case 'text':
-        return `${this.head}${this.choice({ content: ev.text }, null)}]}\n\n`;
+        return `${this.head}${this.choice({ content: ev.text }, null)}${this.end()}`;
       case 'reasoning': {
         if (this.excludeReasoning) return undefined;
         const detail: Record<string, unknown> = { type: ev.kind, index: ev.index };
@@ -52,15 +95,17 @@ export class ChatChunkRenderer implements StreamRenderer {
         if (ev.id !== undefined) detail.id = ev.id;
         if (ev.format !== undefined) detail.format = ev.format;
         const text = ev.kind === 'reasoning.encrypted' ? null : (ev.text ?? null);
-        return `${this.head}${this.choice({ content: '', reasoning: text, reasoning_details: [detail] }, null)}]}\n\n`;
+        return `${this.head}${this.choice({ content: '', reasoning: text, reasoning_details: [detail] }, null)}${this.end()}`;
       }
       case 'tool-call-start':
         return `${this.head}${this.choice(
           { content: null, tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] },
           null,
-        )}]}\n\n`;
-      case 'tool-call-delta':
-        return `${this.head}${this.choice({ tool_calls: [{ index: ev.index, function: { arguments: ev.argumentsDelta } }] }, null)}]}\n\n`;
+        )}${this.end()}`;
+      case 'tool-call-delta': {
+        const delta = { tool_calls: [{ index: ev.index, function: { arguments: ev.argumentsDelta } }] };
+        return `${this.head}${this.choice(delta, null)}${this.end()}`;
+      }
       default:
         return undefined;
     }
@@ -89,12 +134,17 @@ export class ChatChunkRenderer implements StreamRenderer {
     const out: Record<string, unknown> = { ...chunk, id, object: 'chat.completion.chunk', created, model, provider: providerName };
     delete out.usage;
     if (out.system_fingerprint === null) delete out.system_fingerprint;
+    this.pending.takeInto(out);
     return `data: ${JSON.stringify(out)}\n\n`;
   }
 
   /** The last chunk: finish reason and usage together (tolerated by every client, never `choices: []`). */
-  final(finish: FinishReason, usage: Usage, cost: Charge): string {
-    return `${this.head}${this.choice({}, finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`;
+  final(finish: FinishReason, usage: Usage, cost: Charge, about: StreamEnding = {}): string {
+    const tier = about.serviceTier !== undefined ? `,"service_tier":${JSON.stringify(about.serviceTier)}` : '';
+    return (
+      `${this.head}${this.choice({}, finish)}]${tier},"usage":${JSON.stringify(renderUsage(usage, cost))}` +
+      `${this.pending.take()}}\n\ndata: [DONE]\n\n`
+    );
   }
 
   /** An in-band error after the response has started (HTTP status is already 200). */
@@ -102,7 +152,7 @@ export class ChatChunkRenderer implements StreamRenderer {
     const body = err.toBody().error;
     return (
       `${this.head}${this.choice({ content: '' }, { unified: 'error', raw: 'error' })}],` +
-      `"error":${JSON.stringify(body)},"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`
+      `"error":${JSON.stringify(body)},"usage":${JSON.stringify(renderUsage(usage, cost))}${this.pending.take()}}\n\ndata: [DONE]\n\n`
     );
   }
 }

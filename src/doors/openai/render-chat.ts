@@ -12,6 +12,12 @@ export interface RenderMeta {
   model: string;
   providerName: string;
   excludeReasoning: boolean;
+  /** The door's own warnings about the request (before the adapter's). */
+  warnings?: readonly string[];
+}
+
+function warningsOf(meta: RenderMeta, r: ChatResult): string[] {
+  return [...(meta.warnings ?? []), ...(r.warnings ?? [])];
 }
 
 export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: Charge): Record<string, unknown> {
@@ -41,7 +47,10 @@ export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: Char
     ],
     usage: renderUsage(r.usage, cost),
   };
-  if (r.warnings && r.warnings.length > 0) out.warnings = r.warnings;
+  // The upstream's own tier; none said, none claimed.
+  if (r.serviceTier !== undefined) out.service_tier = r.serviceTier;
+  const warnings = warningsOf(meta, r);
+  if (warnings.length > 0) out.warnings = warnings;
   return out;
 }
 
@@ -65,6 +74,7 @@ function passOn(meta: RenderMeta, r: ChatResult, body: Record<string, unknown>, 
     choices: [choice],
     usage: renderUsage(r.usage, cost),
   };
-  if (r.warnings && r.warnings.length > 0) out.warnings = r.warnings;
+  const warnings = warningsOf(meta, r);
+  if (warnings.length > 0) out.warnings = warnings;
   return out;
 }

@@ -5,14 +5,21 @@ import type { Charge } from '../../gateway/tracker.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ChatResult, FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
-import type { ChunkMeta, StreamRenderer } from '../../gateway/stream-generation.ts';
+import type { ChunkMeta, StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
+import { PendingWarnings } from './render-chat-stream.ts';
 
 function choice(text: string, finish: FinishReason | null): string {
   const f = finish ? `${JSON.stringify(finish.unified)},"native_finish_reason":${JSON.stringify(finish.raw)}` : 'null';
   return `{"text":${JSON.stringify(text)},"index":0,"logprobs":null,"finish_reason":${f}}`;
 }
 
-export function renderTextCompletion(meta: ChunkMeta, r: ChatResult, cost: Charge): Record<string, unknown> {
+export function renderTextCompletion(
+  meta: ChunkMeta,
+  r: ChatResult,
+  cost: Charge,
+  doorWarnings: readonly string[] = [],
+): Record<string, unknown> {
+  const warnings = [...doorWarnings, ...(r.warnings ?? [])];
   return {
     id: meta.id,
     object: 'text_completion',
@@ -21,28 +28,44 @@ export function renderTextCompletion(meta: ChunkMeta, r: ChatResult, cost: Charg
     provider: meta.providerName,
     system_fingerprint: null,
     choices: [JSON.parse(choice(r.text, r.finish))],
+    ...(r.serviceTier !== undefined ? { service_tier: r.serviceTier } : {}),
     usage: renderUsage(r.usage, cost),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
 export class CompletionChunkRenderer implements StreamRenderer {
   private readonly head: string;
+  private readonly pending: PendingWarnings;
 
-  constructor(meta: ChunkMeta) {
+  /** `warnings`: the door's own, about the request, shown on the first frame. */
+  constructor(meta: ChunkMeta & { warnings?: readonly string[] }) {
+    this.pending = new PendingWarnings(meta.warnings);
     this.head =
       `data: {"id":${JSON.stringify(meta.id)},"object":"text_completion","created":${meta.created},` +
       `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"choices":[`;
   }
 
-  event(ev: StreamEvent): string | undefined {
-    return ev.type === 'text' ? `${this.head}${choice(ev.text, null)}]}\n\n` : undefined;
+  warn(warnings: readonly string[]): void {
+    this.pending.add(warnings);
   }
 
-  final(finish: FinishReason, usage: Usage, cost: Charge): string {
-    return `${this.head}${choice('', finish)}],"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`;
+  event(ev: StreamEvent): string | undefined {
+    return ev.type === 'text' ? `${this.head}${choice(ev.text, null)}]${this.pending.take()}}\n\n` : undefined;
+  }
+
+  final(finish: FinishReason, usage: Usage, cost: Charge, about: StreamEnding = {}): string {
+    const tier = about.serviceTier !== undefined ? `,"service_tier":${JSON.stringify(about.serviceTier)}` : '';
+    const usageJson = JSON.stringify(renderUsage(usage, cost));
+    return `${this.head}${choice('', finish)}]${tier},"usage":${usageJson}${this.pending.take()}}\n\ndata: [DONE]\n\n`;
   }
 
   error(err: GatewayError, usage: Usage, cost: Charge): string {
-    return `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${JSON.stringify(err.toBody().error)},"usage":${JSON.stringify(renderUsage(usage, cost))}}\n\ndata: [DONE]\n\n`;
+    const usageJson = JSON.stringify(renderUsage(usage, cost));
+    const errorJson = JSON.stringify(err.toBody().error);
+    return (
+      `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${errorJson},"usage":${usageJson}` +
+      `${this.pending.take()}}\n\ndata: [DONE]\n\n`
+    );
   }
 }

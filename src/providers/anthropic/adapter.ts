@@ -4,6 +4,8 @@
  */
 import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
+import { withWarnings } from '../../spec/response.ts';
+import { COMMON_PARAMETERS } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -28,12 +30,22 @@ function headers(provider: ProviderInstance): Record<string, string> {
   };
 }
 
-async function post(target: Target, body: unknown, ctx: CallContext): Promise<UpstreamResponse> {
+/** The provider's headers with a request's `anthropic-beta` features added to any configured ones. */
+function withBeta(h: Record<string, string>, beta: string | undefined): Record<string, string> {
+  if (!beta) return h;
+  const own = Object.keys(h).find((k) => k.toLowerCase() === 'anthropic-beta');
+  const configured = own ? h[own] : undefined;
+  if (own) delete h[own];
+  h['anthropic-beta'] = configured && configured !== beta ? `${configured},${beta}` : beta;
+  return h;
+}
+
+async function post(target: Target, body: unknown, ctx: CallContext, beta?: string): Promise<UpstreamResponse> {
   const { provider } = target;
   return callUpstream({
     providerName: provider.name,
     url: `${baseUrl(provider)}/messages`,
-    headers: headers(provider),
+    headers: withBeta(headers(provider), beta),
     body: JSON.stringify(body),
     signal: ctx.signal,
     timeouts: ctx.timeouts,
@@ -44,6 +56,8 @@ async function post(target: Target, body: unknown, ctx: CallContext): Promise<Up
 
 export const anthropicAdapter: ProviderAdapter = {
   protocol: 'anthropic',
+  // No `seed`: Anthropic has none (dropped with a warning).
+  parameters: [...COMMON_PARAMETERS.filter((p) => p !== 'seed'), 'top_k', 'reasoning', 'include_reasoning', 'parallel_tool_calls'],
   // Anthropic treats a final assistant message as a prefill and continues it.
   continuesAssistantTurn(_provider: ProviderInstance): boolean {
     return true;
@@ -51,17 +65,17 @@ export const anthropicAdapter: ProviderAdapter = {
 
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
-    const { body, warnings } = toMessagesRequest(req, target);
-    const res = await post(target, { ...body, stream: false }, ctx);
+    const { body, warnings, beta } = toMessagesRequest(req, target);
+    const res = await post(target, { ...body, stream: false }, ctx, beta);
     const json = await readJson(target.provider.name, res, ctx.signal);
     return fromMessagesResponse(json, target.provider.name, warnings);
   },
 
   async chatStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
-    const { body } = toMessagesRequest(req, target);
+    const { body, warnings, beta } = toMessagesRequest(req, target);
     // Resolves only once the upstream answered 2xx; earlier failures reject with their status.
-    const res = await post(target, { ...body, stream: true }, ctx);
-    return convertStream(res.body, target.provider.name, ctx.signal);
+    const res = await post(target, { ...body, stream: true }, ctx, beta);
+    return withWarnings(warnings, convertStream(res.body, target.provider.name, ctx.signal));
   },
 
   /**
@@ -70,14 +84,7 @@ export const anthropicAdapter: ProviderAdapter = {
    */
   async passthrough(path: string, body: string, target: Target, ctx: CallContext, extra: Record<string, string> = {}): Promise<UpstreamResponse> {
     const { provider } = target;
-    const h = headers(provider);
-    const beta = extra['anthropic-beta'];
-    if (beta) {
-      const own = Object.keys(h).find((k) => k.toLowerCase() === 'anthropic-beta');
-      const configured = own ? h[own] : undefined;
-      if (own) delete h[own];
-      h['anthropic-beta'] = configured && configured !== beta ? `${configured},${beta}` : beta;
-    }
+    const h = withBeta(headers(provider), extra['anthropic-beta']);
     return callUpstream({
       providerName: provider.name,
       url: `${baseUrl(provider)}/${path.replace(/^\/+/, '')}`,

@@ -6,6 +6,7 @@ import type { ChatRequest, ResponseFormat, ToolDefinition } from '../../spec/req
 import { thinkingBudget, wantsReasoning } from '../../spec/reasoning-budget.ts';
 import type { Target } from '../types.ts';
 import { convertMessages, wireCacheControl } from './convert-messages.ts';
+import { applyOptions } from './convert-options.ts';
 import type { MessagesRequestBody, WireMessage, WireTool, WireToolChoice } from './wire-types.ts';
 
 /** `max_tokens` is mandatory on Anthropic; used when neither the request nor the catalog says. */
@@ -16,6 +17,8 @@ export const MIN_THINKING_BUDGET = 1024;
 export interface ConvertedRequest {
   body: MessagesRequestBody;
   warnings: string[];
+  /** The `anthropic-beta` features the request asks for (the chat door's `x-anthropic-beta`). */
+  beta?: string;
 }
 
 export function toMessagesRequest(req: ChatRequest, target: Target): ConvertedRequest {
@@ -50,10 +53,11 @@ export function toMessagesRequest(req: ChatRequest, target: Target): ConvertedRe
   if (system.length > 0) body.system = system;
   if (req.cacheControl) Object.assign(body, wireCacheControl(req.cacheControl));
   if (req.user) body.metadata = { user_id: req.user };
+  const beta = applyOptions(req.upstreamOptions, body, warnings);
   if (req.passthrough && Object.keys(req.passthrough).length > 0) {
     warnings.push(`Pass-through fields are not sent to Anthropic: ${Object.keys(req.passthrough).join(', ')}.`);
   }
-  return { body, warnings };
+  return { body, warnings, ...(beta ? { beta } : {}) };
 }
 
 function convertTool(t: ToolDefinition): WireTool {

@@ -4,6 +4,7 @@ import { ANTHROPIC_FORMAT } from '../../spec/reasoning.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';
 import type { ChatResult } from '../../spec/response.ts';
+import { serviceTierOf } from './convert-options.ts';
 import { convertUsage } from './convert-usage.ts';
 import { mapStopReason } from './map-stop-reason.ts';
 import type { WireMessageResponse } from './wire-types.ts';
@@ -53,6 +54,7 @@ export function fromMessagesResponse(json: unknown, providerName: string, warnin
     toolCalls,
     finish: mapStopReason(msg.stop_reason),
     usage: convertUsage(msg.usage),
+    ...(serviceTierOf(msg.usage) !== undefined ? { serviceTier: serviceTierOf(msg.usage) } : {}),
     refusal: null,
     ...(warnings.length > 0 ? { warnings } : {}),
   };

@@ -13,6 +13,7 @@ import { ANTHROPIC_FORMAT } from '../../spec/reasoning.ts';
 import type { StreamEvent } from '../../spec/response.ts';
 import { networkError } from '../http-client.ts';
 import { parseSse, tryParseJson } from '../sse.ts';
+import { serviceTierOf } from './convert-options.ts';
 import { convertUsage, mergeUsage } from './convert-usage.ts';
 import { mapStopReason } from './map-stop-reason.ts';
 import type { WireStreamEvent, WireUsage } from './wire-types.ts';
@@ -76,7 +77,12 @@ export async function* convertStream(
       }
       if (!started) {
         started = true;
-        yield { type: 'start', ...(type === 'message_start' && ev.message?.id ? { upstreamId: ev.message.id } : {}) };
+        const tier = type === 'message_start' ? serviceTierOf(ev.message?.usage) : undefined;
+        yield {
+          type: 'start',
+          ...(type === 'message_start' && ev.message?.id ? { upstreamId: ev.message.id } : {}),
+          ...(tier !== undefined ? { serviceTier: tier } : {}),
+        };
       }
       switch (type) {
         case 'message_start':

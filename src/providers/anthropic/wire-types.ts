@@ -99,6 +99,7 @@ export interface MessagesRequestBody {
   top_k?: number;
   stop_sequences?: string[];
   metadata?: { user_id: string };
+  service_tier?: 'auto' | 'standard_only';
   cache_control?: WireCacheControl;
   output_config?: { format: { type: 'json_schema'; schema: Record<string, unknown> } };
   stream?: boolean;

@@ -4,9 +4,10 @@
  */
 import { GatewayError, invalidRequest } from '../../spec/errors.ts';
 import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
-import { emptyUsage } from '../../spec/response.ts';
+import { emptyUsage, withWarnings } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
 import { redactSecret } from '../redact.ts';
+import { COMMON_PARAMETERS } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -80,6 +81,7 @@ function float32Base64(values: number[]): string {
 
 export const geminiAdapter: ProviderAdapter = {
   protocol: 'gemini',
+  parameters: [...COMMON_PARAMETERS, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
   // Gemini may start a fresh answer after a trailing model turn; not safe to splice.
   continuesAssistantTurn(_provider: ProviderInstance): boolean {
     return false;
@@ -97,9 +99,10 @@ export const geminiAdapter: ProviderAdapter = {
   },
 
   async chatStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
-    const body = toGeminiRequest(req, target.model, []);
+    const warnings: string[] = [];
+    const body = toGeminiRequest(req, target.model, warnings);
     const res = await post(target, 'streamGenerateContent?alt=sse', body, ctx);
-    return convertGeminiStream(res.body, target.provider.name, ctx.signal);
+    return withWarnings(warnings, convertGeminiStream(res.body, target.provider.name, ctx.signal));
   },
 
   async embed(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult> {

@@ -16,6 +16,7 @@
 import { GEMINI_FORMAT } from '../../spec/reasoning.ts';
 import { thinkingBudget, wantsReasoning } from '../../spec/reasoning-budget.ts';
 import type { AssistantMessage, ChatRequest, ToolMessage, UserPart } from '../../spec/request.ts';
+import { applyOptions } from './convert-options.ts';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest, GeminiRole, GeminiToolConfig } from './wire-types.ts';
 
 /** Google's documented value for a function call whose real signature is unknown. */
@@ -249,6 +250,7 @@ export function toGeminiRequest(req: ChatRequest, model: string, warnings: strin
   }
   const g = generationConfig(req, warnings);
   if (Object.keys(g).length > 0) body.generationConfig = g;
+  applyOptions(req.upstreamOptions, warnings);
   if (req.passthrough && Object.keys(req.passthrough).length > 0) {
     warnings.push(`Pass-through fields are not sent to Gemini: ${Object.keys(req.passthrough).join(', ')}`);
   }

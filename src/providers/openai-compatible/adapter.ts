@@ -5,6 +5,8 @@
 import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
+import { withWarnings } from '../../spec/response.ts';
+import { COMMON_PARAMETERS, dropWarning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
@@ -42,20 +44,42 @@ function post(target: Target, path: string, body: unknown, ctx: CallContext) {
   });
 }
 
-function postChatStream(req: ChatRequest, target: Target, ctx: CallContext) {
-  const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, []);
-  return post(target, '/chat/completions', body, ctx);
+async function postChatStream(req: ChatRequest, target: Target, ctx: CallContext) {
+  const warnings: string[] = [];
+  const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, warnings);
+  return { res: await post(target, '/chat/completions', body, ctx), warnings };
 }
 
-function legacyBody(req: CompletionRequest, target: Target, stream: boolean): Record<string, unknown> {
-  const body = toOpenAIChatBody({ ...req, messages: [], stream }, target.model, { ...target.provider.quirks, maxTokensField: 'max_tokens' }, []);
+/** OpenAI's legacy-only request fields (the door passes them through): always the server's own. */
+const LEGACY_PARAMS = new Set(['suffix', 'echo', 'best_of', 'logprobs']);
+
+/**
+ * The legacy `/completions` body. It takes none of the chat door's options for the model
+ * (prediction, metadata, service_tier...): each is dropped with a warning.
+ */
+function legacyBody(req: CompletionRequest, target: Target, stream: boolean, warnings: string[]): Record<string, unknown> {
+  const { upstreamOptions, passthrough = {}, ...rest } = req;
+  for (const [k, v] of Object.entries(upstreamOptions ?? {})) {
+    if (isUpstreamOption(k) && treatment(k, 'openai') !== 'ignore' && !isNeutral(k, v)) {
+      warnings.push(dropWarning(k, `${target.provider.name}'s legacy completions`));
+    }
+  }
+  const legacy = Object.fromEntries(Object.entries(passthrough).filter(([k]) => LEGACY_PARAMS.has(k)));
+  const others = Object.fromEntries(Object.entries(passthrough).filter(([k]) => !LEGACY_PARAMS.has(k)));
+  const quirks = { ...target.provider.quirks, maxTokensField: 'max_tokens' as const };
+  const body = toOpenAIChatBody({ ...rest, passthrough: others, messages: [], stream }, target.model, quirks, warnings);
   delete body.messages;
   delete body.reasoning_effort;
-  return { ...body, prompt: req.prompt };
+  return { ...body, ...legacy, prompt: req.prompt };
 }
+
 
 export const openAICompatibleAdapter: ProviderAdapter = {
   protocol: 'openai',
+  parameters: [
+    ...COMMON_PARAMETERS, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls',
+    'reasoning', 'include_reasoning',
+  ],
   // Only servers known to continue a final assistant message (quirk), e.g. OpenRouter.
   continuesAssistantTurn(provider: ProviderInstance): boolean {
     return provider.quirks.continuesAssistantTurn === true;
@@ -73,24 +97,32 @@ export const openAICompatibleAdapter: ProviderAdapter = {
   },
 
   async chatStream(req: ChatRequest, target: Target, ctx: CallContext) {
-    const res = await postChatStream(req, target, ctx);
-    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
+    const { res, warnings } = await postChatStream(req, target, ctx);
+    return withWarnings(warnings, convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal));
   },
 
   async chatChunkStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatChunkStream> {
-    const res = await postChatStream(req, target, ctx);
-    return { body: res.body, reader: new OpenAIStreamReader(target.provider.name, target.provider.quirks) };
+    const { res, warnings } = await postChatStream(req, target, ctx);
+    return {
+      body: res.body,
+      reader: new OpenAIStreamReader(target.provider.name, target.provider.quirks),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
   },
 
   async complete(req: CompletionRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
-    const res = await post(target, '/completions', legacyBody(req, target, false), ctx);
+    const warnings: string[] = [];
+    const res = await post(target, '/completions', legacyBody(req, target, false, warnings), ctx);
     const json = await readJson(target.provider.name, res, ctx.signal);
-    return convertOpenAIResponse(json, target.provider.name, target.provider.quirks);
+    const result = convertOpenAIResponse(json, target.provider.name, target.provider.quirks);
+    if (warnings.length > 0) result.warnings = warnings;
+    return result;
   },
 
   async completeStream(req: CompletionRequest, target: Target, ctx: CallContext) {
-    const res = await post(target, '/completions', legacyBody(req, target, true), ctx);
-    return convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal);
+    const warnings: string[] = [];
+    const res = await post(target, '/completions', legacyBody(req, target, true, warnings), ctx);
+    return withWarnings(warnings, convertOpenAIStream(res.body, target.provider.name, target.provider.quirks, ctx.signal));
   },
 
   async embed(req: EmbeddingRequest, target: Target, ctx: CallContext): Promise<EmbeddingResult> {

@@ -5,6 +5,8 @@
 import type { ChatRequest, Message, TextPart, UserPart, ToolMessage } from '../../spec/request.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { OpenAIQuirks } from '../types.ts';
+import { dropWarning, isNeutral, sortOptions } from '../field-policy.ts';
+import type { UpstreamOption } from '../field-policy.ts';
 
 type Json = Record<string, unknown>;
 
@@ -151,14 +153,36 @@ export function toOpenAIChatBody(req: ChatRequest, model: string, q: OpenAIQuirk
   }
   if (req.reasoning) applyReasoning(body, req, q, warnings);
   if (q.cacheControl && req.cacheControl) body.cache_control = req.cacheControl;
+  applyOptions(body, req, q, warnings);
   for (const p of q.unsupportedParams ?? []) {
     if (p in body) {
       delete body[p];
       warnings.push(`${p} is not supported by this provider and was dropped`);
     }
   }
-  if (req.passthrough) for (const [k, v] of Object.entries(req.passthrough)) if (!(k in body)) body[k] = v;
+  if (req.passthrough) {
+    const unsent = Object.keys(req.passthrough).filter((k) => !(k in body));
+    if (q.strictFields && unsent.length > 0) {
+      warnings.push(`Pass-through fields are not sent to this provider (it refuses fields it does not know): ${unsent.join(', ')}.`);
+    } else for (const k of unsent) body[k] = req.passthrough[k];
+  }
   return body;
+}
+
+/**
+ * The door's options for the model (field-policy.ts: all `forward` on this protocol) go as the
+ * client wrote them to a server that takes OpenAI's own options; to any other, they are dropped
+ * with a warning, but for the values that ask for nothing (`store: false`...).
+ */
+function applyOptions(body: Json, req: ChatRequest, q: OpenAIQuirks, warnings: string[]): void {
+  const { forward } = sortOptions('openai', req.upstreamOptions, warnings, 'this provider');
+  if (q.openAIOptions) {
+    Object.assign(body, forward);
+    return;
+  }
+  for (const [k, v] of Object.entries(forward) as Array<[UpstreamOption, unknown]>) {
+    if (!isNeutral(k, v)) warnings.push(dropWarning(k, 'this provider'));
+  }
 }
 
 const OPENAI_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);

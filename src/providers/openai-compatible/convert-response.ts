@@ -75,5 +75,6 @@ export function convertOpenAIResponse(body: unknown, providerName: string, q: Op
     refusal: str(m.refusal) ?? null,
     finish: mapOpenAIFinishReason(choice.finish_reason, toolCalls.length > 0),
     usage: convertOpenAIUsage(b.usage) ?? emptyUsage(),
+    ...(str(b.service_tier) !== undefined ? { serviceTier: str(b.service_tier) } : {}),
   };
 }

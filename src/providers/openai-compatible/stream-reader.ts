@@ -103,7 +103,8 @@ export class OpenAIStreamReader {
     const events: StreamEvent[] = [];
     if (!this.started) {
       this.started = true;
-      events.push({ type: 'start', upstreamId: str(chunk.id) });
+      const tier = str(chunk.service_tier);
+      events.push({ type: 'start', upstreamId: str(chunk.id), ...(tier !== undefined ? { serviceTier: tier } : {}) });
     }
     if (chunk.error) {
       const e = obj(chunk.error);

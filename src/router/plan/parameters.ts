@@ -7,20 +7,28 @@
 import type { Endpoint } from '../../catalog/types.ts';
 import type { Protocol } from '../../providers/types.ts';
 import type { ChatRequest } from '../../spec/request.ts';
+import { treatment } from '../../providers/field-policy.ts';
+import { ADAPTERS } from '../../providers/registry.ts';
+import type { UpstreamOption } from '../../providers/field-policy.ts';
 
-const COMMON = ['max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'structured_outputs', 'seed'];
-
-/** What each adapter can forward, before per-provider quirks (the lists `GET /models` has always shown). */
+/** What each adapter can forward, before per-provider quirks: each adapter's own list. */
 export const PROTOCOL_PARAMETERS: Readonly<Record<Protocol, readonly string[]>> = {
-  openai: [...COMMON, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls', 'reasoning', 'include_reasoning'],
-  anthropic: [...COMMON.filter((p) => p !== 'seed'), 'top_k', 'reasoning', 'include_reasoning', 'parallel_tool_calls'],
-  gemini: [...COMMON, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
+  openai: ADAPTERS.openai.parameters,
+  anthropic: ADAPTERS.anthropic.parameters,
+  gemini: ADAPTERS.gemini.parameters,
 };
 
 /** Sampling parameters that only OpenAI-compatible servers with `quirks.extraSampling` accept. */
 const EXTRA_SAMPLING = ['top_k', 'min_p', 'top_a', 'repetition_penalty'];
 const TOOL_PARAMS = new Set(['tools', 'tool_choice', 'parallel_tool_calls']);
 const REASONING_PARAMS = new Set(['reasoning', 'include_reasoning']);
+
+/**
+ * The door's options for the model that OpenRouter's vocabulary names: an endpoint supports one
+ * when the field policy has its adapter forward or translate it (and, on OpenAI-compatible
+ * servers, when the server takes OpenAI's own options).
+ */
+const OPTION_PARAMS: readonly UpstreamOption[] = ['prediction', 'verbosity', 'web_search_options'];
 
 const cache = new WeakMap<Endpoint, readonly string[]>();
 
@@ -34,6 +42,11 @@ export function supportedParameters(e: Endpoint): readonly string[] {
     if (p.quirks.extraSampling) for (const s of EXTRA_SAMPLING) set.add(s);
     for (const s of p.quirks.unsupportedParams ?? []) set.delete(s);
     if (p.quirks.reasoningParam === 'none') for (const s of REASONING_PARAMS) set.delete(s);
+  }
+  for (const o of OPTION_PARAMS) {
+    const how = treatment(o, p.protocol);
+    const takes = how === 'translate' || (how === 'forward' && (p.protocol !== 'openai' || p.quirks.openAIOptions === true));
+    if (takes && !(p.quirks.unsupportedParams ?? []).includes(o)) set.add(o);
   }
   if (!e.supportsTools) for (const s of TOOL_PARAMS) set.delete(s);
   if (!e.supportsStructuredOutputs) set.delete('structured_outputs');
@@ -78,6 +91,7 @@ export function parametersOf(req: ChatRequest): Set<string> {
     if (req.responseFormat.type === 'json_schema') used.add('structured_outputs');
   }
   // `include_reasoning: false` alone (`{ exclude: true }`) asks for no reasoning, so needs no support for it.
+  for (const o of OPTION_PARAMS) if (req.upstreamOptions?.[o] !== undefined) used.add(o);
   const r = req.reasoning;
   const onlyExclude = r?.exclude === true && r.effort === undefined && r.maxTokens === undefined && r.enabled === undefined;
   if (r && r.effort !== 'none' && r.enabled !== false && !onlyExclude) used.add('reasoning');

@@ -18,6 +18,7 @@ import {
   argsFromSchema,
   chunkText,
   countTokens,
+  dueScriptedCall,
   parseDirectives,
   replyText,
   shortHash,
@@ -602,10 +603,21 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
 
   const tools: Json[] = (body.tools ?? []).filter((t: Json) => t.type === undefined || t.type === 'custom');
   const choice = body.tool_choice ?? { type: 'auto' };
+  const scripted = dueScriptedCall(
+    turns.map((t) =>
+      t.role === 'user'
+        ? { userText: t.blocks.filter((b) => b.type === 'text').map((b) => String(b.text)).join('\n') }
+        : { calledTools: t.blocks.some((b) => b.type === 'tool_use') },
+    ),
+  );
+  const scriptedTool = scripted && choice.type !== 'none' ? tools.find((t) => t.name === scripted.name) : undefined;
   const callTools = tools.length > 0 && toolResults.length === 0 && choice.type !== 'none' && !d.noTool;
   let stopReason = 'end_turn';
   let stopSequence: string | null = null;
-  if (callTools) {
+  if (scripted && scriptedTool) {
+    blocks.push({ type: 'tool_use', id: randomId('toolu_01'), name: scriptedTool.name, input: scripted.args });
+    stopReason = 'tool_use';
+  } else if (callTools) {
     const tool = choice.type === 'tool' ? tools.find((t) => t.name === choice.name) : tools[0];
     const times = d.parallel && choice.disable_parallel_tool_use !== true ? 2 : 1;
     for (let i = 0; i < times; i++) {

@@ -104,9 +104,9 @@ export function outputCap(c: Candidate): number | undefined {
 
 /**
  * The request as `c` can serve it. Asking for more output than the model can give is served at its
- * maximum, with a warning the client sees (the router keeps such endpoints unless the caller asked
- * for strict parameters, `provider.require_parameters`; the hold is for the maximum too, see
- * holdWorstCase). Every door's requests pass here, so every door gets the same rule.
+ * maximum, with a warning the client sees (the router keeps a model whose endpoints all give less, unless
+ * the caller asked for strict parameters, `provider.require_parameters`, see router/plan/plan.ts;
+ * the hold is for the maximum too, see holdWorstCase). Every door's requests pass here, so every door gets the same rule.
  */
 export function fitOutput(request: ChatRequest, c: Candidate): { request: ChatRequest; warnings: string[] } {
   const cap = outputCap(c);

@@ -8,6 +8,8 @@
  *   [[overloaded]]  (streams) send a few events, then `event: error` with overloaded_error
  *   [[refuse]]      stop with `stop_reason: "refusal"` and no content
  *
+ * Request fields are a closed list (anthropic-fields.ts): an unknown one is a 400, as on the real API.
+ *
  * Deliberate simplifications: consecutive same-role turns are combined (as the real API does);
  * any model id starting with `claude` is accepted; prompt caching has no minimum length unless
  * `minCacheableTokens` is given; token counts use common.ts's 4-characters-per-token rule.
@@ -30,6 +32,7 @@ import {
   writeFrames,
 } from './common.ts';
 import type { Directives, Emulator, EmulatorOptions } from './common.ts';
+import { unknownFieldError } from './anthropic-fields.ts';
 
 export interface AnthropicEmulatorOptions extends EmulatorOptions {
   /** Prefixes shorter than this are not cached (the real API's minimum is 1024-4096 by model). */
@@ -790,6 +793,10 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
     try {
       checkHeaders(req.headers, apiKey);
       const route = `${req.method} ${url.pathname}`;
+      if (route === 'POST /v1/messages' || route === 'POST /v1/messages/count_tokens') {
+        const bad = isObj(body) ? unknownFieldError(body, req.headers, route !== 'POST /v1/messages') : undefined;
+        if (bad !== undefined) throw invalid(bad);
+      }
       if (route === 'POST /v1/messages') return await messages(res, body);
       if (route === 'POST /v1/messages/count_tokens') {
         validateRequest(body, state, true);

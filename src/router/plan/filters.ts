@@ -90,10 +90,8 @@ export function hardFilters(c: Candidate, needs: RouteNeeds, prefs: RoutePrefere
   for (const [need, modality, stage] of MODALITY_STAGE) {
     if (needs[need] && !model.inputModalities.includes(modality)) out.push({ stage, reason: `model does not accept ${modality} input` });
   }
-  // More output than the model gives is served at its maximum (gateway/chat-route.ts fitOutput),
-  // unless the caller asked for strict parameters.
   const maxOut = e.maxOutputTokens ?? model.maxOutputTokens;
-  if (prefs.requireParameters && needs.maxTokens !== undefined && maxOut !== null && needs.maxTokens > maxOut) {
+  if (needs.maxTokens !== undefined && maxOut !== null && needs.maxTokens > maxOut) {
     out.push({ stage: 'max_tokens', reason: `max_tokens ${needs.maxTokens} exceeds the endpoint's maximum output of ${maxOut} tokens` });
   }
   const context = e.contextLength ?? model.contextLength;

@@ -76,8 +76,9 @@ export function routeChat(
   const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
   const images = countImages(request);
   tracker.inputImages = images;
+  // A routing variant (`:nitro`) names a way to route, not the model: its answer names the model.
   r.refs.forEach((ref, i) => {
-    const model = app.catalog.get(ref) ?? app.catalog.get(ref.replace(/:[a-z]+$/, ''));
+    const model = app.catalog.get(ref);
     if (model && !tracker.askedAs.has(model.id)) tracker.askedAs.set(model.id, r.asked?.[i] ?? ref);
   });
   return {

@@ -207,6 +207,19 @@ describe("OpenRouter's extras on the Messages door", () => {
     for (const k of Object.keys(extras)) assert.equal(stack.anthropic.last().body[k], undefined, k);
   });
 
+  test('count_tokens gets only what it takes (no extras, no max_tokens or stream)', async () => {
+    const res = await fetch(`${stack.gw.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': stack.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: MODELS.anthropic, max_tokens: 50, stream: false, messages: [{ role: 'user', content: 'count me' }], ...extras }),
+    });
+    const body = await json(res);
+    assert.ok(body.input_tokens > 0);
+    const sent = stack.anthropic.last();
+    assert.equal(sent.path, '/v1/messages/count_tokens');
+    assert.deepEqual(Object.keys(sent.body).sort(), ['messages', 'model']);
+  });
+
   for (const fallbacks of [{ fallbacks: [{ model: MODELS.openai }] }, { models: [MODELS.openai] }]) {
     test(`${Object.keys(fallbacks)[0]}: an Anthropic 529 tries the fallback`, async () => {
       stack.anthropic.failNext('[[error:529]]');

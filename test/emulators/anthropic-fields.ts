@@ -24,6 +24,12 @@ const STABLE = new Set([
   'speed', 'diagnostics', 'user_profile_id', 'workspace_id',
 ]);
 
+/** What `/v1/messages/count_tokens` takes (MessageCountTokensParams): no max_tokens, stream, sampling... */
+const COUNT = new Set([
+  'model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'cache_control', 'output_config', 'speed', 'user_profile_id', 'workspace_id',
+]);
+const COUNT_BETA = new Set(['context_management', 'mcp_servers', 'output_format', 'compaction', 'billing_policy', 'betas']);
+
 /** Fields of the beta Messages API (sent with an `anthropic-beta` header). */
 const BETA = new Set([
   'context_management', 'mcp_servers', 'output_format', 'compaction', 'fallbacks', 'thread', 'billing_policy', 'fallback_credit_token', 'betas',
@@ -44,11 +50,11 @@ function oneOf(v: unknown, allowed: readonly unknown[], path: string): void {
 export function unknownFieldError(body: Json, headers: IncomingHttpHeaders, forCount: boolean): string | undefined {
   const beta = headers['anthropic-beta'] !== undefined;
   try {
+    const [stable, betaFields] = forCount ? [COUNT, COUNT_BETA] : [STABLE, BETA];
     for (const k of Object.keys(body)) {
-      if (STABLE.has(k) || (beta && BETA.has(k))) continue;
+      if (stable.has(k) || (beta && betaFields.has(k))) continue;
       throw new FieldError(`${k}: Extra inputs are not permitted`);
     }
-    if (forCount && body.stream !== undefined) throw new FieldError('stream: Extra inputs are not permitted');
     if (body.metadata !== undefined) {
       if (!isObj(body.metadata)) throw new FieldError('metadata: Input should be a valid dictionary');
       closed(body.metadata, ['user_id'], 'metadata');

@@ -43,7 +43,7 @@ export async function handleCountTokens(ctx: RouteContext): Promise<void> {
       const { value } = await tryCandidates(
         anthropic,
         callCtx.signal,
-        (c) => passThroughCount(targetOf(c), upstreamBody(parsed.body, c.endpoint.upstreamModel), headers, callCtx),
+        (c) => passThroughCount(targetOf(c), upstreamBody(parsed.body, c.endpoint.upstreamModel, undefined, { forCount: true }), headers, callCtx),
         tryOptions(app),
       );
       const text = value;

@@ -36,6 +36,9 @@ import { arr, bool, fail, int, num, obj, oneOf, opt, str } from '../validate.ts'
 import type { Obj } from '../validate.ts';
 import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
 
+/** What `/messages` takes and `/messages/count_tokens` does not: left out of a count's body. */
+const NOT_COUNTED = ['max_tokens', 'stream', 'metadata', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'service_tier', 'container', 'inference_geo'];
+
 /** OpenRouter's extensions: read (or ignored) by Freeway and removed before the body goes to Anthropic. */
 export const EXTENSION_FIELDS = ['provider', 'models', 'fallbacks', 'session_id', 'user', 'trace', 'route', 'plugins'] as const;
 
@@ -326,12 +329,13 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
 
 /**
  * The body for an Anthropic upstream: the client's own, with the upstream's model id, without
- * Freeway's extensions, and with `max_tokens` at most the model's maximum output `cap` (see
+ * Freeway's extensions (for a count, without what only `/messages` takes), and with `max_tokens` at most the model's maximum output `cap` (see
  * fitOutput; a thinking budget that no longer fits shrinks to fit under it).
  */
-export function upstreamBody(body: Obj, upstreamModel: string, cap?: number): string {
+export function upstreamBody(body: Obj, upstreamModel: string, cap?: number, opts: { forCount?: boolean } = {}): string {
   const out: Obj = { ...body, model: upstreamModel };
   for (const k of EXTENSION_FIELDS) delete out[k];
+  if (opts.forCount) for (const k of NOT_COUNTED) delete out[k];
   if (cap !== undefined && typeof out.max_tokens === 'number' && out.max_tokens > cap) {
     out.max_tokens = cap;
     const t = out.thinking;

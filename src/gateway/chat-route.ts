@@ -109,7 +109,7 @@ export function outputCap(c: Candidate): number | undefined {
  * the caller asked for strict parameters, `provider.require_parameters`, see router/plan/plan.ts;
  * the hold is for the maximum too, see holdWorstCase). Every door's requests pass here, so every door gets the same rule.
  */
-export function fitOutput(request: ChatRequest, c: Candidate): { request: ChatRequest; warnings: string[] } {
+export function fitOutput<R extends { maxTokens?: number }>(request: R, c: Candidate): { request: R; warnings: string[] } {
   const cap = outputCap(c);
   if (cap === undefined || request.maxTokens === undefined || request.maxTokens <= cap) return { request, warnings: [] };
   return {

@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { createKey } from '../../src/accounting/keys.ts';
 import { MemoryHealth } from '../../src/router/health/memory-health.ts';
 import { MODELS, startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
@@ -163,11 +164,12 @@ describe('more output than the model gives', () => {
   });
 
   test('on the Messages door, translated and passed through', async () => {
-    await json(await post({ model: MODELS.openai, max_tokens: 32_000, messages: [{ role: 'user', content: 'hi' }] }));
+    const translated = await json(await post({ model: MODELS.openai, max_tokens: 32_000, messages: [{ role: 'user', content: 'hi' }] }));
     const sent = stack.openai.last().body;
     assert.equal(sent.max_completion_tokens ?? sent.max_tokens, 16_384);
+    assert.match(String(translated.warnings), /served with max_tokens 16384/);
     // Claude Code's own request shape: a thinking budget just under max_tokens, above the cap.
-    await json(
+    const passed = await json(
       await post({
         model: MODELS.anthropic,
         max_tokens: 70_000,
@@ -178,6 +180,30 @@ describe('more output than the model gives', () => {
     const raw = stack.anthropic.last().body;
     assert.equal(raw.max_tokens, 64_000);
     assert.ok(raw.thinking.budget_tokens < 64_000);
+    assert.match(String(passed.warnings), /max_tokens 70000 exceeds the maximum output of anthropic\/claude-sonnet-4-5 \(64000 tokens\)/);
+  });
+
+  test('on the legacy completions door', async () => {
+    const res = await fetch(`${stack.baseURL}/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODELS.google, max_tokens: 70_000, prompt: 'hi' }),
+    });
+    const body = await json(res);
+    assert.equal(stack.gemini.last().body.generationConfig.maxOutputTokens, 65_536);
+    assert.match(String(body.warnings), /served with max_tokens 65536/);
+  });
+
+  test("is held for the model's maximum, not for what was asked", async () => {
+    // gpt-4o-mini: 600 nano$ an output token. 16,384 tokens fit under $0.015; 32,000 would not.
+    const { key } = await createKey(stack.gw.app.store, { name: 'small', kind: 'inference', limitNanos: 15_000_000 });
+    const res = await fetch(`${stack.gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: MODELS.openai, max_tokens: 32_000, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const m = await json(res);
+    assert.ok(m.usage.cost > 0);
   });
 
   test('is a 404 under provider.require_parameters', async () => {

@@ -9,7 +9,7 @@
  * record are the shared ones, so accounting does not depend on the door. Every failure, from a
  * missing key to an upstream outage, is answered in Anthropic's error shape (errors.ts).
  */
-import { chatStreams, estimateChat, outputCap, routeChat, targetOf } from '../../gateway/chat-route.ts';
+import { chatStreams, estimateChat, fitOutput, outputCap, routeChat, targetOf } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens, maxPromptTokens } from '../../gateway/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
@@ -122,7 +122,10 @@ async function messages(ctx: RouteContext): Promise<void> {
     candidates,
     hold,
     abort.signal,
-    (c) => (raw(c) ? passThroughWhole(targetOf(c), body(c), headers, callCtx, tracker.meta(c).model) : streams.whole(c)),
+    (c) =>
+      raw(c)
+        ? passThroughWhole(targetOf(c), body(c), headers, callCtx, tracker.meta(c).model, fitOutput(request, c).warnings)
+        : streams.whole(c),
     estimateChat(request),
     generatedOutput,
   );

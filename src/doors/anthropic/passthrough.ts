@@ -69,8 +69,18 @@ export interface RawAnswer extends ChatResult {
   raw: string;
 }
 
-/** `model`: the name the answer gives the model (the client's own). */
-export async function passThroughWhole(target: Target, body: string, headers: Record<string, string>, ctx: CallContext, model: string): Promise<RawAnswer> {
+/**
+ * `model`: the name the answer gives the model (the client's own); `warnings`: what Freeway changed
+ * in the request (added to the answer as on every door, only when there are some).
+ */
+export async function passThroughWhole(
+  target: Target,
+  body: string,
+  headers: Record<string, string>,
+  ctx: CallContext,
+  model: string,
+  warnings: string[] = [],
+): Promise<RawAnswer> {
   const name = target.provider.name;
   const res = await send('messages', target, body, headers, ctx);
   let raw: string;
@@ -88,7 +98,9 @@ export async function passThroughWhole(target: Target, body: string, headers: Re
     });
   }
   const result = fromMessagesResponse(json, name, []);
-  return { ...result, raw: JSON.stringify(renamed(json, model)) };
+  const answer = renamed(json, model);
+  const withWarnings = warnings.length > 0 && typeof answer === 'object' && answer !== null ? { ...answer, warnings } : answer;
+  return { ...result, raw: JSON.stringify(withWarnings) };
 }
 
 /** `/messages/count_tokens`, relayed as it came. */

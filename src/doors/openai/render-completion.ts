@@ -22,6 +22,7 @@ export function renderTextCompletion(meta: ChunkMeta, r: ChatResult, cost: Charg
     system_fingerprint: null,
     choices: [JSON.parse(choice(r.text, r.finish))],
     usage: renderUsage(r.usage, cost),
+    ...(r.warnings && r.warnings.length > 0 ? { warnings: r.warnings } : {}),
   };
 }
 

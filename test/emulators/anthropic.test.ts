@@ -374,6 +374,25 @@ describe('Anthropic emulator with the official SDK', () => {
     assert.equal((stopped.content[0] as Anthropic.TextBlock).text, 'Hello from Anthropic emulator! You ');
   });
 
+  test('[[call:NAME:JSON]] scripts tool calls step by step, then a text answer', async () => {
+    const tools = [weatherTool, { name: 'Bash', input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } } }];
+    const prompt = 'go [[call:Bash:{"command":"ls"}]] [[call:get_weather:{"city":"Oslo"}]]';
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: prompt }];
+    const seen: Array<[string, unknown]> = [];
+    for (let step = 0; step < 3; step++) {
+      const m = await client.messages.create({ model: MODEL, max_tokens: 500, tools, messages });
+      const call = m.content.find((b) => b.type === 'tool_use');
+      if (!call) {
+        assert.equal(step, 2);
+        assert.match((m.content[0] as Anthropic.TextBlock).text, /Tool result received: sunny/);
+        break;
+      }
+      seen.push([call.name, call.input]);
+      messages.push({ role: 'assistant', content: m.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny' }] });
+    }
+    assert.deepEqual(seen, [['Bash', { command: 'ls' }], ['get_weather', { city: 'Oslo' }]]);
+  });
+
   test('request fields are a closed list, as on the real API: OpenRouter extras, unknown keys and values are 400s', async () => {
     const post = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
       fetch(`${emu.url}/v1/messages`, {

@@ -95,3 +95,19 @@ for (const provider of ['anthropic', 'openai', 'google'] as const) {
     });
   });
 }
+
+describe('Claude Code with ANTHROPIC_AUTH_TOKEN (a bearer token) instead of an API key', { skip }, () => {
+  test('a plain answer', async () => {
+    const cc = await claudeSession((found as { path: string }).path, { url: stack.gw.url, key: stack.key }, { auth: 'auth-token' });
+    try {
+      const from = stack.anthropic.requests.length;
+      const r = await cc.run(['-p', 'Hello. [[notool]] [[say:bearer works]]', '--model', MODELS.anthropic]);
+      assert.equal(r.json.is_error, false, JSON.stringify(r.json));
+      assert.equal(r.json.result, 'bearer works');
+      assert.ok(calls(stack.anthropic, from).length > 0);
+      assert.deepEqual(cc.outbound, []);
+    } finally {
+      await cc.close();
+    }
+  });
+});

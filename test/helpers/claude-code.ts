@@ -83,7 +83,12 @@ async function recordingProxy(seen: string[]): Promise<Server> {
   return server;
 }
 
-export async function claudeSession(binary: string, freeway: { url: string; key: string }): Promise<ClaudeSession> {
+/** `auth`: how the key is given — `ANTHROPIC_API_KEY` (sent as `x-api-key`) or `ANTHROPIC_AUTH_TOKEN` (a bearer token). */
+export async function claudeSession(
+  binary: string,
+  freeway: { url: string; key: string },
+  opts: { auth?: 'api-key' | 'auth-token' } = {},
+): Promise<ClaudeSession> {
   const home = mkdtempSync(join(tmpdir(), 'freeway-claude-'));
   const cwd = join(home, 'project');
   mkdirSync(cwd);
@@ -96,7 +101,7 @@ export async function claudeSession(binary: string, freeway: { url: string; key:
     CLAUDE_CONFIG_DIR: join(home, '.claude'),
     SHELL: '/bin/sh',
     ANTHROPIC_BASE_URL: freeway.url,
-    ANTHROPIC_API_KEY: freeway.key,
+    ...(opts.auth === 'auth-token' ? { ANTHROPIC_AUTH_TOKEN: freeway.key } : { ANTHROPIC_API_KEY: freeway.key }),
     DISABLE_TELEMETRY: '1',
     DISABLE_AUTOUPDATER: '1',
     DISABLE_ERROR_REPORTING: '1',

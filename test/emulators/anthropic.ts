@@ -8,6 +8,9 @@
  *   [[overloaded]]  (streams) send a few events, then `event: error` with overloaded_error
  *   [[refuse]]      stop with `stop_reason: "refusal"` and no content
  *
+ * `thinking.display: "omitted"` returns thinking blocks with empty text and a signature that
+ * verifies on the next turn, as the real API does.
+ *
  * Request fields are a closed list (anthropic-fields.ts): an unknown one is a 400, as on the real API.
  *
  * Deliberate simplifications: consecutive same-role turns are combined (as the real API does);
@@ -239,6 +242,8 @@ interface Turn {
 interface EmulatorState {
   cache: Map<string, number>;
   redacted: Map<string, true>;
+  /** Signatures of thinking given with `display: "omitted"` (empty text), verifiable on the next turn. */
+  omitted: Map<string, true>;
   minCacheable: number;
 }
 
@@ -430,7 +435,8 @@ function validateThinkingHistory(body: Json, state: EmulatorState, thinkingOn: b
   messages.forEach((m, i) => {
     if (m.role !== 'assistant' || !Array.isArray(m.content)) return;
     m.content.forEach((b: Json, j: number) => {
-      if (b.type === 'thinking' && !verify(b.thinking, b.signature)) {
+      const omitted = b.type === 'thinking' && b.thinking === '' && state.omitted.has(b.signature);
+      if (b.type === 'thinking' && !omitted && !verify(b.thinking, b.signature)) {
         throw invalid(`messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
       }
       if (b.type === 'redacted_thinking' && !state.redacted.has(b.data)) {
@@ -661,7 +667,17 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
         truncated = true;
       }
       remaining -= Math.min(tokens, remaining);
-      if (b.type === 'thinking') b.signature = sign(b.thinking);
+      if (b.type === 'thinking') {
+        b.signature = sign(b.thinking);
+        // `display: "omitted"`: the thinking is billed and signed but its text is not returned.
+        if (body.thinking?.display === 'omitted') {
+          b.thinking = '';
+          state.omitted.set(b.signature, true);
+          while (state.omitted.size > MAX_REDACTED) state.omitted.delete(state.omitted.keys().next().value as string);
+          content.push(b);
+          continue;
+        }
+      }
       if (b[field].length > 0) content.push(b);
     } else {
       const tokens = b.type === 'tool_use' ? countTokens(b.name + JSON.stringify(b.input)) : countTokens(b.data);
@@ -719,7 +735,7 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
         break;
       case 'thinking':
         start({ type: 'thinking', thinking: '', signature: '' });
-        for (const piece of chunkText(b.thinking, 16)) frames.push(delta(index, { type: 'thinking_delta', thinking: piece }));
+        if (b.thinking !== '') for (const piece of chunkText(b.thinking, 16)) frames.push(delta(index, { type: 'thinking_delta', thinking: piece }));
         frames.push(delta(index, { type: 'signature_delta', signature: b.signature }));
         break;
       case 'redacted_thinking':
@@ -787,7 +803,7 @@ function resolveModel(model: string): string {
 
 export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}): Promise<Emulator> {
   const apiKey = opts.apiKey ?? 'test-key';
-  const state: EmulatorState = { cache: new Map(), redacted: new Map(), minCacheable: opts.minCacheableTokens ?? 0 };
+  const state: EmulatorState = { cache: new Map(), redacted: new Map(), omitted: new Map(), minCacheable: opts.minCacheableTokens ?? 0 };
 
   return startEmulator(async (req, res, body, url) => {
     try {

@@ -150,6 +150,29 @@ describe('a Gemini answer with thinking, through the Messages door', () => {
   }
 });
 
+describe("Claude Code's adaptive thinking with output_config.effort, on a translated model", () => {
+  test('the effort becomes the upstream\'s own reasoning setting', async () => {
+    const budgets: number[] = [];
+    for (const effort of ['low', 'high']) {
+      const m = await json(
+        await post({
+          model: MODELS.google,
+          max_tokens: 32_000,
+          thinking: { type: 'adaptive', display: 'omitted' },
+          output_config: { effort },
+          messages: [{ role: 'user', content: 'think' }],
+        }),
+      );
+      assert.equal(m.content.at(-1).type, 'text');
+      budgets.push(stack.gemini.last().body.generationConfig.thinkingConfig.thinkingBudget);
+    }
+    assert.ok(budgets[0] < budgets[1], JSON.stringify(budgets));
+    const bad = await post({ model: MODELS.google, max_tokens: 100, output_config: { effort: 'extreme' }, messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /output_config\.effort/);
+  });
+});
+
 describe('more output than the model gives', () => {
   test('is served at the model\'s maximum, with a warning the client sees (chat completions)', async () => {
     const res = await fetch(`${stack.baseURL}/chat/completions`, {

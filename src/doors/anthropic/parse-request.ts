@@ -270,6 +270,17 @@ function parseThinking(v: unknown): ReasoningRequest {
   return { enabled: true, maxTokens: int(o.budget_tokens, 'thinking.budget_tokens', 1024) };
 }
 
+/**
+ * `thinking`, with `output_config.effort` (what Claude Code sends with adaptive thinking) as the
+ * reasoning effort, which every adapter translates (OpenAI's `reasoning_effort`, Gemini's budget).
+ */
+function parseReasoning(body: Obj, outputConfig: Obj | undefined): ReasoningRequest | undefined {
+  const thinking = opt(body, 'thinking', parseThinking);
+  const effort = outputConfig ? opt(outputConfig, 'effort', (v, p) => oneOf(v, p, ['low', 'medium', 'high', 'xhigh', 'max'] as const), 'output_config') : undefined;
+  if (effort === undefined || thinking?.enabled === false) return thinking;
+  return { ...(thinking ?? {}), effort };
+}
+
 function parseOutputFormat(v: unknown, param: string): ResponseFormat | undefined {
   const o = obj(v, param);
   const type = oneOf(o.type, `${param}.type`, ['json_schema'] as const);
@@ -312,7 +323,7 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
     ...(choice ? { toolChoice: choice.choice } : {}),
     ...(choice?.parallel !== undefined ? { parallelToolCalls: choice.parallel } : {}),
     ...(responseFormat ? { responseFormat } : {}),
-    reasoning: opt(body, 'thinking', parseThinking),
+    reasoning: parseReasoning(body, outputConfig),
     ...(user !== undefined ? { user } : {}),
     ...cache(cacheControl),
   };

@@ -130,6 +130,22 @@ describe('answers name the model the way the client asked for it', () => {
     const stream = await openai.chat.completions.create({ model: asked, stream: true, messages: [{ role: 'user', content: 'hi' }] });
     for await (const chunk of stream) assert.equal(chunk.model, asked);
   });
+
+  test('the Responses door too, whole and streamed', async () => {
+    const openai = new OpenAI({ apiKey: stack.key, baseURL: stack.baseURL, maxRetries: 0 });
+    const asked = 'Google/Gemini-2.5-Flash';
+    const whole = await openai.responses.create({ model: asked, input: 'hi' });
+    assert.equal(whole.model, asked);
+    const stream = await openai.responses.create({ model: asked, input: 'hi', stream: true });
+    let models = 0;
+    for await (const ev of stream) {
+      if ('response' in ev) {
+        assert.equal(ev.response.model, asked);
+        models++;
+      }
+    }
+    assert.ok(models >= 2);
+  });
 });
 
 describe('a Gemini answer with thinking, through the Messages door', () => {

@@ -53,6 +53,17 @@ for (const provider of ['anthropic', 'openai', 'google'] as const) {
       assert.equal(r.json.result, 'plain answer 7');
     });
 
+    test('a streamed answer (stream-json): the API events come through, naming the model as asked', async () => {
+      const r = await cc.run(['-p', 'Stream it. [[notool]] [[say:streamed answer]]', '--model', model], { format: 'stream-json' });
+      assert.equal(r.json.type, 'result');
+      assert.equal(r.json.is_error, false, JSON.stringify(r.json));
+      assert.equal(r.json.result, 'streamed answer');
+      const kinds = new Set(r.events.filter((e) => e.type === 'stream_event').map((e) => e.event.type));
+      for (const k of ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']) assert.ok(kinds.has(k), k);
+      const assistant = r.events.find((e) => e.type === 'assistant');
+      assert.equal(assistant?.message.model, model);
+    });
+
     test('a tool loop: Read, then Bash, then the answer', async () => {
       writeFileSync(join(cc.cwd, 'notes.txt'), 'the secret is 1234\n');
       const e = emulatorOf(provider);

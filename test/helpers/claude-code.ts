@@ -55,9 +55,12 @@ export function findClaudeBinary(): { path: string } | { skip: string } {
 
 export interface ClaudeResult {
   exitCode: number | null;
-  /** The `--output-format json` result object. */
+  /** The result object (`--output-format json`, or the last line of `stream-json`). */
   // any: the CLI's result object; tests read the few fields they assert on.
   json: any;
+  /** With `stream-json`: every line, in order (the API's stream events, the assistant messages...). */
+  // any: as above.
+  events: any[];
   stderr: string;
 }
 
@@ -66,7 +69,7 @@ export interface ClaudeSession {
   cwd: string;
   /** Hosts the CLI tried to reach through the recording proxy (should stay empty). */
   outbound: string[];
-  run(args: string[], opts?: { timeoutMs?: number }): Promise<ClaudeResult>;
+  run(args: string[], opts?: { timeoutMs?: number; format?: 'json' | 'stream-json' }): Promise<ClaudeResult>;
   close(): Promise<void>;
 }
 
@@ -115,7 +118,8 @@ export async function claudeSession(
     outbound,
     run(args, opts = {}) {
       return new Promise((resolve, reject) => {
-        const child = spawn(binary, ['--output-format', 'json', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const format = opts.format === 'stream-json' ? ['--output-format', 'stream-json', '--verbose', '--include-partial-messages'] : ['--output-format', 'json'];
+        const child = spawn(binary, [...format, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -125,7 +129,8 @@ export async function claudeSession(
         child.on('close', (code) => {
           clearTimeout(timer);
           try {
-            resolve({ exitCode: code, json: JSON.parse(out), stderr: err });
+            const events = opts.format === 'stream-json' ? out.trim().split('\n').map((l) => JSON.parse(l)) : [];
+            resolve({ exitCode: code, json: opts.format === 'stream-json' ? events.at(-1) : JSON.parse(out), events, stderr: err });
           } catch {
             reject(new Error(`claude exited ${code} without a JSON result; stdout: ${out.slice(0, 500)} stderr: ${err.slice(0, 500)}`));
           }

@@ -114,7 +114,9 @@ export function fitOutput<R extends { maxTokens?: number }>(request: R, c: Candi
   if (cap === undefined || request.maxTokens === undefined || request.maxTokens <= cap) return { request, warnings: [] };
   return {
     request: { ...request, maxTokens: cap },
-    warnings: [`max_tokens ${request.maxTokens} exceeds the maximum output of ${c.model.id} (${cap} tokens): served with max_tokens ${cap}.`],
+    warnings: [
+      `max_tokens ${request.maxTokens} exceeds the maximum output of ${c.model.id} (${cap} tokens): served with max_tokens ${cap}.`,
+    ],
   };
 }
 

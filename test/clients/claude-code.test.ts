@@ -59,7 +59,10 @@ for (const provider of ['anthropic', 'openai', 'google'] as const) {
       assert.equal(r.json.is_error, false, JSON.stringify(r.json));
       assert.equal(r.json.result, 'streamed answer');
       const kinds = new Set(r.events.filter((e) => e.type === 'stream_event').map((e) => e.event.type));
-      for (const k of ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']) assert.ok(kinds.has(k), k);
+      const expected = [
+        'message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
+      ];
+      for (const k of expected) assert.ok(kinds.has(k), k);
       const assistant = r.events.find((e) => e.type === 'assistant');
       assert.equal(assistant?.message.model, model);
     });
@@ -70,7 +73,8 @@ for (const provider of ['anthropic', 'openai', 'google'] as const) {
       const from = e.requests.length;
       const read = JSON.stringify({ file_path: join(cc.cwd, 'notes.txt') });
       const bash = JSON.stringify({ command: 'echo from-bash-$((6*7))', description: 'Print a number' });
-      const r = await cc.run(['-p', `Read the notes, then run a command. [[call:Read:${read}]] [[call:Bash:${bash}]]`, '--model', model, '--allowedTools', 'Read,Bash']);
+      const prompt = `Read the notes, then run a command. [[call:Read:${read}]] [[call:Bash:${bash}]]`;
+      const r = await cc.run(['-p', prompt, '--model', model, '--allowedTools', 'Read,Bash']);
       assert.equal(r.json.is_error, false, JSON.stringify(r.json));
       assert.equal(r.json.num_turns, 3);
       assert.match(r.json.result, /from-bash-42/);

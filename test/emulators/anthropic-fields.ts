@@ -26,13 +26,15 @@ const STABLE = new Set([
 
 /** What `/v1/messages/count_tokens` takes (MessageCountTokensParams): no max_tokens, stream, sampling... */
 const COUNT = new Set([
-  'model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'cache_control', 'output_config', 'speed', 'user_profile_id', 'workspace_id',
+  'model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'cache_control', 'output_config', 'speed',
+  'user_profile_id', 'workspace_id',
 ]);
 const COUNT_BETA = new Set(['context_management', 'mcp_servers', 'output_format', 'compaction', 'billing_policy', 'betas']);
 
 /** Fields of the beta Messages API (sent with an `anthropic-beta` header). */
 const BETA = new Set([
-  'context_management', 'mcp_servers', 'output_format', 'compaction', 'fallbacks', 'thread', 'billing_policy', 'fallback_credit_token', 'betas',
+  'context_management', 'mcp_servers', 'output_format', 'compaction', 'fallbacks', 'thread', 'billing_policy',
+  'fallback_credit_token', 'betas',
 ]);
 
 const isObj = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -64,7 +66,8 @@ export function unknownFieldError(body: Json, headers: IncomingHttpHeaders, forC
       }
     }
     if (isObj(body.thinking)) {
-      closed(body.thinking, body.thinking.type === 'enabled' ? ['type', 'budget_tokens', 'display'] : ['type', 'display'], `thinking.${body.thinking.type}`);
+      const keys = body.thinking.type === 'enabled' ? ['type', 'budget_tokens', 'display'] : ['type', 'display'];
+      closed(body.thinking, keys, `thinking.${body.thinking.type}`);
       oneOf(body.thinking.display, ['summarized', 'omitted'], `thinking.${body.thinking.type}.display`);
     }
     if (body.output_config !== undefined) {

@@ -388,7 +388,10 @@ describe('Anthropic emulator with the official SDK', () => {
         break;
       }
       seen.push([call.name, call.input]);
-      messages.push({ role: 'assistant', content: m.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny' }] });
+      messages.push(
+        { role: 'assistant', content: m.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny' }] },
+      );
     }
     assert.deepEqual(seen, [['Bash', { command: 'ls' }], ['get_weather', { city: 'Oslo' }]]);
   });
@@ -418,10 +421,19 @@ describe('Anthropic emulator with the official SDK', () => {
     await refused({ ...base, output_config: { effort: 'extreme' } }, /output_config\.effort: Input should be/);
     await refused({ ...base, service_tier: 'flex' }, /service_tier: Input should be 'auto', 'standard_only'/);
     // Beta fields need their beta header; with one they pass (what Claude Code sends).
-    const claudeCode = { context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] }, output_config: { effort: 'high' } };
+    const claudeCode = {
+      context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+      output_config: { effort: 'high' },
+    };
     await refused({ ...base, ...claudeCode }, /context_management: Extra inputs are not permitted/);
     const ok = await post(
-      { ...base, max_tokens: 2000, thinking: { type: 'adaptive', display: 'omitted' }, metadata: { user_id: '{"device_id":"d"}' }, ...claudeCode },
+      {
+        ...base,
+        max_tokens: 2000,
+        thinking: { type: 'adaptive', display: 'omitted' },
+        metadata: { user_id: '{"device_id":"d"}' },
+        ...claudeCode,
+      },
       { 'anthropic-beta': 'context-management-2025-06-27,effort-2025-11-24' },
     );
     assert.equal(ok.status, 200, await ok.clone().text());

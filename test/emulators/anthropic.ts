@@ -735,7 +735,9 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
         break;
       case 'thinking':
         start({ type: 'thinking', thinking: '', signature: '' });
-        if (b.thinking !== '') for (const piece of chunkText(b.thinking, 16)) frames.push(delta(index, { type: 'thinking_delta', thinking: piece }));
+        if (b.thinking !== '') {
+          for (const piece of chunkText(b.thinking, 16)) frames.push(delta(index, { type: 'thinking_delta', thinking: piece }));
+        }
         frames.push(delta(index, { type: 'signature_delta', signature: b.signature }));
         break;
       case 'redacted_thinking':

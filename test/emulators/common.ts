@@ -202,7 +202,9 @@ export function scriptedCalls(text: string): ScriptedCall[] {
   for (const m of text.matchAll(/\[\[call:([a-zA-Z0-9_.:-]+?):(\{[\s\S]*?\})\]\]/g)) {
     try {
       const args: unknown = JSON.parse(m[2]);
-      if (typeof args === 'object' && args !== null && !Array.isArray(args)) out.push({ name: m[1], args: args as Record<string, unknown> });
+      if (typeof args === 'object' && args !== null && !Array.isArray(args)) {
+        out.push({ name: m[1], args: args as Record<string, unknown> });
+      }
     } catch {
       // Not a call the test meant: ignored, as any unknown text is.
     }

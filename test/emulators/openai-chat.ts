@@ -237,7 +237,9 @@ function toolCallsFor(body: Body, d: Directives): ToolCall[] | null {
   const choice = body.tool_choice;
   const scripted = dueScriptedCall(
     (body.messages as Body[]).map((m) =>
-      m.role === 'user' ? { userText: contentText(m.content) } : { calledTools: m.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length > 0 },
+      m.role === 'user'
+        ? { userText: contentText(m.content) }
+        : { calledTools: m.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length > 0 },
     ),
   );
   if (scripted && choice !== 'none' && tools.some((t) => t.function?.name === scripted.name)) {

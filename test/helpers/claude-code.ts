@@ -49,7 +49,10 @@ export function findClaudeBinary(): { path: string } | { skip: string } {
   }
   if (!path) return { skip: `Claude Code has no binary for ${platformSuffix()} (${pkg} not installed)` };
   const probe = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '' } });
-  if (probe.status !== 0) return { skip: `Claude Code does not run on this platform: ${(probe.stderr || String(probe.error ?? '')).trim().slice(0, 200)}` };
+  if (probe.status !== 0) {
+    const why = (probe.stderr || String(probe.error ?? '')).trim().slice(0, 200);
+    return { skip: `Claude Code does not run on this platform: ${why}` };
+  }
   return { path };
 }
 
@@ -118,7 +121,10 @@ export async function claudeSession(
     outbound,
     run(args, opts = {}) {
       return new Promise((resolve, reject) => {
-        const format = opts.format === 'stream-json' ? ['--output-format', 'stream-json', '--verbose', '--include-partial-messages'] : ['--output-format', 'json'];
+        const format =
+          opts.format === 'stream-json'
+            ? ['--output-format', 'stream-json', '--verbose', '--include-partial-messages']
+            : ['--output-format', 'json'];
         const child = spawn(binary, [...format, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';

@@ -37,7 +37,9 @@ import type { Obj } from '../validate.ts';
 import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
 
 /** What `/messages` takes and `/messages/count_tokens` does not: left out of a count's body. */
-const NOT_COUNTED = ['max_tokens', 'stream', 'metadata', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'service_tier', 'container', 'inference_geo'];
+const NOT_COUNTED = [
+  'max_tokens', 'stream', 'metadata', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'service_tier', 'container', 'inference_geo',
+];
 
 /** OpenRouter's extensions: read (or ignored) by Freeway and removed before the body goes to Anthropic. */
 export const EXTENSION_FIELDS = ['provider', 'models', 'fallbacks', 'session_id', 'user', 'trace', 'route', 'plugins'] as const;
@@ -200,7 +202,9 @@ function foldSystemMessages(body: Obj, list: unknown[]): Obj {
   list.forEach((raw, i) => {
     const m = obj(raw, `messages[${i}]`);
     if (m.role !== 'system') return void rest.push(raw);
-    if (typeof m.content !== 'string' && !Array.isArray(m.content)) fail(`messages[${i}].content`, 'expected a string or an array of text blocks');
+    if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
+      fail(`messages[${i}].content`, 'expected a string or an array of text blocks');
+    }
     extra.push(...systemBlocks(m.content, `messages[${i}].content`));
   });
   if (rest.length === list.length) return body;
@@ -223,7 +227,9 @@ function parseFallbacks(body: Obj): string[] {
   const fallbacks =
     body.fallbacks === undefined || body.fallbacks === null
       ? []
-      : arr(body.fallbacks, 'fallbacks').map((f, i) => (typeof f === 'string' ? f : str(obj(f, `fallbacks[${i}]`).model, `fallbacks[${i}].model`)));
+      : arr(body.fallbacks, 'fallbacks').map((f, i) =>
+          typeof f === 'string' ? f : str(obj(f, `fallbacks[${i}]`).model, `fallbacks[${i}].model`),
+        );
   return [...models, ...fallbacks];
 }
 
@@ -276,7 +282,9 @@ function parseThinking(v: unknown): ReasoningRequest {
  */
 function parseReasoning(body: Obj, outputConfig: Obj | undefined): ReasoningRequest | undefined {
   const thinking = opt(body, 'thinking', parseThinking);
-  const effort = outputConfig ? opt(outputConfig, 'effort', (v, p) => oneOf(v, p, ['low', 'medium', 'high', 'xhigh', 'max'] as const), 'output_config') : undefined;
+  const effort = outputConfig
+    ? opt(outputConfig, 'effort', (v, p) => oneOf(v, p, ['low', 'medium', 'high', 'xhigh', 'max'] as const), 'output_config')
+    : undefined;
   if (effort === undefined || thinking?.enabled === false) return thinking;
   return { ...(thinking ?? {}), effort };
 }
@@ -340,8 +348,9 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
 
 /**
  * The body for an Anthropic upstream: the client's own, with the upstream's model id, without
- * Freeway's extensions (for a count, without what only `/messages` takes), and with `max_tokens` at most the model's maximum output `cap` (see
- * fitOutput; a thinking budget that no longer fits shrinks to fit under it).
+ * Freeway's extensions (for a count, without what only `/messages` takes), and with `max_tokens`
+ * at most the model's maximum output `cap` (see fitOutput; a thinking budget that no longer fits
+ * shrinks to fit under it).
  */
 export function upstreamBody(body: Obj, upstreamModel: string, cap?: number, opts: { forCount?: boolean } = {}): string {
   const out: Obj = { ...body, model: upstreamModel };
@@ -352,7 +361,9 @@ export function upstreamBody(body: Obj, upstreamModel: string, cap?: number, opt
     const t = out.thinking;
     if (t && typeof t === 'object' && !Array.isArray(t)) {
       const thinking = t as Obj;
-      if (typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= cap) out.thinking = { ...thinking, budget_tokens: Math.max(1024, cap - 1) };
+      if (typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= cap) {
+        out.thinking = { ...thinking, budget_tokens: Math.max(1024, cap - 1) };
+      }
     }
   }
   return JSON.stringify(out);

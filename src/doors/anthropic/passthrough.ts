@@ -43,7 +43,9 @@ function renamed(json: unknown, model: string): unknown {
   if (typeof json !== 'object' || json === null) return json;
   const o = json as Record<string, unknown>;
   if (typeof o.model === 'string') return { ...o, model };
-  if (o.type === 'message_start' && typeof o.message === 'object' && o.message !== null) return { ...o, message: renamed(o.message, model) };
+  if (o.type === 'message_start' && typeof o.message === 'object' && o.message !== null) {
+    return { ...o, message: renamed(o.message, model) };
+  }
   return json;
 }
 

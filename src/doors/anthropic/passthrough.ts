@@ -1,7 +1,9 @@
 /**
  * Anthropic upstream, Anthropic client: the request goes through untouched (the client's body with
- * the upstream's model id, its `anthropic-beta` header) and the answer comes back as it came —
- * the JSON body, or the SSE bytes as they arrive. Freeway only watches: the same parsers the
+ * the upstream's model id, its `anthropic-beta` and `anthropic-version` headers) and the answer
+ * comes back as it came — the JSON body, or the SSE bytes as they arrive — except that it names
+ * the model the way the client asked for it (clients compare it with what they sent: Claude Code
+ * keeps thinking blocks only for the same model). Freeway only watches: the same parsers the
  * Anthropic adapter uses read the id, stop reason and usage (cache reads and writes included) for
  * billing and the generation record.
  */

@@ -4,7 +4,7 @@
  *
  * - `id` is Freeway's generation id (`gen-...`), the same one `x-generation-id` and
  *   `/api/v1/generation?id=` use; Anthropic clients treat message ids as opaque.
- * - `model` is the catalog id of the model that served (`openai/gpt-4o-mini`).
+ * - `model` names the model that served as the client asked for it (tracker.ts `askedAs`).
  * - Content order: reasoning blocks, then the text, then `tool_use` blocks (ids as codec.ts maps them).
  * - `usage` is Anthropic's: `input_tokens` excludes cache reads and writes, which have their own
  *   fields; `cost` and `cost_details` (USD) are added as OpenRouter adds them to its usage.

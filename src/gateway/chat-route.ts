@@ -52,6 +52,8 @@ export function routeChat(
     filter?: (candidates: Candidate[]) => Candidate[];
     /** Overrides the hold's input (a door whose max_tokens already includes a thinking budget). */
     hold?: HoldInput;
+    /** The model names as the client wrote them, one per ref (default: the refs). */
+    asked?: string[];
   },
 ): ChatRoute {
   const { request } = r;
@@ -74,6 +76,11 @@ export function routeChat(
   const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
   const images = countImages(request);
   tracker.inputImages = images;
+  // A routing variant (`:nitro`) names a way to route, not the model: its answer names the model.
+  r.refs.forEach((ref, i) => {
+    const model = app.catalog.get(ref);
+    if (model && !tracker.askedAs.has(model.id)) tracker.askedAs.set(model.id, r.asked?.[i] ?? ref);
+  });
   return {
     candidates: r.filter ? r.filter(plan.candidates) : plan.candidates,
     tracker,
@@ -91,11 +98,33 @@ function continuation(request: ChatRequest, partial: string): ChatRequest {
   return { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] };
 }
 
+/** The most output `c` can give (its endpoint's, else its model's); undefined when unknown. */
+export function outputCap(c: Candidate): number | undefined {
+  return c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? undefined;
+}
+
+/**
+ * The request as `c` can serve it. Asking for more output than the model can give is served at its
+ * maximum, with a warning the client sees (the router keeps a model whose endpoints all give less, unless
+ * the caller asked for strict parameters, `provider.require_parameters`, see router/plan/plan.ts;
+ * the hold is for the maximum too, see holdWorstCase). Every door's requests pass here, so every door gets the same rule.
+ */
+export function fitOutput<R extends { maxTokens?: number }>(request: R, c: Candidate): { request: R; warnings: string[] } {
+  const cap = outputCap(c);
+  if (cap === undefined || request.maxTokens === undefined || request.maxTokens <= cap) return { request, warnings: [] };
+  return {
+    request: { ...request, maxTokens: cap },
+    warnings: [
+      `max_tokens ${request.maxTokens} exceeds the maximum output of ${c.model.id} (${cap} tokens): served with max_tokens ${cap}.`,
+    ],
+  };
+}
+
 /** Opening a stream of `request` on a candidate, and continuing one cut off after `partial` (mid-stream failover). */
 function openers<S>(request: ChatRequest, stream: (c: Candidate, req: ChatRequest) => Promise<S>) {
   return {
-    open: (c: Candidate) => stream(c, request),
-    continueWith: (c: Candidate, partial: string) => stream(c, continuation(request, partial)),
+    open: (c: Candidate) => stream(c, fitOutput(request, c).request),
+    continueWith: (c: Candidate, partial: string) => stream(c, fitOutput(continuation(request, partial), c).request),
   };
 }
 
@@ -103,7 +132,11 @@ function openers<S>(request: ChatRequest, stream: (c: Candidate, req: ChatReques
 export function chatStreams(request: ChatRequest, callCtx: CallContext) {
   return {
     ...openers(request, (c, req): Promise<AsyncIterable<StreamEvent>> => ADAPTERS[c.endpoint.provider.protocol].chatStream(req, targetOf(c), callCtx)),
-    whole: (c: Candidate): Promise<ChatResult> => ADAPTERS[c.endpoint.provider.protocol].chat(request, targetOf(c), callCtx),
+    whole: async (c: Candidate): Promise<ChatResult> => {
+      const fit = fitOutput(request, c);
+      const result = await ADAPTERS[c.endpoint.provider.protocol].chat(fit.request, targetOf(c), callCtx);
+      return fit.warnings.length > 0 ? { ...result, warnings: [...fit.warnings, ...(result.warnings ?? [])] } : result;
+    },
   };
 }
 

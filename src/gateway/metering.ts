@@ -50,8 +50,10 @@ export async function holdWorstCase(
   let worstCandidate = candidates[0];
   let maxOut = 0;
   for (const c of candidates) {
-    const out =
-      (input.maxTokens ?? c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? FALLBACK_MAX_OUTPUT) + (input.reasoningTokens ?? 0);
+    // Asking for more than the model gives is served at its maximum (fitOutput): that is what is held.
+    const cap = c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? undefined;
+    const asked = input.maxTokens !== undefined && cap !== undefined ? Math.min(input.maxTokens, cap) : input.maxTokens;
+    const out = (asked ?? cap ?? FALLBACK_MAX_OUTPUT) + (input.reasoningTokens ?? 0);
     const n = worstCaseNanos(c.endpoint.pricing, input.promptTokens, out, input.images);
     if (n >= worst) {
       worst = n;

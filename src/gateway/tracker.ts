@@ -101,6 +101,12 @@ export class GenerationTracker {
   readonly streamed: boolean;
   /** Input images the request carries (each leg sends them), for endpoints priced per image. */
   inputImages = 0;
+  /**
+   * The name the client used for each model it asked for (catalog id → its string): answers name
+   * the model the way it was asked for (`claude-sonnet-4-5`, `anthropic/claude-sonnet-4-5`), as
+   * clients compare it with what they sent (Claude Code keeps thinking blocks only for the same model).
+   */
+  askedAs = new Map<string, string>();
   private readonly markupBp: number;
 
   constructor(
@@ -195,7 +201,7 @@ export class GenerationTracker {
     return {
       id: this.id,
       created: Math.floor(this.createdAt.getTime() / 1000),
-      model: c.model.id,
+      model: this.askedAs.get(c.model.id) ?? c.model.id,
       providerName: c.endpoint.provider.name,
     };
   }

@@ -374,6 +374,77 @@ describe('Anthropic emulator with the official SDK', () => {
     assert.equal((stopped.content[0] as Anthropic.TextBlock).text, 'Hello from Anthropic emulator! You ');
   });
 
+  test('[[call:NAME:JSON]] scripts tool calls step by step, then a text answer', async () => {
+    const tools = [weatherTool, { name: 'Bash', input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } } }];
+    const prompt = 'go [[call:Bash:{"command":"ls"}]] [[call:get_weather:{"city":"Oslo"}]]';
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: prompt }];
+    const seen: Array<[string, unknown]> = [];
+    for (let step = 0; step < 3; step++) {
+      const m = await client.messages.create({ model: MODEL, max_tokens: 500, tools, messages });
+      const call = m.content.find((b) => b.type === 'tool_use');
+      if (!call) {
+        assert.equal(step, 2);
+        assert.match((m.content[0] as Anthropic.TextBlock).text, /Tool result received: sunny/);
+        break;
+      }
+      seen.push([call.name, call.input]);
+      messages.push(
+        { role: 'assistant', content: m.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny' }] },
+      );
+    }
+    assert.deepEqual(seen, [['Bash', { command: 'ls' }], ['get_weather', { city: 'Oslo' }]]);
+  });
+
+  test('request fields are a closed list, as on the real API: OpenRouter extras, unknown keys and values are 400s', async () => {
+    const post = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      fetch(`${emu.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': emu.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const base = { model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] };
+    const refused = async (body: Record<string, unknown>, message: RegExp, headers: Record<string, string> = {}) => {
+      const res = await post(body, headers);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      const err = (await res.json()) as { error: { type: string; message: string } };
+      assert.equal(err.error.type, 'invalid_request_error');
+      assert.match(err.error.message, message);
+    };
+    for (const k of ['session_id', 'user', 'trace', 'route', 'plugins', 'provider', 'models', 'reasoning', 'max_completion_tokens']) {
+      await refused({ ...base, [k]: 'x' }, new RegExp(`^${k}: Extra inputs are not permitted$`));
+    }
+    await refused({ ...base, metadata: { user_id: 'u', session: 's' } }, /metadata\.session: Extra inputs are not permitted/);
+    await refused({ ...base, metadata: { user_id: 'u'.repeat(257) } }, /metadata\.user_id: String should have at most 256 characters/);
+    await refused({ ...base, thinking: { type: 'adaptive', budget_tokens: 2000 } }, /thinking\.adaptive\.budget_tokens: Extra inputs/);
+    await refused({ ...base, thinking: { type: 'adaptive', display: 'full' } }, /thinking\.adaptive\.display: Input should be/);
+    await refused({ ...base, output_config: { effort: 'extreme' } }, /output_config\.effort: Input should be/);
+    await refused({ ...base, service_tier: 'flex' }, /service_tier: Input should be 'auto', 'standard_only'/);
+    // Beta fields need their beta header; with one they pass (what Claude Code sends).
+    const claudeCode = {
+      context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+      output_config: { effort: 'high' },
+    };
+    await refused({ ...base, ...claudeCode }, /context_management: Extra inputs are not permitted/);
+    const ok = await post(
+      {
+        ...base,
+        max_tokens: 2000,
+        thinking: { type: 'adaptive', display: 'omitted' },
+        metadata: { user_id: '{"device_id":"d"}' },
+        ...claudeCode,
+      },
+      { 'anthropic-beta': 'context-management-2025-06-27,effort-2025-11-24' },
+    );
+    assert.equal(ok.status, 200, await ok.clone().text());
+    const count = await fetch(`${emu.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': emu.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, messages: base.messages, stream: true }),
+    });
+    assert.equal(count.status, 400);
+  });
+
   test('validation mirrors the real API', async () => {
     const expect400 = async (body: unknown, pattern: RegExp) =>
       assert.rejects(client.messages.create(body as Anthropic.MessageCreateParamsNonStreaming), (err: unknown) => {

@@ -8,6 +8,11 @@
  *   [[overloaded]]  (streams) send a few events, then `event: error` with overloaded_error
  *   [[refuse]]      stop with `stop_reason: "refusal"` and no content
  *
+ * `thinking.display: "omitted"` returns thinking blocks with empty text and a signature that
+ * verifies on the next turn, as the real API does.
+ *
+ * Request fields are a closed list (anthropic-fields.ts): an unknown one is a 400, as on the real API.
+ *
  * Deliberate simplifications: consecutive same-role turns are combined (as the real API does);
  * any model id starting with `claude` is accepted; prompt caching has no minimum length unless
  * `minCacheableTokens` is given; token counts use common.ts's 4-characters-per-token rule.
@@ -18,6 +23,7 @@ import {
   argsFromSchema,
   chunkText,
   countTokens,
+  dueScriptedCall,
   parseDirectives,
   replyText,
   shortHash,
@@ -29,6 +35,7 @@ import {
   writeFrames,
 } from './common.ts';
 import type { Directives, Emulator, EmulatorOptions } from './common.ts';
+import { unknownFieldError } from './anthropic-fields.ts';
 
 export interface AnthropicEmulatorOptions extends EmulatorOptions {
   /** Prefixes shorter than this are not cached (the real API's minimum is 1024-4096 by model). */
@@ -235,6 +242,8 @@ interface Turn {
 interface EmulatorState {
   cache: Map<string, number>;
   redacted: Map<string, true>;
+  /** Signatures of thinking given with `display: "omitted"` (empty text), verifiable on the next turn. */
+  omitted: Map<string, true>;
   minCacheable: number;
 }
 
@@ -426,7 +435,8 @@ function validateThinkingHistory(body: Json, state: EmulatorState, thinkingOn: b
   messages.forEach((m, i) => {
     if (m.role !== 'assistant' || !Array.isArray(m.content)) return;
     m.content.forEach((b: Json, j: number) => {
-      if (b.type === 'thinking' && !verify(b.thinking, b.signature)) {
+      const omitted = b.type === 'thinking' && b.thinking === '' && state.omitted.has(b.signature);
+      if (b.type === 'thinking' && !omitted && !verify(b.thinking, b.signature)) {
         throw invalid(`messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
       }
       if (b.type === 'redacted_thinking' && !state.redacted.has(b.data)) {
@@ -602,10 +612,21 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
 
   const tools: Json[] = (body.tools ?? []).filter((t: Json) => t.type === undefined || t.type === 'custom');
   const choice = body.tool_choice ?? { type: 'auto' };
+  const scripted = dueScriptedCall(
+    turns.map((t) =>
+      t.role === 'user'
+        ? { userText: t.blocks.filter((b) => b.type === 'text').map((b) => String(b.text)).join('\n') }
+        : { calledTools: t.blocks.some((b) => b.type === 'tool_use') },
+    ),
+  );
+  const scriptedTool = scripted && choice.type !== 'none' ? tools.find((t) => t.name === scripted.name) : undefined;
   const callTools = tools.length > 0 && toolResults.length === 0 && choice.type !== 'none' && !d.noTool;
   let stopReason = 'end_turn';
   let stopSequence: string | null = null;
-  if (callTools) {
+  if (scripted && scriptedTool) {
+    blocks.push({ type: 'tool_use', id: randomId('toolu_01'), name: scriptedTool.name, input: scripted.args });
+    stopReason = 'tool_use';
+  } else if (callTools) {
     const tool = choice.type === 'tool' ? tools.find((t) => t.name === choice.name) : tools[0];
     const times = d.parallel && choice.disable_parallel_tool_use !== true ? 2 : 1;
     for (let i = 0; i < times; i++) {
@@ -646,7 +667,17 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
         truncated = true;
       }
       remaining -= Math.min(tokens, remaining);
-      if (b.type === 'thinking') b.signature = sign(b.thinking);
+      if (b.type === 'thinking') {
+        b.signature = sign(b.thinking);
+        // `display: "omitted"`: the thinking is billed and signed but its text is not returned.
+        if (body.thinking?.display === 'omitted') {
+          b.thinking = '';
+          state.omitted.set(b.signature, true);
+          while (state.omitted.size > MAX_REDACTED) state.omitted.delete(state.omitted.keys().next().value as string);
+          content.push(b);
+          continue;
+        }
+      }
       if (b[field].length > 0) content.push(b);
     } else {
       const tokens = b.type === 'tool_use' ? countTokens(b.name + JSON.stringify(b.input)) : countTokens(b.data);
@@ -704,7 +735,9 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
         break;
       case 'thinking':
         start({ type: 'thinking', thinking: '', signature: '' });
-        for (const piece of chunkText(b.thinking, 16)) frames.push(delta(index, { type: 'thinking_delta', thinking: piece }));
+        if (b.thinking !== '') {
+          for (const piece of chunkText(b.thinking, 16)) frames.push(delta(index, { type: 'thinking_delta', thinking: piece }));
+        }
         frames.push(delta(index, { type: 'signature_delta', signature: b.signature }));
         break;
       case 'redacted_thinking':
@@ -772,12 +805,16 @@ function resolveModel(model: string): string {
 
 export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}): Promise<Emulator> {
   const apiKey = opts.apiKey ?? 'test-key';
-  const state: EmulatorState = { cache: new Map(), redacted: new Map(), minCacheable: opts.minCacheableTokens ?? 0 };
+  const state: EmulatorState = { cache: new Map(), redacted: new Map(), omitted: new Map(), minCacheable: opts.minCacheableTokens ?? 0 };
 
   return startEmulator(async (req, res, body, url) => {
     try {
       checkHeaders(req.headers, apiKey);
       const route = `${req.method} ${url.pathname}`;
+      if (route === 'POST /v1/messages' || route === 'POST /v1/messages/count_tokens') {
+        const bad = isObj(body) ? unknownFieldError(body, req.headers, route !== 'POST /v1/messages') : undefined;
+        if (bad !== undefined) throw invalid(bad);
+      }
       if (route === 'POST /v1/messages') return await messages(res, body);
       if (route === 'POST /v1/messages/count_tokens') {
         validateRequest(body, state, true);

@@ -21,6 +21,10 @@
  *                   passed): proves that N requests reach the upstream concurrently
  *   [[bytes:N]]     reply with N characters of text, whatever max_tokens says (a huge answer;
  *                   streams send it in 4 KiB deltas)
+ *   [[call:NAME:{"arg":1}]]  a script of tool calls, one a step: the Nth model turn after the user
+ *                   message holding the script calls the Nth scripted tool with those arguments (if it is
+ *                   offered), whatever came back from the previous one; then the model answers in text.
+ *                   Lets a test drive an agent's real tools (Claude Code's Read, Bash...) turn by turn.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -185,6 +189,42 @@ export function parseDirectives(text: string): Directives {
     gather: num('gather'),
     bytes: num('bytes'),
   };
+}
+
+export interface ScriptedCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/** The `[[call:NAME:JSON]]` script of a user message's text, in order (a call whose JSON is broken is skipped). */
+export function scriptedCalls(text: string): ScriptedCall[] {
+  const out: ScriptedCall[] = [];
+  for (const m of text.matchAll(/\[\[call:([a-zA-Z0-9_.:-]+?):(\{[\s\S]*?\})\]\]/g)) {
+    try {
+      const args: unknown = JSON.parse(m[2]);
+      if (typeof args === 'object' && args !== null && !Array.isArray(args)) {
+        out.push({ name: m[1], args: args as Record<string, unknown> });
+      }
+    } catch {
+      // Not a call the test meant: ignored, as any unknown text is.
+    }
+  }
+  return out;
+}
+
+/**
+ * The scripted call due now. `turns` are the conversation's turns, oldest first: each a user turn
+ * with its text, or a model turn that called tools. The script is the latest user text that has one;
+ * the model turns after it that called tools are the steps already taken.
+ */
+export function dueScriptedCall(turns: Array<{ userText?: string; calledTools?: boolean }>): ScriptedCall | undefined {
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const script = turns[i].userText !== undefined ? scriptedCalls(turns[i].userText as string) : [];
+    if (script.length === 0) continue;
+    const done = turns.slice(i + 1).filter((t) => t.calledTools).length;
+    return script[done];
+  }
+  return undefined;
 }
 
 export function stripDirectives(text: string): string {

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import {
+  dueScriptedCall,
   argsFromSchema,
   chunkText,
   countTokens,
@@ -311,6 +312,17 @@ function buildReply(body: Json, model: string, d: Directives, lastUserText: stri
   const declarations: Json[] = (body.tools ?? []).flatMap((t: Json) => t.functionDeclarations ?? []);
   const fcc = body.toolConfig?.functionCallingConfig ?? {};
   const mode = fcc.mode ?? 'AUTO';
+  const scripted = dueScriptedCall(
+    contents.map((c: Json) =>
+      c.role === 'model'
+        ? { calledTools: (c.parts ?? []).some((p: Json) => p.functionCall) }
+        : { userText: (c.parts ?? []).filter((p: Json) => typeof p.text === 'string').map((p: Json) => p.text).join('\n') },
+    ),
+  );
+  if (scripted && mode !== 'NONE' && declarations.some((x) => x.name === scripted.name)) {
+    reply.calls.push({ name: scripted.name, args: scripted.args });
+    return reply;
+  }
   if (declarations.length > 0 && responses.length === 0 && mode !== 'NONE' && !d.noTool) {
     const allowed: string[] | undefined = fcc.allowedFunctionNames;
     const decl = (allowed && declarations.find((x) => allowed.includes(x.name))) || declarations[0];

@@ -4,7 +4,7 @@
  * `chat.completion` body or as `chat.completion.chunk` SSE frames.
  */
 import { createHash } from 'node:crypto';
-import { argsFromSchema, chunkText, countTokens, replyText, stripDirectives } from './common.ts';
+import { argsFromSchema, chunkText, countTokens, dueScriptedCall, replyText, stripDirectives } from './common.ts';
 import type { Directives } from './common.ts';
 import { FINGERPRINT, contentText, isObject, modelNotFound, nowSeconds, oaiError, randomId } from './openai-shared.ts';
 import type { Frames, Reply } from './openai-shared.ts';
@@ -265,6 +265,16 @@ function toolCallsFor(body: Body, d: Directives): ToolCall[] | null {
   const tools: Body[] = Array.isArray(body.tools) ? body.tools : [];
   const last = body.messages[body.messages.length - 1];
   const choice = body.tool_choice;
+  const scripted = dueScriptedCall(
+    (body.messages as Body[]).map((m) =>
+      m.role === 'user'
+        ? { userText: contentText(m.content) }
+        : { calledTools: m.role === 'assistant' && Array.isArray(m.tool_calls) && m.tool_calls.length > 0 },
+    ),
+  );
+  if (scripted && choice !== 'none' && tools.some((t) => t.function?.name === scripted.name)) {
+    return [{ id: 'call_' + randomId(24), name: scripted.name, arguments: JSON.stringify(scripted.args) }];
+  }
   if (tools.length === 0 || last.role !== 'user' || choice === 'none' || d.noTool) return null;
   const forced: string | undefined = isObject(choice) ? (choice as Body).function?.name : undefined;
   const tool =

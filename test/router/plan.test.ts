@@ -315,7 +315,12 @@ describe('filters', () => {
     let r = plan(cat, { needs: needs({ maxTokens: 6_000 }) });
     assert.deepEqual(ids(r.candidates), ['beta', 'gamma']);
     assert.match(r.excluded[0].reason, /max_tokens 6000 exceeds the endpoint's maximum output of 4096 tokens/);
-    const err = planError(cat, { needs: needs({ maxTokens: 9_000 }) });
+    // No endpoint gives that much: every one serves it at its maximum (fitOutput), unless the
+    // caller asked for strict parameters.
+    r = plan(cat, { needs: needs({ maxTokens: 9_000 }) });
+    assert.deepEqual(ids(r.candidates).sort(), ['alpha', 'beta', 'gamma']);
+    assert.equal(r.excluded.length, 0);
+    const err = planError(cat, { needs: needs({ maxTokens: 9_000 }), prefs: prefs({ requireParameters: true }) });
     assert.equal(err.message, 'No endpoints found that support max_tokens of 9000.');
     assert.deepEqual(considered(err).map((e) => e.provider), ['beta', 'alpha', 'gamma']);
   });

@@ -43,7 +43,10 @@ export async function handleCountTokens(ctx: RouteContext): Promise<void> {
       const { value } = await tryCandidates(
         anthropic,
         callCtx.signal,
-        (c) => passThroughCount(targetOf(c), upstreamBody(parsed.body, c.endpoint.upstreamModel), headers, callCtx),
+        (c) => {
+          const body = upstreamBody(parsed.body, c.endpoint.upstreamModel, undefined, { forCount: true });
+          return passThroughCount(targetOf(c), body, headers, callCtx);
+        },
         tryOptions(app),
       );
       const text = value;

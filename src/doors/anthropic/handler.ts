@@ -9,7 +9,7 @@
  * record are the shared ones, so accounting does not depend on the door. Every failure, from a
  * missing key to an upstream outage, is answered in Anthropic's error shape (errors.ts).
  */
-import { chatStreams, estimateChat, routeChat, targetOf } from '../../gateway/chat-route.ts';
+import { chatStreams, estimateChat, fitOutput, outputCap, routeChat, targetOf } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens, maxPromptTokens } from '../../gateway/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
@@ -65,7 +65,9 @@ async function messages(ctx: RouteContext): Promise<void> {
   const route = routeChat(app, ctx, key, {
     request,
     refs: [request.model, ...parsed.fallbackModels.map((m) => resolveModelRef(app.catalog, m))],
+    asked: [parsed.request.model, ...parsed.fallbackModels],
     preferences: parsed.preferences,
+    ...(parsed.sessionId !== undefined ? { sessionId: parsed.sessionId } : {}),
     filter: (planned: Candidate[]) => servable(parsed, planned),
     hold: {
       promptTokens: maxPromptTokens(request),
@@ -77,7 +79,7 @@ async function messages(ctx: RouteContext): Promise<void> {
   const streams = chatStreams(request, callCtx);
   const headers = forwardedHeaders(req);
   const raw = (c: Candidate) => passesThrough(c, parsed.foreign);
-  const body = (c: Candidate) => upstreamBody(parsed.body, c.endpoint.upstreamModel);
+  const body = (c: Candidate) => upstreamBody(parsed.body, c.endpoint.upstreamModel, outputCap(c));
   const renderer = (meta: { id: string; model: string }) =>
     new AnthropicStreamRenderer({ id: meta.id, model: meta.model, promptTokens: estimatePromptTokens(request) });
 
@@ -89,7 +91,7 @@ async function messages(ctx: RouteContext): Promise<void> {
       tracker,
       callCtx,
       raw,
-      openRaw: (c, sink) => passThroughStream(targetOf(c), body(c), headers, callCtx, sink),
+      openRaw: (c, sink) => passThroughStream(targetOf(c), body(c), headers, callCtx, sink, tracker.meta(c).model),
       openTranslated: streams.open,
       renderer: (c) => renderer(tracker.meta(c)),
       onServed: served,
@@ -120,7 +122,10 @@ async function messages(ctx: RouteContext): Promise<void> {
     candidates,
     hold,
     abort.signal,
-    (c) => (raw(c) ? passThroughWhole(targetOf(c), body(c), headers, callCtx) : streams.whole(c)),
+    (c) =>
+      raw(c)
+        ? passThroughWhole(targetOf(c), body(c), headers, callCtx, tracker.meta(c).model, fitOutput(request, c).warnings)
+        : streams.whole(c),
     estimateChat(request),
     generatedOutput,
   );

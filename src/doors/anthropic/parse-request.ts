@@ -8,7 +8,10 @@
  * in `anthropicOnly`, and translating such a request for another provider is a 400 naming them.
  * Freeway-encoded tool ids and reasoning (see codec.ts) are decoded back to the upstream's own.
  *
- * OpenRouter's routing extensions `provider` and `models` are accepted and never forwarded.
+ * OpenRouter's extensions (`provider`, `models`, `fallbacks`, `session_id`, `user`, `trace`, `route`,
+ * `plugins`) are read by Freeway and never forwarded. A `system`-role message inside `messages` —
+ * what clients send when they talk to a gateway (Claude Code does for models it does not know) — is
+ * folded into the top-level `system`, in order, which is the only place the Messages API takes one.
  */
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type {
@@ -33,14 +36,21 @@ import { arr, bool, fail, int, num, obj, oneOf, opt, str } from '../validate.ts'
 import type { Obj } from '../validate.ts';
 import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
 
-/** Routing extensions read by Freeway and removed before the body goes to Anthropic. */
-export const EXTENSION_FIELDS = ['provider', 'models'] as const;
+/** What `/messages` takes and `/messages/count_tokens` does not: left out of a count's body. */
+const NOT_COUNTED = [
+  'max_tokens', 'stream', 'metadata', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'service_tier', 'container', 'inference_geo',
+];
+
+/** OpenRouter's extensions: read (or ignored) by Freeway and removed before the body goes to Anthropic. */
+export const EXTENSION_FIELDS = ['provider', 'models', 'fallbacks', 'session_id', 'user', 'trace', 'route', 'plugins'] as const;
 
 export interface ParsedMessagesRequest {
   request: ChatRequest;
-  /** The body exactly as the client sent it. */
+  /** The body as the client sent it, with its `system`-role messages folded into `system`. */
   body: Obj;
   fallbackModels: string[];
+  /** OpenRouter's `session_id`: groups a conversation's requests (sticky routing). */
+  sessionId?: string;
   preferences: RoutePreferences;
   /** Carries Freeway-encoded tool ids or reasoning: Anthropic cannot take it raw. */
   foreign: boolean;
@@ -160,25 +170,67 @@ function assistantTurn(content: unknown, param: string, c: Ctx): AssistantMessag
   return out;
 }
 
-function parseMessages(v: unknown, c: Ctx): Message[] {
-  const list = arr(v, 'messages');
-  if (list.length === 0) fail('messages', 'must contain at least one message');
+function parseMessages(list: unknown[], c: Ctx): Message[] {
   return list.flatMap((raw, i): Message[] => {
     const param = `messages[${i}]`;
     const m = obj(raw, param);
-    const role = oneOf(m.role, `${param}.role`, ['user', 'assistant'] as const);
+    const role = oneOf(m.role, `${param}.role`, ['user', 'assistant', 'system'] as const);
+    if (role === 'system') return []; // folded into `system` (foldSystemMessages)
     if (typeof m.content !== 'string' && !Array.isArray(m.content)) fail(`${param}.content`, 'expected a string or an array of content blocks');
     return role === 'user' ? userTurn(m.content, `${param}.content`, c) : [assistantTurn(m.content, `${param}.content`, c)];
   });
 }
 
-function parseSystem(v: unknown): TextPart[] {
+/** A `system` value (a string or text blocks) as text blocks, validated; `param` names it in errors. */
+function systemBlocks(v: unknown, param: string): Obj[] {
   if (typeof v === 'string') return v.length > 0 ? [{ type: 'text', text: v }] : [];
-  return arr(v, 'system').map((raw, i) => {
-    const b = obj(raw, `system[${i}]`);
-    oneOf(b.type, `system[${i}].type`, ['text'] as const);
-    return textBlock(b, `system[${i}]`);
+  return arr(v, param).map((raw, i) => {
+    const b = obj(raw, `${param}[${i}]`);
+    oneOf(b.type, `${param}[${i}].type`, ['text'] as const);
+    textBlock(b, `${param}[${i}]`);
+    return b;
   });
+}
+
+/**
+ * The body with every `system`-role message of `messages` moved to the end of the top-level
+ * `system` (as text blocks, in order); the body itself when it has none.
+ */
+function foldSystemMessages(body: Obj, list: unknown[]): Obj {
+  const extra: Obj[] = [];
+  const rest: unknown[] = [];
+  list.forEach((raw, i) => {
+    const m = obj(raw, `messages[${i}]`);
+    if (m.role !== 'system') return void rest.push(raw);
+    if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
+      fail(`messages[${i}].content`, 'expected a string or an array of text blocks');
+    }
+    extra.push(...systemBlocks(m.content, `messages[${i}].content`));
+  });
+  if (rest.length === list.length) return body;
+  if (rest.length === 0) fail('messages', 'must contain at least one user or assistant message');
+  const own = body.system === undefined || body.system === null ? [] : systemBlocks(body.system, 'system');
+  const system = [...own, ...extra];
+  const out: Obj = { ...body, messages: rest };
+  if (system.length > 0) out.system = system;
+  else delete out.system;
+  return out;
+}
+
+function parseSystem(v: unknown): TextPart[] {
+  return systemBlocks(v, 'system').map((b, i) => textBlock(b, `system[${i}]`));
+}
+
+/** OpenRouter's fallback list: `models: ["id", ...]` and `fallbacks: [{ model: "id" }, ...]` (or ids). */
+function parseFallbacks(body: Obj): string[] {
+  const models = body.models === undefined || body.models === null ? [] : arr(body.models, 'models').map((m, i) => str(m, `models[${i}]`));
+  const fallbacks =
+    body.fallbacks === undefined || body.fallbacks === null
+      ? []
+      : arr(body.fallbacks, 'fallbacks').map((f, i) =>
+          typeof f === 'string' ? f : str(obj(f, `fallbacks[${i}]`).model, `fallbacks[${i}].model`),
+        );
+  return [...models, ...fallbacks];
 }
 
 function parseTools(v: unknown, c: Ctx): ToolDefinition[] {
@@ -224,6 +276,19 @@ function parseThinking(v: unknown): ReasoningRequest {
   return { enabled: true, maxTokens: int(o.budget_tokens, 'thinking.budget_tokens', 1024) };
 }
 
+/**
+ * `thinking`, with `output_config.effort` (what Claude Code sends with adaptive thinking) as the
+ * reasoning effort, which every adapter translates (OpenAI's `reasoning_effort`, Gemini's budget).
+ */
+function parseReasoning(body: Obj, outputConfig: Obj | undefined): ReasoningRequest | undefined {
+  const thinking = opt(body, 'thinking', parseThinking);
+  const effort = outputConfig
+    ? opt(outputConfig, 'effort', (v, p) => oneOf(v, p, ['low', 'medium', 'high', 'xhigh', 'max'] as const), 'output_config')
+    : undefined;
+  if (effort === undefined || thinking?.enabled === false) return thinking;
+  return { ...(thinking ?? {}), effort };
+}
+
 function parseOutputFormat(v: unknown, param: string): ResponseFormat | undefined {
   const o = obj(v, param);
   const type = oneOf(o.type, `${param}.type`, ['json_schema'] as const);
@@ -232,17 +297,21 @@ function parseOutputFormat(v: unknown, param: string): ResponseFormat | undefine
 
 /** Parses a Messages (or, with `forCount`, a count_tokens) request body. */
 export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } = {}): ParsedMessagesRequest {
-  const body = obj(raw, 'body');
+  const sent = obj(raw, 'body');
+  const list = arr(sent.messages, 'messages');
+  if (list.length === 0) fail('messages', 'must contain at least one message');
+  const body = foldSystemMessages(sent, list);
   const model = str(body.model, 'model');
   if (model.length === 0) fail('model', 'must not be empty');
   const maxTokens = opts.forCount ? opt(body, 'max_tokens', (v, p) => int(v, p, 1)) : int(body.max_tokens, 'max_tokens', 1);
   const c: Ctx = { foreign: false, anthropicOnly: [] };
   const system = body.system === undefined || body.system === null ? [] : parseSystem(body.system);
-  const messages = parseMessages(body.messages, c);
+  const messages = parseMessages(arr(body.messages, 'messages'), c);
   const tools = opt(body, 'tools', (v) => parseTools(v, c)) ?? [];
   const choice = opt(body, 'tool_choice', (v) => parseToolChoice(v, tools));
   const metadata = opt(body, 'metadata', obj);
-  const user = metadata ? opt(metadata, 'user_id', str, 'metadata') : undefined;
+  const user = opt(body, 'user', str) ?? (metadata ? opt(metadata, 'user_id', str, 'metadata') : undefined);
+  const sessionId = opt(body, 'session_id', str);
   const outputConfig = opt(body, 'output_config', obj);
   const responseFormat =
     (outputConfig && opt(outputConfig, 'format', parseOutputFormat, 'output_config')) ?? opt(body, 'output_format', parseOutputFormat);
@@ -262,24 +331,40 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
     ...(choice ? { toolChoice: choice.choice } : {}),
     ...(choice?.parallel !== undefined ? { parallelToolCalls: choice.parallel } : {}),
     ...(responseFormat ? { responseFormat } : {}),
-    reasoning: opt(body, 'thinking', parseThinking),
+    reasoning: parseReasoning(body, outputConfig),
     ...(user !== undefined ? { user } : {}),
     ...cache(cacheControl),
   };
-  const fallbackModels = body.models === undefined || body.models === null ? [] : arr(body.models, 'models').map((m, i) => str(m, `models[${i}]`));
   return {
     request,
     body,
-    fallbackModels,
+    fallbackModels: parseFallbacks(body),
+    ...(sessionId !== undefined ? { sessionId } : {}),
     preferences: parseProviderPreferences(body.provider),
     foreign: c.foreign,
     anthropicOnly: c.anthropicOnly,
   };
 }
 
-/** The body for an Anthropic upstream: the client's own, with the upstream's model id and without Freeway's extensions. */
-export function upstreamBody(body: Obj, upstreamModel: string): string {
+/**
+ * The body for an Anthropic upstream: the client's own, with the upstream's model id, without
+ * Freeway's extensions (for a count, without what only `/messages` takes), and with `max_tokens`
+ * at most the model's maximum output `cap` (see fitOutput; a thinking budget that no longer fits
+ * shrinks to fit under it).
+ */
+export function upstreamBody(body: Obj, upstreamModel: string, cap?: number, opts: { forCount?: boolean } = {}): string {
   const out: Obj = { ...body, model: upstreamModel };
   for (const k of EXTENSION_FIELDS) delete out[k];
+  if (opts.forCount) for (const k of NOT_COUNTED) delete out[k];
+  if (cap !== undefined && typeof out.max_tokens === 'number' && out.max_tokens > cap) {
+    out.max_tokens = cap;
+    const t = out.thinking;
+    if (t && typeof t === 'object' && !Array.isArray(t)) {
+      const thinking = t as Obj;
+      if (typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= cap) {
+        out.thinking = { ...thinking, budget_tokens: Math.max(1024, cap - 1) };
+      }
+    }
+  }
   return JSON.stringify(out);
 }

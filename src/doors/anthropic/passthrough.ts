@@ -1,7 +1,9 @@
 /**
  * Anthropic upstream, Anthropic client: the request goes through untouched (the client's body with
- * the upstream's model id, its `anthropic-beta` header) and the answer comes back as it came —
- * the JSON body, or the SSE bytes as they arrive. Freeway only watches: the same parsers the
+ * the upstream's model id, its `anthropic-beta` and `anthropic-version` headers) and the answer
+ * comes back as it came — the JSON body, or the SSE bytes as they arrive — except that it names
+ * the model the way the client asked for it (clients compare it with what they sent: Claude Code
+ * keeps thinking blocks only for the same model). Freeway only watches: the same parsers the
  * Anthropic adapter uses read the id, stop reason and usage (cache reads and writes included) for
  * billing and the generation record.
  */
@@ -20,11 +22,44 @@ export function passesThrough(c: Candidate, foreign: boolean): boolean {
   return c.endpoint.provider.protocol === 'anthropic' && !foreign && ADAPTERS.anthropic.passthrough !== undefined;
 }
 
-/** The client's headers that travel with its body: `anthropic-beta` (all of them, comma-joined). */
+/**
+ * The client's headers that travel with its body: its `anthropic-beta` features (also read from
+ * OpenRouter's `x-anthropic-beta`; all of them, comma-joined, each once) and its `anthropic-version`.
+ */
 export function forwardedHeaders(req: IncomingMessage): Record<string, string> {
-  const beta = req.headers['anthropic-beta'];
-  const value = Array.isArray(beta) ? beta.join(',') : beta;
-  return value ? { 'anthropic-beta': value } : {};
+  const list = (v: string | string[] | undefined): string[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+  const features = [...list(req.headers['anthropic-beta']), ...list(req.headers['x-anthropic-beta'])]
+    .flatMap((v) => v.split(','))
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
+  const beta = [...new Set(features)].join(',');
+  const version = req.headers['anthropic-version'];
+  return {
+    ...(beta ? { 'anthropic-beta': beta } : {}),
+    ...(typeof version === 'string' && version !== '' ? { 'anthropic-version': version } : {}),
+  };
+}
+
+/** An Anthropic answer (or `message_start` event data) naming the model as the client asked for it. */
+function renamed(json: unknown, model: string): unknown {
+  if (typeof json !== 'object' || json === null) return json;
+  const o = json as Record<string, unknown>;
+  if (typeof o.model === 'string') return { ...o, model };
+  if (o.type === 'message_start' && typeof o.message === 'object' && o.message !== null) {
+    return { ...o, message: renamed(o.message, model) };
+  }
+  return json;
+}
+
+/** Rewrites the `message_start` event among whole SSE events to name `model`; the rest stays byte for byte. */
+export function renameInEvents(text: string, model: string): string {
+  return text.replace(/(^|\n)(event: ?message_start\r?\ndata: ?)([^\r\n]*)/, (all, lead: string, head: string, data: string) => {
+    try {
+      return lead + head + JSON.stringify(renamed(JSON.parse(data), model));
+    } catch {
+      return all;
+    }
+  });
 }
 
 async function send(path: string, target: Target, body: string, headers: Record<string, string>, ctx: CallContext) {
@@ -38,7 +73,18 @@ export interface RawAnswer extends ChatResult {
   raw: string;
 }
 
-export async function passThroughWhole(target: Target, body: string, headers: Record<string, string>, ctx: CallContext): Promise<RawAnswer> {
+/**
+ * `model`: the name the answer gives the model (the client's own); `warnings`: what Freeway changed
+ * in the request (added to the answer as on every door, only when there are some).
+ */
+export async function passThroughWhole(
+  target: Target,
+  body: string,
+  headers: Record<string, string>,
+  ctx: CallContext,
+  model: string,
+  warnings: string[] = [],
+): Promise<RawAnswer> {
   const name = target.provider.name;
   const res = await send('messages', target, body, headers, ctx);
   let raw: string;
@@ -55,7 +101,10 @@ export async function passThroughWhole(target: Target, body: string, headers: Re
       metadata: { provider_name: name, raw: raw.slice(0, 2000) },
     });
   }
-  return { ...fromMessagesResponse(json, name, []), raw };
+  const result = fromMessagesResponse(json, name, []);
+  const answer = renamed(json, model);
+  const withWarnings = warnings.length > 0 && typeof answer === 'object' && answer !== null ? { ...answer, warnings } : answer;
+  return { ...result, raw: JSON.stringify(withWarnings) };
 }
 
 /** `/messages/count_tokens`, relayed as it came. */
@@ -91,6 +140,9 @@ export class RawSink {
   private closingHeld = '';
   private readonly out: (text: string) => Promise<void> | undefined;
   private readonly first: () => void;
+  /** The model name the client asked with, written into `message_start`; set per upstream. */
+  model: string | undefined;
+  private started = false;
 
   constructor(out: (text: string) => Promise<void> | undefined, onFirstWrite: () => void) {
     this.out = out;
@@ -101,6 +153,7 @@ export class RawSink {
   discard(): void {
     this.early = '';
     this.partial = '';
+    this.started = false;
   }
 
   write(text: string): Promise<void> | undefined {
@@ -109,7 +162,11 @@ export class RawSink {
     const end = lastEventEnd(all);
     this.partial = all.slice(end);
     if (end === 0) return undefined;
-    const whole = all.slice(0, end);
+    let whole = all.slice(0, end);
+    if (!this.started && this.model !== undefined && /event: ?message_start/.test(whole)) {
+      this.started = true;
+      whole = renameInEvents(whole, this.model);
+    }
     if (!this.open) {
       this.early += whole;
       return undefined;
@@ -212,8 +269,10 @@ export async function passThroughStream(
   headers: Record<string, string>,
   ctx: CallContext,
   sink: RawSink,
+  model: string,
 ): Promise<AsyncIterable<StreamEvent>> {
   sink.discard();
+  sink.model = model;
   const res = await send('messages', target, body, headers, ctx);
   return releasingOnContent(convertStream(tee(res.body, sink), target.provider.name, ctx.signal), sink);
 }

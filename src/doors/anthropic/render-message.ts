@@ -4,10 +4,12 @@
  *
  * - `id` is Freeway's generation id (`gen-...`), the same one `x-generation-id` and
  *   `/api/v1/generation?id=` use; Anthropic clients treat message ids as opaque.
- * - `model` is the catalog id of the model that served (`openai/gpt-4o-mini`).
+ * - `model` names the model that served as the client asked for it (tracker.ts `askedAs`).
  * - Content order: reasoning blocks, then the text, then `tool_use` blocks (ids as codec.ts maps them).
  * - `usage` is Anthropic's: `input_tokens` excludes cache reads and writes, which have their own
  *   fields; `cost` and `cost_details` (USD) are added as OpenRouter adds them to its usage.
+ * - `warnings` (what Freeway changed or left out, as on chat completions) only when there are some;
+ *   Anthropic's clients ignore fields they do not know.
  */
 import { nanosToUsd } from '../../accounting/money.ts';
 import type { Charge } from '../../gateway/tracker.ts';
@@ -81,5 +83,6 @@ export function renderMessage(meta: MessageMeta, r: ChatResult, cost: Charge): R
     stop_reason: stopReason(r.finish, r.toolCalls.length > 0),
     stop_sequence: null,
     usage: renderAnthropicUsage(r.usage, cost),
+    ...(r.warnings && r.warnings.length > 0 ? { warnings: r.warnings } : {}),
   };
 }

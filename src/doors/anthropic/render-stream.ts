@@ -81,8 +81,12 @@ export class AnthropicStreamRenderer implements StreamRenderer {
     return frame('content_block_delta', { type: 'content_block_delta', index, delta });
   }
 
+  /** The type of the last block begun. */
+  private lastBegun: unknown;
+
   private begin(block: Record<string, unknown>): number {
     const index = this.nextIndex++;
+    this.lastBegun = block.type;
     this.pending += frame('content_block_start', { type: 'content_block_start', index, content_block: block });
     return index;
   }
@@ -167,6 +171,10 @@ export class AnthropicStreamRenderer implements StreamRenderer {
 
   final(finish: FinishReason, usage: Usage, cost: Charge): string {
     this.pending = this.start();
+    // A signature that came after the answer's text (Gemini signs its last text part) would make a
+    // block after the final text, and Anthropic's clients read the last block as the answer: it is
+    // left out (a text part's signature is optional on Gemini's next turn; a call's comes before it).
+    if (this.open?.kind === 'redacted' && this.lastBegun === 'text') this.open = undefined;
     this.close();
     const delta = { stop_reason: stopReason(finish, this.toolIndex.size > 0), stop_sequence: null };
     const out =

@@ -19,7 +19,7 @@ import type { CompletionRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
 import { arr, fail, int, obj, str } from '../validate.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
-import { targetOf } from '../../gateway/chat-route.ts';
+import { fitOutput, targetOf } from '../../gateway/chat-route.ts';
 import { parseChatRequest } from './parse-chat-request.ts';
 import { CompletionChunkRenderer, renderTextCompletion } from './render-completion.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
@@ -67,13 +67,16 @@ function asChat(req: CompletionRequest) {
   return { ...req, messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: req.prompt }] }] };
 }
 
-function complete(c: Candidate, req: CompletionRequest, ctx: CallContext): Promise<ChatResult> {
+async function complete(c: Candidate, asked: CompletionRequest, ctx: CallContext): Promise<ChatResult> {
   const adapter = ADAPTERS[c.endpoint.provider.protocol];
-  return adapter.complete ? adapter.complete(req, targetOf(c), ctx) : adapter.chat(asChat(req), targetOf(c), ctx);
+  const { request: req, warnings } = fitOutput(asked, c);
+  const result = await (adapter.complete ? adapter.complete(req, targetOf(c), ctx) : adapter.chat(asChat(req), targetOf(c), ctx));
+  return warnings.length > 0 ? { ...result, warnings: [...warnings, ...(result.warnings ?? [])] } : result;
 }
 
-function completeStream(c: Candidate, req: CompletionRequest, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
+function completeStream(c: Candidate, asked: CompletionRequest, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
   const adapter = ADAPTERS[c.endpoint.provider.protocol];
+  const req = fitOutput(asked, c).request;
   return adapter.completeStream ? adapter.completeStream(req, targetOf(c), ctx) : adapter.chatStream(asChat(req), targetOf(c), ctx);
 }
 

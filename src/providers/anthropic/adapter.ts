@@ -80,11 +80,14 @@ export const anthropicAdapter: ProviderAdapter = {
 
   /**
    * The Anthropic door's pass-through: the client's own body to `/messages` or
-   * `/messages/count_tokens`, with its `anthropic-beta` features added to any configured ones.
+   * `/messages/count_tokens`, with its `anthropic-beta` features added to any configured ones and
+   * its `anthropic-version` (the wire format it reads the answer in) in place of the default one.
    */
   async passthrough(path: string, body: string, target: Target, ctx: CallContext, extra: Record<string, string> = {}): Promise<UpstreamResponse> {
     const { provider } = target;
     const h = withBeta(headers(provider), extra['anthropic-beta']);
+    const version = extra['anthropic-version'];
+    if (version) h['anthropic-version'] = version;
     return callUpstream({
       providerName: provider.name,
       url: `${baseUrl(provider)}/${path.replace(/^\/+/, '')}`,

@@ -127,12 +127,20 @@ export function planRoute(input: PlanInput): RoutePlan {
   const passed = new Map<CatalogModel, Candidate[]>();
   for (const { model } of models) {
     const ok: Candidate[] = [];
+    const shortOfOutput: Candidate[] = [];
     for (const endpoint of model.endpoints) {
       const c = { model, endpoint };
       all.push(c);
       const fails = hardFilters(c, needs, prefs, markupBp);
       if (fails.length > 0) left.set(c, { stage: fails[0].stage, reason: fails.map((f) => f.reason).join('; ') });
       else ok.push(c);
+      if (fails.length === 1 && fails[0].stage === 'max_tokens') shortOfOutput.push(c);
+    }
+    // More output than any endpoint of the model gives: served at its maximum, with a warning
+    // (gateway/chat-route.ts fitOutput), unless the caller asked for strict parameters.
+    if (ok.length === 0 && shortOfOutput.length > 0 && !prefs.requireParameters) {
+      for (const c of shortOfOutput) left.delete(c);
+      ok.push(...shortOfOutput);
     }
     passed.set(model, ok);
   }

@@ -1,8 +1,10 @@
 /**
- * Stored responses (`store: true`): what is kept, and `previous_response_id`, which continues a
- * stored conversation for the key that created it. Another key's response is indistinguishable
- * from a missing one (404). A streamed response is saved as its last event is written; a request
- * that names it meanwhile waits for the save instead of missing it.
+ * Stored responses (`store` defaults to true, as on OpenAI): what is kept, and
+ * `previous_response_id`, which continues a stored conversation for the key that created it.
+ * Another key's response is indistinguishable from a missing one (404), and so is one older than
+ * `responses.retentionDays` (the expired ones are purged as new ones are saved, at most once a
+ * minute per process). A streamed response is saved as its last event is written; a request that
+ * names it meanwhile waits for the save instead of missing it.
  */
 import type { App } from '../../app.ts';
 import { GatewayError } from '../../spec/errors.ts';
@@ -12,10 +14,24 @@ import type { Obj } from '../validate.ts';
 /** Saves in flight in this process, by response id. */
 const pending = new Map<string, Promise<void>>();
 
+const PURGE_EVERY_MS = 60_000;
+const lastPurge = new WeakMap<App, number>();
+
+/** Deletes the expired responses, if this process has not done so within the last minute. */
+async function purgeExpired(app: App): Promise<void> {
+  const now = Date.now();
+  if (now - (lastPurge.get(app) ?? 0) < PURGE_EVERY_MS) return;
+  lastPurge.set(app, now);
+  await app.store
+    .purgeResponses(new Date(now - app.settings.responses.retentionMs).toISOString())
+    .catch((err: unknown) => app.log.warn(`could not purge expired responses: ${(err as Error)?.message ?? String(err)}`));
+}
+
 /** Saves a response; never throws (a failed save is logged: the answer was already paid for). */
 export function saveResponse(app: App, rec: StoredResponse): Promise<void> {
   const p = app.store
     .saveResponse(rec)
+    .then(() => purgeExpired(app))
     .catch((err: unknown) => app.log.error(`could not store response ${rec.id}: ${(err as Error)?.message ?? String(err)}`))
     .finally(() => pending.delete(rec.id));
   pending.set(rec.id, p);
@@ -39,7 +55,8 @@ export function storedResponse(keyHash: string, input: readonly unknown[], respo
 export async function loadResponse(app: App, keyHash: string, id: string, param: string | null): Promise<StoredResponse> {
   await pending.get(id);
   const r = await app.store.getResponse(id);
-  if (!r || r.keyHash !== keyHash) {
+  const expired = r !== undefined && Date.parse(r.createdAt) < Date.now() - app.settings.responses.retentionMs;
+  if (!r || r.keyHash !== keyHash || expired) {
     const what = param === 'previous_response_id' ? 'Previous response' : 'Response';
     throw new GatewayError('not_found', `${what} with id '${id}' not found.`, {
       retryable: false,
@@ -47,6 +64,12 @@ export async function loadResponse(app: App, keyHash: string, id: string, param:
     });
   }
   return r;
+}
+
+/** Deletes the key's stored response (404 when it has none by that id). */
+export async function deleteResponse(app: App, keyHash: string, id: string): Promise<void> {
+  await loadResponse(app, keyHash, id, null);
+  await app.store.deleteResponse(id, keyHash);
 }
 
 /** The items a continuation starts from: the stored conversation, then that response's output. */

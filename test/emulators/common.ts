@@ -21,6 +21,8 @@
  *                   passed): proves that N requests reach the upstream concurrently
  *   [[bytes:N]]     reply with N characters of text, whatever max_tokens says (a huge answer;
  *                   streams send it in 4 KiB deltas)
+ *   [[call:NAME {"a":1}]]  when a tool NAME is offered, call it with exactly these arguments
+ *                   (instead of the first tool with arguments made up from its schema)
  */
 import { createHash, createHmac } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -148,6 +150,8 @@ export interface Directives {
   gather?: number;
   /** [[bytes:N]]: a reply of N characters. */
   bytes?: number;
+  /** [[call:NAME {...}]]: the tool call to make, when a tool of that name is offered. */
+  call?: { name: string; args: Record<string, unknown> };
 }
 
 /**
@@ -169,6 +173,7 @@ export function parseDirectives(text: string): Directives {
     return m ? Number(m[1]) : undefined;
   };
   const say = /\[\[say:([\s\S]*?)\]\]/.exec(text);
+  const call = /\[\[call:([A-Za-z0-9_-]+)\s+(\{[\s\S]*?\})\]\]/.exec(text);
   return {
     error: num('error'),
     slowMs: num('slow'),
@@ -184,6 +189,7 @@ export function parseDirectives(text: string): Directives {
     byteDripMs: num('bytedrip'),
     gather: num('gather'),
     bytes: num('bytes'),
+    call: call ? { name: call[1], args: JSON.parse(call[2]) as Record<string, unknown> } : undefined,
   };
 }
 

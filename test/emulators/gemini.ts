@@ -313,8 +313,9 @@ function buildReply(body: Json, model: string, d: Directives, lastUserText: stri
   const mode = fcc.mode ?? 'AUTO';
   if (declarations.length > 0 && responses.length === 0 && mode !== 'NONE' && !d.noTool) {
     const allowed: string[] | undefined = fcc.allowedFunctionNames;
-    const decl = (allowed && declarations.find((x) => allowed.includes(x.name))) || declarations[0];
-    const args = argsFromSchema(lowerTypes(decl.parametersJsonSchema ?? decl.parameters));
+    const scripted = !allowed && d.call ? declarations.find((x) => x.name === d.call?.name) : undefined;
+    const decl = scripted ?? ((allowed && declarations.find((x) => allowed.includes(x.name))) || declarations[0]);
+    const args = scripted && d.call ? d.call.args : argsFromSchema(lowerTypes(decl.parametersJsonSchema ?? decl.parameters));
     reply.calls.push({ name: decl.name, args });
     if (d.parallel) reply.calls.push({ name: decl.name, args });
     return reply;

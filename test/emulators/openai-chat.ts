@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { argsFromSchema, chunkText, countTokens, replyText, stripDirectives } from './common.ts';
 import type { Directives } from './common.ts';
-import { FINGERPRINT, contentText, isObject, modelNotFound, nowSeconds, oaiError, randomId } from './openai-shared.ts';
+import { FINGERPRINT, contentText, isObject, modelNotFound, nowSeconds, oaiError, randomId, unknownField } from './openai-shared.ts';
 import type { Frames, Reply } from './openai-shared.ts';
 
 // Request bodies are arbitrary JSON, checked field by field below.
@@ -41,8 +41,19 @@ export function lastUserText(body: Body): string {
   return '';
 }
 
+/** Chat Completions' request body as OpenAI documents it (openai-node 6.x ChatCompletionCreateParams). */
+const CHAT_FIELDS = new Set([
+  'messages', 'model', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs',
+  'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'moderation', 'n', 'parallel_tool_calls', 'prediction',
+  'presence_penalty', 'prompt_cache_key', 'prompt_cache_options', 'prompt_cache_retention', 'reasoning_effort',
+  'response_format', 'safety_identifier', 'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature',
+  'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user', 'verbosity', 'web_search_options',
+]);
+
 /** OpenAI's 400s for a malformed chat request, or null when the request is acceptable. */
 export function validateChat(body: Body): Reply | null {
+  const unknown = unknownField(body, CHAT_FIELDS);
+  if (unknown) return unknown;
   if (typeof body.model !== 'string' || body.model === '') return oaiError(400, 'you must provide a model parameter');
   if (body.messages === undefined) return oaiError(400, "Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(body.messages)) {
@@ -239,8 +250,9 @@ function toolCallsFor(body: Body, d: Directives): ToolCall[] | null {
   const forced: string | undefined = isObject(choice) ? (choice as Body).function?.name : undefined;
   const tool =
     (forced !== undefined ? tools.find((t) => t.function?.name === forced) : tools.find((t) => t.type === 'function')) ?? tools[0];
-  const name: string = forced ?? tool.function?.name ?? tool.custom?.name ?? 'tool';
-  const args = JSON.stringify(argsFromSchema(tool.function?.parameters));
+  const scripted = forced === undefined && d.call && tools.some((t) => t.function?.name === d.call?.name) ? d.call : undefined;
+  const name: string = scripted?.name ?? forced ?? tool.function?.name ?? tool.custom?.name ?? 'tool';
+  const args = JSON.stringify(scripted?.args ?? argsFromSchema(tool.function?.parameters));
   const count = d.parallel && body.parallel_tool_calls !== false ? 2 : 1;
   return Array.from({ length: count }, () => ({ id: 'call_' + randomId(24), name, arguments: args }));
 }

@@ -123,10 +123,12 @@ describe('AI SDK + @ai-sdk/openai Responses → openai/gpt-4o-mini (no reasoning
     sent = [];
     const model = provider(stack.key).responses('openai/gpt-4o-mini');
     const first = await generateText({ model, prompt: '[[say:The answer is 42.]] What is the answer?' });
-    await generateText({ model, messages: [{ role: 'user', content: 'What is the answer?' }, ...first.response.messages, { role: 'user', content: 'Again?' }] });
+    const ask = (content: string) => ({ role: 'user' as const, content });
+    const messages = [ask('What is the answer?'), ...first.response.messages, ask('Again?')];
+    await generateText({ model, messages });
     assert.deepEqual(sent[1].input.map((i) => i.type), [undefined, 'item_reference', undefined]);
     const upstream = stack.openai.requests.filter((q) => q.method === 'POST').at(-1)?.body;
-    assert.deepEqual(upstream.messages[1], { role: 'assistant', content: 'The answer is 42.' }, 'the referenced answer reached the upstream');
+    assert.deepEqual(upstream.messages[1], { role: 'assistant', content: 'The answer is 42.' }, 'the referenced answer went upstream');
   });
 });
 
@@ -138,14 +140,21 @@ describe('stored responses belong to their key', () => {
     const itemId = (mine.response.body as { output: Array<{ id: string }> }).output[0].id;
     const other = await stack.newKey('other');
     await assert.rejects(
-      generateText({ model: provider(other).responses('openai/gpt-4o-mini'), prompt: 'continue', providerOptions: { openai: { previousResponseId: responseId } } }),
+      generateText({
+        model: provider(other).responses('openai/gpt-4o-mini'),
+        prompt: 'continue',
+        providerOptions: { openai: { previousResponseId: responseId } },
+      }),
       (err: unknown) => APICallError.isInstance(err) && err.statusCode === 404,
     );
     const post = (key: string) =>
       fetch(`${stack.baseURL}/responses`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'openai/gpt-4o-mini', input: [{ type: 'item_reference', id: itemId }, { role: 'user', content: 'and?' }] }),
+        body: JSON.stringify({
+          model: 'openai/gpt-4o-mini',
+          input: [{ type: 'item_reference', id: itemId }, { role: 'user', content: 'and?' }],
+        }),
       });
     assert.equal((await post(other)).status, 404);
     assert.equal((await post(stack.key)).status, 200, 'the same reference works for its own key');

@@ -94,7 +94,8 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
       const upstream = stack[provider];
       const seen = upstream.requests.length;
 
-      const first = await codex(home, work, stack.key, [`[[call:exec_command {"cmd":"echo codex-was-here | tee proof.txt"}]] Write the proof file.`]);
+      const prompt = '[[call:exec_command {"cmd":"echo codex-was-here | tee proof.txt"}]] Write the proof file.';
+      const first = await codex(home, work, stack.key, [prompt]);
       assert.equal(first.code, 0, show(first));
       assert.equal(readFileSync(join(work, 'proof.txt'), 'utf8').trim(), 'codex-was-here', 'the shell tool ran in the work dir');
       assert.match(first.last, /codex-was-here/, 'the answer after the tool result (the emulators quote it)');
@@ -102,7 +103,8 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
       assert.equal(calls.length, 2, 'one request with the call, one with its output');
       const sent = JSON.stringify(calls[1].body);
       assert.match(sent, /codex-was-here/, 'the tool output went upstream');
-      assert.doesNotMatch(JSON.stringify(calls.map((c) => c.body)), /client_metadata|x-codex-turn-metadata/, 'client_metadata is never forwarded');
+      const bodies = JSON.stringify(calls.map((c) => c.body));
+      assert.doesNotMatch(bodies, /client_metadata|x-codex-turn-metadata/, 'client_metadata is never forwarded');
       assert.match(JSON.stringify(calls[0].body), /multi_agent_v1__spawn_agent/, 'the namespace tool, flattened');
 
       const resumed = await codex(home, work, stack.key, ['resume', '--last', '[[notool]] [[say:resumed and remembered]] Anything else?']);

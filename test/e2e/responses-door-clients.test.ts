@@ -36,9 +36,11 @@ async function call(method: string, path: string, body?: object, key = stack.key
 }
 
 /** The last request body the emulator serving `model` received. */
-const lastSent = (model: string): Json => stack[model.startsWith('openai/') ? 'openai' : model.startsWith('google/') ? 'gemini' : 'anthropic'].last().body;
+const lastSent = (model: string): Json =>
+  stack[model.startsWith('openai/') ? 'openai' : model.startsWith('google/') ? 'gemini' : 'anthropic'].last().body;
 
-const upstreamBodies = () => [stack.openai, stack.anthropic, stack.gemini].flatMap((e) => e.requests.filter((r) => r.method === 'POST').map((r) => r.body));
+const upstreamBodies = () =>
+  [stack.openai, stack.anthropic, stack.gemini].flatMap((e) => e.requests.filter((r) => r.method === 'POST').map((r) => r.body));
 
 describe('fields meant for the client or for Freeway', () => {
   const codexLike = {
@@ -95,7 +97,8 @@ describe('tools as agent clients send them', () => {
       assert.equal(whole.status, 200, JSON.stringify(whole.json));
       const fc = whole.json.output.find((o: Json) => o.type === 'function_call');
       assert.deepEqual([fc.name, fc.namespace, fc.arguments], ['spawn', 'agents', '{"task":"look"}']);
-      assert.deepEqual(whole.json.warnings, ['The hosted tool "web_search" (tools[2]) is not offered by this route\'s upstreams and was dropped.']);
+      const warning = `The hosted tool "web_search" (tools[2]) is not offered by this route's upstreams and was dropped.`;
+      assert.deepEqual(whole.json.warnings, [warning]);
       assert.deepEqual(
         whole.json.tools.map((t: Json) => t.type),
         ['function', 'namespace'],
@@ -133,7 +136,11 @@ describe('stored responses', () => {
   test('item_reference: an earlier output item by id, for its own key only', async () => {
     const first = await call('POST', '/responses', { model, input: '[[say:Paris.]] Capital of France?' });
     const msg = first.json.output.find((o: Json) => o.type === 'message');
-    const input = [{ role: 'user', content: 'Capital of France?' }, { type: 'item_reference', id: msg.id }, { role: 'user', content: 'And Italy?' }];
+    const input = [
+      { role: 'user', content: 'Capital of France?' },
+      { type: 'item_reference', id: msg.id },
+      { role: 'user', content: 'And Italy?' },
+    ];
     const next = await call('POST', '/responses', { model, input });
     assert.equal(next.status, 200, JSON.stringify(next.json));
     assert.deepEqual(stack.anthropic.last().body.messages[1], { role: 'assistant', content: [{ type: 'text', text: 'Paris.' }] });

@@ -607,10 +607,12 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
   let stopSequence: string | null = null;
   if (callTools) {
     const scripted = choice.type !== 'tool' && d.call && tools.some((t) => t.name === d.call?.name) ? d.call : undefined;
-    const tool = choice.type === 'tool' ? tools.find((t) => t.name === choice.name) : tools.find((t) => t.name === scripted?.name) ?? tools[0];
+    const wanted = choice.type === 'tool' ? choice.name : scripted?.name;
+    const tool = (wanted !== undefined ? tools.find((t) => t.name === wanted) : undefined) ?? tools[0];
     const times = d.parallel && choice.disable_parallel_tool_use !== true ? 2 : 1;
     for (let i = 0; i < times; i++) {
-      blocks.push({ type: 'tool_use', id: randomId('toolu_01'), name: tool.name, input: scripted?.args ?? argsFromSchema(tool.input_schema) });
+      const input = scripted?.args ?? argsFromSchema(tool.input_schema);
+      blocks.push({ type: 'tool_use', id: randomId('toolu_01'), name: tool.name, input });
     }
     stopReason = 'tool_use';
   } else {

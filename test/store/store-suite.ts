@@ -880,7 +880,9 @@ export function storeSuite(
 
       it("deletes a response only for its own key; purges those created before a time", async () => {
         const keyHash = uid('key');
-        const rec = (id: string, at: Date) => ({ id, keyHash, model: 'm', input: [], output: [], response: { id }, createdAt: at.toISOString() });
+        const rec = (id: string, at: Date) => ({
+          id, keyHash, model: 'm', input: [], output: [], response: { id }, createdAt: at.toISOString(),
+        });
         // Far in the past, so that no other test's responses are old enough to be purged here.
         const old = [uid('resp'), uid('resp')];
         const young = uid('resp');

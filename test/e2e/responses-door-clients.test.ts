@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { lastPurge } from '../../src/doors/responses/store.ts';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
@@ -186,6 +187,31 @@ describe('stored responses', () => {
       assert.equal((await call('POST', '/responses', { model, previous_response_id: kept.json.id, input: 'more' })).status, 404);
     } finally {
       stack.gw.app.settings.responses.retentionMs = retention;
+    }
+  });
+});
+
+describe('retention', () => {
+  test('expired responses are purged as new ones are stored', async () => {
+    const fresh = await startStack({ yaml: 'responses:\n  retentionDays: 1\n' });
+    try {
+      const rec = (id: string, at: Date) => ({
+        id, keyHash: 'k', model: 'm', input: [], output: [], response: { id }, createdAt: at.toISOString(),
+      });
+      await fresh.gw.app.store.saveResponse(rec('resp_old', new Date(Date.now() - 2 * 86_400_000)));
+      await fresh.gw.app.store.saveResponse(rec('resp_young', new Date(Date.now() - 3_600_000)));
+      const r = await fetch(`${fresh.baseURL}/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fresh.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-4o-mini', input: 'store me' }),
+      });
+      const id = ((await r.json()) as { id: string }).id;
+      await lastPurge(fresh.gw.app);
+      assert.ok(await fresh.gw.app.store.getResponse(id), 'the new one is stored');
+      assert.equal(await fresh.gw.app.store.getResponse('resp_old'), undefined, 'the one past retentionDays is purged');
+      assert.ok(await fresh.gw.app.store.getResponse('resp_young'));
+    } finally {
+      await fresh.close();
     }
   });
 });

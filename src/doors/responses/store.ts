@@ -15,26 +15,38 @@ import type { Obj } from '../validate.ts';
 const pending = new Map<string, Promise<void>>();
 
 const PURGE_EVERY_MS = 60_000;
-const lastPurge = new WeakMap<App, number>();
+/** Per app: when its last purge started, and that purge (never rejects). */
+const purges = new WeakMap<App, { at: number; done: Promise<void> }>();
 
 /** Deletes the expired responses, if this process has not done so within the last minute. */
-async function purgeExpired(app: App): Promise<void> {
+function purgeExpired(app: App): Promise<void> {
   const now = Date.now();
-  if (now - (lastPurge.get(app) ?? 0) < PURGE_EVERY_MS) return;
-  lastPurge.set(app, now);
-  await app.store
+  const last = purges.get(app);
+  if (last && now - last.at < PURGE_EVERY_MS) return last.done;
+  const done = app.store
     .purgeResponses(new Date(now - app.settings.responses.retentionMs).toISOString())
-    .catch((err: unknown) => app.log.warn(`could not purge expired responses: ${(err as Error)?.message ?? String(err)}`));
+    .then(
+      () => undefined,
+      (err: unknown) => app.log.warn(`could not purge expired responses: ${(err as Error)?.message ?? String(err)}`),
+    );
+  purges.set(app, { at: now, done });
+  return done;
+}
+
+/** The latest purge of expired responses, settled (tests wait for it). */
+export function lastPurge(app: App): Promise<void> {
+  return purges.get(app)?.done ?? Promise.resolve();
 }
 
 /** Saves a response; never throws (a failed save is logged: the answer was already paid for). */
 export function saveResponse(app: App, rec: StoredResponse): Promise<void> {
   const p = app.store
     .saveResponse(rec)
-    .then(() => purgeExpired(app))
     .catch((err: unknown) => app.log.error(`could not store response ${rec.id}: ${(err as Error)?.message ?? String(err)}`))
     .finally(() => pending.delete(rec.id));
   pending.set(rec.id, p);
+  // The purge runs beside the answer, not before it; expired responses are unreadable meanwhile.
+  void purgeExpired(app);
   return p;
 }
 

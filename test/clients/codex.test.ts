@@ -4,12 +4,16 @@
  * default tools (a `namespace` tool and the hosted `web_search` among them), its `client_metadata`,
  * a shell tool turn in a temp dir (the workspace-write sandbox: no network), then
  * `codex exec resume --last`, on a GPT, a Claude and a Gemini model served by the emulators.
- * HOME and CODEX_HOME are temp dirs; the only network is loopback. Skips when the native binary
- * cannot run on this platform.
+ * HOME and CODEX_HOME are temp dirs; a refusing proxy for every other host proves that nothing
+ * leaves loopback (Codex's plugins and apps, which sync from github.com and chatgpt.com, are
+ * turned off in its config). Skips when the native binary cannot run on this platform.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStack } from '../helpers/stack.ts';
@@ -45,6 +49,12 @@ function codexHome(stack: Stack, model: string): string {
       'check_for_update_on_startup = false',
       '[analytics]',
       'enabled = false',
+      // Plugins, apps and their marketplaces are fetched from github.com and chatgpt.com.
+      '[features]',
+      'plugins = false',
+      'remote_plugin = false',
+      'apps = false',
+      'plugin_sharing = false',
       '[model_providers.freeway]',
       'name = "Freeway"',
       `base_url = ${JSON.stringify(stack.baseURL)}`,
@@ -58,6 +68,14 @@ function codexHome(stack: Stack, model: string): string {
   return home;
 }
 
+/**
+ * A proxy that refuses everything and records where it was asked to go: Codex is given it for
+ * every host but loopback, so anything it tries to reach beyond Freeway shows here.
+ */
+const outbound: string[] = [];
+let proxy: Server;
+let proxyUrl = '';
+
 /** `codex exec [options] [args...]` in `work`, stdin closed (Codex would wait for it), bounded in time. */
 function codex(home: string, work: string, key: string, args: string[]): Promise<Run> {
   const lastFile = join(home, `last-${Date.now()}.txt`);
@@ -67,7 +85,20 @@ function codex(home: string, work: string, key: string, args: string[]): Promise
     const child = execFile(
       CODEX,
       argv,
-      { cwd: work, timeout: RUN_MS, env: { PATH: process.env.PATH ?? '', HOME: home, CODEX_HOME: home, FREEWAY_API_KEY: key } },
+      {
+        cwd: work,
+        timeout: RUN_MS,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          CODEX_HOME: home,
+          FREEWAY_API_KEY: key,
+          HTTPS_PROXY: proxyUrl,
+          HTTP_PROXY: proxyUrl,
+          ALL_PROXY: proxyUrl,
+          NO_PROXY: '127.0.0.1,localhost',
+        },
+      },
       (err, stdout, stderr) => {
         const last = existsSync(lastFile) ? readFileSync(lastFile, 'utf8') : '';
         resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr, last });
@@ -83,8 +114,21 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
   let stack: Stack;
   before(async () => {
     stack = await startStack();
+    proxy = createServer((req, res) => {
+      outbound.push(`${req.method} ${req.url}`);
+      res.writeHead(403).end();
+    });
+    proxy.on('connect', (req, socket) => {
+      outbound.push(`CONNECT ${req.url}`);
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   });
-  after(() => stack?.close());
+  after(async () => {
+    await stack?.close();
+    await new Promise((resolve) => proxy?.close(resolve));
+  });
 
   const models = { openai: 'openai/gpt-4o-mini', anthropic: 'anthropic/claude-sonnet-4-5', gemini: 'google/gemini-2.5-flash' } as const;
   for (const [provider, model] of Object.entries(models) as Array<[keyof typeof models, string]>) {
@@ -112,6 +156,7 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
       assert.equal(resumed.last.trim(), 'resumed and remembered');
       const last = upstream.requests.filter((r) => r.method === 'POST').at(-1);
       assert.match(JSON.stringify(last?.body), /codex-was-here/, 'the resumed session carries the earlier tool turn');
+      assert.deepEqual(outbound, [], 'Codex tried to reach nothing beyond loopback');
     });
   }
 });

@@ -46,6 +46,8 @@ function codexHome(stack: Stack, model: string): string {
     [
       `model = ${JSON.stringify(model)}`,
       'model_provider = "freeway"',
+      'model_reasoning_effort = "low"',
+      'model_reasoning_summary = "auto"',
       'check_for_update_on_startup = false',
       '[analytics]',
       'enabled = false',
@@ -130,7 +132,9 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
     await new Promise((resolve) => proxy?.close(resolve));
   });
 
-  const models = { openai: 'openai/gpt-4o-mini', anthropic: 'anthropic/claude-sonnet-4-5', gemini: 'google/gemini-2.5-flash' } as const;
+  // Codex asks for reasoning (a summary, and here an effort) on every model: on OpenAI that takes a
+  // reasoning model (gpt-4o-mini would refuse reasoning_effort).
+  const models = { openai: 'openai/gpt-5-mini', anthropic: 'anthropic/claude-sonnet-4-5', gemini: 'google/gemini-2.5-flash' } as const;
   for (const [provider, model] of Object.entries(models) as Array<[keyof typeof models, string]>) {
     test(`${model}: a shell tool turn, then exec resume --last`, { timeout: 2 * RUN_MS + 10_000 }, async () => {
       const home = codexHome(stack, model);
@@ -150,6 +154,13 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
       const bodies = JSON.stringify(calls.map((c) => c.body));
       assert.doesNotMatch(bodies, /client_metadata|x-codex-turn-metadata/, 'client_metadata is never forwarded');
       assert.match(JSON.stringify(calls[0].body), /multi_agent_v1__spawn_agent/, 'the namespace tool, flattened');
+      // Reasoning kept across the tool turn: the second request replays the signed thinking.
+      const replayed = {
+        openai: /"reasoning_effort":"low"/,
+        anthropic: /"type":"thinking","thinking":"[\s\S]*?","signature":"\w/,
+        gemini: /"thoughtSignature":"/,
+      };
+      assert.match(sent, replayed[provider], 'reasoning carried into the next turn');
 
       const resumed = await codex(home, work, stack.key, ['resume', '--last', '[[notool]] [[say:resumed and remembered]] Anything else?']);
       assert.equal(resumed.code, 0, show(resumed));

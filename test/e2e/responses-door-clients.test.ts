@@ -107,6 +107,10 @@ describe('tools as agent clients send them', () => {
       );
       const sent = JSON.stringify(lastSent(model));
       assert.match(sent, /agents__spawn/);
+      const toolChoice = { type: 'function', namespace: 'agents', name: 'spawn' };
+      const forced = await call('POST', '/responses', { model, input: 'go', tools, tool_choice: toolChoice });
+      assert.equal(forced.status, 200, JSON.stringify(forced.json));
+      assert.equal(forced.json.output.find((o: Json) => o.type === 'function_call').name, 'spawn', 'a namespaced function can be forced');
       assert.doesNotMatch(sent, /web_search/);
 
       // The call sent back (as Codex does, with its namespace) reaches the upstream under the flat name.
@@ -151,6 +155,8 @@ describe('stored responses', () => {
     assert.equal(unknown.status, 404);
     const malformed = await call('POST', '/responses', { model, input: [{ type: 'item_reference' }] });
     assert.deepEqual([malformed.status, malformed.json.error.param], [400, 'input[0].id']);
+    const after = await call('POST', '/responses', { model, input: [{ type: 'item_reference', id: msg.id }, { role: 'tool', content: '' }] });
+    assert.deepEqual([after.status, after.json.error.param], [400, 'input[1].role'], 'errors name the item by its own index');
   });
 
   test('input_items lists the conversation a response answered; DELETE removes it, for its own key only', async () => {

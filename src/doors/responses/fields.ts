@@ -20,8 +20,10 @@ interface FieldRule {
   fate: FieldFate;
   /** Type check for `consume` and `drop` fields (the `use` ones are parsed in parse-request.ts). */
   check?: (v: unknown, param: string) => unknown;
-  /** `drop`: true when the value is what the upstream would do anyway (no warning then). */
+  /** `drop`, `refuse`: true when the value is what the upstream would do anyway (no warning then). */
   harmless?: (v: unknown) => boolean;
+  /** `refuse`: the 400's message. */
+  why?: string;
 }
 
 const isDefault = (...values: unknown[]) => (v: unknown) => v === null || values.includes(v);
@@ -60,9 +62,9 @@ export const RESPONSES_FIELDS: Readonly<Record<string, FieldRule>> = {
   top_logprobs: { fate: 'drop', check: (v, p) => int(v, p, 0, 20), harmless: isDefault(0) },
   context_management: { fate: 'drop', check: arr },
   moderation: { fate: 'drop', check: obj },
-  background: { fate: 'refuse', harmless: isDefault(false) },
-  conversation: { fate: 'refuse', harmless: isDefault() },
-  prompt: { fate: 'refuse', harmless: isDefault() },
+  background: { fate: 'refuse', harmless: isDefault(false), why: 'background responses are not supported by Freeway' },
+  conversation: { fate: 'refuse', harmless: isDefault(), why: 'conversations are not supported by Freeway; use previous_response_id' },
+  prompt: { fate: 'refuse', harmless: isDefault(), why: 'prompt templates are not supported by Freeway' },
   // OpenRouter's extensions.
   models: { fate: 'use' },
   provider: { fate: 'use' },

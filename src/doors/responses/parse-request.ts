@@ -13,7 +13,7 @@ import type { Obj } from '../validate.ts';
 import { parseCacheControl } from '../openai/parse-messages.ts';
 import { fieldRule } from './fields.ts';
 import { inputItems, isItemReference, itemsToMessages } from './parse-items.ts';
-import { parseTools } from './parse-tools.ts';
+import { flatName, parseTools } from './parse-tools.ts';
 import type { ToolNames } from './parse-tools.ts';
 
 const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
@@ -63,7 +63,10 @@ function parseToolChoice(v: unknown): ToolChoice {
   const o = obj(v, 'tool_choice');
   const type = str(o.type, 'tool_choice.type');
   if (type !== 'function') unsupported('tool_choice.type', `${JSON.stringify(type)} is not supported by Freeway; use "auto", "none", "required" or a function`);
-  return { type: 'tool', name: str(o.name, 'tool_choice.name') };
+  const name = str(o.name, 'tool_choice.name');
+  // A function of a namespace tool: the flattened name the model knows it by.
+  const namespace = o.namespace === undefined || o.namespace === null ? undefined : str(o.namespace, 'tool_choice.namespace');
+  return { type: 'tool', name: namespace === undefined ? name : flatName(namespace, name) };
 }
 
 function parseFormat(v: unknown): ResponseFormat {
@@ -117,7 +120,7 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
     const rule = fieldRule(k);
     if (!rule) throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, { metadata: { param: k, code: 'unknown_parameter' } });
     if (v === undefined || rule.harmless?.(v)) continue;
-    if (rule.fate === 'refuse') unsupported(k, `${k} is not supported by Freeway`);
+    if (rule.fate === 'refuse') unsupported(k, rule.why ?? `${k} is not supported by Freeway`);
     if (v !== null) rule.check?.(v, k);
     if (rule.fate === 'drop' && v !== null) warnings.push(`${k} is not supported by Freeway on this route and was ignored.`);
   }
@@ -128,8 +131,8 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
   const input = body.input === undefined || body.input === null ? [] : inputItems(body.input);
   if (input.length === 0 && previousResponseId === undefined) fail('input', 'must contain at least one item');
   // Validates every item now, naming the field; references are resolved against the store later.
-  input.forEach((item, i) => isItemReference(item, `input[${i}]`));
-  itemsToMessages(input.filter((item) => !isItemReference(item)));
+  // (A reference stands in as an empty user turn here, so that errors keep their item's index.)
+  itemsToMessages(input.map((item, i) => (isItemReference(item, `input[${i}]`) ? { role: 'user', content: [] } : item)));
   const instructions = opt(body, 'instructions', str);
   const parsedTools = opt(body, 'tools', (v) => parseTools(v, warnings));
   const tools = parsedTools && parsedTools.tools.length > 0 ? parsedTools.tools : undefined;

@@ -155,7 +155,8 @@ describe('stored responses', () => {
     assert.equal(unknown.status, 404);
     const malformed = await call('POST', '/responses', { model, input: [{ type: 'item_reference' }] });
     assert.deepEqual([malformed.status, malformed.json.error.param], [400, 'input[0].id']);
-    const after = await call('POST', '/responses', { model, input: [{ type: 'item_reference', id: msg.id }, { role: 'tool', content: '' }] });
+    const badSecond = [{ type: 'item_reference', id: msg.id }, { role: 'tool', content: '' }];
+    const after = await call('POST', '/responses', { model, input: badSecond });
     assert.deepEqual([after.status, after.json.error.param], [400, 'input[1].role'], 'errors name the item by its own index');
   });
 

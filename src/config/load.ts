@@ -55,6 +55,8 @@ export interface Settings {
   /** Providers whose model list is fetched at start-up. */
   discover: Set<string>;
   models: Record<string, ModelConfig>;
+  /** Stored Responses-API responses (`store`, `previous_response_id`, `item_reference`). */
+  responses: { retentionMs: number };
   billing: {
     markupBp: number;
     reservationTtlMs: number;
@@ -271,6 +273,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     declaredModels: new Map(),
     discover: new Set(),
     models: file.models ?? {},
+    responses: { retentionMs: Math.round((file.responses?.retentionDays ?? 30) * 86_400_000) },
     billing: {
       markupBp: Math.round((file.billing?.markupPercent ?? 0) * 100),
       reservationTtlMs: (file.billing?.reservationTtlSeconds ?? 1800) * 1000,

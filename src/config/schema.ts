@@ -184,6 +184,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    responses: z
+      .object({
+        /** How long a stored Responses-API response is kept (then 404, and purged). */
+        retentionDays: z.number().positive().max(3650).optional(),
+      })
+      .strict()
+      .optional(),
     billing: z
       .object({
         /** Freeway's fee on top of upstream cost, percent (up to 2 decimals). */

@@ -9,7 +9,7 @@ import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
 import { handleEmbeddingModels, handleModel, handleModels, handleModelsCount } from '../doors/openai/models.ts';
 import { sendResponsesError } from '../doors/responses/errors.ts';
-import { handleCreateResponse, handleGetResponse } from '../doors/responses/handler.ts';
+import { handleCreateResponse, handleDeleteResponse, handleGetResponse, handleListInputItems } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
 import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
@@ -37,6 +37,8 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'POST', path: '/messages/count_tokens', handler: handleMessagesCountTokens, renderError: sendAnthropicError },
   { method: 'POST', path: '/responses', handler: handleCreateResponse, renderError: sendResponsesError },
   { method: 'GET', path: '/responses/{id}', handler: handleGetResponse, renderError: sendResponsesError },
+  { method: 'DELETE', path: '/responses/{id}', handler: handleDeleteResponse, renderError: sendResponsesError },
+  { method: 'GET', path: '/responses/{id}/input_items', handler: handleListInputItems, renderError: sendResponsesError },
   { method: 'GET', path: '/generation', handler: handleGeneration },
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },

@@ -193,4 +193,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: [],
     bounded: BOUNDED_COLUMNS,
   },
+  {
+    version: 9,
+    name: 'stored responses expire: an index for the purge by age',
+    sql: [`CREATE INDEX responses_created ON responses (created_at)`],
+  },
 ];

@@ -356,4 +356,8 @@ export interface Store {
   /** Saves a stored response; saving an id that exists keeps the first. */
   saveResponse(r: StoredResponse): Promise<void>;
   getResponse(id: string): Promise<StoredResponse | undefined>;
+  /** Deletes the key's stored response; false when there was none of that key. */
+  deleteResponse(id: string, keyHash: string): Promise<boolean>;
+  /** Deletes every stored response created before `before` (ISO time); returns how many. */
+  purgeResponses(before: string): Promise<number>;
 }

@@ -109,7 +109,7 @@ test('whole output items, sent back as input, restore the assistant turn exactly
     finish: { unified: 'tool_calls', raw: 'tool_use' },
     usage: emptyUsage(),
   };
-  const items = outputItems(result, false);
+  const items = outputItems(result, META);
   assert.deepEqual(items.map((i) => i.type), ['reasoning', 'message', 'function_call', 'function_call']);
   const [m] = itemsToMessages(items) as AssistantMessage[];
   assert.deepEqual(m, { role: 'assistant', content: [{ type: 'text', text: 'Let me check.' }], toolCalls: result.toolCalls, reasoning: DETAILS });
@@ -121,6 +121,8 @@ const META: ResponseMeta = {
   model: 'test/model',
   providerName: 'Test',
   excludeReasoning: false,
+  toolNames: new Map(),
+  warnings: [],
   echo: {
     instructions: null, maxOutputTokens: null, parallelToolCalls: true, previousResponseId: null, reasoning: { effort: null, summary: null },
     store: false, temperature: null, topP: null, text: { format: { type: 'text' } }, toolChoice: 'auto', tools: [], metadata: {}, user: null,

@@ -147,11 +147,12 @@ describe('store and previous_response_id', () => {
   });
 
   test('GET /responses/{id}: the stored response for its key; 404 for another key and for unstored ones', async () => {
-    const stored = await client.responses.create({ model, input: 'keep me', store: true });
+    const stored = await client.responses.create({ model, input: 'keep me' });
+    assert.equal((stored as unknown as { store: boolean }).store, true, 'store defaults to true, as on OpenAI');
     assert.deepEqual(await client.responses.retrieve(stored.id), { ...stored, output_text: stored.output_text });
     await assert.rejects(other.responses.retrieve(stored.id), { status: 404 });
-    const stateless = await client.responses.create({ model, input: 'forget me' });
-    assert.equal((stateless as unknown as { store: boolean }).store, false, 'store defaults to false');
+    const stateless = await client.responses.create({ model, input: 'forget me', store: false });
+    assert.equal((stateless as unknown as { store: boolean }).store, false);
     await assert.rejects(client.responses.retrieve(stateless.id), { status: 404 });
     await assert.rejects(client.responses.create({ model, previous_response_id: stateless.id, input: 'again' }), { status: 404 });
   });
@@ -227,8 +228,10 @@ describe('errors in the Responses shape', () => {
     assert.deepEqual([r.status, r.error.param], [400, 'input[0].call_id']);
     r = await post({ model, input: 'hi', frobnicate: true });
     assert.deepEqual([r.status, r.error.param, r.error.code], [400, 'frobnicate', 'unknown_parameter']);
-    r = await post({ model, input: 'hi', tools: [{ type: 'web_search_preview' }] });
-    assert.deepEqual([r.status, r.error.param, r.error.code], [400, 'tools[0].type', 'unsupported_parameter']);
+    r = await post({ model, input: 'hi', tools: [{ type: 'function' }] });
+    assert.deepEqual([r.status, r.error.param], [400, 'tools[0].name']);
+    r = await post({ model, input: 'hi', background: true });
+    assert.deepEqual([r.status, r.error.param, r.error.code], [400, 'background', 'unsupported_parameter']);
     r = await post({ model, input: 'hi', text: { format: { type: 'json_schema', schema: {} } } });
     assert.deepEqual([r.status, r.error.param], [400, 'text.format.name']);
     r = await post({ model, input: 'hi', reasoning: { effort: 'extreme' } });

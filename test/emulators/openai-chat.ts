@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { argsFromSchema, chunkText, countTokens, dueScriptedCall, replyText, stripDirectives } from './common.ts';
 import type { Directives } from './common.ts';
-import { FINGERPRINT, contentText, isObject, modelNotFound, nowSeconds, oaiError, randomId } from './openai-shared.ts';
+import { FINGERPRINT, contentText, isObject, modelNotFound, nowSeconds, oaiError, randomId, unknownField } from './openai-shared.ts';
 import type { Frames, Reply } from './openai-shared.ts';
 
 // Request bodies are arbitrary JSON, checked field by field below.
@@ -56,9 +56,8 @@ const SERVICE_TIERS = ['auto', 'default', 'flex', 'scale', 'priority'];
 
 /** OpenAI's 400s for a malformed chat request, or null when the request is acceptable. */
 export function validateChat(body: Body): Reply | null {
-  for (const key of Object.keys(body)) {
-    if (!CHAT_PARAMS.has(key)) return oaiError(400, `Unrecognized request argument supplied: ${key}`);
-  }
+  const unknown = unknownField(body, CHAT_PARAMS);
+  if (unknown) return unknown;
   if (body.service_tier !== undefined && body.service_tier !== null && !SERVICE_TIERS.includes(body.service_tier)) {
     return oaiError(
       400,

@@ -3,7 +3,7 @@
  */
 import { chunkText, countTokens, replyText } from './common.ts';
 import type { Directives } from './common.ts';
-import { FINGERPRINT, modelNotFound, nowSeconds, oaiError, randomId } from './openai-shared.ts';
+import { FINGERPRINT, modelNotFound, nowSeconds, oaiError, randomId, unknownField } from './openai-shared.ts';
 import type { Frames, Reply } from './openai-shared.ts';
 
 // any: emulators read arbitrary client JSON; tests narrow what they assert on.
@@ -24,7 +24,15 @@ export function legacyPrompts(body: Body): string[] {
   return [];
 }
 
+/** The legacy Completions request body as OpenAI documents it (openai-node 6.x CompletionCreateParams). */
+const LEGACY_FIELDS = new Set([
+  'model', 'prompt', 'best_of', 'echo', 'frequency_penalty', 'logit_bias', 'logprobs', 'max_tokens', 'n', 'presence_penalty',
+  'seed', 'stop', 'stream', 'stream_options', 'suffix', 'temperature', 'top_p', 'user',
+]);
+
 export function validateLegacy(body: Body): Reply | null {
+  const unknown = unknownField(body, LEGACY_FIELDS);
+  if (unknown) return unknown;
   if (typeof body.model !== 'string' || body.model === '') return oaiError(400, 'you must provide a model parameter');
   if (body.model === 'does-not-exist') return modelNotFound(body.model);
   // OpenAI refuses chat models on the legacy endpoint.

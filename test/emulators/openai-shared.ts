@@ -148,3 +148,13 @@ export function directivesIn(text: string): Directives {
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * OpenAI's 400 for a top-level field its endpoint does not know (`param` and `code` are null, as
+ * the real API sends them), or null. `known` is the endpoint's documented request body — the
+ * fields of the `openai` SDK's create params, which are generated from OpenAI's API spec.
+ */
+export function unknownField(body: Record<string, unknown>, known: ReadonlySet<string>): Reply | null {
+  const extra = Object.keys(body).find((k) => !known.has(k));
+  return extra === undefined ? null : oaiError(400, `Unrecognized request argument supplied: ${extra}`);
+}

@@ -601,3 +601,25 @@ test('[[bytes:N]]: a reply of exactly N characters, streamed in 4 KiB deltas the
   assert.equal(text, whole.choices[0]!.message.content);
   assert.equal(largest, 4096);
 });
+
+test('a top-level field OpenAI does not document is a 400, as OpenAI answers it (chat and legacy completions)', async () => {
+  const post = async (path: string, body: object) => {
+    const res = await fetch(`${emu.url}/v1/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: object } };
+  };
+  const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+  const unknown = (field: string) => ({
+    error: { message: `Unrecognized request argument supplied: ${field}`, type: 'invalid_request_error', param: null, code: null },
+  });
+  assert.deepEqual(await post('chat/completions', { ...chat, client_metadata: { a: 'b' } }), { status: 400, body: unknown('client_metadata') });
+  assert.deepEqual(await post('chat/completions', { ...chat, thinking: { type: 'enabled' } }), { status: 400, body: unknown('thinking') });
+  const documented = { ...chat, prompt_cache_key: 'k', verbosity: 'low', service_tier: 'auto', safety_identifier: 'u', metadata: { a: 'b' } };
+  assert.equal((await post('chat/completions', documented)).status, 200);
+  const legacy = { model: 'gpt-3.5-turbo-instruct', prompt: 'hi' };
+  assert.deepEqual(await post('completions', { ...legacy, messages: [] }), { status: 400, body: unknown('messages') });
+  assert.equal((await post('completions', { ...legacy, suffix: '.', echo: false })).status, 200);
+});

@@ -877,6 +877,29 @@ export function storeSuite(
         await store.saveResponse({ ...saved, keyHash: uid('key'), output: [], createdAt: plus(T0, 1000).toISOString() });
         assert.deepEqual(await store.getResponse(id), saved, 'a second save of the same id changes nothing');
       });
+
+      it("deletes a response only for its own key; purges those created before a time", async () => {
+        const keyHash = uid('key');
+        const rec = (id: string, at: Date) => ({
+          id, keyHash, model: 'm', input: [], output: [], response: { id }, createdAt: at.toISOString(),
+        });
+        // Far in the past, so that no other test's responses are old enough to be purged here.
+        const old = [uid('resp'), uid('resp')];
+        const young = uid('resp');
+        for (const id of old) await store.saveResponse(rec(id, new Date('1990-01-01T00:00:00.000Z')));
+        await store.saveResponse(rec(young, new Date('1990-01-02T00:00:00.000Z')));
+
+        assert.equal(await store.deleteResponse(old[0], uid('key')), false, "another key's delete changes nothing");
+        assert.ok(await store.getResponse(old[0]));
+        assert.equal(await store.deleteResponse(old[0], keyHash), true);
+        assert.equal(await store.getResponse(old[0]), undefined);
+        assert.equal(await store.deleteResponse(old[0], keyHash), false);
+
+        assert.equal(await store.purgeResponses('1990-01-01T12:00:00.000Z'), 1);
+        assert.equal(await store.getResponse(old[1]), undefined);
+        assert.ok(await store.getResponse(young), 'a younger one stays');
+        await store.deleteResponse(young, keyHash);
+      });
     });
 
     describe('counters', () => {

@@ -8,6 +8,7 @@ import type { AssistantMessage, ImagePart, Message, TextPart, UserPart } from '.
 import { parseCacheControl } from '../openai/parse-messages.ts';
 import { arr, fail, isObj, obj, oneOf, str } from '../validate.ts';
 import type { Obj } from '../validate.ts';
+import { flatName } from './parse-tools.ts';
 import { decodeReasoning, isFreewayReasoning } from './reasoning-codec.ts';
 
 const OPENAI_REASONING_FORMAT = 'openai-responses-v1';
@@ -138,9 +139,11 @@ export function itemsToMessages(items: readonly unknown[], param = 'input'): Mes
       }
       case 'function_call': {
         const args = raw.arguments;
+        const name = str(raw.name, `${p}.name`);
         assistant().toolCalls.push({
           id: str(raw.call_id, `${p}.call_id`),
-          name: str(raw.name, `${p}.name`),
+          // A call of a namespaced tool: the name the model was given (see parse-tools.ts).
+          name: raw.namespace === undefined || raw.namespace === null ? name : flatName(str(raw.namespace, `${p}.namespace`), name),
           arguments: typeof args === 'string' ? args : args === undefined ? '{}' : JSON.stringify(args),
         });
         return;
@@ -152,12 +155,20 @@ export function itemsToMessages(items: readonly unknown[], param = 'input'): Mes
         assistant().reasoning.push(...reasoningDetails(raw, p));
         return;
       case 'item_reference':
-        return fail(`${p}.type`, 'item_reference is not supported; send the items themselves, or continue with previous_response_id');
+        // Resolved against the stored responses before conversion (see item-references.ts).
+        return fail(`${p}.id`, `item ${JSON.stringify(raw.id)} not found`);
       default:
         return fail(`${p}.type`, `unsupported input item type ${JSON.stringify(type)} (expected message, function_call, function_call_output or reasoning)`);
     }
   });
   return out;
+}
+
+/** Whether an input item is an `item_reference` (and, given `param`, that it names an id). */
+export function isItemReference(item: Obj, param?: string): boolean {
+  if (item.type !== 'item_reference') return false;
+  if (param !== undefined) str(item.id, `${param}.id`);
+  return true;
 }
 
 /** `input` as items: a string is one user message. */

@@ -1,47 +1,23 @@
 /**
  * `POST /responses` body → the parts of an internal ChatRequest, the input items (kept for
  * `store`), and what the response object repeats back. Strict, like OpenAI: unknown fields and
- * unsupported features are a 400 naming the field. OpenRouter's `models`, `provider` and
- * `session_id` are accepted.
+ * unsupported features are a 400 naming the field; what becomes of each known field is in
+ * fields.ts. OpenRouter's `models`, `provider` and `session_id` are accepted.
  */
 import { GatewayError } from '../../spec/errors.ts';
-import type { ChatRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../spec/request.ts';
+import type { ChatRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice } from '../../spec/request.ts';
 import { parseProviderPreferences } from '../../router/plan/preferences.ts';
 import type { RoutePreferences } from '../../router/plan/preferences.ts';
 import { arr, bool, fail, int, num, obj, oneOf, onlyKeys, opt, str } from '../validate.ts';
 import type { Obj } from '../validate.ts';
 import { parseCacheControl } from '../openai/parse-messages.ts';
-import { inputItems, itemsToMessages } from './parse-items.ts';
+import { fieldRule } from './fields.ts';
+import { inputItems, isItemReference, itemsToMessages } from './parse-items.ts';
+import { flatName, parseTools } from './parse-tools.ts';
+import type { ToolNames } from './parse-tools.ts';
 
 const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
 const SUMMARIES = ['auto', 'concise', 'detailed'] as const;
-
-const KNOWN = new Set([
-  'model', 'input', 'instructions', 'stream', 'store', 'previous_response_id', 'metadata', 'user', 'tools', 'tool_choice',
-  'parallel_tool_calls', 'max_output_tokens', 'temperature', 'top_p', 'reasoning', 'text',
-  // Accepted as no-ops:
-  'include', 'truncation', 'service_tier', 'background', 'prompt_cache_key', 'safety_identifier', 'stream_options',
-  'max_tool_calls', 'top_logprobs', 'conversation', 'prompt', 'context_management', 'moderation', 'prompt_cache_options',
-  'prompt_cache_retention',
-  // OpenRouter's extensions:
-  'models', 'provider', 'session_id', 'plugins', 'transforms', 'route', 'usage', 'trace', 'debug', 'cache_control',
-]);
-
-/** Fields accepted for compatibility and otherwise ignored: only their types are checked. */
-const NO_OPS: Record<string, (v: unknown, param: string) => unknown> = {
-  include: (v, p) => arr(v, p).map((s, i) => str(s, `${p}[${i}]`)),
-  truncation: (v, p) => oneOf(v, p, ['auto', 'disabled'] as const),
-  service_tier: str,
-  prompt_cache_key: str,
-  safety_identifier: str,
-  stream_options: obj,
-  max_tool_calls: (v, p) => int(v, p, 0),
-  top_logprobs: (v, p) => int(v, p, 0, 20),
-  context_management: arr,
-  moderation: obj,
-  prompt_cache_options: obj,
-  prompt_cache_retention: str,
-};
 
 /** What the response object repeats from the request. */
 export interface ResponseEcho {
@@ -75,35 +51,25 @@ export interface ParsedResponses {
   preferences: RoutePreferences;
   sessionId?: string;
   echo: ResponseEcho;
+  /** Flattened tool names → the namespaced names the client declared. */
+  toolNames: ToolNames;
+  /** What was dropped on the way in, shown to the client in the response. */
+  warnings: string[];
 }
 
 const unsupported = (param: string, message: string): never => {
   throw new GatewayError('invalid_request', `${param}: ${message}`, { metadata: { param, code: 'unsupported_parameter' } });
 };
 
-function parseTools(v: unknown): ToolDefinition[] {
-  return arr(v, 'tools').map((raw, i) => {
-    const p = `tools[${i}]`;
-    const t = obj(raw, p);
-    const type = str(t.type, `${p}.type`);
-    if (type !== 'function') unsupported(`${p}.type`, `${JSON.stringify(type)} tools are not supported by Freeway; only function tools`);
-    const name = str(t.name, `${p}.name`);
-    if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) fail(`${p}.name`, 'must be 1-64 characters of a-z, A-Z, 0-9, _ or -');
-    return {
-      name,
-      description: opt(t, 'description', str, p),
-      parameters: opt(t, 'parameters', obj, p) ?? { type: 'object', properties: {} },
-      strict: opt(t, 'strict', bool, p),
-    };
-  });
-}
-
 function parseToolChoice(v: unknown): ToolChoice {
   if (typeof v === 'string') return { type: oneOf(v, 'tool_choice', ['auto', 'none', 'required'] as const) };
   const o = obj(v, 'tool_choice');
   const type = str(o.type, 'tool_choice.type');
   if (type !== 'function') unsupported('tool_choice.type', `${JSON.stringify(type)} is not supported by Freeway; use "auto", "none", "required" or a function`);
-  return { type: 'tool', name: str(o.name, 'tool_choice.name') };
+  const name = str(o.name, 'tool_choice.name');
+  // A function of a namespace tool: the flattened name the model knows it by.
+  const namespace = o.namespace === undefined || o.namespace === null ? undefined : str(o.namespace, 'tool_choice.namespace');
+  return { type: 'tool', name: namespace === undefined ? name : flatName(namespace, name) };
 }
 
 function parseFormat(v: unknown): ResponseFormat {
@@ -152,22 +118,28 @@ function parseMetadata(v: unknown): Record<string, string> {
 
 export function parseResponsesRequest(raw: unknown): ParsedResponses {
   const body = obj(raw, 'body');
-  for (const k of Object.keys(body)) {
-    if (!KNOWN.has(k)) throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, { metadata: { param: k, code: 'unknown_parameter' } });
+  const warnings: string[] = [];
+  for (const [k, v] of Object.entries(body)) {
+    const rule = fieldRule(k);
+    if (!rule) throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, { metadata: { param: k, code: 'unknown_parameter' } });
+    if (v === undefined || rule.harmless?.(v)) continue;
+    if (rule.fate === 'refuse') unsupported(k, rule.why ?? `${k} is not supported by Freeway`);
+    if (v !== null) rule.check?.(v, k);
+    if (rule.fate === 'drop' && v !== null) warnings.push(`${k} is not supported by Freeway on this route and was ignored.`);
   }
   const model = str(body.model, 'model');
   if (model.length === 0) fail('model', 'must not be empty');
-  if (body.background === true) unsupported('background', 'background responses are not supported by Freeway');
-  if (body.conversation !== undefined && body.conversation !== null) unsupported('conversation', 'conversations are not supported by Freeway; use previous_response_id');
-  if (body.prompt !== undefined && body.prompt !== null) unsupported('prompt', 'prompt templates are not supported by Freeway');
-  for (const [k, check] of Object.entries(NO_OPS)) opt(body, k, check);
 
   const previousResponseId = opt(body, 'previous_response_id', str);
   const input = body.input === undefined || body.input === null ? [] : inputItems(body.input);
   if (input.length === 0 && previousResponseId === undefined) fail('input', 'must contain at least one item');
-  itemsToMessages(input); // validates every item now, naming the field
+  // Validates every item now, naming the field; references are resolved against the store later.
+  // (A reference stands in as an empty user turn here, so that errors keep their item's index.)
+  itemsToMessages(input.map((item, i) => (isItemReference(item, `input[${i}]`) ? { role: 'user', content: [] } : item)));
   const instructions = opt(body, 'instructions', str);
-  const tools = opt(body, 'tools', parseTools);
+  const parsedTools = opt(body, 'tools', (v) => parseTools(v, warnings));
+  const tools = parsedTools && parsedTools.tools.length > 0 ? parsedTools.tools : undefined;
+  const toolNames: ToolNames = parsedTools?.names ?? new Map();
   const toolChoice = opt(body, 'tool_choice', parseToolChoice);
   if (toolChoice?.type === 'tool' && !tools?.some((t) => t.name === toolChoice.name)) {
     fail('tool_choice.name', `no function named ${JSON.stringify(toolChoice.name)} in tools`);
@@ -178,7 +150,8 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
   const responseFormat = text ? opt(text, 'format', parseFormat) : undefined;
   const reasoning = body.reasoning === undefined || body.reasoning === null ? { echo: { effort: null, summary: null } } : parseReasoning(body.reasoning);
   const metadata = opt(body, 'metadata', parseMetadata) ?? {};
-  const store = opt(body, 'store', bool) ?? false;
+  // Like OpenAI: responses are kept unless the client says not to.
+  const store = opt(body, 'store', bool) ?? true;
   const sessionId = opt(body, 'session_id', (v, p) => {
     const id = str(v, p);
     if (id.length > 256) fail(p, 'must be at most 256 characters');
@@ -220,9 +193,11 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
       topP: request.topP ?? null,
       text: { format: (text?.format as Obj | undefined) ?? { type: 'text' } },
       toolChoice: body.tool_choice ?? 'auto',
-      tools: (tools ?? []).map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters, strict: t.strict ?? null })),
+      tools: parsedTools?.echo ?? [],
       metadata,
       user: request.user ?? null,
     },
+    toolNames,
+    warnings,
   };
 }

@@ -12,11 +12,29 @@ import type { ChatResult, FinishReason, Usage } from '../../spec/response.ts';
 import { renderUsage as renderChatUsage } from '../openai/render-usage.ts';
 import type { Obj } from '../validate.ts';
 import type { ResponseEcho } from './parse-request.ts';
+import { clientToolName } from './parse-tools.ts';
+import type { ToolNames } from './parse-tools.ts';
 import { encodeReasoning } from './reasoning-codec.ts';
 
-/** `resp_`, `msg_`, `fc_`, `rs_` + 48 hex characters, OpenAI's id shapes. */
-export function newId(prefix: 'resp' | 'msg' | 'fc' | 'rs'): string {
+/** `resp_` + 48 hex characters, OpenAI's id shape. */
+export function newId(prefix: 'resp'): string {
   return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+const RESPONSE_HEX = 48;
+
+/**
+ * An output item's id, `msg_`/`fc_`/`rs_` + hex like OpenAI's, that starts with its response's
+ * hex: an `item_reference` finds its response without an index of items.
+ */
+export function newItemId(prefix: 'msg' | 'fc' | 'rs', responseId: string): string {
+  return `${prefix}_${responseId.slice('resp_'.length)}${randomBytes(4).toString('hex')}`;
+}
+
+/** The id of the response an output item id came from, if it is one of Freeway's. */
+export function responseIdOfItem(itemId: string): string | undefined {
+  const m = /^(?:msg|fc|rs)_([0-9a-f]+)$/.exec(itemId);
+  return m && m[1].length > RESPONSE_HEX ? `resp_${m[1].slice(0, RESPONSE_HEX)}` : undefined;
 }
 
 export interface ResponseMeta {
@@ -28,6 +46,10 @@ export interface ResponseMeta {
   echo: ResponseEcho;
   /** `reasoning.exclude`: no summary text (the encrypted content still travels, for the next turn). */
   excludeReasoning: boolean;
+  /** Flattened tool names → the namespaced names the client declared. */
+  toolNames: ToolNames;
+  /** What the door dropped from the request, shown with the upstream's warnings. */
+  warnings: readonly string[];
 }
 
 export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
@@ -62,19 +84,19 @@ export function messageItem(id: string, text: string, status: ItemStatus, refusa
   return { type: 'message', id, status, role: 'assistant', content };
 }
 
-export function functionCallItem(id: string, call: ToolCall, status: ItemStatus): Obj {
-  return { type: 'function_call', id, call_id: call.id, name: call.name, arguments: call.arguments, status };
+export function functionCallItem(id: string, call: ToolCall, status: ItemStatus, names: ToolNames): Obj {
+  return { type: 'function_call', id, call_id: call.id, ...clientToolName(names, call.name), arguments: call.arguments, status };
 }
 
 /** The output items of a whole result: reasoning, then the message, then the function calls. */
-export function outputItems(r: ChatResult, excludeReasoning: boolean): Obj[] {
+export function outputItems(r: ChatResult, meta: ResponseMeta): Obj[] {
   const { status } = statusOf(r.finish);
   const items: Obj[] = [];
-  if (r.reasoning.length > 0) items.push(reasoningItem(newId('rs'), r.reasoning, excludeReasoning));
+  if (r.reasoning.length > 0) items.push(reasoningItem(newItemId('rs', meta.id), r.reasoning, meta.excludeReasoning));
   if (r.text.length > 0 || r.refusal || r.toolCalls.length === 0) {
-    items.push(messageItem(newId('msg'), r.text, status === 'incomplete' ? 'incomplete' : 'completed', r.refusal));
+    items.push(messageItem(newItemId('msg', meta.id), r.text, status === 'incomplete' ? 'incomplete' : 'completed', r.refusal));
   }
-  for (const c of r.toolCalls) items.push(functionCallItem(newId('fc'), c, 'completed'));
+  for (const c of r.toolCalls) items.push(functionCallItem(newItemId('fc', meta.id), c, 'completed', meta.toolNames));
   return items;
 }
 
@@ -151,7 +173,8 @@ export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
     provider: meta.providerName,
   };
   if (s.errorType !== undefined) out.error_type = s.errorType;
-  if (s.warnings && s.warnings.length > 0) out.warnings = s.warnings;
+  const warnings = [...meta.warnings, ...(s.warnings ?? [])];
+  if (warnings.length > 0) out.warnings = warnings;
   return out;
 }
 
@@ -161,7 +184,7 @@ export function renderResponse(meta: ResponseMeta, r: ChatResult, usage: Usage, 
   return responseObject(meta, {
     status,
     incomplete,
-    output: outputItems(r, meta.excludeReasoning),
+    output: outputItems(r, meta),
     usage: renderUsage(usage, charge),
     warnings: r.warnings,
   });

@@ -15,8 +15,9 @@ import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import type { Obj } from '../validate.ts';
 import { responseError, responseErrorType } from './errors.ts';
-import { functionCallItem, messageItem, newId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
+import { functionCallItem, messageItem, newId, newItemId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
 import type { ResponseMeta, ResponseStatus } from './render-response.ts';
+import { clientToolName } from './parse-tools.ts';
 
 interface MessageState {
   kind: 'message';
@@ -83,7 +84,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
 
   private openMessage(): string {
     if (this.message && !this.message.done) return '';
-    const m: MessageState = { kind: 'message', index: this.items.length, id: newId('msg'), text: '', done: false };
+    const m: MessageState = { kind: 'message', index: this.items.length, id: newItemId('msg', this.meta.id), text: '', done: false };
     this.message = m;
     return (
       this.added(m, { type: 'message', id: m.id, status: 'in_progress', role: 'assistant', content: [] }) +
@@ -93,7 +94,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
 
   private openReasoning(): ReasoningState {
     if (!this.reasoning) {
-      const r: ReasoningState = { kind: 'reasoning', index: this.items.length, id: newId('rs'), summary: '', details: [], byIndex: new Map(), done: false };
+      const r: ReasoningState = { kind: 'reasoning', index: this.items.length, id: newItemId('rs', this.meta.id), summary: '', details: [], byIndex: new Map(), done: false };
       this.reasoning = r;
     }
     return this.reasoning;
@@ -145,9 +146,9 @@ export class ResponsesStreamRenderer implements StreamRenderer {
       }
       case 'tool-call-start': {
         let out = this.head() + this.closeMessage('completed');
-        const c: CallState = { kind: 'call', index: this.items.length, id: newId('fc'), callId: ev.id, name: ev.name, args: '', done: false };
+        const c: CallState = { kind: 'call', index: this.items.length, id: newItemId('fc', this.meta.id), callId: ev.id, name: ev.name, args: '', done: false };
         this.calls.set(ev.index, c);
-        out += this.added(c, functionCallItem(c.id, { id: c.callId, name: c.name, arguments: '' }, 'in_progress'));
+        out += this.added(c, functionCallItem(c.id, { id: c.callId, name: c.name, arguments: '' }, 'in_progress', this.meta.toolNames));
         return out;
       }
       case 'tool-call-delta': {
@@ -182,7 +183,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
       else if (it.kind === 'call') {
         it.done = true;
         frames +=
-          this.frame('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, name: it.name, arguments: it.args }) +
+          this.frame('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, name: clientToolName(this.meta.toolNames, it.name).name, arguments: it.args }) +
           this.frame('response.output_item.done', { output_index: it.index, item: this.snapshot(it, status) });
       } else {
         it.done = true;
@@ -200,7 +201,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
 
   private snapshot(it: ItemState, status: 'completed' | 'incomplete'): Obj {
     if (it.kind === 'message') return messageItem(it.id, it.text, status);
-    if (it.kind === 'call') return functionCallItem(it.id, { id: it.callId, name: it.name, arguments: it.args }, 'completed');
+    if (it.kind === 'call') return functionCallItem(it.id, { id: it.callId, name: it.name, arguments: it.args }, 'completed', this.meta.toolNames);
     return reasoningItem(it.id, it.details, this.meta.excludeReasoning);
   }
 

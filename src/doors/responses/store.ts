@@ -1,8 +1,10 @@
 /**
- * Stored responses (`store: true`): what is kept, and `previous_response_id`, which continues a
- * stored conversation for the key that created it. Another key's response is indistinguishable
- * from a missing one (404). A streamed response is saved as its last event is written; a request
- * that names it meanwhile waits for the save instead of missing it.
+ * Stored responses (`store` defaults to true, as on OpenAI): what is kept, and
+ * `previous_response_id`, which continues a stored conversation for the key that created it.
+ * Another key's response is indistinguishable from a missing one (404), and so is one older than
+ * `responses.retentionDays` (the expired ones are purged as new ones are saved, at most once a
+ * minute per process). A streamed response is saved as its last event is written; a request that
+ * names it meanwhile waits for the save instead of missing it.
  */
 import type { App } from '../../app.ts';
 import { GatewayError } from '../../spec/errors.ts';
@@ -12,6 +14,30 @@ import type { Obj } from '../validate.ts';
 /** Saves in flight in this process, by response id. */
 const pending = new Map<string, Promise<void>>();
 
+const PURGE_EVERY_MS = 60_000;
+/** Per app: when its last purge started, and that purge (never rejects). */
+const purges = new WeakMap<App, { at: number; done: Promise<void> }>();
+
+/** Deletes the expired responses, if this process has not done so within the last minute. */
+function purgeExpired(app: App): Promise<void> {
+  const now = Date.now();
+  const last = purges.get(app);
+  if (last && now - last.at < PURGE_EVERY_MS) return last.done;
+  const done = app.store
+    .purgeResponses(new Date(now - app.settings.responses.retentionMs).toISOString())
+    .then(
+      () => undefined,
+      (err: unknown) => app.log.warn(`could not purge expired responses: ${(err as Error)?.message ?? String(err)}`),
+    );
+  purges.set(app, { at: now, done });
+  return done;
+}
+
+/** The latest purge of expired responses, settled (tests wait for it). */
+export function lastPurge(app: App): Promise<void> {
+  return purges.get(app)?.done ?? Promise.resolve();
+}
+
 /** Saves a response; never throws (a failed save is logged: the answer was already paid for). */
 export function saveResponse(app: App, rec: StoredResponse): Promise<void> {
   const p = app.store
@@ -19,6 +45,8 @@ export function saveResponse(app: App, rec: StoredResponse): Promise<void> {
     .catch((err: unknown) => app.log.error(`could not store response ${rec.id}: ${(err as Error)?.message ?? String(err)}`))
     .finally(() => pending.delete(rec.id));
   pending.set(rec.id, p);
+  // The purge runs beside the answer, not before it; expired responses are unreadable meanwhile.
+  void purgeExpired(app);
   return p;
 }
 
@@ -39,7 +67,8 @@ export function storedResponse(keyHash: string, input: readonly unknown[], respo
 export async function loadResponse(app: App, keyHash: string, id: string, param: string | null): Promise<StoredResponse> {
   await pending.get(id);
   const r = await app.store.getResponse(id);
-  if (!r || r.keyHash !== keyHash) {
+  const expired = r !== undefined && Date.parse(r.createdAt) < Date.now() - app.settings.responses.retentionMs;
+  if (!r || r.keyHash !== keyHash || expired) {
     const what = param === 'previous_response_id' ? 'Previous response' : 'Response';
     throw new GatewayError('not_found', `${what} with id '${id}' not found.`, {
       retryable: false,
@@ -47,6 +76,12 @@ export async function loadResponse(app: App, keyHash: string, id: string, param:
     });
   }
   return r;
+}
+
+/** Deletes the key's stored response (404 when it has none by that id). */
+export async function deleteResponse(app: App, keyHash: string, id: string): Promise<void> {
+  await loadResponse(app, keyHash, id, null);
+  await app.store.deleteResponse(id, keyHash);
 }
 
 /** The items a continuation starts from: the stored conversation, then that response's output. */

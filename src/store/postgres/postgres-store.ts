@@ -636,4 +636,12 @@ export class PostgresStore implements Store {
     const row = (await this.q('SELECT * FROM responses WHERE id = $1', [id])).rows[0];
     return row ? storedResponseFromRow(row) : undefined;
   }
+
+  async deleteResponse(id: string, keyHash: string): Promise<boolean> {
+    return ((await this.q('DELETE FROM responses WHERE id = $1 AND key_hash = $2', [id, keyHash])).rowCount ?? 0) > 0;
+  }
+
+  async purgeResponses(before: string): Promise<number> {
+    return (await this.q('DELETE FROM responses WHERE created_at < $1', [before])).rowCount ?? 0;
+  }
 }

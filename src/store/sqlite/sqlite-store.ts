@@ -504,4 +504,12 @@ export class SqliteStore implements Store {
     const row = this.q('SELECT * FROM responses WHERE id = ?').get(id) as Row | undefined;
     return row ? storedResponseFromRow(row) : undefined;
   }
+
+  async deleteResponse(id: string, keyHash: string): Promise<boolean> {
+    return Number(this.q('DELETE FROM responses WHERE id = ? AND key_hash = ?').run(id, keyHash).changes) > 0;
+  }
+
+  async purgeResponses(before: string): Promise<number> {
+    return Number(this.q('DELETE FROM responses WHERE created_at < ?').run(before).changes);
+  }
 }

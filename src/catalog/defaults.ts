@@ -38,7 +38,13 @@ export function familyDefaults(modelId: string): { maxOutputTokens: number | nul
  * supported with this model"), Anthropic refuses `thinking` on Claude 3.5 and older, Gemini 2.0 and
  * older have no thinking budget.
  */
-const NO_REASONING = /gpt-4o|gpt-4\.1|gpt-4-|gpt-4$|gpt-3\.5|gpt-5(\.\d+)?-chat|claude-3-(haiku|opus|sonnet)|claude-3[-.]5|claude-2|claude-instant|gemini-1\.|gemini-2\.0|gemini-pro/;
+const NO_REASONING = new RegExp(
+  [
+    'gpt-4o', 'gpt-4\\.1', 'gpt-4-', 'gpt-4$', 'gpt-3\\.5', 'gpt-5(\\.\\d+)?-chat',
+    'claude-3-(haiku|opus|sonnet)', 'claude-3[-.]5', 'claude-2', 'claude-instant',
+    'gemini-1\\.', 'gemini-2\\.0', 'gemini-pro',
+  ].join('|'),
+);
 /** Families that reason (OpenAI's o-series and GPT-5, Claude 3.7 and later, Gemini 2.5 and later). */
 const REASONING = /^o\d|gpt-5|claude|gemini|deepseek-r1|deepseek-reasoner/;
 

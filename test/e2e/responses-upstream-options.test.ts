@@ -65,7 +65,13 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'service_tier', fields: { service_tier: 'flex' }, openai: ['service_tier', 'flex'], anthropic: 'warn', absent: 'flex' },
-  { name: 'service_tier (translated)', fields: { service_tier: 'priority' }, openai: ['service_tier', 'priority'], anthropic: ['service_tier', 'auto'], absent: 'priority' },
+  {
+    name: 'service_tier (translated)',
+    fields: { service_tier: 'priority' },
+    openai: ['service_tier', 'priority'],
+    anthropic: ['service_tier', 'auto'],
+    absent: 'priority',
+  },
   { name: 'prompt_cache_key', fields: { prompt_cache_key: 'conv-9' }, openai: ['prompt_cache_key', 'conv-9'], anthropic: 'warn', absent: 'conv-9' },
   { name: 'metadata', fields: { metadata: { team: 'a' } }, openai: ['metadata', { team: 'a' }], anthropic: 'warn', absent: 'team' },
   {
@@ -81,7 +87,10 @@ const CASES: Case[] = [
     fields: {
       tools: [{ type: 'web_search', search_context_size: 'low', user_location: { type: 'approximate', country: 'FR', city: 'Lyon' } }],
     },
-    openai: ['web_search_options', { search_context_size: 'low', user_location: { type: 'approximate', approximate: { country: 'FR', city: 'Lyon' } } }],
+    openai: [
+      'web_search_options',
+      { search_context_size: 'low', user_location: { type: 'approximate', approximate: { country: 'FR', city: 'Lyon' } } },
+    ],
     anthropic: 'warn',
     absent: 'Lyon',
   },
@@ -94,7 +103,9 @@ const CASES: Case[] = [
   },
 ];
 
-const warningField = (c: Case) => (c.name.startsWith('a web_search') ? 'web_search_options' : c.name.replace(/ \(.*/, '').replace('text.', ''));
+/** The option a case's warning names. */
+const warningField = (c: Case) =>
+  c.name.startsWith('a web_search') ? 'web_search_options' : c.name.replace(/ \(.*/, '').replace('text.', '');
 
 describe('Responses fields with a chat equivalent take the chat field policy', () => {
   for (const c of CASES) {
@@ -105,7 +116,8 @@ describe('Responses fields with a chat equivalent take the chat field policy', (
       assert.equal(sent('openai').store, undefined, 'store is never sent: it means Freeway stores the response');
     });
 
-    test(`${c.name}: ${c.anthropic === 'warn' ? 'dropped with a warning' : 'translated'} for Anthropic, dropped with a warning for Gemini`, async () => {
+    const onAnthropic = c.anthropic === 'warn' ? 'dropped with a warning' : 'translated';
+    test(`${c.name}: ${onAnthropic} for Anthropic, dropped with a warning for Gemini`, async () => {
       const a = await post('/responses', { model: MODELS.anthropic, input: 'hi', ...c.fields });
       if (c.anthropic === 'warn') {
         assert.ok(a.warnings?.some((w: string) => w.includes(warningField(c))), JSON.stringify(a.warnings));

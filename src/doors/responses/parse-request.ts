@@ -126,7 +126,9 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
   for (const [k, v] of Object.entries(body)) {
     const rule = fieldRule(k);
     if (!rule) throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, { metadata: { param: k, code: 'unknown_parameter' } });
-    if (rule.fate === 'upstream' && rule.option && v !== undefined && v !== null) upstreamOptions[rule.option] = parseUpstreamOption(rule.option, v, k);
+    if (rule.fate === 'upstream' && rule.option && v !== undefined && v !== null) {
+      upstreamOptions[rule.option] = parseUpstreamOption(rule.option, v, k);
+    }
     if (v === undefined || rule.harmless?.(v)) continue;
     if (rule.fate === 'refuse') unsupported(k, rule.why ?? `${k} is not supported by Freeway`);
     if (v !== null) rule.check?.(v, k);

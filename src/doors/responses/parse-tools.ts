@@ -53,7 +53,8 @@ function webSearchOptions(t: Obj, p: string, i: number, warnings: string[]): Obj
   const filters = t.filters === undefined || t.filters === null ? undefined : obj(t.filters, `${p}.filters`);
   if (live === false || filters !== undefined) {
     const what = live === false ? 'cached results only (external_web_access: false)' : 'domain filters';
-    warnings.push(`The hosted tool ${JSON.stringify(t.type)} (tools[${i}]) asks for ${what}, which no upstream of this route can promise; it was dropped.`);
+    const tool = `The hosted tool ${JSON.stringify(t.type)} (tools[${i}])`;
+    warnings.push(`${tool} asks for ${what}, which no upstream of this route can promise; it was dropped.`);
     return undefined;
   }
   return out;

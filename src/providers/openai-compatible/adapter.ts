@@ -46,7 +46,8 @@ function post(target: Target, path: string, body: unknown, ctx: CallContext) {
 
 async function postChatStream(req: ChatRequest, target: Target, ctx: CallContext) {
   const warnings: string[] = [];
-  const body = toOpenAIChatBody(fitReasoning({ ...req, stream: true }, target, warnings), target.model, target.provider.quirks, warnings);
+  const fitted = fitReasoning({ ...req, stream: true }, target, warnings);
+  const body = toOpenAIChatBody(fitted, target.model, target.provider.quirks, warnings);
   return { res: await post(target, '/chat/completions', body, ctx), warnings };
 }
 
@@ -88,7 +89,8 @@ export const openAICompatibleAdapter: ProviderAdapter = {
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];
-    const body = toOpenAIChatBody(fitReasoning({ ...req, stream: false }, target, warnings), target.model, target.provider.quirks, warnings);
+    const fitted = fitReasoning({ ...req, stream: false }, target, warnings);
+    const body = toOpenAIChatBody(fitted, target.model, target.provider.quirks, warnings);
     const res = await post(target, '/chat/completions', body, ctx);
     const json = await readJson(target.provider.name, res, ctx.signal);
     const result = convertOpenAIResponse(json, target.provider.name, target.provider.quirks);

@@ -8,7 +8,7 @@ import type { ModelConfig, PricingConfig } from '../config/schema.ts';
 import { usdPerTokenToFemto } from '../accounting/money.ts';
 import { PRESET_BY_ID } from '../providers/presets.ts';
 import type { ProviderInstance } from '../providers/types.ts';
-import { familyDefaults, isEmbeddingModel } from './defaults.ts';
+import { familyDefaults, familyReasons, isEmbeddingModel } from './defaults.ts';
 import { matches, pricedModels } from './genai-prices-source.ts';
 import type { PricedModel } from './genai-prices-source.ts';
 import { FREE } from './types.ts';
@@ -53,6 +53,8 @@ function pricingFrom(cfg: PricingConfig | undefined, fallback: Pricing): Pricing
   };
 }
 
+const reasons = (v: boolean | undefined): { supportsReasoning?: boolean } => (v === undefined ? {} : { supportsReasoning: v });
+
 export function buildCatalog(input: BuildInput): BuildOutput {
   const { settings } = input;
   const nowSec = Math.floor((input.now ?? new Date()).getTime() / 1000);
@@ -77,6 +79,7 @@ export function buildCatalog(input: BuildInput): BuildOutput {
       dataCollection: provider.dataCollection ?? 'allow',
       supportsTools: !embedding,
       supportsStructuredOutputs: !embedding,
+      ...reasons(embedding ? false : familyReasons(upstream)),
     };
     models.set(id, {
       id,
@@ -172,6 +175,7 @@ function applyModelConfig(
         dataCollection: e.dataCollection ?? known?.dataCollection ?? 'allow',
         supportsTools: e.supportsTools ?? known?.supportsTools ?? true,
         supportsStructuredOutputs: e.supportsStructuredOutputs ?? known?.supportsStructuredOutputs ?? true,
+        ...reasons(e.supportsReasoning ?? known?.supportsReasoning ?? familyReasons(e.model)),
       });
     }
   } else if (cfg.pricing) {

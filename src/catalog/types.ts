@@ -42,6 +42,12 @@ export interface Endpoint {
   dataCollection: 'allow' | 'deny';
   supportsTools: boolean;
   supportsStructuredOutputs: boolean;
+  /**
+   * Whether the model takes reasoning parameters (catalog/defaults.ts familyReasons, or the config):
+   * false drops them with a warning and leaves `reasoning` out of its supported parameters;
+   * absent when unknown (they are sent).
+   */
+  supportsReasoning?: boolean;
 }
 
 export interface CatalogModel {

@@ -83,6 +83,8 @@ export const endpointSchema = z
     /** Capability overrides, for `require_parameters` and capability routing. */
     supportsTools: z.boolean().optional(),
     supportsStructuredOutputs: z.boolean().optional(),
+    /** Whether the model takes reasoning parameters (default: known from its family; unknown ones are sent them). */
+    supportsReasoning: z.boolean().optional(),
     /** Requests in flight at once to this endpoint, and per minute; beyond them requests queue. */
     maxConcurrency: z.number().int().positive().optional(),
     requestsPerMinute: z.number().int().positive().optional(),

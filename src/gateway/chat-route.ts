@@ -26,6 +26,7 @@ export function targetOf(c: Candidate): Target {
     provider: c.endpoint.provider,
     model: c.endpoint.upstreamModel,
     maxOutputTokens: c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? undefined,
+    ...(c.endpoint.supportsReasoning !== undefined ? { reasoning: c.endpoint.supportsReasoning } : {}),
   };
 }
 

@@ -17,7 +17,8 @@
  *   `forward` goes to servers that take OpenAI's own options (quirk `openAIOptions`: OpenAI, Azure,
  *   OpenRouter); any other OpenAI-compatible server gets a warning instead.
  */
-import type { Protocol } from './types.ts';
+import type { ChatRequest, ReasoningRequest } from '../spec/request.ts';
+import type { Protocol, Target } from './types.ts';
 
 /** The parameters every adapter forwards or translates (OpenRouter's vocabulary). */
 export const COMMON_PARAMETERS = [
@@ -234,4 +235,27 @@ export function isNeutral(option: UpstreamOption, value: unknown): boolean {
 
 export function dropWarning(field: string, providerName: string, why?: string): string {
   return `${field} is not supported by ${providerName} and was not sent${why ? `: ${why}` : ''}.`;
+}
+
+/**
+ * Whether a request's reasoning settings ask the model to reason. `include_reasoning: false` alone
+ * (`{ exclude: true }`), effort `none` and `enabled: false` ask for no reasoning.
+ */
+export function asksForReasoning(r: ReasoningRequest | undefined): boolean {
+  const onlyExclude = r?.exclude === true && r.effort === undefined && r.maxTokens === undefined && r.enabled === undefined;
+  return r !== undefined && r.effort !== 'none' && r.enabled !== false && !onlyExclude;
+}
+
+/**
+ * Reasoning parameters go only to models that can reason: where the catalog says the target
+ * cannot (catalog/defaults.ts familyReasons, or the config), they are not sent — OpenAI refuses
+ * `reasoning_effort` on such models — with a warning when they asked for reasoning. Every adapter
+ * applies it before building its body.
+ */
+export function fitReasoning<R extends Pick<ChatRequest, 'reasoning'>>(req: R, target: Target, warnings: string[]): R {
+  if (req.reasoning === undefined || target.reasoning !== false) return req;
+  if (asksForReasoning(req.reasoning)) {
+    warnings.push(`reasoning is not supported by ${target.model} and was not sent: the model answered without reasoning.`);
+  }
+  return { ...req, reasoning: undefined };
 }

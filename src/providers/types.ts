@@ -70,6 +70,8 @@ export interface Target {
   model: string;
   /** The model's output cap from the catalog, for protocols that require `max_tokens`. */
   maxOutputTokens?: number;
+  /** False when the catalog says the model takes no reasoning parameters (field-policy.ts fitReasoning). */
+  reasoning?: boolean;
 }
 
 export interface CallContext {

@@ -53,20 +53,27 @@ describe('fields meant for the client or for Freeway', () => {
   };
 
   for (const model of ['openai/gpt-4o-mini', 'anthropic/claude-sonnet-4-5', 'google/gemini-2.5-flash']) {
-    test(`${model}: consumed, never forwarded`, async () => {
+    test(`${model}: consumed, never forwarded (prompt_cache_key goes to OpenAI only, as on the chat door)`, async () => {
       const r = await call('POST', '/responses', { model, input: 'hi', ...codexLike });
       assert.equal(r.status, 200, JSON.stringify(r.json));
-      assert.equal(r.json.warnings, undefined, 'nothing here asks the model for anything: no warning');
-      assert.doesNotMatch(JSON.stringify(upstreamBodies()), /client_metadata|x-codex-turn-metadata|thread-1|include_obfuscation/);
+      const provider = model.startsWith('anthropic/') ? 'Anthropic' : 'Gemini';
+      assert.deepEqual(
+        r.json.warnings,
+        model.startsWith('openai/') ? undefined : [`prompt_cache_key is not supported by ${provider} and was not sent.`],
+        'only the option the upstream cannot take is warned of',
+      );
+      assert.doesNotMatch(JSON.stringify(upstreamBodies()), /client_metadata|x-codex-turn-metadata|include_obfuscation/);
+      assert.equal(lastSent(model).prompt_cache_key, model.startsWith('openai/') ? 'thread-1' : undefined);
+      assert.doesNotMatch(JSON.stringify(lastSent(model)), /"store"/, "store is Freeway's, never OpenAI's stored completions");
     });
   }
 
   test('a field Freeway cannot honour is dropped with a warning, whole and streamed', async () => {
-    const body = { model: 'openai/gpt-4o-mini', input: 'hi', service_tier: 'flex', max_tool_calls: 3 };
+    const body = { model: 'openai/gpt-4o-mini', input: 'hi', truncation: 'auto', max_tool_calls: 3 };
     const whole = await call('POST', '/responses', body);
     assert.equal(whole.status, 200);
     assert.deepEqual(whole.json.warnings, [
-      'service_tier is not supported by Freeway on this route and was ignored.',
+      'truncation is not supported by Freeway on this route and was ignored.',
       'max_tool_calls is not supported by Freeway on this route and was ignored.',
     ]);
     const stream = await client.responses.stream(body as unknown as OpenAI.Responses.ResponseCreateParamsStreaming).finalResponse();
@@ -98,7 +105,9 @@ describe('tools as agent clients send them', () => {
       assert.equal(whole.status, 200, JSON.stringify(whole.json));
       const fc = whole.json.output.find((o: Json) => o.type === 'function_call');
       assert.deepEqual([fc.name, fc.namespace, fc.arguments], ['spawn', 'agents', '{"task":"look"}']);
-      const warning = `The hosted tool "web_search" (tools[2]) is not offered by this route's upstreams and was dropped.`;
+      const warning =
+        'The hosted tool "web_search" (tools[2]) asks for cached results only (external_web_access: false), ' +
+        'which no upstream of this route can promise; it was dropped.';
       assert.deepEqual(whole.json.warnings, [warning]);
       assert.deepEqual(
         whole.json.tools.map((t: Json) => t.type),

@@ -135,6 +135,10 @@ export function validateChat(body: Body): Reply | null {
   if (!Number.isInteger(n) || n < 1 || n > 128) {
     return oaiError(400, `Invalid 'n': integer out of range. Expected a value between 1 and 128, but got ${String(n)} instead.`, 'n', 'integer_out_of_range');
   }
+  // As the real API: reasoning settings only for reasoning models (o-series, GPT-5 but its chat variants).
+  if (!isReasoningModel(body.model) && body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
+    return oaiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'reasoning_effort', 'unsupported_parameter');
+  }
   if (isReasoningModel(body.model) && body.reasoning_effort !== 'none') {
     if (body.max_tokens !== undefined && body.max_tokens !== null) {
       return oaiError(

@@ -297,8 +297,13 @@ test('reasoning models report reasoning tokens, reject max_tokens; reasoner mode
   assert.equal(gpt5.usage?.completion_tokens, Math.ceil(content.length / 4) + 16);
   assert.equal('reasoning_content' in gpt5.choices[0].message, false);
 
-  const effort = await client.chat.completions.create({ model: 'gpt-4o-mini', reasoning_effort: 'low', messages: [{ role: 'user', content: 'Hm' }] });
+  const effort = await client.chat.completions.create({ model: 'gpt-5-mini', reasoning_effort: 'low', messages: [{ role: 'user', content: 'Hm' }] });
   assert.equal(effort.usage?.completion_tokens_details?.reasoning_tokens, 16);
+  // As the real API: a model that does not reason refuses reasoning settings.
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-4o-mini', reasoning_effort: 'low', messages: [{ role: 'user', content: 'Hm' }] }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && err.code === 'unsupported_parameter' && err.param === 'reasoning_effort',
+  );
 
   await assert.rejects(
     client.chat.completions.create({ model: 'o3-mini', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }),

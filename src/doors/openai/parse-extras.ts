@@ -71,6 +71,11 @@ const OPTION_PARSERS: Record<Exclude<UpstreamOption, 'x-anthropic-beta'>, (v: un
   function_call: (v, p) => (typeof v === 'string' ? oneOf(v, p, ['none', 'auto'] as const) : obj(v, p)),
 };
 
+/** One option for the model, validated as the chat door takes it (for a door that maps its own field onto it). */
+export function parseUpstreamOption(name: Exclude<UpstreamOption, 'x-anthropic-beta'>, v: unknown, param: string = name): unknown {
+  return OPTION_PARSERS[name](v, param);
+}
+
 /**
  * The request's options for the model (body fields, and the `x-anthropic-beta` header), in the
  * door's wire names, or undefined when it has none.

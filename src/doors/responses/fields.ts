@@ -5,6 +5,10 @@
  * OpenAI), and a field it lists is never forwarded as such.
  *
  *   use      translated into the internal request (or the stored conversation, or the echo)
+ *   upstream an option for the model with a chat-completions equivalent: handed to the adapters
+ *            as the chat door's option of that name (`option`), so the chat door's field policy
+ *            (providers/field-policy.ts) decides per upstream: forwarded to OpenAI, translated
+ *            where a native equivalent exists, otherwise dropped with a warning
  *   consume  meant for Freeway or for the client itself (`client_metadata` is Codex's own
  *            bookkeeping): validated, then used by Freeway or ignored; never forwarded
  *   drop     a request for something Freeway cannot give on this door: dropped, with a warning
@@ -12,9 +16,13 @@
  *   refuse   a feature that changes what the answer means (background jobs, server-side
  *            conversations, prompt templates): a 400 naming the field
  */
+import type { UpstreamOption } from '../../providers/field-policy.ts';
 import { arr, int, obj, oneOf, str } from '../validate.ts';
 
-export type FieldFate = 'use' | 'consume' | 'drop' | 'refuse';
+export type FieldFate = 'use' | 'upstream' | 'consume' | 'drop' | 'refuse';
+
+/** A chat door option this door can hand on (the one header-borne option has no Responses field). */
+export type ResponsesOption = Exclude<UpstreamOption, 'x-anthropic-beta'>;
 
 interface FieldRule {
   fate: FieldFate;
@@ -24,6 +32,8 @@ interface FieldRule {
   harmless?: (v: unknown) => boolean;
   /** `refuse`: the 400's message. */
   why?: string;
+  /** `upstream`: the chat door's option it becomes (validated as that door validates it). */
+  option?: ResponsesOption;
 }
 
 const isDefault = (...values: unknown[]) => (v: unknown) => v === null || values.includes(v);
@@ -34,11 +44,15 @@ export const RESPONSES_FIELDS: Readonly<Record<string, FieldRule>> = {
   input: { fate: 'use' },
   instructions: { fate: 'use' },
   stream: { fate: 'use' },
-  store: { fate: 'use' },
+  store: { fate: 'use' }, // Freeway stores the response: never OpenAI's stored completions
   previous_response_id: { fate: 'use' },
-  metadata: { fate: 'use' },
+  metadata: { fate: 'upstream', option: 'metadata' }, // also repeated in the response
   user: { fate: 'use' },
-  safety_identifier: { fate: 'use' },
+  safety_identifier: { fate: 'upstream', option: 'safety_identifier' },
+  service_tier: { fate: 'upstream', option: 'service_tier' }, // the response reports the upstream's own tier
+  prompt_cache_key: { fate: 'upstream', option: 'prompt_cache_key' }, // also Freeway's sticky-routing key
+  // Function and namespace tools; a hosted `web_search` (`_preview`) tool becomes the option
+  // `web_search_options` (parse-tools.ts); other hosted tools are dropped with a warning.
   tools: { fate: 'use' },
   tool_choice: { fate: 'use' },
   parallel_tool_calls: { fate: 'use' },
@@ -46,7 +60,7 @@ export const RESPONSES_FIELDS: Readonly<Record<string, FieldRule>> = {
   temperature: { fate: 'use' },
   top_p: { fate: 'use' },
   reasoning: { fate: 'use' },
-  text: { fate: 'use' },
+  text: { fate: 'use' }, // `format` → response_format; `verbosity` → the option `verbosity` (as `upstream`)
   // OpenAI's fields about the exchange with the client, not the generation.
   include: { fate: 'consume', check: (v, p) => arr(v, p).map((s, i) => str(s, `${p}[${i}]`)) }, // encrypted reasoning is always included
   stream_options: { fate: 'consume', check: obj },
@@ -54,8 +68,6 @@ export const RESPONSES_FIELDS: Readonly<Record<string, FieldRule>> = {
   client_metadata: { fate: 'consume', check: obj },
   // OpenAI's fields Freeway cannot honour through its internal request.
   truncation: { fate: 'drop', check: (v, p) => oneOf(v, p, ['auto', 'disabled'] as const), harmless: isDefault('disabled') },
-  service_tier: { fate: 'drop', check: str, harmless: isDefault('auto', 'default') },
-  prompt_cache_key: { fate: 'drop', check: str, harmless: () => true }, // a cache-routing hint: nothing is lost without it
   prompt_cache_retention: { fate: 'drop', check: str },
   prompt_cache_options: { fate: 'drop', check: obj },
   max_tool_calls: { fate: 'drop', check: (v, p) => int(v, p, 0) },

@@ -55,7 +55,11 @@ async function createResponse(ctx: RouteContext): Promise<void> {
   const conversation = [...history, ...(await resolveItemReferences(app, key.hash, parsed.input))];
   const request: ChatRequest = { ...parsed.request, messages: messagesOf(parsed, conversation) };
 
-  const route = routeChat(app, ctx, key, { request, refs: [request.model, ...parsed.fallbackModels], preferences: parsed.preferences, sessionId: parsed.sessionId });
+  // OpenAI's prompt cache key groups a conversation too (as on the chat door): the sticky key when no session says.
+  const cacheKey = request.upstreamOptions?.prompt_cache_key;
+  const sessionId = parsed.sessionId ?? (typeof cacheKey === 'string' ? cacheKey : undefined);
+  const refs = [request.model, ...parsed.fallbackModels];
+  const route = routeChat(app, ctx, key, { request, refs, preferences: parsed.preferences, sessionId });
   const { candidates, tracker, callCtx, hold, served, abort } = route;
   const streams = chatStreams(request, callCtx);
   const id = newId('resp');

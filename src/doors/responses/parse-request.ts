@@ -11,6 +11,7 @@ import type { RoutePreferences } from '../../router/plan/preferences.ts';
 import { arr, bool, fail, int, num, obj, oneOf, onlyKeys, opt, str } from '../validate.ts';
 import type { Obj } from '../validate.ts';
 import { parseCacheControl } from '../openai/parse-messages.ts';
+import { parseUpstreamOption } from '../openai/parse-extras.ts';
 import { fieldRule } from './fields.ts';
 import { inputItems, isItemReference, itemsToMessages } from './parse-items.ts';
 import { flatName, parseTools } from './parse-tools.ts';
@@ -37,6 +38,7 @@ export interface ResponseEcho {
   tools: Obj[];
   metadata: Record<string, string>;
   user: string | null;
+  safetyIdentifier?: string;
 }
 
 export interface ParsedResponses {
@@ -119,9 +121,14 @@ function parseMetadata(v: unknown): Record<string, string> {
 export function parseResponsesRequest(raw: unknown): ParsedResponses {
   const body = obj(raw, 'body');
   const warnings: string[] = [];
+  // The chat door's options for the model (fields.ts `upstream`): the adapters' field policy applies.
+  const upstreamOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) {
     const rule = fieldRule(k);
     if (!rule) throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, { metadata: { param: k, code: 'unknown_parameter' } });
+    if (rule.fate === 'upstream' && rule.option && v !== undefined && v !== null) {
+      upstreamOptions[rule.option] = parseUpstreamOption(rule.option, v, k);
+    }
     if (v === undefined || rule.harmless?.(v)) continue;
     if (rule.fate === 'refuse') unsupported(k, rule.why ?? `${k} is not supported by Freeway`);
     if (v !== null) rule.check?.(v, k);
@@ -146,7 +153,10 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
   }
   const text = opt(body, 'text', obj);
   if (text) onlyKeys(text, 'text', new Set(['format', 'verbosity']));
-  if (text?.verbosity !== undefined && text.verbosity !== null) oneOf(text.verbosity, 'text.verbosity', ['low', 'medium', 'high'] as const);
+  if (text?.verbosity !== undefined && text.verbosity !== null) {
+    upstreamOptions.verbosity = oneOf(text.verbosity, 'text.verbosity', ['low', 'medium', 'high'] as const);
+  }
+  if (parsedTools?.webSearch) upstreamOptions.web_search_options = parsedTools.webSearch;
   const responseFormat = text ? opt(text, 'format', parseFormat) : undefined;
   const reasoning = body.reasoning === undefined || body.reasoning === null ? { echo: { effort: null, summary: null } } : parseReasoning(body.reasoning);
   const metadata = opt(body, 'metadata', parseMetadata) ?? {};
@@ -169,8 +179,9 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
     parallelToolCalls: opt(body, 'parallel_tool_calls', bool),
     responseFormat,
     reasoning: reasoning.request,
-    user: opt(body, 'user', str) ?? opt(body, 'safety_identifier', str),
+    user: opt(body, 'user', str),
   };
+  if (Object.keys(upstreamOptions).length > 0) request.upstreamOptions = upstreamOptions;
   const cacheControl = parseCacheControl(body.cache_control, 'cache_control');
   if (cacheControl) request.cacheControl = cacheControl;
   return {
@@ -196,6 +207,7 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
       tools: parsedTools?.echo ?? [],
       metadata,
       user: request.user ?? null,
+      ...(typeof upstreamOptions.safety_identifier === 'string' ? { safetyIdentifier: upstreamOptions.safety_identifier } : {}),
     },
     toolNames,
     warnings,

@@ -133,6 +133,8 @@ export interface ResponseState {
   errorType?: string;
   incomplete?: { reason: string } | null;
   warnings?: string[];
+  /** The processing tier the upstream reported (`service_tier`), when it reported one. */
+  serviceTier?: string;
 }
 
 /**
@@ -172,6 +174,8 @@ export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
     metadata: e.metadata,
     provider: meta.providerName,
   };
+  if (e.safetyIdentifier !== undefined) out.safety_identifier = e.safetyIdentifier;
+  if (s.serviceTier !== undefined) out.service_tier = s.serviceTier;
   if (s.errorType !== undefined) out.error_type = s.errorType;
   const warnings = [...meta.warnings, ...(s.warnings ?? [])];
   if (warnings.length > 0) out.warnings = warnings;
@@ -187,5 +191,6 @@ export function renderResponse(meta: ResponseMeta, r: ChatResult, usage: Usage, 
     output: outputItems(r, meta),
     usage: renderUsage(usage, charge),
     warnings: r.warnings,
+    ...(r.serviceTier !== undefined ? { serviceTier: r.serviceTier } : {}),
   });
 }

@@ -8,6 +8,7 @@ import type { Target } from '../types.ts';
 import { convertMessages, wireCacheControl } from './convert-messages.ts';
 import { applyOptions } from './convert-options.ts';
 import type { MessagesRequestBody, WireMessage, WireTool, WireToolChoice } from './wire-types.ts';
+import { fitReasoning } from '../field-policy.ts';
 
 /** `max_tokens` is mandatory on Anthropic; used when neither the request nor the catalog says. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -21,8 +22,9 @@ export interface ConvertedRequest {
   beta?: string;
 }
 
-export function toMessagesRequest(req: ChatRequest, target: Target): ConvertedRequest {
+export function toMessagesRequest(asked: ChatRequest, target: Target): ConvertedRequest {
   const warnings: string[] = [];
+  const req = fitReasoning(asked, target, warnings);
   const { system, messages } = convertMessages(req.messages, warnings);
   const body: MessagesRequestBody = {
     model: target.model,

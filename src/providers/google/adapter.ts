@@ -7,7 +7,7 @@ import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
 import { emptyUsage, withWarnings } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
 import { redactSecret } from '../redact.ts';
-import { COMMON_PARAMETERS } from '../field-policy.ts';
+import { COMMON_PARAMETERS, fitReasoning } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -90,7 +90,7 @@ export const geminiAdapter: ProviderAdapter = {
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];
-    const body = toGeminiRequest(req, target.model, warnings);
+    const body = toGeminiRequest(fitReasoning(req, target, warnings), target.model, warnings);
     const res = await post(target, 'generateContent', body, ctx);
     const json = await readBody(target.provider, res, ctx.signal);
     const result = convertGeminiResponse(json, target.provider.name);
@@ -100,7 +100,7 @@ export const geminiAdapter: ProviderAdapter = {
 
   async chatStream(req: ChatRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
     const warnings: string[] = [];
-    const body = toGeminiRequest(req, target.model, warnings);
+    const body = toGeminiRequest(fitReasoning(req, target, warnings), target.model, warnings);
     const res = await post(target, 'streamGenerateContent?alt=sse', body, ctx);
     return withWarnings(warnings, convertGeminiStream(res.body, target.provider.name, ctx.signal));
   },

@@ -6,7 +6,7 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
-import { COMMON_PARAMETERS, dropWarning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
+import { COMMON_PARAMETERS, dropWarning, fitReasoning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
@@ -46,7 +46,8 @@ function post(target: Target, path: string, body: unknown, ctx: CallContext) {
 
 async function postChatStream(req: ChatRequest, target: Target, ctx: CallContext) {
   const warnings: string[] = [];
-  const body = toOpenAIChatBody({ ...req, stream: true }, target.model, target.provider.quirks, warnings);
+  const fitted = fitReasoning({ ...req, stream: true }, target, warnings);
+  const body = toOpenAIChatBody(fitted, target.model, target.provider.quirks, warnings);
   return { res: await post(target, '/chat/completions', body, ctx), warnings };
 }
 
@@ -88,7 +89,8 @@ export const openAICompatibleAdapter: ProviderAdapter = {
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];
-    const body = toOpenAIChatBody({ ...req, stream: false }, target.model, target.provider.quirks, warnings);
+    const fitted = fitReasoning({ ...req, stream: false }, target, warnings);
+    const body = toOpenAIChatBody(fitted, target.model, target.provider.quirks, warnings);
     const res = await post(target, '/chat/completions', body, ctx);
     const json = await readJson(target.provider.name, res, ctx.signal);
     const result = convertOpenAIResponse(json, target.provider.name, target.provider.quirks);

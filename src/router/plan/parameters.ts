@@ -7,7 +7,7 @@
 import type { Endpoint } from '../../catalog/types.ts';
 import type { Protocol } from '../../providers/types.ts';
 import type { ChatRequest } from '../../spec/request.ts';
-import { treatment } from '../../providers/field-policy.ts';
+import { asksForReasoning, treatment } from '../../providers/field-policy.ts';
 import { ADAPTERS } from '../../providers/registry.ts';
 import type { UpstreamOption } from '../../providers/field-policy.ts';
 
@@ -49,6 +49,7 @@ export function supportedParameters(e: Endpoint): readonly string[] {
     if (takes && !(p.quirks.unsupportedParams ?? []).includes(o)) set.add(o);
   }
   if (!e.supportsTools) for (const s of TOOL_PARAMS) set.delete(s);
+  if (e.supportsReasoning === false) for (const s of REASONING_PARAMS) set.delete(s);
   if (!e.supportsStructuredOutputs) set.delete('structured_outputs');
   const out = [...set].sort();
   cache.set(e, out);
@@ -92,8 +93,6 @@ export function parametersOf(req: ChatRequest): Set<string> {
   }
   // `include_reasoning: false` alone (`{ exclude: true }`) asks for no reasoning, so needs no support for it.
   for (const o of OPTION_PARAMS) if (req.upstreamOptions?.[o] !== undefined) used.add(o);
-  const r = req.reasoning;
-  const onlyExclude = r?.exclude === true && r.effort === undefined && r.maxTokens === undefined && r.enabled === undefined;
-  if (r && r.effort !== 'none' && r.enabled !== false && !onlyExclude) used.add('reasoning');
+  if (asksForReasoning(req.reasoning)) used.add('reasoning');
   return used;
 }

@@ -110,8 +110,11 @@ export const CHAT_FIELDS = {
   prompt_cache_key: {
     by: 'upstream',
     openai: 'forward',
-    anthropic: 'drop',
-    gemini: 'drop',
+    // A hint, not a request: Anthropic and Gemini cache by prefix without one, and Freeway's sticky
+    // routing on it keeps a conversation on one endpoint, so nothing the caller asked for is lost
+    // (Codex sends one every turn: a warning on each would be noise).
+    anthropic: 'ignore',
+    gemini: 'ignore',
     reason: "OpenAI's cache routing key; Freeway also routes stickily on it",
   },
   web_search_options: {

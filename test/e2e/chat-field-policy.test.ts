@@ -95,7 +95,7 @@ const CASES: Case[] = [
     gemini: 'warn',
   },
   { field: 'verbosity', value: 'low', openai: { key: 'verbosity', value: 'low' }, anthropic: 'warn', gemini: 'warn' },
-  { field: 'prompt_cache_key', value: 'conv-42', openai: { key: 'prompt_cache_key', value: 'conv-42' }, anthropic: 'warn', gemini: 'warn' },
+  { field: 'prompt_cache_key', value: 'conv-42', openai: { key: 'prompt_cache_key', value: 'conv-42' }, anthropic: 'silent', gemini: 'silent' },
   {
     field: 'web_search_options',
     value: { search_context_size: 'low' },

@@ -57,8 +57,8 @@ interface Case {
   name: string;
   fields: object;
   openai: [string, unknown];
-  /** What Anthropic's body gets, or 'warn' (dropped, warned). */
-  anthropic: [string, unknown] | 'warn';
+  /** What Anthropic's body gets, 'warn' (dropped, warned) or 'silent' (a hint the others do without: dropped, no warning, on Gemini too). */
+  anthropic: [string, unknown] | 'warn' | 'silent';
   /** The wire key that must be absent from every non-OpenAI body. */
   absent: string;
 }
@@ -72,7 +72,7 @@ const CASES: Case[] = [
     anthropic: ['service_tier', 'auto'],
     absent: 'priority',
   },
-  { name: 'prompt_cache_key', fields: { prompt_cache_key: 'conv-9' }, openai: ['prompt_cache_key', 'conv-9'], anthropic: 'warn', absent: 'conv-9' },
+  { name: 'prompt_cache_key', fields: { prompt_cache_key: 'conv-9' }, openai: ['prompt_cache_key', 'conv-9'], anthropic: 'silent', absent: 'conv-9' },
   { name: 'metadata', fields: { metadata: { team: 'a' } }, openai: ['metadata', { team: 'a' }], anthropic: 'warn', absent: 'team' },
   {
     name: 'safety_identifier',
@@ -116,9 +116,18 @@ describe('Responses fields with a chat equivalent take the chat field policy', (
       assert.equal(sent('openai').store, undefined, 'store is never sent: it means Freeway stores the response');
     });
 
-    const onAnthropic = c.anthropic === 'warn' ? 'dropped with a warning' : 'translated';
-    test(`${c.name}: ${onAnthropic} for Anthropic, dropped with a warning for Gemini`, async () => {
+    const onAnthropic = c.anthropic === 'warn' ? 'dropped with a warning' : c.anthropic === 'silent' ? 'dropped quietly' : 'translated';
+    const onGemini = c.anthropic === 'silent' ? 'quietly' : 'with a warning';
+    test(`${c.name}: ${onAnthropic} for Anthropic, dropped ${onGemini} for Gemini`, async () => {
       const a = await post('/responses', { model: MODELS.anthropic, input: 'hi', ...c.fields });
+      if (c.anthropic === 'silent') {
+        assert.equal(a.warnings, undefined, JSON.stringify(a.warnings));
+        assert.doesNotMatch(JSON.stringify(sent('anthropic')), new RegExp(c.absent));
+        const g = await post('/responses', { model: MODELS.google, input: 'hi', ...c.fields });
+        assert.equal(g.warnings, undefined, JSON.stringify(g.warnings));
+        assert.doesNotMatch(JSON.stringify(sent('google')), new RegExp(c.absent));
+        return;
+      }
       if (c.anthropic === 'warn') {
         assert.ok(a.warnings?.some((w: string) => w.includes(warningField(c))), JSON.stringify(a.warnings));
         assert.doesNotMatch(JSON.stringify(sent('anthropic')), new RegExp(c.absent));

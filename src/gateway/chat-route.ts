@@ -11,6 +11,7 @@ import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../router/pla
 import type { RoutePreferences } from '../router/plan/index.ts';
 import { endpointKey } from '../router/types.ts';
 import type { ChatRequest } from '../spec/request.ts';
+import { withWarnings } from '../spec/response.ts';
 import type { ChatResult, StreamEvent } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import { callContext, clientAbort } from './call-context.ts';
@@ -121,18 +122,36 @@ export function fitOutput<R extends { maxTokens?: number }>(request: R, c: Candi
   };
 }
 
-/** Opening a stream of `request` on a candidate, and continuing one cut off after `partial` (mid-stream failover). */
-function openers<S>(request: ChatRequest, stream: (c: Candidate, req: ChatRequest) => Promise<S>) {
-  return {
-    open: (c: Candidate) => stream(c, fitOutput(request, c).request),
-    continueWith: (c: Candidate, partial: string) => stream(c, fitOutput(continuation(request, partial), c).request),
+/**
+ * Opening a stream of `request` on a candidate, and continuing one cut off after `partial`
+ * (mid-stream failover). What fitting the request to the candidate changed (fitOutput) leads the
+ * stream as its warnings, as it leads a whole answer's (`warn` puts them on the source).
+ */
+function openers<S>(request: ChatRequest, stream: (c: Candidate, req: ChatRequest) => Promise<S>, warn: (s: S, warnings: string[]) => S) {
+  const fitted = async (c: Candidate, req: ChatRequest): Promise<S> => {
+    const fit = fitOutput(req, c);
+    const source = await stream(c, fit.request);
+    return fit.warnings.length > 0 ? warn(source, fit.warnings) : source;
   };
+  return {
+    open: (c: Candidate) => fitted(c, request),
+    continueWith: (c: Candidate, partial: string) => fitted(c, continuation(request, partial)),
+  };
+}
+
+/** A leg's source with `warnings` before the adapter's own. */
+export function warnedSource(source: LegSource, warnings: string[]): LegSource {
+  return 'reader' in source ? { ...source, warnings: [...warnings, ...(source.warnings ?? [])] } : withWarnings(warnings, source);
 }
 
 /** A chat request's streams (as events) and whole answer, on any candidate. */
 export function chatStreams(request: ChatRequest, callCtx: CallContext) {
   return {
-    ...openers(request, (c, req): Promise<AsyncIterable<StreamEvent>> => ADAPTERS[c.endpoint.provider.protocol].chatStream(req, targetOf(c), callCtx)),
+    ...openers(
+      request,
+      (c, req): Promise<AsyncIterable<StreamEvent>> => ADAPTERS[c.endpoint.provider.protocol].chatStream(req, targetOf(c), callCtx),
+      (events, warnings) => withWarnings(warnings, events),
+    ),
     whole: async (c: Candidate): Promise<ChatResult> => {
       const fit = fitOutput(request, c);
       const result = await ADAPTERS[c.endpoint.provider.protocol].chat(fit.request, targetOf(c), callCtx);
@@ -154,8 +173,12 @@ export function estimateChat(request: ChatRequest) {
  * too, its chunks are taken as they are (same-format passthrough).
  */
 export function chatChunkStreams(request: ChatRequest, callCtx: CallContext) {
-  return openers(request, (c, req): Promise<LegSource> => {
-    const adapter = ADAPTERS[c.endpoint.provider.protocol];
-    return adapter.chatChunkStream ? adapter.chatChunkStream(req, targetOf(c), callCtx) : adapter.chatStream(req, targetOf(c), callCtx);
-  });
+  return openers(
+    request,
+    (c, req): Promise<LegSource> => {
+      const adapter = ADAPTERS[c.endpoint.provider.protocol];
+      return adapter.chatChunkStream ? adapter.chatChunkStream(req, targetOf(c), callCtx) : adapter.chatStream(req, targetOf(c), callCtx);
+    },
+    warnedSource,
+  );
 }

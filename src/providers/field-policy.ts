@@ -75,6 +75,7 @@ export const CHAT_FIELDS = {
   session_id: { by: 'freeway', reason: 'sticky routing and the generation record' },
   usage: { by: 'freeway', reason: 'deprecated no-op: usage is always returned' },
   transforms: { by: 'freeway', reason: 'legacy plugins; middle-out is not implemented (warned)' },
+  // The rule is doors/plugins.ts, which the Messages door shares.
   plugins: { by: 'freeway', reason: "OpenRouter's plugins: an unknown id is a 400, the ones Freeway lacks are warned" },
   trace: { by: 'freeway', reason: "observability metadata for OpenRouter's broadcast; Freeway has none, and it asks nothing of the model" },
   debug: { by: 'freeway', reason: 'echo_upstream_body is not implemented (warned)' },

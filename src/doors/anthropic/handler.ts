@@ -81,7 +81,9 @@ async function messages(ctx: RouteContext): Promise<void> {
   const raw = (c: Candidate) => passesThrough(c, parsed.foreign);
   const body = (c: Candidate) => upstreamBody(parsed.body, c.endpoint.upstreamModel, outputCap(c));
   const renderer = (meta: { id: string; model: string }) =>
-    new AnthropicStreamRenderer({ id: meta.id, model: meta.model, promptTokens: estimatePromptTokens(request) });
+    new AnthropicStreamRenderer({ id: meta.id, model: meta.model, promptTokens: estimatePromptTokens(request), warnings: parsed.warnings });
+  // What Freeway changed in a raw body for `c` (the output cap), after the door's own.
+  const rawWarnings = (c: Candidate) => [...parsed.warnings, ...fitOutput(request, c).warnings];
 
   if (request.stream && candidates.some(raw)) {
     await streamMixed(app, ctx, {
@@ -91,7 +93,7 @@ async function messages(ctx: RouteContext): Promise<void> {
       tracker,
       callCtx,
       raw,
-      openRaw: (c, sink) => passThroughStream(targetOf(c), body(c), headers, callCtx, sink, tracker.meta(c).model),
+      openRaw: (c, sink) => passThroughStream(targetOf(c), body(c), headers, callCtx, sink, tracker.meta(c).model, rawWarnings(c)),
       openTranslated: streams.open,
       renderer: (c) => renderer(tracker.meta(c)),
       onServed: served,
@@ -124,8 +126,8 @@ async function messages(ctx: RouteContext): Promise<void> {
     abort.signal,
     (c) =>
       raw(c)
-        ? passThroughWhole(targetOf(c), body(c), headers, callCtx, tracker.meta(c).model, fitOutput(request, c).warnings)
-        : streams.whole(c),
+        ? passThroughWhole(targetOf(c), body(c), headers, callCtx, tracker.meta(c).model, rawWarnings(c))
+        : streams.whole(c).then((r) => (parsed.warnings.length > 0 ? { ...r, warnings: [...parsed.warnings, ...(r.warnings ?? [])] } : r)),
     estimateChat(request),
     generatedOutput,
   );

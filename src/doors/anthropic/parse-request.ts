@@ -9,7 +9,8 @@
  * Freeway-encoded tool ids and reasoning (see codec.ts) are decoded back to the upstream's own.
  *
  * OpenRouter's extensions (`provider`, `models`, `fallbacks`, `session_id`, `user`, `trace`, `route`,
- * `plugins`) are read by Freeway and never forwarded. A `system`-role message inside `messages` —
+ * `plugins`) are read by Freeway and never forwarded; plugins follow the chat door's policy (an
+ * unknown id is a 400, one Freeway cannot run is warned about: ../plugins.ts). A `system`-role message inside `messages` —
  * what clients send when they talk to a gateway (Claude Code does for models it does not know) — is
  * folded into the top-level `system`, in order, which is the only place the Messages API takes one.
  */
@@ -32,6 +33,7 @@ import type {
 import { parseProviderPreferences } from '../../router/plan/preferences.ts';
 import type { RoutePreferences } from '../../router/plan/preferences.ts';
 import { parseCacheControl } from '../openai/parse-messages.ts';
+import { consumePlugins } from '../plugins.ts';
 import { arr, bool, fail, int, num, obj, oneOf, opt, str } from '../validate.ts';
 import type { Obj } from '../validate.ts';
 import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
@@ -56,6 +58,8 @@ export interface ParsedMessagesRequest {
   foreign: boolean;
   /** What only Anthropic can serve, by field. */
   anthropicOnly: Array<{ param: string; what: string }>;
+  /** What Freeway cannot honour of the request (plugins it lacks), shown in the answer. */
+  warnings: string[];
 }
 
 interface Ctx {
@@ -312,6 +316,7 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
   const metadata = opt(body, 'metadata', obj);
   const user = opt(body, 'user', str) ?? (metadata ? opt(metadata, 'user_id', str, 'metadata') : undefined);
   const sessionId = opt(body, 'session_id', str);
+  const warnings = consumePlugins(body);
   const outputConfig = opt(body, 'output_config', obj);
   const responseFormat =
     (outputConfig && opt(outputConfig, 'format', parseOutputFormat, 'output_config')) ?? opt(body, 'output_format', parseOutputFormat);
@@ -343,6 +348,7 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
     preferences: parseProviderPreferences(body.provider),
     foreign: c.foreign,
     anthropicOnly: c.anthropicOnly,
+    warnings,
   };
 }
 

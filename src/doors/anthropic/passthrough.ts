@@ -40,22 +40,28 @@ export function forwardedHeaders(req: IncomingMessage): Record<string, string> {
   };
 }
 
-/** An Anthropic answer (or `message_start` event data) naming the model as the client asked for it. */
-function renamed(json: unknown, model: string): unknown {
+/**
+ * An Anthropic answer (or `message_start` event data) naming the model as the client asked for it,
+ * with Freeway's `warnings` about the request (a top-level array, only when there are some).
+ */
+function renamed(json: unknown, model: string, warnings: readonly string[] = []): unknown {
   if (typeof json !== 'object' || json === null) return json;
   const o = json as Record<string, unknown>;
-  if (typeof o.model === 'string') return { ...o, model };
   if (o.type === 'message_start' && typeof o.message === 'object' && o.message !== null) {
-    return { ...o, message: renamed(o.message, model) };
+    return { ...o, message: renamed(o.message, model, warnings) };
   }
-  return json;
+  if (typeof o.model !== 'string') return json;
+  return { ...o, model, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
-/** Rewrites the `message_start` event among whole SSE events to name `model`; the rest stays byte for byte. */
-export function renameInEvents(text: string, model: string): string {
+/**
+ * Rewrites the `message_start` event among whole SSE events to name `model` and carry `warnings`;
+ * the rest stays byte for byte.
+ */
+export function renameInEvents(text: string, model: string, warnings: readonly string[] = []): string {
   return text.replace(/(^|\n)(event: ?message_start\r?\ndata: ?)([^\r\n]*)/, (all, lead: string, head: string, data: string) => {
     try {
-      return lead + head + JSON.stringify(renamed(JSON.parse(data), model));
+      return lead + head + JSON.stringify(renamed(JSON.parse(data), model, warnings));
     } catch {
       return all;
     }
@@ -102,9 +108,7 @@ export async function passThroughWhole(
     });
   }
   const result = fromMessagesResponse(json, name, []);
-  const answer = renamed(json, model);
-  const withWarnings = warnings.length > 0 && typeof answer === 'object' && answer !== null ? { ...answer, warnings } : answer;
-  return { ...result, raw: JSON.stringify(withWarnings) };
+  return { ...result, raw: JSON.stringify(renamed(json, model, warnings)) };
 }
 
 /** `/messages/count_tokens`, relayed as it came. */
@@ -142,6 +146,8 @@ export class RawSink {
   private readonly first: () => void;
   /** The model name the client asked with, written into `message_start`; set per upstream. */
   model: string | undefined;
+  /** What Freeway changed in the request, added to `message_start`'s message; set per upstream. */
+  warnings: readonly string[] = [];
   private started = false;
 
   constructor(out: (text: string) => Promise<void> | undefined, onFirstWrite: () => void) {
@@ -165,7 +171,7 @@ export class RawSink {
     let whole = all.slice(0, end);
     if (!this.started && this.model !== undefined && /event: ?message_start/.test(whole)) {
       this.started = true;
-      whole = renameInEvents(whole, this.model);
+      whole = renameInEvents(whole, this.model, this.warnings);
     }
     if (!this.open) {
       this.early += whole;
@@ -270,9 +276,11 @@ export async function passThroughStream(
   ctx: CallContext,
   sink: RawSink,
   model: string,
+  warnings: readonly string[] = [],
 ): Promise<AsyncIterable<StreamEvent>> {
   sink.discard();
   sink.model = model;
+  sink.warnings = warnings;
   const res = await send('messages', target, body, headers, ctx);
   return releasingOnContent(convertStream(tee(res.body, sink), target.provider.name, ctx.signal), sink);
 }

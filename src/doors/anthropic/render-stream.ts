@@ -14,6 +14,9 @@
  *
  * `message_start` carries an estimate of the input tokens (the upstream has not counted yet);
  * `message_delta` carries the exact, cumulative usage and cost, which clients take as final.
+ * Warnings (what Freeway or the adapter changed in the request) ride on `message_start`'s message
+ * as a top-level `warnings` array, as on a whole answer; any known only later (a mid-stream
+ * failover's next endpoint) ride on `message_delta`.
  * A failure is `event: error` with Anthropic's error body.
  */
 import type { Charge } from '../../gateway/tracker.ts';
@@ -54,11 +57,22 @@ export class AnthropicStreamRenderer implements StreamRenderer {
   private readonly toolIndex = new Map<number, number>();
   /** Frames produced while handling one event; collected so each event returns one string. */
   private pending = '';
+  /** Warnings for `message_start`, then (once it went out) for `message_delta`. */
+  private readonly warnings: string[];
+  private readonly lateWarnings: string[] = [];
 
-  constructor(meta: { id: string; model: string; promptTokens: number }) {
+  /** `warnings`: the door's own, about the request. */
+  constructor(meta: { id: string; model: string; promptTokens: number; warnings?: readonly string[] }) {
     this.id = meta.id;
     this.model = meta.model;
     this.promptTokens = meta.promptTokens;
+    this.warnings = [...(meta.warnings ?? [])];
+  }
+
+  warn(warnings: readonly string[]): void {
+    const seen = new Set([...this.warnings, ...this.lateWarnings]);
+    const fresh = warnings.filter((w) => !seen.has(w));
+    (this.started ? this.lateWarnings : this.warnings).push(...fresh);
   }
 
   private start(): string {
@@ -73,6 +87,7 @@ export class AnthropicStreamRenderer implements StreamRenderer {
       stop_reason: null,
       stop_sequence: null,
       usage: { input_tokens: this.promptTokens, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
     };
     return frame('message_start', { type: 'message_start', message }) + frame('ping', { type: 'ping' });
   }
@@ -179,7 +194,12 @@ export class AnthropicStreamRenderer implements StreamRenderer {
     const delta = { stop_reason: stopReason(finish, this.toolIndex.size > 0), stop_sequence: null };
     const out =
       this.pending +
-      frame('message_delta', { type: 'message_delta', delta, usage: renderAnthropicUsage(usage, cost) }) +
+      frame('message_delta', {
+        type: 'message_delta',
+        delta,
+        usage: renderAnthropicUsage(usage, cost),
+        ...(this.lateWarnings.length > 0 ? { warnings: this.lateWarnings } : {}),
+      }) +
       frame('message_stop', { type: 'message_stop' });
     this.pending = '';
     return out;

@@ -18,7 +18,7 @@ import { recordFailure, settleOrLog } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
-import { relay } from '../../gateway/relay.ts';
+import { flushWarnings, relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
 import { checkpointStream, cutByDeadline, failUnseen, openFirstLeg } from '../../gateway/stream-generation.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
@@ -133,6 +133,8 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
   }
   sink.releaseClosing();
   if (leg.renderer) {
+    // An answer without content still shows what was dropped from its request.
+    flushWarnings(leg, leg.renderer);
     const total: Usage = {
       ...emptyUsage(),
       inputTokens: record.tokensPrompt,

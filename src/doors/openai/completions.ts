@@ -16,6 +16,7 @@ import type { RouteContext } from '../../http/server.ts';
 import { ADAPTERS } from '../../providers/registry.ts';
 import type { CallContext } from '../../providers/types.ts';
 import type { CompletionRequest } from '../../spec/request.ts';
+import { withWarnings } from '../../spec/response.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
 import { arr, fail, int, obj, str } from '../validate.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
@@ -74,10 +75,12 @@ async function complete(c: Candidate, asked: CompletionRequest, ctx: CallContext
   return warnings.length > 0 ? { ...result, warnings: [...warnings, ...(result.warnings ?? [])] } : result;
 }
 
-function completeStream(c: Candidate, asked: CompletionRequest, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
+async function completeStream(c: Candidate, asked: CompletionRequest, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
   const adapter = ADAPTERS[c.endpoint.provider.protocol];
-  const req = fitOutput(asked, c).request;
-  return adapter.completeStream ? adapter.completeStream(req, targetOf(c), ctx) : adapter.chatStream(asChat(req), targetOf(c), ctx);
+  const { request: req, warnings } = fitOutput(asked, c);
+  const target = targetOf(c);
+  const events = await (adapter.completeStream ? adapter.completeStream(req, target, ctx) : adapter.chatStream(asChat(req), target, ctx));
+  return withWarnings(warnings, events);
 }
 
 export async function handleCompletions(ctx: RouteContext): Promise<void> {

@@ -7,6 +7,10 @@
  * Items: the message closes when a function call starts; function calls and the reasoning item
  * close at the end (the reasoning item's encrypted_content needs every detail, and Gemini sends
  * thought signatures alongside its function calls).
+ *
+ * Warnings (the door's, and what each upstream's adapter dropped) are on the response object as a
+ * whole response has them: `response.created` shows those known before the first content, the
+ * final response all of them.
  */
 import type { Charge } from '../../gateway/tracker.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
@@ -65,6 +69,14 @@ export class ResponsesStreamRenderer implements StreamRenderer {
     this.onDone = onDone;
   }
 
+  /** The upstreams' warnings (the door's own are in `meta`), shown as a whole response shows them. */
+  private readonly warnings: string[] = [];
+
+  warn(warnings: readonly string[]): void {
+    const seen = new Set([...this.meta.warnings, ...this.warnings]);
+    this.warnings.push(...warnings.filter((w) => !seen.has(w)));
+  }
+
   private frame(type: string, payload: Obj): string {
     return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.seq++, ...payload })}\n\n`;
   }
@@ -73,7 +85,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
   private head(): string {
     if (this.started) return '';
     this.started = true;
-    const response = responseObject(this.meta, { status: 'in_progress', output: [], usage: null });
+    const response = responseObject(this.meta, { warnings: this.warnings, status: 'in_progress', output: [], usage: null });
     return this.frame('response.created', { response }) + this.frame('response.in_progress', { response });
   }
 
@@ -212,7 +224,8 @@ export class ResponsesStreamRenderer implements StreamRenderer {
     if (this.items.length === 0) out += this.openMessage();
     const closed = this.closeAll(status === 'incomplete' ? 'incomplete' : 'completed');
     out += closed.frames;
-    const response = responseObject(this.meta, { status, incomplete, output: closed.output, usage: renderUsage(usage, cost) });
+    const usageOut = renderUsage(usage, cost);
+    const response = responseObject(this.meta, { status, incomplete, output: closed.output, usage: usageOut, warnings: this.warnings });
     this.onDone(response);
     return out + this.frame(status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
   }
@@ -225,7 +238,8 @@ export class ResponsesStreamRenderer implements StreamRenderer {
     const status: ResponseStatus = 'failed';
     out += this.frame('error', { code: error.code, message: error.message, param: null });
     const errorType = responseErrorType(err);
-    const response = responseObject(this.meta, { status, error, errorType, output: closed.output, usage: renderUsage(usage, cost) });
+    const state = { status, error, errorType, output: closed.output, usage: renderUsage(usage, cost), warnings: this.warnings };
+    const response = responseObject(this.meta, state);
     return out + this.frame('response.failed', { response });
   }
 }

@@ -147,6 +147,11 @@ describe('Responses fields with a chat equivalent take the chat field policy', (
     assert.deepEqual([sent('openai').verbosity, sent('openai').service_tier], ['high', 'flex']);
   });
 
+  test("the stream's final response reports the upstream's own service_tier", async () => {
+    const { completed } = await streamed({ model: MODELS.openai, input: 'hi', service_tier: 'flex' });
+    assert.equal(completed.service_tier, 'flex');
+  });
+
   test("the answer reports the upstream's own service_tier", async () => {
     assert.equal((await post('/responses', { model: MODELS.openai, input: 'hi', service_tier: 'flex' })).service_tier, 'flex');
     assert.equal((await post('/responses', { model: MODELS.openai, input: 'hi' })).service_tier, 'default');

@@ -13,7 +13,7 @@
  * final response all of them.
  */
 import type { Charge } from '../../gateway/tracker.ts';
-import type { StreamRenderer } from '../../gateway/stream-generation.ts';
+import type { StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
@@ -217,7 +217,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
     return reasoningItem(it.id, it.details, this.meta.excludeReasoning);
   }
 
-  final(finish: FinishReason, usage: Usage, cost: Charge): string {
+  final(finish: FinishReason, usage: Usage, cost: Charge, about: StreamEnding = {}): string {
     const { status, incomplete } = statusOf(finish);
     let out = this.head();
     // A turn with no content at all still has its (empty) message, as a whole response would.
@@ -225,7 +225,14 @@ export class ResponsesStreamRenderer implements StreamRenderer {
     const closed = this.closeAll(status === 'incomplete' ? 'incomplete' : 'completed');
     out += closed.frames;
     const usageOut = renderUsage(usage, cost);
-    const response = responseObject(this.meta, { status, incomplete, output: closed.output, usage: usageOut, warnings: this.warnings });
+    const response = responseObject(this.meta, {
+      status,
+      incomplete,
+      output: closed.output,
+      usage: usageOut,
+      warnings: this.warnings,
+      ...(about.serviceTier !== undefined ? { serviceTier: about.serviceTier } : {}),
+    });
     this.onDone(response);
     return out + this.frame(status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
   }

@@ -16,7 +16,7 @@ import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/types.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
-import { startFreewayProcess } from '../helpers/freeway-process.ts';
+import { startFreewayProcesses } from '../helpers/freeway-process.ts';
 import type { FreewayProcess } from '../helpers/freeway-process.ts';
 import { readStream } from '../helpers/read-stream.ts';
 import { dropPgSchema, needs, PG_URL, pgSchemaUrl } from '../helpers/services.ts';
@@ -50,7 +50,7 @@ for (const engine of ['postgres', 'sqlite'] as const) describe(`two gateways on 
     emu = await startOpenAIEmulator();
     db = engine === 'postgres' ? url : join(tempDir('freeway-two-sqlite-'), 'freeway.db');
     env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin-test' };
-    gateways = await Promise.all([startFreewayProcess({ cwd: tempDir(), env }), startFreewayProcess({ cwd: tempDir(), env })]);
+    gateways = await startFreewayProcesses([{ cwd: tempDir(), env }, { cwd: tempDir(), env }]);
     store = await openStore(db);
   });
 

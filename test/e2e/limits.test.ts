@@ -11,7 +11,7 @@ import { createKey } from '../../src/accounting/keys.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
-import { startFreewayProcess } from '../helpers/freeway-process.ts';
+import { startFreewayProcesses } from '../helpers/freeway-process.ts';
 import { needs, REDIS_URL } from '../helpers/services.ts';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
@@ -116,7 +116,7 @@ describe('two processes sharing Redis', { skip: await needs('redis') }, () => {
     const db = join(dir, 'freeway.db');
     writeFileSync(join(dir, 'freeway.yaml'), 'limits:\n  perKey: { requestsPerMinute: 10 }\n');
     const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin', REDIS_URL };
-    const gateways = await Promise.all([startFreewayProcess({ cwd: dir, env }), startFreewayProcess({ cwd: dir, env })]);
+    const gateways = await startFreewayProcesses([{ cwd: dir, env }, { cwd: dir, env }]);
     const store = new SqliteStore(db);
     await store.migrate();
     try {

@@ -8,7 +8,7 @@ import { createKey } from '../../src/accounting/keys.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
-import { startFreewayProcess } from '../helpers/freeway-process.ts';
+import { startFreewayProcesses } from '../helpers/freeway-process.ts';
 import type { FreewayProcess } from '../helpers/freeway-process.ts';
 import { dropPgSchema, needs, pgSchemaUrl } from '../helpers/services.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -24,7 +24,7 @@ before(async () => {
   emu = await startOpenAIEmulator();
   const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: url, FREEWAY_ADMIN_KEY: 'admin-test' };
   // Both start at once: migrations must still apply exactly once.
-  gateways = await Promise.all([startFreewayProcess({ cwd: tempDir(), env }), startFreewayProcess({ cwd: tempDir(), env })]);
+  gateways = await startFreewayProcesses([{ cwd: tempDir(), env }, { cwd: tempDir(), env }]);
   store = new PostgresStore(url);
   await store.migrate();
 });

@@ -52,3 +52,16 @@ export async function startFreewayProcess(opts: { cwd: string; env: Record<strin
     },
   };
 }
+
+/**
+ * Several processes started at once (they race for the database, as an operator's replicas do). If
+ * one does not start, the others are stopped before the error is thrown: a process left running
+ * would keep the test file's process, and so the whole run, alive.
+ */
+export async function startFreewayProcesses(all: Array<{ cwd: string; env: Record<string, string>; args?: string[] }>): Promise<FreewayProcess[]> {
+  const started = await Promise.allSettled(all.map((o) => startFreewayProcess(o)));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return started.map((s) => (s as PromiseFulfilledResult<FreewayProcess>).value);
+  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.kill() : undefined)));
+  throw failed.reason;
+}

@@ -70,6 +70,26 @@ export function sqlitePathFromUrl(url: string): string {
 
 const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs a start-up step, retrying for up to 10 s while another process holds a lock. Processes
+ * opening a new file together can meet a lock SQLite will not wait for (its busy handler is skipped
+ * where waiting could deadlock, e.g. while the file still switches to WAL): "database is locked" at
+ * once, not after busy_timeout. Only start-up steps, which are idempotent, go through here.
+ */
+function whileBusy<T>(step: () => T): T {
+  const deadline = Date.now() + 10_000;
+  for (let waitMs = 5; ; waitMs = Math.min(waitMs * 2, 200)) {
+    try {
+      return step();
+    } catch (err) {
+      if (!/database is locked|SQLITE_BUSY/i.test((err as Error).message ?? '') || Date.now() > deadline) throw err;
+      Atomics.wait(pause, 0, 0, waitMs);
+    }
+  }
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: DatabaseSync;
@@ -85,7 +105,8 @@ export class SqliteStore implements Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
-    this.db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    this.db.exec('PRAGMA busy_timeout = 10000');
+    whileBusy(() => this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;'));
     this.writes = new GroupCommit(this.db, this.charges);
     this.owners = path === ':memory:' ? undefined : new OwnerLocks(path);
     if (path !== ':memory:') {
@@ -124,15 +145,15 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    whileBusy(() => this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)'));
     for (const m of MIGRATIONS) {
-      this.tx(() => {
+      whileBusy(() => this.tx(() => {
         // Checked inside the write lock: two processes starting together apply each migration once.
         if (this.q('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
         for (const sql of m.sql) this.db.exec(sql);
         if (m.bounded) addSqliteChecks(this.db, m.bounded);
         this.q('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-      });
+      }));
     }
   }
 

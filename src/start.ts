@@ -27,7 +27,7 @@ import type { Logger } from './log.ts';
 import { ADAPTERS } from './providers/registry.ts';
 import { openStore } from './store/open.ts';
 import { fileDescriptorLimit, MIN_FILE_DESCRIPTORS } from './infra/fd-limit.ts';
-import { GatewayError } from './spec/errors.ts';
+import { isOutage } from './spec/errors.ts';
 import { reportStoredAmountsTo } from './store/rows.ts';
 
 export interface Gateway {
@@ -98,7 +98,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     generations: new GenerationLog(store, {
       // Kept and retried every second; a database outage is logged once by the store itself.
       onError: (err) => {
-        if (!(err instanceof GatewayError && err.type === 'service_unavailable')) log.error(`could not record generations: ${String(err)}`);
+        if (!isOutage(err)) log.error(`could not record generations: ${String(err)}`);
       },
     }),
     catalog: new Catalog(built.models),

@@ -5,7 +5,7 @@
  * keyed by its generation id). Should this process die first, the sweep settles the hold as for any
  * dead process: what the stream had delivered by its last checkpoint is charged.
  */
-import { GatewayError } from '../spec/errors.ts';
+import { isOutage } from '../spec/errors.ts';
 
 export interface DeferredChargesOptions {
   retryMs: number;
@@ -61,7 +61,7 @@ export class DeferredCharges {
           this.opts.onGiveUp(id, err);
           continue;
         }
-        if (!(err instanceof GatewayError && err.type === 'service_unavailable')) this.opts.onError(id, err);
+        if (!isOutage(err)) this.opts.onError(id, err);
         // The store is still away: the rest would fail the same way.
         else break;
       }

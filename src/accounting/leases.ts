@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.ts';
-import { GatewayError } from '../spec/errors.ts';
+import { isOutage } from '../spec/errors.ts';
 import type { ProcessLease, Store } from '../store/types.ts';
 
 export interface LeaseSettings {
@@ -112,7 +112,7 @@ export class ProcessLeases {
       .then(() => this.sweep())
       .catch((err: unknown) => {
         // A database outage is logged once, where it is noticed; the next tick catches up.
-        if (!(err instanceof GatewayError && err.type === 'service_unavailable')) this.log.error(`process lease renewal or hold sweep failed: ${String(err)}`);
+        if (!isOutage(err)) this.log.error(`process lease renewal or hold sweep failed: ${String(err)}`);
       })
       .finally(() => (this.running = undefined));
   };

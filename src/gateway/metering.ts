@@ -12,7 +12,7 @@ import { checkFreeTier } from '../accounting/free-tier.ts';
 import { admitKey, inSlot } from './admission.ts';
 import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
-import { GatewayError } from '../spec/errors.ts';
+import { isOutage } from '../spec/errors.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
@@ -86,7 +86,7 @@ export async function holdWorstCase(
     });
   } catch (err) {
     // The database went away mid-way: the hold may have committed unseen. Releasing it is harmless if it did not.
-    if (err instanceof GatewayError && err.type === 'service_unavailable') void releaseHold(app, tracker, true);
+    if (isOutage(err)) void releaseHold(app, tracker, true);
     throw err;
   }
   return true;
@@ -139,7 +139,7 @@ export async function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, re
   const started = performance.now();
   const settling = settleAndRecord(app, key, held, record, charge).catch((err: unknown) => {
     // A database outage is logged once, where it is noticed.
-    if (!(err instanceof GatewayError && err.type === 'service_unavailable')) app.log.error(`could not settle generation ${record.id}, retrying: ${String(err)}`);
+    if (!isOutage(err)) app.log.error(`could not settle generation ${record.id}, retrying: ${String(err)}`);
     if (held || charge.chargedNanos > 0) app.deferredCharges.add(record.id, () => settleCharge(app, key, held, record, charge));
   });
   app.billing.track(settling);
@@ -154,7 +154,7 @@ export async function releaseHold(app: App, tracker: GenerationTracker, held: bo
   try {
     await release();
   } catch (err) {
-    if (!(err instanceof GatewayError && err.type === 'service_unavailable')) app.log.error(`could not release hold ${tracker.id}, retrying: ${String(err)}`);
+    if (!isOutage(err)) app.log.error(`could not release hold ${tracker.id}, retrying: ${String(err)}`);
     app.deferredCharges.add(`release:${tracker.id}`, release);
   }
 }

@@ -1,12 +1,7 @@
 /**
  * The one way Freeway talks HTTP to an upstream: Node's own http/https client over one keep-alive
- * agent per scheme, with typed failures and the call's deadlines (deadlines.ts). Adapters never
- * call fetch themselves.
- *
- * The agents have no socket cap: a cap would make requests wait for a socket inside the agent,
- * unseen, while their deadlines ran. Only the per-endpoint limits an operator configures
- * (limits/endpoint-slots.ts) may make a request wait. Each stream holds two file descriptors
- * (client and upstream); see `fileDescriptorLimit`.
+ * agent per scheme (upstream-agents.ts), with typed failures and the call's deadlines
+ * (deadlines.ts). Adapters never call fetch themselves.
  *
  * Built on node:http rather than undici: loading undici (its WASM HTTP parser) costs ~29 MB of RSS,
  * while node:http's parser is already part of the process.
@@ -18,84 +13,15 @@ import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../spec/errors.ts';
-import { DEFAULT_CONNECT_MS, DEFAULT_TIMEOUTS, EventDeadline, UpstreamTimeoutError } from './deadlines.ts';
+import { DEFAULT_TIMEOUTS, EventDeadline, UpstreamTimeoutError } from './deadlines.ts';
 import type { StreamWatch, UpstreamTimeouts } from './deadlines.ts';
 import { redactSecret } from './redact.ts';
+import { connecting, httpAgent, httpsAgent } from './upstream-agents.ts';
+import type { ConnectOptions } from './upstream-agents.ts';
 import { upstreamHttpError } from './upstream-error.ts';
 
 export { DEFAULT_TIMEOUTS, UpstreamTimeoutError } from './deadlines.ts';
 export type { UpstreamTimeouts } from './deadlines.ts';
-
-const AGENT_OPTIONS: http.AgentOptions = {
-  keepAlive: true,
-  // No cap (node's default): see the header. Idle sockets kept for reuse stay bounded
-  // (maxFreeSockets, 256 per host by default).
-  maxSockets: Infinity,
-  // The most recently used socket is the one least likely to have been closed by the server.
-  scheduling: 'lifo',
-  // How long an idle pooled socket is kept; a server's `Keep-Alive: timeout=N` hint shortens it.
-  timeout: 30_000,
-};
-
-/**
- * Sockets still connecting, with the event that says they are ready: a request's first-token
- * deadline starts there, not while the connection is being made (which has its own deadline).
- */
-const connecting = new WeakMap<Duplex, 'connect' | 'secureConnect'>();
-
-/** The request option that carries the call's connect deadline to the agent. */
-interface ConnectOptions {
-  connectTimeoutMs?: number;
-}
-
-/** Destroys a socket that is not connected within the deadline. Runs once per new socket. */
-function connectDeadline<S extends Duplex | null | undefined>(socket: S, readyEvent: 'connect' | 'secureConnect', ms: number): S {
-  if (!socket) return socket;
-  const s: Duplex = socket;
-  connecting.set(s, readyEvent);
-  const timer = setTimeout(() => s.destroy(new UpstreamTimeoutError('connect', ms)), ms);
-  const clear = (): void => {
-    clearTimeout(timer);
-    connecting.delete(s);
-    s.off(readyEvent, clear);
-    s.off('close', clear);
-  };
-  s.once(readyEvent, clear);
-  s.once('close', clear);
-  return socket;
-}
-
-class HttpAgent extends http.Agent {
-  override createConnection(
-    options: http.ClientRequestArgs & ConnectOptions,
-    cb?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    return connectDeadline(super.createConnection(options, cb), 'connect', options.connectTimeoutMs ?? DEFAULT_CONNECT_MS);
-  }
-}
-
-class HttpsAgent extends https.Agent {
-  override createConnection(
-    options: https.RequestOptions & ConnectOptions,
-    cb?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    return connectDeadline(super.createConnection(options, cb), 'secureConnect', options.connectTimeoutMs ?? DEFAULT_CONNECT_MS);
-  }
-}
-
-/**
- * The agent copies `agent.options` into a fresh object on every request (`{ __proto__: null,
- * ...options, ...this.options }`); node keeps it as a dictionary-mode object, which V8 spreads
- * ~6x slower than a fast-mode one (~0.8 µs per request). Same keys and values, fast layout.
- */
-function withFastOptions<A extends http.Agent>(agent: A): A {
-  const a = agent as A & { options: object };
-  a.options = Object.setPrototypeOf({ ...a.options }, null) as object;
-  return agent;
-}
-
-const httpAgent = withFastOptions(new HttpAgent(AGENT_OPTIONS));
-const httpsAgent = withFastOptions(new HttpsAgent(AGENT_OPTIONS));
 
 export interface UpstreamResponse {
   status: number;

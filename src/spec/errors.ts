@@ -82,3 +82,11 @@ export function asGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   return new GatewayError('server', 'Internal server error', { cause: err, retryable: false });
 }
+
+/**
+ * A dependency (the database, Redis) is away: an outage is logged once, where it is noticed, so
+ * callers that log their own failures leave these out.
+ */
+export function isOutage(err: unknown): boolean {
+  return err instanceof GatewayError && err.type === 'service_unavailable';
+}

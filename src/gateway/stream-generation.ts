@@ -19,6 +19,7 @@ import { admitAndRun, recordFailure, releaseHold, settleOrLog, tryOptions } from
 import type { HoldInput } from './metering.ts';
 import { tryCandidates } from './resolve.ts';
 import type { Candidate } from './resolve.ts';
+import type { ChatRoute } from './chat-route.ts';
 import { generated, NO_CHARGE } from './tracker.ts';
 import type { Charge, FinishOptions, GenerationTracker, LegUsage } from './tracker.ts';
 import { deliveredSoFar } from './stream-checkpoints.ts';
@@ -102,6 +103,15 @@ export interface StreamJob {
   renderer: (meta: ChunkMeta) => StreamRenderer;
   /** Prompt size estimate for when the upstream reports no usage. */
   promptTokens: () => number;
+}
+
+/** What a door adds to a routed request's job: how to open, continue and render its streams. */
+export type DoorStream = Omit<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx' | 'onServed'>;
+
+/** Streams a request routed by routeChat (chat-route.ts): the route's candidates, hold and tracking, with the door's part. */
+export function streamRoute(app: App, ctx: RouteContext, key: ApiKeyRecord, route: ChatRoute, door: DoorStream): Promise<void> {
+  const { hold, candidates, tracker, callCtx, served } = route;
+  return streamGeneration(app, ctx, { key, hold, candidates, tracker, callCtx, onServed: served, ...door });
 }
 
 /**

@@ -14,7 +14,7 @@ import { chatStreams, estimateChat, fitOutput, outputCap, routeChat, targetOf } 
 import { estimatePromptTokens, maxPromptTokens } from '../../gateway/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
-import { streamGeneration } from '../../gateway/stream-generation.ts';
+import { streamRoute } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
 import { endBody, sendJson } from '../../http/respond.ts';
@@ -84,18 +84,12 @@ async function messages(ctx: RouteContext): Promise<void> {
     new AnthropicStreamRenderer({ id: meta.id, model: meta.model, promptTokens: estimatePromptTokens(request), warnings: parsed.warnings });
 
   if (request.stream) {
-    await streamGeneration(app, ctx, {
-      key,
-      hold,
-      candidates,
-      tracker,
-      callCtx,
+    await streamRoute(app, ctx, key, route, {
       // What Freeway changed in a raw body for `c` (the output cap) leads its stream, as on a translated one.
       open: (c) => (raw(c) ? passThroughStream(targetOf(c), body(c), headers, callCtx, fitOutput(request, c).warnings) : streams.open(c)),
       // A continuation is a translated request: one that uses what only Anthropic's raw body can carry is not continued.
       ...(parsed.anthropicOnly.length === 0 ? { continueWith: streams.continueWith } : {}),
       midStreamFailover: parsed.preferences.midStreamFailover,
-      onServed: served,
       renderer,
       promptTokens: () => estimatePromptTokens(request),
     });

@@ -5,7 +5,9 @@
  * the model the way the client asked for it (clients compare it with what they sent: Claude Code
  * keeps thinking blocks only for the same model). Freeway only watches: the same parsers the
  * Anthropic adapter uses read the id, stop reason and usage (cache reads and writes included) for
- * billing and the generation record.
+ * billing and the generation record. A stream is a passthrough source of the shared stream driver
+ * (gateway/stream-passthrough.ts); its bytes reach the client through the door's renderer, which
+ * renames the model and notes where the message stands (render-stream.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Candidate } from '../../gateway/resolve.ts';

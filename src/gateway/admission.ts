@@ -71,6 +71,7 @@ async function openHeld<S extends LegSource>(release: () => void, open: () => Pr
     const source = await open();
     const s: LegSource = source;
     // The events pass through a wrapper that gives the slot back when they end: the same kind of source.
+    if ('bytes' in s) return { ...s, events: releasing(s.events, release) } as LegSource as S;
     if (!('reader' in s)) return releasing(s, release) as AsyncIterable<StreamEvent> as S;
     // The slot is held until the upstream's body is done with, however that ends.
     if (s.body.destroyed) release();

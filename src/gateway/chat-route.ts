@@ -141,7 +141,8 @@ function openers<S>(request: ChatRequest, stream: (c: Candidate, req: ChatReques
 
 /** A leg's source with `warnings` before the adapter's own. */
 export function warnedSource(source: LegSource, warnings: string[]): LegSource {
-  return 'reader' in source ? { ...source, warnings: [...warnings, ...(source.warnings ?? [])] } : withWarnings(warnings, source);
+  if ('reader' in source || 'bytes' in source) return { ...source, warnings: [...warnings, ...(source.warnings ?? [])] };
+  return withWarnings(warnings, source);
 }
 
 /** A chat request's streams (as events) and whole answer, on any candidate. */

@@ -16,7 +16,7 @@ import type { GenerationTracker } from './tracker.ts';
 
 /**
  * Relays one upstream's chunks until it finishes or fails, recording on the leg what they meant.
- * Resolves with whether any frame was written; never rejects (a failure is `leg.error`).
+ * Never rejects (a failure is `leg.error`).
  */
 export function relayChunks(
   leg: StreamLeg,
@@ -25,11 +25,10 @@ export function relayChunks(
   sse: SseResponse,
   tracker: GenerationTracker,
   signal: AbortSignal,
-): Promise<boolean> {
+): Promise<void> {
   const { body, reader } = stream;
   if (stream.warnings && stream.warnings.length > 0) leg.warnings = [...(leg.warnings ?? []), ...stream.warnings];
   const providerName = leg.candidate.endpoint.provider.name;
-  let wrote = false;
 
   /**
    * The frames for some chunks, up to one that ends the leg with an error (`failed`): what came
@@ -53,7 +52,7 @@ export function relayChunks(
     return { out, failed: false };
   };
 
-  return new Promise<boolean>((resolve) => {
+  return new Promise<void>((resolve) => {
     let ended = false;
     const finish = (): void => {
       if (ended) return;
@@ -62,11 +61,10 @@ export function relayChunks(
       body.off('end', onEnd);
       body.off('error', onError);
       body.off('close', onClose);
-      resolve(wrote);
+      resolve();
     };
     const send = (out: string): void => {
       if (out === '') return;
-      wrote = true;
       const backpressure = sse.write(out);
       if (backpressure) {
         body.pause();

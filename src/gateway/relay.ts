@@ -99,33 +99,31 @@ export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTrac
  * any content (and is replaced by another endpoint) never shows the warnings of a request it did
  * not serve.
  */
-export function flushWarnings(leg: StreamLeg, renderer: StreamRenderer | undefined): void {
+export function flushWarnings(leg: StreamLeg, renderer: StreamRenderer): void {
   if (!leg.warnings || leg.warnings.length === 0) return;
-  renderer?.warn?.(leg.warnings);
+  renderer.warn?.(leg.warnings);
   leg.warnings = undefined;
 }
 
 /**
- * Relays one upstream's events to the client (through `renderer`, when the leg has one) until it
- * finishes or fails, recording on the leg what it produced. Returns whether any frame was written.
+ * Relays one upstream's events to the client through the renderer until it finishes or fails,
+ * recording on the leg what it produced. Never rejects (a failure is `leg.error`).
  */
 export async function relay(
   leg: StreamLeg,
   events: AsyncIterable<StreamEvent>,
-  renderer: StreamRenderer | undefined,
+  renderer: StreamRenderer,
   sse: SseResponse,
   tracker: GenerationTracker,
-): Promise<boolean> {
-  let wrote = false;
+): Promise<void> {
   try {
     for await (const ev of events) {
       const seen = observe(leg, ev, tracker);
-      if (seen === 'error') return wrote;
+      if (seen === 'error') return;
       if (seen === 'meta') continue;
       flushWarnings(leg, renderer);
-      const chunk = renderer?.event(ev);
+      const chunk = renderer.event(ev);
       if (chunk !== undefined) {
-        wrote = true;
         const backpressure = sse.write(chunk);
         if (backpressure) {
           // While the client is not reading, neither are we: the upstream's silence is not its own.
@@ -138,5 +136,4 @@ export async function relay(
   } catch (err) {
     leg.error = asGatewayError(err);
   }
-  return wrote;
 }

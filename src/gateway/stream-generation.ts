@@ -1,11 +1,15 @@
 /**
- * Streams one generation to an SSE client, whatever its door's format (the renderer writes the
- * frames): opens the upstream (falling back before anything is sent), relays events through the
- * renderer, and ends with the renderer's final frames. When an upstream fails before any content, the next
- * endpoint takes over invisibly; when it fails after content has streamed, the answer continues on
- * an endpoint that can resume an assistant turn (mid-stream failover), or the stream ends with an
- * in-band error chunk. The generation is recorded and settled either way, including when the
- * client disconnects, which aborts the upstream.
+ * The one driver of every streamed answer, whatever its door (the renderer writes the frames) and
+ * whatever each upstream leg is: translated events (an adapter's internal stream events, rendered),
+ * same-format chunks (OpenAI chunks to the chat door, chunk-relay.ts) or raw passthrough (Anthropic
+ * bytes to the Messages door, stream-passthrough.ts). It opens the upstream (falling back before
+ * anything is sent) and relays it. When an upstream fails before any content, the next endpoint
+ * takes over invisibly; when it fails after content has streamed, the answer continues on an
+ * endpoint that can resume an assistant turn (mid-stream failover: always translated, rendered as
+ * the same stream, since the renderer has seen every frame the client got), or the stream ends with
+ * an in-band error. The ending is the same for all: usage, the charge committed before the closing
+ * frames, checkpoints, health, the generation record — also when the client disconnects, which
+ * aborts the upstream.
  */
 import type { App } from '../app.ts';
 import { streamInSlot } from './admission.ts';
@@ -14,9 +18,8 @@ import { clientGone } from './call-context.ts';
 import { admitAndRun, recordFailure, releaseHold, settleOrLog, tryOptions } from './metering.ts';
 import type { HoldInput } from './metering.ts';
 import { tryCandidates } from './resolve.ts';
-import type { TryOptions } from './resolve.ts';
-import type { SettleTokens } from '../limits/limits.ts';
 import type { Candidate } from './resolve.ts';
+import type { ChatRoute } from './chat-route.ts';
 import { generated, NO_CHARGE } from './tracker.ts';
 import type { Charge, FinishOptions, GenerationTracker, LegUsage } from './tracker.ts';
 import { deliveredSoFar } from './stream-checkpoints.ts';
@@ -28,6 +31,8 @@ import type { CallContext, ChatChunkStream } from '../providers/types.ts';
 import { relayChunks } from './chunk-relay.ts';
 import { flushWarnings, relay } from './relay.ts';
 import type { StreamLeg } from './relay.ts';
+import { relayPassthrough } from './stream-passthrough.ts';
+import type { PassthroughStream } from './stream-passthrough.ts';
 import { asGatewayError } from '../spec/errors.ts';
 import type { GatewayError } from '../spec/errors.ts';
 import { emptyUsage } from '../spec/response.ts';
@@ -43,6 +48,12 @@ export interface StreamRenderer {
    * undefined to have its events rendered instead. Only renderers of OpenAI's chunk format have it.
    */
   chunk?(chunk: Record<string, unknown>, events: readonly StreamEvent[]): string | undefined;
+  /**
+   * The frames for whole wire events of an upstream already in this door's format (raw
+   * passthrough), as they go out; the renderer notes what they opened, so that events rendered after
+   * them (a mid-stream failover's next leg) continue the same stream. Only the Messages door has it.
+   */
+  passthrough?(events: string): string;
   /** The closing frames of a successful stream (usage, terminator). */
   final(finish: FinishReason, usage: Usage, cost: Charge, about?: StreamEnding): string;
   /** The closing frames of a failed stream (in-band error, terminator). */
@@ -60,8 +71,11 @@ export interface StreamEnding {
   serviceTier?: string;
 }
 
-/** An opened upstream: its events, or its chunks when they are already in the door's format. */
-export type LegSource = AsyncIterable<StreamEvent> | ChatChunkStream;
+/**
+ * An opened upstream: its events (translated), its chunks when they are already in the door's chunk
+ * format, or its bytes when they are already in the door's wire format (passthrough).
+ */
+export type LegSource = AsyncIterable<StreamEvent> | ChatChunkStream | PassthroughStream;
 
 export interface ChunkMeta {
   id: string;
@@ -91,44 +105,36 @@ export interface StreamJob {
   promptTokens: () => number;
 }
 
-/** An opened first leg, and how its stream goes on opening endpoints (fallback, continuation). */
-export interface FirstLeg<S> {
-  opened: { value: S; candidate: Candidate };
-  held: boolean;
-  settleTokens?: SettleTokens;
-  /** Opens a candidate inside its endpoint slot, as the first leg was. */
-  openInSlot: (c: Candidate) => Promise<S>;
-  slot: SlotOptions;
-  opts: TryOptions;
+/** What a door adds to a routed request's job: how to open, continue and render its streams. */
+export type DoorStream = Omit<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx' | 'onServed'>;
+
+/** Streams a request routed by routeChat (chat-route.ts): the route's candidates, hold and tracking, with the door's part. */
+export function streamRoute(app: App, ctx: RouteContext, key: ApiKeyRecord, route: ChatRoute, door: DoorStream): Promise<void> {
+  const { hold, candidates, tracker, callCtx, served } = route;
+  return streamGeneration(app, ctx, { key, hold, candidates, tracker, callCtx, onServed: served, ...door });
 }
 
 /**
  * The start every streamed answer shares: the free tier, the key's limits and the hold, then the
  * first candidate that opens, inside its endpoint's slot (a client queued for a full endpoint gets
  * keep-alives, not silence). When none opens: before anything was sent the error is thrown (a real
- * HTTP status); after, it goes in-band as `errorFrame` and the result is undefined.
+ * HTTP status); after, it goes in-band and the result is undefined.
  */
-export async function openFirstLeg<S extends LegSource>(
-  app: App,
-  sse: SseResponse,
-  job: Pick<StreamJob, 'key' | 'hold' | 'candidates' | 'tracker' | 'callCtx' | 'promptTokens'>,
-  open: (c: Candidate) => Promise<S>,
-  errorFrame: (err: GatewayError) => string,
-): Promise<FirstLeg<S> | undefined> {
+async function openFirstLeg(app: App, sse: SseResponse, job: StreamJob) {
   const opts = tryOptions(app);
   const slot: SlotOptions = {
     key: job.key,
     signal: job.callCtx.signal,
     onWait: (position: number) => sse.write(`: FREEWAY QUEUED (position ${position})\n\n`),
   };
-  const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => open(job.tracker.calling(c)));
+  const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => job.open(job.tracker.calling(c)));
   try {
     const { opened, held, settleTokens } = await admitAndRun(app, job, openInSlot, opts);
     return { opened, held, settleTokens, openInSlot, slot, opts };
   } catch (err) {
     sse.stop();
     if (!sse.headersSent) throw err;
-    sse.write(errorFrame(asGatewayError(err)));
+    sse.write(job.renderer(job.tracker.meta(job.candidates[0])).error(asGatewayError(err), emptyUsage(), NO_CHARGE));
     sse.end();
     return undefined;
   }
@@ -138,46 +144,34 @@ export async function openFirstLeg<S extends LegSource>(
  * Whether one of Freeway's own deadlines (first-token, idle, total) ended an answer after content
  * had reached the client: it is charged for what was delivered, like a cancelled one.
  */
-export function cutByDeadline(error: GatewayError | undefined, delivered: boolean): boolean {
+function cutByDeadline(error: GatewayError | undefined, delivered: boolean): boolean {
   return delivered && error !== undefined && error.type === 'timeout' && error.metadata.deadline !== undefined;
 }
 
-/**
- * A stream failed before anything reached the client, not even a keep-alive: it gets a real HTTP
- * status, as when no endpoint opens at all, and nothing is charged.
- */
-export async function failUnseen(
-  app: App,
-  sse: SseResponse,
-  tracker: GenerationTracker,
-  held: boolean,
-  settleTokens: SettleTokens | undefined,
-  error: GatewayError,
-): Promise<never> {
-  sse.stop();
-  await app.checkpoints.untrack(tracker.id);
-  await releaseHold(app, tracker, held);
-  void settleTokens?.(0);
-  throw error;
+/** Relays one leg, whichever kind of source it has, until it finishes or fails (`leg.error`). */
+async function relayLeg(leg: StreamLeg, source: LegSource, renderer: StreamRenderer, sse: SseResponse, job: StreamJob): Promise<void> {
+  if ('reader' in source) await relayChunks(leg, source, renderer, sse, job.tracker, job.callCtx.signal);
+  else if ('bytes' in source) await relayPassthrough(leg, source, renderer, sse, job.tracker);
+  else await relay(leg, source, renderer, sse, job.tracker);
 }
 
 export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJob): Promise<void> {
   const { tracker, callCtx } = job;
   const sse = new SseResponse(ctx.res, { 'x-generation-id': tracker.id }, { keepAliveMs: app.settings.keepAliveMs });
-  const first = await openFirstLeg(app, sse, job, job.open, (err) =>
-    job.renderer(tracker.meta(job.candidates[0])).error(err, emptyUsage(), NO_CHARGE),
-  );
+  const first = await openFirstLeg(app, sse, job);
   if (!first) return;
   const { opened, held, settleTokens, openInSlot: open, slot, opts } = first;
-  const renderer = job.renderer(tracker.meta(opened.candidate));
+  // Made again for each endpoint that starts over unseen (it names the endpoint that answers); kept
+  // from the first content on, so that a continuation carries on the stream the client is reading.
+  let renderer = job.renderer(tracker.meta(opened.candidate));
   const legs: StreamLeg[] = [];
   checkpointStream(app, job, legs);
-  let events = opened.value;
+  let source: LegSource = opened.value;
   let candidate = opened.candidate;
   for (;;) {
     const leg: StreamLeg = { candidate, text: '', outputChars: 0, toolCalls: 0, watch: callCtx.watch };
     legs.push(leg);
-    await ('reader' in events ? relayChunks(leg, events, renderer, sse, tracker, callCtx.signal) : relay(leg, events, renderer, sse, tracker));
+    await relayLeg(leg, source, renderer, sse, job);
     if (!leg.error || callCtx.signal.aborted) break;
     recordFailure(app, candidate, leg.error.status);
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
@@ -188,6 +182,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
       legs.pop();
       next = await tryCandidates(rest, callCtx.signal, open, opts).catch(() => undefined);
       if (!next) legs.push(leg);
+      else renderer = job.renderer(tracker.meta(next.candidate));
     } else if (
       job.midStreamFailover &&
       app.settings.routing.midStreamFailover &&
@@ -201,15 +196,23 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
       );
     }
     if (!next) break;
-    events = next.value;
+    source = next.value;
     candidate = next.candidate;
   }
   const last = legs[legs.length - 1];
   // The total deadline is not the client leaving: the client is still there to be told.
   const cancelled = clientGone(callCtx.signal);
-  if (last.error && !cancelled && !sse.headersSent) await failUnseen(app, sse, tracker, held, settleTokens, last.error);
-  const { opts: finished, lastUsage, finalFinish } = finishOf(legs, job.promptTokens, cancelled);
   const error = last.error;
+  if (error && !cancelled && !sse.headersSent) {
+    // Failed before anything reached the client, not even a keep-alive: a real HTTP status, as when
+    // no endpoint opens at all, and nothing is charged.
+    sse.stop();
+    await app.checkpoints.untrack(tracker.id);
+    await releaseHold(app, tracker, held);
+    void settleTokens?.(0);
+    throw error;
+  }
+  const { opts: finished, lastUsage, finalFinish } = finishOf(legs, job.promptTokens, cancelled);
   const { record, charge } = tracker.finish(finished);
   if (!error) {
     job.onServed?.(last.candidate);
@@ -230,8 +233,19 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   if (!cancelled) {
     // An answer without content still shows what was dropped from its request.
     flushWarnings(last, renderer);
-    const total: Usage = { ...emptyUsage(), inputTokens: record.tokensPrompt, outputTokens: record.tokensCompletion, cacheReadTokens: record.tokensCached, cacheWriteTokens: record.tokensCacheWrite, reasoningTokens: record.tokensReasoning };
-    sse.write(error ? renderer.error(error, total, charge) : renderer.final(finalFinish, total, charge, { serviceTier: last.serviceTier }));
+    // A passthrough leg's own closing events (or its own error event) are what its client expects.
+    const own = 'bytes' in source ? source.bytes.ending(error !== undefined) : '';
+    const total: Usage = {
+      ...emptyUsage(),
+      inputTokens: record.tokensPrompt,
+      outputTokens: record.tokensCompletion,
+      cacheReadTokens: record.tokensCached,
+      cacheWriteTokens: record.tokensCacheWrite,
+      reasoningTokens: record.tokensReasoning,
+    };
+    if (own !== '') sse.write(renderer.passthrough ? renderer.passthrough(own) : own);
+    else if (error) sse.write(renderer.error(error, total, charge));
+    else sse.write(renderer.final(finalFinish, total, charge, { serviceTier: last.serviceTier }));
   }
   sse.end();
 }
@@ -285,7 +299,7 @@ function finishOf(
 }
 
 /** Checkpoints a running stream: what its legs have delivered so far, once they have delivered content. */
-export function checkpointStream(app: App, job: Pick<StreamJob, 'key' | 'tracker' | 'promptTokens'>, legs: readonly StreamLeg[]): void {
+function checkpointStream(app: App, job: Pick<StreamJob, 'key' | 'tracker' | 'promptTokens'>, legs: readonly StreamLeg[]): void {
   app.checkpoints.track(job.tracker.id, job.key, () =>
     legs.some((l) => l.outputChars > 0 || l.toolCalls > 0) ? deliveredSoFar(job.tracker, finishOf(legs, job.promptTokens, true, true).opts) : undefined,
   );

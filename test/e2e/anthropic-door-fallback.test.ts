@@ -87,11 +87,11 @@ for (const streamed of [false, true]) {
   });
 }
 
-test('a stream whose Anthropic upstream dies after bytes went out ends with an error, and the generation says so', async () => {
+test('an Anthropic stream that dies after bytes went out, mid-stream failover off, ends with an error the generation records', async () => {
   const res = await fetch(`${stack.gw.url}/v1/messages`, {
     method: 'POST',
     headers: { 'x-api-key': stack.key, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...params('[[long]] [[die:5]]'), stream: true }),
+    body: JSON.stringify({ ...params('[[long]] [[die:5]]'), stream: true, provider: { ...order.provider, mid_stream_failover: false } }),
   });
   const text = await res.text();
   assert.match(text, /^event: message_start/);
@@ -102,15 +102,16 @@ test('a stream whose Anthropic upstream dies after bytes went out ends with an e
   assert.equal(g.costNanos, 0, 'zero-completion insurance');
 });
 
-test('an in-band overloaded error from Anthropic is relayed as it came, once', async () => {
+test('an in-band overloaded error from Anthropic that no endpoint carries on is relayed as it came, once', async () => {
   const res = await fetch(`${stack.gw.url}/v1/messages`, {
     method: 'POST',
     headers: { 'x-api-key': stack.key, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...params('[[overloaded]] hello'), stream: true }),
+    body: JSON.stringify({ ...params('[[overloaded]] hello'), stream: true, provider: { ...order.provider, mid_stream_failover: false } }),
   });
   const text = await res.text();
   assert.equal(text.match(/event: error/g)?.length, 1);
-  assert.match(text, /overloaded_error/);
+  const own = /event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"Overloaded"\}\}/;
+  assert.match(text, own, "the upstream's own event");
 });
 
 test('an Anthropic upstream that only pings is replaced before any byte reached the client (first-token deadline)', async () => {

@@ -1,7 +1,8 @@
 /**
  * The raw Anthropic stream relay holds back the closing events (`message_delta` with the final
  * usage, `message_stop`) until the charge is committed, and lets everything before them through
- * as it comes, however the upstream's reads split the frames.
+ * as it comes, however the upstream's reads split the frames. Before the first content nothing goes
+ * out, and the upstream's own error event waits for the end (another endpoint may carry on).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -18,14 +19,15 @@ const CLOSING = frame('message_delta', { type: 'message_delta', usage: { output_
 
 function relay(reads: string[]): { beforeRelease: string; after: string } {
   let out = '';
-  const sink = new RawSink((t) => {
+  const sink = new RawSink();
+  sink.connect((t) => {
     out += t;
     return undefined;
-  }, () => {});
+  });
   sink.release(); // the first content has arrived
   for (const r of reads) sink.write(r);
   const beforeRelease = out;
-  sink.releaseClosing();
+  out += sink.ending(false);
   return { beforeRelease, after: out };
 }
 
@@ -50,4 +52,22 @@ test('a stream with no closing events (cut off) loses nothing', () => {
   const { beforeRelease, after } = relay([STREAM.slice(0, 100), STREAM.slice(100)]);
   assert.equal(beforeRelease, STREAM);
   assert.equal(after, STREAM);
+});
+
+test('nothing goes out before the first content; an upstream error event is held for the end, never relayed on its own', () => {
+  let out = '';
+  const sink = new RawSink();
+  sink.connect((t) => {
+    out += t;
+    return undefined;
+  });
+  const [start, ...rest] = STREAM.split(/(?<=\n\n)/);
+  sink.write(start);
+  assert.equal(out, '', 'message_start waits for content');
+  sink.release();
+  assert.equal(out, start);
+  const error = frame('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+  sink.write(rest[0] + error);
+  assert.equal(out, start + rest[0], 'the error event is not relayed as it arrives');
+  assert.equal(sink.ending(true), error, 'it is what a failed leg ends with');
 });

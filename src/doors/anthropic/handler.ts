@@ -5,15 +5,16 @@
  * Each candidate endpoint is served the way it speaks: an Anthropic endpoint gets the client's body
  * raw and its answer is relayed as it came (passthrough.ts); any other endpoint gets the request
  * translated through the internal model and its answer rendered back in Anthropic's shape
- * (render-message.ts, render-stream.ts). Either way the hold, fallback, settlement and generation
- * record are the shared ones, so accounting does not depend on the door. Every failure, from a
+ * (render-message.ts, render-stream.ts). Either way the hold, fallback, mid-stream failover,
+ * settlement and generation record are the shared ones (streams: the one driver,
+ * gateway/stream-generation.ts), so accounting does not depend on the door. Every failure, from a
  * missing key to an upstream outage, is answered in Anthropic's error shape (errors.ts).
  */
 import { chatStreams, estimateChat, fitOutput, outputCap, routeChat, targetOf } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens, maxPromptTokens } from '../../gateway/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import type { Candidate } from '../../gateway/resolve.ts';
-import { streamGeneration } from '../../gateway/stream-generation.ts';
+import { streamRoute } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
 import { endBody, sendJson } from '../../http/respond.ts';
@@ -31,7 +32,6 @@ import type { RawAnswer } from './passthrough.ts';
 import { renderMessage } from './render-message.ts';
 import { AnthropicStreamRenderer } from './render-stream.ts';
 import { resolveModelRef } from './resolve-model.ts';
-import { streamMixed } from './stream.ts';
 
 /** Answers every failure of `handler` in Anthropic's error shape. */
 function anthropicDoor(handler: Handler): Handler {
@@ -82,41 +82,21 @@ async function messages(ctx: RouteContext): Promise<void> {
   const body = (c: Candidate) => upstreamBody(parsed.body, c.endpoint.upstreamModel, outputCap(c));
   const renderer = (meta: { id: string; model: string }) =>
     new AnthropicStreamRenderer({ id: meta.id, model: meta.model, promptTokens: estimatePromptTokens(request), warnings: parsed.warnings });
-  // What Freeway changed in a raw body for `c` (the output cap), after the door's own.
-  const rawWarnings = (c: Candidate) => [...parsed.warnings, ...fitOutput(request, c).warnings];
 
-  if (request.stream && candidates.some(raw)) {
-    await streamMixed(app, ctx, {
-      key,
-      hold,
-      candidates,
-      tracker,
-      callCtx,
-      raw,
-      openRaw: (c, sink) => passThroughStream(targetOf(c), body(c), headers, callCtx, sink, tracker.meta(c).model, rawWarnings(c)),
-      openTranslated: streams.open,
-      renderer: (c) => renderer(tracker.meta(c)),
-      onServed: served,
-      promptTokens: () => estimatePromptTokens(request),
-    });
-    return;
-  }
   if (request.stream) {
-    await streamGeneration(app, ctx, {
-      key,
-      hold,
-      candidates,
-      tracker,
-      callCtx,
-      open: streams.open,
-      continueWith: streams.continueWith,
+    await streamRoute(app, ctx, key, route, {
+      // What Freeway changed in a raw body for `c` (the output cap) leads its stream, as on a translated one.
+      open: (c) => (raw(c) ? passThroughStream(targetOf(c), body(c), headers, callCtx, fitOutput(request, c).warnings) : streams.open(c)),
+      // A continuation is a translated request: one that uses what only Anthropic's raw body can carry is not continued.
+      ...(parsed.anthropicOnly.length === 0 ? { continueWith: streams.continueWith } : {}),
       midStreamFailover: parsed.preferences.midStreamFailover,
-      onServed: served,
       renderer,
       promptTokens: () => estimatePromptTokens(request),
     });
     return;
   }
+  // What Freeway changed in a raw body for `c` (the output cap), after the door's own.
+  const rawWarnings = (c: Candidate) => [...parsed.warnings, ...fitOutput(request, c).warnings];
   const { result, candidate, usage, charge } = await runMetered<ChatResult | RawAnswer>(
     app,
     key,

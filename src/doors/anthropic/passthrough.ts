@@ -5,7 +5,9 @@
  * the model the way the client asked for it (clients compare it with what they sent: Claude Code
  * keeps thinking blocks only for the same model). Freeway only watches: the same parsers the
  * Anthropic adapter uses read the id, stop reason and usage (cache reads and writes included) for
- * billing and the generation record.
+ * billing and the generation record. A stream is a passthrough source of the shared stream driver
+ * (gateway/stream-passthrough.ts); its bytes reach the client through the door's renderer, which
+ * renames the model and notes where the message stands (render-stream.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Candidate } from '../../gateway/resolve.ts';
@@ -15,7 +17,8 @@ import { fromMessagesResponse } from '../../providers/anthropic/convert-response
 import { ADAPTERS } from '../../providers/registry.ts';
 import type { CallContext, Target } from '../../providers/types.ts';
 import { GatewayError } from '../../spec/errors.ts';
-import type { ChatResult, StreamEvent } from '../../spec/response.ts';
+import type { ChatResult } from '../../spec/response.ts';
+import type { PassthroughBytes, PassthroughStream } from '../../gateway/stream-passthrough.ts';
 
 /** Whether this candidate can take the client's body raw. */
 export function passesThrough(c: Candidate, foreign: boolean): boolean {
@@ -122,44 +125,27 @@ export async function passThroughCount(target: Target, body: string, headers: Re
 }
 
 /**
- * Where relayed bytes go. Only whole events reach the client: a stream cut off mid-event (a
- * dropped connection, a deadline) leaves no fragment for the error frame that follows to be glued
- * to. Nothing goes out before the first content (or the end of an answer that has none): until
- * then another endpoint can still take over unseen, and the client gets Freeway's keep-alives
- * meanwhile. Everything from the stream's closing events on (`message_delta` with the final usage,
- * `message_stop`) is held until `releaseClosing`: the client has its whole answer only once its
- * charge is committed. Remembers whether anything was written (after which the answer cannot
- * start over elsewhere) and whether the upstream itself reported an error in-band.
+ * Where a passthrough upstream's bytes wait (PassthroughBytes). Only whole events leave it: a
+ * stream cut off mid-event (a dropped connection, a deadline) leaves no fragment for what follows
+ * to be glued to. Nothing goes out before the first content: until then another endpoint can still
+ * take over unseen. The closing events (`message_delta` with the final usage, `message_stop`) wait
+ * for the end: the client has its whole answer only once its charge is committed. The upstream's
+ * own `event: error` waits too: another endpoint may yet carry the answer on, and otherwise it is
+ * the error the client gets.
  */
-export class RawSink {
-  wrote = false;
-  sawError = false;
+export class RawSink implements PassthroughBytes {
+  private out: ((text: string) => Promise<void> | undefined) | undefined;
   private open = false;
   /** Whole events held until the first content. */
   private early = '';
   /** The start of an event not yet complete. */
   private partial = '';
   /** From the first closing event on, everything waits for the charge. */
-  private closing = false;
-  private closingHeld = '';
-  private readonly out: (text: string) => Promise<void> | undefined;
-  private readonly first: () => void;
-  /** The model name the client asked with, written into `message_start`; set per upstream. */
-  model: string | undefined;
-  /** What Freeway changed in the request, added to `message_start`'s message; set per upstream. */
-  warnings: readonly string[] = [];
-  private started = false;
+  private closing = '';
+  private error = '';
 
-  constructor(out: (text: string) => Promise<void> | undefined, onFirstWrite: () => void) {
+  connect(out: (text: string) => Promise<void> | undefined): void {
     this.out = out;
-    this.first = onFirstWrite;
-  }
-
-  /** A new upstream starts: whatever the last one left unsent is dropped. */
-  discard(): void {
-    this.early = '';
-    this.partial = '';
-    this.started = false;
   }
 
   write(text: string): Promise<void> | undefined {
@@ -167,70 +153,50 @@ export class RawSink {
     const all = this.partial + text;
     const end = lastEventEnd(all);
     this.partial = all.slice(end);
-    if (end === 0) return undefined;
-    let whole = all.slice(0, end);
-    if (!this.started && this.model !== undefined && /event: ?message_start/.test(whole)) {
-      this.started = true;
-      whole = renameInEvents(whole, this.model, this.warnings);
-    }
-    if (!this.open) {
-      this.early += whole;
-      return undefined;
-    }
-    return this.send(whole);
+    return this.take(all.slice(0, end));
   }
 
-  /** Content arrived (or the answer ended): what was held goes out, and everything after it. */
   release(): Promise<void> | undefined {
     if (this.open) return undefined;
     this.open = true;
     const early = this.early;
     this.early = '';
-    return early === '' ? undefined : this.send(early);
+    return early === '' ? undefined : this.out?.(early);
   }
 
   /** The body ended: an event left without its blank line is still an event. */
-  finish(): Promise<void> | undefined {
+  finish(): void {
     const rest = this.partial;
     this.partial = '';
-    this.release();
-    return rest === '' ? undefined : this.send(rest);
+    void this.take(rest);
   }
 
-  /** The charge is committed: the closing events go out. */
-  releaseClosing(): void {
-    const rest = this.closingHeld;
-    this.closingHeld = '';
-    this.closing = false;
-    if (rest !== '') void this.out(rest);
+  ending(failed: boolean): string {
+    if (failed) return this.error;
+    const all = this.early + this.closing;
+    this.early = this.closing = '';
+    return all;
   }
 
-  /** `text` is whole events. */
-  private send(text: string): Promise<void> | undefined {
-    if (!this.wrote) {
-      this.wrote = true;
-      this.first();
+  /** Sorts whole events: sent, held until content, held for the end. */
+  private take(events: string): Promise<void> | undefined {
+    let now = '';
+    for (const ev of splitEvents(events)) {
+      if (/^event: ?error\r?\n/.test(ev)) this.error += ev;
+      else if (this.closing !== '' || CLOSING.test(ev)) this.closing += ev;
+      else if (this.open) now += ev;
+      else this.early += ev;
     }
-    if (/(^|[\r\n])event: ?error\r?\n/.test(text)) this.sawError = true;
-    if (this.closing) {
-      this.closingHeld += text;
-      return undefined;
-    }
-    const at = closingStart(text);
-    if (at === -1) return this.out(text);
-    this.closing = true;
-    this.closingHeld = text.slice(at);
-    return at === 0 ? undefined : this.out(text.slice(0, at));
+    return now === '' ? undefined : this.out?.(now);
   }
 }
 
 /** The events that end an Anthropic stream (final usage, then the end). */
-const CLOSING = /(^|\n)(event: ?message_delta|event: ?message_stop)\r?\n/;
+const CLOSING = /^event: ?(message_delta|message_stop)\r?\n/;
 
-/** Where the first closing event of whole events starts; -1 when there is none. */
-function closingStart(text: string): number {
-  const m = CLOSING.exec(text);
-  return m === null ? -1 : m.index + m[1].length;
+/** Whole events, each with its blank line (the last may lack it, at the end of a body). */
+function splitEvents(text: string): string[] {
+  return text === '' ? [] : (text.match(/[^]*?(?:\r?\n\r?\n|$)/g) ?? []).filter((e) => e !== '');
 }
 
 /** Where the last complete event of `text` ends (after its blank line); 0 when none does. */
@@ -253,34 +219,18 @@ async function* tee(body: AsyncIterable<Uint8Array | string>, sink: RawSink): As
   sink.finish();
 }
 
-/** Lets the held events go at the first content, before the relay sees it. */
-async function* releasingOnContent(events: AsyncIterable<StreamEvent>, sink: RawSink): AsyncGenerator<StreamEvent> {
-  for await (const ev of events) {
-    if (ev.type === 'text' || ev.type === 'reasoning' || ev.type === 'tool-call-start' || ev.type === 'tool-call-delta') {
-      const pending = sink.release();
-      if (pending) await pending;
-    }
-    yield ev;
-  }
-}
-
 /**
- * Opens the upstream stream. Nothing reaches the client until the first content; from then on
- * every whole event does, as it came, while the events (start, usage, finish, errors) serve the
- * accounting.
+ * Opens the upstream stream: its bytes for the client, and the events they mean (start, usage,
+ * finish, errors) for the accounting. `warnings`: what Freeway changed in the body.
  */
 export async function passThroughStream(
   target: Target,
   body: string,
   headers: Record<string, string>,
   ctx: CallContext,
-  sink: RawSink,
-  model: string,
-  warnings: readonly string[] = [],
-): Promise<AsyncIterable<StreamEvent>> {
-  sink.discard();
-  sink.model = model;
-  sink.warnings = warnings;
+  warnings: string[] = [],
+): Promise<PassthroughStream> {
   const res = await send('messages', target, body, headers, ctx);
-  return releasingOnContent(convertStream(tee(res.body, sink), target.provider.name, ctx.signal), sink);
+  const sink = new RawSink();
+  return { events: convertStream(tee(res.body, sink), target.provider.name, ctx.signal), bytes: sink, warnings };
 }

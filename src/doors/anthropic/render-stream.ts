@@ -1,6 +1,7 @@
 /**
  * Internal stream events → Anthropic's SSE event sequence, for a request translated to another
- * provider (an Anthropic upstream's stream is relayed byte for byte instead):
+ * provider (an Anthropic upstream's stream is relayed byte for byte instead, through `passthrough`,
+ * which notes where it left the message so that a continuation on another endpoint carries it on):
  *
  *   message_start, ping, then per content block content_block_start, content_block_delta...,
  *   content_block_stop, and at the end message_delta (stop_reason, usage) and message_stop.
@@ -26,6 +27,7 @@ import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { foreignSignature, isNative, reasoningBlock, toAnthropicToolId } from './codec.ts';
 import { anthropicErrorFrame } from './errors.ts';
+import { renameInEvents } from './passthrough.ts';
 import { renderAnthropicUsage, stopReason } from './render-message.ts';
 
 type ReasoningEvent = Extract<StreamEvent, { type: 'reasoning' }>;
@@ -43,7 +45,9 @@ type OpenBlock =
   | { kind: 'text'; index: number }
   | { kind: 'thinking'; index: number; detail: Gathered }
   | { kind: 'redacted'; detail: Gathered }
-  | { kind: 'tool'; index: number; key: number };
+  | { kind: 'tool'; index: number; key: number }
+  /** A block an upstream's own bytes opened (passthrough): only its stop is left to send. */
+  | { kind: 'passed'; index: number };
 
 const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
@@ -114,7 +118,7 @@ export class AnthropicStreamRenderer implements StreamRenderer {
     const b = this.open;
     this.open = undefined;
     if (!b) return;
-    if (b.kind === 'text' || b.kind === 'tool') {
+    if (b.kind === 'text' || b.kind === 'tool' || b.kind === 'passed') {
       this.pending += this.stop(b.index);
     } else if (b.kind === 'thinking') {
       const d = b.detail;
@@ -144,6 +148,31 @@ export class AnthropicStreamRenderer implements StreamRenderer {
     if (ev.data) detail.data += ev.data;
     const open = this.open;
     if (ev.text && open?.kind === 'thinking') this.pending += this.delta(open.index, { type: 'thinking_delta', thinking: ev.text });
+  }
+
+  /**
+   * Anthropic's own events, passed through: `message_start` names the model as the client asked
+   * for it and carries the warnings; the blocks they open and close are noted, so that rendered
+   * events after them (a continuation on another endpoint) carry on with the same message.
+   */
+  passthrough(events: string): string {
+    return events.replace(/(^|\n)event: ?(\w+)\r?\ndata: ?([^\r\n]*)/g, (all, lead: string, name: string, data: string) => {
+      const o = parsed(data);
+      if (name === 'message_start' && !this.started) {
+        this.started = true;
+        return lead + renameInEvents(all.slice(lead.length), this.model, this.warnings);
+      }
+      const index = typeof o?.index === 'number' ? o.index : undefined;
+      if (name === 'content_block_start' && index !== undefined) {
+        const block = o?.content_block as { type?: unknown } | undefined;
+        this.lastBegun = block?.type;
+        this.nextIndex = Math.max(this.nextIndex, index + 1);
+        this.open = block?.type === 'text' ? { kind: 'text', index } : { kind: 'passed', index };
+      } else if (name === 'content_block_stop' && index !== undefined && this.open && 'index' in this.open && this.open.index === index) {
+        this.open = undefined;
+      }
+      return all;
+    });
   }
 
   event(ev: StreamEvent): string | undefined {
@@ -207,6 +236,15 @@ export class AnthropicStreamRenderer implements StreamRenderer {
 
   error(err: GatewayError, _usage: Usage, _cost: Charge): string {
     return anthropicErrorFrame(err);
+  }
+}
+
+function parsed(data: string): Record<string, unknown> | undefined {
+  try {
+    const o: unknown = JSON.parse(data);
+    return typeof o === 'object' && o !== null ? (o as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

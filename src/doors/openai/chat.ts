@@ -5,7 +5,7 @@
 import { chatChunkStreams, chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens } from '../../gateway/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
-import { streamGeneration } from '../../gateway/stream-generation.ts';
+import { streamRoute } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
 import { sendJson } from '../../http/respond.ts';
@@ -40,16 +40,10 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
   const excludeReasoning = request.reasoning?.exclude === true;
   if (request.stream) {
     const chunks = chatChunkStreams(request, callCtx);
-    await streamGeneration(app, ctx, {
-      key,
-      hold,
-      candidates,
-      tracker,
-      callCtx,
+    await streamRoute(app, ctx, key, route, {
       open: chunks.open,
       continueWith: chunks.continueWith,
       midStreamFailover: preferences.midStreamFailover,
-      onServed: served,
       renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning, warnings }),
       promptTokens: () => estimatePromptTokens(request),
     });

@@ -9,7 +9,7 @@
 import { chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens } from '../../gateway/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
-import { streamGeneration } from '../../gateway/stream-generation.ts';
+import { streamRoute } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
 import { sendJson } from '../../http/respond.ts';
@@ -78,16 +78,10 @@ async function createResponse(ctx: RouteContext): Promise<void> {
 
   if (request.stream) {
     let saving: Promise<void> = Promise.resolve();
-    await streamGeneration(app, ctx, {
-      key,
-      hold,
-      candidates,
-      tracker,
-      callCtx,
+    await streamRoute(app, ctx, key, route, {
       open: streams.open,
       continueWith: streams.continueWith,
       midStreamFailover: parsed.preferences.midStreamFailover,
-      onServed: served,
       renderer: (m) => new ResponsesStreamRenderer(meta(m), (response) => (saving = keep(response))),
       promptTokens: () => estimatePromptTokens(request),
     });

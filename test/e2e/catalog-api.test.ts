@@ -329,6 +329,11 @@ describe('@openrouter/sdk catalog calls', () => {
     assert.equal(next.pathname, '/api/v1/models');
     const query = { limit: '3', offset: '4', q: 'gpt', sort: 'pricing-low-to-high', supported_parameters: 'tools' };
     assert.deepEqual(Object.fromEntries(next.searchParams), query);
+    // The SDK's page iterator walks the pages by offset until a short one: the whole list, in order.
+    const walked: string[] = [];
+    for await (const p of await sdk.models.list({ limit: 40 })) walked.push(...p.result.data.map((m) => m.id));
+    assert.deepEqual(walked, ids(await valid('models', '/models')));
+    assert.ok(walked.length > 80, 'several pages');
     const count = await sdk.models.count({ outputModalities: 'all' });
     assert.equal(count.data.count, (await valid('models', '/models?output_modalities=all')).total_count);
     const providers = await sdk.providers.list();

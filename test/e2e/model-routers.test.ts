@@ -106,7 +106,7 @@ describe('openrouter/auto', () => {
     assert.equal(next.body.model, CLAUDE);
   });
 
-  test('the Messages and Responses doors route it too', async () => {
+  test('the Messages, Responses and legacy completions doors route it too', async () => {
     setPolicy([GPT, CLAUDE, GEMINI]);
     const m = await post('/messages', { model: 'openrouter/auto', max_tokens: 64, messages: [{ role: 'user', content: 'Hi there' }] });
     assert.equal(m.status, 200, JSON.stringify(m.body));
@@ -115,6 +115,11 @@ describe('openrouter/auto', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.model, GPT);
     assertOpenRouterShape('responses', r.body);
+    // (OpenAI's chat models refuse the legacy route: a model whose protocol takes a prompt.)
+    setPolicy([GEMINI, CLAUDE, GPT]);
+    const c = await post('/completions', { model: 'openrouter/auto', prompt: 'Once upon a time' });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    assert.equal(c.body.model, GEMINI);
   });
 
   test('@openrouter/ai-sdk-provider and @openrouter/sdk see the model that served', async () => {

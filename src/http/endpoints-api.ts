@@ -62,7 +62,9 @@ export function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStat
     name: `${e.provider.name}: ${m.name}`,
     model_id: m.id,
     model_name: m.name,
-    context_length: contextLength,
+    // OpenRouter's schema (and its SDK) require a number here: 0 says "not known", where
+    // `max_prompt_tokens`, which may be null, says it plainly.
+    context_length: contextLength ?? 0,
     pricing: priced.pricing,
     provider_name: e.provider.name,
     tag: e.provider.id,

@@ -32,6 +32,10 @@ const YAML = `models:
       - provider: anthropic
         model: claude-sonnet-4-5
         dataCollection: deny
+  acme/unpriced-chat:
+    endpoints:
+      - provider: openai
+        model: acme-model-without-a-price
 `;
 
 let stack: Stack;
@@ -310,6 +314,16 @@ describe('routes that share the filters', () => {
     assert.equal(e.provider_name, 'Anthropic');
     assert.equal(e.context_length, 32000);
     assert.equal(e.pricing.prompt, '0.000001');
+  });
+
+  test('a model without a price: not listed nor counted, its endpoint shown as disabled (status -10)', async () => {
+    assert.ok(!ids(await valid('models', '/models?output_modalities=all')).includes('acme/unpriced-chat'));
+    assert.equal((await valid('models.count', '/models/count?q=unpriced')).data.count, 0);
+    const body = await valid('endpoints', '/models/acme/unpriced-chat/endpoints');
+    assert.equal(body.data.endpoints[0].status, -10);
+    // Its context length is unknown: 0 where the SDK requires a number, null where it allows one.
+    assert.equal(body.data.endpoints[0].context_length, 0);
+    assert.equal(body.data.endpoints[0].max_prompt_tokens, null);
   });
 
   test('/models/{author}/{slug}/endpoints lists every endpoint of a model with its health', async () => {

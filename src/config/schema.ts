@@ -177,7 +177,10 @@ export const configSchema = z
             models: z.array(z.string().min(1)).min(1).optional(),
           })
           .strict()
-          .refine((a) => a.policy !== 'ordered' || a.models !== undefined, { message: 'policy ordered needs a models list', path: ['models'] })
+          .refine((a) => a.policy !== 'ordered' || a.models !== undefined, {
+            message: 'policy ordered needs a models list',
+            path: ['models'],
+          })
           .optional(),
       })
       .strict()

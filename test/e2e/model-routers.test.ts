@@ -57,7 +57,8 @@ async function chat(model: string, content: unknown = 'Hello', extra: Json = {})
 }
 
 async function generation(id: string): Promise<Json> {
-  const res = await fetch(`${stack.baseURL}/generation?id=${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${stack.key}` } });
+  const headers = { authorization: `Bearer ${stack.key}` };
+  const res = await fetch(`${stack.baseURL}/generation?id=${encodeURIComponent(id)}`, { headers });
   assert.equal(res.status, 200);
   return ((await res.json()) as Json).data;
 }

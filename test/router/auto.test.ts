@@ -16,7 +16,14 @@ import type { RouteNeeds } from '../../src/router/plan/index.ts';
 import { DEFAULT_PREFERENCES, endpointKey } from '../../src/router/types.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
 
-const provider = (id: string): ProviderInstance => ({ id, name: id, protocol: 'openai', baseUrl: `https://${id}.example/v1`, headers: {}, quirks: {} });
+const provider = (id: string): ProviderInstance => ({
+  id,
+  name: id,
+  protocol: 'openai',
+  baseUrl: `https://${id}.example/v1`,
+  headers: {},
+  quirks: {},
+});
 const P = provider('p');
 const Q = provider('q');
 const M = (usd: string) => usdPerMillionToFemto(usd);
@@ -54,7 +61,9 @@ function model(id: string, endpoints: Endpoint[], over: Partial<CatalogModel> = 
 }
 
 // cheap: no tools, text only, small context; mid: tools and images; dear: tools, images, reasons, big context.
-const cheap = model('acme/cheap', [endpoint('cheap', price('0.1'), { supportsTools: false, contextLength: 8_000 })], { contextLength: 8_000 });
+const cheap = model('acme/cheap', [endpoint('cheap', price('0.1'), { supportsTools: false, contextLength: 8_000 })], {
+  contextLength: 8_000,
+});
 const mid = model('acme/mid', [endpoint('mid', price('1'))], { inputModalities: ['text', 'image'] });
 const dear = model('acme/dear', [endpoint('dear', price('5'), { supportsReasoning: true, contextLength: 1_000_000 })], {
   inputModalities: ['text', 'image'],

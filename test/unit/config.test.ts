@@ -98,6 +98,8 @@ test('routing.auto: absent by default (cheapest), a policy and model list settab
   assert.deepEqual(s.routing.auto, { policy: 'fastest', models: undefined });
   const o = await withYaml('routing:\n  auto:\n    policy: ordered\n    models: [a/b, c/d]\n');
   assert.deepEqual(o.routing.auto, { policy: 'ordered', models: ['a/b', 'c/d'] });
-  await assert.rejects(withYaml('routing:\n  auto:\n    policy: ordered\n'), (e: unknown) => e instanceof ConfigError && /routing\.auto\.models/.test(e.message));
-  await assert.rejects(withYaml('routing:\n  auto:\n    policy: smartest\n'), (e: unknown) => e instanceof ConfigError && /routing\.auto\.policy/.test(e.message));
+  const refused = (yaml: string, pattern: RegExp) =>
+    assert.rejects(withYaml(yaml), (e: unknown) => e instanceof ConfigError && pattern.test(e.message));
+  await refused('routing:\n  auto:\n    policy: ordered\n', /routing\.auto\.models/);
+  await refused('routing:\n  auto:\n    policy: smartest\n', /routing\.auto\.policy/);
 });

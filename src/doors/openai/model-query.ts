@@ -100,7 +100,9 @@ function listOf(value: string, param: string, allowed: readonly string[]): strin
 
 function one<T extends string>(value: string, param: string, allowed: readonly T[]): T {
   const v = value.trim().toLowerCase();
-  if (!(allowed as readonly string[]).includes(v)) fail(param, `unknown value ${JSON.stringify(value)} (expected one of ${allowed.join(', ')})`);
+  if (!(allowed as readonly string[]).includes(v)) {
+    fail(param, `unknown value ${JSON.stringify(value)} (expected one of ${allowed.join(', ')})`);
+  }
   return v as T;
 }
 
@@ -161,13 +163,16 @@ export function parseModelQuery(params: URLSearchParams, allowed: ReadonlySet<st
   const supported = get('supported_parameters');
   if (supported !== undefined) q.parameters = list(supported, 'supported_parameters');
   const output = fixedOutput ?? get('output_modalities');
-  if (output !== undefined) q.output = output.trim().toLowerCase() === 'all' ? 'all' : new Set(listOf(output, 'output_modalities', OUTPUT_MODALITIES));
+  if (output !== undefined) {
+    q.output = output.trim().toLowerCase() === 'all' ? 'all' : new Set(listOf(output, 'output_modalities', OUTPUT_MODALITIES));
+  }
   const input = get('input_modalities');
   if (input !== undefined) q.input = listOf(input, 'input_modalities', INPUT_MODALITIES);
   const context = get('context');
   if (context !== undefined) q.context = integer(context, 'context', 0);
   const price = (name: string) => (get(name) === undefined ? undefined : perMillion(get(name)!, name));
-  const [minPrompt, maxPrompt, minCompletion, maxCompletion] = ['min_price', 'max_price', 'min_output_price', 'max_output_price'].map(price);
+  const [minPrompt, maxPrompt] = ['min_price', 'max_price'].map(price);
+  const [minCompletion, maxCompletion] = ['min_output_price', 'max_output_price'].map(price);
   Object.assign(q, defined({ minPrompt, maxPrompt, minCompletion, maxCompletion }));
   const authors = get('model_authors');
   if (authors !== undefined) q.authors = list(authors, 'model_authors').map((a) => a.toLowerCase());
@@ -238,7 +243,8 @@ export function selectModels(models: readonly CatalogModel[], q: ModelQuery, ctx
     if (q.minCompletion !== undefined && fee(p.completion) < q.minCompletion) return false;
     if (q.maxCompletion !== undefined && fee(p.completion) > q.maxCompletion) return false;
     if (q.authors.length > 0 && !q.authors.includes(m.id.slice(0, m.id.indexOf('/')).toLowerCase())) return false;
-    if (q.providers.length > 0 && !m.endpoints.some((e) => !e.unpriced && q.providers.some((s) => providerMatches(e.provider, s)))) return false;
+    const servedBy = (e: Endpoint) => !e.unpriced && q.providers.some((s) => providerMatches(e.provider, s));
+    if (q.providers.length > 0 && !m.endpoints.some(servedBy)) return false;
     if (q.zdr && !m.endpoints.some((e) => !e.unpriced && isZdr(e))) return false;
     const ageDays = (now / 1000 - m.created) / 86_400;
     if (q.minAgeDays !== undefined && ageDays < q.minAgeDays) return false;

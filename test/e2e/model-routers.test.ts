@@ -112,6 +112,9 @@ describe('openrouter/auto', () => {
     const m = await post('/messages', { model: 'openrouter/auto', max_tokens: 64, messages: [{ role: 'user', content: 'Hi there' }] });
     assert.equal(m.status, 200, JSON.stringify(m.body));
     assert.equal(m.body.model, GPT);
+    const count = await post('/messages/count_tokens', { model: 'openrouter/auto', messages: [{ role: 'user', content: 'Hi there' }] });
+    assert.equal(count.status, 200, JSON.stringify(count.body));
+    assert.equal(typeof count.body.input_tokens, 'number');
     const r = await post('/responses', { model: 'freeway/auto', input: 'Hi there' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.model, GPT);

@@ -61,5 +61,7 @@ export interface CatalogModel {
   contextLength: number | null;
   maxOutputTokens: number | null;
   inputModalities: Modality[];
+  /** OpenRouter's use-case categories (`programming`, `roleplay`...), where the data has them (`GET /models?category=`). */
+  categories?: string[];
   endpoints: Endpoint[];
 }

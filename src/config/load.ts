@@ -38,6 +38,8 @@ export interface Settings {
     midStreamFailover: boolean;
     timeouts: { connectMs: number; firstTokenMs: number; idleMs: number; totalMs: number };
     circuitBreaker: { failureThreshold: number; cooldownMs: number };
+    /** `openrouter/auto`'s policy (router/auto.ts); absent = cheapest among every paid chat model. */
+    auto?: { policy: 'cheapest' | 'fastest' | 'ordered'; models?: string[] };
   };
   limits: {
     perKey: { requestsPerMinute?: number; tokensPerMinute?: number };
@@ -261,6 +263,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
         failureThreshold: file.routing?.circuitBreaker?.failureThreshold ?? 3,
         cooldownMs: (file.routing?.circuitBreaker?.cooldownSeconds ?? 30) * 1000,
       },
+      ...(file.routing?.auto ? { auto: { policy: file.routing.auto.policy ?? 'cheapest', models: file.routing.auto.models } } : {}),
     },
     limits: {
       perKey: { requestsPerMinute: file.limits?.perKey?.requestsPerMinute, tokensPerMinute: file.limits?.perKey?.tokensPerMinute },

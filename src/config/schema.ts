@@ -169,6 +169,19 @@ export const configSchema = z
           .object({ failureThreshold: z.number().int().positive().optional(), cooldownSeconds: z.number().positive().optional() })
           .strict()
           .optional(),
+        /** How `openrouter/auto` (alias `freeway/auto`) picks a model: see src/router/auto.ts. */
+        auto: z
+          .object({
+            policy: z.enum(['cheapest', 'fastest', 'ordered']).optional(),
+            /** The models it picks among (for `ordered`, in order of preference); default every paid chat model. */
+            models: z.array(z.string().min(1)).min(1).optional(),
+          })
+          .strict()
+          .refine((a) => a.policy !== 'ordered' || a.models !== undefined, {
+            message: 'policy ordered needs a models list',
+            path: ['models'],
+          })
+          .optional(),
       })
       .strict()
       .optional(),

@@ -17,6 +17,7 @@ import type { ApiKeyRecord } from '../store/types.ts';
 import { callContext, clientAbort } from './call-context.ts';
 import { countImages, estimatePromptTokens, estimateTokens, maxPromptTokens } from './estimate.ts';
 import { generationId } from './ids.ts';
+import { applyModelRouters } from './model-routers.ts';
 import type { HoldInput } from './metering.ts';
 import type { Candidate } from './resolve.ts';
 import type { LegSource } from './stream-generation.ts';
@@ -63,11 +64,14 @@ export function routeChat(
   // opening is most of routing's cost otherwise).
   let sticky: string | undefined;
   const stickyKey = app.settings.routing.stickyMs > 0 ? () => (sticky ??= stickyKeyOf(key.hash, request.model, request, r.sessionId)) : undefined;
+  const needs = needsOf(request);
+  // `openrouter/auto`, `openrouter/free`: the router's picks stand in for it (model-routers.ts).
+  const routed = applyModelRouters(app, key.hash, request, r, needs);
   const plan = planRoute({
     catalog: app.catalog,
-    refs: r.refs,
+    refs: routed.refs,
     kind: 'chat',
-    needs: needsOf(request),
+    needs,
     prefs: r.preferences,
     health: app.health,
     sticky: app.sticky,
@@ -79,9 +83,9 @@ export function routeChat(
   const images = countImages(request);
   tracker.inputImages = images;
   // A routing variant (`:nitro`) names a way to route, not the model: its answer names the model.
-  r.refs.forEach((ref, i) => {
+  routed.refs.forEach((ref, i) => {
     const model = app.catalog.get(ref);
-    if (model && !tracker.askedAs.has(model.id)) tracker.askedAs.set(model.id, r.asked?.[i] ?? ref);
+    if (model && !tracker.askedAs.has(model.id)) tracker.askedAs.set(model.id, routed.asked[i]);
   });
   return {
     candidates: r.filter ? r.filter(plan.candidates) : plan.candidates,
@@ -90,6 +94,7 @@ export function routeChat(
     callCtx: callContext(app, abort),
     hold: { ...(r.hold ?? { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens }), images },
     served: (c) => {
+      routed.served(c.model.id);
       if (stickyKey && c.model.endpoints.length > 1 && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey(), endpointKey(c.endpoint));
     },
   };

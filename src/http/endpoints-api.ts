@@ -1,6 +1,7 @@
 /**
  * `GET /models/{author}/{slug}/endpoints`: the endpoints serving one model, in OpenRouter's shape,
- * with each one's live health (circuit, uptime, TTFT and throughput percentiles). Public.
+ * with each one's live health (circuit, uptime, TTFT and throughput percentiles); and
+ * `GET /endpoints/zdr`, the zero-data-retention endpoints of every model in that shape. Public.
  *
  * Prices and architecture come from the `/models` renderer (`modelObject`, applied to the model
  * narrowed to one endpoint), so the two routes cannot disagree; supported parameters are the ones
@@ -11,7 +12,8 @@ import { modelObject } from '../doors/openai/models.ts';
 import { supportedParameters } from '../router/plan/parameters.ts';
 import type { EndpointStats, Health, Percentiles } from '../router/types.ts';
 import { endpointKey } from '../router/types.ts';
-import { GatewayError } from '../spec/errors.ts';
+import { isZdr, servable } from '../doors/openai/model-query.ts';
+import { GatewayError, invalidRequest } from '../spec/errors.ts';
 import { sendJson } from './respond.ts';
 import type { RouteContext } from './server.ts';
 
@@ -34,7 +36,24 @@ export async function handleModelEndpoints(ctx: RouteContext): Promise<void> {
   });
 }
 
-function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStats, markupBp: number): Record<string, unknown> {
+/**
+ * `GET /endpoints/zdr`: every endpoint that keeps no prompts (the router's `provider.zdr`), across the
+ * models `/models` lists, in the same shape and with the same health as a model's endpoints. Public.
+ */
+export async function handleZdrEndpoints(ctx: RouteContext): Promise<void> {
+  const unknown = [...ctx.url.searchParams.keys()][0];
+  if (unknown !== undefined) throw invalidRequest(`${unknown}: unknown query parameter`, { param: unknown });
+  const { health } = ctx.app;
+  const markupBp = ctx.app.billing.settings.markupBp;
+  const data: Record<string, unknown>[] = [];
+  for (const m of ctx.app.catalog.all()) {
+    if (!servable(m)) continue;
+    for (const e of m.endpoints) if (!e.unpriced && isZdr(e)) data.push(endpointObject(m, e, health.stats(endpointKey(e)), markupBp));
+  }
+  sendJson(ctx.res, 200, { data });
+}
+
+export function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStats, markupBp: number): Record<string, unknown> {
   const priced = modelObject({ ...m, endpoints: [e] }, markupBp);
   const contextLength = e.contextLength ?? m.contextLength;
   const params = m.kind === 'embedding' ? [] : [...supportedParameters(e)];
@@ -43,7 +62,9 @@ function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStats, mark
     name: `${e.provider.name}: ${m.name}`,
     model_id: m.id,
     model_name: m.name,
-    context_length: contextLength,
+    // OpenRouter's schema (and its SDK) require a number here: 0 says "not known", where
+    // `max_prompt_tokens`, which may be null, says it plainly.
+    context_length: contextLength ?? 0,
     pricing: priced.pricing,
     provider_name: e.provider.name,
     tag: e.provider.id,
@@ -56,8 +77,9 @@ function endpointObject(m: CatalogModel, e: Endpoint, stats: EndpointStats, mark
     // Which `tool_choice` values work: Freeway translates all four for every protocol it speaks.
     supports_tool_choice: { auto: toolChoice, none: toolChoice, required: toolChoice, function: toolChoice },
     // OpenRouter: 0 is normal, negative codes are degraded. A half-open circuit is still not
-    // generally available (one probe at a time), so it reports like an open one.
-    status: stats.circuit === 'closed' ? 0 : -1,
+    // generally available (one probe at a time), so it reports like an open one. An endpoint
+    // without a price is not served at all until the operator prices it: -10, disabled.
+    status: e.unpriced ? -10 : stats.circuit === 'closed' ? 0 : -1,
     uptime_last_5m: round(stats.uptime5m, 2),
     uptime_last_30m: round(stats.uptime30m, 2),
     // Not tracked beyond 30 minutes; null is OpenRouter's "not enough data".

@@ -7,26 +7,25 @@ import { handleChat } from '../doors/openai/chat.ts';
 import { handleCompletions } from '../doors/openai/completions.ts';
 import { handleEmbeddings } from '../doors/openai/embeddings.ts';
 import { handleGeneration } from '../doors/openai/generation.ts';
-import { handleEmbeddingModels, handleModel, handleModels, handleModelsCount } from '../doors/openai/models.ts';
+import { handleEmbeddingModels, handleModel, handleModels, handleModelsCount, handleUserModels } from '../doors/openai/models.ts';
 import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse, handleListInputItems } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
 import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
-import { handleModelEndpoints } from './endpoints-api.ts';
+import { handleModelEndpoints, handleZdrEndpoints } from './endpoints-api.ts';
 import { handleProviders } from './providers-api.ts';
 import type { Route } from './server.ts';
 
 export const PUBLIC_ROUTES: Route[] = [
   { method: 'GET', path: '/models', handler: handleModels },
   { method: 'GET', path: '/models/count', handler: handleModelsCount },
-  // Freeway filters no model per user: a user's list is the whole list.
-  { method: 'GET', path: '/models/user', handler: handleModels },
   { method: 'GET', path: '/embeddings/models', handler: handleEmbeddingModels },
   { method: 'GET', path: '/providers', handler: handleProviders },
   { method: 'GET', path: '/model/{author}/{slug}', handler: handleModel },
   { method: 'GET', path: '/models/{author}/{slug}/endpoints', handler: handleModelEndpoints },
+  { method: 'GET', path: '/endpoints/zdr', handler: handleZdrEndpoints },
 ];
 
 export const INFERENCE_ROUTES: Route[] = [
@@ -40,6 +39,8 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'DELETE', path: '/responses/{id}', handler: handleDeleteResponse, renderError: sendResponsesError },
   { method: 'GET', path: '/responses/{id}/input_items', handler: handleListInputItems, renderError: sendResponsesError },
   { method: 'GET', path: '/generation', handler: handleGeneration },
+  // What this key may use: needs the key, unlike the public catalog.
+  { method: 'GET', path: '/models/user', handler: handleUserModels },
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },
   { method: 'GET', path: '/credits', handler: handleGetCredits },

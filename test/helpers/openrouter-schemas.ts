@@ -30,6 +30,7 @@ export const OPENROUTER_SCHEMAS = {
   providers: operations.ListProvidersResponse$inboundSchema,
   model: models.ModelResponse$inboundSchema,
   endpoints: operations.ListEndpointsResponse$inboundSchema,
+  'endpoints.zdr': operations.ListEndpointsZdrResponse$inboundSchema,
   key: operations.GetCurrentKeyResponse$inboundSchema,
   'keys.list': operations.ListResponse$inboundSchema,
   'keys.create': operations.CreateKeysResponse$inboundSchema,

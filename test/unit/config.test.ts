@@ -90,3 +90,16 @@ test('amounts in the config are bounded: a price past $1,000 a unit, a markup pa
   const ok = await withYaml('models:\n  a/b:\n    pricing: { prompt: "1000", completion: "0.000015" }\n');
   assert.ok(ok);
 });
+
+test('routing.auto: absent by default (cheapest), a policy and model list settable, ordered without a list refused', async () => {
+  const d = await loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} });
+  assert.equal(d.routing.auto, undefined);
+  const s = await withYaml('routing:\n  auto:\n    policy: fastest\n');
+  assert.deepEqual(s.routing.auto, { policy: 'fastest', models: undefined });
+  const o = await withYaml('routing:\n  auto:\n    policy: ordered\n    models: [a/b, c/d]\n');
+  assert.deepEqual(o.routing.auto, { policy: 'ordered', models: ['a/b', 'c/d'] });
+  const refused = (yaml: string, pattern: RegExp) =>
+    assert.rejects(withYaml(yaml), (e: unknown) => e instanceof ConfigError && pattern.test(e.message));
+  await refused('routing:\n  auto:\n    policy: ordered\n', /routing\.auto\.models/);
+  await refused('routing:\n  auto:\n    policy: smartest\n', /routing\.auto\.policy/);
+});

@@ -17,20 +17,25 @@ import { needsOf, planRoute } from '../../router/plan/index.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
 import { targetOf } from '../../gateway/chat-route.ts';
+import { applyModelRouters } from '../../gateway/model-routers.ts';
 import { parseMessagesRequest, upstreamBody } from './parse-request.ts';
 import { forwardedHeaders, passesThrough, passThroughCount } from './passthrough.ts';
 import { resolveModelRef } from './resolve-model.ts';
 
 export async function handleCountTokens(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
-  await requireInferenceKey(app, req);
+  const key = await requireInferenceKey(app, req);
   const parsed = parseMessagesRequest(await readJson(req, app.settings.maxBodyBytes), { forCount: true });
   const { request } = parsed;
+  const needs = needsOf(request);
+  const refs = [resolveModelRef(app.catalog, request.model), ...parsed.fallbackModels.map((m) => resolveModelRef(app.catalog, m))];
+  // `openrouter/auto`: counted on the model the conversation would be routed to (model-routers.ts).
+  const routed = applyModelRouters(app, key.hash, request, { refs, preferences: parsed.preferences, sessionId: parsed.sessionId }, needs);
   const { candidates } = planRoute({
     catalog: app.catalog,
-    refs: [resolveModelRef(app.catalog, request.model), ...parsed.fallbackModels.map((m) => resolveModelRef(app.catalog, m))],
+    refs: routed.refs,
     kind: 'chat',
-    needs: needsOf(request),
+    needs,
     prefs: parsed.preferences,
     health: app.health,
     markupBp: app.billing.settings.markupBp,

@@ -21,6 +21,7 @@ import type { ChatResult, StreamEvent } from '../../spec/response.ts';
 import { arr, fail, int, obj, str } from '../validate.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
 import { fitOutput, targetOf } from '../../gateway/chat-route.ts';
+import { applyModelRouters } from '../../gateway/model-routers.ts';
 import { parseChatRequest } from './parse-chat-request.ts';
 import { CompletionChunkRenderer, renderTextCompletion } from './render-completion.ts';
 import { streamGeneration } from '../../gateway/stream-generation.ts';
@@ -87,11 +88,14 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
   const key = await requireInferenceKey(app, req);
   const { request, fallbackModels, preferences, warnings } = parseCompletionRequest(await readJson(req, app.settings.maxBodyBytes));
+  const needs = { ...NO_NEEDS, maxTokens: request.maxTokens, promptTokens: estimateTokens(request.prompt) };
+  // `openrouter/auto`, `openrouter/free`: the router's picks stand in for it, as on the chat door.
+  const routed = applyModelRouters(app, key.hash, asChat(request), { refs: [request.model, ...fallbackModels], preferences }, needs);
   const { candidates } = planRoute({
     catalog: app.catalog,
-    refs: [request.model, ...fallbackModels],
+    refs: routed.refs,
     kind: 'chat',
-    needs: { ...NO_NEEDS, maxTokens: request.maxTokens, promptTokens: estimateTokens(request.prompt) },
+    needs,
     prefs: preferences,
     health: app.health,
     markupBp: app.billing.settings.markupBp,
@@ -111,6 +115,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
       midStreamFailover: false,
       renderer: (meta) => new CompletionChunkRenderer({ ...meta, warnings }),
       promptTokens: () => estimateTokens(request.prompt),
+      onServed: (c) => routed.served(c.model.id),
     });
     return;
   }
@@ -125,6 +130,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     (r) => ({ inputTokens: estimateTokens(request.prompt), outputTokens: r ? estimateTokens(r.text) : 0 }),
     generatedOutput,
   );
+  routed.served(candidate.model.id);
   const body = renderTextCompletion(tracker.meta(candidate), { ...result, usage }, charge, warnings);
   sendJson(res, 200, body, { 'x-generation-id': tracker.id });
 }

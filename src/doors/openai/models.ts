@@ -1,15 +1,18 @@
 /**
- * `GET /models`: OpenRouter's Model objects for everything the live providers can serve. Public.
- * The rendered list is cached per catalog build, so a request is a string write.
+ * OpenRouter's Model object, and the catalog routes that list them (`/models`, `/models/user`,
+ * `/models/count`, `/embeddings/models`, `/model/{author}/{slug}`). Each model's JSON is rendered
+ * once per catalog build, so a list is filtering and string joins.
  */
 import { withFee } from '../../accounting/billing.ts';
 import { modelSupportedParameters } from '../../router/plan/parameters.ts';
 import { femtoToUsdString } from '../../accounting/money.ts';
-import type { Catalog } from '../../catalog/catalog.ts';
 import type { CatalogModel, Endpoint } from '../../catalog/types.ts';
-import { sendJson } from '../../http/respond.ts';
+import { requireInferenceKey } from '../../http/auth.ts';
+import { endBody, sendJson } from '../../http/respond.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { GatewayError } from '../../spec/errors.ts';
+import { LIST_PARAMS, outputModalities, pageOf, parseModelQuery, selectModels } from './model-query.ts';
+import type { ModelQuery } from './model-query.ts';
 
 /** Prices as the key will be charged them: the endpoint's price plus Freeway's fee. */
 function pricing(e: Endpoint, markupBp: number): Record<string, string> {
@@ -27,7 +30,7 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
 
 export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unknown> {
   const top = m.endpoints[0];
-  const output = m.kind === 'embedding' ? ['embeddings'] : ['text'];
+  const output = outputModalities(m);
   return {
     id: m.id,
     canonical_slug: m.id,
@@ -57,64 +60,57 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
   };
 }
 
-/** Listed only when it can be served: a model with no known price anywhere is not (see Endpoint.unpriced). */
-const servable = (m: CatalogModel): boolean => m.endpoints.some((e) => !e.unpriced);
+/** Each model's rendered JSON, kept per catalog build (models are rebuilt, never changed in place). */
+const rendered = new WeakMap<CatalogModel, { markupBp: number; text: string }>();
 
-const cache = new WeakMap<readonly CatalogModel[], { text: string; count: number }>();
-
-function renderAll(catalog: Catalog, markupBp: number): { text: string; count: number } {
-  const all = catalog.all();
-  let hit = cache.get(all);
-  if (!hit) {
-    const data = all.filter(servable).map((m) => modelObject(m, markupBp));
-    hit = { text: JSON.stringify({ data, total_count: data.length, links: { next: null } }), count: data.length };
-    cache.set(all, hit);
+function modelJson(m: CatalogModel, markupBp: number): string {
+  let hit = rendered.get(m);
+  if (!hit || hit.markupBp !== markupBp) {
+    hit = { markupBp, text: JSON.stringify(modelObject(m, markupBp)) };
+    rendered.set(m, hit);
   }
-  return hit;
+  return hit.text;
 }
 
-/** The models `/models` lists for a query's `output_modalities` and `supported_parameters` filters. */
-function filteredModels(ctx: RouteContext, out: string | null, supported: string | null): Record<string, unknown>[] {
-  const wantOut = out && out !== 'all' ? new Set(out.split(',')) : undefined;
-  const wantParams = supported ? supported.split(',').filter(Boolean) : [];
-  return ctx.app.catalog
-    .all()
-    .filter(servable)
-    .map((m) => modelObject(m, ctx.app.billing.settings.markupBp))
-    .filter((m) => {
-      const arch = m.architecture as { output_modalities: string[] };
-      if (wantOut && !arch.output_modalities.some((o) => wantOut.has(o))) return false;
-      const params = m.supported_parameters as string[];
-      return wantParams.every((p) => params.includes(p));
-    });
+function select(ctx: RouteContext, q: ModelQuery): CatalogModel[] {
+  return selectModels(ctx.app.catalog.all(), q, { markupBp: ctx.app.billing.settings.markupBp, health: ctx.app.health });
 }
 
+/** A page of models in OpenRouter's list envelope, assembled from each model's cached JSON. */
+function sendModels(ctx: RouteContext, q: ModelQuery): void {
+  const markupBp = ctx.app.billing.settings.markupBp;
+  const page = pageOf(select(ctx, q), q, ctx.url);
+  const data = page.data.map((m) => modelJson(m, markupBp)).join(',');
+  const text = `{"data":[${data}],"total_count":${page.total_count},"links":${JSON.stringify(page.links)}}`;
+  ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  endBody(ctx.res, text);
+}
+
+/** `GET /models`: the catalog, filtered, sorted and paged as OpenRouter's (see model-query.ts). Public. */
 export async function handleModels(ctx: RouteContext): Promise<void> {
-  const { url, app, res } = ctx;
-  const out = url.searchParams.get('output_modalities');
-  const supported = url.searchParams.get('supported_parameters');
-  if (!out && !supported) {
-    const { text } = renderAll(app.catalog, app.billing.settings.markupBp);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-    return;
-  }
-  const data = filteredModels(ctx, out, supported);
-  sendJson(res, 200, { data, total_count: data.length, links: { next: null } });
+  sendModels(ctx, parseModelQuery(ctx.url.searchParams));
 }
+
+/**
+ * `GET /models/user`: the models the calling key may use, with the same filters. Freeway restricts
+ * no model per key (free-tier allowances limit how often, not which), so it is the public list — for
+ * a valid inference key only, as on OpenRouter.
+ */
+export async function handleUserModels(ctx: RouteContext): Promise<void> {
+  await requireInferenceKey(ctx.app, ctx.req);
+  sendModels(ctx, parseModelQuery(ctx.url.searchParams));
+}
+
+const EMBEDDING_PARAMS: ReadonlySet<string> = new Set([...LIST_PARAMS].filter((p) => p !== 'output_modalities'));
 
 /** `GET /embeddings/models`: the embedding models, as `/models?output_modalities=embeddings` lists them. */
 export async function handleEmbeddingModels(ctx: RouteContext): Promise<void> {
-  const data = filteredModels(ctx, 'embeddings', ctx.url.searchParams.get('supported_parameters'));
-  sendJson(ctx.res, 200, { data, total_count: data.length, links: { next: null } });
+  sendModels(ctx, parseModelQuery(ctx.url.searchParams, EMBEDDING_PARAMS, 'embeddings'));
 }
 
 /** `GET /models/count`: how many models `/models` lists for the same filters. */
 export async function handleModelsCount(ctx: RouteContext): Promise<void> {
-  const out = ctx.url.searchParams.get('output_modalities');
-  const supported = ctx.url.searchParams.get('supported_parameters');
-  const count = !out && !supported ? renderAll(ctx.app.catalog, ctx.app.billing.settings.markupBp).count : filteredModels(ctx, out, supported).length;
-  sendJson(ctx.res, 200, { data: { count } });
+  sendJson(ctx.res, 200, { data: { count: select(ctx, parseModelQuery(ctx.url.searchParams)).length } });
 }
 
 export async function handleModel(ctx: RouteContext): Promise<void> {

@@ -157,7 +157,7 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
       // Reasoning kept across the tool turn: the second request replays the signed thinking.
       const replayed = {
         openai: /"reasoning_effort":"low"/,
-        anthropic: /"type":"thinking","thinking":"[\s\S]*?","signature":"\w/,
+        anthropic: /"type":"thinking","thinking":"[\s\S]*?","signature":"[A-Za-z0-9+/]/,
         gemini: /"thoughtSignature":"/,
       };
       assert.match(sent, replayed[provider], 'reasoning carried into the next turn');

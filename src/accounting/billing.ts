@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pricing } from '../catalog/types.ts';
 import { GatewayError } from '../spec/errors.ts';
 import type { ApiKeyRecord, GenerationRecord, Store } from '../store/types.ts';
-import { FEMTO_PER_NANO, formatScaled } from './money.ts';
+import { FEMTO_PER_NANO, formatScaled } from '../spec/money.ts';
 
 export interface BillingSettings {
   /** Freeway's fee on top of the upstream cost, in basis points (5% = 500). */

@@ -8,8 +8,8 @@ import type { ProviderInstance, Protocol } from '../providers/types.ts';
 // `yaml` and ./schema.ts (zod) are imported only when a config file is read: together they add
 // ~30 MB to a process that is configured by environment variables alone.
 import type { ConfigFile, ModelConfig } from './schema.ts';
-import { DEFAULT_CLIENT_LIMITS } from '../http/client-limits.ts';
-import type { ClientLimits } from '../http/client-limits.ts';
+import { DEFAULT_CLIENT_LIMITS } from './client-limits.ts';
+import type { ClientLimits } from './client-limits.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

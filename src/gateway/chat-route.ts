@@ -15,10 +15,10 @@ import { withWarnings } from '../spec/response.ts';
 import type { ChatResult, StreamEvent } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import { callContext, clientAbort } from './call-context.ts';
-import { countImages, estimatePromptTokens, estimateTokens, maxPromptTokens } from './estimate.ts';
+import { countImages, estimatePromptTokens, estimateTokens, maxPromptTokens } from '../spec/estimate.ts';
 import { generationId } from './ids.ts';
 import type { HoldInput } from './metering.ts';
-import type { Candidate } from './resolve.ts';
+import type { Candidate } from '../router/types.ts';
 import type { LegSource } from './stream-generation.ts';
 import { GenerationTracker } from './tracker.ts';
 

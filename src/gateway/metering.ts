@@ -5,8 +5,8 @@
 import { channel } from 'node:diagnostics_channel';
 import type { App } from '../app.ts';
 import { withFee, worstCaseNanos } from '../accounting/billing.ts';
-import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../accounting/bounds.ts';
-import { FEMTO_PER_NANO } from '../accounting/money.ts';
+import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../spec/money-bounds.ts';
+import { FEMTO_PER_NANO } from '../spec/money.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import { admitKey, inSlot } from './admission.ts';
@@ -18,7 +18,7 @@ import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
 import type { TryOptions } from './resolve.ts';
 import { endpointKey } from '../router/types.ts';
-import type { Candidate } from './resolve.ts';
+import type { Candidate } from '../router/types.ts';
 import { generated } from './tracker.ts';
 import type { Charge, GenerationTracker } from './tracker.ts';
 

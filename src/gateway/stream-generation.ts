@@ -16,7 +16,7 @@ import type { HoldInput } from './metering.ts';
 import { tryCandidates } from './resolve.ts';
 import type { TryOptions } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
-import type { Candidate } from './resolve.ts';
+import type { Candidate } from '../router/types.ts';
 import { generated, NO_CHARGE } from './tracker.ts';
 import type { Charge, FinishOptions, GenerationTracker, LegUsage } from './tracker.ts';
 import { deliveredSoFar } from './stream-checkpoints.ts';

@@ -9,7 +9,7 @@ import type { CostBreakdown } from '../accounting/cost.ts';
 import type { Endpoint } from '../catalog/types.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { GenerationRecord } from '../store/types.ts';
-import type { Candidate } from './resolve.ts';
+import type { Candidate } from '../router/types.ts';
 
 /** The money side of one generation, in nano-dollars. */
 export interface Charge {

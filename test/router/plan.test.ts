@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { usdPerMillionToFemto } from '../../src/accounting/money.ts';
+import { usdPerMillionToFemto } from '../../src/spec/money.ts';
 import { Catalog } from '../../src/catalog/catalog.ts';
 import type { CatalogModel, Endpoint, Pricing } from '../../src/catalog/types.ts';
 import { parseChatRequest } from '../../src/doors/openai/parse-chat-request.ts';
-import type { Candidate } from '../../src/gateway/resolve.ts';
+import type { Candidate } from '../../src/router/types.ts';
 import type { OpenAIQuirks, ProviderInstance, Protocol } from '../../src/providers/types.ts';
 import {
   NO_HEALTH,

@@ -17,7 +17,7 @@ import { clientGone } from '../../gateway/call-context.ts';
 import { recordFailure, settleOrLog } from '../../gateway/metering.ts';
 import type { HoldInput } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
+import type { Candidate } from '../../router/types.ts';
 import { flushWarnings, relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
 import { checkpointStream, cutByDeadline, failUnseen, openFirstLeg } from '../../gateway/stream-generation.ts';

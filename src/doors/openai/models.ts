@@ -4,7 +4,7 @@
  */
 import { withFee } from '../../accounting/billing.ts';
 import { modelSupportedParameters } from '../../router/plan/parameters.ts';
-import { femtoToUsdString } from '../../accounting/money.ts';
+import { femtoToUsdString } from '../../spec/money.ts';
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { CatalogModel, Endpoint } from '../../catalog/types.ts';
 import { sendJson } from '../../http/respond.ts';

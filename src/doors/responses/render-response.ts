@@ -10,7 +10,7 @@ import { reasoningText } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';
 import type { ChatResult, FinishReason, Usage } from '../../spec/response.ts';
 import { renderUsage as renderChatUsage } from '../openai/render-usage.ts';
-import type { Obj } from '../validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import type { ResponseEcho } from './parse-request.ts';
 import { clientToolName } from './parse-tools.ts';
 import type { ToolNames } from './parse-tools.ts';

@@ -17,7 +17,7 @@ import type { StreamEnding, StreamRenderer } from '../../gateway/stream-generati
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
-import type { Obj } from '../validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { responseError, responseErrorType } from './errors.ts';
 import { functionCallItem, messageItem, newId, newItemId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
 import type { ResponseMeta, ResponseStatus } from './render-response.ts';

@@ -6,7 +6,7 @@
  * only the `order` providers, or only the first choice.
  */
 import type { Endpoint } from '../../catalog/types.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
+import type { Candidate } from '../types.ts';
 import { endpointKey } from '../types.ts';
 import type { EndpointStats, Percentiles } from '../types.ts';
 import { providerMatches } from './filters.ts';

@@ -4,9 +4,8 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { App } from '../app.ts';
-import { withFee, worstCaseNanos } from '../accounting/billing.ts';
+import { holdRates, worstCaseNanos } from '../accounting/billing.ts';
 import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../spec/money-bounds.ts';
-import { FEMTO_PER_NANO } from '../spec/money.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import { admitKey, inSlot } from './admission.ts';
@@ -19,8 +18,9 @@ import type { SettleTokens } from '../limits/limits.ts';
 import type { TryOptions } from './resolve.ts';
 import { endpointKey } from '../router/types.ts';
 import type { Candidate } from '../router/types.ts';
-import { generated } from './tracker.ts';
-import type { Charge, GenerationTracker } from './tracker.ts';
+import { generated, upstreamCharged } from '../accounting/charge.ts';
+import type { Charge } from '../accounting/charge.ts';
+import type { GenerationTracker } from './tracker.ts';
 
 /** Output tokens a candidate may produce when the request sets no limit. */
 const FALLBACK_MAX_OUTPUT = 16_384;
@@ -72,16 +72,13 @@ export async function holdWorstCase(
     );
   }
   if (amount === 0 || !(await app.billing.needsHold(key))) return false;
-  const markup = app.billing.settings.markupBp;
-  const p = worstCandidate.endpoint.pricing;
-  const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup) + BigInt(input.images ?? 0) * withFee(p.image ?? 0n, markup);
+  const rates = holdRates(worstCandidate.endpoint.pricing, input.promptTokens, input.images ?? 0, app.billing.settings.markupBp);
   try {
     await app.billing.hold(key, tracker.id, amount, {
       model: worstCandidate.model.id,
       promptTokens: input.promptTokens,
       maxOutputTokens: maxOut,
-      outputFemtoPerToken: withFee(p.completion, markup),
-      fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO),
+      ...rates,
       keyHash: key.hash,
     });
   } catch (err) {
@@ -119,8 +116,7 @@ export async function settleAndRecord(
 
 /** The charge (and the record, in the same commit); throws when it could not commit. Idempotent. */
 async function settleCharge(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
-  const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
-  const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
+  const charged = await app.billing.settle(key, record.id, upstreamCharged(charge), charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
   // In the background: an alert never delays or fails the request that crossed it.
   if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
 }

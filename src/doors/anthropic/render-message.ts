@@ -12,7 +12,7 @@
  *   Anthropic's clients ignore fields they do not know.
  */
 import { nanosToUsd } from '../../spec/money.ts';
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { ChatResult, FinishReason, Usage } from '../../spec/response.ts';
 import { reasoningBlock, toAnthropicToolId } from './codec.ts';
 

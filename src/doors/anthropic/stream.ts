@@ -22,7 +22,7 @@ import { flushWarnings, relay } from '../../gateway/relay.ts';
 import type { StreamLeg } from '../../gateway/relay.ts';
 import { checkpointStream, cutByDeadline, failUnseen, openFirstLeg } from '../../gateway/stream-generation.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
-import { generated } from '../../gateway/tracker.ts';
+import { generated } from '../../accounting/charge.ts';
 import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';

@@ -4,7 +4,7 @@
  * carries every detail losslessly (see reasoning-codec.ts); usage adds OpenRouter's cost fields.
  */
 import { randomBytes } from 'node:crypto';
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import { reasoningText } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';

@@ -12,7 +12,7 @@
  * whole response has them: `response.created` shows those known before the first content, the
  * final response all of them.
  */
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';

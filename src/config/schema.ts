@@ -3,6 +3,7 @@
  * never silently does nothing.
  */
 import { z } from 'zod';
+import { PROVIDER_TYPES } from '../providers/types.ts';
 import { MAX_AMOUNT_NANOS, MAX_MARKUP_PERCENT, MAX_PER_MINUTE, priceProblem } from '../spec/money-bounds.ts';
 import { isAllowEntry } from '../net/host-allow-list.ts';
 
@@ -51,7 +52,7 @@ const quirksSchema = z
 
 export const providerSchema = z
   .object({
-    type: z.enum(['openai-compatible', 'anthropic', 'gemini']).optional(),
+    type: z.enum(PROVIDER_TYPES).optional(),
     name: z.string().min(1).optional(),
     apiKey: z.string().optional(),
     baseUrl: z.url({ message: 'must be an http(s) URL' }).optional(),

@@ -6,7 +6,7 @@
 import type { App } from '../app.ts';
 import { endpointLimitsFor } from '../limits/limits.ts';
 import type { SettleTokens } from '../limits/limits.ts';
-import { endpointKey } from '../router/types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 import type { StreamEvent } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import type { Candidate } from '../router/types.ts';

@@ -9,7 +9,7 @@ import { ADAPTERS } from '../providers/registry.ts';
 import type { CallContext, Target } from '../providers/types.ts';
 import { hasCacheDiscount, needsOf, planRoute, stickyKeyOf } from '../router/plan/index.ts';
 import type { RoutePreferences } from '../router/plan/index.ts';
-import { endpointKey } from '../router/types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 import type { ChatRequest } from '../spec/request.ts';
 import { withWarnings } from '../spec/response.ts';
 import type { ChatResult, StreamEvent } from '../spec/response.ts';

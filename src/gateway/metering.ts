@@ -12,11 +12,13 @@ import { admitKey, inSlot } from './admission.ts';
 import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import { isOutage } from '../spec/errors.ts';
+import type { GatewayError } from '../spec/errors.ts';
+import { isProviderFault } from '../router/health/policy.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
 import type { TryOptions } from './resolve.ts';
-import { endpointKey } from '../router/types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 import type { Candidate } from '../router/types.ts';
 import { generated, upstreamCharged } from '../accounting/charge.ts';
 import type { Charge } from '../accounting/charge.ts';
@@ -222,19 +224,13 @@ export function tryOptions(app: App): TryOptions {
   return {
     maxRetryAfterMs: app.settings.routing.maxRetryAfterMs,
     retriesPerEndpoint: app.settings.routing.retriesPerEndpoint,
-    // Freeway's own dependencies failing (database, Redis in fail-closed mode) say nothing about the endpoint.
-    onFailure: (c, err) => {
-      if (err.type !== 'service_unavailable') recordFailure(app, c, err.status);
-    },
+    onFailure: (c, err) => recordFailure(app, c, err),
   };
 }
 
-/**
- * Only the provider's own failures count against its health: 5xx, timeouts and 429s (which health
- * tracks as capacity, not downtime); a 400 is the request's fault, not the endpoint's.
- */
-export function recordFailure(app: App, c: Candidate, status: number): void {
-  if (status >= 500 || status === 429 || status === 408) app.health.record(endpointKey(c.endpoint), { ok: false, status, at: Date.now() });
+/** Tells health about a failure that is the provider's fault (isProviderFault); others say nothing about the endpoint. */
+export function recordFailure(app: App, c: Candidate, err: GatewayError): void {
+  if (isProviderFault(err)) app.health.record(endpointKey(c.endpoint), { ok: false, status: err.status, at: Date.now() });
 }
 
 /**

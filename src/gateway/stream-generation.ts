@@ -23,7 +23,7 @@ import type { FinishOptions, GenerationTracker, LegUsage } from './tracker.ts';
 import { deliveredSoFar } from './stream-checkpoints.ts';
 import type { RouteContext } from '../http/server.ts';
 import { SseResponse } from '../http/sse-response.ts';
-import { endpointKey } from '../router/types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 import { ADAPTERS } from '../providers/registry.ts';
 import type { CallContext, ChatChunkStream } from '../providers/types.ts';
 import { relayChunks } from './chunk-relay.ts';
@@ -180,7 +180,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     legs.push(leg);
     await ('reader' in events ? relayChunks(leg, events, renderer, sse, tracker, callCtx.signal) : relay(leg, events, renderer, sse, tracker));
     if (!leg.error || callCtx.signal.aborted) break;
-    recordFailure(app, candidate, leg.error.status);
+    recordFailure(app, candidate, leg.error);
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
     const contentSent = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
     let next: { value: LegSource; candidate: Candidate } | undefined;

@@ -10,7 +10,7 @@ import type { CatalogModel, Endpoint } from '../catalog/types.ts';
 import { modelObject } from '../doors/openai/models.ts';
 import { supportedParameters } from '../router/plan/parameters.ts';
 import type { EndpointStats, Health, Percentiles } from '../router/types.ts';
-import { endpointKey } from '../router/types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { sendJson } from './respond.ts';
 import type { RouteContext } from './server.ts';

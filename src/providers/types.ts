@@ -8,7 +8,15 @@ import type { UpstreamResponse } from './http-client.ts';
 import type { StreamWatch, UpstreamTimeouts } from './deadlines.ts';
 import type { OpenAIStreamReader } from './openai-compatible/stream-reader.ts';
 
-export type Protocol = 'openai' | 'anthropic' | 'gemini';
+/**
+ * The wire protocols Freeway speaks upstream, by the name a config file gives each (`type:`): the
+ * one list of them (the registry has one adapter for each).
+ */
+export const PROTOCOL_OF_TYPE = { 'openai-compatible': 'openai', anthropic: 'anthropic', gemini: 'gemini' } as const;
+export type ProviderType = keyof typeof PROTOCOL_OF_TYPE;
+export type Protocol = (typeof PROTOCOL_OF_TYPE)[ProviderType];
+/** The config names, in order: `openai-compatible`, `anthropic`, `gemini`. */
+export const PROVIDER_TYPES = Object.keys(PROTOCOL_OF_TYPE) as [ProviderType, ...ProviderType[]];
 
 /** Differences among OpenAI-compatible servers, as data. */
 export interface OpenAIQuirks {

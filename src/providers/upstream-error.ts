@@ -50,17 +50,19 @@ export function extractUpstreamMessage(body: unknown): { message?: string; code?
   return { message: str(b.message), code: str(b.code) ?? str(b.type) };
 }
 
-function typeForStatus(status: number): { type: ErrorType; status: number; retryable: boolean } {
-  if (status === 400 || status === 422) return { type: 'invalid_request', status: 400, retryable: false };
+/** The taxonomy of an upstream status; whether it is retryable follows from the mapped status (retryableStatus). */
+function typeForStatus(status: number): { type: ErrorType; status: number; retryable?: boolean } {
+  if (status === 400 || status === 422) return { type: 'invalid_request', status: 400 };
+  // This provider lacks the model (or the route): another endpoint may have it.
   if (status === 404) return { type: 'not_found', status: 404, retryable: true };
-  if (status === 413) return { type: 'payload_too_large', status: 413, retryable: false };
+  if (status === 413) return { type: 'payload_too_large', status: 413 };
   // The provider refused Freeway's own credentials: the client's key is fine, the gateway is not.
-  if (status === 401 || status === 403) return { type: 'provider_unavailable', status: 502, retryable: true };
-  if (status === 402) return { type: 'provider_unavailable', status: 502, retryable: true };
-  if (status === 408 || status === 504 || status === 524) return { type: 'timeout', status: 504, retryable: true };
-  if (status === 429) return { type: 'rate_limit_exceeded', status: 429, retryable: true };
-  if (status === 503 || status === 529) return { type: 'provider_overloaded', status: 503, retryable: true };
-  return { type: 'provider_unavailable', status: 502, retryable: true };
+  if (status === 401 || status === 403) return { type: 'provider_unavailable', status: 502 };
+  if (status === 402) return { type: 'provider_unavailable', status: 502 };
+  if (status === 408 || status === 504 || status === 524) return { type: 'timeout', status: 504 };
+  if (status === 429) return { type: 'rate_limit_exceeded', status: 429 };
+  if (status === 503 || status === 529) return { type: 'provider_overloaded', status: 503 };
+  return { type: 'provider_unavailable', status: 502 };
 }
 
 /**

@@ -11,11 +11,6 @@ export interface Candidate {
   endpoint: Endpoint;
 }
 
-/** Stable id of an endpoint across processes: `provider:upstream-model`. */
-export function endpointKey(e: Pick<Endpoint, 'provider' | 'upstreamModel'>): string {
-  return `${e.provider.id}:${e.upstreamModel}`;
-}
-
 /** OpenRouter's `provider` request object, validated. */
 export interface ProviderPreferences {
   order?: string[];

@@ -18,7 +18,8 @@ import {
   supportedParameters,
 } from '../../src/router/plan/index.ts';
 import type { PlanInput, RouteHealth, RouteNeeds, RoutePreferences } from '../../src/router/plan/index.ts';
-import { DEFAULT_PREFERENCES, endpointKey } from '../../src/router/types.ts';
+import { endpointKey } from '../../src/catalog/endpoint-key.ts';
+import { DEFAULT_PREFERENCES } from '../../src/router/types.ts';
 import type { EndpointStats, Exclusion } from '../../src/router/types.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
 import type { ChatRequest } from '../../src/spec/request.ts';

@@ -27,7 +27,7 @@ import type { GenerationTracker } from '../../gateway/tracker.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { SseResponse } from '../../http/sse-response.ts';
 import type { CallContext } from '../../providers/types.ts';
-import { endpointKey } from '../../router/types.ts';
+import { endpointKey } from '../../catalog/endpoint-key.ts';
 import { emptyUsage } from '../../spec/response.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import type { ApiKeyRecord } from '../../store/types.ts';
@@ -82,7 +82,7 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     legs.splice(0, legs.length, leg);
     leg.rendered = await relay(leg, events, leg.renderer, sse, tracker);
     if (!leg.error || callCtx.signal.aborted) break;
-    recordFailure(app, candidate, leg.error.status);
+    recordFailure(app, candidate, leg.error);
     // Nothing reached the client: the next endpoint starts over, unseen.
     if (sink.wrote || leg.rendered) break;
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);

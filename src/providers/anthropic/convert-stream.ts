@@ -25,8 +25,8 @@ const ERROR_TYPES: Record<string, { type: ErrorType; status?: number; retryable?
   rate_limit_error: { type: 'rate_limit_exceeded' },
   api_error: { type: 'provider_unavailable' },
   timeout_error: { type: 'timeout' },
-  invalid_request_error: { type: 'invalid_request', retryable: false },
-  request_too_large: { type: 'payload_too_large', retryable: false },
+  invalid_request_error: { type: 'invalid_request' },
+  request_too_large: { type: 'payload_too_large' },
 };
 
 function streamError(providerName: string, error: WireStreamEvent['error']): GatewayError {

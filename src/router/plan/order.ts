@@ -7,7 +7,7 @@
  */
 import type { Endpoint } from '../../catalog/types.ts';
 import type { Candidate } from '../types.ts';
-import { endpointKey } from '../types.ts';
+import { endpointKey } from '../../catalog/endpoint-key.ts';
 import type { EndpointStats, Percentiles } from '../types.ts';
 import { providerMatches } from './filters.ts';
 import type { Left } from './filters.ts';

@@ -18,7 +18,7 @@
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { CatalogModel } from '../../catalog/types.ts';
 import { GatewayError } from '../../spec/errors.ts';
-import { endpointKey } from '../types.ts';
+import { endpointKey } from '../../catalog/endpoint-key.ts';
 import type { Candidate, EndpointStats, Exclusion, Health } from '../types.ts';
 import { hardFilters, noEndpoints, STAGES } from './filters.ts';
 import type { Left, Stage } from './filters.ts';

@@ -102,12 +102,12 @@ export interface ChatChunkStream {
 export interface ProviderAdapter {
   readonly protocol: Protocol;
   /**
-   * The request parameters this adapter forwards or translates, in OpenRouter's
-   * `supported_parameters` vocabulary, before a provider's quirks and an endpoint's capabilities
-   * narrow them (router/plan/parameters.ts). The options of the chat door's field policy
-   * (providers/field-policy.ts) are added from that table.
+   * The request parameters this provider (an instance of the adapter's protocol, with its quirks)
+   * forwards or translates, in OpenRouter's `supported_parameters` vocabulary: the adapter's own
+   * table (its folder's `parameters.ts`), before an endpoint's capabilities narrow it
+   * (router/plan/parameters.ts).
    */
-  readonly parameters: readonly string[];
+  parameters(provider: ProviderInstance): readonly string[];
   /** Whether this provider continues a trailing (partial) assistant message where it left off. */
   continuesAssistantTurn(provider: ProviderInstance): boolean;
   /** One whole completion. Throws a GatewayError on failure. */

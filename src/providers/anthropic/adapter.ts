@@ -5,7 +5,7 @@
 import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
-import { COMMON_PARAMETERS } from '../field-policy.ts';
+import { anthropicParameters } from './parameters.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -56,8 +56,7 @@ async function post(target: Target, body: unknown, ctx: CallContext, beta?: stri
 
 export const anthropicAdapter: ProviderAdapter = {
   protocol: 'anthropic',
-  // No `seed`: Anthropic has none (dropped with a warning).
-  parameters: [...COMMON_PARAMETERS.filter((p) => p !== 'seed'), 'top_k', 'reasoning', 'include_reasoning', 'parallel_tool_calls'],
+  parameters: anthropicParameters,
   // Anthropic treats a final assistant message as a prefill and continues it.
   continuesAssistantTurn(_provider: ProviderInstance): boolean {
     return true;

@@ -7,7 +7,8 @@ import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
 import { emptyUsage, withWarnings } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
 import { redactSecret } from '../redact.ts';
-import { COMMON_PARAMETERS, fitReasoning } from '../field-policy.ts';
+import { fitReasoning } from '../field-policy.ts';
+import { geminiParameters } from './parameters.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -81,7 +82,7 @@ function float32Base64(values: number[]): string {
 
 export const geminiAdapter: ProviderAdapter = {
   protocol: 'gemini',
-  parameters: [...COMMON_PARAMETERS, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
+  parameters: geminiParameters,
   // Gemini may start a fresh answer after a trailing model turn; not safe to splice.
   continuesAssistantTurn(_provider: ProviderInstance): boolean {
     return false;

@@ -6,9 +6,10 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
-import { COMMON_PARAMETERS, dropWarning, fitReasoning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
+import { dropWarning, fitReasoning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
+import { openAIParameters } from './parameters.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
 import { toOpenAIChatBody } from './convert-request.ts';
 import { convertOpenAIResponse } from './convert-response.ts';
@@ -77,10 +78,7 @@ function legacyBody(req: CompletionRequest, target: Target, stream: boolean, war
 
 export const openAICompatibleAdapter: ProviderAdapter = {
   protocol: 'openai',
-  parameters: [
-    ...COMMON_PARAMETERS, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls',
-    'reasoning', 'include_reasoning',
-  ],
+  parameters: openAIParameters,
   // Only servers known to continue a final assistant message (quirk), e.g. OpenRouter.
   continuesAssistantTurn(provider: ProviderInstance): boolean {
     return provider.quirks.continuesAssistantTurn === true;

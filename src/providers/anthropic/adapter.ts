@@ -6,6 +6,7 @@ import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
 import { anthropicParameters } from './parameters.ts';
+import { parseAnthropicError } from './parse-error.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -51,6 +52,7 @@ async function post(target: Target, body: unknown, ctx: CallContext, beta?: stri
     timeouts: ctx.timeouts,
     watch: ctx.watch,
     secret: provider.apiKey,
+    parseError: parseAnthropicError,
   });
 }
 
@@ -96,6 +98,7 @@ export const anthropicAdapter: ProviderAdapter = {
       timeouts: ctx.timeouts,
       watch: ctx.watch,
       secret: provider.apiKey,
+      parseError: parseAnthropicError,
     });
   },
 
@@ -112,6 +115,7 @@ export const anthropicAdapter: ProviderAdapter = {
         headers: headers(provider),
         signal,
         secret: provider.apiKey,
+        parseError: parseAnthropicError,
       });
       const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }>; has_more?: unknown; last_id?: unknown };
       for (const m of Array.isArray(json?.data) ? json.data : []) if (typeof m?.id === 'string') ids.push(m.id);

@@ -9,6 +9,7 @@ import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/respon
 import { redactSecret } from '../redact.ts';
 import { fitReasoning } from '../field-policy.ts';
 import { geminiParameters } from './parameters.ts';
+import { parseGeminiError } from './parse-error.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -36,8 +37,8 @@ export function geminiHeaders(p: ProviderInstance): Record<string, string> {
   return { 'content-type': 'application/json', ...(p.apiKey ? { 'x-goog-api-key': p.apiKey } : {}), ...p.headers };
 }
 
-async function send(p: ProviderInstance, call: Omit<UpstreamCall, 'providerName' | 'headers'>): Promise<UpstreamResponse> {
-  return callUpstream({ ...call, providerName: p.name, headers: geminiHeaders(p), secret: p.apiKey });
+async function send(p: ProviderInstance, call: Omit<UpstreamCall, 'providerName' | 'headers' | 'parseError'>): Promise<UpstreamResponse> {
+  return callUpstream({ ...call, providerName: p.name, headers: geminiHeaders(p), secret: p.apiKey, parseError: parseGeminiError });
 }
 
 async function readBody(p: ProviderInstance, res: UpstreamResponse, signal: AbortSignal): Promise<unknown> {

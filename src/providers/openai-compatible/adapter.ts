@@ -10,6 +10,7 @@ import { dropWarning, fitReasoning, isNeutral, isUpstreamOption, treatment } fro
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
 import { openAIParameters } from './parameters.ts';
+import { parseOpenAIError } from './parse-error.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
 import { toOpenAIChatBody } from './convert-request.ts';
 import { convertOpenAIResponse } from './convert-response.ts';
@@ -42,6 +43,7 @@ function post(target: Target, path: string, body: unknown, ctx: CallContext) {
     timeouts: ctx.timeouts,
     watch: ctx.watch,
     secret: p.apiKey,
+    parseError: parseOpenAIError,
   });
 }
 
@@ -159,6 +161,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
       headers: openAIHeaders(provider),
       signal,
       secret: provider.apiKey,
+      parseError: parseOpenAIError,
     });
     const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }> };
     return (json.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');

@@ -44,10 +44,16 @@ export function worstCaseNanos(p: Pricing, promptTokens: number, maxOutputTokens
  * output token (femto-dollars) and the cost of everything else (prompt at the dearest input rate,
  * per-request and per-image prices), in nano-dollars rounded up.
  */
-export function holdRates(p: Pricing, promptTokens: number, images: number, markupBp: number): Pick<HoldContext, 'outputFemtoPerToken' | 'fixedNanos'> {
+export function holdRates(
+  p: Pricing,
+  promptTokens: number,
+  images: number,
+  markupBp: number,
+): Pick<HoldContext, 'outputFemtoPerToken' | 'fixedNanos'> {
   const input = p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt;
-  const fixedFemto = BigInt(promptTokens) * withFee(input, markupBp) + withFee(p.request ?? 0n, markupBp) + BigInt(images) * withFee(p.image ?? 0n, markupBp);
-  return { outputFemtoPerToken: withFee(p.completion, markupBp), fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO) };
+  const fee = (femto: bigint) => withFee(femto, markupBp);
+  const fixedFemto = BigInt(promptTokens) * fee(input) + fee(p.request ?? 0n) + BigInt(images) * fee(p.image ?? 0n);
+  return { outputFemtoPerToken: fee(p.completion), fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO) };
 }
 
 const usd = (nanos: number): string => `$${formatScaled(BigInt(Math.max(0, nanos)), 9).replace(/^(\d+)$/, '$1.00')}`;

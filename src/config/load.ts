@@ -307,7 +307,8 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
   for (const m of Object.values(file.models ?? {})) {
     for (const e of m.endpoints ?? []) {
       if (e.maxConcurrency !== undefined || e.requestsPerMinute !== undefined) {
-        s.endpointLimits.set(endpointKeyOf(e.provider, e.model), { maxConcurrency: e.maxConcurrency, requestsPerMinute: e.requestsPerMinute });
+        const limits = { maxConcurrency: e.maxConcurrency, requestsPerMinute: e.requestsPerMinute };
+        s.endpointLimits.set(endpointKeyOf(e.provider, e.model), limits);
       }
     }
   }

@@ -118,7 +118,8 @@ export async function settleAndRecord(
 
 /** The charge (and the record, in the same commit); throws when it could not commit. Idempotent. */
 async function settleCharge(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
-  const charged = await app.billing.settle(key, record.id, upstreamCharged(charge), charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
+  const what = `${record.model} via ${record.providerId}`;
+  const charged = await app.billing.settle(key, record.id, upstreamCharged(charge), charge.feeNanos, what, held, record);
   // In the background: an alert never delays or fails the request that crossed it.
   if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
 }

@@ -59,7 +59,13 @@ function typeForStatus(status: number): { type: ErrorType; status: number; retry
   return { type: 'provider_unavailable', status: 502 };
 }
 
-export function upstreamHttpError(providerName: string, status: number, headers: Headers, text: string, parse: ErrorBodyParser): GatewayError {
+export function upstreamHttpError(
+  providerName: string,
+  status: number,
+  headers: Headers,
+  text: string,
+  parse: ErrorBodyParser,
+): GatewayError {
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);

@@ -36,7 +36,16 @@ after(() => {
 });
 
 const call = (watch: StreamWatch | undefined, timeouts = { firstTokenMs: 150, idleMs: 150 }) =>
-  callUpstream({ providerName: 'P', url: `${base}/s`, headers: {}, body: '{}', signal: new AbortController().signal, timeouts, watch, parseError: parseOpenAIError });
+  callUpstream({
+    providerName: 'P',
+    url: `${base}/s`,
+    headers: {},
+    body: '{}',
+    signal: new AbortController().signal,
+    timeouts,
+    watch,
+    parseError: parseOpenAIError,
+  });
 
 /** Reads the body, doing `each` per read; resolves with what ended it. */
 async function drain(body: AsyncIterable<unknown>, each: () => void = () => {}): Promise<unknown> {

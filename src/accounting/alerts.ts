@@ -16,11 +16,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { App } from '../app.ts';
 import type { Settings } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 import type { Account, AlertRecord, ApiKeyRecord, Store } from '../store/types.ts';
-import { nanosToUsd } from './money.ts';
+import { nanosToUsd } from '../spec/money.ts';
 import { periodStart } from './periods.ts';
 import { postPinned } from './webhook-delivery.ts';
 import { parseWebhookUrl, WebhookRefused, WebhookTargets, WebhookUnresolved } from './webhook-target.ts';
@@ -296,6 +295,6 @@ export class CreditAlerts {
 }
 
 /** Re-checks the alerts that a change to this key's account or limit may have crossed (background, never throws). */
-export function checkAlerts(app: App, key: Pick<ApiKeyRecord, 'accountId'>): void {
+export function checkAlerts(app: { alerts: CreditAlerts }, key: Pick<ApiKeyRecord, 'accountId'>): void {
   app.alerts.check(key.accountId);
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pricing } from '../catalog/types.ts';
 import { GatewayError } from '../spec/errors.ts';
 import type { ApiKeyRecord, GenerationRecord, Store } from '../store/types.ts';
-import { FEMTO_PER_NANO, formatScaled } from './money.ts';
+import { FEMTO_PER_NANO, formatScaled } from '../spec/money.ts';
 
 export interface BillingSettings {
   /** Freeway's fee on top of the upstream cost, in basis points (5% = 500). */
@@ -37,6 +37,23 @@ export function worstCaseNanos(p: Pricing, promptTokens: number, maxOutputTokens
   const output = p.reasoning !== undefined && p.reasoning > p.completion ? p.reasoning : p.completion;
   const femto = BigInt(promptTokens) * input + BigInt(maxOutputTokens) * output + (p.request ?? 0n) + BigInt(images) * (p.image ?? 0n);
   return Number((femto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO);
+}
+
+/**
+ * What a hold tells a refused client about the dearest candidate, fee included: the charge per
+ * output token (femto-dollars) and the cost of everything else (prompt at the dearest input rate,
+ * per-request and per-image prices), in nano-dollars rounded up.
+ */
+export function holdRates(
+  p: Pricing,
+  promptTokens: number,
+  images: number,
+  markupBp: number,
+): Pick<HoldContext, 'outputFemtoPerToken' | 'fixedNanos'> {
+  const input = p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt;
+  const fee = (femto: bigint) => withFee(femto, markupBp);
+  const fixedFemto = BigInt(promptTokens) * fee(input) + fee(p.request ?? 0n) + BigInt(images) * fee(p.image ?? 0n);
+  return { outputFemtoPerToken: fee(p.completion), fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO) };
 }
 
 const usd = (nanos: number): string => `$${formatScaled(BigInt(Math.max(0, nanos)), 9).replace(/^(\d+)$/, '$1.00')}`;

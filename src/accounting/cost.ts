@@ -3,7 +3,7 @@
  */
 import type { Usage } from '../spec/response.ts';
 import type { Pricing } from '../catalog/types.ts';
-import { femtoToNanos } from './money.ts';
+import { femtoToNanos } from '../spec/money.ts';
 
 export interface CostBreakdown {
   /** Nano-dollars for prompt tokens (uncached, cache reads, cache writes). */

@@ -3,16 +3,22 @@
  * allowance higher once the account has ever bought enough credits (OpenRouter's rules by
  * default). Counted in the store, so every Freeway process sharing it sees the same counts.
  */
-import type { App } from '../app.ts';
-import type { Candidate } from '../gateway/resolve.ts';
+import type { Settings } from '../config/load.ts';
+import type { Candidate } from '../router/types.ts';
 import { GatewayError } from '../spec/errors.ts';
-import type { ApiKeyRecord } from '../store/types.ts';
-import { formatScaled } from './money.ts';
+import type { ApiKeyRecord, Store } from '../store/types.ts';
+import { formatScaled } from '../spec/money.ts';
 
 export const FREE_SUFFIX = ':free';
 
+/** What the allowance reads: the configured limits and the store that counts (the app passes itself). */
+interface FreeTierDeps {
+  settings: Pick<Settings, 'billing'>;
+  store: Store;
+}
+
 /** Today's (UTC) free-model requests of a key: the day's allowance, what is used and what is left. */
-export async function freeRequestsToday(app: App, key: ApiKeyRecord): Promise<{ limit: number; used: number; remaining: number }> {
+export async function freeRequestsToday(app: FreeTierDeps, key: ApiKeyRecord): Promise<{ limit: number; used: number; remaining: number }> {
   const cfg = app.settings.billing.freeModels;
   const account = await app.store.getAccount(key.accountId);
   const limit = (account?.purchasedNanos ?? 0) >= cfg.creditsForHigherLimitNanos ? cfg.perDayWithCredits : cfg.perDay;
@@ -23,7 +29,7 @@ export async function freeRequestsToday(app: App, key: ApiKeyRecord): Promise<{ 
   return { limit, used, remaining: Math.max(0, limit - used) };
 }
 
-export async function checkFreeTier(app: App, key: ApiKeyRecord, candidates: readonly Candidate[]): Promise<void> {
+export async function checkFreeTier(app: FreeTierDeps, key: ApiKeyRecord, candidates: readonly Candidate[]): Promise<void> {
   if (!candidates[0]?.model.id.endsWith(FREE_SUFFIX)) return;
   const cfg = app.settings.billing.freeModels;
   const account = await app.store.getAccount(key.accountId);

@@ -5,7 +5,7 @@
  */
 import type { Settings } from '../config/load.ts';
 import type { ModelConfig, PricingConfig } from '../config/schema.ts';
-import { usdPerTokenToFemto } from '../accounting/money.ts';
+import { usdPerTokenToFemto } from '../spec/money.ts';
 import { PRESET_BY_ID } from '../providers/presets.ts';
 import type { ProviderInstance } from '../providers/types.ts';
 import { familyDefaults, familyReasons, isEmbeddingModel } from './defaults.ts';

@@ -9,7 +9,7 @@
  * ./generated/genai-prices.json, read here once, on first use.
  */
 import { readFileSync } from 'node:fs';
-import { usdPerMillionToFemto } from '../accounting/money.ts';
+import { usdPerMillionToFemto } from '../spec/money.ts';
 import type { Pricing } from './types.ts';
 
 /** genai-prices' rules for which model ids a price entry covers. */

@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createKey, DEFAULT_ACCOUNT } from '../accounting/keys.ts';
-import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../accounting/bounds.ts';
-import { formatScaled } from '../accounting/money.ts';
+import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../spec/money-bounds.ts';
+import { formatScaled } from '../spec/money.ts';
 import { ConfigError, loadSettings } from '../config/load.ts';
 import { openStore } from '../store/open.ts';
 import type { LimitReset, Store, UsageDimension } from '../store/types.ts';
@@ -26,7 +26,7 @@ function table(rows: Array<Record<string, string | number>>): string {
   return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
 }
 
-/** An amount in USD within the bounds every amount has (see accounting/bounds.ts). */
+/** An amount in USD within the bounds every amount has (see spec/money-bounds.ts). */
 function money(v: string | undefined, what: string, o: { nonZero?: boolean } = {}): number {
   if (v === undefined || !/^\d+(\.\d+)?$/.test(v)) throw new ConfigError(`${what} must be an amount in USD, like 10 or 2.50`);
   try {

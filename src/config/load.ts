@@ -3,13 +3,15 @@
  * environment and the built-in provider presets. Throws ConfigError with one readable message.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { endpointKeyOf, providerDefaultsKey } from '../catalog/endpoint-key.ts';
 import { PRESET_BY_ID } from '../providers/presets.ts';
+import { PROTOCOL_OF_TYPE, PROVIDER_TYPES } from '../providers/types.ts';
 import type { ProviderInstance, Protocol } from '../providers/types.ts';
 // `yaml` and ./schema.ts (zod) are imported only when a config file is read: together they add
 // ~30 MB to a process that is configured by environment variables alone.
 import type { ConfigFile, ModelConfig } from './schema.ts';
-import { DEFAULT_CLIENT_LIMITS } from '../http/client-limits.ts';
-import type { ClientLimits } from '../http/client-limits.ts';
+import { DEFAULT_CLIENT_LIMITS } from './client-limits.ts';
+import type { ClientLimits } from './client-limits.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -133,8 +135,6 @@ async function readConfigFile(path: string, env: Env): Promise<{ file: ConfigFil
   return { file: parsed.data, unset };
 }
 
-const PROTOCOL_OF: Record<string, Protocol> = { 'openai-compatible': 'openai', anthropic: 'anthropic', gemini: 'gemini' };
-
 function presetKey(env: Env, keyEnv: string | undefined, aliases: string[] = []): string | undefined {
   for (const name of keyEnv ? [keyEnv, ...aliases] : aliases) {
     const v = env[name];
@@ -151,11 +151,12 @@ function resolveProviders(file: ConfigFile, env: Env, s: Settings): void {
     const cfg = configured[id];
     if (!preset && !cfg) continue;
     if (!preset && !cfg?.type) {
-      throw new ConfigError(`providers.${id}.type is required for a provider Freeway does not know (openai-compatible, anthropic or gemini)`);
+      const types = `${PROVIDER_TYPES.slice(0, -1).join(', ')} or ${PROVIDER_TYPES.at(-1)}`;
+      throw new ConfigError(`providers.${id}.type is required for a provider Freeway does not know (${types})`);
     }
     if (!preset && !cfg?.baseUrl) throw new ConfigError(`providers.${id}.baseUrl is required for a custom provider`);
     if (cfg?.enabled === false) continue;
-    const protocol = cfg?.type ? PROTOCOL_OF[cfg.type] : preset!.protocol;
+    const protocol = cfg?.type ? PROTOCOL_OF_TYPE[cfg.type] : preset!.protocol;
     const baseUrl = cfg?.baseUrl ?? (preset ? env[preset.baseUrlEnv] || preset.baseUrl : '');
     const apiKey = cfg?.apiKey || (preset ? presetKey(env, preset.keyEnv, preset.keyEnvAliases) : undefined);
     const keyless = preset ? preset.keyless === true : true;
@@ -303,13 +304,14 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
   resolveProviders(file, env, s);
   for (const [id, p] of Object.entries(file.providers ?? {})) {
     if (p.maxConcurrency !== undefined || p.requestsPerMinute !== undefined) {
-      s.endpointLimits.set(`${id}:*`, { maxConcurrency: p.maxConcurrency, requestsPerMinute: p.requestsPerMinute });
+      s.endpointLimits.set(providerDefaultsKey(id), { maxConcurrency: p.maxConcurrency, requestsPerMinute: p.requestsPerMinute });
     }
   }
   for (const m of Object.values(file.models ?? {})) {
     for (const e of m.endpoints ?? []) {
       if (e.maxConcurrency !== undefined || e.requestsPerMinute !== undefined) {
-        s.endpointLimits.set(`${e.provider}:${e.model}`, { maxConcurrency: e.maxConcurrency, requestsPerMinute: e.requestsPerMinute });
+        const limits = { maxConcurrency: e.maxConcurrency, requestsPerMinute: e.requestsPerMinute };
+        s.endpointLimits.set(endpointKeyOf(e.provider, e.model), limits);
       }
     }
   }

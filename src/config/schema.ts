@@ -3,14 +3,15 @@
  * never silently does nothing.
  */
 import { z } from 'zod';
-import { MAX_AMOUNT_NANOS, MAX_MARKUP_PERCENT, MAX_PER_MINUTE, priceProblem } from '../accounting/bounds.ts';
+import { PROVIDER_TYPES } from '../providers/types.ts';
+import { MAX_AMOUNT_NANOS, MAX_MARKUP_PERCENT, MAX_PER_MINUTE, priceProblem } from '../spec/money-bounds.ts';
 import { isAllowEntry } from '../net/host-allow-list.ts';
 
 const decimalString = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
   .refine((v) => /^\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v), 'must be a non-negative decimal number (USD per token)')
-  // Bounded so that a request's worst case stays an exact amount (see accounting/bounds.ts).
+  // Bounded so that a request's worst case stays an exact amount (see spec/money-bounds.ts).
   .superRefine((v, ctx) => {
     const problem = priceProblem(v);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -51,7 +52,7 @@ const quirksSchema = z
 
 export const providerSchema = z
   .object({
-    type: z.enum(['openai-compatible', 'anthropic', 'gemini']).optional(),
+    type: z.enum(PROVIDER_TYPES).optional(),
     name: z.string().min(1).optional(),
     apiKey: z.string().optional(),
     baseUrl: z.url({ message: 'must be an http(s) URL' }).optional(),
@@ -112,7 +113,7 @@ export const configSchema = z
         maxBodyBytes: z.number().int().positive().optional(),
         /** Interval of SSE keep-alive comments while the upstream is silent. */
         keepAliveMs: z.number().int().positive().optional(),
-        /** Client connections: see src/http/client-limits.ts for what each bounds and its default. */
+        /** Client connections: see src/config/client-limits.ts for what each bounds and its default. */
         headersTimeoutMs: z.number().int().positive().optional(),
         requestTimeoutMs: z.number().int().positive().optional(),
         keepAliveTimeoutMs: z.number().int().positive().optional(),

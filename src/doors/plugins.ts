@@ -3,8 +3,8 @@
  * consumed by Freeway and never forwarded. An unknown id is a 400; a known plugin Freeway cannot
  * run is warned about, in the door's answer, streams included.
  */
-import { arr, bool, fail, obj, str } from './validate.ts';
-import type { Obj } from './validate.ts';
+import { arr, bool, fail, obj, str } from '../spec/validate.ts';
+import type { Obj } from '../spec/validate.ts';
 
 /** What Freeway does with each of OpenRouter's plugins, by id. */
 const PLUGINS: Record<string, (p: Obj, at: string) => string | undefined> = {

@@ -6,10 +6,10 @@
 import type { App } from '../app.ts';
 import { endpointLimitsFor } from '../limits/limits.ts';
 import type { SettleTokens } from '../limits/limits.ts';
-import { endpointKey } from '../router/types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 import type { StreamEvent } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
-import type { Candidate } from './resolve.ts';
+import type { Candidate } from '../router/types.ts';
 import type { LegSource } from './stream-generation.ts';
 
 /** Admits the request under the key's per-minute limits; the returned function corrects the token count. */

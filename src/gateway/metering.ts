@@ -4,23 +4,25 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { App } from '../app.ts';
-import { withFee, worstCaseNanos } from '../accounting/billing.ts';
-import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../accounting/bounds.ts';
-import { FEMTO_PER_NANO } from '../accounting/money.ts';
+import { holdRates, worstCaseNanos } from '../accounting/billing.ts';
+import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../spec/money-bounds.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import { admitKey, inSlot } from './admission.ts';
 import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import { isOutage } from '../spec/errors.ts';
+import type { GatewayError } from '../spec/errors.ts';
+import { isProviderFault } from '../router/health/policy.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
 import type { TryOptions } from './resolve.ts';
-import { endpointKey } from '../router/types.ts';
-import type { Candidate } from './resolve.ts';
-import { generated } from './tracker.ts';
-import type { Charge, GenerationTracker } from './tracker.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
+import type { Candidate } from '../router/types.ts';
+import { generated, upstreamCharged } from '../accounting/charge.ts';
+import type { Charge } from '../accounting/charge.ts';
+import type { GenerationTracker } from './tracker.ts';
 
 /** Output tokens a candidate may produce when the request sets no limit. */
 const FALLBACK_MAX_OUTPUT = 16_384;
@@ -72,16 +74,13 @@ export async function holdWorstCase(
     );
   }
   if (amount === 0 || !(await app.billing.needsHold(key))) return false;
-  const markup = app.billing.settings.markupBp;
-  const p = worstCandidate.endpoint.pricing;
-  const fixedFemto = BigInt(input.promptTokens) * withFee(p.cacheWrite !== undefined && p.cacheWrite > p.prompt ? p.cacheWrite : p.prompt, markup) + withFee(p.request ?? 0n, markup) + BigInt(input.images ?? 0) * withFee(p.image ?? 0n, markup);
+  const rates = holdRates(worstCandidate.endpoint.pricing, input.promptTokens, input.images ?? 0, app.billing.settings.markupBp);
   try {
     await app.billing.hold(key, tracker.id, amount, {
       model: worstCandidate.model.id,
       promptTokens: input.promptTokens,
       maxOutputTokens: maxOut,
-      outputFemtoPerToken: withFee(p.completion, markup),
-      fixedNanos: Number((fixedFemto + FEMTO_PER_NANO - 1n) / FEMTO_PER_NANO),
+      ...rates,
       keyHash: key.hash,
     });
   } catch (err) {
@@ -119,8 +118,8 @@ export async function settleAndRecord(
 
 /** The charge (and the record, in the same commit); throws when it could not commit. Idempotent. */
 async function settleCharge(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
-  const upstream = charge.insured ? 0 : charge.upstream.totalNanos;
-  const charged = await app.billing.settle(key, record.id, upstream, charge.feeNanos, `${record.model} via ${record.providerId}`, held, record);
+  const what = `${record.model} via ${record.providerId}`;
+  const charged = await app.billing.settle(key, record.id, upstreamCharged(charge), charge.feeNanos, what, held, record);
   // In the background: an alert never delays or fails the request that crossed it.
   if (charged && charge.chargedNanos > 0) checkAlerts(app, key);
 }
@@ -226,19 +225,13 @@ export function tryOptions(app: App): TryOptions {
   return {
     maxRetryAfterMs: app.settings.routing.maxRetryAfterMs,
     retriesPerEndpoint: app.settings.routing.retriesPerEndpoint,
-    // Freeway's own dependencies failing (database, Redis in fail-closed mode) say nothing about the endpoint.
-    onFailure: (c, err) => {
-      if (err.type !== 'service_unavailable') recordFailure(app, c, err.status);
-    },
+    onFailure: (c, err) => recordFailure(app, c, err),
   };
 }
 
-/**
- * Only the provider's own failures count against its health: 5xx, timeouts and 429s (which health
- * tracks as capacity, not downtime); a 400 is the request's fault, not the endpoint's.
- */
-export function recordFailure(app: App, c: Candidate, status: number): void {
-  if (status >= 500 || status === 429 || status === 408) app.health.record(endpointKey(c.endpoint), { ok: false, status, at: Date.now() });
+/** Tells health about a failure that is the provider's fault (isProviderFault); others say nothing about the endpoint. */
+export function recordFailure(app: App, c: Candidate, err: GatewayError): void {
+  if (isProviderFault(err)) app.health.record(endpointKey(c.endpoint), { ok: false, status: err.status, at: Date.now() });
 }
 
 /**

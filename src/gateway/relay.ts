@@ -9,7 +9,7 @@ import { redactSecret } from '../providers/redact.ts';
 import { asGatewayError } from '../spec/errors.ts';
 import type { GatewayError } from '../spec/errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../spec/response.ts';
-import type { Candidate } from './resolve.ts';
+import type { Candidate } from '../router/types.ts';
 import type { StreamRenderer } from './stream-generation.ts';
 import type { GenerationTracker } from './tracker.ts';
 

@@ -1,25 +1,8 @@
 /**
- * Candidates (a model and one of its endpoints), an unknown model's 404 with close matches, and
- * trying candidates in order with retries and fallback.
+ * Trying candidates in order with retries and fallback.
  */
-import type { Catalog } from '../catalog/catalog.ts';
-import type { CatalogModel, Endpoint } from '../catalog/types.ts';
+import type { Candidate } from '../router/types.ts';
 import { GatewayError } from '../spec/errors.ts';
-
-export interface Candidate {
-  model: CatalogModel;
-  endpoint: Endpoint;
-}
-
-export function unknownModel(catalog: Catalog, ref: string, param = 'model'): GatewayError {
-  const suggestions = catalog.suggest(ref);
-  const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => JSON.stringify(s)).join(', ')}?` : '';
-  const none = catalog.size === 0 ? ' No provider is configured: set a provider API key such as OPENAI_API_KEY.' : '';
-  return new GatewayError('not_found', `${ref} is not a valid model ID.${hint}${none}`, {
-    metadata: { param, suggestions },
-    retryable: false,
-  });
-}
 
 export interface Attempt {
   provider: string;

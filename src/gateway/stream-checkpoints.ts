@@ -5,6 +5,7 @@
  * the store's commit delay) unbilled. Only changed amounts are written, and only for streams that
  * have delivered something that costs; a stream shorter than `everyMs` is never checkpointed.
  */
+import { upstreamCharged } from '../accounting/charge.ts';
 import type { GenerationRecord, HoldCheckpoint, Store } from '../store/types.ts';
 import type { FinishOptions, GenerationTracker } from './tracker.ts';
 
@@ -24,7 +25,7 @@ export const CRASH_ERROR = 'interrupted: the Freeway process serving this stream
 export function deliveredSoFar(tracker: GenerationTracker, opts: FinishOptions): Delivered {
   const { record, charge } = tracker.finish({ ...opts, cancelled: true, error: null });
   return {
-    upstreamNanos: charge.chargedNanos - charge.feeNanos,
+    upstreamNanos: upstreamCharged(charge),
     feeNanos: charge.feeNanos,
     record: { ...record, cancelled: false, finishReason: 'error', nativeFinishReason: null, error: CRASH_ERROR },
   };

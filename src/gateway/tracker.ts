@@ -1,51 +1,24 @@
 /**
  * Follows one generation from request to record: timings, the endpoint that served, usage (or an
  * estimate when the upstream gave none), and what it costs — upstream cost, Freeway's fee, and
- * what is charged after zero-completion insurance.
+ * what is charged after zero-completion insurance (the rules are accounting's: accounting/charge.ts).
  */
-import { feeFor } from '../accounting/billing.ts';
+import { chargeFor, isInsured } from '../accounting/charge.ts';
+import type { Charge, Outcome } from '../accounting/charge.ts';
 import { computeCost } from '../accounting/cost.ts';
 import type { CostBreakdown } from '../accounting/cost.ts';
 import type { Endpoint } from '../catalog/types.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { GenerationRecord } from '../store/types.ts';
-import type { Candidate } from './resolve.ts';
+import type { Candidate } from '../router/types.ts';
 
-/** The money side of one generation, in nano-dollars. */
-export interface Charge {
-  upstream: CostBreakdown;
-  feeNanos: number;
-  /** What the key pays: upstream + fee, or 0 under zero-completion insurance. */
-  chargedNanos: number;
-  /** True when insurance waived the charge (the upstream failed, or produced nothing). */
-  insured: boolean;
-}
-
-/** A charge of nothing, for errors before anything was produced. */
-export const NO_CHARGE: Charge = {
-  upstream: { promptNanos: 0, completionNanos: 0, totalNanos: 0 },
-  feeNanos: 0,
-  chargedNanos: 0,
-  insured: true,
-};
-
-export interface FinishOptions {
+export interface FinishOptions extends Outcome {
   modelId: string;
   endpoint: Endpoint;
   usage: Usage;
   usageEstimated: boolean;
   upstreamId?: string;
-  finishReason: string | null;
   nativeFinishReason: string | null;
-  /**
-   * Whether the upstream produced output for the client: what insurance asks. Each API says what
-   * its output is (a generation's tokens or finish, see `generated`; an embedding's vectors).
-   */
-  produced: boolean;
-  cancelled?: boolean;
-  /** A deadline of Freeway's ended the answer after content had reached the client (charged like a cancel). */
-  cut?: boolean;
-  error?: string | null;
   /** Upstreams that served earlier parts of this generation before failing over (mid-stream). */
   earlierLegs?: LegUsage[];
 }
@@ -70,24 +43,6 @@ function addUsage(a: Usage, b: Usage): Usage {
 
 function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
   return { promptNanos: a.promptNanos + b.promptNanos, completionNanos: a.completionNanos + b.completionNanos, totalNanos: a.totalNanos + b.totalNanos };
-}
-
-/** Whether a generation produced anything: output tokens, or a finish (it ran to an end). */
-export function generated(usage: Pick<Usage, 'outputTokens'>, finishReason: string | null): boolean {
-  return usage.outputTokens > 0 || finishReason !== null;
-}
-
-/**
- * Zero-completion insurance: nothing is charged when the client received nothing from the
- * upstream: it failed (an error, or an error finish), or it ended without producing any output.
- * What output is depends on the API (`produced`): an embedding has no completion tokens, its
- * output is its vectors, so a successful embedding is always charged. A client that cancels pays
- * for what was produced, and so does one whose answer a deadline cut after content had reached it.
- */
-export function isInsured(o: Pick<FinishOptions, 'produced' | 'finishReason' | 'cancelled' | 'cut' | 'error'>): boolean {
-  if (o.cancelled || o.cut) return false;
-  if (o.error || o.finishReason === 'error') return true;
-  return !o.produced;
 }
 
 export class GenerationTracker {
@@ -158,9 +113,8 @@ export class GenerationTracker {
               error: l.error,
             }),
           );
-    const insured = isInsured(opts);
-    const feeNanos = insured ? 0 : feeFor(upstream.totalNanos, this.markupBp);
-    const charge: Charge = { upstream, feeNanos, chargedNanos: insured ? 0 : upstream.totalNanos + feeNanos, insured };
+    const charge = chargeFor(upstream, isInsured(opts), this.markupBp);
+    const feeNanos = charge.feeNanos;
     const record: GenerationRecord = {
       id: this.id,
       keyHash: this.keyHash,

@@ -11,28 +11,8 @@
  */
 import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ClientLimits } from '../config/client-limits.ts';
 import { GatewayError } from '../spec/errors.ts';
-
-export interface ClientLimits {
-  /** Until a request's headers have all arrived (a client sending a byte at a time is cut off). */
-  headersTimeoutMs: number;
-  /** Until the whole request (headers and body) has arrived. Not the response: streams run long. */
-  requestTimeoutMs: number;
-  /** How long an idle keep-alive connection stays open between requests. */
-  keepAliveTimeoutMs: number;
-  /** Open client connections at most; one more is answered 503 and closed. */
-  maxConnections: number;
-  /** How long a response with bytes waiting may see its client accept none before it is cut off. */
-  sendTimeoutMs: number;
-}
-
-export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
-  headersTimeoutMs: 30_000,
-  requestTimeoutMs: 120_000,
-  keepAliveTimeoutMs: 65_000,
-  maxConnections: 4096,
-  sendTimeoutMs: 60_000,
-};
 
 /** How long a refused connection may stay open, idle, after its 503. */
 const REFUSED_GRACE_MS = 2_000;

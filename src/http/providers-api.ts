@@ -9,7 +9,7 @@
  */
 import { servable } from '../doors/openai/model-query.ts';
 import type { ProviderInstance } from '../providers/types.ts';
-import { endpointKey } from '../router/types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 import { invalidRequest } from '../spec/errors.ts';
 import { sendJson } from './respond.ts';
 import type { RouteContext } from './server.ts';

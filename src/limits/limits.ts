@@ -3,6 +3,7 @@
  * with a 429). Per upstream endpoint: a concurrency cap and a request rate, with a fair queue
  * (endpoint-slots.ts). Counts live in a RateStore: memory for one process, Redis for several.
  */
+import { providerDefaultsKey, providerOfKey } from '../catalog/endpoint-key.ts';
 import { guardOf, type RedisClient } from '../infra/redis.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { EndpointSlots } from './endpoint-slots.ts';
@@ -123,10 +124,10 @@ export class Limits {
 export function endpointLimitsFor(
   table: ReadonlyMap<string, EndpointLimits>,
   endpointKey: string,
-  providerId: string = endpointKey.slice(0, Math.max(0, endpointKey.indexOf(':'))),
+  providerId: string = providerOfKey(endpointKey),
 ): EndpointLimits {
   const own = table.get(endpointKey);
-  const defaults = table.get(`${providerId}:*`);
+  const defaults = table.get(providerDefaultsKey(providerId));
   return {
     maxConcurrency: own?.maxConcurrency ?? defaults?.maxConcurrency,
     requestsPerMinute: own?.requestsPerMinute ?? defaults?.requestsPerMinute,

@@ -19,6 +19,7 @@ import { redactSecret } from './redact.ts';
 import { connecting, httpAgent, httpsAgent } from './upstream-agents.ts';
 import type { ConnectOptions } from './upstream-agents.ts';
 import { upstreamHttpError } from './upstream-error.ts';
+import type { ErrorBodyParser } from './upstream-error.ts';
 
 export { DEFAULT_TIMEOUTS, UpstreamTimeoutError } from './deadlines.ts';
 export type { UpstreamTimeouts } from './deadlines.ts';
@@ -46,6 +47,8 @@ export interface UpstreamCall {
   watch?: StreamWatch;
   /** The provider's credential, blanked out of any error this call produces. */
   secret?: string;
+  /** Reads the protocol's error body of a non-2xx answer (the adapter's `parse-error.ts`). */
+  parseError: ErrorBodyParser;
 }
 
 interface Target {
@@ -213,9 +216,9 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
         return;
       }
       readText(r).then(
-        (text) => reject(upstreamHttpError(providerName, status, r.headers, text)),
+        (text) => reject(upstreamHttpError(providerName, status, r.headers, text, call.parseError)),
         // A body that dies while we read an error is still an error with the status we have.
-        () => reject(upstreamHttpError(providerName, status, r.headers, '')),
+        () => reject(upstreamHttpError(providerName, status, r.headers, '', call.parseError)),
       );
     };
 

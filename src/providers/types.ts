@@ -8,7 +8,15 @@ import type { UpstreamResponse } from './http-client.ts';
 import type { StreamWatch, UpstreamTimeouts } from './deadlines.ts';
 import type { OpenAIStreamReader } from './openai-compatible/stream-reader.ts';
 
-export type Protocol = 'openai' | 'anthropic' | 'gemini';
+/**
+ * The wire protocols Freeway speaks upstream, by the name a config file gives each (`type:`): the
+ * one list of them (the registry has one adapter for each).
+ */
+export const PROTOCOL_OF_TYPE = { 'openai-compatible': 'openai', anthropic: 'anthropic', gemini: 'gemini' } as const;
+export type ProviderType = keyof typeof PROTOCOL_OF_TYPE;
+export type Protocol = (typeof PROTOCOL_OF_TYPE)[ProviderType];
+/** The config names, in order: `openai-compatible`, `anthropic`, `gemini`. */
+export const PROVIDER_TYPES = Object.keys(PROTOCOL_OF_TYPE) as [ProviderType, ...ProviderType[]];
 
 /** Differences among OpenAI-compatible servers, as data. */
 export interface OpenAIQuirks {
@@ -94,12 +102,12 @@ export interface ChatChunkStream {
 export interface ProviderAdapter {
   readonly protocol: Protocol;
   /**
-   * The request parameters this adapter forwards or translates, in OpenRouter's
-   * `supported_parameters` vocabulary, before a provider's quirks and an endpoint's capabilities
-   * narrow them (router/plan/parameters.ts). The options of the chat door's field policy
-   * (providers/field-policy.ts) are added from that table.
+   * The request parameters this provider (an instance of the adapter's protocol, with its quirks)
+   * forwards or translates, in OpenRouter's `supported_parameters` vocabulary: the adapter's own
+   * table (its folder's `parameters.ts`), before an endpoint's capabilities narrow it
+   * (router/plan/parameters.ts).
    */
-  readonly parameters: readonly string[];
+  parameters(provider: ProviderInstance): readonly string[];
   /** Whether this provider continues a trailing (partial) assistant message where it left off. */
   continuesAssistantTurn(provider: ProviderInstance): boolean;
   /** One whole completion. Throws a GatewayError on failure. */

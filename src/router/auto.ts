@@ -25,7 +25,7 @@ import { hardFilters } from './plan/filters.ts';
 import type { RouteNeeds } from './plan/needs.ts';
 import type { RouteHealth } from './plan/plan.ts';
 import type { RoutePreferences } from './plan/preferences.ts';
-import { endpointKey } from './types.ts';
+import { endpointKey } from '../catalog/endpoint-key.ts';
 
 export type ModelRouter = 'auto' | 'free';
 

@@ -3,11 +3,12 @@
  * use and in what order; health says how each endpoint has been doing; limits decide whether a
  * request may go now, later, or not at all.
  */
-import type { Endpoint } from '../catalog/types.ts';
+import type { CatalogModel, Endpoint } from '../catalog/types.ts';
 
-/** Stable id of an endpoint across processes: `provider:upstream-model`. */
-export function endpointKey(e: Pick<Endpoint, 'provider' | 'upstreamModel'>): string {
-  return `${e.provider.id}:${e.upstreamModel}`;
+/** A model and one of its endpoints: what the planner orders and the gateway tries. */
+export interface Candidate {
+  model: CatalogModel;
+  endpoint: Endpoint;
 }
 
 /** OpenRouter's `provider` request object, validated. */

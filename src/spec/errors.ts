@@ -47,6 +47,15 @@ export interface GatewayErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * The retry rule: a failure may succeed if tried again or elsewhere when it is a rate limit or a
+ * server-side failure (5xx); a request the client got wrong (4xx) fails the same way everywhere.
+ * Errors that know better say so (`retryable`), e.g. an upstream 404: that provider lacks the model.
+ */
+export function retryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
 export class GatewayError extends Error {
   readonly type: ErrorType;
   readonly status: number;
@@ -61,7 +70,7 @@ export class GatewayError extends Error {
     this.type = type;
     this.status = options.status ?? STATUS_OF[type];
     this.metadata = options.metadata ?? {};
-    this.retryable = options.retryable ?? (this.status === 429 || this.status >= 500);
+    this.retryable = options.retryable ?? retryableStatus(this.status);
     this.retryAfter = options.retryAfter;
     this.headers = options.headers ?? {};
   }

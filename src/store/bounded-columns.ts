@@ -7,7 +7,7 @@
  * already an integer). Values already out of bounds are first brought to the nearest bound, since
  * a constraint cannot be added over rows that break it; such a value was unreadable before.
  */
-import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../accounting/bounds.ts';
+import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../spec/money-bounds.ts';
 
 export interface BoundedColumn {
   table: string;

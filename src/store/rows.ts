@@ -3,7 +3,7 @@
  * Drivers return BIGINT as number, bigint or string; everything passes through Number(), and
  * money through `money`, which never throws on what it finds.
  */
-import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../accounting/bounds.ts';
+import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../spec/money-bounds.ts';
 import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset, ProcessLease, StoredResponse } from './types.ts';
 
 export type Row = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
-import { MAX_STORED_NANOS } from '../../src/accounting/bounds.ts';
+import { MAX_STORED_NANOS } from '../../src/spec/money-bounds.ts';
 import { cleanEnv } from '../helpers/freeway-process.ts';
 import { ADMIN_KEY, startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';

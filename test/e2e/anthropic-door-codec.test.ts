@@ -10,7 +10,7 @@ import { fromAnthropicToolId, toAnthropicToolId } from '../../src/doors/anthropi
 import { parseMessagesRequest } from '../../src/doors/anthropic/parse-request.ts';
 import { renderMessage } from '../../src/doors/anthropic/render-message.ts';
 import { AnthropicStreamRenderer } from '../../src/doors/anthropic/render-stream.ts';
-import { NO_CHARGE } from '../../src/gateway/tracker.ts';
+import { NO_CHARGE } from '../../src/accounting/charge.ts';
 import type { ReasoningDetail } from '../../src/spec/reasoning.ts';
 import type { AssistantMessage } from '../../src/spec/request.ts';
 import { emptyUsage } from '../../src/spec/response.ts';

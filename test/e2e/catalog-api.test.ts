@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OpenRouter } from '@openrouter/sdk';
-import { usdPerTokenToFemto } from '../../src/accounting/money.ts';
-import { endpointKey } from '../../src/router/types.ts';
+import { usdPerTokenToFemto } from '../../src/spec/money.ts';
+import { endpointKey } from '../../src/catalog/endpoint-key.ts';
 import { assertOpenRouterShape } from '../helpers/openrouter-schemas.ts';
 import type { OpenRouterRoute } from '../helpers/openrouter-schemas.ts';
 import { startStack } from '../helpers/stack.ts';

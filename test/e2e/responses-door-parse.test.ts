@@ -11,7 +11,7 @@ import { decodeReasoning, encodeReasoning } from '../../src/doors/responses/reas
 import { outputItems } from '../../src/doors/responses/render-response.ts';
 import type { ResponseMeta } from '../../src/doors/responses/render-response.ts';
 import { ResponsesStreamRenderer } from '../../src/doors/responses/render-stream.ts';
-import { NO_CHARGE } from '../../src/gateway/tracker.ts';
+import { NO_CHARGE } from '../../src/accounting/charge.ts';
 import type { ReasoningDetail } from '../../src/spec/reasoning.ts';
 import type { AssistantMessage } from '../../src/spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../src/spec/response.ts';

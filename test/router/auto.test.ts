@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { usdPerMillionToFemto } from '../../src/accounting/money.ts';
+import { usdPerMillionToFemto } from '../../src/spec/money.ts';
 import { Catalog } from '../../src/catalog/catalog.ts';
 import type { CatalogModel, Endpoint, Pricing } from '../../src/catalog/types.ts';
 import type { ProviderInstance } from '../../src/providers/types.ts';
@@ -13,7 +13,8 @@ import type { ChooseInput } from '../../src/router/auto.ts';
 import { MemoryHealth } from '../../src/router/health/index.ts';
 import { NO_HEALTH, NO_NEEDS, seededRandom } from '../../src/router/plan/index.ts';
 import type { RouteNeeds } from '../../src/router/plan/index.ts';
-import { DEFAULT_PREFERENCES, endpointKey } from '../../src/router/types.ts';
+import { DEFAULT_PREFERENCES } from '../../src/router/types.ts';
+import { endpointKey } from '../../src/catalog/endpoint-key.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
 
 const provider = (id: string): ProviderInstance => ({

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { usdPerMillionToFemto } from '../../src/accounting/money.ts';
+import { usdPerMillionToFemto } from '../../src/spec/money.ts';
 import { Catalog } from '../../src/catalog/catalog.ts';
 import type { CatalogModel, Endpoint, Pricing } from '../../src/catalog/types.ts';
 import { parseChatRequest } from '../../src/doors/openai/parse-chat-request.ts';
-import type { Candidate } from '../../src/gateway/resolve.ts';
+import type { Candidate } from '../../src/router/types.ts';
 import type { OpenAIQuirks, ProviderInstance, Protocol } from '../../src/providers/types.ts';
 import {
   NO_HEALTH,
@@ -18,7 +18,8 @@ import {
   supportedParameters,
 } from '../../src/router/plan/index.ts';
 import type { PlanInput, RouteHealth, RouteNeeds, RoutePreferences } from '../../src/router/plan/index.ts';
-import { DEFAULT_PREFERENCES, endpointKey } from '../../src/router/types.ts';
+import { endpointKey } from '../../src/catalog/endpoint-key.ts';
+import { DEFAULT_PREFERENCES } from '../../src/router/types.ts';
 import type { EndpointStats, Exclusion } from '../../src/router/types.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
 import type { ChatRequest } from '../../src/spec/request.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS } from '../../src/accounting/bounds.ts';
+import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS } from '../../src/spec/money-bounds.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/open.ts';
 import { reportStoredAmountsTo } from '../../src/store/rows.ts';

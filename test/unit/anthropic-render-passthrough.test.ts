@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnthropicStreamRenderer } from '../../src/doors/anthropic/render-stream.ts';
-import { NO_CHARGE } from '../../src/gateway/tracker.ts';
+import { NO_CHARGE } from '../../src/accounting/charge.ts';
 import { emptyUsage } from '../../src/spec/response.ts';
 
 const frame = (event: string, data: object) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS, assertCreditFits, parseUsd, priceProblem, usdBound } from '../../src/accounting/bounds.ts';
-import type { UsdOptions } from '../../src/accounting/bounds.ts';
+import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS, assertCreditFits, parseUsd, priceProblem, usdBound } from '../../src/spec/money-bounds.ts';
+import type { UsdOptions } from '../../src/spec/money-bounds.ts';
 
 const amount: UsdOptions = { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS, text: true };
 const refused = (v: unknown, pattern: RegExp, o = amount) =>

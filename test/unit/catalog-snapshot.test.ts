@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { buildSnapshot, SNAPSHOT_PATH } from '../../scripts/generate-catalog.ts';
 import { matches, pricedModels } from '../../src/catalog/genai-prices-source.ts';
-import { usdPerMillionToFemto } from '../../src/accounting/money.ts';
+import { usdPerMillionToFemto } from '../../src/spec/money.ts';
 
 const STALE = 'src/catalog/generated/genai-prices.json is out of date with @pydantic/genai-prices; run `npm run catalog:generate`';
 

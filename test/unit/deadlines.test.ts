@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { StreamWatch, UpstreamTimeoutError } from '../../src/providers/deadlines.ts';
 import { callUpstream } from '../../src/providers/http-client.ts';
+import { parseOpenAIError } from '../../src/providers/openai-compatible/parse-error.ts';
 
 const T = { timeout: 10_000 };
 let server: http.Server;
@@ -35,7 +36,16 @@ after(() => {
 });
 
 const call = (watch: StreamWatch | undefined, timeouts = { firstTokenMs: 150, idleMs: 150 }) =>
-  callUpstream({ providerName: 'P', url: `${base}/s`, headers: {}, body: '{}', signal: new AbortController().signal, timeouts, watch });
+  callUpstream({
+    providerName: 'P',
+    url: `${base}/s`,
+    headers: {},
+    body: '{}',
+    signal: new AbortController().signal,
+    timeouts,
+    watch,
+    parseError: parseOpenAIError,
+  });
 
 /** Reads the body, doing `each` per read; resolves with what ended it. */
 async function drain(body: AsyncIterable<unknown>, each: () => void = () => {}): Promise<unknown> {

@@ -16,6 +16,7 @@ import {
   readText,
 } from '../../src/providers/http-client.ts';
 import type { UpstreamCall } from '../../src/providers/http-client.ts';
+import { parseOpenAIError } from '../../src/providers/openai-compatible/parse-error.ts';
 
 /** No test may hang the suite. */
 const T = { timeout: 10_000 };
@@ -78,6 +79,7 @@ function call(path: string, extra: Partial<UpstreamCall> = {}): UpstreamCall {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ hello: 'wörld' }),
     signal: new AbortController().signal,
+    parseError: parseOpenAIError,
     ...extra,
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeCost } from '../../src/accounting/cost.ts';
-import { femtoToUsdString, nanosToUsd, parseScaledDecimal, usdPerMillionToFemto, usdPerTokenToFemto } from '../../src/accounting/money.ts';
+import { femtoToUsdString, nanosToUsd, parseScaledDecimal, usdPerMillionToFemto, usdPerTokenToFemto } from '../../src/spec/money.ts';
 
 test('decimal parsing is exact, with exponents and half-up rounding past the scale', () => {
   assert.equal(usdPerTokenToFemto('0.00000088'), 880_000_000n);

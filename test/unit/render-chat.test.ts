@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderChatCompletion } from '../../src/doors/openai/render-chat.ts';
 import { ChatChunkRenderer } from '../../src/doors/openai/render-chat-stream.ts';
-import { NO_CHARGE } from '../../src/gateway/tracker.ts';
+import { NO_CHARGE } from '../../src/accounting/charge.ts';
 import { convertOpenAIResponse } from '../../src/providers/openai-compatible/convert-response.ts';
 import { assertOpenRouterShape, sseData } from '../helpers/openrouter-schemas.ts';
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { AnthropicStreamRenderer } from '../../src/doors/anthropic/render-stream.ts';
 import { ResponsesStreamRenderer } from '../../src/doors/responses/render-stream.ts';
 import type { ResponseMeta } from '../../src/doors/responses/render-response.ts';
-import { NO_CHARGE } from '../../src/gateway/tracker.ts';
+import { NO_CHARGE } from '../../src/accounting/charge.ts';
 import { emptyUsage } from '../../src/spec/response.ts';
 import { sseData } from '../helpers/openrouter-schemas.ts';
 

@@ -6,7 +6,7 @@
  * token), flagged with `x-freeway-estimate: true`, because counting is advisory and must not stop
  * a client. A request Anthropic rejects as invalid (400, 413) is still that error.
  */
-import { estimatePromptTokens } from '../../gateway/estimate.ts';
+import { estimatePromptTokens } from '../../spec/estimate.ts';
 import { tryOptions } from '../../gateway/metering.ts';
 import { tryCandidates } from '../../gateway/resolve.ts';
 import { requireInferenceKey } from '../../http/auth.ts';

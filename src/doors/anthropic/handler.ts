@@ -11,9 +11,9 @@
  * missing key to an upstream outage, is answered in Anthropic's error shape (errors.ts).
  */
 import { chatStreams, estimateChat, fitOutput, outputCap, routeChat, targetOf } from '../../gateway/chat-route.ts';
-import { estimatePromptTokens, maxPromptTokens } from '../../gateway/estimate.ts';
+import { estimatePromptTokens, maxPromptTokens } from '../../spec/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
+import type { Candidate } from '../../router/types.ts';
 import { streamRoute } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -22,7 +22,7 @@ import type { Handler, RouteContext } from '../../http/server.ts';
 import { asGatewayError } from '../../spec/errors.ts';
 import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult } from '../../spec/response.ts';
-import { fail } from '../validate.ts';
+import { fail } from '../../spec/validate.ts';
 import { handleCountTokens } from './count-tokens.ts';
 import { sendAnthropicError } from './errors.ts';
 import { parseMessagesRequest, upstreamBody } from './parse-request.ts';

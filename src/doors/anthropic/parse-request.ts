@@ -34,8 +34,8 @@ import { parseProviderPreferences } from '../../router/plan/preferences.ts';
 import type { RoutePreferences } from '../../router/plan/preferences.ts';
 import { parseCacheControl } from '../openai/parse-messages.ts';
 import { consumePlugins } from '../plugins.ts';
-import { arr, bool, fail, int, num, obj, oneOf, opt, str } from '../validate.ts';
-import type { Obj } from '../validate.ts';
+import { arr, bool, fail, int, num, obj, oneOf, opt, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
 
 /** What `/messages` takes and `/messages/count_tokens` does not: left out of a count's body. */

@@ -10,7 +10,7 @@
  * renames the model and notes where the message stands (render-stream.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import type { Candidate } from '../../gateway/resolve.ts';
+import type { Candidate } from '../../router/types.ts';
 import { networkError, readText } from '../../providers/http-client.ts';
 import { convertStream } from '../../providers/anthropic/convert-stream.ts';
 import { fromMessagesResponse } from '../../providers/anthropic/convert-response.ts';

@@ -11,8 +11,8 @@
  * - `warnings` (what Freeway changed or left out, as on chat completions) only when there are some;
  *   Anthropic's clients ignore fields they do not know.
  */
-import { nanosToUsd } from '../../accounting/money.ts';
-import type { Charge } from '../../gateway/tracker.ts';
+import { nanosToUsd } from '../../spec/money.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { ChatResult, FinishReason, Usage } from '../../spec/response.ts';
 import { reasoningBlock, toAnthropicToolId } from './codec.ts';
 

@@ -20,7 +20,7 @@
  * failover's next endpoint) ride on `message_delta`.
  * A failure is `event: error` with Anthropic's error body.
  */
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';

@@ -3,7 +3,7 @@
  * endpoints before any content is sent), render, and record the generation.
  */
 import { chatChunkStreams, chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
-import { estimatePromptTokens } from '../../gateway/estimate.ts';
+import { estimatePromptTokens } from '../../spec/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { streamRoute } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';

@@ -2,12 +2,12 @@
  * `POST /completions` (legacy raw prompt). OpenAI-compatible upstreams get the prompt as-is on
  * their own `/completions`; other protocols get it as a single user message.
  */
-import { estimateTokens } from '../../gateway/estimate.ts';
+import { estimateTokens } from '../../spec/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { NO_NEEDS, planRoute } from '../../router/plan/index.ts';
 import type { RoutePreferences } from '../../router/plan/index.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
+import type { Candidate } from '../../router/types.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -18,7 +18,7 @@ import type { CallContext } from '../../providers/types.ts';
 import type { CompletionRequest } from '../../spec/request.ts';
 import { withWarnings } from '../../spec/response.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
-import { arr, fail, int, obj, str } from '../validate.ts';
+import { arr, fail, int, obj, str } from '../../spec/validate.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
 import { fitOutput, targetOf } from '../../gateway/chat-route.ts';
 import { applyModelRouters } from '../../gateway/model-routers.ts';

@@ -1,7 +1,7 @@
 /**
  * `POST /embeddings`: OpenAI's shape, served by any adapter that embeds.
  */
-import { estimateTokens } from '../../gateway/estimate.ts';
+import { estimateTokens } from '../../spec/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
 import { runMetered } from '../../gateway/metering.ts';
 import { NO_NEEDS, parseProviderPreferences, planRoute } from '../../router/plan/index.ts';
@@ -13,7 +13,7 @@ import type { RouteContext } from '../../http/server.ts';
 import { ADAPTERS } from '../../providers/registry.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { EmbeddingRequest } from '../../spec/request.ts';
-import { arr, fail, int, obj, oneOf, opt, str } from '../validate.ts';
+import { arr, fail, int, obj, oneOf, opt, str } from '../../spec/validate.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
 import { targetOf } from '../../gateway/chat-route.ts';
 import { renderUsage } from './render-usage.ts';

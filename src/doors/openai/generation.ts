@@ -3,7 +3,7 @@
  * Every field OpenRouter always sends is present, `null` where Freeway does not record it (apps,
  * presets, moderation, web search, media counts); its workspace is Freeway's account.
  */
-import { nanosToUsd } from '../../accounting/money.ts';
+import { nanosToUsd } from '../../spec/money.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { sendJson } from '../../http/respond.ts';
 import type { RouteContext } from '../../http/server.ts';

@@ -8,13 +8,13 @@
  * says so, rather than a list that silently ignored it.
  */
 import { withFee } from '../../accounting/billing.ts';
-import { usdPerMillionToFemto } from '../../accounting/money.ts';
+import { usdPerMillionToFemto } from '../../spec/money.ts';
 import type { CatalogModel, Endpoint } from '../../catalog/types.ts';
 import { providerMatches } from '../../router/plan/filters.ts';
 import { modelSupportedParameters } from '../../router/plan/parameters.ts';
 import type { RouteHealth } from '../../router/plan/plan.ts';
-import { endpointKey } from '../../router/types.ts';
-import { fail } from '../validate.ts';
+import { endpointKey } from '../../catalog/endpoint-key.ts';
+import { fail } from '../../spec/validate.ts';
 
 export const SORTS = [
   'most-popular', 'newest', 'top-weekly', 'pricing-low-to-high', 'pricing-high-to-low', 'context-high-to-low',

@@ -5,7 +5,7 @@
  */
 import { withFee } from '../../accounting/billing.ts';
 import { modelSupportedParameters } from '../../router/plan/parameters.ts';
-import { femtoToUsdString } from '../../accounting/money.ts';
+import { femtoToUsdString } from '../../spec/money.ts';
 import type { CatalogModel, Endpoint } from '../../catalog/types.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { endBody, sendJson } from '../../http/respond.ts';

@@ -5,8 +5,8 @@
  * parameters such as Mistral's `safe_prompt`).
  */
 import type { ChatRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../spec/request.ts';
-import { arr, bool, fail, int, num, obj, oneOf, onlyKeys, opt, str } from '../validate.ts';
-import type { Obj } from '../validate.ts';
+import { arr, bool, fail, int, num, obj, oneOf, onlyKeys, opt, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { parseProviderPreferences } from '../../router/plan/preferences.ts';
 import type { RoutePreferences } from '../../router/plan/preferences.ts';
 import { parseCacheControl, parseMessages } from './parse-messages.ts';

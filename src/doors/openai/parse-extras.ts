@@ -7,8 +7,8 @@
 import { UPSTREAM_OPTIONS } from '../../providers/field-policy.ts';
 import type { UpstreamOption } from '../../providers/field-policy.ts';
 import { consumePlugins } from '../plugins.ts';
-import { arr, bool, fail, isObj, obj, oneOf, str } from '../validate.ts';
-import type { Obj } from '../validate.ts';
+import { arr, bool, fail, isObj, obj, oneOf, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 
 /** OpenAI's service tiers, and OpenRouter's `fast` (the same as `priority`). */
 const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority', 'scale', 'fast'] as const;

@@ -11,8 +11,8 @@ import type {
   ToolCall,
   UserPart,
 } from '../../spec/request.ts';
-import { arr, fail, isObj, obj, oneOf, str } from '../validate.ts';
-import type { Obj } from '../validate.ts';
+import { arr, fail, isObj, obj, oneOf, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 
 export function parseCacheControl(v: unknown, param: string): CacheControl | undefined {
   if (v === undefined || v === null) return undefined;

@@ -7,7 +7,7 @@
  * required-and-nullable. The rule for every answer shape: never `null` where the schema says
  * string-or-absent, always present where it says required-nullable.
  */
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';

@@ -1,7 +1,7 @@
 /**
  * Internal ChatResult → OpenRouter's `chat.completion` object.
  */
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import { reasoningText } from '../../spec/reasoning.ts';
 import type { ChatResult } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';

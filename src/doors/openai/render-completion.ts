@@ -1,7 +1,7 @@
 /**
  * Internal results and events → legacy `text_completion` objects and chunks.
  */
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ChatResult, FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';

@@ -2,8 +2,8 @@
  * OpenRouter's usage object: token counts with cache and reasoning details, and what the request
  * cost, shown in full: the upstream's price, Freeway's fee, and the total charged.
  */
-import { nanosToUsd } from '../../accounting/money.ts';
-import type { Charge } from '../../gateway/tracker.ts';
+import { nanosToUsd } from '../../spec/money.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { Usage } from '../../spec/response.ts';
 
 export function renderUsage(u: Usage, c: Charge): Record<string, unknown> {

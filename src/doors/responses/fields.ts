@@ -17,7 +17,7 @@
  *            conversations, prompt templates): a 400 naming the field
  */
 import type { UpstreamOption } from '../../providers/field-policy.ts';
-import { arr, int, obj, oneOf, str } from '../validate.ts';
+import { arr, int, obj, oneOf, str } from '../../spec/validate.ts';
 
 export type FieldFate = 'use' | 'upstream' | 'consume' | 'drop' | 'refuse';
 

@@ -7,7 +7,7 @@
  * the Responses error shape.
  */
 import { chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
-import { estimatePromptTokens } from '../../gateway/estimate.ts';
+import { estimatePromptTokens } from '../../spec/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { streamRoute } from '../../gateway/stream-generation.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
@@ -16,8 +16,8 @@ import { sendJson } from '../../http/respond.ts';
 import type { RouteContext } from '../../http/server.ts';
 import { asGatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, Message } from '../../spec/request.ts';
-import { fail, int, oneOf } from '../validate.ts';
-import type { Obj } from '../validate.ts';
+import { fail, int, oneOf } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { sendResponsesError } from './errors.ts';
 import { resolveItemReferences } from './item-references.ts';
 import { itemsToMessages } from './parse-items.ts';

@@ -6,7 +6,7 @@
  */
 import type { App } from '../../app.ts';
 import { GatewayError } from '../../spec/errors.ts';
-import type { Obj } from '../validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { isItemReference } from './parse-items.ts';
 import { responseIdOfItem } from './render-response.ts';
 import { loadResponse } from './store.ts';

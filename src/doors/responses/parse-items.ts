@@ -6,8 +6,8 @@
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { AssistantMessage, ImagePart, Message, TextPart, UserPart } from '../../spec/request.ts';
 import { parseCacheControl } from '../openai/parse-messages.ts';
-import { arr, fail, isObj, obj, oneOf, str } from '../validate.ts';
-import type { Obj } from '../validate.ts';
+import { arr, fail, isObj, obj, oneOf, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { flatName } from './parse-tools.ts';
 import { decodeReasoning, isFreewayReasoning } from './reasoning-codec.ts';
 

@@ -8,8 +8,8 @@
  * warning the client sees, so the model simply does not get them.
  */
 import type { ToolDefinition } from '../../spec/request.ts';
-import { arr, bool, fail, obj, oneOf, opt, str } from '../validate.ts';
-import type { Obj } from '../validate.ts';
+import { arr, bool, fail, obj, oneOf, opt, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 
 /** A flattened tool name → the client's namespace and name. */
 export type ToolNames = Map<string, { namespace: string; name: string }>;

@@ -4,13 +4,13 @@
  * carries every detail losslessly (see reasoning-codec.ts); usage adds OpenRouter's cost fields.
  */
 import { randomBytes } from 'node:crypto';
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import { reasoningText } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';
 import type { ChatResult, FinishReason, Usage } from '../../spec/response.ts';
 import { renderUsage as renderChatUsage } from '../openai/render-usage.ts';
-import type { Obj } from '../validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import type { ResponseEcho } from './parse-request.ts';
 import { clientToolName } from './parse-tools.ts';
 import type { ToolNames } from './parse-tools.ts';

@@ -12,12 +12,12 @@
  * whole response has them: `response.created` shows those known before the first content, the
  * final response all of them.
  */
-import type { Charge } from '../../gateway/tracker.ts';
+import type { Charge } from '../../accounting/charge.ts';
 import type { StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
 import type { GatewayError } from '../../spec/errors.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
-import type { Obj } from '../validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { responseError, responseErrorType } from './errors.ts';
 import { functionCallItem, messageItem, newId, newItemId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
 import type { ResponseMeta, ResponseStatus } from './render-response.ts';

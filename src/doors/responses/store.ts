@@ -9,7 +9,7 @@
 import type { App } from '../../app.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { StoredResponse } from '../../store/types.ts';
-import type { Obj } from '../validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 
 /** Saves in flight in this process, by response id. */
 const pending = new Map<string, Promise<void>>();

@@ -3,9 +3,9 @@
  * adjustment), `GET /usage` (by day, model, provider and key), `GET/POST /accounts`.
  */
 import { randomUUID } from 'node:crypto';
-import { MAX_AMOUNT_NANOS, parseUsd } from '../../accounting/bounds.ts';
-import { nanosToUsd } from '../../accounting/money.ts';
-import { bool, fail, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
+import { MAX_AMOUNT_NANOS, parseUsd } from '../../spec/money-bounds.ts';
+import { nanosToUsd } from '../../spec/money.ts';
+import { bool, fail, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { Account, UsageDimension } from '../../store/types.ts';
 import { accountInScope, bearerToken, requireInferenceKey, requireManagementKey } from '../auth.ts';

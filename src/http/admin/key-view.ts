@@ -4,7 +4,7 @@
  * organizations); its workspace — where a key spends — is Freeway's account.
  */
 import type { App } from '../../app.ts';
-import { nanosToUsd } from '../../accounting/money.ts';
+import { nanosToUsd } from '../../spec/money.ts';
 import { nextPeriodStart, periodStart } from '../../accounting/periods.ts';
 import type { ApiKeyRecord } from '../../store/types.ts';
 

@@ -3,9 +3,9 @@
  * The admin key manages every account's keys (`account` parameter); a management key its own.
  */
 import { createKey } from '../../accounting/keys.ts';
-import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../../accounting/bounds.ts';
-import { bool, fail, int, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
-import type { Obj } from '../../doors/validate.ts';
+import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../../spec/money-bounds.ts';
+import { bool, fail, int, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { KeyPatch, LimitReset } from '../../store/types.ts';
 import { accountInScope, requireManagementKey } from '../auth.ts';

@@ -5,7 +5,8 @@
 import type { ChatRequest } from '../../spec/request.ts';
 import type { ChatResult, StreamEvent } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
-import { COMMON_PARAMETERS } from '../field-policy.ts';
+import { anthropicParameters } from './parameters.ts';
+import { parseAnthropicError } from './parse-error.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -51,13 +52,13 @@ async function post(target: Target, body: unknown, ctx: CallContext, beta?: stri
     timeouts: ctx.timeouts,
     watch: ctx.watch,
     secret: provider.apiKey,
+    parseError: parseAnthropicError,
   });
 }
 
 export const anthropicAdapter: ProviderAdapter = {
   protocol: 'anthropic',
-  // No `seed`: Anthropic has none (dropped with a warning).
-  parameters: [...COMMON_PARAMETERS.filter((p) => p !== 'seed'), 'top_k', 'reasoning', 'include_reasoning', 'parallel_tool_calls'],
+  parameters: anthropicParameters,
   // Anthropic treats a final assistant message as a prefill and continues it.
   continuesAssistantTurn(_provider: ProviderInstance): boolean {
     return true;
@@ -97,6 +98,7 @@ export const anthropicAdapter: ProviderAdapter = {
       timeouts: ctx.timeouts,
       watch: ctx.watch,
       secret: provider.apiKey,
+      parseError: parseAnthropicError,
     });
   },
 
@@ -113,6 +115,7 @@ export const anthropicAdapter: ProviderAdapter = {
         headers: headers(provider),
         signal,
         secret: provider.apiKey,
+        parseError: parseAnthropicError,
       });
       const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }>; has_more?: unknown; last_id?: unknown };
       for (const m of Array.isArray(json?.data) ? json.data : []) if (typeof m?.id === 'string') ids.push(m.id);

@@ -8,10 +8,10 @@
  * content is lost, and carrying on would hand the client a silently incomplete answer.
  */
 import { GatewayError } from '../../spec/errors.ts';
-import type { ErrorType } from '../../spec/errors.ts';
 import { ANTHROPIC_FORMAT } from '../../spec/reasoning.ts';
 import type { StreamEvent } from '../../spec/response.ts';
 import { networkError } from '../http-client.ts';
+import { streamError } from './parse-error.ts';
 import { parseSse, tryParseJson } from '../sse.ts';
 import { serviceTierOf } from './convert-options.ts';
 import { convertUsage, mergeUsage } from './convert-usage.ts';
@@ -19,25 +19,6 @@ import { mapStopReason } from './map-stop-reason.ts';
 import type { WireStreamEvent, WireUsage } from './wire-types.ts';
 
 type BlockState = { kind: 'text' } | { kind: 'reasoning'; index: number } | { kind: 'tool'; index: number } | { kind: 'other' };
-
-const ERROR_TYPES: Record<string, { type: ErrorType; status?: number; retryable?: boolean }> = {
-  overloaded_error: { type: 'provider_overloaded' },
-  rate_limit_error: { type: 'rate_limit_exceeded' },
-  api_error: { type: 'provider_unavailable' },
-  timeout_error: { type: 'timeout' },
-  invalid_request_error: { type: 'invalid_request', retryable: false },
-  request_too_large: { type: 'payload_too_large', retryable: false },
-};
-
-function streamError(providerName: string, error: WireStreamEvent['error']): GatewayError {
-  const code = typeof error?.type === 'string' ? error.type : undefined;
-  const mapped = (code && ERROR_TYPES[code]) || { type: 'provider_unavailable' as const };
-  const message = typeof error?.message === 'string' && error.message ? error.message : (code ?? 'unknown error');
-  return new GatewayError(mapped.type, `${providerName} stream error: ${message}`, {
-    retryable: mapped.retryable,
-    metadata: { provider_name: providerName, ...(code ? { provider_code: code } : {}), raw: error },
-  });
-}
 
 function brokenStream(providerName: string, what: string, raw?: string): GatewayError {
   return new GatewayError('provider_unavailable', `${providerName} ${what}`, {

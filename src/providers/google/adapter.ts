@@ -7,7 +7,9 @@ import type { ChatRequest, EmbeddingRequest } from '../../spec/request.ts';
 import { emptyUsage, withWarnings } from '../../spec/response.ts';
 import type { ChatResult, EmbeddingResult, StreamEvent } from '../../spec/response.ts';
 import { redactSecret } from '../redact.ts';
-import { COMMON_PARAMETERS, fitReasoning } from '../field-policy.ts';
+import { fitReasoning } from '../field-policy.ts';
+import { geminiParameters } from './parameters.ts';
+import { parseGeminiError } from './parse-error.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { UpstreamCall, UpstreamResponse } from '../http-client.ts';
 import type { CallContext, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
@@ -35,8 +37,8 @@ export function geminiHeaders(p: ProviderInstance): Record<string, string> {
   return { 'content-type': 'application/json', ...(p.apiKey ? { 'x-goog-api-key': p.apiKey } : {}), ...p.headers };
 }
 
-async function send(p: ProviderInstance, call: Omit<UpstreamCall, 'providerName' | 'headers'>): Promise<UpstreamResponse> {
-  return callUpstream({ ...call, providerName: p.name, headers: geminiHeaders(p), secret: p.apiKey });
+async function send(p: ProviderInstance, call: Omit<UpstreamCall, 'providerName' | 'headers' | 'parseError'>): Promise<UpstreamResponse> {
+  return callUpstream({ ...call, providerName: p.name, headers: geminiHeaders(p), secret: p.apiKey, parseError: parseGeminiError });
 }
 
 async function readBody(p: ProviderInstance, res: UpstreamResponse, signal: AbortSignal): Promise<unknown> {
@@ -81,7 +83,7 @@ function float32Base64(values: number[]): string {
 
 export const geminiAdapter: ProviderAdapter = {
   protocol: 'gemini',
-  parameters: [...COMMON_PARAMETERS, 'top_k', 'frequency_penalty', 'presence_penalty', 'reasoning', 'include_reasoning'],
+  parameters: geminiParameters,
   // Gemini may start a fresh answer after a trailing model turn; not safe to splice.
   continuesAssistantTurn(_provider: ProviderInstance): boolean {
     return false;

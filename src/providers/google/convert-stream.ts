@@ -15,6 +15,7 @@ import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { networkError } from '../http-client.ts';
 import { parseSse, tryParseJson } from '../sse.ts';
 import { upstreamHttpError } from '../upstream-error.ts';
+import { parseGeminiError } from './parse-error.ts';
 import { toolCallOf } from './convert-response.ts';
 import { convertGeminiUsage } from './convert-usage.ts';
 import { mapGeminiBlockReason, mapGeminiFinishReason } from './map-finish-reason.ts';
@@ -62,7 +63,7 @@ export async function* convertGeminiStream(
       }
       if (chunk.error) {
         const code = typeof chunk.error.code === 'number' ? chunk.error.code : 500;
-        yield { type: 'error', error: upstreamHttpError(providerName, code, {}, JSON.stringify(chunk)) };
+        yield { type: 'error', error: upstreamHttpError(providerName, code, {}, JSON.stringify(chunk), parseGeminiError) };
         return;
       }
       const u = convertGeminiUsage(chunk.usageMetadata);

@@ -6,9 +6,11 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../spec/request.ts';
 import type { ChatResult, EmbeddingResult } from '../../spec/response.ts';
 import { withWarnings } from '../../spec/response.ts';
-import { COMMON_PARAMETERS, dropWarning, fitReasoning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
+import { dropWarning, fitReasoning, isNeutral, isUpstreamOption, treatment } from '../field-policy.ts';
 import { callUpstream, readJson } from '../http-client.ts';
 import type { CallContext, ChatChunkStream, ProviderAdapter, ProviderInstance, Target } from '../types.ts';
+import { openAIParameters } from './parameters.ts';
+import { parseOpenAIError } from './parse-error.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
 import { toOpenAIChatBody } from './convert-request.ts';
 import { convertOpenAIResponse } from './convert-response.ts';
@@ -41,6 +43,7 @@ function post(target: Target, path: string, body: unknown, ctx: CallContext) {
     timeouts: ctx.timeouts,
     watch: ctx.watch,
     secret: p.apiKey,
+    parseError: parseOpenAIError,
   });
 }
 
@@ -77,10 +80,7 @@ function legacyBody(req: CompletionRequest, target: Target, stream: boolean, war
 
 export const openAICompatibleAdapter: ProviderAdapter = {
   protocol: 'openai',
-  parameters: [
-    ...COMMON_PARAMETERS, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls',
-    'reasoning', 'include_reasoning',
-  ],
+  parameters: openAIParameters,
   // Only servers known to continue a final assistant message (quirk), e.g. OpenRouter.
   continuesAssistantTurn(provider: ProviderInstance): boolean {
     return provider.quirks.continuesAssistantTurn === true;
@@ -161,6 +161,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
       headers: openAIHeaders(provider),
       signal,
       secret: provider.apiKey,
+      parseError: parseOpenAIError,
     });
     const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }> };
     return (json.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');

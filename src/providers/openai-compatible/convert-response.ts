@@ -1,7 +1,6 @@
 /**
  * OpenAI Chat Completions response → internal ChatResult. Read loosely: only the fields we use.
  */
-import { GatewayError } from '../../spec/errors.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';
 import { emptyUsage } from '../../spec/response.ts';
@@ -9,6 +8,7 @@ import type { ChatResult } from '../../spec/response.ts';
 import type { OpenAIQuirks } from '../types.ts';
 import { convertOpenAIUsage } from './convert-usage.ts';
 import { mapOpenAIFinishReason } from './map-finish-reason.ts';
+import { bodyError } from './parse-error.ts';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
@@ -26,12 +26,7 @@ export function isReasoningDetail(v: unknown): v is ReasoningDetail {
 
 export function convertOpenAIResponse(body: unknown, providerName: string, q: OpenAIQuirks): ChatResult {
   const b = obj(body);
-  if (b.error) {
-    const e = obj(b.error);
-    throw new GatewayError('provider_unavailable', `${providerName}: ${str(e.message) ?? 'returned an error'}`, {
-      metadata: { provider_name: providerName, raw: b.error },
-    });
-  }
+  if (b.error) throw bodyError(providerName, b.error, 'returned an error');
   const choices = Array.isArray(b.choices) ? b.choices : [];
   const choice = obj(choices[0]);
   const m = obj(choice.message);

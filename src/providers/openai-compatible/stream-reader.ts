@@ -12,6 +12,7 @@ import type { OpenAIQuirks } from '../types.ts';
 import { isReasoningDetail } from './convert-response.ts';
 import { convertOpenAIUsage } from './convert-usage.ts';
 import { mapOpenAIFinishReason } from './map-finish-reason.ts';
+import { bodyError } from './parse-error.ts';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' ? (v as Obj) : {});
@@ -107,14 +108,8 @@ export class OpenAIStreamReader {
       events.push({ type: 'start', upstreamId: str(chunk.id), ...(tier !== undefined ? { serviceTier: tier } : {}) });
     }
     if (chunk.error) {
-      const e = obj(chunk.error);
       this.failed = true;
-      events.push({
-        type: 'error',
-        error: new GatewayError('provider_unavailable', `${this.providerName}: ${str(e.message) ?? 'stream error'}`, {
-          metadata: { provider_name: this.providerName, raw: chunk.error },
-        }),
-      });
+      events.push({ type: 'error', error: bodyError(this.providerName, chunk.error, 'stream error') });
       return events;
     }
     const u = convertOpenAIUsage(chunk.usage);

@@ -2,6 +2,7 @@
  * What health tracking counts and when a circuit trips: the constants and options shared by the
  * in-process and the Redis-backed implementations, so both apply one policy.
  */
+import type { ErrorType } from '../../spec/errors.ts';
 import type { AttemptOutcome } from '../types.ts';
 
 /** Outcomes are counted in fixed 30 s buckets; 60 of them cover the 30-minute window. */
@@ -55,6 +56,17 @@ export function resolveOptions(o: HealthOptions = {}): ResolvedHealthOptions {
  * towards opening the circuit.
  */
 export type OutcomeKind = 'ok' | 'fail' | 'capacity';
+
+/**
+ * The fault rule: only the provider's own failures count against its health: 5xx, timeouts
+ * (408) and 429s (which health tracks as capacity, not downtime). A 4xx is the request's fault,
+ * not the endpoint's, and Freeway's own dependencies failing (database, Redis in fail-closed
+ * mode: `service_unavailable`) say nothing about the endpoint.
+ */
+export function isProviderFault(err: { type: ErrorType; status: number }): boolean {
+  if (err.type === 'service_unavailable') return false;
+  return err.status >= 500 || err.status === 429 || err.status === 408;
+}
 
 export function classify(o: AttemptOutcome): OutcomeKind {
   if (o.ok) return 'ok';

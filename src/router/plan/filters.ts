@@ -4,9 +4,9 @@
  * `require_parameters`), each with a reason, and the 404 that says what left nothing.
  */
 import { withFee } from '../../accounting/billing.ts';
-import { formatScaled } from '../../accounting/money.ts';
+import { formatScaled } from '../../spec/money.ts';
 import type { Modality } from '../../catalog/types.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
+import type { Candidate } from '../types.ts';
 import type { ProviderInstance } from '../../providers/types.ts';
 import type { RouteNeeds } from './needs.ts';
 import { supportedParameters } from './parameters.ts';

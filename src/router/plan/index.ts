@@ -10,6 +10,6 @@ export { needsOf, NO_NEEDS } from './needs.ts';
 export type { RouteNeeds } from './needs.ts';
 export { parseProviderPreferences, QUANTIZATIONS } from './preferences.ts';
 export type { RoutePreferences, Sort } from './preferences.ts';
-export { supportedParameters, modelSupportedParameters, parametersOf, PROTOCOL_PARAMETERS } from './parameters.ts';
+export { supportedParameters, modelSupportedParameters, parametersOf } from './parameters.ts';
 export { stickyKeyOf, hasCacheDiscount } from './sticky.ts';
 export { seededRandom } from './random.ts';

@@ -3,7 +3,7 @@
  * structured outputs, input modalities), sizes (output cap, prompt estimate for the context
  * window) and the parameters it sets (for `provider.require_parameters`).
  */
-import { estimatePromptTokens } from '../../gateway/estimate.ts';
+import { estimatePromptTokens } from '../../spec/estimate.ts';
 import type { ChatRequest } from '../../spec/request.ts';
 import { parametersOf } from './parameters.ts';
 

@@ -6,8 +6,8 @@
  * only the `order` providers, or only the first choice.
  */
 import type { Endpoint } from '../../catalog/types.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
-import { endpointKey } from '../types.ts';
+import type { Candidate } from '../types.ts';
+import { endpointKey } from '../../catalog/endpoint-key.ts';
 import type { EndpointStats, Percentiles } from '../types.ts';
 import { providerMatches } from './filters.ts';
 import type { Left } from './filters.ts';

@@ -1,34 +1,17 @@
 /**
  * Request parameters in OpenRouter's `supported_parameters` vocabulary: which ones an endpoint
- * honours (per wire protocol, refined by the provider's quirks and the endpoint's capabilities),
- * and which ones a request uses. `provider.require_parameters` routes only where the second is a
- * subset of the first.
+ * honours (its provider's adapter says which; the endpoint's capabilities narrow them), and which
+ * ones a request uses. `provider.require_parameters` routes only where the second is a subset of
+ * the first.
  */
 import type { Endpoint } from '../../catalog/types.ts';
-import type { Protocol } from '../../providers/types.ts';
 import type { ChatRequest } from '../../spec/request.ts';
-import { asksForReasoning, treatment } from '../../providers/field-policy.ts';
+import { asksForReasoning } from '../../providers/field-policy.ts';
+import { OPTION_PARAMETERS } from '../../providers/parameters.ts';
 import { ADAPTERS } from '../../providers/registry.ts';
-import type { UpstreamOption } from '../../providers/field-policy.ts';
 
-/** What each adapter can forward, before per-provider quirks: each adapter's own list. */
-export const PROTOCOL_PARAMETERS: Readonly<Record<Protocol, readonly string[]>> = {
-  openai: ADAPTERS.openai.parameters,
-  anthropic: ADAPTERS.anthropic.parameters,
-  gemini: ADAPTERS.gemini.parameters,
-};
-
-/** Sampling parameters that only OpenAI-compatible servers with `quirks.extraSampling` accept. */
-const EXTRA_SAMPLING = ['top_k', 'min_p', 'top_a', 'repetition_penalty'];
 const TOOL_PARAMS = new Set(['tools', 'tool_choice', 'parallel_tool_calls']);
 const REASONING_PARAMS = new Set(['reasoning', 'include_reasoning']);
-
-/**
- * The door's options for the model that OpenRouter's vocabulary names: an endpoint supports one
- * when the field policy has its adapter forward or translate it (and, on OpenAI-compatible
- * servers, when the server takes OpenAI's own options).
- */
-const OPTION_PARAMS: readonly UpstreamOption[] = ['prediction', 'verbosity', 'web_search_options'];
 
 const cache = new WeakMap<Endpoint, readonly string[]>();
 
@@ -36,18 +19,8 @@ const cache = new WeakMap<Endpoint, readonly string[]>();
 export function supportedParameters(e: Endpoint): readonly string[] {
   const hit = cache.get(e);
   if (hit) return hit;
-  const p = e.provider;
-  const set = new Set(PROTOCOL_PARAMETERS[p.protocol]);
-  if (p.protocol === 'openai') {
-    if (p.quirks.extraSampling) for (const s of EXTRA_SAMPLING) set.add(s);
-    for (const s of p.quirks.unsupportedParams ?? []) set.delete(s);
-    if (p.quirks.reasoningParam === 'none') for (const s of REASONING_PARAMS) set.delete(s);
-  }
-  for (const o of OPTION_PARAMS) {
-    const how = treatment(o, p.protocol);
-    const takes = how === 'translate' || (how === 'forward' && (p.protocol !== 'openai' || p.quirks.openAIOptions === true));
-    if (takes && !(p.quirks.unsupportedParams ?? []).includes(o)) set.add(o);
-  }
+  // What the provider's adapter honours for it; the endpoint's capabilities narrow that.
+  const set = new Set(ADAPTERS[e.provider.protocol].parameters(e.provider));
   if (!e.supportsTools) for (const s of TOOL_PARAMS) set.delete(s);
   if (e.supportsReasoning === false) for (const s of REASONING_PARAMS) set.delete(s);
   if (!e.supportsStructuredOutputs) set.delete('structured_outputs');
@@ -92,7 +65,7 @@ export function parametersOf(req: ChatRequest): Set<string> {
     if (req.responseFormat.type === 'json_schema') used.add('structured_outputs');
   }
   // `include_reasoning: false` alone (`{ exclude: true }`) asks for no reasoning, so needs no support for it.
-  for (const o of OPTION_PARAMS) if (req.upstreamOptions?.[o] !== undefined) used.add(o);
+  for (const o of OPTION_PARAMETERS) if (req.upstreamOptions?.[o] !== undefined) used.add(o);
   if (asksForReasoning(req.reasoning)) used.add('reasoning');
   return used;
 }

@@ -17,11 +17,9 @@
  */
 import type { Catalog } from '../../catalog/catalog.ts';
 import type { CatalogModel } from '../../catalog/types.ts';
-import { unknownModel } from '../../gateway/resolve.ts';
-import type { Candidate } from '../../gateway/resolve.ts';
 import { GatewayError } from '../../spec/errors.ts';
-import { endpointKey } from '../types.ts';
-import type { EndpointStats, Exclusion, Health } from '../types.ts';
+import { endpointKey } from '../../catalog/endpoint-key.ts';
+import type { Candidate, EndpointStats, Exclusion, Health } from '../types.ts';
 import { hardFilters, noEndpoints, STAGES } from './filters.ts';
 import type { Left, Stage } from './filters.ts';
 import type { RouteNeeds } from './needs.ts';
@@ -73,6 +71,17 @@ export const NO_HEALTH: RouteHealth = {
 };
 
 const VARIANT_SORT: Record<string, Sort> = { nitro: 'throughput', floor: 'price', exacto: 'throughput' };
+
+/** An unknown model's 404, with close matches from the catalog. */
+function unknownModel(catalog: Catalog, ref: string, param = 'model'): GatewayError {
+  const suggestions = catalog.suggest(ref);
+  const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => JSON.stringify(s)).join(', ')}?` : '';
+  const none = catalog.size === 0 ? ' No provider is configured: set a provider API key such as OPENAI_API_KEY.' : '';
+  return new GatewayError('not_found', `${ref} is not a valid model ID.${hint}${none}`, {
+    metadata: { param, suggestions },
+    retryable: false,
+  });
+}
 
 function resolveRef(catalog: Catalog, ref: string, i: number, kind: CatalogModel['kind']): { model: CatalogModel; sort?: Sort } {
   let model = catalog.get(ref);

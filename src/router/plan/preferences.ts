@@ -2,8 +2,8 @@
  * OpenRouter's `provider` request object → ProviderPreferences. Validation is strict, like
  * OpenRouter's: a wrong type or an unknown key is a 400 naming the field.
  */
-import { arr, bool, fail, num, obj, oneOf, onlyKeys, str } from '../../doors/validate.ts';
-import type { Obj } from '../../doors/validate.ts';
+import { arr, bool, fail, num, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
+import type { Obj } from '../../spec/validate.ts';
 import { DEFAULT_PREFERENCES } from '../types.ts';
 import type { Percentiles, ProviderPreferences } from '../types.ts';
 

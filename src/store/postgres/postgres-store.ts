@@ -25,7 +25,7 @@ import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { Param } from './connection.ts';
-import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
+import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { postgresBoundStatements } from '../bounded-columns.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
+import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import { addSqliteChecks } from './add-checks.ts';

@@ -2,7 +2,7 @@
  * Small, fast validators for client input. Each failure is a 400 naming the offending field
  * (`messages[2].content`) in `error.metadata.param`.
  */
-import { GatewayError } from '../spec/errors.ts';
+import { GatewayError } from './errors.ts';
 
 export type Obj = Record<string, unknown>;
 

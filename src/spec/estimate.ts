@@ -2,7 +2,7 @@
  * Token estimates for when an upstream reports no usage (a cancelled stream, a server without
  * `stream_options`). Roughly 4 characters a token; the generation record flags it as an estimate.
  */
-import type { ChatRequest } from '../spec/request.ts';
+import type { ChatRequest } from './request.ts';
 
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);

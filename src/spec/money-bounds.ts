@@ -15,7 +15,7 @@
  * anything else — NaN, infinities, 1e300, a string that is not a plain decimal, a fraction of a
  * nano-dollar — is refused with a 400 naming the field and the bound.
  */
-import { GatewayError } from '../spec/errors.ts';
+import { GatewayError } from './errors.ts';
 
 /** The most one amount entering the ledger may be: $1,000,000. */
 export const MAX_AMOUNT_NANOS = 1_000_000_000_000_000;

@@ -126,6 +126,29 @@ describe('Anthropic emulator vs recorded Messages API output', () => {
     assertSameFields(recordings(), anthropicFields(frames));
   });
 
+  test('a whole message with thinking and a tool call: the fields of the message and of each block type', async () => {
+    const res = await anthropicPost('/v1/messages', {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 4096,
+      thinking: { type: 'enabled', budget_tokens: 3000 },
+      tool_choice: { type: 'auto' },
+      tools: [{ name: 'get_user_country', description: '', input_schema: { type: 'object', properties: {}, additionalProperties: false } }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is the largest city in the user country?' }] }],
+    });
+    assert.equal(res.status, 200);
+    const rec = sources('anthropic').files['thinking-tool-use.json'];
+    assert.equal(mediaType(res.headers.get('content-type')), mediaType(rec.headers!['content-type']));
+    type Message = { content: Array<{ type: string }> };
+    const got = (await res.json()) as Message;
+    const want = JSON.parse(recorded('anthropic', 'thinking-tool-use.json')) as Message;
+    const outer = (m: Message) => [...keyPaths({ ...m, content: [] })].sort();
+    // `stop_details: null` is on every whole message recorded since (sources.json names one).
+    assert.deepEqual(outer(got), [...outer(want), 'stop_details'].sort());
+    const blocks = (m: Message) => fieldsByKind(m.content.map((b) => ({ kind: b.type, json: b })));
+    assertSameFields([blocks(want)], blocks(got));
+    assert.deepEqual(got.content.map((b) => b.type), ['thinking', 'tool_use']);
+  });
+
   test('an error body (404 for an unknown model) has the recorded fields and headers', async () => {
     // The emulator takes any `claude*` id (a deliberate simplification): an id of another family is unknown to it.
     const res = await anthropicPost('/v1/messages/count_tokens', { model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] });

@@ -248,6 +248,20 @@ describe('OpenAI emulator vs recorded Chat Completions output', () => {
     assert.equal(res.headers.get('openai-version'), rec['openai-version']);
   });
 
+  test('a whole completion with a tool call has the recorded fields', async () => {
+    const res = await openaiPost({
+      model: 'gpt-4o',
+      tool_choice: 'auto',
+      messages: [{ role: 'user', content: 'What is the largest city in the user country?' }],
+      tools: [{ type: 'function', function: { name: 'get_user_country', parameters: { type: 'object', properties: {} } } }],
+    });
+    assert.equal(res.status, 200);
+    const rec = sources('openai-chat').files['tool-call.json'].headers!;
+    assert.equal(mediaType(res.headers.get('content-type')), mediaType(rec['content-type']));
+    const got = [...keyPaths(await res.json())].sort();
+    assert.deepEqual(got, [...keyPaths(JSON.parse(recorded('openai-chat', 'tool-call.json')))].sort());
+  });
+
   test('an error body has the recorded fields', async () => {
     const res = await openaiPost({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], reasoning_effort: 'low' });
     assert.equal(res.status, sources('openai-chat').files['error-400.json'].status);

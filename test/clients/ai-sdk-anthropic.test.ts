@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createAnthropic } from '@ai-sdk/anthropic';
-import { generateText, Output, stepCountIs, streamText, tool } from 'ai';
+import { APICallError, generateText, Output, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 import type { Emulator, RecordedRequest } from '../emulators/common.ts';
 import { startStack } from '../helpers/stack.ts';
@@ -258,6 +258,35 @@ describe('AI SDK + @ai-sdk/anthropic: options a user sets', () => {
       assert.equal(typeof r.output.temp, 'number');
       // On a Claude id the provider asks for Anthropic's native JSON output; elsewhere it forces a `json` tool.
       if (upstream === 'anthropic') assert.equal(stack.anthropic.last().body.output_config.format.type, 'json_schema');
+    });
+  }
+});
+
+describe('AI SDK + @ai-sdk/anthropic: failures, read the way the provider reads Anthropic errors', () => {
+  for (const { model } of MODELS) {
+    test(`${model}: an upstream 503 is an APICallError with its status, retryable, in Anthropic's error envelope`, async () => {
+      await assert.rejects(generateText({ model: provider()(model), prompt: 'hi [[error:503]]', maxRetries: 0 }), (err: unknown) => {
+        assert.ok(APICallError.isInstance(err), String(err));
+        assert.equal(err.statusCode, 503);
+        assert.equal(err.isRetryable, true);
+        const body = JSON.parse(err.responseBody ?? '{}');
+        assert.equal(body.type, 'error');
+        assert.equal(body.error?.type, 'overloaded_error', 'an upstream that is away: Anthropic calls it overloaded');
+        return true;
+      });
+    });
+
+    test(`${model}: a connection lost mid-answer ends the stream with an error part, after the text so far`, async () => {
+      const r = streamText({ model: provider()(model), prompt: 'hi [[die:4]] [[long]]', maxRetries: 0 });
+      let text = '';
+      let error: unknown;
+      for await (const part of r.fullStream) {
+        if (part.type === 'text-delta') text += part.text;
+        if (part.type === 'error') error = part.error;
+      }
+      assert.ok(text.length > 0, 'the text before the failure arrived');
+      assert.ok(!text.includes('word199'), 'the answer is not complete');
+      assert.equal((error as { type?: string } | undefined)?.type, 'api_error', JSON.stringify(error));
     });
   }
 });

@@ -16,7 +16,18 @@ import { convertStream as convertAnthropicStream } from '../../src/providers/ant
 import { convertGeminiStream } from '../../src/providers/google/convert-stream.ts';
 import { convertOpenAIStream } from '../../src/providers/openai-compatible/convert-stream.ts';
 import type { StreamEvent } from '../../src/spec/response.ts';
-import { fieldDiff, fieldsByKind, framesOf, framingOf, inPieces, keyPaths, pattern, recorded, sources } from '../helpers/recorded.ts';
+import {
+  documentedHeaders,
+  fieldDiff,
+  fieldsByKind,
+  framesOf,
+  framingOf,
+  inPieces,
+  keyPaths,
+  pattern,
+  recorded,
+  sources,
+} from '../helpers/recorded.ts';
 import type { Frame } from '../helpers/recorded.ts';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
@@ -107,7 +118,9 @@ describe('Anthropic emulator vs recorded Messages API output', () => {
     const rec = sources('anthropic').files['thinking-text.sse'].headers!;
     assert.equal(mediaType(res.headers.get('content-type')), mediaType(rec['content-type']));
     assert.ok(res.headers.get('request-id')?.startsWith('req_'));
-    assert.ok(res.headers.get('anthropic-ratelimit-requests-remaining'));
+    const documented = [...documentedHeaders('anthropic', 'every response'), ...documentedHeaders('anthropic', 'rate limits')];
+    assert.equal(documented.length, 13);
+    for (const h of documented) assert.ok(res.headers.get(h), h);
   });
 
   test('a tool-use stream: the fields of every event kind', async () => {
@@ -243,8 +256,9 @@ describe('OpenAI emulator vs recorded Chat Completions output', () => {
     assertSameFields([chatFields(framesOf(stream))], chatFields(framesOf(raw)));
     const rec = sources('openai-chat').files['tool-call-usage.sse'].headers!;
     assert.equal(mediaType(res.headers.get('content-type')), mediaType(rec['content-type']));
-    const names = ['x-request-id', 'openai-processing-ms', 'openai-version', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-tokens'];
-    for (const h of names) assert.ok(res.headers.get(h), h);
+    const documented = [...documentedHeaders('openai-chat', 'every response'), ...documentedHeaders('openai-chat', 'rate limits')];
+    assert.equal(documented.length, 9);
+    for (const h of documented) assert.ok(res.headers.get(h), h);
     assert.equal(res.headers.get('openai-version'), rec['openai-version']);
   });
 

@@ -15,8 +15,18 @@ export function recorded(provider: string, file: string): string {
 }
 
 /** The provider's sidecar: where each recording came from, and what it says beside the body. */
-export function sources(provider: string): { files: Record<string, { status?: number; headers?: Record<string, string> }> } {
+export function sources(provider: string): {
+  files: Record<string, { status?: number; headers?: Record<string, string> }>;
+  /** Header names the provider's documentation lists, by when they are sent. */
+  documentedHeaders?: Record<string, string[] | string>;
+} {
   return JSON.parse(recorded(provider, 'sources.json'));
+}
+
+/** The header names a provider's documentation lists for `when` (`every response`, `rate limits`). */
+export function documentedHeaders(provider: string, when: string): string[] {
+  const names = sources(provider).documentedHeaders?.[when];
+  return Array.isArray(names) ? names : [];
 }
 
 export interface Frame {

@@ -97,7 +97,7 @@ describe('Anthropic emulator with the official SDK', () => {
     assert.equal(deltas[0].partial_json, '');
     assert.deepEqual(JSON.parse(deltas.map((d) => d.partial_json).join('')), { city: 'Paris' });
     const md = events.at(-2)!.data;
-    assert.deepEqual(md.delta, { stop_reason: 'tool_use', stop_sequence: null });
+    assert.deepEqual(md.delta, { stop_reason: 'tool_use', stop_sequence: null, stop_details: null });
     assert.ok(md.usage.output_tokens > 0);
     // The event name and the data's `type` agree everywhere.
     for (const e of events) assert.equal(e.data.type, e.event);

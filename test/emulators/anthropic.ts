@@ -12,6 +12,9 @@
  * verifies on the next turn, as the real API does.
  *
  * Request fields are a closed list (anthropic-fields.ts): an unknown one is a 400, as on the real API.
+ * Responses have the shape of responses recorded from the real API (test/fixtures/recorded/anthropic,
+ * checked by recorded-shape.test.ts): `stop_details`, `inference_geo`, a tool_use block's `caller`, and
+ * a final `message_delta` whose usage repeats the input counts.
  *
  * Deliberate simplifications: consecutive same-role turns are combined (as the real API does);
  * any model id starting with `claude` is accepted; prompt caching has no minimum length unless
@@ -719,7 +722,14 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
   const frames: string[] = [
     frame('message_start', {
       type: 'message_start',
-      message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...withoutServerTools(message.usage), output_tokens: 1 } },
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        stop_details: null,
+        usage: { ...withoutServerTools(message.usage), output_tokens: 1 },
+      },
     }),
   ];
   const delta = (index: number, d: unknown): string => frame('content_block_delta', { type: 'content_block_delta', index, delta: d });
@@ -744,7 +754,8 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
         start({ type: 'redacted_thinking', data: b.data });
         break;
       case 'tool_use': {
-        start({ type: 'tool_use', id: b.id, name: b.name, input: {} });
+        // `caller`: who made the call (`direct`: the model itself, not code execution), as recorded.
+        start({ type: 'tool_use', id: b.id, name: b.name, input: {}, caller: { type: 'direct' } });
         frames.push(delta(index, { type: 'input_json_delta', partial_json: '' }));
         for (const piece of chunkText(JSON.stringify(b.input), 10)) frames.push(delta(index, { type: 'input_json_delta', partial_json: piece }));
         break;
@@ -765,10 +776,16 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
       delta: {
         stop_reason: reply.stop_reason,
         stop_sequence: reply.stop_sequence,
-        ...(reply.refusal ? { stop_details: REFUSAL_DETAILS } : {}),
+        stop_details: reply.refusal ? REFUSAL_DETAILS : null,
       },
-      // The final usage carries the server tools' counts (cumulative), as the real API's does.
-      usage: { output_tokens: reply.output_tokens, ...(message.usage.server_tool_use ? { server_tool_use: message.usage.server_tool_use } : {}) },
+      // The final usage is cumulative: the input counts again, the output, and the server tools' counts.
+      usage: {
+        input_tokens: message.usage.input_tokens,
+        cache_creation_input_tokens: message.usage.cache_creation_input_tokens,
+        cache_read_input_tokens: message.usage.cache_read_input_tokens,
+        output_tokens: reply.output_tokens,
+        ...(message.usage.server_tool_use ? { server_tool_use: message.usage.server_tool_use } : {}),
+      },
     }),
   );
   frames.push(frame('message_stop', { type: 'message_stop' }));
@@ -871,13 +888,21 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
       content: reply.content,
       stop_reason: reply.stop_reason,
       stop_sequence: reply.stop_sequence,
-      ...(reply.refusal ? { stop_details: REFUSAL_DETAILS } : {}),
-      usage: { ...usage, output_tokens: reply.output_tokens, service_tier: 'standard', ...serverToolUse(body) },
+      stop_details: reply.refusal ? REFUSAL_DETAILS : null,
+      usage: {
+        ...usage,
+        output_tokens: reply.output_tokens,
+        service_tier: 'standard',
+        inference_geo: 'not_available',
+        ...serverToolUse(body),
+      },
     };
     const headers = { 'request-id': requestId, ...rateLimitHeaders(usage.input_tokens, reply.output_tokens) };
+    const sseHeaders = { ...headers, 'content-type': 'text/event-stream; charset=utf-8' };
     // message_start, the first content_block_start and a ping carry no content; Anthropic's keep-alive is `event: ping`.
     if (body.stream === true) {
-      return writeFrames(res, streamFrames(message, reply, d.overloaded), d, { headers, preamble: 3, keepAlive: frame('ping', { type: 'ping' }) });
+      const keepAlive = frame('ping', { type: 'ping' });
+      return writeFrames(res, streamFrames(message, reply, d.overloaded), d, { headers: sseHeaders, preamble: 3, keepAlive });
     }
     res.writeHead(200, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(message));

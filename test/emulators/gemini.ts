@@ -14,6 +14,9 @@
  *   a thoughtSignature, usage has thoughtsTokenCount 16, and with includeThoughts the first part is
  *   a thought. On later turns the first functionCall of every model turn since the last user text
  *   must carry its signature back, or the request fails as Gemini 3 fails it.
+ * - streams have the shape of recorded real ones (test/fixtures/recorded/gemini): CRLF framing, every
+ *   chunk with the usage so far, and after function calls a last chunk of an empty text part that
+ *   carries the finishReason.
  * - implicit caching: a prompt prefix of >= 1024 tokens seen in an earlier request is reported as
  *   cachedContentTokenCount.
  */
@@ -225,6 +228,10 @@ function validateContents(body: Json, model: string): void {
   const gc = body.generationConfig;
   rejectUnknown(gc, GENERATION_FIELDS, 'generation_config');
   rejectUnknown(gc?.thinkingConfig, THINKING_FIELDS, 'generation_config.thinking_config');
+  // Recorded from the real API (test/fixtures/recorded/gemini/error-400.json): a budget or a level, not both.
+  if (gc?.thinkingConfig?.thinkingBudget !== undefined && gc.thinkingConfig.thinkingLevel !== undefined) {
+    throw invalid('You can only set only one of thinking budget and thinking level.');
+  }
   if (gc?.candidateCount !== undefined && (gc.candidateCount < 1 || gc.candidateCount > 8)) {
     throw invalid('* GenerateContentRequest.generation_config.candidate_count: must be in the range [1, 8]\n');
   }
@@ -482,13 +489,24 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
         frameParts.push([{ text: c, ...(last ? { thoughtSignature: reply.textSignature } : {}) }]);
       });
     }
-    if (reply.calls.length > 0) frameParts.push(replyParts({ ...reply, thought: undefined, text: undefined }));
-    const partial = { promptTokenCount: prompt.total, totalTokenCount: prompt.total, promptTokensDetails: usage.promptTokensDetails };
+    if (reply.calls.length > 0) {
+      frameParts.push(replyParts({ ...reply, thought: undefined, text: undefined }));
+      // As recorded: the calls come without a finishReason, which follows alone on an empty text part.
+      frameParts.push([{ text: '' }]);
+    }
+    // Every frame carries the usage so far (the output counted up to it), as the real stream does.
+    let textSoFar = '';
+    let callsSoFar = 0;
     const responses = frameParts.map((parts, i) => {
       const isLast = i === frameParts.length - 1;
+      for (const p of parts) {
+        if (p.functionCall) callsSoFar++;
+        else if (typeof p.text === 'string' && p.thought !== true) textSoFar += p.text;
+      }
+      const soFar = { ...reply, text: textSoFar === '' ? undefined : textSoFar, calls: reply.calls.slice(0, callsSoFar) };
       return {
         candidates: [{ content: { parts, role: 'model' }, ...(isLast ? { finishReason: reply.finishReason } : {}), index: 0 }],
-        usageMetadata: isLast ? usage : partial,
+        usageMetadata: isLast ? usage : usageOf(prompt, soFar),
         ...envelope,
       };
     });

@@ -10,6 +10,7 @@ import { PRESET_BY_ID } from '../providers/presets.ts';
 import type { ProviderInstance } from '../providers/types.ts';
 import { familyDefaults, familyReasons, isEmbeddingModel } from './defaults.ts';
 import { matches, pricedModels } from './genai-prices-source.ts';
+import { tierPrices } from './service-tiers.ts';
 import type { PricedModel } from './genai-prices-source.ts';
 import { FREE } from './types.ts';
 import type { CatalogModel, Endpoint, Pricing } from './types.ts';
@@ -118,6 +119,7 @@ export function buildCatalog(input: BuildInput): BuildOutput {
   for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig(models, id, cfg, live, notes, nowSec);
   splitFreeVariants(models);
   priceServerTools(models);
+  priceServiceTiers(models);
   return { models, notes };
 }
 
@@ -135,6 +137,16 @@ function priceServerTools(models: Map<string, CatalogModel>): void {
       if (e.provider.protocol === 'anthropic' && !e.free && e.pricing.webSearch === undefined) {
         e.pricing = { ...e.pricing, webSearch: ANTHROPIC_WEB_SEARCH_FEMTO };
       }
+    }
+  }
+}
+
+/** Each paid endpoint's price at the processing tiers that change it (./service-tiers.ts), from its final standard price. */
+function priceServiceTiers(models: Map<string, CatalogModel>): void {
+  for (const m of models.values()) {
+    for (const e of m.endpoints) {
+      const tiers = e.free ? undefined : tierPrices(PRESET_BY_ID.get(e.provider.id)?.pricesId, e.upstreamModel, e.pricing);
+      if (tiers) e.pricing = { ...e.pricing, tiers };
     }
   }
 }

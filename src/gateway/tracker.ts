@@ -19,6 +19,8 @@ export interface Charge {
   chargedNanos: number;
   /** True when insurance waived the charge (the upstream failed, or produced nothing). */
   insured: boolean;
+  /** The processing tier the (last) upstream said it served: its price is what was charged. */
+  serviceTier?: string;
 }
 
 /** A charge of nothing, for errors before anything was produced. */
@@ -156,11 +158,19 @@ export class GenerationTracker {
               upstreamCostNanos: l.cost.totalNanos,
               usageEstimated: l.usageEstimated,
               error: l.error,
+              ...(l.usage.serviceTier !== undefined ? { serviceTier: l.usage.serviceTier } : {}),
             }),
           );
     const insured = isInsured(opts);
     const feeNanos = insured ? 0 : feeFor(upstream.totalNanos, this.markupBp);
-    const charge: Charge = { upstream, feeNanos, chargedNanos: insured ? 0 : upstream.totalNanos + feeNanos, insured };
+    const serviceTier = opts.usage.serviceTier;
+    const charge: Charge = {
+      upstream,
+      feeNanos,
+      chargedNanos: insured ? 0 : upstream.totalNanos + feeNanos,
+      insured,
+      ...(serviceTier !== undefined ? { serviceTier } : {}),
+    };
     const record: GenerationRecord = {
       id: this.id,
       keyHash: this.keyHash,
@@ -192,6 +202,7 @@ export class GenerationTracker {
       error: opts.error ?? null,
       createdAt: this.createdAt.toISOString(),
       legs,
+      serviceTier: serviceTier ?? null,
     };
     return { record, charge };
   }
@@ -213,13 +224,15 @@ export class GenerationTracker {
    */
   complete(
     c: Candidate,
-    r: { usage: Usage; upstreamId?: string; finish: FinishReason | null },
+    r: { usage: Usage; upstreamId?: string; finish: FinishReason | null; serviceTier?: string },
     estimate: () => { inputTokens: number; outputTokens: number },
     produced: boolean,
   ): { usage: Usage; record: GenerationRecord; charge: Charge } {
     this.markFirstToken();
     const estimated = r.usage.inputTokens === 0 && r.usage.outputTokens === 0;
-    const usage = estimated ? { ...r.usage, ...estimate() } : r.usage;
+    // The answer's tier, when its usage did not carry it (an upstream that reported no usage).
+    const tier = r.usage.serviceTier ?? r.serviceTier;
+    const usage = { ...r.usage, ...(estimated ? estimate() : {}), ...(tier !== undefined ? { serviceTier: tier } : {}) };
     const { record, charge } = this.finish({
       modelId: c.model.id,
       endpoint: c.endpoint,

@@ -26,6 +26,11 @@ export interface Usage {
   reasoningTokens: number;
   /** Web searches the upstream ran itself (Anthropic's server tool), billed per search. */
   webSearchRequests?: number;
+  /**
+   * The processing tier the upstream says served (and bills) these tokens, in OpenAI's words
+   * (`default`, `flex`, `priority`); absent when it did not say. Prices differ by tier.
+   */
+  serviceTier?: string;
   /** The provider's usage object as it arrived, for the generation record. */
   raw?: unknown;
 }

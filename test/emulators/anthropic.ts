@@ -710,6 +710,14 @@ function withoutServerTools(usage: Json): Json {
  * Server tools are accepted, not run: a request offering `web_search` is answered as if it ran one
  * search, which only its usage shows (`server_tool_use.web_search_requests`, billed per search).
  */
+/**
+ * `usage.service_tier`: `standard`, or `priority` where the organisation has Priority Tier capacity
+ * ([[served:priority]]) and the request did not ask for `standard_only`.
+ */
+function servedTier(body: Json, d: Directives): string {
+  return d.served === 'priority' && body.service_tier !== 'standard_only' ? 'priority' : 'standard';
+}
+
 function serverToolUse(body: Json): Json {
   const tools: Json[] = Array.isArray(body.tools) ? body.tools : [];
   return tools.some((t) => typeof t?.type === 'string' && t.type.startsWith('web_search')) ? { server_tool_use: { web_search_requests: 1 } } : {};
@@ -872,7 +880,7 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
       stop_reason: reply.stop_reason,
       stop_sequence: reply.stop_sequence,
       ...(reply.refusal ? { stop_details: REFUSAL_DETAILS } : {}),
-      usage: { ...usage, output_tokens: reply.output_tokens, service_tier: 'standard', ...serverToolUse(body) },
+      usage: { ...usage, output_tokens: reply.output_tokens, service_tier: servedTier(body, d), ...serverToolUse(body) },
     };
     const headers = { 'request-id': requestId, ...rateLimitHeaders(usage.input_tokens, reply.output_tokens) };
     // message_start, the first content_block_start and a ping carry no content; Anthropic's keep-alive is `event: ping`.

@@ -355,7 +355,8 @@ export function respondChat(body: Body, d: Directives, state: ChatState): Reply 
   const usage = usageOf(promptTokens, cached, choices);
   const id = 'chatcmpl-' + randomId(29);
   const created = nowSeconds();
-  const tier = typeof body.service_tier === 'string' && body.service_tier !== 'auto' ? body.service_tier : 'default';
+  // The tier asked for, unless the script says it was served at another (flex capacity short: default).
+  const tier = d.served ?? (typeof body.service_tier === 'string' && body.service_tier !== 'auto' ? body.service_tier : 'default');
   if (body.stream === true) return { frames: chatFrames(body, choices, usage, id, created, tier) };
   return {
     status: 200,

@@ -31,7 +31,8 @@ export function computeCost(usage: Usage, pricing: Pricing, images = 0): CostBre
     visible * p.completion +
     (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) +
     (p.request ?? 0n) +
-    BigInt(usage.webSearchRequests ?? 0) * (p.webSearch ?? 0n);
+    BigInt(usage.webSearchRequests ?? 0) * (p.webSearch ?? 0n) +
+    ((usage.webSearchRequests ?? 0) > 0 ? (p.groundedPrompt ?? 0n) : 0n);
   const promptNanos = femtoToNanos(promptFemto);
   const totalNanos = femtoToNanos(promptFemto + completionFemto);
   return { promptNanos, completionNanos: totalNanos - promptNanos, totalNanos };

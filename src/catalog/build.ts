@@ -125,17 +125,29 @@ export function buildCatalog(input: BuildInput): BuildOutput {
 
 /** Anthropic's web search: $10 per 1,000 searches (https://docs.anthropic.com/en/docs/about-claude/pricing). */
 const ANTHROPIC_WEB_SEARCH_FEMTO = 10_000_000_000_000n;
+/**
+ * Grounding with Google Search (https://ai.google.dev/gemini-api/docs/pricing): Gemini 3 bills each
+ * search query, $14 per 1,000; Gemini 2.5 and older each grounded prompt, $35 per 1,000. The free
+ * daily allowances are the operator's account's, not a price: searches are charged from the first.
+ */
+const GEMINI_SEARCH_QUERY_FEMTO = 14_000_000_000_000n;
+const GEMINI_GROUNDED_PROMPT_FEMTO = 35_000_000_000_000n;
+const GEMINI_BILLS_PER_QUERY = /^gemini-(?:[3-9]|\d\d)/;
 
 /**
- * Tools the upstream runs itself and bills per use (Anthropic's web search) are priced on every
- * endpoint of that protocol that is not free, unless the config set a price: their cost is charged
- * from the usage the upstream reports, like tokens.
+ * Tools the upstream runs itself and bills per use (Anthropic's web search, Gemini's Google Search)
+ * are priced on every endpoint of that protocol that is not free, unless the config set a price:
+ * their cost is charged from the usage the upstream reports, like tokens.
  */
 function priceServerTools(models: Map<string, CatalogModel>): void {
   for (const m of models.values()) {
     for (const e of m.endpoints) {
-      if (e.provider.protocol === 'anthropic' && !e.free && e.pricing.webSearch === undefined) {
-        e.pricing = { ...e.pricing, webSearch: ANTHROPIC_WEB_SEARCH_FEMTO };
+      if (e.free || e.pricing.webSearch !== undefined) continue;
+      if (e.provider.protocol === 'anthropic') e.pricing = { ...e.pricing, webSearch: ANTHROPIC_WEB_SEARCH_FEMTO };
+      else if (e.provider.protocol === 'gemini') {
+        e.pricing = GEMINI_BILLS_PER_QUERY.test(e.upstreamModel)
+          ? { ...e.pricing, webSearch: GEMINI_SEARCH_QUERY_FEMTO }
+          : { ...e.pricing, groundedPrompt: GEMINI_GROUNDED_PROMPT_FEMTO };
       }
     }
   }

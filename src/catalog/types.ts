@@ -16,8 +16,10 @@ export interface Pricing {
   reasoning?: bigint;
   request?: bigint;
   image?: bigint;
-  /** Per web search the upstream runs itself (Anthropic's server tool). */
+  /** Per web search the upstream runs itself (Anthropic's server tool, Gemini 3's Google Search queries). */
   webSearch?: bigint;
+  /** Per request whose answer searched the web at all (Gemini 2.5 and older bill grounding per prompt). */
+  groundedPrompt?: bigint;
   /**
    * The price when the upstream says it served the request at another tier (OpenAI's `flex`,
    * `priority`): what the answer's `service_tier` names is what is charged.

@@ -97,10 +97,12 @@ const CASES: Case[] = [
   { field: 'verbosity', value: 'low', openai: { key: 'verbosity', value: 'low' }, anthropic: 'warn', gemini: 'warn' },
   { field: 'prompt_cache_key', value: 'conv-42', openai: { key: 'prompt_cache_key', value: 'conv-42' }, anthropic: 'silent', gemini: 'silent' },
   {
+    // Anthropic's web search server tool, one search for a low context size; Gemini's google_search tool,
+    // which takes no context size (warned). test/e2e/web-search.test.ts follows the searches to the charge.
     field: 'web_search_options',
     value: { search_context_size: 'low' },
     openai: { key: 'web_search_options', value: { search_context_size: 'low' } },
-    anthropic: 'warn',
+    anthropic: { key: 'tools', value: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 1 }] },
     gemini: 'warn',
   },
   { field: 'metadata', value: { team: 'a' }, openai: { key: 'metadata', value: { team: 'a' } }, anthropic: 'warn', gemini: 'warn' },

@@ -5,7 +5,7 @@
  * Google-run tools such as search) is billed as input and added to it.
  */
 import type { Usage } from '../../spec/response.ts';
-import type { GeminiUsageMetadata } from './wire-types.ts';
+import type { GeminiCandidate, GeminiUsageMetadata } from './wire-types.ts';
 
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
@@ -20,4 +20,18 @@ export function convertGeminiUsage(u: GeminiUsageMetadata | undefined | null): U
     reasoningTokens: thoughts,
     raw: u,
   };
+}
+
+/**
+ * The Google Search queries a grounded answer ran (`groundingMetadata.webSearchQueries`), which
+ * Google bills (per query on Gemini 3, per grounded prompt before: catalog/build.ts prices both).
+ */
+export function searchQueries(candidate: GeminiCandidate | undefined): number {
+  const q = candidate?.groundingMetadata?.webSearchQueries;
+  return Array.isArray(q) ? q.length : 0;
+}
+
+/** Usage with the answer's searches, when it ran any. */
+export function withSearches(u: Usage, searches: number): Usage {
+  return searches > 0 ? { ...u, webSearchRequests: searches } : u;
 }

@@ -140,6 +140,21 @@ describe('Gemini: the google_search tool', () => {
   });
 });
 
+describe('OpenAI: web_search_options as written, on the models that search', () => {
+  test('a search model gets it; any other model answers without it, with a warning (OpenAI would refuse it)', async () => {
+    const search = await post(question('openai/gpt-4o-search-preview', { web_search_options: WHERE }));
+    assert.equal(search.status, 200, search.text);
+    assert.deepEqual(stack.openai.last().body.web_search_options, WHERE);
+    assert.equal(search.json.warnings, undefined);
+    const other = await post(question(MODELS.openai, { web_search_options: WHERE }));
+    assert.equal(other.status, 200, other.text);
+    assert.equal(stack.openai.last().body.web_search_options, undefined);
+    assert.deepEqual(other.json.warnings, [
+      'web_search_options is not supported by gpt-4o-mini and was not sent: only its search models search the web on chat completions.',
+    ]);
+  });
+});
+
 test('web_search_options is checked as OpenAI checks it', async () => {
   const bad = [
     [{ search_context_size: 'huge' }, 'web_search_options.search_context_size'],

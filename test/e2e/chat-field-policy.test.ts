@@ -284,8 +284,9 @@ describe("OpenRouter's own fields are consumed by Freeway", () => {
   });
 
   test('plugins Freeway lacks are said out loud', async () => {
-    const w = warningsOf(await whole(ask('openai', { plugins: [{ id: 'web' }, { id: 'response-healing' }], transforms: ['middle-out'] })));
-    assert.ok(w.some((x) => x.includes('"web"')), JSON.stringify(w));
+    const plugins = [{ id: 'web', engine: 'exa' }, { id: 'response-healing' }];
+    const w = warningsOf(await whole(ask('openai', { plugins, transforms: ['middle-out'] })));
+    assert.ok(w.some((x) => x.includes('"web" engine "exa"')), JSON.stringify(w));
     assert.ok(w.some((x) => x.includes('response-healing')), JSON.stringify(w));
     assert.ok(w.some((x) => x.includes('middle-out')), JSON.stringify(w));
   });

@@ -155,6 +155,32 @@ describe('OpenAI: web_search_options as written, on the models that search', () 
   });
 });
 
+describe("OpenRouter's web plugin", () => {
+  test('the native engine is the native web search: the Anthropic tool, the Gemini tool, charged alike', async () => {
+    const a = await post(question(MODELS.anthropic, { plugins: [{ id: 'web' }] }));
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual(stack.anthropic.last().body.tools, [{ type: 'web_search_20250305', name: 'web_search' }]);
+    assert.equal(a.json.warnings, undefined);
+    assert.equal(stack.anthropic.last().body.plugins, undefined);
+    await charged(a.json.id, MODELS.anthropic, a.json.usage, 10_000_000);
+    const g = await post(question(MODELS.google, { plugins: [{ id: 'web', engine: 'native' }] }));
+    assert.deepEqual(stack.gemini.last().body.tools, [{ google_search: {} }]);
+    await charged(g.json.id, MODELS.google, g.json.usage, 35_000_000);
+  });
+
+  test("the client's own web_search_options win; Exa's settings and engine are warned about", async () => {
+    const a = await post(question(MODELS.anthropic, { plugins: [{ id: 'web', max_results: 3 }], web_search_options: { search_context_size: 'low' } }));
+    assert.deepEqual(stack.anthropic.last().body.tools, [{ type: 'web_search_20250305', name: 'web_search', max_uses: 1 }]);
+    assert.deepEqual(a.json.warnings, ['plugin "web": max_results applies to the Exa engine only; the native web search was used.']);
+    const exa = await post(question(MODELS.anthropic, { plugins: [{ id: 'web', engine: 'exa' }] }));
+    assert.equal(stack.anthropic.last().body.tools, undefined);
+    assert.match(exa.json.warnings[0], /plugin "web" engine "exa" \(web search\) is not available/);
+    const off = await post(question(MODELS.anthropic, { plugins: [{ id: 'web', enabled: false }] }));
+    assert.equal(off.status, 200);
+    assert.equal(stack.anthropic.last().body.tools, undefined);
+  });
+});
+
 test('web_search_options is checked as OpenAI checks it', async () => {
   const bad = [
     [{ search_context_size: 'huge' }, 'web_search_options.search_context_size'],

@@ -118,8 +118,8 @@ export function parseUpstreamOptions(body: Obj, anthropicBeta?: string): Record<
  * cannot honour: plugins (an unknown id is a 400), `transforms`, `debug`, `preset`. `trace` asks
  * nothing of the answer (observability metadata) and is accepted silently.
  */
-export function consumeExtensions(body: Obj): string[] {
-  const warnings = consumePlugins(body);
+export function consumeExtensions(body: Obj): { warnings: string[]; webSearch: boolean } {
+  const { warnings, webSearch } = consumePlugins(body, true);
   if (body.transforms !== undefined && body.transforms !== null) {
     const list = arr(body.transforms, 'transforms').map((t, i) => oneOf(t, `transforms[${i}]`, ['middle-out'] as const));
     if (list.length > 0) warnings.push('transforms ["middle-out"] is not available in Freeway; the prompt was sent whole.');
@@ -137,5 +137,5 @@ export function consumeExtensions(body: Obj): string[] {
   if (body.trace !== undefined && body.trace !== null && !isObj(body.trace)) obj(body.trace, 'trace');
   if (body.usage !== undefined && body.usage !== null) obj(body.usage, 'usage');
   if (body.route !== undefined && body.route !== null) oneOf(body.route, 'route', ['fallback', 'sort'] as const);
-  return warnings;
+  return { warnings, webSearch };
 }

@@ -39,6 +39,19 @@ export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
 }
 
+/**
+ * A source the answer cites (a web search result), over a span of `text` counted in UTF-16 code
+ * units, as JavaScript strings and OpenAI's `url_citation` annotations count.
+ */
+export interface UrlCitation {
+  url: string;
+  title?: string;
+  /** The cited passage, when the upstream gave it. */
+  content?: string;
+  startIndex: number;
+  endIndex: number;
+}
+
 export interface ChatResult {
   /** The upstream's own response id, when it gave one. */
   upstreamId?: string;
@@ -48,6 +61,8 @@ export interface ChatResult {
   finish: FinishReason;
   usage: Usage;
   refusal?: string | null;
+  /** The web sources the answer cites (Anthropic's citations, Gemini's grounding), in order. */
+  citations?: UrlCitation[];
   /** Parameters the adapter dropped or rewrote, said out loud. */
   warnings?: string[];
   /** The processing tier the upstream says it used, in OpenAI's words (`default`, `priority`, `flex`...). */

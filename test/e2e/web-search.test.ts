@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { assertOpenRouterShape } from '../helpers/openrouter-schemas.ts';
 import { MODELS, startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
@@ -80,6 +81,20 @@ describe('Anthropic: the web_search server tool', () => {
     assert.equal(m.finish_reason, 'stop');
     assert.equal(m.message.tool_calls, undefined);
     assert.match(m.message.content, /Lyon/);
+    // The search result the answer cites, as a url_citation over the text it cites (the whole answer here).
+    assert.deepEqual(m.message.annotations, [
+      {
+        type: 'url_citation',
+        url_citation: {
+          url: 'https://example.com/search-result',
+          title: 'About What happened in Lyon today?',
+          content: m.message.content.slice(0, 150),
+          start_index: 0,
+          end_index: m.message.content.length,
+        },
+      },
+    ]);
+    assertOpenRouterShape('chat.completions', r.json);
     await charged(r.json.id, MODELS.anthropic, r.json.usage, 10_000_000);
   });
 
@@ -108,6 +123,11 @@ describe('Anthropic: the web_search server tool', () => {
       { type: 'web_search_20250305', name: 'web_search', user_location: { type: 'approximate', city: 'Lyon', country: 'FR' } },
     ]);
     assert.equal(r.json.warnings, undefined);
+    const text = r.json.output.find((i: Json) => i.type === 'message').content[0];
+    assert.deepEqual(text.annotations, [
+      { type: 'url_citation', url: 'https://example.com/search-result', title: 'About What happened in Lyon today?', start_index: 0, end_index: text.text.length },
+    ]);
+    assertOpenRouterShape('responses', r.json);
     const u = r.json.usage;
     assert.equal(nanos(u.cost), u.input_tokens * 3_000 + u.output_tokens * 15_000 + 10_000_000);
   });
@@ -122,6 +142,11 @@ describe('Gemini: the google_search tool', () => {
       'web_search_options.user_location is not supported by Gemini and was not sent: Google Search grounding takes no such setting.',
       'web_search_options.search_context_size is not supported by Gemini and was not sent: Google Search grounding takes no such setting.',
     ]);
+    const text: string = r.json.choices[0].message.content;
+    assert.deepEqual(r.json.choices[0].message.annotations, [
+      { type: 'url_citation', url_citation: { url: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/emulated', title: 'example.com', content: text, start_index: 0, end_index: text.length } },
+    ]);
+    assertOpenRouterShape('chat.completions', r.json);
     await charged(r.json.id, MODELS.google, r.json.usage, 35_000_000);
   });
 

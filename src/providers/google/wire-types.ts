@@ -101,9 +101,11 @@ export interface GeminiUsageMetadata {
   promptTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
 }
 
-/** What a grounded answer says of its search (read loosely: only the queries are used). */
+/** What a grounded answer says of its search (read loosely). */
 export interface GeminiGroundingMetadata {
   webSearchQueries?: unknown;
+  groundingChunks?: unknown;
+  groundingSupports?: unknown;
 }
 
 export interface GeminiCandidate {

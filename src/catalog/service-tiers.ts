@@ -100,7 +100,10 @@ function scaledTokens(p: Pricing, f: { num: bigint; den: bigint }): Pricing {
   };
 }
 
-const matchesRow = (model: string, row: TierRow): boolean => model === row[0] || new RegExp(`^${row[0].replace(/\./g, '\\.')}-\\d{4}-\\d{2}-\\d{2}$`).test(model);
+/** The model itself, or a dated snapshot of it (`gpt-4o-2024-08-06`). */
+function matchesRow(model: string, row: TierRow): boolean {
+  return model === row[0] || (model.startsWith(`${row[0]}-`) && /^\d{4}-\d{2}-\d{2}$/.test(model.slice(row[0].length + 1)));
+}
 
 /**
  * The tier prices of one endpoint of a provider priced as `pricesId`, from its standard price

@@ -22,8 +22,9 @@ const PLUGINS: Record<string, (p: Obj, at: string, search: boolean) => Outcome> 
     // max_results and search_prompt shape the results OpenRouter's Exa engine injects; a native search has none.
     const unsent = ['max_results', 'search_prompt'].filter((k) => p[k] !== undefined && p[k] !== null);
     const verb = unsent.length > 1 ? 'apply' : 'applies';
-    const warning = unsent.length > 0 ? `plugin "web": ${unsent.join(', ')} ${verb} to the Exa engine only; the native web search was used.` : undefined;
-    return { webSearch: true, ...(warning ? { warning } : {}) };
+    if (unsent.length === 0) return { webSearch: true };
+    const warning = `plugin "web": ${unsent.join(', ')} ${verb} to the Exa engine only; the native web search was used.`;
+    return { webSearch: true, warning };
   },
   'web-fetch': () => 'plugin "web-fetch" is not available in Freeway; no page was fetched.',
   // Files always go to the model natively; only another parsing engine is something Freeway lacks.

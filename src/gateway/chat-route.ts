@@ -89,7 +89,11 @@ export function routeChat(
     abort,
     callCtx: callContext(app, abort),
     hold: {
-      ...(r.hold ?? { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens }),
+      ...(r.hold ?? {
+        promptTokens: maxPromptTokens(request),
+        maxTokens: request.maxTokens,
+        reasoningTokens: request.reasoning?.maxTokens,
+      }),
       images,
       serviceTier: request.upstreamOptions?.service_tier,
     },

@@ -209,7 +209,8 @@ describe('errors in the Responses shape', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    type Body = { error: { message: string; type: string; param: string | null; code: number; metadata: { code?: string; error_type: string } } };
+    type Meta = { code?: string; error_type: string };
+    type Body = { error: { message: string; type: string; param: string | null; code: number; metadata: Meta } };
     const json = (await res.json()) as Body;
     assert.deepEqual(Object.keys(json), ['error']);
     assert.deepEqual(Object.keys(json.error).sort(), ['code', 'message', 'metadata', 'param', 'type']);

@@ -38,7 +38,8 @@ async function post(body: Json, key = stack.key, path = '/chat/completions'): Pr
 }
 
 async function generation(id: string): Promise<Json> {
-  const res = await fetch(`${stack.baseURL}/generation?id=${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${stack.key}` } });
+  const headers = { authorization: `Bearer ${stack.key}` };
+  const res = await fetch(`${stack.baseURL}/generation?id=${encodeURIComponent(id)}`, { headers });
   return ((await res.json()) as { data: Json }).data;
 }
 
@@ -67,7 +68,8 @@ describe('OpenAI service tiers', () => {
   });
 
   test('flex that the upstream served as default is charged at the standard price', async () => {
-    const r = await post({ model: MODELS.openai, messages: [{ role: 'user', content: 'cheap please [[served:default]]' }], service_tier: 'flex' });
+    const messages = [{ role: 'user', content: 'cheap please [[served:default]]' }];
+    const r = await post({ model: MODELS.openai, messages, service_tier: 'flex' });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.service_tier, 'default');
     await charged(r.json.id as string, r.json.usage as UsageOut, 'default');
@@ -93,7 +95,8 @@ describe('OpenAI service tiers', () => {
   });
 
   test('a priority request downgraded to default is charged at the standard price', async () => {
-    const r = await post({ model: MODELS.openai, messages: [{ role: 'user', content: 'fast please [[served:default]]' }], service_tier: 'priority' });
+    const messages = [{ role: 'user', content: 'fast please [[served:default]]' }];
+    const r = await post({ model: MODELS.openai, messages, service_tier: 'priority' });
     assert.equal(r.status, 200, r.text);
     await charged(r.json.id as string, r.json.usage as UsageOut, 'default');
   });

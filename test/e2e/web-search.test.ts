@@ -108,7 +108,8 @@ describe('Anthropic: the web_search server tool', () => {
   });
 
   test('beside function tools, the search tool comes last and the function is still called', async () => {
-    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const parameters = { type: 'object', properties: { city: { type: 'string' } } };
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters } }];
     const r = await post(question(MODELS.anthropic, { web_search_options: {}, tools }));
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(stack.anthropic.last().body.tools.map((t: Json) => t.type ?? t.name), ['get_weather', 'web_search_20250305']);
@@ -125,7 +126,13 @@ describe('Anthropic: the web_search server tool', () => {
     assert.equal(r.json.warnings, undefined);
     const text = r.json.output.find((i: Json) => i.type === 'message').content[0];
     assert.deepEqual(text.annotations, [
-      { type: 'url_citation', url: 'https://example.com/search-result', title: 'About What happened in Lyon today?', start_index: 0, end_index: text.text.length },
+      {
+        type: 'url_citation',
+        url: 'https://example.com/search-result',
+        title: 'About What happened in Lyon today?',
+        start_index: 0,
+        end_index: text.text.length,
+      },
     ]);
     assertOpenRouterShape('responses', r.json);
     const u = r.json.usage;
@@ -144,7 +151,16 @@ describe('Gemini: the google_search tool', () => {
     ]);
     const text: string = r.json.choices[0].message.content;
     assert.deepEqual(r.json.choices[0].message.annotations, [
-      { type: 'url_citation', url_citation: { url: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/emulated', title: 'example.com', content: text, start_index: 0, end_index: text.length } },
+      {
+        type: 'url_citation',
+        url_citation: {
+          url: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/emulated',
+          title: 'example.com',
+          content: text,
+          start_index: 0,
+          end_index: text.length,
+        },
+      },
     ]);
     assertOpenRouterShape('chat.completions', r.json);
     await charged(r.json.id, MODELS.google, r.json.usage, 35_000_000);
@@ -194,7 +210,8 @@ describe("OpenRouter's web plugin", () => {
   });
 
   test("the client's own web_search_options win; Exa's settings and engine are warned about", async () => {
-    const a = await post(question(MODELS.anthropic, { plugins: [{ id: 'web', max_results: 3 }], web_search_options: { search_context_size: 'low' } }));
+    const plugins = [{ id: 'web', max_results: 3 }];
+    const a = await post(question(MODELS.anthropic, { plugins, web_search_options: { search_context_size: 'low' } }));
     assert.deepEqual(stack.anthropic.last().body.tools, [{ type: 'web_search_20250305', name: 'web_search', max_uses: 1 }]);
     assert.deepEqual(a.json.warnings, ['plugin "web": max_results applies to the Exa engine only; the native web search was used.']);
     const exa = await post(question(MODELS.anthropic, { plugins: [{ id: 'web', engine: 'exa' }] }));

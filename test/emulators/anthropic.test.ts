@@ -520,7 +520,8 @@ describe('Anthropic emulator with the official SDK', () => {
 
   test('web search: the server tool checked as the real API checks it; the answer in its documented shape', async () => {
     const tool = { type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 2 };
-    const msg = await client.messages.create({ model: MODEL, max_tokens: 400, tools: [tool], messages: [{ role: 'user', content: 'news in Lyon' }] });
+    const messages = [{ role: 'user' as const, content: 'news in Lyon' }];
+    const msg = await client.messages.create({ model: MODEL, max_tokens: 400, tools: [tool], messages });
     assert.deepEqual(msg.content.map((b) => b.type), ['server_tool_use', 'web_search_tool_result', 'text']);
     const [call, result, text] = msg.content;
     assert.ok(call.type === 'server_tool_use' && result.type === 'web_search_tool_result' && text.type === 'text');

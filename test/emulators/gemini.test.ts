@@ -260,7 +260,8 @@ describe('Gemini emulator (via @google/genai)', () => {
   });
 
   it('google_search: the tool checked, the answer grounded in the documented shape, whole and streamed', async () => {
-    const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'news in Lyon', config: { tools: [{ googleSearch: {} }] } });
+    const config = { tools: [{ googleSearch: {} }] };
+    const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'news in Lyon', config });
     const g = r.candidates?.[0].groundingMetadata;
     assert.deepEqual(g?.webSearchQueries, ['news in Lyon']);
     assert.ok(g?.groundingChunks?.[0].web?.uri);
@@ -270,7 +271,7 @@ describe('Gemini emulator (via @google/genai)', () => {
     assert.equal(sentTools.length, 1);
 
     let last: Awaited<ReturnType<typeof ai.models.generateContent>> | undefined;
-    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'news', config: { tools: [{ googleSearch: {} }] } })) {
+    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'news', config })) {
       last = chunk;
     }
     assert.deepEqual(last?.candidates?.[0].groundingMetadata?.webSearchQueries, ['news']);

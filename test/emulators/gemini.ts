@@ -238,7 +238,8 @@ function validateContents(body: Json, model: string): void {
     const search = tool.googleSearch ?? tool.google_search;
     if (search !== undefined) {
       if (!search || typeof search !== 'object' || Array.isArray(search)) {
-        throw invalid(`Invalid value at 'tools[${t}].google_search' (type.googleapis.com/google.ai.generativelanguage.v1beta.Tool.GoogleSearch), ${JSON.stringify(search)}`);
+        const type = 'type.googleapis.com/google.ai.generativelanguage.v1beta.Tool.GoogleSearch';
+        throw invalid(`Invalid value at 'tools[${t}].google_search' (${type}), ${JSON.stringify(search)}`);
       }
       rejectUnknown(search, ['timeRangeFilter', 'time_range_filter'], `tools[${t}].google_search`);
     }

@@ -85,7 +85,13 @@ export function outputText(text: string, citations: readonly UrlCitation[] = [])
   return { type: 'output_text', text, annotations, logprobs: [] };
 }
 
-export function messageItem(id: string, text: string, status: ItemStatus, refusal?: string | null, citations?: readonly UrlCitation[]): Obj {
+export function messageItem(
+  id: string,
+  text: string,
+  status: ItemStatus,
+  refusal?: string | null,
+  citations?: readonly UrlCitation[],
+): Obj {
   const content: Obj[] = [];
   if (text.length > 0 || !refusal) content.push(outputText(text, citations));
   if (refusal) content.push({ type: 'refusal', refusal });
@@ -102,7 +108,8 @@ export function outputItems(r: ChatResult, meta: ResponseMeta): Obj[] {
   const items: Obj[] = [];
   if (r.reasoning.length > 0) items.push(reasoningItem(newItemId('rs', meta.id), r.reasoning, meta.excludeReasoning));
   if (r.text.length > 0 || r.refusal || r.toolCalls.length === 0) {
-    items.push(messageItem(newItemId('msg', meta.id), r.text, status === 'incomplete' ? 'incomplete' : 'completed', r.refusal, r.citations));
+    const itemStatus = status === 'incomplete' ? 'incomplete' : 'completed';
+    items.push(messageItem(newItemId('msg', meta.id), r.text, itemStatus, r.refusal, r.citations));
   }
   for (const c of r.toolCalls) items.push(functionCallItem(newItemId('fc', meta.id), c, 'completed', meta.toolNames));
   return items;

@@ -13,6 +13,8 @@ export interface Charge {
   chargedNanos: number;
   /** True when insurance waived the charge (the upstream failed, or produced nothing). */
   insured: boolean;
+  /** The processing tier the (last) upstream said it served: its price is what was charged. */
+  serviceTier?: string;
 }
 
 /** A charge of nothing, for errors before anything was produced. */

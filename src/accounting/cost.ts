@@ -3,6 +3,7 @@
  */
 import type { Usage } from '../spec/response.ts';
 import type { Pricing } from '../catalog/types.ts';
+import { tierPricing } from '../catalog/service-tiers.ts';
 import { femtoToNanos } from '../spec/money.ts';
 
 export interface CostBreakdown {
@@ -13,8 +14,12 @@ export interface CostBreakdown {
   totalNanos: number;
 }
 
-/** `images`: input images, for a model priced per image (`image`) as well as per token. */
-export function computeCost(usage: Usage, p: Pricing, images = 0): CostBreakdown {
+/**
+ * `images`: input images, for a model priced per image (`image`) as well as per token. The price is
+ * the one of the tier the upstream says it served (`usage.serviceTier`), where that tier has its own.
+ */
+export function computeCost(usage: Usage, pricing: Pricing, images = 0): CostBreakdown {
+  const p = tierPricing(pricing, usage.serviceTier);
   const cacheRead = BigInt(usage.cacheReadTokens);
   const cacheWrite = BigInt(usage.cacheWriteTokens);
   const uncached = BigInt(Math.max(0, usage.inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens));
@@ -26,7 +31,8 @@ export function computeCost(usage: Usage, p: Pricing, images = 0): CostBreakdown
     visible * p.completion +
     (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) +
     (p.request ?? 0n) +
-    BigInt(usage.webSearchRequests ?? 0) * (p.webSearch ?? 0n);
+    BigInt(usage.webSearchRequests ?? 0) * (p.webSearch ?? 0n) +
+    ((usage.webSearchRequests ?? 0) > 0 ? (p.groundedPrompt ?? 0n) : 0n);
   const promptNanos = femtoToNanos(promptFemto);
   const totalNanos = femtoToNanos(promptFemto + completionFemto);
   return { promptNanos, completionNanos: totalNanos - promptNanos, totalNanos };

@@ -10,6 +10,7 @@ import { PRESET_BY_ID } from '../providers/presets.ts';
 import type { ProviderInstance } from '../providers/types.ts';
 import { familyDefaults, familyReasons, isEmbeddingModel } from './defaults.ts';
 import { matches, pricedModels } from './genai-prices-source.ts';
+import { tierPrices } from './service-tiers.ts';
 import type { PricedModel } from './genai-prices-source.ts';
 import { FREE } from './types.ts';
 import type { CatalogModel, Endpoint, Pricing } from './types.ts';
@@ -118,23 +119,46 @@ export function buildCatalog(input: BuildInput): BuildOutput {
   for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig(models, id, cfg, live, notes, nowSec);
   splitFreeVariants(models);
   priceServerTools(models);
+  priceServiceTiers(models);
   return { models, notes };
 }
 
 /** Anthropic's web search: $10 per 1,000 searches (https://docs.anthropic.com/en/docs/about-claude/pricing). */
 const ANTHROPIC_WEB_SEARCH_FEMTO = 10_000_000_000_000n;
+/**
+ * Grounding with Google Search (https://ai.google.dev/gemini-api/docs/pricing): Gemini 3 bills each
+ * search query, $14 per 1,000; Gemini 2.5 and older each grounded prompt, $35 per 1,000. The free
+ * daily allowances are the operator's account's, not a price: searches are charged from the first.
+ */
+const GEMINI_SEARCH_QUERY_FEMTO = 14_000_000_000_000n;
+const GEMINI_GROUNDED_PROMPT_FEMTO = 35_000_000_000_000n;
+const GEMINI_BILLS_PER_QUERY = /^gemini-(?:[3-9]|\d\d)/;
 
 /**
- * Tools the upstream runs itself and bills per use (Anthropic's web search) are priced on every
- * endpoint of that protocol that is not free, unless the config set a price: their cost is charged
- * from the usage the upstream reports, like tokens.
+ * Tools the upstream runs itself and bills per use (Anthropic's web search, Gemini's Google Search)
+ * are priced on every endpoint of that protocol that is not free, unless the config set a price:
+ * their cost is charged from the usage the upstream reports, like tokens.
  */
 function priceServerTools(models: Map<string, CatalogModel>): void {
   for (const m of models.values()) {
     for (const e of m.endpoints) {
-      if (e.provider.protocol === 'anthropic' && !e.free && e.pricing.webSearch === undefined) {
-        e.pricing = { ...e.pricing, webSearch: ANTHROPIC_WEB_SEARCH_FEMTO };
+      if (e.free || e.pricing.webSearch !== undefined) continue;
+      if (e.provider.protocol === 'anthropic') e.pricing = { ...e.pricing, webSearch: ANTHROPIC_WEB_SEARCH_FEMTO };
+      else if (e.provider.protocol === 'gemini') {
+        e.pricing = GEMINI_BILLS_PER_QUERY.test(e.upstreamModel)
+          ? { ...e.pricing, webSearch: GEMINI_SEARCH_QUERY_FEMTO }
+          : { ...e.pricing, groundedPrompt: GEMINI_GROUNDED_PROMPT_FEMTO };
       }
+    }
+  }
+}
+
+/** Each paid endpoint's price at the processing tiers that change it (./service-tiers.ts), from its final standard price. */
+function priceServiceTiers(models: Map<string, CatalogModel>): void {
+  for (const m of models.values()) {
+    for (const e of m.endpoints) {
+      const tiers = e.free ? undefined : tierPrices(PRESET_BY_ID.get(e.provider.id)?.pricesId, e.upstreamModel, e.pricing);
+      if (tiers) e.pricing = { ...e.pricing, tiers };
     }
   }
 }

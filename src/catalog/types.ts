@@ -3,6 +3,9 @@
  */
 import type { ProviderInstance } from '../providers/types.ts';
 
+/** A processing tier whose price differs from the standard one (catalog/service-tiers.ts). */
+export type PricedTier = 'flex' | 'priority';
+
 /** Femto-dollars (1e-15 USD) per token; `request` is per request. */
 export interface Pricing {
   prompt: bigint;
@@ -13,8 +16,15 @@ export interface Pricing {
   reasoning?: bigint;
   request?: bigint;
   image?: bigint;
-  /** Per web search the upstream runs itself (Anthropic's server tool). */
+  /** Per web search the upstream runs itself (Anthropic's server tool, Gemini 3's Google Search queries). */
   webSearch?: bigint;
+  /** Per request whose answer searched the web at all (Gemini 2.5 and older bill grounding per prompt). */
+  groundedPrompt?: bigint;
+  /**
+   * The price when the upstream says it served the request at another tier (OpenAI's `flex`,
+   * `priority`): what the answer's `service_tier` names is what is charged.
+   */
+  tiers?: Partial<Record<PricedTier, Pricing>>;
 }
 
 export const FREE: Pricing = { prompt: 0n, completion: 0n };

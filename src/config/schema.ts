@@ -46,6 +46,7 @@ const quirksSchema = z
     extraSampling: z.boolean().optional(),
     continuesAssistantTurn: z.boolean().optional(),
     openAIOptions: z.boolean().optional(),
+    webSearchModels: z.string().optional(),
     strictFields: z.boolean().optional(),
   })
   .strict();

@@ -1,14 +1,31 @@
 /**
  * OpenRouter's plugins, as every door takes them (chat completions, legacy completions, Messages):
  * consumed by Freeway and never forwarded. An unknown id is a 400; a known plugin Freeway cannot
- * run is warned about, in the door's answer, streams included.
+ * run is warned about, in the door's answer, streams included. The `web` plugin with its native
+ * engine (OpenRouter's default for the providers that have one) is the native web search, on a door
+ * that can ask for it (chat's `web_search_options`, which each adapter translates or drops).
  */
 import { arr, bool, fail, obj, str } from '../spec/validate.ts';
 import type { Obj } from '../spec/validate.ts';
 
-/** What Freeway does with each of OpenRouter's plugins, by id. */
-const PLUGINS: Record<string, (p: Obj, at: string) => string | undefined> = {
-  web: () => 'plugin "web" (web search) is not available in Freeway; the model answered without searching the web.',
+/** A plugin's consequence: a warning, and for `web`, the native web search asked for. */
+type Outcome = string | undefined | { webSearch: true; warning?: string };
+
+/** What Freeway does with each of OpenRouter's plugins, by id; `search`: the door can ask for a native web search. */
+const PLUGINS: Record<string, (p: Obj, at: string, search: boolean) => Outcome> = {
+  web: (p, at, search) => {
+    const engine = p.engine === undefined ? 'native' : str(p.engine, `${at}.engine`);
+    if (!search || engine !== 'native') {
+      const which = engine === 'native' ? '' : ` engine ${JSON.stringify(engine)}`;
+      return `plugin "web"${which} (web search) is not available in Freeway on this route; the model answered without searching the web.`;
+    }
+    // max_results and search_prompt shape the results OpenRouter's Exa engine injects; a native search has none.
+    const unsent = ['max_results', 'search_prompt'].filter((k) => p[k] !== undefined && p[k] !== null);
+    const verb = unsent.length > 1 ? 'apply' : 'applies';
+    if (unsent.length === 0) return { webSearch: true };
+    const warning = `plugin "web": ${unsent.join(', ')} ${verb} to the Exa engine only; the native web search was used.`;
+    return { webSearch: true, warning };
+  },
   'web-fetch': () => 'plugin "web-fetch" is not available in Freeway; no page was fetched.',
   // Files always go to the model natively; only another parsing engine is something Freeway lacks.
   'file-parser': (p, at) => {
@@ -27,10 +44,14 @@ const PLUGINS: Record<string, (p: Obj, at: string) => string | undefined> = {
   'pareto-router': () => undefined,
 };
 
-/** Validates `body.plugins`; returns a warning for each enabled plugin Freeway cannot honour. */
-export function consumePlugins(body: Obj): string[] {
+/**
+ * Validates `body.plugins`: a warning for each enabled plugin Freeway cannot honour, and whether a
+ * native web search was asked for (only when `search`: the door can ask for one).
+ */
+export function consumePlugins(body: Obj, search = false): { warnings: string[]; webSearch: boolean } {
   const warnings: string[] = [];
-  if (body.plugins === undefined || body.plugins === null) return warnings;
+  let webSearch = false;
+  if (body.plugins === undefined || body.plugins === null) return { warnings, webSearch };
   arr(body.plugins, 'plugins').forEach((raw, i) => {
     const at = `plugins[${i}]`;
     const p = obj(raw, at);
@@ -38,8 +59,12 @@ export function consumePlugins(body: Obj): string[] {
     const handle = Object.hasOwn(PLUGINS, id) ? PLUGINS[id] : undefined;
     if (!handle) fail(`${at}.id`, `unknown plugin ${JSON.stringify(id)}; known plugins are ${Object.keys(PLUGINS).join(', ')}`);
     if (p.enabled !== undefined && !bool(p.enabled, `${at}.enabled`)) return;
-    const w = handle(p, at);
-    if (w) warnings.push(w);
+    const outcome = handle(p, at, search);
+    if (typeof outcome === 'string') warnings.push(outcome);
+    else if (outcome) {
+      webSearch = true;
+      if (outcome.warning) warnings.push(outcome.warning);
+    }
   });
-  return warnings;
+  return { warnings, webSearch };
 }

@@ -92,7 +92,15 @@ export function routeChat(
     tracker,
     abort,
     callCtx: callContext(app, abort),
-    hold: { ...(r.hold ?? { promptTokens: maxPromptTokens(request), maxTokens: request.maxTokens, reasoningTokens: request.reasoning?.maxTokens }), images },
+    hold: {
+      ...(r.hold ?? {
+        promptTokens: maxPromptTokens(request),
+        maxTokens: request.maxTokens,
+        reasoningTokens: request.reasoning?.maxTokens,
+      }),
+      images,
+      serviceTier: request.upstreamOptions?.service_tier,
+    },
     served: (c) => {
       routed.served(c.model.id);
       if (stickyKey && c.model.endpoints.length > 1 && hasCacheDiscount(c.endpoint)) app.sticky.set(stickyKey(), endpointKey(c.endpoint));

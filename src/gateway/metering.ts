@@ -8,6 +8,7 @@ import { holdRates, worstCaseNanos } from '../accounting/billing.ts';
 import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../spec/money-bounds.ts';
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
+import { possibleTiers, tierPricing } from '../catalog/service-tiers.ts';
 import { admitKey, inSlot } from './admission.ts';
 import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
@@ -35,6 +36,8 @@ export interface HoldInput {
   reasoningTokens?: number;
   /** Input images, for endpoints priced per image. */
   images?: number;
+  /** The processing tier asked for (`service_tier`): its price is held where it is dearer than the standard one. */
+  serviceTier?: unknown;
 }
 
 /**
@@ -50,17 +53,23 @@ export async function holdWorstCase(
 ): Promise<boolean> {
   let worst = 0;
   let worstCandidate = candidates[0];
+  let p = worstCandidate.endpoint.pricing;
   let maxOut = 0;
   for (const c of candidates) {
     // Asking for more than the model gives is served at its maximum (fitOutput): that is what is held.
     const cap = c.endpoint.maxOutputTokens ?? c.model.maxOutputTokens ?? undefined;
     const asked = input.maxTokens !== undefined && cap !== undefined ? Math.min(input.maxTokens, cap) : input.maxTokens;
     const out = (asked ?? cap ?? FALLBACK_MAX_OUTPUT) + (input.reasoningTokens ?? 0);
-    const n = worstCaseNanos(c.endpoint.pricing, input.promptTokens, out, input.images);
-    if (n >= worst) {
-      worst = n;
-      worstCandidate = c;
-      maxOut = out;
+    // Any tier the answer may come back at is charged at its own price: the dearest is held.
+    for (const tier of possibleTiers(input.serviceTier)) {
+      const pricing = tierPricing(c.endpoint.pricing, tier);
+      const n = worstCaseNanos(pricing, input.promptTokens, out, input.images);
+      if (n >= worst) {
+        worst = n;
+        worstCandidate = c;
+        p = pricing;
+        maxOut = out;
+      }
     }
   }
   const amount = app.billing.total(worst);
@@ -74,7 +83,7 @@ export async function holdWorstCase(
     );
   }
   if (amount === 0 || !(await app.billing.needsHold(key))) return false;
-  const rates = holdRates(worstCandidate.endpoint.pricing, input.promptTokens, input.images ?? 0, app.billing.settings.markupBp);
+  const rates = holdRates(p, input.promptTokens, input.images ?? 0, app.billing.settings.markupBp);
   try {
     await app.billing.hold(key, tracker.id, amount, {
       model: worstCandidate.model.id,

@@ -266,7 +266,9 @@ function finishOf(
   const last = legs[legs.length - 1];
   const legUsage = (l: StreamLeg, prompt: number): { usage: Usage; estimated: boolean } => {
     const estimate = Math.ceil(l.outputChars / 4);
-    if (!l.usage) return { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: estimate }, estimated: true };
+    // An estimate is priced at the tier the upstream said it served, like a reported usage.
+    const tier = l.serviceTier !== undefined ? { serviceTier: l.serviceTier } : {};
+    if (!l.usage) return { usage: { ...emptyUsage(), inputTokens: prompt, outputTokens: estimate, ...tier }, estimated: true };
     if (running && l.usage.outputTokens < estimate) return { usage: { ...l.usage, outputTokens: estimate }, estimated: true };
     return { usage: l.usage, estimated: false };
   };

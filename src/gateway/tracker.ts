@@ -111,9 +111,11 @@ export class GenerationTracker {
               upstreamCostNanos: l.cost.totalNanos,
               usageEstimated: l.usageEstimated,
               error: l.error,
+              ...(l.usage.serviceTier !== undefined ? { serviceTier: l.usage.serviceTier } : {}),
             }),
           );
-    const charge = chargeFor(upstream, isInsured(opts), this.markupBp);
+    const serviceTier = opts.usage.serviceTier;
+    const charge: Charge = { ...chargeFor(upstream, isInsured(opts), this.markupBp), ...(serviceTier !== undefined ? { serviceTier } : {}) };
     const feeNanos = charge.feeNanos;
     const record: GenerationRecord = {
       id: this.id,
@@ -146,6 +148,7 @@ export class GenerationTracker {
       error: opts.error ?? null,
       createdAt: this.createdAt.toISOString(),
       legs,
+      serviceTier: serviceTier ?? null,
     };
     return { record, charge };
   }
@@ -167,13 +170,15 @@ export class GenerationTracker {
    */
   complete(
     c: Candidate,
-    r: { usage: Usage; upstreamId?: string; finish: FinishReason | null },
+    r: { usage: Usage; upstreamId?: string; finish: FinishReason | null; serviceTier?: string },
     estimate: () => { inputTokens: number; outputTokens: number },
     produced: boolean,
   ): { usage: Usage; record: GenerationRecord; charge: Charge } {
     this.markFirstToken();
     const estimated = r.usage.inputTokens === 0 && r.usage.outputTokens === 0;
-    const usage = estimated ? { ...r.usage, ...estimate() } : r.usage;
+    // The answer's tier, when its usage did not carry it (an upstream that reported no usage).
+    const tier = r.usage.serviceTier ?? r.serviceTier;
+    const usage = { ...r.usage, ...(estimated ? estimate() : {}), ...(tier !== undefined ? { serviceTier: tier } : {}) };
     const { record, charge } = this.finish({
       modelId: c.model.id,
       endpoint: c.endpoint,

@@ -121,9 +121,12 @@ export const CHAT_FIELDS = {
   web_search_options: {
     by: 'upstream',
     openai: 'forward',
-    anthropic: 'drop',
-    gemini: 'drop',
-    reason: "OpenAI's search models' native web search",
+    anthropic: 'translate',
+    gemini: 'translate',
+    reason:
+      "OpenAI's search models' native web search. Anthropic: its `web_search` server tool (user_location as is; " +
+      'search_context_size low → max_uses 1). Gemini: its `google_search` tool (no location or size: warned). ' +
+      'The searches are charged as the provider bills them (providers/web-search.ts)',
   },
   metadata: {
     by: 'upstream',

@@ -38,7 +38,14 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrl: 'https://api.openai.com/v1',
     keyEnv: 'OPENAI_API_KEY',
     baseUrlEnv: 'OPENAI_BASE_URL',
-    quirks: { maxTokensField: 'max_completion_tokens', reasoningParam: 'reasoning_effort', openAIOptions: true, strictFields: true },
+    quirks: {
+      maxTokensField: 'max_completion_tokens',
+      reasoningParam: 'reasoning_effort',
+      openAIOptions: true,
+      strictFields: true,
+      // https://platform.openai.com/docs/guides/tools-web-search?api-mode=chat
+      webSearchModels: '-search-(preview|api)',
+    },
     pricesId: 'openai',
   },
   {

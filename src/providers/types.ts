@@ -51,6 +51,12 @@ export interface OpenAIQuirks {
    */
   openAIOptions?: boolean;
   /**
+   * Takes `web_search_options` only on the models whose id matches this pattern (OpenAI searches
+   * the web on chat completions only with its search models, and refuses the option with a 400 on
+   * any other): elsewhere it is dropped with a warning. Without it, the option goes to every model.
+   */
+  webSearchModels?: string;
+  /**
    * Refuses top-level fields it does not document, as OpenAI does: a request's unknown pass-through
    * fields are dropped with a warning instead of sent (and refused upstream).
    */

@@ -26,12 +26,30 @@ export interface Usage {
   reasoningTokens: number;
   /** Web searches the upstream ran itself (Anthropic's server tool), billed per search. */
   webSearchRequests?: number;
+  /**
+   * The processing tier the upstream says served (and bills) these tokens, in OpenAI's words
+   * (`default`, `flex`, `priority`); absent when it did not say. Prices differ by tier.
+   */
+  serviceTier?: string;
   /** The provider's usage object as it arrived, for the generation record. */
   raw?: unknown;
 }
 
 export function emptyUsage(): Usage {
   return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+}
+
+/**
+ * A source the answer cites (a web search result), over a span of `text` counted in UTF-16 code
+ * units, as JavaScript strings and OpenAI's `url_citation` annotations count.
+ */
+export interface UrlCitation {
+  url: string;
+  title?: string;
+  /** The cited passage, when the upstream gave it. */
+  content?: string;
+  startIndex: number;
+  endIndex: number;
 }
 
 export interface ChatResult {
@@ -43,6 +61,8 @@ export interface ChatResult {
   finish: FinishReason;
   usage: Usage;
   refusal?: string | null;
+  /** The web sources the answer cites (Anthropic's citations, Gemini's grounding), in order. */
+  citations?: UrlCitation[];
   /** Parameters the adapter dropped or rewrote, said out loud. */
   warnings?: string[];
   /** The processing tier the upstream says it used, in OpenAI's words (`default`, `priority`, `flex`...). */

@@ -198,4 +198,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'stored responses expire: an index for the purge by age',
     sql: [`CREATE INDEX responses_created ON responses (created_at)`],
   },
+  {
+    version: 10,
+    name: 'the processing tier a generation was served and charged at',
+    sql: [`ALTER TABLE generations ADD COLUMN service_tier TEXT`],
+  },
 ];

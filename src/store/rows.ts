@@ -57,7 +57,7 @@ export const GENERATION_COLUMNS = [
   'streamed', 'cancelled', 'finish_reason', 'native_finish_reason', 'tokens_prompt', 'tokens_completion',
   'tokens_cached', 'tokens_cache_write', 'tokens_reasoning', 'usage_estimated', 'cost_nanos',
   'prompt_cost_nanos', 'completion_cost_nanos', 'upstream_cost_nanos', 'fee_nanos', 'latency_ms', 'ttft_ms',
-  'generation_ms', 'error', 'created_at', 'legs',
+  'generation_ms', 'error', 'created_at', 'legs', 'service_tier',
 ] as const;
 
 export function generationParams(g: GenerationRecord): Array<string | number | null> {
@@ -66,7 +66,7 @@ export function generationParams(g: GenerationRecord): Array<string | number | n
     g.streamed ? 1 : 0, g.cancelled ? 1 : 0, g.finishReason, g.nativeFinishReason, g.tokensPrompt,
     g.tokensCompletion, g.tokensCached, g.tokensCacheWrite, g.tokensReasoning, g.usageEstimated ? 1 : 0,
     g.costNanos, g.promptCostNanos, g.completionCostNanos, g.upstreamCostNanos, g.feeNanos, g.latencyMs, g.ttftMs,
-    g.generationMs, g.error, g.createdAt, g.legs.length > 0 ? JSON.stringify(g.legs) : null,
+    g.generationMs, g.error, g.createdAt, g.legs.length > 0 ? JSON.stringify(g.legs) : null, g.serviceTier ?? null,
   ];
 }
 
@@ -102,6 +102,7 @@ export function generationFromRow(r: Row): GenerationRecord {
     error: s(r.error),
     createdAt: String(r.created_at),
     legs: typeof r.legs === 'string' ? (JSON.parse(r.legs) as GenerationLeg[]) : [],
+    serviceTier: s(r.service_tier),
   };
 }
 

@@ -115,6 +115,8 @@ export interface GenerationRecord {
    * tokens and cost; empty for the usual single-upstream generation.
    */
   legs: GenerationLeg[];
+  /** The processing tier the (last) upstream said it served, which set the price; null when it did not say. */
+  serviceTier?: string | null;
 }
 
 export interface GenerationLeg {
@@ -125,6 +127,8 @@ export interface GenerationLeg {
   upstreamCostNanos: number;
   usageEstimated: boolean;
   error: string | null;
+  /** The processing tier this upstream said it served, when it said. */
+  serviceTier?: string;
 }
 
 export interface ReserveRequest {

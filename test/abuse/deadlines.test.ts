@@ -164,7 +164,8 @@ describe('keep-alive-only upstream: the first-token deadline', () => {
   test('Responses door, nothing sent yet: a real 504 in the Responses error shape', T, async () => {
     const a = await responses(MODELS.google, 'hello [[keepalive]]');
     assert.equal(a.status, 504, a.text);
-    assert.equal((JSON.parse(a.text) as { error: { code: string } }).error.code, 'timeout');
+    const body = JSON.parse(a.text) as { error: { code: number; type: string; metadata: { code: string } } };
+    assert.deepEqual([body.error.code, body.error.type, body.error.metadata.code], [504, 'server_error', 'timeout']);
   });
 
   test('before any content the next endpoint takes over, unseen', T, async () => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OpenRouter } from '@openrouter/sdk';
+import { BadRequestResponseError, NotFoundResponseError } from '@openrouter/sdk/models/errors';
 import { assertOpenRouterShape, sseData } from '../helpers/openrouter-schemas.ts';
 import type { OpenRouterRoute } from '../helpers/openrouter-schemas.ts';
 import { ADMIN_KEY, MODELS, startStack } from '../helpers/stack.ts';
@@ -312,5 +313,25 @@ describe('@openrouter/sdk: catalog, keys, credits, embeddings', () => {
     assert.equal(bad.status, 400);
     assertOpenRouterShape('error', bad.json);
     await assert.rejects(sdk.generations.getGeneration({ id: 'gen-none' }), (e: Error & { statusCode?: number }) => e.statusCode === 404);
+  });
+
+  test("the Responses door's errors are the SDK's typed errors, with Freeway's message", async () => {
+    const unknown = await raw('POST', '/responses', { model: MODELS.openai, input: 'hi', frobnicate: 1 });
+    assertOpenRouterShape('error', unknown.json);
+    await assert.rejects(
+      sdk.responses.send({ responsesRequest: { model: MODELS.openai, input: 'hi', temperature: 5 } }),
+      (e: unknown) => {
+        assert.ok(e instanceof BadRequestResponseError, String(e));
+        assert.equal(e.error.code, 400);
+        assert.match(e.message, /temperature/);
+        assert.equal(e.error.metadata?.error_type, 'invalid_request');
+        return true;
+      },
+    );
+    await assert.rejects(sdk.responses.send({ responsesRequest: { model: 'nobody/nothing', input: 'hi' } }), (e: unknown) => {
+      assert.ok(e instanceof NotFoundResponseError, String(e));
+      assert.equal(e.error.metadata?.code, 'model_not_found');
+      return true;
+    });
   });
 });

@@ -78,6 +78,8 @@ interface Case {
   openai: { key: string; value: unknown };
   anthropic: { key: string; value: unknown } | 'warn' | 'silent';
   gemini: 'warn' | 'silent';
+  /** The OpenAI model that takes the field, when not every one does. */
+  openaiModel?: string;
 }
 
 /** A service tier asked for, and what OpenAI, Anthropic and Gemini get. */
@@ -97,11 +99,15 @@ const CASES: Case[] = [
   { field: 'verbosity', value: 'low', openai: { key: 'verbosity', value: 'low' }, anthropic: 'warn', gemini: 'warn' },
   { field: 'prompt_cache_key', value: 'conv-42', openai: { key: 'prompt_cache_key', value: 'conv-42' }, anthropic: 'silent', gemini: 'silent' },
   {
+    // Anthropic's web search server tool, one search for a low context size; Gemini's google_search tool,
+    // which takes no context size (warned). test/e2e/web-search.test.ts follows the searches to the charge.
     field: 'web_search_options',
     value: { search_context_size: 'low' },
     openai: { key: 'web_search_options', value: { search_context_size: 'low' } },
-    anthropic: 'warn',
+    anthropic: { key: 'tools', value: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 1 }] },
     gemini: 'warn',
+    // OpenAI's chat completions search only with its search models (any other is test/e2e/web-search.test.ts's).
+    openaiModel: 'openai/gpt-4o-search-preview',
   },
   { field: 'metadata', value: { team: 'a' }, openai: { key: 'metadata', value: { team: 'a' } }, anthropic: 'warn', gemini: 'warn' },
   { field: 'modalities', value: ['text'], openai: { key: 'modalities', value: ['text'] }, anthropic: 'silent', gemini: 'silent' },
@@ -155,7 +161,7 @@ for (const c of CASES) {
     for (const stream of [false, true]) {
       const how = stream ? 'streamed' : 'whole';
       test(`OpenAI gets it as written (${how}), no warning`, async () => {
-        const body = ask('openai', { [c.field]: c.value });
+        const body = ask('openai', { [c.field]: c.value, ...(c.openaiModel ? { model: c.openaiModel } : {}) });
         const warnings = stream ? streamWarnings(await streamed(body)).warnings : warningsOf(await whole(body));
         assert.deepEqual(sent('openai')[c.openai.key], c.openai.value);
         assert.deepEqual(warnings, []);
@@ -278,8 +284,9 @@ describe("OpenRouter's own fields are consumed by Freeway", () => {
   });
 
   test('plugins Freeway lacks are said out loud', async () => {
-    const w = warningsOf(await whole(ask('openai', { plugins: [{ id: 'web' }, { id: 'response-healing' }], transforms: ['middle-out'] })));
-    assert.ok(w.some((x) => x.includes('"web"')), JSON.stringify(w));
+    const plugins = [{ id: 'web', engine: 'exa' }, { id: 'response-healing' }];
+    const w = warningsOf(await whole(ask('openai', { plugins, transforms: ['middle-out'] })));
+    assert.ok(w.some((x) => x.includes('"web" engine "exa"')), JSON.stringify(w));
     assert.ok(w.some((x) => x.includes('response-healing')), JSON.stringify(w));
     assert.ok(w.some((x) => x.includes('middle-out')), JSON.stringify(w));
   });

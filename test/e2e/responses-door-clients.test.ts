@@ -78,7 +78,8 @@ describe('fields meant for the client or for Freeway', () => {
 
   test('an unknown field is still a 400 naming it, as on OpenAI', async () => {
     const r = await call('POST', '/responses', { model: 'openai/gpt-4o-mini', input: 'hi', frobnicate: 1 });
-    assert.deepEqual([r.status, r.json.error.param, r.json.error.code], [400, 'frobnicate', 'unknown_parameter']);
+    const e = r.json.error;
+    assert.deepEqual([r.status, e.param, e.code, e.metadata.code], [400, 'frobnicate', 400, 'unknown_parameter']);
   });
 });
 

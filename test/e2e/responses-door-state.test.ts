@@ -139,7 +139,8 @@ describe('store and previous_response_id', () => {
       (err: InstanceType<typeof OpenAI.APIError>) => {
         assert.equal(err.status, 404);
         assert.equal(err.param, 'previous_response_id');
-        assert.equal(err.code, 'previous_response_not_found');
+        assert.equal(err.code, 404, "OpenRouter's integer code");
+        assert.equal((err.error as { metadata: { code: string } }).metadata.code, 'previous_response_not_found');
         assert.equal(err.type, 'invalid_request_error');
         return true;
       },
@@ -208,10 +209,15 @@ describe('errors in the Responses shape', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    const json = (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } };
+    type Meta = { code?: string; error_type: string };
+    type Body = { error: { message: string; type: string; param: string | null; code: number; metadata: Meta } };
+    const json = (await res.json()) as Body;
     assert.deepEqual(Object.keys(json), ['error']);
-    assert.deepEqual(Object.keys(json.error).sort(), ['code', 'message', 'param', 'type']);
-    return { status: res.status, error: json.error };
+    assert.deepEqual(Object.keys(json.error).sort(), ['code', 'message', 'metadata', 'param', 'type']);
+    // OpenRouter's integer code (the status) for its SDK; OpenAI's own code beside OpenRouter's error_type.
+    assert.equal(json.error.code, res.status);
+    assert.equal(typeof json.error.metadata.error_type, 'string');
+    return { status: res.status, error: { ...json.error, code: json.error.metadata.code } };
   }
   const model = 'openai/gpt-4o-mini';
 

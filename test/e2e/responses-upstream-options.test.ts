@@ -82,25 +82,7 @@ const CASES: Case[] = [
     absent: 'end-user-7',
   },
   { name: 'text.verbosity', fields: { text: { verbosity: 'low' } }, openai: ['verbosity', 'low'], anthropic: 'warn', absent: 'verbosity' },
-  {
-    name: 'a web_search tool',
-    fields: {
-      tools: [{ type: 'web_search', search_context_size: 'low', user_location: { type: 'approximate', country: 'FR', city: 'Lyon' } }],
-    },
-    openai: [
-      'web_search_options',
-      { search_context_size: 'low', user_location: { type: 'approximate', approximate: { country: 'FR', city: 'Lyon' } } },
-    ],
-    anthropic: 'warn',
-    absent: 'Lyon',
-  },
-  {
-    name: 'a web_search_preview tool',
-    fields: { tools: [{ type: 'web_search_preview' }] },
-    openai: ['web_search_options', {}],
-    anthropic: 'warn',
-    absent: 'web_search',
-  },
+  // A hosted web_search tool on Anthropic and Gemini: test/e2e/web-search.test.ts.
 ];
 
 /** The option a case's warning names. */

@@ -517,4 +517,48 @@ describe('Anthropic emulator with the official SDK', () => {
     assert.equal(raw.first_id, raw.data[0].id);
     assert.equal(raw.last_id, raw.data.at(-1).id);
   });
+
+  test('web search: the server tool checked as the real API checks it; the answer in its documented shape', async () => {
+    const tool = { type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 2 };
+    const messages = [{ role: 'user' as const, content: 'news in Lyon' }];
+    const msg = await client.messages.create({ model: MODEL, max_tokens: 400, tools: [tool], messages });
+    assert.deepEqual(msg.content.map((b) => b.type), ['server_tool_use', 'web_search_tool_result', 'text']);
+    const [call, result, text] = msg.content;
+    assert.ok(call.type === 'server_tool_use' && result.type === 'web_search_tool_result' && text.type === 'text');
+    assert.deepEqual([call.name, call.input], ['web_search', { query: 'news in Lyon' }]);
+    assert.equal(result.tool_use_id, call.id);
+    assert.ok(Array.isArray(result.content) && result.content[0].type === 'web_search_result' && result.content[0].encrypted_content);
+    const cite = text.citations?.[0];
+    assert.ok(cite?.type === 'web_search_result_location');
+    assert.equal(cite.url, Array.isArray(result.content) ? result.content[0].url : undefined);
+    assert.equal(msg.usage.server_tool_use?.web_search_requests, 1);
+
+    const events = await rawSse({ model: MODEL, max_tokens: 400, tools: [tool], messages: [{ role: 'user', content: 'news' }] });
+    const starts = events.filter((e) => e.event === 'content_block_start').map((e) => e.data.content_block.type);
+    assert.deepEqual(starts, ['server_tool_use', 'web_search_tool_result', 'text']);
+    assert.ok(events.some((e) => e.data.delta?.type === 'citations_delta'));
+    assert.equal(events.find((e) => e.event === 'message_delta')?.data.usage.server_tool_use.web_search_requests, 1);
+
+    const post = (tools: unknown[]) =>
+      fetch(`${emu.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': emu.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, max_tokens: 10, tools, messages: [{ role: 'user', content: 'x' }] }),
+      });
+    const refused: Array<[unknown, RegExp]> = [
+      [{ ...tool, max_uses: 0 }, /max_uses: Input should be greater than or equal to 1/],
+      [{ ...tool, name: 'search' }, /name: Input should be 'web_search'/],
+      [{ ...tool, search_context_size: 'low' }, /search_context_size: Extra inputs are not permitted/],
+      [{ ...tool, allowed_domains: ['a.com'], blocked_domains: ['b.com'] }, /Only one of allowed_domains or blocked_domains/],
+      [{ ...tool, user_location: { type: 'approximate', approximate: { city: 'Lyon' } } }, /user_location\.approximate: Extra inputs/],
+      [{ ...tool, type: 'web_search_2024' }, /does not match any of the expected tags/],
+    ];
+    for (const [bad, message] of refused) {
+      const res = await post([bad]);
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, message);
+    }
+    const located = await post([{ ...tool, user_location: { type: 'approximate', city: 'Lyon', country: 'FR' } }]);
+    assert.equal(located.status, 200);
+  });
 });

@@ -310,7 +310,8 @@ function validateRequest(body: Json, state: EmulatorState, forCount: boolean): T
   tools.forEach((t: Json, i: number) => {
     if (!isObj(t)) throw invalid(`tools.${i}: Input should be a valid dictionary`);
     validateCacheControl(t.cache_control, `tools.${i}`);
-    if (t.type !== undefined && t.type !== 'custom') return; // server tools: accepted, not emulated
+    if (typeof t.type === 'string' && t.type.startsWith('web_search')) return validateWebSearchTool(t, i);
+    if (t.type !== undefined && t.type !== 'custom') return; // other server tools: accepted, not emulated
     if (typeof t.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(t.name)) {
       throw invalid(`tools.${i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`);
     }
@@ -652,7 +653,9 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
       text = text.slice(0, text.indexOf(stopSequence));
       stopReason = 'stop_sequence';
     }
-    blocks.push({ type: 'text', text });
+    const search = webSearchOffered(body) && toolResults.length === 0 && !d.noTool ? webSearch(subject) : undefined;
+    if (search) blocks.push(...search.blocks);
+    blocks.push({ type: 'text', text, ...(search ? { citations: [search.citation(text)] } : {}) });
   }
 
   // max_tokens: everything generated (thinking included) counts; cut where the budget runs out.
@@ -683,7 +686,13 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
       }
       if (b[field].length > 0) content.push(b);
     } else {
-      const tokens = b.type === 'tool_use' ? countTokens(b.name + JSON.stringify(b.input)) : countTokens(b.data);
+      // A search's query is generated (output); its results are the server's, not the model's.
+      const tokens =
+        b.type === 'tool_use' || b.type === 'server_tool_use'
+          ? countTokens(b.name + JSON.stringify(b.input))
+          : b.type === 'web_search_tool_result'
+            ? 0
+            : countTokens(b.data);
       if (tokens > remaining) {
         truncated = true;
         break;
@@ -694,6 +703,74 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
   }
   if (truncated) return { content, stop_reason: 'max_tokens', stop_sequence: null, output_tokens: body.max_tokens };
   return { content, stop_reason: stopReason, stop_sequence: stopSequence, output_tokens: body.max_tokens - remaining };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web search (https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/web-search-tool)
+// ---------------------------------------------------------------------------------------------
+
+const WEB_SEARCH_TYPES = ['web_search_20250305', 'web_search_20260209'];
+const WEB_SEARCH_KEYS = new Set(['type', 'name', 'max_uses', 'allowed_domains', 'blocked_domains', 'user_location', 'cache_control']);
+const LOCATION_KEYS = new Set(['type', 'city', 'region', 'country', 'timezone']);
+
+/** The web search server tool, checked as the real API checks it (its pydantic-style messages). */
+function validateWebSearchTool(t: Json, i: number): void {
+  if (!WEB_SEARCH_TYPES.includes(t.type)) {
+    throw invalid(`tools.${i}: Input tag '${String(t.type)}' found using 'type' does not match any of the expected tags`);
+  }
+  const at = `tools.${i}.${String(t.type)}`;
+  for (const k of Object.keys(t)) if (!WEB_SEARCH_KEYS.has(k)) throw invalid(`${at}.${k}: Extra inputs are not permitted`);
+  if (t.name !== 'web_search') throw invalid(`${at}.name: Input should be 'web_search'`);
+  if (t.max_uses !== undefined && (!Number.isInteger(t.max_uses) || t.max_uses < 1)) {
+    throw invalid(`${at}.max_uses: Input should be greater than or equal to 1`);
+  }
+  if (t.allowed_domains !== undefined && t.blocked_domains !== undefined) {
+    throw invalid(`${at}: Only one of allowed_domains or blocked_domains can be specified`);
+  }
+  if (t.user_location !== undefined) {
+    const loc = t.user_location;
+    if (!isObj(loc)) throw invalid(`${at}.user_location: Input should be a valid dictionary`);
+    for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) throw invalid(`${at}.user_location.${k}: Extra inputs are not permitted`);
+    if (loc.type !== 'approximate') throw invalid(`${at}.user_location.type: Input should be 'approximate'`);
+    for (const k of ['city', 'region', 'country', 'timezone']) {
+      if (loc[k] !== undefined && typeof loc[k] !== 'string') throw invalid(`${at}.user_location.${k}: Input should be a valid string`);
+    }
+    if (typeof loc.country === 'string' && !/^[A-Z]{2}$/.test(loc.country)) {
+      throw invalid(`${at}.user_location.country: String should have at most 2 characters`);
+    }
+  }
+}
+
+function webSearchOffered(body: Json): boolean {
+  return (body.tools ?? []).some((t: Json) => typeof t?.type === 'string' && t.type.startsWith('web_search'));
+}
+
+/**
+ * One search about the question, in the documented shape: the model's `server_tool_use` call, the
+ * `web_search_tool_result` with its results, and a citation of the first result for the answer.
+ */
+function webSearch(query: string): { blocks: Json[]; citation: (text: string) => Json } {
+  const id = randomId('srvtoolu_01');
+  const result = {
+    type: 'web_search_result',
+    url: 'https://example.com/search-result',
+    title: `About ${query.slice(0, 40)}`,
+    encrypted_content: randomBytes(48).toString('base64'),
+    page_age: 'April 30, 2025',
+  };
+  return {
+    blocks: [
+      { type: 'server_tool_use', id, name: 'web_search', input: { query } },
+      { type: 'web_search_tool_result', tool_use_id: id, content: [result] },
+    ],
+    citation: (text) => ({
+      type: 'web_search_result_location',
+      url: result.url,
+      title: result.title,
+      encrypted_index: randomBytes(24).toString('base64'),
+      cited_text: text.slice(0, 150),
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,12 +787,17 @@ function withoutServerTools(usage: Json): Json {
 }
 
 /**
- * Server tools are accepted, not run: a request offering `web_search` is answered as if it ran one
- * search, which only its usage shows (`server_tool_use.web_search_requests`, billed per search).
+ * `usage.service_tier`: `standard`, or `priority` where the organisation has Priority Tier capacity
+ * ([[served:priority]]) and the request did not ask for `standard_only`.
  */
-function serverToolUse(body: Json): Json {
-  const tools: Json[] = Array.isArray(body.tools) ? body.tools : [];
-  return tools.some((t) => typeof t?.type === 'string' && t.type.startsWith('web_search')) ? { server_tool_use: { web_search_requests: 1 } } : {};
+function servedTier(body: Json, d: Directives): string {
+  return d.served === 'priority' && body.service_tier !== 'standard_only' ? 'priority' : 'standard';
+}
+
+/** The searches the answer ran (`server_tool_use` blocks), as its usage counts them: billed per search. */
+function serverToolUse(reply: Reply): Json {
+  const searches = reply.content.filter((b: Json) => b.type === 'server_tool_use' && b.name === 'web_search').length;
+  return searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {};
 }
 
 function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[] {
@@ -741,6 +823,8 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
     switch (b.type) {
       case 'text':
         start({ type: 'text', text: '' });
+        // A cited text block streams its citations as `citations_delta` events.
+        for (const citation of b.citations ?? []) frames.push(delta(index, { type: 'citations_delta', citation }));
         for (const piece of chunkText(b.text)) frames.push(delta(index, { type: 'text_delta', text: piece }));
         break;
       case 'thinking':
@@ -752,6 +836,13 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
         break;
       case 'redacted_thinking':
         start({ type: 'redacted_thinking', data: b.data });
+        break;
+      case 'server_tool_use':
+        start({ type: 'server_tool_use', id: b.id, name: b.name, input: {} });
+        frames.push(delta(index, { type: 'input_json_delta', partial_json: JSON.stringify(b.input) }));
+        break;
+      case 'web_search_tool_result':
+        start(b);
         break;
       case 'tool_use': {
         // `caller`: who made the call (`direct`: the model itself, not code execution), as recorded.
@@ -892,9 +983,9 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
       usage: {
         ...usage,
         output_tokens: reply.output_tokens,
-        service_tier: 'standard',
+        service_tier: servedTier(body, d),
         inference_geo: 'not_available',
-        ...serverToolUse(body),
+        ...serverToolUse(reply),
       },
     };
     const headers = { 'request-id': requestId, ...rateLimitHeaders(usage.input_tokens, reply.output_tokens) };

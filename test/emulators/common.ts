@@ -152,6 +152,8 @@ export interface Directives {
   gather?: number;
   /** [[bytes:N]]: a reply of N characters. */
   bytes?: number;
+  /** [[served:TIER]]: the processing tier the answer says it was served at (OpenAI: flex served as default). */
+  served?: string;
 }
 
 /**
@@ -188,6 +190,7 @@ export function parseDirectives(text: string): Directives {
     byteDripMs: num('bytedrip'),
     gather: num('gather'),
     bytes: num('bytes'),
+    served: /\[\[served:([a-z_]+)\]\]/.exec(text)?.[1],
   };
 }
 

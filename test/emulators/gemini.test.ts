@@ -258,4 +258,35 @@ describe('Gemini emulator (via @google/genai)', () => {
     assert.match(e503.message, /The model is overloaded/);
     assert.equal((await err('[[error:500]]')).status, 500);
   });
+
+  it('google_search: the tool checked, the answer grounded in the documented shape, whole and streamed', async () => {
+    const config = { tools: [{ googleSearch: {} }] };
+    const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'news in Lyon', config });
+    const g = r.candidates?.[0].groundingMetadata;
+    assert.deepEqual(g?.webSearchQueries, ['news in Lyon']);
+    assert.ok(g?.groundingChunks?.[0].web?.uri);
+    assert.deepEqual(g?.groundingSupports?.[0].groundingChunkIndices, [0]);
+    assert.ok(g?.searchEntryPoint?.renderedContent);
+    const sentTools = emu.last().body.tools;
+    assert.equal(sentTools.length, 1);
+
+    let last: Awaited<ReturnType<typeof ai.models.generateContent>> | undefined;
+    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'news', config })) {
+      last = chunk;
+    }
+    assert.deepEqual(last?.candidates?.[0].groundingMetadata?.webSearchQueries, ['news']);
+
+    const raw = (tools: unknown) =>
+      fetch(`${emu.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': emu.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'x' }] }], tools }),
+      });
+    assert.equal((await raw([{ google_search: {} }])).status, 200, 'the snake_case spelling of proto JSON');
+    const unknown = await raw([{ web_search: {} }]);
+    assert.equal(unknown.status, 400);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /Unknown name "web_search" at 'tools\[0\]'/);
+    const setting = await raw([{ google_search: { user_location: 'FR' } }]);
+    assert.equal(setting.status, 400);
+  });
 });

@@ -100,6 +100,11 @@ const PART_FIELDS = [
   'text', 'thought', 'thoughtSignature', 'inlineData', 'fileData', 'functionCall', 'functionResponse', 'executableCode',
   'codeExecutionResult', 'videoMetadata', 'partMetadata', 'mediaResolution',
 ];
+/** A Tool's fields, in proto JSON's two spellings (https://ai.google.dev/api/caching#Tool). */
+const TOOL_FIELDS = [
+  'functionDeclarations', 'function_declarations', 'googleSearch', 'google_search', 'googleSearchRetrieval', 'google_search_retrieval',
+  'codeExecution', 'code_execution', 'urlContext', 'url_context',
+];
 const DECLARATION_FIELDS = ['name', 'description', 'parameters', 'parametersJsonSchema', 'response', 'responseJsonSchema', 'behavior'];
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -236,6 +241,15 @@ function validateContents(body: Json, model: string): void {
     throw invalid('* GenerateContentRequest.generation_config.candidate_count: must be in the range [1, 8]\n');
   }
   for (const [t, tool] of (body.tools ?? []).entries()) {
+    rejectUnknown(tool, TOOL_FIELDS, `tools[${t}]`);
+    const search = tool.googleSearch ?? tool.google_search;
+    if (search !== undefined) {
+      if (!search || typeof search !== 'object' || Array.isArray(search)) {
+        const type = 'type.googleapis.com/google.ai.generativelanguage.v1beta.Tool.GoogleSearch';
+        throw invalid(`Invalid value at 'tools[${t}].google_search' (${type}), ${JSON.stringify(search)}`);
+      }
+      rejectUnknown(search, ['timeRangeFilter', 'time_range_filter'], `tools[${t}].google_search`);
+    }
     for (const [d, decl] of (tool.functionDeclarations ?? []).entries()) {
       rejectUnknown(decl, DECLARATION_FIELDS, `tools[${t}].function_declarations[${d}]`);
       if (typeof decl.name !== 'string' || !FUNCTION_NAME.test(decl.name)) {
@@ -298,6 +312,8 @@ const callSigningText = (fc: Json): string => `${fc.name}${JSON.stringify(fc.arg
 interface Reply {
   thought?: string;
   text?: string;
+  /** The Google Search the answer was grounded on, in the documented `groundingMetadata` shape. */
+  grounding?: Json;
   calls: Array<{ name: string; args: Record<string, unknown> }>;
   finishReason: string;
   thinking: boolean;
@@ -353,7 +369,19 @@ function buildReply(body: Json, model: string, d: Directives, lastUserText: stri
   }
   reply.text = text;
   if (thinking) reply.textSignature = sign(text);
+  const searches = (body.tools ?? []).some((t: Json) => t.googleSearch !== undefined || t.google_search !== undefined);
+  if (searches && responses.length === 0 && !d.noTool) reply.grounding = grounding(stripDirectives(lastUserText), text);
   return reply;
+}
+
+/** One search about the question, grounding the whole answer (https://ai.google.dev/gemini-api/docs/google-search). */
+function grounding(query: string, text: string): Json {
+  return {
+    searchEntryPoint: { renderedContent: `<div class="container">${query.slice(0, 40)}</div>` },
+    groundingChunks: [{ web: { uri: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/emulated', title: 'example.com' } }],
+    groundingSupports: [{ segment: { startIndex: 0, endIndex: Buffer.byteLength(text), text }, groundingChunkIndices: [0] }],
+    webSearchQueries: [query],
+  };
 }
 
 function replyParts(r: Reply): Json[] {
@@ -474,6 +502,7 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
       const candidates = Array.from({ length: n }, (_, index) => ({
         content: { parts: replyParts(reply), role: 'model' },
         finishReason: reply.finishReason,
+        ...(reply.grounding ? { groundingMetadata: reply.grounding } : {}),
         index,
       }));
       return sendJson(res, 200, { candidates, usageMetadata: usage, ...envelope });
@@ -505,7 +534,15 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
       }
       const soFar = { ...reply, text: textSoFar === '' ? undefined : textSoFar, calls: reply.calls.slice(0, callsSoFar) };
       return {
-        candidates: [{ content: { parts, role: 'model' }, ...(isLast ? { finishReason: reply.finishReason } : {}), index: 0 }],
+        candidates: [
+          {
+            content: { parts, role: 'model' },
+            ...(isLast ? { finishReason: reply.finishReason } : {}),
+            // The grounding comes whole, with the last chunk.
+            ...(isLast && reply.grounding ? { groundingMetadata: reply.grounding } : {}),
+            index: 0,
+          },
+        ],
         usageMetadata: isLast ? usage : usageOf(prompt, soFar),
         ...envelope,
       };

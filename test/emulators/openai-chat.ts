@@ -73,6 +73,10 @@ export function validateChat(body: Body): Reply | null {
     }
   }
   if (typeof body.model !== 'string' || body.model === '') return oaiError(400, 'you must provide a model parameter');
+  // Chat completions search the web only with the search models (guides/tools-web-search?api-mode=chat).
+  if (body.web_search_options !== undefined && !/-search-(preview|api)/.test(body.model)) {
+    return oaiError(400, 'Web search options not supported with this model.');
+  }
   if (body.messages === undefined) return oaiError(400, "Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(body.messages)) {
     return oaiError(400, `Invalid type for 'messages': expected an array, but got ${typeof body.messages} instead.`, 'messages', 'invalid_type');
@@ -355,7 +359,8 @@ export function respondChat(body: Body, d: Directives, state: ChatState): Reply 
   const usage = usageOf(promptTokens, cached, choices);
   const id = 'chatcmpl-' + randomId(29);
   const created = nowSeconds();
-  const tier = typeof body.service_tier === 'string' && body.service_tier !== 'auto' ? body.service_tier : 'default';
+  // The tier asked for, unless the script says it was served at another (flex capacity short: default).
+  const tier = d.served ?? (typeof body.service_tier === 'string' && body.service_tier !== 'auto' ? body.service_tier : 'default');
   if (body.stream === true) return { frames: chatFrames(body, choices, usage, id, created, tier) };
   return {
     status: 200,

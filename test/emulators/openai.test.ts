@@ -551,9 +551,12 @@ test('chat refuses top-level fields OpenAI does not take, and service tiers it d
     metadata: { a: 'b' },
     store: false,
     safety_identifier: 'u',
-    web_search_options: {},
   });
   assert.equal(ok.status, 200);
+  // Web search only on the search models, as OpenAI's chat completions do.
+  const search = await post({ web_search_options: {} });
+  assert.deepEqual([search.status, search.body.error.message], [400, 'Web search options not supported with this model.']);
+  assert.equal((await post({ web_search_options: {}, model: 'gpt-4o-search-preview' })).status, 200);
   assert.equal(ok.body.service_tier, 'flex');
   assert.equal((await post({ service_tier: 'auto' })).body.service_tier, 'default');
 });

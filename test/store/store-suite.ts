@@ -161,6 +161,7 @@ function generation(over: Partial<GenerationRecord> & Pick<GenerationRecord, 'ke
     streamed: false,
     cancelled: false,
     legs: [],
+    serviceTier: null,
     finishReason: 'stop',
     nativeFinishReason: 'end_turn',
     tokensPrompt: 10,
@@ -748,6 +749,7 @@ export function storeSuite(
                   generationMs: i % 2 ? 900 : null,
                   error: i === 4 ? 'upstream 500' : null,
                   apiType: i === 6 ? 'embeddings' : 'completions',
+                  serviceTier: i === 2 ? 'flex' : null,
                 }),
               );
             }

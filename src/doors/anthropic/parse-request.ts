@@ -316,7 +316,7 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
   const metadata = opt(body, 'metadata', obj);
   const user = opt(body, 'user', str) ?? (metadata ? opt(metadata, 'user_id', str, 'metadata') : undefined);
   const sessionId = opt(body, 'session_id', str);
-  const warnings = consumePlugins(body);
+  const { warnings } = consumePlugins(body);
   const outputConfig = opt(body, 'output_config', obj);
   const responseFormat =
     (outputConfig && opt(outputConfig, 'format', parseOutputFormat, 'output_config')) ?? opt(body, 'output_format', parseOutputFormat);

@@ -53,6 +53,7 @@ export function renderAnthropicUsage(u: Usage, c: Charge): Record<string, unknow
       freeway_fee: nanosToUsd(c.feeNanos),
       total_cost: nanosToUsd(c.chargedNanos),
       ...(c.insured ? { zero_completion_insurance: true } : {}),
+      ...(c.serviceTier !== undefined ? { service_tier: c.serviceTier } : {}),
     },
   };
 }

@@ -29,7 +29,8 @@ export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
     external_user: null,
     preset_id: null,
     router: null,
-    service_tier: null,
+    // The tier the upstream said it served, which set the price.
+    service_tier: g.serviceTier ?? null,
     // Freeway calls each provider's own (global) endpoints.
     data_region: 'global',
     workspace_id: g.accountId,

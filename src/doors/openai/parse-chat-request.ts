@@ -123,8 +123,11 @@ export function parseChatRequest(raw: unknown, headers: ChatHeaders = {}): Parse
   const passthrough: Obj = {};
   for (const [k, v] of Object.entries(body)) if (!KNOWN.has(k)) passthrough[k] = v;
   const cacheControl = parseCacheControl(body.cache_control, 'cache_control');
-  const warnings = consumeExtensions(body);
-  const upstreamOptions = parseUpstreamOptions(body, headers.anthropicBeta);
+  const { warnings, webSearch } = consumeExtensions(body);
+  const parsedOptions = parseUpstreamOptions(body, headers.anthropicBeta);
+  // OpenRouter's `web` plugin (native engine) asks for the native web search, as `web_search_options` does.
+  const upstreamOptions =
+    webSearch && parsedOptions?.web_search_options === undefined ? { ...parsedOptions, web_search_options: {} } : parsedOptions;
   const request: ChatRequest = {
     model,
     messages: parseMessages(body.messages),

@@ -7,7 +7,7 @@
 import { UPSTREAM_OPTIONS } from '../../providers/field-policy.ts';
 import type { UpstreamOption } from '../../providers/field-policy.ts';
 import { consumePlugins } from '../plugins.ts';
-import { arr, bool, fail, isObj, obj, oneOf, str } from '../../spec/validate.ts';
+import { arr, bool, fail, isObj, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
 import type { Obj } from '../../spec/validate.ts';
 
 /** OpenAI's service tiers, and OpenRouter's `fast` (the same as `priority`). */
@@ -39,6 +39,23 @@ function prediction(v: unknown, p: string): Obj {
   return o;
 }
 
+/** OpenAI's `web_search_options`, closed as OpenAI's own schema is (an unknown key is a 400 there too). */
+function webSearchOptions(v: unknown, p: string): Obj {
+  const o = obj(v, p);
+  onlyKeys(o, p, new Set(['search_context_size', 'user_location']));
+  if (o.search_context_size !== undefined) oneOf(o.search_context_size, `${p}.search_context_size`, ['low', 'medium', 'high'] as const);
+  if (o.user_location !== undefined && o.user_location !== null) {
+    const at = `${p}.user_location`;
+    const loc = obj(o.user_location, at);
+    onlyKeys(loc, at, new Set(['type', 'approximate']));
+    oneOf(loc.type, `${at}.type`, ['approximate'] as const);
+    const approx = obj(loc.approximate, `${at}.approximate`);
+    onlyKeys(approx, `${at}.approximate`, new Set(['city', 'country', 'region', 'timezone']));
+    for (const [k, value] of Object.entries(approx)) str(value, `${at}.approximate.${k}`);
+  }
+  return o;
+}
+
 /** How each option is validated; the value forwarded is what the client sent (after `fast` → `priority`). */
 const OPTION_PARSERS: Record<Exclude<UpstreamOption, 'x-anthropic-beta'>, (v: unknown, p: string) => unknown> = {
   prediction,
@@ -59,7 +76,7 @@ const OPTION_PARSERS: Record<Exclude<UpstreamOption, 'x-anthropic-beta'>, (v: un
     if (key.length > 1024) fail(p, 'must be at most 1024 characters');
     return key;
   },
-  web_search_options: obj,
+  web_search_options: webSearchOptions,
   metadata,
   store: bool,
   safety_identifier: (v, p) => {
@@ -101,8 +118,8 @@ export function parseUpstreamOptions(body: Obj, anthropicBeta?: string): Record<
  * cannot honour: plugins (an unknown id is a 400), `transforms`, `debug`, `preset`. `trace` asks
  * nothing of the answer (observability metadata) and is accepted silently.
  */
-export function consumeExtensions(body: Obj): string[] {
-  const warnings = consumePlugins(body);
+export function consumeExtensions(body: Obj): { warnings: string[]; webSearch: boolean } {
+  const { warnings, webSearch } = consumePlugins(body, true);
   if (body.transforms !== undefined && body.transforms !== null) {
     const list = arr(body.transforms, 'transforms').map((t, i) => oneOf(t, `transforms[${i}]`, ['middle-out'] as const));
     if (list.length > 0) warnings.push('transforms ["middle-out"] is not available in Freeway; the prompt was sent whole.');
@@ -120,5 +137,5 @@ export function consumeExtensions(body: Obj): string[] {
   if (body.trace !== undefined && body.trace !== null && !isObj(body.trace)) obj(body.trace, 'trace');
   if (body.usage !== undefined && body.usage !== null) obj(body.usage, 'usage');
   if (body.route !== undefined && body.route !== null) oneOf(body.route, 'route', ['fallback', 'sort'] as const);
-  return warnings;
+  return { warnings, webSearch };
 }

@@ -35,6 +35,19 @@ export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: Char
   if (r.toolCalls.length > 0) {
     message.tool_calls = r.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
   }
+  // The web sources, as OpenAI's search models and OpenRouter's web search annotate an answer.
+  if (r.citations && r.citations.length > 0) {
+    message.annotations = r.citations.map((c) => ({
+      type: 'url_citation',
+      url_citation: {
+        url: c.url,
+        title: c.title ?? '',
+        ...(c.content !== undefined ? { content: c.content } : {}),
+        start_index: c.startIndex,
+        end_index: c.endIndex,
+      },
+    }));
+  }
   const out: Record<string, unknown> = {
     id: meta.id,
     object: 'chat.completion',

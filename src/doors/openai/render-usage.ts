@@ -22,6 +22,8 @@ export function renderUsage(u: Usage, c: Charge): Record<string, unknown> {
       freeway_fee: nanosToUsd(c.feeNanos),
       total_cost: nanosToUsd(c.chargedNanos),
       ...(c.insured ? { zero_completion_insurance: true } : {}),
+      // The tier the upstream said it served, whose prices these are (flex is half price on OpenAI).
+      ...(c.serviceTier !== undefined ? { service_tier: c.serviceTier } : {}),
     },
   };
 }

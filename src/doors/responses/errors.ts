@@ -1,13 +1,19 @@
 /**
- * The Responses door's error shape: OpenAI's `{ error: { message, type, param, code } }`, with the
- * HTTP status Freeway chose for the failure. Every error this door answers leaves through here.
+ * The Responses door's error shape, read by two kinds of client: OpenRouter's SDK validates the body
+ * against OpenRouter's envelope (`{ error: { code: <integer>, message, metadata? } }`; a string code
+ * fails its schema and the caller gets "Response validation failed" instead of the error), while
+ * OpenAI's SDK and the AI SDK read `message`, `type`, `param` and `code` loosely (`code` is any JSON
+ * value to the first, a string or a number to the second). One body serves both: the integer code
+ * (the HTTP status, as OpenRouter sends it), OpenAI's `type` and `param`, and OpenAI's own string
+ * code in `metadata.code` beside OpenRouter's `metadata.error_type`. Every error this door answers
+ * leaves through here.
  */
 import type { ServerResponse } from 'node:http';
 import type { ErrorType, GatewayError } from '../../spec/errors.ts';
 import { sendJson } from '../../http/respond.ts';
 
 export interface ResponsesErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
+  error: { code: number; message: string; type: string; param: string | null; metadata: Record<string, unknown> };
 }
 
 /** OpenAI's error `type` (and default `code`) for each of Freeway's error types. */
@@ -27,13 +33,23 @@ const OPENAI_TYPE: Record<ErrorType, { type: string; code: string | null }> = {
   server: { type: 'server_error', code: 'server_error' },
 };
 
-/** The error body for a GatewayError: `param` and `code` from its metadata when it names them. */
+/** The error body for a GatewayError: `param` and OpenAI's code from its metadata when it names them. */
 export function responsesErrorBody(err: GatewayError): ResponsesErrorBody {
   const mapped = OPENAI_TYPE[err.type];
   const param = typeof err.metadata.param === 'string' ? err.metadata.param : null;
   const unknownModel = err.type === 'not_found' && (param === 'model' || param?.startsWith('models[') === true);
   const code = typeof err.metadata.code === 'string' ? err.metadata.code : unknownModel ? 'model_not_found' : mapped.code;
-  return { error: { message: err.message, type: mapped.type, param, code } };
+  const envelope = err.toBody().error;
+  return {
+    error: {
+      // A client that hung up (499) is answered 400 (sendResponsesError): the code says the status sent.
+      code: err.status === 499 ? 400 : envelope.code,
+      message: envelope.message,
+      type: mapped.type,
+      param,
+      metadata: { ...envelope.metadata, ...(code !== null ? { code } : {}) },
+    },
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Charge } from '../../accounting/charge.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import { reasoningText } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';
-import type { ChatResult, FinishReason, Usage } from '../../spec/response.ts';
+import type { ChatResult, FinishReason, UrlCitation, Usage } from '../../spec/response.ts';
 import { renderUsage as renderChatUsage } from '../openai/render-usage.ts';
 import type { Obj } from '../../spec/validate.ts';
 import type { ResponseEcho } from './parse-request.ts';
@@ -73,13 +73,27 @@ export function reasoningItem(id: string, details: readonly ReasoningDetail[], e
   };
 }
 
-export function outputText(text: string): Obj {
-  return { type: 'output_text', text, annotations: [], logprobs: [] };
+/** Output text, with the web sources it cites as OpenAI's `url_citation` annotations. */
+export function outputText(text: string, citations: readonly UrlCitation[] = []): Obj {
+  const annotations = citations.map((c) => ({
+    type: 'url_citation',
+    url: c.url,
+    title: c.title ?? '',
+    start_index: c.startIndex,
+    end_index: c.endIndex,
+  }));
+  return { type: 'output_text', text, annotations, logprobs: [] };
 }
 
-export function messageItem(id: string, text: string, status: ItemStatus, refusal?: string | null): Obj {
+export function messageItem(
+  id: string,
+  text: string,
+  status: ItemStatus,
+  refusal?: string | null,
+  citations?: readonly UrlCitation[],
+): Obj {
   const content: Obj[] = [];
-  if (text.length > 0 || !refusal) content.push(outputText(text));
+  if (text.length > 0 || !refusal) content.push(outputText(text, citations));
   if (refusal) content.push({ type: 'refusal', refusal });
   return { type: 'message', id, status, role: 'assistant', content };
 }
@@ -94,7 +108,8 @@ export function outputItems(r: ChatResult, meta: ResponseMeta): Obj[] {
   const items: Obj[] = [];
   if (r.reasoning.length > 0) items.push(reasoningItem(newItemId('rs', meta.id), r.reasoning, meta.excludeReasoning));
   if (r.text.length > 0 || r.refusal || r.toolCalls.length === 0) {
-    items.push(messageItem(newItemId('msg', meta.id), r.text, status === 'incomplete' ? 'incomplete' : 'completed', r.refusal));
+    const itemStatus = status === 'incomplete' ? 'incomplete' : 'completed';
+    items.push(messageItem(newItemId('msg', meta.id), r.text, itemStatus, r.refusal, r.citations));
   }
   for (const c of r.toolCalls) items.push(functionCallItem(newItemId('fc', meta.id), c, 'completed', meta.toolNames));
   return items;

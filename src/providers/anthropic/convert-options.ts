@@ -4,7 +4,8 @@
  * tier in OpenAI's words.
  */
 import { dropWarning, sortOptions } from '../field-policy.ts';
-import type { MessagesRequestBody } from './wire-types.ts';
+import { readWebSearch } from '../web-search.ts';
+import type { MessagesRequestBody, WireWebSearchTool } from './wire-types.ts';
 
 /**
  * Puts the translatable options on `body`; returns the `anthropic-beta` header value the request
@@ -26,8 +27,22 @@ export function applyOptions(
   // The end user's id for abuse detection is what Anthropic's metadata.user_id is for.
   const safety = translate.safety_identifier;
   if (typeof safety === 'string' && !body.metadata) body.metadata = { user_id: safety };
+  const search = webSearchTool(translate.web_search_options);
+  if (search) body.tools = [...(body.tools ?? []), search];
   const beta = translate['x-anthropic-beta'];
   return typeof beta === 'string' && beta !== '' ? beta : undefined;
+}
+
+/** `web_search_options` as Anthropic's web search server tool (providers/web-search.ts). */
+function webSearchTool(options: unknown): WireWebSearchTool | undefined {
+  const ws = readWebSearch(options);
+  if (!ws) return undefined;
+  return {
+    type: 'web_search_20250305',
+    name: 'web_search',
+    ...(ws.contextSize === 'low' ? { max_uses: 1 } : {}),
+    ...(ws.location ? { user_location: { type: 'approximate', ...ws.location } } : {}),
+  };
 }
 
 /** Anthropic's `usage.service_tier` (`standard`, `priority`, `batch`) as OpenAI says it. */

@@ -3,7 +3,7 @@ import { GatewayError } from '../../spec/errors.ts';
 import { ANTHROPIC_FORMAT } from '../../spec/reasoning.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';
-import type { ChatResult } from '../../spec/response.ts';
+import type { ChatResult, UrlCitation } from '../../spec/response.ts';
 import { serviceTierOf } from './convert-options.ts';
 import { convertUsage } from './convert-usage.ts';
 import { mapStopReason } from './map-stop-reason.ts';
@@ -21,12 +21,16 @@ export function fromMessagesResponse(json: unknown, providerName: string, warnin
   let text = '';
   const reasoning: ReasoningDetail[] = [];
   const toolCalls: ToolCall[] = [];
+  const citations: UrlCitation[] = [];
   for (const block of msg.content ?? []) {
     switch (block?.type) {
-      case 'text':
-        // Citations split one answer into several text blocks; they read as one text.
+      case 'text': {
+        // Citations split one answer into several text blocks; they read as one text, each citing its own span.
+        const start = text.length;
         text += str(block.text);
+        citations.push(...webCitations(block.citations, start, text.length));
         break;
+      }
       case 'thinking':
         reasoning.push({
           type: 'reasoning.text',
@@ -56,6 +60,24 @@ export function fromMessagesResponse(json: unknown, providerName: string, warnin
     usage: convertUsage(msg.usage),
     ...(serviceTierOf(msg.usage) !== undefined ? { serviceTier: serviceTierOf(msg.usage) } : {}),
     refusal: null,
+    ...(citations.length > 0 ? { citations } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** A text block's web search citations (`web_search_result_location`) over its span of the answer. */
+function webCitations(raw: unknown, startIndex: number, endIndex: number): UrlCitation[] {
+  if (!Array.isArray(raw)) return [];
+  const out: UrlCitation[] = [];
+  for (const c of raw as Array<Record<string, unknown> | null>) {
+    if (c?.type !== 'web_search_result_location' || typeof c.url !== 'string') continue;
+    out.push({
+      url: c.url,
+      ...(typeof c.title === 'string' ? { title: c.title } : {}),
+      ...(typeof c.cited_text === 'string' ? { content: c.cited_text } : {}),
+      startIndex,
+      endIndex,
+    });
+  }
+  return out;
 }

@@ -3,6 +3,7 @@
  * convention (OpenAI's) counts every prompt token, so cache reads and writes are added back in.
  */
 import type { Usage } from '../../spec/response.ts';
+import { serviceTierOf } from './convert-options.ts';
 import type { WireUsage } from './wire-types.ts';
 
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
@@ -20,6 +21,8 @@ export function convertUsage(u: WireUsage | null | undefined): Usage {
     reasoningTokens: n(u?.output_tokens_details?.thinking_tokens),
     // Server tools: web searches are billed per search on top of tokens.
     ...(n(u?.server_tool_use?.web_search_requests) > 0 ? { webSearchRequests: n(u?.server_tool_use?.web_search_requests) } : {}),
+    // Priority Tier costs what standard does per token (catalog/service-tiers.ts); kept for the record.
+    ...(serviceTierOf(u) !== undefined ? { serviceTier: serviceTierOf(u) } : {}),
     raw: u ?? undefined,
   };
 }

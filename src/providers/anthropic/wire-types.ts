@@ -75,6 +75,14 @@ export interface WireTool {
   cache_control?: WireCacheControl;
 }
 
+/** Anthropic's web search, a server tool: Anthropic runs the searches and bills each one. */
+export interface WireWebSearchTool {
+  type: 'web_search_20250305';
+  name: 'web_search';
+  max_uses?: number;
+  user_location?: { type: 'approximate'; city?: string; region?: string; country?: string; timezone?: string };
+}
+
 export type WireToolChoice =
   | { type: 'auto'; disable_parallel_tool_use?: boolean }
   | { type: 'any'; disable_parallel_tool_use?: boolean }
@@ -91,7 +99,7 @@ export interface MessagesRequestBody {
   max_tokens: number;
   messages: WireMessage[];
   system?: WireTextBlock[];
-  tools?: WireTool[];
+  tools?: (WireTool | WireWebSearchTool)[];
   tool_choice?: WireToolChoice;
   thinking?: WireThinkingConfig;
   temperature?: number;

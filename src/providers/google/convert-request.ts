@@ -250,7 +250,7 @@ export function toGeminiRequest(req: ChatRequest, model: string, warnings: strin
   }
   const g = generationConfig(req, warnings);
   if (Object.keys(g).length > 0) body.generationConfig = g;
-  applyOptions(req.upstreamOptions, warnings);
+  applyOptions(req.upstreamOptions, body, warnings);
   if (req.passthrough && Object.keys(req.passthrough).length > 0) {
     warnings.push(`Pass-through fields are not sent to Gemini: ${Object.keys(req.passthrough).join(', ')}`);
   }

@@ -11,7 +11,7 @@ import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { ToolCall } from '../../spec/request.ts';
 import { emptyUsage } from '../../spec/response.ts';
 import type { ChatResult } from '../../spec/response.ts';
-import { convertGeminiUsage } from './convert-usage.ts';
+import { convertGeminiUsage, groundingCitations, searchQueries, withSearches } from './convert-usage.ts';
 import { mapGeminiBlockReason, mapGeminiFinishReason } from './map-finish-reason.ts';
 import type { GeminiFunctionCall, GeminiResponse } from './wire-types.ts';
 
@@ -70,7 +70,9 @@ export function convertGeminiResponse(json: unknown, providerName: string): Chat
   }
 
   const blocked = !candidate && typeof r.promptFeedback?.blockReason === 'string';
+  const citations = groundingCitations(candidate, text);
   return {
+    ...(citations.length > 0 ? { citations } : {}),
     upstreamId: typeof r.responseId === 'string' ? r.responseId : undefined,
     text,
     reasoning,
@@ -78,6 +80,6 @@ export function convertGeminiResponse(json: unknown, providerName: string): Chat
     finish: blocked
       ? mapGeminiBlockReason(r.promptFeedback!.blockReason!)
       : mapGeminiFinishReason(candidate?.finishReason, toolCalls.length > 0),
-    usage: convertGeminiUsage(r.usageMetadata) ?? emptyUsage(),
+    usage: withSearches(convertGeminiUsage(r.usageMetadata) ?? emptyUsage(), searchQueries(candidate)),
   };
 }

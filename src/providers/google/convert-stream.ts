@@ -17,7 +17,7 @@ import { parseSse, tryParseJson } from '../sse.ts';
 import { upstreamHttpError } from '../upstream-error.ts';
 import { parseGeminiError } from './parse-error.ts';
 import { toolCallOf } from './convert-response.ts';
-import { convertGeminiUsage } from './convert-usage.ts';
+import { convertGeminiUsage, searchQueries, withSearches } from './convert-usage.ts';
 import { mapGeminiBlockReason, mapGeminiFinishReason } from './map-finish-reason.ts';
 import type { GeminiResponse } from './wire-types.ts';
 
@@ -39,6 +39,8 @@ export async function* convertGeminiStream(
   let finishRaw: string | undefined;
   let blockReason: string | undefined;
   let usage: Usage | undefined;
+  /** Search queries the grounding metadata reported (it comes with the last chunks, whole). */
+  let searches = 0;
   let toolCount = 0;
   let reasoningCount = 0;
   /** Index of the thought detail that consecutive thought parts extend, or -1. */
@@ -71,6 +73,7 @@ export async function* convertGeminiStream(
       if (typeof chunk.promptFeedback?.blockReason === 'string') blockReason = chunk.promptFeedback.blockReason;
 
       const candidate = Array.isArray(chunk.candidates) ? chunk.candidates[0] : undefined;
+      searches = Math.max(searches, searchQueries(candidate));
       const parts = Array.isArray(candidate?.content?.parts) ? candidate.content.parts : [];
       for (const p of parts) {
         if (!p || typeof p !== 'object') continue;
@@ -117,5 +120,5 @@ export async function* convertGeminiStream(
     return;
   }
   yield { type: 'finish', finish };
-  if (usage) yield { type: 'usage', usage };
+  if (usage) yield { type: 'usage', usage: withSearches(usage, searches) };
 }

@@ -53,9 +53,8 @@ export interface GeminiFunctionDeclaration {
   parametersJsonSchema?: Record<string, unknown>;
 }
 
-export interface GeminiTool {
-  functionDeclarations: GeminiFunctionDeclaration[];
-}
+/** Function declarations, or Google Search grounding (a tool Google runs and bills itself). */
+export type GeminiTool = { functionDeclarations: GeminiFunctionDeclaration[] } | { google_search: Record<string, never> };
 
 export type GeminiFunctionCallingMode = 'AUTO' | 'ANY' | 'NONE';
 
@@ -102,8 +101,16 @@ export interface GeminiUsageMetadata {
   promptTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
 }
 
+/** What a grounded answer says of its search (read loosely). */
+export interface GeminiGroundingMetadata {
+  webSearchQueries?: unknown;
+  groundingChunks?: unknown;
+  groundingSupports?: unknown;
+}
+
 export interface GeminiCandidate {
   content?: { role?: string; parts?: GeminiPart[] };
+  groundingMetadata?: GeminiGroundingMetadata;
   finishReason?: string;
   finishMessage?: string;
   index?: number;

@@ -177,11 +177,24 @@ export function toOpenAIChatBody(req: ChatRequest, model: string, q: OpenAIQuirk
 function applyOptions(body: Json, req: ChatRequest, q: OpenAIQuirks, warnings: string[]): void {
   const { forward } = sortOptions('openai', req.upstreamOptions, warnings, 'this provider');
   if (q.openAIOptions) {
+    if (forward.web_search_options !== undefined && q.webSearchModels !== undefined && !matchesPattern(q.webSearchModels, body.model)) {
+      delete forward.web_search_options;
+      warnings.push(dropWarning('web_search_options', String(body.model), 'only its search models search the web on chat completions'));
+    }
     Object.assign(body, forward);
     return;
   }
   for (const [k, v] of Object.entries(forward) as Array<[UpstreamOption, unknown]>) {
     if (!isNeutral(k, v)) warnings.push(dropWarning(k, 'this provider'));
+  }
+}
+
+/** Whether a model id matches a configured pattern (a pattern that is not a valid expression matches nothing). */
+function matchesPattern(pattern: string, model: unknown): boolean {
+  try {
+    return typeof model === 'string' && new RegExp(pattern).test(model);
+  } catch {
+    return false;
   }
 }
 

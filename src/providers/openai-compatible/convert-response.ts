@@ -69,7 +69,7 @@ export function convertOpenAIResponse(body: unknown, providerName: string, q: Op
     toolCalls,
     refusal: str(m.refusal) ?? null,
     finish: mapOpenAIFinishReason(choice.finish_reason, toolCalls.length > 0),
-    usage: convertOpenAIUsage(b.usage) ?? emptyUsage(),
+    usage: convertOpenAIUsage(b.usage, b.service_tier) ?? emptyUsage(),
     ...(str(b.service_tier) !== undefined ? { serviceTier: str(b.service_tier) } : {}),
   };
 }

@@ -112,7 +112,7 @@ export class OpenAIStreamReader {
       events.push({ type: 'error', error: bodyError(this.providerName, chunk.error, 'stream error') });
       return events;
     }
-    const u = convertOpenAIUsage(chunk.usage);
+    const u = convertOpenAIUsage(chunk.usage, chunk.service_tier);
     if (u) this.usage = u;
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     const choice = obj(choices[0]);

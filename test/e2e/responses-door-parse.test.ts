@@ -125,7 +125,8 @@ const META: ResponseMeta = {
   warnings: [],
   echo: {
     instructions: null, maxOutputTokens: null, parallelToolCalls: true, previousResponseId: null, reasoning: { effort: null, summary: null },
-    store: false, temperature: null, topP: null, text: { format: { type: 'text' } }, toolChoice: 'auto', tools: [], metadata: {}, user: null,
+    store: false, temperature: null, topP: null, text: { format: { type: 'text' }, verbosity: 'medium' }, toolChoice: 'auto', tools: [],
+    metadata: {}, user: null, safetyIdentifier: null, promptCacheKey: null,
   },
 };
 

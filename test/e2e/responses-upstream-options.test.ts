@@ -139,7 +139,7 @@ describe('Responses fields with a chat equivalent take the chat field policy', (
     assert.equal((await post('/responses', { model: MODELS.openai, input: 'hi' })).service_tier, 'default');
     // Anthropic's usage.service_tier `standard`, in OpenAI's words.
     assert.equal((await post('/responses', { model: MODELS.anthropic, input: 'hi', service_tier: 'priority' })).service_tier, 'default');
-    assert.equal((await post('/responses', { model: MODELS.google, input: 'hi' })).service_tier, undefined, 'Gemini reports none');
+    assert.equal((await post('/responses', { model: MODELS.google, input: 'hi' })).service_tier, null, 'Gemini reports none');
   });
 
   test('a web search restricted in a way chat cannot say is dropped with a warning, never widened', async () => {

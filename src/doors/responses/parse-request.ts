@@ -33,12 +33,13 @@ export interface ResponseEcho {
   /** Not taken by this door today; echoed as `null` (OpenRouter's schema requires the fields). */
   frequencyPenalty?: number | null;
   presencePenalty?: number | null;
-  text: { format: Obj };
+  text: { format: Obj; verbosity: string };
   toolChoice: unknown;
   tools: Obj[];
   metadata: Record<string, string>;
   user: string | null;
-  safetyIdentifier?: string;
+  safetyIdentifier: string | null;
+  promptCacheKey: string | null;
 }
 
 export interface ParsedResponses {
@@ -202,12 +203,14 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
       store,
       temperature: request.temperature ?? null,
       topP: request.topP ?? null,
-      text: { format: (text?.format as Obj | undefined) ?? { type: 'text' } },
+      // OpenAI's default verbosity is `medium`; the echo says what was in effect.
+      text: { format: (text?.format as Obj | undefined) ?? { type: 'text' }, verbosity: typeof upstreamOptions.verbosity === 'string' ? upstreamOptions.verbosity : 'medium' },
       toolChoice: body.tool_choice ?? 'auto',
       tools: parsedTools?.echo ?? [],
       metadata,
       user: request.user ?? null,
-      ...(typeof upstreamOptions.safety_identifier === 'string' ? { safetyIdentifier: upstreamOptions.safety_identifier } : {}),
+      safetyIdentifier: typeof upstreamOptions.safety_identifier === 'string' ? upstreamOptions.safety_identifier : null,
+      promptCacheKey: typeof upstreamOptions.prompt_cache_key === 'string' ? upstreamOptions.prompt_cache_key : null,
     },
     toolNames,
     warnings,

@@ -188,9 +188,14 @@ export function responseObject(meta: ResponseMeta, s: ResponseState): Obj {
     user: e.user,
     metadata: e.metadata,
     provider: meta.providerName,
+    safety_identifier: e.safetyIdentifier,
+    prompt_cache_key: e.promptCacheKey,
+    // The upstream's own tier once it reports one; `null` (unknown), not the tier asked for, until then.
+    service_tier: s.serviceTier ?? null,
+    // Neither is applied (both are dropped with a warning): the echo says what was in effect.
+    max_tool_calls: null,
+    top_logprobs: 0,
   };
-  if (e.safetyIdentifier !== undefined) out.safety_identifier = e.safetyIdentifier;
-  if (s.serviceTier !== undefined) out.service_tier = s.serviceTier;
   if (s.errorType !== undefined) out.error_type = s.errorType;
   const warnings = [...meta.warnings, ...(s.warnings ?? [])];
   if (warnings.length > 0) out.warnings = warnings;

@@ -236,3 +236,44 @@ test('web_search_options is checked as OpenAI checks it', async () => {
     assert.equal(r.json.error.metadata.param, param);
   }
 });
+
+describe("The Messages door: Anthropic's web_search tool on every upstream", () => {
+  const tool = { type: 'web_search_20250305', name: 'web_search', max_uses: 1, user_location: { type: 'approximate', city: 'Lyon', country: 'FR' } };
+  const ask = (model: string, t: object = tool) => ({
+    model,
+    max_tokens: 200,
+    tools: [t],
+    messages: [{ role: 'user', content: 'What happened in Lyon today?' }],
+  });
+
+  test('Claude gets the tool as the client wrote it', async () => {
+    const r = await post(ask(MODELS.anthropic), '/messages');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(stack.anthropic.last().body.tools, [tool]);
+  });
+
+  test("Gemini gets its google_search tool, and is told what it cannot take; the search is charged", async () => {
+    const r = await post(ask(MODELS.google), '/messages');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(stack.gemini.last().body.tools, [{ google_search: {} }]);
+    assert.match(JSON.stringify(r.json.warnings), /user_location is not supported by Gemini/);
+    const g = await fetch(`${stack.baseURL}/generation?id=${encodeURIComponent(r.json.id)}`, { headers: { authorization: `Bearer ${stack.key}` } });
+    const [p, c] = TOKENS[MODELS.google];
+    const u = r.json.usage;
+    assert.equal(((await g.json()) as Json).data.cost_nanos, u.input_tokens * p + u.output_tokens * c + 35_000_000);
+  });
+
+  test('a GPT model that cannot search answers without it, with a warning', async () => {
+    const r = await post(ask(MODELS.openai), '/messages');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(stack.openai.last().body.web_search_options, undefined);
+    assert.equal(stack.openai.last().body.tools, undefined);
+    assert.match(JSON.stringify(r.json.warnings), /web_search_options is not supported by gpt-4o-mini/);
+  });
+
+  test('a search limited by domain is never widened: only Anthropic may serve it', async () => {
+    const r = await post(ask(MODELS.google, { ...tool, allowed_domains: ['example.com'] }), '/messages');
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.json.error.message, /a web search limited by domain can only be used with a model served by Anthropic/);
+  });
+});

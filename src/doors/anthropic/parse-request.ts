@@ -65,6 +65,34 @@ export interface ParsedMessagesRequest {
 interface Ctx {
   foreign: boolean;
   anthropicOnly: Array<{ param: string; what: string }>;
+  /** Anthropic's web search tool, in OpenAI's `web_search_options` words, for upstreams other than Anthropic. */
+  webSearch?: Obj;
+}
+
+/**
+ * Anthropic's `web_search` server tool as the chat field `web_search_options`, which every adapter
+ * knows (translated to Gemini's `google_search`, forwarded to OpenAI's search models, dropped with a
+ * warning elsewhere). A search limited to or away from domains cannot be said that way: it stays
+ * Anthropic's only, never widened.
+ */
+function webSearchOptions(t: Obj, p: string, c: Ctx): void {
+  const listed = (k: string) => Array.isArray(t[k]) && (t[k] as unknown[]).length > 0;
+  if (listed('allowed_domains') || listed('blocked_domains')) {
+    c.anthropicOnly.push({ param: p, what: 'a web search limited by domain' });
+    return;
+  }
+  const maxUses = opt(t, 'max_uses', (v, q) => int(v, q, 1), p);
+  const loc = opt(t, 'user_location', obj, p);
+  const approximate: Obj = {};
+  for (const k of ['city', 'region', 'country', 'timezone']) {
+    const v = loc ? opt(loc, k, str, `${p}.user_location`) : undefined;
+    if (v !== undefined) approximate[k] = v;
+  }
+  c.webSearch = {
+    // One search is the least OpenAI's context sizes say; more is its default.
+    ...(maxUses === 1 ? { search_context_size: 'low' } : {}),
+    ...(Object.keys(approximate).length > 0 ? { user_location: { type: 'approximate', approximate } } : {}),
+  };
 }
 
 const cache = (cc: CacheControl | undefined): { cacheControl?: CacheControl } => (cc ? { cacheControl: cc } : {});
@@ -242,6 +270,10 @@ function parseTools(v: unknown, c: Ctx): ToolDefinition[] {
   arr(v, 'tools').forEach((raw, i) => {
     const p = `tools[${i}]`;
     const t = obj(raw, p);
+    if (typeof t.type === 'string' && /^web_search_\d{8}$/.test(t.type)) {
+      webSearchOptions(t, p, c);
+      return;
+    }
     if (t.type !== undefined && t.type !== null && t.type !== 'custom') {
       c.anthropicOnly.push({ param: p, what: `the Anthropic tool ${JSON.stringify(str(t.type, `${p}.type`))}` });
       return;
@@ -338,6 +370,7 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
     ...(responseFormat ? { responseFormat } : {}),
     reasoning: parseReasoning(body, outputConfig),
     ...(user !== undefined ? { user } : {}),
+    ...(c.webSearch ? { upstreamOptions: { web_search_options: c.webSearch } } : {}),
     ...cache(cacheControl),
   };
   return {

@@ -373,7 +373,9 @@ describe('pass-through to Anthropic', () => {
     const webSearch = { type: 'web_search_20250305', name: 'web_search', max_uses: 1 };
     await client.messages.create({ model: MODELS.anthropic, max_tokens: 50, tools: [webSearch] as unknown as Anthropic.Tool[], messages: [{ role: 'user', content: 'search' }] });
     assert.deepEqual(stack.anthropic.last().body.tools, [webSearch]);
-    const r = await post('/v1/messages', { model: MODELS.openai, max_tokens: 50, tools: [webSearch], messages: [{ role: 'user', content: 'search' }] });
+    // Web search has equivalents elsewhere (test/e2e/web-search.test.ts); code execution has none.
+    const codeExecution = { type: 'code_execution_20250522', name: 'code_execution' };
+    const r = await post('/v1/messages', { model: MODELS.openai, max_tokens: 50, tools: [codeExecution], messages: [{ role: 'user', content: 'run' }] });
     assert.equal(r.status, 400);
     const e = (await r.json()) as { type: string; error: { type: string; message: string } };
     assert.equal(e.type, 'error');

@@ -95,8 +95,10 @@ test('reported events keep the stream alive; a paused reader is not idle', T, as
 });
 
 test('without a watch an event stream is timed by bytes, as a whole body is', T, async () => {
-  const res = await call(undefined, { firstTokenMs: 100, idleMs: 100 });
-  const controller = setTimeout(() => res.body.destroy(new Error('still flowing')), 400);
+  // Deadlines 50 times the byte cadence (20 ms) and a run of two of them: only a missing byte
+  // rule could end it, not a loaded machine's late timers.
+  const res = await call(undefined, { firstTokenMs: 1_000, idleMs: 1_000 });
+  const controller = setTimeout(() => res.body.destroy(new Error('still flowing')), 2_500);
   const end = await drain(res.body);
   clearTimeout(controller);
   assert.equal((end as Error).message, 'still flowing');

@@ -9,6 +9,8 @@ import type { CostBreakdown } from '../accounting/cost.ts';
 import type { Endpoint } from '../catalog/types.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { GenerationRecord } from '../store/types.ts';
+import { NO_ATTRIBUTION } from './attribution.ts';
+import type { Attribution } from './attribution.ts';
 import type { Candidate } from './resolve.ts';
 
 /** The money side of one generation, in nano-dollars. */
@@ -107,6 +109,8 @@ export class GenerationTracker {
    * clients compare it with what they sent (Claude Code keeps thinking blocks only for the same model).
    */
   askedAs = new Map<string, string>();
+  /** Who the request is for (user, session, app, origin), kept on the record. */
+  attribution: Attribution = NO_ATTRIBUTION;
   private readonly markupBp: number;
 
   constructor(
@@ -192,6 +196,7 @@ export class GenerationTracker {
       error: opts.error ?? null,
       createdAt: this.createdAt.toISOString(),
       legs,
+      ...this.attribution,
     };
     return { record, charge };
   }

@@ -15,6 +15,7 @@ import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAcco
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
 import { handleModelEndpoints } from './endpoints-api.ts';
+import { handleActivity, handleListGenerations } from './generations-api.ts';
 import { handleProviders } from './providers-api.ts';
 import type { Route } from './server.ts';
 
@@ -40,6 +41,8 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'DELETE', path: '/responses/{id}', handler: handleDeleteResponse, renderError: sendResponsesError },
   { method: 'GET', path: '/responses/{id}/input_items', handler: handleListInputItems, renderError: sendResponsesError },
   { method: 'GET', path: '/generation', handler: handleGeneration },
+  // Inference keys list their own; management keys their account's (the handler tells them apart).
+  { method: 'GET', path: '/generations', handler: handleListGenerations },
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },
   { method: 'GET', path: '/credits', handler: handleGetCredits },
@@ -55,6 +58,7 @@ export const MANAGEMENT_ROUTES: Route[] = [
   { method: 'DELETE', path: '/keys/{hash}', handler: handleDeleteKey },
   { method: 'POST', path: '/credits', handler: handleAddCredits },
   { method: 'GET', path: '/usage', handler: handleUsage },
+  { method: 'GET', path: '/activity', handler: handleActivity },
   { method: 'GET', path: '/accounts', handler: handleListAccounts },
   { method: 'POST', path: '/accounts', handler: handleCreateAccount },
   { method: 'GET', path: '/alerts', handler: handleListAlerts },

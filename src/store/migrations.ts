@@ -198,4 +198,22 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'stored responses expire: an index for the purge by age',
     sql: [`CREATE INDEX responses_created ON responses (created_at)`],
   },
+  {
+    version: 10,
+    name: 'the generation log: who a request was for (user, session, app, origin), and indexes for listing it',
+    sql: [
+      // `user` is a reserved word in PostgreSQL: the column is user_id.
+      `ALTER TABLE generations ADD COLUMN user_id TEXT`,
+      `ALTER TABLE generations ADD COLUMN session_id TEXT`,
+      `ALTER TABLE generations ADD COLUMN app_title TEXT`,
+      `ALTER TABLE generations ADD COLUMN app_referer TEXT`,
+      // Newest first across every account (the admin's view) and, within an account, by the filters
+      // a year of rows makes too slow to scan for: model, app, user. Key and account alone already
+      // have (key_hash, created_at) and (account_id, created_at).
+      `CREATE INDEX generations_created ON generations (created_at, id)`,
+      `CREATE INDEX generations_account_model_created ON generations (account_id, model, created_at)`,
+      `CREATE INDEX generations_account_app_created ON generations (account_id, app_title, created_at)`,
+      `CREATE INDEX generations_account_user_created ON generations (account_id, user_id, created_at)`,
+    ],
+  },
 ];

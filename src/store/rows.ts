@@ -57,7 +57,7 @@ export const GENERATION_COLUMNS = [
   'streamed', 'cancelled', 'finish_reason', 'native_finish_reason', 'tokens_prompt', 'tokens_completion',
   'tokens_cached', 'tokens_cache_write', 'tokens_reasoning', 'usage_estimated', 'cost_nanos',
   'prompt_cost_nanos', 'completion_cost_nanos', 'upstream_cost_nanos', 'fee_nanos', 'latency_ms', 'ttft_ms',
-  'generation_ms', 'error', 'created_at', 'legs',
+  'generation_ms', 'error', 'created_at', 'legs', 'user_id', 'session_id', 'app_title', 'app_referer',
 ] as const;
 
 export function generationParams(g: GenerationRecord): Array<string | number | null> {
@@ -67,6 +67,7 @@ export function generationParams(g: GenerationRecord): Array<string | number | n
     g.tokensCompletion, g.tokensCached, g.tokensCacheWrite, g.tokensReasoning, g.usageEstimated ? 1 : 0,
     g.costNanos, g.promptCostNanos, g.completionCostNanos, g.upstreamCostNanos, g.feeNanos, g.latencyMs, g.ttftMs,
     g.generationMs, g.error, g.createdAt, g.legs.length > 0 ? JSON.stringify(g.legs) : null,
+    g.user ?? null, g.sessionId ?? null, g.appTitle ?? null, g.appReferer ?? null,
   ];
 }
 
@@ -102,6 +103,10 @@ export function generationFromRow(r: Row): GenerationRecord {
     error: s(r.error),
     createdAt: String(r.created_at),
     legs: typeof r.legs === 'string' ? (JSON.parse(r.legs) as GenerationLeg[]) : [],
+    user: s(r.user_id),
+    sessionId: s(r.session_id),
+    appTitle: s(r.app_title),
+    appReferer: s(r.app_referer),
   };
 }
 
@@ -191,8 +196,12 @@ export function usageSql(groupBy: readonly string[], placeholders: (i: number) =
     model: 'model',
     provider: 'provider_id AS provider',
     key: 'key_hash AS key_hash',
+    app: 'app_title AS app',
+    user: 'user_id AS user_id',
   };
-  const groupCols: Record<string, string> = { day: 'substr(created_at, 1, 10)', model: 'model', provider: 'provider_id', key: 'key_hash' };
+  const groupCols: Record<string, string> = {
+    day: 'substr(created_at, 1, 10)', model: 'model', provider: 'provider_id', key: 'key_hash', app: 'app_title', user: 'user_id',
+  };
   const select = groupBy.map((g) => dims[g]);
   const where = ['account_id = ' + placeholders(1)];
   let i = 2;
@@ -214,6 +223,8 @@ export function usageFromRow(r: Row): import('./types.ts').UsageRow {
     ...(r.model !== undefined ? { model: String(r.model) } : {}),
     ...(r.provider !== undefined ? { provider: String(r.provider) } : {}),
     ...(r.key_hash !== undefined ? { keyHash: String(r.key_hash) } : {}),
+    ...(r.app !== undefined ? { app: s(r.app) } : {}),
+    ...(r.user_id !== undefined ? { user: s(r.user_id) } : {}),
     requests: n(r.requests),
     tokensPrompt: n(r.tokens_prompt),
     tokensCompletion: n(r.tokens_completion),
@@ -273,3 +284,18 @@ export const RECLAIM_NOTE = 'cut short when the Freeway process serving it died:
 
 export const ORPHAN_OWNERS_SQL =
   'SELECT DISTINCT owner FROM reservations r WHERE owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM process_leases l WHERE l.owner = r.owner)';
+
+export function activityFromRow(r: Row): import('./types.ts').ActivityRow {
+  return {
+    day: String(r.day),
+    model: String(r.model),
+    providerId: String(r.provider_id),
+    providerName: String(r.provider_name),
+    upstreamModel: String(r.upstream_model),
+    requests: n(r.requests),
+    tokensPrompt: n(r.tokens_prompt),
+    tokensCompletion: n(r.tokens_completion),
+    tokensReasoning: n(r.tokens_reasoning),
+    costNanos: money(r.cost_nanos, 'activity cost_nanos', 'a group'),
+  };
+}

@@ -115,6 +115,15 @@ export interface GenerationRecord {
    * tokens and cost; empty for the usual single-upstream generation.
    */
   legs: GenerationLeg[];
+  /**
+   * Who the request says it is for (see gateway/attribution.ts): the end user (`user`), the session
+   * (`session_id` / `x-session-id`), the app (`X-OpenRouter-Title` / `X-Title`) and its origin
+   * (`HTTP-Referer`). Absent or null when not sent (and on records written before they were kept).
+   */
+  user?: string | null;
+  sessionId?: string | null;
+  appTitle?: string | null;
+  appReferer?: string | null;
 }
 
 export interface GenerationLeg {
@@ -199,7 +208,7 @@ export interface CreditRequest {
   now: Date;
 }
 
-export type UsageDimension = 'day' | 'model' | 'provider' | 'key';
+export type UsageDimension = 'day' | 'model' | 'provider' | 'key' | 'app' | 'user';
 
 export interface UsageQuery {
   accountId: string;
@@ -214,10 +223,55 @@ export interface UsageRow {
   model?: string;
   provider?: string;
   keyHash?: string;
+  /** The app title (null: requests that named none). */
+  app?: string | null;
+  user?: string | null;
   requests: number;
   tokensPrompt: number;
   tokensCompletion: number;
   tokensCached: number;
+  tokensReasoning: number;
+  costNanos: number;
+}
+
+export type GenerationStatus = 'success' | 'error' | 'cancelled';
+
+/** A page of the generation log (GET /api/v1/generations): every filter is an exact match; none means all. */
+export interface GenerationQuery {
+  /** Unset: every account (the admin's view). */
+  accountId?: string;
+  keyHash?: string;
+  model?: string;
+  providerId?: string;
+  status?: GenerationStatus;
+  appTitle?: string;
+  user?: string;
+  /** ISO times: created at or after `from`, before `to`. */
+  from?: string;
+  to?: string;
+  /** Only generations strictly older than this one in (createdAt, id) order: where the previous page ended. */
+  before?: { createdAt: string; id: string };
+  limit: number;
+}
+
+/** One row of OpenRouter's `/activity`: a day's use of one model on one endpoint. */
+export interface ActivityQuery {
+  accountId: string;
+  keyHash?: string;
+  user?: string;
+  from: string;
+  to: string;
+}
+
+export interface ActivityRow {
+  day: string;
+  model: string;
+  providerId: string;
+  providerName: string;
+  upstreamModel: string;
+  requests: number;
+  tokensPrompt: number;
+  tokensCompletion: number;
   tokensReasoning: number;
   costNanos: number;
 }
@@ -337,6 +391,10 @@ export interface Store {
   insertGenerations(recs: readonly GenerationRecord[]): Promise<void>;
   getGeneration(id: string): Promise<GenerationRecord | undefined>;
   usage(q: UsageQuery): Promise<UsageRow[]>;
+  /** Newest first, in (createdAt, id) order: paging by `before` neither repeats nor skips a row that was there. */
+  listGenerations(q: GenerationQuery): Promise<GenerationRecord[]>;
+  /** Daily totals by model and endpoint, oldest day first. */
+  activity(q: ActivityQuery): Promise<ActivityRow[]>;
 
   /** Checks every window's counter and, only when all are under their limit, increments them all. */
   hitCounters(key: string, windows: readonly CounterWindow[]): Promise<CounterResult>;

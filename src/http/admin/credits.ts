@@ -1,6 +1,6 @@
 /**
  * Credits and usage: `GET /credits` (OpenRouter's shape), `POST /credits` (top-up, refund or
- * adjustment), `GET /usage` (by day, model, provider and key), `GET/POST /accounts`.
+ * adjustment), `GET /usage` (by day, model, provider, key, app and user), `GET/POST /accounts`.
  */
 import { randomUUID } from 'node:crypto';
 import { MAX_AMOUNT_NANOS, parseUsd } from '../../accounting/bounds.ts';
@@ -69,7 +69,7 @@ export async function handleAddCredits(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, credited ? 201 : 200, { credited, data: accountView(a, await ctx.app.store.ledgerTotals(accountId)) });
 }
 
-const DIMENSIONS = ['day', 'model', 'provider', 'key'] as const;
+const DIMENSIONS = ['day', 'model', 'provider', 'key', 'app', 'user'] as const;
 
 export async function handleUsage(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
@@ -90,6 +90,9 @@ export async function handleUsage(ctx: RouteContext): Promise<void> {
       ...(r.model !== undefined ? { model: r.model } : {}),
       ...(r.provider !== undefined ? { provider: r.provider } : {}),
       ...(r.keyHash !== undefined ? { key_hash: r.keyHash } : {}),
+      // null: the requests that named no app (no X-Title) or no user.
+      ...(r.app !== undefined ? { app: r.app } : {}),
+      ...(r.user !== undefined ? { user: r.user } : {}),
       requests: r.requests,
       prompt_tokens: r.tokensPrompt,
       completion_tokens: r.tokensCompletion,

@@ -27,6 +27,7 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { Param } from './connection.ts';
 import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
 import { postgresBoundStatements } from '../bounded-columns.ts';
+import { activitySql, listGenerationsSql } from '../generation-queries.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -41,6 +42,7 @@ import {
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
+  activityFromRow,
   storedResponseFromRow,
   generationParams,
   keyFromRow,
@@ -57,6 +59,9 @@ import type {
   CounterWindow,
   CreditRequest,
   GenerationRecord,
+  GenerationQuery,
+  ActivityQuery,
+  ActivityRow,
   HoldCheckpoint,
   KeyKind,
   KeyPatch,
@@ -555,6 +560,16 @@ export class PostgresStore implements Store {
     if (q.from !== undefined) params.push(q.from);
     if (q.to !== undefined) params.push(q.to);
     return (await this.q(sql, params)).rows.map(usageFromRow);
+  }
+
+  async listGenerations(q: GenerationQuery): Promise<GenerationRecord[]> {
+    const { sql, params } = listGenerationsSql(q, (i) => `$${i}`);
+    return (await this.q(sql, params)).rows.map(generationFromRow);
+  }
+
+  async activity(q: ActivityQuery): Promise<ActivityRow[]> {
+    const { sql, params } = activitySql(q, (i) => `$${i}`);
+    return (await this.q(sql, params)).rows.map(activityFromRow);
   }
 
   // ---- counters ----

@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { assertCreditAmount, assertCreditFits } from '../../accounting/bounds.ts';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
+import { activitySql, listGenerationsSql } from '../generation-queries.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import { addSqliteChecks } from './add-checks.ts';
 import { startCheckpointer } from './checkpointer.ts';
@@ -31,6 +32,7 @@ import {
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
+  activityFromRow,
   storedResponseFromRow,
   generationParams,
   keyFromRow,
@@ -47,6 +49,9 @@ import type {
   CounterWindow,
   CreditRequest,
   GenerationRecord,
+  GenerationQuery,
+  ActivityQuery,
+  ActivityRow,
   HoldCheckpoint,
   KeyKind,
   KeyPatch,
@@ -459,6 +464,16 @@ export class SqliteStore implements Store {
     if (q.from !== undefined) params.push(q.from);
     if (q.to !== undefined) params.push(q.to);
     return (this.q(sql).all(...params) as Row[]).map(usageFromRow);
+  }
+
+  async listGenerations(q: GenerationQuery): Promise<GenerationRecord[]> {
+    const { sql, params } = listGenerationsSql(q, () => '?');
+    return (this.q(sql).all(...params) as Row[]).map(generationFromRow);
+  }
+
+  async activity(q: ActivityQuery): Promise<ActivityRow[]> {
+    const { sql, params } = activitySql(q, () => '?');
+    return (this.q(sql).all(...params) as Row[]).map(activityFromRow);
   }
 
   // ---- counters ----

@@ -83,6 +83,7 @@ export function routeChat(
   const images = countImages(request);
   tracker.inputImages = images;
   tracker.attribution = attribution;
+  tracker.content = app.content.begin(key, { messages: request.messages });
   // A routing variant (`:nitro`) names a way to route, not the model: its answer names the model.
   r.refs.forEach((ref, i) => {
     const model = app.catalog.get(ref);

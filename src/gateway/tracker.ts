@@ -4,6 +4,8 @@
  * what is charged after zero-completion insurance.
  */
 import { feeFor } from '../accounting/billing.ts';
+import { attachContent, captureResult } from '../accounting/content-log.ts';
+import type { ContentCapture } from '../accounting/content-log.ts';
 import { computeCost } from '../accounting/cost.ts';
 import type { CostBreakdown } from '../accounting/cost.ts';
 import type { Endpoint } from '../catalog/types.ts';
@@ -111,6 +113,8 @@ export class GenerationTracker {
   askedAs = new Map<string, string>();
   /** Who the request is for (user, session, app, origin), kept on the record. */
   attribution: Attribution = NO_ATTRIBUTION;
+  /** The prompt and the answer as delivered, when the key's content is logged (accounting/content-log.ts). */
+  content: ContentCapture | undefined;
   private readonly markupBp: number;
 
   constructor(
@@ -198,6 +202,7 @@ export class GenerationTracker {
       legs,
       ...this.attribution,
     };
+    if (this.content) attachContent(record, this.content);
     return { record, charge };
   }
 
@@ -223,6 +228,7 @@ export class GenerationTracker {
     produced: boolean,
   ): { usage: Usage; record: GenerationRecord; charge: Charge } {
     this.markFirstToken();
+    if (this.content) captureResult(this.content, r);
     const estimated = r.usage.inputTokens === 0 && r.usage.outputTokens === 0;
     const usage = estimated ? { ...r.usage, ...estimate() } : r.usage;
     const { record, charge } = this.finish({

@@ -162,3 +162,34 @@ export async function handleActivity(ctx: RouteContext): Promise<void> {
     })),
   });
 }
+
+/**
+ * `GET /generation/content?id=`: what a logged generation said (OpenRouter's shape), for whoever
+ * may see the generation. None was logged (logging was off, or its retention passed): 404.
+ */
+export async function handleGenerationContent(ctx: RouteContext): Promise<void> {
+  const p = ctx.url.searchParams;
+  const id = p.get('id');
+  const seen = await visibility(ctx, new URLSearchParams());
+  if (!id) fail('id', 'query parameter is required');
+  const c = await ctx.app.content.get(id);
+  const visible = c && (seen.accountId === undefined || c.accountId === seen.accountId) && (seen.keyHash === undefined || c.keyHash === seen.keyHash);
+  // Another's content is indistinguishable from none.
+  if (!c || !visible) {
+    throw new GatewayError('not_found', `No content was logged for generation ${id} (content logging is off for its key, or its retention passed)`, {
+      retryable: false,
+    });
+  }
+  const g = await ctx.app.generations.get(id);
+  sendJson(ctx.res, 200, {
+    data: {
+      input: c.input,
+      output: { completion: c.output.completion, reasoning: c.output.reasoning },
+      // Freeway's own: the answer was longer than what content logging keeps.
+      truncated: c.output.truncated,
+      error: g?.error
+        ? { message: g.error, previous_errors: [], provider_name: g.providerName, raw: null, status: null }
+        : null,
+    },
+  });
+}

@@ -11,11 +11,11 @@ import { handleEmbeddingModels, handleModel, handleModels, handleModelsCount } f
 import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse, handleListInputItems } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
-import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
+import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUpdateAccount, handleUsage } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
 import { handleModelEndpoints } from './endpoints-api.ts';
-import { handleActivity, handleListGenerations } from './generations-api.ts';
+import { handleActivity, handleGenerationContent, handleListGenerations } from './generations-api.ts';
 import { handleProviders } from './providers-api.ts';
 import type { Route } from './server.ts';
 
@@ -43,6 +43,7 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'GET', path: '/generation', handler: handleGeneration },
   // Inference keys list their own; management keys their account's (the handler tells them apart).
   { method: 'GET', path: '/generations', handler: handleListGenerations },
+  { method: 'GET', path: '/generation/content', handler: handleGenerationContent },
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },
   { method: 'GET', path: '/credits', handler: handleGetCredits },
@@ -61,6 +62,7 @@ export const MANAGEMENT_ROUTES: Route[] = [
   { method: 'GET', path: '/activity', handler: handleActivity },
   { method: 'GET', path: '/accounts', handler: handleListAccounts },
   { method: 'POST', path: '/accounts', handler: handleCreateAccount },
+  { method: 'PATCH', path: '/accounts/{id}', handler: handleUpdateAccount },
   { method: 'GET', path: '/alerts', handler: handleListAlerts },
   { method: 'POST', path: '/alerts', handler: handleCreateAlert },
   { method: 'DELETE', path: '/alerts/{id}', handler: handleDeleteAlert },

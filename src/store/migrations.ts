@@ -200,7 +200,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 10,
-    name: 'the generation log: who a request was for (user, session, app, origin), and indexes for listing it',
+    name: 'the generation log: who a request was for (user, session, app, origin), indexes for listing it, opt-in content',
     sql: [
       // `user` is a reserved word in PostgreSQL: the column is user_id.
       `ALTER TABLE generations ADD COLUMN user_id TEXT`,
@@ -214,6 +214,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX generations_account_model_created ON generations (account_id, model, created_at)`,
       `CREATE INDEX generations_account_app_created ON generations (account_id, app_title, created_at)`,
       `CREATE INDEX generations_account_user_created ON generations (account_id, user_id, created_at)`,
+      // Opt-in content logging: an account's setting, and a key's own (null: its account's).
+      `ALTER TABLE accounts ADD COLUMN log_content INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE api_keys ADD COLUMN log_content INTEGER`,
+      `CREATE TABLE generation_content (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX generation_content_created ON generation_content (created_at)`,
     ],
   },
 ];

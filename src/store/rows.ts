@@ -119,6 +119,7 @@ export const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
   expiresAt: 'expires_at',
   requestsPerMinute: 'requests_per_minute',
   tokensPerMinute: 'tokens_per_minute',
+  logContent: 'log_content',
 };
 
 export function keyFromRow(r: Row): ApiKeyRecord {
@@ -138,6 +139,8 @@ export function keyFromRow(r: Row): ApiKeyRecord {
     expiresAt: s(r.expires_at),
     requestsPerMinute: perMinute(r.requests_per_minute),
     tokensPerMinute: perMinute(r.tokens_per_minute),
+    logContent: r.log_content === null || r.log_content === undefined ? null : n(r.log_content) === 1,
+    ...(r.account_log_content !== undefined ? { accountLogContent: n(r.account_log_content) === 1 } : {}),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at ?? r.created_at),
   };
@@ -158,6 +161,7 @@ export function accountFromRow(r: Row): Account {
     balanceNanos: money(r.balance_nanos, 'accounts.balance_nanos', `account ${String(r.id)}`),
     reservedNanos: money(r.reserved_nanos, 'accounts.reserved_nanos', `account ${String(r.id)}`),
     purchasedNanos: money(r.purchased_nanos, 'accounts.purchased_nanos', `account ${String(r.id)}`),
+    logContent: n(r.log_content) === 1,
     createdAt: String(r.created_at),
   };
 }
@@ -297,5 +301,28 @@ export function activityFromRow(r: Row): import('./types.ts').ActivityRow {
     tokensCompletion: n(r.tokens_completion),
     tokensReasoning: n(r.tokens_reasoning),
     costNanos: money(r.cost_nanos, 'activity cost_nanos', 'a group'),
+  };
+}
+
+/** A key with its account's content-logging setting (one read serves authentication and the decision to log). */
+export const FIND_KEY_SQL = (ph: string) =>
+  `SELECT k.*, a.log_content AS account_log_content FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id WHERE k.hash = ${ph}`;
+
+export const INSERT_CONTENT_SQL = (ph: (i: number) => string) =>
+  `INSERT INTO generation_content (id, account_id, key_hash, input, output, created_at) VALUES (${[1, 2, 3, 4, 5, 6].map(ph).join(', ')}) ` +
+  'ON CONFLICT (id) DO NOTHING';
+
+export function contentParams(c: import('./types.ts').GenerationContent): string[] {
+  return [c.id, c.accountId, c.keyHash, JSON.stringify(c.input), JSON.stringify(c.output), c.createdAt];
+}
+
+export function contentFromRow(r: Row): import('./types.ts').GenerationContent {
+  return {
+    id: String(r.id),
+    accountId: String(r.account_id),
+    keyHash: String(r.key_hash),
+    input: JSON.parse(String(r.input)) as unknown,
+    output: JSON.parse(String(r.output)) as import('./types.ts').GenerationContent['output'],
+    createdAt: String(r.created_at),
   };
 }

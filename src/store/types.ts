@@ -23,6 +23,8 @@ export interface Account {
   reservedNanos: number;
   /** Sum of every top-up ever (unlocks the higher free-model allowance). */
   purchasedNanos: number;
+  /** Whether its keys' prompts and completions are kept (content logging; a key may say otherwise). */
+  logContent?: boolean;
   createdAt: string;
 }
 
@@ -50,12 +52,16 @@ export interface ApiKeyRecord {
   /** The key's own rate limits; null = the configured default (`limits.perKey`). */
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
+  /** Content logging for this key: on, off, or null (absent) for its account's setting. */
+  logContent?: boolean | null;
+  /** Its account's content logging, as read with the key (findKey). */
+  accountLogContent?: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
 export type KeyPatch = Partial<
-  Pick<ApiKeyRecord, 'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt' | 'requestsPerMinute' | 'tokensPerMinute'>
+  Pick<ApiKeyRecord, 'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt' | 'requestsPerMinute' | 'tokensPerMinute' | 'logContent'>
 >;
 
 export type LedgerKind = 'topup' | 'charge' | 'refund' | 'adjustment';
@@ -325,6 +331,19 @@ export interface StoredResponse {
   createdAt: string;
 }
 
+/**
+ * What a logged generation said (content logging): the prompt as Freeway's internal messages, and
+ * the answer as delivered to the client. JSON, as stored.
+ */
+export interface GenerationContent {
+  id: string;
+  accountId: string;
+  keyHash: string;
+  input: unknown;
+  output: { completion: string; reasoning: string | null; truncated: boolean };
+  createdAt: string;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -334,6 +353,8 @@ export interface Store {
 
   createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account>;
   getAccount(id: string): Promise<Account | undefined>;
+  /** Turns an account's content logging on or off; false when there is no such account. */
+  setAccountLogContent(id: string, on: boolean): Promise<boolean>;
   listAccounts(): Promise<Account[]>;
 
   createKey(rec: ApiKeyRecord): Promise<void>;
@@ -395,6 +416,11 @@ export interface Store {
   listGenerations(q: GenerationQuery): Promise<GenerationRecord[]>;
   /** Daily totals by model and endpoint, oldest day first. */
   activity(q: ActivityQuery): Promise<ActivityRow[]>;
+  /** Saves logged content (an id that exists keeps the first). */
+  saveContent(cs: readonly GenerationContent[]): Promise<void>;
+  getContent(id: string): Promise<GenerationContent | undefined>;
+  /** Deletes the content logged before `before` (ISO time); returns how many. */
+  purgeContent(before: string): Promise<number>;
 
   /** Checks every window's counter and, only when all are under their limit, increments them all. */
   hitCounters(key: string, windows: readonly CounterWindow[]): Promise<CounterResult>;

@@ -99,6 +99,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
   });
   const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
   tracker.attribution = attributionOf(ctx.req.headers, { user: request.user });
+  tracker.content = app.content.begin(key, { prompt: request.prompt });
   const hold = { promptTokens: Math.ceil(Buffer.byteLength(request.prompt) / 2) + 8, maxTokens: request.maxTokens };
   const abort = clientAbort(ctx);
   const callCtx = callContext(app, abort);

@@ -33,6 +33,10 @@ import {
   GENERATION_COLUMNS,
   generationFromRow,
   activityFromRow,
+  contentFromRow,
+  contentParams,
+  FIND_KEY_SQL,
+  INSERT_CONTENT_SQL,
   storedResponseFromRow,
   generationParams,
   keyFromRow,
@@ -50,6 +54,7 @@ import type {
   CreditRequest,
   GenerationRecord,
   GenerationQuery,
+  GenerationContent,
   ActivityQuery,
   ActivityRow,
   HoldCheckpoint,
@@ -182,6 +187,10 @@ export class SqliteStore implements Store {
     return row ? accountFromRow(row) : undefined;
   }
 
+  async setAccountLogContent(id: string, on: boolean): Promise<boolean> {
+    return Number(this.q('UPDATE accounts SET log_content = ? WHERE id = ?').run(on ? 1 : 0, id).changes) > 0;
+  }
+
   async listAccounts(): Promise<Account[]> {
     return (this.q('SELECT * FROM accounts ORDER BY created_at, id').all() as Row[]).map(accountFromRow);
   }
@@ -200,7 +209,7 @@ export class SqliteStore implements Store {
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.q('SELECT * FROM api_keys WHERE hash = ?').get(hash) as Row | undefined;
+    const row = this.q(FIND_KEY_SQL('?')).get(hash) as Row | undefined;
     return row ? keyFromRow(row) : undefined;
   }
 
@@ -474,6 +483,23 @@ export class SqliteStore implements Store {
   async activity(q: ActivityQuery): Promise<ActivityRow[]> {
     const { sql, params } = activitySql(q, () => '?');
     return (this.q(sql).all(...params) as Row[]).map(activityFromRow);
+  }
+
+  async saveContent(cs: readonly GenerationContent[]): Promise<void> {
+    if (cs.length === 0) return;
+    await this.grouped(() => {
+      const st = this.q(INSERT_CONTENT_SQL(() => '?'));
+      for (const c of cs) st.run(...contentParams(c));
+    }, { urgent: false });
+  }
+
+  async getContent(id: string): Promise<GenerationContent | undefined> {
+    const row = this.q('SELECT * FROM generation_content WHERE id = ?').get(id) as Row | undefined;
+    return row ? contentFromRow(row) : undefined;
+  }
+
+  async purgeContent(before: string): Promise<number> {
+    return Number(this.q('DELETE FROM generation_content WHERE created_at < ?').run(before).changes);
   }
 
   // ---- counters ----

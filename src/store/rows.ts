@@ -103,10 +103,11 @@ export function generationFromRow(r: Row): GenerationRecord {
     error: s(r.error),
     createdAt: String(r.created_at),
     legs: typeof r.legs === 'string' ? (JSON.parse(r.legs) as GenerationLeg[]) : [],
-    user: s(r.user_id),
-    sessionId: s(r.session_id),
-    appTitle: s(r.app_title),
-    appReferer: s(r.app_referer),
+    // Only what was sent: a record without them reads back as it was written.
+    ...(r.user_id != null ? { user: String(r.user_id) } : {}),
+    ...(r.session_id != null ? { sessionId: String(r.session_id) } : {}),
+    ...(r.app_title != null ? { appTitle: String(r.app_title) } : {}),
+    ...(r.app_referer != null ? { appReferer: String(r.app_referer) } : {}),
   };
 }
 
@@ -139,8 +140,9 @@ export function keyFromRow(r: Row): ApiKeyRecord {
     expiresAt: s(r.expires_at),
     requestsPerMinute: perMinute(r.requests_per_minute),
     tokensPerMinute: perMinute(r.tokens_per_minute),
-    logContent: r.log_content === null || r.log_content === undefined ? null : n(r.log_content) === 1,
-    ...(r.account_log_content !== undefined ? { accountLogContent: n(r.account_log_content) === 1 } : {}),
+    // Content logging is said only where it is on or set (absent: off, or the account's).
+    ...(r.log_content != null ? { logContent: n(r.log_content) === 1 } : {}),
+    ...(n(r.account_log_content) === 1 ? { accountLogContent: true } : {}),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at ?? r.created_at),
   };
@@ -161,7 +163,7 @@ export function accountFromRow(r: Row): Account {
     balanceNanos: money(r.balance_nanos, 'accounts.balance_nanos', `account ${String(r.id)}`),
     reservedNanos: money(r.reserved_nanos, 'accounts.reserved_nanos', `account ${String(r.id)}`),
     purchasedNanos: money(r.purchased_nanos, 'accounts.purchased_nanos', `account ${String(r.id)}`),
-    logContent: n(r.log_content) === 1,
+    ...(n(r.log_content) === 1 ? { logContent: true } : {}),
     createdAt: String(r.created_at),
   };
 }

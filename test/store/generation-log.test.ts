@@ -88,7 +88,7 @@ function suite(name: string, open: () => Promise<Store>, cleanup: () => Promise<
       assert.equal(g?.appTitle, 'Writer');
       assert.equal(g?.appReferer, 'https://writer.example');
       const none = await store.getGeneration(all[2].id);
-      assert.deepEqual([none?.user, none?.sessionId, none?.appTitle, none?.appReferer], [null, null, null, null]);
+      assert.deepEqual([none?.user, none?.sessionId, none?.appTitle, none?.appReferer], [undefined, undefined, undefined, undefined]);
     });
 
     it('lists newest first, every account without one, and filters each field exactly', async () => {

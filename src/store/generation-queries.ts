@@ -44,8 +44,9 @@ export function listGenerationsSql(q: GenerationQuery, ph: (i: number) => string
   if (q.before) {
     params.push(q.before.createdAt, q.before.createdAt, q.before.id);
     const n = params.length;
-    // Spelled out rather than as a row comparison, which not every planner turns into an index range.
-    where.push(`(created_at < ${ph(n - 2)} OR (created_at = ${ph(n - 1)} AND id < ${ph(n)}))`);
+    // Spelled out rather than as a row comparison (which not every planner turns into an index
+    // range), with `created_at <=` alone as the bound the index range starts from.
+    where.push(`created_at <= ${ph(n - 2)} AND (created_at < ${ph(n - 1)} OR id < ${ph(n)})`);
   }
   params.push(q.limit);
   return {

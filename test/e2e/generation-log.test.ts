@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { OpenRouter } from '@openrouter/sdk';
 import OpenAI from 'openai';
 import { hashKey } from '../../src/accounting/keys.ts';
-import { assertOpenRouterShape } from '../helpers/openrouter-schemas.ts';
+import { assertOpenRouterShape, sseData } from '../helpers/openrouter-schemas.ts';
 import { dropPgSchema, needs, pgSchemaUrl } from '../helpers/services.ts';
 import { ADMIN_KEY, MODELS, startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
@@ -60,7 +60,7 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       await cleanup();
     });
 
-    test('each record keeps the user, session, app and origin; a title past its bound is cut, a user past it refused', async () => {
+    test('each record keeps the user, session, app and origin; a title or user past its bound is cut, a session_id refused', async () => {
       const a = (await api('GET', `/generation?id=${ids.alice}`, keys.k1)).json.data;
       assertOpenRouterShape('generation', { data: a });
       assert.deepEqual([a.external_user, a.session_id, a.app_title, a.http_referer, a.origin], ['alice', 's-1', 'Writer', 'https://writer.example', 'https://writer.example']);
@@ -69,9 +69,15 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       assert.deepEqual([b.external_user, b.session_id, b.app_title, b.http_referer], ['bob', 's-hdr', 'Editor', null]);
       const s = (await api('GET', `/generation?id=${ids.streamed}`, keys.k1)).json.data;
       assert.equal(s.app_title, 'T'.repeat(256));
-      const long = await api('POST', '/chat/completions', keys.k1, { model: MODEL, user: 'u'.repeat(257), messages: [{ role: 'user', content: 'x' }] });
-      assert.equal(long.status, 400);
-      assert.equal(long.json.error.metadata.param, 'user');
+      // A key of the default account, so the listings below stay as they are.
+      const spare = await stack.newKey();
+      const long = await api('POST', '/chat/completions', spare, { model: MODEL, user: `${'u'.repeat(255)}😀`, messages: [{ role: 'user', content: 'x' }] });
+      assert.equal(long.status, 200);
+      // Cut before the emoji whose first half would be the 256th character.
+      assert.equal((await api('GET', `/generation?id=${long.json.id}`, spare)).json.data.external_user, 'u'.repeat(255));
+      const session = await api('POST', '/chat/completions', spare, { model: MODEL, session_id: 's'.repeat(257), messages: [{ role: 'user', content: 'x' }] });
+      assert.equal(session.status, 400);
+      assert.equal(session.json.error.metadata.param, 'session_id');
     });
 
     test('an inference key lists its own generations, newest first, and cannot ask for another key or account', async () => {
@@ -220,6 +226,37 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
         const again = (await chat(keys.k1, {})).id;
         assert.equal((await api('GET', `/generation/content?id=${again}`, keys.k1)).status, 200);
         await api('PATCH', '/accounts/acme', keys.mgmt, { log_content: false });
+      });
+
+      test('the Anthropic door passing an Anthropic stream through, and the Responses door, log what they delivered', async () => {
+        await api('PATCH', `/keys/${hashKey(keys.k2)}`, keys.mgmt, { log_content: true });
+        try {
+          const res = await fetch(`${stack.baseURL}/messages`, {
+            method: 'POST',
+            headers: { 'x-api-key': keys.k2, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+            body: JSON.stringify({ model: MODELS.anthropic, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'through the messages door' }] }),
+          });
+          assert.equal(res.status, 200);
+          const id = res.headers.get('x-generation-id')!;
+          // any: Anthropic stream events, read for their text deltas
+          const events = sseData(await res.text()) as any[];
+          const delivered = events.filter((e) => e.type === 'content_block_delta' && e.delta?.type === 'text_delta').map((e) => e.delta.text).join('');
+          assert.ok(delivered.length > 0);
+          const m = await api('GET', `/generation/content?id=${id}`, keys.k2);
+          assert.equal(m.status, 200);
+          assert.equal(m.json.data.output.completion, delivered);
+          assert.match(JSON.stringify(m.json.data.input), /through the messages door/);
+
+          const r = await api('POST', '/responses', keys.k2, { model: MODEL, input: 'through the responses door', store: false });
+          assert.equal(r.status, 200, JSON.stringify(r.json));
+          const text = r.json.output.flatMap((o: { content?: Array<{ text?: string }> }) => o.content ?? []).map((c: { text?: string }) => c.text ?? '').join('');
+          const rid = (await api('GET', '/generations?limit=1', keys.k2)).json.data[0].id;
+          const rc = await api('GET', `/generation/content?id=${rid}`, keys.k2);
+          assert.equal(rc.json.data.output.completion, text);
+          assert.match(JSON.stringify(rc.json.data.input), /through the responses door/);
+        } finally {
+          await api('PATCH', `/keys/${hashKey(keys.k2)}`, keys.mgmt, { log_content: null });
+        }
       });
 
       test('writing content never holds up the answer: a store that does not answer delays nothing', async () => {

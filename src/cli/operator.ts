@@ -177,7 +177,9 @@ export async function usageCommand(argv: string[], out: (s: string) => void): Pr
   const { values } = parseArgs({ args: argv, options: { ...COMMON, by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, key: { type: 'string' } } });
   const groupBy = (values.by ?? 'day,model').split(',').filter(Boolean);
   for (const g of groupBy) {
-    if (!['day', 'model', 'provider', 'key', 'app', 'user'].includes(g)) throw new ConfigError(`--by takes day, model, provider, key, app or user (got ${g})`);
+    if (!['day', 'model', 'provider', 'key', 'app', 'user'].includes(g)) {
+      throw new ConfigError(`--by takes day, model, provider, key, app or user (got ${g})`);
+    }
   }
   await withStore(values.config, async (store) => {
     const rows = await store.usage({

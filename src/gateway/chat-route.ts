@@ -62,7 +62,10 @@ export function routeChat(
   },
 ): ChatRoute {
   const { request } = r;
-  const attribution = attributionOf(ctx.req.headers, { user: request.user, sessionId: r.loggedSessionId === undefined ? r.sessionId : r.loggedSessionId });
+  const attribution = attributionOf(ctx.req.headers, {
+    user: request.user,
+    sessionId: r.loggedSessionId === undefined ? r.sessionId : r.loggedSessionId,
+  });
   // Worked out only when there is an endpoint to choose or to remember (hashing the conversation's
   // opening is most of routing's cost otherwise).
   let sticky: string | undefined;

@@ -37,11 +37,12 @@ async function visibility(ctx: RouteContext, p: URLSearchParams): Promise<Visibi
   }
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const account = p.get('account');
-  return {
-    // The admin without `account` sees every account.
-    ...(scope.admin && account === null ? {} : { accountId: accountInScope(scope, account) }),
-    ...(p.get('key') !== null ? { keyHash: p.get('key')! } : {}),
-  };
+  const keyHash = p.get('key') ?? undefined;
+  let accountId: string | undefined;
+  if (!scope.admin || account !== null) accountId = accountInScope(scope, account);
+  // The admin without `account` sees every account; asking for one key, that key's (which the indexes lead with).
+  else if (keyHash !== undefined) accountId = (await ctx.app.keys.lookup(keyHash))?.accountId;
+  return { ...(accountId !== undefined ? { accountId } : {}), ...(keyHash !== undefined ? { keyHash } : {}) };
 }
 
 const LIST_PARAMS = new Set(['key', 'account', 'model', 'provider', 'status', 'app', 'user', 'from', 'to', 'limit', 'cursor']);
@@ -81,10 +82,11 @@ function decodeCursor(v: string): { createdAt: string; id: string } {
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string' || Number.isNaN(Date.parse(parsed[0]))) {
+  const [createdAt, id] = Array.isArray(parsed) && parsed.length === 2 ? (parsed as unknown[]) : [];
+  if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) {
     fail('cursor', 'is not a cursor this API returned (pass next_cursor from the previous page as it is)');
   }
-  return { createdAt: parsed[0], id: parsed[1] };
+  return { createdAt, id };
 }
 
 export async function handleListGenerations(ctx: RouteContext): Promise<void> {
@@ -173,12 +175,12 @@ export async function handleGenerationContent(ctx: RouteContext): Promise<void> 
   const seen = await visibility(ctx, new URLSearchParams());
   if (!id) fail('id', 'query parameter is required');
   const c = await ctx.app.content.get(id);
-  const visible = c && (seen.accountId === undefined || c.accountId === seen.accountId) && (seen.keyHash === undefined || c.keyHash === seen.keyHash);
+  const visible = (x: { accountId: string; keyHash: string }) =>
+    (seen.accountId === undefined || x.accountId === seen.accountId) && (seen.keyHash === undefined || x.keyHash === seen.keyHash);
   // Another's content is indistinguishable from none.
-  if (!c || !visible) {
-    throw new GatewayError('not_found', `No content was logged for generation ${id} (content logging is off for its key, or its retention passed)`, {
-      retryable: false,
-    });
+  if (!c || !visible(c)) {
+    const why = 'content logging is off for its key, or its retention passed';
+    throw new GatewayError('not_found', `No content was logged for generation ${id} (${why})`, { retryable: false });
   }
   const g = await ctx.app.generations.get(id);
   sendJson(ctx.res, 200, {

@@ -11,7 +11,9 @@ import { handleEmbeddingModels, handleModel, handleModels, handleModelsCount } f
 import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse, handleListInputItems } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
-import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUpdateAccount, handleUsage } from './admin/credits.ts';
+import {
+  handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUpdateAccount, handleUsage,
+} from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
 import { handleModelEndpoints } from './endpoints-api.ts';

@@ -311,8 +311,8 @@ export const FIND_KEY_SQL = (ph: string) =>
   `SELECT k.*, a.log_content AS account_log_content FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id WHERE k.hash = ${ph}`;
 
 export const INSERT_CONTENT_SQL = (ph: (i: number) => string) =>
-  `INSERT INTO generation_content (id, account_id, key_hash, input, output, created_at) VALUES (${[1, 2, 3, 4, 5, 6].map(ph).join(', ')}) ` +
-  'ON CONFLICT (id) DO NOTHING';
+  'INSERT INTO generation_content (id, account_id, key_hash, input, output, created_at) ' +
+  `VALUES (${[1, 2, 3, 4, 5, 6].map(ph).join(', ')}) ON CONFLICT (id) DO NOTHING`;
 
 export function contentParams(c: import('./types.ts').GenerationContent): string[] {
   return [c.id, c.accountId, c.keyHash, JSON.stringify(c.input), JSON.stringify(c.output), c.createdAt];

@@ -61,7 +61,10 @@ export interface ApiKeyRecord {
 }
 
 export type KeyPatch = Partial<
-  Pick<ApiKeyRecord, 'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt' | 'requestsPerMinute' | 'tokensPerMinute' | 'logContent'>
+  Pick<
+    ApiKeyRecord,
+    'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt' | 'requestsPerMinute' | 'tokensPerMinute' | 'logContent'
+  >
 >;
 
 export type LedgerKind = 'topup' | 'charge' | 'refund' | 'adjustment';

@@ -33,7 +33,8 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
     }
 
     async function chat(key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-      const r = await api('POST', '/chat/completions', key, { model: MODEL, max_tokens: 20, messages: [{ role: 'user', content: 'hello' }], ...body }, headers);
+      const request = { model: MODEL, max_tokens: 20, messages: [{ role: 'user', content: 'hello' }], ...body };
+      const r = await api('POST', '/chat/completions', key, request, headers);
       assert.equal(r.status, 200, JSON.stringify(r.json));
       return r.json as { id: string; choices: Array<{ message: { content: string } }> };
     }
@@ -41,18 +42,21 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
     before(async () => {
       stack = await startStack({ env: env() });
       for (const id of ['acme', 'other']) assert.equal((await api('POST', '/accounts', ADMIN_KEY, { id, prepaid: false })).status, 201);
-      const key = async (account: string, kind = 'inference') => (await api('POST', '/keys', ADMIN_KEY, { name: `${account}-${kind}`, account, kind })).json.key as string;
+      const key = async (account: string, kind = 'inference') =>
+        (await api('POST', '/keys', ADMIN_KEY, { name: `${account}-${kind}`, account, kind })).json.key as string;
       keys.k1 = await key('acme');
       keys.k2 = await key('acme');
       keys.k3 = await key('other');
       keys.mgmt = await key('acme', 'management');
       keys.otherMgmt = await key('other', 'management');
 
-      ids.alice = (await chat(keys.k1, { user: 'alice', session_id: 's-1' }, { 'X-Title': 'Writer', 'HTTP-Referer': 'https://writer.example' })).id;
+      const writer = { 'X-Title': 'Writer', 'HTTP-Referer': 'https://writer.example' };
+      ids.alice = (await chat(keys.k1, { user: 'alice', session_id: 's-1' }, writer)).id;
       ids.bob = (await chat(keys.k2, { user: 'bob' }, { 'X-OpenRouter-Title': 'Editor', 'X-Title': 'Legacy', 'x-session-id': 's-hdr' })).id;
       ids.other = (await chat(keys.k3, { user: 'alice' }, { 'X-Title': 'Writer' })).id;
       const client = new OpenAI({ apiKey: keys.k1, baseURL: stack.baseURL, maxRetries: 0, defaultHeaders: { 'X-Title': 'T'.repeat(300) } });
-      const stream = await client.chat.completions.create({ model: MODEL, max_tokens: 20, stream: true, messages: [{ role: 'user', content: 'stream me' }] });
+      const messages = [{ role: 'user' as const, content: 'stream me' }];
+      const stream = await client.chat.completions.create({ model: MODEL, max_tokens: 20, stream: true, messages });
       for await (const chunk of stream) ids.streamed = chunk.id;
     });
     after(async () => {
@@ -63,7 +67,10 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
     test('each record keeps the user, session, app and origin; a title or user past its bound is cut, a session_id refused', async () => {
       const a = (await api('GET', `/generation?id=${ids.alice}`, keys.k1)).json.data;
       assertOpenRouterShape('generation', { data: a });
-      assert.deepEqual([a.external_user, a.session_id, a.app_title, a.http_referer, a.origin], ['alice', 's-1', 'Writer', 'https://writer.example', 'https://writer.example']);
+      assert.deepEqual(
+        [a.external_user, a.session_id, a.app_title, a.http_referer, a.origin],
+        ['alice', 's-1', 'Writer', 'https://writer.example', 'https://writer.example'],
+      );
       const b = (await api('GET', `/generation?id=${ids.bob}`, keys.k2)).json.data;
       // X-OpenRouter-Title wins over the legacy X-Title; the body's session wins over x-session-id, which stands in without one.
       assert.deepEqual([b.external_user, b.session_id, b.app_title, b.http_referer], ['bob', 's-hdr', 'Editor', null]);
@@ -71,11 +78,12 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       assert.equal(s.app_title, 'T'.repeat(256));
       // A key of the default account, so the listings below stay as they are.
       const spare = await stack.newKey();
-      const long = await api('POST', '/chat/completions', spare, { model: MODEL, user: `${'u'.repeat(255)}😀`, messages: [{ role: 'user', content: 'x' }] });
+      const x = [{ role: 'user', content: 'x' }];
+      const long = await api('POST', '/chat/completions', spare, { model: MODEL, user: `${'u'.repeat(255)}😀`, messages: x });
       assert.equal(long.status, 200);
       // Cut before the emoji whose first half would be the 256th character.
       assert.equal((await api('GET', `/generation?id=${long.json.id}`, spare)).json.data.external_user, 'u'.repeat(255));
-      const session = await api('POST', '/chat/completions', spare, { model: MODEL, session_id: 's'.repeat(257), messages: [{ role: 'user', content: 'x' }] });
+      const session = await api('POST', '/chat/completions', spare, { model: MODEL, session_id: 's'.repeat(257), messages: x });
       assert.equal(session.status, 400);
       assert.equal(session.json.error.metadata.param, 'session_id');
     });
@@ -99,9 +107,12 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       assert.deepEqual(other.json.data.map((g: { id: string }) => g.id), [ids.other]);
       const all = await api('GET', '/generations?limit=500', ADMIN_KEY);
       for (const id of Object.values(ids)) assert.ok(all.json.data.some((g: { id: string }) => g.id === id), id);
+      const adminByKey = await api('GET', `/generations?key=${hashKey(keys.k3)}`, ADMIN_KEY);
+      assert.deepEqual(adminByKey.json.data.map((g: { id: string }) => g.id), [ids.other]);
       const byApp = await api('GET', '/generations?app=Writer', ADMIN_KEY);
       assert.deepEqual(new Set(byApp.json.data.map((g: { id: string }) => g.id)), new Set([ids.alice, ids.other]));
-      const byKey = await api('GET', `/generations?key=${hashKey(keys.k2)}&model=${encodeURIComponent(MODEL)}&provider=openai&status=success`, keys.mgmt);
+      const query = `key=${hashKey(keys.k2)}&model=${encodeURIComponent(MODEL)}&provider=openai&status=success`;
+      const byKey = await api('GET', `/generations?${query}`, keys.mgmt);
       assert.deepEqual(byKey.json.data.map((g: { id: string }) => g.id), [ids.bob]);
       const none = await api('GET', `/generations?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, keys.mgmt);
       assert.deepEqual(none.json.data, []);
@@ -125,7 +136,8 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
 
     test('bad parameters are a 400 in the envelope naming the parameter', async () => {
       for (const [query, param] of [
-        ['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['status=fine', 'status'], ['cursor=bm90IGEgY3Vyc29y', 'cursor'],
+        ['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['status=fine', 'status'],
+        ['cursor=bm90IGEgY3Vyc29y', 'cursor'],
         ['from=yesterday', 'from'], ['colour=red', 'colour'], ['model=a&model=b', 'model'], ['user=', 'user'],
       ] as const) {
         const r = await api('GET', `/generations?${query}`, keys.mgmt);
@@ -138,7 +150,8 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
     test('/usage groups by app and by user', async () => {
       const r = await api('GET', '/usage?group_by=app,user', keys.mgmt);
       assert.equal(r.status, 200);
-      const row = (app: string | null, user: string | null) => r.json.data.find((x: { app: string | null; user: string | null }) => x.app === app && x.user === user);
+      type Row = { app: string | null; user: string | null; requests: number };
+      const row = (app: string | null, user: string | null) => (r.json.data as Row[]).find((x) => x.app === app && x.user === user);
       assert.equal(row('Writer', 'alice')?.requests, 1);
       assert.equal(row('Editor', 'bob')?.requests, 1);
       assert.ok(row('T'.repeat(256), null));
@@ -174,9 +187,11 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       test('per key: the prompt and the answer as delivered, whole and streamed; never a header', async () => {
         const on = await api('PATCH', `/keys/${hashKey(keys.k1)}`, keys.mgmt, { log_content: true });
         assert.equal(on.json.data.log_content, true);
-        const whole = await chat(keys.k1, { messages: [{ role: 'user', content: 'remember this prompt' }] }, { 'X-Title': 'Writer', 'HTTP-Referer': 'https://secret-referer.example' });
+        const headers = { 'X-Title': 'Writer', 'HTTP-Referer': 'https://secret-referer.example' };
+        const whole = await chat(keys.k1, { messages: [{ role: 'user', content: 'remember this prompt' }] }, headers);
         const client = new OpenAI({ apiKey: keys.k1, baseURL: stack.baseURL, maxRetries: 0 });
-        const stream = await client.chat.completions.create({ model: MODEL, max_tokens: 20, stream: true, messages: [{ role: 'user', content: 'stream this prompt' }] });
+        const messages = [{ role: 'user' as const, content: 'stream this prompt' }];
+        const stream = await client.chat.completions.create({ model: MODEL, max_tokens: 20, stream: true, messages });
         let streamedId = '';
         let delivered = '';
         for await (const chunk of stream) {
@@ -234,13 +249,16 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
           const res = await fetch(`${stack.baseURL}/messages`, {
             method: 'POST',
             headers: { 'x-api-key': keys.k2, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
-            body: JSON.stringify({ model: MODELS.anthropic, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'through the messages door' }] }),
+            body: JSON.stringify({
+              model: MODELS.anthropic, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'through the messages door' }],
+            }),
           });
           assert.equal(res.status, 200);
           const id = res.headers.get('x-generation-id')!;
           // any: Anthropic stream events, read for their text deltas
           const events = sseData(await res.text()) as any[];
-          const delivered = events.filter((e) => e.type === 'content_block_delta' && e.delta?.type === 'text_delta').map((e) => e.delta.text).join('');
+          const deltas = events.filter((e) => e.type === 'content_block_delta' && e.delta?.type === 'text_delta');
+          const delivered = deltas.map((e) => e.delta.text).join('');
           assert.ok(delivered.length > 0);
           const m = await api('GET', `/generation/content?id=${id}`, keys.k2);
           assert.equal(m.status, 200);
@@ -249,7 +267,8 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
 
           const r = await api('POST', '/responses', keys.k2, { model: MODEL, input: 'through the responses door', store: false });
           assert.equal(r.status, 200, JSON.stringify(r.json));
-          const text = r.json.output.flatMap((o: { content?: Array<{ text?: string }> }) => o.content ?? []).map((c: { text?: string }) => c.text ?? '').join('');
+          const parts = (r.json.output as Array<{ content?: Array<{ text?: string }> }>).flatMap((o) => o.content ?? []);
+          const text = parts.map((c) => c.text ?? '').join('');
           const rid = (await api('GET', '/generations?limit=1', keys.k2)).json.data[0].id;
           const rc = await api('GET', `/generation/content?id=${rid}`, keys.k2);
           assert.equal(rc.json.data.output.completion, text);
@@ -290,7 +309,8 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
         const app = stack.gw.app;
         const old = new Date(Date.now() - stack.settings.contentLog.retentionMs - 60_000).toISOString();
         const fresh = new Date().toISOString();
-        const base = { accountId: 'acme', keyHash: 'h', input: { messages: [] }, output: { completion: 'x', reasoning: null, truncated: false } };
+        const output = { completion: 'x', reasoning: null, truncated: false };
+        const base = { accountId: 'acme', keyHash: 'h', input: { messages: [] }, output };
         await app.store.saveContent([{ ...base, id: 'old-content', createdAt: old }, { ...base, id: 'fresh-content', createdAt: fresh }]);
         assert.ok((await app.content.sweep()) >= 1);
         assert.equal(await app.store.getContent('old-content'), undefined);

@@ -77,8 +77,9 @@ function suite(name: string, open: () => Promise<Store>, cleanup: () => Promise<
     });
 
     const ids = (rows: GenerationRecord[]) => rows.map((r) => r.id);
-    const expect = (pred: (g: GenerationRecord) => boolean) =>
-      all.filter(pred).sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1)).map((g) => g.id);
+    const newestFirst = (a: GenerationRecord, b: GenerationRecord) =>
+      a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
+    const expect = (pred: (g: GenerationRecord) => boolean) => all.filter(pred).sort(newestFirst).map((g) => g.id);
     const list = (q: Partial<GenerationQuery>) => store.listGenerations({ limit: 100, ...q });
 
     it('keeps who a request was for, and reads it back', async () => {

@@ -95,7 +95,9 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
   onlyKeys(
     body,
     'body',
-    new Set(['name', 'disabled', 'limit', 'limit_reset', 'expires_at', 'include_byok_in_limit', 'requests_per_minute', 'tokens_per_minute', 'log_content']),
+    new Set([
+      'name', 'disabled', 'limit', 'limit_reset', 'expires_at', 'include_byok_in_limit', 'requests_per_minute', 'tokens_per_minute', 'log_content',
+    ]),
   );
   const patch: KeyPatch = {};
   if (body.name !== undefined) patch.name = str(body.name, 'name');

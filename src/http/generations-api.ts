@@ -24,22 +24,22 @@ async function visibility(ctx: RouteContext, p: URLSearchParams): Promise<Visibi
   const rec = token ? await ctx.app.keys.lookup(hashKey(token)) : undefined;
   if (rec?.kind === 'inference') {
     const key = await requireInferenceKey(ctx.app, ctx.req);
-    const asked = p.get('key');
+    const asked = one(p, 'key');
     // Another key's generations are not this key's to see, whether or not they exist.
-    if (asked !== null && asked !== key.hash) {
+    if (asked !== undefined && asked !== key.hash) {
       throw new GatewayError('permission_denied', 'An inference key sees only its own generations', { retryable: false });
     }
-    const account = p.get('account');
-    if (account !== null && account !== key.accountId) {
+    const account = one(p, 'account');
+    if (account !== undefined && account !== key.accountId) {
       throw new GatewayError('permission_denied', `This key cannot see account ${account}`, { retryable: false });
     }
     return { accountId: key.accountId, keyHash: key.hash };
   }
   const scope = await requireManagementKey(ctx.app, ctx.req);
-  const account = p.get('account');
-  const keyHash = p.get('key') ?? undefined;
+  const account = one(p, 'account');
+  const keyHash = one(p, 'key');
   let accountId: string | undefined;
-  if (!scope.admin || account !== null) accountId = accountInScope(scope, account);
+  if (!scope.admin || account !== undefined) accountId = accountInScope(scope, account);
   // The admin without `account` sees every account; asking for one key, that key's (which the indexes lead with).
   else if (keyHash !== undefined) accountId = (await ctx.app.keys.lookup(keyHash))?.accountId;
   return { ...(accountId !== undefined ? { accountId } : {}), ...(keyHash !== undefined ? { keyHash } : {}) };

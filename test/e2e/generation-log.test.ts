@@ -138,7 +138,7 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       for (const [query, param] of [
         ['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['status=fine', 'status'],
         ['cursor=bm90IGEgY3Vyc29y', 'cursor'],
-        ['from=yesterday', 'from'], ['colour=red', 'colour'], ['model=a&model=b', 'model'], ['user=', 'user'],
+        ['from=yesterday', 'from'], ['colour=red', 'colour'], ['model=a&model=b', 'model'], ['user=', 'user'], ['key=', 'key'],
       ] as const) {
         const r = await api('GET', `/generations?${query}`, keys.mgmt);
         assert.equal(r.status, 400, query);

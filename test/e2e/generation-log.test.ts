@@ -284,8 +284,13 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
         let release!: () => void;
         const stuck = new Promise<void>((resolve) => (release = resolve));
         let calls = 0;
+        let entered!: () => void;
+        const writing = new Promise<void>((resolve) => (entered = resolve));
+        // Whatever earlier tests queued is written first, so the next write is this test's.
+        await stack.gw.app.content.flush();
         store.saveContent = async (cs) => {
           calls++;
+          entered();
           await stuck;
           return save(cs);
         };
@@ -294,6 +299,7 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
           const first = await chat(keys.k2, { messages: [{ role: 'user', content: 'first' }] });
           // The first one's write starts, and hangs.
           void stack.gw.app.content.flush();
+          await writing;
           const second = await chat(keys.k2, { messages: [{ role: 'user', content: 'second' }] });
           assert.ok(first.choices[0].message.content && second.choices[0].message.content);
           assert.equal(calls, 1, 'the answer came while the write was stuck');

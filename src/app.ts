@@ -10,6 +10,7 @@ import type { StreamCheckpoints } from './gateway/stream-checkpoints.ts';
 import type { Health } from './router/types.ts';
 import type { StickyStore } from './router/sticky-store.ts';
 import type { Limits } from './limits/limits.ts';
+import type { ContentLog } from './accounting/content-log.ts';
 import type { GenerationLog } from './accounting/generation-log.ts';
 import type { KeyCache } from './accounting/keys.ts';
 import type { Logger } from './log.ts';
@@ -21,6 +22,8 @@ export interface App {
   store: Store;
   keys: KeyCache;
   generations: GenerationLog;
+  /** Opt-in content logging (prompts and answers), with its retention sweep. */
+  content: ContentLog;
   catalog: Catalog;
   log: Logger;
   billing: Billing;

@@ -13,6 +13,7 @@ import { createHealth } from './router/health/index.ts';
 import { StickyStore } from './router/sticky-store.ts';
 import { createLimits } from './limits/limits.ts';
 import { closeRedis, connectRedis, guardOf } from './infra/redis.ts';
+import { ContentLog } from './accounting/content-log.ts';
 import { GenerationLog } from './accounting/generation-log.ts';
 import { ProcessLeases } from './accounting/leases.ts';
 import { StreamCheckpoints } from './gateway/stream-checkpoints.ts';
@@ -101,6 +102,12 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
         if (!isOutage(err)) log.error(`could not record generations: ${String(err)}`);
       },
     }),
+    content: new ContentLog(store, {
+      retentionMs: settings.contentLog.retentionMs,
+      onError: (what, err) => {
+        if (!isOutage(err)) log.error(`${what}: ${String(err)}`);
+      },
+    }),
     catalog: new Catalog(built.models),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
@@ -134,6 +141,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
   };
   app.billing.owner = leases.owner;
   app.checkpoints.owner = leases.owner;
+  app.content.start();
   const server = createHttpServer(app, ALL_ROUTES);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -173,6 +181,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       await app.health.close();
       await app.limits.close();
       await app.generations.flush();
+      await app.content.close();
       await alerts.close();
       // Every hold of this process is settled by now: give up the lease, so no one sweeps after us.
       await leases.stop();

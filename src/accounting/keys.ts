@@ -85,4 +85,9 @@ export class KeyCache {
   forget(hash: string): void {
     this.entries.delete(hash);
   }
+
+  /** Forgets every cached key of an account (its settings changed). */
+  forgetAccount(accountId: string): void {
+    for (const [hash, e] of this.entries) if (e.rec?.accountId === accountId) this.entries.delete(hash);
+  }
 }

@@ -176,7 +176,11 @@ export async function creditsCommand(argv: string[], out: (s: string) => void): 
 export async function usageCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { ...COMMON, by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, key: { type: 'string' } } });
   const groupBy = (values.by ?? 'day,model').split(',').filter(Boolean);
-  for (const g of groupBy) if (!['day', 'model', 'provider', 'key'].includes(g)) throw new ConfigError(`--by takes day, model, provider or key (got ${g})`);
+  for (const g of groupBy) {
+    if (!['day', 'model', 'provider', 'key', 'app', 'user'].includes(g)) {
+      throw new ConfigError(`--by takes day, model, provider, key, app or user (got ${g})`);
+    }
+  }
   await withStore(values.config, async (store) => {
     const rows = await store.usage({
       accountId: values.account ?? DEFAULT_ACCOUNT,
@@ -192,6 +196,8 @@ export async function usageCommand(argv: string[], out: (s: string) => void): Pr
           ...(r.model !== undefined ? { model: r.model } : {}),
           ...(r.provider !== undefined ? { provider: r.provider } : {}),
           ...(r.keyHash !== undefined ? { key: r.keyHash.slice(0, 16) } : {}),
+          ...(r.app !== undefined ? { app: r.app ?? '-' } : {}),
+          ...(r.user !== undefined ? { user: r.user ?? '-' } : {}),
           requests: r.requests,
           prompt: r.tokensPrompt,
           completion: r.tokensCompletion,

@@ -61,6 +61,8 @@ export interface Settings {
   models: Record<string, ModelConfig>;
   /** Stored Responses-API responses (`store`, `previous_response_id`, `item_reference`). */
   responses: { retentionMs: number };
+  /** Opt-in content logging: how long what is logged is kept. */
+  contentLog: { retentionMs: number };
   billing: {
     markupBp: number;
     reservationTtlMs: number;
@@ -278,6 +280,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     discover: new Set(),
     models: file.models ?? {},
     responses: { retentionMs: Math.round((file.responses?.retentionDays ?? 30) * 86_400_000) },
+    contentLog: { retentionMs: Math.round((file.contentLog?.retentionDays ?? 30) * 86_400_000) },
     billing: {
       markupBp: Math.round((file.billing?.markupPercent ?? 0) * 100),
       reservationTtlMs: (file.billing?.reservationTtlSeconds ?? 1800) * 1000,

@@ -201,6 +201,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    contentLog: z
+      .object({
+        /** How long logged prompts and answers are kept (content logging is turned on per account or key). */
+        retentionDays: z.number().positive().max(3650).optional(),
+      })
+      .strict()
+      .optional(),
     responses: z
       .object({
         /** How long a stored Responses-API response is kept (then 404, and purged). */

@@ -14,6 +14,7 @@ import type { ChatRequest } from '../spec/request.ts';
 import { withWarnings } from '../spec/response.ts';
 import type { ChatResult, StreamEvent } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
+import { attributionOf } from './attribution.ts';
 import { callContext, clientAbort } from './call-context.ts';
 import { countImages, estimatePromptTokens, estimateTokens, maxPromptTokens } from '../spec/estimate.ts';
 import { generationId } from './ids.ts';
@@ -51,6 +52,8 @@ export function routeChat(
     refs: string[];
     preferences: RoutePreferences;
     sessionId?: string;
+    /** The session the generation log records, when `sessionId` is only a stand-in for one (default: `sessionId`). */
+    loggedSessionId?: string | null;
     /** Narrows the planned candidates (a door that can only use some of them). */
     filter?: (candidates: Candidate[]) => Candidate[];
     /** Overrides the hold's input (a door whose max_tokens already includes a thinking budget). */
@@ -60,6 +63,10 @@ export function routeChat(
   },
 ): ChatRoute {
   const { request } = r;
+  const attribution = attributionOf(ctx.req.headers, {
+    user: request.user,
+    sessionId: r.loggedSessionId === undefined ? r.sessionId : r.loggedSessionId,
+  });
   // Worked out only when there is an endpoint to choose or to remember (hashing the conversation's
   // opening is most of routing's cost otherwise).
   let sticky: string | undefined;
@@ -82,6 +89,8 @@ export function routeChat(
   const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
   const images = countImages(request);
   tracker.inputImages = images;
+  tracker.attribution = attribution;
+  tracker.content = app.content.begin(key, { messages: request.messages });
   // A routing variant (`:nitro`) names a way to route, not the model: its answer names the model.
   routed.refs.forEach((ref, i) => {
     const model = app.catalog.get(ref);

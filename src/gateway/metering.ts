@@ -145,6 +145,8 @@ const settleTiming = channel('freeway.settle');
  */
 export async function settleOrLog(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
   const started = performance.now();
+  // Its content (when logged) is written after the answer, off this path.
+  app.content.recorded(record);
   const settling = settleAndRecord(app, key, held, record, charge).catch((err: unknown) => {
     // A database outage is logged once, where it is noticed.
     if (!isOutage(err)) app.log.error(`could not settle generation ${record.id}, retrying: ${String(err)}`);

@@ -3,6 +3,7 @@
  * failover makes several): what each event says is recorded on the leg, content goes through the
  * door's renderer.
  */
+import { captureReasoning, captureText } from '../accounting/content-log.ts';
 import type { SseResponse } from '../http/sse-response.ts';
 import type { StreamWatch } from '../providers/deadlines.ts';
 import { redactSecret } from '../providers/redact.ts';
@@ -72,6 +73,7 @@ export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTrac
       return 'error';
     case 'text':
       leg.outputChars += ev.text.length;
+      if (tracker.content) captureText(tracker.content, ev.text);
       if (leg.textCapped) break;
       leg.text += ev.text;
       if (leg.text.length > CONTINUABLE_CHARS) {
@@ -81,6 +83,7 @@ export function observe(leg: StreamLeg, ev: StreamEvent, tracker: GenerationTrac
       break;
     case 'reasoning':
       leg.outputChars += (ev.text ?? '').length;
+      if (tracker.content && ev.text) captureReasoning(tracker.content, ev.text);
       break;
     case 'tool-call-start':
       leg.toolCalls++;

@@ -5,12 +5,16 @@
  */
 import { chargeFor, isInsured } from '../accounting/charge.ts';
 import type { Charge, Outcome } from '../accounting/charge.ts';
+import { attachContent, captureResult } from '../accounting/content-log.ts';
+import type { ContentCapture } from '../accounting/content-log.ts';
 import { computeCost } from '../accounting/cost.ts';
 import type { CostBreakdown } from '../accounting/cost.ts';
 import type { Endpoint } from '../catalog/types.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { GenerationRecord } from '../store/types.ts';
 import type { Candidate } from '../router/types.ts';
+import { NO_ATTRIBUTION } from './attribution.ts';
+import type { Attribution } from './attribution.ts';
 
 export interface FinishOptions extends Outcome {
   modelId: string;
@@ -62,6 +66,10 @@ export class GenerationTracker {
    * clients compare it with what they sent (Claude Code keeps thinking blocks only for the same model).
    */
   askedAs = new Map<string, string>();
+  /** Who the request is for (user, session, app, origin), kept on the record. */
+  attribution: Attribution = NO_ATTRIBUTION;
+  /** The prompt and the answer as delivered, when the key's content is logged (accounting/content-log.ts). */
+  content: ContentCapture | undefined;
   private readonly markupBp: number;
 
   constructor(
@@ -149,7 +157,9 @@ export class GenerationTracker {
       createdAt: this.createdAt.toISOString(),
       legs,
       serviceTier: serviceTier ?? null,
+      ...this.attribution,
     };
+    if (this.content) attachContent(record, this.content);
     return { record, charge };
   }
 
@@ -175,6 +185,7 @@ export class GenerationTracker {
     produced: boolean,
   ): { usage: Usage; record: GenerationRecord; charge: Charge } {
     this.markFirstToken();
+    if (this.content) captureResult(this.content, r);
     const estimated = r.usage.inputTokens === 0 && r.usage.outputTokens === 0;
     // The answer's tier, when its usage did not carry it (an upstream that reported no usage).
     const tier = r.usage.serviceTier ?? r.serviceTier;

@@ -11,10 +11,13 @@ import { handleEmbeddingModels, handleModel, handleModels, handleModelsCount, ha
 import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse, handleListInputItems } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
-import { handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUsage } from './admin/credits.ts';
+import {
+  handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUpdateAccount, handleUsage,
+} from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
 import { handleModelEndpoints, handleZdrEndpoints } from './endpoints-api.ts';
+import { handleActivity, handleGenerationContent, handleListGenerations } from './generations-api.ts';
 import { handleProviders } from './providers-api.ts';
 import type { Route } from './server.ts';
 
@@ -41,6 +44,9 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'GET', path: '/generation', handler: handleGeneration },
   // What this key may use: needs the key, unlike the public catalog.
   { method: 'GET', path: '/models/user', handler: handleUserModels },
+  // Inference keys list their own; management keys their account's (the handler tells them apart).
+  { method: 'GET', path: '/generations', handler: handleListGenerations },
+  { method: 'GET', path: '/generation/content', handler: handleGenerationContent },
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },
   { method: 'GET', path: '/credits', handler: handleGetCredits },
@@ -56,8 +62,10 @@ export const MANAGEMENT_ROUTES: Route[] = [
   { method: 'DELETE', path: '/keys/{hash}', handler: handleDeleteKey },
   { method: 'POST', path: '/credits', handler: handleAddCredits },
   { method: 'GET', path: '/usage', handler: handleUsage },
+  { method: 'GET', path: '/activity', handler: handleActivity },
   { method: 'GET', path: '/accounts', handler: handleListAccounts },
   { method: 'POST', path: '/accounts', handler: handleCreateAccount },
+  { method: 'PATCH', path: '/accounts/{id}', handler: handleUpdateAccount },
   { method: 'GET', path: '/alerts', handler: handleListAlerts },
   { method: 'POST', path: '/alerts', handler: handleCreateAlert },
   { method: 'DELETE', path: '/alerts/{id}', handler: handleDeleteAlert },

@@ -203,4 +203,39 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'the processing tier a generation was served and charged at',
     sql: [`ALTER TABLE generations ADD COLUMN service_tier TEXT`],
   },
+  {
+    version: 11,
+    name: 'the generation log: who a request was for (user, session, app, origin), indexes for listing it, opt-in content',
+    sql: [
+      // `user` is a reserved word in PostgreSQL: the column is user_id.
+      `ALTER TABLE generations ADD COLUMN user_id TEXT`,
+      `ALTER TABLE generations ADD COLUMN session_id TEXT`,
+      `ALTER TABLE generations ADD COLUMN app_title TEXT`,
+      `ALTER TABLE generations ADD COLUMN app_referer TEXT`,
+      // A page of the log is one index range in (created_at, id) order: across every account (the
+      // admin's view), within an account, and within an account by the filters a year of rows
+      // makes too slow to scan for (key, model, app, user). These replace (key_hash, created_at)
+      // and (account_id, created_at), which lacked the id that orders rows of the same instant.
+      `DROP INDEX generations_key_created`,
+      `DROP INDEX generations_account_created`,
+      `CREATE INDEX generations_created ON generations (created_at, id)`,
+      `CREATE INDEX generations_account_created ON generations (account_id, created_at, id)`,
+      `CREATE INDEX generations_key_created ON generations (account_id, key_hash, created_at, id)`,
+      `CREATE INDEX generations_account_model_created ON generations (account_id, model, created_at, id)`,
+      `CREATE INDEX generations_account_app_created ON generations (account_id, app_title, created_at, id)`,
+      `CREATE INDEX generations_account_user_created ON generations (account_id, user_id, created_at, id)`,
+      // Opt-in content logging: an account's setting, and a key's own (null: its account's).
+      `ALTER TABLE accounts ADD COLUMN log_content INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE api_keys ADD COLUMN log_content INTEGER`,
+      `CREATE TABLE generation_content (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      )`,
+      `CREATE INDEX generation_content_created ON generation_content (created_at)`,
+    ],
+  },
 ];

@@ -57,7 +57,7 @@ export const GENERATION_COLUMNS = [
   'streamed', 'cancelled', 'finish_reason', 'native_finish_reason', 'tokens_prompt', 'tokens_completion',
   'tokens_cached', 'tokens_cache_write', 'tokens_reasoning', 'usage_estimated', 'cost_nanos',
   'prompt_cost_nanos', 'completion_cost_nanos', 'upstream_cost_nanos', 'fee_nanos', 'latency_ms', 'ttft_ms',
-  'generation_ms', 'error', 'created_at', 'legs', 'service_tier',
+  'generation_ms', 'error', 'created_at', 'legs', 'service_tier', 'user_id', 'session_id', 'app_title', 'app_referer',
 ] as const;
 
 export function generationParams(g: GenerationRecord): Array<string | number | null> {
@@ -67,6 +67,7 @@ export function generationParams(g: GenerationRecord): Array<string | number | n
     g.tokensCompletion, g.tokensCached, g.tokensCacheWrite, g.tokensReasoning, g.usageEstimated ? 1 : 0,
     g.costNanos, g.promptCostNanos, g.completionCostNanos, g.upstreamCostNanos, g.feeNanos, g.latencyMs, g.ttftMs,
     g.generationMs, g.error, g.createdAt, g.legs.length > 0 ? JSON.stringify(g.legs) : null, g.serviceTier ?? null,
+    g.user ?? null, g.sessionId ?? null, g.appTitle ?? null, g.appReferer ?? null,
   ];
 }
 
@@ -103,6 +104,11 @@ export function generationFromRow(r: Row): GenerationRecord {
     createdAt: String(r.created_at),
     legs: typeof r.legs === 'string' ? (JSON.parse(r.legs) as GenerationLeg[]) : [],
     serviceTier: s(r.service_tier),
+    // Only what was sent: a record without them reads back as it was written.
+    ...(r.user_id != null ? { user: String(r.user_id) } : {}),
+    ...(r.session_id != null ? { sessionId: String(r.session_id) } : {}),
+    ...(r.app_title != null ? { appTitle: String(r.app_title) } : {}),
+    ...(r.app_referer != null ? { appReferer: String(r.app_referer) } : {}),
   };
 }
 
@@ -115,6 +121,7 @@ export const KEY_PATCH_COLUMNS: Record<keyof KeyPatch, string> = {
   expiresAt: 'expires_at',
   requestsPerMinute: 'requests_per_minute',
   tokensPerMinute: 'tokens_per_minute',
+  logContent: 'log_content',
 };
 
 export function keyFromRow(r: Row): ApiKeyRecord {
@@ -134,6 +141,9 @@ export function keyFromRow(r: Row): ApiKeyRecord {
     expiresAt: s(r.expires_at),
     requestsPerMinute: perMinute(r.requests_per_minute),
     tokensPerMinute: perMinute(r.tokens_per_minute),
+    // Content logging is said only where it is on or set (absent: off, or the account's).
+    ...(r.log_content != null ? { logContent: n(r.log_content) === 1 } : {}),
+    ...(n(r.account_log_content) === 1 ? { accountLogContent: true } : {}),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at ?? r.created_at),
   };
@@ -154,6 +164,7 @@ export function accountFromRow(r: Row): Account {
     balanceNanos: money(r.balance_nanos, 'accounts.balance_nanos', `account ${String(r.id)}`),
     reservedNanos: money(r.reserved_nanos, 'accounts.reserved_nanos', `account ${String(r.id)}`),
     purchasedNanos: money(r.purchased_nanos, 'accounts.purchased_nanos', `account ${String(r.id)}`),
+    ...(n(r.log_content) === 1 ? { logContent: true } : {}),
     createdAt: String(r.created_at),
   };
 }
@@ -192,8 +203,12 @@ export function usageSql(groupBy: readonly string[], placeholders: (i: number) =
     model: 'model',
     provider: 'provider_id AS provider',
     key: 'key_hash AS key_hash',
+    app: 'app_title AS app',
+    user: 'user_id AS user_id',
   };
-  const groupCols: Record<string, string> = { day: 'substr(created_at, 1, 10)', model: 'model', provider: 'provider_id', key: 'key_hash' };
+  const groupCols: Record<string, string> = {
+    day: 'substr(created_at, 1, 10)', model: 'model', provider: 'provider_id', key: 'key_hash', app: 'app_title', user: 'user_id',
+  };
   const select = groupBy.map((g) => dims[g]);
   const where = ['account_id = ' + placeholders(1)];
   let i = 2;
@@ -215,6 +230,8 @@ export function usageFromRow(r: Row): import('./types.ts').UsageRow {
     ...(r.model !== undefined ? { model: String(r.model) } : {}),
     ...(r.provider !== undefined ? { provider: String(r.provider) } : {}),
     ...(r.key_hash !== undefined ? { keyHash: String(r.key_hash) } : {}),
+    ...(r.app !== undefined ? { app: s(r.app) } : {}),
+    ...(r.user_id !== undefined ? { user: s(r.user_id) } : {}),
     requests: n(r.requests),
     tokensPrompt: n(r.tokens_prompt),
     tokensCompletion: n(r.tokens_completion),
@@ -274,3 +291,41 @@ export const RECLAIM_NOTE = 'cut short when the Freeway process serving it died:
 
 export const ORPHAN_OWNERS_SQL =
   'SELECT DISTINCT owner FROM reservations r WHERE owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM process_leases l WHERE l.owner = r.owner)';
+
+export function activityFromRow(r: Row): import('./types.ts').ActivityRow {
+  return {
+    day: String(r.day),
+    model: String(r.model),
+    providerId: String(r.provider_id),
+    providerName: String(r.provider_name),
+    upstreamModel: String(r.upstream_model),
+    requests: n(r.requests),
+    tokensPrompt: n(r.tokens_prompt),
+    tokensCompletion: n(r.tokens_completion),
+    tokensReasoning: n(r.tokens_reasoning),
+    costNanos: money(r.cost_nanos, 'activity cost_nanos', 'a group'),
+  };
+}
+
+/** A key with its account's content-logging setting (one read serves authentication and the decision to log). */
+export const FIND_KEY_SQL = (ph: string) =>
+  `SELECT k.*, a.log_content AS account_log_content FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id WHERE k.hash = ${ph}`;
+
+export const INSERT_CONTENT_SQL = (ph: (i: number) => string) =>
+  'INSERT INTO generation_content (id, account_id, key_hash, input, output, created_at) ' +
+  `VALUES (${[1, 2, 3, 4, 5, 6].map(ph).join(', ')}) ON CONFLICT (id) DO NOTHING`;
+
+export function contentParams(c: import('./types.ts').GenerationContent): string[] {
+  return [c.id, c.accountId, c.keyHash, JSON.stringify(c.input), JSON.stringify(c.output), c.createdAt];
+}
+
+export function contentFromRow(r: Row): import('./types.ts').GenerationContent {
+  return {
+    id: String(r.id),
+    accountId: String(r.account_id),
+    keyHash: String(r.key_hash),
+    input: JSON.parse(String(r.input)) as unknown,
+    output: JSON.parse(String(r.output)) as import('./types.ts').GenerationContent['output'],
+    createdAt: String(r.created_at),
+  };
+}

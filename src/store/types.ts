@@ -23,6 +23,8 @@ export interface Account {
   reservedNanos: number;
   /** Sum of every top-up ever (unlocks the higher free-model allowance). */
   purchasedNanos: number;
+  /** Whether its keys' prompts and completions are kept (content logging; a key may say otherwise). */
+  logContent?: boolean;
   createdAt: string;
 }
 
@@ -50,12 +52,19 @@ export interface ApiKeyRecord {
   /** The key's own rate limits; null = the configured default (`limits.perKey`). */
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
+  /** Content logging for this key: on, off, or null (absent) for its account's setting. */
+  logContent?: boolean | null;
+  /** Its account's content logging, as read with the key (findKey). */
+  accountLogContent?: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
 export type KeyPatch = Partial<
-  Pick<ApiKeyRecord, 'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt' | 'requestsPerMinute' | 'tokensPerMinute'>
+  Pick<
+    ApiKeyRecord,
+    'name' | 'limitNanos' | 'limitReset' | 'disabled' | 'expiresAt' | 'requestsPerMinute' | 'tokensPerMinute' | 'logContent'
+  >
 >;
 
 export type LedgerKind = 'topup' | 'charge' | 'refund' | 'adjustment';
@@ -117,6 +126,15 @@ export interface GenerationRecord {
   legs: GenerationLeg[];
   /** The processing tier the (last) upstream said it served, which set the price; null when it did not say. */
   serviceTier?: string | null;
+  /**
+   * Who the request says it is for (see gateway/attribution.ts): the end user (`user`), the session
+   * (`session_id` / `x-session-id`), the app (`X-OpenRouter-Title` / `X-Title`) and its origin
+   * (`HTTP-Referer`). Absent or null when not sent (and on records written before they were kept).
+   */
+  user?: string | null;
+  sessionId?: string | null;
+  appTitle?: string | null;
+  appReferer?: string | null;
 }
 
 export interface GenerationLeg {
@@ -203,7 +221,7 @@ export interface CreditRequest {
   now: Date;
 }
 
-export type UsageDimension = 'day' | 'model' | 'provider' | 'key';
+export type UsageDimension = 'day' | 'model' | 'provider' | 'key' | 'app' | 'user';
 
 export interface UsageQuery {
   accountId: string;
@@ -218,10 +236,55 @@ export interface UsageRow {
   model?: string;
   provider?: string;
   keyHash?: string;
+  /** The app title (null: requests that named none). */
+  app?: string | null;
+  user?: string | null;
   requests: number;
   tokensPrompt: number;
   tokensCompletion: number;
   tokensCached: number;
+  tokensReasoning: number;
+  costNanos: number;
+}
+
+export type GenerationStatus = 'success' | 'error' | 'cancelled';
+
+/** A page of the generation log (GET /api/v1/generations): every filter is an exact match; none means all. */
+export interface GenerationQuery {
+  /** Unset: every account (the admin's view). */
+  accountId?: string;
+  keyHash?: string;
+  model?: string;
+  providerId?: string;
+  status?: GenerationStatus;
+  appTitle?: string;
+  user?: string;
+  /** ISO times: created at or after `from`, before `to`. */
+  from?: string;
+  to?: string;
+  /** Only generations strictly older than this one in (createdAt, id) order: where the previous page ended. */
+  before?: { createdAt: string; id: string };
+  limit: number;
+}
+
+/** One row of OpenRouter's `/activity`: a day's use of one model on one endpoint. */
+export interface ActivityQuery {
+  accountId: string;
+  keyHash?: string;
+  user?: string;
+  from: string;
+  to: string;
+}
+
+export interface ActivityRow {
+  day: string;
+  model: string;
+  providerId: string;
+  providerName: string;
+  upstreamModel: string;
+  requests: number;
+  tokensPrompt: number;
+  tokensCompletion: number;
   tokensReasoning: number;
   costNanos: number;
 }
@@ -275,6 +338,19 @@ export interface StoredResponse {
   createdAt: string;
 }
 
+/**
+ * What a logged generation said (content logging): the prompt as Freeway's internal messages, and
+ * the answer as delivered to the client. JSON, as stored.
+ */
+export interface GenerationContent {
+  id: string;
+  accountId: string;
+  keyHash: string;
+  input: unknown;
+  output: { completion: string; reasoning: string | null; truncated: boolean };
+  createdAt: string;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -284,6 +360,8 @@ export interface Store {
 
   createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account>;
   getAccount(id: string): Promise<Account | undefined>;
+  /** Turns an account's content logging on or off; false when there is no such account. */
+  setAccountLogContent(id: string, on: boolean): Promise<boolean>;
   listAccounts(): Promise<Account[]>;
 
   createKey(rec: ApiKeyRecord): Promise<void>;
@@ -341,6 +419,15 @@ export interface Store {
   insertGenerations(recs: readonly GenerationRecord[]): Promise<void>;
   getGeneration(id: string): Promise<GenerationRecord | undefined>;
   usage(q: UsageQuery): Promise<UsageRow[]>;
+  /** Newest first, in (createdAt, id) order: paging by `before` neither repeats nor skips a row that was there. */
+  listGenerations(q: GenerationQuery): Promise<GenerationRecord[]>;
+  /** Daily totals by model and endpoint, oldest day first. */
+  activity(q: ActivityQuery): Promise<ActivityRow[]>;
+  /** Saves logged content (an id that exists keeps the first). */
+  saveContent(cs: readonly GenerationContent[]): Promise<void>;
+  getContent(id: string): Promise<GenerationContent | undefined>;
+  /** Deletes the content logged before `before` (ISO time); returns how many. */
+  purgeContent(before: string): Promise<number>;
 
   /** Checks every window's counter and, only when all are under their limit, increments them all. */
   hitCounters(key: string, windows: readonly CounterWindow[]): Promise<CounterResult>;

@@ -53,7 +53,20 @@ test('keys, accounts, credits and usage from the command line', async () => {
     assert.equal(k.disabled, true);
     assert.equal((await store.getAccount('acme'))!.balanceNanos, 10_000_000_000);
     assert.equal(await store.ledgerSum('acme'), 10_000_000_000);
+    const g = { id: 'gen-cli', keyHash: hash, accountId: 'acme', model: 'm', providerId: 'p', providerName: 'P', upstreamModel: 'u' };
+    await store.insertGenerations([{
+      ...g, upstreamId: null, apiType: 'completions', streamed: false, cancelled: false, finishReason: 'stop', nativeFinishReason: null,
+      tokensPrompt: 3, tokensCompletion: 4, tokensCached: 0, tokensCacheWrite: 0, tokensReasoning: 0, usageEstimated: false, costNanos: 0,
+      promptCostNanos: 0, completionCostNanos: 0, upstreamCostNanos: 0, feeNanos: 0, latencyMs: 1, ttftMs: null, generationMs: null,
+      error: null, createdAt: new Date().toISOString(), legs: [], appTitle: 'Writer', user: 'alice',
+    }]);
   } finally {
     await store.close();
   }
+  r = run('usage', '--account', 'acme', '--by', 'app,user');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Writer\s+alice\s+1\s+3\s+4/);
+  r = run('usage', '--by', 'colour');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--by takes day, model, provider, key, app or user/);
 });

@@ -39,6 +39,8 @@ export const OPENROUTER_SCHEMAS = {
   'keys.delete': operations.DeleteKeysResponse$inboundSchema,
   generation: models.GenerationResponse$inboundSchema,
   credits: operations.GetCreditsResponse$inboundSchema,
+  activity: models.ActivityResponse$inboundSchema,
+  'generation.content': models.GenerationContentResponse$inboundSchema,
   error: z.object({ error: models.BadRequestResponseErrorData$inboundSchema }),
 } satisfies Record<string, Schema>;
 

@@ -35,6 +35,7 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
     refs: [request.model, ...fallbackModels],
     preferences,
     sessionId: sessionId ?? (typeof cacheKey === 'string' ? cacheKey : undefined),
+    loggedSessionId: sessionId ?? null,
   });
   const { candidates, tracker, callCtx, hold, served } = route;
   const excludeReasoning = request.reasoning?.exclude === true;

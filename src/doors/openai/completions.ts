@@ -8,6 +8,7 @@ import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { NO_NEEDS, planRoute } from '../../router/plan/index.ts';
 import type { RoutePreferences } from '../../router/plan/index.ts';
 import type { Candidate } from '../../router/types.ts';
+import { attributionOf } from '../../gateway/attribution.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -101,6 +102,8 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
     markupBp: app.billing.settings.markupBp,
   });
   const tracker = new GenerationTracker(generationId(), key, 'completions', request.stream, app.billing.settings.markupBp);
+  tracker.attribution = attributionOf(ctx.req.headers, { user: request.user });
+  tracker.content = app.content.begin(key, { prompt: request.prompt });
   const hold = { promptTokens: Math.ceil(Buffer.byteLength(request.prompt) / 2) + 8, maxTokens: request.maxTokens };
   const abort = clientAbort(ctx);
   const callCtx = callContext(app, abort);

@@ -5,6 +5,7 @@ import { estimateTokens } from '../../spec/estimate.ts';
 import { generationId } from '../../gateway/ids.ts';
 import { runMetered } from '../../gateway/metering.ts';
 import { NO_NEEDS, parseProviderPreferences, planRoute } from '../../router/plan/index.ts';
+import { attributionOf } from '../../gateway/attribution.ts';
 import { GenerationTracker } from '../../gateway/tracker.ts';
 import { requireInferenceKey } from '../../http/auth.ts';
 import { readJson } from '../../http/body.ts';
@@ -63,6 +64,7 @@ export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
     throw new GatewayError('not_found', `No endpoints found that support embeddings for ${request.model}`, { retryable: false });
   }
   const tracker = new GenerationTracker(generationId(), key, 'embeddings', false, app.billing.settings.markupBp);
+  tracker.attribution = attributionOf(ctx.req.headers, { user: request.user });
   const abort = clientAbort(ctx);
   const callCtx = callContext(app, abort);
   const promptTokens = request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? Math.ceil(Buffer.byteLength(x) / 2) + 1 : x.length), 0);

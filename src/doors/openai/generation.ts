@@ -1,6 +1,6 @@
 /**
  * `GET /generation?id=`: the stored record of one generation, for the key that made it only.
- * Every field OpenRouter always sends is present, `null` where Freeway does not record it (apps,
+ * Every field OpenRouter always sends is present, `null` where Freeway does not record it (app ids,
  * presets, moderation, web search, media counts); its workspace is Freeway's account.
  */
 import { nanosToUsd } from '../../spec/money.ts';
@@ -22,11 +22,16 @@ export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
     api_type: g.apiType,
     streamed: g.streamed,
     cancelled: g.cancelled,
-    origin: '',
+    // The app's origin is what its HTTP-Referer said; OpenRouter's numeric app id has no Freeway counterpart.
+    origin: g.appReferer ?? '',
     app_id: null,
-    http_referer: null,
+    app_title: g.appTitle ?? null,
+    http_referer: g.appReferer ?? null,
     user_agent: null,
-    external_user: null,
+    external_user: g.user ?? null,
+    session_id: g.sessionId ?? null,
+    // Freeway's own: the key that made it (its hash, as /keys names keys) and its account.
+    key_hash: g.keyHash,
     preset_id: null,
     router: null,
     // The tier the upstream said it served, which set the price.

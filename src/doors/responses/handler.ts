@@ -59,7 +59,8 @@ async function createResponse(ctx: RouteContext): Promise<void> {
   const cacheKey = request.upstreamOptions?.prompt_cache_key;
   const sessionId = parsed.sessionId ?? (typeof cacheKey === 'string' ? cacheKey : undefined);
   const refs = [request.model, ...parsed.fallbackModels];
-  const route = routeChat(app, ctx, key, { request, refs, preferences: parsed.preferences, sessionId });
+  const loggedSessionId = parsed.sessionId ?? null;
+  const route = routeChat(app, ctx, key, { request, refs, preferences: parsed.preferences, sessionId, loggedSessionId });
   const { candidates, tracker, callCtx, hold, served, abort } = route;
   const streams = chatStreams(request, callCtx);
   const id = newId('resp');

@@ -1,6 +1,7 @@
 /**
  * Credits and usage: `GET /credits` (OpenRouter's shape), `POST /credits` (top-up, refund or
- * adjustment), `GET /usage` (by day, model, provider and key), `GET/POST /accounts`.
+ * adjustment), `GET /usage` (by day, model, provider, key, app and user), `GET/POST /accounts`,
+ * `PATCH /accounts/{id}` (content logging).
  */
 import { randomUUID } from 'node:crypto';
 import { MAX_AMOUNT_NANOS, parseUsd } from '../../spec/money-bounds.ts';
@@ -23,6 +24,7 @@ export function accountView(a: Account, totals: { credits: number; charges: numb
     reserved: nanosToUsd(a.reservedNanos),
     available: nanosToUsd(a.balanceNanos - a.reservedNanos),
     purchased: nanosToUsd(a.purchasedNanos),
+    log_content: a.logContent ?? false,
     total_credits: nanosToUsd(totals.credits),
     total_usage: nanosToUsd(totals.charges),
     created_at: a.createdAt,
@@ -69,7 +71,7 @@ export async function handleAddCredits(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, credited ? 201 : 200, { credited, data: accountView(a, await ctx.app.store.ledgerTotals(accountId)) });
 }
 
-const DIMENSIONS = ['day', 'model', 'provider', 'key'] as const;
+const DIMENSIONS = ['day', 'model', 'provider', 'key', 'app', 'user'] as const;
 
 export async function handleUsage(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
@@ -90,6 +92,9 @@ export async function handleUsage(ctx: RouteContext): Promise<void> {
       ...(r.model !== undefined ? { model: r.model } : {}),
       ...(r.provider !== undefined ? { provider: r.provider } : {}),
       ...(r.keyHash !== undefined ? { key_hash: r.keyHash } : {}),
+      // null: the requests that named no app (no X-Title) or no user.
+      ...(r.app !== undefined ? { app: r.app } : {}),
+      ...(r.user !== undefined ? { user: r.user } : {}),
       requests: r.requests,
       prompt_tokens: r.tokensPrompt,
       completion_tokens: r.tokensCompletion,
@@ -104,6 +109,21 @@ export async function handleListAccounts(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const all = scope.admin ? await ctx.app.store.listAccounts() : [await getAccountOr404(ctx, scope.accountId!)];
   sendJson(ctx.res, 200, { data: await Promise.all(all.map(async (a) => accountView(a, await ctx.app.store.ledgerTotals(a.id)))) });
+}
+
+/** `PATCH /accounts/{id}`: content logging for the account's keys (`log_content`); the admin any account, a management key its own. */
+export async function handleUpdateAccount(ctx: RouteContext): Promise<void> {
+  const scope = await requireManagementKey(ctx.app, ctx.req);
+  const id = accountInScope(scope, ctx.params.id);
+  const body = obj(await readJson(ctx.req, 16 * 1024), 'body');
+  onlyKeys(body, 'body', new Set(['log_content']));
+  if (body.log_content !== undefined) {
+    if (!(await ctx.app.store.setAccountLogContent(id, bool(body.log_content, 'log_content')))) await getAccountOr404(ctx, id);
+    // The keys this process has cached carry the old setting.
+    ctx.app.keys.forgetAccount(id);
+  }
+  const a = await getAccountOr404(ctx, id);
+  sendJson(ctx.res, 200, { data: accountView(a, await ctx.app.store.ledgerTotals(id)) });
 }
 
 export async function handleCreateAccount(ctx: RouteContext): Promise<void> {

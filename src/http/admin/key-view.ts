@@ -52,6 +52,8 @@ export async function keyRecord(app: App, k: ApiKeyRecord): Promise<Record<strin
     byok_usage_weekly: 0,
     byok_usage_monthly: 0,
     reserved: nanosToUsd(k.reservedNanos),
+    // Content logging: the key's own setting (null: its account's).
+    log_content: k.logContent ?? null,
     rate_limit: {
       requests_per_minute: requestsPerMinute,
       tokens_per_minute: k.tokensPerMinute ?? app.settings.limits.perKey.tokensPerMinute ?? null,

@@ -92,7 +92,13 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const k = await keyInScope(ctx, scope);
   const body: Obj = obj(await readJson(ctx.req, 64 * 1024), 'body');
-  onlyKeys(body, 'body', new Set(['name', 'disabled', 'limit', 'limit_reset', 'expires_at', 'include_byok_in_limit', 'requests_per_minute', 'tokens_per_minute']));
+  onlyKeys(
+    body,
+    'body',
+    new Set([
+      'name', 'disabled', 'limit', 'limit_reset', 'expires_at', 'include_byok_in_limit', 'requests_per_minute', 'tokens_per_minute', 'log_content',
+    ]),
+  );
   const patch: KeyPatch = {};
   if (body.name !== undefined) patch.name = str(body.name, 'name');
   if (body.disabled !== undefined) patch.disabled = bool(body.disabled, 'disabled');
@@ -101,6 +107,8 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
   if (body.expires_at !== undefined) patch.expiresAt = expiresAt(body.expires_at);
   if (body.requests_per_minute !== undefined) patch.requestsPerMinute = perMinute(body.requests_per_minute, 'requests_per_minute');
   if (body.tokens_per_minute !== undefined) patch.tokensPerMinute = perMinute(body.tokens_per_minute, 'tokens_per_minute');
+  // Content logging: true or false for this key, null for its account's setting.
+  if (body.log_content !== undefined) patch.logContent = body.log_content === null ? null : bool(body.log_content, 'log_content');
   const updated = await ctx.app.store.updateKey(k.hash, patch, new Date());
   ctx.app.keys.forget(k.hash);
   // A new limit may re-arm (or cross) the key's credit alerts.

@@ -27,6 +27,7 @@ import { GatewayError } from '../../spec/errors.ts';
 import type { Param } from './connection.ts';
 import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { postgresBoundStatements } from '../bounded-columns.ts';
+import { activitySql, listGenerationsSql } from '../generation-queries.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -41,6 +42,11 @@ import {
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
+  activityFromRow,
+  contentFromRow,
+  contentParams,
+  FIND_KEY_SQL,
+  INSERT_CONTENT_SQL,
   storedResponseFromRow,
   generationParams,
   keyFromRow,
@@ -57,6 +63,10 @@ import type {
   CounterWindow,
   CreditRequest,
   GenerationRecord,
+  GenerationQuery,
+  GenerationContent,
+  ActivityQuery,
+  ActivityRow,
   HoldCheckpoint,
   KeyKind,
   KeyPatch,
@@ -233,6 +243,10 @@ export class PostgresStore implements Store {
     return row ? accountFromRow(row) : undefined;
   }
 
+  async setAccountLogContent(id: string, on: boolean): Promise<boolean> {
+    return ((await this.q('UPDATE accounts SET log_content = $1 WHERE id = $2', [on ? 1 : 0, id])).rowCount ?? 0) > 0;
+  }
+
   async listAccounts(): Promise<Account[]> {
     return (await this.q('SELECT * FROM accounts ORDER BY created_at COLLATE "C", id COLLATE "C"')).rows.map(accountFromRow);
   }
@@ -252,7 +266,7 @@ export class PostgresStore implements Store {
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    const row = (await this.q('SELECT * FROM api_keys WHERE hash = $1', [hash])).rows[0];
+    const row = (await this.q(FIND_KEY_SQL('$1'), [hash])).rows[0];
     return row ? keyFromRow(row) : undefined;
   }
 
@@ -555,6 +569,32 @@ export class PostgresStore implements Store {
     if (q.from !== undefined) params.push(q.from);
     if (q.to !== undefined) params.push(q.to);
     return (await this.q(sql, params)).rows.map(usageFromRow);
+  }
+
+  async listGenerations(q: GenerationQuery): Promise<GenerationRecord[]> {
+    const { sql, params } = listGenerationsSql(q, (i) => `$${i}`);
+    return (await this.q(sql, params)).rows.map(generationFromRow);
+  }
+
+  async activity(q: ActivityQuery): Promise<ActivityRow[]> {
+    const { sql, params } = activitySql(q, (i) => `$${i}`);
+    return (await this.q(sql, params)).rows.map(activityFromRow);
+  }
+
+  async saveContent(cs: readonly GenerationContent[]): Promise<void> {
+    if (cs.length === 0) return;
+    await this.tx(async (cl) => {
+      for (const c of cs) await this.q(INSERT_CONTENT_SQL((i) => `$${i}`), contentParams(c), cl);
+    });
+  }
+
+  async getContent(id: string): Promise<GenerationContent | undefined> {
+    const row = (await this.q('SELECT * FROM generation_content WHERE id = $1', [id])).rows[0];
+    return row ? contentFromRow(row) : undefined;
+  }
+
+  async purgeContent(before: string): Promise<number> {
+    return (await this.q('DELETE FROM generation_content WHERE created_at < $1', [before])).rowCount ?? 0;
   }
 
   // ---- counters ----

@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
+import { activitySql, listGenerationsSql } from '../generation-queries.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import { addSqliteChecks } from './add-checks.ts';
 import { startCheckpointer } from './checkpointer.ts';
@@ -31,6 +32,11 @@ import {
   alertFromRow,
   GENERATION_COLUMNS,
   generationFromRow,
+  activityFromRow,
+  contentFromRow,
+  contentParams,
+  FIND_KEY_SQL,
+  INSERT_CONTENT_SQL,
   storedResponseFromRow,
   generationParams,
   keyFromRow,
@@ -47,6 +53,10 @@ import type {
   CounterWindow,
   CreditRequest,
   GenerationRecord,
+  GenerationQuery,
+  GenerationContent,
+  ActivityQuery,
+  ActivityRow,
   HoldCheckpoint,
   KeyKind,
   KeyPatch,
@@ -177,6 +187,10 @@ export class SqliteStore implements Store {
     return row ? accountFromRow(row) : undefined;
   }
 
+  async setAccountLogContent(id: string, on: boolean): Promise<boolean> {
+    return Number(this.q('UPDATE accounts SET log_content = ? WHERE id = ?').run(on ? 1 : 0, id).changes) > 0;
+  }
+
   async listAccounts(): Promise<Account[]> {
     return (this.q('SELECT * FROM accounts ORDER BY created_at, id').all() as Row[]).map(accountFromRow);
   }
@@ -195,7 +209,7 @@ export class SqliteStore implements Store {
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.q('SELECT * FROM api_keys WHERE hash = ?').get(hash) as Row | undefined;
+    const row = this.q(FIND_KEY_SQL('?')).get(hash) as Row | undefined;
     return row ? keyFromRow(row) : undefined;
   }
 
@@ -459,6 +473,33 @@ export class SqliteStore implements Store {
     if (q.from !== undefined) params.push(q.from);
     if (q.to !== undefined) params.push(q.to);
     return (this.q(sql).all(...params) as Row[]).map(usageFromRow);
+  }
+
+  async listGenerations(q: GenerationQuery): Promise<GenerationRecord[]> {
+    const { sql, params } = listGenerationsSql(q, () => '?');
+    return (this.q(sql).all(...params) as Row[]).map(generationFromRow);
+  }
+
+  async activity(q: ActivityQuery): Promise<ActivityRow[]> {
+    const { sql, params } = activitySql(q, () => '?');
+    return (this.q(sql).all(...params) as Row[]).map(activityFromRow);
+  }
+
+  async saveContent(cs: readonly GenerationContent[]): Promise<void> {
+    if (cs.length === 0) return;
+    await this.grouped(() => {
+      const st = this.q(INSERT_CONTENT_SQL(() => '?'));
+      for (const c of cs) st.run(...contentParams(c));
+    }, { urgent: false });
+  }
+
+  async getContent(id: string): Promise<GenerationContent | undefined> {
+    const row = this.q('SELECT * FROM generation_content WHERE id = ?').get(id) as Row | undefined;
+    return row ? contentFromRow(row) : undefined;
+  }
+
+  async purgeContent(before: string): Promise<number> {
+    return Number(this.q('DELETE FROM generation_content WHERE created_at < ?').run(before).changes);
   }
 
   // ---- counters ----

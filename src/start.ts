@@ -57,8 +57,8 @@ async function discoverModels(app: App, log: Logger): Promise<void> {
       }),
   );
   if (discovered.size === 0) return;
-  const { models } = buildCatalog({ settings: app.settings, discovered });
-  app.catalog.replace(models);
+  const { models, aliases, pinned } = buildCatalog({ settings: app.settings, discovered });
+  app.catalog.replace(models, { aliases, pinned });
 }
 
 export interface GatewayOptions {
@@ -101,7 +101,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
         if (!isOutage(err)) log.error(`could not record generations: ${String(err)}`);
       },
     }),
-    catalog: new Catalog(built.models),
+    catalog: new Catalog(built.models, { aliases: built.aliases, pinned: built.pinned }),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
     deferredCharges: new DeferredCharges({

@@ -135,3 +135,35 @@ export function matches(logic: MatchLogic, id: string): boolean {
   if ('and' in logic) return logic.and.every((l) => matches(l, id));
   return false;
 }
+
+/** The exact ids a match rule names (`equals`, at any depth of `or`). */
+function equalsIn(logic: MatchLogic): string[] {
+  if ('equals' in logic) return [logic.equals];
+  if ('or' in logic) return logic.or.flatMap(equalsIn);
+  return [];
+}
+
+/**
+ * The canonical models: those priced for OpenRouter, whose ids are OpenRouter's own `author/slug`
+ * namespace. Routing variants (`:free`, `:thinking`, `:extended`) and ids without an author are
+ * not models of their own here.
+ */
+export function canonicalEntries(): Array<{
+  id: string;
+  name?: string;
+  description?: string;
+  contextLength?: number;
+  alternatives: string[];
+}> {
+  const models = Object.hasOwn(load().providers, 'openrouter') ? load().providers.openrouter : [];
+  const plain = (id: string) => id.includes('/') && !id.includes(':');
+  return models
+    .filter((m) => plain(m.id))
+    .map((m) => ({
+      id: m.id,
+      ...(m.name !== undefined && { name: m.name }),
+      ...(m.description !== undefined && { description: m.description }),
+      ...(m.context_window !== undefined && { contextLength: m.context_window }),
+      alternatives: equalsIn(m.match).filter((a) => plain(a) && a !== m.id),
+    }));
+}

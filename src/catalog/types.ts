@@ -62,4 +62,11 @@ export interface CatalogModel {
   maxOutputTokens: number | null;
   inputModalities: Modality[];
   endpoints: Endpoint[];
+  /**
+   * Set on a provider-pinned model (`groq/llama-3.3-70b-versatile`): the canonical model it is one
+   * endpoint of. Pinned models are found by Catalog.get but not listed.
+   */
+  pinnedOf?: string;
+  /** Other ids that name this model (Freeway's dashed `anthropic/claude-sonnet-4-5`, a provider's own `author/id`). */
+  aliases?: string[];
 }

@@ -1,0 +1,117 @@
+/**
+ * Canonical models: every configured provider serving the same model is one of its endpoints;
+ * the dashed Freeway ids stay aliases; a host's own id pins that host.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildCatalog } from '../../src/catalog/build.ts';
+import { buildIndex, mapToCanonical } from '../../src/catalog/canonical.ts';
+import type { CanonicalRules } from '../../src/catalog/canonical-rules.ts';
+import { Catalog } from '../../src/catalog/catalog.ts';
+import { loadSettings } from '../../src/config/load.ts';
+
+const KEYS = { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k', GROQ_API_KEY: 'k', TOGETHER_API_KEY: 'k', DATABASE_URL: ':memory:' };
+
+async function catalogOf(env: Record<string, string>, discovered = new Map<string, string[]>(), yaml?: string) {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const cwd = mkdtempSync(join(tmpdir(), 'freeway-merge-'));
+  if (yaml) writeFileSync(join(cwd, 'freeway.yaml'), yaml);
+  const settings = await loadSettings({ env, cwd });
+  const built = buildCatalog({ settings, discovered });
+  return { built, catalog: new Catalog(built.models, built) };
+}
+
+describe('canonical models', () => {
+  test('one open model served by several hosts is one model with an endpoint per host', async () => {
+    const { catalog } = await catalogOf(KEYS);
+    const m = catalog.get('meta-llama/llama-3.3-70b-instruct');
+    assert.ok(m);
+    assert.equal(m.id, 'meta-llama/llama-3.3-70b-instruct');
+    assert.equal(m.name, 'Meta: Llama 3.3 70B Instruct');
+    const byProvider = new Map(m.endpoints.map((e) => [e.provider.id, e]));
+    assert.deepEqual([...byProvider.keys()].sort(), ['groq', 'together']);
+    assert.equal(byProvider.get('groq')!.upstreamModel, 'llama-3.3-70b-versatile');
+    assert.equal(byProvider.get('together')!.upstreamModel, 'meta-llama/Llama-3.3-70B-Instruct-Turbo');
+    // Each endpoint keeps its own provider's price.
+    assert.notEqual(byProvider.get('groq')!.pricing.prompt, byProvider.get('together')!.pricing.prompt);
+    const ids = catalog.all().map((x) => x.id);
+    assert.ok(!ids.includes('groq/llama-3.3-70b-versatile'), 'a host id is not listed as a model of its own');
+    assert.ok(!ids.includes('together/meta-llama/Llama-3.3-70B-Instruct-Turbo'));
+  });
+
+  test("a host's own id pins that host", async () => {
+    const { catalog } = await catalogOf(KEYS);
+    const m = catalog.get('groq/llama-3.3-70b-versatile');
+    assert.ok(m);
+    assert.equal(m.pinnedOf, 'meta-llama/llama-3.3-70b-instruct');
+    assert.deepEqual(m.endpoints.map((e) => e.provider.id), ['groq']);
+  });
+
+  test("OpenRouter's dotted id is listed; Freeway's dashed id is an alias of it", async () => {
+    const { catalog } = await catalogOf(KEYS);
+    const ids = catalog.all().map((x) => x.id);
+    assert.ok(ids.includes('anthropic/claude-sonnet-4.5'));
+    assert.ok(!ids.includes('anthropic/claude-sonnet-4-5'));
+    const m = catalog.get('anthropic/claude-sonnet-4-5');
+    assert.equal(m?.id, 'anthropic/claude-sonnet-4.5');
+    assert.ok(m.aliases?.includes('anthropic/claude-sonnet-4-5'));
+    assert.equal(m.endpoints[0].upstreamModel, 'claude-sonnet-4-5');
+  });
+
+  test('a listed dated snapshot is pinned, and the model keeps one endpoint per provider', async () => {
+    const { catalog } = await catalogOf(KEYS, new Map([['anthropic', ['claude-sonnet-4-5-20250929']]]));
+    const m = catalog.get('anthropic/claude-sonnet-4.5')!;
+    assert.equal(m.endpoints.filter((e) => e.provider.id === 'anthropic').length, 1);
+    const dated = catalog.get('anthropic/claude-sonnet-4-5-20250929');
+    assert.equal(dated?.endpoints[0].upstreamModel, 'claude-sonnet-4-5-20250929');
+    assert.equal(dated?.pinnedOf, 'anthropic/claude-sonnet-4.5');
+  });
+
+  test('models: under the dashed id configures the canonical model', async () => {
+    const yaml = 'models:\n  anthropic/claude-sonnet-4-5:\n    name: House Sonnet\n';
+    const { catalog } = await catalogOf(KEYS, new Map(), yaml);
+    assert.equal(catalog.get('anthropic/claude-sonnet-4.5')?.name, 'House Sonnet');
+    assert.ok(!catalog.all().some((m) => m.id === 'anthropic/claude-sonnet-4-5'));
+  });
+
+  test("a model no data maps stays the provider's own", async () => {
+    const env = { ...KEYS, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1' };
+    const { catalog } = await catalogOf(env, new Map([['ollama', ['my-finetune:7b']]]));
+    const m = catalog.get('ollama/my-finetune:7b');
+    assert.equal(m?.id, 'ollama/my-finetune:7b');
+    assert.equal(m?.pinnedOf, undefined);
+    assert.deepEqual(m?.endpoints.map((e) => e.provider.id), ['ollama']);
+  });
+});
+
+describe('mapToCanonical', () => {
+  const index = buildIndex([
+    { id: 'meta-llama/llama-3.3-70b-instruct', name: 'Llama 3.3 70B Instruct' },
+    { id: 'openai/gpt-oss-120b', alternatives: ['openai/gpt-oss-120b-2025'] },
+    { id: 'a/shared-slug' },
+    { id: 'b/shared-slug' },
+  ]);
+  const rules: CanonicalRules = {
+    stripPrefixes: { host: ['accounts/host/models/'] },
+    hostSuffixes: [{ suffix: '-turbo', quantization: null }, { suffix: '-fp8', quantization: 'fp8' }],
+    ids: { host: { 'l33-versatile': 'meta-llama/llama-3.3-70b-instruct' } },
+    authors: {},
+  };
+  const map = (upstream: string, providerId = 'host') => mapToCanonical({ providerId, author: providerId, upstream }, index, rules);
+
+  test('by the rules table, by author and case, by host prefix and suffix, by an alternative id', () => {
+    assert.equal(map('l33-versatile')?.canonical.id, 'meta-llama/llama-3.3-70b-instruct');
+    assert.equal(map('meta-llama/Llama-3.3-70B-Instruct-Turbo')?.canonical.id, 'meta-llama/llama-3.3-70b-instruct');
+    const q = map('accounts/host/models/gpt-oss-120b-FP8');
+    assert.equal(q?.canonical.id, 'openai/gpt-oss-120b');
+    assert.equal(q?.quantization, 'fp8');
+    assert.equal(map('gpt-oss-120b-2025', 'openai')?.canonical.id, 'openai/gpt-oss-120b');
+  });
+
+  test('an ambiguous bare slug or an unknown id maps to nothing', () => {
+    assert.equal(map('shared-slug'), undefined);
+    assert.equal(map('brand-new-model'), undefined);
+  });
+});

@@ -3,6 +3,7 @@
  * trying candidates in order with retries and fallback.
  */
 import type { Catalog } from '../catalog/catalog.ts';
+import { presetsServing } from '../catalog/unserved.ts';
 import type { CatalogModel, Endpoint } from '../catalog/types.ts';
 import { GatewayError } from '../spec/errors.ts';
 
@@ -12,6 +13,8 @@ export interface Candidate {
 }
 
 export function unknownModel(catalog: Catalog, ref: string, param = 'model'): GatewayError {
+  const missing = unservedMessage(catalog, ref);
+  if (missing) return new GatewayError('not_found', missing.message, { metadata: { param, providers: missing.providers }, retryable: false });
   const suggestions = catalog.suggest(ref);
   const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => JSON.stringify(s)).join(', ')}?` : '';
   const none = catalog.size === 0 ? ' No provider is configured: set a provider API key such as OPENAI_API_KEY.' : '';
@@ -19,6 +22,22 @@ export function unknownModel(catalog: Catalog, ref: string, param = 'model'): Ga
     metadata: { param, suggestions },
     retryable: false,
   });
+}
+
+/**
+ * A model the data knows but no configured provider serves: which providers would, and the
+ * variable that configures each (the README's quick start names Claude with only an OpenAI key).
+ */
+function unservedMessage(catalog: Catalog, ref: string): { message: string; providers: string[] } | undefined {
+  const bare = ref.replace(/:(nitro|floor|exacto|free)$/, '');
+  const live = new Set(catalog.all().flatMap((m) => m.endpoints.map((e) => e.provider.id)));
+  const presets = presetsServing(bare).filter((p) => !live.has(p.id) && p.keyEnv);
+  if (presets.length === 0) return undefined;
+  const how = presets.map((p) => `${p.name} (set ${p.keyEnv} or providers.${p.id}.apiKey)`).join(', or ');
+  return {
+    message: `${ref} is not served by any configured provider. It is served by ${how}; then restart Freeway.`,
+    providers: presets.map((p) => p.id),
+  };
 }
 
 export interface Attempt {

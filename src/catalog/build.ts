@@ -85,8 +85,11 @@ function offer(provider: ProviderInstance, upstream: string, name: string, prici
 function offersOf(provider: ProviderInstance, input: BuildInput, notes: string[]): Offer[] {
   const { settings } = input;
   const preset = PRESET_BY_ID.get(provider.id);
+  const listed = input.discovered.get(provider.id);
+  // A provider that listed its models serves those: the price data's models it does not list are
+  // retired or not offered there (`claude-2`), and are left out.
   const priced: PricedModel[] = (preset?.pricesId ? pricedModels(preset.pricesId, input.now) : []).filter(
-    (pm) => !preset?.excludeModels?.test(pm.id),
+    (pm) => !preset?.excludeModels?.test(pm.id) && (!listed || listed.some((id) => id === pm.id || matches(pm.match, id))),
   );
   const out: Offer[] = [];
   const seen = new Set<string>();
@@ -96,14 +99,18 @@ function offersOf(provider: ProviderInstance, input: BuildInput, notes: string[]
   }
   const declared = new Set(settings.declaredModels.get(provider.id) ?? []);
   const keyless = !provider.apiKey;
-  for (const upstream of [...declared, ...(input.discovered.get(provider.id) ?? [])]) {
+  for (const upstream of [...declared, ...(listed ?? [])]) {
     if (seen.has(upstream)) continue;
     seen.add(upstream);
     const match = priced.find((pm) => matches(pm.match, upstream));
     if (match) {
       out.push(offer(provider, upstream, match.name, match.pricing, { contextLength: match.contextLength, priceEntryId: match.id }));
-    } else if (keyless || declared.has(upstream)) {
-      if (!keyless) notes.push(`${provider.id}/${upstream} has no known price; it is not served until you set its pricing (or free: true) under models:`);
+    } else {
+      // Listed or declared, but the data has no price: served once the operator prices it (or when
+      // the server is a keyless local one, whose models are free).
+      if (!keyless && declared.has(upstream)) {
+        notes.push(`${provider.id}/${upstream} has no known price; it is not served until you set its pricing (or free: true) under models:`);
+      }
       out.push(offer(provider, upstream, upstream, FREE, { unpriced: !keyless }));
     }
   }

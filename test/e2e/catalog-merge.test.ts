@@ -117,3 +117,37 @@ describe('a model no configured provider serves', () => {
     assert.match(r.json.error.message, /is not a valid model ID\. Did you mean "meta-llama\/llama-3\.3-70b-instruct"/);
   });
 });
+
+describe('discovery: the catalog is what the hosts list', () => {
+  test('a retired model the price data knows is gone; a new one the data does not price is not served', async () => {
+    assert.equal(gw.app.catalog.get('groq/llama3-70b-8192'), undefined, 'priced in the data, not listed by Groq');
+    const m = gw.app.catalog.get('groq/brand-new-model-2027');
+    assert.ok(m, 'listed by Groq');
+    assert.equal(m.endpoints[0].unpriced, true);
+    const r = await post({ model: 'groq/brand-new-model-2027', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(r.status, 404);
+    assert.match(r.json.error.message, /price/);
+  });
+
+  test('a refresh picks up a newly listed model; a failed listing keeps the last good list', async () => {
+    assert.ok(!gw.app.catalog.get('qwen/qwen3-32b')?.endpoints.some((e) => e.provider.id === 'groq'));
+    emu.groq.setModels([...LISTS.groq, 'qwen/qwen3-32b']);
+    await gw.refreshCatalog();
+    assert.ok(gw.app.catalog.get('qwen/qwen3-32b')?.endpoints.some((e) => e.provider.id === 'groq'));
+    assert.ok(gw.listedModels().get('groq')?.includes('qwen/qwen3-32b'));
+
+    emu.groq.setModels(['llama-3.1-8b-instant']);
+    emu.groq.failListing(500);
+    try {
+      await gw.refreshCatalog();
+    } finally {
+      emu.groq.failListing(undefined);
+    }
+    assert.ok(gw.app.catalog.get('qwen/qwen3-32b')?.endpoints.some((e) => e.provider.id === 'groq'), 'kept after a failed listing');
+    assert.ok(gw.app.catalog.get('groq/llama-3.3-70b-versatile'));
+
+    await gw.refreshCatalog();
+    assert.equal(gw.app.catalog.get('groq/llama-3.3-70b-versatile'), undefined, 'no longer listed');
+    assert.ok(!gw.app.catalog.get('meta-llama/llama-3.3-70b-instruct')?.endpoints.some((e) => e.provider.id === 'groq'));
+  });
+});

@@ -35,12 +35,26 @@ export type { Reply } from './openai-shared.ts';
 export { isReasoningModel } from './openai-chat.ts';
 export { embeddingVector } from './openai-legacy.ts';
 
+/**
+ * What OpenAI's GET /v1/models lists (real ids and creation times), including a dated snapshot and a
+ * model no price data knows yet (`gpt-6-preview`); retired models (`gpt-4-32k`) are not listed.
+ */
 const MODELS: [id: string, created: number, ownedBy: string][] = [
   ['gpt-4o-mini', 1721172741, 'system'],
+  ['gpt-4o-mini-2024-07-18', 1721172717, 'system'],
   ['gpt-4o', 1715367049, 'system'],
+  ['gpt-4.1', 1744316542, 'system'],
+  ['gpt-4.1-mini', 1744318173, 'system'],
   ['gpt-5', 1754425777, 'system'],
+  ['gpt-5-mini', 1754425928, 'system'],
+  ['gpt-5-nano', 1754426384, 'system'],
   ['o3-mini', 1737146383, 'system'],
+  ['o4-mini', 1744225351, 'system'],
+  ['gpt-3.5-turbo', 1677610602, 'system'],
+  ['gpt-3.5-turbo-instruct', 1692901427, 'system'],
   ['text-embedding-3-small', 1705948997, 'system'],
+  ['text-embedding-3-large', 1705953180, 'system'],
+  ['gpt-6-preview', 1790000000, 'system'],
 ];
 
 const modelObject = ([id, created, owned_by]: [string, number, string]) => ({ id, object: 'model', created, owned_by });

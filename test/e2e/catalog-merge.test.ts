@@ -97,6 +97,19 @@ describe('one model on three hosts, no models: entry', () => {
     const m = gw.app.catalog.get('meta-llama/llama-3.3-70b-instruct');
     assert.deepEqual(m?.endpoints.map((e) => e.provider.id).sort(), ['groq', 'openrouter', 'together']);
   });
+
+  test('GET /models shows the fields the data has, and null where it has none', async () => {
+    const res = await fetch(`${gw.url}/api/v1/models`);
+    // any: asserting on a wire shape field by field
+    const data = ((await res.json()) as { data: Array<Record<string, any>> }).data;
+    const mini = data.find((m) => m.id === 'openai/gpt-4o-mini')!;
+    assert.equal(mini.created, Date.UTC(2024, 6, 18) / 1000);
+    assert.equal(mini.knowledge_cutoff, '2024-10');
+    assert.equal(mini.expiration_date, null);
+    assert.equal(mini.hugging_face_id, null);
+    assert.deepEqual(mini.architecture.input_modalities, ['text', 'image', 'file']);
+    assert.equal(mini.name, 'OpenAI: GPT-4o-mini');
+  });
 });
 
 describe('a model no configured provider serves', () => {

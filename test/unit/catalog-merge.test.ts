@@ -86,6 +86,35 @@ describe('canonical models', () => {
   });
 });
 
+describe('fields from the data', () => {
+  test('release date, knowledge cutoff, limits and modalities as the data states them; unknown is null', async () => {
+    const { catalog } = await catalogOf(KEYS);
+    const mini = catalog.get('openai/gpt-4o-mini')!;
+    assert.equal(mini.created, Date.UTC(2024, 6, 18) / 1000);
+    assert.equal(mini.knowledgeCutoff, '2024-10');
+    assert.deepEqual(mini.inputModalities, ['text', 'image', 'file']);
+    assert.deepEqual(mini.outputModalities, ['text']);
+    assert.equal(mini.endpoints[0].maxOutputTokens, 16384);
+    assert.equal(mini.endpoints[0].contextLength, 128000);
+    assert.equal(mini.endpoints[0].supportsReasoning, false);
+    assert.equal(mini.huggingFaceId, null);
+    assert.equal(mini.tokenizer, null);
+    const gpt5 = catalog.get('openai/gpt-5-mini')!;
+    assert.equal(gpt5.endpoints[0].supportsReasoning, true);
+    const embedding = catalog.get('openai/text-embedding-3-small')!;
+    assert.deepEqual(embedding.outputModalities, ['embeddings']);
+  });
+
+  test('a model the data knows nothing of has null fields, not guesses', async () => {
+    const env = { ...KEYS, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1' };
+    const { catalog } = await catalogOf(env, new Map([['ollama', ['my-finetune:7b']]]));
+    const m = catalog.get('ollama/my-finetune:7b')!;
+    assert.equal(m.knowledgeCutoff, null);
+    assert.equal(m.openWeights, null);
+    assert.equal(m.endpoints[0].contextLength, null);
+  });
+});
+
 describe('mapToCanonical', () => {
   const index = buildIndex([
     { id: 'meta-llama/llama-3.3-70b-instruct', name: 'Llama 3.3 70B Instruct' },

@@ -27,11 +27,11 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
 
 export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unknown> {
   const top = m.endpoints[0];
-  const output = m.kind === 'embedding' ? ['embeddings'] : ['text'];
+  const output = m.outputModalities ?? (m.kind === 'embedding' ? ['embeddings'] : ['text']);
   return {
     id: m.id,
     canonical_slug: m.id,
-    hugging_face_id: null,
+    hugging_face_id: m.huggingFaceId ?? null,
     name: m.name,
     created: m.created,
     description: m.description,
@@ -40,9 +40,12 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
       modality: `${m.inputModalities.join('+')}->${output.join('+')}`,
       input_modalities: m.inputModalities,
       output_modalities: output,
-      tokenizer: 'Other',
-      instruct_type: null,
+      // OpenRouter always names a tokenizer group; `Other` is its own word for none of its named ones.
+      tokenizer: m.tokenizer ?? 'Other',
+      instruct_type: m.instructType ?? null,
     },
+    knowledge_cutoff: m.knowledgeCutoff ?? null,
+    expiration_date: m.expirationDate ?? null,
     pricing: pricing(top, markupBp),
     top_provider: {
       context_length: top.contextLength ?? m.contextLength,

@@ -4,6 +4,7 @@
  * A listing that fails keeps the provider's last good list (and, before any, the price data's).
  */
 import type { App } from '../app.ts';
+import type { Settings } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 import { ADAPTERS } from '../providers/registry.ts';
 import { buildCatalog } from './build.ts';
@@ -47,25 +48,38 @@ export class ModelDiscovery {
   private async run(): Promise<void> {
     const { settings } = this.app;
     let changed = false;
-    await Promise.all(
-      settings.providers
-        .filter((p) => settings.discover.has(p.id))
-        .map(async (p) => {
-          const list = ADAPTERS[p.protocol].listModels;
-          if (!list) return;
-          try {
-            const ids = await list(p, AbortSignal.timeout(5_000));
-            const before = this.lastGood.get(p.id);
-            if (!before || before.join('\n') !== ids.join('\n')) changed = true;
-            this.lastGood.set(p.id, ids);
-          } catch (err) {
-            const kept = this.lastGood.has(p.id) ? 'keeping its last good list' : 'using the price data until it answers';
-            this.log.warn(`could not list models of ${p.id} (${kept}): ${(err as Error).message}`);
-          }
-        }),
-    );
+    const { listed, failed } = await listModels(settings);
+    for (const [id, ids] of listed) {
+      const before = this.lastGood.get(id);
+      if (!before || before.join('\n') !== ids.join('\n')) changed = true;
+      this.lastGood.set(id, ids);
+    }
+    for (const [id, message] of failed) {
+      const kept = this.lastGood.has(id) ? 'keeping its last good list' : 'using the price data until it answers';
+      this.log.warn(`could not list models of ${id} (${kept}): ${message}`);
+    }
     if (!changed) return;
     const { models, aliases, pinned } = buildCatalog({ settings, discovered: this.lastGood });
     this.app.catalog.replace(models, { aliases, pinned });
   }
+}
+
+/** Asks every live provider that lists its models (and is not told not to) for the list, once. */
+export async function listModels(settings: Settings): Promise<{ listed: Map<string, string[]>; failed: Map<string, string> }> {
+  const listed = new Map<string, string[]>();
+  const failed = new Map<string, string>();
+  await Promise.all(
+    settings.providers
+      .filter((p) => settings.discover.has(p.id))
+      .map(async (p) => {
+        const list = ADAPTERS[p.protocol].listModels;
+        if (!list) return;
+        try {
+          listed.set(p.id, await list(p, AbortSignal.timeout(5_000)));
+        } catch (err) {
+          failed.set(p.id, (err as Error).message);
+        }
+      }),
+  );
+  return { listed, failed };
 }

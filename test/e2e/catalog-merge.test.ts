@@ -140,6 +140,8 @@ describe('discovery: the catalog is what the hosts list', () => {
     const r = await post({ model: 'groq/brand-new-model-2027', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(r.status, 404);
     assert.match(r.json.error.message, /price/);
+    const listed = ((await (await fetch(`${gw.url}/api/v1/models`)).json()) as { data: Array<{ id: string; pricing: { prompt: string } }> }).data;
+    assert.equal(listed.find((x) => x.id === 'groq/brand-new-model-2027')?.pricing.prompt, '-1', 'shown as unpriced, not hidden nor free');
   });
 
   test('a refresh picks up a newly listed model; a failed listing keeps the last good list', async () => {

@@ -25,6 +25,13 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
   return out;
 }
 
+/**
+ * A model no one has priced yet (a provider lists it, the data has no price): listed so the
+ * operator and clients see it, with OpenRouter's "-1" (a price not fixed in advance) rather than
+ * "0", which would read as free. It is not served until priced (router/plan/filters.ts).
+ */
+const UNPRICED = { prompt: '-1', completion: '-1' };
+
 export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unknown> {
   const top = m.endpoints[0];
   const output = m.outputModalities ?? (m.kind === 'embedding' ? ['embeddings'] : ['text']);
@@ -46,7 +53,7 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
     },
     knowledge_cutoff: m.knowledgeCutoff ?? null,
     expiration_date: m.expirationDate ?? null,
-    pricing: pricing(top, markupBp),
+    pricing: top.unpriced ? UNPRICED : pricing(top, markupBp),
     top_provider: {
       context_length: top.contextLength ?? m.contextLength,
       max_completion_tokens: top.maxOutputTokens ?? m.maxOutputTokens,
@@ -60,16 +67,13 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
   };
 }
 
-/** Listed only when it can be served: a model with no known price anywhere is not (see Endpoint.unpriced). */
-const servable = (m: CatalogModel): boolean => m.endpoints.some((e) => !e.unpriced);
-
 const cache = new WeakMap<readonly CatalogModel[], { text: string; count: number }>();
 
 function renderAll(catalog: Catalog, markupBp: number): { text: string; count: number } {
   const all = catalog.all();
   let hit = cache.get(all);
   if (!hit) {
-    const data = all.filter(servable).map((m) => modelObject(m, markupBp));
+    const data = all.map((m) => modelObject(m, markupBp));
     hit = { text: JSON.stringify({ data, total_count: data.length, links: { next: null } }), count: data.length };
     cache.set(all, hit);
   }
@@ -82,7 +86,6 @@ function filteredModels(ctx: RouteContext, out: string | null, supported: string
   const wantParams = supported ? supported.split(',').filter(Boolean) : [];
   return ctx.app.catalog
     .all()
-    .filter(servable)
     .map((m) => modelObject(m, ctx.app.billing.settings.markupBp))
     .filter((m) => {
       const arch = m.architecture as { output_modalities: string[] };

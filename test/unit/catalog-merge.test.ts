@@ -9,6 +9,7 @@ import { buildIndex, mapToCanonical } from '../../src/catalog/canonical.ts';
 import type { CanonicalRules } from '../../src/catalog/canonical-rules.ts';
 import { Catalog } from '../../src/catalog/catalog.ts';
 import { loadSettings } from '../../src/config/load.ts';
+import { unknownModel } from '../../src/gateway/resolve.ts';
 
 const KEYS = { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k', GROQ_API_KEY: 'k', TOGETHER_API_KEY: 'k', DATABASE_URL: ':memory:' };
 
@@ -112,6 +113,17 @@ describe('fields from the data', () => {
     assert.equal(m.knowledgeCutoff, null);
     assert.equal(m.openWeights, null);
     assert.equal(m.endpoints[0].contextLength, null);
+  });
+});
+
+describe('a model no configured provider serves', () => {
+  test("the README's quick start: an OpenAI key only, then anthropic/claude-sonnet-4-5", async () => {
+    const { catalog } = await catalogOf({ OPENAI_API_KEY: 'k', DATABASE_URL: ':memory:' });
+    assert.equal(catalog.get('anthropic/claude-sonnet-4-5'), undefined);
+    const err = unknownModel(catalog, 'anthropic/claude-sonnet-4-5');
+    assert.equal(err.status, 404);
+    assert.match(err.message, /^anthropic\/claude-sonnet-4-5 is not served by any configured provider\. It is served by Anthropic \(set ANTHROPIC_API_KEY or providers\.anthropic\.apiKey\), or OpenRouter \(set OPENROUTER_API_KEY/);
+    assert.deepEqual(err.metadata.providers, ['anthropic', 'openrouter']);
   });
 });
 

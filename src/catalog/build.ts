@@ -9,7 +9,7 @@ import { PRESET_BY_ID } from '../providers/presets.ts';
 import type { ProviderInstance } from '../providers/types.ts';
 import { displayName, idKey, mapToCanonical } from './canonical.ts';
 import { familyDefaults, familyReasons, isEmbeddingModel } from './defaults.ts';
-import { matches, pricedModels } from './genai-prices-source.ts';
+import { equalsIn, matches, pricedModels } from './genai-prices-source.ts';
 import { canonicalFacts, dateSeconds, factsOf } from './models-dev-source.ts';
 import type { ModelFacts } from './models-dev-source.ts';
 import type { PricedModel } from './genai-prices-source.ts';
@@ -88,6 +88,16 @@ function offer(provider: ProviderInstance, upstream: string, name: string, prici
   };
 }
 
+/**
+ * The id to send for a price entry. Usually its own id; but an entry whose match rule does not
+ * accept its own id names the model, not the wire id (Fireworks' `gpt-oss-120b` is served as
+ * `accounts/fireworks/models/gpt-oss-120b`): then the id the provider lists, or the rule's own.
+ */
+function upstreamOf(pm: PricedModel, listed: readonly string[] | undefined): string {
+  if (matches(pm.match, pm.id)) return pm.id;
+  return listed?.find((id) => matches(pm.match, id)) ?? equalsIn(pm.match)[0] ?? pm.id;
+}
+
 /** What one provider serves: its priced models, then listed or declared ones the prices cover by their rules. */
 function offersOf(provider: ProviderInstance, input: BuildInput, notes: string[]): Offer[] {
   const { settings } = input;
@@ -101,8 +111,9 @@ function offersOf(provider: ProviderInstance, input: BuildInput, notes: string[]
   const out: Offer[] = [];
   const seen = new Set<string>();
   for (const pm of priced) {
-    seen.add(pm.id);
-    out.push(offer(provider, pm.id, pm.name, pm.pricing, { contextLength: pm.contextLength, description: pm.description, priceEntryId: pm.id }));
+    const upstream = upstreamOf(pm, listed);
+    seen.add(upstream);
+    out.push(offer(provider, upstream, pm.name, pm.pricing, { contextLength: pm.contextLength, description: pm.description, priceEntryId: pm.id }));
   }
   const declared = new Set(settings.declaredModels.get(provider.id) ?? []);
   const keyless = !provider.apiKey;

@@ -8,6 +8,8 @@
 export interface CanonicalRules {
   /** Path prefixes a provider puts before its model ids (Fireworks' `accounts/fireworks/models/`). */
   stripPrefixes: Readonly<Record<string, readonly string[]>>;
+  /** Spelling a provider uses in its ids, as regular-expression rewrites (Fireworks writes `v3p3` for `v3.3`). */
+  rewrites: Readonly<Record<string, ReadonlyArray<{ pattern: string; replace: string }>>>;
   /**
    * Suffixes hosts add to an open model's id that name their serving, not another model; each with
    * the weights precision it implies, when it implies one.
@@ -21,7 +23,10 @@ export interface CanonicalRules {
 
 export const CANONICAL_RULES: CanonicalRules = {
   stripPrefixes: {
-    fireworks: ['accounts/fireworks/models/'],
+    fireworks: ['accounts/fireworks/models/', 'accounts/fireworks/routers/'],
+  },
+  rewrites: {
+    fireworks: [{ pattern: '(\\d)p(\\d)', replace: '$1.$2' }],
   },
   hostSuffixes: [
     { suffix: '-turbo', quantization: null },

@@ -7,7 +7,8 @@
  * 1. the reviewed table in ./canonical-rules.ts (`ids`);
  * 2. `author/id` (first-party providers: `anthropic/claude-sonnet-4-5` is `anthropic/claude-sonnet-4.5`),
  *    or the id itself when it already has an author (`meta-llama/Llama-3.3-70B-Instruct`);
- * 3. the same after a host's prefix and serving suffixes are taken off (`...-Instruct-Turbo`, `-FP8`);
+ * 3. the same after a host's prefix, spelling and serving suffixes are undone (`accounts/fireworks/models/`,
+ *    `v3p3` for `v3.3`, `...-Instruct-Turbo`, `-FP8`);
  * 4. the id of the provider's price entry that covers it (a dated snapshot's undated family);
  * 5. the bare slug, when exactly one canonical model has it (`gpt-oss-120b` is `openai/gpt-oss-120b`).
  *
@@ -92,13 +93,15 @@ function stripHost(id: string, rules: CanonicalRules): { id: string; quantizatio
 export function mapToCanonical(input: MapInput, index = canonicalIndex(), rules = CANONICAL_RULES): Mapped | undefined {
   const { providerId, author, upstream } = input;
   const lookup = (id: string) => index.byKey.get(idKey(id));
-  const ruled = rules.ids[providerId]?.[upstream];
+  let bare = upstream;
+  for (const prefix of rules.stripPrefixes[providerId] ?? []) if (bare.startsWith(prefix)) bare = bare.slice(prefix.length);
+  const table = rules.ids[providerId];
+  const ruled = table && (Object.hasOwn(table, upstream) ? table[upstream] : Object.hasOwn(table, bare) ? table[bare] : undefined);
   if (ruled !== undefined) {
     const canonical = lookup(ruled) ?? { id: ruled };
     return { canonical, quantization: stripHost(upstream, rules).quantization };
   }
-  let bare = upstream;
-  for (const prefix of rules.stripPrefixes[providerId] ?? []) if (bare.startsWith(prefix)) bare = bare.slice(prefix.length);
+  for (const { pattern, replace } of rules.rewrites[providerId] ?? []) bare = bare.replace(new RegExp(pattern, 'g'), replace);
   const stripped = stripHost(bare, rules);
   const withAuthor = (id: string) => (id.includes('/') ? [id, `${author}/${id}`] : [`${author}/${id}`]);
   const candidates = [...withAuthor(bare), ...withAuthor(stripped.id)];

@@ -137,7 +137,7 @@ export function matches(logic: MatchLogic, id: string): boolean {
 }
 
 /** The exact ids a match rule names (`equals`, at any depth of `or`). */
-function equalsIn(logic: MatchLogic): string[] {
+export function equalsIn(logic: MatchLogic): string[] {
   if ('equals' in logic) return [logic.equals];
   if ('or' in logic) return logic.or.flatMap(equalsIn);
   return [];

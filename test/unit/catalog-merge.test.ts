@@ -136,6 +136,7 @@ describe('mapToCanonical', () => {
   ]);
   const rules: CanonicalRules = {
     stripPrefixes: { host: ['accounts/host/models/'] },
+    rewrites: { host: [{ pattern: '(\\d)p(\\d)', replace: '$1.$2' }] },
     hostSuffixes: [{ suffix: '-turbo', quantization: null }, { suffix: '-fp8', quantization: 'fp8' }],
     ids: { host: { 'l33-versatile': 'meta-llama/llama-3.3-70b-instruct' } },
     authors: {},
@@ -149,6 +150,8 @@ describe('mapToCanonical', () => {
     assert.equal(q?.canonical.id, 'openai/gpt-oss-120b');
     assert.equal(q?.quantization, 'fp8');
     assert.equal(map('gpt-oss-120b-2025', 'openai')?.canonical.id, 'openai/gpt-oss-120b');
+    assert.equal(map('accounts/host/models/l33-versatile')?.canonical.id, 'meta-llama/llama-3.3-70b-instruct', 'the table, after the prefix');
+    assert.equal(map('accounts/host/models/llama-3p3-70b-instruct')?.canonical.id, 'meta-llama/llama-3.3-70b-instruct', 'a host spelling');
   });
 
   test('an ambiguous bare slug or an unknown id maps to nothing', () => {

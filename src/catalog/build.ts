@@ -59,7 +59,9 @@ const authorPart = (id: string): string => id.slice(0, id.indexOf('/'));
 
 const authorOf = (provider: ProviderInstance): string => PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
 
-function offer(provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: Partial<Offer> & { unpriced?: boolean }): Offer {
+type OfferExtra = Partial<Offer> & { unpriced?: boolean };
+
+function offer(provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: OfferExtra): Offer {
   const embedding = isEmbeddingModel(upstream);
   const fam = embedding ? { maxOutputTokens: null } : familyDefaults(upstream);
   const devId = PRESET_BY_ID.get(provider.id)?.modelsDevId;
@@ -113,7 +115,8 @@ function offersOf(provider: ProviderInstance, input: BuildInput, notes: string[]
   for (const pm of priced) {
     const upstream = upstreamOf(pm, listed);
     seen.add(upstream);
-    out.push(offer(provider, upstream, pm.name, pm.pricing, { contextLength: pm.contextLength, description: pm.description, priceEntryId: pm.id }));
+    const extra = { contextLength: pm.contextLength, description: pm.description, priceEntryId: pm.id };
+    out.push(offer(provider, upstream, pm.name, pm.pricing, extra));
   }
   const declared = new Set(settings.declaredModels.get(provider.id) ?? []);
   const keyless = !provider.apiKey;
@@ -127,7 +130,9 @@ function offersOf(provider: ProviderInstance, input: BuildInput, notes: string[]
       // Listed or declared, but the data has no price: served once the operator prices it (or when
       // the server is a keyless local one, whose models are free).
       if (!keyless && declared.has(upstream)) {
-        notes.push(`${provider.id}/${upstream} has no known price; it is not served until you set its pricing (or free: true) under models:`);
+        notes.push(
+          `${provider.id}/${upstream} has no known price; it is not served until you set its pricing (or free: true) under models:`,
+        );
       }
       out.push(offer(provider, upstream, upstream, FREE, { unpriced: !keyless }));
     }
@@ -149,7 +154,8 @@ export function buildCatalog(input: BuildInput): BuildOutput {
     for (const o of offersOf(provider, input, notes)) {
       const e = o.endpoint;
       known.set(`${provider.id}\n${e.upstreamModel}`, e);
-      const mapped = mapToCanonical({ providerId: provider.id, author: authorOf(provider), upstream: e.upstreamModel, priceEntryId: o.priceEntryId });
+      const author = authorOf(provider);
+      const mapped = mapToCanonical({ providerId: provider.id, author, upstream: e.upstreamModel, priceEntryId: o.priceEntryId });
       const id = mapped?.canonical.id ?? o.ownId;
       if (mapped?.quantization) e.quantization = mapped.quantization;
       const model = models.get(id);

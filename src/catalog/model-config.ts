@@ -72,7 +72,10 @@ export function applyModelConfig(ctx: ModelConfigContext, configuredId: string, 
       const basePricing = e.free ? FREE : (known?.pricing ?? FREE);
       const pricing = e.free ? FREE : pricingFrom(e.pricing ?? cfg.pricing, basePricing);
       const unpriced = !e.free && !e.pricing && !cfg.pricing && (known ? known.unpriced === true : Boolean(provider.apiKey));
-      if (unpriced) notes.push(`models.${configuredId}: ${e.provider}/${e.model} has no known price; it is not served until you set its pricing (or free: true)`);
+      if (unpriced) {
+        const what = `models.${configuredId}: ${e.provider}/${e.model}`;
+        notes.push(`${what} has no known price; it is not served until you set its pricing (or free: true)`);
+      }
       endpoints.push({
         provider,
         upstreamModel: e.model,

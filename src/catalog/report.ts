@@ -102,7 +102,8 @@ export function formatReport(reports: readonly ProviderReport[]): string[] {
     }
     const unpriced = r.rows.filter((x) => x.unpriced).length;
     const unmapped = r.rows.filter((x) => !x.canonical).length;
-    out.push(`  ${r.rows.length} models: ${r.rows.length - unmapped} mapped to canonical models, ${unmapped} unmapped, ${unpriced} unpriced`);
+    const mapped = r.rows.length - unmapped;
+    out.push(`  ${r.rows.length} models: ${mapped} mapped to canonical models, ${unmapped} unmapped, ${unpriced} unpriced`);
   }
   return out;
 }

@@ -14,7 +14,9 @@ export interface Candidate {
 
 export function unknownModel(catalog: Catalog, ref: string, param = 'model'): GatewayError {
   const missing = unservedMessage(catalog, ref);
-  if (missing) return new GatewayError('not_found', missing.message, { metadata: { param, providers: missing.providers }, retryable: false });
+  if (missing) {
+    return new GatewayError('not_found', missing.message, { metadata: { param, providers: missing.providers }, retryable: false });
+  }
   const suggestions = catalog.suggest(ref);
   const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => JSON.stringify(s)).join(', ')}?` : '';
   const none = catalog.size === 0 ? ' No provider is configured: set a provider API key such as OPENAI_API_KEY.' : '';

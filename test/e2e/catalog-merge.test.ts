@@ -45,7 +45,11 @@ before(async () => {
   for (const h of HOSTS) emu[h] = await startOpenAIEmulator({ name: h, models: LISTS[h] });
   emu.openai = await startOpenAIEmulator();
   dir = mkdtempSync(join(tmpdir(), 'freeway-merge-'));
-  const env: Record<string, string> = { DATABASE_URL: join(dir, 'freeway.db'), OPENAI_API_KEY: emu.openai.apiKey, OPENAI_BASE_URL: `${emu.openai.url}/v1` };
+  const env: Record<string, string> = {
+    DATABASE_URL: join(dir, 'freeway.db'),
+    OPENAI_API_KEY: emu.openai.apiKey,
+    OPENAI_BASE_URL: `${emu.openai.url}/v1`,
+  };
   for (const h of HOSTS) {
     env[`${h.toUpperCase()}_API_KEY`] = emu[h].apiKey;
     env[`${h.toUpperCase()}_BASE_URL`] = `${emu[h].url}/v1`;
@@ -76,7 +80,11 @@ describe('one model on three hosts, no models: entry', () => {
     assert.equal(r.json.provider, 'OpenRouter');
     assert.equal(r.json.model, 'meta-llama/llama-3.3-70b-instruct');
     const sent = HOSTS.map((h, i) => emu[h].requests.slice(before[i]).filter((q) => q.method === 'POST').map((q) => q.body.model));
-    assert.deepEqual(sent, [['llama-3.3-70b-versatile'], ['meta-llama/Llama-3.3-70B-Instruct-Turbo'], ['meta-llama/llama-3.3-70b-instruct']]);
+    assert.deepEqual(sent, [
+      ['llama-3.3-70b-versatile'],
+      ['meta-llama/Llama-3.3-70B-Instruct-Turbo'],
+      ['meta-llama/llama-3.3-70b-instruct'],
+    ]);
   });
 
   test("a host's own id pins that host", async () => {
@@ -91,8 +99,13 @@ describe('one model on three hosts, no models: entry', () => {
     const res = await fetch(`${gw.url}/api/v1/models`);
     const ids = ((await res.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
     assert.equal(ids.filter((id) => id === 'meta-llama/llama-3.3-70b-instruct').length, 1);
-    for (const own of ['groq/llama-3.3-70b-versatile', 'together/meta-llama/Llama-3.3-70B-Instruct-Turbo', 'openrouter/meta-llama/llama-3.3-70b-instruct']) {
-      assert.ok(!ids.includes(own), `${own} is an endpoint of the canonical model, not a model of its own`);
+    const own = [
+      'groq/llama-3.3-70b-versatile',
+      'together/meta-llama/Llama-3.3-70B-Instruct-Turbo',
+      'openrouter/meta-llama/llama-3.3-70b-instruct',
+    ];
+    for (const id of own) {
+      assert.ok(!ids.includes(id), `${id} is an endpoint of the canonical model, not a model of its own`);
     }
     const m = gw.app.catalog.get('meta-llama/llama-3.3-70b-instruct');
     assert.deepEqual(m?.endpoints.map((e) => e.provider.id).sort(), ['groq', 'openrouter', 'together']);
@@ -140,7 +153,8 @@ describe('discovery: the catalog is what the hosts list', () => {
     const r = await post({ model: 'groq/brand-new-model-2027', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(r.status, 404);
     assert.match(r.json.error.message, /price/);
-    const listed = ((await (await fetch(`${gw.url}/api/v1/models`)).json()) as { data: Array<{ id: string; pricing: { prompt: string } }> }).data;
+    type Listed = { data: Array<{ id: string; pricing: { prompt: string } }> };
+    const listed = ((await (await fetch(`${gw.url}/api/v1/models`)).json()) as Listed).data;
     assert.equal(listed.find((x) => x.id === 'groq/brand-new-model-2027')?.pricing.prompt, '-1', 'shown as unpriced, not hidden nor free');
   });
 

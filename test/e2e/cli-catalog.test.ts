@@ -27,7 +27,9 @@ after(async () => {
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_API_KEY$|_BASE_URL$|^DATABASE_URL$|^FREEWAY_/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/_API_KEY$|_BASE_URL$|^DATABASE_URL$|^FREEWAY_/.test(k)) env[k] = v;
+  }
   Object.assign(env, {
     GROQ_API_KEY: groq.apiKey,
     GROQ_BASE_URL: `${groq.url}/v1`,
@@ -56,7 +58,8 @@ test('each listed id, the canonical model it serves, and what is unpriced or unm
 test('--provider and --json', async () => {
   const { code, stdout, stderr } = await run(['--provider', 'groq', '--json']);
   assert.equal(code, 0, stderr);
-  const report = JSON.parse(stdout) as { providers: Array<{ id: string; rows: Array<{ upstream: string; canonical: string | null; unpriced: boolean }> }> };
+  type Row = { upstream: string; canonical: string | null; unpriced: boolean };
+  const report = JSON.parse(stdout) as { providers: Array<{ id: string; rows: Row[] }> };
   assert.deepEqual(report.providers.map((p) => p.id), ['groq']);
   const row = report.providers[0].rows.find((r) => r.upstream === 'openai/gpt-oss-120b');
   assert.equal(row?.canonical, 'openai/gpt-oss-120b');

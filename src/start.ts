@@ -20,12 +20,12 @@ import { StreamCheckpoints } from './gateway/stream-checkpoints.ts';
 import { createKey, DEFAULT_ACCOUNT, hashKey, KeyCache } from './accounting/keys.ts';
 import { buildCatalog } from './catalog/build.ts';
 import { Catalog } from './catalog/catalog.ts';
+import { ModelDiscovery } from './catalog/discovery.ts';
 import type { Settings } from './config/load.ts';
 import { createHttpServer } from './http/server.ts';
 import { ALL_ROUTES } from './http/routes.ts';
 import { createLogger } from './log.ts';
 import type { Logger } from './log.ts';
-import { ADAPTERS } from './providers/registry.ts';
 import { openStore } from './store/open.ts';
 import { fileDescriptorLimit, MIN_FILE_DESCRIPTORS } from './infra/fd-limit.ts';
 import { isOutage } from './spec/errors.ts';
@@ -39,27 +39,11 @@ export interface Gateway {
   bootstrapKey?: string;
   /** Resolves when start-up model discovery has finished (tests wait on it). */
   discovery: Promise<void>;
+  /** Asks the providers for their model lists again now (the schedule does it every catalog.refreshMinutes). */
+  refreshCatalog(): Promise<void>;
+  /** What each provider listed last time it answered. */
+  listedModels(): ReadonlyMap<string, readonly string[]>;
   close(): Promise<void>;
-}
-
-async function discoverModels(app: App, log: Logger): Promise<void> {
-  const discovered = new Map<string, string[]>();
-  await Promise.all(
-    app.settings.providers
-      .filter((p) => app.settings.discover.has(p.id))
-      .map(async (p) => {
-        const list = ADAPTERS[p.protocol].listModels;
-        if (!list) return;
-        try {
-          discovered.set(p.id, await list(p, AbortSignal.timeout(5_000)));
-        } catch (err) {
-          log.warn(`could not list models of ${p.id}: ${(err as Error).message}`);
-        }
-      }),
-  );
-  if (discovered.size === 0) return;
-  const { models } = buildCatalog({ settings: app.settings, discovered });
-  app.catalog.replace(models);
 }
 
 export interface GatewayOptions {
@@ -108,7 +92,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
         if (!isOutage(err)) log.error(`${what}: ${String(err)}`);
       },
     }),
-    catalog: new Catalog(built.models),
+    catalog: new Catalog(built.models, { aliases: built.aliases, pinned: built.pinned }),
     log,
     billing: new Billing(store, settings.billing, { onCredit: (accountId) => alerts.check(accountId) }),
     deferredCharges: new DeferredCharges({
@@ -159,6 +143,9 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
         `raise the hard limit (ulimit -Hn, systemd LimitNOFILE=) to serve more — Node raises the soft limit to it by itself`,
     );
   }
+  const discoverer = new ModelDiscovery(app, log);
+  const discovery = discoverer.refresh();
+  discoverer.start(settings.catalogRefreshMs);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
@@ -166,8 +153,11 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     server,
     url: `http://${host}:${addr.port}`,
     bootstrapKey,
-    discovery: discoverModels(app, log),
+    discovery,
+    refreshCatalog: () => discoverer.refresh(),
+    listedModels: () => discoverer.listed(),
     async close() {
+      await discoverer.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

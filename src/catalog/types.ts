@@ -74,4 +74,24 @@ export interface CatalogModel {
   /** OpenRouter's use-case categories (`programming`, `roleplay`...), where the data has them (`GET /models?category=`). */
   categories?: string[];
   endpoints: Endpoint[];
+  /** What it answers in (`['text']`, `['embeddings']`, `['text', 'image']`), from the data; absent before it was known. */
+  outputModalities?: Array<Modality | 'embeddings'>;
+  /** `YYYY-MM` or `YYYY-MM-DD` when the data knows it, else null. */
+  knowledgeCutoff?: string | null;
+  /** The model's Hugging Face repository when the data names one, else null. */
+  huggingFaceId?: string | null;
+  /** When the model is retired (`YYYY-MM-DD`), when the data says, else null. */
+  expirationDate?: string | null;
+  /** Tokenizer family and chat template when the data says, else null (never guessed from the name). */
+  tokenizer?: string | null;
+  instructType?: string | null;
+  /** Whether the weights are published, when the data says. */
+  openWeights?: boolean | null;
+  /**
+   * Set on a provider-pinned model (`groq/llama-3.3-70b-versatile`): the canonical model it is one
+   * endpoint of. Pinned models are found by Catalog.get but not listed.
+   */
+  pinnedOf?: string;
+  /** Other ids that name this model (Freeway's dashed `anthropic/claude-sonnet-4-5`, a provider's own `author/id`). */
+  aliases?: string[];
 }

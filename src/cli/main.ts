@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from '../config/load.ts';
 import { PRESETS } from '../providers/presets.ts';
 import { startGateway } from '../start.ts';
+import { catalogCommand } from './catalog-command.ts';
 import { accountsCommand, creditsCommand, keysCommand, usageCommand } from './operator.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -15,6 +16,7 @@ const USAGE = `Usage: freeway serve [--config FILE] [--port N] [--host H]
        freeway accounts create ID [--name N] [--postpaid] | list
        freeway credits add USD [--account A] [--note TEXT] | show [--account A]
        freeway usage [--account A] [--by day,model,provider,key] [--from DATE] [--to DATE] [--key HASH]
+       freeway catalog [--config FILE] [--provider ID] [--json]   what each provider lists, mapped and priced
 
 Starts the gateway. Without --config, ./freeway.yaml is used when present.
 Providers are enabled by their key variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, ...).`;
@@ -79,6 +81,9 @@ async function main(): Promise<void> {
       return;
     case 'usage':
       await usageCommand(rest, out);
+      return;
+    case 'catalog':
+      await catalogCommand(rest, out);
       return;
     case undefined:
     case 'help':

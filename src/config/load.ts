@@ -58,6 +58,8 @@ export interface Settings {
   declaredModels: Map<string, string[]>;
   /** Providers whose model list is fetched at start-up. */
   discover: Set<string>;
+  /** How often model lists are asked for again. */
+  catalogRefreshMs: number;
   models: Record<string, ModelConfig>;
   /** Stored Responses-API responses (`store`, `previous_response_id`, `item_reference`). */
   responses: { retentionMs: number };
@@ -279,6 +281,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     declaredModels: new Map(),
     discover: new Set(),
     models: file.models ?? {},
+    catalogRefreshMs: Math.round((file.catalog?.refreshMinutes ?? 60) * 60_000),
     responses: { retentionMs: Math.round((file.responses?.retentionDays ?? 30) * 86_400_000) },
     contentLog: { retentionMs: Math.round((file.contentLog?.retentionDays ?? 30) * 86_400_000) },
     billing: {

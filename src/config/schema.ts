@@ -208,6 +208,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    catalog: z
+      .object({
+        /** How often providers are asked for their model lists again (a failed listing keeps the last good one). */
+        refreshMinutes: z.number().positive().max(10_080).optional(),
+      })
+      .strict()
+      .optional(),
     responses: z
       .object({
         /** How long a stored Responses-API response is kept (then 404, and purged). */

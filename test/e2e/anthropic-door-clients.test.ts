@@ -227,7 +227,7 @@ describe('more output than the model gives', () => {
     const raw = stack.anthropic.last().body;
     assert.equal(raw.max_tokens, 64_000);
     assert.ok(raw.thinking.budget_tokens < 64_000);
-    assert.match(String(passed.warnings), /max_tokens 70000 exceeds the maximum output of anthropic\/claude-sonnet-4-5 \(64000 tokens\)/);
+    assert.match(String(passed.warnings), /max_tokens 70000 exceeds the maximum output of anthropic\/claude-sonnet-4\.5 \(64000 tokens\)/);
   });
 
   test('on the legacy completions door', async () => {

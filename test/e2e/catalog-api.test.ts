@@ -316,9 +316,12 @@ describe('routes that share the filters', () => {
     assert.equal(e.pricing.prompt, '0.000001');
   });
 
-  test('a model without a price: not listed nor counted, its endpoint shown as disabled (status -10)', async () => {
-    assert.ok(!ids(await valid('models', '/models?output_modalities=all')).includes('acme/unpriced-chat'));
-    assert.equal((await valid('models.count', '/models/count?q=unpriced')).data.count, 0);
+  test('a model without a price: listed priced "-1" (never as free), outside every price bound, its endpoint disabled (status -10)', async () => {
+    const listed = (await valid('models', '/models?output_modalities=all')).data.find((m: Json) => m.id === 'acme/unpriced-chat');
+    assert.equal(listed?.pricing.prompt, '-1');
+    assert.equal((await valid('models.count', '/models/count?q=unpriced')).data.count, 1);
+    assert.ok(!ids(await valid('models', '/models?max_price=1000')).includes('acme/unpriced-chat'));
+    assert.equal(ids(await valid('models', '/models?sort=pricing-low-to-high')).at(-1), 'acme/unpriced-chat', 'unknown prices sort last');
     const body = await valid('endpoints', '/models/acme/unpriced-chat/endpoints');
     assert.equal(body.data.endpoints[0].status, -10);
     // Its context length is unknown: 0 where the SDK requires a number, null where it allows one.

@@ -19,6 +19,8 @@ providers:
   deepseek:
     apiKey: \${OPENAI_API_KEY}
     baseUrl: \${OPENAI_BASE_URL}
+    # The emulator lists OpenAI's models, not DeepSeek's: the price data says what DeepSeek serves.
+    discoverModels: false
 `;
 
 before(async () => {

@@ -46,7 +46,7 @@ describe('models', () => {
     assert.equal(res.status, 200);
     // any: asserting on a wire shape field by field
     const { data } = (await res.json()) as { data: Array<Record<string, any>> };
-    const m = data.find((x) => x.id === 'anthropic/claude-sonnet-4-5');
+    const m = data.find((x) => x.id === 'anthropic/claude-sonnet-4.5');
     assert.ok(m);
     assert.equal(typeof m.name, 'string');
     assert.equal(typeof m.created, 'number');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { MODELS, startStack } from '../helpers/stack.ts';
+import { LISTED, MODELS, startStack } from '../helpers/stack.ts';
 import type { ProviderName, Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -41,7 +41,7 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       assert.equal(choice.finish_reason, 'stop');
       assert.match(data.id, /^gen-\d+-[A-Za-z0-9]{20}$/);
       assert.equal(response.headers.get('x-generation-id'), data.id);
-      assert.equal(data.model, model);
+      assert.equal(data.model, model, 'the answer names the model as it was asked for');
       const extra = data as unknown as { provider: string; usage: { cost: number; cost_details: Record<string, number> } };
       assert.equal(extra.provider, PROVIDER_NAME[provider]);
       assert.ok(data.usage && data.usage.prompt_tokens > 0 && data.usage.completion_tokens > 0);
@@ -133,7 +133,7 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       assert.equal(r.status, 200);
       const { data } = (await r.json()) as { data: Record<string, unknown> };
       assert.equal(data.id, res.id);
-      assert.equal(data.model, model);
+      assert.equal(data.model, LISTED[provider], 'the generation names the canonical model');
       assert.equal(data.tokens_prompt, res.usage?.prompt_tokens);
       assert.equal(data.tokens_completion, res.usage?.completion_tokens);
       assert.equal(data.total_cost, (res.usage as unknown as { cost: number }).cost);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MODELS, startStack } from '../helpers/stack.ts';
+import { LISTED, MODELS, startStack } from '../helpers/stack.ts';
 import type { ProviderName, Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -201,6 +201,6 @@ describe('reasoning reaches only models that reason', () => {
     const models = ((await res.json()) as Json).data as Json[];
     assert.ok(!models.find((m) => m.id === MODELS.openai).supported_parameters.includes('reasoning'));
     assert.ok(models.find((m) => m.id === 'openai/gpt-5-mini').supported_parameters.includes('reasoning'));
-    assert.ok(models.find((m) => m.id === MODELS.anthropic).supported_parameters.includes('reasoning'));
+    assert.ok(models.find((m) => m.id === LISTED.anthropic).supported_parameters.includes('reasoning'));
   });
 });

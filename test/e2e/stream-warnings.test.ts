@@ -37,7 +37,7 @@ async function streamed(path: string, body: Json): Promise<Json[]> {
 }
 
 const CAP = /max_tokens 32000 exceeds the maximum output of openai\/gpt-4o-mini \(16384 tokens\): served with max_tokens 16384/;
-const CAP_ANTHROPIC = /max_tokens 70000 exceeds the maximum output of anthropic\/claude-sonnet-4-5 \(64000 tokens\)/;
+const CAP_ANTHROPIC = /max_tokens 70000 exceeds the maximum output of anthropic\/claude-sonnet-4\.5 \(64000 tokens\)/;
 const hi = [{ role: 'user', content: 'hi' }];
 const has = (warnings: unknown, re: RegExp): boolean => Array.isArray(warnings) && warnings.some((w) => re.test(String(w)));
 

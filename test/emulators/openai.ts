@@ -35,12 +35,26 @@ export type { Reply } from './openai-shared.ts';
 export { isReasoningModel } from './openai-chat.ts';
 export { embeddingVector } from './openai-legacy.ts';
 
+/**
+ * What OpenAI's GET /v1/models lists (real ids and creation times), including a dated snapshot and a
+ * model no price data knows yet (`gpt-6-preview`); retired models (`gpt-4-32k`) are not listed.
+ */
 const MODELS: [id: string, created: number, ownedBy: string][] = [
   ['gpt-4o-mini', 1721172741, 'system'],
+  ['gpt-4o-mini-2024-07-18', 1721172717, 'system'],
   ['gpt-4o', 1715367049, 'system'],
+  ['gpt-4.1', 1744316542, 'system'],
+  ['gpt-4.1-mini', 1744318173, 'system'],
   ['gpt-5', 1754425777, 'system'],
+  ['gpt-5-mini', 1754425928, 'system'],
+  ['gpt-5-nano', 1754426384, 'system'],
   ['o3-mini', 1737146383, 'system'],
+  ['o4-mini', 1744225351, 'system'],
+  ['gpt-3.5-turbo', 1677610602, 'system'],
+  ['gpt-3.5-turbo-instruct', 1692901427, 'system'],
   ['text-embedding-3-small', 1705948997, 'system'],
+  ['text-embedding-3-large', 1705953180, 'system'],
+  ['gpt-6-preview', 1790000000, 'system'],
 ];
 
 const modelObject = ([id, created, owned_by]: [string, number, string]) => ({ id, object: 'model', created, owned_by });
@@ -62,8 +76,26 @@ interface Route {
   tokens(body: Body): number;
 }
 
-export async function startOpenAIEmulator(opts: EmulatorOptions & { name?: string } = {}): Promise<Emulator> {
+export interface OpenAIEmulatorOptions extends EmulatorOptions {
+  name?: string;
+  /**
+   * The model ids GET /v1/models lists (default: OpenAI's own). OpenAI-compatible hosts list their own
+   * sets (Groq's `llama-3.3-70b-versatile`, Together's `meta-llama/Llama-3.3-70B-Instruct-Turbo`).
+   */
+  models?: readonly string[];
+}
+
+export interface OpenAIEmulator extends Emulator {
+  /** Replaces what GET /v1/models lists from now on (a host adding and retiring models). */
+  setModels(ids: readonly string[]): void;
+  /** GET /v1/models answers with this status (a failing listing) until called with undefined. */
+  failListing(status: number | undefined): void;
+}
+
+export async function startOpenAIEmulator(opts: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
   const apiKey = opts.apiKey ?? 'test-key';
+  let listed: Array<[string, number, string]> = opts.models ? opts.models.map((id) => [id, 1733000000, 'system']) : MODELS;
+  let listingStatus: number | undefined;
   const chatState = createChatState(opts.name ?? 'OpenAI emulator');
   // A one-minute request window drives the x-ratelimit-remaining-* headers.
   const limits = { start: 0, requests: 0, tokens: 0 };
@@ -89,7 +121,7 @@ export async function startOpenAIEmulator(opts: EmulatorOptions & { name?: strin
     },
   };
 
-  return startEmulator(async (req, res, body, url) => {
+  const emulator = await startEmulator(async (req, res, body, url) => {
     const started = performance.now();
     const headers: Record<string, string> = {
       'x-request-id': 'req_' + randomUUID().replaceAll('-', ''),
@@ -123,8 +155,9 @@ export async function startOpenAIEmulator(opts: EmulatorOptions & { name?: strin
     const route = method === 'POST' ? routes[url.pathname] : undefined;
     if (!route) {
       if (method === 'GET' && url.pathname === '/v1/models') {
+        if (listingStatus !== undefined) return send(oaiError(listingStatus, 'The server had an error while processing your request.'));
         rateHeaders(0);
-        return send({ status: 200, body: { object: 'list', data: MODELS.map(modelObject) } });
+        return send({ status: 200, body: { object: 'list', data: listed.map(modelObject) } });
       }
       const model = method === 'GET' && url.pathname.startsWith('/v1/models/') ? decodeURIComponent(url.pathname.slice(11)) : undefined;
       if (model !== undefined && model !== '') {
@@ -157,6 +190,15 @@ export async function startOpenAIEmulator(opts: EmulatorOptions & { name?: strin
     }
     send(answer);
   }, opts);
+  return {
+    ...emulator,
+    setModels(ids) {
+      listed = ids.map((id) => [id, 1733000000, 'system']);
+    },
+    failListing(status) {
+      listingStatus = status;
+    },
+  };
 }
 
 function duration(ms: number): string {

@@ -105,3 +105,13 @@ export const MODELS = {
 } as const;
 
 export type ProviderName = keyof typeof MODELS;
+
+/**
+ * The id each of those models is listed and recorded under: the canonical (OpenRouter) id.
+ * `MODELS.anthropic` is Freeway's dashed alias of `anthropic/claude-sonnet-4.5`, as the README's quick start names it.
+ */
+export const LISTED: Record<ProviderName, string> = {
+  openai: 'openai/gpt-4o-mini',
+  anthropic: 'anthropic/claude-sonnet-4.5',
+  google: 'google/gemini-2.5-flash',
+};

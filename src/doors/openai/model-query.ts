@@ -196,12 +196,12 @@ function searchKey(s: string): string {
   return s.toLowerCase().replace(/\./g, '-');
 }
 
-/** Listed only when it can be served: a model with no known price anywhere is not (see Endpoint.unpriced). */
+/** Whether a model can be served: one with no known price anywhere cannot be until the operator prices it (see Endpoint.unpriced). */
 export const servable = (m: CatalogModel): boolean => m.endpoints.some((e) => !e.unpriced);
 
 /** What a model produces, in OpenRouter's output-modality vocabulary. */
 export function outputModalities(m: CatalogModel): string[] {
-  return m.kind === 'embedding' ? ['embeddings'] : ['text'];
+  return m.outputModalities ?? (m.kind === 'embedding' ? ['embeddings'] : ['text']);
 }
 
 /**
@@ -224,7 +224,6 @@ export function selectModels(models: readonly CatalogModel[], q: ModelQuery, ctx
   const now = ctx.now ?? Date.now();
   const fee = (f: bigint) => withFee(f, ctx.markupBp);
   const out = models.filter((m) => {
-    if (!servable(m)) return false;
     if (q.output !== 'all' && !outputModalities(m).some((o) => (q.output as ReadonlySet<string>).has(o))) return false;
     if (q.terms.length > 0) {
       const hay = `${searchKey(m.id)} ${searchKey(m.name)}`;
@@ -238,6 +237,9 @@ export function selectModels(models: readonly CatalogModel[], q: ModelQuery, ctx
     if (q.category !== undefined && !(m.categories ?? []).includes(q.category)) return false;
     if (q.context !== undefined && (contextOf(m) ?? -1) < q.context) return false;
     const p = top(m).pricing;
+    // A model with no known price is listed (priced "-1", as OpenRouter shows what has none), but no price bound holds for it.
+    const priceBound = [q.minPrompt, q.maxPrompt, q.minCompletion, q.maxCompletion].some((b) => b !== undefined);
+    if (priceBound && !servable(m)) return false;
     if (q.minPrompt !== undefined && fee(p.prompt) < q.minPrompt) return false;
     if (q.maxPrompt !== undefined && fee(p.prompt) > q.maxPrompt) return false;
     if (q.minCompletion !== undefined && fee(p.completion) < q.minCompletion) return false;
@@ -264,7 +266,9 @@ function contextOf(m: CatalogModel): number | null {
  * default order, as OpenRouter's are when no model has a score.
  */
 function sortModels(models: CatalogModel[], sort: ModelSort, ctx: SelectContext): CatalogModel[] {
-  const price = (m: CatalogModel) => withFee(top(m).pricing.prompt, ctx.markupBp) + withFee(top(m).pricing.completion, ctx.markupBp);
+  // Unknown prices sort last either way (null is the unmeasured).
+  const price = (m: CatalogModel) =>
+    servable(m) ? withFee(top(m).pricing.prompt, ctx.markupBp) + withFee(top(m).pricing.completion, ctx.markupBp) : null;
   const best = (m: CatalogModel, pick: 'latency' | 'throughput'): number | null => {
     let v: number | null = null;
     for (const e of m.endpoints) {

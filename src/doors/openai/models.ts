@@ -28,13 +28,20 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
   return out;
 }
 
+/**
+ * A model no one has priced yet (a provider lists it, the data has no price): listed so the
+ * operator and clients see it, with OpenRouter's "-1" (a price not fixed in advance) rather than
+ * "0", which would read as free. It is not served until priced (router/plan/filters.ts).
+ */
+const UNPRICED = { prompt: '-1', completion: '-1' };
+
 export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unknown> {
   const top = m.endpoints[0];
   const output = outputModalities(m);
   return {
     id: m.id,
     canonical_slug: m.id,
-    hugging_face_id: null,
+    hugging_face_id: m.huggingFaceId ?? null,
     name: m.name,
     created: m.created,
     description: m.description,
@@ -43,10 +50,13 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
       modality: `${m.inputModalities.join('+')}->${output.join('+')}`,
       input_modalities: m.inputModalities,
       output_modalities: output,
-      tokenizer: 'Other',
-      instruct_type: null,
+      // OpenRouter always names a tokenizer group; `Other` is its own word for none of its named ones.
+      tokenizer: m.tokenizer ?? 'Other',
+      instruct_type: m.instructType ?? null,
     },
-    pricing: pricing(top, markupBp),
+    knowledge_cutoff: m.knowledgeCutoff ?? null,
+    expiration_date: m.expirationDate ?? null,
+    pricing: top.unpriced ? UNPRICED : pricing(top, markupBp),
     top_provider: {
       context_length: top.contextLength ?? m.contextLength,
       max_completion_tokens: top.maxOutputTokens ?? m.maxOutputTokens,

@@ -16,6 +16,7 @@
  * Pure and synchronous; deterministic given `random`.
  */
 import type { Catalog } from '../../catalog/catalog.ts';
+import { presetsServing } from '../../catalog/unserved.ts';
 import type { CatalogModel } from '../../catalog/types.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import { endpointKey } from '../../catalog/endpoint-key.ts';
@@ -73,7 +74,11 @@ export const NO_HEALTH: RouteHealth = {
 const VARIANT_SORT: Record<string, Sort> = { nitro: 'throughput', floor: 'price', exacto: 'throughput' };
 
 /** An unknown model's 404, with close matches from the catalog. */
-function unknownModel(catalog: Catalog, ref: string, param = 'model'): GatewayError {
+export function unknownModel(catalog: Catalog, ref: string, param = 'model'): GatewayError {
+  const missing = unservedMessage(catalog, ref);
+  if (missing) {
+    return new GatewayError('not_found', missing.message, { metadata: { param, providers: missing.providers }, retryable: false });
+  }
   const suggestions = catalog.suggest(ref);
   const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => JSON.stringify(s)).join(', ')}?` : '';
   const none = catalog.size === 0 ? ' No provider is configured: set a provider API key such as OPENAI_API_KEY.' : '';
@@ -81,6 +86,22 @@ function unknownModel(catalog: Catalog, ref: string, param = 'model'): GatewayEr
     metadata: { param, suggestions },
     retryable: false,
   });
+}
+
+/**
+ * A model the data knows but no configured provider serves: which providers would, and the
+ * variable that configures each (the README's quick start names Claude with only an OpenAI key).
+ */
+function unservedMessage(catalog: Catalog, ref: string): { message: string; providers: string[] } | undefined {
+  const bare = ref.replace(/:(nitro|floor|exacto|free)$/, '');
+  const live = new Set(catalog.all().flatMap((m) => m.endpoints.map((e) => e.provider.id)));
+  const presets = presetsServing(bare).filter((p) => !live.has(p.id) && p.keyEnv);
+  if (presets.length === 0) return undefined;
+  const how = presets.map((p) => `${p.name} (set ${p.keyEnv} or providers.${p.id}.apiKey)`).join(', or ');
+  return {
+    message: `${ref} is not served by any configured provider. It is served by ${how}; then restart Freeway.`,
+    providers: presets.map((p) => p.id),
+  };
 }
 
 function resolveRef(catalog: Catalog, ref: string, i: number, kind: CatalogModel['kind']): { model: CatalogModel; sort?: Sort } {

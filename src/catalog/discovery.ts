@@ -3,21 +3,27 @@
  * on a schedule, and the catalog is rebuilt from what they list (./build.ts), without a restart.
  * A listing that fails keeps the provider's last good list (and, before any, the price data's).
  */
-import type { App } from '../app.ts';
 import type { Settings } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 import { ADAPTERS } from '../providers/registry.ts';
 import { buildCatalog } from './build.ts';
+import type { Catalog } from './catalog.ts';
+
+/** What discovery reads and rebuilds: the gateway's settings and its live catalog. */
+export interface DiscoveryTarget {
+  readonly settings: Settings;
+  readonly catalog: Catalog;
+}
 
 export class ModelDiscovery {
   private readonly lastGood = new Map<string, string[]>();
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  private readonly app: App;
+  private readonly app: DiscoveryTarget;
   private readonly log: Logger;
 
-  constructor(app: App, log: Logger) {
+  constructor(app: DiscoveryTarget, log: Logger) {
     this.app = app;
     this.log = log;
   }

@@ -65,6 +65,8 @@ async function valid(route: OpenRouterRoute, path: string, token?: string): Prom
 
 const ids = (body: Json): string[] => body.data.map((m: Json) => m.id);
 const femto = (usd: string): bigint => usdPerTokenToFemto(usd);
+/** Listed with a known price (an unpriced model shows "-1"). */
+const priced = (m: Json): boolean => m.pricing.prompt !== '-1';
 
 async function bad(path: string, param: string, message: RegExp): Promise<void> {
   const r = await get(path);
@@ -99,7 +101,7 @@ describe('GET /models filters', () => {
     assert.ok(ids(r).includes('openai/gpt-4o-mini'));
     assert.ok(r.data.every((m: Json) => `${m.id} ${m.name}`.toLowerCase().includes('gpt-4o-mini')));
     const claude = await valid('models', `/models?q=${encodeURIComponent('claude sonnet 4.5')}`);
-    assert.ok(ids(claude).includes('anthropic/claude-sonnet-4-5'), ids(claude).join(', '));
+    assert.ok(ids(claude).includes('anthropic/claude-sonnet-4.5'), ids(claude).join(', '));
     assert.equal((await valid('models', '/models?q=no-such-model-anywhere')).total_count, 0);
     assert.deepEqual(ids(await valid('models', '/models?q=acme%20private')), ['acme/private-chat']);
   });
@@ -132,8 +134,10 @@ describe('GET /models filters', () => {
     const half = femto('0.0000005');
     assert.ok(cheap.data.every((m: Json) => femto(m.pricing.prompt) <= half));
     assert.ok(dear.data.every((m: Json) => femto(m.pricing.prompt) >= half));
-    const atHalf = all.data.filter((m: Json) => femto(m.pricing.prompt) === half).length;
-    assert.equal(cheap.data.length + dear.data.length, all.data.length + atHalf, 'the bounds are inclusive and split the list');
+    const known = all.data.filter(priced);
+    assert.ok(known.length < all.data.length, 'the list has unpriced models, which no price bound selects');
+    const atHalf = known.filter((m: Json) => femto(m.pricing.prompt) === half).length;
+    assert.equal(cheap.data.length + dear.data.length, known.length + atHalf, 'the bounds are inclusive and split the priced list');
     const out = await valid('models', '/models?max_output_price=2&min_output_price=2');
     assert.ok(ids(out).includes('acme/private-chat'));
     assert.ok(out.data.every((m: Json) => femto(m.pricing.completion) === femto('0.000002')));
@@ -144,7 +148,7 @@ describe('GET /models filters', () => {
     assert.ok(big.data.length > 0 && big.data.every((m: Json) => m.context_length >= 1_000_000));
     const anthropic = await valid('models', '/models?model_authors=anthropic,ACME');
     assert.ok(anthropic.data.every((m: Json) => /^(anthropic|acme)\//.test(m.id)));
-    assert.ok(ids(anthropic).includes('acme/private-chat') && ids(anthropic).includes('anthropic/claude-sonnet-4-5'));
+    assert.ok(ids(anthropic).includes('acme/private-chat') && ids(anthropic).includes('anthropic/claude-sonnet-4.5'));
     // providers: by slug or display name; acme's model is served by Anthropic.
     const served = await valid('models', '/models?providers=Anthropic');
     assert.ok(ids(served).includes('acme/private-chat') && !ids(served).includes('openai/gpt-4o-mini'));
@@ -167,14 +171,21 @@ describe('GET /models sort', () => {
   test('pricing both ways, context, newest; ties in id order; unmeasured throughput and latency keep the default order', async () => {
     const base = await valid('models', '/models');
     const price = (m: Json) => femto(m.pricing.prompt) + femto(m.pricing.completion);
-    const low = (await valid('models', '/models?sort=pricing-low-to-high')).data as Json[];
-    const high = (await valid('models', '/models?sort=pricing-high-to-low')).data as Json[];
+    const lowAll = (await valid('models', '/models?sort=pricing-low-to-high')).data as Json[];
+    const highAll = (await valid('models', '/models?sort=pricing-high-to-low')).data as Json[];
+    // Unknown prices last, both ways.
+    for (const list of [lowAll, highAll]) {
+      const firstUnpriced = list.findIndex((m) => !priced(m));
+      assert.ok(firstUnpriced > 0 && list.slice(firstUnpriced).every((m) => !priced(m)), 'unpriced models come last');
+    }
+    const low = lowAll.filter(priced);
+    const high = highAll.filter(priced);
     for (let i = 1; i < low.length; i++) {
       assert.ok(price(low[i - 1]) <= price(low[i]));
       if (price(low[i - 1]) === price(low[i])) assert.ok(low[i - 1].id < low[i].id, 'ties keep the id order');
       assert.ok(price(high[i - 1]) >= price(high[i]));
     }
-    assert.notDeepEqual(ids({ data: low }), ids(base));
+    assert.notDeepEqual(ids({ data: lowAll }), ids(base));
     const context = (await valid('models', '/models?sort=context-high-to-low')).data as Json[];
     const ctx = (m: Json) => m.context_length ?? -1;
     for (let i = 1; i < context.length; i++) assert.ok(ctx(context[i - 1]) >= ctx(context[i]), 'largest first, unknown last');
@@ -195,7 +206,7 @@ describe('GET /models sort', () => {
       health.record(endpointKey(slow), { ok: true, ttftMs: 900, tokensPerSecond: 20, at: now });
     }
     // acme's endpoint is Anthropic's claude-sonnet-4-5: the two models share its health.
-    const order = ['acme/private-chat', 'anthropic/claude-sonnet-4-5', 'openai/gpt-4o-mini'];
+    const order = ['acme/private-chat', 'anthropic/claude-sonnet-4.5', 'openai/gpt-4o-mini'];
     assert.deepEqual(ids(await valid('models', '/models?sort=throughput-high-to-low&limit=3')), order);
     assert.deepEqual(ids(await valid('models', '/models?sort=latency-low-to-high&limit=3')), order);
   });
@@ -321,7 +332,9 @@ describe('routes that share the filters', () => {
     assert.equal(listed?.pricing.prompt, '-1');
     assert.equal((await valid('models.count', '/models/count?q=unpriced')).data.count, 1);
     assert.ok(!ids(await valid('models', '/models?max_price=1000')).includes('acme/unpriced-chat'));
-    assert.equal(ids(await valid('models', '/models?sort=pricing-low-to-high')).at(-1), 'acme/unpriced-chat', 'unknown prices sort last');
+    const sorted = (await valid('models', '/models?sort=pricing-low-to-high')).data as Json[];
+    const tail = sorted.slice(sorted.findIndex((m) => !priced(m)));
+    assert.ok(tail.every((m) => !priced(m)) && ids({ data: tail }).includes('acme/unpriced-chat'), 'unknown prices sort last');
     const body = await valid('endpoints', '/models/acme/unpriced-chat/endpoints');
     assert.equal(body.data.endpoints[0].status, -10);
     // Its context length is unknown: 0 where the SDK requires a number, null where it allows one.
@@ -348,9 +361,9 @@ describe('@openrouter/sdk catalog calls', () => {
     assert.deepEqual(Object.fromEntries(next.searchParams), query);
     // The SDK's page iterator walks the pages by offset until a short one: the whole list, in order.
     const walked: string[] = [];
-    for await (const p of await sdk.models.list({ limit: 40 })) walked.push(...p.result.data.map((m) => m.id));
+    for await (const p of await sdk.models.list({ limit: 10 })) walked.push(...p.result.data.map((m) => m.id));
     assert.deepEqual(walked, ids(await valid('models', '/models')));
-    assert.ok(walked.length > 80, 'several pages');
+    assert.ok(walked.length > 20, 'several pages');
     const count = await sdk.models.count({ outputModalities: 'all' });
     assert.equal(count.data.count, (await valid('models', '/models?output_modalities=all')).total_count);
     const providers = await sdk.providers.list();

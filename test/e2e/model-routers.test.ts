@@ -12,7 +12,7 @@ import { assertOpenRouterShape } from '../helpers/openrouter-schemas.ts';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
-const CLAUDE = 'anthropic/claude-sonnet-4-5';
+const CLAUDE = 'anthropic/claude-sonnet-4.5';
 const GPT = 'openai/gpt-4o-mini';
 const GEMINI = 'google/gemini-2.5-flash';
 

@@ -43,6 +43,8 @@ const MODELS: [id: string, created: number, ownedBy: string][] = [
   ['gpt-4o-mini', 1721172741, 'system'],
   ['gpt-4o-mini-2024-07-18', 1721172717, 'system'],
   ['gpt-4o', 1715367049, 'system'],
+  ['gpt-4o-search-preview', 1741388720, 'system'],
+  ['gpt-4o-mini-search-preview', 1741391161, 'system'],
   ['gpt-4.1', 1744316542, 'system'],
   ['gpt-4.1-mini', 1744318173, 'system'],
   ['gpt-5', 1754425777, 'system'],

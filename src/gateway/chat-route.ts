@@ -90,6 +90,7 @@ export function routeChat(
   const images = countImages(request);
   tracker.inputImages = images;
   tracker.attribution = attribution;
+  tracker.router = routed.router;
   tracker.content = app.content.begin(key, { messages: request.messages });
   // A routing variant (`:nitro`) names a way to route, not the model: its answer names the model.
   routed.refs.forEach((ref, i) => {

@@ -19,6 +19,8 @@ export interface RoutedRefs {
   asked: string[];
   /** Tells the routers which model served, so the conversation's next turn goes back to it. */
   served: (modelId: string) => void;
+  /** The router the request named (the first, when it named several), for the generation record. */
+  router?: string;
 }
 
 export function applyModelRouters(
@@ -31,6 +33,7 @@ export function applyModelRouters(
   const refs: string[] = [];
   const asked: string[] = [];
   const picks: Array<{ stickyKey?: string; chosen: ReadonlySet<string> }> = [];
+  let named: string | undefined;
   r.refs.forEach((ref, i) => {
     const router = routerOf(ref);
     if (!router) {
@@ -38,6 +41,7 @@ export function applyModelRouters(
       asked.push(r.asked?.[i] ?? ref);
       return;
     }
+    named ??= ref;
     const stickyKey = app.settings.routing.stickyMs > 0 ? stickyKeyOf(keyHash, `router:${router}`, request, r.sessionId) : undefined;
     const chosen = chooseModels({
       catalog: app.catalog,
@@ -59,6 +63,7 @@ export function applyModelRouters(
   return {
     refs,
     asked,
+    ...(named !== undefined ? { router: named } : {}),
     served: (modelId) => {
       for (const p of picks) if (p.stickyKey !== undefined && p.chosen.has(modelId)) app.sticky.set(p.stickyKey, modelId);
     },

@@ -66,6 +66,8 @@ export class GenerationTracker {
    * clients compare it with what they sent (Claude Code keeps thinking blocks only for the same model).
    */
   askedAs = new Map<string, string>();
+  /** The model router the request named (`openrouter/auto`), when one chose the model. */
+  router: string | undefined;
   /** Who the request is for (user, session, app, origin), kept on the record. */
   attribution: Attribution = NO_ATTRIBUTION;
   /** The prompt and the answer as delivered, when the key's content is logged (accounting/content-log.ts). */
@@ -157,6 +159,7 @@ export class GenerationTracker {
       createdAt: this.createdAt.toISOString(),
       legs,
       serviceTier: serviceTier ?? null,
+      router: this.router ?? null,
       ...this.attribution,
     };
     if (this.content) attachContent(record, this.content);

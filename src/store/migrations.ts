@@ -238,4 +238,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX generation_content_created ON generation_content (created_at)`,
     ],
   },
+  {
+    version: 12,
+    name: 'the model router a generation was asked for (openrouter/auto, openrouter/free)',
+    sql: [`ALTER TABLE generations ADD COLUMN router TEXT`],
+  },
 ];

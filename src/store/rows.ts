@@ -57,7 +57,7 @@ export const GENERATION_COLUMNS = [
   'streamed', 'cancelled', 'finish_reason', 'native_finish_reason', 'tokens_prompt', 'tokens_completion',
   'tokens_cached', 'tokens_cache_write', 'tokens_reasoning', 'usage_estimated', 'cost_nanos',
   'prompt_cost_nanos', 'completion_cost_nanos', 'upstream_cost_nanos', 'fee_nanos', 'latency_ms', 'ttft_ms',
-  'generation_ms', 'error', 'created_at', 'legs', 'service_tier', 'user_id', 'session_id', 'app_title', 'app_referer',
+  'generation_ms', 'error', 'created_at', 'legs', 'service_tier', 'router', 'user_id', 'session_id', 'app_title', 'app_referer',
 ] as const;
 
 export function generationParams(g: GenerationRecord): Array<string | number | null> {
@@ -66,7 +66,7 @@ export function generationParams(g: GenerationRecord): Array<string | number | n
     g.streamed ? 1 : 0, g.cancelled ? 1 : 0, g.finishReason, g.nativeFinishReason, g.tokensPrompt,
     g.tokensCompletion, g.tokensCached, g.tokensCacheWrite, g.tokensReasoning, g.usageEstimated ? 1 : 0,
     g.costNanos, g.promptCostNanos, g.completionCostNanos, g.upstreamCostNanos, g.feeNanos, g.latencyMs, g.ttftMs,
-    g.generationMs, g.error, g.createdAt, g.legs.length > 0 ? JSON.stringify(g.legs) : null, g.serviceTier ?? null,
+    g.generationMs, g.error, g.createdAt, g.legs.length > 0 ? JSON.stringify(g.legs) : null, g.serviceTier ?? null, g.router ?? null,
     g.user ?? null, g.sessionId ?? null, g.appTitle ?? null, g.appReferer ?? null,
   ];
 }
@@ -104,6 +104,7 @@ export function generationFromRow(r: Row): GenerationRecord {
     createdAt: String(r.created_at),
     legs: typeof r.legs === 'string' ? (JSON.parse(r.legs) as GenerationLeg[]) : [],
     serviceTier: s(r.service_tier),
+    router: s(r.router),
     // Only what was sent: a record without them reads back as it was written.
     ...(r.user_id != null ? { user: String(r.user_id) } : {}),
     ...(r.session_id != null ? { sessionId: String(r.session_id) } : {}),

@@ -126,6 +126,8 @@ export interface GenerationRecord {
   legs: GenerationLeg[];
   /** The processing tier the (last) upstream said it served, which set the price; null when it did not say. */
   serviceTier?: string | null;
+  /** The model router the request named (`openrouter/auto`, `openrouter/free`); null when it named a model. */
+  router?: string | null;
   /**
    * Who the request says it is for (see gateway/attribution.ts): the end user (`user`), the session
    * (`session_id` / `x-session-id`), the app (`X-OpenRouter-Title` / `X-Title`) and its origin

@@ -78,7 +78,10 @@ describe('openrouter/auto', () => {
       const g = await generation(r.id);
       assert.equal(g.model, CLAUDE);
       assert.equal(g.provider_slug, 'anthropic');
+      assert.equal(g.router, model, 'the record names the router that chose');
     }
+    const direct = await chat(CLAUDE, 'Hello, no router');
+    assert.equal((await generation(direct.id)).router, null);
   });
 
   test('what the request needs: audio input goes to the model that takes it', async () => {

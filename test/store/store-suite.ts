@@ -162,6 +162,7 @@ function generation(over: Partial<GenerationRecord> & Pick<GenerationRecord, 'ke
     cancelled: false,
     legs: [],
     serviceTier: null,
+    router: null,
     finishReason: 'stop',
     nativeFinishReason: 'end_turn',
     tokensPrompt: 10,
@@ -750,6 +751,7 @@ export function storeSuite(
                   error: i === 4 ? 'upstream 500' : null,
                   apiType: i === 6 ? 'embeddings' : 'completions',
                   serviceTier: i === 2 ? 'flex' : null,
+                  router: i === 1 ? 'openrouter/auto' : null,
                 }),
               );
             }

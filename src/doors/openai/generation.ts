@@ -33,7 +33,8 @@ export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
     // Freeway's own: the key that made it (its hash, as /keys names keys) and its account.
     key_hash: g.keyHash,
     preset_id: null,
-    router: null,
+    // The model router the request named, whose choice `model` is.
+    router: g.router ?? null,
     // The tier the upstream said it served, which set the price.
     service_tier: g.serviceTier ?? null,
     // Freeway calls each provider's own (global) endpoints.

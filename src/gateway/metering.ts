@@ -13,6 +13,8 @@ import { admitKey, inSlot } from './admission.ts';
 import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import { isOutage } from '../spec/errors.ts';
+import type { GatewayError } from '../spec/errors.ts';
+import { redactSecret } from '../providers/redact.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
@@ -229,8 +231,26 @@ export function tryOptions(app: App): TryOptions {
     // Freeway's own dependencies failing (database, Redis in fail-closed mode) say nothing about the endpoint.
     onFailure: (c, err) => {
       if (err.type !== 'service_unavailable') recordFailure(app, c, err.status);
+      reportUpstreamFailure(app, c, err, false);
     },
   };
+}
+
+/** Tells operations about a failure of the provider itself (not Freeway's queue, not a client that left). */
+export function reportUpstreamFailure(app: App, c: Candidate, err: GatewayError, midStream: boolean): void {
+  if (err.metadata.provider_name === undefined || err.status === 499) return;
+  const safe = redactSecret(err, c.endpoint.provider.apiKey);
+  const providerStatus = err.metadata.provider_status;
+  app.ops.upstreamFailed({
+    provider: c.endpoint.provider.id,
+    model: c.model.id,
+    upstreamModel: c.endpoint.upstreamModel,
+    status: err.status,
+    ...(typeof providerStatus === 'number' ? { providerStatus } : {}),
+    type: err.type,
+    message: safe.message,
+    midStream,
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Endpoint } from '../catalog/types.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import type { GenerationRecord } from '../store/types.ts';
 import type { Candidate } from './resolve.ts';
+import { noteAttempt, noteGeneration, noteRecord } from '../ops/request-facts.ts';
 
 /** The money side of one generation, in nano-dollars. */
 export interface Charge {
@@ -122,6 +123,7 @@ export class GenerationTracker {
     this.apiType = apiType;
     this.streamed = streamed;
     this.markupBp = markupBp;
+    noteGeneration(this);
   }
 
   /** The last endpoint whose upstream was sent the request (past any queue for its slot). */
@@ -130,6 +132,7 @@ export class GenerationTracker {
   /** Notes that `c`'s upstream is being called now; returns it. */
   calling(c: Candidate): Candidate {
     this.calledUpstream = c;
+    noteAttempt({ provider: c.endpoint.provider.id, model: c.model.id, upstreamModel: c.endpoint.upstreamModel });
     return c;
   }
 
@@ -193,6 +196,7 @@ export class GenerationTracker {
       createdAt: this.createdAt.toISOString(),
       legs,
     };
+    noteRecord(record);
     return { record, charge };
   }
 

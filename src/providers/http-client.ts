@@ -6,6 +6,7 @@
  * Built on node:http rather than undici: loading undici (its WASM HTTP parser) costs ~29 MB of RSS,
  * while node:http's parser is already part of the process.
  */
+import { upstreamTraceparent } from '../ops/request-facts.ts';
 import http from 'node:http';
 import https from 'node:https';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
@@ -94,6 +95,9 @@ function targetOf(url: string): Target {
  */
 function headerList(target: Target, headers: Record<string, string>, body: string | undefined): string[] {
   const list = ['host', target.host];
+  // The request's trace continues upstream (W3C trace context), when tracing is on.
+  const traceparent = upstreamTraceparent();
+  if (traceparent) list.push('traceparent', traceparent);
   for (const name in headers) {
     const len = name.length;
     if ((len === 4 || len === 14) && (name.toLowerCase() === 'host' || name.toLowerCase() === 'content-length')) continue;

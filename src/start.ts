@@ -41,6 +41,8 @@ export interface Gateway {
   url: string;
   /** An inference key created on first start (empty database, no admin key), shown once. */
   bootstrapKey?: string;
+  /** The metrics port's own URL, when `metrics.port` is set. */
+  metricsUrl?: string;
   /** Resolves when start-up model discovery has finished (tests wait on it). */
   discovery: Promise<void>;
   close(): Promise<void>;
@@ -186,6 +188,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     server,
     url: `http://${host}:${addr.port}`,
     bootstrapKey,
+    metricsUrl: metricsPort?.url,
     discovery: discoverModels(app, log),
     async close() {
       const stopping = performance.now();

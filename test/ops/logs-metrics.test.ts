@@ -155,6 +155,31 @@ describe('access lines', () => {
     assert.equal(l.level, 'info');
   });
 
+  test('a stream and an Anthropic Messages request: one access line each, with the door, tokens and time to first token', async () => {
+    const r = await chat('stream me', { stream: true, stream_options: { include_usage: true } }, { 'x-request-id': 'req-ops-5' });
+    assert.equal(r.status, 200);
+    const text = await r.text();
+    const l = await accessLine('req-ops-5');
+    assert.equal(l.door, '/chat/completions');
+    assert.equal(l.status, 200);
+    assert.equal(l.provider, 'openai');
+    assert.ok((l.tokens_out as number) > 0);
+    assert.ok(text.includes(`"completion_tokens":${l.tokens_out as number}`));
+    assert.equal(typeof l.ttft_ms, 'number');
+    const m = await fetch(`${stack.baseURL}/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': stack.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': 'req-ops-6' },
+      body: JSON.stringify({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(m.status, 200);
+    const answer = (await m.json()) as { usage: { output_tokens: number } };
+    const a = await accessLine('req-ops-6');
+    assert.equal(a.door, '/messages');
+    assert.equal(a.provider, 'anthropic');
+    assert.equal(a.model_asked, 'anthropic/claude-sonnet-4-5');
+    assert.equal(a.tokens_out, answer.usage.output_tokens);
+  });
+
   test('the pretty format is one readable line', () => {
     const out = prettyLine(JSON.stringify({ level: 'info', time: '2026-01-02T03:04:05.678Z', msg: 'request', status: 200, door: '/x y' }), false);
     assert.equal(out, '03:04:05.678 INFO  request status=200 door="/x y"\n');

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { MemoryHealth } from '../../src/router/health/memory-health.ts';
+import { readFileSync } from 'node:fs';
 import { createLogger } from '../../src/log.ts';
 import { prettyLine } from '../../src/ops/pretty.ts';
 import { ADMIN_KEY, startStack } from '../helpers/stack.ts';
@@ -233,5 +234,15 @@ describe('/metrics', () => {
     assert.equal(value(text, 'freeway_queue_depth', {}), 0);
     assert.doesNotMatch(text, /^freeway_redis_up /m, 'no Redis configured, no series');
     assert.ok(value(text, 'process_cpu_seconds_total', {}) > 0);
+  });
+
+  test('the Grafana dashboard uses only metrics the gateway exports', async () => {
+    const dashboard = readFileSync(new URL('../../dashboards/grafana-freeway.json', import.meta.url), 'utf8');
+    const used = new Set([...dashboard.matchAll(/\b((?:freeway|process|nodejs)_\w+)/g)].map((m) => m[1].replace(/_bucket$/, '')));
+    assert.ok(used.size >= 10);
+    const text = await scrape();
+    // Redis is not configured here, so its gauge is absent by design.
+    const missing = [...used].filter((n) => n !== 'freeway_redis_up' && !new RegExp(`^# TYPE ${n} `, 'm').test(text));
+    assert.deepEqual(missing, []);
   });
 });

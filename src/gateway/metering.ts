@@ -257,8 +257,10 @@ export function reportUpstreamFailure(app: App, c: Candidate, err: GatewayError,
  * Only the provider's own failures count against its health: 5xx, timeouts and 429s (which health
  * tracks as capacity, not downtime); a 400 is the request's fault, not the endpoint's.
  */
-export function recordFailure(app: App, c: Candidate, status: number): void {
+export function recordFailure(app: App, c: Candidate, status: number, streamError?: GatewayError): void {
   if (status >= 500 || status === 429 || status === 408) app.health.record(endpointKey(c.endpoint), { ok: false, status, at: Date.now() });
+  // A stream's leg that failed after it opened (the attempts before it are reported by tryOptions).
+  if (streamError) reportUpstreamFailure(app, c, streamError, true);
 }
 
 /**

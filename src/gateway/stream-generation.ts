@@ -179,7 +179,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     legs.push(leg);
     await ('reader' in events ? relayChunks(leg, events, renderer, sse, tracker, callCtx.signal) : relay(leg, events, renderer, sse, tracker));
     if (!leg.error || callCtx.signal.aborted) break;
-    recordFailure(app, candidate, leg.error.status);
+    recordFailure(app, candidate, leg.error.status, leg.error);
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
     const contentSent = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
     let next: { value: LegSource; candidate: Candidate } | undefined;

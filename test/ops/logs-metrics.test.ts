@@ -181,6 +181,23 @@ describe('access lines', () => {
     assert.equal(a.tokens_out, answer.usage.output_tokens);
   });
 
+  test('a stream whose upstream dies mid-way: a failure line marked mid_stream, and an access line with the in-band error', async () => {
+    stack.openai.failNext('[[die:3]]');
+    const r = await chat('die in the middle', { stream: true }, { 'x-request-id': 'req-ops-7' });
+    assert.equal(r.status, 200);
+    await r.text();
+    const l = await accessLine('req-ops-7');
+    const fail = lines.find((x) => x.msg === 'upstream failed' && x.req_id === 'req-ops-7');
+    assert.ok(fail, 'an upstream failure line');
+    assert.equal(fail.provider, 'openai');
+    assert.equal(fail.mid_stream, true);
+    assert.equal(l.upstream_failures, 1);
+    assert.equal(l.status, 200);
+    assert.equal(l.provider, 'openai');
+    assert.equal(l.error_type, 'upstream');
+    assert.ok(l.error);
+  });
+
   test('the pretty format is one readable line', () => {
     const out = prettyLine(JSON.stringify({ level: 'info', time: '2026-01-02T03:04:05.678Z', msg: 'request', status: 200, door: '/x y' }), false);
     assert.equal(out, '03:04:05.678 INFO  request status=200 door="/x y"\n');

@@ -82,7 +82,7 @@ export async function streamMixed(app: App, ctx: RouteContext, job: MixedStreamJ
     legs.splice(0, legs.length, leg);
     leg.rendered = await relay(leg, events, leg.renderer, sse, tracker);
     if (!leg.error || callCtx.signal.aborted) break;
-    recordFailure(app, candidate, leg.error.status);
+    recordFailure(app, candidate, leg.error.status, leg.error);
     // Nothing reached the client: the next endpoint starts over, unseen.
     if (sink.wrote || leg.rendered) break;
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);

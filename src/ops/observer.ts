@@ -120,6 +120,8 @@ export function accessFields(f: RequestFacts, status: number, ms: number): Recor
     upstream_model: r?.upstreamModel,
     error_type: f.errorType ?? (r?.error ? 'upstream' : undefined),
     error: r?.error ?? undefined,
+    // The client went away before the answer was complete (it pays for what was produced).
+    cancelled: r?.cancelled || undefined,
     ttft_ms: ttft ?? undefined,
     tokens_in: r?.tokensPrompt,
     tokens_out: r?.tokensCompletion,

@@ -27,17 +27,46 @@ export interface MetricSources {
 }
 
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/**
+ * A counter whose request-path update is one Map lookup and an addition: prom-client hashes and
+ * validates its labels on every inc, so increments are kept here and handed to it at scrape time.
+ */
+class Tally<L extends string> {
+  private readonly series = new Map<string, { labels: Partial<Record<L, string>>; value: number; sent: number }>();
+  readonly counter: Counter<L>;
+
+  constructor(config: { name: string; help: string; labelNames: L[]; registers: Registry[] }) {
+    const series = this.series;
+    this.counter = new Counter<L>({
+      ...config,
+      collect() {
+        for (const s of series.values()) {
+          if (s.value > s.sent) this.inc(s.labels, s.value - s.sent);
+          s.sent = s.value;
+        }
+      },
+    });
+  }
+
+  /** `key` identifies the label values (the caller joins them); `labels` is built on first use only. */
+  add(key: string, labels: () => Partial<Record<L, string>>, n = 1): void {
+    const s = this.series.get(key);
+    if (s) s.value += n;
+    else this.series.set(key, { labels: labels(), value: n, sent: 0 });
+  }
+}
 const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'door' | 'model' | 'provider' | 'status'>;
-  private readonly errors: Counter<'door' | 'model' | 'provider' | 'error_type'>;
+  private readonly requests: Tally<'door' | 'model' | 'provider' | 'status'>;
+  private readonly errors: Tally<'door' | 'model' | 'provider' | 'error_type'>;
   private readonly latency: Histogram<'door' | 'model' | 'provider'>;
   private readonly ttft: Histogram<'door' | 'model' | 'provider'>;
-  private readonly tokens: Counter<'model' | 'provider' | 'kind'>;
-  private readonly cost: Counter<'model' | 'provider'>;
-  private readonly upstreamCost: Counter<'model' | 'provider'>;
+  private readonly tokens: Tally<'model' | 'provider' | 'kind'>;
+  private readonly cost: Tally<'model' | 'provider'>;
+  private readonly upstreamCost: Tally<'model' | 'provider'>;
   private readonly upstreamFailures: Counter<'provider' | 'model' | 'status'>;
   private readonly fallbacks: Counter<'door'>;
   readonly inFlight: Gauge;
@@ -45,13 +74,13 @@ export class Metrics {
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
+    this.requests = new Tally({
       name: 'freeway_requests_total',
       help: 'HTTP requests answered, by door (route), model and provider that served, and status',
       labelNames: ['door', 'model', 'provider', 'status'],
       registers,
     });
-    this.errors = new Counter({
+    this.errors = new Tally({
       name: 'freeway_request_errors_total',
       help: 'Requests that ended in an error (an error status, or an in-band error of a stream), by error type',
       labelNames: ['door', 'model', 'provider', 'error_type'],
@@ -71,19 +100,19 @@ export class Metrics {
       buckets: SECONDS,
       registers,
     });
-    this.tokens = new Counter({
+    this.tokens = new Tally({
       name: 'freeway_tokens_total',
       help: 'Tokens of generations, by kind: prompt, completion, cache_read, cache_write, reasoning',
       labelNames: ['model', 'provider', 'kind'],
       registers,
     });
-    this.cost = new Counter({
+    this.cost = new Tally({
       name: 'freeway_cost_usd_total',
       help: 'What keys were charged (after insurance, fee included), USD; the ledger holds the exact amounts',
       labelNames: ['model', 'provider'],
       registers,
     });
-    this.upstreamCost = new Counter({
+    this.upstreamCost = new Tally({
       name: 'freeway_upstream_cost_usd_total',
       help: 'What the upstream calls cost, USD',
       labelNames: ['model', 'provider'],
@@ -168,22 +197,26 @@ export class Metrics {
     // Without a record (refused before an upstream answered), the catalog model it asked for.
     const model = r?.model ?? firstKey(f.generation?.askedAs) ?? '';
     const provider = r?.providerId ?? '';
-    this.requests.inc({ door: f.route, model, provider, status: String(status) });
+    const door = f.route;
+    const series = `${door}\0${model}\0${provider}`;
+    const st = String(status);
+    this.requests.add(`${series}\0${st}`, () => ({ door, model, provider, status: st }));
     const errorType = f.errorType ?? (r?.error ? 'upstream' : status >= 400 ? 'http' : undefined);
-    if (errorType) this.errors.inc({ door: f.route, model, provider, error_type: errorType });
-    this.latency.observe({ door: f.route, model, provider }, seconds);
+    if (errorType) this.errors.add(`${series}\0${errorType}`, () => ({ door, model, provider, error_type: errorType }));
+    this.latency.observe({ door, model, provider }, seconds);
     if (!r) return;
-    if (r.ttftMs !== null) this.ttft.observe({ door: f.route, model, provider }, r.ttftMs / 1000);
-    const add = (kind: string, n: number) => n > 0 && this.tokens.inc({ model, provider, kind }, n);
+    if (r.ttftMs !== null) this.ttft.observe({ door, model, provider }, r.ttftMs / 1000);
+    const mp = `${model}\0${provider}`;
+    const add = (kind: string, n: number) => n > 0 && this.tokens.add(`${mp}\0${kind}`, () => ({ model, provider, kind }), n);
     add('prompt', r.tokensPrompt);
     add('completion', r.tokensCompletion);
     add('cache_read', r.tokensCached);
     add('cache_write', r.tokensCacheWrite);
     add('reasoning', r.tokensReasoning);
     // Floats are fine for a metric (a rate on a dashboard); money itself stays integer nano-dollars.
-    if (r.costNanos > 0) this.cost.inc({ model, provider }, r.costNanos / 1e9);
-    if (r.upstreamCostNanos > 0) this.upstreamCost.inc({ model, provider }, r.upstreamCostNanos / 1e9);
-    if (f.upstreamFailures.length > 0 && !r.error) this.fallbacks.inc({ door: f.route });
+    if (r.costNanos > 0) this.cost.add(mp, () => ({ model, provider }), r.costNanos / 1e9);
+    if (r.upstreamCostNanos > 0) this.upstreamCost.add(mp, () => ({ model, provider }), r.upstreamCostNanos / 1e9);
+    if (f.upstreamFailures.length > 0 && !r.error) this.fallbacks.inc({ door });
   }
 
   upstreamFailure(u: UpstreamFailure): void {

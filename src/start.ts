@@ -178,7 +178,11 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       redis: redis ? 'configured' : undefined,
       providers: settings.providers.map((p) => p.id).join(',') || undefined,
       models: app.catalog.size,
-      metrics: !settings.metrics.enabled ? 'off' : metricsPort ? `${metricsPort.url}/metrics` : settings.metrics.token ? 'public port, token' : 'public port, admin key',
+      metrics: !settings.metrics.enabled
+        ? 'off'
+        : metricsPort
+          ? `${metricsPort.url}/metrics`
+          : `public port, ${settings.metrics.token ? 'token' : 'admin key'}`,
       tracing: settings.tracing.endpoint ?? 'off',
     },
     'freeway started',

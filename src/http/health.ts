@@ -105,7 +105,9 @@ export async function sendReady(app: App, res: ServerResponse): Promise<void> {
   const reasons: string[] = [];
   if (store.status === 'down') reasons.push(`the ${app.store.kind} store does not answer${store.reason ? ` (${store.reason})` : ''}`);
   if (redis?.status === 'down') reasons.push(`Redis does not answer${redis.reason ? ` (${redis.reason})` : ''}`);
-  if (endpoints.endpoints === 0) reasons.push('no model is served: no provider is configured (set a provider API key such as OPENAI_API_KEY)');
+  if (endpoints.endpoints === 0) {
+    reasons.push('no model is served: no provider is configured (set a provider API key such as OPENAI_API_KEY)');
+  }
   else if (endpoints.live === 0) reasons.push(`every endpoint's circuit is open (${endpoints.endpoints} endpoints failed repeatedly)`);
   sendJson(res, reasons.length > 0 ? 503 : 200, {
     status: reasons.length > 0 ? 'not_ready' : 'ready',

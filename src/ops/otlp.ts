@@ -195,7 +195,8 @@ export class OtlpTracer implements Tracer {
       this.failing = false;
     } catch (err) {
       this.dropped += spans.length;
-      if (!this.failing) this.log.warn(`traces: could not export ${spans.length} spans to ${this.url} (${(err as Error).message}); dropping until it answers`);
+      const why = (err as Error).message;
+      if (!this.failing) this.log.warn(`traces: could not export ${spans.length} spans to ${this.url} (${why}); dropping until it answers`);
       this.failing = true;
     }
   }

@@ -40,7 +40,8 @@ const lines: Array<Record<string, unknown>> = [];
 
 before(async () => {
   backup = await startOpenAIEmulator({ name: 'Backup emulator' });
-  const log = createLogger('debug', { format: 'json', destination: { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) } });
+  const destination = { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) };
+  const log = createLogger('debug', { format: 'json', destination });
   stack = await startStack({ yaml: YAML, env: { BACKUP_BASE_URL: `${backup.url}/v1` }, log });
 });
 // Tests fail endpoints on purpose: each starts with a clean health record, so no circuit opens.
@@ -117,7 +118,7 @@ describe('access lines', () => {
     assert.equal(typeof l.ttft_ms, 'number');
   });
 
-  test('an upstream failure writes a WARN line with the provider status and message, never its key; the access line counts the retry', async () => {
+  test('an upstream failure: a WARN line with the provider status and words, never its key; the access line counts the retry', async () => {
     stack.openai.failNext('[[error:502]]');
     const r = await chat('fall back please', {}, { 'x-request-id': 'req-ops-2' });
     assert.equal(r.status, 200);
@@ -169,7 +170,12 @@ describe('access lines', () => {
     assert.equal(typeof l.ttft_ms, 'number');
     const m = await fetch(`${stack.baseURL}/messages`, {
       method: 'POST',
-      headers: { 'x-api-key': stack.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': 'req-ops-6' },
+      headers: {
+        'x-api-key': stack.key,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        'x-request-id': 'req-ops-6',
+      },
       body: JSON.stringify({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }),
     });
     assert.equal(m.status, 200);
@@ -199,7 +205,8 @@ describe('access lines', () => {
   });
 
   test('the pretty format is one readable line', () => {
-    const out = prettyLine(JSON.stringify({ level: 'info', time: '2026-01-02T03:04:05.678Z', msg: 'request', status: 200, door: '/x y' }), false);
+    const line = JSON.stringify({ level: 'info', time: '2026-01-02T03:04:05.678Z', msg: 'request', status: 200, door: '/x y' });
+    const out = prettyLine(line, false);
     assert.equal(out, '03:04:05.678 INFO  request status=200 door="/x y"\n');
   });
 });
@@ -222,14 +229,16 @@ describe('/metrics', () => {
     assert.equal((await chat('count my failure')).status, 503);
     // The last response's metrics are counted when it closes, just after the client has it.
     let after = await scrape();
-    for (let i = 0; i < 50 && value(after, 'freeway_requests_total', { ...ok, provider: '', status: '503' }) === value(before, 'freeway_requests_total', { ...ok, provider: '', status: '503' }); i++) {
+    const failed = { ...ok, provider: '', status: '503' };
+    for (let i = 0; i < 50 && value(after, 'freeway_requests_total', failed) === value(before, 'freeway_requests_total', failed); i++) {
       after = await scrape();
     }
     const diff = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
     assert.equal(diff('freeway_requests_total', ok), 1);
     assert.equal(diff('freeway_requests_total', { ...ok, provider: 'backup' }), 1);
     assert.equal(diff('freeway_requests_total', { door: '/chat/completions', model: 'test/ops', provider: '', status: '503' }), 1);
-    assert.equal(diff('freeway_request_errors_total', { door: '/chat/completions', model: 'test/ops', error_type: 'provider_overloaded' }), 1);
+    const overloaded = { door: '/chat/completions', model: 'test/ops', error_type: 'provider_overloaded' };
+    assert.equal(diff('freeway_request_errors_total', overloaded), 1);
     assert.equal(diff('freeway_upstream_failures_total', { provider: 'openai', model: 'test/ops', status: '502' }), 1);
     assert.equal(diff('freeway_upstream_failures_total', { provider: 'openai', model: 'test/ops', status: '503' }), 1);
     assert.equal(diff('freeway_upstream_failures_total', { provider: 'backup', model: 'test/ops', status: '503' }), 1);
@@ -239,7 +248,8 @@ describe('/metrics', () => {
     const usd = (res.usage.prompt_tokens * 1000 + res.usage.completion_tokens * 2000) / 1e9;
     assert.ok(Math.abs(diff('freeway_cost_usd_total', { model: 'test/ops', provider: 'openai' }) - usd) < 1e-12);
     assert.equal(diff('freeway_request_duration_seconds_count', { door: '/chat/completions', model: 'test/ops', provider: 'openai' }), 1);
-    assert.equal(diff('freeway_time_to_first_token_seconds_count', { door: '/chat/completions', model: 'test/ops', provider: 'openai' }), 1);
+    const served = { door: '/chat/completions', model: 'test/ops', provider: 'openai' };
+    assert.equal(diff('freeway_time_to_first_token_seconds_count', served), 1);
   });
 
   test('reports endpoint circuits, the store, holds, the queue and the process', async () => {

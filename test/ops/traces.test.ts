@@ -34,7 +34,8 @@ const receiver = createServer((req, res) => {
     };
     for (const rs of o.resourceSpans) {
       const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-      received.push({ path: req.url ?? '', contentType: String(req.headers['content-type']), service, spans: rs.scopeSpans.flatMap((s) => s.spans) });
+      const spans = rs.scopeSpans.flatMap((s) => s.spans);
+      received.push({ path: req.url ?? '', contentType: String(req.headers['content-type']), service, spans });
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
@@ -88,7 +89,11 @@ test('a request joins the caller trace; each upstream attempt is a GenAI span wh
   const r = await fetch(`${stack.baseURL}/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpan}-01` },
-    body: JSON.stringify({ model: 'test/traced', messages: [{ role: 'user', content: 'trace me' }], provider: { order: ['openai', 'backup'] } }),
+    body: JSON.stringify({
+      model: 'test/traced',
+      messages: [{ role: 'user', content: 'trace me' }],
+      provider: { order: ['openai', 'backup'] },
+    }),
   });
   assert.equal(r.status, 200);
   const body = (await r.json()) as { id: string; usage: { prompt_tokens: number; completion_tokens: number } };
@@ -164,7 +169,8 @@ test('the metrics port serves /metrics and the probes without a token, and nothi
   assert.ok(url);
   const m = await fetch(`${url}/metrics`);
   assert.equal(m.status, 200);
-  assert.match(await m.text(), /^freeway_requests_total\{door="\/chat\/completions",model="test\/traced",provider="backup",status="200"\} 1$/m);
+  const served = /^freeway_requests_total\{door="\/chat\/completions",model="test\/traced",provider="backup",status="200"\} 1$/m;
+  assert.match(await m.text(), served);
   assert.equal((await fetch(`${url}/health/ready`)).status, 200);
   assert.equal((await fetch(`${url}/api/v1/models`)).status, 404);
   // The public port has no token configured: only the admin key may read it there.

@@ -16,6 +16,7 @@ import type { KeyCache } from './accounting/keys.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store/types.ts';
 import type { RedisGuard } from './infra/redis.ts';
+import type { Observer } from './ops/observer.ts';
 
 export interface App {
   settings: Settings;
@@ -26,6 +27,8 @@ export interface App {
   content: ContentLog;
   catalog: Catalog;
   log: Logger;
+  /** Operations: access lines, metrics, traces (the gateway reports to it, see src/ops). */
+  ops: Observer;
   billing: Billing;
   /** Charges of answers already sent that could not commit yet (the database was away), retried. */
   deferredCharges: DeferredCharges;

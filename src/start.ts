@@ -30,6 +30,11 @@ import { openStore } from './store/open.ts';
 import { fileDescriptorLimit, MIN_FILE_DESCRIPTORS } from './infra/fd-limit.ts';
 import { isOutage } from './spec/errors.ts';
 import { reportStoredAmountsTo } from './store/rows.ts';
+import { createObserver, listenMetricsPort } from './ops/setup.ts';
+import type { MetricSources } from './ops/metrics.ts';
+import { sendMetrics } from './http/metrics-route.ts';
+import { sendLive, sendReady } from './http/health.ts';
+import { endpointKey } from './catalog/endpoint-key.ts';
 
 export interface Gateway {
   app: App;
@@ -37,6 +42,8 @@ export interface Gateway {
   url: string;
   /** An inference key created on first start (empty database, no admin key), shown once. */
   bootstrapKey?: string;
+  /** The metrics port's own URL, when `metrics.port` is set. */
+  metricsUrl?: string;
   /** Resolves when start-up model discovery has finished (tests wait on it). */
   discovery: Promise<void>;
   /** Asks the providers for their model lists again now (the schedule does it every catalog.refreshMinutes). */
@@ -122,7 +129,10 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     }),
     redis: redis ? guardOf(redis) : undefined,
     adminKeyHash: settings.adminKey ? hashKey(settings.adminKey) : undefined,
+    // Set just below: its metrics read the app (at scrape time only).
+    ops: undefined as unknown as App['ops'],
   };
+  app.ops = createObserver(settings, log, metricSources(app));
   app.billing.owner = leases.owner;
   app.checkpoints.owner = leases.owner;
   app.content.start();
@@ -148,20 +158,51 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
   discoverer.start(settings.catalogRefreshMs);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const metricsPort = await listenMetricsPort(settings, async (path, req, res) => {
+    if (path === '/metrics') await sendMetrics(app, req, res, 'private');
+    else if (path === '/health/live') sendLive(res);
+    else if (path === '/health/ready') await sendReady(app, res);
+    else return false;
+    return true;
+  });
+  log.event?.(
+    'info',
+    {
+      url: `http://${host}:${addr.port}`,
+      store: store.kind,
+      redis: redis ? 'configured' : undefined,
+      providers: settings.providers.map((p) => p.id).join(',') || undefined,
+      models: app.catalog.size,
+      metrics: !settings.metrics.enabled
+        ? 'off'
+        : metricsPort
+          ? `${metricsPort.url}/metrics`
+          : `public port, ${settings.metrics.token ? 'token' : 'admin key'}`,
+      tracing: settings.tracing.endpoint ?? 'off',
+    },
+    'freeway started',
+  );
   return {
     app,
     server,
     url: `http://${host}:${addr.port}`,
     bootstrapKey,
+    metricsUrl: metricsPort?.url,
     discovery,
     refreshCatalog: () => discoverer.refresh(),
     listedModels: () => discoverer.listed(),
     async close() {
+      const stopping = performance.now();
       await discoverer.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (metricsPort) {
+        metricsPort.server.close();
+        metricsPort.server.closeAllConnections();
+      }
+      const deferred = app.deferredCharges.size;
       // Charges of answers already sent are committed before the store goes.
       await app.billing.settled();
       // A last try for charges the database refused while it was away.
@@ -177,6 +218,48 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       await leases.stop();
       await store.close();
       if (redis) await closeRedis(redis);
+      await app.ops.tracer?.flush();
+      log.event?.(
+        'info',
+        {
+          ms: Math.round(performance.now() - stopping),
+          deferred_charges_retried: deferred,
+          charges_left_to_sweep: app.deferredCharges.size,
+          flushed: app.ops.tracer ? 'settlements, generation records, spans, log' : 'settlements, generation records, log',
+          spans_dropped: app.ops.tracer?.dropped || undefined,
+        },
+        'freeway stopped',
+      );
+      await log.flush?.();
     },
+  };
+}
+
+/** What /metrics reads from the gateway at scrape time. */
+function metricSources(app: App): MetricSources {
+  // An endpoint may serve several catalog entries: each is listed once.
+  const endpoints = function* () {
+    const seen = new Set<string>();
+    for (const m of app.catalog.all()) {
+      for (const e of m.endpoints) {
+        const key = endpointKey(e);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        yield { key, provider: e.provider.id };
+      }
+    }
+  };
+  return {
+    endpoints,
+    circuit: (key) => app.health.circuit(key),
+    uptime: (key) => app.health.stats(key).uptime5m,
+    queued: () => {
+      let n = 0;
+      for (const e of endpoints()) n += app.limits.queueLength(e.key);
+      return n;
+    },
+    openHolds: () => app.store.openReservations(),
+    storeUp: async () => (app.store.ping ? (await app.store.ping(1_000)).status === 'up' : true),
+    redisUp: () => (app.redis ? app.redis.state().status === 'up' : undefined),
   };
 }

@@ -74,6 +74,10 @@ export interface Settings {
     checkpointMs: number;
     freeModels: { perMinute: number; perDay: number; perDayWithCredits: number; creditsForHigherLimitNanos: number };
   };
+  /** Prometheus: /metrics on the public port for `token` (or the admin key), or on a `port` of its own. */
+  metrics: { enabled: boolean; token?: string; port?: number; host: string };
+  /** OTLP/HTTP traces, when `endpoint` is set. */
+  tracing: { endpoint?: string; serviceName: string; headers: Record<string, string> };
   alerts: {
     webhookUrl?: string;
     /** Signs webhook bodies; webhooks go unsigned without one. */
@@ -296,6 +300,17 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
         perDayWithCredits: file.billing?.freeModels?.perDayWithCredits ?? 1000,
         creditsForHigherLimitNanos: Math.round((file.billing?.freeModels?.creditsForHigherLimitUsd ?? 10) * 1e9),
       },
+    },
+    metrics: {
+      enabled: file.metrics?.enabled ?? true,
+      token: file.metrics?.token || env.FREEWAY_METRICS_TOKEN || undefined,
+      port: file.metrics?.port,
+      host: file.metrics?.host ?? '127.0.0.1',
+    },
+    tracing: {
+      endpoint: file.tracing?.endpoint || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+      serviceName: file.tracing?.serviceName || env.OTEL_SERVICE_NAME || 'freeway',
+      headers: file.tracing?.headers ?? {},
     },
     alerts: {
       webhookUrl: file.alerts?.webhookUrl,

@@ -263,6 +263,29 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Prometheus metrics (see README, Operating Freeway). */
+    metrics: z
+      .object({
+        enabled: z.boolean().optional(),
+        /** Bearer token that may read /metrics on the public port (default: FREEWAY_METRICS_TOKEN; the admin key may too). */
+        token: z.string().min(16, 'must be at least 16 characters').optional(),
+        /** A port of its own for /metrics (and the health probes), without a token; off the public port. */
+        port: z.number().int().min(0).max(65535).optional(),
+        /** Where that port listens (default 127.0.0.1). */
+        host: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** OpenTelemetry traces over OTLP/HTTP (JSON); off unless an endpoint is set. */
+    tracing: z
+      .object({
+        /** The collector's base URL (`http://collector:4318`); spans go to `<it>/v1/traces` (default: OTEL_EXPORTER_OTLP_ENDPOINT). */
+        endpoint: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+        serviceName: z.string().min(1).optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'provider ids are lowercase slugs'), providerSchema).optional(),
     models: z.record(z.string().min(1), modelSchema).optional(),
   })

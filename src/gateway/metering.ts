@@ -15,6 +15,7 @@ import type { FinishReason, Usage } from '../spec/response.ts';
 import { isOutage } from '../spec/errors.ts';
 import type { GatewayError } from '../spec/errors.ts';
 import { isProviderFault } from '../router/health/policy.ts';
+import { redactSecret } from '../providers/redact.ts';
 import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
 import { tryCandidates } from './resolve.ts';
 import type { SettleTokens } from '../limits/limits.ts';
@@ -236,13 +237,38 @@ export function tryOptions(app: App): TryOptions {
   return {
     maxRetryAfterMs: app.settings.routing.maxRetryAfterMs,
     retriesPerEndpoint: app.settings.routing.retriesPerEndpoint,
-    onFailure: (c, err) => recordFailure(app, c, err),
+    onFailure: (c, err) => {
+      recordFailure(app, c, err);
+      reportUpstreamFailure(app, c, err, false);
+    },
   };
 }
 
-/** Tells health about a failure that is the provider's fault (isProviderFault); others say nothing about the endpoint. */
-export function recordFailure(app: App, c: Candidate, err: GatewayError): void {
+/** Tells operations about a failure of the provider itself (not Freeway's queue, not a client that left). */
+export function reportUpstreamFailure(app: App, c: Candidate, err: GatewayError, midStream: boolean): void {
+  if (err.metadata.provider_name === undefined || err.status === 499) return;
+  const safe = redactSecret(err, c.endpoint.provider.apiKey);
+  const providerStatus = err.metadata.provider_status;
+  app.ops.upstreamFailed({
+    provider: c.endpoint.provider.id,
+    model: c.model.id,
+    upstreamModel: c.endpoint.upstreamModel,
+    status: err.status,
+    ...(typeof providerStatus === 'number' ? { providerStatus } : {}),
+    type: err.type,
+    message: safe.message,
+    midStream,
+  });
+}
+
+/**
+ * Tells health about a failure that is the provider's fault (isProviderFault); others say nothing
+ * about the endpoint. A stream's leg that failed after it opened (`midStream`; the attempts before
+ * it are reported by tryOptions) is reported to operations too.
+ */
+export function recordFailure(app: App, c: Candidate, err: GatewayError, midStream = false): void {
   if (isProviderFault(err)) app.health.record(endpointKey(c.endpoint), { ok: false, status: err.status, at: Date.now() });
+  if (midStream) reportUpstreamFailure(app, c, err, true);
 }
 
 /**

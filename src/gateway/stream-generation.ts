@@ -174,7 +174,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     legs.push(leg);
     await relayLeg(leg, source, renderer, sse, job);
     if (!leg.error || callCtx.signal.aborted) break;
-    recordFailure(app, candidate, leg.error);
+    recordFailure(app, candidate, leg.error, true);
     const rest = job.candidates.slice(job.candidates.indexOf(candidate) + 1);
     const contentSent = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
     let next: { value: LegSource; candidate: Candidate } | undefined;

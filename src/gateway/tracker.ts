@@ -15,6 +15,7 @@ import type { GenerationRecord } from '../store/types.ts';
 import type { Candidate } from '../router/types.ts';
 import { NO_ATTRIBUTION } from './attribution.ts';
 import type { Attribution } from './attribution.ts';
+import { noteAttempt, noteGeneration, noteRecord } from '../ops/request-facts.ts';
 
 export interface FinishOptions extends Outcome {
   modelId: string;
@@ -87,6 +88,7 @@ export class GenerationTracker {
     this.apiType = apiType;
     this.streamed = streamed;
     this.markupBp = markupBp;
+    noteGeneration(this);
   }
 
   /** The last endpoint whose upstream was sent the request (past any queue for its slot). */
@@ -95,6 +97,7 @@ export class GenerationTracker {
   /** Notes that `c`'s upstream is being called now; returns it. */
   calling(c: Candidate): Candidate {
     this.calledUpstream = c;
+    noteAttempt({ provider: c.endpoint.provider.id, model: c.model.id, upstreamModel: c.endpoint.upstreamModel });
     return c;
   }
 
@@ -163,6 +166,7 @@ export class GenerationTracker {
       ...this.attribution,
     };
     if (this.content) attachContent(record, this.content);
+    noteRecord(record);
     return { record, charge };
   }
 

@@ -1,6 +1,7 @@
 /**
  * Who is calling: an inference key (from the database, cached) or the management key.
  */
+import { noteKey } from '../ops/request-facts.ts';
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { App } from '../app.ts';
@@ -37,6 +38,7 @@ export async function requireInferenceKey(app: App, req: IncomingMessage): Promi
   if (rec.kind !== 'inference') {
     throw new GatewayError('permission_denied', 'Management keys cannot call models', { retryable: false });
   }
+  noteKey({ hash: rec.hash, name: rec.name, accountId: rec.accountId });
   return rec;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Writing responses: JSON bodies and the error envelope. Every error leaves through sendError.
  */
+import { noteError } from '../ops/request-facts.ts';
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../spec/errors.ts';
 
@@ -46,6 +47,7 @@ export function endBody(res: ServerResponse, text: string): void {
 }
 
 export function sendError(res: ServerResponse, err: GatewayError, extraHeaders: Record<string, string> = {}): void {
+  noteError(err);
   if (res.headersSent) {
     res.destroy();
     return;

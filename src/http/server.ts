@@ -8,7 +8,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { App } from '../app.ts';
 import { asGatewayError, GatewayError } from '../spec/errors.ts';
 import { clientErrorResponse, enforceClientLimits, serverOptions } from './client-limits.ts';
-import { sendHealth } from './health.ts';
+import { sendHealth, sendLive, sendReady } from './health.ts';
+import { sendMetrics } from './metrics-route.ts';
+import { withRequest } from '../ops/request-facts.ts';
+import type { RequestFacts } from '../ops/request-facts.ts';
 import { sendError, sendJson } from './respond.ts';
 
 export interface RouteContext {
@@ -37,7 +40,7 @@ const PREFIXES = ['/v1', '/api/v1'];
 
 interface Compiled {
   exact: Map<string, Handler>;
-  patterns: Array<{ method: string; regex: RegExp; names: string[]; handler: Handler; renderError?: ErrorRenderer }>;
+  patterns: Array<{ method: string; path: string; regex: RegExp; names: string[]; handler: Handler; renderError?: ErrorRenderer }>;
   /** Every exact path, with its door's error renderer when it has its own. */
   paths: Map<string, ErrorRenderer | undefined>;
 }
@@ -56,7 +59,7 @@ function compile(routes: readonly Route[]): Compiled {
       const regex = new RegExp(
         '^' + full.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)')) + '$',
       );
-      c.patterns.push({ method: r.method, regex, names, handler: r.handler, renderError: r.renderError });
+      c.patterns.push({ method: r.method, path: r.path, regex, names, handler: r.handler, renderError: r.renderError });
     }
   }
   return c;
@@ -65,26 +68,35 @@ function compile(routes: readonly Route[]): Compiled {
 export function createHttpServer(app: App, routes: readonly Route[]): Server {
   const table = compile(routes);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> => {
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const path = q === -1 ? raw : raw.slice(0, q);
     const method = req.method ?? 'GET';
     let handler = table.exact.get(`${method} ${path}`);
     const params: Record<string, string> = {};
-    if (!handler) {
+    // The route (not the path, which carries ids) names the request in logs and metrics.
+    if (handler) facts.route = path.startsWith('/api/v1') ? path.slice(7) : path.slice(3);
+    else {
       for (const p of table.patterns) {
         if (p.method !== method) continue;
         const m = p.regex.exec(path);
         if (!m) continue;
         p.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
         handler = p.handler;
+        facts.route = p.path;
         break;
       }
     }
     if (!handler) {
       if (path === '/' || path === '/health') {
+        facts.route = '/health';
         await sendHealth(app, res);
+        return;
+      }
+      if (path === '/health/live' || path === '/health/ready' || path === '/metrics') {
+        facts.route = path;
+        await (path === '/metrics' ? sendMetrics(app, req, res, 'public') : path === '/health/live' ? sendLive(res) : sendReady(app, res));
         return;
       }
       const pattern = table.patterns.find((p) => p.regex.test(path));
@@ -117,15 +129,18 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
   const limits = app.settings.clientLimits;
   const server = createServer(serverOptions(limits), (req, res) => {
     for (const [k, v] of CORS_ENTRIES) res.setHeader(k, v);
-    handle(req, res).catch((err: unknown) => {
-      const e = asGatewayError(err);
-      if (e.type === 'server') app.log.error(`unhandled error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
-      if (e.type === 'payload_too_large') {
-        sendError(res, e, { connection: 'close' });
-        return;
-      }
-      sendError(res, e);
-    });
+    const facts = app.ops.begin(req, res, 'unmatched');
+    void withRequest(facts, () =>
+      handle(req, res, facts).catch((err: unknown) => {
+        const e = asGatewayError(err);
+        if (e.type === 'server') app.log.error(`unhandled error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+        if (e.type === 'payload_too_large') {
+          sendError(res, e, { connection: 'close' });
+          return;
+        }
+        sendError(res, e);
+      }),
+    );
   });
   // Malformed requests, and those node:http cuts off for missing the header or request deadline.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -142,6 +157,6 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-headers':
     'authorization, content-type, x-api-key, http-referer, x-title, x-openrouter-title, anthropic-version, anthropic-beta, x-anthropic-beta',
   'access-control-allow-methods': 'GET, POST, PATCH, DELETE, OPTIONS',
-  'access-control-expose-headers': 'x-generation-id, retry-after',
+  'access-control-expose-headers': 'x-generation-id, x-request-id, retry-after',
 };
 const CORS_ENTRIES = Object.entries(CORS_HEADERS);

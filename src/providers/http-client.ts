@@ -95,8 +95,21 @@ function targetOf(url: string): Target {
  * setHeader bookkeeping: Host first, then the caller's (minus any Host / Content-Length of
  * theirs), then the body's Content-Length.
  */
+let traceHeader: () => string | undefined = () => undefined;
+
+/**
+ * Where an upstream call's `traceparent` comes from (operations sets it when tracing is on): the
+ * provider layer carries the header without knowing about traces.
+ */
+export function setTraceHeader(source: () => string | undefined): void {
+  traceHeader = source;
+}
+
 function headerList(target: Target, headers: Record<string, string>, body: string | undefined): string[] {
   const list = ['host', target.host];
+  // The request's trace continues upstream (W3C trace context), when tracing is on.
+  const traceparent = traceHeader();
+  if (traceparent) list.push('traceparent', traceparent);
   for (const name in headers) {
     const len = name.length;
     if ((len === 4 || len === 14) && (name.toLowerCase() === 'host' || name.toLowerCase() === 'content-length')) continue;

@@ -16,11 +16,12 @@ const SRC = join(import.meta.dirname, '..', '..', 'src');
  */
 const LAYERS: readonly (readonly string[])[] = [
   // The internal model and its units (requests, events, errors, money), and plumbing that knows no domain.
-  ['spec', 'log.ts', 'net', 'infra'],
+  ['spec', 'log.ts', 'log-pretty.ts', 'net', 'infra'],
   // What exists: provider adapters, the catalog built from them, and the configuration that selects them.
   ['providers', 'catalog', 'config'],
-  // Decisions and records: which endpoints to try, what it costs, what is allowed, where it is kept.
-  ['router', 'accounting', 'limits', 'store'],
+  // Decisions and records: which endpoints to try, what it costs, what is allowed, where it is kept;
+  // and operations (logs, metrics, traces), which the layers above report to and which calls none of them.
+  ['router', 'accounting', 'limits', 'store', 'ops'],
   // Running one request: the gateway, the service container it runs in, and the HTTP transport.
   ['gateway', 'app.ts', 'http'],
   // The protocols clients speak.

@@ -14,6 +14,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../../spec/errors.ts';
+import { noteError } from '../../ops/request-facts.ts';
 
 const TYPE_OF_STATUS: Record<number, string> = {
   400: 'invalid_request_error',
@@ -50,6 +51,7 @@ export function anthropicErrorFrame(err: GatewayError): string {
 
 /** Sends the error response; a response already under way is cut off instead (nothing else is safe). */
 export function sendAnthropicError(res: ServerResponse, err: GatewayError, extraHeaders: Record<string, string> = {}): void {
+  noteError(err);
   if (res.headersSent) {
     res.destroy();
     return;

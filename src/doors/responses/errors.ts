@@ -11,6 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorType, GatewayError } from '../../spec/errors.ts';
 import { sendJson } from '../../http/respond.ts';
+import { noteError } from '../../ops/request-facts.ts';
 
 export interface ResponsesErrorBody {
   error: { code: number; message: string; type: string; param: string | null; metadata: Record<string, unknown> };
@@ -78,6 +79,7 @@ export function responseErrorType(err: GatewayError): string {
 
 /** Sends the error with Freeway's status and headers (Retry-After), in the Responses shape. */
 export function sendResponsesError(res: ServerResponse, err: GatewayError): void {
+  noteError(err);
   if (res.headersSent) {
     res.destroy();
     return;

@@ -70,16 +70,19 @@ const RUN: Array<[string, RegExp]> = [
 
 /** Blocks that are not commands or configs Freeway reads, or need what this machine has not. */
 const NOT_RUN: Array<[string, RegExp, string]> = [
-  ['sh', /^npm ci && npm start/, 'the two commands: `npm test` is this suite; install.test.ts runs `npm ci --omit=dev && npm start` on a copy'],
+  ['sh', /^npm ci && npm start/, '`npm test` is this suite; install.test.ts runs `npm ci --omit=dev && npm start` on a copy of a checkout'],
   ['json5', /^\{$/, "OpenClaw's own config file; OpenClaw is not installed here"],
-  ['', /^This request needs up to/, 'an error message shown as text, not a command (test/unit/insurance.test.ts and billing tests check it)'],
+  ['sh', /^docker build -t freeway \.$/, 'needs a container engine; install.test.ts runs the script the image runs'],
+  ['sh', /^export POSTGRES_PASSWORD=/, 'needs a container engine; install.test.ts runs replicas with compose.yaml\'s environment'],
+  ['', /^This request needs up to/, 'an error message shown as text, not a command (test/e2e/billing.test.ts checks it)'],
 ];
 
 test('every fenced block of the README is run by this file or named here with why it is not', () => {
   for (const b of BLOCKS) {
     const first = b.text.split('\n')[0];
     const matches = [...RUN, ...NOT_RUN].filter(([lang, re]) => lang === b.lang && re.test(first));
-    assert.equal(matches.length, 1, `README.md:${b.line} (\`\`\`${b.lang} ${first}): run it in test/e2e/readme-samples.test.ts or list it in NOT_RUN`);
+    const where = `README.md:${b.line} (\`\`\`${b.lang} ${first})`;
+    assert.equal(matches.length, 1, `${where}: run it in test/e2e/readme-samples.test.ts or list it in NOT_RUN`);
   }
   for (const [lang, re] of RUN) block(lang, re);
 });
@@ -230,7 +233,8 @@ test('the sample freeway.yaml starts as given and serves its providers and its m
   assert.match((await chat(gw, gw.key!, 'anthropic/claude-sonnet-4-5')).content, /./);
   assert.match((await chat(gw, gw.key!, 'openai/gpt-4o-mini')).content, /./);
   const llama = await fetch(`${gw.url}/api/v1/models/meta-llama/llama-3.3-70b-instruct/endpoints`);
-  const providers = ((await llama.json()) as { data: { endpoints: Array<{ provider_name: string }> } }).data.endpoints.map((e) => e.provider_name);
+  const listing = (await llama.json()) as { data: { endpoints: Array<{ provider_name: string }> } };
+  const providers = listing.data.endpoints.map((e) => e.provider_name);
   assert.ok(providers.includes('Groq') && providers.includes('Together'), providers.join(', '));
   assert.match((await chat(gw, gw.key!, 'meta-llama/llama-3.3-70b-instruct')).content, /./);
 });

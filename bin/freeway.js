@@ -37,7 +37,12 @@ if (major >= 24) {
 } else {
   const bundled = join(root, 'node_modules', '.bin', 'node');
   if (!existsSync(bundled)) {
-    console.error('freeway needs Node.js 24 or newer; run `npm ci` to install the bundled Node 24.');
+    // An installed package, or a checkout installed with --omit=dev, has no bundled Node: only the
+    // Node on PATH, which must then be 24 or newer.
+    console.error(
+      `freeway needs Node.js 24 or newer (this is ${process.version}). Install Node 24, or in a checkout run \`npm ci\` ` +
+        'with dev dependencies, which installs Node 24 as the `node` package.',
+    );
     process.exit(1);
   }
   const r = spawnSync(bundled, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });

@@ -95,27 +95,35 @@ export interface Settings {
 
 type Env = Record<string, string | undefined>;
 
+/** A `${VAR}` in the config whose variable was unset or empty (and had no default), and where it was. */
+export interface UnsetVariable {
+  /** Dotted path of the setting, array indexes as numbers: `alerts.secret`, `routing.auto.models.0`. */
+  path: string;
+  name: string;
+}
+
 /** Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. */
-export function interpolate(value: unknown, env: Env, path: string, missing: string[]): unknown {
+export function interpolate(value: unknown, env: Env, path: string, missing: UnsetVariable[]): unknown {
+  const at = (key: string | number) => (path ? `${path}.${key}` : String(key));
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def?: string) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (def !== undefined) return def;
-      missing.push(`${path} uses \${${name}}, which is not set`);
+      missing.push({ path, name });
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`, missing));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, at(i), missing));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, path ? `${path}.${k}` : k, missing);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, at(k), missing);
     return out;
   }
   return value;
 }
 
-async function readConfigFile(path: string, env: Env): Promise<{ file: ConfigFile; unset: string[] }> {
+async function readConfigFile(path: string, env: Env): Promise<{ file: ConfigFile; unset: UnsetVariable[] }> {
   const [{ parse: parseYaml }, { configSchema }] = await Promise.all([import('yaml'), import('./schema.ts')]);
   let text: string;
   try {
@@ -129,7 +137,7 @@ async function readConfigFile(path: string, env: Env): Promise<{ file: ConfigFil
   } catch (err) {
     throw new ConfigError(`${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  const unset: string[] = [];
+  const unset: UnsetVariable[] = [];
   const interpolated = interpolate(raw, env, '', unset);
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) {
@@ -138,6 +146,15 @@ async function readConfigFile(path: string, env: Env): Promise<{ file: ConfigFil
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
     const key = keys.length > 0 ? [where, keys[0]].filter(Boolean).join('.') : where || '(top level)';
     const why = issue.code === 'unrecognized_keys' ? 'is not a known setting' : issue.message;
+    // A value that failed because a variable it names is unset: the variable is the thing to fix.
+    const causes = [...new Set(unset.filter((u) => u.path === where).map((u) => u.name))];
+    if (causes.length > 0) {
+      const vars = causes.map((n) => `\${${n}}`).join(', ');
+      throw new ConfigError(
+        `${path}: ${key} uses ${vars}, which ${causes.length > 1 ? 'are' : 'is'} not set, so its value is invalid (${why}); ` +
+          `set ${causes.join(' and ')}, give a default (\${${causes[0]}:-value}), or remove ${key}`,
+      );
+    }
     throw new ConfigError(`${path}: ${key} ${why}`);
   }
   return { file: parsed.data, unset };

@@ -60,6 +60,28 @@ test('a bad config stops start-up with one message naming the key and why', asyn
   await assert.rejects(() => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'), (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message));
 });
 
+test('a value made invalid by an unset ${VAR} names the variable, and a set one or a default starts', async () => {
+  const yaml = 'alerts:\n  secret: ${FREEWAY_WEBHOOK_SECRET}\n';
+  await assert.rejects(
+    () => withYaml(yaml),
+    (e: Error) =>
+      e instanceof ConfigError &&
+      /freeway\.yaml: alerts\.secret uses \$\{FREEWAY_WEBHOOK_SECRET\}, which is not set/.test(e.message) &&
+      /set FREEWAY_WEBHOOK_SECRET, give a default \(\$\{FREEWAY_WEBHOOK_SECRET:-value\}\), or remove alerts\.secret/.test(e.message),
+  );
+  // Set but empty reads as unset, as in a shell's ${VAR:-...}.
+  await assert.rejects(() => withYaml(yaml, { FREEWAY_WEBHOOK_SECRET: '' }), /uses \$\{FREEWAY_WEBHOOK_SECRET\}, which is not set/);
+  // Inside a longer value, in a list: the path is the list item's.
+  await assert.rejects(
+    () => withYaml('providers:\n  openai:\n    baseUrl: http://${UPSTREAM_HOST}:${UPSTREAM_PORT}/v1\n'),
+    /providers\.openai\.baseUrl uses \$\{UPSTREAM_HOST\}, \$\{UPSTREAM_PORT\}, which are not set/,
+  );
+  assert.equal((await withYaml(yaml, { FREEWAY_WEBHOOK_SECRET: 's3cret' })).alerts.secret, 's3cret');
+  assert.equal((await withYaml('alerts:\n  secret: ${FREEWAY_WEBHOOK_SECRET:-fallback}\n')).alerts.secret, 'fallback');
+  // An unset key variable of a provider is not an error: the provider is simply not live.
+  assert.equal((await withYaml('providers:\n  openai:\n    apiKey: ${OPENAI_API_KEY}\n')).providers.length, 0);
+});
+
 test('deadlines: documented defaults, each settable, the older server.timeouts names still honoured', async () => {
   const d = await loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} });
   assert.deepEqual(d.routing.timeouts, { connectMs: 10_000, firstTokenMs: 120_000, idleMs: 120_000, totalMs: 1_800_000 });

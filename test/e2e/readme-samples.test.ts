@@ -21,6 +21,7 @@ import { REDIS_URL } from '../helpers/services.ts';
 import { startCommand, userEnv } from '../helpers/started-command.ts';
 import type { StartedCommand } from '../helpers/started-command.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { loadSettings } from '../../src/config/load.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -63,6 +64,8 @@ const RUN: Array<[string, RegExp]> = [
   ['python', /^import os$/],
   ['yaml', /^server:$/],
   ['yaml', /^routing:$/],
+  ['yaml', /^metrics:$/],
+  ['yaml', /^tracing:$/],
   ['', /^\$ curl -s localhost:8080\/api\/v1\/models\/meta-llama\/llama-3\.3-70b-instruct\/endpoints/],
   ['', /^\$ GROQ_API_KEY=\.\.\. freeway catalog --provider groq$/],
   ['sh', /^npm run freeway -- accounts create acme/],
@@ -237,6 +240,22 @@ test('the sample freeway.yaml starts as given and serves its providers and its m
   const providers = listing.data.endpoints.map((e) => e.provider_name);
   assert.ok(providers.includes('Groq') && providers.includes('Together'), providers.join(', '));
   assert.match((await chat(gw, gw.key!, 'meta-llama/llama-3.3-70b-instruct')).content, /./);
+});
+
+test('the metrics and tracing samples load as the README says, with the variables they name', async () => {
+  const dir = tempDir('freeway-readme-');
+  const env = { FREEWAY_METRICS_TOKEN: 'scrape-me-0123456789', OTLP_TOKEN: 'otlp-secret' };
+  const load = async (lang: string, first: RegExp) => {
+    const path = join(dir, 'freeway.yaml');
+    writeFileSync(path, block(lang, first).text);
+    return loadSettings({ configPath: path, cwd: dir, env });
+  };
+  const m = (await load('yaml', /^metrics:$/)).metrics;
+  assert.deepEqual(m, { enabled: true, token: 'scrape-me-0123456789', port: 9464, host: '127.0.0.1' });
+  const t = (await load('yaml', /^tracing:$/)).tracing;
+  assert.equal(t.endpoint, 'http://otel-collector:4318');
+  assert.equal(t.serviceName, 'freeway');
+  assert.deepEqual(t.headers, { authorization: 'Bearer otlp-secret' });
 });
 
 test('the routing.auto sample: openrouter/auto serves the first model of the ordered list', async () => {

@@ -163,7 +163,7 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
     const page = await openDashboard(browser, stack.gw.url, ADMIN_KEY);
     // The default account has had no requests: the empty state says how to make one.
     await page.getByText('No requests in this range yet').waitFor();
-    await page.getByLabel('Account').selectOption('acme');
+    await page.getByLabel('Account', { exact: true }).selectOption('acme');
     await page.locator('[data-total="requests"] dd').filter({ hasText: String(spent.length) }).waitFor();
     await page.getByLabel('Group by').selectOption('provider');
     await page.locator('.table-wrap tbody tr').nth(2).waitFor();

@@ -107,6 +107,29 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
     await page.context().close();
   });
 
+  test('keyboard only: sign in with Enter, Tab to a page link, Enter opens it and focus moves to the page', async () => {
+    const page = await openDashboard(browser, stack.gw.url);
+    await page.getByLabel('Freeway key').focus();
+    await page.keyboard.type(keys.mgmt);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation').waitFor();
+    // Skip link, brand, then the pages in order: Activity, Keys.
+    const focused = async () => page.evaluate('document.activeElement?.textContent?.trim()');
+    for (let i = 0; i < 10 && (await focused()) !== 'Keys'; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Keys');
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
+    assert.equal(outline, 'solid', 'the focused link is visibly outlined');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Keys' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/keys');
+    await page.waitForFunction('document.activeElement?.id === "main"');
+    // Back goes back.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    assert.deepEqual(pageErrors(page), []);
+    await page.context().close();
+  });
+
   test('an inference key sees its own spend, tokens and requests, by model, and no management pages', async () => {
     const page = await openDashboard(browser, stack.gw.url, keys.a);
     const mine = spent.filter((s) => s.key === 'a');

@@ -26,6 +26,8 @@ function usePath(): [string, (p: string) => void] {
     history.pushState(null, '', p);
     setPath(p);
     scrollTo(0, 0);
+    // A screen reader or keyboard user lands on the new page's content, as after a full load.
+    requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }));
   };
   return [path, navigate];
 }

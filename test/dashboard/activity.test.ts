@@ -130,6 +130,23 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
     await page.context().close();
   });
 
+  test('every page in the navigation opens under the page\'s real Content-Security-Policy without an error', async () => {
+    for (const key of [keys.a, keys.mgmt, ADMIN_KEY]) {
+      const page = await openDashboard(browser, stack.gw.url, key, undefined, { enforceCsp: true });
+      const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
+      const names = await links.allTextContents();
+      assert.ok(names.includes('Activity') && names.includes('Credits'), names.join());
+      for (const name of names) {
+        await links.filter({ hasText: name }).click();
+        await page.waitForURL((u) => u.pathname !== '/');
+        await page.waitForLoadState('networkidle');
+        assert.equal(await page.getByText('No such page.').count(), 0, name);
+      }
+      assert.deepEqual(pageErrors(page), [], `with the ${key === ADMIN_KEY ? 'admin' : key === keys.mgmt ? 'management' : 'inference'} key`);
+      await page.context().close();
+    }
+  });
+
   test('an inference key sees its own spend, tokens and requests, by model, and no management pages', async () => {
     const page = await openDashboard(browser, stack.gw.url, keys.a);
     const mine = spent.filter((s) => s.key === 'a');

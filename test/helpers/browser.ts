@@ -57,8 +57,11 @@ export async function openDashboard(
   gatewayUrl: string,
   key?: string,
   viewport: { width: number; height: number } = VIEWPORTS.desktop,
+  opts: { enforceCsp?: boolean } = {},
 ): Promise<Page> {
-  const context = await browser.newContext({ viewport, baseURL: gatewayUrl });
+  // The page's Content-Security-Policy forbids eval, which string predicates of page.waitForFunction
+  // need, so tests bypass it by default; activity.test.ts opens every page under it (enforceCsp).
+  const context = await browser.newContext({ viewport, baseURL: gatewayUrl, bypassCSP: opts.enforceCsp !== true });
   const page = await context.newPage();
   // A page error is a failed test, not a log line nobody reads.
   const errors: Error[] = [];

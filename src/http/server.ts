@@ -13,6 +13,7 @@ import { sendMetrics } from './metrics-route.ts';
 import { withRequest } from '../ops/request-facts.ts';
 import type { RequestFacts } from '../ops/request-facts.ts';
 import { sendError, sendJson } from './respond.ts';
+import { createStaticWeb } from './static-web.ts';
 
 export interface RouteContext {
   app: App;
@@ -67,6 +68,7 @@ function compile(routes: readonly Route[]): Compiled {
 
 export function createHttpServer(app: App, routes: readonly Route[]): Server {
   const table = compile(routes);
+  const web = createStaticWeb();
 
   const handle = async (req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> => {
     const raw = req.url ?? '/';
@@ -89,6 +91,8 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
       }
     }
     if (!handler) {
+      // The dashboard: a browser's page loads and the hashed assets (never an API path).
+      if (web.serve(req, res, path)) return;
       if (path === '/' || path === '/health') {
         facts.route = '/health';
         await sendHealth(app, res);

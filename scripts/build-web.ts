@@ -72,15 +72,24 @@ async function canBuild(): Promise<boolean> {
   }
 }
 
-if (import.meta.main) {
+/**
+ * Builds web/dist, or says why not when esbuild is not installed (`npm ci --omit=dev` on a
+ * checkout: the gateway starts, and serves the dashboard only when web/dist was built; a packed
+ * install ships it).
+ */
+export async function buildWebIfPossible(): Promise<void> {
   const t = performance.now();
   if (!(await canBuild())) {
-    // `npm ci --omit=dev && npm start` on a checkout: the gateway starts; the dashboard is served only
-    // when web/dist was built (a packed install ships it).
-    console.error(existsSync(STAMP) ? 'web/dist kept: esbuild is not installed (dev dependencies omitted)' : 'the dashboard is not built: esbuild is not installed (dev dependencies omitted); the API is served without it');
-    process.exit(0);
+    console.error(
+      existsSync(STAMP)
+        ? 'web/dist kept: esbuild is not installed (dev dependencies omitted)'
+        : 'the dashboard is not built: esbuild is not installed (dev dependencies omitted); the API is served without it',
+    );
+    return;
   }
   await buildWeb();
   // stderr: `npm pack --json` prints its JSON on stdout after this (prepack).
   console.error(`web/dist built in ${Math.round(performance.now() - t)} ms`);
 }
+
+if (import.meta.main) await buildWebIfPossible();

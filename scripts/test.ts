@@ -1,5 +1,6 @@
 /**
- * `npm test`: typecheck, then every test file under test/ with node's test runner.
+ * `npm test`: typecheck (src and web), then every test file under test/ with node's test runner.
+ * (`pretest` has built the dashboard into web/dist first.)
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -18,6 +19,13 @@ const tsc = spawnSync(bin('tsc'), ['-p', '.'], { stdio: 'inherit' });
 if (tsc.status !== 0) {
   console.error('typecheck failed');
   process.exit(tsc.status ?? 1);
+}
+
+// The dashboard's sources (browser code, DOM types) have their own project.
+const tscWeb = spawnSync(bin('tsc'), ['-p', 'web'], { stdio: 'inherit' });
+if (tscWeb.status !== 0) {
+  console.error('typecheck of web/ failed');
+  process.exit(tscWeb.status ?? 1);
 }
 
 const tests = files('test').sort();

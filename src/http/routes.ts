@@ -12,7 +12,7 @@ import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse, handleListInputItems } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
 import {
-  handleAddCredits, handleCreateAccount, handleGetCredits, handleListAccounts, handleUpdateAccount, handleUsage,
+  handleAddCredits, handleCreateAccount, handleGetCredits, handleLedger, handleListAccounts, handleUpdateAccount, handleUsage,
 } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';
@@ -50,6 +50,8 @@ export const INFERENCE_ROUTES: Route[] = [
   { method: 'GET', path: '/key', handler: handleKeySelf },
   { method: 'GET', path: '/auth/key', handler: handleKeySelf },
   { method: 'GET', path: '/credits', handler: handleGetCredits },
+  // An inference key its own usage; a management key its account's (the handler tells them apart).
+  { method: 'GET', path: '/usage', handler: handleUsage },
   { method: 'POST', path: '/key/alerts', handler: handleCreateOwnAlert },
   { method: 'DELETE', path: '/key/alerts/{id}', handler: handleDeleteOwnAlert },
 ];
@@ -61,7 +63,7 @@ export const MANAGEMENT_ROUTES: Route[] = [
   { method: 'PATCH', path: '/keys/{hash}', handler: handleUpdateKey },
   { method: 'DELETE', path: '/keys/{hash}', handler: handleDeleteKey },
   { method: 'POST', path: '/credits', handler: handleAddCredits },
-  { method: 'GET', path: '/usage', handler: handleUsage },
+  { method: 'GET', path: '/credits/ledger', handler: handleLedger },
   { method: 'GET', path: '/activity', handler: handleActivity },
   { method: 'GET', path: '/accounts', handler: handleListAccounts },
   { method: 'POST', path: '/accounts', handler: handleCreateAccount },

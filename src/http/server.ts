@@ -10,6 +10,7 @@ import { asGatewayError, GatewayError } from '../spec/errors.ts';
 import { clientErrorResponse, enforceClientLimits, serverOptions } from './client-limits.ts';
 import { sendHealth } from './health.ts';
 import { sendError, sendJson } from './respond.ts';
+import { createStaticWeb } from './static-web.ts';
 
 export interface RouteContext {
   app: App;
@@ -64,6 +65,7 @@ function compile(routes: readonly Route[]): Compiled {
 
 export function createHttpServer(app: App, routes: readonly Route[]): Server {
   const table = compile(routes);
+  const web = createStaticWeb();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const raw = req.url ?? '/';
@@ -83,6 +85,8 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
       }
     }
     if (!handler) {
+      // The dashboard: a browser's page loads and the hashed assets (never an API path).
+      if (web.serve(req, res, path)) return;
       if (path === '/' || path === '/health') {
         await sendHealth(app, res);
         return;

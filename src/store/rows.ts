@@ -200,6 +200,7 @@ export function alertFromRow(r: Row): AlertRecord {
 export function usageSql(groupBy: readonly string[], placeholders: (i: number) => string, hasKey: boolean, hasFrom: boolean, hasTo: boolean) {
   const dims: Record<string, string> = {
     day: 'substr(created_at, 1, 10) AS day',
+    hour: 'substr(created_at, 1, 13) AS hour',
     model: 'model',
     provider: 'provider_id AS provider',
     key: 'key_hash AS key_hash',
@@ -207,7 +208,7 @@ export function usageSql(groupBy: readonly string[], placeholders: (i: number) =
     user: 'user_id AS user_id',
   };
   const groupCols: Record<string, string> = {
-    day: 'substr(created_at, 1, 10)', model: 'model', provider: 'provider_id', key: 'key_hash', app: 'app_title', user: 'user_id',
+    day: 'substr(created_at, 1, 10)', hour: 'substr(created_at, 1, 13)', model: 'model', provider: 'provider_id', key: 'key_hash', app: 'app_title', user: 'user_id',
   };
   const select = groupBy.map((g) => dims[g]);
   const where = ['account_id = ' + placeholders(1)];
@@ -227,6 +228,7 @@ export function usageSql(groupBy: readonly string[], placeholders: (i: number) =
 export function usageFromRow(r: Row): import('./types.ts').UsageRow {
   return {
     ...(r.day !== undefined ? { day: String(r.day) } : {}),
+    ...(r.hour !== undefined ? { hour: String(r.hour) } : {}),
     ...(r.model !== undefined ? { model: String(r.model) } : {}),
     ...(r.provider !== undefined ? { provider: String(r.provider) } : {}),
     ...(r.key_hash !== undefined ? { keyHash: String(r.key_hash) } : {}),

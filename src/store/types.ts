@@ -221,7 +221,7 @@ export interface CreditRequest {
   now: Date;
 }
 
-export type UsageDimension = 'day' | 'model' | 'provider' | 'key' | 'app' | 'user';
+export type UsageDimension = 'day' | 'hour' | 'model' | 'provider' | 'key' | 'app' | 'user';
 
 export interface UsageQuery {
   accountId: string;
@@ -233,6 +233,8 @@ export interface UsageQuery {
 
 export interface UsageRow {
   day?: string;
+  /** `YYYY-MM-DDTHH` (UTC). */
+  hour?: string;
   model?: string;
   provider?: string;
   keyHash?: string;

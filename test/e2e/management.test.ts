@@ -90,7 +90,12 @@ describe('the key itself, credits and usage', () => {
   test('inference keys cannot manage keys or see another account', async () => {
     const created = await api('POST', '/keys', { name: 'dave' });
     assert.equal((await api('GET', '/keys', undefined, created.json.key)).status, 403);
-    assert.equal((await api('GET', '/usage', undefined, created.json.key)).status, 403);
+    // Its own usage it may read (the dashboard's Activity page), another key's or account's not.
+    const own = await api('GET', '/usage?group_by=key', undefined, created.json.key);
+    assert.equal(own.status, 200);
+    assert.ok(own.json.data.every((r: { key_hash: string }) => r.key_hash === created.json.data.hash));
+    assert.equal((await api('GET', '/usage?key=someone-else', undefined, created.json.key)).status, 403);
+    assert.equal((await api('GET', '/usage?account=other', undefined, created.json.key)).status, 403);
     assert.equal((await api('POST', '/credits', { amount: 5 }, created.json.key)).status, 403);
   });
 

@@ -71,12 +71,27 @@ export async function handleAddCredits(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, credited ? 201 : 200, { credited, data: accountView(a, await ctx.app.store.ledgerTotals(accountId)) });
 }
 
-const DIMENSIONS = ['day', 'model', 'provider', 'key', 'app', 'user'] as const;
+const DIMENSIONS = ['day', 'hour', 'model', 'provider', 'key', 'app', 'user'] as const;
+
+/** Whose usage: a management caller's account (and any key of it), or an inference key's own (its key only). */
+async function usageScope(ctx: RouteContext, p: URLSearchParams): Promise<{ accountId: string; keyHash?: string }> {
+  const token = bearerToken(ctx.req);
+  const rec = token ? await ctx.app.keys.lookup(hashKey(token)) : undefined;
+  if (rec?.kind === 'inference') {
+    const k = await requireInferenceKey(ctx.app, ctx.req);
+    const asked = p.get('key');
+    if (asked !== null && asked !== k.hash) throw new GatewayError('permission_denied', 'An inference key sees only its own usage', { retryable: false });
+    const account = p.get('account');
+    if (account !== null && account !== k.accountId) throw new GatewayError('permission_denied', `This key cannot see account ${account}`, { retryable: false });
+    return { accountId: k.accountId, keyHash: k.hash };
+  }
+  const accountId = accountInScope(await requireManagementKey(ctx.app, ctx.req), p.get('account'));
+  return { accountId, keyHash: p.get('key') ?? undefined };
+}
 
 export async function handleUsage(ctx: RouteContext): Promise<void> {
-  const scope = await requireManagementKey(ctx.app, ctx.req);
   const p = ctx.url.searchParams;
-  const accountId = accountInScope(scope, p.get('account'));
+  const { accountId, keyHash } = await usageScope(ctx, p);
   const groupBy = (p.get('group_by') ?? 'day').split(',').filter(Boolean).map((g) => oneOf(g, 'group_by', DIMENSIONS) as UsageDimension);
   const date = (name: string) => {
     const v = p.get(name);
@@ -85,10 +100,12 @@ export async function handleUsage(ctx: RouteContext): Promise<void> {
     return new Date(v).toISOString();
   };
   await ctx.app.generations.flush();
-  const rows = await ctx.app.store.usage({ accountId, keyHash: p.get('key') ?? undefined, from: date('from'), to: date('to'), groupBy });
+  const rows = await ctx.app.store.usage({ accountId, keyHash, from: date('from'), to: date('to'), groupBy });
   sendJson(ctx.res, 200, {
     data: rows.map((r) => ({
       ...(r.day !== undefined ? { date: r.day } : {}),
+      // The UTC hour, as `YYYY-MM-DDTHH`.
+      ...(r.hour !== undefined ? { hour: r.hour } : {}),
       ...(r.model !== undefined ? { model: r.model } : {}),
       ...(r.provider !== undefined ? { provider: r.provider } : {}),
       ...(r.keyHash !== undefined ? { key_hash: r.keyHash } : {}),
@@ -141,4 +158,31 @@ export async function handleCreateAccount(ctx: RouteContext): Promise<void> {
     now: new Date(),
   });
   sendJson(ctx.res, 201, { data: accountView(a, { credits: 0, charges: 0 }) });
+}
+
+/**
+ * `GET /credits/ledger`: an account's latest ledger movements, newest first (`limit`, default 100,
+ * at most 500) — top-ups, refunds, adjustments and per-request charges (upstream cost and fee apart).
+ */
+export async function handleLedger(ctx: RouteContext): Promise<void> {
+  const scope = await requireManagementKey(ctx.app, ctx.req);
+  const p = ctx.url.searchParams;
+  const accountId = accountInScope(scope, p.get('account'));
+  await getAccountOr404(ctx, accountId);
+  const raw = p.get('limit');
+  const limit = raw === null ? 100 : Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail('limit', 'must be an integer from 1 to 500');
+  const rows = await ctx.app.store.ledger(accountId, limit);
+  sendJson(ctx.res, 200, {
+    data: rows.map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      amount: nanosToUsd(e.amountNanos),
+      upstream: e.upstreamNanos === null ? null : nanosToUsd(e.upstreamNanos),
+      fee: e.feeNanos === null ? null : nanosToUsd(e.feeNanos),
+      key_hash: e.keyHash,
+      note: e.note,
+      created_at: e.createdAt,
+    })),
+  });
 }

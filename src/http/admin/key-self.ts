@@ -32,6 +32,8 @@ export async function handleKeySelf(ctx: RouteContext): Promise<void> {
       ...view,
       is_free_tier: (account?.purchasedNanos ?? 0) === 0,
       is_management_key: k.kind === 'management',
+      // Freeway's own: only the operator's FREEWAY_ADMIN_KEY is the admin (every account).
+      is_admin: false,
       is_provisioning_key: k.kind === 'management',
       free_models: { requests_per_minute: free.perMinute, requests_per_day: today.limit },
       free_model_daily_requests: today,
@@ -48,6 +50,7 @@ function adminView(freePerDay: number): Record<string, unknown> {
   return {
     label: 'admin',
     is_management_key: true,
+    is_admin: true,
     is_provisioning_key: true,
     is_free_tier: false,
     limit: null,

@@ -146,10 +146,11 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     assert.equal(await detail.locator('[data-fact=cost]').innerText(), usd(g.total_cost));
     assert.equal(await detail.locator('[data-fact=fee]').innerText(), usd(g.cost_details.freeway_fee));
     assert.equal(await detail.locator('[data-fact=prompt]').innerText(), g.tokens_prompt.toLocaleString('en-US'));
-    const legs = await detail.locator('.fw-legs tbody tr').evaluateAll((trs) => trs.map((tr) => tr.children[1].textContent));
+    const legs = await detail.locator('.fw-legs tbody tr').evaluateAll((trs) => trs.map((tr) => tr.children[1].firstChild?.textContent));
     assert.deepEqual(legs, ['openai', 'anthropic']);
     await detail.getByRole('button', { name: 'Show prompt and answer' }).click();
     assert.match(await detail.locator('[data-fact=completion-text]').innerText(), /^word0 word1/);
+    assert.equal(await detail.locator('.fw-content pre').first().innerText(), 'user: tell me a story [[long]]');
     await shoot(page, 'generation');
     done(page);
   });

@@ -17,13 +17,18 @@ interface Content {
 
 const num = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toLocaleString('en-US'));
 
+/** A message's content as text: a string, or its text parts (other parts, such as images, as JSON). */
+function partsText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return JSON.stringify(content);
+  return content.map((p: { type?: unknown; text?: unknown }) => (p?.type === 'text' && typeof p.text === 'string' ? p.text : JSON.stringify(p))).join('\n');
+}
+
 /** A logged prompt as text: chat messages one per paragraph, anything else as JSON. */
 function inputText(input: unknown): string {
   const messages = (input as { messages?: unknown } | null)?.messages ?? input;
   if (Array.isArray(messages)) {
-    return messages
-      .map((m: { role?: unknown; content?: unknown }) => `${String(m.role ?? '?')}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`)
-      .join('\n\n');
+    return messages.map((m: { role?: unknown; content?: unknown }) => `${String(m.role ?? '?')}: ${partsText(m.content)}`).join('\n\n');
   }
   return typeof input === 'string' ? input : JSON.stringify(input, null, 2);
 }
@@ -92,15 +97,15 @@ export function GenerationDetail({ ctx, row, onClose }: { ctx: PageContext; row:
           <div class="fw-scroll">
             <table class="fw-table fw-legs">
               <thead>
-                <tr><th scope="col">#</th><th scope="col">Provider</th><th scope="col">Model</th><th scope="col">Prompt</th>
-                  <th scope="col">Completion</th><th scope="col">Cost</th><th scope="col">Outcome</th></tr>
+                <tr><th scope="col">#</th><th scope="col">Provider</th><th scope="col">Tokens</th><th scope="col">Cost</th>
+                  <th scope="col">Outcome</th></tr>
               </thead>
               <tbody>
                 {g.provider_responses.map((l, i) => (
                   <tr>
-                    <td>{i + 1}</td><td>{l.provider_name}</td><td>{l.model}</td>
-                    <td class="fw-num">{num(l.tokens_prompt)}</td><td class="fw-num">{num(l.tokens_completion)}</td>
-                    <td class="fw-num">{usd(l.upstream_inference_cost)}</td><td>{l.error ?? 'completed'}</td>
+                    <td>{i + 1}</td><td>{l.provider_name}<div class="fw-sub">{l.model}</div></td>
+                    <td class="fw-num">{num(l.tokens_prompt)} → {num(l.tokens_completion)}</td>
+                    <td class="fw-num">{usd(l.upstream_inference_cost)}</td><td>{l.error ?? (i < g.provider_responses.length - 1 ? 'cut off' : 'completed')}</td>
                   </tr>
                 ))}
               </tbody>

@@ -19,7 +19,8 @@ const USAGE = 'usage: freeway compare "PROMPT" -m MODEL [-m MODEL ...] [--system
 
 function table(rows: string[][]): string {
   const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((v, i) => (i === 0 ? v.padEnd(width[i]) : v.padStart(width[i]))).join('  ').trimEnd();
+  // Names left, numbers right.
+  const line = (r: string[]) => r.map((v, i) => (i === 0 || i === r.length - 1 ? v.padEnd(width[i]) : v.padStart(width[i]))).join('  ').trimEnd();
   return [line(rows[0]), line(width.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
 }
 

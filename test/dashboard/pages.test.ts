@@ -11,6 +11,8 @@ import { ADMIN_KEY, LISTED, MODELS, startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
 const YAML = `
+billing:
+  markupPercent: 10
 models:
   test/continuable:
     endpoints:
@@ -145,6 +147,9 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     assert.deepEqual(g.provider_responses.map((l) => l.provider_name), ['openai', 'anthropic']);
     assert.equal(await detail.locator('[data-fact=cost]').innerText(), usd(g.total_cost));
     assert.equal(await detail.locator('[data-fact=fee]').innerText(), usd(g.cost_details.freeway_fee));
+    assert.ok(g.cost_details.freeway_fee > 0, 'the 10% fee is charged and shown');
+    const nanos = (v: number) => Math.round(v * 1e9);
+    assert.equal(nanos(g.cost_details.upstream_inference_cost) + nanos(g.cost_details.freeway_fee), nanos(g.total_cost));
     assert.equal(await detail.locator('[data-fact=prompt]').innerText(), g.tokens_prompt.toLocaleString('en-US'));
     const legs = await detail.locator('.fw-legs tbody tr').evaluateAll((trs) => trs.map((tr) => tr.children[1].firstChild?.textContent));
     assert.deepEqual(legs, ['openai', 'anthropic']);

@@ -160,6 +160,27 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     done(page);
   });
 
+  it('Generations for the admin key: the viewed account\'s log, filtered by key; no Compare (management keys call no model)', async () => {
+    const own = (await api<{ data: GenerationView[] }>('/generations')).data;
+    const keyHash = (await api<{ data: Array<GenerationView & { key_hash: string }> }>('/generations')).data[0].key_hash;
+    await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await stack.newKey('other')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODELS.openai, messages: [{ role: 'user', content: 'from another key' }] }),
+    });
+    await stack.gw.app.generations.flush();
+    const all = (await api<{ data: GenerationView[] }>('/generations?account=default', ADMIN_KEY)).data;
+    assert.equal(all.length, own.length + 1);
+    const page = await openDashboard(browser, stack.gw.url, ADMIN_KEY);
+    assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Compare' }).count(), 0);
+    await page.goto('/generations');
+    await page.waitForFunction(`document.querySelectorAll('tr[data-id]').length === ${all.length}`);
+    await page.getByLabel('Key hash').fill(keyHash);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForFunction(`document.querySelectorAll('tr[data-id]').length === ${own.length}`);
+    done(page);
+  });
+
   it('Compare: three models on the three emulators stream three answers, with the costs /generation records', async () => {
     const page = await open('/compare');
     const models = [MODELS.openai, MODELS.anthropic, MODELS.google];

@@ -35,7 +35,7 @@ const EMPTY: Filters = { q: '', input: '', output: 'text', context: '', maxPrice
 const PAGE = 50;
 
 const SORTS: Array<[string, string]> = [
-  ['', 'Name'],
+  ['', 'Model id'],
   ['pricing-low-to-high', 'Price: low to high'],
   ['pricing-high-to-low', 'Price: high to low'],
   ['context-high-to-low', 'Context: largest'],

@@ -8,7 +8,7 @@ import { callApi, fetchWithKey } from './api.ts';
 import type { PageContext } from './page.ts';
 import { PAGES } from './pages/index.ts';
 import { findPage } from './router.ts';
-import { identify, storedKey, storeKey } from './session.ts';
+import { identify, storeAccount, storedAccount, storedKey, storeKey } from './session.ts';
 import type { Session } from './session.ts';
 import { SignIn } from './sign-in.tsx';
 import { AccountPicker } from './account-picker.tsx';
@@ -40,7 +40,7 @@ function App() {
     const key = storedKey();
     if (key === null) return;
     identify(key).then(
-      (s) => (setSession(s), setAccount(s.account ?? (s.isAdmin ? 'default' : null)), setChecking(false)),
+      (s) => (setSession(s), setAccount(s.account ?? (s.isAdmin ? (storedAccount() ?? 'default') : null)), setChecking(false)),
       () => (storeKey(null), setChecking(false)),
     );
   }, []);
@@ -100,7 +100,7 @@ function App() {
           </ul>
         </nav>
         <div class="who">
-          {session.isAdmin && <AccountPicker ctx={ctx} value={account ?? 'default'} onChange={setAccount} />}
+          {session.isAdmin && <AccountPicker ctx={ctx} value={account ?? 'default'} onChange={(id) => (storeAccount(id), setAccount(id))} />}
           <span class="badge" title="The signed-in key">
             {session.isAdmin ? 'admin' : session.kind === 'management' ? `management · ${session.label}` : session.label}
           </span>
@@ -109,6 +109,7 @@ function App() {
             class="link"
             onClick={() => {
               storeKey(null);
+              storeAccount(null);
               setSession(null);
               navigate('/');
             }}

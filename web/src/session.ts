@@ -6,6 +6,7 @@ import { callApi } from './api.ts';
 import type { KeyKind } from './page.ts';
 
 const STORAGE = 'freeway.key';
+const ACCOUNT = 'freeway.account';
 
 export interface Session {
   key: string;
@@ -46,5 +47,23 @@ export function storeKey(key: string | null): void {
     else sessionStorage.setItem(STORAGE, key);
   } catch {
     // Storage refused (private mode): the session lasts as long as the page.
+  }
+}
+
+/** The account the admin is viewing, kept for the tab like the key. */
+export function storedAccount(): string | null {
+  try {
+    return sessionStorage.getItem(ACCOUNT);
+  } catch {
+    return null;
+  }
+}
+
+export function storeAccount(id: string | null): void {
+  try {
+    if (id === null) sessionStorage.removeItem(ACCOUNT);
+    else sessionStorage.setItem(ACCOUNT, id);
+  } catch {
+    // As storeKey.
   }
 }

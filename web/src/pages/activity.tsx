@@ -7,7 +7,7 @@ import { useMemo, useState } from 'preact/hooks';
 import type { PageContext, PageModule } from '../page.ts';
 import { StackedBars } from '../ui/chart.tsx';
 import { download, toCsv } from '../ui/csv.ts';
-import { compact, int, money, shortHash, sumUsd, toNanos } from '../ui/format.ts';
+import { compact, int, money, moneyShort, shortHash, sumUsd, toNanos } from '../ui/format.ts';
 import { buckets, presetRange, RangePicker } from '../ui/range.tsx';
 import type { Range } from '../ui/range.tsx';
 import { Empty, ErrorBox, Loading } from '../ui/status.tsx';
@@ -175,7 +175,7 @@ function Activity({ ctx }: { ctx: PageContext }) {
       <div class="toolbar">
         <label>
           Show
-          <select value={metric} onChange={(e) => setMetric(e.currentTarget.value as Metric)}>
+          <select aria-label="Metric" value={metric} onChange={(e) => setMetric(e.currentTarget.value as Metric)}>
             {METRICS.map((m) => (
               <option key={m.id} value={m.id}>
                 {m.label}
@@ -185,7 +185,7 @@ function Activity({ ctx }: { ctx: PageContext }) {
         </label>
         <label>
           by
-          <select value={dim} onChange={(e) => setDim(e.currentTarget.value as Dim)}>
+          <select aria-label="Group by" value={dim} onChange={(e) => setDim(e.currentTarget.value as Dim)}>
             {dims.map((d) => (
               <option key={d.id} value={d.id}>
                 {d.label}
@@ -217,6 +217,7 @@ function Activity({ ctx }: { ctx: PageContext }) {
                 x={view.x}
                 series={view.series}
                 format={fmt}
+                axis={metric === 'usage' ? moneyShort : compact}
                 hourly={range.bucket === 'hour'}
                 label={`${METRICS.find((m) => m.id === metric)!.label} by ${dim}, ${range.bucket === 'hour' ? 'per hour' : 'per day'}`}
               />

@@ -20,18 +20,23 @@ export function StackedBars(props: {
   x: number[];
   series: StackedSeries[];
   format: (v: number) => string;
+  /** The y axis's labels (shorter than format's); default format. */
+  axis?: (v: number) => string;
   label: string;
   hourly: boolean;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const [hover, setHover] = useState<number | null>(null);
   const { x, series, format, hourly } = props;
+  const axis = props.axis ?? format;
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const running = x.map(() => 0);
     const stacked = series.map((s) => s.values.map((v, i) => (running[i] += v)));
-    const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 0 });
+    const bars = uPlot.paths.bars!({ size: [0.7, 48] });
+    // Half a bucket either side, so the first and last bars are whole.
+    const half = x.length > 1 ? (x[1] - x[0]) / 2 : 1800;
     const order = series.map((_, i) => i).reverse();
     const opts: uPlot.Options = {
       width: Math.max(280, el.clientWidth),
@@ -39,16 +44,16 @@ export function StackedBars(props: {
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       padding: [8, 8, 0, 0],
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] } },
+      scales: { x: { time: true, range: () => [x[0] - half, x[x.length - 1] + half] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] } },
       axes: [
         {
           stroke: 'currentColor',
           grid: { show: false },
           values: (_u, ticks) => ticks.map((t) => fmtTick(t, hourly)),
         },
-        { stroke: 'currentColor', size: 64, grid: { stroke: 'rgba(128,128,128,.2)' }, values: (_u, ticks) => ticks.map((t) => format(t)) },
+        { stroke: 'currentColor', size: 64, grid: { stroke: 'rgba(128,128,128,.2)' }, values: (_u, ticks) => ticks.map((t) => axis(t)) },
       ],
-      series: [{}, ...order.map((i) => ({ label: series[i].label, fill: PALETTE[i % PALETTE.length], stroke: PALETTE[i % PALETTE.length], width: 0, paths: bars }))],
+      series: [{}, ...order.map((i) => ({ label: series[i].label, fill: PALETTE[i % PALETTE.length], stroke: PALETTE[i % PALETTE.length], width: 0, paths: bars, points: { show: false } }))],
       hooks: { setCursor: [(u) => setHover(u.cursor.idx ?? null)] },
     };
     const u = new uPlot(opts, [x, ...order.map((i) => stacked[i])] as uPlot.AlignedData, el);
@@ -58,7 +63,7 @@ export function StackedBars(props: {
       resize.disconnect();
       u.destroy();
     };
-  }, [x, series, format, hourly]);
+  }, [x, series, axis, hourly]);
   const at = hover ?? null;
   return (
     <figure class="chart">

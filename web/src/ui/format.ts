@@ -13,11 +13,11 @@ export function sumUsd(values: Iterable<number>): number {
   return fromNanos(n);
 }
 
-/** $1,234.56 for large amounts; small ones keep their significant digits ($0.000123). */
+/** Exact to the nano-dollar under $1 ($0.00046485), to 4 places up to $1,000, cents beyond. */
 export function money(usd: number | null | undefined): string {
   if (usd === null || usd === undefined || Number.isNaN(usd)) return '—';
   const abs = Math.abs(usd);
-  const digits = abs === 0 ? 2 : abs >= 1 ? 2 : Math.min(9, Math.max(2, 1 - Math.floor(Math.log10(abs)) + 2));
+  const digits = abs >= 1000 ? 2 : abs >= 1 ? 4 : 9;
   const s = abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: digits });
   return `${usd < 0 ? '-' : ''}$${s}`;
 }
@@ -40,4 +40,12 @@ export function dateTime(iso: string | null | undefined): string {
 
 export function shortHash(h: string): string {
   return h.length > 12 ? `${h.slice(0, 6)}…${h.slice(-4)}` : h;
+}
+
+/** Axis labels for money: short ($1.2K, $0.05, $0.00012). */
+export function moneyShort(usd: number): string {
+  if (usd === 0) return '$0';
+  const abs = Math.abs(usd);
+  if (abs >= 1000) return `$${compact(usd)}`;
+  return `$${Number(usd.toPrecision(2))}`;
 }

@@ -216,8 +216,19 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     await page.locator('article.fw-col').nth(2).waitFor();
     assert.deepEqual((await columns()).map((c) => c.id), first.map((c) => c.id));
 
-    // Rerun one (without the gather directive: it goes alone): a new generation in that column only.
-    await page.locator('textarea[name=turn-0]').fill('Name a colour');
+    // Rerun one (without the gather directive: it goes alone): a new generation in that column only. The emulator
+    // waits between frames ([[drip]]), and what the column shows while it still offers Stop is recorded: the answer
+    // appears as it streams, not only at the end.
+    await page.locator('textarea[name=turn-0]').fill('Name a colour [[drip:100]]');
+    await page.evaluate(`(() => {
+      window.__partial = [];
+      const cols = document.querySelector('.fw-cols');
+      new MutationObserver(() => {
+        const col = cols.querySelectorAll('article.fw-col')[1];
+        const text = col?.querySelector('.fw-text')?.textContent ?? '';
+        if (col?.querySelector('footer button')?.textContent === 'Stop' && text.startsWith('Hello')) window.__partial.push(text);
+      }).observe(cols, { subtree: true, childList: true, characterData: true });
+    })()`);
     await page.locator('article.fw-col').nth(1).getByRole('button', { name: 'Rerun' }).click();
     await page.waitForFunction(`(() => {
       const col = document.querySelectorAll('article.fw-col')[1];
@@ -228,6 +239,8 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     assert.notEqual(second[1].id, first[1].id);
     assert.equal(second[0].id, first[0].id);
     assert.equal(second[1].cost, usd((await generation(second[1].id)).total_cost));
+    const partial = (await page.evaluate('window.__partial')) as string[];
+    assert.ok(partial.some((t) => t.length < second[1].text.length && second[1].text.startsWith(t)), `seen while streaming: ${partial}`);
     done(page);
   });
 });

@@ -110,18 +110,18 @@ export function GenerationList({ ctx }: { ctx: PageContext }) {
           <div class="fw-scroll">
             <table class="fw-table fw-gen-table">
               <thead>
-                <tr><th scope="col">Time</th><th scope="col">Model</th><th scope="col">Provider</th><th scope="col">Tokens</th>
-                  <th scope="col">Cost</th><th scope="col">Latency</th><th scope="col">Status</th></tr>
+                <tr><th scope="col">Time</th><th scope="col">Model</th><th scope="col" class="fw-hide-phone">Provider</th><th scope="col">Tokens</th>
+                  <th scope="col">Cost</th><th scope="col" class="fw-hide-phone">Latency</th><th scope="col">Status</th></tr>
               </thead>
               <tbody>
                 {rows.map((g) => (
                   <tr data-id={g.id} aria-selected={open?.id === g.id} class={open?.id === g.id ? 'fw-selected' : ''}>
                     <td><button type="button" class="fw-link" onClick={() => setOpen(g)}>{when(g.created_at)}</button></td>
                     <td>{g.model}{g.app_title && <div class="fw-sub">{g.app_title}</div>}</td>
-                    <td>{g.provider_name}{g.provider_responses.length > 1 && <span class="fw-sub"> +{g.provider_responses.length - 1}</span>}</td>
+                    <td class="fw-hide-phone">{g.provider_name}{g.provider_responses.length > 1 && <span class="fw-sub"> +{g.provider_responses.length - 1}</span>}</td>
                     <td class="fw-num">{g.tokens_prompt} → {g.tokens_completion}</td>
                     <td class="fw-num">{usd(g.total_cost)}</td>
-                    <td class="fw-num">{ms(g.latency)}</td>
+                    <td class="fw-num fw-hide-phone">{ms(g.latency)}</td>
                     <td><span class={`fw-status fw-status-${statusOf(g)}`}>{statusOf(g)}</span></td>
                   </tr>
                 ))}

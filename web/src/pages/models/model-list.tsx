@@ -161,7 +161,7 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
               <table class="fw-table">
                 <thead>
                   <tr><th scope="col">Model</th><th scope="col">Context</th><th scope="col">Input $/M</th><th scope="col">Output $/M</th>
-                    <th scope="col">Modalities</th></tr>
+                    <th scope="col" class="fw-hide-phone">Modalities</th></tr>
                 </thead>
                 <tbody>
                   {data.rows.map((m) => (
@@ -173,7 +173,7 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
                       <td class="fw-num">{tokens(m.context_length)}</td>
                       <td class="fw-num">{perMillion(m.pricing.prompt)}</td>
                       <td class="fw-num">{perMillion(m.pricing.completion)}</td>
-                      <td>{m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}</td>
+                      <td class="fw-hide-phone">{m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}</td>
                     </tr>
                   ))}
                 </tbody>

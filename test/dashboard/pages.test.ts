@@ -22,6 +22,12 @@ models:
       - provider: anthropic
         model: claude-haiku-4-5
         pricing: { prompt: "0.000001", completion: "0.000005" }
+  test/free-flash:
+    endpoints:
+      - provider: google
+        model: gemini-2.5-flash
+        free: true
+        quantization: fp8
 `;
 
 const skip = browserMissing();
@@ -92,9 +98,24 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     assert.deepEqual(await rows(), google.data.map((m) => m.id));
     assert.ok((await rows()).includes(LISTED.google));
 
+    // The filters live in the address: a model page and Back return to the same selection.
+    assert.match(page.url(), /\/models\?.*providers=google/);
+    await page.locator(`tr[data-model="${LISTED.google}"] a`).click();
+    await page.locator('tr[data-provider=google]').waitFor();
+    await page.goBack();
+    await shows(google.total_count);
+    assert.equal(await page.locator('select[name=provider]').inputValue(), 'google');
+
     await page.getByLabel('Free only').check();
     const free = await count('output_modalities=text&providers=google&max_price=0&max_output_price=0');
     await shows(free.total_count);
+    // The one free model (google serves it), listed under OpenRouter's `:free` variant id.
+    assert.deepEqual(free.data.map((m) => m.id), ['test/free-flash:free']);
+    assert.deepEqual(await rows(), ['test/free-flash:free']);
+    const freeRow = await page.locator('tr[data-model="test/free-flash:free"] td').allInnerTexts();
+    assert.deepEqual(freeRow.slice(2, 4), ['free', 'free']);
+    await page.getByLabel('Search').fill('no such model anywhere');
+    await page.getByText('No model matches these filters').waitFor();
 
     await page.goto(`/models/${LISTED.anthropic}`);
     const endpoints = (await api<{ data: { endpoints: Array<{ tag: string; pricing: { prompt: string }; context_length: number }> } }>(
@@ -111,6 +132,12 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     await page.getByRole('tab', { name: 'Anthropic door' }).click();
     assert.match(await page.locator('.fw-code').innerText(), /client\.messages\.create/);
     await shoot(page, 'model');
+
+    await page.goto('/models/test/free-flash:free');
+    const freeEndpoint = page.locator('tr[data-provider=google]');
+    await freeEndpoint.waitFor();
+    const fc = await freeEndpoint.locator('td').allInnerTexts();
+    assert.deepEqual([fc[0], fc[1], fc[2], fc[5]], ['Google AI Studio', 'free', 'free', 'fp8'], 'provider, prices and quantization');
     done(page);
   });
 

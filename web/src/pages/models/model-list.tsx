@@ -62,10 +62,31 @@ export function modelQuery(f: Filters, offset: number): string {
   return p.toString();
 }
 
+/** The filters a /models?… address carries (the page keeps them there, so Back and a shared link restore them). */
+export function filtersFrom(search: string): { filters: Filters; offset: number } {
+  const p = new URLSearchParams(search);
+  const free = p.get('max_price') === '0' && p.get('max_output_price') === '0';
+  const offset = Number(p.get('offset'));
+  return {
+    filters: {
+      q: p.get('q') ?? '',
+      input: p.get('input_modalities') ?? '',
+      output: p.get('output_modalities') ?? EMPTY.output,
+      context: p.get('context') ?? '',
+      maxPrice: free ? '' : (p.get('max_price') ?? ''),
+      provider: p.get('providers') ?? '',
+      free,
+      sort: p.get('sort') ?? '',
+    },
+    offset: Number.isInteger(offset) && offset > 0 ? offset : 0,
+  };
+}
+
 export function ModelList({ ctx }: { ctx: PageContext }) {
-  const [f, setF] = useState<Filters>(EMPTY);
-  const [q, setQ] = useState('');
-  const [offset, setOffset] = useState(0);
+  const [initial] = useState(() => filtersFrom(location.search));
+  const [f, setF] = useState<Filters>(initial.filters);
+  const [q, setQ] = useState(initial.filters.q);
+  const [offset, setOffset] = useState(initial.offset);
   const [data, setData] = useState<{ rows: ModelRow[]; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [providers, setProviders] = useState<Provider[]>([]);
@@ -76,14 +97,23 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
   // Typing waits a moment before asking the server, so each keystroke is not a request.
   useEffect(() => {
     const t = setTimeout(() => {
-      setF((old) => (old.q === q ? old : { ...old, q }));
-      setOffset(0);
+      setF((old) => {
+        if (old.q === q) return old;
+        setOffset(0);
+        return { ...old, q };
+      });
     }, 250);
     return () => clearTimeout(t);
   }, [q]);
   useEffect(() => {
     let live = true;
     setError(null);
+    const shown = new URLSearchParams(modelQuery(f, offset));
+    shown.delete('limit');
+    if (offset === 0) shown.delete('offset');
+    if (f.output === EMPTY.output) shown.delete('output_modalities');
+    const address = `/models${shown.size > 0 ? `?${shown}` : ''}`;
+    if (location.pathname + location.search !== address) history.replaceState(history.state, '', address);
     ctx.api<{ data: ModelRow[]; total_count: number }>(`/models?${modelQuery(f, offset)}`).then(
       (r) => live && setData({ rows: r.data, total: r.total_count }),
       (err) => live && setError(errorText(err)),

@@ -100,3 +100,16 @@ test('clear errors for a missing key, no model, too many models and a bad option
   const temp = await run(['Hi', '-m', MODELS.openai, '--key', stack.key, '--temperature', 'hot']);
   assert.match(temp.stderr, /--temperature must be a number from 0 to 2, got hot/);
 });
+
+test('a stream that fails mid-way: the text that came, the error, and the cost of what was served', async () => {
+  const { code, stdout } = await run(['Hi [[fail:3]]', '-m', MODELS.openai, '--json', '--key', stack.key, '--base-url', stack.gw.url]);
+  assert.equal(code, 1);
+  const [r] = JSON.parse(stdout) as Array<{ text: string; error: string | null; ttftMs: number | null; generationId: string; cost: number }>;
+  assert.ok(r.text.length > 0, 'the content sent before the failure is kept');
+  assert.ok(r.ttftMs !== null);
+  assert.ok(r.error, 'the in-band error is reported');
+  const res = await fetch(`${stack.baseURL}/generation?id=${r.generationId}`, { headers: { authorization: `Bearer ${stack.key}` } });
+  const g = ((await res.json()) as { data: { error: string | null; total_cost: number } }).data;
+  assert.ok(g.error !== null, 'the record says it failed too');
+  assert.equal(r.cost, g.total_cost, 'and the cost reported is the one charged');
+});

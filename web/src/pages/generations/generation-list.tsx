@@ -92,6 +92,7 @@ export function GenerationList({ ctx }: { ctx: PageContext }) {
         {field('from', 'From', 'datetime-local')}
         {field('to', 'To', 'datetime-local')}
         <button type="submit">Apply</button>
+        <button type="button" disabled={loading} onClick={() => void load(f, null)}>Refresh</button>
         {filtered && <button type="button" onClick={() => (setDraft(EMPTY), setF(EMPTY))}>Clear</button>}
       </form>
       {error && <p class="fw-error" role="alert">{error}</p>}

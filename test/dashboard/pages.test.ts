@@ -208,6 +208,26 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     done(page);
   });
 
+  it('Generations pages through the log with next_cursor: Load more adds the next page, nothing twice', async () => {
+    const key = await stack.newKey('pager');
+    const ask = (i: number) => fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODELS.openai, messages: [{ role: 'user', content: `request ${i}` }] }),
+    }).then((r) => r.text());
+    for (let i = 0; i < 53; i += 10) await Promise.all(Array.from({ length: Math.min(10, 53 - i) }, (_, j) => ask(i + j)));
+    await stack.gw.app.generations.flush();
+    const page = await openDashboard(browser, stack.gw.url, key);
+    await page.goto('/generations');
+    await page.waitForFunction(`document.querySelectorAll('tr[data-id]').length === 50`);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.waitForFunction(`document.querySelectorAll('tr[data-id]').length === 53`);
+    const ids = await page.locator('tr[data-id]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    assert.equal(new Set(ids).size, 53);
+    assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0, 'the last page offers no more');
+    done(page);
+  });
+
   it('Compare: three models on the three emulators stream three answers, with the costs /generation records', async () => {
     const page = await open('/compare');
     const models = [MODELS.openai, MODELS.anthropic, MODELS.google];

@@ -65,5 +65,6 @@ export async function buildWeb(): Promise<{ js: string; css: string }> {
 if (import.meta.main) {
   const t = performance.now();
   await buildWeb();
-  console.log(`web/dist built in ${Math.round(performance.now() - t)} ms`);
+  // stderr: `npm pack --json` prints its JSON on stdout after this (prepack).
+  console.error(`web/dist built in ${Math.round(performance.now() - t)} ms`);
 }

@@ -49,6 +49,11 @@ export function StackedBars(props: {
         {
           stroke: 'currentColor',
           grid: { show: false },
+          // A label under every bar, or every n-th when they would crowd.
+          splits: (u) => {
+            const every = Math.ceil(x.length / Math.max(3, Math.floor(u.width / 70)));
+            return x.filter((_t, i) => (x.length - 1 - i) % every === 0);
+          },
           values: (_u, ticks) => ticks.map((t) => fmtTick(t, hourly)),
         },
         { stroke: 'currentColor', size: 64, grid: { stroke: 'rgba(128,128,128,.2)' }, values: (_u, ticks) => ticks.map((t) => axis(t)) },

@@ -4,6 +4,8 @@
  * the API says, and each page is photographed at desktop and phone widths (.tmp/screenshots).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { browserMissing, launchBrowser, openDashboard, pageErrors, shoot } from '../helpers/browser.ts';
 import type { Browser, Page } from '../helpers/browser.ts';
@@ -129,8 +131,13 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     const shown = Number(cells[1].replace('$', ''));
     assert.ok(Math.abs(shown - Number(e.pricing.prompt) * 1e6) < 0.01, `the input price per million tokens: ${cells[1]}`);
     assert.match(await page.locator('.fw-code').innerText(), new RegExp(`"model": "${LISTED.anthropic.replace('.', '\\.')}"`));
+    // The curl snippet works as shown, with the key in the environment.
+    const curl = await page.locator('.fw-code').innerText();
+    // (Asynchronously: the gateway answering it runs in this process.)
+    const ran = await promisify(execFile)('bash', ['-c', curl], { env: { ...process.env, FREEWAY_API_KEY: stack.key }, encoding: 'utf8' });
+    assert.match((JSON.parse(ran.stdout) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content, /^Hello from Anthropic/);
     await page.getByRole('tab', { name: 'Anthropic door' }).click();
-    assert.match(await page.locator('.fw-code').innerText(), /client\.messages\.create/);
+    assert.match(await page.locator('.fw-code').innerText(), /^import os\nfrom anthropic import Anthropic\n[^]*client\.messages\.create/);
     await shoot(page, 'model');
 
     await page.goto('/models/test/free-flash:free');

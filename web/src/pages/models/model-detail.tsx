@@ -46,7 +46,8 @@ export function snippets(origin: string, model: string): Array<[string, string]>
     ],
     [
       'OpenAI SDK',
-      `from openai import OpenAI
+      `import os
+from openai import OpenAI
 
 client = OpenAI(base_url="${base}", api_key=os.environ["FREEWAY_API_KEY"])
 answer = client.chat.completions.create(
@@ -57,7 +58,8 @@ print(answer.choices[0].message.content)`,
     ],
     [
       'Anthropic door',
-      `from anthropic import Anthropic
+      `import os
+from anthropic import Anthropic
 
 client = Anthropic(base_url="${origin}/api", api_key=os.environ["FREEWAY_API_KEY"])
 message = client.messages.create(

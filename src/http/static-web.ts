@@ -19,6 +19,18 @@ const TYPES: Readonly<Record<string, string>> = {
   '.map': 'application/json',
 };
 
+/**
+ * The page holds a key in sessionStorage: it runs only its own script, talks only to this origin
+ * and is framed by no one.
+ */
+const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
 interface File {
   body: Buffer;
   gzip: Buffer;
@@ -57,7 +69,7 @@ export function createStaticWeb(given?: string): StaticWeb {
     if (rel !== 'index.html') cache.set(rel, f);
     return f;
   };
-  const send = (req: IncomingMessage, res: ServerResponse, f: File, cacheControl: string) => {
+  const send = (req: IncomingMessage, res: ServerResponse, f: File, cacheControl: string, extra: Record<string, string> = {}) => {
     const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const body = gz ? f.gzip : f.body;
     res.writeHead(200, {
@@ -67,6 +79,7 @@ export function createStaticWeb(given?: string): StaticWeb {
       vary: 'accept-encoding',
       'x-content-type-options': 'nosniff',
       ...(gz ? { 'content-encoding': 'gzip' } : {}),
+      ...extra,
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
@@ -84,7 +97,7 @@ export function createStaticWeb(given?: string): StaticWeb {
       if (!String(req.headers.accept ?? '').includes('text/html')) return false;
       const index = load('index.html');
       if (!index) return false;
-      send(req, res, index, 'no-cache');
+      send(req, res, index, 'no-cache', PAGE_HEADERS);
       return true;
     },
   };

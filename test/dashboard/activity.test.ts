@@ -107,6 +107,46 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
     await page.context().close();
   });
 
+  test('keyboard only: sign in with Enter, Tab to a page link, Enter opens it and focus moves to the page', async () => {
+    const page = await openDashboard(browser, stack.gw.url);
+    await page.getByLabel('Freeway key').focus();
+    await page.keyboard.type(keys.mgmt);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation').waitFor();
+    // Skip link, brand, then the pages in order: Activity, Keys.
+    const focused = async () => page.evaluate('document.activeElement?.textContent?.trim()');
+    for (let i = 0; i < 10 && (await focused()) !== 'Keys'; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Keys');
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
+    assert.equal(outline, 'solid', 'the focused link is visibly outlined');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Keys' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/keys');
+    await page.waitForFunction('document.activeElement?.id === "main"');
+    // Back goes back.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    assert.deepEqual(pageErrors(page), []);
+    await page.context().close();
+  });
+
+  test('every page in the navigation opens under the page\'s real Content-Security-Policy without an error', async () => {
+    for (const key of [keys.a, keys.mgmt, ADMIN_KEY]) {
+      const page = await openDashboard(browser, stack.gw.url, key, undefined, { enforceCsp: true });
+      const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
+      const names = await links.allTextContents();
+      assert.ok(names.includes('Activity') && names.includes('Credits'), names.join());
+      for (const name of names) {
+        await links.filter({ hasText: name }).click();
+        await page.waitForURL((u) => u.pathname !== '/');
+        await page.waitForLoadState('networkidle');
+        assert.equal(await page.getByText('No such page.').count(), 0, name);
+      }
+      assert.deepEqual(pageErrors(page), [], `with the ${key === ADMIN_KEY ? 'admin' : key === keys.mgmt ? 'management' : 'inference'} key`);
+      await page.context().close();
+    }
+  });
+
   test('an inference key sees its own spend, tokens and requests, by model, and no management pages', async () => {
     const page = await openDashboard(browser, stack.gw.url, keys.a);
     const mine = spent.filter((s) => s.key === 'a');

@@ -106,6 +106,18 @@ describe('dashboard: Keys and Credits', { skip }, () => {
     await page.context().close();
   });
 
+  test('a key disabled while it is signed in is signed out at its next call, with the reason', async () => {
+    const created = (await api('POST', '/keys', ADMIN_KEY, { name: 'short-lived', account: 'team' })).json;
+    const page = await openDashboard(browser, stack.gw.url, created.key);
+    await page.getByRole('heading', { name: 'Activity' }).waitFor();
+    assert.equal((await api('PATCH', `/keys/${created.data.hash}`, ADMIN_KEY, { disabled: true })).status, 200);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Credits' }).click();
+    await page.getByRole('status').filter({ hasText: 'Signed out' }).waitFor();
+    await page.getByLabel('Freeway key').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('freeway.key')), null);
+    await page.context().close();
+  });
+
   test('credits: top-up from the page, balance and ledger, an alert that fires; an inference key sees its own limit', async () => {
     const key = (await api('POST', '/keys', ADMIN_KEY, { name: 'spender', account: 'team', limit: 1 })).json.key as string;
     const page = await adminOn('Credits');

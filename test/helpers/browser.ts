@@ -57,12 +57,19 @@ export async function openDashboard(
   gatewayUrl: string,
   key?: string,
   viewport: { width: number; height: number } = VIEWPORTS.desktop,
+  opts: { enforceCsp?: boolean } = {},
 ): Promise<Page> {
-  const context = await browser.newContext({ viewport, baseURL: gatewayUrl });
+  // The page's Content-Security-Policy forbids eval, which string predicates of page.waitForFunction
+  // need, so tests bypass it by default; activity.test.ts opens every page under it (enforceCsp).
+  const context = await browser.newContext({ viewport, baseURL: gatewayUrl, bypassCSP: opts.enforceCsp !== true });
   const page = await context.newPage();
   // A page error is a failed test, not a log line nobody reads.
   const errors: Error[] = [];
   page.on('pageerror', (e) => errors.push(e));
+  // Console errors too (a CSP violation is one), except the browser's note of an API answer's non-2xx status.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(new Error(`console: ${m.text()}`));
+  });
   ERRORS.set(page, errors);
   await page.goto('/');
   if (key !== undefined) await signIn(page, key);
@@ -75,7 +82,7 @@ export async function signIn(page: Page, key: string): Promise<void> {
   await page.getByRole('navigation').waitFor();
 }
 
-/** Errors thrown in the page since openDashboard. */
+/** Errors thrown in the page, and console errors, since openDashboard. */
 export function pageErrors(page: Page): Error[] {
   return ERRORS.get(page) ?? [];
 }

@@ -5,6 +5,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { callApi, fetchWithKey } from './api.ts';
+import { ApiError } from './page.ts';
 import type { PageContext } from './page.ts';
 import { PAGES } from './pages/index.ts';
 import { findPage } from './router.ts';
@@ -26,12 +27,16 @@ function usePath(): [string, (p: string) => void] {
     history.pushState(null, '', p);
     setPath(p);
     scrollTo(0, 0);
+    // A screen reader or keyboard user lands on the new page's content, as after a full load.
+    requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }));
   };
   return [path, navigate];
 }
 
 function App() {
   const [session, setSession] = useState<Session | null>(null);
+  /** Why the last session ended, shown on the sign-in form. */
+  const [ended, setEnded] = useState<string | null>(null);
   const [checking, setChecking] = useState(() => storedKey() !== null);
   const [account, setAccount] = useState<string | null>(null);
   const [path, navigate] = usePath();
@@ -48,7 +53,19 @@ function App() {
   const ctx = useMemo<PageContext | null>(() => {
     if (!session) return null;
     return {
-      api: <T,>(p: string, init?: RequestInit) => callApi<T>(session.key, p, init),
+      api: async <T,>(p: string, init?: RequestInit) => {
+        try {
+          return await callApi<T>(session.key, p, init);
+        } catch (err) {
+          // The key was disabled, deleted or expired meanwhile: back to the sign-in form, saying so.
+          if (err instanceof ApiError && err.status === 401) {
+            storeKey(null);
+            setEnded(`Signed out: ${err.message}.`);
+            setSession(null);
+          }
+          throw err;
+        }
+      },
       fetchRaw: (p: string, init?: RequestInit) => fetchWithKey(session.key, p, init),
       key: { kind: session.kind, isAdmin: session.isAdmin, label: session.label },
       accountId: session.kind === 'management' ? account : null,
@@ -60,7 +77,9 @@ function App() {
   if (!session || !ctx) {
     return (
       <SignIn
+        notice={ended}
         onSignedIn={(s) => {
+          setEnded(null);
           storeKey(s.key);
           setSession(s);
           setAccount(s.account ?? (s.isAdmin ? 'default' : null));

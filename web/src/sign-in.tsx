@@ -4,13 +4,18 @@ import { ApiError } from './page.ts';
 import { identify } from './session.ts';
 import type { Session } from './session.ts';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice?: string | null }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   return (
     <main class="signin" id="main">
       <h1>Freeway</h1>
+      {notice && (
+        <p class="error" role="status">
+          {notice}
+        </p>
+      )}
       <form
         onSubmit={async (e) => {
           e.preventDefault();

@@ -6,6 +6,7 @@ import { ConfigError, loadSettings } from '../config/load.ts';
 import { PRESETS } from '../providers/presets.ts';
 import { startGateway } from '../start.ts';
 import { catalogCommand } from './catalog-command.ts';
+import { compareCommand } from './compare-command.ts';
 import { accountsCommand, creditsCommand, keysCommand, usageCommand } from './operator.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -17,6 +18,8 @@ const USAGE = `Usage: freeway serve [--config FILE] [--port N] [--host H]
        freeway credits add USD [--account A] [--note TEXT] | show [--account A]
        freeway usage [--account A] [--by day,model,provider,key] [--from DATE] [--to DATE] [--key HASH]
        freeway catalog [--config FILE] [--provider ID] [--json]   what each provider lists, mapped and priced
+       freeway compare "PROMPT" -m MODEL -m MODEL ... [--system TEXT] [--max-tokens N] [--temperature T] [--key KEY] [--base-url URL] [--json]
+                 one prompt to up to 6 models through a running Freeway: answers, time to first token, total time, tokens, cost
 
 Starts the gateway. Without --config, ./freeway.yaml is used when present.
 Providers are enabled by their key variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, ...).`;
@@ -84,6 +87,9 @@ async function main(): Promise<void> {
       return;
     case 'catalog':
       await catalogCommand(rest, out);
+      return;
+    case 'compare':
+      await compareCommand(rest, out);
       return;
     case undefined:
     case 'help':

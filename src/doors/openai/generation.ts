@@ -56,6 +56,9 @@ export function renderGeneration(g: GenerationRecord): Record<string, unknown> {
     cost_details: {
       upstream_inference_prompt_cost: nanosToUsd(g.promptCostNanos),
       upstream_inference_completions_cost: nanosToUsd(g.completionCostNanos),
+      // Freeway's own, as in a response's usage.cost_details: the providers' price and the fee on top (total_cost is both).
+      upstream_inference_cost: nanosToUsd(g.upstreamCostNanos),
+      freeway_fee: nanosToUsd(g.feeNanos),
     },
     cost_nanos: g.costNanos,
     latency: g.latencyMs,

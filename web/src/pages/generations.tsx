@@ -1,9 +1,12 @@
-/** Placeholder: the Generations page is written on the dashpages branch. */
+/** The Generations page: the generation log with filters and paging, and each generation's detail. */
 import type { PageModule } from '../page.ts';
+import { GenerationList } from './generations/generation-list.tsx';
+import './models.css';
+import './generations.css';
 
 export const page: PageModule = {
   path: '/generations',
   title: 'Generations',
   forKinds: ['inference', 'management'],
-  component: () => <p class="empty">Generations: coming soon.</p>,
+  component: GenerationList,
 };

@@ -69,6 +69,7 @@ const RUN: Array<[string, RegExp]> = [
   ['', /^\$ curl -s localhost:8080\/api\/v1\/models\/meta-llama\/llama-3\.3-70b-instruct\/endpoints/],
   ['', /^\$ GROQ_API_KEY=\.\.\. freeway catalog --provider groq$/],
   ['sh', /^npm run freeway -- accounts create acme/],
+  ['', /^\$ FREEWAY_API_KEY=\.\.\. freeway compare /],
 ];
 
 /** Blocks that are not commands or configs Freeway reads, or need what this machine has not. */
@@ -256,6 +257,29 @@ test('the metrics and tracing samples load as the README says, with the variable
   assert.equal(t.endpoint, 'http://otel-collector:4318');
   assert.equal(t.serviceName, 'freeway');
   assert.deepEqual(t.headers, { authorization: 'Bearer otlp-secret' });
+});
+
+test('freeway compare prints what the README shows: each answer under its model and provider, then the table', async () => {
+  const b = block('', /^\$ FREEWAY_API_KEY=\.\.\. freeway compare /);
+  const [command, ...shown] = b.text.trim().split('\n');
+  const dir = tempDir('freeway-readme-');
+  const gw = await serve(process.execPath, [CLI, 'serve', '--port', '0'], { cwd: dir, env: userEnv(mainProviders()), expectKey: true });
+  assertLoopbackOnly(gw);
+  const args = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(3);
+  const r = await exec(process.execPath, [CLI, 'compare', ...args, '--base-url', gw.url], {
+    cwd: dir,
+    env: userEnv({ FREEWAY_API_KEY: gw.key! }),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trim().split('\n');
+  // The answers and timings are the providers' own; the shape is the README's: the same headings
+  // in the same order, the same table header, one row per model in the order asked.
+  const headings = (lines: string[]) => lines.filter((l) => l.startsWith('== '));
+  assert.deepEqual(headings(out), headings(shown));
+  const header = (lines: string[]) => lines.find((l) => l.startsWith('model '))!.split(/\s+/);
+  assert.deepEqual(header(out), header(shown));
+  const rows = (lines: string[]) => lines.slice(lines.findIndex((l) => l.startsWith('---')) + 1).map((l) => l.split(/\s+/)[0]);
+  assert.deepEqual(rows(out), rows(shown));
 });
 
 test('the routing.auto sample: openrouter/auto serves the first model of the ordered list', async () => {

@@ -177,3 +177,23 @@ test('SIGTERM to the primary drains both workers: every lease given up, the proc
   assert.deepEqual(await store.listLeases(), []);
   assert.equal(await store.openReservations(), 0);
 });
+
+test('workers do not outlive their primary: SIGKILL to the primary, and both workers drain and exit', async () => {
+  const dir = tempDir('freeway-workers-orphan-');
+  const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: join(dir, 'freeway.db'), FREEWAY_ADMIN_KEY: 'admin-test' };
+  const p = await startFreewayProcess({ cwd: dir, env, args: ['--workers', '2'] });
+  const pids = /pids (\d+), (\d+)/.exec(p.output())!.slice(1).map(Number);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  assert.ok(pids.every(alive));
+  await p.kill();
+  const deadline = Date.now() + 30_000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  assert.deepEqual(pids.filter(alive), [], 'no worker left serving without its primary');
+});

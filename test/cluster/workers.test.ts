@@ -8,13 +8,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client } from 'undici';
+import type { Client } from 'undici';
 import { createKey } from '../../src/accounting/keys.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
 import { startFreewayProcess } from '../helpers/freeway-process.ts';
 import type { FreewayProcess } from '../helpers/freeway-process.ts';
+import { chatOn as chat, connectionsPerWorker as pinned } from '../helpers/pinned-connections.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 let emu: Emulator;
@@ -48,40 +49,6 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
   }
 }
 
-interface Pinned {
-  client: Client;
-  worker: number;
-  pid: number;
-}
-
-/** Opens connections until each of the two workers has `per` of them (the kernel picks the worker). */
-async function connectionsPerWorker(per: number): Promise<Pinned[][]> {
-  const by = new Map<number, Pinned[]>();
-  for (let i = 0; i < 400 && !([...by.values()].filter((l) => l.length >= per).length >= 2); i++) {
-    const client = new Client(fw.url, { keepAliveTimeout: 60_000, pipelining: 1 });
-    opened.push(client);
-    const res = await client.request({ path: '/health', method: 'GET' });
-    const { worker } = (await res.body.json()) as { worker: { id: number; pid: number } };
-    const list = by.get(worker.id) ?? [];
-    if (list.length < per) list.push({ client, worker: worker.id, pid: worker.pid });
-    else await client.close();
-    by.set(worker.id, list);
-  }
-  const lists = [...by.values()].filter((l) => l.length >= per);
-  assert.equal(lists.length, 2, 'both workers took connections');
-  return lists;
-}
-
-function chat(c: Client, key: string, content: string, opts: { stream?: boolean; maxTokens?: number; signal?: AbortSignal } = {}) {
-  return c.request({
-    path: '/api/v1/chat/completions',
-    method: 'POST',
-    signal: opts.signal,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: opts.maxTokens ?? 200, stream: opts.stream ?? false, messages: [{ role: 'user', content }] }),
-  });
-}
-
 async function worstCase(c: Client, content: string, stream: boolean, maxTokens: number): Promise<number> {
   const probe = await createKey(store, { name: 'probe', kind: 'inference', limitNanos: 0 });
   const res = await chat(c, probe.key, content, { stream, maxTokens });
@@ -100,7 +67,7 @@ async function ledgerBalanced(keyHash: string, limit?: number): Promise<void> {
 }
 
 test('a key\'s credit limit holds exactly across two workers: 10 streams fit, 20 more are refused while they run', async () => {
-  const [a, b] = await connectionsPerWorker(15);
+  const [a, b] = await pinned(fw.url, 15, opened);
   const content = '[[long]] [[drip:50]]';
   const worst = await worstCase(a[0].client, content, true, 2_000);
   const limit = worst * 10 + Math.floor(worst / 2);
@@ -123,7 +90,7 @@ test('a key\'s credit limit holds exactly across two workers: 10 streams fit, 20
 });
 
 test('a key\'s requests per minute hold exactly across two workers: 12 of 40 requests pass, spread over both', async () => {
-  const [a, b] = await connectionsPerWorker(20);
+  const [a, b] = await pinned(fw.url, 20, opened);
   const { key, record } = await createKey(store, { name: 'rpm', kind: 'inference', requestsPerMinute: 12 });
   const answers = await Promise.all([...a, ...b].map(async (p) => {
     const res = await chat(p.client, key, 'hello');
@@ -136,7 +103,7 @@ test('a key\'s requests per minute hold exactly across two workers: 12 of 40 req
 });
 
 test('a worker killed mid-stream is restarted, and its holds are settled while the other worker keeps its own', async () => {
-  const [a, b] = await connectionsPerWorker(4);
+  const [a, b] = await pinned(fw.url, 4, opened);
   const { key, record } = await createKey(store, { name: 'crash', kind: 'inference', limitNanos: 1_000_000_000 });
   const stop = new AbortController();
   await Promise.all([...a, ...b].map(async (p) => {
@@ -160,7 +127,7 @@ test('a worker killed mid-stream is restarted, and its holds are settled while t
   assert.deepEqual(owners, [survivor], 'only the living worker\'s holds remain');
   assert.ok(!(await store.listLeases()).some((l) => l.pid === victim.pid), 'the dead worker\'s lease is gone');
   // Two workers serve again, one of them new.
-  const [c, d] = await connectionsPerWorker(1);
+  const [c, d] = await pinned(fw.url, 1, opened);
   const pids = [c[0].pid, d[0].pid];
   assert.ok(!pids.includes(victim.pid) && pids.includes(b[0].pid), `serving: ${pids.join(', ')}`);
   const res = await chat(c[0].client, key, 'after the crash');

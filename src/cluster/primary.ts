@@ -15,7 +15,9 @@ import type { Worker } from 'node:cluster';
 import type { Settings } from '../config/load.ts';
 import type { Logger } from '../log.ts';
 import { prepareStore } from '../start.ts';
-import { openStore } from '../store/open.ts';
+import { ConfigError } from '../config/load.ts';
+import { isPostgresUrl, openStore } from '../store/open.ts';
+import { sqlitePathFromUrl } from '../store/sqlite/sqlite-store.ts';
 import { isFreewayMessage } from './messages.ts';
 import type { PrimaryMessage, WorkerMessage } from './messages.ts';
 import { RateServer } from './rate-server.ts';
@@ -64,6 +66,10 @@ export class Primary {
   }
 
   async start(): Promise<Started> {
+    if (!isPostgresUrl(this.settings.databaseUrl) && sqlitePathFromUrl(this.settings.databaseUrl) === ':memory:') {
+      // Each worker would have a database of its own: no shared credit, no keys but its own.
+      throw new ConfigError('--workers needs a database the workers can share: a SQLite file or PostgreSQL, not :memory:');
+    }
     // Once, before any worker: N workers racing on an empty database would each create a first key.
     const store = await openStore(this.settings.databaseUrl, { ...this.settings.database, log: this.log });
     let bootstrapKey: string | undefined;

@@ -164,3 +164,17 @@ test('workers do not outlive their primary: SIGKILL to the primary, and both wor
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   assert.deepEqual(pids.filter(alive), [], 'no worker left serving without its primary');
 });
+
+test('--workers on an in-memory database (one per worker, nothing shared) is refused with a message naming it', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { cleanEnv } = await import('../helpers/freeway-process.ts');
+  const cli = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+  const r = spawnSync(process.execPath, [cli, 'serve', '--port', '0', '--workers', '2'], {
+    cwd: tempDir('freeway-workers-mem-'),
+    env: cleanEnv({ DATABASE_URL: ':memory:' }),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--workers needs a database the workers can share: a SQLite file or PostgreSQL, not :memory:/);
+});

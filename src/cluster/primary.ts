@@ -57,6 +57,8 @@ export class Primary {
   private stopping = false;
   private failures = 0;
   private readonly exits = new Set<Promise<void>>();
+  /** Workers that have started serving (and so listen for 'stop'). */
+  private readonly serving = new Set<number>();
 
   constructor(settings: Settings, count: number, log: Logger, events: PrimaryEvents = {}) {
     this.settings = settings;
@@ -92,7 +94,9 @@ export class Primary {
       if (!w) continue;
       const stop: PrimaryMessage = { fw: 'stop' };
       try {
-        w.send(stop);
+        // One still starting has not served anything and may not listen for 'stop' yet.
+        if (this.serving.has(w.id)) w.send(stop);
+        else w.process.kill('SIGTERM');
       } catch {
         // Its channel is already gone: it is exiting.
       }
@@ -118,6 +122,7 @@ export class Primary {
         const msg = m as WorkerMessage;
         if (msg.fw === 'listening') {
           listening = true;
+          this.serving.add(w.id);
           this.events.onWorker?.({ id: w.id, pid: w.process.pid!, replacing });
           resolve({ url: msg.url, port: msg.port, models: msg.models, pid: w.process.pid! });
         } else if (msg.fw === 'failed') {
@@ -128,6 +133,7 @@ export class Primary {
         }
       });
       w.once('exit', (code, signal) => {
+        this.serving.delete(w.id);
         void this.rates.forget(w.id);
         if (!listening && replacing === undefined) reject(new Error(`worker ${w.id} exited during start-up (${signal ?? `code ${code}`})`));
         if (this.stopping || (!listening && replacing === undefined)) return;

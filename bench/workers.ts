@@ -93,7 +93,8 @@ function startCommandOptions(): string[] {
 async function start(setup: Setup, emu: { url: string; apiKey: string }): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'freeway-bench-workers-'));
   const port = await freePort();
-  const args = [...startCommandOptions(), join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port), '--workers', String(setup.workers)];
+  const cli = [join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port), '--workers', String(setup.workers)];
+  const args = [...startCommandOptions(), ...cli];
   const proc = spawn(process.execPath, args, {
     cwd: dir,
     env: {
@@ -113,7 +114,10 @@ async function start(setup: Setup, emu: { url: string; apiKey: string }): Promis
   let ready = 0;
   while (ready < 20) {
     if (proc.exitCode !== null) throw new Error(`freeway exited during start-up (code ${proc.exitCode})`);
-    const models = await fetch(`${url}/api/v1/models`).then((r) => (r.ok ? (r.json() as Promise<{ data: unknown[] }>) : undefined), () => undefined);
+    const models = await fetch(`${url}/api/v1/models`).then(
+      (r) => (r.ok ? (r.json() as Promise<{ data: unknown[] }>) : undefined),
+      () => undefined,
+    );
     ready = models && models.data.length > 0 ? ready + 1 : 0;
     if (Date.now() > deadline) throw new Error('freeway did not start within 30 s');
     await sleep(ready > 0 ? 5 : 50);
@@ -137,6 +141,11 @@ async function stop(r: Running): Promise<void> {
     clearTimeout(timer);
   }
   rmSync(r.dir, { recursive: true, force: true });
+}
+
+function target(r: Running) {
+  const path = '/api/v1/chat/completions';
+  return makeTarget({ name: r.setup.name, origin: r.url, path, apiKey: r.key, model: 'openai/gpt-4o-mini', connections: 64 });
 }
 
 export interface WorkersResult {
@@ -165,15 +174,18 @@ export async function workersScenario(opts: { quick?: boolean; log?: (s: string)
   const running: Running[] = [];
   try {
     for (const s of setups) running.push(await start(s, emu.info));
-    const results = new Map<Setup, WorkersResult>(setups.map((s) => [s, { setup: s, requests: 0, errors: 0, elapsedMs: 0, cpuUs: 0, fixed: { rate: FIXED_RATE, requests: 0, cpuUs: 0 } }]));
+    const empty = (s: Setup): WorkersResult => ({
+      setup: s, requests: 0, errors: 0, elapsedMs: 0, cpuUs: 0, fixed: { rate: FIXED_RATE, requests: 0, cpuUs: 0 },
+    });
+    const results = new Map<Setup, WorkersResult>(setups.map((s) => [s, empty(s)]));
     for (const r of running) {
-      const warm = makeTarget({ name: r.setup.name, origin: r.url, path: '/api/v1/chat/completions', apiKey: r.key, model: 'openai/gpt-4o-mini', connections: 64 });
+      const warm = target(r);
       await closedLoop(warm, { concurrency: 64, durationMs: opts.quick ? 500 : 2_000 });
       await warm.pool.close();
     }
     // Fixed rate first: every setup at once, one request each per tick, so none is saturated and
     // the CPU per request compares the work itself, not how the cores were shared.
-    const targets = running.map((r) => makeTarget({ name: r.setup.name, origin: r.url, path: '/api/v1/chat/completions', apiKey: r.key, model: 'openai/gpt-4o-mini', connections: 64 }));
+    const targets = running.map((r) => target(r));
     const before = running.map((r) => treeCpuUs(r.proc.pid!));
     const fixed = await interleavedFixedRate(targets, { rate: FIXED_RATE, durationMs: opts.quick ? 3_000 : 10_000, stream: false });
     running.forEach((r, i) => {
@@ -185,7 +197,7 @@ export async function workersScenario(opts: { quick?: boolean; log?: (s: string)
     await Promise.all(targets.map((t) => t.pool.close()));
     for (let round = 0; round < rounds; round++) {
       for (const r of running) {
-        const t = makeTarget({ name: r.setup.name, origin: r.url, path: '/api/v1/chat/completions', apiKey: r.key, model: 'openai/gpt-4o-mini', connections: 64 });
+        const t = target(r);
         const before = treeCpuUs(r.proc.pid!);
         const out = await closedLoop(t, { concurrency: 64, durationMs: phaseMs });
         const cpu = treeCpuUs(r.proc.pid!) - before;

@@ -58,8 +58,10 @@ async function serveWorkers(settings: Settings, out: Out): Promise<void> {
       if (replacing !== undefined) out(`Worker ${id} (pid ${pid}) listening, replacing worker ${replacing}`);
       else if (ready) out(`Worker ${id} (pid ${pid}) listening`);
     },
-    onExit: ({ id, pid, code, signal, restartInMs }) =>
-      log.error(`worker ${id} (pid ${pid}) exited (${signal ?? `code ${code}`}); restarting it${restartInMs > 0 ? ` in ${restartInMs} ms` : ''}`),
+    onExit: ({ id, pid, code, signal, restartInMs }) => {
+      const when = restartInMs > 0 ? ` in ${restartInMs} ms` : '';
+      log.error(`worker ${id} (pid ${pid}) exited (${signal ?? `code ${code}`}); restarting it${when}`);
+    },
   });
   let stopping = false;
   const stop = async () => {

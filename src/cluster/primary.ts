@@ -114,7 +114,10 @@ export class Primary {
     const w = cluster.fork(env);
     const startedAt = Date.now();
     let listening = false;
-    this.exits.add(new Promise<void>((resolve) => w.once('exit', () => resolve())));
+    const exited: Promise<void> = new Promise<void>((resolve) => w.once('exit', () => resolve())).then(() => {
+      this.exits.delete(exited);
+    });
+    this.exits.add(exited);
     w.on('message', (m: unknown) => this.onMessage(w, m));
     return new Promise((resolve, reject) => {
       w.on('message', (m: unknown) => {
@@ -135,13 +138,16 @@ export class Primary {
       w.once('exit', (code, signal) => {
         this.serving.delete(w.id);
         void this.rates.forget(w.id);
-        if (!listening && replacing === undefined) reject(new Error(`worker ${w.id} exited during start-up (${signal ?? `code ${code}`})`));
+        if (!listening && replacing === undefined) {
+          reject(new Error(`worker ${w.id} exited during start-up (${signal ?? `code ${code}`})`));
+        }
         if (this.stopping || (!listening && replacing === undefined)) return;
         this.failures = Date.now() - startedAt < STABLE_MS ? this.failures + 1 : 0;
         const restartInMs = this.failures === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.failures);
         this.events.onExit?.({ id: w.id, pid: w.process.pid!, code, signal, restartInMs });
         setTimeout(() => {
-          if (!this.stopping) this.fork(w.id).catch((err: unknown) => this.log.error(`could not restart worker ${w.id}: ${String(err)}`));
+          if (this.stopping) return;
+          this.fork(w.id).catch((err: unknown) => this.log.error(`could not restart worker ${w.id}: ${String(err)}`));
         }, restartInMs);
       });
     });

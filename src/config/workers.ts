@@ -15,7 +15,9 @@ export function resolveWorkers(value: string | number | undefined, source: strin
   if (value === 'auto') return availableParallelism();
   const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
-    throw new ConfigError(`${source} must be a whole number of worker processes from 1 to ${MAX_WORKERS}, or auto; got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `${source} must be a whole number of worker processes from 1 to ${MAX_WORKERS}, or auto; got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }

@@ -22,7 +22,8 @@ function channelTo(server: RateServer, workerId: number): Channel & { sent: numb
     send(m: WorkerMessage, cb?: (err: Error | null) => void) {
       if (ch.closed) throw new Error('Channel closed');
       ch.sent++;
-      if (m.fw === 'rate') void server.handle(workerId, m.calls).then((replies) => setImmediate(() => events.emit('message', { fw: 'rate', replies })));
+      if (m.fw !== 'rate') return true;
+      void server.handle(workerId, m.calls).then((replies) => setImmediate(() => events.emit('message', { fw: 'rate', replies })));
       cb?.(null);
       return true;
     },
@@ -59,7 +60,7 @@ test('Limits on the shared store: the refusal is the 429 a single process gives,
   const settle = await limits.admitKey('h', { requestsPerMinute: 1, tokensPerMinute: 100 }, 60);
   await settle(10);
   // 10 tokens used of 100: 90 fit; the request itself is refused by requests per minute.
-  await assert.rejects(limits.admitKey('h', { requestsPerMinute: 1 }, 1), (e: Error & { code?: string }) => /requests per minute/.test(e.message));
+  await assert.rejects(limits.admitKey('h', { requestsPerMinute: 1 }, 1), (e: Error) => /requests per minute/.test(e.message));
   const again = await server.store.take('key:h', [{ name: 'tpm', limit: 100, windowMs: 60_000, cost: 90 }], Date.now());
   assert.ok(again.ok, 'the correction from 60 to 10 tokens was applied in the primary');
 });

@@ -26,7 +26,8 @@ const opened: Client[] = [];
 before(async () => {
   if (skip) return;
   emu = await startOpenAIEmulator();
-  const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: url, REDIS_URL, FREEWAY_ADMIN_KEY: 'admin-test' };
+  const provider = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1` };
+  const env = { ...provider, DATABASE_URL: url, REDIS_URL, FREEWAY_ADMIN_KEY: 'admin-test' };
   fw = await startFreewayProcess({ cwd: tempDir(), env, args: ['--workers', '2'] });
   store = new PostgresStore(url);
   await store.migrate();
@@ -41,9 +42,10 @@ after(async () => {
   await dropPgSchema(schema);
 });
 
-test('two workers on PostgreSQL + Redis: requests per minute exact through Redis; drained, the ledger balances and no lease is left', { skip }, async () => {
+test('two workers on PostgreSQL + Redis: rpm exact through Redis; drained, the ledger balances, no lease left', { skip }, async () => {
   const [a, b] = await connectionsPerWorker(fw.url, 20, opened);
-  const health = (await (await a[0].client.request({ path: '/health', method: 'GET' })).body.json()) as { store: { kind: string }; redis: { limits: string } };
+  const res = await a[0].client.request({ path: '/health', method: 'GET' });
+  const health = (await res.body.json()) as { store: { kind: string }; redis: { limits: string } };
   assert.equal(health.store.kind, 'postgres');
   assert.equal(health.redis.limits, 'shared');
   const rpm = await createKey(store, { name: 'rpm', kind: 'inference', requestsPerMinute: 12 });

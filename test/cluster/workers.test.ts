@@ -147,7 +147,8 @@ test('SIGTERM to the primary drains both workers: every lease given up, the proc
 
 test('workers do not outlive their primary: SIGKILL to the primary, and both workers drain and exit', async () => {
   const dir = tempDir('freeway-workers-orphan-');
-  const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: join(dir, 'freeway.db'), FREEWAY_ADMIN_KEY: 'admin-test' };
+  const provider = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1` };
+  const env = { ...provider, DATABASE_URL: join(dir, 'freeway.db'), FREEWAY_ADMIN_KEY: 'admin-test' };
   const p = await startFreewayProcess({ cwd: dir, env, args: ['--workers', '2'] });
   const pids = /pids (\d+), (\d+)/.exec(p.output())!.slice(1).map(Number);
   const alive = (pid: number) => {

@@ -35,6 +35,8 @@ import type { MetricSources } from './ops/metrics.ts';
 import { sendMetrics } from './http/metrics-route.ts';
 import { sendLive, sendReady } from './http/health.ts';
 import { endpointKey } from './catalog/endpoint-key.ts';
+import type { Store } from './store/types.ts';
+import type { RateStore } from './limits/types.ts';
 
 export interface Gateway {
   app: App;
@@ -57,6 +59,22 @@ export interface GatewayOptions {
   log?: Logger;
   /** The DNS that credit-alert webhook hosts are resolved with (tests point names where they like). */
   lookupHost?: HostLookup;
+  /** One of several workers (src/cluster): rate limits decided by the primary when there is no Redis. */
+  sharedLimits?: RateStore;
+  /** Bind the port with SO_REUSEPORT, beside the other workers' sockets (the kernel spreads connections). */
+  reusePort?: boolean;
+}
+
+/**
+ * Everything a first start writes before serving: the schema (openStore migrates), the default
+ * account, and — on an empty database without an admin key — the one inference key shown once.
+ * The primary of several workers runs it alone before forking, so exactly one key is created.
+ */
+export async function prepareStore(store: Store, settings: Settings): Promise<string | undefined> {
+  // The default account runs a tab (postpaid), so a fresh install works before anyone buys credits.
+  await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
+  if (settings.adminKey || (await store.countKeys()) > 0) return undefined;
+  return (await createKey(store, { name: 'first key', kind: 'inference' })).key;
 }
 
 export async function startGateway(settings: Settings, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -68,17 +86,12 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, { ...settings.redis, log }) : undefined;
   // Redis down at start-up is an outage like any other (logged, shown, probed), not a failed start.
   if (redis) await guardOf(redis).connected();
-  // The default account runs a tab (postpaid), so a fresh install works before anyone buys credits.
-  await store.createAccount({ id: DEFAULT_ACCOUNT, name: 'Default account', prepaid: false, now: new Date() });
+  const bootstrapKey = await prepareStore(store, settings);
   // This process's lease on its holds; holds left by processes that died are settled now, and
   // within seconds of any later death (see leases.ts).
   const leaseMs = settings.billing.processLeaseMs;
   const leases = new ProcessLeases(store, { leaseMs, sweepMs: Math.max(200, Math.round(leaseMs / 5)) }, log);
   await leases.start();
-  let bootstrapKey: string | undefined;
-  if (!settings.adminKey && (await store.countKeys()) === 0) {
-    bootstrapKey = (await createKey(store, { name: 'first key', kind: 'inference' })).key;
-  }
   const built = buildCatalog({ settings, discovered: new Map() });
   for (const note of built.notes) log.warn(note);
   const alerts = new CreditAlerts(store, settings.alerts, log, { lookupHost: opts.lookupHost });
@@ -122,6 +135,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     sticky: new StickyStore(settings.routing.stickyMs),
     limits: createLimits({
       redis,
+      shared: opts.sharedLimits,
       queue: settings.limits.queue,
       keepAliveMs: settings.keepAliveMs,
       // Outages are the guard's (one ERROR line, then per-process limits); this is any other Redis fault.
@@ -141,7 +155,7 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     server.once('error', reject);
     // Thousands of streams may connect at once; node's default backlog (511) would make the rest
     // retry their connection after a second or more. The kernel caps it (net.core.somaxconn).
-    server.listen({ port: settings.port, host: settings.host, backlog: 4096 }, () => {
+    server.listen({ port: settings.port, host: settings.host, backlog: 4096, reusePort: opts.reusePort }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -11,6 +11,7 @@ import type { ProviderInstance, Protocol } from '../providers/types.ts';
 // ~30 MB to a process that is configured by environment variables alone.
 import type { ConfigFile, ModelConfig } from './schema.ts';
 import { DEFAULT_CLIENT_LIMITS } from './client-limits.ts';
+import { resolveWorkers } from './workers.ts';
 import type { ClientLimits } from './client-limits.ts';
 
 export class ConfigError extends Error {
@@ -23,6 +24,8 @@ export interface Settings {
   host: string;
   maxBodyBytes: number;
   keepAliveMs: number;
+  /** Worker processes serving the port (1: this process serves; see src/cluster). */
+  workers: number;
   /** Deadlines and caps for client connections (slow or greedy clients). */
   clientLimits: ClientLimits;
   timeouts: { firstByteMs: number; idleMs: number };
@@ -234,6 +237,8 @@ function clientLimitsOf(file: ConfigFile): ClientLimits {
 
 export interface LoadOptions {
   configPath?: string;
+  /** `--workers`: a count or `auto`; wins over FREEWAY_WORKERS and server.workers. */
+  workers?: string;
   port?: number;
   host?: string;
   env?: Env;
@@ -257,6 +262,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     port: opts.port ?? file.server?.port ?? envPort ?? 8080,
     host: opts.host ?? file.server?.host ?? '127.0.0.1',
     maxBodyBytes: file.server?.maxBodyBytes ?? 32 * 1024 * 1024,
+    workers: resolveWorkers(opts.workers ?? env.FREEWAY_WORKERS ?? file.server?.workers, opts.workers !== undefined ? '--workers' : env.FREEWAY_WORKERS ? 'FREEWAY_WORKERS' : 'server.workers'),
     keepAliveMs: file.server?.keepAliveMs ?? 5_000,
     clientLimits: clientLimitsOf(file),
     timeouts: {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { PROVIDER_TYPES } from '../providers/types.ts';
 import { MAX_AMOUNT_NANOS, MAX_MARKUP_PERCENT, MAX_PER_MINUTE, priceProblem } from '../spec/money-bounds.ts';
 import { isAllowEntry } from '../net/host-allow-list.ts';
+import { MAX_WORKERS } from './workers.ts';
 
 const decimalString = z
   .union([z.string(), z.number()])
@@ -120,6 +121,8 @@ export const configSchema = z
         keepAliveTimeoutMs: z.number().int().positive().optional(),
         maxConnections: z.number().int().positive().optional(),
         sendTimeoutMs: z.number().int().positive().optional(),
+        /** Processes serving the port (src/cluster): a count, or `auto` for one per core. */
+        workers: z.union([z.number().int().min(1).max(MAX_WORKERS), z.literal('auto')]).optional(),
         timeouts: z
           .object({ firstByteMs: z.number().int().positive().optional(), idleMs: z.number().int().positive().optional() })
           .strict()

@@ -6,12 +6,16 @@
  *   rate limits and endpoint capacity hold per process (`per-process`), or that inference is
  *   refused (`refused`, with `redis.onOutage: fail-closed`).
  *
+ * Under `freeway serve --workers N` the worker that answers reports itself (`worker`): the store
+ * is the same file for all, and health of upstreams is tracked per worker.
+ *
  * `status` is `ok`, `degraded` (serving, with per-process limits) or `down` (inference would fail:
  * the database is unreachable, or Redis is and the operator chose fail-closed); `down` answers 503
  * so a load balancer can take this replica out.
  *
  * GET /health/live and /health/ready are the probes of an orchestrator (see below).
  */
+import cluster from 'node:cluster';
 import type { App } from '../app.ts';
 import type { DependencyState } from '../infra/outage.ts';
 import { sendJson } from './respond.ts';
@@ -37,6 +41,8 @@ export async function sendHealth(app: App, res: ServerResponse): Promise<void> {
     name: 'freeway',
     models: app.catalog.size,
     store: { kind: app.store.kind, ...storeState },
+    // Under `serve --workers N` each worker answers for itself: which one did (health is per worker).
+    ...(cluster.worker ? { worker: { id: cluster.worker.id, pid: process.pid } } : {}),
     ...(redis
       ? {
           redis: {

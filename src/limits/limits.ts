@@ -139,11 +139,15 @@ export interface CreateLimitsOptions extends Omit<LimitsOptions, 'store'> {
   redis?: RedisClient;
   /** Redis key namespace under the client's prefix. Default `limits:`. */
   namespace?: string;
+  /** Without Redis, the store that decides instead of this process's memory (the workers' primary). */
+  shared?: RateStore;
 }
 
 export function createLimits(opts: CreateLimitsOptions = {}): Limits {
-  const { redis, namespace, ...rest } = opts;
+  const { redis, namespace, shared, ...rest } = opts;
   // With Redis: shared counts, and this process's own while Redis is down (or 503s: redis.onOutage).
-  const store = redis ? new OutageFallbackStore(new RedisRateStore(redis, { namespace }), guardOf(redis)) : new MemoryRateStore();
+  const store = redis
+    ? new OutageFallbackStore(new RedisRateStore(redis, { namespace }), guardOf(redis))
+    : (shared ?? new MemoryRateStore());
   return new Limits({ ...rest, store });
 }

@@ -125,3 +125,18 @@ test('routing.auto: absent by default (cheapest), a policy and model list settab
   await refused('routing:\n  auto:\n    policy: ordered\n', /routing\.auto\.models/);
   await refused('routing:\n  auto:\n    policy: smartest\n', /routing\.auto\.policy/);
 });
+
+test('workers: 1 by default; a count or auto from --workers, FREEWAY_WORKERS or server.workers, in that order; nonsense refused by name', async () => {
+  const { availableParallelism } = await import('node:os');
+  const cwd = tempDir('freeway-cfg-');
+  assert.equal((await loadSettings({ cwd, env: {} })).workers, 1);
+  assert.equal((await loadSettings({ cwd, env: { FREEWAY_WORKERS: 'auto' } })).workers, availableParallelism());
+  assert.equal((await loadSettings({ cwd, env: { FREEWAY_WORKERS: '3' }, workers: '2' })).workers, 2);
+  writeFileSync(join(cwd, 'freeway.yaml'), 'server:\n  workers: 4\n');
+  assert.equal((await loadSettings({ cwd, env: {} })).workers, 4);
+  assert.equal((await loadSettings({ cwd, env: { FREEWAY_WORKERS: '3' } })).workers, 3);
+  await assert.rejects(loadSettings({ cwd, env: {}, workers: '0' }), (e: Error) => e instanceof ConfigError && /--workers must be .* from 1 to 1024, or auto; got "0"/.test(e.message));
+  await assert.rejects(loadSettings({ cwd, env: { FREEWAY_WORKERS: 'lots' } }), (e: Error) => e instanceof ConfigError && /FREEWAY_WORKERS/.test(e.message));
+  writeFileSync(join(cwd, 'freeway.yaml'), 'server:\n  workers: 1.5\n');
+  await assert.rejects(loadSettings({ cwd, env: {} }), (e: Error) => e instanceof ConfigError && /server\.workers/.test(e.message));
+});

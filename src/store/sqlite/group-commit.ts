@@ -15,6 +15,9 @@ import type { DatabaseSync } from 'node:sqlite';
 const DEFER_MS = 20;
 /** Writes per commit at most; a full batch commits at once. */
 const MAX_BATCH = 256;
+/** How long a commit waits for another process's write lock before it fails (the store's busy_timeout). */
+const BUSY_MS = 10_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Work a batch carries besides its operations (see PendingCharges): `land` writes it, before any
@@ -101,7 +104,7 @@ export class GroupCommit {
 
   /** One transaction of its own, now. */
   tx<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.begin();
     this.inTx = true;
     try {
       const out = fn();
@@ -114,6 +117,33 @@ export class GroupCommit {
       throw err;
     } finally {
       this.inTx = false;
+    }
+  }
+
+  /**
+   * Takes the write lock, waiting for another process that holds it (several workers on one file:
+   * src/cluster). Not through SQLite's busy handler: it sleeps 1, 2, 5, 10, 15, 20, 25… ms between
+   * tries, on the event loop, and a process that keeps re-taking the lock in back-to-back commits
+   * can make it miss for hundreds of milliseconds (measured: 5 waits of 300 ms in 4,000 commits with
+   * two processes writing flat out). Here the lock is tried again after 25 µs, doubling to 1 ms, for
+   * as long as busy_timeout allowed (10 s); the first try costs one statement more per commit.
+   */
+  private begin(): void {
+    this.db.exec('PRAGMA busy_timeout = 0');
+    try {
+      const deadline = performance.now() + BUSY_MS;
+      for (let waitMs = 0.025; ; waitMs = Math.min(waitMs * 2, 1)) {
+        try {
+          this.db.exec('BEGIN IMMEDIATE');
+          return;
+        } catch (err) {
+          if (!/database is locked|SQLITE_BUSY/i.test((err as Error).message ?? '') || performance.now() > deadline) throw err;
+          Atomics.wait(pause, 0, 0, waitMs);
+        }
+      }
+    } finally {
+      // Other statements (a write outside a transaction) keep SQLite's own wait.
+      this.db.exec(`PRAGMA busy_timeout = ${BUSY_MS}`);
     }
   }
 }

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { after, before, test } from 'node:test';
 import { startAnthropicEmulator } from '../emulators/anthropic.ts';
 import { startGeminiEmulator } from '../emulators/gemini.ts';
@@ -70,6 +71,7 @@ const RUN: Array<[string, RegExp]> = [
   ['', /^\$ GROQ_API_KEY=\.\.\. freeway catalog --provider groq$/],
   ['sh', /^npm run freeway -- accounts create acme/],
   ['', /^\$ FREEWAY_API_KEY=\.\.\. freeway compare /],
+  ['sh', /^npm start -- --workers auto/],
 ];
 
 /** Blocks that are not commands or configs Freeway reads, or need what this machine has not. */
@@ -78,6 +80,7 @@ const NOT_RUN: Array<[string, RegExp, string]> = [
   ['json5', /^\{$/, "OpenClaw's own config file; OpenClaw is not installed here"],
   ['sh', /^docker build -t freeway \.$/, 'needs a container engine; install.test.ts runs the script the image runs'],
   ['sh', /^export POSTGRES_PASSWORD=/, 'needs a container engine; install.test.ts runs replicas with compose.yaml\'s environment'],
+  ['nginx', /^upstream freeway \{$/, 'an nginx config for replicas on several machines; nginx is not installed here (test/cluster runs the replicas it would balance)'],
   ['', /^This request needs up to/, 'an error message shown as text, not a command (test/e2e/billing.test.ts checks it)'],
 ];
 
@@ -280,6 +283,21 @@ test('freeway compare prints what the README shows: each answer under its model 
   assert.deepEqual(header(out), header(shown));
   const rows = (lines: string[]) => lines.slice(lines.findIndex((l) => l.startsWith('---')) + 1).map((l) => l.split(/\s+/)[0]);
   assert.deepEqual(rows(out), rows(shown));
+});
+
+test('npm start -- --workers auto: one worker per core on one port, each answering', async () => {
+  const dir = tempDir('freeway-readme-');
+  const line = block('sh', /^npm start -- --workers auto/).text.split('#')[0].trim();
+  const env = userEnv({ ...mainProviders(), PORT: '0', DATABASE_URL: join(dir, 'freeway.db') });
+  const gw = await serve('sh', ['-c', `exec ${line}`], { cwd: ROOT, env, expectKey: true });
+  // New connections are spread over the workers by the kernel: enough of them reach every worker.
+  const seen = new Set<number>();
+  for (let i = 0; i < 60 && seen.size < 2; i++) {
+    const h = (await fetch(`${gw.url}/health`, { headers: { connection: 'close' } }).then((r) => r.json())) as { worker?: { id: number } };
+    if (h.worker) seen.add(h.worker.id);
+  }
+  assert.equal(seen.size, Math.min(2, availableParallelism()), `workers that answered: ${[...seen].join(', ')}`);
+  assert.match((await chat(gw, gw.key!, 'openai/gpt-4o-mini')).content, /./);
 });
 
 test('the routing.auto sample: openrouter/auto serves the first model of the ordered list', async () => {

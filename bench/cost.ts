@@ -7,7 +7,10 @@
  * services, in a schema of its own that is dropped after).
  *
  *   node bench/cost.ts [--scenario=plain,stream,ttfb] [--requests=N] [--rounds=N] [--concurrency=N]
- *                      [--store=sqlite|pg|both] [--callgrind] [--profile]
+ *                      [--store=sqlite|pg|both] [--callgrind] [--profile] [--baseline=<checkout>]
+ *
+ * `--baseline` also runs a Freeway from another checkout (with its node_modules) in the same
+ * rotation: the fair A/B on a machine whose load drifts.
  *
  * The functions are also the `cost` phase of `npm run bench` (bench/run.ts).
  */
@@ -52,6 +55,7 @@ export async function fixedCount(t: Target, n: number, concurrency: number, stre
  */
 export async function cpuPerRequest(paths: readonly CostPath[], opts: { n: number; rounds: number; concurrency: number; stream: boolean }): Promise<number[]> {
   const us = paths.map(() => 0);
+  const sys = paths.map(() => 0);
   for (let round = 0; round < opts.rounds; round++) {
     for (let k = 0; k < paths.length; k++) {
       const i = (round + k) % paths.length;
@@ -61,10 +65,15 @@ export async function cpuPerRequest(paths: readonly CostPath[], opts: { n: numbe
       const after = await p.stats();
       if (failed > 0) throw new Error(`${p.target.name}: ${failed} of ${opts.n} requests failed`);
       us[i] += after.cpuUs - before.cpuUs;
+      sys[i] += after.sysUs - before.sysUs;
     }
   }
+  lastSysShare = sys.map((x, i) => x / Math.max(1, us[i]));
   return us.map((x) => x / (opts.n * opts.rounds));
 }
+
+/** The kernel's share of each path's CPU time in the last `cpuPerRequest`. */
+export let lastSysShare: number[] = [];
 
 /** Median time to the first `data:` byte of a stream, per target, one request at a time, interleaved. */
 export async function ttfbP50(targets: readonly Target[], n: number): Promise<number[]> {
@@ -123,7 +132,14 @@ export interface CostSetup {
 const PG_URL = process.env.FREEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.FREEWAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export async function startCost(opts: { dir: string; stores: ('sqlite' | 'pg')[]; callgrind: boolean; nodeArgs?: string[] }): Promise<CostSetup> {
+export async function startCost(opts: {
+  dir: string;
+  stores: ('sqlite' | 'pg')[];
+  callgrind: boolean;
+  nodeArgs?: string[];
+  /** Also a Freeway (SQLite) from this checkout: an A/B comparison in the same run. */
+  baseline?: string;
+}): Promise<CostSetup> {
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
   const cg = (name: string) => (opts.callgrind ? join(opts.dir, `callgrind-${name}`) : undefined);
   const bareOut = cg('bare');
@@ -141,7 +157,9 @@ export async function startCost(opts: { dir: string; stores: ('sqlite' | 'pg')[]
   };
   const schemas: string[] = [];
   const freeway: CostSetup['freeway'] = [];
-  for (const store of opts.stores) {
+  const runs: { store: 'sqlite' | 'pg'; root?: string }[] = opts.stores.map((store) => ({ store }));
+  if (opts.baseline) runs.push({ store: 'sqlite', root: opts.baseline });
+  for (const { store, root } of runs) {
     const env: Record<string, string> = {};
     if (store === 'pg') {
       const schema = `freeway_bench_${process.pid}_${Date.now().toString(36)}`;
@@ -159,8 +177,9 @@ export async function startCost(opts: { dir: string; stores: ('sqlite' | 'pg')[]
       env,
       wrap: out ? callgrindWrap(out) : undefined,
       startupMs: opts.callgrind ? 300_000 : 30_000,
+      root,
     });
-    const target = makeTarget({ ...conns, name: `Freeway (${store})`, origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
+    const target = makeTarget({ ...conns, name: root ? 'baseline (sqlite)' : `Freeway (${store})`, origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
     freeway.push({ store, fw, path: { target, pid: fw.proc.pid!, stats: () => fw.stats(), callgrindOut: out } });
   }
   return {
@@ -199,7 +218,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'freeway-cost-'));
   const profDir = args.includes('--profile') ? mkdtempSync(join(tmpdir(), 'freeway-cost-profile-')) : undefined;
   const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : [];
-  const setup = await startCost({ dir, stores, callgrind, nodeArgs });
+  const baseline = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
+  const setup = await startCost({ dir, stores, callgrind, nodeArgs, baseline });
   try {
     const paths = [setup.bare, ...setup.freeway.map((f) => f.path)];
     const names = paths.map((p) => p.target.name);
@@ -220,7 +240,10 @@ async function main(): Promise<void> {
       }
       const stream = s === 'stream';
       if (callgrind) show(`instructions/${s}`, await instructionsPerRequest(paths, { n, concurrency, stream }), 'instr');
-      else show(`CPU/${s}`, await cpuPerRequest(paths, { n, rounds, concurrency, stream }), 'µs');
+      else {
+        show(`CPU/${s}`, await cpuPerRequest(paths, { n, rounds, concurrency, stream }), 'µs');
+        console.log(`${''.padEnd(22)} kernel share: ${lastSysShare.map((x, i) => `${names[i]} ${Math.round(100 * x)}%`).join('  ')}`);
+      }
     }
   } finally {
     await setup.stop();

@@ -116,11 +116,13 @@ export class FreewayProcess {
     env?: Record<string, string>;
     wrap?: string[];
     startupMs?: number;
+    /** Another checkout to run Freeway from (an A/B comparison against a baseline build). */
+    root?: string;
   }): Promise<FreewayProcess> {
     const port = await freePort();
     const settleFile = join(opts.dir, 'settle-waits.json');
     const probe = pathToFileURL(join(ROOT, 'bench', 'settle-probe.mjs')).href;
-    const args = [...startCommandOptions(), ...opts.nodeArgs, '--import', probe, join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)];
+    const args = [...startCommandOptions(), ...opts.nodeArgs, '--import', probe, join(opts.root ?? ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)];
     const command = opts.wrap && opts.wrap.length > 0 ? opts.wrap[0] : process.execPath;
     const proc = spawn(command, opts.wrap && opts.wrap.length > 0 ? [...opts.wrap.slice(1), process.execPath, ...args] : args, {
       cwd: opts.dir,

@@ -137,7 +137,7 @@ export async function startCost(opts: {
   stores: ('sqlite' | 'pg')[];
   callgrind: boolean;
   nodeArgs?: string[];
-  /** Also a Freeway (SQLite) from this checkout: an A/B comparison in the same run. */
+  /** Also a Freeway (on the last store named) from this checkout: an A/B comparison in the same run. */
   baseline?: string;
 }): Promise<CostSetup> {
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
@@ -158,7 +158,7 @@ export async function startCost(opts: {
   const schemas: string[] = [];
   const freeway: CostSetup['freeway'] = [];
   const runs: { store: 'sqlite' | 'pg'; root?: string }[] = opts.stores.map((store) => ({ store }));
-  if (opts.baseline) runs.push({ store: 'sqlite', root: opts.baseline });
+  if (opts.baseline) runs.push({ store: opts.stores[opts.stores.length - 1], root: opts.baseline });
   for (const { store, root } of runs) {
     const env: Record<string, string> = {};
     if (store === 'pg') {
@@ -179,7 +179,7 @@ export async function startCost(opts: {
       startupMs: opts.callgrind ? 300_000 : 30_000,
       root,
     });
-    const target = makeTarget({ ...conns, name: root ? 'baseline (sqlite)' : `Freeway (${store})`, origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
+    const target = makeTarget({ ...conns, name: root ? `baseline (${store})` : `Freeway (${store})`, origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
     freeway.push({ store, fw, path: { target, pid: fw.proc.pid!, stats: () => fw.stats(), callgrindOut: out } });
   }
   return {

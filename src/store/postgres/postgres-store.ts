@@ -20,6 +20,7 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { isUnavailable, parsePostgresUrl, transaction } from './connection.ts';
+import { batch, literal } from './pg-batch.ts';
 import { Outage } from '../../infra/outage.ts';
 import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
@@ -408,21 +409,61 @@ export class PostgresStore implements Store {
     return { dropped: true, keys, row };
   }
 
+  /**
+   * What `drop` then `spend` do, in two round trips (pg-batch.ts): BEGIN, the hold deleted, the
+   * key row then the account row locked; then the hold given back, the record, the ledger row
+   * and, only if that row is new, the charge, and COMMIT. The locks come in the one order
+   * (reservation, key, account) whenever the hold is the request's own, as it always is; a hold
+   * of another key or account has its rows locked after (a deadlock then is retried).
+   */
   async settle(s: SettleRequest): Promise<boolean> {
-    return this.tx(async (cl) => {
-      const { keys } = await this.drop(cl, s.reservationId, { keyHash: s.keyHash, accountId: s.accountId });
-      if (s.generation) await this.q(this.insertGenerationSql, generationParams(s.generation), cl);
-      const charge = s.upstreamNanos + s.feeNanos;
-      const inserted = await this.q(
-        `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
-         VALUES ($1, $2, $3, 'charge', $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-        [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()],
-        cl,
-      );
-      if (!inserted.rowCount) return false;
-      await this.spend(cl, keys.get(s.keyHash), s.accountId, charge, s.now);
-      return true;
-    });
+    return this.guarded(() => transaction(this.pool, (cl) => this.settleBatched(cl, s), { batched: true }));
+  }
+
+  private async settleBatched(cl: PoolClient, s: SettleRequest): Promise<boolean> {
+    const L = (v: Param) => literal(cl, v);
+    const [, dropped, keyRows] = await batch(cl, [
+      'BEGIN',
+      `DELETE FROM reservations WHERE id = ${L(s.reservationId)} RETURNING ${DROPPED_HOLD}`,
+      `SELECT * FROM api_keys WHERE hash = ${L(s.keyHash)} FOR UPDATE`,
+      `SELECT 1 FROM accounts WHERE id = ${L(s.accountId)} FOR UPDATE`,
+    ]);
+    const hold = dropped.rows[0];
+    const out: string[] = [];
+    if (hold) {
+      const holdKey = String(hold.key_hash);
+      const holdAccount = String(hold.account_id);
+      if (holdKey !== s.keyHash) await this.q('SELECT 1 FROM api_keys WHERE hash = $1 FOR UPDATE', [holdKey], cl);
+      if (holdAccount !== s.accountId) await this.q('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [holdAccount], cl);
+      const amount = L(Number(hold.amount_nanos));
+      out.push(`UPDATE api_keys SET reserved_nanos = reserved_nanos - ${amount} WHERE hash = ${L(holdKey)}`);
+      out.push(`UPDATE accounts SET reserved_nanos = reserved_nanos - ${amount} WHERE id = ${L(holdAccount)}`);
+    }
+    if (s.generation) {
+      out.push(`INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${generationParams(s.generation).map(L).join(', ')}) ON CONFLICT (id) DO NOTHING`);
+    }
+    const charge = s.upstreamNanos + s.feeNanos;
+    const ledger = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()].map(L);
+    const spend: string[] = [];
+    if (charge !== 0) {
+      const isNew = 'EXISTS (SELECT 1 FROM l)';
+      spend.push(`a AS (UPDATE accounts SET balance_nanos = balance_nanos - ${L(charge)} WHERE id = ${L(s.accountId)} AND ${isNew})`);
+      const key = keyRows.rows[0] ? keyFromRow(keyRows.rows[0]) : undefined;
+      if (key) {
+        // rollPeriod then the charge, in one update: a period that rolled over starts at this charge.
+        const start = rolledPeriodStart(key.limitReset, key.periodStart, s.now);
+        const usage = start === undefined ? `usage_nanos = usage_nanos + ${L(charge)}` : `usage_nanos = ${L(charge)}, period_start = ${L(start)}`;
+        spend.push(`k AS (UPDATE api_keys SET ${usage}, usage_total_nanos = usage_total_nanos + ${L(charge)} WHERE hash = ${L(key.hash)} AND ${isNew})`);
+      }
+    }
+    out.push(
+      `WITH l AS (INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
+       VALUES (${ledger.slice(0, 3).join(', ')}, 'charge', ${ledger.slice(3).join(', ')}) ON CONFLICT (id) DO NOTHING RETURNING 1)` +
+        `${spend.map((x) => `, ${x}`).join('')} SELECT COUNT(*) AS n FROM l`,
+    );
+    out.push('COMMIT');
+    const results = await batch(cl, out);
+    return Number(results[results.length - 2].rows[0].n) > 0;
   }
 
   /** Takes a charge from the account's balance and adds it to the key's usage (rows locked by the caller). */

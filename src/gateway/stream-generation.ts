@@ -201,8 +201,6 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
     candidate = next.candidate;
   }
   const last = legs[legs.length - 1];
-  // Whatever the last upstream read queued now leaves with the closing frames, in one write.
-  sse.finishing();
   // The total deadline is not the client leaving: the client is still there to be told.
   const cancelled = clientGone(callCtx.signal);
   const error = last.error;
@@ -229,7 +227,7 @@ export async function streamGeneration(app: App, ctx: RouteContext, job: StreamJ
   }
   sse.stop();
   void settleTokens?.(record.tokensPrompt + record.tokensCompletion);
-  // The content has streamed as it came (but for the last read's, held with them); the closing frames (usage, terminator) wait for the charge
+  // The content has streamed as it came; the closing frames (usage, terminator) wait for the charge
   // to commit, so a client that has its whole answer sees its charge from every process.
   const checkpointed = await app.checkpoints.untrack(tracker.id);
   await settleOrLog(app, job.key, held || checkpointed, record, charge);

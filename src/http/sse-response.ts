@@ -14,8 +14,6 @@ export class SseResponse {
   private lastWrite = 0;
   private pending = '';
   private scheduled = false;
-  /** The content is complete: what is queued waits for `end` (see `finishing`). */
-  private held = false;
   private drained: Promise<void> | undefined;
 
   constructor(res: ServerResponse, headers: Record<string, string>, opts: { keepAliveMs: number; comment?: string }) {
@@ -65,30 +63,16 @@ export class SseResponse {
       this.flush();
       return this.drained;
     }
-    if (!this.scheduled && !this.held) {
+    if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushSoon);
+      setImmediate(this.flush);
     }
     return this.drained;
-  }
-
-  /**
-   * The answer's content is complete and only its closing frames are to come (once its charge
-   * commits, soon): what is still queued leaves with them, in `end`'s one socket write, rather
-   * than in a write of its own just before. The client's whole answer arrives no later.
-   */
-  finishing(): void {
-    this.held = true;
   }
 
   data(json: string): Promise<void> | undefined {
     return this.write(`data: ${json}\n\n`);
   }
-
-  private readonly flushSoon = (): void => {
-    if (!this.held) this.flush();
-    this.scheduled = false;
-  };
 
   private readonly flush = (): void => {
     this.scheduled = false;

@@ -5,7 +5,7 @@
  * from their context exactly as it types parameters (an untyped literal, like a `$n`).
  *
  * Used on the hot path, where each round trip is CPU on both ends (issue 14): a settlement is
- * two round trips instead of ten.
+ * one round trip instead of ten.
  */
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { Param } from './connection.ts';

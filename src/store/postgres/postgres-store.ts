@@ -18,7 +18,7 @@
  */
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { rolledPeriodStart } from '../../accounting/periods.ts';
+import { periodStart, rolledPeriodStart } from '../../accounting/periods.ts';
 import { isUnavailable, parsePostgresUrl, transaction } from './connection.ts';
 import { batch, literal } from './pg-batch.ts';
 import { Outage } from '../../infra/outage.ts';
@@ -410,11 +410,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * What `drop` then `spend` do, in two round trips (pg-batch.ts): BEGIN, the hold deleted, the
-   * key row then the account row locked; then the hold given back, the record, the ledger row
-   * and, only if that row is new, the charge, and COMMIT. The locks come in the one order
-   * (reservation, key, account) whenever the hold is the request's own, as it always is; a hold
-   * of another key or account has its rows locked after (a deadlock then is retried).
+   * What `drop` then `spend` do, in one round trip (pg-batch.ts), locks in the one order: the hold
+   * (its row locked, not yet deleted, so later statements can read what it held), the key rows
+   * in sorted order, the account rows in sorted order; then the hold given back and deleted, the
+   * record, the ledger row and — only if that row is new — the charge, and COMMIT. A limit
+   * period that rolled over is decided in SQL on the locked key row (see `rolledPeriodStart`).
    */
   async settle(s: SettleRequest): Promise<boolean> {
     return this.guarded(() => transaction(this.pool, (cl) => this.settleBatched(cl, s), { batched: true }));
@@ -422,44 +422,40 @@ export class PostgresStore implements Store {
 
   private async settleBatched(cl: PoolClient, s: SettleRequest): Promise<boolean> {
     const L = (v: Param) => literal(cl, v);
-    const [, dropped, keyRows] = await batch(cl, [
+    const id = L(s.reservationId);
+    const hold = `(SELECT * FROM reservations WHERE id = ${id})`;
+    const out = [
       'BEGIN',
-      `DELETE FROM reservations WHERE id = ${L(s.reservationId)} RETURNING ${DROPPED_HOLD}`,
-      `SELECT * FROM api_keys WHERE hash = ${L(s.keyHash)} FOR UPDATE`,
-      `SELECT 1 FROM accounts WHERE id = ${L(s.accountId)} FOR UPDATE`,
-    ]);
-    const hold = dropped.rows[0];
-    const out: string[] = [];
-    if (hold) {
-      const holdKey = String(hold.key_hash);
-      const holdAccount = String(hold.account_id);
-      if (holdKey !== s.keyHash) await this.q('SELECT 1 FROM api_keys WHERE hash = $1 FOR UPDATE', [holdKey], cl);
-      if (holdAccount !== s.accountId) await this.q('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [holdAccount], cl);
-      const amount = L(Number(hold.amount_nanos));
-      out.push(`UPDATE api_keys SET reserved_nanos = reserved_nanos - ${amount} WHERE hash = ${L(holdKey)}`);
-      out.push(`UPDATE accounts SET reserved_nanos = reserved_nanos - ${amount} WHERE id = ${L(holdAccount)}`);
-    }
+      `SELECT 1 FROM reservations WHERE id = ${id} FOR UPDATE`,
+      `SELECT 1 FROM api_keys WHERE hash = ${L(s.keyHash)} OR hash = (SELECT key_hash FROM ${hold} h) ORDER BY hash FOR UPDATE`,
+      `SELECT 1 FROM accounts WHERE id = ${L(s.accountId)} OR id = (SELECT account_id FROM ${hold} h) ORDER BY id FOR UPDATE`,
+      `UPDATE api_keys k SET reserved_nanos = k.reserved_nanos - h.amount_nanos FROM ${hold} h WHERE k.hash = h.key_hash`,
+      `UPDATE accounts a SET reserved_nanos = a.reserved_nanos - h.amount_nanos FROM ${hold} h WHERE a.id = h.account_id`,
+      `DELETE FROM reservations WHERE id = ${id}`,
+    ];
     if (s.generation) {
       out.push(`INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${generationParams(s.generation).map(L).join(', ')}) ON CONFLICT (id) DO NOTHING`);
     }
     const charge = s.upstreamNanos + s.feeNanos;
     const ledger = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()].map(L);
-    const spend: string[] = [];
+    let spend = '';
     if (charge !== 0) {
+      const c = L(charge);
       const isNew = 'EXISTS (SELECT 1 FROM l)';
-      spend.push(`a AS (UPDATE accounts SET balance_nanos = balance_nanos - ${L(charge)} WHERE id = ${L(s.accountId)} AND ${isNew})`);
-      const key = keyRows.rows[0] ? keyFromRow(keyRows.rows[0]) : undefined;
-      if (key) {
-        // rollPeriod then the charge, in one update: a period that rolled over starts at this charge.
-        const start = rolledPeriodStart(key.limitReset, key.periodStart, s.now);
-        const usage = start === undefined ? `usage_nanos = usage_nanos + ${L(charge)}` : `usage_nanos = ${L(charge)}, period_start = ${L(start)}`;
-        spend.push(`k AS (UPDATE api_keys SET ${usage}, usage_total_nanos = usage_total_nanos + ${L(charge)} WHERE hash = ${L(key.hash)} AND ${isNew})`);
-      }
+      // rolledPeriodStart in SQL: the period `now` is in, for the key's reset; a period_start before it has rolled over.
+      const starts = (['daily', 'weekly', 'monthly'] as const).map((r) => `WHEN ${L(r)} THEN ${L(periodStart(r, s.now).toISOString())}`);
+      const start = `(CASE limit_reset ${starts.join(' ')} END)`;
+      const rolled = `(limit_reset IS NOT NULL AND (period_start IS NULL OR period_start COLLATE "C" < ${start}))`;
+      spend =
+        `, a AS (UPDATE accounts SET balance_nanos = balance_nanos - ${c} WHERE id = ${L(s.accountId)} AND ${isNew})` +
+        `, k AS (UPDATE api_keys SET usage_nanos = CASE WHEN ${rolled} THEN ${c} ELSE usage_nanos + ${c} END,` +
+        ` period_start = CASE WHEN ${rolled} THEN ${start} ELSE period_start END, usage_total_nanos = usage_total_nanos + ${c}` +
+        ` WHERE hash = ${L(s.keyHash)} AND ${isNew})`;
     }
     out.push(
       `WITH l AS (INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
        VALUES (${ledger.slice(0, 3).join(', ')}, 'charge', ${ledger.slice(3).join(', ')}) ON CONFLICT (id) DO NOTHING RETURNING 1)` +
-        `${spend.map((x) => `, ${x}`).join('')} SELECT COUNT(*) AS n FROM l`,
+        `${spend} SELECT COUNT(*) AS n FROM l`,
     );
     out.push('COMMIT');
     const results = await batch(cl, out);

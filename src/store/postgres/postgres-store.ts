@@ -359,30 +359,63 @@ export class PostgresStore implements Store {
     return 0;
   }
 
+  /**
+   * One round trip (pg-batch.ts): BEGIN, the key row then the account row locked, a limit period
+   * that rolled over restarted (`rolledPeriodStart`, in SQL), then the checks and — only when
+   * they pass — the hold, in one statement that reads the locked rows, and COMMIT. The checks are
+   * the ones a transaction of separate statements made: the key's limit against its usage and
+   * holds, then a prepaid account's balance against its holds.
+   */
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
-    return this.tx(async (cl): Promise<ReserveResult> => {
-      const keyRow = (await this.q('SELECT * FROM api_keys WHERE hash = $1 FOR UPDATE', [r.keyHash], cl)).rows[0];
-      if (!keyRow) return { ok: false, reason: 'key_limit', availableNanos: 0 };
-      const key = keyFromRow(keyRow);
-      const usage = await this.rollPeriod(cl, key, r.now);
-      if (key.limitNanos !== null) {
-        const available = key.limitNanos - usage - key.reservedNanos;
-        if (available < r.amountNanos) return { ok: false, reason: 'key_limit', availableNanos: Math.max(0, available) };
-      }
-      const accountRow = (await this.q('SELECT * FROM accounts WHERE id = $1 FOR UPDATE', [r.accountId], cl)).rows[0];
-      if (!accountRow) return { ok: false, reason: 'balance', availableNanos: 0 };
-      const account = accountFromRow(accountRow);
-      if (account.prepaid) {
-        const available = account.balanceNanos - account.reservedNanos;
-        if (available < r.amountNanos) return { ok: false, reason: 'balance', availableNanos: Math.max(0, available) };
-      }
-      await this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos + $1 WHERE hash = $2', [r.amountNanos, r.keyHash], cl);
-      await this.q('UPDATE accounts SET reserved_nanos = reserved_nanos + $1 WHERE id = $2', [r.amountNanos, r.accountId], cl);
-      await this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null,
-      ], cl);
-      return { ok: true };
-    });
+    return this.guarded(() => transaction(this.pool, (cl) => this.reserveBatched(cl, r), { batched: true }));
+  }
+
+  private async reserveBatched(cl: PoolClient, r: ReserveRequest): Promise<ReserveResult> {
+    const L = (v: Param) => literal(cl, v);
+    const key = L(r.keyHash);
+    const account = L(r.accountId);
+    const amount = L(r.amountNanos);
+    const starts = (['daily', 'weekly', 'monthly'] as const).map((x) => `WHEN ${L(x)} THEN ${L(periodStart(x, r.now).toISOString())}`);
+    const start = `(CASE limit_reset ${starts.join(' ')} END)`;
+    const keyAvailable = '(SELECT limit_nanos - usage_nanos - reserved_nanos FROM k)';
+    const accountAvailable = '(SELECT balance_nanos - reserved_nanos FROM a)';
+    const verdict = `CASE
+        WHEN NOT EXISTS (SELECT 1 FROM k) THEN 'no_key'
+        WHEN (SELECT limit_nanos FROM k) IS NOT NULL AND ${keyAvailable} < ${amount} THEN 'key_limit'
+        WHEN NOT EXISTS (SELECT 1 FROM a) THEN 'no_account'
+        WHEN (SELECT prepaid FROM a) = 1 AND ${accountAvailable} < ${amount} THEN 'balance'
+        ELSE 'ok' END`;
+    const ok = `(SELECT verdict FROM d) = 'ok'`;
+    const results = await batch(cl, [
+      'BEGIN',
+      `SELECT 1 FROM api_keys WHERE hash = ${key} FOR UPDATE`,
+      `SELECT 1 FROM accounts WHERE id = ${account} FOR UPDATE`,
+      `UPDATE api_keys SET usage_nanos = 0, period_start = ${start}
+       WHERE hash = ${key} AND limit_reset IS NOT NULL AND (period_start IS NULL OR period_start COLLATE "C" < ${start})`,
+      `WITH k AS (SELECT limit_nanos, usage_nanos, reserved_nanos FROM api_keys WHERE hash = ${key}),
+       a AS (SELECT prepaid, balance_nanos, reserved_nanos FROM accounts WHERE id = ${account}),
+       d AS (SELECT ${verdict} AS verdict, ${keyAvailable} AS key_available, ${accountAvailable} AS account_available),
+       uk AS (UPDATE api_keys SET reserved_nanos = reserved_nanos + ${amount} WHERE hash = ${key} AND ${ok}),
+       ua AS (UPDATE accounts SET reserved_nanos = reserved_nanos + ${amount} WHERE id = ${account} AND ${ok}),
+       ins AS (INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner)
+         SELECT ${[r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null].map(L).join(', ')}
+         WHERE ${ok})
+       SELECT * FROM d`,
+      'COMMIT',
+    ]);
+    const d = results[results.length - 2].rows[0];
+    switch (d.verdict) {
+      case 'ok':
+        return { ok: true };
+      case 'key_limit':
+        return { ok: false, reason: 'key_limit', availableNanos: Math.max(0, Number(d.key_available)) };
+      case 'balance':
+        return { ok: false, reason: 'balance', availableNanos: Math.max(0, Number(d.account_available)) };
+      case 'no_account':
+        return { ok: false, reason: 'balance', availableNanos: 0 };
+      default:
+        return { ok: false, reason: 'key_limit', availableNanos: 0 };
+    }
   }
 
   /**

@@ -55,7 +55,10 @@ export class Child<Info = Record<string, unknown>> {
     const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
     const proc =
       opts.wrap && opts.wrap.length > 0
-        ? spawn(opts.wrap[0], [...opts.wrap.slice(1), process.execPath, ...(opts.execArgv ?? []), path, ...(opts.args ?? [])], { env, stdio })
+        ? spawn(opts.wrap[0], [...opts.wrap.slice(1), process.execPath, ...(opts.execArgv ?? []), path, ...(opts.args ?? [])], {
+            env,
+            stdio,
+          })
         : fork(path, opts.args ?? [], { execArgv: opts.execArgv ?? [], env, stdio });
     track(proc);
     return new Promise((resolve, reject) => {

@@ -53,7 +53,10 @@ export async function fixedCount(t: Target, n: number, concurrency: number, stre
  * CPU µs per request for each path: `rounds` rounds of `n` requests, the paths' order rotating
  * each round so drift on a shared machine touches all alike. Throws if a request fails.
  */
-export async function cpuPerRequest(paths: readonly CostPath[], opts: { n: number; rounds: number; concurrency: number; stream: boolean }): Promise<number[]> {
+export async function cpuPerRequest(
+  paths: readonly CostPath[],
+  opts: { n: number; rounds: number; concurrency: number; stream: boolean },
+): Promise<number[]> {
   const us = paths.map(() => 0);
   const sys = paths.map(() => 0);
   for (let round = 0; round < opts.rounds; round++) {
@@ -90,7 +93,8 @@ export async function ttfbP50(targets: readonly Target[], n: number): Promise<nu
 
 /** The valgrind command a process runs under to count its instructions (counting starts zeroed by `instructions`). */
 export function callgrindWrap(outPrefix: string): string[] {
-  return ['valgrind', '--tool=callgrind', `--callgrind-out-file=${outPrefix}.%p`, '--dump-line=no', '--compress-strings=no', '--trace-children=no'];
+  const out = `--callgrind-out-file=${outPrefix}.%p`;
+  return ['valgrind', '--tool=callgrind', out, '--dump-line=no', '--compress-strings=no', '--trace-children=no'];
 }
 
 function dumpTotal(outPrefix: string, pid: number): number {
@@ -108,7 +112,10 @@ function dumpTotal(outPrefix: string, pid: number): number {
  * Instructions per request for each path (each must run under `callgrindWrap`): the counters are
  * zeroed after the caller's warm-up, `n` requests sent, and the counters dumped.
  */
-export async function instructionsPerRequest(paths: readonly CostPath[], opts: { n: number; concurrency: number; stream: boolean }): Promise<number[]> {
+export async function instructionsPerRequest(
+  paths: readonly CostPath[],
+  opts: { n: number; concurrency: number; stream: boolean },
+): Promise<number[]> {
   const out: number[] = [];
   for (const p of paths) {
     if (!p.callgrindOut) throw new Error(`${p.target.name} is not running under callgrind`);
@@ -119,6 +126,12 @@ export async function instructionsPerRequest(paths: readonly CostPath[], opts: {
     out.push(dumpTotal(p.callgrindOut, p.pid) / opts.n);
   }
   return out;
+}
+
+/** Calling the emulator itself, one connection: what TTFB is added to. */
+function directTarget(setup: CostSetup): Target {
+  const { url, apiKey } = setup.emu.info;
+  return makeTarget({ connections: 1, name: 'direct', origin: url, path: '/v1/chat/completions', apiKey, model: 'gpt-4o-mini' });
 }
 
 /** Everything a cost run starts: the emulator, the bare forwarder, one Freeway per store. */
@@ -150,7 +163,14 @@ export async function startCost(opts: {
   });
   const conns = { connections: 16 };
   const bare: CostPath = {
-    target: makeTarget({ ...conns, name: 'bare forwarder', origin: String(bareChild.info.url), path: '/v1/chat/completions', apiKey: 'none', model: 'openai/gpt-4o-mini' }),
+    target: makeTarget({
+      ...conns,
+      name: 'bare forwarder',
+      origin: String(bareChild.info.url),
+      path: '/v1/chat/completions',
+      apiKey: 'none',
+      model: 'openai/gpt-4o-mini',
+    }),
     pid: bareChild.proc.pid!,
     stats: () => bareChild.stats(),
     callgrindOut: bareOut,
@@ -179,7 +199,14 @@ export async function startCost(opts: {
       startupMs: opts.callgrind ? 300_000 : 30_000,
       root,
     });
-    const target = makeTarget({ ...conns, name: root ? `baseline (${store})` : `Freeway (${store})`, origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
+    const target = makeTarget({
+      ...conns,
+      name: root ? `baseline (${store})` : `Freeway (${store})`,
+      origin: fw.info.url,
+      path: '/api/v1/chat/completions',
+      apiKey: fw.info.key,
+      model: 'openai/gpt-4o-mini',
+    });
     freeway.push({ store, fw, path: { target, pid: fw.proc.pid!, stats: () => fw.stats(), callgrindOut: out } });
   }
   return {
@@ -229,10 +256,10 @@ async function main(): Promise<void> {
       await fixedCount(p.target, warm, concurrency, true);
     }
     const show = (what: string, v: number[], unit: string) =>
-      console.log(`${what.padEnd(22)} ${v.map((x, i) => `${names[i]} ${x.toFixed(unit === 'ms' ? 3 : 0)} ${unit} (${(x / v[0]).toFixed(2)}×)`).join('  ')}`);
+      console.log(`${what.padEnd(22)} ${v.map((x, i) => `${names[i]} ${x.toFixed(0)} ${unit} (${(x / v[0]).toFixed(2)}×)`).join('  ')}`);
     for (const s of scenarios) {
       if (s === 'ttfb') {
-        const direct = makeTarget({ connections: 1, name: 'direct', origin: setup.emu.info.url, path: '/v1/chat/completions', apiKey: setup.emu.info.apiKey, model: 'gpt-4o-mini' });
+        const direct = directTarget(setup);
         const t = await ttfbP50([direct, ...paths.map((p) => p.target)], callgrind ? 20 : 300);
         console.log(`TTFB p50 added         ${t.slice(1).map((x, i) => `${names[i]} +${(x - t[0]).toFixed(3)} ms`).join('  ')}`);
         await direct.pool.destroy();
@@ -252,7 +279,9 @@ async function main(): Promise<void> {
   }
   if (profDir) {
     const { summariseProfile } = await import('./profile.ts');
-    for (const f of readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile'))) console.log(`\n${summariseProfile(join(profDir, f), 40)}`);
+    for (const f of readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile'))) {
+      console.log(`\n${summariseProfile(join(profDir, f), 40)}`);
+    }
   }
 }
 
@@ -283,7 +312,13 @@ export interface CostResults {
  * and (when the test services answer) PostgreSQL + Redis; instructions with `callgrind` (a
  * second set of processes under valgrind, so the CPU numbers are not slowed by it).
  */
-export async function runCostPhase(opts: { dir: string; quick: boolean; callgrind: boolean; withPg: boolean; log: (m: string) => void }): Promise<CostResults> {
+export async function runCostPhase(opts: {
+  dir: string;
+  quick: boolean;
+  callgrind: boolean;
+  withPg: boolean;
+  log: (m: string) => void;
+}): Promise<CostResults> {
   const n = opts.quick ? 300 : 1500;
   const rounds = opts.quick ? 1 : 3;
   const concurrency = 16;
@@ -309,7 +344,7 @@ export async function runCostPhase(opts: { dir: string; quick: boolean; callgrin
     const plain = await cpuPerRequest(paths, { n, rounds, concurrency, stream: false });
     const stream = await cpuPerRequest(paths, { n, rounds, concurrency, stream: true });
     opts.log('cost: time to first streamed byte, one stream at a time, interleaved');
-    const direct = makeTarget({ connections: 1, name: 'direct', origin: setup.emu.info.url, path: '/v1/chat/completions', apiKey: setup.emu.info.apiKey, model: 'gpt-4o-mini' });
+    const direct = directTarget(setup);
     const ttfb = await ttfbP50([direct, setup.bare.target, setup.freeway[0].path.target], opts.quick ? 100 : 400);
     await direct.pool.destroy();
     const rss = await Promise.all(paths.map(async (p) => (await p.stats()).maxRss));
@@ -365,8 +400,9 @@ export function costRows(r: CostResults): { rows: CostRow[]; missed: string[]; n
     rows.push({ metric, bare, freeway: fw, ratio: `${value.toFixed(2)}×`, target: `≤ ${limit}× the ${against}'s`, met });
     if (!met) missed.push(`${metric}: ${value.toFixed(2)}× (target ≤ ${limit}×)`);
   };
-  ratio('CPU per request, non-streaming', us(r.plainCpuUs.bare), us(r.plainCpuUs.sqlite), r.plainCpuUs.sqlite / r.plainCpuUs.bare, COST_TARGETS.plainCpu);
-  ratio('CPU per stream (20 chunks)', us(r.streamCpuUs.bare), us(r.streamCpuUs.sqlite), r.streamCpuUs.sqlite / r.streamCpuUs.bare, COST_TARGETS.streamCpu);
+  const { plainCpuUs: plain, streamCpuUs: stream } = r;
+  ratio('CPU per request, non-streaming', us(plain.bare), us(plain.sqlite), plain.sqlite / plain.bare, COST_TARGETS.plainCpu);
+  ratio('CPU per stream (20 chunks)', us(stream.bare), us(stream.sqlite), stream.sqlite / stream.bare, COST_TARGETS.streamCpu);
   const t = r.ttfbAddedMs;
   const ttfbMet = t.sqlite <= t.bare + COST_TARGETS.ttfbAddedMs;
   rows.push({
@@ -377,16 +413,27 @@ export function costRows(r: CostResults): { rows: CostRow[]; missed: string[]; n
     target: `≤ the forwarder's + ${COST_TARGETS.ttfbAddedMs} ms`,
     met: ttfbMet,
   });
-  if (!ttfbMet) missed.push(`added TTFB: ${(t.sqlite - t.bare).toFixed(3)} ms over the forwarder's (target ≤ ${COST_TARGETS.ttfbAddedMs} ms)`);
+  if (!ttfbMet) {
+    missed.push(`added TTFB: ${(t.sqlite - t.bare).toFixed(3)} ms over the forwarder's (target ≤ ${COST_TARGETS.ttfbAddedMs} ms)`);
+  }
   if (r.instructions) {
     const i = r.instructions;
     const m = (x: number) => `${(x / 1e6).toFixed(2)} M`;
-    ratio('instructions per request (callgrind)', m(i.plain.bare), m(i.plain.sqlite), i.plain.sqlite / i.plain.bare, COST_TARGETS.plainInstructions);
-    rows.push({ metric: 'instructions per stream (callgrind)', bare: m(i.stream.bare), freeway: m(i.stream.sqlite), ratio: `${(i.stream.sqlite / i.stream.bare).toFixed(2)}×`, target: 'info' });
+    const limit = COST_TARGETS.plainInstructions;
+    ratio('instructions per request (callgrind)', m(i.plain.bare), m(i.plain.sqlite), i.plain.sqlite / i.plain.bare, limit);
+    rows.push({
+      metric: 'instructions per stream (callgrind)',
+      bare: m(i.stream.bare),
+      freeway: m(i.stream.sqlite),
+      ratio: `${(i.stream.sqlite / i.stream.bare).toFixed(2)}×`,
+      target: 'info',
+    });
   } else notes.push('instructions per request: not counted (add --callgrind)');
-  if (r.plainCpuUs.pg !== undefined && r.streamCpuUs.pg !== undefined) {
-    ratio('CPU per request, PostgreSQL + Redis', `SQLite ${us(r.plainCpuUs.sqlite)}`, us(r.plainCpuUs.pg), r.plainCpuUs.pg / r.plainCpuUs.sqlite, COST_TARGETS.pgCpu, 'SQLite path');
-    ratio('CPU per stream, PostgreSQL + Redis', `SQLite ${us(r.streamCpuUs.sqlite)}`, us(r.streamCpuUs.pg), r.streamCpuUs.pg / r.streamCpuUs.sqlite, COST_TARGETS.pgCpu, 'SQLite path');
+  if (plain.pg !== undefined && stream.pg !== undefined) {
+    const against = 'SQLite path';
+    const limit = COST_TARGETS.pgCpu;
+    ratio('CPU per request, PostgreSQL + Redis', `SQLite ${us(plain.sqlite)}`, us(plain.pg), plain.pg / plain.sqlite, limit, against);
+    ratio('CPU per stream, PostgreSQL + Redis', `SQLite ${us(stream.sqlite)}`, us(stream.pg), stream.pg / stream.sqlite, limit, against);
   } else notes.push(`PostgreSQL + Redis: not measured (${r.pgSkipped ?? 'unknown'})`);
   const mb = (x: number) => `${(x / 1024 / 1024).toFixed(1)} MB`;
   const peak = Math.max(r.peakRss.sqlite, r.peakRss.pg ?? 0);

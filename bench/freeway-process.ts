@@ -122,7 +122,8 @@ export class FreewayProcess {
     const port = await freePort();
     const settleFile = join(opts.dir, 'settle-waits.json');
     const probe = pathToFileURL(join(ROOT, 'bench', 'settle-probe.mjs')).href;
-    const args = [...startCommandOptions(), ...opts.nodeArgs, '--import', probe, join(opts.root ?? ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)];
+    const bin = join(opts.root ?? ROOT, 'bin', 'freeway.js');
+    const args = [...startCommandOptions(), ...opts.nodeArgs, '--import', probe, bin, 'serve', '--port', String(port)];
     const command = opts.wrap && opts.wrap.length > 0 ? opts.wrap[0] : process.execPath;
     const proc = spawn(command, opts.wrap && opts.wrap.length > 0 ? [...opts.wrap.slice(1), process.execPath, ...args] : args, {
       cwd: opts.dir,

@@ -43,7 +43,8 @@ const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(
     [
-      'usage: npm run bench [-- --quick] [-- --profile] [-- --callgrind] [-- --no-pg] [-- --only=latency,stream,throughput,many-streams,cost]',
+      'usage: npm run bench [-- --quick] [-- --profile] [-- --callgrind] [-- --no-pg]',
+      '                     [-- --only=latency,stream,throughput,many-streams,cost]',
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
       '  --only=…   run only these phases (comma-separated; `cost` alone is the per-request cost against issue 14\'s ratio targets)',
@@ -60,7 +61,8 @@ const onlyArg = args.find((a) => a.startsWith('--only='));
 const FREEWAY_NODE_ARGS = args.filter((a) => a.startsWith('--freeway-arg=')).map((a) => a.slice('--freeway-arg='.length));
 const CALLGRIND = args.includes('--callgrind');
 const WITH_PG = !args.includes('--no-pg');
-const known = (a: string) => ['--quick', '--profile', '--callgrind', '--no-pg'].includes(a) || a.startsWith('--only=') || a.startsWith('--freeway-arg=');
+const known = (a: string) =>
+  ['--quick', '--profile', '--callgrind', '--no-pg'].includes(a) || a.startsWith('--only=') || a.startsWith('--freeway-arg=');
 const bad = args.filter((a) => !known(a));
 if (bad.length > 0) {
   console.error(`unknown option ${bad.join(' ')} (try --help)`);
@@ -424,7 +426,9 @@ async function costPhase(dir: string): Promise<string[]> {
   const { rows, missed, notes } = costRows(r);
   console.log('\n## Per-request cost against the bare forwarder (issue 14 targets)\n');
   console.log(
-    renderTable(rows.map((x) => ({ metric: x.metric, direct: '—', bare: x.bare, freeway: x.freeway, added: x.ratio, target: x.target, met: x.met }))).replace(
+    renderTable(
+      rows.map((x) => ({ metric: x.metric, direct: '—', bare: x.bare, freeway: x.freeway, added: x.ratio, target: x.target, met: x.met })),
+    ).replace(
       '| added by Freeway',
       '| ratio           ',
     ),
@@ -444,7 +448,8 @@ async function main(dir: string): Promise<void> {
     console.log(`\n## Freeway cost benchmark${QUICK ? ' (quick)' : ''}\n\n${machine}`);
     const missed = await costPhase(dir);
     console.log(`\n(run took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    console.log(missed.length === 0 ? 'All targets met.' : `MISSED ${missed.length} target(s):\n${missed.map((m) => `  - ${m}`).join('\n')}`);
+    const list = missed.map((m) => `  - ${m}`).join('\n');
+    console.log(missed.length === 0 ? 'All targets met.' : `MISSED ${missed.length} target(s):\n${list}`);
     return;
   }
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');

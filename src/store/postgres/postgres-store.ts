@@ -386,6 +386,7 @@ export class PostgresStore implements Store {
         WHEN (SELECT prepaid FROM a) = 1 AND ${accountAvailable} < ${amount} THEN 'balance'
         ELSE 'ok' END`;
     const ok = `(SELECT verdict FROM d) = 'ok'`;
+    const hold = [r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null];
     const results = await batch(cl, [
       'BEGIN',
       `SELECT 1 FROM api_keys WHERE hash = ${key} FOR UPDATE`,
@@ -398,7 +399,7 @@ export class PostgresStore implements Store {
        uk AS (UPDATE api_keys SET reserved_nanos = reserved_nanos + ${amount} WHERE hash = ${key} AND ${ok}),
        ua AS (UPDATE accounts SET reserved_nanos = reserved_nanos + ${amount} WHERE id = ${account} AND ${ok}),
        ins AS (INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner)
-         SELECT ${[r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null].map(L).join(', ')}
+         SELECT ${hold.map(L).join(', ')}
          WHERE ${ok})
        SELECT * FROM d`,
       'COMMIT',
@@ -467,10 +468,12 @@ export class PostgresStore implements Store {
       `DELETE FROM reservations WHERE id = ${id}`,
     ];
     if (s.generation) {
-      out.push(`INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${generationParams(s.generation).map(L).join(', ')}) ON CONFLICT (id) DO NOTHING`);
+      const values = generationParams(s.generation).map(L).join(', ');
+      out.push(`INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO NOTHING`);
     }
     const charge = s.upstreamNanos + s.feeNanos;
-    const ledger = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()].map(L);
+    const ledger = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()]
+      .map(L);
     let spend = '';
     if (charge !== 0) {
       const c = L(charge);

@@ -3,7 +3,7 @@
  * and stops it — politely first, SIGKILL when it does not go. Every child started is tracked so
  * that `killAll` can end them on any exit path.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChildStats } from './child-ipc.ts';
@@ -44,13 +44,22 @@ export class Child<Info = Record<string, unknown>> {
     });
   }
 
-  static start<I>(name: string, script: string, opts: { args?: string[]; execArgv?: string[]; timeoutMs?: number } = {}): Promise<Child<I>> {
+  /** `wrap`: a command the child runs under (e.g. valgrind's), before `node`; the IPC channel passes through it. */
+  static start<I>(
+    name: string,
+    script: string,
+    opts: { args?: string[]; execArgv?: string[]; timeoutMs?: number; wrap?: string[] } = {},
+  ): Promise<Child<I>> {
     const path = fileURLToPath(new URL(script, import.meta.url));
-    const proc = fork(path, opts.args ?? [], {
-      execArgv: opts.execArgv ?? [],
-      env: { ...process.env, FREEWAY_LOG: 'silent' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const env = { ...process.env, FREEWAY_LOG: 'silent' };
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const proc =
+      opts.wrap && opts.wrap.length > 0
+        ? spawn(opts.wrap[0], [...opts.wrap.slice(1), process.execPath, ...(opts.execArgv ?? []), path, ...(opts.args ?? [])], {
+            env,
+            stdio,
+          })
+        : fork(path, opts.args ?? [], { execArgv: opts.execArgv ?? [], env, stdio });
     track(proc);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

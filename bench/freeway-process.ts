@@ -104,12 +104,28 @@ export class FreewayProcess {
     return undefined;
   }
 
-  static async start(opts: { emulatorUrl: string; emulatorKey: string; dir: string; nodeArgs: string[] }): Promise<FreewayProcess> {
+  /**
+   * `env` adds to (or overrides) the environment (e.g. DATABASE_URL and REDIS_URL for PostgreSQL +
+   * Redis); `wrap` is a command the process runs under (e.g. valgrind's), before `node`.
+   */
+  static async start(opts: {
+    emulatorUrl: string;
+    emulatorKey: string;
+    dir: string;
+    nodeArgs: string[];
+    env?: Record<string, string>;
+    wrap?: string[];
+    startupMs?: number;
+    /** Another checkout to run Freeway from (an A/B comparison against a baseline build). */
+    root?: string;
+  }): Promise<FreewayProcess> {
     const port = await freePort();
     const settleFile = join(opts.dir, 'settle-waits.json');
     const probe = pathToFileURL(join(ROOT, 'bench', 'settle-probe.mjs')).href;
-    const args = [...startCommandOptions(), ...opts.nodeArgs, '--import', probe, join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port)];
-    const proc = spawn(process.execPath, args, {
+    const bin = join(opts.root ?? ROOT, 'bin', 'freeway.js');
+    const args = [...startCommandOptions(), ...opts.nodeArgs, '--import', probe, bin, 'serve', '--port', String(port)];
+    const command = opts.wrap && opts.wrap.length > 0 ? opts.wrap[0] : process.execPath;
+    const proc = spawn(command, opts.wrap && opts.wrap.length > 0 ? [...opts.wrap.slice(1), process.execPath, ...args] : args, {
       cwd: opts.dir,
       env: {
         ...process.env,
@@ -119,18 +135,19 @@ export class FreewayProcess {
         FREEWAY_ADMIN_KEY: ADMIN_KEY,
         FREEWAY_LOG: 'silent',
         FREEWAY_BENCH_SETTLE_FILE: settleFile,
+        ...opts.env,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     track(proc);
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + (opts.startupMs ?? 30_000);
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`freeway exited during start-up (code ${proc.exitCode})`);
       // Ready once the catalog has the emulator's models (discovery runs after listening).
       const models = await fetch(`${url}/api/v1/models`).then((r) => (r.ok ? (r.json() as Promise<{ data: unknown[] }>) : undefined), () => undefined);
       if (models && models.data.length > 0) break;
-      if (Date.now() > deadline) throw new Error('freeway did not start within 30 s');
+      if (Date.now() > deadline) throw new Error(`freeway did not start within ${(opts.startupMs ?? 30_000) / 1000} s`);
       await sleep(50);
     }
     const res = await fetch(`${url}/api/v1/keys`, {

@@ -23,6 +23,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, killAll } from './children.ts';
+import { costRows, runCostPhase } from './cost.ts';
 import { FreewayProcess } from './freeway-process.ts';
 import type { SettleWaits } from './freeway-process.ts';
 import type { ChildStats } from './child-ipc.ts';
@@ -35,17 +36,20 @@ import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
 import { fmtAddedMs, fmtMB, fmtMs, fmtRate, percentile, sleep } from './stats.ts';
 
-const PHASES = ['latency', 'stream', 'throughput', 'many-streams'] as const;
+const PHASES = ['latency', 'stream', 'throughput', 'many-streams', 'cost'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(
     [
-      'usage: npm run bench [-- --quick] [-- --profile] [-- --only=latency,stream,throughput,many-streams]',
+      'usage: npm run bench [-- --quick] [-- --profile] [-- --callgrind] [-- --no-pg]',
+      '                     [-- --only=latency,stream,throughput,many-streams,cost]',
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
-      '  --only=…   run only these phases (comma-separated)',
+      '  --only=…   run only these phases (comma-separated; `cost` alone is the per-request cost against issue 14\'s ratio targets)',
+      '  --callgrind  the cost phase also counts instructions per request under valgrind --tool=callgrind',
+      '  --no-pg    the cost phase skips PostgreSQL + Redis (by default it uses the test services when they answer)',
       '  --freeway-arg=…  extra Node option for the Freeway process (repeatable), e.g. --freeway-arg=--max-semi-space-size=4',
     ].join('\n'),
   );
@@ -55,7 +59,10 @@ const QUICK = args.includes('--quick');
 const PROFILE = args.includes('--profile');
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const FREEWAY_NODE_ARGS = args.filter((a) => a.startsWith('--freeway-arg=')).map((a) => a.slice('--freeway-arg='.length));
-const known = (a: string) => ['--quick', '--profile'].includes(a) || a.startsWith('--only=') || a.startsWith('--freeway-arg=');
+const CALLGRIND = args.includes('--callgrind');
+const WITH_PG = !args.includes('--no-pg');
+const known = (a: string) =>
+  ['--quick', '--profile', '--callgrind', '--no-pg'].includes(a) || a.startsWith('--only=') || a.startsWith('--freeway-arg=');
 const bad = args.filter((a) => !known(a));
 if (bad.length > 0) {
   console.error(`unknown option ${bad.join(' ')} (try --help)`);
@@ -413,12 +420,38 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   return { table: renderTable(rows), notes, missed };
 }
 
+/** The cost phase's table: issue 14's ratio targets, each with whether it is met. */
+async function costPhase(dir: string): Promise<string[]> {
+  const r = await runCostPhase({ dir, quick: QUICK, callgrind: CALLGRIND, withPg: WITH_PG, log });
+  const { rows, missed, notes } = costRows(r);
+  console.log('\n## Per-request cost against the bare forwarder (issue 14 targets)\n');
+  console.log(
+    renderTable(
+      rows.map((x) => ({ metric: x.metric, direct: '—', bare: x.bare, freeway: x.freeway, added: x.ratio, target: x.target, met: x.met })),
+    ).replace(
+      '| added by Freeway',
+      '| ratio           ',
+    ),
+  );
+  console.log('');
+  for (const n of notes) console.log(`- ${n}`);
+  return missed;
+}
+
 async function main(dir: string): Promise<void> {
   const started = performance.now();
   const machine =
     `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch}` +
     (FREEWAY_NODE_ARGS.length > 0 ? ` · Freeway node options: ${FREEWAY_NODE_ARGS.join(' ')}` : '');
   log(`${machine}${QUICK ? ' · quick run' : ''}`);
+  if (RUN.size === 1 && RUN.has('cost')) {
+    console.log(`\n## Freeway cost benchmark${QUICK ? ' (quick)' : ''}\n\n${machine}`);
+    const missed = await costPhase(dir);
+    console.log(`\n(run took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    const list = missed.map((m) => `  - ${m}`).join('\n');
+    console.log(missed.length === 0 ? 'All targets met.' : `MISSED ${missed.length} target(s):\n${list}`);
+    return;
+  }
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
   const profDir = PROFILE ? mkdtempSync(join(tmpdir(), 'freeway-bench-profile-')) : undefined;
   const fw = await FreewayProcess.start({
@@ -450,6 +483,7 @@ async function main(dir: string): Promise<void> {
   console.log(table);
   console.log('');
   for (const n of notes) console.log(`- ${n}`);
+  if (RUN.has('cost')) missed.push(...(await costPhase(dir)));
   console.log('');
   if (missed.length === 0) console.log('All targets met.');
   else {

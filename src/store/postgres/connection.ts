@@ -44,8 +44,12 @@ export function isUnavailable(err: unknown): boolean {
   return DRIVER_LOST.test(err.message);
 }
 
-/** Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock. */
-export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in a transaction on one connection, retrying on serialization failure / deadlock.
+ * `batched`: `fn` sends BEGIN and COMMIT itself, with its first and last statements (see
+ * pg-batch.ts), so they cost no round trip of their own; a failure is still rolled back here.
+ */
+export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promise<T>, opts: { batched?: boolean } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
@@ -56,9 +60,9 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promi
     };
     client.on('error', onLost);
     try {
-      await client.query('BEGIN');
+      if (!opts.batched) await client.query('BEGIN');
       const out = await fn(client);
-      await client.query('COMMIT');
+      if (!opts.batched) await client.query('COMMIT');
       return out;
     } catch (err) {
       if (isUnavailable(err)) {

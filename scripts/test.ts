@@ -1,5 +1,5 @@
 /**
- * `npm test`: typecheck, then every test file under test/ with node's test runner.
+ * `npm test`: lint and format check, typecheck, then every test file under test/ with node's test runner.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -13,6 +13,13 @@ function files(dir: string): string[] {
 }
 
 const bin = (name: string) => join('node_modules', '.bin', name);
+
+// `biome check --write .` fixes what this finds (formatting, and the lints that have a safe fix).
+const lint = spawnSync(bin('biome'), ['ci', '--reporter=summary', '.'], { stdio: 'inherit' });
+if (lint.status !== 0) {
+  console.error('lint or format check failed: run `npx biome check --write .` and fix what remains');
+  process.exit(lint.status ?? 1);
+}
 
 const tsc = spawnSync(bin('tsc'), ['-p', '.'], { stdio: 'inherit' });
 if (tsc.status !== 0) {

@@ -9,7 +9,7 @@ import type { App } from '../app.ts';
 import { asGatewayError, GatewayError } from '../spec/errors.ts';
 import { clientErrorResponse, enforceClientLimits, serverOptions } from './client-limits.ts';
 import { sendHealth } from './health.ts';
-import { sendError, sendJson } from './respond.ts';
+import { sendError, } from './respond.ts';
 
 export interface RouteContext {
   app: App;
@@ -54,7 +54,10 @@ function compile(routes: readonly Route[]): Compiled {
       }
       const names: string[] = [];
       const regex = new RegExp(
-        '^' + full.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)')) + '$',
+        '^' + full.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => {
+        names.push(n);
+        return '([^/]+)';
+      }) + '$',
       );
       c.patterns.push({ method: r.method, regex, names, handler: r.handler, renderError: r.renderError });
     }

@@ -431,7 +431,7 @@ test('legacy completions: text_completion, prompt arrays, streaming', async () =
   });
   let text = '';
   let finish: string | null = null;
-  let usage: unknown = undefined;
+  let usage: unknown ;
   for await (const chunk of stream) {
     for (const c of chunk.choices) {
       text += c.text;

@@ -81,7 +81,11 @@ describe('Limits: per key', () => {
     const spy = new Proxy(store, {
       get: (t, p, r) => {
         const v = Reflect.get(t, p, r);
-        return typeof v === 'function' ? (...a: unknown[]) => (calls.push(String(p)), v.apply(t, a)) : v;
+        if (typeof v !== 'function') return v;
+        return (...a: unknown[]) => {
+          calls.push(String(p));
+          return v.apply(t, a);
+        };
       },
     });
     const limits = new Limits({ store: spy });

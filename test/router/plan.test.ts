@@ -430,7 +430,10 @@ describe('sticky routing', () => {
 
   test('the conversation key is worked out only when there is an endpoint to choose', () => {
     let asked = 0;
-    const lazy = () => (asked++, 'conv-1');
+    const lazy = () => {
+      asked++;
+      return 'conv-1';
+    };
     const cat = catalogOf(threeWay({ c: { pricing: cached } }));
     assert.deepEqual(ids(plan(cat, { sticky: store(gammaKey), stickyKey: lazy }).candidates), ['gamma', 'alpha', 'beta']);
     assert.equal(asked, 1);

@@ -28,6 +28,7 @@ test('every provider whose key variable is set is live, with its real base URL',
   assert.equal(s.databaseUrl, 'file:/tmp/x.db');
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the title names the config syntax, not a template
 test('YAML with ${ENV} interpolation, base URL overrides and a custom provider', async () => {
   const s = await withYaml(
     `providers:

@@ -19,7 +19,7 @@ import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import type { Obj } from '../../spec/validate.ts';
 import { responseError, responseErrorType } from './errors.ts';
-import { functionCallItem, messageItem, newId, newItemId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
+import { functionCallItem, messageItem, newItemId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
 import type { ResponseMeta, ResponseStatus } from './render-response.ts';
 import { clientToolName } from './parse-tools.ts';
 

@@ -273,8 +273,14 @@ export class PostgresStore implements Store {
   async listKeys(f: { accountId?: string; kind?: KeyKind; offset?: number; limit?: number }): Promise<ApiKeyRecord[]> {
     const where: string[] = [];
     const params: Param[] = [];
-    if (f.accountId !== undefined) (params.push(f.accountId), where.push(`account_id = $${params.length}`));
-    if (f.kind !== undefined) (params.push(f.kind), where.push(`kind = $${params.length}`));
+    if (f.accountId !== undefined) {
+      params.push(f.accountId);
+      where.push(`account_id = $${params.length}`);
+    }
+    if (f.kind !== undefined) {
+      params.push(f.kind);
+      where.push(`kind = $${params.length}`);
+    }
     params.push(f.limit ?? 1000, f.offset ?? 0);
     const sql =
       `SELECT * FROM api_keys${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +

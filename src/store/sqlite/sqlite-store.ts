@@ -216,8 +216,14 @@ export class SqliteStore implements Store {
   async listKeys(f: { accountId?: string; kind?: KeyKind; offset?: number; limit?: number }): Promise<ApiKeyRecord[]> {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
-    if (f.accountId !== undefined) (where.push('account_id = ?'), params.push(f.accountId));
-    if (f.kind !== undefined) (where.push('kind = ?'), params.push(f.kind));
+    if (f.accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(f.accountId);
+    }
+    if (f.kind !== undefined) {
+      where.push('kind = ?');
+      params.push(f.kind);
+    }
     const sql = `SELECT * FROM api_keys${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, hash LIMIT ? OFFSET ?`;
     return (this.q(sql).all(...params, f.limit ?? 1000, f.offset ?? 0) as Row[]).map(keyFromRow);
   }

@@ -22,7 +22,7 @@ function fail(res: ServerResponse, status: number, message: string): void {
   res.end(body);
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, raw: string): void {
+function forward(_req: IncomingMessage, res: ServerResponse, raw: string): void {
   let body: { model?: unknown };
   try {
     body = JSON.parse(raw) as { model?: unknown };

@@ -95,7 +95,10 @@ export class Child<Info = Record<string, unknown>> {
       };
       if (!this.proc.connected) return fail(new Error(`${this.name} is not running`));
       this.waiting.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v as T)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
         reject: fail,
       });
       this.proc.send({ id, type }, (err) => {

@@ -49,9 +49,11 @@ if (cluster.isPrimary && !process.env.ACCEPT_MODE) {
     });
   const run = async (n: number) => {
     let i = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (i++ < n) await one();
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (i++ < n) await one();
+      }),
+    );
   };
   await run(2_000);
   const c0 = cpu();

@@ -261,7 +261,12 @@ async function main(): Promise<void> {
       if (s === 'ttfb') {
         const direct = directTarget(setup);
         const t = await ttfbP50([direct, ...paths.map((p) => p.target)], callgrind ? 20 : 300);
-        console.log(`TTFB p50 added         ${t.slice(1).map((x, i) => `${names[i]} +${(x - t[0]).toFixed(3)} ms`).join('  ')}`);
+        console.log(
+          `TTFB p50 added         ${t
+            .slice(1)
+            .map((x, i) => `${names[i]} +${(x - t[0]).toFixed(3)} ms`)
+            .join('  ')}`,
+        );
         await direct.pool.destroy();
         continue;
       }

@@ -145,7 +145,10 @@ export class FreewayProcess {
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`freeway exited during start-up (code ${proc.exitCode})`);
       // Ready once the catalog has the emulator's models (discovery runs after listening).
-      const models = await fetch(`${url}/api/v1/models`).then((r) => (r.ok ? (r.json() as Promise<{ data: unknown[] }>) : undefined), () => undefined);
+      const models = await fetch(`${url}/api/v1/models`).then(
+        (r) => (r.ok ? (r.json() as Promise<{ data: unknown[] }>) : undefined),
+        () => undefined,
+      );
       if (models && models.data.length > 0) break;
       if (Date.now() > deadline) throw new Error(`freeway did not start within ${(opts.startupMs ?? 30_000) / 1000} s`);
       await sleep(50);

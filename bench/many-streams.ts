@@ -26,7 +26,14 @@ function one(agent: http.Agent, origin: string, path: string, apiKey: string, co
   const body = JSON.stringify({ model: 'openai/gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] });
   return new Promise((resolve) => {
     const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      },
       (res) => {
         // Only the end of the body matters: keep a short tail, not every answer, in the load generator.
         let tail = '';
@@ -49,7 +56,13 @@ function one(agent: http.Agent, origin: string, path: string, apiKey: string, co
   });
 }
 
-export async function manyStreams(opts: { origin: string; path: string; apiKey: string; pid: number; streams: number }): Promise<ManyStreamsResult> {
+export async function manyStreams(opts: {
+  origin: string;
+  path: string;
+  apiKey: string;
+  pid: number;
+  streams: number;
+}): Promise<ManyStreamsResult> {
   const idleRss = rss(opts.pid);
   let peakRss = idleRss;
   const sampler = setInterval(() => {
@@ -62,9 +75,20 @@ export async function manyStreams(opts: { origin: string; path: string; apiKey: 
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const t0 = performance.now();
   try {
-    const results = await Promise.all(Array.from({ length: opts.streams }, (_, i) => one(agent, opts.origin, opts.path, opts.apiKey, `bench stream ${i} [[gather:${opts.streams}]]`)));
+    const results = await Promise.all(
+      Array.from({ length: opts.streams }, (_, i) =>
+        one(agent, opts.origin, opts.path, opts.apiKey, `bench stream ${i} [[gather:${opts.streams}]]`),
+      ),
+    );
     const failed = results.filter((r) => !r.ok);
-    return { streams: opts.streams, completed: results.length - failed.length, firstFailure: failed[0]?.detail, idleRss, peakRss: Math.max(peakRss, rss(opts.pid)), ms: performance.now() - t0 };
+    return {
+      streams: opts.streams,
+      completed: results.length - failed.length,
+      firstFailure: failed[0]?.detail,
+      idleRss,
+      peakRss: Math.max(peakRss, rss(opts.pid)),
+      ms: performance.now() - t0,
+    };
   } finally {
     clearInterval(sampler);
     agent.destroy();

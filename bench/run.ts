@@ -47,7 +47,7 @@ if (args.includes('--help') || args.includes('-h')) {
       '                     [-- --only=latency,stream,throughput,many-streams,cost]',
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
-      '  --only=…   run only these phases (comma-separated; `cost` alone is the per-request cost against issue 14\'s ratio targets)',
+      "  --only=…   run only these phases (comma-separated; `cost` alone is the per-request cost against issue 14's ratio targets)",
       '  --callgrind  the cost phase also counts instructions per request under valgrind --tool=callgrind',
       '  --no-pg    the cost phase skips PostgreSQL + Redis (by default it uses the test services when they answer)',
       '  --freeway-arg=…  extra Node option for the Freeway process (repeatable), e.g. --freeway-arg=--max-semi-space-size=4',
@@ -79,8 +79,30 @@ for (const p of RUN) {
 const TARGETS = { rps: 8_000, p50AddedMs: 0.5, p99AddedMs: 2, ttfbAddedMs: 0.5, peakRssBytes: 150 * 1024 * 1024, manyStreamsRssRatio: 2 };
 
 const PLAN = QUICK
-  ? { warmupMs: 700, latencyRate: 200, latencyMs: 2_000, streamRate: 50, streamMs: 1_500, rounds: 1, phaseMs: 1_000, concurrency: 64, manyStreams: 2_000, watchdogMs: 90_000 }
-  : { warmupMs: 2_000, latencyRate: 200, latencyMs: 10_000, streamRate: 50, streamMs: 8_000, rounds: 3, phaseMs: 2_000, concurrency: 64, manyStreams: 2_000, watchdogMs: 180_000 };
+  ? {
+      warmupMs: 700,
+      latencyRate: 200,
+      latencyMs: 2_000,
+      streamRate: 50,
+      streamMs: 1_500,
+      rounds: 1,
+      phaseMs: 1_000,
+      concurrency: 64,
+      manyStreams: 2_000,
+      watchdogMs: 90_000,
+    }
+  : {
+      warmupMs: 2_000,
+      latencyRate: 200,
+      latencyMs: 10_000,
+      streamRate: 50,
+      streamMs: 8_000,
+      rounds: 3,
+      phaseMs: 2_000,
+      concurrency: 64,
+      manyStreams: 2_000,
+      watchdogMs: 180_000,
+    };
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -130,11 +152,14 @@ async function sanityCheck(t: Target): Promise<void> {
   const res = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: t.body });
   const text = await res.body.text();
   const content =
-    res.statusCode === 200 ? (JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content : undefined;
+    res.statusCode === 200
+      ? (JSON.parse(text) as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content
+      : undefined;
   if (typeof content !== 'string') throw new Error(`${t.name}: unexpected answer ${res.statusCode}: ${text.slice(0, 500)}`);
   const s = await t.pool.request({ path: t.path, method: 'POST', headers: t.headers, body: t.streamBody });
   const stream = await s.body.text();
-  if (s.statusCode !== 200 || !stream.includes('data: [DONE]')) throw new Error(`${t.name}: unexpected stream ${s.statusCode}: ${stream.slice(0, 500)}`);
+  if (s.statusCode !== 200 || !stream.includes('data: [DONE]'))
+    throw new Error(`${t.name}: unexpected stream ${s.statusCode}: ${stream.slice(0, 500)}`);
 }
 
 function fixedRate(p: FixedRateResult, before: Snapshot, after: Snapshot): FixedRate {
@@ -235,9 +260,21 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
   if (RUN.has('many-streams')) {
     log(`many streams: ${PLAN.manyStreams} at once, each on its own connection, held until all have reached the emulator`);
     await sleep(500);
-    const fwRun = await manyStreams({ origin: fw.info.url, path: freeway.path, apiKey: fw.info.key, pid: fw.proc.pid!, streams: PLAN.manyStreams });
+    const fwRun = await manyStreams({
+      origin: fw.info.url,
+      path: freeway.path,
+      apiKey: fw.info.key,
+      pid: fw.proc.pid!,
+      streams: PLAN.manyStreams,
+    });
     await sleep(500);
-    const bareRun = await manyStreams({ origin: String(bareFw.info.url), path: bare.path, apiKey: 'none', pid: bareFw.proc.pid!, streams: PLAN.manyStreams });
+    const bareRun = await manyStreams({
+      origin: String(bareFw.info.url),
+      path: bare.path,
+      apiKey: 'none',
+      pid: bareFw.proc.pid!,
+      streams: PLAN.manyStreams,
+    });
     r.manyStreams = { freeway: fwRun, bare: bareRun };
   }
   return r;
@@ -250,15 +287,33 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
 function settleRow(rows: Row[], notes: string[], metric: string, waits: number[] | undefined): void {
   const p50 = percentile(waits ?? [], 50);
   const p99 = percentile(waits ?? [], 99);
-  rows.push({ metric, direct: '—', bare: '—', freeway: `${fmtMs(p50)} / ${fmtMs(p99)}`, added: `${fmtAddedMs(p50)} / ${fmtAddedMs(p99)}`, target: 'info' });
+  rows.push({
+    metric,
+    direct: '—',
+    bare: '—',
+    freeway: `${fmtMs(p50)} / ${fmtMs(p99)}`,
+    added: `${fmtAddedMs(p50)} / ${fmtAddedMs(p99)}`,
+    target: 'info',
+  });
   if (waits === undefined) notes.push(`${metric}: the settle probe did not answer`);
-  else notes.push(`${metric}: ${waits.length} answers; the "added" column is the whole cost against committing the charge after the answer (before item 6)`);
+  else
+    notes.push(
+      `${metric}: ${waits.length} answers; the "added" column is the whole cost against committing the charge after the answer (before item 6)`,
+    );
 }
 
 function report(r: Results): { table: string; notes: string[]; missed: string[] } {
   const ok = (s: Sample[]) => s.filter((x) => x.ok);
-  const lat = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.totalMs), p);
-  const ttfb = (s: Sample[], p: number) => percentile(ok(s).map((x) => x.ttfbMs), p);
+  const lat = (s: Sample[], p: number) =>
+    percentile(
+      ok(s).map((x) => x.totalMs),
+      p,
+    );
+  const ttfb = (s: Sample[], p: number) =>
+    percentile(
+      ok(s).map((x) => x.ttfbMs),
+      p,
+    );
   const rows: Row[] = [];
   const missed: string[] = [];
   const notes: string[] = [];
@@ -266,28 +321,63 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   const cmp = (metric: string, d: number, f: number, b: number, limit: number | undefined, target: string) => {
     const added = f - d;
     const met = limit === undefined ? undefined : Number.isFinite(added) && added <= limit;
-    rows.push({ metric, direct: fmtMs(d), bare: `${fmtMs(b)} (${fmtAddedMs(b - d)})`, freeway: fmtMs(f), added: fmtAddedMs(added), target, met });
+    rows.push({
+      metric,
+      direct: fmtMs(d),
+      bare: `${fmtMs(b)} (${fmtAddedMs(b - d)})`,
+      freeway: fmtMs(f),
+      added: fmtAddedMs(added),
+      target,
+      met,
+    });
     if (met === false) missed.push(`${metric}: added ${fmtAddedMs(added)} (target ${target})`);
   };
 
   if (r.latency) {
     const rate = PLAN.latencyRate;
     const L = r.latency;
-    cmp(`latency p50 @ ${rate} req/s`, lat(L.direct, 50), lat(L.freeway, 50), lat(L.bare, 50), TARGETS.p50AddedMs, `≤ ${TARGETS.p50AddedMs} ms added`);
-    cmp(`latency p99 @ ${rate} req/s`, lat(L.direct, 99), lat(L.freeway, 99), lat(L.bare, 99), TARGETS.p99AddedMs, `≤ ${TARGETS.p99AddedMs} ms added`);
+    cmp(
+      `latency p50 @ ${rate} req/s`,
+      lat(L.direct, 50),
+      lat(L.freeway, 50),
+      lat(L.bare, 50),
+      TARGETS.p50AddedMs,
+      `≤ ${TARGETS.p50AddedMs} ms added`,
+    );
+    cmp(
+      `latency p99 @ ${rate} req/s`,
+      lat(L.direct, 99),
+      lat(L.freeway, 99),
+      lat(L.bare, 99),
+      TARGETS.p99AddedMs,
+      `≤ ${TARGETS.p99AddedMs} ms added`,
+    );
     rows.push(cpuRow(`CPU per request @ ${rate} req/s`, L));
     settleRow(rows, notes, `charge commit before the answer, p50 / p99 @ ${rate} req/s`, r.settle.latency?.whole);
-    notes.push(`latency samples: direct ${count(L.direct)}, Freeway ${count(L.freeway)}; p90 ${fmtMs(lat(L.direct, 90))} vs ${fmtMs(lat(L.freeway, 90))}, max ${fmtMs(lat(L.direct, 100))} vs ${fmtMs(lat(L.freeway, 100))}`);
+    notes.push(
+      `latency samples: direct ${count(L.direct)}, Freeway ${count(L.freeway)}; p90 ${fmtMs(lat(L.direct, 90))} vs ${fmtMs(lat(L.freeway, 90))}, max ${fmtMs(lat(L.direct, 100))} vs ${fmtMs(lat(L.freeway, 100))}`,
+    );
     if (L.skipped > 0) notes.push(`latency: ${L.skipped} ticks skipped (too many requests in flight)`);
   }
   if (r.stream) {
     const S = r.stream;
     const rate = PLAN.streamRate;
-    cmp(`stream TTFB p50 @ ${rate} req/s`, ttfb(S.direct, 50), ttfb(S.freeway, 50), ttfb(S.bare, 50), TARGETS.ttfbAddedMs, `≤ ${TARGETS.ttfbAddedMs} ms added`);
+    cmp(
+      `stream TTFB p50 @ ${rate} req/s`,
+      ttfb(S.direct, 50),
+      ttfb(S.freeway, 50),
+      ttfb(S.bare, 50),
+      TARGETS.ttfbAddedMs,
+      `≤ ${TARGETS.ttfbAddedMs} ms added`,
+    );
     cmp(`stream TTFB p99 @ ${rate} req/s`, ttfb(S.direct, 99), ttfb(S.freeway, 99), ttfb(S.bare, 99), undefined, 'info');
     rows.push(cpuRow(`CPU per stream @ ${rate} req/s`, S));
     settleRow(rows, notes, `charge commit before a stream's end, p50 / p99 @ ${rate} req/s`, r.settle.stream?.streamed);
-    const chunks = (x: Sample[]) => percentile(ok(x).map((y) => y.chunks), 50);
+    const chunks = (x: Sample[]) =>
+      percentile(
+        ok(x).map((y) => y.chunks),
+        50,
+      );
     notes.push(
       `stream samples: direct ${count(S.direct)}, Freeway ${count(S.freeway)}; whole stream p50 ${fmtMs(lat(S.direct, 50))} vs ${fmtMs(lat(S.freeway, 50))}; ` +
         `body chunks per stream (median) ${chunks(S.direct)} vs ${chunks(S.freeway)} — the emulator writes its whole short stream at once, ` +
@@ -328,7 +418,10 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
       target: `≥ ${fmtRate(TARGETS.rps)}`,
       met: capMet,
     });
-    if (!capMet) missed.push(`single-process throughput: ${fmtRate(capacity)} per core (${fmtMs(fwCpuMs)} CPU per request; target ≥ ${fmtRate(TARGETS.rps)}, i.e. ≤ ${(1000 / TARGETS.rps).toFixed(3)} ms)`);
+    if (!capMet)
+      missed.push(
+        `single-process throughput: ${fmtRate(capacity)} per core (${fmtMs(fwCpuMs)} CPU per request; target ≥ ${fmtRate(TARGETS.rps)}, i.e. ≤ ${(1000 / TARGETS.rps).toFixed(3)} ms)`,
+      );
     const fwBusy = t.freeway.cpuUs / 1000 / t.freeway.ms;
     const emuBusy = t.freeway.emuCpuUs / 1000 / t.freeway.ms;
     notes.push(`throughput errors: direct ${t.direct.errors}, bare forwarder ${t.bare.errors}, Freeway ${t.freeway.errors}`);
@@ -343,7 +436,9 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   }
 
   if (r.latency || r.stream || r.throughput) {
-    notes.push('CPU rows: "direct" is the emulator process\'s CPU per request it served, "via Freeway" the Freeway process\'s (user + system, all threads)');
+    notes.push(
+      'CPU rows: "direct" is the emulator process\'s CPU per request it served, "via Freeway" the Freeway process\'s (user + system, all threads)',
+    );
   }
   const s = r.snapshots;
   // The snapshots end before the many-streams phase: its peak is reported on its own row.
@@ -395,7 +490,10 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
       target: `< ${TARGETS.manyStreamsRssRatio}× idle`,
       met: ratioMet,
     });
-    if (!ratioMet) missed.push(`many-streams memory: peak ${fmtMB(m.peakRss)} is ${ratio.toFixed(2)}× the idle ${fmtMB(m.idleRss)} (target < ${TARGETS.manyStreamsRssRatio}×)`);
+    if (!ratioMet)
+      missed.push(
+        `many-streams memory: peak ${fmtMB(m.peakRss)} is ${ratio.toFixed(2)}× the idle ${fmtMB(m.idleRss)} (target < ${TARGETS.manyStreamsRssRatio}×)`,
+      );
     notes.push(
       `many streams: ${m.streams} streamed requests at once, each on its own connection, held by the emulator until all had reached it, ` +
         `then answered, through Freeway, then through the bare forwarder; Freeway's part took ${(m.ms / 1000).toFixed(1)} s; RSS sampled every 10 ms from /proc; ` +
@@ -404,7 +502,10 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   }
   notes.push(
     'Freeway memory after each phase (RSS / peak RSS): ' +
-      s.filter((x) => !x.after.startsWith('(')).map((x) => `${x.after}: ${fmtMB(x.fw.rss)} / ${fmtMB(x.fw.maxRss)}`).join('; '),
+      s
+        .filter((x) => !x.after.startsWith('('))
+        .map((x) => `${x.after}: ${fmtMB(x.fw.rss)} / ${fmtMB(x.fw.maxRss)}`)
+        .join('; '),
   );
   // Counted from the first snapshot on: Freeway makes requests of its own at start-up (model discovery).
   const first = s[0];
@@ -428,10 +529,7 @@ async function costPhase(dir: string): Promise<string[]> {
   console.log(
     renderTable(
       rows.map((x) => ({ metric: x.metric, direct: '—', bare: x.bare, freeway: x.freeway, added: x.ratio, target: x.target, met: x.met })),
-    ).replace(
-      '| added by Freeway',
-      '| ratio           ',
-    ),
+    ).replace('| added by Freeway', '| ratio           '),
   );
   console.log('');
   for (const n of notes) console.log(`- ${n}`);
@@ -460,13 +558,38 @@ async function main(dir: string): Promise<void> {
     dir,
     nodeArgs: [...FREEWAY_NODE_ARGS, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250'] : [])],
   });
-  const bareFw = await Child.start<{ url: string }>('bare forwarder', './bare-forwarder-child.ts', { args: [emu.info.url, emu.info.apiKey] });
-  log(`emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid}), bare forwarder ${bareFw.info.url} (pid ${bareFw.proc.pid})`);
+  const bareFw = await Child.start<{ url: string }>('bare forwarder', './bare-forwarder-child.ts', {
+    args: [emu.info.url, emu.info.apiKey],
+  });
+  log(
+    `emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid}), bare forwarder ${bareFw.info.url} (pid ${bareFw.proc.pid})`,
+  );
 
   const common = { connections: PLAN.concurrency };
-  const direct = makeTarget({ ...common, name: 'direct', origin: emu.info.url, path: '/v1/chat/completions', apiKey: emu.info.apiKey, model: 'gpt-4o-mini' });
-  const freeway = makeTarget({ ...common, name: 'Freeway', origin: fw.info.url, path: '/api/v1/chat/completions', apiKey: fw.info.key, model: 'openai/gpt-4o-mini' });
-  const bare = makeTarget({ ...common, name: 'bare forwarder', origin: bareFw.info.url, path: '/v1/chat/completions', apiKey: 'none', model: 'openai/gpt-4o-mini' });
+  const direct = makeTarget({
+    ...common,
+    name: 'direct',
+    origin: emu.info.url,
+    path: '/v1/chat/completions',
+    apiKey: emu.info.apiKey,
+    model: 'gpt-4o-mini',
+  });
+  const freeway = makeTarget({
+    ...common,
+    name: 'Freeway',
+    origin: fw.info.url,
+    path: '/api/v1/chat/completions',
+    apiKey: fw.info.key,
+    model: 'openai/gpt-4o-mini',
+  });
+  const bare = makeTarget({
+    ...common,
+    name: 'bare forwarder',
+    origin: bareFw.info.url,
+    path: '/v1/chat/completions',
+    apiKey: 'none',
+    model: 'openai/gpt-4o-mini',
+  });
   let results: Results;
   try {
     await sanityCheck(direct);

@@ -175,7 +175,12 @@ export async function workersScenario(opts: { quick?: boolean; log?: (s: string)
   try {
     for (const s of setups) running.push(await start(s, emu.info));
     const empty = (s: Setup): WorkersResult => ({
-      setup: s, requests: 0, errors: 0, elapsedMs: 0, cpuUs: 0, fixed: { rate: FIXED_RATE, requests: 0, cpuUs: 0 },
+      setup: s,
+      requests: 0,
+      errors: 0,
+      elapsedMs: 0,
+      cpuUs: 0,
+      fixed: { rate: FIXED_RATE, requests: 0, cpuUs: 0 },
     });
     const results = new Map<Setup, WorkersResult>(setups.map((s) => [s, empty(s)]));
     for (const r of running) {

@@ -28,7 +28,9 @@ function entry() {
   const stamp = join(root, 'dist', '.built');
   if (!existsSync(sources)) return built;
   if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestSource(sources)) return built;
-  const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', join(root, 'scripts', 'build.ts')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', join(root, 'scripts', 'build.ts')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return r.status === 0 && existsSync(built) ? built : join(sources, 'cli', 'main.ts');
 }
 

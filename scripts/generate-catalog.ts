@@ -50,9 +50,7 @@ function conditional(c: ConditionalPrice): SnapshotConditionalPrice {
   const k = c.constraint;
   if (!k) return { prices: price(c.prices) };
   const constraint =
-    k.type === 'start_date'
-      ? { type: k.type, start_date: k.start_date }
-      : { type: k.type, start_time: k.start_time, end_time: k.end_time };
+    k.type === 'start_date' ? { type: k.type, start_date: k.start_date } : { type: k.type, start_time: k.start_time, end_time: k.end_time };
   return { constraint, prices: price(c.prices) };
 }
 

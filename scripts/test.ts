@@ -1,6 +1,6 @@
 /**
- * `npm test`: typecheck (src and web), then every test file under test/ with node's test runner.
- * (`pretest` has built the dashboard into web/dist first.)
+ * `npm test`: lint and format check, typecheck (src and web), then every test file under test/ with
+ * node's test runner. (`pretest` has built the dashboard into web/dist first.)
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -14,6 +14,13 @@ function files(dir: string): string[] {
 }
 
 const bin = (name: string) => join('node_modules', '.bin', name);
+
+// `biome check --write .` fixes what this finds (formatting, and the lints that have a safe fix).
+const lint = spawnSync(bin('biome'), ['ci', '--reporter=summary', '.'], { stdio: 'inherit' });
+if (lint.status !== 0) {
+  console.error('lint or format check failed: run `npx biome check --write .` and fix what remains');
+  process.exit(lint.status ?? 1);
+}
 
 const tsc = spawnSync(bin('tsc'), ['-p', '.'], { stdio: 'inherit' });
 if (tsc.status !== 0) {

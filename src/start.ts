@@ -95,7 +95,8 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
   const built = buildCatalog({ settings, discovered: new Map() });
   for (const note of built.notes) log.warn(note);
   const alerts = new CreditAlerts(store, settings.alerts, log, { lookupHost: opts.lookupHost });
-  if (settings.alerts.webhookUrl && !settings.alerts.secret) log.warn('alerts.webhookUrl is set but no secret (alerts.secret or FREEWAY_WEBHOOK_SECRET): webhooks go unsigned');
+  if (settings.alerts.webhookUrl && !settings.alerts.secret)
+    log.warn('alerts.webhookUrl is set but no secret (alerts.secret or FREEWAY_WEBHOOK_SECRET): webhooks go unsigned');
   const app: App = {
     settings,
     store,
@@ -118,7 +119,8 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
     deferredCharges: new DeferredCharges({
       retryMs: 1_000,
       giveUpMs: settings.billing.reservationTtlMs,
-      onGiveUp: (id, err) => log.error(`gave up charging generation ${id} after retrying: ${String(err)} (its hold is settled by the sweep)`),
+      onGiveUp: (id, err) =>
+        log.error(`gave up charging generation ${id} after retrying: ${String(err)} (its hold is settled by the sweep)`),
       onError: (id, err) => log.error(`could not settle generation ${id}, retrying: ${String(err)}`),
     }),
     checkpoints: new StreamCheckpoints(store, {
@@ -222,7 +224,8 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
       // A last try for charges the database refused while it was away.
       await app.deferredCharges.retryAll();
       app.deferredCharges.close();
-      if (app.deferredCharges.size > 0) log.error(`${app.deferredCharges.size} charges could not be written before shutdown; their holds are settled by the sweep`);
+      if (app.deferredCharges.size > 0)
+        log.error(`${app.deferredCharges.size} charges could not be written before shutdown; their holds are settled by the sweep`);
       await app.health.close();
       await app.limits.close();
       await app.generations.flush();

@@ -53,12 +53,17 @@ export function isBelow(a: Pick<AlertRecord, 'thresholdKind' | 'thresholdValue'>
 }
 
 /** The threshold as the API shows it: `{kind: 'usd', value: 1.5}` or `{kind: 'percent', value: 25}`. */
-export function thresholdView(a: Pick<AlertRecord, 'thresholdKind' | 'thresholdValue'>): { kind: AlertRecord['thresholdKind']; value: number } {
+export function thresholdView(a: Pick<AlertRecord, 'thresholdKind' | 'thresholdValue'>): {
+  kind: AlertRecord['thresholdKind'];
+  value: number;
+} {
   return { kind: a.thresholdKind, value: a.thresholdKind === 'usd' ? nanosToUsd(a.thresholdValue) : a.thresholdValue / 100 };
 }
 
 const describeThreshold = (a: AlertRecord): string =>
-  a.thresholdKind === 'usd' ? `$${nanosToUsd(a.thresholdValue)}` : `${a.thresholdValue / 100}% ${a.keyHash ? 'of its limit' : 'of its credits'}`;
+  a.thresholdKind === 'usd'
+    ? `$${nanosToUsd(a.thresholdValue)}`
+    : `${a.thresholdValue / 100}% ${a.keyHash ? 'of its limit' : 'of its credits'}`;
 
 /** `sha256=<hex>`: HMAC-SHA256 of the raw body, the value of `x-freeway-signature`. */
 export function signBody(secret: string, body: string): string {
@@ -192,7 +197,8 @@ export class CreditAlerts {
         const firedAt = now.toISOString();
         if (await this.store.markAlert(a.id, firedAt, false)) this.fire({ ...a, firedAt }, left);
       } else if (below === false && a.firedAt !== null) {
-        if (await this.store.markAlert(a.id, null, true)) this.log.info(`credit alert ${a.id} re-armed: ${this.subject(a)} has $${nanosToUsd(left.nanos)} left`);
+        if (await this.store.markAlert(a.id, null, true))
+          this.log.info(`credit alert ${a.id} re-armed: ${this.subject(a)} has $${nanosToUsd(left.nanos)} left`);
       }
     }
   }
@@ -254,7 +260,9 @@ export class CreditAlerts {
         return;
       }
       const delay = retryBaseMs * 2 ** (attempt - 1);
-      this.log.warn(`credit alert ${alertId}: webhook ${origin(hook.url)} failed (attempt ${attempt} of ${maxAttempts}: ${why}); retrying in ${delay} ms`);
+      this.log.warn(
+        `credit alert ${alertId}: webhook ${origin(hook.url)} failed (attempt ${attempt} of ${maxAttempts}: ${why}); retrying in ${delay} ms`,
+      );
       try {
         // Unreferenced: a pending retry never keeps the process alive.
         await sleep(delay, undefined, { signal: closing, ref: false });

@@ -196,6 +196,7 @@ export class Billing {
 
   /** Credits an account (top-up, refund, adjustment) under a fresh movement id. */
   async credit(accountId: string, kind: 'topup' | 'refund' | 'adjustment', amountNanos: number, note?: string): Promise<void> {
-    if (await this.store.credit({ id: `${kind}-${randomUUID()}`, accountId, kind, amountNanos, note, now: new Date() })) this.hooks.onCredit?.(accountId);
+    if (await this.store.credit({ id: `${kind}-${randomUUID()}`, accountId, kind, amountNanos, note, now: new Date() }))
+      this.hooks.onCredit?.(accountId);
   }
 }

@@ -26,7 +26,10 @@ export function computeCost(usage: Usage, pricing: Pricing, images = 0): CostBre
   const reasoning = BigInt(Math.min(usage.reasoningTokens, usage.outputTokens));
   const visible = BigInt(usage.outputTokens) - (p.reasoning !== undefined ? reasoning : 0n);
   const promptFemto =
-    uncached * p.prompt + cacheRead * (p.cacheRead ?? p.prompt) + cacheWrite * (p.cacheWrite ?? p.prompt) + BigInt(images) * (p.image ?? 0n);
+    uncached * p.prompt +
+    cacheRead * (p.cacheRead ?? p.prompt) +
+    cacheWrite * (p.cacheWrite ?? p.prompt) +
+    BigInt(images) * (p.image ?? 0n);
   const completionFemto =
     visible * p.completion +
     (p.reasoning !== undefined ? reasoning * p.reasoning : 0n) +

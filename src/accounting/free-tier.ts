@@ -58,10 +58,14 @@ export async function checkFreeTier(app: FreeTierDeps, key: ApiKeyRecord, candid
     'X-RateLimit-Remaining': '0',
     'X-RateLimit-Reset': String(resetMs),
   };
-  throw new GatewayError('rate_limit_exceeded', `Rate limit exceeded: ${name} (${limit} requests per ${perMinute ? 'minute' : 'day'}). ${raise}`, {
-    retryable: false,
-    retryAfter,
-    headers,
-    metadata: { limit_source: name, headers },
-  });
+  throw new GatewayError(
+    'rate_limit_exceeded',
+    `Rate limit exceeded: ${name} (${limit} requests per ${perMinute ? 'minute' : 'day'}). ${raise}`,
+    {
+      retryable: false,
+      retryAfter,
+      headers,
+      metadata: { limit_source: name, headers },
+    },
+  );
 }

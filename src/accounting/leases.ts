@@ -150,7 +150,10 @@ export class ProcessLeases {
       if (d.why === 'gone') this.store.dropOwner?.(d.l.owner);
     }
     const expired = await this.store.releaseExpired(now);
-    if (released > 0) this.log.info(`settled ${released} credit holds of stopped Freeway processes (${charged} charged for what their streams had delivered)`);
+    if (released > 0)
+      this.log.info(
+        `settled ${released} credit holds of stopped Freeway processes (${charged} charged for what their streams had delivered)`,
+      );
     if (expired > 0) this.log.info(`released ${expired} expired credit holds`);
     return { released, charged, expired };
   }

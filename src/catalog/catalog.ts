@@ -92,7 +92,10 @@ export class Catalog {
     }
     scored.sort((a, b) => a.score - b.score || a.id.localeCompare(b.id));
     const cutoff = Math.max(4, Math.floor(slug.length / 2));
-    return scored.filter((s) => s.score <= cutoff).slice(0, limit).map((s) => s.id);
+    return scored
+      .filter((s) => s.score <= cutoff)
+      .slice(0, limit)
+      .map((s) => s.id);
   }
 }
 

@@ -40,9 +40,19 @@ export function familyDefaults(modelId: string): { maxOutputTokens: number | nul
  */
 const NO_REASONING = new RegExp(
   [
-    'gpt-4o', 'gpt-4\\.1', 'gpt-4-', 'gpt-4$', 'gpt-3\\.5', 'gpt-5(\\.\\d+)?-chat',
-    'claude-3-(haiku|opus|sonnet)', 'claude-3[-.]5', 'claude-2', 'claude-instant',
-    'gemini-1\\.', 'gemini-2\\.0', 'gemini-pro',
+    'gpt-4o',
+    'gpt-4\\.1',
+    'gpt-4-',
+    'gpt-4$',
+    'gpt-3\\.5',
+    'gpt-5(\\.\\d+)?-chat',
+    'claude-3-(haiku|opus|sonnet)',
+    'claude-3[-.]5',
+    'claude-2',
+    'claude-instant',
+    'gemini-1\\.',
+    'gemini-2\\.0',
+    'gemini-pro',
   ].join('|'),
 );
 /** Families that reason (OpenAI's o-series and GPT-5, Claude 3.7 and later, Gemini 2.5 and later). */

@@ -78,7 +78,7 @@ function currentPrice(prices: SnapshotModel['prices'], now: Date): SnapshotPrice
   let chosen: SnapshotPrice | undefined;
   for (const c of prices) {
     const k = c.constraint;
-    if (!k || k.type !== 'start_date' || new Date(k.start_date) <= now) chosen = c.prices;
+    if (k?.type !== 'start_date' || new Date(k.start_date) <= now) chosen = c.prices;
   }
   return chosen;
 }

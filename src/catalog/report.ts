@@ -68,14 +68,16 @@ export function catalogReport(
   // Pinned ids first: they name exactly one endpoint, which is what a client would write.
   for (const m of built.pinned.values()) add(m, m.endpoints[0]);
   for (const m of built.models.values()) for (const e of m.endpoints) add(m, e);
-  return settings.providers.map((p): ProviderReport => ({
-    id: p.id,
-    name: p.name,
-    source: listed.has(p.id) ? 'listed' : failed.has(p.id) ? 'failed' : 'not listed',
-    ...(failed.has(p.id) ? { error: failed.get(p.id) } : {}),
-    ...(listed.has(p.id) ? { listedCount: listed.get(p.id)!.length } : {}),
-    rows: (rows.get(p.id) ?? []).sort((a, b) => a.upstream.localeCompare(b.upstream)),
-  }));
+  return settings.providers.map(
+    (p): ProviderReport => ({
+      id: p.id,
+      name: p.name,
+      source: listed.has(p.id) ? 'listed' : failed.has(p.id) ? 'failed' : 'not listed',
+      ...(failed.has(p.id) ? { error: failed.get(p.id) } : {}),
+      ...(listed.has(p.id) ? { listedCount: listed.get(p.id)!.length } : {}),
+      rows: (rows.get(p.id) ?? []).sort((a, b) => a.upstream.localeCompare(b.upstream)),
+    }),
+  );
 }
 
 function priceOf(x: ReportRow): string {

@@ -14,13 +14,18 @@ import type { CompareMessage, CompareParams, CompareResult } from './compare-str
 
 export const MAX_COMPARE_MODELS = 6;
 
-const USAGE = 'usage: freeway compare "PROMPT" -m MODEL [-m MODEL ...] [--system TEXT] [--max-tokens N] [--temperature T] ' +
+const USAGE =
+  'usage: freeway compare "PROMPT" -m MODEL [-m MODEL ...] [--system TEXT] [--max-tokens N] [--temperature T] ' +
   '[--key KEY] [--base-url URL] [--json]';
 
 function table(rows: string[][]): string {
   const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   // Names left, numbers right.
-  const line = (r: string[]) => r.map((v, i) => (i === 0 || i === r.length - 1 ? v.padEnd(width[i]) : v.padStart(width[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, i) => (i === 0 || i === r.length - 1 ? v.padEnd(width[i]) : v.padStart(width[i])))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]), line(width.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
 }
 

@@ -136,7 +136,8 @@ export async function streamCompare(
       for (const m of msgs) {
         if (m.data === '[DONE]') continue;
         const parsed = tryParseJson(m.data);
-        if (parsed.ok && parsed.value && typeof parsed.value === 'object') changed = apply(r, parsed.value as ChunkShape, started) || changed;
+        if (parsed.ok && parsed.value && typeof parsed.value === 'object')
+          changed = apply(r, parsed.value as ChunkShape, started) || changed;
       }
       if (changed) opts.onProgress?.(r);
     };

@@ -1,8 +1,4 @@
-/**
- * `freeway` command line. `freeway serve [--config FILE] [--port N] [--host H] [--workers N|auto]`.
- */
-import { parseArgs } from 'node:util';
-import { ConfigError, loadSettings } from '../config/load.ts';
+import { ConfigError } from '../config/load.ts';
 import { catalogCommand } from './catalog-command.ts';
 import { compareCommand } from './compare-command.ts';
 import { serve } from './serve.ts';

@@ -22,7 +22,11 @@ function table(rows: Array<Record<string, string | number>>): string {
   if (rows.length === 0) return '(none)';
   const cols = Object.keys(rows[0]);
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i])).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(width[i]))
+      .join('  ')
+      .trimEnd();
   return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
 }
 
@@ -38,7 +42,8 @@ function money(v: string | undefined, what: string, o: { nonZero?: boolean } = {
 
 function count(v: string, what: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PER_MINUTE) throw new ConfigError(`${what} must be a whole number from 1 to ${MAX_PER_MINUTE}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PER_MINUTE)
+    throw new ConfigError(`${what} must be a whole number from 1 to ${MAX_PER_MINUTE}`);
   return n;
 }
 
@@ -80,8 +85,10 @@ export async function keysCommand(argv: string[], out: (s: string) => void): Pro
       case 'create': {
         const name = positionals[0];
         if (!name) throw new ConfigError('usage: freeway keys create NAME [--limit USD] [--reset daily|weekly|monthly] [--account A]');
-        if (!(await store.getAccount(accountId))) throw new ConfigError(`no account ${accountId} (create it with: freeway accounts create ${accountId})`);
-        if (values.reset !== undefined && !['daily', 'weekly', 'monthly'].includes(values.reset)) throw new ConfigError('--reset must be daily, weekly or monthly');
+        if (!(await store.getAccount(accountId)))
+          throw new ConfigError(`no account ${accountId} (create it with: freeway accounts create ${accountId})`);
+        if (values.reset !== undefined && !['daily', 'weekly', 'monthly'].includes(values.reset))
+          throw new ConfigError('--reset must be daily, weekly or monthly');
         const expires = values.expires === undefined ? null : new Date(values.expires);
         if (expires && Number.isNaN(expires.getTime())) throw new ConfigError('--expires must be a date');
         const { key, record } = await createKey(store, {
@@ -123,7 +130,12 @@ export async function keysCommand(argv: string[], out: (s: string) => void): Pro
         const prefix = positionals[0];
         if (!prefix) throw new ConfigError(`usage: freeway keys ${sub} HASH`);
         const matches = (await store.listKeys({ limit: 100_000 })).filter((k) => k.hash.startsWith(prefix));
-        if (matches.length !== 1) throw new ConfigError(matches.length === 0 ? `no key whose hash starts with ${prefix}` : `${prefix} matches ${matches.length} keys; give more of the hash`);
+        if (matches.length !== 1)
+          throw new ConfigError(
+            matches.length === 0
+              ? `no key whose hash starts with ${prefix}`
+              : `${prefix} matches ${matches.length} keys; give more of the hash`,
+          );
         const k = matches[0];
         if (sub === 'delete') await store.deleteKey(k.hash);
         else await store.updateKey(k.hash, { disabled: sub === 'disable' }, new Date());
@@ -138,17 +150,32 @@ export async function keysCommand(argv: string[], out: (s: string) => void): Pro
 
 export async function accountsCommand(argv: string[], out: (s: string) => void): Promise<void> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { config: COMMON.config, name: { type: 'string' }, postpaid: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { config: COMMON.config, name: { type: 'string' }, postpaid: { type: 'boolean' } },
+  });
   await withStore(values.config, async (store) => {
     if (sub === 'create') {
       const id = positionals[0];
-      if (!id || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(id)) throw new ConfigError('usage: freeway accounts create ID (a lowercase slug) [--name N] [--postpaid]');
+      if (!id || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(id))
+        throw new ConfigError('usage: freeway accounts create ID (a lowercase slug) [--name N] [--postpaid]');
       if (await store.getAccount(id)) throw new ConfigError(`account ${id} already exists`);
       await store.createAccount({ id, name: values.name ?? id, prepaid: !values.postpaid, now: new Date() });
       out(`Created ${values.postpaid ? 'postpaid' : 'prepaid'} account ${id}.`);
     } else if (sub === 'list') {
       const all = await store.listAccounts();
-      out(table(all.map((a) => ({ id: a.id, name: a.name, mode: a.prepaid ? 'prepaid' : 'postpaid', balance: usd(a.balanceNanos), reserved: usd(a.reservedNanos) }))));
+      out(
+        table(
+          all.map((a) => ({
+            id: a.id,
+            name: a.name,
+            mode: a.prepaid ? 'prepaid' : 'postpaid',
+            balance: usd(a.balanceNanos),
+            reserved: usd(a.reservedNanos),
+          })),
+        ),
+      );
     } else throw new ConfigError('usage: freeway accounts create|list');
   });
 }
@@ -162,7 +189,14 @@ export async function creditsCommand(argv: string[], out: (s: string) => void): 
     if (!account) throw new ConfigError(`no account ${accountId}`);
     if (sub === 'add') {
       const amount = money(positionals[0], 'the amount', { nonZero: true });
-      await store.credit({ id: `topup-${randomUUID()}`, accountId, kind: 'topup', amountNanos: amount, note: values.note ?? 'freeway credits add', now: new Date() });
+      await store.credit({
+        id: `topup-${randomUUID()}`,
+        accountId,
+        kind: 'topup',
+        amountNanos: amount,
+        note: values.note ?? 'freeway credits add',
+        now: new Date(),
+      });
     } else if (sub !== 'show') throw new ConfigError('usage: freeway credits add USD | show');
     const a = (await store.getAccount(accountId))!;
     const totals = await store.ledgerTotals(accountId);
@@ -174,7 +208,10 @@ export async function creditsCommand(argv: string[], out: (s: string) => void): 
 }
 
 export async function usageCommand(argv: string[], out: (s: string) => void): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...COMMON, by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, key: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...COMMON, by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, key: { type: 'string' } },
+  });
   const groupBy = (values.by ?? 'day,model').split(',').filter(Boolean);
   for (const g of groupBy) {
     if (!['day', 'model', 'provider', 'key', 'app', 'user'].includes(g)) {

@@ -84,7 +84,11 @@ function banner(out: Out, settings: Settings, gw: { url: string; models: number;
   if (settings.providers.length === 0) {
     out('No providers are live yet. Set a provider key and restart, for example:');
     out('  OPENAI_API_KEY=sk-... npm start');
-    out(`Providers read: ${PRESETS.filter((p) => p.keyEnv).map((p) => p.keyEnv).join(', ')}`);
+    out(
+      `Providers read: ${PRESETS.filter((p) => p.keyEnv)
+        .map((p) => p.keyEnv)
+        .join(', ')}`,
+    );
     out('Local servers: OLLAMA_BASE_URL, VLLM_BASE_URL, LMSTUDIO_BASE_URL, LLAMACPP_BASE_URL, or a freeway.yaml.');
   } else {
     out(`Live providers: ${settings.providers.map((p) => `${p.id} (${p.baseUrl})`).join(', ')}`);

@@ -16,10 +16,14 @@ export class RateServer {
 
   /** Decides one worker's batch, in order; the answers in the same order. */
   async handle(workerId: number, calls: readonly RateCall[]): Promise<RateReply[]> {
-    return Promise.all(calls.map(([id, op, args]) => this.one(workerId, op, args).then(
-      (value): RateReply => [id, true, value],
-      (err: unknown): RateReply => [id, false, (err as Error)?.message ?? String(err)],
-    )));
+    return Promise.all(
+      calls.map(([id, op, args]) =>
+        this.one(workerId, op, args).then(
+          (value): RateReply => [id, true, value],
+          (err: unknown): RateReply => [id, false, (err as Error)?.message ?? String(err)],
+        ),
+      ),
+    );
   }
 
   /** The worker is gone: its endpoint places are free now. */

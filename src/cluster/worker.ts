@@ -30,9 +30,9 @@ export async function runWorker(settings: Settings): Promise<void> {
     send({ fw: 'failed', message: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code });
     process.exit(1);
   }
-  let stopping: Promise<void> | undefined;
+  let _stopping: Promise<void> | undefined;
   const stop = () => {
-    stopping ??= gw.close().then(
+    _stopping ??= gw.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { endpointKeyOf, providerDefaultsKey } from '../catalog/endpoint-key.ts';
 import { PRESET_BY_ID } from '../providers/presets.ts';
 import { PROTOCOL_OF_TYPE, PROVIDER_TYPES } from '../providers/types.ts';
-import type { ProviderInstance, Protocol } from '../providers/types.ts';
+import type { ProviderInstance } from '../providers/types.ts';
 // `yaml` and ./schema.ts (zod) are imported only when a config file is read: together they add
 // ~30 MB to a process that is configured by environment variables alone.
 import type { ConfigFile, ModelConfig } from './schema.ts';
@@ -262,7 +262,10 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
     port: opts.port ?? file.server?.port ?? envPort ?? 8080,
     host: opts.host ?? file.server?.host ?? '127.0.0.1',
     maxBodyBytes: file.server?.maxBodyBytes ?? 32 * 1024 * 1024,
-    workers: resolveWorkers(opts.workers ?? env.FREEWAY_WORKERS ?? file.server?.workers, opts.workers !== undefined ? '--workers' : env.FREEWAY_WORKERS ? 'FREEWAY_WORKERS' : 'server.workers'),
+    workers: resolveWorkers(
+      opts.workers ?? env.FREEWAY_WORKERS ?? file.server?.workers,
+      opts.workers !== undefined ? '--workers' : env.FREEWAY_WORKERS ? 'FREEWAY_WORKERS' : 'server.workers',
+    ),
     keepAliveMs: file.server?.keepAliveMs ?? 5_000,
     clientLimits: clientLimitsOf(file),
     timeouts: {
@@ -361,7 +364,7 @@ export async function loadSettings(opts: LoadOptions = {}): Promise<Settings> {
   }
   for (const [modelId, m] of Object.entries(s.models)) {
     for (const [i, e] of (m.endpoints ?? []).entries()) {
-      if (!PRESET_BY_ID.has(e.provider) && !(file.providers ?? {})[e.provider]) {
+      if (!PRESET_BY_ID.has(e.provider) && !file.providers?.[e.provider]) {
         throw new ConfigError(`models.${modelId}.endpoints[${i}].provider: unknown provider "${e.provider}"`);
       }
     }

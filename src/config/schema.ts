@@ -193,10 +193,7 @@ export const configSchema = z
     limits: z
       .object({
         /** Default per-key request and token rates (a key's own settings win). */
-        perKey: z
-          .object({ requestsPerMinute: perMinute.optional(), tokensPerMinute: perMinute.optional() })
-          .strict()
-          .optional(),
+        perKey: z.object({ requestsPerMinute: perMinute.optional(), tokensPerMinute: perMinute.optional() }).strict().optional(),
         queue: z
           .object({ maxWaitMs: z.number().int().nonnegative().optional(), maxLength: z.number().int().positive().optional() })
           .strict()
@@ -240,7 +237,11 @@ export const configSchema = z
             perMinute: z.number().int().nonnegative().optional(),
             perDay: z.number().int().nonnegative().optional(),
             perDayWithCredits: z.number().int().nonnegative().optional(),
-            creditsForHigherLimitUsd: z.number().nonnegative().max(MAX_AMOUNT_NANOS / 1e9).optional(),
+            creditsForHigherLimitUsd: z
+              .number()
+              .nonnegative()
+              .max(MAX_AMOUNT_NANOS / 1e9)
+              .optional(),
           })
           .strict()
           .optional(),

@@ -34,7 +34,11 @@ export function callContext(app: App, abort: AbortController): CallContext {
   const timer = setTimeout(() => abort.abort(new DOMException('The request exceeded its total time limit', TOTAL)), t.totalMs);
   timer.unref();
   totalTimers.set(abort, timer);
-  return { signal: abort.signal, timeouts: { connectMs: t.connectMs, firstTokenMs: t.firstTokenMs, idleMs: t.idleMs }, watch: new StreamWatch() };
+  return {
+    signal: abort.signal,
+    timeouts: { connectMs: t.connectMs, firstTokenMs: t.firstTokenMs, idleMs: t.idleMs },
+    watch: new StreamWatch(),
+  };
 }
 
 /** Whether the request's total deadline ended it (rather than the client going away). */

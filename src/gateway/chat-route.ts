@@ -70,7 +70,8 @@ export function routeChat(
   // Worked out only when there is an endpoint to choose or to remember (hashing the conversation's
   // opening is most of routing's cost otherwise).
   let sticky: string | undefined;
-  const stickyKey = app.settings.routing.stickyMs > 0 ? () => (sticky ??= stickyKeyOf(key.hash, request.model, request, r.sessionId)) : undefined;
+  const stickyKey =
+    app.settings.routing.stickyMs > 0 ? () => (sticky ??= stickyKeyOf(key.hash, request.model, request, r.sessionId)) : undefined;
   const needs = needsOf(request);
   // `openrouter/auto`, `openrouter/free`: the router's picks stand in for it (model-routers.ts).
   const routed = applyModelRouters(app, key.hash, request, r, needs);
@@ -120,7 +121,10 @@ export function routeChat(
 
 /** The conversation plus the answer so far as a trailing assistant message, which the next endpoint continues. */
 function continuation(request: ChatRequest, partial: string): ChatRequest {
-  return { ...request, messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }] };
+  return {
+    ...request,
+    messages: [...request.messages, { role: 'assistant', content: [{ type: 'text', text: partial }], toolCalls: [], reasoning: [] }],
+  };
 }
 
 /** The most output `c` can give (its endpoint's, else its model's); undefined when unknown. */

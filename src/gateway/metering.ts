@@ -106,13 +106,7 @@ export async function holdWorstCase(
  * in the charge's own transaction when there is one (a reader who sees the charge sees the
  * record), else through the generation log.
  */
-export async function settleAndRecord(
-  app: App,
-  key: ApiKeyRecord,
-  held: boolean,
-  record: GenerationRecord,
-  charge: Charge,
-): Promise<void> {
+export async function settleAndRecord(app: App, key: ApiKeyRecord, held: boolean, record: GenerationRecord, charge: Charge): Promise<void> {
   if (!held && charge.chargedNanos === 0) {
     app.generations.record(record);
     return;
@@ -187,7 +181,11 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   estimate: (r: R | undefined) => { inputTokens: number; outputTokens: number },
   produced: (r: R) => boolean,
 ): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
-  const { opened: ran, held, settleTokens } = await admitAndRun(
+  const {
+    opened: ran,
+    held,
+    settleTokens,
+  } = await admitAndRun(
     app,
     { key, hold, candidates, tracker, callCtx: { signal }, promptTokens: () => estimate(undefined).inputTokens },
     (c) => inSlot(app, c, { key, signal }, () => call(tracker.calling(c))),

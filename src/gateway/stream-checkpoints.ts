@@ -16,7 +16,8 @@ export interface Delivered {
   record: GenerationRecord;
 }
 
-export const CRASH_ERROR = 'interrupted: the Freeway process serving this stream stopped; charged for what was delivered by its last checkpoint';
+export const CRASH_ERROR =
+  'interrupted: the Freeway process serving this stream stopped; charged for what was delivered by its last checkpoint';
 
 /**
  * The checkpoint of a stream that has delivered what `opts` describes: priced as a stream the
@@ -91,7 +92,17 @@ export class StreamCheckpoints {
       const total = d ? d.upstreamNanos + d.feeNanos : 0;
       if (!d || total === 0 || total === e.written) continue;
       e.written = total;
-      batch.push({ id, accountId: e.key.accountId, keyHash: e.key.hash, owner: this.owner, upstreamNanos: d.upstreamNanos, feeNanos: d.feeNanos, record: d.record, now, expiresAt });
+      batch.push({
+        id,
+        accountId: e.key.accountId,
+        keyHash: e.key.hash,
+        owner: this.owner,
+        upstreamNanos: d.upstreamNanos,
+        feeNanos: d.feeNanos,
+        record: d.record,
+        now,
+        expiresAt,
+      });
     }
     if (batch.length === 0) return;
     this.writing = this.store

@@ -40,7 +40,6 @@ import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, StreamEvent, Usage } from '../spec/response.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 
-
 /** A door's stream format. Every method returns complete SSE frames (`data: ...\n\n`, `event: ...`). */
 export interface StreamRenderer {
   event(ev: StreamEvent): string | undefined;
@@ -279,7 +278,9 @@ function finishOf(
   const lastUsage = legUsage(last, promptTokens());
   const error = last.error;
   const delivered = legs.some((l) => l.outputChars > 0 || l.toolCalls > 0);
-  const finalFinish: FinishReason = error ? { unified: 'error', raw: last.finish?.raw ?? null } : (last.finish ?? { unified: 'stop', raw: null });
+  const finalFinish: FinishReason = error
+    ? { unified: 'error', raw: last.finish?.raw ?? null }
+    : (last.finish ?? { unified: 'stop', raw: null });
   return {
     opts: {
       modelId: last.candidate.model.id,
@@ -304,6 +305,8 @@ function finishOf(
 /** Checkpoints a running stream: what its legs have delivered so far, once they have delivered content. */
 function checkpointStream(app: App, job: Pick<StreamJob, 'key' | 'tracker' | 'promptTokens'>, legs: readonly StreamLeg[]): void {
   app.checkpoints.track(job.tracker.id, job.key, () =>
-    legs.some((l) => l.outputChars > 0 || l.toolCalls > 0) ? deliveredSoFar(job.tracker, finishOf(legs, job.promptTokens, true, true).opts) : undefined,
+    legs.some((l) => l.outputChars > 0 || l.toolCalls > 0)
+      ? deliveredSoFar(job.tracker, finishOf(legs, job.promptTokens, true, true).opts)
+      : undefined,
   );
 }

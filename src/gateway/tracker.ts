@@ -47,7 +47,11 @@ function addUsage(a: Usage, b: Usage): Usage {
 }
 
 function addCost(a: CostBreakdown, b: CostBreakdown): CostBreakdown {
-  return { promptNanos: a.promptNanos + b.promptNanos, completionNanos: a.completionNanos + b.completionNanos, totalNanos: a.totalNanos + b.totalNanos };
+  return {
+    promptNanos: a.promptNanos + b.promptNanos,
+    completionNanos: a.completionNanos + b.completionNanos,
+    totalNanos: a.totalNanos + b.totalNanos,
+  };
 }
 
 export class GenerationTracker {
@@ -75,13 +79,7 @@ export class GenerationTracker {
   content: ContentCapture | undefined;
   private readonly markupBp: number;
 
-  constructor(
-    id: string,
-    key: { hash: string; accountId: string },
-    apiType: GenerationRecord['apiType'],
-    streamed: boolean,
-    markupBp = 0,
-  ) {
+  constructor(id: string, key: { hash: string; accountId: string }, apiType: GenerationRecord['apiType'], streamed: boolean, markupBp = 0) {
     this.id = id;
     this.keyHash = key.hash;
     this.accountId = key.accountId;
@@ -115,20 +113,24 @@ export class GenerationTracker {
     const legs: GenerationRecord['legs'] =
       earlier.length === 0
         ? []
-        : [...earlier.map((l, i) => ({ ...l, cost: legCosts[i] })), { endpoint: opts.endpoint, usage: opts.usage, usageEstimated: opts.usageEstimated, error: opts.error ?? null, cost: lastCost }].map(
-            (l) => ({
-              provider: l.endpoint.provider.id,
-              upstreamModel: l.endpoint.upstreamModel,
-              tokensPrompt: l.usage.inputTokens,
-              tokensCompletion: l.usage.outputTokens,
-              upstreamCostNanos: l.cost.totalNanos,
-              usageEstimated: l.usageEstimated,
-              error: l.error,
-              ...(l.usage.serviceTier !== undefined ? { serviceTier: l.usage.serviceTier } : {}),
-            }),
-          );
+        : [
+            ...earlier.map((l, i) => ({ ...l, cost: legCosts[i] })),
+            { endpoint: opts.endpoint, usage: opts.usage, usageEstimated: opts.usageEstimated, error: opts.error ?? null, cost: lastCost },
+          ].map((l) => ({
+            provider: l.endpoint.provider.id,
+            upstreamModel: l.endpoint.upstreamModel,
+            tokensPrompt: l.usage.inputTokens,
+            tokensCompletion: l.usage.outputTokens,
+            upstreamCostNanos: l.cost.totalNanos,
+            usageEstimated: l.usageEstimated,
+            error: l.error,
+            ...(l.usage.serviceTier !== undefined ? { serviceTier: l.usage.serviceTier } : {}),
+          }));
     const serviceTier = opts.usage.serviceTier;
-    const charge: Charge = { ...chargeFor(upstream, isInsured(opts), this.markupBp), ...(serviceTier !== undefined ? { serviceTier } : {}) };
+    const charge: Charge = {
+      ...chargeFor(upstream, isInsured(opts), this.markupBp),
+      ...(serviceTier !== undefined ? { serviceTier } : {}),
+    };
     const feeNanos = charge.feeNanos;
     const record: GenerationRecord = {
       id: this.id,
@@ -210,4 +212,3 @@ export class GenerationTracker {
     return { usage, record, charge };
   }
 }
-

@@ -60,9 +60,13 @@ export async function requireManagementKey(app: App, req: IncomingMessage): Prom
     throw new GatewayError('permission_denied', 'Inference keys cannot manage keys or credits; use a management key', { retryable: false });
   }
   if (!app.adminKeyHash && !rec) {
-    throw new GatewayError('authentication', 'Invalid management key (set FREEWAY_ADMIN_KEY, or create one with `freeway keys create --management`)', {
-      retryable: false,
-    });
+    throw new GatewayError(
+      'authentication',
+      'Invalid management key (set FREEWAY_ADMIN_KEY, or create one with `freeway keys create --management`)',
+      {
+        retryable: false,
+      },
+    );
   }
   throw unauthorized('Invalid management key');
 }

@@ -10,7 +10,7 @@
 import type { CatalogModel, Endpoint } from '../catalog/types.ts';
 import { modelObject } from '../doors/openai/models.ts';
 import { supportedParameters } from '../router/plan/parameters.ts';
-import type { EndpointStats, Health, Percentiles } from '../router/types.ts';
+import type { EndpointStats, Percentiles } from '../router/types.ts';
 import { endpointKey } from '../catalog/endpoint-key.ts';
 import { isZdr, servable } from '../doors/openai/model-query.ts';
 import { GatewayError, invalidRequest } from '../spec/errors.ts';

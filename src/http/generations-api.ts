@@ -189,9 +189,7 @@ export async function handleGenerationContent(ctx: RouteContext): Promise<void> 
       output: { completion: c.output.completion, reasoning: c.output.reasoning },
       // Freeway's own: the answer was longer than what content logging keeps.
       truncated: c.output.truncated,
-      error: g?.error
-        ? { message: g.error, previous_errors: [], provider_name: g.providerName, raw: null, status: null }
-        : null,
+      error: g?.error ? { message: g.error, previous_errors: [], provider_name: g.providerName, raw: null, status: null } : null,
     },
   });
 }

@@ -29,9 +29,7 @@ const STARTED = new Date().toISOString();
 const STORE_PING_MS = 1_000;
 
 export async function sendHealth(app: App, res: ServerResponse): Promise<void> {
-  const storeState: DependencyState = app.store.ping
-    ? await app.store.ping(STORE_PING_MS)
-    : { status: 'up', since: STARTED };
+  const storeState: DependencyState = app.store.ping ? await app.store.ping(STORE_PING_MS) : { status: 'up', since: STARTED };
   const redis = app.redis?.state();
   const redisDown = redis?.status === 'down';
   const failClosed = redisDown && redis?.onOutage === 'fail-closed';
@@ -113,8 +111,7 @@ export async function sendReady(app: App, res: ServerResponse): Promise<void> {
   if (redis?.status === 'down') reasons.push(`Redis does not answer${redis.reason ? ` (${redis.reason})` : ''}`);
   if (endpoints.endpoints === 0) {
     reasons.push('no model is served: no provider is configured (set a provider API key such as OPENAI_API_KEY)');
-  }
-  else if (endpoints.live === 0) reasons.push(`every endpoint's circuit is open (${endpoints.endpoints} endpoints failed repeatedly)`);
+  } else if (endpoints.live === 0) reasons.push(`every endpoint's circuit is open (${endpoints.endpoints} endpoints failed repeatedly)`);
   sendJson(res, reasons.length > 0 ? 503 : 200, {
     status: reasons.length > 0 ? 'not_ready' : 'ready',
     ...(reasons.length > 0 ? { reasons } : {}),

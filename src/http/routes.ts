@@ -12,7 +12,13 @@ import { sendResponsesError } from '../doors/responses/errors.ts';
 import { handleCreateResponse, handleDeleteResponse, handleGetResponse, handleListInputItems } from '../doors/responses/handler.ts';
 import { handleCreateAlert, handleCreateOwnAlert, handleDeleteAlert, handleDeleteOwnAlert, handleListAlerts } from './admin/alerts.ts';
 import {
-  handleAddCredits, handleCreateAccount, handleGetCredits, handleLedger, handleListAccounts, handleUpdateAccount, handleUsage,
+  handleAddCredits,
+  handleCreateAccount,
+  handleGetCredits,
+  handleLedger,
+  handleListAccounts,
+  handleUpdateAccount,
+  handleUsage,
 } from './admin/credits.ts';
 import { handleKeySelf } from './admin/key-self.ts';
 import { handleCreateKey, handleDeleteKey, handleGetKey, handleListKeys, handleUpdateKey } from './admin/keys.ts';

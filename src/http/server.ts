@@ -12,7 +12,7 @@ import { sendHealth, sendLive, sendReady } from './health.ts';
 import { sendMetrics } from './metrics-route.ts';
 import { withRequest } from '../ops/request-facts.ts';
 import type { RequestFacts } from '../ops/request-facts.ts';
-import { sendError, sendJson } from './respond.ts';
+import { sendError } from './respond.ts';
 import { createStaticWeb } from './static-web.ts';
 
 export interface RouteContext {
@@ -58,7 +58,12 @@ function compile(routes: readonly Route[]): Compiled {
       }
       const names: string[] = [];
       const regex = new RegExp(
-        '^' + full.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)')) + '$',
+        '^' +
+          full.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => {
+            names.push(n);
+            return '([^/]+)';
+          }) +
+          '$',
       );
       c.patterns.push({ method: r.method, path: r.path, regex, names, handler: r.handler, renderError: r.renderError });
     }
@@ -111,7 +116,10 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
         return;
       }
       if (!known) throw new GatewayError('not_found', `No route for ${method} ${path}`, { retryable: false });
-      const wrongMethod = new GatewayError('invalid_request', `Method ${method} is not allowed on ${path}`, { status: 405, retryable: false });
+      const wrongMethod = new GatewayError('invalid_request', `Method ${method} is not allowed on ${path}`, {
+        status: 405,
+        retryable: false,
+      });
       const render = table.paths.get(path) ?? pattern?.renderError;
       if (!render) throw wrongMethod;
       render(res, wrongMethod);

@@ -39,7 +39,10 @@ interface File {
 
 /** From src/http (sources) or dist/src/http (the built server), web/dist at the package's root. */
 export function findWebRoot(from = import.meta.dirname): string | null {
-  for (const up of [['..', '..'], ['..', '..', '..']]) {
+  for (const up of [
+    ['..', '..'],
+    ['..', '..', '..'],
+  ]) {
     const dir = join(from, ...up, 'web', 'dist');
     if (existsSync(join(dir, 'index.html'))) return dir;
   }

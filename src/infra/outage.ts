@@ -62,7 +62,11 @@ export class Outage {
   }
 
   state(): DependencyState {
-    return { status: this.down ? 'down' : 'up', since: new Date(this.sinceMs).toISOString(), ...(this.reason ? { reason: this.reason } : {}) };
+    return {
+      status: this.down ? 'down' : 'up',
+      since: new Date(this.sinceMs).toISOString(),
+      ...(this.reason ? { reason: this.reason } : {}),
+    };
   }
 }
 

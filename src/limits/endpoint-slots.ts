@@ -91,7 +91,16 @@ export class EndpointSlots {
       if (q) q.limits = limits;
     }
     if (!q) {
-      q = { key: endpointKey, limits, waiters: new FairQueue(), pumping: false, again: false, timer: undefined, backoffMs: this.pollMin * 2, last: undefined };
+      q = {
+        key: endpointKey,
+        limits,
+        waiters: new FairQueue(),
+        pumping: false,
+        again: false,
+        timer: undefined,
+        backoffMs: this.pollMin * 2,
+        last: undefined,
+      };
       this.queues.set(endpointKey, q);
     }
     if (refused) q.last = refused;
@@ -191,7 +200,9 @@ export class EndpointSlots {
   }
 
   private async tryAcquire(endpointKey: string, limits: EndpointLimits, holder: string): Promise<AcquireResult> {
-    const slot = positive(limits.maxConcurrency) ? { key: `ep:${endpointKey}`, max: limits.maxConcurrency, leaseMs: this.leaseMs, holder } : null;
+    const slot = positive(limits.maxConcurrency)
+      ? { key: `ep:${endpointKey}`, max: limits.maxConcurrency, leaseMs: this.leaseMs, holder }
+      : null;
     try {
       return await this.store.acquire(slot, `ep:${endpointKey}`, this.rules(limits), this.now());
     } catch (err) {
@@ -209,14 +220,17 @@ export class EndpointSlots {
     const max = limits.maxConcurrency;
     const slotKey = `ep:${endpointKey}`;
     const since = Date.now();
-    let renew: NodeJS.Timeout | undefined = setInterval(() => {
-      if (Date.now() - since > this.maxHoldMs) {
-        clearInterval(renew);
-        renew = undefined;
-        return;
-      }
-      this.store.acquireSlot(slotKey, max, this.leaseMs, holder, this.now()).catch(this.onStoreError);
-    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    let renew: NodeJS.Timeout | undefined = setInterval(
+      () => {
+        if (Date.now() - since > this.maxHoldMs) {
+          clearInterval(renew);
+          renew = undefined;
+          return;
+        }
+        this.store.acquireSlot(slotKey, max, this.leaseMs, holder, this.now()).catch(this.onStoreError);
+      },
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+    );
     renew.unref();
     let released = false;
     return () => {
@@ -327,11 +341,15 @@ export class EndpointSlots {
   }
 
   private capacityError(q: EndpointQueue, waitedMs: number, position: number): GatewayError {
-    return new GatewayError('rate_limit_exceeded', `Endpoint ${q.key} is at capacity; waited ${waitedMs} ms at queue position ${position}`, {
-      // Another endpoint may have room.
-      retryable: true,
-      retryAfter: this.retryAfterSeconds(q),
-      metadata: { endpoint: q.key, queue_position: position, waited_ms: waitedMs, limit_type: this.limitType(q) },
-    });
+    return new GatewayError(
+      'rate_limit_exceeded',
+      `Endpoint ${q.key} is at capacity; waited ${waitedMs} ms at queue position ${position}`,
+      {
+        // Another endpoint may have room.
+        retryable: true,
+        retryAfter: this.retryAfterSeconds(q),
+        metadata: { endpoint: q.key, queue_position: position, waited_ms: waitedMs, limit_type: this.limitType(q) },
+      },
+    );
   }
 }

@@ -12,7 +12,7 @@ import type { AcquireEndpointOptions, EndpointLimits, KeyLimits, LimitsOptions, 
 import { MemoryRateStore } from './memory-rate-store.ts';
 import { OutageFallbackStore } from './outage-fallback-store.ts';
 import { RedisRateStore } from './redis-rate-store.ts';
-import type { RateRule, RateStore } from './types.ts';
+import type { RateRule, RateStore, TakeResult } from './types.ts';
 
 export type { AcquireEndpointOptions, EndpointLimits, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
 
@@ -47,7 +47,7 @@ export class Limits {
     if (rules.length === 0) return noopSettle;
     const storeKey = `key:${keyHash}`;
     const chargedAt = this.now();
-    let r;
+    let r: TakeResult;
     try {
       r = await this.store.take(storeKey, rules, chargedAt);
     } catch (err) {

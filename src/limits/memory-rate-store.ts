@@ -4,7 +4,15 @@
  * Entries carry an expiry like Redis keys, and an occasional sweep (every SWEEP_EVERY operations,
  * no timer) drops the expired ones, so memory follows the keys active within a window.
  */
-import { bucketMs, type AcquireResult, type RateRefusal, type RateRule, type RateStore, type SlotRequest, type TakeResult } from './types.ts';
+import {
+  bucketMs,
+  type AcquireResult,
+  type RateRefusal,
+  type RateRule,
+  type RateStore,
+  type SlotRequest,
+  type TakeResult,
+} from './types.ts';
 
 interface Counter {
   /** Bucket index → units charged in it. */

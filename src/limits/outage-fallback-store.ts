@@ -62,11 +62,15 @@ export class OutageFallbackStore implements RateStore {
       }
     }
     if (this.guard.onOutage === 'fail-closed') {
-      throw new GatewayError('service_unavailable', 'Rate limits are unavailable: Redis is down and this gateway is configured to refuse requests then (redis.onOutage: fail-closed). Try again shortly.', {
-        retryable: false,
-        retryAfter: 1,
-        metadata: { dependency: 'redis', on_outage: 'fail-closed' },
-      });
+      throw new GatewayError(
+        'service_unavailable',
+        'Rate limits are unavailable: Redis is down and this gateway is configured to refuse requests then (redis.onOutage: fail-closed). Try again shortly.',
+        {
+          retryable: false,
+          retryAfter: 1,
+          metadata: { dependency: 'redis', on_outage: 'fail-closed' },
+        },
+      );
     }
     return op(this.local);
   }

@@ -181,7 +181,13 @@ export class RedisRateStore implements RateStore {
 
   async acquire(slot: SlotRequest | null, rateKey: string, rules: readonly RateRule[], now: number): Promise<AcquireResult> {
     const keys: string[] = [];
-    const args: Array<string | number> = [Math.floor(now), slot ? '1' : '0', slot?.max ?? 0, Math.ceil(slot?.leaseMs ?? 0), slot?.holder ?? ''];
+    const args: Array<string | number> = [
+      Math.floor(now),
+      slot ? '1' : '0',
+      slot?.max ?? 0,
+      Math.ceil(slot?.leaseMs ?? 0),
+      slot?.holder ?? '',
+    ];
     if (slot) keys.push(this.slotKey(slot.key));
     for (const r of rules) {
       keys.push(this.rateKey(rateKey, r.name, r.windowMs));
@@ -200,7 +206,9 @@ export class RedisRateStore implements RateStore {
     const d = delta > 0 ? Math.ceil(delta) : Math.trunc(delta);
     if (d === 0) return;
     const k = this.rateKey(key, ruleName, windowMs);
-    await this.guard.run(() => this.scripts.freewayLimitsAdjust(k, d, Math.floor(now), windowMs, bucketMs(windowMs), Math.floor(chargedAt)));
+    await this.guard.run(() =>
+      this.scripts.freewayLimitsAdjust(k, d, Math.floor(now), windowMs, bucketMs(windowMs), Math.floor(chargedAt)),
+    );
   }
 
   async close(): Promise<void> {}

@@ -12,7 +12,11 @@ type Net = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$/;
 
-const unbracket = (s: string): string => s.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+const unbracket = (s: string): string =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
 const bareName = (s: string): string => unbracket(s).replace(/\.$/, '');
 
 /** Whether a config entry is a host name, an IP address or a CIDR range. */

@@ -22,7 +22,15 @@ import type { Protocol, Target } from './types.ts';
 
 /** The parameters every adapter forwards or translates (OpenRouter's vocabulary). */
 export const COMMON_PARAMETERS = [
-  'max_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'structured_outputs', 'seed',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'tools',
+  'tool_choice',
+  'response_format',
+  'structured_outputs',
+  'seed',
 ] as const;
 
 export type Treatment = 'forward' | 'translate' | 'drop' | 'ignore';

@@ -182,7 +182,10 @@ function send(call: UpstreamCall): Promise<UpstreamResponse> {
     const reached = (): void => {
       if (settled || reachedAt !== 0) return;
       reachedAt = performance.now();
-      firstTokenTimer = setTimeout(() => expire(new UpstreamTimeoutError('first-token', timeouts.firstTokenMs, 'no response headers')), timeouts.firstTokenMs);
+      firstTokenTimer = setTimeout(
+        () => expire(new UpstreamTimeoutError('first-token', timeouts.firstTokenMs, 'no response headers')),
+        timeouts.firstTokenMs,
+      );
     };
     const onSocket = (socket: Duplex): void => {
       const ready = connecting.get(socket);

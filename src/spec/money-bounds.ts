@@ -65,7 +65,8 @@ export function exactScaled(v: number | string, scale: number): { value: bigint;
   const digits = ((m[2] ?? '') + frac).replace(/^0+(?=\d)/, '');
   const exp = Number(m[4] ?? 0) - frac.length + scale;
   // Beyond 40 digits the value is far past every bound: keep the bigint small.
-  if (digits !== '0' && digits.replace(/^0+/, '').length + exp > 40) return { value: (m[1] === '-' ? -1n : 1n) * 10n ** 40n, fractional: false };
+  if (digits !== '0' && digits.replace(/^0+/, '').length + exp > 40)
+    return { value: (m[1] === '-' ? -1n : 1n) * 10n ** 40n, fractional: false };
   let value: bigint;
   let fractional = false;
   if (exp >= 0) value = BigInt(digits) * 10n ** BigInt(exp);
@@ -100,7 +101,8 @@ export function parseUsd(v: unknown, param: string, o: UsdOptions): number {
   if (!parsed) throw new AmountError(param, `expected an amount of USD as a plain decimal number, got ${JSON.stringify(v)}`);
   if (parsed.fractional) throw new AmountError(param, `has more than 9 decimal places; amounts are whole nano-dollars ($0.000000001)`);
   const { value } = parsed;
-  if (value > BigInt(o.maxNanos)) throw new AmountError(param, `must be at most ${usdBound(o.maxNanos)} (the bound on ${boundName(o.maxNanos)})`, o.maxNanos);
+  if (value > BigInt(o.maxNanos))
+    throw new AmountError(param, `must be at most ${usdBound(o.maxNanos)} (the bound on ${boundName(o.maxNanos)})`, o.maxNanos);
   if (value < BigInt(o.minNanos)) {
     if (o.minNanos === 0) throw new AmountError(param, 'must not be negative');
     throw new AmountError(param, `must be at least ${usdBound(o.minNanos)} (the bound on ${boundName(-o.minNanos)})`, o.minNanos);
@@ -148,7 +150,13 @@ export function assertCreditAmount(amountNanos: number): void {
  * Refuses a credit that would take an account's balance or its credits bought past the stored
  * bound; the store calls it with the account row locked, inside the credit's transaction.
  */
-export function assertCreditFits(accountId: string, balanceNanos: unknown, purchasedNanos: unknown, amountNanos: number, topup: boolean): void {
+export function assertCreditFits(
+  accountId: string,
+  balanceNanos: unknown,
+  purchasedNanos: unknown,
+  amountNanos: number,
+  topup: boolean,
+): void {
   assertStorable('amount', `account ${accountId}'s balance`, storedBig(balanceNanos) + BigInt(amountNanos));
   if (topup) assertStorable('amount', `account ${accountId}'s credits bought`, storedBig(purchasedNanos) + BigInt(amountNanos));
 }

@@ -9,12 +9,7 @@
  *   `id` = the tool call id, format `google-gemini-v1`; thought text: `reasoning.text`.
  * - OpenAI encrypted reasoning: `reasoning.encrypted`, format `openai-responses-v1`.
  */
-export type ReasoningFormat =
-  | 'unknown'
-  | 'openai-responses-v1'
-  | 'anthropic-claude-v1'
-  | 'google-gemini-v1'
-  | (string & {});
+export type ReasoningFormat = 'unknown' | 'openai-responses-v1' | 'anthropic-claude-v1' | 'google-gemini-v1' | (string & {});
 
 export type ReasoningDetail =
   | {

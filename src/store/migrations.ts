@@ -161,10 +161,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 6,
     name: 'per-key rate limits',
-    sql: [
-      `ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER`,
-      `ALTER TABLE api_keys ADD COLUMN tokens_per_minute INTEGER`,
-    ],
+    sql: [`ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER`, `ALTER TABLE api_keys ADD COLUMN tokens_per_minute INTEGER`],
   },
   {
     version: 7,

@@ -4,7 +4,18 @@
  * money through `money`, which never throws on what it finds.
  */
 import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../spec/money-bounds.ts';
-import type { Account, AlertRecord, ApiKeyRecord, GenerationLeg, GenerationRecord, KeyPatch, LedgerEntry, LimitReset, ProcessLease, StoredResponse } from './types.ts';
+import type {
+  Account,
+  AlertRecord,
+  ApiKeyRecord,
+  GenerationLeg,
+  GenerationRecord,
+  KeyPatch,
+  LedgerEntry,
+  LimitReset,
+  ProcessLease,
+  StoredResponse,
+} from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -45,29 +56,93 @@ function money(v: unknown, column: string, row: string): number {
   const what = `${column} of ${row}`;
   if (!reported.has(`${what}=${String(v)}`)) {
     reported.add(`${what}=${String(v)}`);
-    report(`stored ${what} is ${String(v)}, not a whole number of nano-dollars within ±${MAX_STORED_NANOS}; read as ${read} until the row is corrected`);
+    report(
+      `stored ${what} is ${String(v)}, not a whole number of nano-dollars within ±${MAX_STORED_NANOS}; read as ${read} until the row is corrected`,
+    );
   }
   return read;
 }
 
-const moneyOrNull = (v: unknown, column: string, row: string): number | null => (v === null || v === undefined ? null : money(v, column, row));
+const moneyOrNull = (v: unknown, column: string, row: string): number | null =>
+  v === null || v === undefined ? null : money(v, column, row);
 
 export const GENERATION_COLUMNS = [
-  'id', 'key_hash', 'account_id', 'model', 'provider_id', 'provider_name', 'upstream_model', 'upstream_id', 'api_type',
-  'streamed', 'cancelled', 'finish_reason', 'native_finish_reason', 'tokens_prompt', 'tokens_completion',
-  'tokens_cached', 'tokens_cache_write', 'tokens_reasoning', 'usage_estimated', 'cost_nanos',
-  'prompt_cost_nanos', 'completion_cost_nanos', 'upstream_cost_nanos', 'fee_nanos', 'latency_ms', 'ttft_ms',
-  'generation_ms', 'error', 'created_at', 'legs', 'service_tier', 'router', 'user_id', 'session_id', 'app_title', 'app_referer',
+  'id',
+  'key_hash',
+  'account_id',
+  'model',
+  'provider_id',
+  'provider_name',
+  'upstream_model',
+  'upstream_id',
+  'api_type',
+  'streamed',
+  'cancelled',
+  'finish_reason',
+  'native_finish_reason',
+  'tokens_prompt',
+  'tokens_completion',
+  'tokens_cached',
+  'tokens_cache_write',
+  'tokens_reasoning',
+  'usage_estimated',
+  'cost_nanos',
+  'prompt_cost_nanos',
+  'completion_cost_nanos',
+  'upstream_cost_nanos',
+  'fee_nanos',
+  'latency_ms',
+  'ttft_ms',
+  'generation_ms',
+  'error',
+  'created_at',
+  'legs',
+  'service_tier',
+  'router',
+  'user_id',
+  'session_id',
+  'app_title',
+  'app_referer',
 ] as const;
 
 export function generationParams(g: GenerationRecord): Array<string | number | null> {
   return [
-    g.id, g.keyHash, g.accountId, g.model, g.providerId, g.providerName, g.upstreamModel, g.upstreamId, g.apiType,
-    g.streamed ? 1 : 0, g.cancelled ? 1 : 0, g.finishReason, g.nativeFinishReason, g.tokensPrompt,
-    g.tokensCompletion, g.tokensCached, g.tokensCacheWrite, g.tokensReasoning, g.usageEstimated ? 1 : 0,
-    g.costNanos, g.promptCostNanos, g.completionCostNanos, g.upstreamCostNanos, g.feeNanos, g.latencyMs, g.ttftMs,
-    g.generationMs, g.error, g.createdAt, g.legs.length > 0 ? JSON.stringify(g.legs) : null, g.serviceTier ?? null, g.router ?? null,
-    g.user ?? null, g.sessionId ?? null, g.appTitle ?? null, g.appReferer ?? null,
+    g.id,
+    g.keyHash,
+    g.accountId,
+    g.model,
+    g.providerId,
+    g.providerName,
+    g.upstreamModel,
+    g.upstreamId,
+    g.apiType,
+    g.streamed ? 1 : 0,
+    g.cancelled ? 1 : 0,
+    g.finishReason,
+    g.nativeFinishReason,
+    g.tokensPrompt,
+    g.tokensCompletion,
+    g.tokensCached,
+    g.tokensCacheWrite,
+    g.tokensReasoning,
+    g.usageEstimated ? 1 : 0,
+    g.costNanos,
+    g.promptCostNanos,
+    g.completionCostNanos,
+    g.upstreamCostNanos,
+    g.feeNanos,
+    g.latencyMs,
+    g.ttftMs,
+    g.generationMs,
+    g.error,
+    g.createdAt,
+    g.legs.length > 0 ? JSON.stringify(g.legs) : null,
+    g.serviceTier ?? null,
+    g.router ?? null,
+    g.user ?? null,
+    g.sessionId ?? null,
+    g.appTitle ?? null,
+    g.appReferer ?? null,
   ];
 }
 
@@ -198,7 +273,13 @@ export function alertFromRow(r: Row): AlertRecord {
 }
 
 /** SQL for a usage report: the same text works on both engines (`substr` exists in both). */
-export function usageSql(groupBy: readonly string[], placeholders: (i: number) => string, hasKey: boolean, hasFrom: boolean, hasTo: boolean) {
+export function usageSql(
+  groupBy: readonly string[],
+  placeholders: (i: number) => string,
+  hasKey: boolean,
+  hasFrom: boolean,
+  hasTo: boolean,
+) {
   const dims: Record<string, string> = {
     day: 'substr(created_at, 1, 10) AS day',
     hour: 'substr(created_at, 1, 13) AS hour',
@@ -209,7 +290,13 @@ export function usageSql(groupBy: readonly string[], placeholders: (i: number) =
     user: 'user_id AS user_id',
   };
   const groupCols: Record<string, string> = {
-    day: 'substr(created_at, 1, 10)', hour: 'substr(created_at, 1, 13)', model: 'model', provider: 'provider_id', key: 'key_hash', app: 'app_title', user: 'user_id',
+    day: 'substr(created_at, 1, 10)',
+    hour: 'substr(created_at, 1, 13)',
+    model: 'model',
+    provider: 'provider_id',
+    key: 'key_hash',
+    app: 'app_title',
+    user: 'user_id',
   };
   const select = groupBy.map((g) => dims[g]);
   const where = ['account_id = ' + placeholders(1)];
@@ -219,8 +306,15 @@ export function usageSql(groupBy: readonly string[], placeholders: (i: number) =
   if (hasTo) where.push(`created_at < ${placeholders(i++)}`);
   const group = groupBy.map((g) => groupCols[g]);
   return (
-    `SELECT ${[...select, 'COUNT(*) AS requests', 'SUM(tokens_prompt) AS tokens_prompt', 'SUM(tokens_completion) AS tokens_completion',
-      'SUM(tokens_cached) AS tokens_cached', 'SUM(tokens_reasoning) AS tokens_reasoning', 'SUM(cost_nanos) AS cost_nanos'].join(', ')} ` +
+    `SELECT ${[
+      ...select,
+      'COUNT(*) AS requests',
+      'SUM(tokens_prompt) AS tokens_prompt',
+      'SUM(tokens_completion) AS tokens_completion',
+      'SUM(tokens_cached) AS tokens_cached',
+      'SUM(tokens_reasoning) AS tokens_reasoning',
+      'SUM(cost_nanos) AS cost_nanos',
+    ].join(', ')} ` +
     `FROM generations WHERE ${where.join(' AND ')}` +
     (group.length > 0 ? ` GROUP BY ${group.join(', ')} ORDER BY ${group.join(', ')}` : '')
   );
@@ -262,7 +356,16 @@ export function leaseFromRow(r: Row): ProcessLease {
 
 /** Creates a stream's checkpoint on its hold, or a hold of 0 carrying it when the stream held nothing. */
 export const UPSERT_CHECKPOINT_COLUMNS = [
-  'id', 'account_id', 'key_hash', 'amount_nanos', 'expires_at', 'created_at', 'owner', 'delivered_upstream_nanos', 'delivered_fee_nanos', 'delivered_record',
+  'id',
+  'account_id',
+  'key_hash',
+  'amount_nanos',
+  'expires_at',
+  'created_at',
+  'owner',
+  'delivered_upstream_nanos',
+  'delivered_fee_nanos',
+  'delivered_record',
 ] as const;
 
 export function checkpointSql(placeholder: (i: number) => string): string {
@@ -274,7 +377,18 @@ export function checkpointSql(placeholder: (i: number) => string): string {
 }
 
 export function checkpointParams(c: import('./types.ts').HoldCheckpoint): Array<string | number | null> {
-  return [c.id, c.accountId, c.keyHash, 0, c.expiresAt.toISOString(), c.now.toISOString(), c.owner, c.upstreamNanos, c.feeNanos, JSON.stringify(c.record)];
+  return [
+    c.id,
+    c.accountId,
+    c.keyHash,
+    0,
+    c.expiresAt.toISOString(),
+    c.now.toISOString(),
+    c.owner,
+    c.upstreamNanos,
+    c.feeNanos,
+    JSON.stringify(c.record),
+  ];
 }
 
 /** The columns a dropped hold returns: what it held, and what its stream had delivered. */

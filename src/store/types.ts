@@ -194,9 +194,7 @@ export interface HoldCheckpoint {
   expiresAt: Date;
 }
 
-export type ReserveResult =
-  | { ok: true }
-  | { ok: false; reason: 'key_limit' | 'balance'; availableNanos: number };
+export type ReserveResult = { ok: true } | { ok: false; reason: 'key_limit' | 'balance'; availableNanos: number };
 
 export interface SettleRequest {
   reservationId: string;

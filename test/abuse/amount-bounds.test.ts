@@ -23,7 +23,11 @@ before(async () => {
 });
 after(() => stack.close());
 
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: { data?: Record<string, unknown>; error?: { message: string; metadata: Record<string, unknown> } } }> {
+async function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: { data?: Record<string, unknown>; error?: { message: string; metadata: Record<string, unknown> } } }> {
   const res = await fetch(`${stack.baseURL}${path}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
@@ -84,7 +88,10 @@ describe('POST /credits', () => {
     for (let i = 0; i < 9; i++) assert.equal((await admin('POST', '/credits', { account, amount: 1_000_000 })).status, 201);
     const tenth = await admin('POST', '/credits', { account, amount: 1_000_000 });
     assert.equal(tenth.status, 400);
-    assert.match(tenth.json.error!.message, /would make account .*'s balance \$10,000,000, beyond \$9,007,199\.254740991 \(the bound on a stored balance/);
+    assert.match(
+      tenth.json.error!.message,
+      /would make account .*'s balance \$10,000,000, beyond \$9,007,199\.254740991 \(the bound on a stored balance/,
+    );
     const credits = await admin('GET', `/credits?account=${account}`);
     assert.equal(credits.status, 200);
     assert.equal(credits.json.data!.balance, 9_000_000);
@@ -157,7 +164,12 @@ test('freeway credits add: past the bounds, the CLI says which bound and changes
   const dir = tempDir('freeway-bounds-cli-');
   const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
   const run = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ DATABASE_URL: join(dir, 'freeway.db') }), encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      cwd: dir,
+      env: cleanEnv({ DATABASE_URL: join(dir, 'freeway.db') }),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   assert.equal(run('accounts', 'create', 'big').code, 0);

@@ -59,7 +59,8 @@ function pricing(model: string): Pricing {
 /** What the key pays for these tokens: upstream cost (rounded once, half up) plus the 5% fee. */
 function expectedNanos(model: string, promptTokens: number, completionTokens: number, images = 0): number {
   const p = pricing(model);
-  const femto = BigInt(promptTokens) * p.prompt + BigInt(completionTokens) * p.completion + (p.request ?? 0n) + BigInt(images) * (p.image ?? 0n);
+  const femto =
+    BigInt(promptTokens) * p.prompt + BigInt(completionTokens) * p.completion + (p.request ?? 0n) + BigInt(images) * (p.image ?? 0n);
   const upstream = Number((femto + 500_000n) / 1_000_000n);
   return upstream + Number((BigInt(upstream) * BigInt(MARKUP_BP) + 5_000n) / 10_000n);
 }
@@ -116,7 +117,9 @@ describe('embeddings are charged', () => {
   test('an embedding the account cannot afford is a 402, and nothing moves', async () => {
     await stack.gw.app.store.createAccount({ id: 'empty', name: 'Empty', prepaid: true, now: new Date() });
     const { client, hash } = await newKey({ account: 'empty', limitUsd: null });
-    const err = (await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'x'.repeat(1000) }).catch((e: APIErr) => e)) as APIErr;
+    const err = (await client.embeddings
+      .create({ model: 'openai/text-embedding-3-small', input: 'x'.repeat(1000) })
+      .catch((e: APIErr) => e)) as APIErr;
     assert.equal(err.status, 402);
     assert.match((err.error as { message: string }).message, /the account has \$0\.00 of credit available/);
     assert.equal((await stack.gw.app.store.findKey(hash))?.usageTotalNanos, 0);
@@ -124,7 +127,9 @@ describe('embeddings are charged', () => {
 
   test('an embedding over the key limit is a 402 naming the limit', async () => {
     const { client } = await newKey({ limitUsd: 0.000000001 });
-    const err = (await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'x'.repeat(4000) }).catch((e: APIErr) => e)) as APIErr;
+    const err = (await client.embeddings
+      .create({ model: 'openai/text-embedding-3-small', input: 'x'.repeat(4000) })
+      .catch((e: APIErr) => e)) as APIErr;
     assert.equal(err.status, 402);
     assert.match((err.error as { message: string }).message, /this key has \$0\.000000001 left of its limit/);
   });
@@ -132,7 +137,9 @@ describe('embeddings are charged', () => {
   test("the key's requests-per-minute limit applies to embeddings", async () => {
     const { client } = await newKey({ rpm: 1 });
     await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'one' });
-    const err = (await client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'two' }).catch((e: APIErr) => e)) as APIErr;
+    const err = (await client.embeddings
+      .create({ model: 'openai/text-embedding-3-small', input: 'two' })
+      .catch((e: APIErr) => e)) as APIErr;
     assert.equal(err.status, 429);
   });
 });
@@ -237,7 +244,12 @@ describe('every generating route charges exactly', () => {
       const res = await fetch(`${stack.baseURL}/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'test/per-image', stream, max_tokens: 20, messages: [{ role: 'user', content: [{ type: 'text', text: 'two pictures' }, image, image] }] }),
+        body: JSON.stringify({
+          model: 'test/per-image',
+          stream,
+          max_tokens: 20,
+          messages: [{ role: 'user', content: [{ type: 'text', text: 'two pictures' }, image, image] }],
+        }),
       });
       assert.equal(res.status, 200);
       const id = res.headers.get('x-generation-id')!;
@@ -374,7 +386,10 @@ describe('every generating route charges exactly', () => {
       if (stream) {
         const events = await sse(res);
         const start = (events.find((e) => e.type === 'message_start')!.message as { usage: { input_tokens: number } }).usage;
-        const final = events.filter((e) => e.type === 'message_delta').at(-1)!.usage as { output_tokens: number; server_tool_use?: { web_search_requests: number } };
+        const final = events.filter((e) => e.type === 'message_delta').at(-1)!.usage as {
+          output_tokens: number;
+          server_tool_use?: { web_search_requests: number };
+        };
         usage = { ...final, input_tokens: start.input_tokens };
       } else usage = ((await res.json()) as { usage: typeof usage }).usage;
       assert.equal(usage.server_tool_use?.web_search_requests, 1);

@@ -82,11 +82,17 @@ test('SIGKILL during 20 streams, restart: every request the key can afford fits 
   const body = (content: string, maxTokens: number, stream: boolean) =>
     JSON.stringify({ model: 'openai/gpt-4o-mini', max_tokens: maxTokens, stream, messages: [{ role: 'user', content }] });
   const call = (base: string, key: string, b: string) =>
-    fetch(`${base}/api/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: b });
+    fetch(`${base}/api/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: b,
+    });
   const streamBody = body('[[long]] [[drip:100]]', 4_000, true);
   const quickBody = body('quick one', 100, false);
   const probe = await createKey(store, { name: 'probe', kind: 'inference', limitNanos: 0 });
-  const worst = async (b: string) => ((await (await call(first.url, probe.key, b)).json()) as { error: { metadata: { required_nanos: number } } }).error.metadata.required_nanos;
+  const worst = async (b: string) =>
+    ((await (await call(first.url, probe.key, b)).json()) as { error: { metadata: { required_nanos: number } } }).error.metadata
+      .required_nanos;
   const streamWorst = await worst(streamBody);
   const quickWorst = await worst(quickBody);
   // The 20 streams' holds take the whole limit: while they are held, no quick request fits; once
@@ -99,7 +105,8 @@ test('SIGKILL during 20 streams, restart: every request the key can afford fits 
   assert.equal((await call(first.url, key, quickBody)).status, 402, 'the running streams hold the whole limit');
   // Wait (on the store, not the clock) until every stream has checkpointed what it delivered.
   const raw = new DatabaseSync(db);
-  const checkpointed = () => Number((raw.prepare('SELECT COUNT(*) AS n FROM reservations WHERE delivered_record IS NOT NULL').get() as { n: number }).n);
+  const checkpointed = () =>
+    Number((raw.prepare('SELECT COUNT(*) AS n FROM reservations WHERE delivered_record IS NOT NULL').get() as { n: number }).n);
   const deadline = Date.now() + 30_000;
   while (checkpointed() < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(checkpointed(), 20);
@@ -109,7 +116,7 @@ test('SIGKILL during 20 streams, restart: every request the key can afford fits 
 
   const second = await startFreewayProcess({ cwd: dir, env });
   try {
-    assert.equal(await store.openReservations(), 0, 'the dead process\'s holds were settled at start-up');
+    assert.equal(await store.openReservations(), 0, "the dead process's holds were settled at start-up");
     const k = (await store.findKey(record.hash))!;
     assert.equal(k.reservedNanos, 0);
     assert.ok(k.usageTotalNanos > 0, 'the partial streams are charged');
@@ -118,7 +125,10 @@ test('SIGKILL during 20 streams, restart: every request the key can afford fits 
       const g = (await store.getGeneration(r.id))!;
       assert.ok(g, `generation ${r.id} recorded`);
       assert.equal(g.error, CRASH_ERROR);
-      assert.ok(g.tokensCompletion > 0 && g.tokensCompletion <= Math.ceil(r.chars / 4), `charged ${g.tokensCompletion} tokens for ${r.chars} characters delivered`);
+      assert.ok(
+        g.tokensCompletion > 0 && g.tokensCompletion <= Math.ceil(r.chars / 4),
+        `charged ${g.tokensCompletion} tokens for ${r.chars} characters delivered`,
+      );
       charged += g.costNanos;
     }
     assert.equal(k.usageTotalNanos, charged, 'key usage is exactly the checkpointed charges');
@@ -127,7 +137,11 @@ test('SIGKILL during 20 streams, restart: every request the key can afford fits 
     assert.equal(await store.ledgerSum('default'), account.balanceNanos);
     // Everything the key can afford fits, right away.
     const statuses = await Promise.all(Array.from({ length: 40 }, () => call(second.url, key, quickBody).then((r) => r.status)));
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'all 40 affordable requests fit');
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      'all 40 affordable requests fit',
+    );
   } finally {
     await second.stop();
     await store.close();

@@ -153,7 +153,9 @@ describe('keep-alive-only upstream: the first-token deadline', () => {
     const a = await responses(MODELS.google, 'hello [[keepalive]]');
     assert.equal(a.status, 200);
     assert.deepEqual(a.events.slice(-2), ['error', 'response.failed'], a.text);
-    const failed = JSON.parse(a.data.at(-1)!) as { response: { status: string; error: { code: string; message: string }; error_type: string } };
+    const failed = JSON.parse(a.data.at(-1)!) as {
+      response: { status: string; error: { code: string; message: string }; error_type: string };
+    };
     assert.equal(failed.response.status, 'failed');
     // OpenAI's code list has no timeout (a retryable server_error); OpenRouter's error_type says which.
     assert.equal(failed.response.error.code, 'server_error');
@@ -194,23 +196,27 @@ describe('byte-drip upstream: the idle deadline', () => {
   beforeEach(() => {
     stack.gw.app.settings.routing.timeouts.firstTokenMs = 10_000;
   });
-  test('events arriving a byte at a time end the stream after content with the error chunk, charged for what was delivered', T, async () => {
-    const a = await chat(MODELS.openai, 'hello [[bytedrip:40]]');
-    const last = assertChatErrorEnding(a, /no complete event for 300 ms/);
-    const delivered = a.data
-      .slice(0, -2)
-      .map((d) => (JSON.parse(d) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '')
-      .join('');
-    assert.ok(delivered.length > 0, 'the first content reached the client');
-    const usage = last.usage as { completion_tokens: number; cost: number };
-    assert.ok(usage.completion_tokens > 0);
-    assert.ok(usage.cost > 0, 'not waived by zero-completion insurance');
-    const record = await generation(a.generationId!);
-    assert.equal(record.finish_reason, 'error');
-    assert.match(String(record.error), /no complete event for 300 ms/);
-    assert.ok(Number(record.tokens_completion) > 0);
-    assert.ok(Number(record.total_cost) > 0);
-  });
+  test(
+    'events arriving a byte at a time end the stream after content with the error chunk, charged for what was delivered',
+    T,
+    async () => {
+      const a = await chat(MODELS.openai, 'hello [[bytedrip:40]]');
+      const last = assertChatErrorEnding(a, /no complete event for 300 ms/);
+      const delivered = a.data
+        .slice(0, -2)
+        .map((d) => (JSON.parse(d) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '')
+        .join('');
+      assert.ok(delivered.length > 0, 'the first content reached the client');
+      const usage = last.usage as { completion_tokens: number; cost: number };
+      assert.ok(usage.completion_tokens > 0);
+      assert.ok(usage.cost > 0, 'not waived by zero-completion insurance');
+      const record = await generation(a.generationId!);
+      assert.equal(record.finish_reason, 'error');
+      assert.match(String(record.error), /no complete event for 300 ms/);
+      assert.ok(Number(record.tokens_completion) > 0);
+      assert.ok(Number(record.total_cost) > 0);
+    },
+  );
 
   test('Anthropic door (raw passthrough): `event: error` after the content that arrived', T, async () => {
     const a = await messages(MODELS.anthropic, 'hello [[bytedrip:40]]');

@@ -29,7 +29,13 @@ before(async () => {
   const dir = tempDir('freeway-many-streams-');
   fw = await startFreewayProcess({
     cwd: dir,
-    env: { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: `${dir}/freeway.db`, FREEWAY_ADMIN_KEY: ADMIN, FREEWAY_LOG: 'error' },
+    env: {
+      OPENAI_API_KEY: emu.apiKey,
+      OPENAI_BASE_URL: `${emu.url}/v1`,
+      DATABASE_URL: `${dir}/freeway.db`,
+      FREEWAY_ADMIN_KEY: ADMIN,
+      FREEWAY_LOG: 'error',
+    },
   });
   const res = await fetch(`${fw.url}/api/v1/keys`, {
     method: 'POST',
@@ -50,7 +56,14 @@ function stream(agent: http.Agent, content: string): Promise<{ status: number; b
   const url = new URL(`${fw.url}/api/v1/chat/completions`);
   return new Promise((resolve) => {
     const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -78,7 +91,9 @@ function peakRss(pid: number): number {
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
 }
 
-test(`${STREAMS} concurrent streams through one process all reach the upstream at once and all complete`, { timeout: 180_000 }, async (t) => {
+test(`${STREAMS} concurrent streams through one process all reach the upstream at once and all complete`, {
+  timeout: 180_000,
+}, async (t) => {
   // Every request on a connection of its own, none kept for reuse.
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   gatherStats.peak = 0;
@@ -89,6 +104,7 @@ test(`${STREAMS} concurrent streams through one process all reach the upstream a
   assert.equal(gatherStats.peak, STREAMS, 'every request reached the upstream while the others were still waiting');
   const failed = results.filter((r) => r.status !== 200 || !r.body.endsWith('data: [DONE]\n\n') || r.body.includes('"error"'));
   assert.equal(failed.length, 0, `${failed.length} of ${STREAMS} failed; first: ${failed[0]?.status} ${failed[0]?.body.slice(-300)}`);
-  for (const [i, r] of results.entries()) assert.match(textOf(r.body), new RegExp(`You said: stream ${i}$`), `stream ${i} got its own answer`);
+  for (const [i, r] of results.entries())
+    assert.match(textOf(r.body), new RegExp(`You said: stream ${i}$`), `stream ${i} got its own answer`);
   t.diagnostic(`Freeway peak RSS ${(peakRss(fw.child.pid!) / 1024 / 1024).toFixed(0)} MB`);
 });

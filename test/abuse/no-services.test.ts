@@ -55,7 +55,10 @@ const port = () => (silent.address() as { port: number }).port;
 
 for (const [how, urls] of [
   ['refused', () => ({ FREEWAY_TEST_PG_URL: 'postgres://postgres@127.0.0.1:1/test', FREEWAY_TEST_REDIS_URL: 'redis://127.0.0.1:1' })],
-  ['silent', () => ({ FREEWAY_TEST_PG_URL: `postgres://postgres@127.0.0.1:${port()}/test`, FREEWAY_TEST_REDIS_URL: `redis://127.0.0.1:${port()}` })],
+  [
+    'silent',
+    () => ({ FREEWAY_TEST_PG_URL: `postgres://postgres@127.0.0.1:${port()}/test`, FREEWAY_TEST_REDIS_URL: `redis://127.0.0.1:${port()}` }),
+  ],
 ] as const) {
   test(`services absent (${how}): the tests that need them skip at once, saying how to run them`, async () => {
     const { code, out } = await run(urls());

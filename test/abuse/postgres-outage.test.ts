@@ -164,8 +164,14 @@ describe('PostgreSQL outage mid-traffic', { skip }, () => {
       if (o.at >= cutAt && o.at < restoredAt) assert.ok(o.ms < BOUND_MS, `a request during the outage took ${o.ms.toFixed(0)} ms`);
     }
     const during = outcomes.filter((o) => o.at >= cutAt + 500 && o.at < restoredAt);
-    assert.ok(during.some((o) => o.status === 503), 'the outage was met');
-    assert.ok(outcomes.some((o) => o.at < cutAt && o.status === 200), 'traffic flowed before');
+    assert.ok(
+      during.some((o) => o.status === 503),
+      'the outage was met',
+    );
+    assert.ok(
+      outcomes.some((o) => o.at < cutAt && o.status === 200),
+      'traffic flowed before',
+    );
     assert.equal(pgLines(log.lines, 'error', from).filter((l) => /unreachable/.test(l.msg)).length, 1, 'one ERROR line for the outage');
 
     const back = await storeHealth(stack);
@@ -183,9 +189,14 @@ describe('PostgreSQL outage mid-traffic', { skip }, () => {
     const one = async (sql: string, params: unknown[] = []) => (await direct.query(sql, params)).rows[0] as Record<string, string | null>;
     const account = await one('SELECT balance_nanos, reserved_nanos FROM accounts WHERE id = $1', [DEFAULT_ACCOUNT]);
     const ledger = await one('SELECT COALESCE(SUM(amount_nanos), 0) AS s FROM ledger WHERE account_id = $1', [DEFAULT_ACCOUNT]);
-    const holds = await one('SELECT COALESCE(SUM(amount_nanos), 0) AS s, COUNT(*) AS n FROM reservations WHERE account_id = $1', [DEFAULT_ACCOUNT]);
+    const holds = await one('SELECT COALESCE(SUM(amount_nanos), 0) AS s, COUNT(*) AS n FROM reservations WHERE account_id = $1', [
+      DEFAULT_ACCOUNT,
+    ]);
     const halfWritten = await one('SELECT COUNT(*) AS n FROM reservations r JOIN ledger l ON l.id = r.id');
-    const charges = await one(`SELECT COALESCE(SUM(-amount_nanos), 0) AS s, COUNT(*) AS n FROM ledger WHERE key_hash = $1 AND kind = 'charge'`, [keyHash]);
+    const charges = await one(
+      `SELECT COALESCE(SUM(-amount_nanos), 0) AS s, COUNT(*) AS n FROM ledger WHERE key_hash = $1 AND kind = 'charge'`,
+      [keyHash],
+    );
     const usage = await one('SELECT usage_total_nanos FROM api_keys WHERE hash = $1', [keyHash]);
     assert.equal(BigInt(account.balance_nanos!), BigInt(ledger.s!), 'balance = sum of the ledger');
     assert.equal(BigInt(account.reserved_nanos!), BigInt(holds.s!), 'reserved = sum of open holds');

@@ -35,7 +35,10 @@ redis:
   connectTimeoutMs: 1000
 `;
 
-async function chat(stack: Stack, key: string): Promise<{ status: number; body: { error?: { code: number; message: string; metadata?: Record<string, unknown> } }; ms: number }> {
+async function chat(
+  stack: Stack,
+  key: string,
+): Promise<{ status: number; body: { error?: { code: number; message: string; metadata?: Record<string, unknown> } }; ms: number }> {
   const t0 = performance.now();
   const res = await fetch(`${stack.baseURL}/chat/completions`, {
     method: 'POST',

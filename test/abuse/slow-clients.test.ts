@@ -85,7 +85,12 @@ function neverRead(
         path: u.pathname,
         method: 'POST',
         agent: false,
-        headers: { authorization: `Bearer ${key}`, 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${key}`,
+          'x-api-key': key,
+          'anthropic-version': '2023-06-01',
+          'content-type': 'application/json',
+        },
       },
       (r) => {
         r.pause();
@@ -193,7 +198,11 @@ describe('deadlines and the connection cap', () => {
   test('a client sending its headers a byte at a time is answered 408 and cut off at the header deadline', async () => {
     const { socket, closed } = rawClient(fw.url);
     const start = performance.now();
-    dribble(socket, `POST /api/v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n${'x-pad: y\r\n'.repeat(100)}`, 100);
+    dribble(
+      socket,
+      `POST /api/v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n${'x-pad: y\r\n'.repeat(100)}`,
+      100,
+    );
     const { text, at } = await closed;
     assert.match(text, /^HTTP\/1\.1 408 /);
     assert.match(text, /"code":408/);
@@ -288,14 +297,20 @@ describe('deadlines and the connection cap', () => {
     assert.ok(held.length === MAX_CONNECTIONS || held.length === MAX_CONNECTIONS - 1, `${held.length} connections accepted`);
     const text = refused;
     assert.match(text, /^HTTP\/1\.1 503 /);
-    const envelope = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: { code: number; metadata: { max_connections: number } } };
+    const envelope = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as {
+      error: { code: number; metadata: { max_connections: number } };
+    };
     assert.equal(envelope.error.code, 503);
     assert.equal(envelope.error.metadata.max_connections, MAX_CONNECTIONS);
 
     held.pop()!.destroy();
     let ok = false;
     const deadline = Date.now() + 10_000;
-    while (!ok && Date.now() < deadline) ok = await fetch(`${fw.url}/health`).then((r) => r.status === 200, () => false);
+    while (!ok && Date.now() < deadline)
+      ok = await fetch(`${fw.url}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
     assert.ok(ok, 'a connection is accepted again once one closed');
     for (const s of held) s.destroy();
   });
@@ -342,7 +357,7 @@ describe('backpressure: a client that stops reading stops the upstream', () => {
   }
 });
 
-describe("memory: unread answers do not pile up in Freeway", () => {
+describe('memory: unread answers do not pile up in Freeway', () => {
   let fw: FreewayProcess;
   let key: string;
   before(async () => {
@@ -371,8 +386,13 @@ describe("memory: unread answers do not pile up in Freeway", () => {
     // from the ~190 MB the sockets' buffers took). With a client that stops reading noticed only
     // after a whole event-loop turn of upstream reads: +164 MB; with every stream keeping all the
     // text it sent (for a continuation): +111 MB; before both: over 300 MB.
-    console.log(`RSS ${idle.toFixed(0)} MB idle, +${grown.toFixed(0)} MB with ${CLIENTS} stalled; ${(sent / 1e6).toFixed(0)} MB sent upstream`);
-    assert.ok(grown < (0.3 * CLIENTS * ANSWER) / 1e6, `RSS grew ${grown.toFixed(0)} MB over ${idle.toFixed(0)} MB idle, with ${(sent / 1e6).toFixed(0)} MB sent upstream`);
+    console.log(
+      `RSS ${idle.toFixed(0)} MB idle, +${grown.toFixed(0)} MB with ${CLIENTS} stalled; ${(sent / 1e6).toFixed(0)} MB sent upstream`,
+    );
+    assert.ok(
+      grown < (0.3 * CLIENTS * ANSWER) / 1e6,
+      `RSS grew ${grown.toFixed(0)} MB over ${idle.toFixed(0)} MB idle, with ${(sent / 1e6).toFixed(0)} MB sent upstream`,
+    );
     assert.match(await ask(fw.url, key, 'openai', 'and now?'), /and now\?/);
     for (const c of clients) c.req.destroy();
     await until('no upstream stream left waiting', () => streamStats.waitingForDrain === before.waitingForDrain);

@@ -189,7 +189,8 @@ describe('creating an alert whose webhook is not public', () => {
       assert.match(r.json.error.message, why, url);
       assert.doesNotMatch(r.json.error.message, /10\.0\.0\.7|10\.20\.30\.40|resolves to [\d:]/, 'what a name resolves to is not told');
       // An address refused says how the operator could allow it.
-      if (!/could not be resolved|http\(s\) URL/.test(r.json.error.message)) assert.match(r.json.error.message, /alerts\.allowInternalHosts/);
+      if (!/could not be resolved|http\(s\) URL/.test(r.json.error.message))
+        assert.match(r.json.error.message, /alerts\.allowInternalHosts/);
     }
     assert.deepEqual((await api('GET', '/key', key)).json.data.alerts, [], 'nothing was stored');
   });
@@ -210,7 +211,11 @@ describe('creating an alert whose webhook is not public', () => {
     void key;
     const mgmt = await createKey(stack.gw.app.store, { name: 'mgmt', kind: 'management' });
     for (const token of [ADMIN_KEY, mgmt.key]) {
-      const r = await api('POST', '/alerts', token, { key_hash: record.hash, threshold_usd: 0.5, webhook_url: 'http://169.254.169.254/latest/' });
+      const r = await api('POST', '/alerts', token, {
+        key_hash: record.hash,
+        threshold_usd: 0.5,
+        webhook_url: 'http://169.254.169.254/latest/',
+      });
       assert.equal(r.status, 400, JSON.stringify(r.json));
       assert.equal(r.json.error.metadata?.param, 'webhook_url');
       assert.match(r.json.error.message, /link-local/);
@@ -219,7 +224,12 @@ describe('creating an alert whose webhook is not public', () => {
 
   test('public addresses, public names and allow-listed internal hosts are accepted', async () => {
     const { key } = await createKey(stack.gw.app.store, { name: 'tenant', kind: 'inference', limitNanos: 1e9 });
-    for (const url of [`https://${PUBLIC_V4}/hook`, `http://[${PUBLIC_V6}]:8443/`, 'http://public.test:8080/hook?token=x', `http://hooks.internal:${receiverPort}/ok`]) {
+    for (const url of [
+      `https://${PUBLIC_V4}/hook`,
+      `http://[${PUBLIC_V6}]:8443/`,
+      'http://public.test:8080/hook?token=x',
+      `http://hooks.internal:${receiverPort}/ok`,
+    ]) {
       const r = await api('POST', '/key/alerts', key, { threshold_usd: 0.5, webhook_url: url });
       assert.equal(r.status, 201, `${url} → ${JSON.stringify(r.json)}`);
       assert.equal(r.json.data.webhook_url, url);
@@ -254,8 +264,14 @@ describe('delivering', () => {
     const { key, record } = await createKey(stack.gw.app.store, { name: 'old', kind: 'inference', limitNanos: 1e9 });
     const id = 'alert_legacy';
     await stack.gw.app.store.createAlert({
-      id, accountId: record.accountId, keyHash: record.hash, thresholdKind: 'usd', thresholdValue: 1e9,
-      webhookUrl: `http://admin:pw@127.0.0.1:${trap.port}/x`, firedAt: null, createdAt: new Date().toISOString(),
+      id,
+      accountId: record.accountId,
+      keyHash: record.hash,
+      thresholdKind: 'usd',
+      thresholdValue: 1e9,
+      webhookUrl: `http://admin:pw@127.0.0.1:${trap.port}/x`,
+      firedAt: null,
+      createdAt: new Date().toISOString(),
     });
     stack.gw.app.alerts.created(record.accountId);
     await spend(key);
@@ -344,5 +360,8 @@ test('config: alerts.allowInternalHosts takes names, addresses and CIDR ranges, 
   const s = await loadSettings({ cwd: dir, env: {} });
   assert.deepEqual(s.alerts.allowInternalHosts, ['hooks.internal', '10.0.0.5', '10.1.0.0/16', 'fd00::/8']);
   writeFileSync(join(dir, 'freeway.yaml'), 'alerts:\n  allowInternalHosts: ["http://hooks.internal/"]\n');
-  await assert.rejects(loadSettings({ cwd: dir, env: {} }), (e: Error) => e instanceof ConfigError && /allowInternalHosts.*host name, an IP address or a CIDR range/.test(e.message));
+  await assert.rejects(
+    loadSettings({ cwd: dir, env: {} }),
+    (e: Error) => e instanceof ConfigError && /allowInternalHosts.*host name, an IP address or a CIDR range/.test(e.message),
+  );
 });

@@ -126,7 +126,10 @@ describe('AI SDK + @ai-sdk/openai Responses → openai/gpt-4o-mini (no reasoning
     const ask = (content: string) => ({ role: 'user' as const, content });
     const messages = [ask('What is the answer?'), ...first.response.messages, ask('Again?')];
     await generateText({ model, messages });
-    assert.deepEqual(sent[1].input.map((i) => i.type), [undefined, 'item_reference', undefined]);
+    assert.deepEqual(
+      sent[1].input.map((i) => i.type),
+      [undefined, 'item_reference', undefined],
+    );
     const upstream = stack.openai.requests.filter((q) => q.method === 'POST').at(-1)?.body;
     assert.deepEqual(upstream.messages[1], { role: 'assistant', content: 'The answer is 42.' }, 'the referenced answer went upstream');
   });
@@ -153,7 +156,10 @@ describe('stored responses belong to their key', () => {
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify({
           model: 'openai/gpt-4o-mini',
-          input: [{ type: 'item_reference', id: itemId }, { role: 'user', content: 'and?' }],
+          input: [
+            { type: 'item_reference', id: itemId },
+            { role: 'user', content: 'and?' },
+          ],
         }),
       });
     assert.equal((await post(other)).status, 404);

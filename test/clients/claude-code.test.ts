@@ -60,7 +60,12 @@ for (const provider of ['anthropic', 'openai', 'google'] as const) {
       assert.equal(r.json.result, 'streamed answer');
       const kinds = new Set(r.events.filter((e) => e.type === 'stream_event').map((e) => e.event.type));
       const expected = [
-        'message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
+        'message_start',
+        'content_block_start',
+        'content_block_delta',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
       ];
       for (const k of expected) assert.ok(kinds.has(k), k);
       const assistant = r.events.find((e) => e.type === 'assistant');

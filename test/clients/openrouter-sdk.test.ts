@@ -108,7 +108,9 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
     });
 
     test('chat.send, streamed: the last chunk carries the finish reason, usage and cost', async () => {
-      const stream = streamed(await sdk.chat.send({ chatRequest: { model, messages: [{ role: 'user', content: 'Stream something' }], stream: true } }));
+      const stream = streamed(
+        await sdk.chat.send({ chatRequest: { model, messages: [{ role: 'user', content: 'Stream something' }], stream: true } }),
+      );
       let text = '';
       let last;
       for await (const chunk of stream) {
@@ -124,7 +126,9 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
 
     test('chat.send, streamed tool call', async () => {
       const stream = streamed(
-        await sdk.chat.send({ chatRequest: { model, messages: [{ role: 'user', content: 'What is the weather?' }], tools: [WEATHER], stream: true } }),
+        await sdk.chat.send({
+          chatRequest: { model, messages: [{ role: 'user', content: 'What is the weather?' }], tools: [WEATHER], stream: true },
+        }),
       );
       let name = '';
       let args = '';
@@ -175,14 +179,26 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       });
       assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
       assert.equal(typeof chunks.at(-1).usage.cost, 'number');
-      await rawValid('chat.completions', 'POST', '/chat/completions', { model, messages: [{ role: 'user', content: 'What is the weather?' }], tools: [WEATHER] });
-      await rawStream('chat.completions.chunk', '/chat/completions', { model, messages: [{ role: 'user', content: 'What is the weather?' }], tools: [WEATHER], stream: true });
+      await rawValid('chat.completions', 'POST', '/chat/completions', {
+        model,
+        messages: [{ role: 'user', content: 'What is the weather?' }],
+        tools: [WEATHER],
+      });
+      await rawStream('chat.completions.chunk', '/chat/completions', {
+        model,
+        messages: [{ role: 'user', content: 'What is the weather?' }],
+        tools: [WEATHER],
+        stream: true,
+      });
       const think = { model, messages: [{ role: 'user', content: 'think hard' }], reasoning: { max_tokens: 1024 } };
       const thought = await rawValid('chat.completions', 'POST', '/chat/completions', think);
       const thoughtChunks = await rawStream('chat.completions.chunk', '/chat/completions', { ...think, stream: true });
       if (REASONS[provider]) {
         assert.ok(thought.json.choices[0].message.reasoning_details.length > 0, 'reasoning details in the answer');
-        assert.ok(thoughtChunks.some((c) => c.choices[0]?.delta.reasoning_details?.length > 0), 'reasoning details streamed');
+        assert.ok(
+          thoughtChunks.some((c) => c.choices[0]?.delta.reasoning_details?.length > 0),
+          'reasoning details streamed',
+        );
       }
     });
 
@@ -205,17 +221,33 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       const cut = await rawValid('chat.completions', 'POST', '/chat/completions', long);
       assert.equal(cut.json.choices[0].finish_reason, 'length');
       await rawStream('chat.completions.chunk', '/chat/completions', { ...long, stream: true });
-      const died = await rawStream('chat.completions.chunk', '/chat/completions', { model, messages: [{ role: 'user', content: 'hello there my good friend [[die:6]]' }], stream: true });
+      const died = await rawStream('chat.completions.chunk', '/chat/completions', {
+        model,
+        messages: [{ role: 'user', content: 'hello there my good friend [[die:6]]' }],
+        stream: true,
+      });
       assert.equal(died.at(-1).choices[0].finish_reason, 'error');
       assert.equal(typeof died.at(-1).error.code, 'number');
 
-      const incomplete = await rawValid('responses', 'POST', '/responses', { model, max_output_tokens: 16, input: '[[long]]', store: true });
+      const incomplete = await rawValid('responses', 'POST', '/responses', {
+        model,
+        max_output_tokens: 16,
+        input: '[[long]]',
+        store: true,
+      });
       assert.equal(incomplete.json.status, 'incomplete');
       assert.equal(incomplete.json.completed_at, null);
       const events = await rawStream('responses.event', '/responses', { model, max_output_tokens: 16, input: '[[long]]', stream: true });
       assert.equal(events.at(-1).type, 'response.incomplete');
-      const failed = await rawStream('responses.event', '/responses', { model, input: 'hello there my good friend [[die:6]]', stream: true });
-      assert.ok(failed.some((e) => e.type === 'response.failed'), failed.map((e) => e.type).join(', '));
+      const failed = await rawStream('responses.event', '/responses', {
+        model,
+        input: 'hello there my good friend [[die:6]]',
+        stream: true,
+      });
+      assert.ok(
+        failed.some((e) => e.type === 'response.failed'),
+        failed.map((e) => e.type).join(', '),
+      );
       const stored = await rawValid('responses', 'GET', `/responses/${encodeURIComponent(incomplete.json.id)}`);
       assert.equal(stored.json.id, incomplete.json.id);
     });
@@ -318,16 +350,13 @@ describe('@openrouter/sdk: catalog, keys, credits, embeddings', () => {
   test("the Responses door's errors are the SDK's typed errors, with Freeway's message", async () => {
     const unknown = await raw('POST', '/responses', { model: MODELS.openai, input: 'hi', frobnicate: 1 });
     assertOpenRouterShape('error', unknown.json);
-    await assert.rejects(
-      sdk.responses.send({ responsesRequest: { model: MODELS.openai, input: 'hi', temperature: 5 } }),
-      (e: unknown) => {
-        assert.ok(e instanceof BadRequestResponseError, String(e));
-        assert.equal(e.error.code, 400);
-        assert.match(e.message, /temperature/);
-        assert.equal(e.error.metadata?.error_type, 'invalid_request');
-        return true;
-      },
-    );
+    await assert.rejects(sdk.responses.send({ responsesRequest: { model: MODELS.openai, input: 'hi', temperature: 5 } }), (e: unknown) => {
+      assert.ok(e instanceof BadRequestResponseError, String(e));
+      assert.equal(e.error.code, 400);
+      assert.match(e.message, /temperature/);
+      assert.equal(e.error.metadata?.error_type, 'invalid_request');
+      return true;
+    });
     await assert.rejects(sdk.responses.send({ responsesRequest: { model: 'nobody/nothing', input: 'hi' } }), (e: unknown) => {
       assert.ok(e instanceof NotFoundResponseError, String(e));
       assert.equal(e.error.metadata?.code, 'model_not_found');

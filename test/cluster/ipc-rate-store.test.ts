@@ -65,7 +65,7 @@ test('Limits on the shared store: the refusal is the 429 a single process gives,
   assert.ok(again.ok, 'the correction from 60 to 10 tokens was applied in the primary');
 });
 
-test('a dead worker\'s endpoint places are free at once; a live worker\'s are not', async () => {
+test("a dead worker's endpoint places are free at once; a live worker's are not", async () => {
   const server = new RateServer();
   const one = new IpcRateStore(channelTo(server, 1));
   const two = new IpcRateStore(channelTo(server, 2));

@@ -49,11 +49,13 @@ test('two workers on PostgreSQL + Redis: rpm exact through Redis; drained, the l
   assert.equal(health.store.kind, 'postgres');
   assert.equal(health.redis.limits, 'shared');
   const rpm = await createKey(store, { name: 'rpm', kind: 'inference', requestsPerMinute: 12 });
-  const statuses = await Promise.all([...a, ...b].map(async (p) => {
-    const res = await chatOn(p.client, rpm.key, 'hello');
-    await res.body.text();
-    return res.statusCode;
-  }));
+  const statuses = await Promise.all(
+    [...a, ...b].map(async (p) => {
+      const res = await chatOn(p.client, rpm.key, 'hello');
+      await res.body.text();
+      return res.statusCode;
+    }),
+  );
   assert.equal(statuses.filter((s) => s === 200).length, 12);
   assert.equal(statuses.filter((s) => s === 429).length, 28);
   await fw.stop();

@@ -66,7 +66,7 @@ async function ledgerBalanced(keyHash: string, limit?: number): Promise<void> {
   assert.equal(await store.ledgerSum('default'), account.balanceNanos, 'the balance is the sum of the ledger');
 }
 
-test('a key\'s credit limit holds exactly across two workers: 10 streams fit, 20 more are refused while they run', async () => {
+test("a key's credit limit holds exactly across two workers: 10 streams fit, 20 more are refused while they run", async () => {
   const [a, b] = await pinned(fw.url, 15, opened);
   const content = '[[long]] [[drip:50]]';
   const worst = await worstCase(a[0].client, content, true, 2_000);
@@ -74,12 +74,14 @@ test('a key\'s credit limit holds exactly across two workers: 10 streams fit, 20
   const { key, record } = await createKey(store, { name: 'credit', kind: 'inference', limitNanos: limit });
   const stop = new AbortController();
   // 30 streams at once, 15 on each worker; each holds its worst case until it ends.
-  const answers = await Promise.all([...a, ...b].map(async (p) => {
-    const res = await chat(p.client, key, content, { stream: true, maxTokens: 2_000, signal: stop.signal });
-    if (res.statusCode !== 200) await res.body.text();
-    else res.body.on('error', () => {}).resume();
-    return { worker: p.worker, status: res.statusCode };
-  }));
+  const answers = await Promise.all(
+    [...a, ...b].map(async (p) => {
+      const res = await chat(p.client, key, content, { stream: true, maxTokens: 2_000, signal: stop.signal });
+      if (res.statusCode !== 200) await res.body.text();
+      else res.body.on('error', () => {}).resume();
+      return { worker: p.worker, status: res.statusCode };
+    }),
+  );
   assert.equal(answers.filter((r) => r.status === 200).length, 10, 'exactly what the limit covers is admitted');
   assert.equal(answers.filter((r) => r.status === 402).length, 20);
   assert.equal(await store.openReservations(), 10, 'the ten admitted streams hold their worst case at once');
@@ -89,14 +91,16 @@ test('a key\'s credit limit holds exactly across two workers: 10 streams fit, 20
   await ledgerBalanced(record.hash, limit);
 });
 
-test('a key\'s requests per minute hold exactly across two workers: 12 of 40 requests pass, spread over both', async () => {
+test("a key's requests per minute hold exactly across two workers: 12 of 40 requests pass, spread over both", async () => {
   const [a, b] = await pinned(fw.url, 20, opened);
   const { key, record } = await createKey(store, { name: 'rpm', kind: 'inference', requestsPerMinute: 12 });
-  const answers = await Promise.all([...a, ...b].map(async (p) => {
-    const res = await chat(p.client, key, 'hello');
-    await res.body.text();
-    return { worker: p.worker, status: res.statusCode };
-  }));
+  const answers = await Promise.all(
+    [...a, ...b].map(async (p) => {
+      const res = await chat(p.client, key, 'hello');
+      await res.body.text();
+      return { worker: p.worker, status: res.statusCode };
+    }),
+  );
   assert.equal(answers.filter((r) => r.status === 200).length, 12, 'one count for the key, not one per worker');
   assert.equal(answers.filter((r) => r.status === 429).length, 28);
   await ledgerBalanced(record.hash);
@@ -106,26 +110,31 @@ test('a worker killed mid-stream is restarted, and its holds are settled while t
   const [a, b] = await pinned(fw.url, 4, opened);
   const { key, record } = await createKey(store, { name: 'crash', kind: 'inference', limitNanos: 1_000_000_000 });
   const stop = new AbortController();
-  await Promise.all([...a, ...b].map(async (p) => {
-    const res = await chat(p.client, key, '[[long]] [[drip:100]]', { stream: true, maxTokens: 4_000, signal: stop.signal });
-    assert.equal(res.statusCode, 200);
-    res.body.on('error', () => {}).resume();
-  }));
+  await Promise.all(
+    [...a, ...b].map(async (p) => {
+      const res = await chat(p.client, key, '[[long]] [[drip:100]]', { stream: true, maxTokens: 4_000, signal: stop.signal });
+      assert.equal(res.statusCode, 200);
+      res.body.on('error', () => {}).resume();
+    }),
+  );
   assert.equal(await store.openReservations(), 8);
   const leases = await store.listLeases();
   const ownerOf = (pid: number) => leases.find((l) => l.pid === pid)!.owner;
   const victim = a[0];
   const survivor = ownerOf(b[0].pid);
   process.kill(victim.pid, 'SIGKILL');
-  await until('the killed worker\'s replacement', () => fw.output().includes(`replacing worker ${victim.worker}`));
+  await until("the killed worker's replacement", () => fw.output().includes(`replacing worker ${victim.worker}`));
   // The replacement settles the dead worker's holds before it serves; the survivor's stay.
-  await until('the dead worker\'s holds settled', async () => (await store.openReservations()) === 4);
+  await until("the dead worker's holds settled", async () => (await store.openReservations()) === 4);
   const { DatabaseSync } = await import('node:sqlite');
   const raw = new DatabaseSync(db, { readOnly: true });
-  const owners = raw.prepare('SELECT DISTINCT owner FROM reservations').all().map((r) => String(r.owner));
+  const owners = raw
+    .prepare('SELECT DISTINCT owner FROM reservations')
+    .all()
+    .map((r) => String(r.owner));
   raw.close();
-  assert.deepEqual(owners, [survivor], 'only the living worker\'s holds remain');
-  assert.ok(!(await store.listLeases()).some((l) => l.pid === victim.pid), 'the dead worker\'s lease is gone');
+  assert.deepEqual(owners, [survivor], "only the living worker's holds remain");
+  assert.ok(!(await store.listLeases()).some((l) => l.pid === victim.pid), "the dead worker's lease is gone");
   // Two workers serve again, one of them new.
   const [c, d] = await pinned(fw.url, 1, opened);
   const pids = [c[0].pid, d[0].pid];

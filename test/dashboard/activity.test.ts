@@ -43,7 +43,8 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
   before(async () => {
     [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
     assert.equal((await api('POST', '/accounts', ADMIN_KEY, { id: 'acme', name: 'Acme', prepaid: false })).status, 201);
-    const key = async (name: string, kind = 'inference') => (await api('POST', '/keys', ADMIN_KEY, { name, account: 'acme', kind })).json.key as string;
+    const key = async (name: string, kind = 'inference') =>
+      (await api('POST', '/keys', ADMIN_KEY, { name, account: 'acme', kind })).json.key as string;
     keys.a = await key('writer-key');
     keys.b = await key('reader-key');
     keys.mgmt = await key('acme-ops', 'management');
@@ -55,7 +56,12 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
       ['b', MODELS.openai, 'Reader'],
     ];
     for (const [k, model, app] of plan) {
-      const body = { model, max_tokens: 30, messages: [{ role: 'user', content: `tell me about ${model} for ${k}` }], usage: { include: true } };
+      const body = {
+        model,
+        max_tokens: 30,
+        messages: [{ role: 'user', content: `tell me about ${model} for ${k}` }],
+        usage: { include: true },
+      };
       const r = await api('POST', '/chat/completions', keys[k], body, { 'X-Title': app });
       assert.equal(r.status, 200, JSON.stringify(r.json));
       assert.ok(r.json.usage.cost > 0, 'the emulated models are priced');
@@ -130,7 +136,7 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
     await page.context().close();
   });
 
-  test('every page in the navigation opens under the page\'s real Content-Security-Policy without an error', async () => {
+  test("every page in the navigation opens under the page's real Content-Security-Policy without an error", async () => {
     for (const key of [keys.a, keys.mgmt, ADMIN_KEY]) {
       const page = await openDashboard(browser, stack.gw.url, key, undefined, { enforceCsp: true });
       const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
@@ -142,7 +148,11 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
         await page.waitForLoadState('networkidle');
         assert.equal(await page.getByText('No such page.').count(), 0, name);
       }
-      assert.deepEqual(pageErrors(page), [], `with the ${key === ADMIN_KEY ? 'admin' : key === keys.mgmt ? 'management' : 'inference'} key`);
+      assert.deepEqual(
+        pageErrors(page),
+        [],
+        `with the ${key === ADMIN_KEY ? 'admin' : key === keys.mgmt ? 'management' : 'inference'} key`,
+      );
       await page.context().close();
     }
   });
@@ -150,7 +160,10 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
   test('an inference key sees its own spend, tokens and requests, by model, and no management pages', async () => {
     const page = await openDashboard(browser, stack.gw.url, keys.a);
     const mine = spent.filter((s) => s.key === 'a');
-    await page.locator('[data-total="requests"] dd').filter({ hasText: String(mine.length) }).waitFor();
+    await page
+      .locator('[data-total="requests"] dd')
+      .filter({ hasText: String(mine.length) })
+      .waitFor();
     assert.equal(await page.locator('[data-total="spend"] dd').textContent(), dollars(usd(mine)));
     const prompt = mine.reduce((n, s) => n + s.usage.prompt_tokens, 0);
     const completion = mine.reduce((n, s) => n + s.usage.completion_tokens, 0);
@@ -173,27 +186,44 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
 
   test('a management key sees its account by key and by app, exports the CSV, and switches to 24 h by the hour', async () => {
     const page = await openDashboard(browser, stack.gw.url, keys.mgmt);
-    await page.locator('[data-total="requests"] dd').filter({ hasText: String(spent.length) }).waitFor();
+    await page
+      .locator('[data-total="requests"] dd')
+      .filter({ hasText: String(spent.length) })
+      .waitFor();
     assert.equal(await page.locator('[data-total="spend"] dd').textContent(), dollars(usd(spent)));
     await page.getByLabel('Group by').selectOption('key');
     const rows = page.locator('.table-wrap tbody tr');
     await rows.filter({ hasText: 'reader-key' }).waitFor();
     assert.equal(await rows.filter({ hasText: 'writer-key' }).locator('td').nth(1).textContent(), '3');
-    assert.equal(await rows.filter({ hasText: 'reader-key' }).locator('td').last().textContent(), dollars(usd(spent.filter((s) => s.key === 'b'))));
+    assert.equal(
+      await rows.filter({ hasText: 'reader-key' }).locator('td').last().textContent(),
+      dollars(usd(spent.filter((s) => s.key === 'b'))),
+    );
     await page.getByLabel('Group by').selectOption('app');
     await rows.filter({ hasText: 'Reader' }).waitFor();
     assert.equal(await rows.filter({ hasText: 'Writer' }).locator('td').nth(1).textContent(), '3');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
     assert.equal(csv[0], 'bucket,app,requests,prompt_tokens,completion_tokens,cached_tokens,reasoning_tokens,usage_usd');
     const lines = csv.slice(1).map((l) => l.split(','));
-    assert.equal(lines.reduce((n, l) => n + Number(l[2]), 0), spent.length);
-    assert.equal(lines.reduce((n, l) => n + nanos(Number(l[7])), 0), nanos(usd(spent)));
+    assert.equal(
+      lines.reduce((n, l) => n + Number(l[2]), 0),
+      spent.length,
+    );
+    assert.equal(
+      lines.reduce((n, l) => n + nanos(Number(l[7])), 0),
+      nanos(usd(spent)),
+    );
 
     await page.getByRole('button', { name: '24 h' }).click();
     await page.getByRole('button', { name: '24 h', pressed: true }).waitFor();
-    await page.locator('[data-total="requests"] dd').filter({ hasText: String(spent.length) }).waitFor();
+    await page
+      .locator('[data-total="requests"] dd')
+      .filter({ hasText: String(spent.length) })
+      .waitFor();
     await shoot(page, 'activity');
     assert.deepEqual(pageErrors(page), []);
     await page.context().close();
@@ -204,7 +234,10 @@ describe('dashboard: sign-in and Activity', { skip }, () => {
     // The default account has had no requests: the empty state says how to make one.
     await page.getByText('No requests in this range yet').waitFor();
     await page.getByLabel('Account', { exact: true }).selectOption('acme');
-    await page.locator('[data-total="requests"] dd').filter({ hasText: String(spent.length) }).waitFor();
+    await page
+      .locator('[data-total="requests"] dd')
+      .filter({ hasText: String(spent.length) })
+      .waitFor();
     await page.getByLabel('Group by').selectOption('provider');
     await page.locator('.table-wrap tbody tr').nth(2).waitFor();
     assert.equal(await page.locator('.table-wrap tbody tr').count(), 3, 'three providers served the requests');

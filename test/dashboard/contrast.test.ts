@@ -16,10 +16,16 @@ function vars(block: string): Record<string, string> {
 
 const light = vars(/:root\s*{([^}]*)}/.exec(css)![1]);
 const dark = { ...light, ...vars(/prefers-color-scheme:\s*dark\)\s*{\s*:root\s*{([^}]*)}/.exec(css)![1]) };
-const palette = [...readFileSync(join(WEB, 'ui', 'chart.tsx'), 'utf8').match(/PALETTE = \[([^\]]*)\]/)![1].matchAll(/#[0-9a-f]{6}/gi)].map((m) => m[0]);
+const palette = [
+  ...readFileSync(join(WEB, 'ui', 'chart.tsx'), 'utf8')
+    .match(/PALETTE = \[([^\]]*)\]/)![1]
+    .matchAll(/#[0-9a-f]{6}/gi),
+].map((m) => m[0]);
 
 function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const [r, g, b] = [1, 3, 5]
+    .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
@@ -30,11 +36,23 @@ export function contrast(a: string, b: string): number {
 
 /** Text colour on background colour, as the stylesheet pairs them. */
 const TEXT_PAIRS: Array<[string, string]> = [
-  ['text', 'bg'], ['text', 'panel'], ['muted', 'bg'], ['muted', 'panel'], ['accent', 'bg'], ['accent', 'panel'],
-  ['accent-text', 'accent'], ['danger', 'bg'], ['danger', 'panel'], ['ok', 'bg'], ['ok', 'panel'],
+  ['text', 'bg'],
+  ['text', 'panel'],
+  ['muted', 'bg'],
+  ['muted', 'panel'],
+  ['accent', 'bg'],
+  ['accent', 'panel'],
+  ['accent-text', 'accent'],
+  ['danger', 'bg'],
+  ['danger', 'panel'],
+  ['ok', 'bg'],
+  ['ok', 'panel'],
 ];
 
-for (const [name, scheme] of [['light', light], ['dark', dark]] as const) {
+for (const [name, scheme] of [
+  ['light', light],
+  ['dark', dark],
+] as const) {
   test(`text contrast is at least 4.5:1 in the ${name} scheme`, () => {
     for (const [fg, bg] of TEXT_PAIRS) {
       const ratio = contrast(scheme[fg], scheme[bg]);

@@ -30,11 +30,37 @@ function record(i: number, at: Date, keyHash: string, m: (typeof MODELS)[number]
   const completion = 50 + ((i * 53) % 400);
   const cost = prompt * pp + completion * cp;
   return {
-    id: `gen-hist-${i}`, keyHash, accountId: 'default', model, providerId: provider, providerName: provider, upstreamModel: model.split('/')[1],
-    upstreamId: null, apiType: 'completions', streamed: i % 2 === 0, cancelled: false, finishReason: 'stop', nativeFinishReason: 'stop',
-    tokensPrompt: prompt, tokensCompletion: completion, tokensCached: i % 3 === 0 ? 128 : 0, tokensCacheWrite: 0, tokensReasoning: i % 4 === 0 ? 32 : 0,
-    usageEstimated: false, costNanos: cost, promptCostNanos: prompt * pp, completionCostNanos: completion * cp, upstreamCostNanos: cost, feeNanos: 0,
-    latencyMs: 400 + (i % 7) * 90, ttftMs: 120, generationMs: 300, error: null, createdAt: at.toISOString(), legs: [], appTitle: i % 2 ? 'Writer' : 'Support bot',
+    id: `gen-hist-${i}`,
+    keyHash,
+    accountId: 'default',
+    model,
+    providerId: provider,
+    providerName: provider,
+    upstreamModel: model.split('/')[1],
+    upstreamId: null,
+    apiType: 'completions',
+    streamed: i % 2 === 0,
+    cancelled: false,
+    finishReason: 'stop',
+    nativeFinishReason: 'stop',
+    tokensPrompt: prompt,
+    tokensCompletion: completion,
+    tokensCached: i % 3 === 0 ? 128 : 0,
+    tokensCacheWrite: 0,
+    tokensReasoning: i % 4 === 0 ? 32 : 0,
+    usageEstimated: false,
+    costNanos: cost,
+    promptCostNanos: prompt * pp,
+    completionCostNanos: completion * cp,
+    upstreamCostNanos: cost,
+    feeNanos: 0,
+    latencyMs: 400 + (i % 7) * 90,
+    ttftMs: 120,
+    generationMs: 300,
+    error: null,
+    createdAt: at.toISOString(),
+    legs: [],
+    appTitle: i % 2 ? 'Writer' : 'Support bot',
   };
 }
 
@@ -69,10 +95,17 @@ describe('dashboard: Activity over ten days of history', { skip }, () => {
   test('each day of the last 7 as the records have it, and a custom range of two days', async () => {
     const page = await openDashboard(browser, stack.gw.url, stack.key);
     const week = records.filter((r) => Date.parse(r.createdAt) >= Math.floor(Date.now() / DAY) * DAY - 6 * DAY);
-    await page.locator('[data-total="requests"] dd').filter({ hasText: String(week.length) }).waitFor();
+    await page
+      .locator('[data-total="requests"] dd')
+      .filter({ hasText: String(week.length) })
+      .waitFor();
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const rows = readFileSync((await download.path())!, 'utf8').trim().split('\r\n').slice(1).map((l) => l.split(','));
+    const rows = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const byDay = new Map<string, { requests: number; nanos: number }>();
     for (const r of rows) {
       const d = byDay.get(r[0]) ?? { requests: 0, nanos: 0 };
@@ -97,7 +130,10 @@ describe('dashboard: Activity over ten days of history', { skip }, () => {
     await page.getByLabel('From', { exact: true }).fill(from);
     await page.getByLabel('To', { exact: true }).fill(to);
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.locator('[data-total="requests"] dd').filter({ hasText: new RegExp(`^${two.length}$`) }).waitFor();
+    await page
+      .locator('[data-total="requests"] dd')
+      .filter({ hasText: new RegExp(`^${two.length}$`) })
+      .waitFor();
     const prompt = two.reduce((n, r) => n + r.tokensPrompt, 0);
     const reasoning = two.reduce((n, r) => n + r.tokensReasoning, 0);
     const cached = two.reduce((n, r) => n + r.tokensCached, 0);
@@ -112,7 +148,10 @@ describe('dashboard: Activity over ten days of history', { skip }, () => {
 
     // 30 days: all ten days' records.
     await page.getByRole('button', { name: '30 d' }).click();
-    await page.locator('[data-total="requests"] dd').filter({ hasText: new RegExp(`^${records.length}$`) }).waitFor();
+    await page
+      .locator('[data-total="requests"] dd')
+      .filter({ hasText: new RegExp(`^${records.length}$`) })
+      .waitFor();
     assert.deepEqual(pageErrors(page), []);
     await page.context().close();
   });

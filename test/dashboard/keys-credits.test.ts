@@ -122,7 +122,11 @@ describe('dashboard: Keys and Credits', { skip }, () => {
     const key = (await api('POST', '/keys', ADMIN_KEY, { name: 'spender', account: 'team', limit: 1 })).json.key as string;
     const page = await adminOn('Credits');
     const before = (await api('GET', '/credits?account=team', ADMIN_KEY)).json.data;
-    await page.locator('[data-total="balance"] dd').filter({ hasText: `$${before.balance.toFixed(2)}` }).first().waitFor();
+    await page
+      .locator('[data-total="balance"] dd')
+      .filter({ hasText: `$${before.balance.toFixed(2)}` })
+      .first()
+      .waitFor();
 
     const form = page.getByRole('form', { name: 'Add credits' });
     await form.getByLabel('Amount (USD)').fill('10');
@@ -154,7 +158,11 @@ describe('dashboard: Keys and Credits', { skip }, () => {
     await mine.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Credits' }).click();
     const self = (await api('GET', '/key', key)).json.data;
     const used = Math.round((self.limit - self.limit_remaining) * 1e9) / 1e9;
-    await mine.getByRole('meter', { name: `spender: $${used.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 9 })} of $1.00 used` }).waitFor();
+    await mine
+      .getByRole('meter', {
+        name: `spender: $${used.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 9 })} of $1.00 used`,
+      })
+      .waitFor();
     // The account-wide management parts are not there for an inference key.
     assert.equal(await mine.getByRole('form', { name: 'Add credits' }).count(), 0);
     assert.equal(await mine.getByRole('heading', { name: 'Ledger' }).count(), 0);

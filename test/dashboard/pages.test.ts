@@ -52,7 +52,10 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
   let browser: Browser;
 
   const api = async <T>(path: string, key = stack.key, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(`${stack.baseURL}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+    const res = await fetch(`${stack.baseURL}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    });
     assert.ok(res.ok, `${path}: ${res.status} ${await res.clone().text()}`);
     return (await res.json()) as T;
   };
@@ -75,7 +78,7 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     await stack?.close();
   });
 
-  it('Models: search, provider and free filters give the API\'s selection; a model page shows its endpoints', async () => {
+  it("Models: search, provider and free filters give the API's selection; a model page shows its endpoints", async () => {
     const page = await open('/models');
     const count = (path: string) => api<{ total_count: number; data: Array<{ id: string }> }>(`/models?${path}&limit=50&offset=0`);
     const shows = async (n: number) => page.locator('.fw-count', { hasText: new RegExp(`^${n} models?\\b`) }).waitFor();
@@ -90,14 +93,20 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     const sonnet = await count('q=claude+sonnet+4.5&output_modalities=text');
     assert.ok(sonnet.data.some((m) => m.id === LISTED.anthropic));
     await shows(sonnet.total_count);
-    assert.deepEqual(await rows(), sonnet.data.map((m) => m.id));
+    assert.deepEqual(
+      await rows(),
+      sonnet.data.map((m) => m.id),
+    );
 
     await page.getByLabel('Search').fill('');
     await page.locator('select[name=provider]').selectOption('google');
     const google = await count('output_modalities=text&providers=google');
     assert.ok(google.total_count > 0 && google.total_count < all.total_count);
     await shows(google.total_count);
-    assert.deepEqual(await rows(), google.data.map((m) => m.id));
+    assert.deepEqual(
+      await rows(),
+      google.data.map((m) => m.id),
+    );
     assert.ok((await rows()).includes(LISTED.google));
 
     // The filters live in the address: a model page and Back return to the same selection.
@@ -112,7 +121,10 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     const free = await count('output_modalities=text&providers=google&max_price=0&max_output_price=0');
     await shows(free.total_count);
     // The one free model (google serves it), listed under OpenRouter's `:free` variant id.
-    assert.deepEqual(free.data.map((m) => m.id), ['test/free-flash:free']);
+    assert.deepEqual(
+      free.data.map((m) => m.id),
+      ['test/free-flash:free'],
+    );
     assert.deepEqual(await rows(), ['test/free-flash:free']);
     const freeRow = await page.locator('tr[data-model="test/free-flash:free"] td').allInnerTexts();
     assert.deepEqual(freeRow.slice(2, 4), ['free', 'free']);
@@ -120,9 +132,11 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     await page.getByText('No model matches these filters').waitFor();
 
     await page.goto(`/models/${LISTED.anthropic}`);
-    const endpoints = (await api<{ data: { endpoints: Array<{ tag: string; pricing: { prompt: string }; context_length: number }> } }>(
-      `/models/${LISTED.anthropic}/endpoints`,
-    )).data.endpoints;
+    const endpoints = (
+      await api<{ data: { endpoints: Array<{ tag: string; pricing: { prompt: string }; context_length: number }> } }>(
+        `/models/${LISTED.anthropic}/endpoints`,
+      )
+    ).data.endpoints;
     const row = page.locator('tr[data-provider=anthropic]');
     await row.waitFor();
     const cells = await row.locator('td').allInnerTexts();
@@ -135,9 +149,15 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     const curl = await page.locator('.fw-code').innerText();
     // (Asynchronously: the gateway answering it runs in this process.)
     const ran = await promisify(execFile)('bash', ['-c', curl], { env: { ...process.env, FREEWAY_API_KEY: stack.key }, encoding: 'utf8' });
-    assert.match((JSON.parse(ran.stdout) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content, /^Hello from Anthropic/);
+    assert.match(
+      (JSON.parse(ran.stdout) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content,
+      /^Hello from Anthropic/,
+    );
     await page.getByRole('tab', { name: 'Anthropic door' }).click();
-    assert.match(await page.locator('.fw-code').innerText(), /^import os\nfrom anthropic import Anthropic\n[^]*client\.messages\.create/);
+    assert.match(
+      await page.locator('.fw-code').innerText(),
+      /^import os\nfrom anthropic import Anthropic\n[\s\S]*client\.messages\.create/,
+    );
     await shoot(page, 'model');
 
     await page.goto('/models/test/free-flash:free');
@@ -150,14 +170,19 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
 
   it('Generations: a filter narrows the log; the detail shows the cost with the fee, the failover legs and the content', async () => {
     for (const model of Object.values(MODELS)) {
-      await api('/chat/completions', stack.key, { method: 'POST', body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      await api('/chat/completions', stack.key, {
+        method: 'POST',
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
     }
     stack.openai.failNext('[[die:5]]');
     const res = await fetch(`${stack.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        model: 'test/continuable', stream: true, provider: { order: ['openai', 'anthropic'] },
+        model: 'test/continuable',
+        stream: true,
+        provider: { order: ['openai', 'anthropic'] },
         messages: [{ role: 'user', content: 'tell me a story [[long]]' }],
       }),
     });
@@ -178,7 +203,10 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     const detail = page.locator('.fw-gen-detail');
     await detail.waitFor();
     const g = await generation(failoverId);
-    assert.deepEqual(g.provider_responses.map((l) => l.provider_name), ['openai', 'anthropic']);
+    assert.deepEqual(
+      g.provider_responses.map((l) => l.provider_name),
+      ['openai', 'anthropic'],
+    );
     assert.equal(await detail.locator('[data-fact=cost]').innerText(), usd(g.total_cost));
     assert.equal(await detail.locator('[data-fact=fee]').innerText(), usd(g.cost_details.freeway_fee));
     assert.ok(g.cost_details.freeway_fee > 0, 'the 10% fee is charged and shown');
@@ -194,7 +222,7 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     done(page);
   });
 
-  it('Generations for the admin key: the viewed account\'s log, filtered by key; no Compare (management keys call no model)', async () => {
+  it("Generations for the admin key: the viewed account's log, filtered by key; no Compare (management keys call no model)", async () => {
     const own = (await api<{ data: GenerationView[] }>('/generations')).data;
     const keyHash = (await api<{ data: Array<GenerationView & { key_hash: string }> }>('/generations')).data[0].key_hash;
     await fetch(`${stack.baseURL}/chat/completions`, {
@@ -217,11 +245,12 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
 
   it('Generations pages through the log with next_cursor: Load more adds the next page, nothing twice', async () => {
     const key = await stack.newKey('pager');
-    const ask = (i: number) => fetch(`${stack.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODELS.openai, messages: [{ role: 'user', content: `request ${i}` }] }),
-    }).then((r) => r.text());
+    const ask = (i: number) =>
+      fetch(`${stack.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODELS.openai, messages: [{ role: 'user', content: `request ${i}` }] }),
+      }).then((r) => r.text());
     for (let i = 0; i < 53; i += 10) await Promise.all(Array.from({ length: Math.min(10, 53 - i) }, (_, j) => ask(i + j)));
     await stack.gw.app.generations.flush();
     const page = await openDashboard(browser, stack.gw.url, key);
@@ -243,18 +272,26 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     await page.locator('textarea[name=turn-0]').fill('Name a colour [[gather:3]]');
     await page.getByRole('button', { name: 'Run comparison' }).click();
     // Done when each column offers Rerun (it offers Stop while streaming).
-    await page.waitForFunction(`[...document.querySelectorAll('.fw-col footer button')].map((b) => b.textContent).join() === 'Rerun,Rerun,Rerun'`);
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.fw-col footer button')].map((b) => b.textContent).join() === 'Rerun,Rerun,Rerun'`,
+    );
 
-    const columns = async () => page.locator('article.fw-col').evaluateAll((els) => els.map((el) => ({
-      model: el.getAttribute('data-model'),
-      text: el.querySelector('.fw-text')?.textContent ?? '',
-      cost: el.querySelector('[data-metric=cost]')?.textContent ?? '',
-      ttft: el.querySelector('[data-metric=ttft]')?.textContent ?? '',
-      tokens: el.querySelector('[data-metric=tokens]')?.textContent ?? '',
-      id: el.querySelector('[data-generation]')?.textContent ?? '',
-    })));
+    const columns = async () =>
+      page.locator('article.fw-col').evaluateAll((els) =>
+        els.map((el) => ({
+          model: el.getAttribute('data-model'),
+          text: el.querySelector('.fw-text')?.textContent ?? '',
+          cost: el.querySelector('[data-metric=cost]')?.textContent ?? '',
+          ttft: el.querySelector('[data-metric=ttft]')?.textContent ?? '',
+          tokens: el.querySelector('[data-metric=tokens]')?.textContent ?? '',
+          id: el.querySelector('[data-generation]')?.textContent ?? '',
+        })),
+      );
     const first = await columns();
-    assert.deepEqual(first.map((c) => c.model), models);
+    assert.deepEqual(
+      first.map((c) => c.model),
+      models,
+    );
     for (const [c, name] of first.map((c, i) => [c, ['OpenAI', 'Anthropic', 'Gemini'][i]] as const)) {
       assert.match(c.text, new RegExp(`^Hello from ${name}[^!]*! You said: Name a colour`));
       assert.match(c.ttft, /^\d+ ms$/);
@@ -268,7 +305,10 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     // Kept in the browser: a reload shows the same comparison.
     await page.reload();
     await page.locator('article.fw-col').nth(2).waitFor();
-    assert.deepEqual((await columns()).map((c) => c.id), first.map((c) => c.id));
+    assert.deepEqual(
+      (await columns()).map((c) => c.id),
+      first.map((c) => c.id),
+    );
 
     // Rerun one (without the gather directive: it goes alone): a new generation in that column only. The emulator
     // waits between frames ([[drip]]), and what the column shows while it still offers Stop is recorded: the answer
@@ -294,7 +334,10 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     assert.equal(second[0].id, first[0].id);
     assert.equal(second[1].cost, usd((await generation(second[1].id)).total_cost));
     const partial = (await page.evaluate('window.__partial')) as string[];
-    assert.ok(partial.some((t) => t.length < second[1].text.length && second[1].text.startsWith(t)), `seen while streaming: ${partial}`);
+    assert.ok(
+      partial.some((t) => t.length < second[1].text.length && second[1].text.startsWith(t)),
+      `seen while streaming: ${partial}`,
+    );
     done(page);
   });
 });

@@ -73,7 +73,12 @@ after(async () => {
 });
 
 async function newKey(opts: { account?: string; limitNanos?: number } = {}) {
-  const { key, record } = await createKey(stack.gw.app.store, { name: 'k', kind: 'inference', accountId: opts.account, limitNanos: opts.limitNanos });
+  const { key, record } = await createKey(stack.gw.app.store, {
+    name: 'k',
+    kind: 'inference',
+    accountId: opts.account,
+    limitNanos: opts.limitNanos,
+  });
   return { key, hash: record.hash };
 }
 
@@ -113,8 +118,14 @@ describe('key alerts', () => {
     assert.equal(created.status, 201, JSON.stringify(created.json));
     const id = created.json.data.id as string;
     assert.deepEqual(created.json.data, {
-      id, account: 'default', key_hash: hash, threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 }, webhook_url: null,
-      fired: false, fired_at: null, created_at: created.json.data.created_at,
+      id,
+      account: 'default',
+      key_hash: hash,
+      threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 },
+      webhook_url: null,
+      fired: false,
+      fired_at: null,
+      created_at: created.json.data.created_at,
     });
 
     await chat(key);
@@ -122,7 +133,9 @@ describe('key alerts', () => {
     assert.equal(hooksFor(id).length, 0, 'not yet: L - 2C is above the threshold');
     const quiet = await api('GET', '/key', key);
     assert.equal(quiet.json.data.credit_alert, false);
-    assert.deepEqual(quiet.json.data.alerts, [{ id, scope: 'key', threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 }, fired: false, fired_at: null }]);
+    assert.deepEqual(quiet.json.data.alerts, [
+      { id, scope: 'key', threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 }, fired: false, fired_at: null },
+    ]);
 
     await chat(key); // L - 3C: crossed
     const [first] = hooksFor(id);
@@ -130,13 +143,24 @@ describe('key alerts', () => {
     assertSigned(first);
     assert.equal(first.path, '/hook', 'the configured webhook');
     assert.deepEqual(first.body, {
-      type: 'credit_alert', alert_id: id, account: 'default', key_hash: hash,
-      threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 }, remaining_usd: (L - 3 * C) / 1e9, fired_at: first.body.fired_at,
+      type: 'credit_alert',
+      alert_id: id,
+      account: 'default',
+      key_hash: hash,
+      threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 },
+      remaining_usd: (L - 3 * C) / 1e9,
+      fired_at: first.body.fired_at,
     });
     assert.ok(logs.some((l) => l.startsWith(`WARN credit alert ${id}: key ${hash} of account default has $${(L - 3 * C) / 1e9} left`)));
     const flagged = await api('GET', '/key', key);
     assert.equal(flagged.json.data.credit_alert, true);
-    assert.deepEqual(flagged.json.data.alerts[0], { id, scope: 'key', threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 }, fired: true, fired_at: first.body.fired_at });
+    assert.deepEqual(flagged.json.data.alerts[0], {
+      id,
+      scope: 'key',
+      threshold: { kind: 'usd', value: (L - 2.5 * C) / 1e9 },
+      fired: true,
+      fired_at: first.body.fired_at,
+    });
 
     await chat(key);
     await chat(key);
@@ -174,7 +198,14 @@ describe('key alerts', () => {
     assert.equal(hooksFor(id).length, 0);
     await chat(key);
     const tries = hooksFor(id);
-    assert.deepEqual(tries.map((d) => [d.path, d.status]), [['/flaky', 500], ['/flaky', 500], ['/flaky', 204]]);
+    assert.deepEqual(
+      tries.map((d) => [d.path, d.status]),
+      [
+        ['/flaky', 500],
+        ['/flaky', 500],
+        ['/flaky', 204],
+      ],
+    );
     for (const d of tries) assertSigned(d);
     assert.equal(new Set(tries.map((d) => d.raw)).size, 1, 'every attempt carries the same body');
     assert.equal(tries[0].body.remaining_usd, (7 * C) / 1e9);
@@ -193,7 +224,11 @@ describe('key alerts', () => {
   test('a receiver that keeps failing is given up on after 5 attempts, with a log line', async () => {
     const { key, hash } = await newKey({ limitNanos: 10 * C });
     failures['/down'] = 100;
-    const created = await api('POST', '/alerts', ADMIN_KEY, { key_hash: hash, threshold_usd: (10 * C) / 1e9, webhook_url: `${hookBase}/down` });
+    const created = await api('POST', '/alerts', ADMIN_KEY, {
+      key_hash: hash,
+      threshold_usd: (10 * C) / 1e9,
+      webhook_url: `${hookBase}/down`,
+    });
     await chat(key);
     const id = created.json.data.id as string;
     assert.equal(hooksFor(id).length, 5);
@@ -222,18 +257,29 @@ describe('account alerts', () => {
     const [d] = hooksFor(id);
     assertSigned(d);
     assert.deepEqual(d.body, {
-      type: 'credit_alert', alert_id: id, account: 'acme', key_hash: null,
-      threshold: { kind: 'percent', value: 80 }, remaining_usd: (16 * C) / 1e9, fired_at: d.body.fired_at,
+      type: 'credit_alert',
+      alert_id: id,
+      account: 'acme',
+      key_hash: null,
+      threshold: { kind: 'percent', value: 80 },
+      remaining_usd: (16 * C) / 1e9,
+      fired_at: d.body.fired_at,
     });
     const view = (await api('GET', '/key', key)).json.data;
     assert.equal(view.credit_alert, true, "a key sees its account's alert");
-    assert.deepEqual(view.alerts.map((a: { scope: string; fired: boolean }) => [a.scope, a.fired]), [['account', true]]);
+    assert.deepEqual(
+      view.alerts.map((a: { scope: string; fired: boolean }) => [a.scope, a.fired]),
+      [['account', true]],
+    );
 
     // Another 20C: 36C of 40C left, above 80% again.
     assert.equal((await api('POST', '/credits', ADMIN_KEY, { account: 'acme', amount: (20 * C) / 1e9 })).status, 201);
     await stack.gw.app.alerts.idle();
     const listed = await api('GET', '/alerts?account=acme', ADMIN_KEY);
-    assert.deepEqual(listed.json.data.map((a: { id: string; fired: boolean }) => [a.id, a.fired]), [[id, false]]);
+    assert.deepEqual(
+      listed.json.data.map((a: { id: string; fired: boolean }) => [a.id, a.fired]),
+      [[id, false]],
+    );
     for (let i = 1; i <= 3; i++) await chat(key); // 33C left: 82.5%
     assert.equal(hooksFor(id).length, 1);
     await chat(key); // 32C: 80%
@@ -299,12 +345,20 @@ describe('validation', () => {
   test('config: alerts.webhookUrl must be an http(s) URL; the secret defaults to FREEWAY_WEBHOOK_SECRET', async () => {
     const dir = tempDir('freeway-cfg-');
     writeFileSync(join(dir, 'freeway.yaml'), 'alerts:\n  webhookUrl: ftp://example.com\n');
-    await assert.rejects(loadSettings({ cwd: dir, env: {} }), (e: Error) => e instanceof ConfigError && /alerts\.webhookUrl must be an http\(s\) URL/.test(e.message));
+    await assert.rejects(
+      loadSettings({ cwd: dir, env: {} }),
+      (e: Error) => e instanceof ConfigError && /alerts\.webhookUrl must be an http\(s\) URL/.test(e.message),
+    );
     writeFileSync(join(dir, 'freeway.yaml'), 'alerts:\n  webhookUrl: https://hooks.example.com/x\n');
     const s = await loadSettings({ cwd: dir, env: { FREEWAY_WEBHOOK_SECRET: 'from-env' } });
     assert.deepEqual(s.alerts, {
-      webhookUrl: 'https://hooks.example.com/x', secret: 'from-env', retryBaseMs: 500, maxAttempts: 5, timeoutMs: 10_000,
-      allowInternalHosts: [], maxResponseBytes: 65_536,
+      webhookUrl: 'https://hooks.example.com/x',
+      secret: 'from-env',
+      retryBaseMs: 500,
+      maxAttempts: 5,
+      timeoutMs: 10_000,
+      allowInternalHosts: [],
+      maxResponseBytes: 65_536,
     });
     writeFileSync(join(dir, 'freeway.yaml'), 'alerts:\n  secret: from-file\n  retryBaseMs: 5\n');
     const t = await loadSettings({ cwd: dir, env: { FREEWAY_WEBHOOK_SECRET: 'from-env' } });

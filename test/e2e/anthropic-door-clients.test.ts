@@ -91,7 +91,10 @@ describe('a system-role message inside messages', () => {
     const chat = stack.openai.last().body;
     assert.equal(chat.messages[0].role, 'system');
     assert.match(JSON.stringify(chat.messages[0].content), /You are terse\.[\s\S]*Environment: linux/);
-    assert.deepEqual(chat.messages.slice(1).map((m: Body) => m.role), ['user']);
+    assert.deepEqual(
+      chat.messages.slice(1).map((m: Body) => m.role),
+      ['user'],
+    );
     assert.match(JSON.stringify(stack.gemini.last().body.systemInstruction), /Environment: linux/);
   });
 
@@ -124,7 +127,7 @@ describe('answers name the model the way the client asked for it', () => {
     });
   }
 
-  test('the chat completions door too, whole and streamed, in the client\'s spelling', async () => {
+  test("the chat completions door too, whole and streamed, in the client's spelling", async () => {
     const openai = new OpenAI({ apiKey: stack.key, baseURL: stack.baseURL, maxRetries: 0 });
     const asked = 'OpenAI/GPT-4o-mini';
     const whole = await openai.chat.completions.create({ model: asked, messages: [{ role: 'user', content: 'hi' }] });
@@ -169,7 +172,7 @@ describe('a Gemini answer with thinking, through the Messages door', () => {
 });
 
 describe("Claude Code's adaptive thinking with output_config.effort, on a translated model", () => {
-  test('the effort becomes the upstream\'s own reasoning setting', async () => {
+  test("the effort becomes the upstream's own reasoning setting", async () => {
     const budgets: number[] = [];
     for (const effort of ['low', 'high']) {
       const m = await json(
@@ -197,7 +200,7 @@ describe("Claude Code's adaptive thinking with output_config.effort, on a transl
 });
 
 describe('more output than the model gives', () => {
-  test('is served at the model\'s maximum, with a warning the client sees (chat completions)', async () => {
+  test("is served at the model's maximum, with a warning the client sees (chat completions)", async () => {
     const res = await fetch(`${stack.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
@@ -207,7 +210,10 @@ describe('more output than the model gives', () => {
     const sent = stack.openai.last().body;
     assert.equal(sent.max_completion_tokens ?? sent.max_tokens, 16_384);
     const warning = /max_tokens 32000 exceeds the maximum output of openai\/gpt-4o-mini \(16384 tokens\)/;
-    assert.ok(body.warnings?.some((w: string) => warning.test(w)), JSON.stringify(body));
+    assert.ok(
+      body.warnings?.some((w: string) => warning.test(w)),
+      JSON.stringify(body),
+    );
   });
 
   test('on the Messages door, translated and passed through', async () => {

@@ -52,7 +52,11 @@ function replay(content: unknown[]): AssistantMessage {
   });
   assert.ok(foreign, 'carries Freeway-encoded artefacts');
   const toolIds = request.messages.filter((m) => m.role === 'tool').map((m) => (m as { toolCallId: string }).toolCallId);
-  assert.deepEqual(toolIds, RESULT.toolCalls.map((c) => c.id), 'tool results answer the upstream ids');
+  assert.deepEqual(
+    toolIds,
+    RESULT.toolCalls.map((c) => c.id),
+    'tool results answer the upstream ids',
+  );
   return request.messages[1] as AssistantMessage;
 }
 
@@ -116,8 +120,22 @@ test('a stream: the same details and calls survive, whatever pieces they arrived
     { type: 'tool-call-delta', index: 0, argumentsDelta: ':"Paris"}' },
     { type: 'reasoning', index: 3, kind: 'reasoning.encrypted', data: 'CvcBAY89a1+gemini/', id: 'call_gem1', format: 'google-gemini-v1' },
     { type: 'reasoning', index: 3, kind: 'reasoning.encrypted', data: 'call/sig', format: 'google-gemini-v1' },
-    { type: 'reasoning', index: 4, kind: 'reasoning.encrypted', data: 'gAAAAABo-openai-encrypted_content==', id: 'rs_68a1', format: 'openai-responses-v1' },
-    { type: 'reasoning', index: 5, kind: 'reasoning.summary', text: '**Planning** the answer', id: 'rs_68a1', format: 'openai-responses-v1' },
+    {
+      type: 'reasoning',
+      index: 4,
+      kind: 'reasoning.encrypted',
+      data: 'gAAAAABo-openai-encrypted_content==',
+      id: 'rs_68a1',
+      format: 'openai-responses-v1',
+    },
+    {
+      type: 'reasoning',
+      index: 5,
+      kind: 'reasoning.summary',
+      text: '**Planning** the answer',
+      id: 'rs_68a1',
+      format: 'openai-responses-v1',
+    },
     { type: 'reasoning', index: 6, kind: 'reasoning.text', text: 'unformatted reasoning' },
     { type: 'text', text: 'Here you ' },
     { type: 'text', text: 'go.' },
@@ -129,7 +147,10 @@ test('a stream: the same details and calls survive, whatever pieces they arrived
   let sse = '';
   for (const ev of events) sse += r.event(ev) ?? '';
   sse += r.final({ unified: 'tool_calls', raw: 'tool_calls' }, emptyUsage(), NO_CHARGE);
-  const names = sse.split('\n\n').filter(Boolean).map((f) => f.split('\n')[0].slice(7));
+  const names = sse
+    .split('\n\n')
+    .filter(Boolean)
+    .map((f) => f.split('\n')[0].slice(7));
   assert.deepEqual(names.slice(0, 2), ['message_start', 'ping']);
   assert.deepEqual(names.slice(-2), ['message_delta', 'message_stop']);
   // Every block that starts stops, in order, before the next one starts.
@@ -146,7 +167,9 @@ test('a stream: the same details and calls survive, whatever pieces they arrived
   }
   const content = accumulate(sse);
   const back = replay(content);
-  const expected = DETAILS.map((d) => (d.type === 'reasoning.encrypted' && d.format === 'google-gemini-v1' ? { ...d, id: 'call_gem1' } : d));
+  const expected = DETAILS.map((d) =>
+    d.type === 'reasoning.encrypted' && d.format === 'google-gemini-v1' ? { ...d, id: 'call_gem1' } : d,
+  );
   assert.deepEqual(back.reasoning, expected);
   assert.deepEqual(back.toolCalls, RESULT.toolCalls);
   assert.deepEqual(back.content, [{ type: 'text', text: 'Here you go.' }]);

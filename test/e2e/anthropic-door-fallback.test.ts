@@ -58,7 +58,12 @@ async function record(id: string) {
 }
 
 const params = (content: string) =>
-  ({ model: 'test/claude', max_tokens: 200, messages: [{ role: 'user' as const, content }], ...order }) as Anthropic.MessageCreateParamsNonStreaming;
+  ({
+    model: 'test/claude',
+    max_tokens: 200,
+    messages: [{ role: 'user' as const, content }],
+    ...order,
+  }) as Anthropic.MessageCreateParamsNonStreaming;
 
 test('Anthropic fails → the next Anthropic endpoint gets the same body raw', async () => {
   stack.anthropic.failNext('[[error:503]]');

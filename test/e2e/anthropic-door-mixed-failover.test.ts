@@ -130,7 +130,10 @@ describe('mid-stream: the answer carries on from the other kind of endpoint', ()
     assert.ok(text(message).length > prefill.content.length, 'and the translated endpoint carried on');
     assert.equal(message.stop_reason, 'end_turn');
     const g = await record(id);
-    assert.deepEqual(g.legs.map((l) => l.provider), ['anthropic', 'relay']);
+    assert.deepEqual(
+      g.legs.map((l) => l.provider),
+      ['anthropic', 'relay'],
+    );
     assert.equal(g.providerId, 'relay');
     assert.equal(g.tokensCompletion, message.usage.output_tokens, 'the final usage counts both legs');
   });
@@ -147,12 +150,18 @@ describe('mid-stream: the answer carries on from the other kind of endpoint', ()
     assert.ok(text(message).startsWith(said.trimEnd()));
     assert.ok(text(message).length > said.length);
     const g = await record(id);
-    assert.deepEqual(g.legs.map((l) => l.provider), ['relay', 'anthropic']);
+    assert.deepEqual(
+      g.legs.map((l) => l.provider),
+      ['relay', 'anthropic'],
+    );
     assert.equal(g.tokensCompletion, message.usage.output_tokens);
   });
 
   // The emulator's frames: message_start, thinking block (start, ping, 2 deltas, signature, stop), then the text block.
-  for (const [where, die] of [['between blocks', 7], ['inside the text block', 9]] as const) {
+  for (const [where, die] of [
+    ['between blocks', 7],
+    ['inside the text block', 9],
+  ] as const) {
     test(`a passthrough that thought, then died ${where}: the continuation carries on after the passed-through blocks`, async () => {
       stack.anthropic.failNext(`[[die:${die}]]`);
       const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
@@ -222,11 +231,15 @@ describe('one stream driver for every door', () => {
       body: JSON.stringify({ ...body, stream: true }),
     });
   const doors: Array<[string, (model: Model) => Promise<Response>]> = [
-    ['chat', (model) => post('/api/v1/chat/completions', {
-      model,
-      messages: [{ role: 'user', content: 'a story [[long]]' }],
-      provider: { order: ORDER[model] },
-    })],
+    [
+      'chat',
+      (model) =>
+        post('/api/v1/chat/completions', {
+          model,
+          messages: [{ role: 'user', content: 'a story [[long]]' }],
+          provider: { order: ORDER[model] },
+        }),
+    ],
     ['responses', (model) => post('/api/v1/responses', { model, input: 'a story [[long]]', provider: { order: ORDER[model] } })],
     ['messages', (model) => post('/v1/messages', { ...params(model, 'a story [[long]]') })],
   ];
@@ -243,9 +256,15 @@ describe('one stream driver for every door', () => {
         const charged = (await app.store.ledger('default', 50)).find((e) => e.id === id);
         assert.ok(charged && charged.amountNanos < 0, `${door}: charged before the stream ended`);
         const g = await record(id);
-        assert.deepEqual(g.legs.map((l) => l.provider), [...ORDER[model]]);
+        assert.deepEqual(
+          g.legs.map((l) => l.provider),
+          [...ORDER[model]],
+        );
         assert.equal(g.costNanos, -charged.amountNanos);
-        assert.ok(g.legs.every((l) => l.upstreamCostNanos > 0), 'each leg is paid for');
+        assert.ok(
+          g.legs.every((l) => l.upstreamCostNanos > 0),
+          'each leg is paid for',
+        );
       });
     }
   }

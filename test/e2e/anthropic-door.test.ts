@@ -110,7 +110,11 @@ describe('text', () => {
   }
 
   test('a bare Anthropic model id (as Claude Code sends) resolves to anthropic/<id>', async () => {
-    const m = await client.messages.create({ model: 'claude-haiku-4-5-20251001', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+    const m = await client.messages.create({
+      model: 'claude-haiku-4-5-20251001',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     assert.equal(m.content[0].type, 'text');
     assert.equal(stack.anthropic.last().body.model, 'claude-haiku-4-5-20251001');
   });
@@ -130,7 +134,12 @@ describe('streaming', () => {
     });
 
     test(`${name}: raw event order, and the final usage equals the generation record`, async () => {
-      const res = await post('/v1/messages', { model, max_tokens: 200, stream: true, messages: [{ role: 'user', content: 'order please' }] });
+      const res = await post('/v1/messages', {
+        model,
+        max_tokens: 200,
+        stream: true,
+        messages: [{ role: 'user', content: 'order please' }],
+      });
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
       const evs = events(await res.text());
@@ -230,7 +239,13 @@ describe('tools', () => {
   test('gemini 3: thought signatures survive a tool loop through this door', async () => {
     const model = 'google/gemini-3-pro-preview';
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'weather in Paris?' }];
-    const first = await client.messages.create({ model, max_tokens: 4000, tools: [tool], thinking: { type: 'enabled', budget_tokens: 1024 }, messages });
+    const first = await client.messages.create({
+      model,
+      max_tokens: 4000,
+      tools: [tool],
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages,
+    });
     const call = first.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use')!;
     assert.match(call.id, /^toolu_/);
     const carrier = first.content.find((b): b is Anthropic.RedactedThinkingBlock => b.type === 'redacted_thinking')!;
@@ -241,7 +256,13 @@ describe('tools', () => {
       { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny' }] },
     );
-    const second = await client.messages.create({ model, max_tokens: 4000, tools: [tool], thinking: { type: 'enabled', budget_tokens: 1024 }, messages });
+    const second = await client.messages.create({
+      model,
+      max_tokens: 4000,
+      tools: [tool],
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages,
+    });
     assert.match((second.content.find((b) => b.type === 'text') as Anthropic.TextBlock).text, /Tool result received: .*sunny/);
     const replayed = stack.gemini.last().body.contents[1].parts.find((p: { functionCall?: unknown }) => p.functionCall);
     assert.equal(replayed.thoughtSignature, sig.data, 'byte for byte');
@@ -274,15 +295,23 @@ test('a tool loop started on Gemini and finished on Claude: translated, with the
   assert.match((second.content.find((b) => b.type === 'text') as Anthropic.TextBlock).text, /Tool result received: snow/);
   const body = stack.anthropic.last().body;
   const upstreamId = (body.messages[1].content as Array<{ type: string; id?: string }>).find((b) => b.type === 'tool_use')!.id!;
-  assert.match(upstreamId, /^call_/, 'Gemini\'s own call id, decoded');
+  assert.match(upstreamId, /^call_/, "Gemini's own call id, decoded");
   assert.equal(body.messages[2].content[0].tool_use_id, upstreamId);
-  assert.ok(!body.messages[1].content.some((b: { type: string }) => b.type === 'redacted_thinking'), 'Gemini\'s signature is not sent to Anthropic');
+  assert.ok(
+    !body.messages[1].content.some((b: { type: string }) => b.type === 'redacted_thinking'),
+    "Gemini's signature is not sent to Anthropic",
+  );
 });
 
 describe('thinking (Anthropic upstream)', () => {
   for (const streamed of [false, true]) {
     test(`thinking and redacted thinking replayed byte for byte in a tool loop (${streamed ? 'streamed' : 'whole'})`, async () => {
-      const params = { model: MODELS.anthropic, max_tokens: 4000, tools: [tool], thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
+      const params = {
+        model: MODELS.anthropic,
+        max_tokens: 4000,
+        tools: [tool],
+        thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+      };
       const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'weather? [[redacted]]' }];
       const first = streamed
         ? await client.messages.stream({ ...params, messages }).finalMessage()
@@ -359,23 +388,33 @@ describe('pass-through to Anthropic', () => {
     assert.equal(gs.native_tokens_cached, start.cache_read_input_tokens);
   });
 
-  test('anthropic-beta is forwarded, and the version is Freeway\'s', async () => {
+  test("anthropic-beta is forwarded, and the version is Freeway's", async () => {
     await client.messages.create(
       { model: MODELS.anthropic, max_tokens: 50, messages: [{ role: 'user', content: 'beta' }] },
       { headers: { 'anthropic-beta': 'context-1m-2025-08-07,interleaved-thinking-2025-05-14' } },
     );
     const h = stack.anthropic.last().headers;
     assert.equal(h['anthropic-beta'], 'context-1m-2025-08-07,interleaved-thinking-2025-05-14');
-    assert.equal(h['x-api-key'], stack.anthropic.apiKey, 'Freeway\'s provider key, not the client\'s');
+    assert.equal(h['x-api-key'], stack.anthropic.apiKey, "Freeway's provider key, not the client's");
   });
 
   test('server tools are only for Anthropic: passed through to it, a 400 naming them elsewhere', async () => {
     const webSearch = { type: 'web_search_20250305', name: 'web_search', max_uses: 1 };
-    await client.messages.create({ model: MODELS.anthropic, max_tokens: 50, tools: [webSearch] as unknown as Anthropic.Tool[], messages: [{ role: 'user', content: 'search' }] });
+    await client.messages.create({
+      model: MODELS.anthropic,
+      max_tokens: 50,
+      tools: [webSearch] as unknown as Anthropic.Tool[],
+      messages: [{ role: 'user', content: 'search' }],
+    });
     assert.deepEqual(stack.anthropic.last().body.tools, [webSearch]);
     // Web search has equivalents elsewhere (test/e2e/web-search.test.ts); code execution has none.
     const codeExecution = { type: 'code_execution_20250522', name: 'code_execution' };
-    const r = await post('/v1/messages', { model: MODELS.openai, max_tokens: 50, tools: [codeExecution], messages: [{ role: 'user', content: 'run' }] });
+    const r = await post('/v1/messages', {
+      model: MODELS.openai,
+      max_tokens: 50,
+      tools: [codeExecution],
+      messages: [{ role: 'user', content: 'run' }],
+    });
     assert.equal(r.status, 400);
     const e = (await r.json()) as { type: string; error: { type: string; message: string } };
     assert.equal(e.type, 'error');
@@ -386,7 +425,11 @@ describe('pass-through to Anthropic', () => {
 
 describe('count_tokens', () => {
   test('Anthropic counts for Anthropic models', async () => {
-    const r = await client.messages.countTokens({ model: 'claude-sonnet-4-5', system: 'x'.repeat(400), messages: [{ role: 'user', content: 'count me' }] });
+    const r = await client.messages.countTokens({
+      model: 'claude-sonnet-4-5',
+      system: 'x'.repeat(400),
+      messages: [{ role: 'user', content: 'count me' }],
+    });
     assert.ok(r.input_tokens >= 100);
     const last = stack.anthropic.last();
     assert.equal(last.path, '/v1/messages/count_tokens');
@@ -394,15 +437,22 @@ describe('count_tokens', () => {
   });
 
   test('other models get an estimate, flagged as one', async () => {
-    const res = await post('/api/v1/messages/count_tokens', { model: MODELS.openai, messages: [{ role: 'user', content: 'x'.repeat(400) }] });
+    const res = await post('/api/v1/messages/count_tokens', {
+      model: MODELS.openai,
+      messages: [{ role: 'user', content: 'x'.repeat(400) }],
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-freeway-estimate'), 'true');
     assert.ok(((await res.json()) as { input_tokens: number }).input_tokens >= 100);
   });
 });
 
-describe('errors in Anthropic\'s shape', () => {
-  async function expectError(res: Response, status: number, type: string): Promise<{ type: string; error: { type: string; message: string; metadata?: any } }> {
+describe("errors in Anthropic's shape", () => {
+  async function expectError(
+    res: Response,
+    status: number,
+    type: string,
+  ): Promise<{ type: string; error: { type: string; message: string; metadata?: any } }> {
     assert.equal(res.status, status);
     const body = (await res.json()) as { type: string; error: { type: string; message: string } };
     assert.equal(body.type, 'error');
@@ -416,21 +466,42 @@ describe('errors in Anthropic\'s shape', () => {
   });
 
   test('missing max_tokens → 400 naming the field', async () => {
-    const e = await expectError(await post('/v1/messages', { model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }] }), 400, 'invalid_request_error');
+    const e = await expectError(
+      await post('/v1/messages', { model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }] }),
+      400,
+      'invalid_request_error',
+    );
     assert.match(e.error.message, /^max_tokens/);
     assert.equal(e.error.metadata.param, 'max_tokens');
   });
 
   test('wrong types name the field', async () => {
-    let e = await expectError(await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, messages: 'hi' }), 400, 'invalid_request_error');
+    let e = await expectError(
+      await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, messages: 'hi' }),
+      400,
+      'invalid_request_error',
+    );
     assert.equal(e.error.metadata.param, 'messages');
     e = await expectError(
-      await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result' }] }] }),
+      await post('/v1/messages', {
+        model: MODELS.openai,
+        max_tokens: 10,
+        messages: [{ role: 'user', content: [{ type: 'tool_result' }] }],
+      }),
       400,
       'invalid_request_error',
     );
     assert.equal(e.error.metadata.param, 'messages[0].content[0].tool_use_id');
-    e = await expectError(await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, thinking: { type: 'enabled', budget_tokens: 10 }, messages: [{ role: 'user', content: 'x' }] }), 400, 'invalid_request_error');
+    e = await expectError(
+      await post('/v1/messages', {
+        model: MODELS.openai,
+        max_tokens: 10,
+        thinking: { type: 'enabled', budget_tokens: 10 },
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+      400,
+      'invalid_request_error',
+    );
     assert.equal(e.error.metadata.param, 'thinking.budget_tokens');
   });
 
@@ -445,9 +516,14 @@ describe('errors in Anthropic\'s shape', () => {
     const bad = new Anthropic({ apiKey: 'sk-nope', baseURL: stack.gw.url, maxRetries: 0 });
     await assert.rejects(
       bad.messages.create({ model: MODELS.openai, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
-      (e: InstanceType<typeof Anthropic.AuthenticationError>) => e instanceof Anthropic.AuthenticationError && e.type === 'authentication_error',
+      (e: InstanceType<typeof Anthropic.AuthenticationError>) =>
+        e instanceof Anthropic.AuthenticationError && e.type === 'authentication_error',
     );
-    await expectError(await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, messages: [] }, { 'x-api-key': 'sk-nope' }), 401, 'authentication_error');
+    await expectError(
+      await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, messages: [] }, { 'x-api-key': 'sk-nope' }),
+      401,
+      'authentication_error',
+    );
     const ok = await fetch(`${stack.gw.url}/v1/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
@@ -456,15 +532,37 @@ describe('errors in Anthropic\'s shape', () => {
     assert.equal(ok.status, 200);
   });
 
-  test('an upstream failure: its status, in Anthropic\'s shape, streamed or not', async () => {
-    await expectError(await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, messages: [{ role: 'user', content: '[[error:503]]' }] }), 503, 'overloaded_error');
-    await expectError(await post('/v1/messages', { model: MODELS.anthropic, max_tokens: 10, messages: [{ role: 'user', content: '[[error:500]]' }] }), 502, 'api_error');
-    await expectError(await post('/v1/messages', { model: MODELS.gemini, max_tokens: 10, stream: true, messages: [{ role: 'user', content: '[[error:429]]' }] }), 429, 'rate_limit_error');
+  test("an upstream failure: its status, in Anthropic's shape, streamed or not", async () => {
+    await expectError(
+      await post('/v1/messages', { model: MODELS.openai, max_tokens: 10, messages: [{ role: 'user', content: '[[error:503]]' }] }),
+      503,
+      'overloaded_error',
+    );
+    await expectError(
+      await post('/v1/messages', { model: MODELS.anthropic, max_tokens: 10, messages: [{ role: 'user', content: '[[error:500]]' }] }),
+      502,
+      'api_error',
+    );
+    await expectError(
+      await post('/v1/messages', {
+        model: MODELS.gemini,
+        max_tokens: 10,
+        stream: true,
+        messages: [{ role: 'user', content: '[[error:429]]' }],
+      }),
+      429,
+      'rate_limit_error',
+    );
   });
 
   test('a stream that fails midway ends with event: error', async () => {
     for (const model of [MODELS.anthropic, MODELS.openai]) {
-      const res = await post('/v1/messages', { model, max_tokens: 500, stream: true, messages: [{ role: 'user', content: '[[long]] [[die:4]]' }] });
+      const res = await post('/v1/messages', {
+        model,
+        max_tokens: 500,
+        stream: true,
+        messages: [{ role: 'user', content: '[[long]] [[die:4]]' }],
+      });
       assert.equal(res.status, 200);
       const evs = events(await res.text());
       assert.equal(evs[0].event, 'message_start');

@@ -46,11 +46,7 @@ test('tool results arrive as tool_result blocks with the matching tool_use id', 
   await client.chat.completions.create({
     model,
     tools: [tool],
-    messages: [
-      { role: 'user', content: 'where?' },
-      first.choices[0].message,
-      { role: 'tool', tool_call_id: call.id, content: 'sunny' },
-    ],
+    messages: [{ role: 'user', content: 'where?' }, first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: 'sunny' }],
   });
   const body = stack.anthropic.last().body;
   const last = body.messages.at(-1);
@@ -97,18 +93,17 @@ test('reasoning: thinking comes back with its signature and is accepted when rep
   assert.match(msg.reasoning, /Thinking about/);
   const thinking = msg.reasoning_details.find((d) => d.type === 'reasoning.text');
   assert.ok(thinking?.signature, 'signature returned');
-  assert.ok(msg.reasoning_details.some((d) => d.type === 'reasoning.encrypted' && d.data), 'redacted thinking returned');
+  assert.ok(
+    msg.reasoning_details.some((d) => d.type === 'reasoning.encrypted' && d.data),
+    'redacted thinking returned',
+  );
   const call = msg.tool_calls![0];
   const second = await client.chat.completions.create({
     model,
     tools: [tool],
     max_tokens: 4000,
     reasoning: { max_tokens: 2000 },
-    messages: [
-      { role: 'user', content: 'think then call [[redacted]]' },
-      msg,
-      { role: 'tool', tool_call_id: call.id, content: '42' },
-    ],
+    messages: [{ role: 'user', content: 'think then call [[redacted]]' }, msg, { role: 'tool', tool_call_id: call.id, content: '42' }],
   } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   assert.match(second.choices[0].message.content ?? '', /Tool result received/);
   const replayed = stack.anthropic.last().body.messages[1].content;

@@ -43,7 +43,12 @@ describe('charges', () => {
   test('the fee is charged on top of the upstream cost and shown apart, everywhere', async () => {
     const { client } = await newKey();
     const res = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'price me' }], max_tokens: 50 });
-    const u = res.usage as unknown as { cost: number; prompt_tokens: number; completion_tokens: number; cost_details: Record<string, number> };
+    const u = res.usage as unknown as {
+      cost: number;
+      prompt_tokens: number;
+      completion_tokens: number;
+      cost_details: Record<string, number>;
+    };
     // gpt-4o-mini: 150 nano$ per prompt token, 600 per completion token.
     const upstream = u.prompt_tokens * 150 + u.completion_tokens * 600;
     const fee = Math.round(upstream * 0.05);
@@ -54,19 +59,27 @@ describe('charges', () => {
     const entry = ledger.find((e) => e.id === res.id);
     assert.ok(entry, 'charge recorded under the generation id');
     assert.deepEqual([entry.amountNanos, entry.upstreamNanos, entry.feeNanos], [-(upstream + fee), upstream, fee]);
-    const gen = await (await fetch(`${stack.baseURL}/generation?id=${res.id}`, { headers: { authorization: `Bearer ${client.apiKey}` } })).json() as { data: Record<string, number> };
+    const gen = (await (
+      await fetch(`${stack.baseURL}/generation?id=${res.id}`, { headers: { authorization: `Bearer ${client.apiKey}` } })
+    ).json()) as { data: Record<string, number> };
     assert.equal(gen.data.cost_nanos, upstream + fee);
     await invariants('default');
   });
 
   test('/models prices include the fee', async () => {
-    const { data } = (await (await fetch(`${stack.baseURL}/models`)).json()) as { data: Array<{ id: string; pricing: { prompt: string } }> };
+    const { data } = (await (await fetch(`${stack.baseURL}/models`)).json()) as {
+      data: Array<{ id: string; pricing: { prompt: string } }>;
+    };
     assert.equal(data.find((m) => m.id === MODEL)?.pricing.prompt, '0.0000001575');
   });
 
   test('zero-completion insurance: an upstream that fails mid-stream charges nothing', async () => {
     const { client, hash } = await newKey();
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'a long answer please [[die:3]]' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'a long answer please [[die:3]]' }],
+      stream: true,
+    });
     let id = '';
     await assert.rejects(async () => {
       for await (const c of stream) id = c.id;
@@ -82,7 +95,10 @@ describe('charges', () => {
   test('an upstream error before any content releases the hold and charges nothing', async () => {
     const { client, hash } = await newKey({ account: 'team', limitUsd: 1 });
     await stack.gw.app.billing.credit('team', 'topup', 1_000_000_000);
-    await assert.rejects(client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '[[error:500]]' }] }), (e: APIErr) => e.status === 502);
+    await assert.rejects(
+      client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '[[error:500]]' }] }),
+      (e: APIErr) => e.status === 502,
+    );
     const k = (await stack.gw.app.store.findKey(hash))!;
     assert.equal(k.usageTotalNanos, 0);
     assert.equal(k.reservedNanos, 0);
@@ -141,7 +157,9 @@ describe('limits and 402s', () => {
   test('a prepaid account with no credit gets a 402 that says how much to add', async () => {
     await stack.gw.app.store.createAccount({ id: 'broke', name: 'Broke', prepaid: true, now: new Date() });
     const { client } = await newKey({ account: 'broke' });
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 }).catch((e: APIErr) => e)) as APIErr;
+    const err = (await client.chat.completions
+      .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 })
+      .catch((e: APIErr) => e)) as APIErr;
     assert.equal(err.status, 402);
     assert.match((err.error as { message: string }).message, /the account has \$0\.00 of credit available.*add \$0\.0000\d+ of credits/);
   });

@@ -88,7 +88,11 @@ describe('GET /models filters', () => {
     assert.ok(embeddings.data.every((m: Json) => m.architecture.output_modalities.includes('embeddings')));
     assert.equal(all.data.length, text.data.length + embeddings.data.length);
     assert.deepEqual(ids(both), ids(all));
-    for (const [query, body] of [['', text], ['?output_modalities=embeddings', embeddings], ['?output_modalities=all', all]] as const) {
+    for (const [query, body] of [
+      ['', text],
+      ['?output_modalities=embeddings', embeddings],
+      ['?output_modalities=all', all],
+    ] as const) {
       assert.equal(body.total_count, body.data.length);
       assert.equal(body.links.next, null, 'no paging asked for: the whole list, no next link');
       const count = await valid('models.count', `/models/count${query}`);
@@ -353,7 +357,10 @@ describe('@openrouter/sdk catalog calls', () => {
   test('models.list with filters and paging, models.count, providers.list, endpoints.list, endpoints.listZdrEndpoints', async () => {
     const page = await sdk.models.list({ q: 'gpt', sort: 'pricing-low-to-high', limit: 3, offset: 1, supportedParameters: 'tools' });
     const whole = ids(await valid('models', '/models?q=gpt&sort=pricing-low-to-high&supported_parameters=tools'));
-    assert.deepEqual(page.result.data.map((m) => m.id), whole.slice(1, 4));
+    assert.deepEqual(
+      page.result.data.map((m) => m.id),
+      whole.slice(1, 4),
+    );
     assert.equal(page.result.totalCount, whole.length);
     const next = new URL(page.result.links.next!, 'http://freeway.test');
     assert.equal(next.pathname, '/api/v1/models');
@@ -367,11 +374,17 @@ describe('@openrouter/sdk catalog calls', () => {
     const count = await sdk.models.count({ outputModalities: 'all' });
     assert.equal(count.data.count, (await valid('models', '/models?output_modalities=all')).total_count);
     const providers = await sdk.providers.list();
-    assert.deepEqual(providers.data.map((p) => p.slug), ['anthropic', 'google', 'openai']);
+    assert.deepEqual(
+      providers.data.map((p) => p.slug),
+      ['anthropic', 'google', 'openai'],
+    );
     const eps = await sdk.endpoints.list({ author: 'acme', slug: 'private-chat' });
     assert.equal(eps.data.endpoints[0].providerName, 'Anthropic');
     const zdr = await sdk.endpoints.listZdrEndpoints();
-    assert.deepEqual(zdr.data.map((e) => e.modelId), ['acme/private-chat']);
+    assert.deepEqual(
+      zdr.data.map((e) => e.modelId),
+      ['acme/private-chat'],
+    );
     const mine = await sdk.models.listForUser({ bearer: stack.key }, { outputModalities: 'embeddings' });
     assert.ok(mine.result.data.length > 0 && mine.result.data.every((m) => m.architecture.outputModalities.includes('embeddings')));
   });

@@ -79,7 +79,12 @@ describe('one model on three hosts, no models: entry', () => {
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(r.json.provider, 'OpenRouter');
     assert.equal(r.json.model, 'meta-llama/llama-3.3-70b-instruct');
-    const sent = HOSTS.map((h, i) => emu[h].requests.slice(before[i]).filter((q) => q.method === 'POST').map((q) => q.body.model));
+    const sent = HOSTS.map((h, i) =>
+      emu[h].requests
+        .slice(before[i])
+        .filter((q) => q.method === 'POST')
+        .map((q) => q.body.model),
+    );
     assert.deepEqual(sent, [
       ['llama-3.3-70b-versatile'],
       ['meta-llama/Llama-3.3-70B-Instruct-Turbo'],
@@ -172,7 +177,10 @@ describe('discovery: the catalog is what the hosts list', () => {
     } finally {
       emu.groq.failListing(undefined);
     }
-    assert.ok(gw.app.catalog.get('qwen/qwen3-32b')?.endpoints.some((e) => e.provider.id === 'groq'), 'kept after a failed listing');
+    assert.ok(
+      gw.app.catalog.get('qwen/qwen3-32b')?.endpoints.some((e) => e.provider.id === 'groq'),
+      'kept after a failed listing',
+    );
     assert.ok(gw.app.catalog.get('groq/llama-3.3-70b-versatile'));
 
     await gw.refreshCatalog();

@@ -99,7 +99,13 @@ const CASES: Case[] = [
     gemini: 'warn',
   },
   { field: 'verbosity', value: 'low', openai: { key: 'verbosity', value: 'low' }, anthropic: 'warn', gemini: 'warn' },
-  { field: 'prompt_cache_key', value: 'conv-42', openai: { key: 'prompt_cache_key', value: 'conv-42' }, anthropic: 'silent', gemini: 'silent' },
+  {
+    field: 'prompt_cache_key',
+    value: 'conv-42',
+    openai: { key: 'prompt_cache_key', value: 'conv-42' },
+    anthropic: 'silent',
+    gemini: 'silent',
+  },
   {
     // Anthropic's web search server tool, one search for a low context size; Gemini's google_search tool,
     // which takes no context size (warned). test/e2e/web-search.test.ts follows the searches to the charge.
@@ -147,7 +153,10 @@ const CASES: Case[] = [
 test('every option of the field policy has its case here', () => {
   // audio and x-anthropic-beta have their own tests below; function_call travels with functions.
   const covered = new Set([...CASES.map((c) => c.field), 'audio', 'x-anthropic-beta', 'function_call']);
-  assert.deepEqual(UPSTREAM_OPTIONS.filter((o) => !covered.has(o)), []);
+  assert.deepEqual(
+    UPSTREAM_OPTIONS.filter((o) => !covered.has(o)),
+    [],
+  );
 });
 
 const warningsOf = (j: Json): string[] => (Array.isArray(j.warnings) ? (j.warnings as string[]) : []);
@@ -180,7 +189,10 @@ for (const c of CASES) {
           assert.equal(got[c.field], undefined, `${c.field} must not reach Anthropic`);
           if (c.anthropic === 'silent') assert.deepEqual(warnings, []);
           else {
-            assert.ok(warnings.some((w) => w.includes(c.field)), `a warning names ${c.field}: ${JSON.stringify(warnings)}`);
+            assert.ok(
+              warnings.some((w) => w.includes(c.field)),
+              `a warning names ${c.field}: ${JSON.stringify(warnings)}`,
+            );
             assert.equal(at, 0, 'the warning rides on the first chunk');
           }
         }
@@ -193,7 +205,10 @@ for (const c of CASES) {
         assert.ok(!JSON.stringify(sent('google')).includes(c.field));
         if (c.gemini === 'silent') assert.deepEqual(warnings, []);
         else {
-          assert.ok(warnings.some((w) => w.includes(c.field)), `a warning names ${c.field}: ${JSON.stringify(warnings)}`);
+          assert.ok(
+            warnings.some((w) => w.includes(c.field)),
+            `a warning names ${c.field}: ${JSON.stringify(warnings)}`,
+          );
           assert.equal(at, 0, 'the warning rides on the first chunk');
         }
       });
@@ -213,8 +228,14 @@ describe('audio output', () => {
   test('Anthropic and Gemini answer in text and say so, whole and streamed', async () => {
     for (const p of ['anthropic', 'google'] as const) {
       const w = warningsOf(await whole(ask(p, extra)));
-      assert.ok(w.some((x) => x.includes('modalities')), JSON.stringify(w));
-      assert.ok(w.some((x) => x.includes('audio')), JSON.stringify(w));
+      assert.ok(
+        w.some((x) => x.includes('modalities')),
+        JSON.stringify(w),
+      );
+      assert.ok(
+        w.some((x) => x.includes('audio')),
+        JSON.stringify(w),
+      );
       const s = streamWarnings(await streamed(ask(p, extra)));
       assert.deepEqual(s.warnings, w);
       assert.equal(s.at, 0);
@@ -228,15 +249,15 @@ describe('audio output', () => {
   });
 });
 
-describe('service_tier in the answer is the upstream\'s own', () => {
-  test('OpenAI: what it says it ran on, whole and on the stream\'s last chunk', async () => {
+describe("service_tier in the answer is the upstream's own", () => {
+  test("OpenAI: what it says it ran on, whole and on the stream's last chunk", async () => {
     assert.equal((await whole(ask('openai', { service_tier: 'flex' }))).service_tier, 'flex');
     assert.equal((await whole(ask('openai', {}))).service_tier, 'default');
     const chunks = await streamed(ask('openai', { service_tier: 'priority' }));
     assert.equal(chunks.at(-1)!.service_tier, 'priority');
   });
 
-  test('Anthropic: its usage.service_tier, in OpenAI\'s words', async () => {
+  test("Anthropic: its usage.service_tier, in OpenAI's words", async () => {
     assert.equal((await whole(ask('anthropic', { service_tier: 'priority' }))).service_tier, 'default');
     const chunks = await streamed(ask('anthropic', {}));
     assert.equal(chunks.at(-1)!.service_tier, 'default');
@@ -268,8 +289,14 @@ describe("OpenRouter's own fields are consumed by Freeway", () => {
       const w = warningsOf(await whole(ask(p, extensions)));
       const body = JSON.stringify(sent(p));
       for (const k of Object.keys(extensions)) assert.ok(!body.includes(`"${k}"`), `${k} reached ${p}`);
-      assert.ok(w.some((x) => x.includes('preset')), JSON.stringify(w));
-      assert.ok(w.some((x) => x.includes('echo_upstream_body')), JSON.stringify(w));
+      assert.ok(
+        w.some((x) => x.includes('preset')),
+        JSON.stringify(w),
+      );
+      assert.ok(
+        w.some((x) => x.includes('echo_upstream_body')),
+        JSON.stringify(w),
+      );
       assert.ok(!w.some((x) => x.includes('trace')), 'trace asks nothing of the answer');
       const s = streamWarnings(await streamed(ask(p, extensions)));
       assert.equal(s.at, 0);
@@ -288,9 +315,18 @@ describe("OpenRouter's own fields are consumed by Freeway", () => {
   test('plugins Freeway lacks are said out loud', async () => {
     const plugins = [{ id: 'web', engine: 'exa' }, { id: 'response-healing' }];
     const w = warningsOf(await whole(ask('openai', { plugins, transforms: ['middle-out'] })));
-    assert.ok(w.some((x) => x.includes('"web" engine "exa"')), JSON.stringify(w));
-    assert.ok(w.some((x) => x.includes('response-healing')), JSON.stringify(w));
-    assert.ok(w.some((x) => x.includes('middle-out')), JSON.stringify(w));
+    assert.ok(
+      w.some((x) => x.includes('"web" engine "exa"')),
+      JSON.stringify(w),
+    );
+    assert.ok(
+      w.some((x) => x.includes('response-healing')),
+      JSON.stringify(w),
+    );
+    assert.ok(
+      w.some((x) => x.includes('middle-out')),
+      JSON.stringify(w),
+    );
   });
 });
 
@@ -323,7 +359,7 @@ describe('legacy completions', () => {
     assert.ok(s.warnings.some((x) => x.includes('metadata')) && s.warnings.some((x) => x.includes('preset')), JSON.stringify(s.warnings));
   });
 
-  test("its own legacy fields still reach it, and neutral values are not warned", async () => {
+  test('its own legacy fields still reach it, and neutral values are not warned', async () => {
     const w = warningsOf(await whole(legacy({ echo: true, suffix: '.', store: false }), {}, '/completions'));
     assert.equal(sent('openai').echo, true);
     assert.equal(sent('openai').suffix, '.');
@@ -347,7 +383,7 @@ describe('OpenAI-compatible servers other than OpenAI', () => {
     assert.deepEqual(s.warnings, w);
   });
 
-  test("unknown fields go to a lenient server as provider-specific parameters, never to OpenAI, which refuses them", async () => {
+  test('unknown fields go to a lenient server as provider-specific parameters, never to OpenAI, which refuses them', async () => {
     // The DeepSeek preset is not marked strict, so it gets them; the emulator standing in for it is
     // strict like OpenAI and refuses, which is the upstream's 400 reaching the client.
     const res = await post(deepseek({ safe_prompt: true }));
@@ -356,13 +392,16 @@ describe('OpenAI-compatible servers other than OpenAI', () => {
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /safe_prompt/);
     const w = warningsOf(await whole(ask('openai', { safe_prompt: true })));
     assert.equal(sent('openai').safe_prompt, undefined);
-    assert.ok(w.some((x) => x.includes('safe_prompt')), JSON.stringify(w));
+    assert.ok(
+      w.some((x) => x.includes('safe_prompt')),
+      JSON.stringify(w),
+    );
   });
 });
 
 /** The answer's text, from its chunks. */
 function textOf(chunks: Json[]): string {
-  return chunks.map((c) => ((c.choices as Array<{ delta: { content?: string } }>)[0]?.delta?.content ?? '')).join('');
+  return chunks.map((c) => (c.choices as Array<{ delta: { content?: string } }>)[0]?.delta?.content ?? '').join('');
 }
 
 describe('warnings follow the upstream that answers', () => {
@@ -376,13 +415,16 @@ describe('warnings follow the upstream that answers', () => {
     assert.deepEqual(streamWarnings(chunks).warnings, []);
   });
 
-  test("an OpenAI leg that fails before any content is replaced by Anthropic, whose warnings are shown", async () => {
+  test('an OpenAI leg that fails before any content is replaced by Anthropic, whose warnings are shown', async () => {
     stack.openai.failNext('[[die:1]]');
     const chunks = await streamed(ask('openai', { prediction, models: [MODELS.anthropic] }));
     assert.match(textOf(chunks), /Anthropic emulator/);
     const s = streamWarnings(chunks);
     assert.equal(s.at, 0);
-    assert.ok(s.warnings.some((w) => w.includes('prediction')), JSON.stringify(s.warnings));
+    assert.ok(
+      s.warnings.some((w) => w.includes('prediction')),
+      JSON.stringify(s.warnings),
+    );
   });
 });
 

@@ -60,7 +60,10 @@ test('--provider and --json', async () => {
   assert.equal(code, 0, stderr);
   type Row = { upstream: string; canonical: string | null; unpriced: boolean };
   const report = JSON.parse(stdout) as { providers: Array<{ id: string; rows: Row[] }> };
-  assert.deepEqual(report.providers.map((p) => p.id), ['groq']);
+  assert.deepEqual(
+    report.providers.map((p) => p.id),
+    ['groq'],
+  );
   const row = report.providers[0].rows.find((r) => r.upstream === 'openai/gpt-oss-120b');
   assert.equal(row?.canonical, 'openai/gpt-oss-120b');
   assert.equal(row?.unpriced, false);

@@ -44,12 +44,19 @@ test('three models, three answers sent at once, and a table whose costs are the 
   const timedOut = gatherStats.timedOut;
   const models = [MODELS.openai, MODELS.anthropic, MODELS.google];
   // [[gather:3]] holds each emulator's answer until all three requests are waiting: they went out together.
-  const { code, stdout, stderr } = await run(['Name a colour [[gather:3]]', ...models.flatMap((m) => ['-m', m]), '--base-url', stack.gw.url], {
-    FREEWAY_API_KEY: stack.key,
-  });
+  const { code, stdout, stderr } = await run(
+    ['Name a colour [[gather:3]]', ...models.flatMap((m) => ['-m', m]), '--base-url', stack.gw.url],
+    {
+      FREEWAY_API_KEY: stack.key,
+    },
+  );
   assert.equal(code, 0, stderr + stdout);
   assert.equal(gatherStats.timedOut, timedOut, 'the three requests were in flight at the same time');
-  for (const [name, model] of [['OpenAI', MODELS.openai], ['Anthropic', MODELS.anthropic], ['Gemini', MODELS.google]]) {
+  for (const [name, model] of [
+    ['OpenAI', MODELS.openai],
+    ['Anthropic', MODELS.anthropic],
+    ['Gemini', MODELS.google],
+  ]) {
     const block = stdout.split('\n== ').find((b) => b.replace(/^== /, '').startsWith(model));
     assert.ok(block, `an answer section for ${model}`);
     assert.match(block, new RegExp(`Hello from ${name}[^\\n]*You said: Name a colour`), `${model}'s own answer, streamed whole`);
@@ -57,13 +64,19 @@ test('three models, three answers sent at once, and a table whose costs are the 
   const lines = stdout.split('\n');
   const header = lines.findIndex((l) => /^model +ttft +total +prompt +completion +cost +generation$/.test(l));
   assert.ok(header >= 0, stdout);
-  const rows = lines.slice(header + 2).filter(Boolean).map((l) => l.split(/ {2,}/));
-  assert.deepEqual(rows.map((r) => r[0]), models);
+  const rows = lines
+    .slice(header + 2)
+    .filter(Boolean)
+    .map((l) => l.split(/ {2,}/));
+  assert.deepEqual(
+    rows.map((r) => r[0]),
+    models,
+  );
   for (const r of rows) {
     const [, ttft, total, prompt, completion, cost, id] = r;
     assert.match(ttft, /^\d+ ms$/);
     assert.match(total, /^\d+ ms$/);
-    assert.ok(Number.parseInt(ttft) <= Number.parseInt(total), 'the first token came before the end');
+    assert.ok(Number.parseInt(ttft, 10) <= Number.parseInt(total, 10), 'the first token came before the end');
     assert.match(id, /^gen-/);
     const g = await generation(id);
     assert.equal(cost, `$${g.total_cost.toFixed(9).replace(/0+$/, '').replace(/\.$/, '')}`, `${r[0]}: the cost shown is the one charged`);
@@ -75,7 +88,18 @@ test('three models, three answers sent at once, and a table whose costs are the 
 });
 
 test('--json; a model that fails is reported beside the ones that answered, with exit code 1', async () => {
-  const { code, stdout } = await run(['Hi', '-m', MODELS.openai, '-m', 'nobody/no-such-model', '--json', '--key', stack.key, '--base-url', stack.baseURL]);
+  const { code, stdout } = await run([
+    'Hi',
+    '-m',
+    MODELS.openai,
+    '-m',
+    'nobody/no-such-model',
+    '--json',
+    '--key',
+    stack.key,
+    '--base-url',
+    stack.baseURL,
+  ]);
   assert.equal(code, 1);
   const results = JSON.parse(stdout) as Array<{ model: string; text: string; error: string | null; cost: number | null }>;
   assert.equal(results[0].error, null);
@@ -104,7 +128,13 @@ test('clear errors for a missing key, no model, too many models and a bad option
 test('a stream that fails mid-way: the text that came, the error, and the cost of what was served', async () => {
   const { code, stdout } = await run(['Hi [[fail:3]]', '-m', MODELS.openai, '--json', '--key', stack.key, '--base-url', stack.gw.url]);
   assert.equal(code, 1);
-  const [r] = JSON.parse(stdout) as Array<{ text: string; error: string | null; ttftMs: number | null; generationId: string; cost: number }>;
+  const [r] = JSON.parse(stdout) as Array<{
+    text: string;
+    error: string | null;
+    ttftMs: number | null;
+    generationId: string;
+    cost: number;
+  }>;
   assert.ok(r.text.length > 0, 'the content sent before the failure is kept');
   assert.ok(r.ttftMs !== null);
   assert.ok(r.error, 'the in-band error is reported');

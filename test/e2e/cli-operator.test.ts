@@ -15,7 +15,12 @@ test('keys, accounts, credits and usage from the command line', async () => {
   const dir = tempDir('freeway-ops-');
   const db = join(dir, 'freeway.db');
   const run = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ DATABASE_URL: db }), encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      cwd: dir,
+      env: cleanEnv({ DATABASE_URL: db }),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   let r = run('accounts', 'create', 'acme', '--name', 'Acme Inc');
@@ -54,12 +59,36 @@ test('keys, accounts, credits and usage from the command line', async () => {
     assert.equal((await store.getAccount('acme'))!.balanceNanos, 10_000_000_000);
     assert.equal(await store.ledgerSum('acme'), 10_000_000_000);
     const g = { id: 'gen-cli', keyHash: hash, accountId: 'acme', model: 'm', providerId: 'p', providerName: 'P', upstreamModel: 'u' };
-    await store.insertGenerations([{
-      ...g, upstreamId: null, apiType: 'completions', streamed: false, cancelled: false, finishReason: 'stop', nativeFinishReason: null,
-      tokensPrompt: 3, tokensCompletion: 4, tokensCached: 0, tokensCacheWrite: 0, tokensReasoning: 0, usageEstimated: false, costNanos: 0,
-      promptCostNanos: 0, completionCostNanos: 0, upstreamCostNanos: 0, feeNanos: 0, latencyMs: 1, ttftMs: null, generationMs: null,
-      error: null, createdAt: new Date().toISOString(), legs: [], appTitle: 'Writer', user: 'alice',
-    }]);
+    await store.insertGenerations([
+      {
+        ...g,
+        upstreamId: null,
+        apiType: 'completions',
+        streamed: false,
+        cancelled: false,
+        finishReason: 'stop',
+        nativeFinishReason: null,
+        tokensPrompt: 3,
+        tokensCompletion: 4,
+        tokensCached: 0,
+        tokensCacheWrite: 0,
+        tokensReasoning: 0,
+        usageEstimated: false,
+        costNanos: 0,
+        promptCostNanos: 0,
+        completionCostNanos: 0,
+        upstreamCostNanos: 0,
+        feeNanos: 0,
+        latencyMs: 1,
+        ttftMs: null,
+        generationMs: null,
+        error: null,
+        createdAt: new Date().toISOString(),
+        legs: [],
+        appTitle: 'Writer',
+        user: 'alice',
+      },
+    ]);
   } finally {
     await store.close();
   }

@@ -14,7 +14,8 @@ const CLI = join(import.meta.dirname, '..', '..', 'bin', 'freeway.js');
 
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_API_KEY$|_BASE_URL$|^DATABASE_URL$|^FREEWAY_/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/_API_KEY$|_BASE_URL$|^DATABASE_URL$|^FREEWAY_/.test(k)) env[k] = v;
   return { ...env, ...extra };
 }
 

@@ -83,7 +83,12 @@ describe('legacy completions', () => {
     assert.equal(stack.openai.last().body.prompt, 'Once upon');
   });
   test('streaming legacy completion', async () => {
-    const stream = await client.completions.create({ model: 'openai/gpt-3.5-turbo-instruct', prompt: 'Stream me', max_tokens: 50, stream: true });
+    const stream = await client.completions.create({
+      model: 'openai/gpt-3.5-turbo-instruct',
+      prompt: 'Stream me',
+      max_tokens: 50,
+      stream: true,
+    });
     let text = '';
     for await (const c of stream) text += c.choices[0]?.text ?? '';
     assert.match(text, /Stream me/);

@@ -57,14 +57,24 @@ test('system → systemInstruction, assistant → model, tool → functionRespon
 
 test('Gemini 3 thought signatures survive a tool loop through the OpenAI door', async () => {
   const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'weather in Paris?' }];
-  const first = await client.chat.completions.create({ model, messages, tools: [tool], reasoning: { effort: 'low' } } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  const first = await client.chat.completions.create({
+    model,
+    messages,
+    tools: [tool],
+    reasoning: { effort: 'low' },
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   const msg = first.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_details: Details };
   const call = msg.tool_calls![0];
   const sig = msg.reasoning_details.find((d) => d.type === 'reasoning.encrypted' && d.id === call.id);
   assert.ok(sig?.data, 'signature tied to the tool call');
   assert.equal(sig.format, 'google-gemini-v1');
   messages.push(msg, { role: 'tool', tool_call_id: call.id, content: 'sunny' });
-  const second = await client.chat.completions.create({ model, messages, tools: [tool], reasoning: { effort: 'low' } } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  const second = await client.chat.completions.create({
+    model,
+    messages,
+    tools: [tool],
+    reasoning: { effort: 'low' },
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   assert.match(second.choices[0].message.content ?? '', /Tool result received/);
   const replayed = stack.gemini.last().body.contents[1].parts.find((p: { functionCall?: unknown }) => p.functionCall);
   assert.equal(replayed.thoughtSignature, sig.data);

@@ -91,12 +91,18 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
     test('an inference key lists its own generations, newest first, and cannot ask for another key or account', async () => {
       const mine = await api('GET', '/generations', keys.k1);
       assert.equal(mine.status, 200);
-      assert.deepEqual(mine.json.data.map((g: { id: string }) => g.id), [ids.streamed, ids.alice]);
+      assert.deepEqual(
+        mine.json.data.map((g: { id: string }) => g.id),
+        [ids.streamed, ids.alice],
+      );
       assert.equal(mine.json.next_cursor, null);
       assert.equal((await api('GET', `/generations?key=${hashKey(keys.k2)}`, keys.k1)).status, 403);
       assert.equal((await api('GET', '/generations?account=other', keys.k1)).status, 403);
       const filtered = await api('GET', '/generations?user=alice', keys.k1);
-      assert.deepEqual(filtered.json.data.map((g: { id: string }) => g.id), [ids.alice]);
+      assert.deepEqual(
+        filtered.json.data.map((g: { id: string }) => g.id),
+        [ids.alice],
+      );
     });
 
     test('a management key sees its account only; the admin every account', async () => {
@@ -104,16 +110,29 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       assert.deepEqual(new Set(acme.json.data.map((g: { id: string }) => g.id)), new Set([ids.alice, ids.bob, ids.streamed]));
       assert.equal((await api('GET', '/generations?account=other', keys.mgmt)).status, 403);
       const other = await api('GET', '/generations', keys.otherMgmt);
-      assert.deepEqual(other.json.data.map((g: { id: string }) => g.id), [ids.other]);
+      assert.deepEqual(
+        other.json.data.map((g: { id: string }) => g.id),
+        [ids.other],
+      );
       const all = await api('GET', '/generations?limit=500', ADMIN_KEY);
-      for (const id of Object.values(ids)) assert.ok(all.json.data.some((g: { id: string }) => g.id === id), id);
+      for (const id of Object.values(ids))
+        assert.ok(
+          all.json.data.some((g: { id: string }) => g.id === id),
+          id,
+        );
       const adminByKey = await api('GET', `/generations?key=${hashKey(keys.k3)}`, ADMIN_KEY);
-      assert.deepEqual(adminByKey.json.data.map((g: { id: string }) => g.id), [ids.other]);
+      assert.deepEqual(
+        adminByKey.json.data.map((g: { id: string }) => g.id),
+        [ids.other],
+      );
       const byApp = await api('GET', '/generations?app=Writer', ADMIN_KEY);
       assert.deepEqual(new Set(byApp.json.data.map((g: { id: string }) => g.id)), new Set([ids.alice, ids.other]));
       const query = `key=${hashKey(keys.k2)}&model=${encodeURIComponent(MODEL)}&provider=openai&status=success`;
       const byKey = await api('GET', `/generations?${query}`, keys.mgmt);
-      assert.deepEqual(byKey.json.data.map((g: { id: string }) => g.id), [ids.bob]);
+      assert.deepEqual(
+        byKey.json.data.map((g: { id: string }) => g.id),
+        [ids.bob],
+      );
       const none = await api('GET', `/generations?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, keys.mgmt);
       assert.deepEqual(none.json.data, []);
     });
@@ -136,9 +155,16 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
 
     test('bad parameters are a 400 in the envelope naming the parameter', async () => {
       for (const [query, param] of [
-        ['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['status=fine', 'status'],
+        ['limit=0', 'limit'],
+        ['limit=501', 'limit'],
+        ['limit=ten', 'limit'],
+        ['status=fine', 'status'],
         ['cursor=bm90IGEgY3Vyc29y', 'cursor'],
-        ['from=yesterday', 'from'], ['colour=red', 'colour'], ['model=a&model=b', 'model'], ['user=', 'user'], ['key=', 'key'],
+        ['from=yesterday', 'from'],
+        ['colour=red', 'colour'],
+        ['model=a&model=b', 'model'],
+        ['user=', 'user'],
+        ['key=', 'key'],
       ] as const) {
         const r = await api('GET', `/generations?${query}`, keys.mgmt);
         assert.equal(r.status, 400, query);
@@ -157,7 +183,7 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
       assert.ok(row('T'.repeat(256), null));
     });
 
-    test('/activity in OpenRouter\'s shape, read by the OpenRouter SDK', async () => {
+    test("/activity in OpenRouter's shape, read by the OpenRouter SDK", async () => {
       // Today's requests are not in the last 30 completed days: a day of them is written as yesterday's.
       const yesterday = new Date(Date.now() - 86_400_000);
       const g = (await stack.gw.app.generations.get(ids.alice))!;
@@ -223,7 +249,7 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
         assert.equal((await api('GET', '/generation/content', keys.k1)).status, 400);
       });
 
-      test('per account, a key\'s own setting winning; other accounts untouched', async () => {
+      test("per account, a key's own setting winning; other accounts untouched", async () => {
         assert.equal((await api('PATCH', '/accounts/other', keys.mgmt, { log_content: true })).status, 403);
         const acc = await api('PATCH', '/accounts/acme', keys.mgmt, { log_content: true });
         assert.equal(acc.status, 200);
@@ -250,7 +276,10 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
             method: 'POST',
             headers: { 'x-api-key': keys.k2, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
             body: JSON.stringify({
-              model: MODELS.anthropic, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'through the messages door' }],
+              model: MODELS.anthropic,
+              max_tokens: 50,
+              stream: true,
+              messages: [{ role: 'user', content: 'through the messages door' }],
             }),
           });
           assert.equal(res.status, 200);
@@ -317,7 +346,10 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
         const fresh = new Date().toISOString();
         const output = { completion: 'x', reasoning: null, truncated: false };
         const base = { accountId: 'acme', keyHash: 'h', input: { messages: [] }, output };
-        await app.store.saveContent([{ ...base, id: 'old-content', createdAt: old }, { ...base, id: 'fresh-content', createdAt: fresh }]);
+        await app.store.saveContent([
+          { ...base, id: 'old-content', createdAt: old },
+          { ...base, id: 'fresh-content', createdAt: fresh },
+        ]);
         assert.ok((await app.content.sweep()) >= 1);
         assert.equal(await app.store.getContent('old-content'), undefined);
         assert.ok(await app.store.getContent('fresh-content'));
@@ -326,8 +358,18 @@ function suite(name: string, env: () => Record<string, string>, cleanup: () => P
   });
 }
 
-suite('sqlite', () => ({}), async () => {}, false);
+suite(
+  'sqlite',
+  () => ({}),
+  async () => {},
+  false,
+);
 
 const pgSkip = await needs('postgres');
 const pg = pgSchemaUrl();
-suite('postgres', () => ({ DATABASE_URL: pg.url }), () => dropPgSchema(pg.schema), pgSkip);
+suite(
+  'postgres',
+  () => ({ DATABASE_URL: pg.url }),
+  () => dropPgSchema(pg.schema),
+  pgSkip,
+);

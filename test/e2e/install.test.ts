@@ -85,9 +85,15 @@ describe('the packed npm package, through scripts/install-and-start.sh', () => {
     copyCheckout(checkout);
     // The pack step's build needs no dependency; the repository's are linked, as a developer has them.
     symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
-    tarball = run('sh', [SCRIPT, 'pack', checkout, join(dir, 'pack')], { cwd: dir, env: userEnv(NPM) }).trim().split('\n').at(-1)!;
+    tarball = run('sh', [SCRIPT, 'pack', checkout, join(dir, 'pack')], { cwd: dir, env: userEnv(NPM) })
+      .trim()
+      .split('\n')
+      .at(-1)!;
     assert.match(tarball, /freeway-\d+\.\d+\.\d+\.tgz$/);
-    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''));
     assert.ok(files.includes('LICENSE') && files.includes('README.md') && files.includes('bin/freeway.js'), files.join('\n'));
     assert.ok(files.includes('dist/src/cli/main.js') && files.includes('dist/src/catalog/generated/genai-prices.json'));
     const stray = files.filter((f) => /^(src|test|bench|scripts)\//.test(f) || /\.ts$/.test(f));
@@ -115,7 +121,10 @@ describe('the packed npm package, through scripts/install-and-start.sh', () => {
     assert.match(await chat(server, server.key!, 'from the package'), /from the package/);
     // The script exec'd the installed command (no shell left between a container's signals and node).
     const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
-    assert.ok(cmdline.some((a) => a === join(prefix, 'bin', 'freeway')), cmdline.join(' '));
+    assert.ok(
+      cmdline.some((a) => a === join(prefix, 'bin', 'freeway')),
+      cmdline.join(' '),
+    );
     assert.ok(existsSync(join(home, 'data', 'freeway.db')), 'the SQLite database is in ./data of the working directory');
     await server.stop();
   });
@@ -193,13 +202,18 @@ describe('the packed npm package, through scripts/install-and-start.sh', () => {
   });
 
   test('the Dockerfile only wraps the script the tests above ran', () => {
-    const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     const runs = lines.filter((l) => /^(RUN|CMD|ENTRYPOINT)\b/.test(l)).join('\n');
     assert.match(runs, /^RUN sh \/src\/scripts\/install-and-start\.sh pack \/src \/pack$/m);
     assert.match(runs, /^RUN freeway-install-and-start install \/tmp\/pack\/freeway-\*\.tgz /m);
     assert.match(runs, /^CMD \["freeway-install-and-start", "start"\]$/m);
     assert.ok(lines.some((l) => l === 'COPY scripts/install-and-start.sh /usr/local/bin/freeway-install-and-start'));
-    assert.ok(lines.filter((l) => l.startsWith('FROM ')).every((l) => /^FROM node:24[-\w.]* ?/.test(l)), 'Node 24 base images');
+    assert.ok(
+      lines.filter((l) => l.startsWith('FROM ')).every((l) => /^FROM node:24[-\w.]* ?/.test(l)),
+      'Node 24 base images',
+    );
   });
 });
 
@@ -219,7 +233,7 @@ test('a checkout: npm ci --omit=dev && npm start serves on the Node 24 on PATH',
   const major = (node: string) => Number(execFileSync(node, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }));
   const old = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && major(p) < 24);
   if (old) {
-    const path = [dirname(old), ...(env.PATH.split(':').filter((p) => p !== dirname(process.execPath)))].join(':');
+    const path = [dirname(old), ...env.PATH.split(':').filter((p) => p !== dirname(process.execPath))].join(':');
     const r = spawnSync('npm', ['start', '--', '--port', '0'], {
       cwd: checkout,
       env: { ...env, PATH: path },

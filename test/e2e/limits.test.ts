@@ -57,7 +57,13 @@ providers:
 
   test("a key's own requests_per_minute (set through the management API) overrides the default", async () => {
     const admin = { authorization: 'Bearer freeway-admin-test-key', 'content-type': 'application/json' };
-    const created = (await (await fetch(`${stack.baseURL}/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'tight', requests_per_minute: 1 }) })).json()) as {
+    const created = (await (
+      await fetch(`${stack.baseURL}/keys`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ name: 'tight', requests_per_minute: 1 }),
+      })
+    ).json()) as {
       key: string;
       data: { hash: string; rate_limit: { requests_per_minute: number } };
     };
@@ -67,7 +73,11 @@ providers:
     assert.equal(second.status, 429);
     assert.match(JSON.parse(second.text).error.message, /requests per minute for this key \(1\)/);
     // Raising it through PATCH lets the key through again.
-    await fetch(`${stack.baseURL}/keys/${created.data.hash}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ requests_per_minute: 100 }) });
+    await fetch(`${stack.baseURL}/keys/${created.data.hash}`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ requests_per_minute: 100 }),
+    });
     stack.gw.app.keys.forget(created.data.hash);
     assert.equal((await chat(stack.gw.url, created.key, 'third')).status, 200);
   });
@@ -116,12 +126,17 @@ describe('two processes sharing Redis', { skip: await needs('redis') }, () => {
     const db = join(dir, 'freeway.db');
     writeFileSync(join(dir, 'freeway.yaml'), 'limits:\n  perKey: { requestsPerMinute: 10 }\n');
     const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin', REDIS_URL };
-    const gateways = await startFreewayProcesses([{ cwd: dir, env }, { cwd: dir, env }]);
+    const gateways = await startFreewayProcesses([
+      { cwd: dir, env },
+      { cwd: dir, env },
+    ]);
     const store = new SqliteStore(db);
     await store.migrate();
     try {
       const { key } = await createKey(store, { name: 'shared', kind: 'inference' });
-      const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => chat(gateways[i % 2].url, key, `r${i}`).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => chat(gateways[i % 2].url, key, `r${i}`).then((r) => r.status)),
+      );
       assert.equal(statuses.filter((s) => s === 200).length, 10);
       assert.equal(statuses.filter((s) => s === 429).length, 30);
     } finally {

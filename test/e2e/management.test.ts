@@ -11,12 +11,19 @@ import type { Stack } from '../helpers/stack.ts';
 let stack: Stack;
 
 before(async () => {
-  stack = await startStack({ yaml: 'billing:\n  freeModels:\n    perMinute: 2\n    perDay: 3\nmodels:\n  openai/gpt-4o-mini:\n    endpoints:\n      - provider: openai\n        model: gpt-4o-mini\n      - provider: openai\n        model: gpt-4o-mini\n        free: true\n' });
+  stack = await startStack({
+    yaml: 'billing:\n  freeModels:\n    perMinute: 2\n    perDay: 3\nmodels:\n  openai/gpt-4o-mini:\n    endpoints:\n      - provider: openai\n        model: gpt-4o-mini\n      - provider: openai\n        model: gpt-4o-mini\n        free: true\n',
+  });
 });
 after(() => stack.close());
 
 // any: management responses are asserted on field by field
-async function api(method: string, path: string, body?: unknown, token = ADMIN_KEY): Promise<{ status: number; json: any; headers: Headers }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  token = ADMIN_KEY,
+): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${stack.baseURL}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -48,7 +55,10 @@ describe('keys', () => {
     assert.ok(shown.json.data.some((k: { hash: string }) => k.hash === hash));
     // The disabled key no longer calls models.
     const client = new OpenAI({ apiKey: created.json.key, baseURL: stack.baseURL, maxRetries: 0 });
-    await assert.rejects(client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }), (e: InstanceType<typeof OpenAI.APIError>) => e.status === 401);
+    await assert.rejects(
+      client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+      (e: InstanceType<typeof OpenAI.APIError>) => e.status === 401,
+    );
     assert.deepEqual((await api('DELETE', `/keys/${hash}`)).json, { deleted: true });
     assert.equal((await api('GET', `/keys/${hash}`)).status, 404);
   });
@@ -64,7 +74,12 @@ describe('keys', () => {
 
   test('an expired key is refused with a message saying so', async () => {
     const created = await api('POST', '/keys', { name: 'old', expires_at: '2000-01-01T00:00:00Z' });
-    const r = await api('POST', '/chat/completions', { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }, created.json.key);
+    const r = await api(
+      'POST',
+      '/chat/completions',
+      { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] },
+      created.json.key,
+    );
     assert.equal(r.status, 401);
     assert.match(r.json.error.message, /expired/);
   });
@@ -74,7 +89,12 @@ describe('the key itself, credits and usage', () => {
   test('/key and /auth/key show the calling key only, with usage after a request', async () => {
     const created = await api('POST', '/keys', { name: 'carol', limit: 1 });
     const key = created.json.key;
-    await api('POST', '/chat/completions', { model: 'openai/gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'count me' }] }, key);
+    await api(
+      'POST',
+      '/chat/completions',
+      { model: 'openai/gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'count me' }] },
+      key,
+    );
     for (const path of ['/key', '/auth/key']) {
       const r = await api('GET', path, undefined, key);
       assert.equal(r.status, 200);
@@ -115,7 +135,12 @@ describe('the key itself, credits and usage', () => {
     assert.equal((await api('GET', '/credits?account=default', undefined, mgmt.json.key)).status, 403);
     const worker = await api('POST', '/keys', { name: 'acme-worker' }, mgmt.json.key);
     assert.equal(worker.json.data.account, 'acme');
-    await api('POST', '/chat/completions', { model: 'openai/gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'spend' }] }, worker.json.key);
+    await api(
+      'POST',
+      '/chat/completions',
+      { model: 'openai/gpt-4o-mini', max_tokens: 20, messages: [{ role: 'user', content: 'spend' }] },
+      worker.json.key,
+    );
     const after = await api('GET', '/credits', undefined, worker.json.key);
     assert.ok(after.json.data.total_usage > 0);
     assert.equal(
@@ -141,7 +166,13 @@ describe('free models', () => {
     const models = (await (await fetch(`${stack.baseURL}/models`)).json()) as { data: Array<{ id: string; pricing: { prompt: string } }> };
     assert.equal(models.data.find((m) => m.id === 'openai/gpt-4o-mini:free')?.pricing.prompt, '0');
     const created = await api('POST', '/keys', { name: 'freeloader' });
-    const call = () => api('POST', '/chat/completions', { model: 'openai/gpt-4o-mini:free', messages: [{ role: 'user', content: 'free?' }] }, created.json.key);
+    const call = () =>
+      api(
+        'POST',
+        '/chat/completions',
+        { model: 'openai/gpt-4o-mini:free', messages: [{ role: 'user', content: 'free?' }] },
+        created.json.key,
+      );
     const first = await call();
     assert.equal(first.status, 200);
     assert.equal(first.json.usage.cost, 0);
@@ -159,7 +190,12 @@ describe('free models', () => {
       assert.deepEqual(me.json.data.free_model_daily_requests, { limit: 3, used: 2, remaining: 1 });
     }
     // The paid variant is not limited.
-    const paid = await api('POST', '/chat/completions', { model: 'openai/gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'paid' }] }, created.json.key);
+    const paid = await api(
+      'POST',
+      '/chat/completions',
+      { model: 'openai/gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'paid' }] },
+      created.json.key,
+    );
     assert.equal(paid.status, 200);
   });
 });

@@ -86,7 +86,10 @@ describe('openrouter/auto', () => {
 
   test('what the request needs: audio input goes to the model that takes it', async () => {
     setPolicy([CLAUDE, GPT, GEMINI]);
-    const audio = [{ type: 'text', text: 'What is said?' }, { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }];
+    const audio = [
+      { type: 'text', text: 'What is said?' },
+      { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+    ];
     const r = await chat('openrouter/auto', audio);
     assert.equal(r.model, GEMINI);
   });

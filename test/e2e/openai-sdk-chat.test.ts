@@ -34,7 +34,13 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
   describe(`openai SDK → Freeway → ${provider}`, () => {
     test('non-streaming text with usage, cost, provider and generation id', async () => {
       const { data, response } = await client.chat.completions
-        .create({ model, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi there' }] })
+        .create({
+          model,
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: 'Hi there' },
+          ],
+        })
         .withResponse();
       const choice = data.choices[0];
       assert.match(choice.message.content ?? '', /You said: Hi there/);
@@ -120,7 +126,10 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
         messages: [{ role: 'user', content: 'Give me a json person' }],
         response_format: {
           type: 'json_schema',
-          json_schema: { name: 'person', schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'] } },
+          json_schema: {
+            name: 'person',
+            schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'] },
+          },
         },
       });
       const parsed = JSON.parse(res.choices[0].message.content ?? '');

@@ -24,7 +24,10 @@ before(async () => {
   emu = await startOpenAIEmulator();
   const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: url, FREEWAY_ADMIN_KEY: 'admin-test' };
   // Both start at once: migrations must still apply exactly once.
-  gateways = await startFreewayProcesses([{ cwd: tempDir(), env }, { cwd: tempDir(), env }]);
+  gateways = await startFreewayProcesses([
+    { cwd: tempDir(), env },
+    { cwd: tempDir(), env },
+  ]);
   store = new PostgresStore(url);
   await store.migrate();
 });

@@ -79,8 +79,12 @@ const NOT_RUN: Array<[string, RegExp, string]> = [
   ['sh', /^npm ci && npm start/, '`npm test` is this suite; install.test.ts runs `npm ci --omit=dev && npm start` on a copy of a checkout'],
   ['json5', /^\{$/, "OpenClaw's own config file; OpenClaw is not installed here"],
   ['sh', /^docker build -t freeway \.$/, 'needs a container engine; install.test.ts runs the script the image runs'],
-  ['sh', /^export POSTGRES_PASSWORD=/, 'needs a container engine; install.test.ts runs replicas with compose.yaml\'s environment'],
-  ['nginx', /^upstream freeway \{$/, 'an nginx config for replicas on several machines; nginx is not installed here (test/cluster runs the replicas it would balance)'],
+  ['sh', /^export POSTGRES_PASSWORD=/, "needs a container engine; install.test.ts runs replicas with compose.yaml's environment"],
+  [
+    'nginx',
+    /^upstream freeway \{$/,
+    'an nginx config for replicas on several machines; nginx is not installed here (test/cluster runs the replicas it would balance)',
+  ],
   ['', /^This request needs up to/, 'an error message shown as text, not a command (test/e2e/billing.test.ts checks it)'],
 ];
 
@@ -287,7 +291,9 @@ test('freeway compare prints what the README shows: each answer under its model 
 
 test('npm start -- --workers auto: one worker per core on one port, each answering', async () => {
   const dir = tempDir('freeway-readme-');
-  const line = block('sh', /^npm start -- --workers auto/).text.split('#')[0].trim();
+  const line = block('sh', /^npm start -- --workers auto/)
+    .text.split('#')[0]
+    .trim();
   const env = userEnv({ ...mainProviders(), PORT: '0', DATABASE_URL: join(dir, 'freeway.db') });
   const gw = await serve('sh', ['-c', `exec ${line}`], { cwd: ROOT, env, expectKey: true });
   // New connections are spread over the workers by the kernel: enough of them reach every worker.
@@ -345,7 +351,9 @@ test('freeway catalog --provider groq shows the lines the README shows', async (
 test('the operator commands run as given, in order, on one database', async () => {
   const dir = tempDir('freeway-readme-');
   const env = userEnv({ DATABASE_URL: join(dir, 'freeway.db') });
-  const lines = block('sh', /^npm run freeway -- accounts create acme/).text.trim().split('\n');
+  const lines = block('sh', /^npm run freeway -- accounts create acme/)
+    .text.trim()
+    .split('\n');
   let hashPrefix = '';
   for (const line of lines) {
     if (line.includes('<hash prefix>')) assert.ok(hashPrefix, 'a key was listed before one is disabled');

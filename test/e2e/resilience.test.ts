@@ -81,7 +81,11 @@ after(async () => {
 
 const order = { provider: { order: ['openai', 'backup'] } };
 const ask = (content: string, extra: object = order) =>
-  client.chat.completions.create({ model: 'test/resilient', messages: [{ role: 'user', content }], ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  client.chat.completions.create({
+    model: 'test/resilient',
+    messages: [{ role: 'user', content }],
+    ...extra,
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
 /** The id of the most recent generation of this stack's key. */
 async function lastGenerationId(): Promise<string> {
   await stack.gw.app.generations.flush();
@@ -90,7 +94,12 @@ async function lastGenerationId(): Promise<string> {
 }
 
 async function askStream(content: string, model = 'test/resilient', extra: object = order) {
-  const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true, ...extra } as OpenAI.ChatCompletionCreateParamsStreaming);
+  const stream = await client.chat.completions.create({
+    model,
+    messages: [{ role: 'user', content }],
+    stream: true,
+    ...extra,
+  } as OpenAI.ChatCompletionCreateParamsStreaming);
   let text = '';
   let finish: string | null = null;
   let provider = '';
@@ -147,7 +156,10 @@ describe('fallback before any content', () => {
     const err = (await ask('doomed').catch((e: APIErr) => e)) as APIErr;
     assert.equal(err.status, 502);
     const meta = (err.error as { metadata: { previous_errors: Array<{ status: number; provider: string }> } }).metadata;
-    assert.deepEqual(meta.previous_errors.map((a) => a.provider), ['openai']);
+    assert.deepEqual(
+      meta.previous_errors.map((a) => a.provider),
+      ['openai'],
+    );
     // All rate-limited → 429, with Retry-After.
     stack.openai.failNext('[[error:429]]', 2);
     backup.failNext('[[error:429]]', 2);
@@ -156,7 +168,7 @@ describe('fallback before any content', () => {
     assert.ok(Number(limited.headers?.get('retry-after')) >= 1);
   });
 
-  test('allow_fallbacks: false returns the first endpoint\'s error', async () => {
+  test("allow_fallbacks: false returns the first endpoint's error", async () => {
     stack.openai.failNext('[[error:503]]');
     const err = (await ask('no fallback', { provider: { order: ['openai'], allow_fallbacks: false } }).catch((e: APIErr) => e)) as APIErr;
     assert.equal(err.status, 503);
@@ -168,7 +180,7 @@ describe('mid-stream failover', () => {
     stack.openai.failNext('[[die:5]]');
     const s = await askStream('tell me a story [[long]]', 'test/continuable', { provider: { order: ['openai', 'anthropic'] } });
     assert.equal(s.finish, 'stop');
-    assert.ok(s.text.startsWith('word0 word1'), 'the first endpoint\'s words come first');
+    assert.ok(s.text.startsWith('word0 word1'), "the first endpoint's words come first");
     const cont = stack.anthropic.last().body;
     const lastMsg = cont.messages.at(-1);
     assert.equal(lastMsg.role, 'assistant', 'the partial answer was sent as an assistant prefill');
@@ -180,25 +192,39 @@ describe('mid-stream failover', () => {
     assert.ok(gen);
     const id = await lastGenerationId();
     const rec = (await stack.gw.app.store.getGeneration(id))!;
-    assert.deepEqual(rec.legs.map((l) => l.provider), ['openai', 'anthropic']);
+    assert.deepEqual(
+      rec.legs.map((l) => l.provider),
+      ['openai', 'anthropic'],
+    );
     assert.ok(rec.legs.every((l) => l.upstreamCostNanos > 0));
     assert.equal(rec.upstreamCostNanos, rec.legs[0].upstreamCostNanos + rec.legs[1].upstreamCostNanos);
-    const view = (await (await fetch(`${stack.baseURL}/generation?id=${id}`, { headers: { authorization: `Bearer ${stack.key}` } })).json()) as {
+    const view = (await (
+      await fetch(`${stack.baseURL}/generation?id=${id}`, { headers: { authorization: `Bearer ${stack.key}` } })
+    ).json()) as {
       data: { provider_responses: Array<{ provider_name: string }> };
     };
-    assert.deepEqual(view.data.provider_responses.map((p) => p.provider_name), ['openai', 'anthropic']);
+    assert.deepEqual(
+      view.data.provider_responses.map((p) => p.provider_name),
+      ['openai', 'anthropic'],
+    );
   });
 
   test('with failover turned off, the documented error chunk ends the stream', async () => {
     stack.openai.failNext('[[die:5]]');
-    await assert.rejects(askStream('tell me a story [[long]]', 'test/continuable', { provider: { order: ['openai', 'anthropic'], mid_stream_failover: false } }));
+    await assert.rejects(
+      askStream('tell me a story [[long]]', 'test/continuable', {
+        provider: { order: ['openai', 'anthropic'], mid_stream_failover: false },
+      }),
+    );
   });
 
   test('an answer past the continuable size is not continued (no copy of it is kept): the error chunk ends it', async () => {
     // 300 deltas of 4 KiB: past CONTINUABLE_CHARS (1 MiB) when the upstream dies.
     stack.openai.failNext('[[die:300]]');
     const before = stack.anthropic.requests.length;
-    await assert.rejects(askStream(`a huge story [[bytes:${2 * CONTINUABLE_CHARS}]]`, 'test/continuable', { provider: { order: ['openai', 'anthropic'] } }));
+    await assert.rejects(
+      askStream(`a huge story [[bytes:${2 * CONTINUABLE_CHARS}]]`, 'test/continuable', { provider: { order: ['openai', 'anthropic'] } }),
+    );
     assert.equal(stack.anthropic.requests.length, before, 'no continuation was asked for');
   });
 
@@ -248,7 +274,13 @@ describe('sticky routing', () => {
   test('a conversation goes back to the endpoint that cached it; other conversations spread', async () => {
     const served = async (content: string) => {
       const [a, b] = [stack.openai.requests.length, backup.requests.length];
-      await client.chat.completions.create({ model: 'test/sticky', messages: [{ role: 'system', content: 'same system' }, { role: 'user', content }] });
+      await client.chat.completions.create({
+        model: 'test/sticky',
+        messages: [
+          { role: 'system', content: 'same system' },
+          { role: 'user', content },
+        ],
+      });
       return stack.openai.requests.length > a ? 'openai' : backup.requests.length > b ? 'backup' : 'none';
     };
     const first = await served('one conversation');

@@ -161,7 +161,10 @@ describe('stored responses', () => {
     assert.equal(unknown.status, 404);
     const malformed = await call('POST', '/responses', { model, input: [{ type: 'item_reference' }] });
     assert.deepEqual([malformed.status, malformed.json.error.param], [400, 'input[0].id']);
-    const badSecond = [{ type: 'item_reference', id: msg.id }, { role: 'tool', content: '' }];
+    const badSecond = [
+      { type: 'item_reference', id: msg.id },
+      { role: 'tool', content: '' },
+    ];
     const after = await call('POST', '/responses', { model, input: badSecond });
     assert.deepEqual([after.status, after.json.error.param], [400, 'input[1].role'], 'errors name the item by its own index');
   });
@@ -177,7 +180,10 @@ describe('stored responses', () => {
     assert.equal(items.status, 200);
     assert.equal(items.json.object, 'list');
     assert.equal(items.json.data[0].id, 'msg_in2', 'newest first');
-    assert.deepEqual(items.json.data.map((i: Json) => i.type ?? 'message'), ['message', 'message', 'message']);
+    assert.deepEqual(
+      items.json.data.map((i: Json) => i.type ?? 'message'),
+      ['message', 'message', 'message'],
+    );
     const asc = await call('GET', `/responses/${second.json.id}/input_items?order=asc&limit=1`);
     assert.deepEqual([asc.json.data.length, asc.json.first_id, asc.json.has_more], [1, 'msg_in1', true]);
     assert.equal((await call('GET', `/responses/${second.json.id}/input_items`, undefined, otherKey)).status, 404);
@@ -209,7 +215,13 @@ describe('retention', () => {
     const fresh = await startStack({ yaml: 'responses:\n  retentionDays: 1\n' });
     try {
       const rec = (id: string, at: Date) => ({
-        id, keyHash: 'k', model: 'm', input: [], output: [], response: { id }, createdAt: at.toISOString(),
+        id,
+        keyHash: 'k',
+        model: 'm',
+        input: [],
+        output: [],
+        response: { id },
+        createdAt: at.toISOString(),
       });
       await fresh.gw.app.store.saveResponse(rec('resp_old', new Date(Date.now() - 2 * 86_400_000)));
       await fresh.gw.app.store.saveResponse(rec('resp_young', new Date(Date.now() - 3_600_000)));

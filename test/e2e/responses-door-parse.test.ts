@@ -18,7 +18,13 @@ import type { ChatResult, StreamEvent } from '../../src/spec/response.ts';
 import { emptyUsage } from '../../src/spec/response.ts';
 
 const DETAILS: ReasoningDetail[] = [
-  { type: 'reasoning.text', text: 'Thinking — with "quotes", \\ and 👋\n', signature: 'EqQBCkgIARAB+/==', format: 'anthropic-claude-v1', index: 0 },
+  {
+    type: 'reasoning.text',
+    text: 'Thinking — with "quotes", \\ and 👋\n',
+    signature: 'EqQBCkgIARAB+/==',
+    format: 'anthropic-claude-v1',
+    index: 0,
+  },
   { type: 'reasoning.encrypted', data: 'RWRhY3RlZA==/+', format: 'anthropic-claude-v1', index: 1 },
   { type: 'reasoning.encrypted', data: 'c2lnbmF0dXJl', id: 'call_1', format: 'google-gemini-v1' },
   { type: 'reasoning.encrypted', data: 'gAAAAABo-openai-blob', id: 'rs_x', format: 'openai-responses-v1' },
@@ -37,8 +43,19 @@ test('encrypted_content decodes to exactly the details it encoded; anything alte
 test('a turn of items gathers into one assistant message; outputs become tool messages', () => {
   const messages = itemsToMessages([
     { role: 'developer', content: 'Rules.' },
-    { role: 'user', content: [{ type: 'input_text', text: 'Look' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'low' }] },
-    { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'ignored: the blob wins' }], encrypted_content: encodeReasoning(DETAILS) },
+    {
+      role: 'user',
+      content: [
+        { type: 'input_text', text: 'Look' },
+        { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'low' },
+      ],
+    },
+    {
+      type: 'reasoning',
+      id: 'rs_1',
+      summary: [{ type: 'summary_text', text: 'ignored: the blob wins' }],
+      encrypted_content: encodeReasoning(DETAILS),
+    },
     { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
     { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'a', arguments: '{"x":1}' },
     { type: 'function_call', id: 'fc_2', call_id: 'call_2', name: 'b', arguments: '{"y":' },
@@ -46,7 +63,10 @@ test('a turn of items gathers into one assistant message; outputs become tool me
     { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: 'two' }] },
     { role: 'user', content: [{ type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBER' }] },
   ]);
-  assert.deepEqual(messages.map((m) => m.role), ['system', 'user', 'assistant', 'tool', 'tool', 'user']);
+  assert.deepEqual(
+    messages.map((m) => m.role),
+    ['system', 'user', 'assistant', 'tool', 'tool', 'user'],
+  );
   assert.deepEqual(messages[1].content[1], { type: 'image', data: 'AAAA', mediaType: 'image/png', detail: 'low' });
   const a = messages[2] as AssistantMessage;
   assert.deepEqual(a.reasoning, DETAILS);
@@ -60,7 +80,9 @@ test('a turn of items gathers into one assistant message; outputs become tool me
 });
 
 test("OpenAI's own encrypted reasoning is carried as an openai-responses-v1 blob with its summary", () => {
-  const [m] = itemsToMessages([{ type: 'reasoning', id: 'rs_9', summary: [{ type: 'summary_text', text: 'S' }], encrypted_content: 'gAAAAB' }]);
+  const [m] = itemsToMessages([
+    { type: 'reasoning', id: 'rs_9', summary: [{ type: 'summary_text', text: 'S' }], encrypted_content: 'gAAAAB' },
+  ]);
   assert.deepEqual((m as AssistantMessage).reasoning, [
     { type: 'reasoning.summary', summary: 'S', format: 'openai-responses-v1', id: 'rs_9' },
     { type: 'reasoning.encrypted', data: 'gAAAAB', format: 'openai-responses-v1', id: 'rs_9' },
@@ -93,7 +115,13 @@ test('request fields map to the internal request', () => {
   assert.equal(p.request.parallelToolCalls, false);
   assert.equal(p.request.maxTokens, 100);
   assert.deepEqual(p.request.reasoning, { effort: 'high' });
-  assert.deepEqual(p.request.responseFormat, { type: 'json_schema', name: 'p', schema: { type: 'object' }, strict: true, description: undefined });
+  assert.deepEqual(p.request.responseFormat, {
+    type: 'json_schema',
+    name: 'p',
+    schema: { type: 'object' },
+    strict: true,
+    description: undefined,
+  });
   assert.equal(p.store, true);
   assert.deepEqual(p.fallbackModels, ['openai/gpt-4o-mini']);
   assert.equal(p.preferences.sort, 'price');
@@ -105,14 +133,25 @@ test('whole output items, sent back as input, restore the assistant turn exactly
   const result: ChatResult = {
     text: 'Let me check.',
     reasoning: DETAILS,
-    toolCalls: [{ id: 'toolu_1', name: 'lookup', arguments: '{"city":"Paris"}' }, { id: 'toolu_2', name: 'lookup', arguments: '{"city": "Rome" }' }],
+    toolCalls: [
+      { id: 'toolu_1', name: 'lookup', arguments: '{"city":"Paris"}' },
+      { id: 'toolu_2', name: 'lookup', arguments: '{"city": "Rome" }' },
+    ],
     finish: { unified: 'tool_calls', raw: 'tool_use' },
     usage: emptyUsage(),
   };
   const items = outputItems(result, META);
-  assert.deepEqual(items.map((i) => i.type), ['reasoning', 'message', 'function_call', 'function_call']);
+  assert.deepEqual(
+    items.map((i) => i.type),
+    ['reasoning', 'message', 'function_call', 'function_call'],
+  );
   const [m] = itemsToMessages(items) as AssistantMessage[];
-  assert.deepEqual(m, { role: 'assistant', content: [{ type: 'text', text: 'Let me check.' }], toolCalls: result.toolCalls, reasoning: DETAILS });
+  assert.deepEqual(m, {
+    role: 'assistant',
+    content: [{ type: 'text', text: 'Let me check.' }],
+    toolCalls: result.toolCalls,
+    reasoning: DETAILS,
+  });
 });
 
 const META: ResponseMeta = {
@@ -124,9 +163,21 @@ const META: ResponseMeta = {
   toolNames: new Map(),
   warnings: [],
   echo: {
-    instructions: null, maxOutputTokens: null, parallelToolCalls: true, previousResponseId: null, reasoning: { effort: null, summary: null },
-    store: false, temperature: null, topP: null, text: { format: { type: 'text' }, verbosity: 'medium' }, toolChoice: 'auto', tools: [],
-    metadata: {}, user: null, safetyIdentifier: null, promptCacheKey: null,
+    instructions: null,
+    maxOutputTokens: null,
+    parallelToolCalls: true,
+    previousResponseId: null,
+    reasoning: { effort: null, summary: null },
+    store: false,
+    temperature: null,
+    topP: null,
+    text: { format: { type: 'text' }, verbosity: 'medium' },
+    toolChoice: 'auto',
+    tools: [],
+    metadata: {},
+    user: null,
+    safetyIdentifier: null,
+    promptCacheKey: null,
   },
 };
 
@@ -163,13 +214,19 @@ test('streamed deltas (split signatures, interleaved calls) end as items that re
   let frames = stream.map((e) => r.event(e) ?? '').join('');
   frames += r.final({ unified: 'tool_calls', raw: 'tool_use' }, emptyUsage(), NO_CHARGE);
   const evs = events(frames);
-  assert.deepEqual(evs.map((e) => e.sequence_number), evs.map((_, i) => i));
+  assert.deepEqual(
+    evs.map((e) => e.sequence_number),
+    evs.map((_, i) => i),
+  );
   assert.equal(evs[0].type, 'response.created');
   const completed = evs.at(-1)!;
   assert.equal(completed.type, 'response.completed');
   assert.deepEqual(completed.response, saved);
   const output = (completed.response as { output: Array<Record<string, unknown>> }).output;
-  assert.deepEqual(output.map((o) => o.type), ['reasoning', 'message', 'function_call', 'function_call']);
+  assert.deepEqual(
+    output.map((o) => o.type),
+    ['reasoning', 'message', 'function_call', 'function_call'],
+  );
   // Every item's done event carries the same item as the completed response.
   for (const ev of evs.filter((e) => e.type === 'response.output_item.done')) assert.deepEqual(ev.item, output[ev.output_index as number]);
   const [m] = itemsToMessages(output) as AssistantMessage[];
@@ -183,6 +240,9 @@ test('streamed deltas (split signatures, interleaved calls) end as items that re
     { id: 'call_a', name: 'lookup', arguments: '{"city":"Paris"}' },
     { id: 'call_b', name: 'lookup', arguments: '{"city":"Rome"}' },
   ]);
-  const summary = evs.filter((e) => e.type === 'response.reasoning_summary_text.delta').map((e) => e.delta).join('');
+  const summary = evs
+    .filter((e) => e.type === 'response.reasoning_summary_text.delta')
+    .map((e) => e.delta)
+    .join('');
   assert.equal(summary, 'Thinking hard');
 });

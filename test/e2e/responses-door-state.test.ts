@@ -57,7 +57,11 @@ describe('Anthropic thinking survives a tool loop through reasoning items', () =
       assert.match(reasoning.summary[0]?.text ?? '', /Thinking about/);
       assert.ok(reasoning.encrypted_content);
       const call = callOf(first);
-      const input = asInput([{ role: 'user', content: ask }, ...first.output, { type: 'function_call_output', call_id: call.call_id, output: '42' }]);
+      const input = asInput([
+        { role: 'user', content: ask },
+        ...first.output,
+        { type: 'function_call_output', call_id: call.call_id, output: '42' },
+      ]);
       const second = streamed
         ? await client.responses.stream({ ...params, input }).finalResponse()
         : await client.responses.create({ ...params, input });
@@ -75,7 +79,10 @@ describe('Anthropic thinking survives a tool loop through reasoning items', () =
     const items = first.output.map((o) => (o.type === 'reasoning' ? { ...o, encrypted_content: `${o.encrypted_content}!!` } : o));
     const call = callOf(first);
     await assert.rejects(
-      client.responses.create({ ...params, input: asInput([{ role: 'user', content: ask }, ...items, { type: 'function_call_output', call_id: call.call_id, output: '1' }]) }),
+      client.responses.create({
+        ...params,
+        input: asInput([{ role: 'user', content: ask }, ...items, { type: 'function_call_output', call_id: call.call_id, output: '1' }]),
+      }),
       (err: InstanceType<typeof OpenAI.APIError>) => {
         assert.equal(err.status, 400);
         assert.equal(err.type, 'invalid_request_error');
@@ -95,9 +102,18 @@ describe('Gemini 3 thought signatures survive a tool loop', () => {
         ? await client.responses.stream({ ...params, input: 'weather in Paris?' }).finalResponse()
         : await client.responses.create({ ...params, input: 'weather in Paris?' });
       const call = callOf(first);
-      assert.ok(first.output.some((o) => o.type === 'reasoning' && o.encrypted_content), 'the signature travels in a reasoning item');
-      const input = asInput([{ role: 'user', content: 'weather in Paris?' }, ...first.output, { type: 'function_call_output', call_id: call.call_id, output: 'sunny' }]);
-      const second = streamed ? await client.responses.stream({ ...params, input }).finalResponse() : await client.responses.create({ ...params, input });
+      assert.ok(
+        first.output.some((o) => o.type === 'reasoning' && o.encrypted_content),
+        'the signature travels in a reasoning item',
+      );
+      const input = asInput([
+        { role: 'user', content: 'weather in Paris?' },
+        ...first.output,
+        { type: 'function_call_output', call_id: call.call_id, output: 'sunny' },
+      ]);
+      const second = streamed
+        ? await client.responses.stream({ ...params, input }).finalResponse()
+        : await client.responses.create({ ...params, input });
       assert.match(second.output_text, /Tool result received/);
       const part = stack.gemini.last().body.contents[1].parts.find((p: { functionCall?: unknown }) => p.functionCall);
       assert.ok(part.thoughtSignature, 'replayed with its thought signature');
@@ -110,7 +126,13 @@ describe('store and previous_response_id', () => {
 
   test('a stored response continues for the same key (reasoning included); another key gets 404', async () => {
     const first = await client.responses.create({
-      model, instructions: 'Be exact.', input: 'think then call', tools: [tool], reasoning: { effort: 'low' }, max_output_tokens: 4000, store: true,
+      model,
+      instructions: 'Be exact.',
+      input: 'think then call',
+      tools: [tool],
+      reasoning: { effort: 'low' },
+      max_output_tokens: 4000,
+      store: true,
     });
     assert.equal((first as unknown as { store: boolean }).store, true);
     const call = callOf(first);
@@ -127,7 +149,10 @@ describe('store and previous_response_id', () => {
     assert.equal(second.previous_response_id, first.id);
     const sent = stack.anthropic.last().body;
     assert.equal(sent.system, undefined, 'instructions are not carried over');
-    assert.deepEqual(sent.messages.map((m: { role: string }) => m.role), ['user', 'assistant', 'user']);
+    assert.deepEqual(
+      sent.messages.map((m: { role: string }) => m.role),
+      ['user', 'assistant', 'user'],
+    );
     assert.equal(sent.messages[1].content[0].type, 'thinking', 'stored thinking replayed');
 
     const third = await client.responses.create({ model, previous_response_id: second.id, input: 'and now? [[notool]]', tools: [tool] });
@@ -160,22 +185,34 @@ describe('store and previous_response_id', () => {
 
   test('a streamed stored response can be continued at once', async () => {
     const first = await client.responses.stream({ model: 'openai/gpt-4o-mini', input: 'remember 7', store: true }).finalResponse();
-    const next = await client.responses.stream({ model: 'openai/gpt-4o-mini', previous_response_id: first.id, input: 'what was it?' }).finalResponse();
+    const next = await client.responses
+      .stream({ model: 'openai/gpt-4o-mini', previous_response_id: first.id, input: 'what was it?' })
+      .finalResponse();
     assert.match(next.output_text, /You said: what was it\?/);
     const messages = stack.openai.last().body.messages as Array<{ role: string; content: string }>;
-    assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    assert.deepEqual(
+      messages.map((m) => m.role),
+      ['user', 'assistant', 'user'],
+    );
     assert.equal(messages[1].content, first.output_text);
   });
 });
 
 describe('prompt caching: reads and writes in usage, equal to the generation record', () => {
-  type CacheUsage = { input_tokens: number; output_tokens: number; cost: number; input_tokens_details: { cached_tokens: number; cache_write_tokens: number } };
+  type CacheUsage = {
+    input_tokens: number;
+    output_tokens: number;
+    cost: number;
+    input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
+  };
   const long = 'The quick brown fox jumps over the lazy dog. '.repeat(200);
 
   async function run(params: OpenAI.Responses.ResponseCreateParamsNonStreaming): Promise<CacheUsage> {
     const { data, response } = await client.responses.create(params).withResponse();
     const usage = data.usage as unknown as CacheUsage;
-    const r = await fetch(`${stack.baseURL}/generation?id=${response.headers.get('x-generation-id')}`, { headers: { authorization: `Bearer ${stack.key}` } });
+    const r = await fetch(`${stack.baseURL}/generation?id=${response.headers.get('x-generation-id')}`, {
+      headers: { authorization: `Bearer ${stack.key}` },
+    });
     const g = ((await r.json()) as { data: Record<string, unknown> }).data;
     assert.equal(g.tokens_prompt, usage.input_tokens);
     assert.equal(g.native_tokens_cached, usage.input_tokens_details.cached_tokens);
@@ -185,7 +222,12 @@ describe('prompt caching: reads and writes in usage, equal to the generation rec
   }
 
   test('Anthropic with a cache_control breakpoint: a write, then a cheaper read', async () => {
-    const params = { model: 'anthropic/claude-sonnet-4-5', instructions: long, input: 'cache me', cache_control: { type: 'ephemeral' } } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
+    const params = {
+      model: 'anthropic/claude-sonnet-4-5',
+      instructions: long,
+      input: 'cache me',
+      cache_control: { type: 'ephemeral' },
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
     const write = await run(params);
     assert.deepEqual(stack.anthropic.last().body.cache_control, { type: 'ephemeral' });
     assert.ok(write.input_tokens_details.cache_write_tokens > 0);
@@ -259,19 +301,18 @@ describe('errors in the Responses shape', () => {
   });
 
   test('the SDK reads the error fields', async () => {
-    await assert.rejects(
-      client.responses.create({ model, input: 'hi', temperature: 5 }),
-      (err: InstanceType<typeof OpenAI.APIError>) => {
-        assert.equal(err.status, 400);
-        assert.equal(err.param, 'temperature');
-        assert.equal(err.type, 'invalid_request_error');
-        return true;
-      },
-    );
+    await assert.rejects(client.responses.create({ model, input: 'hi', temperature: 5 }), (err: InstanceType<typeof OpenAI.APIError>) => {
+      assert.equal(err.status, 400);
+      assert.equal(err.param, 'temperature');
+      assert.equal(err.type, 'invalid_request_error');
+      return true;
+    });
   });
 
   test('a stream that fails after it started ends with error and response.failed', async () => {
-    const { data: stream, response } = await client.responses.create({ model, input: 'Count [[long]] [[die:4]]', stream: true }).withResponse();
+    const { data: stream, response } = await client.responses
+      .create({ model, input: 'Count [[long]] [[die:4]]', stream: true })
+      .withResponse();
     const types: string[] = [];
     let failed: OpenAI.Responses.Response | undefined;
     for await (const ev of stream) {
@@ -281,7 +322,9 @@ describe('errors in the Responses shape', () => {
     assert.deepEqual(types.slice(-2), ['error', 'response.failed']);
     assert.equal(failed?.status, 'failed');
     assert.ok(failed?.error?.message);
-    const g = await fetch(`${stack.baseURL}/generation?id=${response.headers.get('x-generation-id')}`, { headers: { authorization: `Bearer ${stack.key}` } });
+    const g = await fetch(`${stack.baseURL}/generation?id=${response.headers.get('x-generation-id')}`, {
+      headers: { authorization: `Bearer ${stack.key}` },
+    });
     assert.equal(((await g.json()) as { data: { finish_reason: string } }).data.finish_reason, 'error');
   });
 

@@ -94,8 +94,17 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       assert.match(deltas, /You said: Stream this please/);
       assert.equal(final.output_text, deltas);
       assert.equal(final.status, 'completed');
-      assert.deepEqual(seqs, seqs.map((_, i) => i), 'sequence numbers count from 0');
-      assert.deepEqual(types.slice(0, 4), ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => i),
+        'sequence numbers count from 0',
+      );
+      assert.deepEqual(types.slice(0, 4), [
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+      ]);
       assert.deepEqual(types.slice(-5), [
         'response.output_text.delta',
         'response.output_text.done',
@@ -120,7 +129,10 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
         input: asInput([...input, ...first.output, { type: 'function_call_output', call_id: call.call_id, output: '{"temp":21}' }]),
       });
       assert.match(second.output_text, /Tool result received: .*21/);
-      assert.ok(JSON.stringify(upstream().last().body).includes(provider === 'google' ? 'get_weather' : call.call_id), 'the result names its call');
+      assert.ok(
+        JSON.stringify(upstream().last().body).includes(provider === 'google' ? 'get_weather' : call.call_id),
+        'the result names its call',
+      );
     });
 
     test('streamed parallel function calls: argument fragments assemble into valid calls', async () => {
@@ -150,7 +162,11 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
 
     test('structured output: text.format json_schema through responses.parse with zod', async () => {
       const Person = z.object({ name: z.string(), age: z.number().int() });
-      const res = await client.responses.parse({ model, input: 'Give me a json person', text: { format: zodTextFormat(Person, 'person') } });
+      const res = await client.responses.parse({
+        model,
+        input: 'Give me a json person',
+        text: { format: zodTextFormat(Person, 'person') },
+      });
       assert.equal(typeof res.output_parsed?.name, 'string');
       assert.equal(typeof res.output_parsed?.age, 'number');
       assert.equal(res.text?.format?.type, 'json_schema');

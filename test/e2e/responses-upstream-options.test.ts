@@ -72,7 +72,13 @@ const CASES: Case[] = [
     anthropic: ['service_tier', 'auto'],
     absent: 'priority',
   },
-  { name: 'prompt_cache_key', fields: { prompt_cache_key: 'conv-9' }, openai: ['prompt_cache_key', 'conv-9'], anthropic: 'silent', absent: 'conv-9' },
+  {
+    name: 'prompt_cache_key',
+    fields: { prompt_cache_key: 'conv-9' },
+    openai: ['prompt_cache_key', 'conv-9'],
+    anthropic: 'silent',
+    absent: 'conv-9',
+  },
   { name: 'metadata', fields: { metadata: { team: 'a' } }, openai: ['metadata', { team: 'a' }], anthropic: 'warn', absent: 'team' },
   {
     name: 'safety_identifier',
@@ -111,14 +117,20 @@ describe('Responses fields with a chat equivalent take the chat field policy', (
         return;
       }
       if (c.anthropic === 'warn') {
-        assert.ok(a.warnings?.some((w: string) => w.includes(warningField(c))), JSON.stringify(a.warnings));
+        assert.ok(
+          a.warnings?.some((w: string) => w.includes(warningField(c))),
+          JSON.stringify(a.warnings),
+        );
         assert.doesNotMatch(JSON.stringify(sent('anthropic')), new RegExp(c.absent));
       } else {
         assert.deepEqual(sent('anthropic')[c.anthropic[0]], c.anthropic[1]);
         assert.equal(a.warnings, undefined, JSON.stringify(a.warnings));
       }
       const g = await post('/responses', { model: MODELS.google, input: 'hi', ...c.fields });
-      assert.ok(g.warnings?.some((w: string) => w.includes(warningField(c))), JSON.stringify(g.warnings));
+      assert.ok(
+        g.warnings?.some((w: string) => w.includes(warningField(c))),
+        JSON.stringify(g.warnings),
+      );
       assert.doesNotMatch(JSON.stringify(sent('google')), new RegExp(c.absent));
     });
   }
@@ -177,13 +189,22 @@ describe('reasoning reaches only models that reason', () => {
   });
 
   test('chat: on gpt-4o-mini dropped with a warning (whole and streamed); on a reasoning model forwarded', async () => {
-    const r = await post('/chat/completions', { model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }], reasoning_effort: 'high' });
+    const r = await post('/chat/completions', {
+      model: MODELS.openai,
+      messages: [{ role: 'user', content: 'hi' }],
+      reasoning_effort: 'high',
+    });
     assert.equal(sent('openai').reasoning_effort, undefined);
     assert.match(r.warnings.join('\n'), dropped);
     const res = await fetch(`${stack.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }], reasoning: { effort: 'low' }, stream: true }),
+      body: JSON.stringify({
+        model: MODELS.openai,
+        messages: [{ role: 'user', content: 'hi' }],
+        reasoning: { effort: 'low' },
+        stream: true,
+      }),
     });
     assert.match(await res.text(), dropped);
     await post('/chat/completions', { model: 'openai/o4-mini', messages: [{ role: 'user', content: 'hi' }], reasoning_effort: 'high' });
@@ -191,7 +212,11 @@ describe('reasoning reaches only models that reason', () => {
   });
 
   test('no warning when nothing asks for reasoning (effort none)', async () => {
-    const r = await post('/chat/completions', { model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }], reasoning: { effort: 'none' } });
+    const r = await post('/chat/completions', {
+      model: MODELS.openai,
+      messages: [{ role: 'user', content: 'hi' }],
+      reasoning: { effort: 'none' },
+    });
     assert.equal(sent('openai').reasoning_effort, undefined);
     assert.equal(r.warnings, undefined);
   });

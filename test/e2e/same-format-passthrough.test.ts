@@ -29,7 +29,9 @@ before(async () => {
 });
 after(() => stack.close());
 
-type Chunk = Record<string, unknown> & { choices: Array<{ delta: Record<string, unknown>; finish_reason: string | null; native_finish_reason?: string | null }> };
+type Chunk = Record<string, unknown> & {
+  choices: Array<{ delta: Record<string, unknown>; finish_reason: string | null; native_finish_reason?: string | null }>;
+};
 
 async function chunksOf(body: object): Promise<{ id: string; chunks: Chunk[] }> {
   const res = await fetch(`${stack.baseURL}/chat/completions`, {
@@ -66,7 +68,10 @@ test("an OpenAI upstream's chunks arrive as sent, with Freeway's id, model and p
     assert.equal(c.usage, undefined);
   }
   assert.equal(content[0].choices[0].delta.role, 'assistant');
-  assert.ok(content.slice(1).every((c) => c.choices[0].delta.role === undefined), 'the role is sent once');
+  assert.ok(
+    content.slice(1).every((c) => c.choices[0].delta.role === undefined),
+    'the role is sent once',
+  );
   const last = chunks[chunks.length - 1];
   assert.equal(last.choices[0].finish_reason, 'stop');
   assert.equal(last.choices[0].native_finish_reason, 'stop');
@@ -76,7 +81,10 @@ test("an OpenAI upstream's chunks arrive as sent, with Freeway's id, model and p
 
   // The same words as the whole (non-streamed) answer.
   const client = new OpenAI({ apiKey: stack.key, baseURL: stack.baseURL, maxRetries: 0 });
-  const whole = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: '[[long]] tell me' }] });
+  const whole = await client.chat.completions.create({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: '[[long]] tell me' }],
+  });
   assert.equal(content.map((c) => c.choices[0].delta.content ?? '').join(''), whole.choices[0].message.content);
 });
 
@@ -84,11 +92,17 @@ test('tool-call fragments pass through and the answer ends with finish_reason to
   const { chunks } = await chunksOf({
     model: 'openai/gpt-4o-mini',
     messages: [{ role: 'user', content: '[[parallel]] weather in Paris?' }],
-    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+    tools: [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ],
   });
   const calls = new Map<number, { id?: string; name?: string; args: string }>();
   for (const c of chunks) {
-    for (const tc of (c.choices[0].delta.tool_calls ?? []) as Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }>) {
+    for (const tc of (c.choices[0].delta.tool_calls ?? []) as Array<{
+      index: number;
+      id?: string;
+      function?: { name?: string; arguments?: string };
+    }>) {
       const call = calls.get(tc.index) ?? { args: '' };
       call.id ??= tc.id;
       call.name ??= tc.function?.name;
@@ -134,7 +148,10 @@ test('an in-band error after some chunks: the chunks before it still reach the c
   const last = chunks[chunks.length - 1];
   assert.equal(last.choices[0].finish_reason, 'error');
   assert.match(String((last.error as { message?: string }).message), /OpenAI: The server had an error/);
-  const text = chunks.slice(0, -1).map((c) => c.choices[0].delta.content ?? '').join('');
+  const text = chunks
+    .slice(0, -1)
+    .map((c) => c.choices[0].delta.content ?? '')
+    .join('');
   assert.ok(text.length > 0, 'what came before the error was sent');
 });
 
@@ -188,7 +205,9 @@ test('tool calls in a whole answer pass through with finish_reason tool_calls', 
   const { json } = await whole({
     model: 'openai/gpt-4o-mini',
     messages: [{ role: 'user', content: '[[parallel]] weather in Paris?' }],
-    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+    tools: [
+      { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ],
   });
   assert.equal(json.system_fingerprint, FINGERPRINT, 'passed through');
   assert.equal(json.choices[0].finish_reason, 'tool_calls');

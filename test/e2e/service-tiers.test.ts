@@ -125,7 +125,7 @@ describe('OpenAI service tiers', () => {
 });
 
 describe('Anthropic service tiers', () => {
-  test("Priority Tier is charged at the standard price (it draws a prepaid commitment down at standard rates)", async () => {
+  test('Priority Tier is charged at the standard price (it draws a prepaid commitment down at standard rates)', async () => {
     const ask = async (text: string) => {
       const r = await post({ model: MODELS.anthropic, messages: [{ role: 'user', content: text }], service_tier: 'auto', max_tokens: 20 });
       assert.equal(r.status, 200, r.text);

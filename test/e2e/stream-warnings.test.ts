@@ -51,7 +51,7 @@ describe('chat completions', () => {
     assert.equal(sent.max_completion_tokens ?? sent.max_tokens, 16_384);
   });
 
-  test('the cap warning on a translated stream too (Gemini), with the adapter\'s', async () => {
+  test("the cap warning on a translated stream too (Gemini), with the adapter's", async () => {
     const chunks = await streamed('/chat/completions', { model: MODELS.google, max_tokens: 70_000, service_tier: 'flex', messages: hi });
     const warnings = warningsOf(chunks);
     assert.ok(has(warnings, /served with max_tokens 65536/), JSON.stringify(warnings));
@@ -68,7 +68,7 @@ describe('Messages door, translated', () => {
     assert.ok(events.some((e) => e.type === 'message_stop'));
   });
 
-  test("a field the adapter dropped, and a plugin Freeway lacks, are on message_start", async () => {
+  test('a field the adapter dropped, and a plugin Freeway lacks, are on message_start', async () => {
     const events = await streamed('/messages', { model: MODELS.openai, max_tokens: 50, top_k: 5, plugins: [{ id: 'web' }], messages: hi });
     const warnings = start(events).warnings;
     assert.ok(has(warnings, /top_k is not supported/), JSON.stringify(warnings));
@@ -103,7 +103,7 @@ describe('Messages door, passed through to Anthropic', () => {
 });
 
 describe('Messages door plugins', () => {
-  test('an unknown plugin id is a 400 in Anthropic\'s error format, whatever the model', async () => {
+  test("an unknown plugin id is a 400 in Anthropic's error format, whatever the model", async () => {
     for (const model of [MODELS.anthropic, MODELS.openai]) {
       for (const stream of [false, true]) {
         const res = await post('/messages', { model, max_tokens: 50, stream, plugins: [{ id: 'no-such-plugin' }], messages: hi });
@@ -117,7 +117,10 @@ describe('Messages door plugins', () => {
   });
 
   test('a disabled plugin, and one Freeway needs nothing for, are not warned about', async () => {
-    const plugins = [{ id: 'web', enabled: false }, { id: 'file-parser', pdf: { engine: 'native' } }];
+    const plugins = [
+      { id: 'web', enabled: false },
+      { id: 'file-parser', pdf: { engine: 'native' } },
+    ];
     const res = await post('/messages', { model: MODELS.anthropic, max_tokens: 50, plugins, messages: hi });
     const body = (await res.json()) as Json;
     assert.equal(res.status, 200, JSON.stringify(body));

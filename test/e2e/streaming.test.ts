@@ -68,22 +68,36 @@ test('keep-alive comments while the upstream is silent, then data and [DONE]', a
 
 test('an upstream that dies mid-stream ends with an error chunk and finish_reason "error"', async () => {
   const text = await rawStream({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello there friend [[die:4]]' }] });
-  const chunks = text.split('\n\n').filter((f) => f.startsWith('data: {')).map((f) => JSON.parse(f.slice(6)));
+  const chunks = text
+    .split('\n\n')
+    .filter((f) => f.startsWith('data: {'))
+    .map((f) => JSON.parse(f.slice(6)));
   const last = chunks.at(-1);
   assert.equal(last.choices[0].finish_reason, 'error');
   assert.equal(last.error.code, 502);
   assert.match(last.error.message, /OpenAI/);
-  assert.ok(chunks.some((c) => c.choices[0]?.delta?.content), 'content streamed before the failure');
+  assert.ok(
+    chunks.some((c) => c.choices[0]?.delta?.content),
+    'content streamed before the failure',
+  );
   assert.match(text, /data: \[DONE\]\n\n$/);
   // The openai SDK surfaces the in-band error as an exception.
-  const stream = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello there [[die:4]]' }], stream: true });
+  const stream = await client.chat.completions.create({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hello there [[die:4]]' }],
+    stream: true,
+  });
   await assert.rejects(async () => {
     for await (const _ of stream);
   });
 });
 
 test('a malformed upstream chunk is skipped, the stream completes', async () => {
-  const stream = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'ok [[malformed]]' }], stream: true });
+  const stream = await client.chat.completions.create({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'ok [[malformed]]' }],
+    stream: true,
+  });
   let text = '';
   for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
   assert.match(text, /You said: ok/);
@@ -114,7 +128,11 @@ test('a client that disconnects aborts the upstream request and the generation i
 test('a config-declared model falls back to its next endpoint before content, and is priced exactly', async () => {
   // Sorted by price, so the cheaper endpoint (which fails) is deterministically tried first; load
   // balancing would pick it only most of the time.
-  const body = { model: 'meta-llama/llama-3.3-70b-instruct', messages: [{ role: 'user' as const, content: 'hi' }], provider: { sort: 'price' } };
+  const body = {
+    model: 'meta-llama/llama-3.3-70b-instruct',
+    messages: [{ role: 'user' as const, content: 'hi' }],
+    provider: { sort: 'price' },
+  };
   const res = await client.chat.completions.create(body as Parameters<typeof client.chat.completions.create>[0] & { stream?: false });
   const extra = res as unknown as { provider: string; usage: { cost: number; prompt_tokens: number; completion_tokens: number } };
   assert.equal(res.model, 'meta-llama/llama-3.3-70b-instruct');

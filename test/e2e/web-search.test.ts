@@ -112,7 +112,10 @@ describe('Anthropic: the web_search server tool', () => {
     const tools = [{ type: 'function', function: { name: 'get_weather', parameters } }];
     const r = await post(question(MODELS.anthropic, { web_search_options: {}, tools }));
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(stack.anthropic.last().body.tools.map((t: Json) => t.type ?? t.name), ['get_weather', 'web_search_20250305']);
+    assert.deepEqual(
+      stack.anthropic.last().body.tools.map((t: Json) => t.type ?? t.name),
+      ['get_weather', 'web_search_20250305'],
+    );
     assert.equal(r.json.choices[0].message.tool_calls[0].function.name, 'get_weather');
   });
 
@@ -238,7 +241,12 @@ test('web_search_options is checked as OpenAI checks it', async () => {
 });
 
 describe("The Messages door: Anthropic's web_search tool on every upstream", () => {
-  const tool = { type: 'web_search_20250305', name: 'web_search', max_uses: 1, user_location: { type: 'approximate', city: 'Lyon', country: 'FR' } };
+  const tool = {
+    type: 'web_search_20250305',
+    name: 'web_search',
+    max_uses: 1,
+    user_location: { type: 'approximate', city: 'Lyon', country: 'FR' },
+  };
   const ask = (model: string, t: object = tool) => ({
     model,
     max_tokens: 200,
@@ -252,12 +260,14 @@ describe("The Messages door: Anthropic's web_search tool on every upstream", () 
     assert.deepEqual(stack.anthropic.last().body.tools, [tool]);
   });
 
-  test("Gemini gets its google_search tool, and is told what it cannot take; the search is charged", async () => {
+  test('Gemini gets its google_search tool, and is told what it cannot take; the search is charged', async () => {
     const r = await post(ask(MODELS.google), '/messages');
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(stack.gemini.last().body.tools, [{ google_search: {} }]);
     assert.match(JSON.stringify(r.json.warnings), /user_location is not supported by Gemini/);
-    const g = await fetch(`${stack.baseURL}/generation?id=${encodeURIComponent(r.json.id)}`, { headers: { authorization: `Bearer ${stack.key}` } });
+    const g = await fetch(`${stack.baseURL}/generation?id=${encodeURIComponent(r.json.id)}`, {
+      headers: { authorization: `Bearer ${stack.key}` },
+    });
     const [p, c] = TOKENS[MODELS.google];
     const u = r.json.usage;
     assert.equal(((await g.json()) as Json).data.cost_nanos, u.input_tokens * p + u.output_tokens * c + 35_000_000);

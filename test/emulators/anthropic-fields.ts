@@ -19,22 +19,57 @@ class FieldError extends Error {}
 
 /** Fields every request may carry. */
 const STABLE = new Set([
-  'model', 'messages', 'max_tokens', 'system', 'metadata', 'stop_sequences', 'stream', 'temperature', 'top_p', 'top_k',
-  'thinking', 'tool_choice', 'tools', 'service_tier', 'container', 'cache_control', 'inference_geo', 'output_config',
-  'speed', 'diagnostics', 'user_profile_id', 'workspace_id',
+  'model',
+  'messages',
+  'max_tokens',
+  'system',
+  'metadata',
+  'stop_sequences',
+  'stream',
+  'temperature',
+  'top_p',
+  'top_k',
+  'thinking',
+  'tool_choice',
+  'tools',
+  'service_tier',
+  'container',
+  'cache_control',
+  'inference_geo',
+  'output_config',
+  'speed',
+  'diagnostics',
+  'user_profile_id',
+  'workspace_id',
 ]);
 
 /** What `/v1/messages/count_tokens` takes (MessageCountTokensParams): no max_tokens, stream, sampling... */
 const COUNT = new Set([
-  'model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'cache_control', 'output_config', 'speed',
-  'user_profile_id', 'workspace_id',
+  'model',
+  'messages',
+  'system',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'cache_control',
+  'output_config',
+  'speed',
+  'user_profile_id',
+  'workspace_id',
 ]);
 const COUNT_BETA = new Set(['context_management', 'mcp_servers', 'output_format', 'compaction', 'billing_policy', 'betas']);
 
 /** Fields of the beta Messages API (sent with an `anthropic-beta` header). */
 const BETA = new Set([
-  'context_management', 'mcp_servers', 'output_format', 'compaction', 'fallbacks', 'thread', 'billing_policy',
-  'fallback_credit_token', 'betas',
+  'context_management',
+  'mcp_servers',
+  'output_format',
+  'compaction',
+  'fallbacks',
+  'thread',
+  'billing_policy',
+  'fallback_credit_token',
+  'betas',
 ]);
 
 const isObj = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -149,7 +149,10 @@ describe('Anthropic emulator with the official SDK', () => {
       tool_choice: { type: 'tool', name: 'get_time' },
       messages: [{ role: 'user', content: 'time' }],
     });
-    assert.deepEqual(forced.content.map((b) => (b.type === 'tool_use' ? [b.name, b.input] : b.type)), [['get_time', { zone: 'UTC' }]]);
+    assert.deepEqual(
+      forced.content.map((b) => (b.type === 'tool_use' ? [b.name, b.input] : b.type)),
+      [['get_time', { zone: 'UTC' }]],
+    );
 
     const none = await client.messages.create({
       model: MODEL,
@@ -231,7 +234,10 @@ describe('Anthropic emulator with the official SDK', () => {
   test('redacted thinking round-trips byte-identical; altered data is rejected', async () => {
     const params = { model: MODEL, max_tokens: 4096, thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
     const first = await client.messages.create({ ...params, messages: [{ role: 'user', content: 'secret [[redacted]]' }] });
-    assert.deepEqual(first.content.map((b) => b.type), ['thinking', 'redacted_thinking', 'text']);
+    assert.deepEqual(
+      first.content.map((b) => b.type),
+      ['thinking', 'redacted_thinking', 'text'],
+    );
     const red = first.content[1];
     if (red.type !== 'redacted_thinking') return;
     const again = (content: Anthropic.ContentBlockParam[]) =>
@@ -253,7 +259,10 @@ describe('Anthropic emulator with the official SDK', () => {
   test('thinking with a tool loop requires the thinking block at the start of the assistant turn', async () => {
     const params = { model: MODEL, max_tokens: 4096, tools: [weatherTool], thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
     const first = await client.messages.create({ ...params, messages: [{ role: 'user', content: 'weather in Paris' }] });
-    assert.deepEqual(first.content.map((b) => b.type), ['thinking', 'tool_use']);
+    assert.deepEqual(
+      first.content.map((b) => b.type),
+      ['thinking', 'tool_use'],
+    );
     const call = first.content[1];
     if (call.type !== 'tool_use') return;
     const cont = (assistant: Anthropic.ContentBlockParam[]) =>
@@ -317,13 +326,16 @@ describe('Anthropic emulator with the official SDK', () => {
 
   test('errors: authentication, overloaded, rate limit', async () => {
     const bad = new Anthropic({ apiKey: 'wrong', baseURL: emu.url, maxRetries: 0 });
-    await assert.rejects(bad.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), (err: unknown) => {
-      assert.ok(err instanceof Anthropic.AuthenticationError);
-      assert.deepEqual((err.error as any).error, { type: 'authentication_error', message: 'invalid x-api-key' });
-      assert.match((err.error as any).request_id, /^req_/);
-      assert.match(err.requestID ?? '', /^req_/);
-      return true;
-    });
+    await assert.rejects(
+      bad.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      (err: unknown) => {
+        assert.ok(err instanceof Anthropic.AuthenticationError);
+        assert.deepEqual((err.error as any).error, { type: 'authentication_error', message: 'invalid x-api-key' });
+        assert.match((err.error as any).request_id, /^req_/);
+        assert.match(err.requestID ?? '', /^req_/);
+        return true;
+      },
+    );
     await assert.rejects(
       client.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x [[error:529]]' }] }),
       (err: unknown) => {
@@ -393,7 +405,10 @@ describe('Anthropic emulator with the official SDK', () => {
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny' }] },
       );
     }
-    assert.deepEqual(seen, [['Bash', { command: 'ls' }], ['get_weather', { city: 'Oslo' }]]);
+    assert.deepEqual(seen, [
+      ['Bash', { command: 'ls' }],
+      ['get_weather', { city: 'Oslo' }],
+    ]);
   });
 
   test('request fields are a closed list, as on the real API: OpenRouter extras, unknown keys and values are 400s', async () => {
@@ -456,10 +471,19 @@ describe('Anthropic emulator with the official SDK', () => {
     await expect400({ model: MODEL, messages: msgs }, /max_tokens: Field required/);
     await expect400({ model: MODEL, max_tokens: 10 }, /messages: Field required/);
     await expect400({ model: MODEL, max_tokens: 10, messages: [{ role: 'system', content: 's' }, ...msgs] }, /Unexpected role "system"/);
-    await expect400({ model: MODEL, max_tokens: 10, messages: [{ role: 'assistant', content: 'a' }, ...msgs] }, /first message must use the "user" role/);
+    await expect400(
+      { model: MODEL, max_tokens: 10, messages: [{ role: 'assistant', content: 'a' }, ...msgs] },
+      /first message must use the "user" role/,
+    );
     await expect400({ model: MODEL, max_tokens: 10, system: [{ type: 'image' }], messages: msgs }, /system\.0\.type/);
-    await expect400({ model: MODEL, max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 512 }, messages: msgs }, /greater than or equal to 1024/);
-    await expect400({ model: MODEL, max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 2000 }, messages: msgs }, /`max_tokens` must be greater than `thinking.budget_tokens`/);
+    await expect400(
+      { model: MODEL, max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 512 }, messages: msgs },
+      /greater than or equal to 1024/,
+    );
+    await expect400(
+      { model: MODEL, max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 2000 }, messages: msgs },
+      /`max_tokens` must be greater than `thinking.budget_tokens`/,
+    );
     await expect400(
       { model: MODEL, max_tokens: 4000, temperature: 0.5, thinking: { type: 'enabled', budget_tokens: 2000 }, messages: msgs },
       /`temperature` may only be set to 1 when thinking is enabled/,
@@ -476,7 +500,12 @@ describe('Anthropic emulator with the official SDK', () => {
       messages: [{ role: 'user', content: 'x' }],
     });
     assert.equal(ok.content[0].type, 'thinking');
-    const adaptive = await client.messages.create({ model: MODEL, max_tokens: 4000, thinking: { type: 'adaptive' }, messages: [{ role: 'user', content: 'x' }] });
+    const adaptive = await client.messages.create({
+      model: MODEL,
+      max_tokens: 4000,
+      thinking: { type: 'adaptive' },
+      messages: [{ role: 'user', content: 'x' }],
+    });
     assert.equal(adaptive.content[0].type, 'thinking');
   });
 
@@ -512,7 +541,9 @@ describe('Anthropic emulator with the official SDK', () => {
     assert.deepEqual([...ids].sort(), ['claude-haiku-4-5-20251001', 'claude-opus-4-1-20250805', 'claude-sonnet-4-5-20250929']);
     assert.equal(page.data[0].type, 'model');
     assert.ok(page.data.every((m) => typeof m.display_name === 'string' && !Number.isNaN(Date.parse(m.created_at))));
-    const raw = (await (await fetch(`${emu.url}/v1/models`, { headers: { 'x-api-key': emu.apiKey, 'anthropic-version': '2023-06-01' } })).json()) as any;
+    const raw = (await (
+      await fetch(`${emu.url}/v1/models`, { headers: { 'x-api-key': emu.apiKey, 'anthropic-version': '2023-06-01' } })
+    ).json()) as any;
     assert.equal(raw.has_more, false);
     assert.equal(raw.first_id, raw.data[0].id);
     assert.equal(raw.last_id, raw.data.at(-1).id);
@@ -522,7 +553,10 @@ describe('Anthropic emulator with the official SDK', () => {
     const tool = { type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 2 };
     const messages = [{ role: 'user' as const, content: 'news in Lyon' }];
     const msg = await client.messages.create({ model: MODEL, max_tokens: 400, tools: [tool], messages });
-    assert.deepEqual(msg.content.map((b) => b.type), ['server_tool_use', 'web_search_tool_result', 'text']);
+    assert.deepEqual(
+      msg.content.map((b) => b.type),
+      ['server_tool_use', 'web_search_tool_result', 'text'],
+    );
     const [call, result, text] = msg.content;
     assert.ok(call.type === 'server_tool_use' && result.type === 'web_search_tool_result' && text.type === 'text');
     assert.deepEqual([call.name, call.input], ['web_search', { query: 'news in Lyon' }]);

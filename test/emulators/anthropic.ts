@@ -46,9 +46,27 @@ export interface AnthropicEmulatorOptions extends EmulatorOptions {
 }
 
 export const ANTHROPIC_MODELS = [
-  { id: 'claude-sonnet-4-5-20250929', alias: 'claude-sonnet-4-5', display_name: 'Claude Sonnet 4.5', created_at: '2025-09-29T00:00:00Z', maxOutput: 64_000 },
-  { id: 'claude-haiku-4-5-20251001', alias: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5', created_at: '2025-10-15T00:00:00Z', maxOutput: 64_000 },
-  { id: 'claude-opus-4-1-20250805', alias: 'claude-opus-4-1', display_name: 'Claude Opus 4.1', created_at: '2025-08-05T00:00:00Z', maxOutput: 32_000 },
+  {
+    id: 'claude-sonnet-4-5-20250929',
+    alias: 'claude-sonnet-4-5',
+    display_name: 'Claude Sonnet 4.5',
+    created_at: '2025-09-29T00:00:00Z',
+    maxOutput: 64_000,
+  },
+  {
+    id: 'claude-haiku-4-5-20251001',
+    alias: 'claude-haiku-4-5',
+    display_name: 'Claude Haiku 4.5',
+    created_at: '2025-10-15T00:00:00Z',
+    maxOutput: 64_000,
+  },
+  {
+    id: 'claude-opus-4-1-20250805',
+    alias: 'claude-opus-4-1',
+    display_name: 'Claude Opus 4.1',
+    created_at: '2025-08-05T00:00:00Z',
+    maxOutput: 32_000,
+  },
 ];
 
 const EMULATOR_NAME = 'Anthropic emulator';
@@ -136,7 +154,10 @@ function blocksOf(content: unknown): Json[] {
 function toolResultText(block: Json): string {
   if (typeof block.content === 'string') return block.content;
   if (Array.isArray(block.content)) {
-    return block.content.filter((b: Json) => b?.type === 'text').map((b: Json) => String(b.text)).join('');
+    return block.content
+      .filter((b: Json) => b?.type === 'text')
+      .map((b: Json) => String(b.text))
+      .join('');
   }
   return '';
 }
@@ -168,7 +189,10 @@ function validateImageBlock(b: Json, path: string): void {
     if (typeof src.data !== 'string' || src.data.length === 0) throw invalid(`${path}.source.base64.data: Field required`);
   } else if (src.type === 'url') {
     if (typeof src.url !== 'string') throw invalid(`${path}.source.url.url: Field required`);
-  } else throw invalid(`${path}.source: Input tag '${String(src.type)}' found using 'type' does not match any of the expected tags: 'base64', 'url'`);
+  } else
+    throw invalid(
+      `${path}.source: Input tag '${String(src.type)}' found using 'type' does not match any of the expected tags: 'base64', 'url'`,
+    );
 }
 
 function validateDocumentBlock(b: Json, path: string): void {
@@ -183,7 +207,9 @@ function validateDocumentBlock(b: Json, path: string): void {
   } else if (src.type === 'url') {
     if (typeof src.url !== 'string') throw invalid(`${path}.source.url.url: Field required`);
   } else if (src.type !== 'content') {
-    throw invalid(`${path}.source: Input tag '${String(src.type)}' found using 'type' does not match any of the expected tags: 'base64', 'content', 'text', 'url'`);
+    throw invalid(
+      `${path}.source: Input tag '${String(src.type)}' found using 'type' does not match any of the expected tags: 'base64', 'content', 'text', 'url'`,
+    );
   }
 }
 
@@ -325,7 +351,8 @@ function validateRequest(body: Json, state: EmulatorState, forCount: boolean): T
     if (!isObj(choice) || !['auto', 'any', 'tool', 'none'].includes(choice.type)) {
       throw invalid("tool_choice: Input tag found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'");
     }
-    if (choice.type === 'tool' && !names.has(choice.name)) throw invalid(`tool_choice.tool.name: Tool '${String(choice.name)}' not found in tools`);
+    if (choice.type === 'tool' && !names.has(choice.name))
+      throw invalid(`tool_choice.tool.name: Tool '${String(choice.name)}' not found in tools`);
   }
   const hasToolBlocks = turns.some((t) => t.blocks.some((b) => b.type === 'tool_use' || b.type === 'tool_result'));
   if (hasToolBlocks && tools.length === 0) {
@@ -366,11 +393,18 @@ function validateRequest(body: Json, state: EmulatorState, forCount: boolean): T
   }
   if (thinkingOn) {
     if (body.temperature !== undefined && body.temperature !== 1) {
-      throw invalid(`\`temperature\` may only be set to 1 when thinking is enabled. Please consult our documentation at ${DOCS_THINKING}#feature-compatibility`);
+      throw invalid(
+        `\`temperature\` may only be set to 1 when thinking is enabled. Please consult our documentation at ${DOCS_THINKING}#feature-compatibility`,
+      );
     }
-    if (body.top_k !== undefined) throw invalid(`\`top_k\` must be unset when thinking is enabled. Please consult our documentation at ${DOCS_THINKING}#feature-compatibility`);
+    if (body.top_k !== undefined)
+      throw invalid(
+        `\`top_k\` must be unset when thinking is enabled. Please consult our documentation at ${DOCS_THINKING}#feature-compatibility`,
+      );
     if (body.top_p !== undefined && body.top_p < 0.95) {
-      throw invalid(`\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. Please consult our documentation at ${DOCS_THINKING}#feature-compatibility`);
+      throw invalid(
+        `\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. Please consult our documentation at ${DOCS_THINKING}#feature-compatibility`,
+      );
     }
     if (choice && (choice.type === 'any' || choice.type === 'tool')) {
       throw invalid('Thinking may not be enabled when tool_choice forces tool use.');
@@ -380,7 +414,8 @@ function validateRequest(body: Json, state: EmulatorState, forCount: boolean): T
     if (!Array.isArray(body.stop_sequences) || body.stop_sequences.some((s: unknown) => typeof s !== 'string')) {
       throw invalid('stop_sequences: Input should be a valid list of strings');
     }
-    if (body.stop_sequences.some((s: string) => s.trim() === '')) throw invalid('stop_sequences: each stop sequence must contain non-whitespace');
+    if (body.stop_sequences.some((s: string) => s.trim() === ''))
+      throw invalid('stop_sequences: each stop sequence must contain non-whitespace');
   }
 
   validateCacheBreakpoints(body);
@@ -592,7 +627,10 @@ interface AnthropicDirectives extends Directives {
 function lastUserInfo(turns: Turn[]): { text: string; toolResults: string[] } {
   const last = [...turns].reverse().find((t) => t.role === 'user');
   if (!last) return { text: '', toolResults: [] };
-  const text = last.blocks.filter((b) => b.type === 'text').map((b) => String(b.text)).join('\n');
+  const text = last.blocks
+    .filter((b) => b.type === 'text')
+    .map((b) => String(b.text))
+    .join('\n');
   const toolResults = last.blocks.filter((b) => b.type === 'tool_result').map(toolResultText);
   return { text, toolResults };
 }
@@ -619,7 +657,12 @@ function buildReply(body: Json, turns: Turn[], d: AnthropicDirectives, state: Em
   const scripted = dueScriptedCall(
     turns.map((t) =>
       t.role === 'user'
-        ? { userText: t.blocks.filter((b) => b.type === 'text').map((b) => String(b.text)).join('\n') }
+        ? {
+            userText: t.blocks
+              .filter((b) => b.type === 'text')
+              .map((b) => String(b.text))
+              .join('\n'),
+          }
         : { calledTools: t.blocks.some((b) => b.type === 'tool_use') },
     ),
   );
@@ -848,7 +891,8 @@ function streamFrames(message: Json, reply: Reply, overloaded: boolean): string[
         // `caller`: who made the call (`direct`: the model itself, not code execution), as recorded.
         start({ type: 'tool_use', id: b.id, name: b.name, input: {}, caller: { type: 'direct' } });
         frames.push(delta(index, { type: 'input_json_delta', partial_json: '' }));
-        for (const piece of chunkText(JSON.stringify(b.input), 10)) frames.push(delta(index, { type: 'input_json_delta', partial_json: piece }));
+        for (const piece of chunkText(JSON.stringify(b.input), 10))
+          frames.push(delta(index, { type: 'input_json_delta', partial_json: piece }));
         break;
       }
     }
@@ -915,46 +959,47 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
   const apiKey = opts.apiKey ?? 'test-key';
   const state: EmulatorState = { cache: new Map(), redacted: new Map(), omitted: new Map(), minCacheable: opts.minCacheableTokens ?? 0 };
 
-  return startEmulator(async (req, res, body, url) => {
-    try {
-      checkHeaders(req.headers, apiKey);
-      const route = `${req.method} ${url.pathname}`;
-      if (route === 'POST /v1/messages' || route === 'POST /v1/messages/count_tokens') {
-        const bad = isObj(body) ? unknownFieldError(body, req.headers, route !== 'POST /v1/messages') : undefined;
-        if (bad !== undefined) throw invalid(bad);
+  return startEmulator(
+    async (req, res, body, url) => {
+      try {
+        checkHeaders(req.headers, apiKey);
+        const route = `${req.method} ${url.pathname}`;
+        if (route === 'POST /v1/messages' || route === 'POST /v1/messages/count_tokens') {
+          const bad = isObj(body) ? unknownFieldError(body, req.headers, route !== 'POST /v1/messages') : undefined;
+          if (bad !== undefined) throw invalid(bad);
+        }
+        if (route === 'POST /v1/messages') return await messages(res, body);
+        if (route === 'POST /v1/messages/count_tokens') {
+          validateRequest(body, state, true);
+          const usage = inputUsage(body, state, false);
+          res.writeHead(200, { 'content-type': 'application/json', 'request-id': randomId('req_01') });
+          res.end(JSON.stringify({ input_tokens: usage.input_tokens }));
+          return;
+        }
+        if (route === 'GET /v1/models') return listModels(res, url);
+        const one = /^\/v1\/models\/([^/]+)$/.exec(url.pathname);
+        if (req.method === 'GET' && one) {
+          const m = ANTHROPIC_MODELS.find((x) => x.id === one[1] || x.alias === one[1]);
+          if (!m) throw new ApiError(404, 'not_found_error', `model: ${one[1]}`);
+          res.writeHead(200, { 'content-type': 'application/json', 'request-id': randomId('req_01') });
+          res.end(JSON.stringify(modelObject(m)));
+          return;
+        }
+        throw new ApiError(404, 'not_found_error', 'Not Found');
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        sendError(res, err.status, err.errorType, err.message);
       }
-      if (route === 'POST /v1/messages') return await messages(res, body);
-      if (route === 'POST /v1/messages/count_tokens') {
-        validateRequest(body, state, true);
-        const usage = inputUsage(body, state, false);
-        res.writeHead(200, { 'content-type': 'application/json', 'request-id': randomId('req_01') });
-        res.end(JSON.stringify({ input_tokens: usage.input_tokens }));
-        return;
-      }
-      if (route === 'GET /v1/models') return listModels(res, url);
-      const one = /^\/v1\/models\/([^/]+)$/.exec(url.pathname);
-      if (req.method === 'GET' && one) {
-        const m = ANTHROPIC_MODELS.find((x) => x.id === one[1] || x.alias === one[1]);
-        if (!m) throw new ApiError(404, 'not_found_error', `model: ${one[1]}`);
-        res.writeHead(200, { 'content-type': 'application/json', 'request-id': randomId('req_01') });
-        res.end(JSON.stringify(modelObject(m)));
-        return;
-      }
-      throw new ApiError(404, 'not_found_error', 'Not Found');
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      sendError(res, err.status, err.errorType, err.message);
-    }
-  }, { ...opts, apiKey });
+    },
+    { ...opts, apiKey },
+  );
 
   async function messages(res: ServerResponse, body: Json): Promise<void> {
     const turns = validateRequest(body, state, false);
     const userText = (() => {
       const last = [...turns].reverse().find((t) => t.role === 'user');
       if (!last) return '';
-      return last.blocks
-        .map((b) => (b.type === 'text' ? String(b.text) : b.type === 'tool_result' ? toolResultText(b) : ''))
-        .join('\n');
+      return last.blocks.map((b) => (b.type === 'text' ? String(b.text) : b.type === 'tool_result' ? toolResultText(b) : '')).join('\n');
     })();
     const base = parseDirectives(userText);
     const d: AnthropicDirectives = {
@@ -965,7 +1010,10 @@ export async function startAnthropicEmulator(opts: AnthropicEmulatorOptions = {}
     };
     if (d.slowMs !== undefined) await sleep(d.slowMs);
     if (d.error !== undefined) {
-      const known = ERROR_FOR_STATUS[d.error] ?? { type: d.error >= 500 ? 'api_error' : 'invalid_request_error', message: `Emulated error ${d.error}` };
+      const known = ERROR_FOR_STATUS[d.error] ?? {
+        type: d.error >= 500 ? 'api_error' : 'invalid_request_error',
+        message: `Emulated error ${d.error}`,
+      };
       return sendError(res, d.error, known.type, known.message, d.error === 429 ? { 'retry-after': '7' } : {});
     }
     const usage = inputUsage(body, state, true);

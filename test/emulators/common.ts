@@ -83,7 +83,7 @@ export async function startEmulator(handler: Handler, opts: EmulatorOptions = {}
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = undefined;
+      let body: unknown;
       if (raw.length > 0) {
         try {
           body = JSON.parse(raw);

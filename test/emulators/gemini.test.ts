@@ -128,24 +128,28 @@ describe('Gemini emulator (via @google/genai)', () => {
 
     const stripped: Content[] = structuredClone(history);
     for (const p of stripped[1].parts!) delete p.thoughtSignature;
-    await assert.rejects(
-      ai.models.generateContent({ model: 'gemini-2.5-flash', contents: stripped, config }),
-      (err: unknown) => {
-        assert.ok(err instanceof ApiError);
-        assert.equal(err.status, 400);
-        assert.match(err.message, /Function call is missing a thought_signature/);
-        assert.match(err.message, /INVALID_ARGUMENT/);
-        return true;
-      },
-    );
+    await assert.rejects(ai.models.generateContent({ model: 'gemini-2.5-flash', contents: stripped, config }), (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.status, 400);
+      assert.match(err.message, /Function call is missing a thought_signature/);
+      assert.match(err.message, /INVALID_ARGUMENT/);
+      return true;
+    });
 
     const tampered: Content[] = structuredClone(history);
     tampered[1].parts!.find((p) => p.functionCall)!.thoughtSignature = 'bm90IGEgc2lnbmF0dXJl';
-    await assert.rejects(ai.models.generateContent({ model: 'gemini-2.5-flash', contents: tampered, config }), /Corrupted thought signature/);
+    await assert.rejects(
+      ai.models.generateContent({ model: 'gemini-2.5-flash', contents: tampered, config }),
+      /Corrupted thought signature/,
+    );
   });
 
   it('gives parallel calls with [[parallel]], honours NONE and allowedFunctionNames', async () => {
-    const two = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'go [[parallel]]', config: { tools: [weatherTool] } });
+    const two = await ai.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'go [[parallel]]',
+      config: { tools: [weatherTool] },
+    });
     assert.equal(two.functionCalls?.length, 2);
     assert.equal(two.candidates![0].content!.parts![0].thoughtSignature, undefined, 'no thinking, no signature');
     const none = await ai.models.generateContent({
@@ -155,13 +159,23 @@ describe('Gemini emulator (via @google/genai)', () => {
     });
     assert.equal(none.functionCalls, undefined);
     assert.match(none.text!, /You said: go/);
-    const tools = [{ functionDeclarations: [...weatherTool.functionDeclarations, { name: 'get_time', parameters: { type: Type.OBJECT, properties: {} } }] }];
+    const tools = [
+      {
+        functionDeclarations: [
+          ...weatherTool.functionDeclarations,
+          { name: 'get_time', parameters: { type: Type.OBJECT, properties: {} } },
+        ],
+      },
+    ];
     const pick = await ai.models.generateContent({
       model: 'gemini-2.5-flash',
       contents: 'go',
       config: { tools, toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY, allowedFunctionNames: ['get_time'] } } },
     });
-    assert.deepEqual(pick.functionCalls?.map((c) => c.name), ['get_time']);
+    assert.deepEqual(
+      pick.functionCalls?.map((c) => c.name),
+      ['get_time'],
+    );
   });
 
   it('checks function response counts against the call turn', async () => {
@@ -183,12 +197,20 @@ describe('Gemini emulator (via @google/genai)', () => {
       },
     });
     assert.deepEqual(JSON.parse(r.text!), { name: 'name-value', age: 42 });
-    const free = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi', config: { responseMimeType: 'application/json' } });
+    const free = await ai.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'hi',
+      config: { responseMimeType: 'application/json' },
+    });
     assert.deepEqual(JSON.parse(free.text!), { answer: 'Hello from Gemini emulator! You said: hi' });
   });
 
   it('embeds deterministically (batch through the SDK), honouring outputDimensionality', async () => {
-    const r = await ai.models.embedContent({ model: 'gemini-embedding-001', contents: ['a', 'b', 'a'], config: { outputDimensionality: 8 } });
+    const r = await ai.models.embedContent({
+      model: 'gemini-embedding-001',
+      contents: ['a', 'b', 'a'],
+      config: { outputDimensionality: 8 },
+    });
     const [a, b, a2] = r.embeddings!.map((e) => e.values!);
     assert.equal(a.length, 8);
     assert.deepEqual(a, a2);
@@ -204,7 +226,12 @@ describe('Gemini emulator (via @google/genai)', () => {
     assert.equal(c.totalTokens, 2);
     const names: string[] = [];
     for await (const m of await ai.models.list()) names.push(m.name!);
-    assert.deepEqual(names, ['models/gemini-2.5-flash', 'models/gemini-2.5-pro', 'models/gemini-3-pro-preview', 'models/gemini-embedding-001']);
+    assert.deepEqual(names, [
+      'models/gemini-2.5-flash',
+      'models/gemini-2.5-pro',
+      'models/gemini-3-pro-preview',
+      'models/gemini-embedding-001',
+    ]);
   });
 
   it('surfaces a bad key as HTTP 400 API_KEY_INVALID', async () => {

@@ -82,28 +82,97 @@ interface ModelInfo {
 
 const CHAT_METHODS = ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'];
 const MODELS: ModelInfo[] = [
-  { name: 'gemini-2.5-flash', displayName: 'Gemini 2.5 Flash', inputTokenLimit: 1_048_576, outputTokenLimit: 65_536, supportedGenerationMethods: CHAT_METHODS },
-  { name: 'gemini-2.5-pro', displayName: 'Gemini 2.5 Pro', inputTokenLimit: 1_048_576, outputTokenLimit: 65_536, supportedGenerationMethods: CHAT_METHODS },
-  { name: 'gemini-3-pro-preview', displayName: 'Gemini 3 Pro Preview', inputTokenLimit: 1_048_576, outputTokenLimit: 65_536, supportedGenerationMethods: CHAT_METHODS },
-  { name: 'gemini-embedding-001', displayName: 'Gemini Embedding 001', inputTokenLimit: 2048, outputTokenLimit: 1, supportedGenerationMethods: ['embedContent', 'countTextTokens', 'countTokens', 'asyncBatchEmbedContent'], embedding: true },
+  {
+    name: 'gemini-2.5-flash',
+    displayName: 'Gemini 2.5 Flash',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    supportedGenerationMethods: CHAT_METHODS,
+  },
+  {
+    name: 'gemini-2.5-pro',
+    displayName: 'Gemini 2.5 Pro',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    supportedGenerationMethods: CHAT_METHODS,
+  },
+  {
+    name: 'gemini-3-pro-preview',
+    displayName: 'Gemini 3 Pro Preview',
+    inputTokenLimit: 1_048_576,
+    outputTokenLimit: 65_536,
+    supportedGenerationMethods: CHAT_METHODS,
+  },
+  {
+    name: 'gemini-embedding-001',
+    displayName: 'Gemini Embedding 001',
+    inputTokenLimit: 2048,
+    outputTokenLimit: 1,
+    supportedGenerationMethods: ['embedContent', 'countTextTokens', 'countTokens', 'asyncBatchEmbedContent'],
+    embedding: true,
+  },
 ];
 
-const REQUEST_FIELDS = ['model', 'contents', 'tools', 'toolConfig', 'safetySettings', 'systemInstruction', 'generationConfig', 'cachedContent'];
+const REQUEST_FIELDS = [
+  'model',
+  'contents',
+  'tools',
+  'toolConfig',
+  'safetySettings',
+  'systemInstruction',
+  'generationConfig',
+  'cachedContent',
+];
 const GENERATION_FIELDS = [
-  'stopSequences', 'responseMimeType', 'responseSchema', 'responseJsonSchema', 'responseModalities', 'candidateCount',
-  'maxOutputTokens', 'temperature', 'topP', 'topK', 'seed', 'presencePenalty', 'frequencyPenalty', 'responseLogprobs',
-  'logprobs', 'enableEnhancedCivicAnswers', 'speechConfig', 'thinkingConfig', 'imageConfig', 'mediaResolution',
+  'stopSequences',
+  'responseMimeType',
+  'responseSchema',
+  'responseJsonSchema',
+  'responseModalities',
+  'candidateCount',
+  'maxOutputTokens',
+  'temperature',
+  'topP',
+  'topK',
+  'seed',
+  'presencePenalty',
+  'frequencyPenalty',
+  'responseLogprobs',
+  'logprobs',
+  'enableEnhancedCivicAnswers',
+  'speechConfig',
+  'thinkingConfig',
+  'imageConfig',
+  'mediaResolution',
 ];
 const THINKING_FIELDS = ['thinkingBudget', 'includeThoughts', 'thinkingLevel'];
 const CONTENT_FIELDS = ['role', 'parts'];
 const PART_FIELDS = [
-  'text', 'thought', 'thoughtSignature', 'inlineData', 'fileData', 'functionCall', 'functionResponse', 'executableCode',
-  'codeExecutionResult', 'videoMetadata', 'partMetadata', 'mediaResolution',
+  'text',
+  'thought',
+  'thoughtSignature',
+  'inlineData',
+  'fileData',
+  'functionCall',
+  'functionResponse',
+  'executableCode',
+  'codeExecutionResult',
+  'videoMetadata',
+  'partMetadata',
+  'mediaResolution',
 ];
 /** A Tool's fields, in proto JSON's two spellings (https://ai.google.dev/api/caching#Tool). */
 const TOOL_FIELDS = [
-  'functionDeclarations', 'function_declarations', 'googleSearch', 'google_search', 'googleSearchRetrieval', 'google_search_retrieval',
-  'codeExecution', 'code_execution', 'urlContext', 'url_context',
+  'functionDeclarations',
+  'function_declarations',
+  'googleSearch',
+  'google_search',
+  'googleSearchRetrieval',
+  'google_search_retrieval',
+  'codeExecution',
+  'code_execution',
+  'urlContext',
+  'url_context',
 ];
 const DECLARATION_FIELDS = ['name', 'description', 'parameters', 'parametersJsonSchema', 'response', 'responseJsonSchema', 'behavior'];
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
@@ -126,7 +195,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function errorBody(code: number, message: string, details?: Json[]): Json {
-  return { error: { code, message, status: STATUS_NAME[code] ?? (code >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'), ...(details ? { details } : {}) } };
+  return {
+    error: {
+      code,
+      message,
+      status: STATUS_NAME[code] ?? (code >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'),
+      ...(details ? { details } : {}),
+    },
+  };
 }
 
 function sendError(res: ServerResponse, code: number, message?: string, details?: Json[]): void {
@@ -148,7 +224,10 @@ function sendDirectiveError(res: ServerResponse, code: number): void {
               },
             ],
           },
-          { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
+          {
+            '@type': 'type.googleapis.com/google.rpc.Help',
+            links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+          },
           { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${GEMINI_RETRY_DELAY_SECONDS}s` },
         ]
       : undefined;
@@ -192,7 +271,10 @@ function lowerTypes(schema: Json): Json {
 }
 
 const textOf = (parts: Json[] | undefined): string =>
-  (parts ?? []).filter((p) => typeof p?.text === 'string' && p.thought !== true).map((p) => p.text as string).join('');
+  (parts ?? [])
+    .filter((p) => typeof p?.text === 'string' && p.thought !== true)
+    .map((p) => p.text as string)
+    .join('');
 
 /** Tokens of one content (or system instruction) as the emulator counts them. */
 function contentTokens(content: Json): { text: number; image: number } {
@@ -339,7 +421,12 @@ function buildReply(body: Json, model: string, d: Directives, lastUserText: stri
     contents.map((c: Json) =>
       c.role === 'model'
         ? { calledTools: (c.parts ?? []).some((p: Json) => p.functionCall) }
-        : { userText: (c.parts ?? []).filter((p: Json) => typeof p.text === 'string').map((p: Json) => p.text).join('\n') },
+        : {
+            userText: (c.parts ?? [])
+              .filter((p: Json) => typeof p.text === 'string')
+              .map((p: Json) => p.text)
+              .join('\n'),
+          },
     ),
   );
   if (scripted && mode !== 'NONE' && declarations.some((x) => x.name === scripted.name)) {
@@ -476,7 +563,9 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
       promptTokenCount: prompt.total,
       ...(candidates > 0 ? { candidatesTokenCount: candidates } : {}),
       totalTokenCount: prompt.total + candidates + thoughts,
-      ...(prompt.cached > 0 ? { cachedContentTokenCount: prompt.cached, cacheTokensDetails: [{ modality: 'TEXT', tokenCount: prompt.cached }] } : {}),
+      ...(prompt.cached > 0
+        ? { cachedContentTokenCount: prompt.cached, cacheTokensDetails: [{ modality: 'TEXT', tokenCount: prompt.cached }] }
+        : {}),
       promptTokensDetails: details,
       ...(thoughts > 0 ? { thoughtsTokenCount: thoughts } : {}),
     };
@@ -548,7 +637,11 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
       };
     });
     if (stream === 'sse') {
-      return writeFrames(res, responses.map((r) => `data: ${JSON.stringify(r)}\r\n\r\n`), d);
+      return writeFrames(
+        res,
+        responses.map((r) => `data: ${JSON.stringify(r)}\r\n\r\n`),
+        d,
+      );
     }
     // Without alt=sse Google streams one JSON array, element by element.
     res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
@@ -572,7 +665,12 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
     if (key !== apiKey) {
       const message = 'API key not valid. Please pass a valid API key.';
       throw new ApiFailure(400, message, [
-        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'API_KEY_INVALID',
+          domain: 'googleapis.com',
+          metadata: { service: 'generativelanguage.googleapis.com' },
+        },
         { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message },
       ]);
     }
@@ -604,7 +702,8 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
       }
       case 'countTokens': {
         const req = body.generateContentRequest ?? body;
-        if (!Array.isArray(req.contents) || req.contents.length === 0) throw invalid('* CountTokensRequest.contents: contents is not specified\n');
+        if (!Array.isArray(req.contents) || req.contents.length === 0)
+          throw invalid('* CountTokensRequest.contents: contents is not specified\n');
         const prompt = countPrompt(req, false);
         const details = [{ modality: 'TEXT', tokenCount: prompt.total - prompt.image }];
         if (prompt.image > 0) details.push({ modality: 'IMAGE', tokenCount: prompt.image });
@@ -614,14 +713,16 @@ export async function startGeminiEmulator(opts: EmulatorOptions = {}): Promise<E
       case 'batchEmbedContents': {
         if (!isEmbedding) throw notFound(model, action);
         const requests: Json[] = action === 'embedContent' ? [body] : body.requests;
-        if (!Array.isArray(requests) || requests.length === 0) throw invalid('* BatchEmbedContentsRequest.requests: requests is not specified\n');
+        if (!Array.isArray(requests) || requests.length === 0)
+          throw invalid('* BatchEmbedContentsRequest.requests: requests is not specified\n');
         const d = parseDirectives(textOf(requests[0]?.content?.parts));
         if (d.slowMs) await sleep(d.slowMs);
         if (d.error) return sendDirectiveError(res, d.error);
         if (action === 'embedContent') return sendJson(res, 200, { embedding: embedOne(body, 'EmbedContentRequest') });
         const embeddings = requests.map((r, i) => {
           const where = `BatchEmbedContentsRequest.requests[${i}]`;
-          if (typeof r.model !== 'string' || !r.model.startsWith('models/')) throw invalid(`* ${where}.model: unexpected model name format\n`);
+          if (typeof r.model !== 'string' || !r.model.startsWith('models/'))
+            throw invalid(`* ${where}.model: unexpected model name format\n`);
           if (r.model !== `models/${model}`) {
             throw invalid(`Model "${r.model}" in ${where} does not match the model in the request URL ("models/${model}").`);
           }

@@ -46,11 +46,41 @@ export function lastUserText(body: Body): string {
  * refused, as the real API does: a gateway that forwards a field OpenAI does not take fails here.
  */
 export const CHAT_PARAMS = new Set([
-  'model', 'messages', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs',
-  'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'n', 'parallel_tool_calls', 'prediction',
-  'presence_penalty', 'prompt_cache_key', 'prompt_cache_retention', 'reasoning_effort', 'response_format',
-  'safety_identifier', 'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature',
-  'tool_choice', 'tools', 'top_logprobs', 'top_p', 'user', 'verbosity', 'web_search_options',
+  'model',
+  'messages',
+  'audio',
+  'frequency_penalty',
+  'function_call',
+  'functions',
+  'logit_bias',
+  'logprobs',
+  'max_completion_tokens',
+  'max_tokens',
+  'metadata',
+  'modalities',
+  'n',
+  'parallel_tool_calls',
+  'prediction',
+  'presence_penalty',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'reasoning_effort',
+  'response_format',
+  'safety_identifier',
+  'seed',
+  'service_tier',
+  'stop',
+  'store',
+  'stream',
+  'stream_options',
+  'temperature',
+  'tool_choice',
+  'tools',
+  'top_logprobs',
+  'top_p',
+  'user',
+  'verbosity',
+  'web_search_options',
 ]);
 const SERVICE_TIERS = ['auto', 'default', 'flex', 'scale', 'priority'];
 
@@ -77,12 +107,23 @@ export function validateChat(body: Body): Reply | null {
   if (body.web_search_options !== undefined && !/-search-(preview|api)/.test(body.model)) {
     return oaiError(400, 'Web search options not supported with this model.');
   }
-  if (body.messages === undefined) return oaiError(400, "Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
+  if (body.messages === undefined)
+    return oaiError(400, "Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
   if (!Array.isArray(body.messages)) {
-    return oaiError(400, `Invalid type for 'messages': expected an array, but got ${typeof body.messages} instead.`, 'messages', 'invalid_type');
+    return oaiError(
+      400,
+      `Invalid type for 'messages': expected an array, but got ${typeof body.messages} instead.`,
+      'messages',
+      'invalid_type',
+    );
   }
   if (body.messages.length === 0) {
-    return oaiError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages', 'empty_array');
+    return oaiError(
+      400,
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      'messages',
+      'empty_array',
+    );
   }
   const messages: Body[] = body.messages;
   for (let i = 0; i < messages.length; i++) {
@@ -116,17 +157,33 @@ export function validateChat(body: Body): Reply | null {
   }
   if (body.model === 'does-not-exist') return modelNotFound(body.model);
   if (body.tools !== undefined && body.tools !== null) {
-    if (!Array.isArray(body.tools)) return oaiError(400, "Invalid type for 'tools': expected an array, but got an object instead.", 'tools', 'invalid_type');
+    if (!Array.isArray(body.tools))
+      return oaiError(400, "Invalid type for 'tools': expected an array, but got an object instead.", 'tools', 'invalid_type');
     if (body.tools.length === 0) {
-      return oaiError(400, "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'tools', 'empty_array');
+      return oaiError(
+        400,
+        "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        'tools',
+        'empty_array',
+      );
     }
     for (let i = 0; i < body.tools.length; i++) {
       const t = body.tools[i];
       if (t?.type !== 'function' && t?.type !== 'custom') {
-        return oaiError(400, `Invalid value: '${String(t?.type)}'. Supported values are: 'function' and 'custom'.`, `tools[${i}].type`, 'invalid_value');
+        return oaiError(
+          400,
+          `Invalid value: '${String(t?.type)}'. Supported values are: 'function' and 'custom'.`,
+          `tools[${i}].type`,
+          'invalid_value',
+        );
       }
       if (t.type === 'function' && typeof t.function?.name !== 'string') {
-        return oaiError(400, `Missing required parameter: 'tools[${i}].function.name'.`, `tools[${i}].function.name`, 'missing_required_parameter');
+        return oaiError(
+          400,
+          `Missing required parameter: 'tools[${i}].function.name'.`,
+          `tools[${i}].function.name`,
+          'missing_required_parameter',
+        );
       }
     }
   } else if (body.tool_choice !== undefined && body.tool_choice !== null) {
@@ -137,11 +194,21 @@ export function validateChat(body: Body): Reply | null {
   }
   const n = body.n ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > 128) {
-    return oaiError(400, `Invalid 'n': integer out of range. Expected a value between 1 and 128, but got ${String(n)} instead.`, 'n', 'integer_out_of_range');
+    return oaiError(
+      400,
+      `Invalid 'n': integer out of range. Expected a value between 1 and 128, but got ${String(n)} instead.`,
+      'n',
+      'integer_out_of_range',
+    );
   }
   // As the real API: reasoning settings only for reasoning models (o-series, GPT-5 but its chat variants).
   if (!isReasoningModel(body.model) && body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
-    return oaiError(400, "Unsupported parameter: 'reasoning_effort' is not supported with this model.", 'reasoning_effort', 'unsupported_parameter');
+    return oaiError(
+      400,
+      "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+      'reasoning_effort',
+      'unsupported_parameter',
+    );
   }
   if (isReasoningModel(body.model) && body.reasoning_effort !== 'none') {
     if (body.max_tokens !== undefined && body.max_tokens !== null) {
@@ -164,7 +231,11 @@ export function validateChat(body: Body): Reply | null {
   if (body.response_format?.type === 'json_object') {
     const mentionsJson = messages.some((m) => /json/i.test(contentText(m.content)));
     if (!mentionsJson) {
-      return oaiError(400, "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'messages');
+      return oaiError(
+        400,
+        "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+        'messages',
+      );
     }
   }
   return null;
@@ -312,7 +383,14 @@ function planChoice(body: Body, d: Directives, state: ChatState): Choice {
   if (toolCalls) {
     let tokens = 0;
     for (const c of toolCalls) tokens += countTokens(c.name + c.arguments);
-    return { content: null, reasoningContent, toolCalls, finish: 'tool_calls', completionTokens: tokens + reasoningTokens, reasoningTokens };
+    return {
+      content: null,
+      reasoningContent,
+      toolCalls,
+      finish: 'tool_calls',
+      completionTokens: tokens + reasoningTokens,
+      reasoningTokens,
+    };
   }
   const last = body.messages[body.messages.length - 1];
   let text = last.role === 'tool' ? `Tool result received: ${contentText(last.content)}` : replyText(state.name, userText, d);
@@ -412,7 +490,10 @@ function chatFrames(body: Body, choices: Choice[], usage: object, id: string, cr
     if (c.toolCalls) {
       c.toolCalls.forEach((t, i) => {
         const call = { index: i, id: t.id, type: 'function', function: { name: t.name, arguments: '' } };
-        push(index, i === 0 && !roleFirst ? { role: 'assistant', content: null, tool_calls: [call], refusal: null } : { tool_calls: [call] });
+        push(
+          index,
+          i === 0 && !roleFirst ? { role: 'assistant', content: null, tool_calls: [call], refusal: null } : { tool_calls: [call] },
+        );
         for (const piece of chunkText(t.arguments, 6)) push(index, { tool_calls: [{ index: i, function: { arguments: piece } }] });
       });
     } else if (c.content) for (const piece of chunkText(c.content)) push(index, { content: piece });

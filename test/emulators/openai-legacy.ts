@@ -26,8 +26,24 @@ export function legacyPrompts(body: Body): string[] {
 
 /** The legacy Completions request body as OpenAI documents it (openai-node 6.x CompletionCreateParams). */
 const LEGACY_FIELDS = new Set([
-  'model', 'prompt', 'best_of', 'echo', 'frequency_penalty', 'logit_bias', 'logprobs', 'max_tokens', 'n', 'presence_penalty',
-  'seed', 'stop', 'stream', 'stream_options', 'suffix', 'temperature', 'top_p', 'user',
+  'model',
+  'prompt',
+  'best_of',
+  'echo',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'max_tokens',
+  'n',
+  'presence_penalty',
+  'seed',
+  'stop',
+  'stream',
+  'stream_options',
+  'suffix',
+  'temperature',
+  'top_p',
+  'user',
 ]);
 
 export function validateLegacy(body: Body): Reply | null {
@@ -135,12 +151,22 @@ export function validateEmbeddings(body: Body): Reply | null {
   if (body.model === 'does-not-exist') return modelNotFound(body.model);
   const format = body.encoding_format;
   if (format !== undefined && format !== 'float' && format !== 'base64') {
-    return oaiError(400, `Invalid value: '${String(format)}'. Supported values are: 'float' and 'base64'.`, 'encoding_format', 'invalid_value');
+    return oaiError(
+      400,
+      `Invalid value: '${String(format)}'. Supported values are: 'float' and 'base64'.`,
+      'encoding_format',
+      'invalid_value',
+    );
   }
   if (body.dimensions !== undefined) {
     if (body.model === 'text-embedding-ada-002') return oaiError(400, 'This model does not support specifying dimensions.', 'dimensions');
     if (!Number.isInteger(body.dimensions) || body.dimensions < 1) {
-      return oaiError(400, `Invalid 'dimensions': integer below minimum value. Expected a value >= 1, but got ${String(body.dimensions)} instead.`, 'dimensions', 'integer_below_min_value');
+      return oaiError(
+        400,
+        `Invalid 'dimensions': integer below minimum value. Expected a value >= 1, but got ${String(body.dimensions)} instead.`,
+        'dimensions',
+        'integer_below_min_value',
+      );
     }
   }
   return null;

@@ -74,7 +74,13 @@ export function statusError(status: number, model: string, key: string): Reply {
     case 401:
       return invalidKey(key);
     case 403:
-      return oaiError(403, 'Country, region, or territory not supported', null, 'unsupported_country_region_territory', 'request_forbidden');
+      return oaiError(
+        403,
+        'Country, region, or territory not supported',
+        null,
+        'unsupported_country_region_territory',
+        'request_forbidden',
+      );
     case 404:
       return modelNotFound(model);
     case 429:
@@ -96,25 +102,13 @@ export function statusError(status: number, model: string, key: string): Reply {
         },
       );
     case 500:
-      return oaiError(
-        500,
-        'The server had an error while processing your request. Sorry about that!',
-        null,
-        null,
-        'server_error',
-      );
+      return oaiError(500, 'The server had an error while processing your request. Sorry about that!', null, null, 'server_error');
     case 502:
       return { status: 502, raw: CLOUDFLARE_502, contentType: 'text/html' };
     case 503:
       return oaiError(503, 'The engine is currently overloaded, please try again later', null, null, 'server_error');
     default:
-      return oaiError(
-        status,
-        `Emulated error ${status}`,
-        null,
-        null,
-        status >= 500 ? 'server_error' : 'invalid_request_error',
-      );
+      return oaiError(status, `Emulated error ${status}`, null, null, status >= 500 ? 'server_error' : 'invalid_request_error');
   }
 }
 

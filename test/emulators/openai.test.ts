@@ -70,7 +70,13 @@ function assembleToolCalls(chunks: ChatCompletionChunk[]): AssembledCall[] {
 
 test('non-streaming text: body, usage and headers like OpenAI', async () => {
   const { data, response, request_id } = await client.chat.completions
-    .create({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi there' }] })
+    .create({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi there' },
+      ],
+    })
     .withResponse();
   const content = 'Hello from OpenAI emulator! You said: Hi there';
   assert.match(data.id, /^chatcmpl-[A-Za-z0-9]{29}$/);
@@ -101,14 +107,21 @@ test('non-streaming text: body, usage and headers like OpenAI', async () => {
 });
 
 test('streaming text: role chunk, small deltas, finish chunk, no usage unless asked', async () => {
-  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Stream me' }], stream: true });
+  const stream = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Stream me' }],
+    stream: true,
+  });
   const chunks = await collect(stream);
   assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: '', refusal: null });
   const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
   assert.equal(text, 'Hello from OpenAI emulator! You said: Stream me');
   assert.ok(chunks.length > 5, 'content arrives in several deltas');
   assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk' && c.id === chunks[0].id));
-  assert.ok(chunks.every((c) => !('usage' in c)), 'no usage field without include_usage');
+  assert.ok(
+    chunks.every((c) => !('usage' in c)),
+    'no usage field without include_usage',
+  );
   const last = chunks.at(-1)!;
   assert.deepEqual(last.choices[0].delta, {});
   assert.equal(last.choices[0].finish_reason, 'stop');
@@ -155,7 +168,11 @@ test('tool call, non-streaming, then the tool result gets a final answer', async
 });
 
 test("the SDK's stream helper assembles a streamed tool call and text into final completions", async () => {
-  const tools = client.chat.completions.stream({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Weather? [[parallel]]' }], tools: [weatherTool] });
+  const tools = client.chat.completions.stream({
+    model: 'gpt-4o',
+    messages: [{ role: 'user', content: 'Weather? [[parallel]]' }],
+    tools: [weatherTool],
+  });
   const withTools = await tools.finalChatCompletion();
   assert.equal(withTools.choices[0].finish_reason, 'tool_calls');
   const calls = withTools.choices[0].message.tool_calls ?? [];
@@ -239,7 +256,13 @@ test('[[parallel]]: two calls in one turn, streamed with indexes 0 and 1; parall
 
 test('tool messages must answer a preceding tool call, as OpenAI insists', async () => {
   await assert.rejects(
-    client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_1', content: 'y' }] }),
+    client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'tool', tool_call_id: 'call_1', content: 'y' },
+      ],
+    }),
     (err: unknown) => err instanceof OpenAI.BadRequestError && /preceeding message with 'tool_calls'/.test(err.message),
   );
   await assert.rejects(
@@ -272,7 +295,11 @@ test('response_format: json_schema and json_object', async () => {
   assert.deepEqual(JSON.parse(obj.choices[0].message.content ?? ''), { answer: 'Hello from OpenAI emulator! You said: Answer in JSON' });
 
   await assert.rejects(
-    client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], response_format: { type: 'json_object' } }),
+    client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hi' }],
+      response_format: { type: 'json_object' },
+    }),
     (err: unknown) => err instanceof OpenAI.BadRequestError && err.param === 'messages',
   );
 });
@@ -284,7 +311,12 @@ test('max_tokens below the reply length truncates with finish_reason length', as
   assert.equal(r.usage?.completion_tokens, 3);
 
   const chunks = await collect(
-    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Tell me' }], max_completion_tokens: 2, stream: true }),
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Tell me' }],
+      max_completion_tokens: 2,
+      stream: true,
+    }),
   );
   assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Hello fr');
   assert.equal(chunks.at(-1)!.choices[0].finish_reason, 'length');
@@ -297,7 +329,11 @@ test('reasoning models report reasoning tokens, reject max_tokens; reasoner mode
   assert.equal(gpt5.usage?.completion_tokens, Math.ceil(content.length / 4) + 16);
   assert.equal('reasoning_content' in gpt5.choices[0].message, false);
 
-  const effort = await client.chat.completions.create({ model: 'gpt-5-mini', reasoning_effort: 'low', messages: [{ role: 'user', content: 'Hm' }] });
+  const effort = await client.chat.completions.create({
+    model: 'gpt-5-mini',
+    reasoning_effort: 'low',
+    messages: [{ role: 'user', content: 'Hm' }],
+  });
   assert.equal(effort.usage?.completion_tokens_details?.reasoning_tokens, 16);
   // As the real API: a model that does not reason refuses reasoning settings.
   await assert.rejects(
@@ -311,14 +347,16 @@ test('reasoning models report reasoning tokens, reject max_tokens; reasoner mode
   );
 
   const reasoner = await client.chat.completions.create({ model: 'deepseek-reasoner', messages: [{ role: 'user', content: 'Why?' }] });
-  const message = reasoner.choices[0].message as typeof reasoner.choices[0]['message'] & { reasoning_content?: string };
+  const message = reasoner.choices[0].message as (typeof reasoner.choices)[0]['message'] & { reasoning_content?: string };
   assert.equal(message.reasoning_content, 'Thinking about: Why?');
   assert.equal(reasoner.usage?.completion_tokens_details?.reasoning_tokens, Math.ceil('Thinking about: Why?'.length / 4));
 
   const chunks = await collect(
     await client.chat.completions.create({ model: 'deepseek-reasoner', messages: [{ role: 'user', content: 'Why?' }], stream: true }),
   );
-  const reasoning = chunks.map((c) => (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? '').join('');
+  const reasoning = chunks
+    .map((c) => (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? '')
+    .join('');
   assert.equal(reasoning, 'Thinking about: Why?');
 });
 
@@ -344,7 +382,14 @@ test('prompt caching: a repeated 1024+ token prefix is reported in 128-token ste
   try {
     const c = new OpenAI({ apiKey: cacheEmu.apiKey, baseURL: `${cacheEmu.url}/v1`, maxRetries: 0 });
     const system = 'You are a meticulous assistant. '.repeat(160); // 5120 chars = 1280 tokens
-    const ask = (q: string) => c.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'system', content: system }, { role: 'user', content: q }] });
+    const ask = (q: string) =>
+      c.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: q },
+        ],
+      });
     const first = await ask('first question');
     assert.equal(first.usage?.prompt_tokens_details?.cached_tokens, 0);
     const second = await ask('second question');
@@ -367,7 +412,13 @@ test('embeddings: deterministic unit vectors, as floats and as base64 through th
   assert.equal(floats.object, 'list');
   assert.equal(floats.model, 'text-embedding-3-small');
   assert.equal(floats.data.length, 2);
-  assert.deepEqual(floats.data.map((d) => [d.object, d.index]), [['embedding', 0], ['embedding', 1]]);
+  assert.deepEqual(
+    floats.data.map((d) => [d.object, d.index]),
+    [
+      ['embedding', 0],
+      ['embedding', 1],
+    ],
+  );
   const [a, b] = floats.data.map((d) => d.embedding);
   assert.equal(a.length, 8);
   assert.ok(Math.abs(Math.hypot(...a) - 1) < 1e-6, 'L2-normalised');
@@ -378,9 +429,17 @@ test('embeddings: deterministic unit vectors, as floats and as base64 through th
   // Without encoding_format the SDK asks for base64 and decodes it itself: the vectors must agree.
   const decoded = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['alpha', 'beta'] });
   assert.equal(emu.last().body.encoding_format, 'base64');
-  assert.deepEqual(decoded.data.map((d) => d.embedding), [a, b]);
+  assert.deepEqual(
+    decoded.data.map((d) => d.embedding),
+    [a, b],
+  );
 
-  const raw = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'alpha', encoding_format: 'base64', dimensions: 16 });
+  const raw = await client.embeddings.create({
+    model: 'text-embedding-3-small',
+    input: 'alpha',
+    encoding_format: 'base64',
+    dimensions: 16,
+  });
   const b64 = raw.data[0].embedding as unknown as string;
   assert.equal(typeof b64, 'string');
   const buf = Buffer.from(b64, 'base64');
@@ -431,7 +490,7 @@ test('legacy completions: text_completion, prompt arrays, streaming', async () =
   });
   let text = '';
   let finish: string | null = null;
-  let usage: unknown = undefined;
+  let usage: unknown;
   for await (const chunk of stream) {
     for (const c of chunk.choices) {
       text += c.text;
@@ -486,10 +545,7 @@ test('[[error:N]] answers in OpenAI error format: 429 is a RateLimitError with r
     client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi [[error:500]]' }] }),
     (err: unknown) => err instanceof OpenAI.InternalServerError && err.type === 'server_error',
   );
-  await assert.rejects(
-    client.embeddings.create({ model: 'text-embedding-3-small', input: 'x [[error:429]]' }),
-    OpenAI.RateLimitError,
-  );
+  await assert.rejects(client.embeddings.create({ model: 'text-embedding-3-small', input: 'x [[error:429]]' }), OpenAI.RateLimitError);
 });
 
 test('validation errors: missing model/messages, unknown model, bad JSON, unknown route', async () => {
@@ -569,7 +625,11 @@ test('[[slow:ms]] delays the response headers', async () => {
 });
 
 test('[[die:2]] and [[malformed]] make the SDK stream throw', async () => {
-  const died = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi [[die:2]]' }], stream: true });
+  const died = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi [[die:2]]' }],
+    stream: true,
+  });
   const seen: ChatCompletionChunk[] = [];
   await assert.rejects(async () => {
     for await (const chunk of died) seen.push(chunk);
@@ -577,14 +637,22 @@ test('[[die:2]] and [[malformed]] make the SDK stream throw', async () => {
   assert.equal(seen.length, 2, 'the two frames before the drop arrive');
   assert.equal(seen[0].choices[0].delta.role, 'assistant');
 
-  const broken = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi [[malformed]]' }], stream: true });
+  const broken = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi [[malformed]]' }],
+    stream: true,
+  });
   await assert.rejects(async () => {
     for await (const _ of broken) void _;
   });
 });
 
 test('[[fail:3]] ends the stream with an in-band error event, which the SDK raises with its message', async () => {
-  const failed = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: '[[long]] [[fail:3]]' }], stream: true });
+  const failed = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: '[[long]] [[fail:3]]' }],
+    stream: true,
+  });
   const seen: ChatCompletionChunk[] = [];
   await assert.rejects(
     async () => {
@@ -599,7 +667,11 @@ test('[[bytes:N]]: a reply of exactly N characters, streamed in 4 KiB deltas the
   const N = 300_000;
   const whole = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `big [[bytes:${N}]]` }] });
   assert.equal(whole.choices[0]!.message.content!.length, N);
-  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: `big [[bytes:${N}]]` }] });
+  const stream = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    stream: true,
+    messages: [{ role: 'user', content: `big [[bytes:${N}]]` }],
+  });
   let text = '';
   let largest = 0;
   for await (const chunk of stream) {
@@ -624,9 +696,19 @@ test('a top-level field OpenAI does not document is a 400, as OpenAI answers it 
   const unknown = (field: string) => ({
     error: { message: `Unrecognized request argument supplied: ${field}`, type: 'invalid_request_error', param: null, code: null },
   });
-  assert.deepEqual(await post('chat/completions', { ...chat, client_metadata: { a: 'b' } }), { status: 400, body: unknown('client_metadata') });
+  assert.deepEqual(await post('chat/completions', { ...chat, client_metadata: { a: 'b' } }), {
+    status: 400,
+    body: unknown('client_metadata'),
+  });
   assert.deepEqual(await post('chat/completions', { ...chat, thinking: { type: 'enabled' } }), { status: 400, body: unknown('thinking') });
-  const documented = { ...chat, prompt_cache_key: 'k', verbosity: 'low', service_tier: 'auto', safety_identifier: 'u', metadata: { a: 'b' } };
+  const documented = {
+    ...chat,
+    prompt_cache_key: 'k',
+    verbosity: 'low',
+    service_tier: 'auto',
+    safety_identifier: 'u',
+    metadata: { a: 'b' },
+  };
   assert.equal((await post('chat/completions', documented)).status, 200);
   const legacy = { model: 'gpt-3.5-turbo-instruct', prompt: 'hi' };
   assert.deepEqual(await post('completions', { ...legacy, messages: [] }), { status: 400, body: unknown('messages') });

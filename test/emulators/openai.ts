@@ -28,7 +28,12 @@ import type { Frames, Reply } from './openai-shared.ts';
 
 /** What OpenAI sends when a stream fails after it started: an `error` event, then the end. */
 const STREAM_ERROR_FRAME = `data: ${JSON.stringify({
-  error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null },
+  error: {
+    message: 'The server had an error while processing your request. Sorry about that!',
+    type: 'server_error',
+    param: null,
+    code: null,
+  },
 })}\n\n`;
 
 export type { Reply } from './openai-shared.ts';

@@ -90,10 +90,17 @@ const anthropicFields = (frames: Array<{ json: { type: string } }>) =>
   fieldsByKind(frames.map((f) => ({ kind: anthropicKind(f.json), json: f.json })));
 /** tool-use.chunks.jsonl keeps each event's data only (the recorder dropped the framing). */
 const toolUseEvents = (): Array<{ json: { type: string } }> =>
-  recorded('anthropic', 'tool-use.chunks.jsonl').trim().split('\n').map((l) => ({ json: JSON.parse(l) }));
+  recorded('anthropic', 'tool-use.chunks.jsonl')
+    .trim()
+    .split('\n')
+    .map((l) => ({ json: JSON.parse(l) }));
 /** The same events framed as Anthropic frames every event (thinking-text.sse shows it): `event:` then `data:`. */
 const toolUseFramed = (): string =>
-  recorded('anthropic', 'tool-use.chunks.jsonl').trim().split('\n').map((l) => `event: ${JSON.parse(l).type}\ndata: ${l}\n\n`).join('');
+  recorded('anthropic', 'tool-use.chunks.jsonl')
+    .trim()
+    .split('\n')
+    .map((l) => `event: ${JSON.parse(l).type}\ndata: ${l}\n\n`)
+    .join('');
 
 describe('Anthropic emulator vs recorded Messages API output', () => {
   const thinkingText = recorded('anthropic', 'thinking-text.sse');
@@ -113,7 +120,10 @@ describe('Anthropic emulator vs recorded Messages API output', () => {
     const kinds = (frames: Frame[]) => pattern(frames.map((f) => anthropicKind(f.json)));
     // The recording's model sent one empty thinking_delta before its signature: a run of deltas either way.
     assert.deepEqual(kinds(framesOf(raw)), kinds(framesOf(thinkingText)));
-    assert.ok(framesOf(raw).every((f) => f.event === f.json.type), 'the event name is the data type');
+    assert.ok(
+      framesOf(raw).every((f) => f.event === f.json.type),
+      'the event name is the data type',
+    );
     assertSameFields(recordings(), anthropicFields(framesOf(raw)));
     const rec = sources('anthropic').files['thinking-text.sse'].headers!;
     assert.equal(mediaType(res.headers.get('content-type')), mediaType(rec['content-type']));
@@ -159,7 +169,10 @@ describe('Anthropic emulator vs recorded Messages API output', () => {
     assert.deepEqual(outer(got), [...outer(want), 'stop_details'].sort());
     const blocks = (m: Message) => fieldsByKind(m.content.map((b) => ({ kind: b.type, json: b })));
     assertSameFields([blocks(want)], blocks(got));
-    assert.deepEqual(got.content.map((b) => b.type), ['thinking', 'tool_use']);
+    assert.deepEqual(
+      got.content.map((b) => b.type),
+      ['thinking', 'tool_use'],
+    );
   });
 
   test('an error body (404 for an unknown model) has the recorded fields and headers', async () => {
@@ -200,7 +213,10 @@ describe("Freeway's Anthropic adapter reads the recorded streams", () => {
     assert.ok(reasoning.every((r) => r.index === 0));
     assert.match(reasoning.find((r) => 'signature' in r && r.signature)?.signature as string, /^EvMCCkYICxgCKkCHP2/);
     assert.equal(texts(events), 'Here are the basic');
-    assert.deepEqual(only(events, 'finish').map((f) => f.finish), [{ unified: 'stop', raw: 'end_turn' }]);
+    assert.deepEqual(
+      only(events, 'finish').map((f) => f.finish),
+      [{ unified: 'stop', raw: 'end_turn' }],
+    );
     const [usage] = only(events, 'usage');
     assert.equal(usage.usage.inputTokens, 43);
     assert.equal(usage.usage.outputTokens, 282);
@@ -213,7 +229,10 @@ describe("Freeway's Anthropic adapter reads the recorded streams", () => {
     const call = { type: 'tool-call-start', index: 0, id: 'toolu_01Ni1uw4HXYxUhc4iFMqx7yY', name: 'get_weather' };
     assert.deepEqual(only(events, 'tool-call-start'), [call]);
     assert.deepEqual(JSON.parse(args(events)), { city: 'San Francisco' });
-    assert.deepEqual(only(events, 'finish').map((f) => f.finish), [{ unified: 'tool_calls', raw: 'tool_use' }]);
+    assert.deepEqual(
+      only(events, 'finish').map((f) => f.finish),
+      [{ unified: 'tool_calls', raw: 'tool_use' }],
+    );
     const [usage] = only(events, 'usage');
     assert.equal(usage.usage.inputTokens, 624);
     assert.equal(usage.usage.outputTokens, 59);
@@ -292,7 +311,10 @@ describe("Freeway's OpenAI adapter reads the recorded stream", () => {
     assert.deepEqual(only(events, 'tool-call-start'), [call]);
     assert.deepEqual(JSON.parse(args(events)), { country: 'UK' });
     assert.equal(texts(events), '');
-    assert.deepEqual(only(events, 'finish').map((f) => f.finish), [{ unified: 'tool_calls', raw: 'tool_calls' }]);
+    assert.deepEqual(
+      only(events, 'finish').map((f) => f.finish),
+      [{ unified: 'tool_calls', raw: 'tool_calls' }],
+    );
     const [usage] = only(events, 'usage');
     assert.equal(usage.usage.inputTokens, 53);
     assert.equal(usage.usage.outputTokens, 15);
@@ -355,7 +377,10 @@ describe("Freeway's Gemini adapter reads the recorded stream", () => {
     assert.ok(sig && 'data' in sig && sig.data === 'EpwICpkIAXLI2nxlU6gsWZaZ', 'the thought signature kept');
     assert.equal(texts(events), '');
     // Gemini says STOP after a function call; the call makes it a tool-calls finish.
-    assert.deepEqual(only(events, 'finish').map((f) => f.finish), [{ unified: 'tool_calls', raw: 'STOP' }]);
+    assert.deepEqual(
+      only(events, 'finish').map((f) => f.finish),
+      [{ unified: 'tool_calls', raw: 'STOP' }],
+    );
     const [usage] = only(events, 'usage');
     assert.equal(usage.usage.inputTokens, 29);
     assert.equal(usage.usage.reasoningTokens, 202);
@@ -400,20 +425,30 @@ describe("Freeway's Responses door vs recorded Responses API output", () => {
     const fields = (frames: Frame[]) => fieldsByKind(frames.map((f) => ({ kind: responsesKind(f), json: f.json })));
     const ignore = (_kind: string, path: string): boolean =>
       // The tools echo the request's own schemas; the recording's reasoning item has no counterpart here.
-      path.startsWith('response.tools[].parameters.') || path === 'response.output[].encrypted_content' ||
+      path.startsWith('response.tools[].parameters.') ||
+      path === 'response.output[].encrypted_content' ||
       path === 'response.output[].summary';
     const diff = fieldDiff([fields(framesOf(stream))], fields(framesOf(raw)), ignore);
     const strip = (paths: string[]): string[] => [...new Set(paths.map((p) => p.slice(p.indexOf(': ') + 2)))].sort();
     // Known and deliberate: OpenRouter's additions to the Responses object (its SDK's schema requires
     // them), and `name` on function_call_arguments.done (in OpenAI's current SDK types).
     assert.deepEqual(strip(diff.extra), [
-      'name', 'response.completed_at', 'response.frequency_penalty', 'response.presence_penalty', 'response.provider',
+      'name',
+      'response.completed_at',
+      'response.frequency_penalty',
+      'response.presence_penalty',
+      'response.provider',
       'response.usage.cost',
-      'response.usage.cost_details', 'response.usage.cost_details.freeway_fee', 'response.usage.cost_details.service_tier',
+      'response.usage.cost_details',
+      'response.usage.cost_details.freeway_fee',
+      'response.usage.cost_details.service_tier',
       'response.usage.cost_details.total_cost',
-      'response.usage.cost_details.upstream_inference_completions_cost', 'response.usage.cost_details.upstream_inference_cost',
-      'response.usage.cost_details.upstream_inference_input_cost', 'response.usage.cost_details.upstream_inference_output_cost',
-      'response.usage.cost_details.upstream_inference_prompt_cost', 'response.usage.input_tokens_details.cache_write_tokens',
+      'response.usage.cost_details.upstream_inference_completions_cost',
+      'response.usage.cost_details.upstream_inference_cost',
+      'response.usage.cost_details.upstream_inference_input_cost',
+      'response.usage.cost_details.upstream_inference_output_cost',
+      'response.usage.cost_details.upstream_inference_prompt_cost',
+      'response.usage.input_tokens_details.cache_write_tokens',
       'response.usage.is_byok',
     ]);
     // Known and deliberate: OpenAI's optional stream `obfuscation` padding (its purpose is to vary the

@@ -135,7 +135,13 @@ export async function claudeSession(
         child.on('close', (code) => {
           clearTimeout(timer);
           try {
-            const events = opts.format === 'stream-json' ? out.trim().split('\n').map((l) => JSON.parse(l)) : [];
+            const events =
+              opts.format === 'stream-json'
+                ? out
+                    .trim()
+                    .split('\n')
+                    .map((l) => JSON.parse(l))
+                : [];
             resolve({ exitCode: code, json: opts.format === 'stream-json' ? events.at(-1) : JSON.parse(out), events, stderr: err });
           } catch {
             reject(new Error(`claude exited ${code} without a JSON result; stdout: ${out.slice(0, 500)} stderr: ${err.slice(0, 500)}`));

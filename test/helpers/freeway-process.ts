@@ -19,7 +19,8 @@ export interface FreewayProcess {
 
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_API_KEY$|_BASE_URL$|^DATABASE_URL$|^FREEWAY_/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/_API_KEY$|_BASE_URL$|^DATABASE_URL$|^FREEWAY_/.test(k)) env[k] = v;
   return { FREEWAY_LOG: 'warn', ...env, ...extra };
 }
 
@@ -58,7 +59,9 @@ export async function startFreewayProcess(opts: { cwd: string; env: Record<strin
  * one does not start, the others are stopped before the error is thrown: a process left running
  * would keep the test file's process, and so the whole run, alive.
  */
-export async function startFreewayProcesses(all: Array<{ cwd: string; env: Record<string, string>; args?: string[] }>): Promise<FreewayProcess[]> {
+export async function startFreewayProcesses(
+  all: Array<{ cwd: string; env: Record<string, string>; args?: string[] }>,
+): Promise<FreewayProcess[]> {
   const started = await Promise.allSettled(all.map((o) => startFreewayProcess(o)));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (!failed) return started.map((s) => (s as PromiseFulfilledResult<FreewayProcess>).value);

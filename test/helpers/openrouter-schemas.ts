@@ -101,7 +101,11 @@ export function schemaProblems(route: OpenRouterRoute, body: unknown): string[] 
 /** Asserts `body` passes the SDK's schema for `route`, naming the body and each problem if not. */
 export function assertOpenRouterShape(route: OpenRouterRoute, body: unknown): void {
   const problems = schemaProblems(route, body);
-  assert.deepEqual(problems, [], `${route} answer fails @openrouter/sdk's schema:\n${problems.join('\n')}\nbody: ${JSON.stringify(body).slice(0, 4000)}`);
+  assert.deepEqual(
+    problems,
+    [],
+    `${route} answer fails @openrouter/sdk's schema:\n${problems.join('\n')}\nbody: ${JSON.stringify(body).slice(0, 4000)}`,
+  );
 }
 
 /** The JSON `data:` payloads of a whole SSE body, comments and the `[DONE]` sentinel left out. */

@@ -32,7 +32,9 @@ export async function readStream(res: Response): Promise<Reading> {
           const frame = buf.slice(0, end);
           buf = buf.slice(end + 2);
           const data = /^data: (\{.*)$/m.exec(frame)?.[1];
-          const content = data ? (JSON.parse(data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content : undefined;
+          const content = data
+            ? (JSON.parse(data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content
+            : undefined;
           if (content) {
             reading.chars += content.length;
             first();

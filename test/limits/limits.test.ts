@@ -81,7 +81,11 @@ describe('Limits: per key', () => {
     const spy = new Proxy(store, {
       get: (t, p, r) => {
         const v = Reflect.get(t, p, r);
-        return typeof v === 'function' ? (...a: unknown[]) => (calls.push(String(p)), v.apply(t, a)) : v;
+        if (typeof v !== 'function') return v;
+        return (...a: unknown[]) => {
+          calls.push(String(p));
+          return v.apply(t, a);
+        };
       },
     });
     const limits = new Limits({ store: spy });
@@ -128,7 +132,11 @@ describe('Limits: endpoint queue', () => {
     const running = timers();
     for (const l of open) await l.close();
     open = [];
-    assert.deepEqual(left, left.map(() => 0), 'a waiter was left in the queue');
+    assert.deepEqual(
+      left,
+      left.map(() => 0),
+      'a waiter was left in the queue',
+    );
     // Every deadline, keep-alive and poll timer is gone once nothing waits.
     assert.equal(running, baseline, 'a timer was left running');
   });
@@ -167,7 +175,11 @@ describe('Limits: endpoint queue', () => {
     assert.ok(served.indexOf('B0') <= 3, `B0 served ${served.indexOf('B0') + 1}th: ${served.join(' ')}`);
     assert.ok(served.indexOf('B1') <= 5, `B1 served ${served.indexOf('B1') + 1}th: ${served.join(' ')}`);
     const aOrder = served.filter((s) => s.startsWith('A')).map((s) => Number(s.slice(1)));
-    assert.deepEqual(aOrder, [...aOrder].sort((x, y) => x - y), 'A out of order');
+    assert.deepEqual(
+      aOrder,
+      [...aOrder].sort((x, y) => x - y),
+      'A out of order',
+    );
     assert.ok(served.indexOf('B0') < served.indexOf('B1'));
   });
 
@@ -176,11 +188,15 @@ describe('Limits: endpoint queue', () => {
     const hold = await limits.acquireEndpoint('p:m', { maxConcurrency: 1 }, { queueKey: 'A' });
     const seen: Record<string, number[]> = { a1: [], a2: [], b1: [] };
     const wait = (name: string) =>
-      limits.acquireEndpoint('p:m', { maxConcurrency: 1 }, {
-        queueKey: name[0].toUpperCase(),
-        onWait: (p) => seen[name].push(p),
-        deadlineMs: Date.now() + 5_000,
-      });
+      limits.acquireEndpoint(
+        'p:m',
+        { maxConcurrency: 1 },
+        {
+          queueKey: name[0].toUpperCase(),
+          onWait: (p) => seen[name].push(p),
+          deadlineMs: Date.now() + 5_000,
+        },
+      );
     const a1 = wait('a1');
     const a2 = wait('a2');
     const b1 = wait('b1');
@@ -236,7 +252,11 @@ describe('Limits: endpoint queue', () => {
     const hold = await limits.acquireEndpoint('p:m', { maxConcurrency: 1 }, { queueKey: 'A' });
     const ac = new AbortController();
     let waiting = false;
-    const aborted = limits.acquireEndpoint('p:m', { maxConcurrency: 1 }, { queueKey: 'B', signal: ac.signal, onWait: () => (waiting = true) });
+    const aborted = limits.acquireEndpoint(
+      'p:m',
+      { maxConcurrency: 1 },
+      { queueKey: 'B', signal: ac.signal, onWait: () => (waiting = true) },
+    );
     const next = limits.acquireEndpoint('p:m', { maxConcurrency: 1 }, { queueKey: 'C', deadlineMs: Date.now() + 5_000 });
     await sleep(5);
     assert.ok(waiting);
@@ -308,7 +328,7 @@ describe('Limits: endpoint queue', () => {
 });
 
 describe('endpointLimitsFor', () => {
-  it('takes an endpoint\'s own settings field by field over its provider\'s defaults', () => {
+  it("takes an endpoint's own settings field by field over its provider's defaults", () => {
     const table = new Map([
       ['groq:*', { maxConcurrency: 4, requestsPerMinute: 30 }],
       ['groq:llama-3.3-70b', { maxConcurrency: 1 }],

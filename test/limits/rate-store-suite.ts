@@ -108,7 +108,7 @@ export function rateStoreSuite(name: string, make: () => Promise<StoreHarness>, 
       const limit = 7;
       let t = T0;
       let seed = 42;
-      const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
       const admitted: number[] = [];
       for (let i = 0; i < 150; i++) {
         t += Math.floor(rand() * 3_000);
@@ -193,7 +193,8 @@ export function rateStoreSuite(name: string, make: () => Promise<StoreHarness>, 
       const slot = (holder: string) => ({ key: k, max: 1, leaseMs: 10_000, holder });
       assert.deepEqual(await s.acquire(slot('a'), k, [rpm(2)], T0), { ok: true });
       // No place: the rate is not charged.
-      for (let i = 0; i < 3; i++) assert.deepEqual(await s.acquire(slot(`x${i}`), k, [rpm(2)], T0 + 1), { ok: false, reason: 'concurrency' });
+      for (let i = 0; i < 3; i++)
+        assert.deepEqual(await s.acquire(slot(`x${i}`), k, [rpm(2)], T0 + 1), { ok: false, reason: 'concurrency' });
       await s.releaseSlot(k, 'a');
       assert.deepEqual(await s.acquire(slot('b'), k, [rpm(2)], T0 + 2), { ok: true });
       await s.releaseSlot(k, 'b');

@@ -119,7 +119,11 @@ describe('limits shared through Redis', { skip }, () => {
     // One instance holds the only place; the other's waiter is served soon after it is released.
     const hold = await l1.acquireEndpoint('p:one', { maxConcurrency: 1 }, { queueKey: 'a' });
     let position = 0;
-    const waiting = l2.acquireEndpoint('p:one', { maxConcurrency: 1 }, { queueKey: 'b', onWait: (p) => (position = p), deadlineMs: Date.now() + 3_000 });
+    const waiting = l2.acquireEndpoint(
+      'p:one',
+      { maxConcurrency: 1 },
+      { queueKey: 'b', onWait: (p) => (position = p), deadlineMs: Date.now() + 3_000 },
+    );
     await sleep(50);
     assert.equal(position, 1);
     assert.equal(l2.queueLength('p:one'), 1);

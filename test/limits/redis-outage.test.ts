@@ -80,7 +80,10 @@ describe('one outage guard for limits, endpoint slots and health', { skip }, () 
     // The endpoint's concurrency cap of 2 holds in the process: the third waits, then gets its 429.
     const r1 = await limits.acquireEndpoint('ep', { maxConcurrency: 2 }, { queueKey: 'a' });
     const r2 = await limits.acquireEndpoint('ep', { maxConcurrency: 2 }, { queueKey: 'b' });
-    await assert.rejects(limits.acquireEndpoint('ep', { maxConcurrency: 2 }, { queueKey: 'c', deadlineMs: Date.now() + 150 }), (e: GatewayError) => e.status === 429);
+    await assert.rejects(
+      limits.acquireEndpoint('ep', { maxConcurrency: 2 }, { queueKey: 'c', deadlineMs: Date.now() + 150 }),
+      (e: GatewayError) => e.status === 429,
+    );
     r1();
     const r3 = await limits.acquireEndpoint('ep', { maxConcurrency: 2 }, { queueKey: 'c' });
     r2();

@@ -10,19 +10,23 @@ import { client, deleteNamespace, keysWithTtl, testNamespace } from './redis-hel
 
 const skip = await needs('redis');
 
-rateStoreSuite('redis', async () => {
-  const redis = client();
-  const namespace = testNamespace();
-  const store = new RedisRateStore(redis, { namespace });
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      redis.disconnect();
-      await deleteNamespace(namespace);
-    },
-  };
-}, skip);
+rateStoreSuite(
+  'redis',
+  async () => {
+    const redis = client();
+    const namespace = testNamespace();
+    const store = new RedisRateStore(redis, { namespace });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        redis.disconnect();
+        await deleteNamespace(namespace);
+      },
+    };
+  },
+  skip,
+);
 
 describe('RedisRateStore', { skip }, () => {
   const namespace = testNamespace();
@@ -66,8 +70,20 @@ describe('RedisRateStore', { skip }, () => {
       return (original as (...a: unknown[]) => unknown)(cmd, ...rest);
     }) as typeof redis.sendCommand;
     try {
-      await s.take('rt', [{ name: 'rpm', limit: 100, windowMs: 60_000, cost: 1 }, { name: 'tpm', limit: 1e6, windowMs: 60_000, cost: 500 }], T0);
-      await s.acquire({ key: 'rt', max: 3, leaseMs: 1_000, holder: 'h' }, 'rt', [{ name: 'rpm', limit: 100, windowMs: 60_000, cost: 1 }], T0);
+      await s.take(
+        'rt',
+        [
+          { name: 'rpm', limit: 100, windowMs: 60_000, cost: 1 },
+          { name: 'tpm', limit: 1e6, windowMs: 60_000, cost: 500 },
+        ],
+        T0,
+      );
+      await s.acquire(
+        { key: 'rt', max: 3, leaseMs: 1_000, holder: 'h' },
+        'rt',
+        [{ name: 'rpm', limit: 100, windowMs: 60_000, cost: 1 }],
+        T0,
+      );
       await s.adjust('rt', 'tpm', 60_000, -100, T0);
       await s.releaseSlot('rt', 'h');
     } finally {

@@ -22,14 +22,27 @@ let target: Target;
 
 before(async () => {
   emu = await startAnthropicEmulator({ apiKey: 'sk-ant-secret-key-123' });
-  provider = { id: 'anthropic', name: 'Anthropic', protocol: 'anthropic', baseUrl: emu.url + '/v1', apiKey: emu.apiKey, headers: {}, quirks: {} };
+  provider = {
+    id: 'anthropic',
+    name: 'Anthropic',
+    protocol: 'anthropic',
+    baseUrl: emu.url + '/v1',
+    apiKey: emu.apiKey,
+    headers: {},
+    quirks: {},
+  };
   target = { provider, model: 'claude-sonnet-4-5' };
 });
 after(() => emu.close());
 
 const ctx = () => ({ signal: new AbortController().signal });
 const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
-const req = (messages: Message[], extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'anthropic/claude-sonnet-4-5', messages, stream: false, ...extra });
+const req = (messages: Message[], extra: Partial<ChatRequest> = {}): ChatRequest => ({
+  model: 'anthropic/claude-sonnet-4-5',
+  messages,
+  stream: false,
+  ...extra,
+});
 const weather: ToolDefinition = {
   name: 'get_weather',
   description: 'Weather for a city',
@@ -92,7 +105,15 @@ describe('Anthropic adapter: requests and whole responses', () => {
     assert.equal(body.max_tokens, 1000);
     assert.deepEqual(body.system, [{ type: 'text', text: 'Late rule.' }]);
     // Two user turns in a row become one.
-    assert.deepEqual(body.messages, [{ role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'second' }] }]);
+    assert.deepEqual(body.messages, [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'first' },
+          { type: 'text', text: 'second' },
+        ],
+      },
+    ]);
     assert.deepEqual(body.stop_sequences, ['END']);
     assert.equal(body.top_k, 5);
     assert.equal(body.frequency_penalty, undefined);
@@ -109,9 +130,7 @@ describe('Anthropic adapter: requests and whole responses', () => {
     assert.match(first.toolCalls[0].id, /^toolu_01/);
     assert.equal(first.toolCalls[0].name, 'get_weather');
     assert.deepEqual(JSON.parse(first.toolCalls[0].arguments), { city: 'Paris' });
-    assert.deepEqual(emu.last().body.tools, [
-      { name: 'get_weather', description: 'Weather for a city', input_schema: weather.parameters },
-    ]);
+    assert.deepEqual(emu.last().body.tools, [{ name: 'get_weather', description: 'Weather for a city', input_schema: weather.parameters }]);
 
     const [a, b] = first.toolCalls;
     const second = await anthropicAdapter.chat(
@@ -164,7 +183,12 @@ describe('Anthropic adapter: requests and whole responses', () => {
       req(
         [
           user('x'),
-          { role: 'assistant', content: [], toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city": "Par' }], reasoning: [] },
+          {
+            role: 'assistant',
+            content: [],
+            toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city": "Par' }],
+            reasoning: [],
+          },
           { role: 'tool', toolCallId: 'toolu_1', content: [{ type: 'text', text: 'ok' }] },
         ],
         { tools: [weather], toolChoice: { type: 'required' } },
@@ -174,7 +198,9 @@ describe('Anthropic adapter: requests and whole responses', () => {
     assert.deepEqual(converted.body.tool_choice, { type: 'any' });
     assert.deepEqual((converted.body.messages[1].content[0] as { input: unknown }).input, {});
     assert.ok(converted.warnings.some((w) => w.includes('toolu_1') && !w.includes('Par')));
-    assert.deepEqual(toMessagesRequest(req([user('x')], { tools: [weather], toolChoice: { type: 'none' } }), target).body.tool_choice, { type: 'none' });
+    assert.deepEqual(toMessagesRequest(req([user('x')], { tools: [weather], toolChoice: { type: 'none' } }), target).body.tool_choice, {
+      type: 'none',
+    });
   });
 
   test('thinking: budget, details out, signatures replayed and accepted, temperature dropped', async () => {
@@ -224,9 +250,16 @@ describe('Anthropic adapter: requests and whole responses', () => {
     const tampered = { ...detail, text: detail.text + ' (edited)' };
     await assert.rejects(
       anthropicAdapter.chat(
-        req([user('ponder this'), { ...(assistantFrom(first) as Extract<Message, { role: 'assistant' }>), reasoning: [tampered] }, user('go on')], {
-          reasoning: { maxTokens: 2048 },
-        }),
+        req(
+          [
+            user('ponder this'),
+            { ...(assistantFrom(first) as Extract<Message, { role: 'assistant' }>), reasoning: [tampered] },
+            user('go on'),
+          ],
+          {
+            reasoning: { maxTokens: 2048 },
+          },
+        ),
         target,
         ctx(),
       ),
@@ -235,22 +268,39 @@ describe('Anthropic adapter: requests and whole responses', () => {
   });
 
   test('thinking budget larger than max_tokens raises max_tokens; redacted thinking round-trips', async () => {
-    const r = await anthropicAdapter.chat(req([user('secret [[redacted]]')], { maxTokens: 500, reasoning: { maxTokens: 3000 } }), target, ctx());
+    const r = await anthropicAdapter.chat(
+      req([user('secret [[redacted]]')], { maxTokens: 500, reasoning: { maxTokens: 3000 } }),
+      target,
+      ctx(),
+    );
     assert.equal(emu.last().body.max_tokens, 3500);
     assert.deepEqual(emu.last().body.thinking, { type: 'enabled', budget_tokens: 3000 });
     assert.ok(r.warnings?.some((w) => w.includes('raised from 500 to 3500')));
-    assert.deepEqual(r.reasoning.map((d) => d.type), ['reasoning.text', 'reasoning.encrypted']);
+    assert.deepEqual(
+      r.reasoning.map((d) => d.type),
+      ['reasoning.text', 'reasoning.encrypted'],
+    );
     const red = r.reasoning[1];
     assert.equal(red.format, 'anthropic-claude-v1');
 
-    await anthropicAdapter.chat(req([user('secret [[redacted]]'), assistantFrom(r), user('more')], { reasoning: { enabled: true } }), target, ctx());
+    await anthropicAdapter.chat(
+      req([user('secret [[redacted]]'), assistantFrom(r), user('more')], { reasoning: { enabled: true } }),
+      target,
+      ctx(),
+    );
     const replayed = emu.last().body.messages[1].content;
-    assert.deepEqual(replayed.map((b: { type: string }) => b.type), ['thinking', 'redacted_thinking', 'text']);
+    assert.deepEqual(
+      replayed.map((b: { type: string }) => b.type),
+      ['thinking', 'redacted_thinking', 'text'],
+    );
     assert.equal(replayed[1].data, red.type === 'reasoning.encrypted' ? red.data : '');
   });
 
   test('thinking is skipped (with a warning) where Anthropic would reject it', async () => {
-    const forced = toMessagesRequest(req([user('x')], { tools: [weather], toolChoice: { type: 'required' }, reasoning: { effort: 'low' } }), target);
+    const forced = toMessagesRequest(
+      req([user('x')], { tools: [weather], toolChoice: { type: 'required' }, reasoning: { effort: 'low' } }),
+      target,
+    );
     assert.equal(forced.body.thinking, undefined);
     assert.ok(forced.warnings.some((w) => w.includes('forces a tool')));
 
@@ -259,7 +309,12 @@ describe('Anthropic adapter: requests and whole responses', () => {
       req(
         [
           user('weather'),
-          { role: 'assistant', content: [], toolCalls: [{ id: 'toolu_01x', name: 'get_weather', arguments: '{"city":"Paris"}' }], reasoning: [] },
+          {
+            role: 'assistant',
+            content: [],
+            toolCalls: [{ id: 'toolu_01x', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+            reasoning: [],
+          },
           { role: 'tool', toolCallId: 'toolu_01x', content: [{ type: 'text', text: 'warm' }] },
         ],
         { tools: [weather], reasoning: { effort: 'medium' } },
@@ -294,7 +349,9 @@ describe('Anthropic adapter: requests and whole responses', () => {
     assert.equal(second.usage.inputTokens, first.usage.inputTokens);
 
     await anthropicAdapter.chat(
-      req([{ role: 'user', content: [{ type: 'text', text: 'part', cacheControl: { type: 'ephemeral' } }] }], { cacheControl: { type: 'ephemeral' } }),
+      req([{ role: 'user', content: [{ type: 'text', text: 'part', cacheControl: { type: 'ephemeral' } }] }], {
+        cacheControl: { type: 'ephemeral' },
+      }),
       target,
       ctx(),
     );
@@ -318,7 +375,10 @@ describe('Anthropic adapter: requests and whole responses', () => {
             ],
           },
         ],
-        { responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } } } }, user: 'user-42' },
+        {
+          responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } } } },
+          user: 'user-42',
+        },
       ),
       target,
       ctx(),
@@ -352,8 +412,17 @@ describe('Anthropic adapter: requests and whole responses', () => {
   });
 
   test('usage conversion reads thinking tokens when reported', () => {
-    const u = convertUsage({ input_tokens: 10, cache_creation_input_tokens: 5, cache_read_input_tokens: 20, output_tokens: 30, output_tokens_details: { thinking_tokens: 12 } });
-    assert.deepEqual({ ...u, raw: undefined }, { inputTokens: 35, outputTokens: 30, cacheReadTokens: 20, cacheWriteTokens: 5, reasoningTokens: 12, raw: undefined });
+    const u = convertUsage({
+      input_tokens: 10,
+      cache_creation_input_tokens: 5,
+      cache_read_input_tokens: 20,
+      output_tokens: 30,
+      output_tokens_details: { thinking_tokens: 12 },
+    });
+    assert.deepEqual(
+      { ...u, raw: undefined },
+      { inputTokens: 35, outputTokens: 30, cacheReadTokens: 20, cacheWriteTokens: 5, reasoningTokens: 12, raw: undefined },
+    );
   });
 
   test('listModels', async () => {
@@ -372,7 +441,10 @@ describe('Anthropic adapter: streaming', () => {
     assert.match((events[0] as { upstreamId?: string }).upstreamId ?? '', /^msg_/);
     assert.equal(textOf(events), 'Hello from Anthropic emulator! You said: stream it');
     assert.ok(events.filter((e) => e.type === 'text').length > 3);
-    assert.deepEqual(events.slice(-2).map((e) => e.type), ['finish', 'usage']);
+    assert.deepEqual(
+      events.slice(-2).map((e) => e.type),
+      ['finish', 'usage'],
+    );
     const finish = events.at(-2) as Extract<StreamEvent, { type: 'finish' }>;
     assert.deepEqual(finish.finish, { unified: 'stop', raw: 'end_turn' });
     const usage = (events.at(-1) as Extract<StreamEvent, { type: 'usage' }>).usage;
@@ -381,9 +453,14 @@ describe('Anthropic adapter: streaming', () => {
   });
 
   test('tool call stream: start then argument deltas that join into the JSON', async () => {
-    const events = await collect(await anthropicAdapter.chatStream(req([user('weather [[parallel]]')], { tools: [weather], stream: true }), target, ctx()));
+    const events = await collect(
+      await anthropicAdapter.chatStream(req([user('weather [[parallel]]')], { tools: [weather], stream: true }), target, ctx()),
+    );
     const starts = events.filter((e) => e.type === 'tool-call-start');
-    assert.deepEqual(starts.map((e) => e.index), [0, 1]);
+    assert.deepEqual(
+      starts.map((e) => e.index),
+      [0, 1],
+    );
     for (const s of starts) {
       if (s.type !== 'tool-call-start') continue;
       assert.match(s.id, /^toolu_01/);
@@ -403,8 +480,14 @@ describe('Anthropic adapter: streaming', () => {
       await anthropicAdapter.chatStream(req([user('think [[redacted]]')], { reasoning: { effort: 'low' }, stream: true }), target, ctx()),
     );
     const reasoning = events.filter((e) => e.type === 'reasoning');
-    const text = reasoning.filter((e) => e.index === 0).map((e) => e.text ?? '').join('');
-    const signature = reasoning.filter((e) => e.index === 0).map((e) => e.signature ?? '').join('');
+    const text = reasoning
+      .filter((e) => e.index === 0)
+      .map((e) => e.text ?? '')
+      .join('');
+    const signature = reasoning
+      .filter((e) => e.index === 0)
+      .map((e) => e.signature ?? '')
+      .join('');
     assert.equal(text, 'Thinking about: think');
     assert.ok(signature.length > 0);
     assert.ok(reasoning.every((e) => e.format === 'anthropic-claude-v1'));
@@ -424,7 +507,11 @@ describe('Anthropic adapter: streaming', () => {
         { type: 'reasoning.encrypted', data: redacted[0].data!, format: 'anthropic-claude-v1' },
       ],
     };
-    const next = await anthropicAdapter.chat(req([user('think [[redacted]]'), replay, user('next')], { reasoning: { effort: 'low' } }), target, ctx());
+    const next = await anthropicAdapter.chat(
+      req([user('think [[redacted]]'), replay, user('next')], { reasoning: { effort: 'low' } }),
+      target,
+      ctx(),
+    );
     assert.equal(next.finish.unified, 'stop');
   });
 
@@ -453,7 +540,10 @@ describe('Anthropic adapter: streaming', () => {
     const events = await collect(await anthropicAdapter.chatStream(req([user('x [[malformed]]')], { stream: true }), target, ctx()));
     assert.ok(!events.some((e) => e.type === 'error'));
     assert.equal(textOf(events), 'Hello from Anthropic emulator! You said: x');
-    assert.deepEqual(events.slice(-2).map((e) => e.type), ['finish', 'usage']);
+    assert.deepEqual(
+      events.slice(-2).map((e) => e.type),
+      ['finish', 'usage'],
+    );
   });
 });
 
@@ -556,7 +646,10 @@ describe('Anthropic adapter: misbehaving upstreams', () => {
       },
       async (t) => {
         const events = await collect(await anthropicAdapter.chatStream(req([user('x')], { stream: true }), t, ctx()));
-        assert.deepEqual(events.map((e) => e.type), ['start', 'error']);
+        assert.deepEqual(
+          events.map((e) => e.type),
+          ['start', 'error'],
+        );
         const last = events[1];
         if (last.type === 'error') assert.match(last.error.message, /malformed `content_block_delta`/);
       },
@@ -568,7 +661,13 @@ describe('Anthropic adapter: misbehaving upstreams', () => {
       (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write(messageStart);
-        res.write(sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { input_tokens: 5, cache_read_input_tokens: 7, output_tokens: 9 } }));
+        res.write(
+          sse('message_delta', {
+            type: 'message_delta',
+            delta: { stop_reason: 'end_turn' },
+            usage: { input_tokens: 5, cache_read_input_tokens: 7, output_tokens: 9 },
+          }),
+        );
         res.end(sse('message_stop', { type: 'message_stop' }));
       },
       async (t) => {
@@ -597,7 +696,10 @@ describe('Anthropic adapter: misbehaving upstreams', () => {
           events.push(e);
           if (e.type === 'start') ac.abort();
         }
-        assert.deepEqual(events.map((e) => e.type), ['start', 'error']);
+        assert.deepEqual(
+          events.map((e) => e.type),
+          ['start', 'error'],
+        );
         const last = events[1];
         if (last.type === 'error') assert.equal(last.error.status, 499);
       },

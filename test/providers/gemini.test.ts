@@ -75,7 +75,17 @@ describe('Gemini adapter: chat', () => {
           { role: 'system', content: [{ type: 'text', text: 'Be kind.' }] },
           user('How are you?'),
         ],
-        { temperature: 0.3, topP: 0.9, topK: 40, maxTokens: 200, stop: ['END'], seed: 7, presencePenalty: 0.1, frequencyPenalty: 0.2, minP: 0.1 },
+        {
+          temperature: 0.3,
+          topP: 0.9,
+          topK: 40,
+          maxTokens: 200,
+          stop: ['END'],
+          seed: 7,
+          presencePenalty: 0.1,
+          frequencyPenalty: 0.2,
+          minP: 0.1,
+        },
       ),
       target(),
       ctx(),
@@ -147,7 +157,10 @@ describe('Gemini adapter: chat', () => {
       role: 'model',
       parts: [
         { text: 'Thinking about: Weather in Paris?', thought: true },
-        { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: sig.type === 'reasoning.encrypted' ? sig.data : '' },
+        {
+          functionCall: { name: 'get_weather', args: { city: 'Paris' } },
+          thoughtSignature: sig.type === 'reasoning.encrypted' ? sig.data : '',
+        },
       ],
     });
     assert.deepEqual(sent.contents[2], { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { temp: 21 } } }] });
@@ -176,9 +189,7 @@ describe('Gemini adapter: chat', () => {
       { role: 'assistant', content: [], toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Paris"}' }], reasoning: [] },
       { role: 'tool', toolCallId: 'toolu_1', content: [{ type: 'text', text: 'sunny' }] },
     ];
-    const err = await failure(
-      geminiAdapter.chat(request(history, { tools: [weather], reasoning: { maxTokens: 512 } }), target(), ctx()),
-    );
+    const err = await failure(geminiAdapter.chat(request(history, { tools: [weather], reasoning: { maxTokens: 512 } }), target(), ctx()));
     assert.equal(err.status, 400);
     assert.match(err.message, /missing a thought_signature/);
 
@@ -259,7 +270,11 @@ describe('Gemini adapter: chat', () => {
     assert.deepEqual(emu.last().body.toolConfig, { functionCallingConfig: { mode: 'ANY' } });
     await geminiAdapter.chat(request([user('x')], { tools: [weather], toolChoice: { type: 'none' } }), target(), ctx());
     assert.deepEqual(emu.last().body.toolConfig, { functionCallingConfig: { mode: 'NONE' } });
-    await geminiAdapter.chat(request([user('x')], { responseFormat: { type: 'json_object' }, reasoning: { effort: 'none' } }), target(), ctx());
+    await geminiAdapter.chat(
+      request([user('x')], { responseFormat: { type: 'json_object' }, reasoning: { effort: 'none' } }),
+      target(),
+      ctx(),
+    );
     assert.equal(emu.last().body.generationConfig.responseMimeType, 'application/json');
     assert.deepEqual(emu.last().body.generationConfig.thinkingConfig, { thinkingBudget: 0 });
   });
@@ -309,10 +324,16 @@ describe('Gemini adapter: streaming', () => {
     assert.ok(start && start.type === 'tool-call-start');
     assert.equal(start.name, 'get_weather');
     assert.match(start.id, /^call_/);
-    assert.deepEqual(events.find((e) => e.type === 'tool-call-delta'), { type: 'tool-call-delta', index: 0, argumentsDelta: '{"city":"Paris"}' });
+    assert.deepEqual(
+      events.find((e) => e.type === 'tool-call-delta'),
+      { type: 'tool-call-delta', index: 0, argumentsDelta: '{"city":"Paris"}' },
+    );
     const sig = events.find((e) => e.type === 'reasoning' && e.kind === 'reasoning.encrypted');
     assert.ok(sig && sig.type === 'reasoning' && sig.data && sig.id === start.id && sig.index === 1);
-    assert.deepEqual(events.find((e) => e.type === 'finish'), { type: 'finish', finish: { unified: 'tool_calls', raw: 'STOP' } });
+    assert.deepEqual(
+      events.find((e) => e.type === 'finish'),
+      { type: 'finish', finish: { unified: 'tool_calls', raw: 'STOP' } },
+    );
     const usage = events.find((e) => e.type === 'usage');
     assert.ok(usage && usage.type === 'usage' && usage.usage.reasoningTokens === 16);
   });
@@ -372,7 +393,11 @@ describe('Gemini adapter: errors', () => {
 describe('Gemini adapter: embeddings and models', () => {
   it('embeds through batchEmbedContents with dimensions, task type and base64', async () => {
     const t = target('gemini-embedding-001');
-    const r = await geminiAdapter.embed!({ model: 'google/gemini-embedding-001', input: ['a', 'b'], dimensions: 16, inputType: 'search_query' }, t, ctx());
+    const r = await geminiAdapter.embed!(
+      { model: 'google/gemini-embedding-001', input: ['a', 'b'], dimensions: 16, inputType: 'search_query' },
+      t,
+      ctx(),
+    );
     assert.equal(r.data.length, 2);
     assert.equal((r.data[0] as number[]).length, 16);
     assert.equal(r.upstreamModel, 'gemini-embedding-001');

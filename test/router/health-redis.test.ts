@@ -229,7 +229,9 @@ test('the reservoir in Redis stays bounded', { skip }, async () => {
       if (Object.values(h).includes('200')) fields = h;
     }
   } while (cursor !== '0');
-  const slot = Object.keys(fields).find((f) => fields[f] === '200' && f.startsWith('tn'))?.slice(2);
+  const slot = Object.keys(fields)
+    .find((f) => fields[f] === '200' && f.startsWith('tn'))
+    ?.slice(2);
   assert.ok(slot !== undefined, 'found the bucket that saw 200 samples');
   assert.equal(fields[`t${slot}`].split(',').length, 64);
 });

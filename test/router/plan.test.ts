@@ -156,7 +156,9 @@ describe('ordering', () => {
     const cat = catalogOf(threeWay());
     const r = plan(cat, { prefs: prefs({ order: ['gamma', 'Beta AI'], allowFallbacks: false }) });
     assert.deepEqual(ids(r.candidates), ['gamma', 'beta']);
-    assert.deepEqual(r.excluded, [{ provider: 'alpha', model: 'acme/m', reason: 'not in provider.order, and provider.allow_fallbacks is false' }]);
+    assert.deepEqual(r.excluded, [
+      { provider: 'alpha', model: 'acme/m', reason: 'not in provider.order, and provider.allow_fallbacks is false' },
+    ]);
   });
 
   test('allow_fallbacks false without order keeps only the first choice', () => {
@@ -198,14 +200,24 @@ describe('ordering', () => {
   test(':nitro sorts by throughput, :floor by price; :free is a catalog id of its own', () => {
     const free = model('acme/m:free', [endpoint(C, { prompt: 0n, completion: 0n }, { free: true })]);
     const cat = catalogOf(threeWay(), free);
-    assert.deepEqual(ids(plan(cat, { refs: ['acme/m:nitro'], health: perf, random: () => 0.999999 }).candidates), ['beta', 'alpha', 'gamma']);
+    assert.deepEqual(ids(plan(cat, { refs: ['acme/m:nitro'], health: perf, random: () => 0.999999 }).candidates), [
+      'beta',
+      'alpha',
+      'gamma',
+    ]);
     assert.deepEqual(ids(plan(cat, { refs: ['acme/m:floor'], random: () => 0.999999 }).candidates), ['alpha', 'beta', 'gamma']);
     const r = plan(cat, { refs: ['acme/m:free'] });
-    assert.deepEqual(r.candidates.map((c) => c.model.id), ['acme/m:free']);
+    assert.deepEqual(
+      r.candidates.map((c) => c.model.id),
+      ['acme/m:free'],
+    );
   });
 
   test('model fallbacks follow every endpoint of the earlier model; a repeated model is listed once', () => {
-    const other = model('acme/other', [endpoint(D, { prompt: M('3'), completion: M('15') }), endpoint(A, { prompt: M('2'), completion: M('2') })]);
+    const other = model('acme/other', [
+      endpoint(D, { prompt: M('3'), completion: M('15') }),
+      endpoint(A, { prompt: M('2'), completion: M('2') }),
+    ]);
     const cat = catalogOf(threeWay(), other);
     const r = plan(cat, { refs: ['acme/m', 'acme/other', 'acme/m'], prefs: prefs({ sort: 'price' }) });
     assert.deepEqual(ids(r.candidates), ['alpha', 'beta', 'gamma', 'alpha@acme/other', 'delta@acme/other']);
@@ -301,7 +313,11 @@ describe('filters', () => {
 
   test('images, files and audio need the model to accept them', () => {
     const text = catalogOf(threeWay());
-    for (const [need, word] of [['images', 'image'], ['files', 'file'], ['audio', 'audio']] as const) {
+    for (const [need, word] of [
+      ['images', 'image'],
+      ['files', 'file'],
+      ['audio', 'audio'],
+    ] as const) {
       const err = planError(text, { needs: needs({ [need]: true }) });
       assert.equal(err.status, 404);
       assert.equal(err.message, `No endpoints found that support ${word} input.`);
@@ -311,7 +327,7 @@ describe('filters', () => {
     assert.equal(plan(vision, { needs: needs({ images: true }) }).candidates.length, 3);
   });
 
-  test('max_tokens above an endpoint\'s output cap (endpoint value, else the model\'s)', () => {
+  test("max_tokens above an endpoint's output cap (endpoint value, else the model's)", () => {
     const cat = catalogOf(threeWay({ a: { maxOutputTokens: 4_096 }, b: { maxOutputTokens: null } }));
     let r = plan(cat, { needs: needs({ maxTokens: 6_000 }) });
     assert.deepEqual(ids(r.candidates), ['beta', 'gamma']);
@@ -323,7 +339,10 @@ describe('filters', () => {
     assert.equal(r.excluded.length, 0);
     const err = planError(cat, { needs: needs({ maxTokens: 9_000 }), prefs: prefs({ requireParameters: true }) });
     assert.equal(err.message, 'No endpoints found that support max_tokens of 9000.');
-    assert.deepEqual(considered(err).map((e) => e.provider), ['beta', 'alpha', 'gamma']);
+    assert.deepEqual(
+      considered(err).map((e) => e.provider),
+      ['beta', 'alpha', 'gamma'],
+    );
   });
 
   test('prompt estimate above the context length', () => {
@@ -336,20 +355,33 @@ describe('filters', () => {
   test('require_parameters: every used parameter must be supported by the endpoint', () => {
     const groq = provider('groq', 'Groq', 'openai', { unsupportedParams: ['logit_bias', 'top_logprobs'] });
     const vllm = provider('vllm', 'vLLM', 'openai', { extraSampling: true });
-    const cat = catalogOf(model('acme/m', [endpoint(A, { prompt: 1n, completion: 1n }), endpoint(groq, { prompt: 2n, completion: 2n }), endpoint(vllm, { prompt: 3n, completion: 3n }), endpoint(D, { prompt: 4n, completion: 4n })]));
+    const cat = catalogOf(
+      model('acme/m', [
+        endpoint(A, { prompt: 1n, completion: 1n }),
+        endpoint(groq, { prompt: 2n, completion: 2n }),
+        endpoint(vllm, { prompt: 3n, completion: 3n }),
+        endpoint(D, { prompt: 4n, completion: 4n }),
+      ]),
+    );
     const used = needs({ parameters: new Set(['temperature', 'top_k']) });
     // Without require_parameters unsupported parameters are simply dropped upstream.
     assert.equal(plan(cat, { needs: used }).candidates.length, 4);
     let r = plan(cat, { needs: used, prefs: prefs({ requireParameters: true }) });
     assert.deepEqual(ids(r.candidates), ['vllm', 'delta']);
-    assert.deepEqual(r.excluded.map((e) => e.reason), ['does not support top_k (require_parameters)', 'does not support top_k (require_parameters)']);
+    assert.deepEqual(
+      r.excluded.map((e) => e.reason),
+      ['does not support top_k (require_parameters)', 'does not support top_k (require_parameters)'],
+    );
     r = plan(cat, { needs: needs({ parameters: new Set(['logit_bias', 'seed']) }), prefs: prefs({ requireParameters: true }) });
     assert.deepEqual(ids(r.candidates), ['alpha', 'vllm']);
-    assert.deepEqual(r.excluded.map((e) => `${e.provider}: ${e.reason}`), [
-      'groq: does not support logit_bias (require_parameters)',
-      'delta: does not support logit_bias, seed (require_parameters)',
-    ]);
-    const err = planError(cat, { needs: needs({ parameters: new Set(['top_a', 'seed']) }), prefs: prefs({ requireParameters: true, ignore: ['vllm'] }) });
+    assert.deepEqual(
+      r.excluded.map((e) => `${e.provider}: ${e.reason}`),
+      ['groq: does not support logit_bias (require_parameters)', 'delta: does not support logit_bias, seed (require_parameters)'],
+    );
+    const err = planError(cat, {
+      needs: needs({ parameters: new Set(['top_a', 'seed']) }),
+      prefs: prefs({ requireParameters: true, ignore: ['vllm'] }),
+    });
     assert.equal(err.message, 'No endpoints found that can handle the requested parameters.');
   });
 });
@@ -376,14 +408,20 @@ describe('health', () => {
     assert.deepEqual(ids(plan(single, { prefs: prefs({ order: ['alpha'], allowFallbacks: false }) }).candidates), ['alpha']);
     const err = planError(single, { needs: needs({ tools: true }) });
     assert.equal(err.status, 404);
-    assert.deepEqual(considered(err).map((e) => e.provider), ['alpha']);
+    assert.deepEqual(
+      considered(err).map((e) => e.provider),
+      ['alpha'],
+    );
   });
 
   test('if every usable endpoint is open, all are kept (trying beats failing)', () => {
     const cat = catalogOf(threeWay({ c: { supportsTools: false } }));
     const r = plan(cat, { health: fakeHealth({}, [key(A), key(B)]), needs: needs({ tools: true }) });
     assert.deepEqual(ids(r.candidates), ['alpha', 'beta']);
-    assert.deepEqual(r.excluded.map((e) => e.provider), ['gamma']);
+    assert.deepEqual(
+      r.excluded.map((e) => e.provider),
+      ['gamma'],
+    );
   });
 
   test('a healthy fallback model beats open circuits of the first', () => {
@@ -412,7 +450,10 @@ describe('sticky routing', () => {
     // Another conversation is load-balanced as usual.
     assert.deepEqual(ids(plan(cat, { sticky: store(gammaKey), stickyKey: 'conv-2' }).candidates), ['alpha', 'beta', 'gamma']);
     // It also overrides an explicit sort, and picks the one endpoint kept by allow_fallbacks: false.
-    assert.deepEqual(ids(plan(cat, { sticky: store(gammaKey), stickyKey: 'conv-1', prefs: prefs({ sort: 'price', allowFallbacks: false }) }).candidates), ['gamma']);
+    assert.deepEqual(
+      ids(plan(cat, { sticky: store(gammaKey), stickyKey: 'conv-1', prefs: prefs({ sort: 'price', allowFallbacks: false }) }).candidates),
+      ['gamma'],
+    );
   });
 
   test('not when order is pinned', () => {
@@ -430,7 +471,10 @@ describe('sticky routing', () => {
 
   test('the conversation key is worked out only when there is an endpoint to choose', () => {
     let asked = 0;
-    const lazy = () => (asked++, 'conv-1');
+    const lazy = () => {
+      asked++;
+      return 'conv-1';
+    };
     const cat = catalogOf(threeWay({ c: { pricing: cached } }));
     assert.deepEqual(ids(plan(cat, { sticky: store(gammaKey), stickyKey: lazy }).candidates), ['gamma', 'alpha', 'beta']);
     assert.equal(asked, 1);
@@ -446,7 +490,12 @@ describe('sticky routing', () => {
   });
 
   test('stickyKeyOf: stable across turns, scoped to key and model, session_id wins', () => {
-    const turn1 = chat({ messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hello' }] });
+    const turn1 = chat({
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'hello' },
+      ],
+    });
     const turn2 = chat({
       messages: [
         { role: 'system', content: 'be brief' },
@@ -477,7 +526,9 @@ describe('sticky routing', () => {
 
 describe('no endpoints', () => {
   test('404 listing every endpoint with its reason (tool use)', () => {
-    const cat = catalogOf(threeWay({ a: { supportsTools: false }, b: { supportsTools: false }, c: { supportsTools: false, dataCollection: 'allow' } }));
+    const cat = catalogOf(
+      threeWay({ a: { supportsTools: false }, b: { supportsTools: false }, c: { supportsTools: false, dataCollection: 'allow' } }),
+    );
     const err = planError(cat, { needs: needs({ tools: true }), prefs: prefs({ dataCollection: 'deny' }) });
     assert.equal(err.status, 404);
     assert.equal(err.type, 'not_found');
@@ -486,7 +537,11 @@ describe('no endpoints', () => {
     assert.deepEqual(considered(err), [
       { provider: 'beta', model: 'acme/m', reason: 'does not support tool use' },
       { provider: 'alpha', model: 'acme/m', reason: 'does not support tool use' },
-      { provider: 'gamma', model: 'acme/m', reason: 'provider may store or train on prompts (data_collection: deny); does not support tool use' },
+      {
+        provider: 'gamma',
+        model: 'acme/m',
+        reason: 'provider may store or train on prompts (data_collection: deny); does not support tool use',
+      },
     ]);
     assert.deepEqual(err.metadata.requested_models, ['acme/m']);
   });
@@ -495,11 +550,14 @@ describe('no endpoints', () => {
     const cat = catalogOf(threeWay({ c: { supportsTools: false } }));
     const err = planError(cat, { needs: needs({ tools: true }), prefs: prefs({ order: ['gamma', 'OpenAI'], allowFallbacks: false }) });
     assert.equal(err.message, 'No endpoints found for the request with manual order: gamma, OpenAI.');
-    assert.deepEqual(considered(err).map((e) => `${e.provider}: ${e.reason}`), [
-      'beta: not in provider.order, and provider.allow_fallbacks is false',
-      'alpha: not in provider.order, and provider.allow_fallbacks is false',
-      'gamma: does not support tool use',
-    ]);
+    assert.deepEqual(
+      considered(err).map((e) => `${e.provider}: ${e.reason}`),
+      [
+        'beta: not in provider.order, and provider.allow_fallbacks is false',
+        'alpha: not in provider.order, and provider.allow_fallbacks is false',
+        'gamma: does not support tool use',
+      ],
+    );
   });
 
   test('other filters name the model', () => {
@@ -545,7 +603,10 @@ test('first choice follows 1/price² weights (16:4:1 for prices 1, 2, 4)', () =>
     const r = plan(cat, { random });
     counts[r.candidates[0].endpoint.provider.id]++;
     // The fallbacks always follow by price.
-    assert.deepEqual(ids(r.candidates.slice(1)), ['alpha', 'beta', 'gamma'].filter((x) => x !== r.candidates[0].endpoint.provider.id));
+    assert.deepEqual(
+      ids(r.candidates.slice(1)),
+      ['alpha', 'beta', 'gamma'].filter((x) => x !== r.candidates[0].endpoint.provider.id),
+    );
   }
   const expected = { alpha: 16 / 21, beta: 4 / 21, gamma: 1 / 21 };
   // The seeded PRNG makes this exact run reproducible; 0.015 is > 5 standard deviations anyway.
@@ -575,7 +636,13 @@ describe('needsOf', () => {
       chat({
         messages: [
           { role: 'system', content: 'x'.repeat(400) },
-          { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'https://e.x/a.png' } }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'look' },
+              { type: 'image_url', image_url: { url: 'https://e.x/a.png' } },
+            ],
+          },
         ],
         tools: [{ type: 'function', function: { name: 'f' } }],
         tool_choice: 'auto',
@@ -594,7 +661,15 @@ describe('needsOf', () => {
     assert.equal(n.maxTokens, 100);
     assert.ok(n.promptTokens >= 100, String(n.promptTokens));
     assert.deepEqual([...n.parameters].sort(), [
-      'max_tokens', 'reasoning', 'response_format', 'seed', 'structured_outputs', 'temperature', 'tool_choice', 'tools', 'top_k',
+      'max_tokens',
+      'reasoning',
+      'response_format',
+      'seed',
+      'structured_outputs',
+      'temperature',
+      'tool_choice',
+      'tools',
+      'top_k',
     ]);
     const plain = needsOf(chat({ messages: [{ role: 'user', content: 'hi' }], include_reasoning: false }));
     assert.deepEqual(plain, { ...NO_NEEDS, promptTokens: plain.promptTokens, parameters: new Set() });
@@ -703,6 +778,9 @@ describe('parseProviderPreferences', () => {
     assert.deepEqual(plain.preferences, DEFAULT_PREFERENCES);
     assert.equal(plain.sessionId, undefined);
     assert.throws(() => parseChatRequest({ model: 'acme/m', messages: hi, session_id: 5 }), /session_id: expected a string/);
-    assert.throws(() => parseChatRequest({ model: 'acme/m', messages: hi, session_id: 'x'.repeat(257) }), /session_id: must be at most 256/);
+    assert.throws(
+      () => parseChatRequest({ model: 'acme/m', messages: hi, session_id: 'x'.repeat(257) }),
+      /session_id: must be at most 256/,
+    );
   });
 });

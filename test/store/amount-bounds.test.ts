@@ -30,7 +30,10 @@ interface RawSql {
 const NOW = new Date('2026-01-01T00:00:00.000Z');
 const uid = (p: string) => `${p}-${randomUUID()}`;
 
-function suite(name: string, o: { skip?: string | false; open: () => Promise<{ store: Store; raw: RawSql; cleanup: () => Promise<void> }> }) {
+function suite(
+  name: string,
+  o: { skip?: string | false; open: () => Promise<{ store: Store; raw: RawSql; cleanup: () => Promise<void> }> },
+) {
   describe(`amount bounds: ${name}`, { skip: o.skip }, () => {
     let store: Store;
     let raw: RawSql;
@@ -54,16 +57,24 @@ function suite(name: string, o: { skip?: string | false; open: () => Promise<{ s
 
     it('top-ups of $1,000,000 until the balance would pass 2^53 − 1 nanos: the one that would is a 400 naming the bound, and nothing of it lands', async () => {
       const id = await account();
-      for (let i = 0; i < 9; i++) assert.equal(await store.credit({ id: uid('t'), accountId: id, kind: 'topup', amountNanos: MAX_AMOUNT_NANOS, now: NOW }), true);
+      for (let i = 0; i < 9; i++)
+        assert.equal(await store.credit({ id: uid('t'), accountId: id, kind: 'topup', amountNanos: MAX_AMOUNT_NANOS, now: NOW }), true);
       const tenth = uid('t');
       await assert.rejects(
         store.credit({ id: tenth, accountId: id, kind: 'topup', amountNanos: MAX_AMOUNT_NANOS, now: NOW }),
-        (e: unknown) => e instanceof AmountError && e.status === 400 && /beyond \$9,007,199\.254740991/.test(e.message) && e.metadata.bound_nanos === MAX_STORED_NANOS,
+        (e: unknown) =>
+          e instanceof AmountError &&
+          e.status === 400 &&
+          /beyond \$9,007,199\.254740991/.test(e.message) &&
+          e.metadata.bound_nanos === MAX_STORED_NANOS,
       );
       const a = (await store.getAccount(id))!;
       assert.equal(a.balanceNanos, 9 * MAX_AMOUNT_NANOS);
       assert.equal(await store.ledgerSum(id), a.balanceNanos, 'the refused credit left no ledger row');
-      assert.equal((await store.ledger(id, 100)).some((e) => e.id === tenth), false);
+      assert.equal(
+        (await store.ledger(id, 100)).some((e) => e.id === tenth),
+        false,
+      );
       // What still fits is accepted, exactly.
       const room = MAX_STORED_NANOS - 9 * MAX_AMOUNT_NANOS;
       assert.equal(await store.credit({ id: uid('t'), accountId: id, kind: 'adjustment', amountNanos: room, now: NOW }), true);
@@ -74,7 +85,11 @@ function suite(name: string, o: { skip?: string | false; open: () => Promise<{ s
     it('a single credit past $1,000,000, or not a whole number of nanos, is refused before anything is written', async () => {
       const id = await account();
       for (const amountNanos of [1e18, 1e19, MAX_AMOUNT_NANOS + 1, -MAX_AMOUNT_NANOS - 1, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-        await assert.rejects(store.credit({ id: uid('t'), accountId: id, kind: 'adjustment', amountNanos, now: NOW }), AmountError, String(amountNanos));
+        await assert.rejects(
+          store.credit({ id: uid('t'), accountId: id, kind: 'adjustment', amountNanos, now: NOW }),
+          AmountError,
+          String(amountNanos),
+        );
       }
       assert.equal((await store.getAccount(id))!.balanceNanos, 0);
       assert.equal(await store.ledgerSum(id), 0);
@@ -113,12 +128,33 @@ function suite(name: string, o: { skip?: string | false; open: () => Promise<{ s
       const id = await account();
       const hash = uid('key');
       await store.createKey({
-        hash, name: 'k', label: 'sk-fw-...', kind: 'inference', accountId: id, limitNanos: 5, limitReset: null, usageNanos: 0, usageTotalNanos: 0,
-        periodStart: null, reservedNanos: 0, disabled: false, expiresAt: null, createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
-        requestsPerMinute: null, tokensPerMinute: null,
+        hash,
+        name: 'k',
+        label: 'sk-fw-...',
+        kind: 'inference',
+        accountId: id,
+        limitNanos: 5,
+        limitReset: null,
+        usageNanos: 0,
+        usageTotalNanos: 0,
+        periodStart: null,
+        reservedNanos: 0,
+        disabled: false,
+        expiresAt: null,
+        createdAt: NOW.toISOString(),
+        updatedAt: NOW.toISOString(),
+        requestsPerMinute: null,
+        tokensPerMinute: null,
       });
-      const attempts = [`UPDATE api_keys SET limit_nanos = 10000000000000000000 WHERE hash = '${hash}'`, `UPDATE api_keys SET usage_total_nanos = -1 WHERE hash = '${hash}'`];
-      if (name === 'sqlite') attempts.push(`UPDATE api_keys SET limit_nanos = 1e300 WHERE hash = '${hash}'`, `UPDATE api_keys SET tokens_per_minute = 3000000000 WHERE hash = '${hash}'`);
+      const attempts = [
+        `UPDATE api_keys SET limit_nanos = 10000000000000000000 WHERE hash = '${hash}'`,
+        `UPDATE api_keys SET usage_total_nanos = -1 WHERE hash = '${hash}'`,
+      ];
+      if (name === 'sqlite')
+        attempts.push(
+          `UPDATE api_keys SET limit_nanos = 1e300 WHERE hash = '${hash}'`,
+          `UPDATE api_keys SET tokens_per_minute = 3000000000 WHERE hash = '${hash}'`,
+        );
       for (const sql of attempts) await assert.rejects(raw.exec(sql), /constraint|CHECK|out of range/i, sql);
       assert.equal((await store.findKey(hash))!.limitNanos, 5);
       await raw.exec(`UPDATE api_keys SET limit_nanos = NULL WHERE hash = '${hash}'`);
@@ -133,9 +169,15 @@ function suite(name: string, o: { skip?: string | false; open: () => Promise<{ s
       const listed = await store.listAccounts();
       const a = listed.find((x) => x.id === id)!;
       assert.equal(a.balanceNanos, MAX_STORED_NANOS, 'read as the nearest amount within the bound');
-      assert.ok(listed.some((x) => x.id === other), 'the other accounts list as usual');
+      assert.ok(
+        listed.some((x) => x.id === other),
+        'the other accounts list as usual',
+      );
       assert.equal((await store.getAccount(id))!.balanceNanos, MAX_STORED_NANOS);
-      assert.ok(reports.some((m) => m.includes(`accounts.balance_nanos of account ${id}`) && m.includes('1000000000000000000')), reports.join('\n'));
+      assert.ok(
+        reports.some((m) => m.includes(`accounts.balance_nanos of account ${id}`) && m.includes('1000000000000000000')),
+        reports.join('\n'),
+      );
       // Until the row is corrected.
       await raw.exec(`UPDATE accounts SET balance_nanos = 0 WHERE id = '${id}'`);
       assert.equal((await store.getAccount(id))!.balanceNanos, 0);
@@ -185,7 +227,12 @@ suite('postgres', {
         // that row): what a database upgraded around an old bad value looks like.
         plant: async (table, column, sql) => {
           const name = `${table}_${column}_bounds`;
-          const def = (await client.query(`SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conname = $1 AND connamespace = $2::regnamespace`, [name, schema])).rows[0] as { d: string };
+          const def = (
+            await client.query(
+              `SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conname = $1 AND connamespace = $2::regnamespace`,
+              [name, schema],
+            )
+          ).rows[0] as { d: string };
           await client.query(`ALTER TABLE ${table} DROP CONSTRAINT ${name}`);
           await client.query(sql);
           await client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${name} ${def.d} NOT VALID`);
@@ -210,8 +257,12 @@ describe('amount bounds: upgrading a PostgreSQL database', { skip: pgSkip }, () 
         await client.query('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [m.version, m.name, 'x']);
       }
       // Nine $1e9 top-ups fit a BIGINT; they broke every exact read.
-      await client.query(`INSERT INTO accounts (id, name, prepaid, balance_nanos, purchased_nanos, created_at) VALUES ('rich', 'Rich', 1, 9000000000000000000, 9000000000000000000, 'x')`);
-      await client.query(`INSERT INTO api_keys (hash, name, label, kind, limit_nanos, disabled, created_at, account_id) VALUES ('k', 'k', 'l', 'inference', -5, 0, 'x', 'rich')`);
+      await client.query(
+        `INSERT INTO accounts (id, name, prepaid, balance_nanos, purchased_nanos, created_at) VALUES ('rich', 'Rich', 1, 9000000000000000000, 9000000000000000000, 'x')`,
+      );
+      await client.query(
+        `INSERT INTO api_keys (hash, name, label, kind, limit_nanos, disabled, created_at, account_id) VALUES ('k', 'k', 'l', 'inference', -5, 0, 'x', 'rich')`,
+      );
       const store = await openStore(url);
       try {
         assert.equal((await store.getAccount('rich'))!.balanceNanos, MAX_STORED_NANOS);

@@ -79,7 +79,11 @@ function suite(name: string, open: () => Promise<Store>, cleanup: () => Promise<
     const ids = (rows: GenerationRecord[]) => rows.map((r) => r.id);
     const newestFirst = (a: GenerationRecord, b: GenerationRecord) =>
       a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
-    const expect = (pred: (g: GenerationRecord) => boolean) => all.filter(pred).sort(newestFirst).map((g) => g.id);
+    const expect = (pred: (g: GenerationRecord) => boolean) =>
+      all
+        .filter(pred)
+        .sort(newestFirst)
+        .map((g) => g.id);
     const list = (q: Partial<GenerationQuery>) => store.listGenerations({ limit: 100, ...q });
 
     it('keeps who a request was for, and reads it back', async () => {
@@ -93,18 +97,51 @@ function suite(name: string, open: () => Promise<Store>, cleanup: () => Promise<
     });
 
     it('lists newest first, every account without one, and filters each field exactly', async () => {
-      assert.deepEqual(ids(await list({})), expect(() => true));
-      assert.deepEqual(ids(await list({ accountId: 'a1' })), expect((g) => g.accountId === 'a1'));
-      assert.deepEqual(ids(await list({ accountId: 'a1', keyHash: 'k2' })), expect((g) => g.keyHash === 'k2'));
+      assert.deepEqual(
+        ids(await list({})),
+        expect(() => true),
+      );
+      assert.deepEqual(
+        ids(await list({ accountId: 'a1' })),
+        expect((g) => g.accountId === 'a1'),
+      );
+      assert.deepEqual(
+        ids(await list({ accountId: 'a1', keyHash: 'k2' })),
+        expect((g) => g.keyHash === 'k2'),
+      );
       assert.deepEqual(ids(await list({ accountId: 'a1', keyHash: 'k3' })), []);
-      assert.deepEqual(ids(await list({ model: 'm/beta' })), expect((g) => g.model === 'm/beta'));
-      assert.deepEqual(ids(await list({ providerId: 'ptwo' })), expect((g) => g.providerId === 'ptwo'));
-      assert.deepEqual(ids(await list({ status: 'error' })), expect((g) => g.error !== null));
-      assert.deepEqual(ids(await list({ status: 'cancelled' })), expect((g) => g.cancelled));
-      assert.deepEqual(ids(await list({ status: 'success' })), expect((g) => g.error === null && !g.cancelled));
-      assert.deepEqual(ids(await list({ appTitle: 'Writer' })), expect((g) => g.appTitle === 'Writer'));
-      assert.deepEqual(ids(await list({ accountId: 'a1', user: 'alice' })), expect((g) => g.accountId === 'a1' && g.user === 'alice'));
-      assert.deepEqual(ids(await list({ from: at(1), to: at(4) })), expect((g) => g.createdAt >= at(1) && g.createdAt < at(4)));
+      assert.deepEqual(
+        ids(await list({ model: 'm/beta' })),
+        expect((g) => g.model === 'm/beta'),
+      );
+      assert.deepEqual(
+        ids(await list({ providerId: 'ptwo' })),
+        expect((g) => g.providerId === 'ptwo'),
+      );
+      assert.deepEqual(
+        ids(await list({ status: 'error' })),
+        expect((g) => g.error !== null),
+      );
+      assert.deepEqual(
+        ids(await list({ status: 'cancelled' })),
+        expect((g) => g.cancelled),
+      );
+      assert.deepEqual(
+        ids(await list({ status: 'success' })),
+        expect((g) => g.error === null && !g.cancelled),
+      );
+      assert.deepEqual(
+        ids(await list({ appTitle: 'Writer' })),
+        expect((g) => g.appTitle === 'Writer'),
+      );
+      assert.deepEqual(
+        ids(await list({ accountId: 'a1', user: 'alice' })),
+        expect((g) => g.accountId === 'a1' && g.user === 'alice'),
+      );
+      assert.deepEqual(
+        ids(await list({ from: at(1), to: at(4) })),
+        expect((g) => g.createdAt >= at(1) && g.createdAt < at(4)),
+      );
     });
 
     it('pages by cursor without repeating or skipping, while newer rows arrive between pages', async () => {
@@ -121,7 +158,10 @@ function suite(name: string, open: () => Promise<Store>, cleanup: () => Promise<
         const fresh = gen({ createdAt: new Date(Date.UTC(2026, 5, 1, 0, inserted++)).toISOString() });
         await store.insertGenerations([fresh]);
       }
-      assert.deepEqual(seen, expect((g) => g.accountId === 'a1'));
+      assert.deepEqual(
+        seen,
+        expect((g) => g.accountId === 'a1'),
+      );
       assert.ok(inserted >= 3);
     });
 
@@ -143,21 +183,46 @@ function suite(name: string, open: () => Promise<Store>, cleanup: () => Promise<
       assert.equal(alpha.tokensPrompt, 40);
       assert.equal(alpha.costNanos, 400);
       assert.equal(alpha.providerName, 'Provider One');
-      const beta = day1.filter((r) => r.model === 'm/beta').map((r) => [r.providerId, r.requests]).sort();
-      assert.deepEqual(beta, [['pone', 1], ['ptwo', 1]]);
+      const beta = day1
+        .filter((r) => r.model === 'm/beta')
+        .map((r) => [r.providerId, r.requests])
+        .sort();
+      assert.deepEqual(beta, [
+        ['pone', 1],
+        ['ptwo', 1],
+      ]);
       const day2 = rows.filter((r) => r.day === '2026-01-02');
-      assert.deepEqual(day2.map((r) => [r.requests, r.tokensReasoning]), [[1, 7]]);
+      assert.deepEqual(
+        day2.map((r) => [r.requests, r.tokensReasoning]),
+        [[1, 7]],
+      );
       const k2 = await store.activity({ accountId: 'a1', keyHash: 'k2', from: at(0), to: at(60) });
-      assert.deepEqual(k2.map((r) => r.requests), [1]);
+      assert.deepEqual(
+        k2.map((r) => r.requests),
+        [1],
+      );
       const alice = await store.activity({ accountId: 'a1', user: 'alice', from: at(0), to: at(60) });
-      assert.deepEqual(alice.map((r) => r.requests), [2]);
+      assert.deepEqual(
+        alice.map((r) => r.requests),
+        [2],
+      );
     });
   });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'freeway-genlog-'));
-suite('sqlite', () => openStore(join(dir, 'freeway.db')), async () => rmSync(dir, { recursive: true, force: true }), false);
+suite(
+  'sqlite',
+  () => openStore(join(dir, 'freeway.db')),
+  async () => rmSync(dir, { recursive: true, force: true }),
+  false,
+);
 
 const pgSkip = await needs('postgres');
 const { url, schema } = pgSchemaUrl();
-suite('postgres', () => openStore(url), () => dropPgSchema(schema), pgSkip);
+suite(
+  'postgres',
+  () => openStore(url),
+  () => dropPgSchema(schema),
+  pgSkip,
+);

@@ -73,7 +73,10 @@ describe('postgres store across processes', { skip }, () => {
 
   it('applied each migration exactly once', async () => {
     const rows = await sql<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-    assert.deepEqual(rows.map((r) => Number(r.version)), MIGRATIONS.map((m) => m.version));
+    assert.deepEqual(
+      rows.map((r) => Number(r.version)),
+      MIGRATIONS.map((m) => m.version),
+    );
   });
 
   it('2 processes × 100 concurrent reserves of 10 against a key limit of 200: exactly 20 succeed', async () => {
@@ -83,9 +86,23 @@ describe('postgres store across processes', { skip }, () => {
     assert.equal(await store.credit({ id: 'mp-topup', accountId, kind: 'topup', amountNanos: 1000, now }), true);
     const keyHash = 'mp-key';
     await store.createKey({
-      hash: keyHash, name: 'mp', label: 'sk-fw-v1-mp...', kind: 'inference', accountId, limitNanos: 200, limitReset: null,
-      usageNanos: 0, usageTotalNanos: 0, periodStart: null, reservedNanos: 0, disabled: false, expiresAt: null,
-      requestsPerMinute: null, tokensPerMinute: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+      hash: keyHash,
+      name: 'mp',
+      label: 'sk-fw-v1-mp...',
+      kind: 'inference',
+      accountId,
+      limitNanos: 200,
+      limitReset: null,
+      usageNanos: 0,
+      usageTotalNanos: 0,
+      periodStart: null,
+      reservedNanos: 0,
+      disabled: false,
+      expiresAt: null,
+      requestsPerMinute: null,
+      tokensPerMinute: null,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
     });
 
     const workers = [0, 1].map(() => startWorker(['reserve', url, accountId, keyHash, '100', '10']));
@@ -103,10 +120,14 @@ describe('postgres store across processes', { skip }, () => {
     assert.equal(account.reservedNanos, 200);
     assert.equal(await store.openReservations(accountId), 20);
     assert.deepEqual(await store.reserve({ id: 'mp-extra', accountId, keyHash, amountNanos: 1, now, expiresAt: now }), {
-      ok: false, reason: 'key_limit', availableNanos: 0,
+      ok: false,
+      reason: 'key_limit',
+      availableNanos: 0,
     });
 
-    const charged = await Promise.all(ids.map((id) => store.settle({ reservationId: id, accountId, keyHash, upstreamNanos: 8, feeNanos: 2, now })));
+    const charged = await Promise.all(
+      ids.map((id) => store.settle({ reservationId: id, accountId, keyHash, upstreamNanos: 8, feeNanos: 2, now })),
+    );
     assert.equal(charged.filter(Boolean).length, 20);
     key = (await store.findKey(keyHash))!;
     account = (await store.getAccount(accountId))!;

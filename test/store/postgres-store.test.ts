@@ -9,4 +9,9 @@ import { storeSuite } from './store-suite.ts';
 const skip = await needs('postgres');
 const { url, schema } = pgSchemaUrl();
 
-storeSuite('postgres', () => openStore(url), () => dropPgSchema(schema), { skip });
+storeSuite(
+  'postgres',
+  () => openStore(url),
+  () => dropPgSchema(schema),
+  { skip },
+);

@@ -27,11 +27,36 @@ const quiet = createLogger('silent');
 
 function record(id: string, keyHash: string, accountId: string, costNanos: number): GenerationRecord {
   return {
-    id, keyHash, accountId, model: 'openai/gpt-4o-mini', providerId: 'openai', providerName: 'OpenAI', upstreamModel: 'gpt-4o-mini',
-    upstreamId: null, apiType: 'completions', streamed: true, cancelled: false, finishReason: 'error', nativeFinishReason: null,
-    tokensPrompt: 10, tokensCompletion: 20, tokensCached: 0, tokensCacheWrite: 0, tokensReasoning: 0, usageEstimated: true,
-    costNanos, promptCostNanos: 1, completionCostNanos: costNanos - 1, upstreamCostNanos: costNanos, feeNanos: 0, latencyMs: 1000,
-    ttftMs: 10, generationMs: 990, error: CRASH_ERROR, createdAt: new Date().toISOString(), legs: [],
+    id,
+    keyHash,
+    accountId,
+    model: 'openai/gpt-4o-mini',
+    providerId: 'openai',
+    providerName: 'OpenAI',
+    upstreamModel: 'gpt-4o-mini',
+    upstreamId: null,
+    apiType: 'completions',
+    streamed: true,
+    cancelled: false,
+    finishReason: 'error',
+    nativeFinishReason: null,
+    tokensPrompt: 10,
+    tokensCompletion: 20,
+    tokensCached: 0,
+    tokensCacheWrite: 0,
+    tokensReasoning: 0,
+    usageEstimated: true,
+    costNanos,
+    promptCostNanos: 1,
+    completionCostNanos: costNanos - 1,
+    upstreamCostNanos: costNanos,
+    feeNanos: 0,
+    latencyMs: 1000,
+    ttftMs: 10,
+    generationMs: 990,
+    error: CRASH_ERROR,
+    createdAt: new Date().toISOString(),
+    legs: [],
   };
 }
 
@@ -60,14 +85,36 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
       const hash = `key-${randomUUID()}`;
       const now = new Date();
       await store.createKey({
-        hash, name: 'k', label: 'k', kind: 'inference', accountId, limitNanos: 1_000_000, limitReset: null, usageNanos: 0, usageTotalNanos: 0,
-        periodStart: null, reservedNanos: 0, disabled: false, expiresAt: null, createdAt: now.toISOString(), updatedAt: now.toISOString(),
-        requestsPerMinute: null, tokensPerMinute: null,
+        hash,
+        name: 'k',
+        label: 'k',
+        kind: 'inference',
+        accountId,
+        limitNanos: 1_000_000,
+        limitReset: null,
+        usageNanos: 0,
+        usageTotalNanos: 0,
+        periodStart: null,
+        reservedNanos: 0,
+        disabled: false,
+        expiresAt: null,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        requestsPerMinute: null,
+        tokensPerMinute: null,
       });
       const ids: string[] = [];
       for (let i = 0; i < holds; i++) {
         const id = `gen-${randomUUID()}`;
-        const r = await store.reserve({ id, accountId, keyHash: hash, amountNanos: amount, now, expiresAt: new Date(now.getTime() + 3_600_000), owner });
+        const r = await store.reserve({
+          id,
+          accountId,
+          keyHash: hash,
+          amountNanos: amount,
+          now,
+          expiresAt: new Date(now.getTime() + 3_600_000),
+          owner,
+        });
         assert.equal(r.ok, true);
         ids.push(id);
       }
@@ -75,7 +122,12 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
     }
 
     const lease = (owner: string, over: Partial<ProcessLease> = {}): ProcessLease => ({
-      owner, host: 'elsewhere', pid: 1, expiresAt: new Date(Date.now() + 60_000).toISOString(), startedAt: new Date().toISOString(), ...over,
+      owner,
+      host: 'elsewhere',
+      pid: 1,
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      startedAt: new Date().toISOString(),
+      ...over,
     });
 
     test('a lapsed lease: checkpointed streams charged what they delivered, the rest released; a live lease keeps its holds', async () => {
@@ -88,8 +140,15 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
       // Two of the dead process's streams had checkpointed; the third had delivered nothing.
       await store.checkpointHolds(
         d.ids.slice(0, 2).map((id, i) => ({
-          id, accountId: d.accountId, keyHash: d.hash, owner: dead, upstreamNanos: 100 + i, feeNanos: 5, record: record(id, d.hash, d.accountId, 105 + i),
-          now: new Date(), expiresAt: new Date(Date.now() + 3_600_000),
+          id,
+          accountId: d.accountId,
+          keyHash: d.hash,
+          owner: dead,
+          upstreamNanos: 100 + i,
+          feeNanos: 5,
+          record: record(id, d.hash, d.accountId, 105 + i),
+          now: new Date(),
+          expiresAt: new Date(Date.now() + 3_600_000),
         })),
       );
       const me = new ProcessLeases(store, LEASE, quiet);
@@ -111,7 +170,17 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
         assert.ok(!leases.includes(dead), 'the dead lease is removed');
         assert.ok(leases.includes(live) && leases.includes(me.owner));
         // Its process settles late (it was only paused): nothing is charged twice.
-        assert.equal(await store.settle({ reservationId: d.ids[0], accountId: d.accountId, keyHash: d.hash, upstreamNanos: 500, feeNanos: 0, now: new Date() }), false);
+        assert.equal(
+          await store.settle({
+            reservationId: d.ids[0],
+            accountId: d.accountId,
+            keyHash: d.hash,
+            upstreamNanos: 500,
+            feeNanos: 0,
+            now: new Date(),
+          }),
+          false,
+        );
         assert.equal((await store.findKey(d.hash))!.usageTotalNanos, 211);
       } finally {
         await me.stop();
@@ -136,10 +205,14 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
       }
     });
 
-    test('SQLite: a process whose lock file is free is gone at once (any PID namespace); one that holds it is alive however late its lease', { skip: name !== 'sqlite' }, async () => {
+    test('SQLite: a process whose lock file is free is gone at once (any PID namespace); one that holds it is alive however late its lease', {
+      skip: name !== 'sqlite',
+    }, async () => {
       const gone = randomUUID();
       const slow = randomUUID();
-      const holders = [gone, slow].map((owner) => spawn(process.execPath, [join(import.meta.dirname, 'owner-lock-worker.ts'), dbPath, owner]));
+      const holders = [gone, slow].map((owner) =>
+        spawn(process.execPath, [join(import.meta.dirname, 'owner-lock-worker.ts'), dbPath, owner]),
+      );
       await Promise.all(holders.map((c) => new Promise((r) => c.stdout!.once('data', r))));
       try {
         // Elsewhere as far as PIDs go (another container); one lease current, the other long lapsed.
@@ -231,12 +304,33 @@ function scenarios(name: string, open: () => Promise<Store>, skip: false | strin
       await store.renewLease(lease(owner));
       const s = await setUp(owner, 0);
       const id = `gen-${randomUUID()}`;
-      const cp = { id, accountId: s.accountId, keyHash: s.hash, owner, upstreamNanos: 40, feeNanos: 2, record: record(id, s.hash, s.accountId, 42), now: new Date(), expiresAt: new Date(Date.now() + 60_000) };
+      const cp = {
+        id,
+        accountId: s.accountId,
+        keyHash: s.hash,
+        owner,
+        upstreamNanos: 40,
+        feeNanos: 2,
+        record: record(id, s.hash, s.accountId, 42),
+        now: new Date(),
+        expiresAt: new Date(Date.now() + 60_000),
+      };
       await store.checkpointHolds([cp]);
       await store.checkpointHolds([{ ...cp, upstreamNanos: 80, feeNanos: 4 }]);
       assert.equal(await store.openReservations(s.accountId), 1);
       assert.equal((await store.findKey(s.hash))!.reservedNanos, 0);
-      assert.equal(await store.settle({ reservationId: id, accountId: s.accountId, keyHash: s.hash, upstreamNanos: 200, feeNanos: 10, now: new Date(), held: true }), true);
+      assert.equal(
+        await store.settle({
+          reservationId: id,
+          accountId: s.accountId,
+          keyHash: s.hash,
+          upstreamNanos: 200,
+          feeNanos: 10,
+          now: new Date(),
+          held: true,
+        }),
+        true,
+      );
       assert.equal(await store.openReservations(s.accountId), 0);
       assert.equal((await store.findKey(s.hash))!.usageTotalNanos, 210);
       // The process dies later: nothing of that settled stream is charged again.

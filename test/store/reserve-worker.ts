@@ -25,7 +25,14 @@ try {
     const results = await Promise.all(
       Array.from({ length: Number(count) }, async () => {
         const id = `mp-${randomUUID()}`;
-        const r = await store.reserve({ id, accountId, keyHash, amountNanos: Number(amount), now, expiresAt: new Date(now.getTime() + 3_600_000) });
+        const r = await store.reserve({
+          id,
+          accountId,
+          keyHash,
+          amountNanos: Number(amount),
+          now,
+          expiresAt: new Date(now.getTime() + 3_600_000),
+        });
         return r.ok ? id : undefined;
       }),
     );

@@ -25,7 +25,7 @@ db.exec('COMMIT');
 db.close();
 `;
 
-test('a commit waits for another connection\'s write lock, then commits (both writes land)', async () => {
+test("a commit waits for another connection's write lock, then commits (both writes land)", async () => {
   const path = join(tempDir('freeway-busy-'), 'f.db');
   const store = new SqliteStore(path);
   await store.migrate();
@@ -33,14 +33,22 @@ test('a commit waits for another connection\'s write lock, then commits (both wr
   const holder = new Worker(HOLDER, { eval: true, workerData: { path, flag: flag.buffer } });
   await new Promise((resolve) => holder.once('message', resolve));
   // Let go from another thread a little later: this thread is blocked in the commit meanwhile.
-  const releaser = new Worker(`const { workerData } = require('node:worker_threads'); const f = new Int32Array(workerData);
-    Atomics.wait(f, 0, 0, 30); Atomics.store(f, 0, 1); Atomics.notify(f, 0);`, { eval: true, workerData: flag.buffer });
+  const releaser = new Worker(
+    `const { workerData } = require('node:worker_threads'); const f = new Int32Array(workerData);
+    Atomics.wait(f, 0, 0, 30); Atomics.store(f, 0, 1); Atomics.notify(f, 0);`,
+    { eval: true, workerData: flag.buffer },
+  );
   const reserved = await store.reserve({
-    id: 'r1', accountId: 'holder', keyHash: 'nokey', amountNanos: 1, now: new Date(), expiresAt: new Date(Date.now() + 60_000),
+    id: 'r1',
+    accountId: 'holder',
+    keyHash: 'nokey',
+    amountNanos: 1,
+    now: new Date(),
+    expiresAt: new Date(Date.now() + 60_000),
   });
   // The key does not exist, so the hold is refused; but the transaction ran after the holder's commit: its account is there.
   assert.deepEqual(reserved, { ok: false, reason: 'key_limit', availableNanos: 0 });
-  assert.ok(await store.getAccount('holder'), 'the other connection\'s write committed first');
+  assert.ok(await store.getAccount('holder'), "the other connection's write committed first");
   await store.createAccount({ id: 'after', name: 'a', prepaid: false, now: new Date() });
   assert.ok(await store.getAccount('after'));
   await holder.terminate();

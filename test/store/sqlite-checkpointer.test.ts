@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/temp-dir.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test("the serving connection leaves checkpoints to the worker, and the log reaches the database file", async () => {
+test('the serving connection leaves checkpoints to the worker, and the log reaches the database file', async () => {
   const path = join(tempDir('freeway-ckpt-'), 'freeway.db');
   const store = new SqliteStore(path);
   await store.migrate();

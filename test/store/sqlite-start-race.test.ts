@@ -51,10 +51,20 @@ test('six processes opening and migrating one new SQLite file at once all start,
     await Promise.all(children.map((c) => c.ready));
     for (const c of children) c.go();
     const results = await Promise.all(children.map((c) => c.result));
-    assert.deepEqual(results, results.map(() => 'ok'), `round ${round}: ${results.join(' | ')}`);
+    assert.deepEqual(
+      results,
+      results.map(() => 'ok'),
+      `round ${round}: ${results.join(' | ')}`,
+    );
     const db = new DatabaseSync(path);
-    const versions = (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version);
+    const versions = (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map(
+      (r) => r.version,
+    );
     db.close();
-    assert.deepEqual(versions, MIGRATIONS.map((m) => m.version), 'each migration once');
+    assert.deepEqual(
+      versions,
+      MIGRATIONS.map((m) => m.version),
+      'each migration once',
+    );
   }
 });

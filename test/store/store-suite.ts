@@ -53,7 +53,8 @@ class Fixture {
     const now = opts.now ?? T0;
     await this.store.createAccount({ id, name: `Account ${id}`, prepaid: opts.prepaid ?? false, now });
     this.accounts.add(id);
-    if (opts.topup) assert.equal(await this.store.credit({ id: uid('topup'), accountId: id, kind: 'topup', amountNanos: opts.topup, now }), true);
+    if (opts.topup)
+      assert.equal(await this.store.credit({ id: uid('topup'), accountId: id, kind: 'topup', amountNanos: opts.topup, now }), true);
     return (await this.store.getAccount(id))!;
   }
 
@@ -128,14 +129,22 @@ class Fixture {
       const totals = await this.store.ledgerTotals(id);
       assert.equal(totals.credits - totals.charges, a.balanceNanos, `ledger totals of ${id}`);
       const open = [...this.open.values()].filter((o) => o.accountId === id);
-      assert.equal(a.reservedNanos, open.reduce((s, o) => s + o.amount, 0), `reserved of account ${id}`);
+      assert.equal(
+        a.reservedNanos,
+        open.reduce((s, o) => s + o.amount, 0),
+        `reserved of account ${id}`,
+      );
       assert.equal(await this.store.openReservations(id), open.length, `open reservations of ${id}`);
     }
     for (const hash of this.keys) {
       const k = await this.store.findKey(hash);
       if (!k) continue;
       const open = [...this.open.values()].filter((o) => o.keyHash === hash);
-      assert.equal(k.reservedNanos, open.reduce((s, o) => s + o.amount, 0), `reserved of key ${hash}`);
+      assert.equal(
+        k.reservedNanos,
+        open.reduce((s, o) => s + o.amount, 0),
+        `reserved of key ${hash}`,
+      );
     }
     // Nothing outside this scenario's accounts moved either.
     assert.equal(await this.store.openReservations(), this.openBefore + this.open.size, 'open reservations overall');
@@ -262,7 +271,13 @@ export function storeSuite(
         fx.accounts.add(id);
         const created = await store.createAccount({ id, name: 'First', prepaid: true, now: T0 });
         assert.deepEqual(created, {
-          id, name: 'First', prepaid: true, balanceNanos: 0, reservedNanos: 0, purchasedNanos: 0, createdAt: T0.toISOString(),
+          id,
+          name: 'First',
+          prepaid: true,
+          balanceNanos: 0,
+          reservedNanos: 0,
+          purchasedNanos: 0,
+          createdAt: T0.toISOString(),
         });
         const again = await store.createAccount({ id, name: 'Second', prepaid: false, now: plus(T0, 1000) });
         assert.deepEqual(again, created, 'a second create returns the existing account unchanged');
@@ -283,8 +298,17 @@ export function storeSuite(
         const countManagement = await store.countKeys('management');
         const countAll = await store.countKeys();
 
-        const k1 = fx.keyRecord(a.id, { createdAt: '2025-03-10T10:00:00.000Z', updatedAt: '2025-03-10T10:00:00.000Z', limitNanos: 5000, limitReset: 'monthly' });
-        const k2 = fx.keyRecord(a.id, { createdAt: '2025-03-10T11:00:00.000Z', updatedAt: '2025-03-10T11:00:00.000Z', expiresAt: '2026-01-01T00:00:00.000Z' });
+        const k1 = fx.keyRecord(a.id, {
+          createdAt: '2025-03-10T10:00:00.000Z',
+          updatedAt: '2025-03-10T10:00:00.000Z',
+          limitNanos: 5000,
+          limitReset: 'monthly',
+        });
+        const k2 = fx.keyRecord(a.id, {
+          createdAt: '2025-03-10T11:00:00.000Z',
+          updatedAt: '2025-03-10T11:00:00.000Z',
+          expiresAt: '2026-01-01T00:00:00.000Z',
+        });
         const k3 = fx.keyRecord(a.id, { createdAt: '2025-03-10T12:00:00.000Z', updatedAt: '2025-03-10T12:00:00.000Z', disabled: true });
         const m1 = fx.keyRecord(b.id, { kind: 'management' });
         // Created out of order: listing sorts by creation time.
@@ -322,13 +346,26 @@ export function storeSuite(
           t1,
         );
         assert.deepEqual(updated, {
-          ...k, name: 'renamed', limitNanos: 12345, limitReset: 'daily', disabled: true, expiresAt: '2026-06-01T00:00:00.000Z', updatedAt: t1.toISOString(),
+          ...k,
+          name: 'renamed',
+          limitNanos: 12345,
+          limitReset: 'daily',
+          disabled: true,
+          expiresAt: '2026-06-01T00:00:00.000Z',
+          updatedAt: t1.toISOString(),
         });
         assert.deepEqual(await store.findKey(k.hash), updated);
 
         const t2 = plus(T0, 120_000);
         const cleared = await store.updateKey(k.hash, { limitNanos: null, limitReset: null, disabled: false, expiresAt: null }, t2);
-        assert.deepEqual(cleared, { ...updated, limitNanos: null, limitReset: null, disabled: false, expiresAt: null, updatedAt: t2.toISOString() });
+        assert.deepEqual(cleared, {
+          ...updated,
+          limitNanos: null,
+          limitReset: null,
+          disabled: false,
+          expiresAt: null,
+          updatedAt: t2.toISOString(),
+        });
 
         const t3 = plus(T0, 180_000);
         const renamedOnly = await store.updateKey(k.hash, { name: 'again' }, t3);
@@ -347,13 +384,19 @@ export function storeSuite(
     describe('credit', () => {
       scenario('top-up raises balance and purchased; a repeated id credits once; adjustments may be negative', async (fx) => {
         const a = await fx.account({ prepaid: true });
-        assert.equal(await store.credit({ id: 'c1-' + a.id, accountId: a.id, kind: 'topup', amountNanos: 1000, note: 'card', now: T0 }), true);
+        assert.equal(
+          await store.credit({ id: 'c1-' + a.id, accountId: a.id, kind: 'topup', amountNanos: 1000, note: 'card', now: T0 }),
+          true,
+        );
         assert.equal(await store.credit({ id: 'c1-' + a.id, accountId: a.id, kind: 'topup', amountNanos: 1000, now: T0 }), false);
         let acct = (await store.getAccount(a.id))!;
         assert.equal(acct.balanceNanos, 1000);
         assert.equal(acct.purchasedNanos, 1000);
 
-        assert.equal(await store.credit({ id: 'c2-' + a.id, accountId: a.id, kind: 'adjustment', amountNanos: -300, now: plus(T0, 1000) }), true);
+        assert.equal(
+          await store.credit({ id: 'c2-' + a.id, accountId: a.id, kind: 'adjustment', amountNanos: -300, now: plus(T0, 1000) }),
+          true,
+        );
         assert.equal(await store.credit({ id: 'c3-' + a.id, accountId: a.id, kind: 'refund', amountNanos: 50, now: plus(T0, 2000) }), true);
         acct = (await store.getAccount(a.id))!;
         assert.equal(acct.balanceNanos, 750);
@@ -387,9 +430,14 @@ export function storeSuite(
         const k = await fx.key(a.id, { limitNanos: 100 });
         assert.equal((await fx.reserve(a.id, k.hash, 60)).ok, true);
         const refused = await fx.reserve(a.id, k.hash, 50);
-        assert.deepEqual({ ok: refused.ok, ...(refused.ok ? {} : { reason: refused.reason, availableNanos: refused.availableNanos }) }, {
-          ok: false, reason: 'key_limit', availableNanos: 40,
-        });
+        assert.deepEqual(
+          { ok: refused.ok, ...(refused.ok ? {} : { reason: refused.reason, availableNanos: refused.availableNanos }) },
+          {
+            ok: false,
+            reason: 'key_limit',
+            availableNanos: 40,
+          },
+        );
         assert.equal((await fx.reserve(a.id, k.hash, 40)).ok, true);
         assert.equal((await store.findKey(k.hash))!.reservedNanos, 100);
         assert.equal((await store.getAccount(a.id))!.reservedNanos, 100);
@@ -436,7 +484,18 @@ export function storeSuite(
         const r = await fx.reserve(a.id, k.hash, 200);
         assert.equal(r.ok, true);
         const t1 = plus(T0, 5000);
-        assert.equal(await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 100, feeNanos: 10, note: 'model x', now: t1 }), true);
+        assert.equal(
+          await fx.settle({
+            reservationId: r.id,
+            accountId: a.id,
+            keyHash: k.hash,
+            upstreamNanos: 100,
+            feeNanos: 10,
+            note: 'model x',
+            now: t1,
+          }),
+          true,
+        );
         let acct = (await store.getAccount(a.id))!;
         let key = (await store.findKey(k.hash))!;
         assert.equal(acct.balanceNanos, 890);
@@ -449,11 +508,27 @@ export function storeSuite(
         assert.equal(await store.openReservations(a.id), 0);
         const [charge] = await store.ledger(a.id, 1);
         assert.deepEqual(charge, {
-          id: r.id, accountId: a.id, keyHash: k.hash, kind: 'charge', amountNanos: -110, upstreamNanos: 100, feeNanos: 10, note: 'model x', createdAt: t1.toISOString(),
+          id: r.id,
+          accountId: a.id,
+          keyHash: k.hash,
+          kind: 'charge',
+          amountNanos: -110,
+          upstreamNanos: 100,
+          feeNanos: 10,
+          note: 'model x',
+          createdAt: t1.toISOString(),
         });
 
-        assert.equal(await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 100, feeNanos: 10 }), false, 'second settle');
-        assert.equal(await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 999, feeNanos: 0 }), false, 'other amount, same id');
+        assert.equal(
+          await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 100, feeNanos: 10 }),
+          false,
+          'second settle',
+        );
+        assert.equal(
+          await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 999, feeNanos: 0 }),
+          false,
+          'other amount, same id',
+        );
         acct = (await store.getAccount(a.id))!;
         key = (await store.findKey(k.hash))!;
         assert.equal(acct.balanceNanos, 890);
@@ -490,8 +565,14 @@ export function storeSuite(
         assert.equal(await fx.releaseExpired(plus(T0, 2000)), 1);
         assert.equal((await store.getAccount(a.id))!.reservedNanos, 0);
         assert.equal((await store.findKey(k.hash))!.reservedNanos, 0);
-        assert.equal(await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 200, feeNanos: 20, now: plus(T0, 3000) }), true);
-        assert.equal(await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 200, feeNanos: 20, now: plus(T0, 4000) }), false);
+        assert.equal(
+          await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 200, feeNanos: 20, now: plus(T0, 3000) }),
+          true,
+        );
+        assert.equal(
+          await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 200, feeNanos: 20, now: plus(T0, 4000) }),
+          false,
+        );
         const acct = (await store.getAccount(a.id))!;
         const key = (await store.findKey(k.hash))!;
         assert.equal(acct.balanceNanos, 780);
@@ -546,7 +627,10 @@ export function storeSuite(
         const r1 = await fx.reserve(a.id, k.hash, 80, { now: day1 });
         assert.equal(r1.ok, true);
         assert.equal((await store.findKey(k.hash))!.periodStart, '2025-03-10T00:00:00.000Z');
-        assert.equal(await fx.settle({ reservationId: r1.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 80, feeNanos: 0, now: day1 }), true);
+        assert.equal(
+          await fx.settle({ reservationId: r1.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 80, feeNanos: 0, now: day1 }),
+          true,
+        );
         const same = await fx.reserve(a.id, k.hash, 30, { now: plus(day1, 3_600_000) });
         assert.equal(!same.ok && same.reason === 'key_limit' && same.availableNanos === 20, true, JSON.stringify(same));
 
@@ -556,7 +640,10 @@ export function storeSuite(
         assert.equal(key.usageNanos, 0);
         assert.equal(key.usageTotalNanos, 80);
         assert.equal(key.periodStart, '2025-03-11T00:00:00.000Z');
-        assert.equal(await fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 25, feeNanos: 5, now: day2 }), true);
+        assert.equal(
+          await fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 25, feeNanos: 5, now: day2 }),
+          true,
+        );
         key = (await store.findKey(k.hash))!;
         assert.equal(key.usageNanos, 30);
         assert.equal(key.usageTotalNanos, 110);
@@ -572,9 +659,15 @@ export function storeSuite(
         const r1 = await fx.reserve(a.id, k.hash, 50, { now: day1 });
         const r2 = await fx.reserve(a.id, k.hash, 50, { now: day1 });
         assert.ok(r1.ok && r2.ok);
-        assert.equal(await fx.settle({ reservationId: r1.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 40, feeNanos: 0, now: day1 }), true);
+        assert.equal(
+          await fx.settle({ reservationId: r1.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 40, feeNanos: 0, now: day1 }),
+          true,
+        );
         // r2 finishes after midnight: its charge belongs to day 2.
-        assert.equal(await fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 30, feeNanos: 0, now: day2 }), true);
+        assert.equal(
+          await fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 30, feeNanos: 0, now: day2 }),
+          true,
+        );
         const key = (await store.findKey(k.hash))!;
         assert.equal(key.usageNanos, 30);
         assert.equal(key.usageTotalNanos, 70);
@@ -586,8 +679,22 @@ export function storeSuite(
         const monthly = await fx.key(a.id, { limitNanos: 100, limitReset: 'monthly' });
         const endOfMarch = at('2025-03-31T23:00:00.000Z');
         const r = await fx.reserve(a.id, monthly.hash, 100, { now: endOfMarch });
-        assert.equal(await fx.settle({ reservationId: r.id, accountId: a.id, keyHash: monthly.hash, upstreamNanos: 100, feeNanos: 0, now: endOfMarch }), true);
-        assert.equal((await fx.reserve(a.id, monthly.hash, 1, { now: at('2025-03-01T00:00:00.000Z') })).ok, false, 'earlier in March: still spent');
+        assert.equal(
+          await fx.settle({
+            reservationId: r.id,
+            accountId: a.id,
+            keyHash: monthly.hash,
+            upstreamNanos: 100,
+            feeNanos: 0,
+            now: endOfMarch,
+          }),
+          true,
+        );
+        assert.equal(
+          (await fx.reserve(a.id, monthly.hash, 1, { now: at('2025-03-01T00:00:00.000Z') })).ok,
+          false,
+          'earlier in March: still spent',
+        );
         assert.equal((await fx.reserve(a.id, monthly.hash, 1, { now: endOfMarch })).ok, false);
         assert.equal((await fx.reserve(a.id, monthly.hash, 100, { now: at('2025-04-01T00:30:00.000Z') })).ok, true);
         assert.equal((await store.findKey(monthly.hash))!.periodStart, '2025-04-01T00:00:00.000Z');
@@ -596,40 +703,50 @@ export function storeSuite(
         const sunday = at('2025-03-16T20:00:00.000Z');
         const r2 = await fx.reserve(a.id, weekly.hash, 100, { now: sunday });
         assert.equal((await store.findKey(weekly.hash))!.periodStart, '2025-03-10T00:00:00.000Z');
-        assert.equal(await fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: weekly.hash, upstreamNanos: 100, feeNanos: 0, now: sunday }), true);
+        assert.equal(
+          await fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: weekly.hash, upstreamNanos: 100, feeNanos: 0, now: sunday }),
+          true,
+        );
         assert.equal((await fx.reserve(a.id, weekly.hash, 1, { now: sunday })).ok, false);
         assert.equal((await fx.reserve(a.id, weekly.hash, 100, { now: at('2025-03-17T00:00:00.000Z') })).ok, true);
       });
 
-      scenario('settlements and a hold issued together: each sees the ones before it, midnight splits periods', async (fx) => {
-        // Issued in one turn of the event loop, so a store that groups writes takes them in one batch.
-        const a = await fx.account({ prepaid: true, topup: 1000 });
-        const k = await fx.key(a.id, { limitNanos: 100, limitReset: 'daily' });
-        const day1 = at('2025-03-10T23:59:59.990Z');
-        const day2 = at('2025-03-11T00:00:00.010Z');
-        const rs = await Promise.all([1, 2, 3].map(() => fx.reserve(a.id, k.hash, 30, { now: day1 })));
-        assert.ok(rs.every((r) => r.ok));
-        const [r1, r2, r3] = rs as Array<{ ok: true; id: string }>;
-        const together = await Promise.all([
-          fx.settle({ reservationId: r1.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 20, feeNanos: 0, now: day1 }),
-          fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 25, feeNanos: 0, now: day1 }),
-          // After midnight: counts toward day 2 only.
-          fx.settle({ reservationId: r3.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 30, feeNanos: 5, now: day2 }),
-          // Day 2 has used 35 of 100: a hold of 66 is one too many, 65 fits.
-          fx.reserve(a.id, k.hash, 66, { now: day2 }),
-          fx.reserve(a.id, k.hash, 65, { now: day2 }),
-        ]);
-        assert.deepEqual(together.slice(0, 3), [true, true, true]);
-        const [tooMuch, fits] = together.slice(3) as Array<{ ok: boolean; reason?: string; availableNanos?: number; id?: string }>;
-        assert.deepEqual({ ok: tooMuch.ok, reason: tooMuch.reason, available: tooMuch.availableNanos }, { ok: false, reason: 'key_limit', available: 65 });
-        assert.equal(fits.ok, true);
-        const key = (await store.findKey(k.hash))!;
-        assert.equal(key.usageNanos, 35);
-        assert.equal(key.usageTotalNanos, 80);
-        assert.equal(key.periodStart, '2025-03-11T00:00:00.000Z');
-        assert.equal((await store.getAccount(a.id))!.balanceNanos, 920);
-        await fx.release(fits.id!);
-      }, !opts.ordered);
+      scenario(
+        'settlements and a hold issued together: each sees the ones before it, midnight splits periods',
+        async (fx) => {
+          // Issued in one turn of the event loop, so a store that groups writes takes them in one batch.
+          const a = await fx.account({ prepaid: true, topup: 1000 });
+          const k = await fx.key(a.id, { limitNanos: 100, limitReset: 'daily' });
+          const day1 = at('2025-03-10T23:59:59.990Z');
+          const day2 = at('2025-03-11T00:00:00.010Z');
+          const rs = await Promise.all([1, 2, 3].map(() => fx.reserve(a.id, k.hash, 30, { now: day1 })));
+          assert.ok(rs.every((r) => r.ok));
+          const [r1, r2, r3] = rs as Array<{ ok: true; id: string }>;
+          const together = await Promise.all([
+            fx.settle({ reservationId: r1.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 20, feeNanos: 0, now: day1 }),
+            fx.settle({ reservationId: r2.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 25, feeNanos: 0, now: day1 }),
+            // After midnight: counts toward day 2 only.
+            fx.settle({ reservationId: r3.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 30, feeNanos: 5, now: day2 }),
+            // Day 2 has used 35 of 100: a hold of 66 is one too many, 65 fits.
+            fx.reserve(a.id, k.hash, 66, { now: day2 }),
+            fx.reserve(a.id, k.hash, 65, { now: day2 }),
+          ]);
+          assert.deepEqual(together.slice(0, 3), [true, true, true]);
+          const [tooMuch, fits] = together.slice(3) as Array<{ ok: boolean; reason?: string; availableNanos?: number; id?: string }>;
+          assert.deepEqual(
+            { ok: tooMuch.ok, reason: tooMuch.reason, available: tooMuch.availableNanos },
+            { ok: false, reason: 'key_limit', available: 65 },
+          );
+          assert.equal(fits.ok, true);
+          const key = (await store.findKey(k.hash))!;
+          assert.equal(key.usageNanos, 35);
+          assert.equal(key.usageTotalNanos, 80);
+          assert.equal(key.periodStart, '2025-03-11T00:00:00.000Z');
+          assert.equal((await store.getAccount(a.id))!.balanceNanos, 920);
+          await fx.release(fits.id!);
+        },
+        !opts.ordered,
+      );
 
       scenario('a lifetime limit (no reset) never resets', async (fx) => {
         const a = await fx.account();
@@ -644,7 +761,9 @@ export function storeSuite(
 
     describe('concurrency', () => {
       const settleAll = async (fx: Fixture, accountId: string, keyHash: string, ids: string[]) => {
-        const charged = await Promise.all(ids.map((id) => fx.settle({ reservationId: id, accountId, keyHash, upstreamNanos: 9, feeNanos: 1 })));
+        const charged = await Promise.all(
+          ids.map((id) => fx.settle({ reservationId: id, accountId, keyHash, upstreamNanos: 9, feeNanos: 1 })),
+        );
         assert.equal(charged.filter(Boolean).length, ids.length);
       };
 
@@ -657,7 +776,12 @@ export function storeSuite(
         assert.ok(results.every((r) => r.ok || (r.reason === 'key_limit' && r.availableNanos === 0)));
         assert.equal((await store.findKey(k.hash))!.reservedNanos, 200);
         await fx.verify();
-        await settleAll(fx, a.id, k.hash, ok.map((r) => r.id));
+        await settleAll(
+          fx,
+          a.id,
+          k.hash,
+          ok.map((r) => r.id),
+        );
         const acct = (await store.getAccount(a.id))!;
         assert.equal(acct.balanceNanos, -200, 'a postpaid tab');
         assert.equal(acct.reservedNanos, 0);
@@ -673,9 +797,16 @@ export function storeSuite(
         assert.equal(ok.length, 20);
         assert.ok(results.every((r) => r.ok || (r.reason === 'balance' && r.availableNanos === 0)));
         await fx.verify();
-        await settleAll(fx, a.id, k.hash, ok.map((r) => r.id));
+        await settleAll(
+          fx,
+          a.id,
+          k.hash,
+          ok.map((r) => r.id),
+        );
         // Settle every one again, concurrently: nothing more is charged.
-        const again = await Promise.all(ok.map((r) => fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 9, feeNanos: 1 })));
+        const again = await Promise.all(
+          ok.map((r) => fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 9, feeNanos: 1 })),
+        );
         assert.equal(again.filter(Boolean).length, 0);
         const acct = (await store.getAccount(a.id))!;
         assert.equal(acct.balanceNanos, 0);
@@ -691,7 +822,9 @@ export function storeSuite(
         const k = await fx.key(a.id);
         const r = await fx.reserve(a.id, k.hash, 50);
         const charged = await Promise.all(
-          Array.from({ length: 20 }, () => fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 40, feeNanos: 2 })),
+          Array.from({ length: 20 }, () =>
+            fx.settle({ reservationId: r.id, accountId: a.id, keyHash: k.hash, upstreamNanos: 40, feeNanos: 2 }),
+          ),
         );
         assert.equal(charged.filter(Boolean).length, 1);
         assert.equal((await store.getAccount(a.id))!.balanceNanos, 58);
@@ -770,20 +903,56 @@ export function storeSuite(
 
         assert.deepEqual(await store.usage({ accountId: a.id, groupBy: [] }), expectedUsage(gens, []));
         assert.equal((await store.usage({ accountId: a.id, groupBy: [] }))[0].requests, 12);
-        for (const groupBy of [['day'], ['model'], ['provider'], ['key'], ['day', 'model'], ['key', 'provider'], ['day', 'model', 'provider', 'key']] as const) {
-          assert.deepEqual(await store.usage({ accountId: a.id, groupBy: [...groupBy] }), expectedUsage(gens, [...groupBy]), groupBy.join(','));
+        for (const groupBy of [
+          ['day'],
+          ['model'],
+          ['provider'],
+          ['key'],
+          ['day', 'model'],
+          ['key', 'provider'],
+          ['day', 'model', 'provider', 'key'],
+        ] as const) {
+          assert.deepEqual(
+            await store.usage({ accountId: a.id, groupBy: [...groupBy] }),
+            expectedUsage(gens, [...groupBy]),
+            groupBy.join(','),
+          );
         }
         const byKey = await store.usage({ accountId: a.id, keyHash: k2.hash, groupBy: ['day'] });
-        assert.deepEqual(byKey, expectedUsage(gens.filter((g) => g.keyHash === k2.hash), ['day']));
+        assert.deepEqual(
+          byKey,
+          expectedUsage(
+            gens.filter((g) => g.keyHash === k2.hash),
+            ['day'],
+          ),
+        );
         assert.equal(byKey.length, 3);
 
         const ranged = await store.usage({ accountId: a.id, from: '2025-03-11', to: '2025-03-12', groupBy: ['day', 'model'] });
-        assert.deepEqual(ranged, expectedUsage(gens.filter((g) => g.createdAt >= '2025-03-11' && g.createdAt < '2025-03-12'), ['day', 'model']));
-        assert.deepEqual(ranged.map((r) => r.day), ['2025-03-11', '2025-03-11']);
+        assert.deepEqual(
+          ranged,
+          expectedUsage(
+            gens.filter((g) => g.createdAt >= '2025-03-11' && g.createdAt < '2025-03-12'),
+            ['day', 'model'],
+          ),
+        );
+        assert.deepEqual(
+          ranged.map((r) => r.day),
+          ['2025-03-11', '2025-03-11'],
+        );
 
         const fromOnly = await store.usage({ accountId: a.id, keyHash: k1.hash, from: '2025-03-12', groupBy: ['model'] });
-        assert.deepEqual(fromOnly, expectedUsage(gens.filter((g) => g.keyHash === k1.hash && g.createdAt >= '2025-03-12'), ['model']));
-        assert.equal(fromOnly.reduce((s, r) => s + r.requests, 0), 2);
+        assert.deepEqual(
+          fromOnly,
+          expectedUsage(
+            gens.filter((g) => g.keyHash === k1.hash && g.createdAt >= '2025-03-12'),
+            ['model'],
+          ),
+        );
+        assert.equal(
+          fromOnly.reduce((s, r) => s + r.requests, 0),
+          2,
+        );
 
         assert.deepEqual(await store.usage({ accountId: a.id, from: '2030-01-01', groupBy: ['day'] }), []);
         assert.deepEqual(await store.usage({ accountId: other.id, groupBy: ['key'] }), expectedUsage([foreign], ['key']));
@@ -808,7 +977,12 @@ export function storeSuite(
         const other = await fx.account();
         const k1 = await fx.key(a.id, { limitNanos: 5_000_000_000 });
         const k2 = await fx.key(a.id, { limitNanos: 1000 });
-        const acct = alert(a.id, { thresholdKind: 'percent', thresholdValue: 2500, webhookUrl: 'https://hooks.example.com/a?t=1', createdAt: '2025-03-10T12:00:02.000Z' });
+        const acct = alert(a.id, {
+          thresholdKind: 'percent',
+          thresholdValue: 2500,
+          webhookUrl: 'https://hooks.example.com/a?t=1',
+          createdAt: '2025-03-10T12:00:02.000Z',
+        });
         const key1 = alert(a.id, { keyHash: k1.hash, thresholdValue: 9_007_199_254_740_991, createdAt: '2025-03-10T12:00:01.000Z' });
         const key2 = alert(a.id, { keyHash: k2.hash, firedAt: '2025-03-10T12:30:00.000Z', createdAt: '2025-03-10T12:00:03.000Z' });
         const foreign = alert(other.id);
@@ -848,7 +1022,9 @@ export function storeSuite(
         assert.equal(await store.markAlert(uid('noalert'), null, true), false);
 
         // Many checkers see the same crossing at once: exactly one wins, then exactly one re-arms.
-        const fired = await Promise.all(Array.from({ length: 30 }, (_, i) => store.markAlert(x.id, `2025-03-10T14:00:${String(i).padStart(2, '0')}.000Z`, false)));
+        const fired = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => store.markAlert(x.id, `2025-03-10T14:00:${String(i).padStart(2, '0')}.000Z`, false)),
+        );
         assert.equal(fired.filter(Boolean).length, 1);
         const rearmed = await Promise.all(Array.from({ length: 30 }, () => store.markAlert(x.id, null, true)));
         assert.equal(rearmed.filter(Boolean).length, 1);
@@ -882,10 +1058,16 @@ export function storeSuite(
         assert.deepEqual(await store.getResponse(id), saved, 'a second save of the same id changes nothing');
       });
 
-      it("deletes a response only for its own key; purges those created before a time", async () => {
+      it('deletes a response only for its own key; purges those created before a time', async () => {
         const keyHash = uid('key');
         const rec = (id: string, at: Date) => ({
-          id, keyHash, model: 'm', input: [], output: [], response: { id }, createdAt: at.toISOString(),
+          id,
+          keyHash,
+          model: 'm',
+          input: [],
+          output: [],
+          response: { id },
+          createdAt: at.toISOString(),
         });
         // Far in the past, so that no other test's responses are old enough to be purged here.
         const old = [uid('resp'), uid('resp')];
@@ -916,7 +1098,11 @@ export function storeSuite(
         const key = uid('ctr');
         for (let i = 1; i <= 3; i++) assert.deepEqual(await store.hitCounters(key, [minute(base, 3)]), { ok: true, counts: [i] });
         assert.deepEqual(await store.hitCounters(key, [minute(base, 3)]), { ok: false, window: 'minute', count: 3 });
-        assert.deepEqual(await store.hitCounters(key, [minute(base, 3)]), { ok: false, window: 'minute', count: 3 }, 'a refused hit counts nothing');
+        assert.deepEqual(
+          await store.hitCounters(key, [minute(base, 3)]),
+          { ok: false, window: 'minute', count: 3 },
+          'a refused hit counts nothing',
+        );
         assert.deepEqual(await store.hitCounters(key, [minute(base + M, 3)]), { ok: true, counts: [1] });
         assert.deepEqual(await store.hitCounters(key, [minute(base + M, 3)]), { ok: true, counts: [2] });
         assert.deepEqual(await store.hitCounters(uid('ctr'), [minute(base + M, 3)]), { ok: true, counts: [1] }, 'counters are per key');
@@ -951,7 +1137,10 @@ export function storeSuite(
         const results = await Promise.all(Array.from({ length: 50 }, () => store.hitCounters(key, [minute(base, 10), day(base, 1000)])));
         const ok = results.filter((r) => r.ok);
         assert.equal(ok.length, 10);
-        assert.deepEqual(ok.map((r) => (r.ok ? r.counts[0] : 0)).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert.deepEqual(
+          ok.map((r) => (r.ok ? r.counts[0] : 0)).sort((x, y) => x - y),
+          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        );
         assert.ok(results.every((r) => r.ok || (r.window === 'minute' && r.count === 10)));
         assert.deepEqual(await store.hitCounters(key, [minute(base + M, 10), day(base, 1000)]), { ok: true, counts: [1, 11] });
       });

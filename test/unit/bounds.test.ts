@@ -4,12 +4,23 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS, assertCreditFits, parseUsd, priceProblem, usdBound } from '../../src/spec/money-bounds.ts';
+import {
+  AmountError,
+  MAX_AMOUNT_NANOS,
+  MAX_STORED_NANOS,
+  assertCreditFits,
+  parseUsd,
+  priceProblem,
+  usdBound,
+} from '../../src/spec/money-bounds.ts';
 import type { UsdOptions } from '../../src/spec/money-bounds.ts';
 
 const amount: UsdOptions = { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS, text: true };
 const refused = (v: unknown, pattern: RegExp, o = amount) =>
-  assert.throws(() => parseUsd(v, 'amount', o), (e: unknown) => e instanceof AmountError && e.status === 400 && e.metadata.param === 'amount' && pattern.test(e.message));
+  assert.throws(
+    () => parseUsd(v, 'amount', o),
+    (e: unknown) => e instanceof AmountError && e.status === 400 && e.metadata.param === 'amount' && pattern.test(e.message),
+  );
 
 test('exact amounts, from numbers and decimal strings', () => {
   assert.equal(parseUsd(25, 'amount', amount), 25_000_000_000);
@@ -52,7 +63,10 @@ test('not a plain amount: refused clearly', () => {
 
 test('a credit that would take a balance past 2^53 − 1 nanos is refused, naming the bound', () => {
   assertCreditFits('a', MAX_STORED_NANOS - 10, 0, 10, true);
-  assert.throws(() => assertCreditFits('a', MAX_STORED_NANOS - 10, 0, 11, false), (e: unknown) => e instanceof AmountError && /beyond \$9,007,199\.254740991/.test(e.message));
+  assert.throws(
+    () => assertCreditFits('a', MAX_STORED_NANOS - 10, 0, 11, false),
+    (e: unknown) => e instanceof AmountError && /beyond \$9,007,199\.254740991/.test(e.message),
+  );
   assert.throws(() => assertCreditFits('a', 0, MAX_STORED_NANOS, 1, true), /credits bought/);
   assert.throws(() => assertCreditFits('a', -MAX_STORED_NANOS, 0, -1, false), /balance/);
   // Whatever a driver returns for a stored value, including one past any bound.

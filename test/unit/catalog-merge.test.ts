@@ -47,7 +47,10 @@ describe('canonical models', () => {
     const m = catalog.get('groq/llama-3.3-70b-versatile');
     assert.ok(m);
     assert.equal(m.pinnedOf, 'meta-llama/llama-3.3-70b-instruct');
-    assert.deepEqual(m.endpoints.map((e) => e.provider.id), ['groq']);
+    assert.deepEqual(
+      m.endpoints.map((e) => e.provider.id),
+      ['groq'],
+    );
   });
 
   test("OpenRouter's dotted id is listed; Freeway's dashed id is an alias of it", async () => {
@@ -83,7 +86,10 @@ describe('canonical models', () => {
     const m = catalog.get('ollama/my-finetune:7b');
     assert.equal(m?.id, 'ollama/my-finetune:7b');
     assert.equal(m?.pinnedOf, undefined);
-    assert.deepEqual(m?.endpoints.map((e) => e.provider.id), ['ollama']);
+    assert.deepEqual(
+      m?.endpoints.map((e) => e.provider.id),
+      ['ollama'],
+    );
   });
 });
 
@@ -140,7 +146,10 @@ describe('mapToCanonical', () => {
     stripPrefixes: { host: ['accounts/host/models/'] },
     rewrites: { host: [{ pattern: '(\\d)p(\\d)', replace: '$1.$2' }] },
     hostedAuthor: { azure: 'openai' },
-    hostSuffixes: [{ suffix: '-turbo', quantization: null }, { suffix: '-fp8', quantization: 'fp8' }],
+    hostSuffixes: [
+      { suffix: '-turbo', quantization: null },
+      { suffix: '-fp8', quantization: 'fp8' },
+    ],
     ids: { host: { 'l33-versatile': 'meta-llama/llama-3.3-70b-instruct' } },
     authors: {},
   };

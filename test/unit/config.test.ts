@@ -21,7 +21,10 @@ test('no config, no keys: starts with no providers and the embedded defaults', a
 });
 
 test('every provider whose key variable is set is live, with its real base URL', async () => {
-  const s = await loadSettings({ cwd: tmpdir(), env: { GROQ_API_KEY: 'g', XAI_API_KEY: 'x', PORT: '9999', DATABASE_URL: 'file:/tmp/x.db' } });
+  const s = await loadSettings({
+    cwd: tmpdir(),
+    env: { GROQ_API_KEY: 'g', XAI_API_KEY: 'x', PORT: '9999', DATABASE_URL: 'file:/tmp/x.db' },
+  });
   assert.deepEqual(s.providers.map((p) => p.id).sort(), ['groq', 'xai']);
   assert.equal(s.providers.find((p) => p.id === 'groq')?.baseUrl, 'https://api.groq.com/openai/v1');
   assert.equal(s.port, 9999);
@@ -52,12 +55,30 @@ test('YAML with ${ENV} interpolation, base URL overrides and a custom provider',
 });
 
 test('a bad config stops start-up with one message naming the key and why', async () => {
-  await assert.rejects(() => withYaml('providers:\n  openai:\n    apikey: x\n'), (e: Error) => e instanceof ConfigError && /providers\.openai\.apikey is not a known setting/.test(e.message));
-  await assert.rejects(() => withYaml('server:\n  port: "eighty"\n'), (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message));
-  await assert.rejects(() => withYaml('providers:\n  mine:\n    baseUrl: http://x\n'), (e: Error) => e instanceof ConfigError && /providers\.mine\.type is required/.test(e.message));
-  await assert.rejects(() => withYaml('models:\n  a/b:\n    endpoints:\n      - provider: nobody\n        model: m\n'), (e: Error) => /unknown provider "nobody"/.test(e.message));
-  await assert.rejects(() => withYaml('providers: [\n'), (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message));
-  await assert.rejects(() => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'), (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message));
+  await assert.rejects(
+    () => withYaml('providers:\n  openai:\n    apikey: x\n'),
+    (e: Error) => e instanceof ConfigError && /providers\.openai\.apikey is not a known setting/.test(e.message),
+  );
+  await assert.rejects(
+    () => withYaml('server:\n  port: "eighty"\n'),
+    (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message),
+  );
+  await assert.rejects(
+    () => withYaml('providers:\n  mine:\n    baseUrl: http://x\n'),
+    (e: Error) => e instanceof ConfigError && /providers\.mine\.type is required/.test(e.message),
+  );
+  await assert.rejects(
+    () => withYaml('models:\n  a/b:\n    endpoints:\n      - provider: nobody\n        model: m\n'),
+    (e: Error) => /unknown provider "nobody"/.test(e.message),
+  );
+  await assert.rejects(
+    () => withYaml('providers: [\n'),
+    (e: Error) => e instanceof ConfigError && /not valid YAML/.test(e.message),
+  );
+  await assert.rejects(
+    () => withYaml('models:\n  a/b:\n    pricing: { prompt: "cheap" }\n'),
+    (e: Error) => /models\.a\/b\.pricing\.prompt/.test(e.message),
+  );
 });
 
 test('a value made invalid by an unset ${VAR} names the variable, and a set one or a default starts', async () => {
@@ -90,20 +111,44 @@ test('deadlines: documented defaults, each settable, the older server.timeouts n
   const old = await withYaml('server:\n  timeouts: { firstByteMs: 700, idleMs: 800 }\n');
   assert.equal(old.routing.timeouts.firstTokenMs, 700);
   assert.equal(old.routing.timeouts.idleMs, 800);
-  await assert.rejects(() => withYaml('routing:\n  timeouts: { connectMs: 0 }\n'), (e: Error) => e instanceof ConfigError && /routing\.timeouts\.connectMs/.test(e.message));
+  await assert.rejects(
+    () => withYaml('routing:\n  timeouts: { connectMs: 0 }\n'),
+    (e: Error) => e instanceof ConfigError && /routing\.timeouts\.connectMs/.test(e.message),
+  );
 });
 
 test('client limits: documented defaults, each settable, a header deadline past the request deadline refused', async () => {
   const d = (await loadSettings({ cwd: tempDir('freeway-cfg-'), env: {} })).clientLimits;
-  assert.deepEqual(d, { headersTimeoutMs: 30_000, requestTimeoutMs: 120_000, keepAliveTimeoutMs: 65_000, maxConnections: 4096, sendTimeoutMs: 60_000 });
-  const s = await withYaml('server:\n  headersTimeoutMs: 5000\n  requestTimeoutMs: 9000\n  keepAliveTimeoutMs: 7000\n  maxConnections: 10\n  sendTimeoutMs: 3000\n');
-  assert.deepEqual(s.clientLimits, { headersTimeoutMs: 5000, requestTimeoutMs: 9000, keepAliveTimeoutMs: 7000, maxConnections: 10, sendTimeoutMs: 3000 });
-  await assert.rejects(withYaml('server:\n  headersTimeoutMs: 10000\n  requestTimeoutMs: 5000\n'), (e: unknown) => e instanceof ConfigError && /headersTimeoutMs/.test(e.message));
+  assert.deepEqual(d, {
+    headersTimeoutMs: 30_000,
+    requestTimeoutMs: 120_000,
+    keepAliveTimeoutMs: 65_000,
+    maxConnections: 4096,
+    sendTimeoutMs: 60_000,
+  });
+  const s = await withYaml(
+    'server:\n  headersTimeoutMs: 5000\n  requestTimeoutMs: 9000\n  keepAliveTimeoutMs: 7000\n  maxConnections: 10\n  sendTimeoutMs: 3000\n',
+  );
+  assert.deepEqual(s.clientLimits, {
+    headersTimeoutMs: 5000,
+    requestTimeoutMs: 9000,
+    keepAliveTimeoutMs: 7000,
+    maxConnections: 10,
+    sendTimeoutMs: 3000,
+  });
+  await assert.rejects(
+    withYaml('server:\n  headersTimeoutMs: 10000\n  requestTimeoutMs: 5000\n'),
+    (e: unknown) => e instanceof ConfigError && /headersTimeoutMs/.test(e.message),
+  );
   await assert.rejects(withYaml('server:\n  maxConnections: 0\n'), ConfigError);
 });
 
 test('amounts in the config are bounded: a price past $1,000 a unit, a markup past 1,000%, a rate past 2^31 − 1 stop start-up naming the bound', async () => {
-  const refused = (yaml: string, pattern: RegExp) => assert.rejects(() => withYaml(yaml), (e: Error) => e instanceof ConfigError && pattern.test(e.message));
+  const refused = (yaml: string, pattern: RegExp) =>
+    assert.rejects(
+      () => withYaml(yaml),
+      (e: Error) => e instanceof ConfigError && pattern.test(e.message),
+    );
   await refused('models:\n  a/b:\n    pricing: { prompt: "1e300" }\n', /models\.a\/b\.pricing\.prompt.*at most 1000/s);
   await refused('models:\n  a/b:\n    pricing: { request: "1000.5" }\n', /pricing\.request.*at most 1000/s);
   await refused('billing:\n  markupPercent: 1e300\n', /billing\.markupPercent/);
@@ -135,8 +180,14 @@ test('workers: 1 by default; a count or auto from --workers, FREEWAY_WORKERS or 
   writeFileSync(join(cwd, 'freeway.yaml'), 'server:\n  workers: 4\n');
   assert.equal((await loadSettings({ cwd, env: {} })).workers, 4);
   assert.equal((await loadSettings({ cwd, env: { FREEWAY_WORKERS: '3' } })).workers, 3);
-  await assert.rejects(loadSettings({ cwd, env: {}, workers: '0' }), (e: Error) => e instanceof ConfigError && /--workers must be .* from 1 to 1024, or auto; got "0"/.test(e.message));
-  await assert.rejects(loadSettings({ cwd, env: { FREEWAY_WORKERS: 'lots' } }), (e: Error) => e instanceof ConfigError && /FREEWAY_WORKERS/.test(e.message));
+  await assert.rejects(
+    loadSettings({ cwd, env: {}, workers: '0' }),
+    (e: Error) => e instanceof ConfigError && /--workers must be .* from 1 to 1024, or auto; got "0"/.test(e.message),
+  );
+  await assert.rejects(
+    loadSettings({ cwd, env: { FREEWAY_WORKERS: 'lots' } }),
+    (e: Error) => e instanceof ConfigError && /FREEWAY_WORKERS/.test(e.message),
+  );
   writeFileSync(join(cwd, 'freeway.yaml'), 'server:\n  workers: 1.5\n');
   await assert.rejects(loadSettings({ cwd, env: {} }), (e: Error) => e instanceof ConfigError && /server\.workers/.test(e.message));
 });

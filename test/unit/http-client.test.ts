@@ -8,13 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { GatewayError } from '../../src/spec/errors.ts';
-import {
-  UpstreamTimeoutError,
-  callUpstream,
-  networkError,
-  readJson,
-  readText,
-} from '../../src/providers/http-client.ts';
+import { UpstreamTimeoutError, callUpstream, networkError, readJson, readText } from '../../src/providers/http-client.ts';
 import type { UpstreamCall } from '../../src/providers/http-client.ts';
 import { parseOpenAIError } from '../../src/providers/openai-compatible/parse-error.ts';
 
@@ -215,9 +209,12 @@ test('a body cut off mid-stream makes the iteration throw', T, async () => {
     setTimeout(() => res.socket?.destroy(), 20);
   });
   const res = await callUpstream(call('/cut'));
-  await assert.rejects(async () => {
-    for await (const _ of res.body) void _;
-  }, (err: unknown) => networkError('TestProvider', err).type === 'provider_unavailable');
+  await assert.rejects(
+    async () => {
+      for await (const _ of res.body) void _;
+    },
+    (err: unknown) => networkError('TestProvider', err).type === 'provider_unavailable',
+  );
 });
 
 test('no response headers within firstTokenMs is a 504 timeout naming the provider, and the socket is closed', T, async () => {

@@ -27,7 +27,16 @@ const LAYERS: readonly (readonly string[])[] = [
   // The protocols clients speak.
   ['doors'],
   // Wiring: the route table, the admin API, start-up and the command line.
-  ['http/routes.ts', 'http/admin', 'http/endpoints-api.ts', 'http/providers-api.ts', 'http/generations-api.ts', 'start.ts', 'cluster', 'cli'],
+  [
+    'http/routes.ts',
+    'http/admin',
+    'http/endpoints-api.ts',
+    'http/providers-api.ts',
+    'http/generations-api.ts',
+    'start.ts',
+    'cluster',
+    'cli',
+  ],
 ];
 
 function layerOf(path: string): number {

@@ -65,7 +65,10 @@ test('cache reads, cache writes and reasoning are priced separately', () => {
     cacheRead: usdPerMillionToFemto('0.3'),
     cacheWrite: usdPerMillionToFemto('3.75'),
   };
-  const c = computeCost({ inputTokens: 1_000, cacheReadTokens: 600, cacheWriteTokens: 300, outputTokens: 200, reasoningTokens: 50 }, pricing);
+  const c = computeCost(
+    { inputTokens: 1_000, cacheReadTokens: 600, cacheWriteTokens: 300, outputTokens: 200, reasoningTokens: 50 },
+    pricing,
+  );
   // uncached 100 × 3000 + read 600 × 300 + write 300 × 3750 = 300k + 180k + 1,125k nano... in femto/1e6:
   assert.equal(c.promptNanos, 100 * 3_000 + 600 * 300 + 300 * 3_750);
   assert.equal(c.completionNanos, 200 * 15_000);

@@ -104,6 +104,7 @@ test('the allow-list matches names exactly, addresses and CIDR ranges', () => {
 });
 
 test('allow-list entries are names, addresses or ranges', () => {
-  for (const e of ['hooks.internal', 'svc_1.corp', '10.0.0.5', '10.0.0.0/8', 'fd00::/8', '[::1]', 'localhost']) assert.equal(isAllowEntry(e), true, e);
+  for (const e of ['hooks.internal', 'svc_1.corp', '10.0.0.5', '10.0.0.0/8', 'fd00::/8', '[::1]', 'localhost'])
+    assert.equal(isAllowEntry(e), true, e);
   for (const e of ['', 'http://hooks.internal', 'a b', 'hooks.internal:8080', '10.0.0.0/33']) assert.equal(isAllowEntry(e), false, e);
 });

@@ -12,10 +12,15 @@ const frame = (event: string, data: object) => `event: ${event}\ndata: ${JSON.st
 const STREAM =
   frame('message_start', { type: 'message_start', message: { id: 'msg_1' } }) +
   frame('content_block_start', { type: 'content_block_start', index: 0 }) +
-  frame('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello, message_stop world' } }) +
+  frame('content_block_delta', {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'text_delta', text: 'Hello, message_stop world' },
+  }) +
   frame('ping', { type: 'ping' }) +
   frame('content_block_stop', { type: 'content_block_stop', index: 0 });
-const CLOSING = frame('message_delta', { type: 'message_delta', usage: { output_tokens: 5 } }) + frame('message_stop', { type: 'message_stop' });
+const CLOSING =
+  frame('message_delta', { type: 'message_delta', usage: { output_tokens: 5 } }) + frame('message_stop', { type: 'message_stop' });
 
 function relay(reads: string[]): { beforeRelease: string; after: string } {
   let out = '';
@@ -36,15 +41,22 @@ test('content flows at once; the closing events wait for release, whatever the r
   const splits: string[][] = [[all], [STREAM, CLOSING]];
   // Every split point in two reads, and reads of 1, 3 and 7 characters.
   for (let i = 1; i < all.length; i += 5) splits.push([all.slice(0, i), all.slice(i)]);
-  for (const size of [1, 3, 7]) splits.push(Array.from({ length: Math.ceil(all.length / size) }, (_, i) => all.slice(i * size, (i + 1) * size)));
+  for (const size of [1, 3, 7])
+    splits.push(Array.from({ length: Math.ceil(all.length / size) }, (_, i) => all.slice(i * size, (i + 1) * size)));
   for (const reads of splits) {
     const { beforeRelease, after } = relay(reads);
     assert.equal(after, all, 'every byte is relayed, in order');
-    assert.ok(!beforeRelease.includes('message_delta') && !beforeRelease.includes('event: message_stop'), 'nothing of the closing events before release');
+    assert.ok(
+      !beforeRelease.includes('message_delta') && !beforeRelease.includes('event: message_stop'),
+      'nothing of the closing events before release',
+    );
     const read = reads.join('');
     // Content up to the closing events leaves without waiting (a frame may wait only while it could still be a closing one).
     const cut = Math.min(read.length, STREAM.length);
-    assert.ok(beforeRelease.length >= cut - 'event: message_'.length - 2, `content relayed before release (${beforeRelease.length} of ${cut})`);
+    assert.ok(
+      beforeRelease.length >= cut - 'event: message_'.length - 2,
+      `content relayed before release (${beforeRelease.length} of ${cut})`,
+    );
   }
 });
 

@@ -78,7 +78,14 @@ test("OpenRouter's schema holds for a passed-on answer and chunk whatever the up
   assert.equal(out.system_fingerprint, null);
   assertOpenRouterShape('chat.completions', out);
   const renderer = new ChatChunkRenderer({ ...meta, excludeReasoning: false });
-  const upstreamChunk = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', system_fingerprint: null, choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] };
+  const upstreamChunk = {
+    id: 'x',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    system_fingerprint: null,
+    choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }],
+  };
   const frames = [renderer.chunk(upstreamChunk, [{ type: 'text', text: 'Hi' }]), renderer.event({ type: 'text', text: '!' })].join('');
   for (const chunk of sseData(frames)) {
     assert.ok(!('system_fingerprint' in (chunk as object)));

@@ -13,7 +13,13 @@ async function collect(chunks: string[]) {
 }
 
 test('frames split anywhere, CRLF, comments, multi-line data, event names', async () => {
-  const msgs = await collect([': keep-alive\r\n\r\nevent: mes', 'sage_start\r\ndata: {"a":', '1}\r', '\n\r\ndata: line1\ndata: line2\n\n', 'data: tail']);
+  const msgs = await collect([
+    ': keep-alive\r\n\r\nevent: mes',
+    'sage_start\r\ndata: {"a":',
+    '1}\r',
+    '\n\r\ndata: line1\ndata: line2\n\n',
+    'data: tail',
+  ]);
   assert.deepEqual(msgs, [
     { event: 'message_start', data: '{"a":1}' },
     { event: undefined, data: 'line1\nline2' },
@@ -34,5 +40,8 @@ test('multi-byte characters split across chunks survive', async () => {
 
 test('bare \\r line endings, and a \\r\\n split across reads', async () => {
   const msgs = await collect(['data: a\r\r', 'data: b\r', '\n\r', '\n']);
-  assert.deepEqual(msgs.map((m) => m.data), ['a', 'b']);
+  assert.deepEqual(
+    msgs.map((m) => m.data),
+    ['a', 'b'],
+  );
 });

@@ -63,7 +63,9 @@ describe('static web handler', () => {
     const gz = await new Promise<{ enc: string | undefined; body: Buffer }>((resolve) =>
       get(`${base}/assets/main-ABCD1234.js`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
         const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c)).on('end', () => resolve({ enc: res.headers['content-encoding'], body: Buffer.concat(parts) }));
+        res
+          .on('data', (c: Buffer) => parts.push(c))
+          .on('end', () => resolve({ enc: res.headers['content-encoding'], body: Buffer.concat(parts) }));
       }),
     );
     assert.equal(gz.enc, 'gzip');

@@ -25,7 +25,7 @@ export async function callApi<T>(key: string, path: string, init?: RequestInit):
     throw new ApiError(0, `Freeway did not answer (${(err as Error).message})`);
   }
   const text = await res.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

@@ -45,8 +45,15 @@ function App() {
     const key = storedKey();
     if (key === null) return;
     identify(key).then(
-      (s) => (setSession(s), setAccount(s.account ?? (s.isAdmin ? (storedAccount() ?? 'default') : null)), setChecking(false)),
-      () => (storeKey(null), setChecking(false)),
+      (s) => {
+        setSession(s);
+        setAccount(s.account ?? (s.isAdmin ? (storedAccount() ?? 'default') : null));
+        setChecking(false);
+      },
+      () => {
+        storeKey(null);
+        setChecking(false);
+      },
     );
   }, []);
 
@@ -97,9 +104,18 @@ function App() {
   return (
     <div class="layout">
       <Title text={found ? found.page.title : 'Not found'} />
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       <header class="top">
-        <a class="brand" href="/" onClick={(e) => (e.preventDefault(), navigate('/'))}>
+        <a
+          class="brand"
+          href="/"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/');
+          }}
+        >
           Freeway
         </a>
         <nav aria-label="Pages">
@@ -107,10 +123,17 @@ function App() {
             {visible
               .filter((p) => p.nav !== false)
               .map((p) => {
-                const current = found?.page.path === p.path || (found !== null && found.page.path.startsWith(p.path + '/'));
+                const current = found?.page.path === p.path || found?.page.path.startsWith(p.path + '/');
                 return (
                   <li key={p.path}>
-                    <a href={p.path} aria-current={current ? 'page' : undefined} onClick={(e) => (e.preventDefault(), navigate(p.path))}>
+                    <a
+                      href={p.path}
+                      aria-current={current ? 'page' : undefined}
+                      onClick={(e) => {
+                        e.preventDefault();
+                        navigate(p.path);
+                      }}
+                    >
                       {p.title}
                     </a>
                   </li>
@@ -119,7 +142,16 @@ function App() {
           </ul>
         </nav>
         <div class="who">
-          {session.isAdmin && <AccountPicker ctx={ctx} value={account ?? 'default'} onChange={(id) => (storeAccount(id), setAccount(id))} />}
+          {session.isAdmin && (
+            <AccountPicker
+              ctx={ctx}
+              value={account ?? 'default'}
+              onChange={(id) => {
+                storeAccount(id);
+                setAccount(id);
+              }}
+            />
+          )}
           <span class="badge" title="The signed-in key">
             {session.isAdmin ? 'admin' : session.kind === 'management' ? `management · ${session.label}` : session.label}
           </span>
@@ -142,9 +174,19 @@ function App() {
           <Page key={`${found!.page.path}|${ctx.accountId ?? ''}`} ctx={ctx} params={found!.params} />
         ) : (
           <div class="empty">
-            <p><strong>No such page.</strong></p>
             <p>
-              <a href={home} onClick={(e) => (e.preventDefault(), navigate(home))}>Go to the start page</a>
+              <strong>No such page.</strong>
+            </p>
+            <p>
+              <a
+                href={home}
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate(home);
+                }}
+              >
+                Go to the start page
+              </a>
             </p>
           </div>
         )}

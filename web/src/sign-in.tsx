@@ -26,7 +26,11 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
           try {
             onSignedIn(await identify(k));
           } catch (err) {
-            setError(err instanceof ApiError && err.status === 401 ? 'Freeway does not know this key (or it is disabled or expired).' : String((err as Error).message));
+            setError(
+              err instanceof ApiError && err.status === 401
+                ? 'Freeway does not know this key (or it is disabled or expired).'
+                : String((err as Error).message),
+            );
           } finally {
             setBusy(false);
           }
@@ -42,11 +46,12 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
           onInput={(e) => setKey(e.currentTarget.value)}
           aria-describedby="key-help"
           aria-invalid={error !== null}
+          // biome-ignore lint/a11y/noAutofocus: the page's one field, opened to be filled in
           autoFocus
         />
         <p id="key-help" class="muted">
-          An inference key shows its own usage, limits and generations; a management key its account; the operator's admin key (FREEWAY_ADMIN_KEY)
-          every account. The key stays in this browser tab only.
+          An inference key shows its own usage, limits and generations; a management key its account; the operator's admin key
+          (FREEWAY_ADMIN_KEY) every account. The key stays in this browser tab only.
         </p>
         {error && (
           <p class="error" role="alert">

@@ -96,6 +96,7 @@ export function fromThinking(thinking: string, signature: string, index: number)
 /** A `redacted_thinking` block from the client → the detail it carries. */
 export function fromRedacted(data: string, index: number): { detail: ReasoningDetail; foreign: boolean } {
   const meta = unpack(data);
-  if (meta && typeof meta.type === 'string' && meta.type.startsWith('reasoning.')) return { detail: meta as unknown as ReasoningDetail, foreign: true };
+  if (meta && typeof meta.type === 'string' && meta.type.startsWith('reasoning.'))
+    return { detail: meta as unknown as ReasoningDetail, foreign: true };
   return { detail: { type: 'reasoning.encrypted', data, format: ANTHROPIC_FORMAT, index }, foreign: false };
 }

@@ -37,7 +37,10 @@ export function anthropicErrorType(err: GatewayError): string {
   return TYPE_OF_STATUS[err.status] ?? (err.status >= 500 ? 'api_error' : 'invalid_request_error');
 }
 
-export function anthropicErrorBody(err: GatewayError): { type: 'error'; error: { type: string; message: string; metadata: Record<string, unknown> } } {
+export function anthropicErrorBody(err: GatewayError): {
+  type: 'error';
+  error: { type: string; message: string; metadata: Record<string, unknown> };
+} {
   return {
     type: 'error',
     error: { type: anthropicErrorType(err), message: err.message, metadata: { error_type: err.type, ...err.metadata } },

@@ -40,7 +40,8 @@ function anthropicDoor(handler: Handler): Handler {
       await handler(ctx);
     } catch (err) {
       const e = asGatewayError(err);
-      if (e.type === 'server') ctx.app.log.error(`unhandled error on ${ctx.req.method} ${ctx.req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      if (e.type === 'server')
+        ctx.app.log.error(`unhandled error on ${ctx.req.method} ${ctx.req.url}: ${(err as Error)?.stack ?? String(err)}`);
       sendAnthropicError(ctx.res, e, e.type === 'payload_too_large' ? { connection: 'close' } : {});
     }
   };
@@ -114,7 +115,11 @@ async function messages(ctx: RouteContext): Promise<void> {
   served(candidate);
   if ('raw' in result) {
     // Anthropic's answer, as it came.
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.raw), 'x-generation-id': tracker.id });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(result.raw),
+      'x-generation-id': tracker.id,
+    });
     endBody(res, result.raw);
     return;
   }

@@ -40,7 +40,16 @@ import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
 
 /** What `/messages` takes and `/messages/count_tokens` does not: left out of a count's body. */
 const NOT_COUNTED = [
-  'max_tokens', 'stream', 'metadata', 'stop_sequences', 'temperature', 'top_p', 'top_k', 'service_tier', 'container', 'inference_geo',
+  'max_tokens',
+  'stream',
+  'metadata',
+  'stop_sequences',
+  'temperature',
+  'top_p',
+  'top_k',
+  'service_tier',
+  'container',
+  'inference_geo',
 ];
 
 /** OpenRouter's extensions: read (or ignored) by Freeway and removed before the body goes to Anthropic. */
@@ -106,7 +115,12 @@ function imageBlock(o: Obj, param: string, c: Ctx): ImagePart | undefined {
   const type = oneOf(src.type, `${param}.source.type`, ['base64', 'url', 'file'] as const);
   const cc = cache(parseCacheControl(o.cache_control, `${param}.cache_control`));
   if (type === 'base64') {
-    return { type: 'image', data: str(src.data, `${param}.source.data`), mediaType: str(src.media_type, `${param}.source.media_type`), ...cc };
+    return {
+      type: 'image',
+      data: str(src.data, `${param}.source.data`),
+      mediaType: str(src.media_type, `${param}.source.media_type`),
+      ...cc,
+    };
   }
   if (type === 'url') return { type: 'image', url: str(src.url, `${param}.source.url`), ...cc };
   str(src.file_id, `${param}.source.file_id`);
@@ -118,11 +132,20 @@ function documentBlock(o: Obj, param: string, c: Ctx): FilePart | undefined {
   const src = obj(o.source, `${param}.source`);
   const type = oneOf(src.type, `${param}.source.type`, ['base64', 'text', 'url', 'content', 'file'] as const);
   const title = opt(o, 'title', str, param);
-  const base = { type: 'file' as const, ...(title !== undefined ? { filename: title } : {}), ...cache(parseCacheControl(o.cache_control, `${param}.cache_control`)) };
-  if (type === 'base64') return { ...base, data: str(src.data, `${param}.source.data`), mediaType: str(src.media_type, `${param}.source.media_type`) };
-  if (type === 'text') return { ...base, data: Buffer.from(str(src.data, `${param}.source.data`), 'utf8').toString('base64'), mediaType: 'text/plain' };
+  const base = {
+    type: 'file' as const,
+    ...(title !== undefined ? { filename: title } : {}),
+    ...cache(parseCacheControl(o.cache_control, `${param}.cache_control`)),
+  };
+  if (type === 'base64')
+    return { ...base, data: str(src.data, `${param}.source.data`), mediaType: str(src.media_type, `${param}.source.media_type`) };
+  if (type === 'text')
+    return { ...base, data: Buffer.from(str(src.data, `${param}.source.data`), 'utf8').toString('base64'), mediaType: 'text/plain' };
   if (type === 'url') return { ...base, url: str(src.url, `${param}.source.url`), mediaType: 'application/pdf' };
-  c.anthropicOnly.push({ param: `${param}.source`, what: type === 'file' ? 'a document from the Files API' : 'a document with content blocks' });
+  c.anthropicOnly.push({
+    param: `${param}.source`,
+    what: type === 'file' ? 'a document from the Files API' : 'a document with content blocks',
+  });
   return undefined;
 }
 
@@ -208,7 +231,8 @@ function parseMessages(list: unknown[], c: Ctx): Message[] {
     const m = obj(raw, param);
     const role = oneOf(m.role, `${param}.role`, ['user', 'assistant', 'system'] as const);
     if (role === 'system') return []; // folded into `system` (foldSystemMessages)
-    if (typeof m.content !== 'string' && !Array.isArray(m.content)) fail(`${param}.content`, 'expected a string or an array of content blocks');
+    if (typeof m.content !== 'string' && !Array.isArray(m.content))
+      fail(`${param}.content`, 'expected a string or an array of content blocks');
     return role === 'user' ? userTurn(m.content, `${param}.content`, c) : [assistantTurn(m.content, `${param}.content`, c)];
   });
 }
@@ -353,7 +377,8 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
   const responseFormat =
     (outputConfig && opt(outputConfig, 'format', parseOutputFormat, 'output_config')) ?? opt(body, 'output_format', parseOutputFormat);
   if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0) c.anthropicOnly.push({ param: 'mcp_servers', what: 'MCP servers' });
-  if (body.container !== undefined && body.container !== null) c.anthropicOnly.push({ param: 'container', what: 'a code execution container' });
+  if (body.container !== undefined && body.container !== null)
+    c.anthropicOnly.push({ param: 'container', what: 'a code execution container' });
   const cacheControl = parseCacheControl(body.cache_control, 'cache_control');
   const request: ChatRequest = {
     model,

@@ -196,7 +196,7 @@ const CLOSING = /^event: ?(message_delta|message_stop)\r?\n/;
 
 /** Whole events, each with its blank line (the last may lack it, at the end of a body). */
 function splitEvents(text: string): string[] {
-  return text === '' ? [] : (text.match(/[^]*?(?:\r?\n\r?\n|$)/g) ?? []).filter((e) => e !== '');
+  return text === '' ? [] : (text.match(/[\s\S]*?(?:\r?\n\r?\n|$)/g) ?? []).filter((e) => e !== '');
 }
 
 /** Where the last complete event of `text` ends (after its blank line); 0 when none does. */

@@ -21,7 +21,15 @@ export interface MessageMeta {
   model: string;
 }
 
-const ANTHROPIC_STOP_REASONS = new Set(['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal', 'model_context_window_exceeded']);
+const ANTHROPIC_STOP_REASONS = new Set([
+  'end_turn',
+  'max_tokens',
+  'stop_sequence',
+  'tool_use',
+  'pause_turn',
+  'refusal',
+  'model_context_window_exceeded',
+]);
 
 /** Anthropic's `stop_reason` for an internal finish (an Anthropic upstream's own word is kept). */
 export function stopReason(finish: FinishReason, hasToolCalls: boolean): string {

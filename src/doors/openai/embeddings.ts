@@ -57,9 +57,7 @@ export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
     health: app.health,
     markupBp: app.billing.settings.markupBp,
   });
-  const candidates = planned.filter(
-    (c) => ADAPTERS[c.endpoint.provider.protocol].embed !== undefined,
-  );
+  const candidates = planned.filter((c) => ADAPTERS[c.endpoint.provider.protocol].embed !== undefined);
   if (candidates.length === 0) {
     throw new GatewayError('not_found', `No endpoints found that support embeddings for ${request.model}`, { retryable: false });
   }
@@ -67,7 +65,10 @@ export async function handleEmbeddings(ctx: RouteContext): Promise<void> {
   tracker.attribution = attributionOf(ctx.req.headers, { user: request.user });
   const abort = clientAbort(ctx);
   const callCtx = callContext(app, abort);
-  const promptTokens = request.input.reduce<number>((n, x) => n + (typeof x === 'string' ? Math.ceil(Buffer.byteLength(x) / 2) + 1 : x.length), 0);
+  const promptTokens = request.input.reduce<number>(
+    (n, x) => n + (typeof x === 'string' ? Math.ceil(Buffer.byteLength(x) / 2) + 1 : x.length),
+    0,
+  );
   const { result, candidate, usage, charge } = await runMetered(
     app,
     key,

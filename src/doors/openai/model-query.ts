@@ -17,15 +17,34 @@ import { endpointKey } from '../../catalog/endpoint-key.ts';
 import { fail } from '../../spec/validate.ts';
 
 export const SORTS = [
-  'most-popular', 'newest', 'top-weekly', 'pricing-low-to-high', 'pricing-high-to-low', 'context-high-to-low',
-  'throughput-high-to-low', 'latency-low-to-high', 'intelligence-high-to-low', 'coding-high-to-low', 'agentic-high-to-low',
+  'most-popular',
+  'newest',
+  'top-weekly',
+  'pricing-low-to-high',
+  'pricing-high-to-low',
+  'context-high-to-low',
+  'throughput-high-to-low',
+  'latency-low-to-high',
+  'intelligence-high-to-low',
+  'coding-high-to-low',
+  'agentic-high-to-low',
   'design-arena-elo-high-to-low',
 ] as const;
 export type ModelSort = (typeof SORTS)[number];
 
 export const CATEGORIES = [
-  'programming', 'roleplay', 'marketing', 'marketing/seo', 'technology', 'science', 'translation', 'legal', 'finance', 'health',
-  'trivia', 'academia',
+  'programming',
+  'roleplay',
+  'marketing',
+  'marketing/seo',
+  'technology',
+  'science',
+  'translation',
+  'legal',
+  'finance',
+  'health',
+  'trivia',
+  'academia',
 ] as const;
 
 const OUTPUT_MODALITIES = ['text', 'image', 'embeddings', 'audio', 'video', 'rerank', 'speech', 'transcription', 'decisions'];
@@ -55,8 +74,24 @@ const NO_DATA: Record<string, string> = {
 
 /** The parameters of `/models` (and `/models/user`, `/models/count`). */
 export const LIST_PARAMS: ReadonlySet<string> = new Set([
-  'q', 'sort', 'offset', 'limit', 'category', 'supported_parameters', 'output_modalities', 'input_modalities', 'context', 'min_price',
-  'max_price', 'min_output_price', 'max_output_price', 'model_authors', 'providers', 'zdr', 'min_age_days', 'max_age_days',
+  'q',
+  'sort',
+  'offset',
+  'limit',
+  'category',
+  'supported_parameters',
+  'output_modalities',
+  'input_modalities',
+  'context',
+  'min_price',
+  'max_price',
+  'min_output_price',
+  'max_output_price',
+  'model_authors',
+  'providers',
+  'zdr',
+  'min_age_days',
+  'max_age_days',
 ]);
 
 export interface ModelQuery {
@@ -86,7 +121,10 @@ export interface ModelQuery {
 }
 
 function list(value: string, param: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) fail(param, 'must be a comma-separated list of values');
   return items;
 }
@@ -146,7 +184,9 @@ export function parseModelQuery(params: URLSearchParams, allowed: ReadonlySet<st
   const search = get('q');
   if (search !== undefined) {
     if (search.length > 200) fail('q', 'must be at most 200 characters');
-    q.terms = searchKey(search).split(/\s+/).filter((t) => t !== '');
+    q.terms = searchKey(search)
+      .split(/\s+/)
+      .filter((t) => t !== '');
   }
   const sort = get('sort');
   if (sort !== undefined) q.sort = one(sort, 'sort', SORTS);

@@ -91,7 +91,8 @@ function parseReasoning(body: Obj): ReasoningRequest | undefined {
   }
   const shorthand = opt(body, 'reasoning_effort', (v, p) => oneOf(v, p, EFFORTS));
   if (shorthand !== undefined) {
-    if (r?.effort !== undefined && r.effort !== shorthand) fail('reasoning_effort', `conflicts with reasoning.effort ${JSON.stringify(r.effort)}`);
+    if (r?.effort !== undefined && r.effort !== shorthand)
+      fail('reasoning_effort', `conflicts with reasoning.effort ${JSON.stringify(r.effort)}`);
     r = { ...(r ?? {}), effort: shorthand as ReasoningEffort };
   }
   const include = opt(body, 'include_reasoning', bool);

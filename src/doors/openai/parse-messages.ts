@@ -2,15 +2,7 @@
  * OpenAI/OpenRouter chat messages → internal messages, validated strictly.
  */
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
-import type {
-  AssistantMessage,
-  CacheControl,
-  ImagePart,
-  Message,
-  TextPart,
-  ToolCall,
-  UserPart,
-} from '../../spec/request.ts';
+import type { AssistantMessage, CacheControl, ImagePart, Message, TextPart, ToolCall, UserPart } from '../../spec/request.ts';
 import { arr, fail, isObj, obj, oneOf, str } from '../../spec/validate.ts';
 import type { Obj } from '../../spec/validate.ts';
 
@@ -101,12 +93,16 @@ function reasoningDetails(v: unknown, param: string): ReasoningDetail[] {
 
 function assistant(o: Obj, param: string, cache: CacheControl | undefined): AssistantMessage {
   const content = o.content === undefined || o.content === null ? [] : textContent(o.content, `${param}.content`, cache);
-  const reasoningText = typeof o.reasoning === 'string' ? o.reasoning : typeof o.reasoning_content === 'string' ? o.reasoning_content : undefined;
+  const reasoningText =
+    typeof o.reasoning === 'string' ? o.reasoning : typeof o.reasoning_content === 'string' ? o.reasoning_content : undefined;
   return {
     role: 'assistant',
     content: content.filter((p) => p.text.length > 0 || p.cacheControl),
     toolCalls: o.tool_calls === undefined || o.tool_calls === null ? [] : toolCalls(o.tool_calls, `${param}.tool_calls`),
-    reasoning: o.reasoning_details === undefined || o.reasoning_details === null ? [] : reasoningDetails(o.reasoning_details, `${param}.reasoning_details`),
+    reasoning:
+      o.reasoning_details === undefined || o.reasoning_details === null
+        ? []
+        : reasoningDetails(o.reasoning_details, `${param}.reasoning_details`),
     ...(reasoningText ? { reasoningText } : {}),
   };
 }

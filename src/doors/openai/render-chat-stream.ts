@@ -66,7 +66,9 @@ export class ChatChunkRenderer implements StreamRenderer {
       delta = { role: 'assistant', ...delta };
       this.roleSent = true;
     }
-    const f = finish ? `${JSON.stringify(finish.unified)},"native_finish_reason":${JSON.stringify(finish.raw)}` : 'null,"native_finish_reason":null';
+    const f = finish
+      ? `${JSON.stringify(finish.unified)},"native_finish_reason":${JSON.stringify(finish.raw)}`
+      : 'null,"native_finish_reason":null';
     return `{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":${f},"logprobs":null}`;
   }
 

@@ -55,9 +55,7 @@ export function renderChatCompletion(meta: RenderMeta, r: ChatResult, cost: Char
     model: meta.model,
     provider: meta.providerName,
     system_fingerprint: null,
-    choices: [
-      { index: 0, logprobs: null, finish_reason: r.finish.unified, native_finish_reason: r.finish.raw, message },
-    ],
+    choices: [{ index: 0, logprobs: null, finish_reason: r.finish.unified, native_finish_reason: r.finish.raw, message }],
     usage: renderUsage(r.usage, cost),
   };
   // The upstream's own tier; none said, none claimed.

@@ -36,7 +36,10 @@ interface FieldRule {
   option?: ResponsesOption;
 }
 
-const isDefault = (...values: unknown[]) => (v: unknown) => v === null || values.includes(v);
+const isDefault =
+  (...values: unknown[]) =>
+  (v: unknown) =>
+    v === null || values.includes(v);
 
 export const RESPONSES_FIELDS: Readonly<Record<string, FieldRule>> = {
   // OpenAI's fields Freeway translates.

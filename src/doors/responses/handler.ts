@@ -35,7 +35,8 @@ function inResponsesShape(handler: (ctx: RouteContext) => Promise<void>) {
       await handler(ctx);
     } catch (err) {
       const e = asGatewayError(err);
-      if (e.type === 'server') ctx.app.log.error(`unhandled error on ${ctx.req.method} ${ctx.req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      if (e.type === 'server')
+        ctx.app.log.error(`unhandled error on ${ctx.req.method} ${ctx.req.url}: ${(err as Error)?.stack ?? String(err)}`);
       sendResponsesError(ctx.res, e);
     }
   };
@@ -51,7 +52,9 @@ async function createResponse(ctx: RouteContext): Promise<void> {
   const { app, req, res } = ctx;
   const key = await requireInferenceKey(app, req);
   const parsed = parseResponsesRequest(await readJson(req, app.settings.maxBodyBytes));
-  const history = parsed.previousResponseId ? conversationOf(await loadResponse(app, key.hash, parsed.previousResponseId, 'previous_response_id')) : [];
+  const history = parsed.previousResponseId
+    ? conversationOf(await loadResponse(app, key.hash, parsed.previousResponseId, 'previous_response_id'))
+    : [];
   const conversation = [...history, ...(await resolveItemReferences(app, key.hash, parsed.input))];
   const request: ChatRequest = { ...parsed.request, messages: messagesOf(parsed, conversation) };
 

@@ -15,8 +15,7 @@ const OPENAI_REASONING_FORMAT = 'openai-responses-v1';
 const DATA_URL = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s;
 const HTTP_URL = /^https?:\/\//i;
 
-const unsupported = (param: string, what: string): never =>
-  fail(param, `${what} is not supported by Freeway; send the content inline`);
+const unsupported = (param: string, what: string): never => fail(param, `${what} is not supported by Freeway; send the content inline`);
 
 function imagePart(o: Obj, p: string): ImagePart {
   if (o.file_id !== undefined && o.file_id !== null) unsupported(`${p}.file_id`, 'file_id');
@@ -30,7 +29,13 @@ function imagePart(o: Obj, p: string): ImagePart {
 
 function mediaTypeOf(filename: string | undefined): string {
   const ext = filename?.toLowerCase().split('.').pop();
-  const known: Record<string, string> = { pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', json: 'application/json' };
+  const known: Record<string, string> = {
+    pdf: 'application/pdf',
+    txt: 'text/plain',
+    md: 'text/markdown',
+    csv: 'text/csv',
+    json: 'application/json',
+  };
   return (ext && known[ext]) || 'application/pdf';
 }
 
@@ -86,7 +91,9 @@ const texts = (parts: UserPart[]): TextPart[] => parts.filter((x): x is TextPart
 
 function toolOutput(v: unknown, p: string): Array<TextPart | ImagePart> {
   if (typeof v === 'string') return [{ type: 'text', text: v }];
-  return content(v, p, false).map((x, i) => (x.type === 'text' || x.type === 'image' ? x : fail(`${p}[${i}].type`, 'only text and images can be a function_call_output')));
+  return content(v, p, false).map((x, i) =>
+    x.type === 'text' || x.type === 'image' ? x : fail(`${p}[${i}].type`, 'only text and images can be a function_call_output'),
+  );
 }
 
 /**
@@ -95,12 +102,15 @@ function toolOutput(v: unknown, p: string): Array<TextPart | ImagePart> {
  */
 function reasoningDetails(o: Obj, p: string): ReasoningDetail[] {
   const id = o.id === undefined || o.id === null ? undefined : str(o.id, `${p}.id`);
-  const summaries = o.summary === undefined || o.summary === null
-    ? []
-    : arr(o.summary, `${p}.summary`).map((s, i) => str(obj(s, `${p}.summary[${i}]`).text, `${p}.summary[${i}].text`));
+  const summaries =
+    o.summary === undefined || o.summary === null
+      ? []
+      : arr(o.summary, `${p}.summary`).map((s, i) => str(obj(s, `${p}.summary[${i}]`).text, `${p}.summary[${i}].text`));
   const enc = o.encrypted_content === undefined || o.encrypted_content === null ? '' : str(o.encrypted_content, `${p}.encrypted_content`);
   if (isFreewayReasoning(enc)) {
-    return decodeReasoning(enc) ?? fail(`${p}.encrypted_content`, 'is not valid reasoning content; send it back exactly as it was returned');
+    return (
+      decodeReasoning(enc) ?? fail(`${p}.encrypted_content`, 'is not valid reasoning content; send it back exactly as it was returned')
+    );
   }
   const format = enc ? OPENAI_REASONING_FORMAT : 'unknown';
   const out: ReasoningDetail[] = summaries.map((summary) => ({ type: 'reasoning.summary', summary, format, ...(id ? { id } : {}) }));
@@ -158,7 +168,10 @@ export function itemsToMessages(items: readonly unknown[], param = 'input'): Mes
         // Resolved against the stored responses before conversion (see item-references.ts).
         return fail(`${p}.id`, `item ${JSON.stringify(raw.id)} not found`);
       default:
-        return fail(`${p}.type`, `unsupported input item type ${JSON.stringify(type)} (expected message, function_call, function_call_output or reasoning)`);
+        return fail(
+          `${p}.type`,
+          `unsupported input item type ${JSON.stringify(type)} (expected message, function_call, function_call_output or reasoning)`,
+        );
     }
   });
   return out;

@@ -68,7 +68,8 @@ function parseToolChoice(v: unknown): ToolChoice {
   if (typeof v === 'string') return { type: oneOf(v, 'tool_choice', ['auto', 'none', 'required'] as const) };
   const o = obj(v, 'tool_choice');
   const type = str(o.type, 'tool_choice.type');
-  if (type !== 'function') unsupported('tool_choice.type', `${JSON.stringify(type)} is not supported by Freeway; use "auto", "none", "required" or a function`);
+  if (type !== 'function')
+    unsupported('tool_choice.type', `${JSON.stringify(type)} is not supported by Freeway; use "auto", "none", "required" or a function`);
   const name = str(o.name, 'tool_choice.name');
   // A function of a namespace tool: the flattened name the model knows it by.
   const namespace = o.namespace === undefined || o.namespace === null ? undefined : str(o.namespace, 'tool_choice.namespace');
@@ -94,7 +95,9 @@ function parseReasoning(v: unknown): { request?: ReasoningRequest; echo: Respons
   const o = obj(v, 'reasoning');
   onlyKeys(o, 'reasoning', new Set(['effort', 'summary', 'generate_summary', 'context', 'mode', 'max_tokens', 'exclude', 'enabled']));
   const effort = opt(o, 'effort', (x, p) => oneOf(x, p, EFFORTS), 'reasoning') as ReasoningEffort | undefined;
-  const summary = opt(o, 'summary', (x, p) => oneOf(x, p, SUMMARIES), 'reasoning') ?? opt(o, 'generate_summary', (x, p) => oneOf(x, p, SUMMARIES), 'reasoning');
+  const summary =
+    opt(o, 'summary', (x, p) => oneOf(x, p, SUMMARIES), 'reasoning') ??
+    opt(o, 'generate_summary', (x, p) => oneOf(x, p, SUMMARIES), 'reasoning');
   const maxTokens = opt(o, 'max_tokens', (x, p) => int(x, p, 0), 'reasoning');
   if (effort !== undefined && maxTokens !== undefined) fail('reasoning', 'set either effort or max_tokens, not both');
   const r: ReasoningRequest = {
@@ -126,7 +129,10 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
   const upstreamOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) {
     const rule = fieldRule(k);
-    if (!rule) throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, { metadata: { param: k, code: 'unknown_parameter' } });
+    if (!rule)
+      throw new GatewayError('invalid_request', `Unrecognized request argument supplied: ${k}`, {
+        metadata: { param: k, code: 'unknown_parameter' },
+      });
     if (rule.fate === 'upstream' && rule.option && v !== undefined && v !== null) {
       upstreamOptions[rule.option] = parseUpstreamOption(rule.option, v, k);
     }
@@ -159,7 +165,8 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
   }
   if (parsedTools?.webSearch) upstreamOptions.web_search_options = parsedTools.webSearch;
   const responseFormat = text ? opt(text, 'format', parseFormat) : undefined;
-  const reasoning = body.reasoning === undefined || body.reasoning === null ? { echo: { effort: null, summary: null } } : parseReasoning(body.reasoning);
+  const reasoning =
+    body.reasoning === undefined || body.reasoning === null ? { echo: { effort: null, summary: null } } : parseReasoning(body.reasoning);
   const metadata = opt(body, 'metadata', parseMetadata) ?? {};
   // Like OpenAI: responses are kept unless the client says not to.
   const store = opt(body, 'store', bool) ?? true;
@@ -204,7 +211,10 @@ export function parseResponsesRequest(raw: unknown): ParsedResponses {
       temperature: request.temperature ?? null,
       topP: request.topP ?? null,
       // OpenAI's default verbosity is `medium`; the echo says what was in effect.
-      text: { format: (text?.format as Obj | undefined) ?? { type: 'text' }, verbosity: typeof upstreamOptions.verbosity === 'string' ? upstreamOptions.verbosity : 'medium' },
+      text: {
+        format: (text?.format as Obj | undefined) ?? { type: 'text' },
+        verbosity: typeof upstreamOptions.verbosity === 'string' ? upstreamOptions.verbosity : 'medium',
+      },
       toolChoice: body.tool_choice ?? 'auto',
       tools: parsedTools?.echo ?? [],
       metadata,

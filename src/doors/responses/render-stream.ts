@@ -19,7 +19,16 @@ import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import type { Obj } from '../../spec/validate.ts';
 import { responseError, responseErrorType } from './errors.ts';
-import { functionCallItem, messageItem, newId, newItemId, outputText, reasoningItem, renderUsage, responseObject, statusOf } from './render-response.ts';
+import {
+  functionCallItem,
+  messageItem,
+  newItemId,
+  outputText,
+  reasoningItem,
+  renderUsage,
+  responseObject,
+  statusOf,
+} from './render-response.ts';
 import type { ResponseMeta, ResponseStatus } from './render-response.ts';
 import { clientToolName } from './parse-tools.ts';
 
@@ -106,7 +115,15 @@ export class ResponsesStreamRenderer implements StreamRenderer {
 
   private openReasoning(): ReasoningState {
     if (!this.reasoning) {
-      const r: ReasoningState = { kind: 'reasoning', index: this.items.length, id: newItemId('rs', this.meta.id), summary: '', details: [], byIndex: new Map(), done: false };
+      const r: ReasoningState = {
+        kind: 'reasoning',
+        index: this.items.length,
+        id: newItemId('rs', this.meta.id),
+        summary: '',
+        details: [],
+        byIndex: new Map(),
+        done: false,
+      };
       this.reasoning = r;
     }
     return this.reasoning;
@@ -116,7 +133,12 @@ export class ResponsesStreamRenderer implements StreamRenderer {
   private addDetail(r: ReasoningState, ev: Extract<StreamEvent, { type: 'reasoning' }>): void {
     let d = r.byIndex.get(ev.index);
     if (!d) {
-      d = ev.kind === 'reasoning.text' ? { type: ev.kind, text: '' } : ev.kind === 'reasoning.summary' ? { type: ev.kind, summary: '' } : { type: ev.kind, data: '' };
+      d =
+        ev.kind === 'reasoning.text'
+          ? { type: ev.kind, text: '' }
+          : ev.kind === 'reasoning.summary'
+            ? { type: ev.kind, summary: '' }
+            : { type: ev.kind, data: '' };
       r.byIndex.set(ev.index, d);
       r.details.push(d);
     }
@@ -137,7 +159,13 @@ export class ResponsesStreamRenderer implements StreamRenderer {
         let out = this.head() + this.openMessage();
         const m = this.message!;
         m.text += ev.text;
-        out += this.frame('response.output_text.delta', { item_id: m.id, output_index: m.index, content_index: 0, delta: ev.text, logprobs: [] });
+        out += this.frame('response.output_text.delta', {
+          item_id: m.id,
+          output_index: m.index,
+          content_index: 0,
+          delta: ev.text,
+          logprobs: [],
+        });
         return out;
       }
       case 'reasoning': {
@@ -149,16 +177,34 @@ export class ResponsesStreamRenderer implements StreamRenderer {
         const text = ev.kind !== 'reasoning.encrypted' ? (ev.text ?? '') : '';
         if (text && !this.meta.excludeReasoning) {
           if (r.summary === '') {
-            out += this.frame('response.reasoning_summary_part.added', { item_id: r.id, output_index: r.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+            out += this.frame('response.reasoning_summary_part.added', {
+              item_id: r.id,
+              output_index: r.index,
+              summary_index: 0,
+              part: { type: 'summary_text', text: '' },
+            });
           }
           r.summary += text;
-          out += this.frame('response.reasoning_summary_text.delta', { item_id: r.id, output_index: r.index, summary_index: 0, delta: text });
+          out += this.frame('response.reasoning_summary_text.delta', {
+            item_id: r.id,
+            output_index: r.index,
+            summary_index: 0,
+            delta: text,
+          });
         }
         return out;
       }
       case 'tool-call-start': {
         let out = this.head() + this.closeMessage('completed');
-        const c: CallState = { kind: 'call', index: this.items.length, id: newItemId('fc', this.meta.id), callId: ev.id, name: ev.name, args: '', done: false };
+        const c: CallState = {
+          kind: 'call',
+          index: this.items.length,
+          id: newItemId('fc', this.meta.id),
+          callId: ev.id,
+          name: ev.name,
+          args: '',
+          done: false,
+        };
         this.calls.set(ev.index, c);
         out += this.added(c, functionCallItem(c.id, { id: c.callId, name: c.name, arguments: '' }, 'in_progress', this.meta.toolNames));
         return out;
@@ -195,8 +241,12 @@ export class ResponsesStreamRenderer implements StreamRenderer {
       else if (it.kind === 'call') {
         it.done = true;
         frames +=
-          this.frame('response.function_call_arguments.done', { item_id: it.id, output_index: it.index, name: clientToolName(this.meta.toolNames, it.name).name, arguments: it.args }) +
-          this.frame('response.output_item.done', { output_index: it.index, item: this.snapshot(it, status) });
+          this.frame('response.function_call_arguments.done', {
+            item_id: it.id,
+            output_index: it.index,
+            name: clientToolName(this.meta.toolNames, it.name).name,
+            arguments: it.args,
+          }) + this.frame('response.output_item.done', { output_index: it.index, item: this.snapshot(it, status) });
       } else {
         it.done = true;
         if (it.summary) {
@@ -213,7 +263,8 @@ export class ResponsesStreamRenderer implements StreamRenderer {
 
   private snapshot(it: ItemState, status: 'completed' | 'incomplete'): Obj {
     if (it.kind === 'message') return messageItem(it.id, it.text, status);
-    if (it.kind === 'call') return functionCallItem(it.id, { id: it.callId, name: it.name, arguments: it.args }, 'completed', this.meta.toolNames);
+    if (it.kind === 'call')
+      return functionCallItem(it.id, { id: it.callId, name: it.name, arguments: it.args }, 'completed', this.meta.toolNames);
     return reasoningItem(it.id, it.details, this.meta.excludeReasoning);
   }
 

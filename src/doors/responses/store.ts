@@ -23,12 +23,10 @@ function purgeExpired(app: App): Promise<void> {
   const now = Date.now();
   const last = purges.get(app);
   if (last && now - last.at < PURGE_EVERY_MS) return last.done;
-  const done = app.store
-    .purgeResponses(new Date(now - app.settings.responses.retentionMs).toISOString())
-    .then(
-      () => undefined,
-      (err: unknown) => app.log.warn(`could not purge expired responses: ${(err as Error)?.message ?? String(err)}`),
-    );
+  const done = app.store.purgeResponses(new Date(now - app.settings.responses.retentionMs).toISOString()).then(
+    () => undefined,
+    (err: unknown) => app.log.warn(`could not purge expired responses: ${(err as Error)?.message ?? String(err)}`),
+  );
   purges.set(app, { at: now, done });
   return done;
 }

@@ -36,8 +36,10 @@ export function alertView(a: AlertRecord): Record<string, unknown> {
 function threshold(body: Obj): Pick<AlertRecord, 'thresholdKind' | 'thresholdValue'> {
   const { threshold_usd: usd, threshold_percent: percent } = body;
   if (usd !== undefined && percent !== undefined) fail('threshold_percent', 'give threshold_usd or threshold_percent, not both');
-  if (usd !== undefined) return { thresholdKind: 'usd', thresholdValue: parseUsd(usd, 'threshold_usd', { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS }) };
-  if (percent !== undefined) return { thresholdKind: 'percent', thresholdValue: Math.round(num(percent, 'threshold_percent', 0, 100) * 100) };
+  if (usd !== undefined)
+    return { thresholdKind: 'usd', thresholdValue: parseUsd(usd, 'threshold_usd', { minNanos: 0, maxNanos: MAX_AMOUNT_NANOS }) };
+  if (percent !== undefined)
+    return { thresholdKind: 'percent', thresholdValue: Math.round(num(percent, 'threshold_percent', 0, 100) * 100) };
   return fail('threshold_usd', 'required: the dollars left (threshold_usd) or the percent left (threshold_percent) at which to alert');
 }
 
@@ -90,8 +92,10 @@ export async function handleCreateAlert(ctx: RouteContext): Promise<void> {
   if (body.key_hash !== undefined && body.key_hash !== null) {
     const hash = str(body.key_hash, 'key_hash');
     const k = await ctx.app.store.findKey(hash);
-    if (!k || (!scope.admin && k.accountId !== scope.accountId)) throw new GatewayError('not_found', `No key with hash ${hash}`, { retryable: false });
-    if (requested !== undefined && requested !== k.accountId) fail('account', `key ${hash} belongs to account ${k.accountId}, not ${requested}`);
+    if (!k || (!scope.admin && k.accountId !== scope.accountId))
+      throw new GatewayError('not_found', `No key with hash ${hash}`, { retryable: false });
+    if (requested !== undefined && requested !== k.accountId)
+      fail('account', `key ${hash} belongs to account ${k.accountId}, not ${requested}`);
     if (k.kind !== 'inference') fail('key_hash', 'is a management key, which spends no credit');
     if (k.limitNanos === null) noLimit('key_hash', k);
     await create(ctx, body, k.accountId, k);
@@ -101,7 +105,10 @@ export async function handleCreateAlert(ctx: RouteContext): Promise<void> {
   const account = await ctx.app.store.getAccount(accountId);
   if (!account) throw new GatewayError('not_found', `No account ${accountId}`, { retryable: false });
   if (!account.prepaid) {
-    fail('account', `account ${accountId} is postpaid (it runs a tab, so it has no credit to run low on); alert on a key's limit instead (key_hash)`);
+    fail(
+      'account',
+      `account ${accountId} is postpaid (it runs a tab, so it has no credit to run low on); alert on a key's limit instead (key_hash)`,
+    );
   }
   await create(ctx, body, accountId, null);
 }
@@ -116,7 +123,8 @@ export async function handleListAlerts(ctx: RouteContext): Promise<void> {
 export async function handleDeleteAlert(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const a = await ctx.app.store.getAlert(ctx.params.id);
-  if (!a || (!scope.admin && a.accountId !== scope.accountId)) throw new GatewayError('not_found', `No alert ${ctx.params.id}`, { retryable: false });
+  if (!a || (!scope.admin && a.accountId !== scope.accountId))
+    throw new GatewayError('not_found', `No alert ${ctx.params.id}`, { retryable: false });
   await ctx.app.store.deleteAlert(a.id);
   sendJson(ctx.res, 200, { deleted: true });
 }
@@ -127,12 +135,16 @@ async function ownKey(ctx: RouteContext): Promise<ApiKeyRecord> {
   if (!token) throw new GatewayError('authentication', 'Missing Authentication header', { retryable: false });
   const hash = hashKey(token);
   if (hash === ctx.app.adminKeyHash) {
-    throw new GatewayError('permission_denied', 'The admin key has no credit of its own; create alerts with POST /api/v1/alerts', { retryable: false });
+    throw new GatewayError('permission_denied', 'The admin key has no credit of its own; create alerts with POST /api/v1/alerts', {
+      retryable: false,
+    });
   }
   const k = await ctx.app.store.findKey(hash);
   if (!k || k.disabled || isExpired(k)) throw new GatewayError('authentication', 'Invalid API key', { retryable: false });
   if (k.kind !== 'inference') {
-    throw new GatewayError('permission_denied', 'Management keys spend no credit; create alerts with POST /api/v1/alerts', { retryable: false });
+    throw new GatewayError('permission_denied', 'Management keys spend no credit; create alerts with POST /api/v1/alerts', {
+      retryable: false,
+    });
   }
   return k;
 }
@@ -157,7 +169,13 @@ export async function handleDeleteOwnAlert(ctx: RouteContext): Promise<void> {
 export async function keyAlertsView(ctx: RouteContext, k: ApiKeyRecord): Promise<{ alerts: unknown[]; credit_alert: boolean }> {
   const alerts = (await ctx.app.store.listAlerts(k.accountId)).filter((a) => a.keyHash === k.hash || a.keyHash === null);
   return {
-    alerts: alerts.map((a) => ({ id: a.id, scope: a.keyHash ? 'key' : 'account', threshold: thresholdView(a), fired: a.firedAt !== null, fired_at: a.firedAt })),
+    alerts: alerts.map((a) => ({
+      id: a.id,
+      scope: a.keyHash ? 'key' : 'account',
+      threshold: thresholdView(a),
+      fired: a.firedAt !== null,
+      fired_at: a.firedAt,
+    })),
     credit_alert: alerts.some((a) => a.firedAt !== null),
   };
 }

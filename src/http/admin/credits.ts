@@ -50,7 +50,9 @@ export async function handleGetCredits(ctx: RouteContext): Promise<void> {
   const a = await getAccountOr404(ctx, id);
   const totals = await ctx.app.store.ledgerTotals(id);
   // OpenRouter's identity: balance = total_credits - total_usage.
-  sendJson(ctx.res, 200, { data: { total_credits: nanosToUsd(totals.credits), total_usage: nanosToUsd(totals.charges), ...accountView(a, totals) } });
+  sendJson(ctx.res, 200, {
+    data: { total_credits: nanosToUsd(totals.credits), total_usage: nanosToUsd(totals.charges), ...accountView(a, totals) },
+  });
 }
 
 export async function handleAddCredits(ctx: RouteContext): Promise<void> {
@@ -62,10 +64,21 @@ export async function handleAddCredits(ctx: RouteContext): Promise<void> {
   await getAccountOr404(ctx, accountId);
   const kind = body.kind === undefined ? 'topup' : oneOf(body.kind, 'kind', ['topup', 'refund', 'adjustment'] as const);
   // Exact nanos within the bound on a single amount; the store refuses one that would take the balance past its own.
-  const nanos = parseUsd(body.amount, 'amount', { minNanos: kind === 'adjustment' ? -MAX_AMOUNT_NANOS : 0, maxNanos: MAX_AMOUNT_NANOS, nonZero: true });
+  const nanos = parseUsd(body.amount, 'amount', {
+    minNanos: kind === 'adjustment' ? -MAX_AMOUNT_NANOS : 0,
+    maxNanos: MAX_AMOUNT_NANOS,
+    nonZero: true,
+  });
   // A caller-supplied id makes the top-up idempotent (retries do not credit twice).
   const id = body.id === undefined ? `${kind}-${randomUUID()}` : str(body.id, 'id');
-  const credited = await ctx.app.store.credit({ id, accountId, kind, amountNanos: nanos, note: body.note === undefined ? undefined : str(body.note, 'note'), now: new Date() });
+  const credited = await ctx.app.store.credit({
+    id,
+    accountId,
+    kind,
+    amountNanos: nanos,
+    note: body.note === undefined ? undefined : str(body.note, 'note'),
+    now: new Date(),
+  });
   if (credited) ctx.app.alerts.check(accountId);
   const a = await getAccountOr404(ctx, accountId);
   sendJson(ctx.res, credited ? 201 : 200, { credited, data: accountView(a, await ctx.app.store.ledgerTotals(accountId)) });
@@ -80,9 +93,11 @@ async function usageScope(ctx: RouteContext, p: URLSearchParams): Promise<{ acco
   if (rec?.kind === 'inference') {
     const k = await requireInferenceKey(ctx.app, ctx.req);
     const asked = p.get('key');
-    if (asked !== null && asked !== k.hash) throw new GatewayError('permission_denied', 'An inference key sees only its own usage', { retryable: false });
+    if (asked !== null && asked !== k.hash)
+      throw new GatewayError('permission_denied', 'An inference key sees only its own usage', { retryable: false });
     const account = p.get('account');
-    if (account !== null && account !== k.accountId) throw new GatewayError('permission_denied', `This key cannot see account ${account}`, { retryable: false });
+    if (account !== null && account !== k.accountId)
+      throw new GatewayError('permission_denied', `This key cannot see account ${account}`, { retryable: false });
     return { accountId: k.accountId, keyHash: k.hash };
   }
   const accountId = accountInScope(await requireManagementKey(ctx.app, ctx.req), p.get('account'));
@@ -92,7 +107,10 @@ async function usageScope(ctx: RouteContext, p: URLSearchParams): Promise<{ acco
 export async function handleUsage(ctx: RouteContext): Promise<void> {
   const p = ctx.url.searchParams;
   const { accountId, keyHash } = await usageScope(ctx, p);
-  const groupBy = (p.get('group_by') ?? 'day').split(',').filter(Boolean).map((g) => oneOf(g, 'group_by', DIMENSIONS) as UsageDimension);
+  const groupBy = (p.get('group_by') ?? 'day')
+    .split(',')
+    .filter(Boolean)
+    .map((g) => oneOf(g, 'group_by', DIMENSIONS) as UsageDimension);
   const date = (name: string) => {
     const v = p.get(name);
     if (v === null) return undefined;
@@ -150,7 +168,8 @@ export async function handleCreateAccount(ctx: RouteContext): Promise<void> {
   onlyKeys(body, 'body', new Set(['id', 'name', 'prepaid']));
   const id = str(body.id, 'id');
   if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(id)) fail('id', 'must be a lowercase slug (a-z, 0-9, _ and -), at most 64 characters');
-  if (await ctx.app.store.getAccount(id)) throw new GatewayError('invalid_request', `Account ${id} already exists`, { status: 409, retryable: false });
+  if (await ctx.app.store.getAccount(id))
+    throw new GatewayError('invalid_request', `Account ${id} already exists`, { status: 409, retryable: false });
   const a = await ctx.app.store.createAccount({
     id,
     name: body.name === undefined ? id : str(body.name, 'name'),

@@ -71,6 +71,6 @@ function adminView(freePerDay: number): Record<string, unknown> {
     workspace_id: null,
     allowed_data_regions: [],
     free_model_daily_requests: { limit: freePerDay, used: 0, remaining: freePerDay },
-    rate_limit: { requests: -1, interval: '1m', note: 'Deprecated in OpenRouter\'s API.' },
+    rate_limit: { requests: -1, interval: '1m', note: "Deprecated in OpenRouter's API." },
   };
 }

@@ -60,7 +60,7 @@ export async function keyRecord(app: App, k: ApiKeyRecord): Promise<Record<strin
       // OpenRouter's deprecated shape, which its SDK still requires on `/key`; -1 is no limit.
       requests: requestsPerMinute ?? -1,
       interval: '1m',
-      note: 'Deprecated in OpenRouter\'s API; see requests_per_minute and tokens_per_minute.',
+      note: "Deprecated in OpenRouter's API; see requests_per_minute and tokens_per_minute.",
     },
     created_at: k.createdAt,
     updated_at: k.updatedAt,

@@ -63,7 +63,19 @@ export async function handleCreateKey(ctx: RouteContext): Promise<void> {
   onlyKeys(
     body,
     'body',
-    new Set(['name', 'limit', 'limit_reset', 'expires_at', 'account', 'kind', 'include_byok_in_limit', 'creator_user_id', 'workspace_id', 'requests_per_minute', 'tokens_per_minute']),
+    new Set([
+      'name',
+      'limit',
+      'limit_reset',
+      'expires_at',
+      'account',
+      'kind',
+      'include_byok_in_limit',
+      'creator_user_id',
+      'workspace_id',
+      'requests_per_minute',
+      'tokens_per_minute',
+    ]),
   );
   const name = str(body.name, 'name').trim();
   if (name.length === 0 || name.length > 200) fail('name', 'must be 1-200 characters');
@@ -96,7 +108,15 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
     body,
     'body',
     new Set([
-      'name', 'disabled', 'limit', 'limit_reset', 'expires_at', 'include_byok_in_limit', 'requests_per_minute', 'tokens_per_minute', 'log_content',
+      'name',
+      'disabled',
+      'limit',
+      'limit_reset',
+      'expires_at',
+      'include_byok_in_limit',
+      'requests_per_minute',
+      'tokens_per_minute',
+      'log_content',
     ]),
   );
   const patch: KeyPatch = {};
@@ -123,4 +143,3 @@ export async function handleDeleteKey(ctx: RouteContext): Promise<void> {
   ctx.app.keys.forget(k.hash);
   sendJson(ctx.res, 200, { deleted: true });
 }
-

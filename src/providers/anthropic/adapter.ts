@@ -64,7 +64,6 @@ export const anthropicAdapter: ProviderAdapter = {
     return true;
   },
 
-
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const { body, warnings, beta } = toMessagesRequest(req, target);
     const res = await post(target, { ...body, stream: false }, ctx, beta);
@@ -84,7 +83,13 @@ export const anthropicAdapter: ProviderAdapter = {
    * `/messages/count_tokens`, with its `anthropic-beta` features added to any configured ones and
    * its `anthropic-version` (the wire format it reads the answer in) in place of the default one.
    */
-  async passthrough(path: string, body: string, target: Target, ctx: CallContext, extra: Record<string, string> = {}): Promise<UpstreamResponse> {
+  async passthrough(
+    path: string,
+    body: string,
+    target: Target,
+    ctx: CallContext,
+    extra: Record<string, string> = {},
+  ): Promise<UpstreamResponse> {
     const { provider } = target;
     const h = withBeta(headers(provider), extra['anthropic-beta']);
     const version = extra['anthropic-version'];
@@ -117,7 +122,11 @@ export const anthropicAdapter: ProviderAdapter = {
         secret: provider.apiKey,
         parseError: parseAnthropicError,
       });
-      const json = (await readJson(provider.name, res, signal)) as { data?: Array<{ id?: unknown }>; has_more?: unknown; last_id?: unknown };
+      const json = (await readJson(provider.name, res, signal)) as {
+        data?: Array<{ id?: unknown }>;
+        has_more?: unknown;
+        last_id?: unknown;
+      };
       for (const m of Array.isArray(json?.data) ? json.data : []) if (typeof m?.id === 'string') ids.push(m.id);
       if (json?.has_more !== true || typeof json.last_id !== 'string' || json.last_id === after) break;
       after = json.last_id;

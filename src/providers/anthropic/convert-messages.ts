@@ -54,7 +54,8 @@ function sniffImageType(data: string): string {
 }
 
 function imageBlock(p: ImagePart, warnings: string[]): WireImageBlock | undefined {
-  const inline = p.data !== undefined ? { data: p.data, mediaType: p.mediaType } : p.url?.startsWith('data:') ? parseDataUrl(p.url) : undefined;
+  const inline =
+    p.data !== undefined ? { data: p.data, mediaType: p.mediaType } : p.url?.startsWith('data:') ? parseDataUrl(p.url) : undefined;
   if (inline) {
     const mediaType = p.mediaType ?? inline.mediaType ?? sniffImageType(inline.data);
     return { type: 'image', source: { type: 'base64', media_type: mediaType, data: inline.data }, ...wireCacheControl(p.cacheControl) };
@@ -66,7 +67,8 @@ function imageBlock(p: ImagePart, warnings: string[]): WireImageBlock | undefine
 
 function documentBlock(p: FilePart, warnings: string[]): WireDocumentBlock | undefined {
   const title = p.filename ? { title: p.filename } : {};
-  const inline = p.data !== undefined ? { data: p.data, mediaType: p.mediaType } : p.url?.startsWith('data:') ? parseDataUrl(p.url) : undefined;
+  const inline =
+    p.data !== undefined ? { data: p.data, mediaType: p.mediaType } : p.url?.startsWith('data:') ? parseDataUrl(p.url) : undefined;
   const mediaType = p.mediaType || inline?.mediaType || 'application/pdf';
   if (inline) {
     // Plain text documents go as text sources; everything else (PDF) as base64.
@@ -193,7 +195,9 @@ export function convertMessages(input: readonly Message[], warnings: string[]): 
     if (last.content.length === 0) messages.pop();
   }
   if (dropped.reasoning > 0) {
-    warnings.push(`${dropped.reasoning} reasoning detail(s) Anthropic cannot verify (unsigned or from another provider) were not replayed.`);
+    warnings.push(
+      `${dropped.reasoning} reasoning detail(s) Anthropic cannot verify (unsigned or from another provider) were not replayed.`,
+    );
   }
   return { system, messages };
 }

@@ -64,9 +64,7 @@ export interface WireRedactedThinkingBlock {
 export type WireUserBlock = WireTextBlock | WireImageBlock | WireDocumentBlock | WireToolResultBlock;
 export type WireAssistantBlock = WireThinkingBlock | WireRedactedThinkingBlock | WireTextBlock | WireToolUseBlock;
 
-export type WireMessage =
-  | { role: 'user'; content: WireUserBlock[] }
-  | { role: 'assistant'; content: WireAssistantBlock[] };
+export type WireMessage = { role: 'user'; content: WireUserBlock[] } | { role: 'assistant'; content: WireAssistantBlock[] };
 
 export interface WireTool {
   name: string;

@@ -89,7 +89,6 @@ export const geminiAdapter: ProviderAdapter = {
     return false;
   },
 
-
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];
     const body = toGeminiRequest(fitReasoning(req, target, warnings), target.model, warnings);

@@ -52,7 +52,12 @@ export function guessMimeType(url: string, fallback: string): string {
 }
 
 /** A `data:` URL → inline data; anything else → a file reference. */
-function mediaPart(url: string | undefined, data: string | undefined, mediaType: string | undefined, fallback: string): GeminiPart | undefined {
+function mediaPart(
+  url: string | undefined,
+  data: string | undefined,
+  mediaType: string | undefined,
+  fallback: string,
+): GeminiPart | undefined {
   if (data) return { inlineData: { mimeType: mediaType ?? fallback, data } };
   if (!url) return undefined;
   const m = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s.exec(url);
@@ -154,7 +159,8 @@ function generationConfig(req: ChatRequest, warnings: string[]): GeminiGeneratio
   if (req.topK !== undefined) g.topK = req.topK;
   if (req.maxTokens !== undefined) g.maxOutputTokens = req.maxTokens;
   if (req.stop && req.stop.length > 0) {
-    if (req.stop.length > MAX_STOP_SEQUENCES) warnings.push(`Gemini takes at most ${MAX_STOP_SEQUENCES} stop sequences; the rest were dropped`);
+    if (req.stop.length > MAX_STOP_SEQUENCES)
+      warnings.push(`Gemini takes at most ${MAX_STOP_SEQUENCES} stop sequences; the rest were dropped`);
     g.stopSequences = req.stop.slice(0, MAX_STOP_SEQUENCES);
   }
   if (req.seed !== undefined) g.seed = req.seed;
@@ -220,7 +226,10 @@ export function toGeminiRequest(req: ChatRequest, model: string, warnings: strin
         for (const t of m.content) if (t.text !== '') system.push({ text: t.text });
         break;
       case 'user':
-        push('user', m.content.map(userPart).filter((p): p is GeminiPart => p !== undefined));
+        push(
+          'user',
+          m.content.map(userPart).filter((p): p is GeminiPart => p !== undefined),
+        );
         break;
       case 'assistant':
         push('model', assistantParts(m));

@@ -53,8 +53,7 @@ export async function* convertGeminiStream(
         return;
       }
       const parsed = tryParseJson(msg.data);
-      const chunk: GeminiResponse =
-        parsed.ok && parsed.value && typeof parsed.value === 'object' ? (parsed.value as GeminiResponse) : {};
+      const chunk: GeminiResponse = parsed.ok && parsed.value && typeof parsed.value === 'object' ? (parsed.value as GeminiResponse) : {};
       if (!started) {
         started = true;
         yield { type: 'start', upstreamId: typeof chunk.responseId === 'string' ? chunk.responseId : undefined };
@@ -94,7 +93,14 @@ export async function* convertGeminiStream(
           yield { type: 'tool-call-start', index, id: call.id, name: call.name };
           yield { type: 'tool-call-delta', index, argumentsDelta: call.arguments };
           if (sig) {
-            yield { type: 'reasoning', index: reasoningCount++, kind: 'reasoning.encrypted', data: sig, id: call.id, format: GEMINI_FORMAT };
+            yield {
+              type: 'reasoning',
+              index: reasoningCount++,
+              kind: 'reasoning.encrypted',
+              data: sig,
+              id: call.id,
+              format: GEMINI_FORMAT,
+            };
           }
         } else {
           if (typeof p.text === 'string' && p.text !== '') yield { type: 'text', text: p.text };

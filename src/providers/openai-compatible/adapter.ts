@@ -77,7 +77,6 @@ function legacyBody(req: CompletionRequest, target: Target, stream: boolean, war
   return { ...body, ...legacy, prompt: req.prompt };
 }
 
-
 export const openAICompatibleAdapter: ProviderAdapter = {
   protocol: 'openai',
   parameters: openAIParameters,
@@ -85,7 +84,6 @@ export const openAICompatibleAdapter: ProviderAdapter = {
   continuesAssistantTurn(provider: ProviderInstance): boolean {
     return provider.quirks.continuesAssistantTurn === true;
   },
-
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];

@@ -132,8 +132,7 @@ export function toOpenAIChatBody(req: ChatRequest, model: string, q: OpenAIQuirk
     }));
   }
   if (req.toolChoice) {
-    body.tool_choice =
-      req.toolChoice.type === 'tool' ? { type: 'function', function: { name: req.toolChoice.name } } : req.toolChoice.type;
+    body.tool_choice = req.toolChoice.type === 'tool' ? { type: 'function', function: { name: req.toolChoice.name } } : req.toolChoice.type;
   }
   if (req.parallelToolCalls !== undefined && req.tools && req.tools.length > 0) body.parallel_tool_calls = req.parallelToolCalls;
   if (req.responseFormat) {

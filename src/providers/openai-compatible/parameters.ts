@@ -8,8 +8,15 @@ import { optionParameters } from '../parameters.ts';
 import type { ProviderInstance } from '../types.ts';
 
 const PARAMETERS = [
-  ...COMMON_PARAMETERS, 'frequency_penalty', 'presence_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'parallel_tool_calls',
-  'reasoning', 'include_reasoning',
+  ...COMMON_PARAMETERS,
+  'frequency_penalty',
+  'presence_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'parallel_tool_calls',
+  'reasoning',
+  'include_reasoning',
 ];
 
 /** Sampling parameters that only servers with `quirks.extraSampling` accept. */

@@ -156,7 +156,12 @@ export class OpenAIStreamReader {
           this.toolIndex.set(upstreamIndex, index);
           this.sawToolCalls = true;
           if (typeof tc.id !== 'string' || typeof f.name !== 'string') this.verbatim = false;
-          events.push({ type: 'tool-call-start', index, id: str(tc.id) ?? `call_${Date.now().toString(36)}${index}`, name: str(f.name) ?? '' });
+          events.push({
+            type: 'tool-call-start',
+            index,
+            id: str(tc.id) ?? `call_${Date.now().toString(36)}${index}`,
+            name: str(f.name) ?? '',
+          });
         }
         if (index !== tc.index) this.verbatim = false;
         const args = str(f.arguments);

@@ -126,11 +126,13 @@ export class RedisHealth implements Health {
     ];
     if (this.degraded) return;
     this.track(
-      this.guard.run((r) => RECORD.run(r, [k.circuit, k.window, k.probe], args)).then((reply) => {
-        this.reported = false;
-        const [state, until] = reply as [string, string];
-        this.apply(v, state, until);
-      }),
+      this.guard
+        .run((r) => RECORD.run(r, [k.circuit, k.window, k.probe], args))
+        .then((reply) => {
+          this.reported = false;
+          const [state, until] = reply as [string, string];
+          this.apply(v, state, until);
+        }),
     );
   }
 

@@ -14,8 +14,21 @@ import type { RoutePreferences } from './preferences.ts';
 
 /** Why an endpoint was left out, in pipeline order: the 404's message names the last stage anything survived to. */
 export const STAGES = [
-  'price_unknown', 'provider', 'data_policy', 'quantization', 'max_price', 'tools', 'structured_outputs', 'image_input', 'file_input',
-  'audio_input', 'max_tokens', 'context_length', 'require_parameters', 'health', 'order',
+  'price_unknown',
+  'provider',
+  'data_policy',
+  'quantization',
+  'max_price',
+  'tools',
+  'structured_outputs',
+  'image_input',
+  'file_input',
+  'audio_input',
+  'max_tokens',
+  'context_length',
+  'require_parameters',
+  'health',
+  'order',
 ] as const;
 export type Stage = (typeof STAGES)[number];
 
@@ -52,7 +65,8 @@ export function hardFilters(c: Candidate, needs: RouteNeeds, prefs: RoutePrefere
   const { model, endpoint: e } = c;
   const out: Left[] = [];
   const p = e.provider;
-  if (e.unpriced) out.push({ stage: 'price_unknown', reason: 'no price is known or configured for it (the operator sets pricing, or free: true)' });
+  if (e.unpriced)
+    out.push({ stage: 'price_unknown', reason: 'no price is known or configured for it (the operator sets pricing, or free: true)' });
   if (prefs.only && prefs.only.length > 0 && !prefs.only.some((s) => providerMatches(p, s))) {
     out.push({ stage: 'provider', reason: 'provider not in provider.only' });
   }
@@ -101,7 +115,8 @@ export function hardFilters(c: Candidate, needs: RouteNeeds, prefs: RoutePrefere
   if (prefs.requireParameters && needs.parameters.size > 0) {
     const supported = new Set(supportedParameters(e));
     const missing = [...needs.parameters].filter((x) => !supported.has(x)).sort();
-    if (missing.length > 0) out.push({ stage: 'require_parameters', reason: `does not support ${missing.join(', ')} (require_parameters)` });
+    if (missing.length > 0)
+      out.push({ stage: 'require_parameters', reason: `does not support ${missing.join(', ')} (require_parameters)` });
   }
   return out;
 }

@@ -100,11 +100,18 @@ function balanced(items: readonly Candidate[], sort: Sort | undefined, ctx: Ctx)
   if (sort) return sortItems(items, sort, ctx);
   const byPrice = sortItems(items, 'price', ctx);
   if (byPrice.length < 2) return byPrice;
-  const i = pickByInversePriceSquared(byPrice.map((c) => c.endpoint), ctx.random());
+  const i = pickByInversePriceSquared(
+    byPrice.map((c) => c.endpoint),
+    ctx.random(),
+  );
   return [byPrice[i], ...byPrice.slice(0, i), ...byPrice.slice(i + 1)];
 }
 
-export function orderGroup(items: readonly Candidate[], sort: Sort | undefined, ctx: Ctx): { list: Candidate[]; cut: Map<Candidate, Left> } {
+export function orderGroup(
+  items: readonly Candidate[],
+  sort: Sort | undefined,
+  ctx: Ctx,
+): { list: Candidate[]; cut: Map<Candidate, Left> } {
   const { prefs } = ctx;
   const cut = new Map<Candidate, Left>();
   if (prefs.order && prefs.order.length > 0) {
@@ -134,7 +141,8 @@ export function orderGroup(items: readonly Candidate[], sort: Sort | undefined, 
     if (i > 0) list.unshift(...list.splice(i, 1));
   }
   if (!prefs.allowFallbacks) {
-    for (const c of list.slice(1)) cut.set(c, { stage: 'order', reason: 'provider.allow_fallbacks is false: only the first choice is tried' });
+    for (const c of list.slice(1))
+      cut.set(c, { stage: 'order', reason: 'provider.allow_fallbacks is false: only the first choice is tried' });
     list.length = Math.min(list.length, 1);
   }
   return { list, cut };

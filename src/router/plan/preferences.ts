@@ -8,9 +8,7 @@ import { DEFAULT_PREFERENCES } from '../types.ts';
 import type { Percentiles, ProviderPreferences } from '../types.ts';
 
 /** OpenRouter's quantization vocabulary. An endpoint without a known quantization is `unknown`. */
-export const QUANTIZATIONS = [
-  'int4', 'int8', 'fp4', 'mxfp4', 'nvfp4', 'fp6', 'fp8', 'mxfp8', 'fp16', 'bf16', 'fp32', 'unknown',
-] as const;
+export const QUANTIZATIONS = ['int4', 'int8', 'fp4', 'mxfp4', 'nvfp4', 'fp6', 'fp8', 'mxfp8', 'fp16', 'bf16', 'fp32', 'unknown'] as const;
 
 export type Sort = NonNullable<ProviderPreferences['sort']>;
 
@@ -30,8 +28,19 @@ export interface RoutePreferences extends ProviderPreferences {
 }
 
 const KEYS = new Set([
-  'order', 'allow_fallbacks', 'require_parameters', 'data_collection', 'zdr', 'enforce_distillable_text', 'only',
-  'ignore', 'quantizations', 'sort', 'preferred_min_throughput', 'preferred_max_latency', 'max_price',
+  'order',
+  'allow_fallbacks',
+  'require_parameters',
+  'data_collection',
+  'zdr',
+  'enforce_distillable_text',
+  'only',
+  'ignore',
+  'quantizations',
+  'sort',
+  'preferred_min_throughput',
+  'preferred_max_latency',
+  'max_price',
   'mid_stream_failover',
 ]);
 const SORT_KEYS = new Set(['by', 'partition']);
@@ -106,7 +115,8 @@ export function parseProviderPreferences(v: unknown): RoutePreferences {
   if (present(o.allow_fallbacks)) out.allowFallbacks = bool(o.allow_fallbacks, 'provider.allow_fallbacks');
   if (present(o.require_parameters)) out.requireParameters = bool(o.require_parameters, 'provider.require_parameters');
   if (present(o.zdr)) out.zdr = bool(o.zdr, 'provider.zdr');
-  if (present(o.enforce_distillable_text)) out.enforceDistillableText = bool(o.enforce_distillable_text, 'provider.enforce_distillable_text');
+  if (present(o.enforce_distillable_text))
+    out.enforceDistillableText = bool(o.enforce_distillable_text, 'provider.enforce_distillable_text');
   if (present(o.mid_stream_failover)) out.midStreamFailover = bool(o.mid_stream_failover, 'provider.mid_stream_failover');
   if (present(o.data_collection)) out.dataCollection = oneOf(o.data_collection, 'provider.data_collection', ['allow', 'deny'] as const);
   if (present(o.sort)) {
@@ -114,7 +124,8 @@ export function parseProviderPreferences(v: unknown): RoutePreferences {
     out.sort = s.by;
     if (s.partition) out.sortPartition = s.partition;
   }
-  if (present(o.preferred_min_throughput)) out.preferredMinThroughput = percentiles(o.preferred_min_throughput, 'provider.preferred_min_throughput');
+  if (present(o.preferred_min_throughput))
+    out.preferredMinThroughput = percentiles(o.preferred_min_throughput, 'provider.preferred_min_throughput');
   if (present(o.preferred_max_latency)) out.preferredMaxLatency = percentiles(o.preferred_max_latency, 'provider.preferred_max_latency');
   if (present(o.max_price)) out.maxPrice = maxPrice(o.max_price);
   return out;

@@ -26,11 +26,22 @@ function sqlState(err: unknown): string | undefined {
 }
 
 /** Network errors of the socket to PostgreSQL. */
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 /** SQLSTATEs meaning the server cannot serve now: connection exceptions (class 08), shutdown, starting up, too many connections. */
 const SERVER_UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
 /** What pg itself says when the connection is lost or never came (it sets no code on these). */
-const DRIVER_LOST = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection terminated due to connection timeout|connection timeout/i;
+const DRIVER_LOST =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection terminated due to connection timeout|connection timeout/i;
 
 /**
  * Whether an error means PostgreSQL is unreachable or not serving (rather than a fault in what

@@ -209,7 +209,9 @@ export class PostgresStore implements Store {
     await transaction(pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       if (this.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
     });
     for (const m of MIGRATIONS) {
       await transaction(pool, async (c) => {
@@ -219,7 +221,11 @@ export class PostgresStore implements Store {
         if (done.rowCount) return;
         for (const sql of m.sql) await c.query(sql);
         for (const sql of m.bounded ? postgresBoundStatements(m.bounded) : []) await c.query(sql);
-        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          new Date().toISOString(),
+        ]);
       });
     }
   }
@@ -234,7 +240,10 @@ export class PostgresStore implements Store {
 
   async createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account> {
     await this.q('INSERT INTO accounts (id, name, prepaid, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
-      a.id, a.name, a.prepaid ? 1 : 0, a.now.toISOString(),
+      a.id,
+      a.name,
+      a.prepaid ? 1 : 0,
+      a.now.toISOString(),
     ]);
     return (await this.getAccount(a.id))!;
   }
@@ -260,8 +269,20 @@ export class PostgresStore implements Store {
         period_start, reserved_nanos, disabled, expires_at, created_at, updated_at, requests_per_minute, tokens_per_minute)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, 0, $9, $10, $11, $12, $13, $14)`,
       [
-        k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt,
-        k.createdAt, k.updatedAt, k.requestsPerMinute, k.tokensPerMinute,
+        k.hash,
+        k.name,
+        k.label,
+        k.kind,
+        k.accountId,
+        k.limitNanos,
+        k.limitReset,
+        k.periodStart,
+        k.disabled ? 1 : 0,
+        k.expiresAt,
+        k.createdAt,
+        k.updatedAt,
+        k.requestsPerMinute,
+        k.tokensPerMinute,
       ],
     );
   }
@@ -274,8 +295,14 @@ export class PostgresStore implements Store {
   async listKeys(f: { accountId?: string; kind?: KeyKind; offset?: number; limit?: number }): Promise<ApiKeyRecord[]> {
     const where: string[] = [];
     const params: Param[] = [];
-    if (f.accountId !== undefined) (params.push(f.accountId), where.push(`account_id = $${params.length}`));
-    if (f.kind !== undefined) (params.push(f.kind), where.push(`kind = $${params.length}`));
+    if (f.accountId !== undefined) {
+      params.push(f.accountId);
+      where.push(`account_id = $${params.length}`);
+    }
+    if (f.kind !== undefined) {
+      params.push(f.kind);
+      where.push(`kind = $${params.length}`);
+    }
     params.push(f.limit ?? 1000, f.offset ?? 0);
     const sql =
       `SELECT * FROM api_keys${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
@@ -332,9 +359,11 @@ export class PostgresStore implements Store {
       // With the account row locked: a credit past the bound is refused whole (the ledger row rolls back).
       const now = (await this.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = $1 FOR UPDATE', [c.accountId], cl)).rows[0];
       if (now) assertCreditFits(c.accountId, now.balance_nanos, now.purchased_nanos, c.amountNanos, c.kind === 'topup');
-      const updated = await this.q('UPDATE accounts SET balance_nanos = balance_nanos + $1, purchased_nanos = purchased_nanos + $2 WHERE id = $3', [
-        c.amountNanos, purchased, c.accountId,
-      ], cl);
+      const updated = await this.q(
+        'UPDATE accounts SET balance_nanos = balance_nanos + $1, purchased_nanos = purchased_nanos + $2 WHERE id = $3',
+        [c.amountNanos, purchased, c.accountId],
+        cl,
+      );
       if (!updated.rowCount) throw new Error(`no account ${c.accountId}`);
       return true;
     });
@@ -472,8 +501,9 @@ export class PostgresStore implements Store {
       out.push(`INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO NOTHING`);
     }
     const charge = s.upstreamNanos + s.feeNanos;
-    const ledger = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()]
-      .map(L);
+    const ledger = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()].map(
+      L,
+    );
     let spend = '';
     if (charge !== 0) {
       const c = L(charge);
@@ -504,9 +534,11 @@ export class PostgresStore implements Store {
     await this.q('UPDATE accounts SET balance_nanos = balance_nanos - $1 WHERE id = $2', [charge, accountId], cl);
     if (key) {
       await this.rollPeriod(cl, key, now);
-      await this.q('UPDATE api_keys SET usage_nanos = usage_nanos + $1, usage_total_nanos = usage_total_nanos + $2 WHERE hash = $3', [
-        charge, charge, key.hash,
-      ], cl);
+      await this.q(
+        'UPDATE api_keys SET usage_nanos = usage_nanos + $1, usage_total_nanos = usage_total_nanos + $2 WHERE hash = $3',
+        [charge, charge, key.hash],
+        cl,
+      );
     }
   }
 
@@ -532,7 +564,8 @@ export class PostgresStore implements Store {
   }
 
   async endLease(owner: string, expiredBefore?: Date): Promise<void> {
-    if (expiredBefore) await this.q('DELETE FROM process_leases WHERE owner = $1 AND expires_at < $2', [owner, expiredBefore.toISOString()]);
+    if (expiredBefore)
+      await this.q('DELETE FROM process_leases WHERE owner = $1 AND expires_at < $2', [owner, expiredBefore.toISOString()]);
     else await this.q('DELETE FROM process_leases WHERE owner = $1', [owner]);
   }
 
@@ -591,9 +624,12 @@ export class PostgresStore implements Store {
   }
 
   async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {
-    return (await this.q('SELECT * FROM ledger WHERE account_id = $1 ORDER BY created_at COLLATE "C" DESC, id COLLATE "C" LIMIT $2', [accountId, limit])).rows.map(
-      ledgerFromRow,
-    );
+    return (
+      await this.q('SELECT * FROM ledger WHERE account_id = $1 ORDER BY created_at COLLATE "C" DESC, id COLLATE "C" LIMIT $2', [
+        accountId,
+        limit,
+      ])
+    ).rows.map(ledgerFromRow);
   }
 
   async ledgerSum(accountId: string): Promise<number> {
@@ -621,7 +657,8 @@ export class PostgresStore implements Store {
 
   // ---- generations and usage ----
 
-  private readonly insertGenerationSql = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`;
+  private readonly insertGenerationSql =
+    `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`;
 
   async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
     if (recs.length === 0) return;
@@ -657,7 +694,12 @@ export class PostgresStore implements Store {
   async saveContent(cs: readonly GenerationContent[]): Promise<void> {
     if (cs.length === 0) return;
     await this.tx(async (cl) => {
-      for (const c of cs) await this.q(INSERT_CONTENT_SQL((i) => `$${i}`), contentParams(c), cl);
+      for (const c of cs)
+        await this.q(
+          INSERT_CONTENT_SQL((i) => `$${i}`),
+          contentParams(c),
+          cl,
+        );
     });
   }
 
@@ -679,13 +721,17 @@ export class PostgresStore implements Store {
       // Make sure every row exists (a fresh row at count 0 counts the same as no row), then lock
       // them all in name order, so concurrent hits on one key queue up instead of racing.
       for (const name of names) {
-        await this.q('INSERT INTO counters (counter_key, name, window_start, count) VALUES ($1, $2, 0, 0) ON CONFLICT (counter_key, name) DO NOTHING', [
-          key, name,
-        ], cl);
+        await this.q(
+          'INSERT INTO counters (counter_key, name, window_start, count) VALUES ($1, $2, 0, 0) ON CONFLICT (counter_key, name) DO NOTHING',
+          [key, name],
+          cl,
+        );
       }
       const current = new Map<string, { windowStart: number; count: number }>();
       for (const name of names) {
-        const row = (await this.q('SELECT window_start, count FROM counters WHERE counter_key = $1 AND name = $2 FOR UPDATE', [key, name], cl)).rows[0];
+        const row = (
+          await this.q('SELECT window_start, count FROM counters WHERE counter_key = $1 AND name = $2 FOR UPDATE', [key, name], cl)
+        ).rows[0];
         current.set(name, { windowStart: Number(row.window_start), count: Number(row.count) });
       }
       const counts: number[] = [];
@@ -696,7 +742,11 @@ export class PostgresStore implements Store {
         counts.push(count + 1);
       }
       for (const [i, w] of windows.entries()) {
-        await this.q('UPDATE counters SET window_start = $1, count = $2 WHERE counter_key = $3 AND name = $4', [w.startMs, counts[i], key, w.name], cl);
+        await this.q(
+          'UPDATE counters SET window_start = $1, count = $2 WHERE counter_key = $3 AND name = $4',
+          [w.startMs, counts[i], key, w.name],
+          cl,
+        );
       }
       return { ok: true, counts };
     });
@@ -719,9 +769,10 @@ export class PostgresStore implements Store {
 
   async listAlerts(accountId: string, keyHash?: string): Promise<AlertRecord[]> {
     const order = 'ORDER BY created_at COLLATE "C", id COLLATE "C"';
-    const res = keyHash === undefined
-      ? await this.q(`SELECT * FROM alerts WHERE account_id = $1 ${order}`, [accountId])
-      : await this.q(`SELECT * FROM alerts WHERE account_id = $1 AND key_hash = $2 ${order}`, [accountId, keyHash]);
+    const res =
+      keyHash === undefined
+        ? await this.q(`SELECT * FROM alerts WHERE account_id = $1 ${order}`, [accountId])
+        : await this.q(`SELECT * FROM alerts WHERE account_id = $1 AND key_hash = $2 ${order}`, [accountId, keyHash]);
     return res.rows.map(alertFromRow);
   }
 

@@ -17,9 +17,11 @@ export function addSqliteChecks(db: DatabaseSync, columns: readonly BoundedColum
     for (const c of mine) db.exec(sqliteRepair(c));
     const def = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string } | undefined;
     if (!def) throw new Error(`cannot add checks: no table ${table}`);
-    const indexes = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as Array<{ sql: string }>).map(
-      (r) => r.sql,
-    );
+    const indexes = (
+      db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as Array<{
+        sql: string;
+      }>
+    ).map((r) => r.sql);
     const body = def.sql.trim();
     const head = new RegExp(`^CREATE TABLE\\s+"?${table}"?\\s*\\(`, 'i');
     if (!head.test(body) || !body.endsWith(')')) throw new Error(`cannot add checks: unexpected definition of ${table}`);

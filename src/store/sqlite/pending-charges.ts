@@ -35,19 +35,22 @@ export class PendingCharges implements Deferred {
   }
 
   land(): void {
-    for (const [id, nanos] of this.accounts) this.statement('UPDATE accounts SET balance_nanos = balance_nanos - ? WHERE id = ?').run(nanos, id);
+    for (const [id, nanos] of this.accounts)
+      this.statement('UPDATE accounts SET balance_nanos = balance_nanos - ? WHERE id = ?').run(nanos, id);
     for (const [hash, { nanos, now }] of this.keys) {
       const period = this.statement('SELECT limit_reset, period_start FROM api_keys WHERE hash = ?').get(hash) as Row | undefined;
       if (!period) continue;
       // A new period (daily, weekly, monthly limit) starts these charges' usage from zero.
       const start = rolledPeriodStart(period.limit_reset as LimitReset | null, period.period_start as string | null, now);
       if (start !== undefined) {
-        this.statement('UPDATE api_keys SET usage_nanos = ?, period_start = ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
-          nanos, start, nanos, hash,
-        );
+        this.statement(
+          'UPDATE api_keys SET usage_nanos = ?, period_start = ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?',
+        ).run(nanos, start, nanos, hash);
       } else {
         this.statement('UPDATE api_keys SET usage_nanos = usage_nanos + ?, usage_total_nanos = usage_total_nanos + ? WHERE hash = ?').run(
-          nanos, nanos, hash,
+          nanos,
+          nanos,
+          hash,
         );
       }
     }

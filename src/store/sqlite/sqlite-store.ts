@@ -155,15 +155,25 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    whileBusy(() => this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)'));
+    whileBusy(() =>
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      ),
+    );
     for (const m of MIGRATIONS) {
-      whileBusy(() => this.tx(() => {
-        // Checked inside the write lock: two processes starting together apply each migration once.
-        if (this.q('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
-        for (const sql of m.sql) this.db.exec(sql);
-        if (m.bounded) addSqliteChecks(this.db, m.bounded);
-        this.q('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-      }));
+      whileBusy(() =>
+        this.tx(() => {
+          // Checked inside the write lock: two processes starting together apply each migration once.
+          if (this.q('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+          for (const sql of m.sql) this.db.exec(sql);
+          if (m.bounded) addSqliteChecks(this.db, m.bounded);
+          this.q('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+            m.version,
+            m.name,
+            new Date().toISOString(),
+          );
+        }),
+      );
     }
   }
 
@@ -177,7 +187,10 @@ export class SqliteStore implements Store {
 
   async createAccount(a: { id: string; name: string; prepaid: boolean; now: Date }): Promise<Account> {
     this.q('INSERT INTO accounts (id, name, prepaid, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(
-      a.id, a.name, a.prepaid ? 1 : 0, a.now.toISOString(),
+      a.id,
+      a.name,
+      a.prepaid ? 1 : 0,
+      a.now.toISOString(),
     );
     return (await this.getAccount(a.id))!;
   }
@@ -203,8 +216,20 @@ export class SqliteStore implements Store {
         period_start, reserved_nanos, disabled, expires_at, created_at, updated_at, requests_per_minute, tokens_per_minute)
        VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      k.hash, k.name, k.label, k.kind, k.accountId, k.limitNanos, k.limitReset, k.periodStart, k.disabled ? 1 : 0, k.expiresAt,
-      k.createdAt, k.updatedAt, k.requestsPerMinute, k.tokensPerMinute,
+      k.hash,
+      k.name,
+      k.label,
+      k.kind,
+      k.accountId,
+      k.limitNanos,
+      k.limitReset,
+      k.periodStart,
+      k.disabled ? 1 : 0,
+      k.expiresAt,
+      k.createdAt,
+      k.updatedAt,
+      k.requestsPerMinute,
+      k.tokensPerMinute,
     );
   }
 
@@ -216,8 +241,14 @@ export class SqliteStore implements Store {
   async listKeys(f: { accountId?: string; kind?: KeyKind; offset?: number; limit?: number }): Promise<ApiKeyRecord[]> {
     const where: string[] = [];
     const params: SQLInputValue[] = [];
-    if (f.accountId !== undefined) (where.push('account_id = ?'), params.push(f.accountId));
-    if (f.kind !== undefined) (where.push('kind = ?'), params.push(f.kind));
+    if (f.accountId !== undefined) {
+      where.push('account_id = ?');
+      params.push(f.accountId);
+    }
+    if (f.kind !== undefined) {
+      where.push('kind = ?');
+      params.push(f.kind);
+    }
     const sql = `SELECT * FROM api_keys${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, hash LIMIT ? OFFSET ?`;
     return (this.q(sql).all(...params, f.limit ?? 1000, f.offset ?? 0) as Row[]).map(keyFromRow);
   }
@@ -247,9 +278,9 @@ export class SqliteStore implements Store {
   }
 
   async countKeys(kind?: KeyKind): Promise<number> {
-    const row = (kind
-      ? this.q('SELECT COUNT(*) AS n FROM api_keys WHERE kind = ?').get(kind)
-      : this.q('SELECT COUNT(*) AS n FROM api_keys').get()) as Row;
+    const row = (
+      kind ? this.q('SELECT COUNT(*) AS n FROM api_keys WHERE kind = ?').get(kind) : this.q('SELECT COUNT(*) AS n FROM api_keys').get()
+    ) as Row;
     return Number(row.n);
   }
 
@@ -267,9 +298,9 @@ export class SqliteStore implements Store {
       // Under the write lock: a credit past the bound is refused whole (the ledger row rolls back).
       const now = this.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = ?').get(c.accountId) as Row | undefined;
       if (now) assertCreditFits(c.accountId, now.balance_nanos, now.purchased_nanos, c.amountNanos, c.kind === 'topup');
-      const updated = this.q('UPDATE accounts SET balance_nanos = balance_nanos + ?, purchased_nanos = purchased_nanos + ? WHERE id = ?').run(
-        c.amountNanos, purchased, c.accountId,
-      );
+      const updated = this.q(
+        'UPDATE accounts SET balance_nanos = balance_nanos + ?, purchased_nanos = purchased_nanos + ? WHERE id = ?',
+      ).run(c.amountNanos, purchased, c.accountId);
       if (Number(updated.changes) === 0) throw new Error(`no account ${c.accountId}`);
       return true;
     });
@@ -302,9 +333,9 @@ export class SqliteStore implements Store {
       }
       this.q('UPDATE api_keys SET reserved_nanos = reserved_nanos + ? WHERE hash = ?').run(r.amountNanos, r.keyHash);
       this.q('UPDATE accounts SET reserved_nanos = reserved_nanos + ? WHERE id = ?').run(r.amountNanos, r.accountId);
-      this.q('INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-        r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null,
-      );
+      this.q(
+        'INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null);
       return { ok: true };
     });
   }
@@ -320,21 +351,24 @@ export class SqliteStore implements Store {
   }
 
   async settle(s: SettleRequest): Promise<boolean> {
-    return this.grouped(() => {
-      if (s.held !== false) this.drop(s.reservationId);
-      if (s.generation) this.q(INSERT_GENERATION).run(...generationParams(s.generation));
-      const charge = s.upstreamNanos + s.feeNanos;
-      const inserted = this.q(
-        `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
+    return this.grouped(
+      () => {
+        if (s.held !== false) this.drop(s.reservationId);
+        if (s.generation) this.q(INSERT_GENERATION).run(...generationParams(s.generation));
+        const charge = s.upstreamNanos + s.feeNanos;
+        const inserted = this.q(
+          `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
          VALUES (?, ?, ?, 'charge', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      ).run(s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString());
-      if (Number(inserted.changes) === 0) return false;
-      if (charge === 0) return true;
-      this.charges.add(s.accountId, s.keyHash, charge, s.now);
-      return true;
-      // Urgent: the answer's last bytes wait for this commit, so a client that has its whole answer
-      // sees its charge from any process reading this file.
-    }, { defersOnly: true });
+        ).run(s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString());
+        if (Number(inserted.changes) === 0) return false;
+        if (charge === 0) return true;
+        this.charges.add(s.accountId, s.keyHash, charge, s.now);
+        return true;
+        // Urgent: the answer's last bytes wait for this commit, so a client that has its whole answer
+        // sees its charge from any process reading this file.
+      },
+      { defersOnly: true },
+    );
   }
 
   async release(reservationId: string): Promise<boolean> {
@@ -351,12 +385,15 @@ export class SqliteStore implements Store {
   // ---- process leases and crashed streams ----
 
   async renewLease(l: ProcessLease): Promise<void> {
-    await this.grouped(() => {
-      this.q(
-        `INSERT INTO process_leases (owner, host, pid, expires_at, started_at) VALUES (?, ?, ?, ?, ?)
+    await this.grouped(
+      () => {
+        this.q(
+          `INSERT INTO process_leases (owner, host, pid, expires_at, started_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
-      ).run(l.owner, l.host, l.pid, l.expiresAt, l.startedAt);
-    }, { urgent: false, defersOnly: true });
+        ).run(l.owner, l.host, l.pid, l.expiresAt, l.startedAt);
+      },
+      { urgent: false, defersOnly: true },
+    );
   }
 
   async endLease(owner: string, expiredBefore?: Date): Promise<void> {
@@ -386,10 +423,13 @@ export class SqliteStore implements Store {
 
   async checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {
     if (cs.length === 0) return;
-    await this.grouped(() => {
-      const st = this.q(checkpointSql(() => '?'));
-      for (const c of cs) st.run(...checkpointParams(c));
-    }, { urgent: false, defersOnly: true });
+    await this.grouped(
+      () => {
+        const st = this.q(checkpointSql(() => '?'));
+        for (const c of cs) st.run(...checkpointParams(c));
+      },
+      { urgent: false, defersOnly: true },
+    );
   }
 
   async reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }> {
@@ -427,7 +467,9 @@ export class SqliteStore implements Store {
   }
 
   async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {
-    return (this.q('SELECT * FROM ledger WHERE account_id = ? ORDER BY created_at DESC, id LIMIT ?').all(accountId, limit) as Row[]).map(ledgerFromRow);
+    return (this.q('SELECT * FROM ledger WHERE account_id = ? ORDER BY created_at DESC, id LIMIT ?').all(accountId, limit) as Row[]).map(
+      ledgerFromRow,
+    );
   }
 
   async ledgerSum(accountId: string): Promise<number> {
@@ -444,9 +486,11 @@ export class SqliteStore implements Store {
   }
 
   async openReservations(accountId?: string): Promise<number> {
-    const row = (accountId
-      ? this.q('SELECT COUNT(*) AS n FROM reservations WHERE account_id = ?').get(accountId)
-      : this.q('SELECT COUNT(*) AS n FROM reservations').get()) as Row;
+    const row = (
+      accountId
+        ? this.q('SELECT COUNT(*) AS n FROM reservations WHERE account_id = ?').get(accountId)
+        : this.q('SELECT COUNT(*) AS n FROM reservations').get()
+    ) as Row;
     return Number(row.n);
   }
 
@@ -454,11 +498,14 @@ export class SqliteStore implements Store {
 
   async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
     if (recs.length === 0) return;
-    await this.grouped(() => {
-      // Prepared inside the batch: preparing outside would commit the writes waiting for company.
-      const st = this.q(INSERT_GENERATION);
-      for (const g of recs) st.run(...generationParams(g));
-    }, { urgent: false });
+    await this.grouped(
+      () => {
+        // Prepared inside the batch: preparing outside would commit the writes waiting for company.
+        const st = this.q(INSERT_GENERATION);
+        for (const g of recs) st.run(...generationParams(g));
+      },
+      { urgent: false },
+    );
   }
 
   async getGeneration(id: string): Promise<GenerationRecord | undefined> {
@@ -487,10 +534,13 @@ export class SqliteStore implements Store {
 
   async saveContent(cs: readonly GenerationContent[]): Promise<void> {
     if (cs.length === 0) return;
-    await this.grouped(() => {
-      const st = this.q(INSERT_CONTENT_SQL(() => '?'));
-      for (const c of cs) st.run(...contentParams(c));
-    }, { urgent: false });
+    await this.grouped(
+      () => {
+        const st = this.q(INSERT_CONTENT_SQL(() => '?'));
+        for (const c of cs) st.run(...contentParams(c));
+      },
+      { urgent: false },
+    );
   }
 
   async getContent(id: string): Promise<GenerationContent | undefined> {
@@ -508,7 +558,9 @@ export class SqliteStore implements Store {
     return this.tx((): CounterResult => {
       const counts: number[] = [];
       for (const w of windows) {
-        const row = this.q('SELECT window_start, count FROM counters WHERE counter_key = ? AND name = ?').get(key, w.name) as Row | undefined;
+        const row = this.q('SELECT window_start, count FROM counters WHERE counter_key = ? AND name = ?').get(key, w.name) as
+          | Row
+          | undefined;
         const count = row && Number(row.window_start) >= w.startMs ? Number(row.count) : 0;
         if (count >= w.limit) return { ok: false, window: w.name, count };
         counts.push(count + 1);
@@ -538,9 +590,10 @@ export class SqliteStore implements Store {
   }
 
   async listAlerts(accountId: string, keyHash?: string): Promise<AlertRecord[]> {
-    const rows = keyHash === undefined
-      ? this.q('SELECT * FROM alerts WHERE account_id = ? ORDER BY created_at, id').all(accountId)
-      : this.q('SELECT * FROM alerts WHERE account_id = ? AND key_hash = ? ORDER BY created_at, id').all(accountId, keyHash);
+    const rows =
+      keyHash === undefined
+        ? this.q('SELECT * FROM alerts WHERE account_id = ? ORDER BY created_at, id').all(accountId)
+        : this.q('SELECT * FROM alerts WHERE account_id = ? AND key_hash = ? ORDER BY created_at, id').all(accountId, keyHash);
     return (rows as Row[]).map(alertFromRow);
   }
 

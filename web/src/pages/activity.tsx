@@ -85,14 +85,11 @@ function Activity({ ctx }: { ctx: PageContext }) {
     [range.from, range.to, range.bucket, dim, account],
   );
   // Key names for the key dimension (a management key lists its account's keys).
-  const keyNames = useLoad(
-    async () => {
-      if (inference || dim !== 'key') return new Map<string, string>();
-      const r = await ctx.api<{ data: Array<{ hash: string; name: string }> }>(`/keys?include_disabled=true${account}`);
-      return new Map(r.data.map((k) => [k.hash, k.name]));
-    },
-    [dim, account],
-  );
+  const keyNames = useLoad(async () => {
+    if (inference || dim !== 'key') return new Map<string, string>();
+    const r = await ctx.api<{ data: Array<{ hash: string; name: string }> }>(`/keys?include_disabled=true${account}`);
+    return new Map(r.data.map((k) => [k.hash, k.name]));
+  }, [dim, account]);
 
   const view = useMemo(() => {
     const rows = usage.data?.data ?? [];
@@ -102,7 +99,16 @@ function Activity({ ctx }: { ctx: PageContext }) {
     const groups = new Map<string, Group>();
     for (const r of rows) {
       const id = groupId(r, dim);
-      const g = groups.get(id) ?? { id, label: label(id), requests: 0, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, reasoning_tokens: 0, nanos: 0 };
+      const g = groups.get(id) ?? {
+        id,
+        label: label(id),
+        requests: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cached_tokens: 0,
+        reasoning_tokens: 0,
+        nanos: 0,
+      };
       g.requests += r.requests;
       g.prompt_tokens += r.prompt_tokens;
       g.completion_tokens += r.completion_tokens;
@@ -117,7 +123,10 @@ function Activity({ ctx }: { ctx: PageContext }) {
     const rest = new Set(sorted.slice(MAX_BANDS).map((g) => g.id));
     const xs = buckets(range);
     const index = new Map(xs.map((b, i) => [b, i]));
-    const bands = [...shown.map((g) => ({ id: g.id, label: g.label })), ...(rest.size ? [{ id: '\u0000other', label: `${rest.size} more` }] : [])];
+    const bands = [
+      ...shown.map((g) => ({ id: g.id, label: g.label })),
+      ...(rest.size ? [{ id: '\u0000other', label: `${rest.size} more` }] : []),
+    ];
     const bandIndex = new Map(bands.map((b, i) => [b.id, i]));
     const series = bands.map((b) => ({ label: b.label, values: xs.map(() => 0) }));
     for (const r of rows) {
@@ -254,7 +263,9 @@ function NoRequests({ ctx }: { ctx: PageContext }) {
   -H "Content-Type: application/json" \\
   -d '{"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}'`}</pre>
       <p class="muted">
-        {ctx.key.kind === 'inference' ? 'Use this key as FREEWAY_KEY.' : 'Create an inference key on the Keys page and use it as FREEWAY_KEY.'}
+        {ctx.key.kind === 'inference'
+          ? 'Use this key as FREEWAY_KEY.'
+          : 'Create an inference key on the Keys page and use it as FREEWAY_KEY.'}
       </p>
     </Empty>
   );

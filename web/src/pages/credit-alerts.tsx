@@ -82,7 +82,11 @@ function AlertTable({ alerts, onDelete }: { alerts: Alert[]; onDelete?: (a: Aler
     <DataTable
       columns={[
         { key: 'threshold', header: 'Threshold', cell: threshold },
-        { key: 'on', header: 'On', cell: (a) => (a.key_hash ? <span title={a.key_hash}>key {shortHash(a.key_hash)}</span> : (a.scope ?? 'account')) },
+        {
+          key: 'on',
+          header: 'On',
+          cell: (a) => (a.key_hash ? <span title={a.key_hash}>key {shortHash(a.key_hash)}</span> : (a.scope ?? 'account')),
+        },
         { key: 'fired', header: 'Fired', cell: (a) => (a.fired ? <span class="error">fired {dateTime(a.fired_at)}</span> : 'not yet') },
         { key: 'hook', header: 'Webhook', cell: (a) => (a.webhook_url ? new URL(a.webhook_url).host : '') },
         {
@@ -111,30 +115,43 @@ export function AccountAlerts({ ctx, prepaid }: { ctx: PageContext; prepaid: boo
     <>
       <h2>Alerts</h2>
       <p class="muted">
-        {prepaid ? 'Alert on the account\'s credit or on a key\'s limit.' : 'This account is postpaid: alert on a key\'s limit (give its hash).'}
+        {prepaid
+          ? "Alert on the account's credit or on a key's limit."
+          : "This account is postpaid: alert on a key's limit (give its hash)."}
       </p>
       <AlertForm
         withKey
         onCreate={async (body) => {
-          await ctx.api('/alerts', { method: 'POST', body: JSON.stringify({ ...body, ...(ctx.accountId ? { account: ctx.accountId } : {}) }) });
+          await ctx.api('/alerts', {
+            method: 'POST',
+            body: JSON.stringify({ ...body, ...(ctx.accountId ? { account: ctx.accountId } : {}) }),
+          });
           list.reload();
         }}
       />
       {list.error !== undefined && <ErrorBox error={list.error} />}
       {error !== undefined && <ErrorBox error={error} />}
-      {list.data && (alerts.length === 0 ? <p class="muted">No alerts yet.</p> : (
-        <AlertTable
-          alerts={alerts}
-          onDelete={(a) =>
-            ctx.api(`/alerts/${a.id}`, { method: 'DELETE' }).then(list.reload, setError)
-          }
-        />
-      ))}
+      {list.data &&
+        (alerts.length === 0 ? (
+          <p class="muted">No alerts yet.</p>
+        ) : (
+          <AlertTable alerts={alerts} onDelete={(a) => ctx.api(`/alerts/${a.id}`, { method: 'DELETE' }).then(list.reload, setError)} />
+        ))}
     </>
   );
 }
 
-export function KeyAlerts({ ctx, alerts, hasLimit, onChange }: { ctx: PageContext; alerts: Alert[]; hasLimit: boolean; onChange: () => void }) {
+export function KeyAlerts({
+  ctx,
+  alerts,
+  hasLimit,
+  onChange,
+}: {
+  ctx: PageContext;
+  alerts: Alert[];
+  hasLimit: boolean;
+  onChange: () => void;
+}) {
   const [error, setError] = useState<unknown>(undefined);
   return (
     <>

@@ -103,7 +103,14 @@ function AddCredits({ ctx, account, onDone }: { ctx: PageContext; account: strin
         </label>
         <label>
           Amount (USD)
-          <input required type="number" step="any" min={kind === 'adjustment' ? undefined : '0'} value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
+          <input
+            required
+            type="number"
+            step="any"
+            min={kind === 'adjustment' ? undefined : '0'}
+            value={amount}
+            onInput={(e) => setAmount(e.currentTarget.value)}
+          />
         </label>
         <label>
           Note
@@ -124,10 +131,16 @@ function ManagementCredits({ ctx }: { ctx: PageContext }) {
   const ledger = useLoad(() => ctx.api<{ data: LedgerRow[] }>(`/credits/ledger?limit=100&${q}`), [q]);
   const month = presetRange('30d');
   const daily = useLoad(
-    () => ctx.api<{ data: Array<{ date: string; requests: number; usage: number }> }>(`/usage?group_by=day&from=${month.from}&to=${month.to}&${q}`),
+    () =>
+      ctx.api<{ data: Array<{ date: string; requests: number; usage: number }> }>(
+        `/usage?group_by=day&from=${month.from}&to=${month.to}&${q}`,
+      ),
     [q],
   );
-  const reload = () => (credits.reload(), ledger.reload());
+  const reload = () => {
+    credits.reload();
+    ledger.reload();
+  };
   const c = credits.data?.data;
   const movements = ledger.data?.data ?? [];
   return (
@@ -164,20 +177,21 @@ function ManagementCredits({ ctx }: { ctx: PageContext }) {
 
       <h2>Charges by day (30 days)</h2>
       {daily.error !== undefined && <ErrorBox error={daily.error} />}
-      {daily.data && (daily.data.data.length === 0 ? (
-        <p class="muted">No charges in the last 30 days.</p>
-      ) : (
-        <DataTable
-          columns={[
-            { key: 'date', header: 'Day', cell: (r) => r.date, sort: (r) => r.date },
-            { key: 'requests', header: 'Requests', cell: (r) => int(r.requests), sort: (r) => r.requests, numeric: true },
-            { key: 'usage', header: 'Charged', cell: (r) => money(r.usage), sort: (r) => r.usage, numeric: true },
-          ]}
-          rows={daily.data.data}
-          rowKey={(r) => r.date}
-          initialSort={{ key: 'date', desc: true }}
-        />
-      ))}
+      {daily.data &&
+        (daily.data.data.length === 0 ? (
+          <p class="muted">No charges in the last 30 days.</p>
+        ) : (
+          <DataTable
+            columns={[
+              { key: 'date', header: 'Day', cell: (r) => r.date, sort: (r) => r.date },
+              { key: 'requests', header: 'Requests', cell: (r) => int(r.requests), sort: (r) => r.requests, numeric: true },
+              { key: 'usage', header: 'Charged', cell: (r) => money(r.usage), sort: (r) => r.usage, numeric: true },
+            ]}
+            rows={daily.data.data}
+            rowKey={(r) => r.date}
+            initialSort={{ key: 'date', desc: true }}
+          />
+        ))}
 
       <AccountAlerts ctx={ctx} prepaid={c?.prepaid ?? false} />
     </section>
@@ -185,7 +199,13 @@ function ManagementCredits({ ctx }: { ctx: PageContext }) {
 }
 
 interface KeySelf extends KeyRow {
-  alerts: Array<{ id: string; scope: 'key' | 'account'; threshold: { kind: 'usd' | 'percent'; value: number }; fired: boolean; fired_at: string | null }>;
+  alerts: Array<{
+    id: string;
+    scope: 'key' | 'account';
+    threshold: { kind: 'usd' | 'percent'; value: number };
+    fired: boolean;
+    fired_at: string | null;
+  }>;
   usage_daily: number;
   usage_weekly: number;
 }

@@ -37,6 +37,7 @@ export function UsageBar({ k }: { k: KeyRow }) {
   const pct = k.limit > 0 ? Math.min(100, (used / k.limit) * 100) : 100;
   return (
     <div class="usage-cell">
+      {/* biome-ignore lint/a11y/useSemanticElements: a styled bar; <meter> cannot be styled alike across browsers, the role and values say the same */}
       <div
         class={`bar${pct >= 100 ? ' over' : ''}`}
         role="meter"
@@ -107,14 +108,20 @@ function Keys({ ctx }: { ctx: PageContext }) {
   const columns: Column<KeyRow>[] = [
     { key: 'name', header: 'Name', cell: (k) => <span title={k.hash}>{k.name}</span>, sort: (k) => k.name.toLowerCase() },
     { key: 'kind', header: 'Kind', cell: (k) => k.kind, sort: (k) => k.kind },
-    { key: 'status', header: 'Status', cell: (k) => <span class={status(k) === 'active' ? 'ok' : 'error'}>{status(k)}</span>, sort: status },
+    {
+      key: 'status',
+      header: 'Status',
+      cell: (k) => <span class={status(k) === 'active' ? 'ok' : 'error'}>{status(k)}</span>,
+      sort: status,
+    },
     { key: 'usage', header: 'Usage / limit', cell: (k) => <UsageBar k={k} />, sort: (k) => k.usage },
     {
       key: 'rate',
       header: 'rpm / tpm',
-      cell: (k) => `${k.rate_limit.requests_per_minute === null ? '—' : int(k.rate_limit.requests_per_minute)} / ${
-        k.rate_limit.tokens_per_minute === null ? '—' : int(k.rate_limit.tokens_per_minute)
-      }`,
+      cell: (k) =>
+        `${k.rate_limit.requests_per_minute === null ? '—' : int(k.rate_limit.requests_per_minute)} / ${
+          k.rate_limit.tokens_per_minute === null ? '—' : int(k.rate_limit.tokens_per_minute)
+        }`,
       numeric: true,
     },
     { key: 'expires', header: 'Expires', cell: (k) => dateTime(k.expires_at), sort: (k) => k.expires_at ?? '9' },
@@ -125,7 +132,11 @@ function Keys({ ctx }: { ctx: PageContext }) {
       cell: (k) =>
         confirming === k.hash ? (
           <div class="row-actions">
-            <button type="button" class="danger" onClick={() => act(() => ctx.api(`/keys/${k.hash}`, { method: 'DELETE' })).then(() => setConfirming(null))}>
+            <button
+              type="button"
+              class="danger"
+              onClick={() => act(() => ctx.api(`/keys/${k.hash}`, { method: 'DELETE' })).then(() => setConfirming(null))}
+            >
               Delete {k.name} for good
             </button>
             <button type="button" onClick={() => setConfirming(null)}>
@@ -158,7 +169,15 @@ function Keys({ ctx }: { ctx: PageContext }) {
     <section aria-labelledby="keys-h">
       <h1 id="keys-h">Keys</h1>
       <div class="toolbar">
-        <button type="button" class="primary" onClick={() => (setCreating(!creating), setSecret(null))} aria-expanded={creating}>
+        <button
+          type="button"
+          class="primary"
+          onClick={() => {
+            setCreating(!creating);
+            setSecret(null);
+          }}
+          aria-expanded={creating}
+        >
           Create a key
         </button>
       </div>

@@ -44,7 +44,10 @@ export function StackedBars(props: {
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       padding: [8, 8, 0, 0],
-      scales: { x: { time: true, range: () => [x[0] - half, x[x.length - 1] + half] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] } },
+      scales: {
+        x: { time: true, range: () => [x[0] - half, x[x.length - 1] + half] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
+      },
       axes: [
         {
           stroke: 'currentColor',
@@ -58,7 +61,17 @@ export function StackedBars(props: {
         },
         { stroke: 'currentColor', size: 64, grid: { stroke: 'rgba(128,128,128,.2)' }, values: (_u, ticks) => ticks.map((t) => axis(t)) },
       ],
-      series: [{}, ...order.map((i) => ({ label: series[i].label, fill: PALETTE[i % PALETTE.length], stroke: PALETTE[i % PALETTE.length], width: 0, paths: bars, points: { show: false } }))],
+      series: [
+        {},
+        ...order.map((i) => ({
+          label: series[i].label,
+          fill: PALETTE[i % PALETTE.length],
+          stroke: PALETTE[i % PALETTE.length],
+          width: 0,
+          paths: bars,
+          points: { show: false },
+        })),
+      ],
       hooks: { setCursor: [(u) => setHover(u.cursor.idx ?? null)] },
     };
     const u = new uPlot(opts, [x, ...order.map((i) => stacked[i])] as uPlot.AlignedData, el);

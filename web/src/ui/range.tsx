@@ -39,7 +39,8 @@ export function customRange(fromDay: string, toDay: string): Range | null {
 export function buckets(r: Range): string[] {
   const step = r.bucket === 'hour' ? HOUR : DAY;
   const out: string[] = [];
-  for (let t = Date.parse(r.from); t < Date.parse(r.to); t += step) out.push(new Date(t).toISOString().slice(0, r.bucket === 'hour' ? 13 : 10));
+  for (let t = Date.parse(r.from); t < Date.parse(r.to); t += step)
+    out.push(new Date(t).toISOString().slice(0, r.bucket === 'hour' ? 13 : 10));
   return out;
 }
 
@@ -51,6 +52,7 @@ export function RangePicker({ value, onChange }: { value: Range; onChange: (r: R
   const [to, setTo] = useState(today);
   const [invalid, setInvalid] = useState(false);
   return (
+    // biome-ignore lint/a11y/useSemanticElements: a segmented row of buttons; a <fieldset> would add form semantics and a legend it does not have
     <div class="range" role="group" aria-label="Time range">
       {(Object.keys(LABELS) as Array<keyof typeof LABELS>).map((n) => (
         <button key={n} type="button" class="seg" aria-pressed={value.name === n} onClick={() => onChange(presetRange(n))}>

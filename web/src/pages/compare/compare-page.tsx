@@ -30,8 +30,19 @@ function messages(s: Setup): CompareMessage[] {
 }
 
 const pending = (model: string): CompareResult => ({
-  model, text: '', reasoning: '', ttftMs: null, totalMs: 0, promptTokens: null, completionTokens: null, reasoningTokens: null,
-  cost: null, generationId: null, provider: null, finishReason: null, error: null,
+  model,
+  text: '',
+  reasoning: '',
+  ttftMs: null,
+  totalMs: 0,
+  promptTokens: null,
+  completionTokens: null,
+  reasoningTokens: null,
+  cost: null,
+  generationId: null,
+  provider: null,
+  finishReason: null,
+  error: null,
 });
 
 export function ComparePage({ ctx }: { ctx: PageContext }) {
@@ -46,7 +57,10 @@ export function ComparePage({ ctx }: { ctx: PageContext }) {
   colsRef.current = cols;
 
   useEffect(() => {
-    ctx.api<{ data: Array<{ id: string }> }>('/models?limit=1000').then((r) => setIds(r.data.map((m) => m.id)), () => setIds([]));
+    ctx.api<{ data: Array<{ id: string }> }>('/models?limit=1000').then(
+      (r) => setIds(r.data.map((m) => m.id)),
+      () => setIds([]),
+    );
     return () => aborts.current.forEach((a) => a.abort());
   }, []);
 
@@ -63,7 +77,12 @@ export function ComparePage({ ctx }: { ctx: PageContext }) {
   };
 
   const post = (body: string, signal?: AbortSignal) =>
-    ctx.fetchRaw('/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-title': 'Freeway Compare' }, body, signal });
+    ctx.fetchRaw('/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-title': 'Freeway Compare' },
+      body,
+      signal,
+    });
 
   const runOne = async (i: number, s: Setup) => {
     const model = s.models[i].trim();
@@ -103,16 +122,38 @@ export function ComparePage({ ctx }: { ctx: PageContext }) {
           <legend>Models (up to {MAX_MODELS})</legend>
           {setup.models.map((m, i) => (
             <span class="fw-pick">
-              <input name={`model-${i}`} list="fw-model-ids" value={m} placeholder="author/model" aria-label={`Model ${i + 1}`}
-                onInput={(e) => setModel(i, val(e))} />
+              <input
+                name={`model-${i}`}
+                list="fw-model-ids"
+                value={m}
+                placeholder="author/model"
+                aria-label={`Model ${i + 1}`}
+                onInput={(e) => setModel(i, val(e))}
+              />
               {setup.models.length > 1 && (
-                <button type="button" aria-label={`Remove model ${i + 1}`}
-                  onClick={() => (update({ models: setup.models.filter((_, j) => j !== i) }), setCols(cols.filter((_, j) => j !== i)))}>×</button>
+                <button
+                  type="button"
+                  aria-label={`Remove model ${i + 1}`}
+                  onClick={() => {
+                    update({ models: setup.models.filter((_, j) => j !== i) });
+                    setCols(cols.filter((_, j) => j !== i));
+                  }}
+                >
+                  ×
+                </button>
               )}
             </span>
           ))}
-          {setup.models.length < MAX_MODELS && <button type="button" onClick={() => update({ models: [...setup.models, ''] })}>Add model</button>}
-          <datalist id="fw-model-ids">{ids.map((id) => <option value={id} />)}</datalist>
+          {setup.models.length < MAX_MODELS && (
+            <button type="button" onClick={() => update({ models: [...setup.models, ''] })}>
+              Add model
+            </button>
+          )}
+          <datalist id="fw-model-ids">
+            {ids.map((id) => (
+              <option value={id} />
+            ))}
+          </datalist>
         </fieldset>
         <label class="fw-block">
           System prompt (optional)
@@ -120,43 +161,93 @@ export function ComparePage({ ctx }: { ctx: PageContext }) {
         </label>
         {setup.turns.map((t, i) => (
           <div class="fw-turn">
-            <select aria-label={`Turn ${i + 1} role`} value={t.role} onChange={(e) => setTurn(i, { role: val(e) as CompareMessage['role'] })}>
+            <select
+              aria-label={`Turn ${i + 1} role`}
+              value={t.role}
+              onChange={(e) => setTurn(i, { role: val(e) as CompareMessage['role'] })}
+            >
               <option value="user">user</option>
               <option value="assistant">assistant</option>
             </select>
-            <textarea name={`turn-${i}`} rows={3} value={t.content} aria-label={`Turn ${i + 1} text`} placeholder="Ask something…"
-              onInput={(e) => setTurn(i, { content: val(e) })} />
+            <textarea
+              name={`turn-${i}`}
+              rows={3}
+              value={t.content}
+              aria-label={`Turn ${i + 1} text`}
+              placeholder="Ask something…"
+              onInput={(e) => setTurn(i, { content: val(e) })}
+            />
             {setup.turns.length > 1 && (
-              <button type="button" aria-label={`Remove turn ${i + 1}`} onClick={() => update({ turns: setup.turns.filter((_, j) => j !== i) })}>×</button>
+              <button
+                type="button"
+                aria-label={`Remove turn ${i + 1}`}
+                onClick={() => update({ turns: setup.turns.filter((_, j) => j !== i) })}
+              >
+                ×
+              </button>
             )}
           </div>
         ))}
         <div class="fw-row">
-          <button type="button" onClick={() => update({ turns: [...setup.turns, { role: setup.turns.at(-1)?.role === 'user' ? 'assistant' : 'user', content: '' }] })}>
+          <button
+            type="button"
+            onClick={() =>
+              update({ turns: [...setup.turns, { role: setup.turns.at(-1)?.role === 'user' ? 'assistant' : 'user', content: '' }] })
+            }
+          >
             Add turn
           </button>
           <label>
             Temperature
-            <input name="temperature" type="number" min="0" max="2" step="0.1" value={setup.temperature} onInput={(e) => update({ temperature: val(e) })} />
+            <input
+              name="temperature"
+              type="number"
+              min="0"
+              max="2"
+              step="0.1"
+              value={setup.temperature}
+              onInput={(e) => update({ temperature: val(e) })}
+            />
           </label>
           <label>
             Max tokens
-            <input name="max_tokens" type="number" min="1" step="1" value={setup.maxTokens} onInput={(e) => update({ maxTokens: val(e) })} />
+            <input
+              name="max_tokens"
+              type="number"
+              min="1"
+              step="1"
+              value={setup.maxTokens}
+              onInput={(e) => update({ maxTokens: val(e) })}
+            />
           </label>
-          <button type="submit" class="fw-primary" disabled={!ready}>Run comparison</button>
-          <button type="button" onClick={() => (forget(), aborts.current.forEach((a) => a.abort()), setSetup(FRESH), setCols([]))}>New</button>
+          <button type="submit" class="fw-primary" disabled={!ready}>
+            Run comparison
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              forget();
+              aborts.current.forEach((a) => a.abort());
+              setSetup(FRESH);
+              setCols([]);
+            }}
+          >
+            New
+          </button>
         </div>
         <p class="fw-sub">Each model is an ordinary request with your key: it spends its credit and counts against its limits.</p>
       </form>
       {cols.some(Boolean) ? (
         <div class="fw-cols">
-          {cols.map((c, i) => c && (
-            <ResultColumn col={c} onRerun={() => void runOne(i, setup)} onStop={() => aborts.current.get(i)?.abort()} />
-          ))}
+          {cols.map(
+            (c, i) => c && <ResultColumn col={c} onRerun={() => void runOne(i, setup)} onStop={() => aborts.current.get(i)?.abort()} />,
+          )}
         </div>
       ) : (
-        <p class="fw-empty">Pick two or more models, write a prompt and run it: the answers stream here side by side, each with its time to
-          first token, total time, tokens and exact cost.</p>
+        <p class="fw-empty">
+          Pick two or more models, write a prompt and run it: the answers stream here side by side, each with its time to first token, total
+          time, tokens and exact cost.
+        </p>
       )}
     </section>
   );

@@ -92,28 +92,52 @@ export function ModelDetail({ ctx, params }: { ctx: PageContext; params: Record<
 
   const code = snippets(location.origin, id);
   const copy = () => {
-    void navigator.clipboard?.writeText(code[tab][1]).then(() => setCopied(true), () => setCopied(false));
+    void navigator.clipboard?.writeText(code[tab][1]).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
   };
   return (
     <section class="fw-model">
       <p>
-        <a href="/models" onClick={(e) => (e.preventDefault(), ctx.navigate('/models'))}>← All models</a>
+        <a
+          href="/models"
+          onClick={(e) => {
+            e.preventDefault();
+            ctx.navigate('/models');
+          }}
+        >
+          ← All models
+        </a>
       </p>
-      {error && <p class="fw-error" role="alert">{error}</p>}
+      {error && (
+        <p class="fw-error" role="alert">
+          {error}
+        </p>
+      )}
       {!m && !error && <p class="fw-empty">Loading {id}…</p>}
       {m && (
         <>
           <h2>{m.name}</h2>
-          <p class="fw-sub"><code>{m.id}</code> · {m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}</p>
+          <p class="fw-sub">
+            <code>{m.id}</code> · {m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}
+          </p>
           {m.description && <p class="fw-desc">{m.description}</p>}
           <h3>Endpoints</h3>
           <div class="fw-scroll">
             <table class="fw-table fw-endpoints">
               <thead>
                 <tr>
-                  <th scope="col">Provider</th><th scope="col">Input $/M</th><th scope="col">Output $/M</th><th scope="col">Context</th>
-                  <th scope="col">Max output</th><th scope="col">Quantization</th><th scope="col">Status</th><th scope="col">Uptime 30 m</th>
-                  <th scope="col">Latency p50</th><th scope="col">Throughput p50</th>
+                  <th scope="col">Provider</th>
+                  <th scope="col">Input $/M</th>
+                  <th scope="col">Output $/M</th>
+                  <th scope="col">Context</th>
+                  <th scope="col">Max output</th>
+                  <th scope="col">Quantization</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Uptime 30 m</th>
+                  <th scope="col">Latency p50</th>
+                  <th scope="col">Throughput p50</th>
                 </tr>
               </thead>
               <tbody>
@@ -135,15 +159,31 @@ export function ModelDetail({ ctx, params }: { ctx: PageContext; params: Record<
             </table>
           </div>
           {m.endpoints.length === 0 && <p class="fw-empty">No provider serves this model right now.</p>}
-          <p class="fw-sub">Latency, throughput and uptime are measured by this gateway over the last 30 minutes; – means no requests yet.</p>
+          <p class="fw-sub">
+            Latency, throughput and uptime are measured by this gateway over the last 30 minutes; – means no requests yet.
+          </p>
           <h3>Call it</h3>
           <div class="fw-tabs" role="tablist">
             {code.map(([name], i) => (
-              <button type="button" role="tab" aria-selected={i === tab} onClick={() => (setTab(i), setCopied(false))}>{name}</button>
+              <button
+                type="button"
+                role="tab"
+                aria-selected={i === tab}
+                onClick={() => {
+                  setTab(i);
+                  setCopied(false);
+                }}
+              >
+                {name}
+              </button>
             ))}
-            <button type="button" class="fw-copy" onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
+            <button type="button" class="fw-copy" onClick={copy}>
+              {copied ? 'Copied' : 'Copy'}
+            </button>
           </div>
-          <pre class="fw-code" role="tabpanel"><code>{code[tab][1]}</code></pre>
+          <pre class="fw-code" role="tabpanel">
+            <code>{code[tab][1]}</code>
+          </pre>
         </>
       )}
     </section>

@@ -92,7 +92,10 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
   const [providers, setProviders] = useState<Provider[]>([]);
 
   useEffect(() => {
-    ctx.api<{ data: Provider[] }>('/providers').then((r) => setProviders(r.data), () => setProviders([]));
+    ctx.api<{ data: Provider[] }>('/providers').then(
+      (r) => setProviders(r.data),
+      () => setProviders([]),
+    );
   }, []);
   // Typing waits a moment before asking the server, so each keystroke is not a request.
   useEffect(() => {
@@ -129,6 +132,7 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
 
   return (
     <section class="fw-models">
+      {/* biome-ignore lint/a11y/useSemanticElements: the <search> element is too new for every screen reader; the role says the same */}
       <form class="fw-filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label class="fw-grow">
           Search
@@ -138,46 +142,75 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
           Input
           <select name="input" value={f.input} onChange={(e) => set({ input: value(e) })}>
             <option value="">any</option>
-            {['text', 'image', 'file', 'audio', 'video'].map((m) => <option value={m}>{m}</option>)}
+            {['text', 'image', 'file', 'audio', 'video'].map((m) => (
+              <option value={m}>{m}</option>
+            ))}
           </select>
         </label>
         <label>
           Output
           <select name="output" value={f.output} onChange={(e) => set({ output: value(e) })}>
-            {['text', 'image', 'embeddings', 'audio', 'all'].map((m) => <option value={m}>{m}</option>)}
+            {['text', 'image', 'embeddings', 'audio', 'all'].map((m) => (
+              <option value={m}>{m}</option>
+            ))}
           </select>
         </label>
         <label>
           Context at least
           <select name="context" value={f.context} onChange={(e) => set({ context: value(e) })}>
             <option value="">any</option>
-            {[16_000, 64_000, 128_000, 200_000, 1_000_000].map((n) => <option value={String(n)}>{tokens(n)}</option>)}
+            {[16_000, 64_000, 128_000, 200_000, 1_000_000].map((n) => (
+              <option value={String(n)}>{tokens(n)}</option>
+            ))}
           </select>
         </label>
         <label>
           Max input price ($/M)
-          <input name="max_price" type="number" min="0" step="any" inputMode="decimal" value={f.maxPrice} disabled={f.free}
-            onChange={(e) => set({ maxPrice: value(e) })} />
+          <input
+            name="max_price"
+            type="number"
+            min="0"
+            step="any"
+            inputMode="decimal"
+            value={f.maxPrice}
+            disabled={f.free}
+            onChange={(e) => set({ maxPrice: value(e) })}
+          />
         </label>
         <label>
           Provider
           <select name="provider" value={f.provider} onChange={(e) => set({ provider: value(e) })}>
             <option value="">any</option>
-            {providers.map((p) => <option value={p.slug}>{p.name} ({p.model_count})</option>)}
+            {providers.map((p) => (
+              <option value={p.slug}>
+                {p.name} ({p.model_count})
+              </option>
+            ))}
           </select>
         </label>
         <label class="fw-check">
-          <input name="free" type="checkbox" checked={f.free} onChange={(e) => set({ free: (e.currentTarget as HTMLInputElement).checked })} />
+          <input
+            name="free"
+            type="checkbox"
+            checked={f.free}
+            onChange={(e) => set({ free: (e.currentTarget as HTMLInputElement).checked })}
+          />
           Free only
         </label>
         <label>
           Sort
           <select name="sort" value={f.sort} onChange={(e) => set({ sort: value(e) })}>
-            {SORTS.map(([v, t]) => <option value={v}>{t}</option>)}
+            {SORTS.map(([v, t]) => (
+              <option value={v}>{t}</option>
+            ))}
           </select>
         </label>
       </form>
-      {error && <p class="fw-error" role="alert">{error}</p>}
+      {error && (
+        <p class="fw-error" role="alert">
+          {error}
+        </p>
+      )}
       {data && (
         <>
           <p class="fw-count" aria-live="polite">
@@ -190,20 +223,39 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
             <div class="fw-scroll">
               <table class="fw-table">
                 <thead>
-                  <tr><th scope="col">Model</th><th scope="col">Context</th><th scope="col">Input $/M</th><th scope="col">Output $/M</th>
-                    <th scope="col" class="fw-hide-phone">Modalities</th></tr>
+                  <tr>
+                    <th scope="col">Model</th>
+                    <th scope="col">Context</th>
+                    <th scope="col">Input $/M</th>
+                    <th scope="col">Output $/M</th>
+                    <th scope="col" class="fw-hide-phone">
+                      Modalities
+                    </th>
+                  </tr>
                 </thead>
                 <tbody>
                   {data.rows.map((m) => (
                     <tr data-model={m.id}>
                       <td>
-                        <a href={`/models/${m.id}`} onClick={(e) => (e.preventDefault(), ctx.navigate(`/models/${m.id}`))}>{m.name}</a>
-                        <div class="fw-sub"><code>{m.id}</code></div>
+                        <a
+                          href={`/models/${m.id}`}
+                          onClick={(e) => {
+                            e.preventDefault();
+                            ctx.navigate(`/models/${m.id}`);
+                          }}
+                        >
+                          {m.name}
+                        </a>
+                        <div class="fw-sub">
+                          <code>{m.id}</code>
+                        </div>
                       </td>
                       <td class="fw-num">{tokens(m.context_length)}</td>
                       <td class="fw-num">{perMillion(m.pricing.prompt)}</td>
                       <td class="fw-num">{perMillion(m.pricing.completion)}</td>
-                      <td class="fw-hide-phone">{m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}</td>
+                      <td class="fw-hide-phone">
+                        {m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -212,8 +264,12 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
           )}
           {data.total > PAGE && (
             <nav class="fw-pager" aria-label="Pages">
-              <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
-              <button type="button" disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
+              <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+                Previous
+              </button>
+              <button type="button" disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>
+                Next
+              </button>
             </nav>
           )}
         </>

@@ -99,14 +99,9 @@ function apply(r: CompareResult, chunk: ChunkShape, started: number): boolean {
 }
 
 /** Streams one model's answer to the end; never throws (a failure is the result's `error`). */
-export async function streamCompare(
-  post: PostChat,
-  model: string,
-  messages: CompareMessage[],
-  params: CompareParams = {},
-  opts: StreamOptions = {},
-): Promise<CompareResult> {
-  const r: CompareResult = {
+/** A model's result before anything has come back. */
+export function pendingResult(model: string): CompareResult {
+  return {
     model,
     text: '',
     reasoning: '',
@@ -121,6 +116,16 @@ export async function streamCompare(
     finishReason: null,
     error: null,
   };
+}
+
+export async function streamCompare(
+  post: PostChat,
+  model: string,
+  messages: CompareMessage[],
+  params: CompareParams = {},
+  opts: StreamOptions = {},
+): Promise<CompareResult> {
+  const r = pendingResult(model);
   const started = performance.now();
   try {
     const res = await post(chatBody(model, messages, params), opts.signal);

@@ -5,7 +5,7 @@
  * its limits; the timing and the cost come from the module `freeway compare` uses.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { streamCompare } from '../../../../src/cli/compare-stream.ts';
+import { pendingResult, streamCompare } from '../../../../src/cli/compare-stream.ts';
 import type { CompareMessage, CompareParams, CompareResult } from '../../../../src/cli/compare-stream.ts';
 import type { PageContext } from '../../page.ts';
 import { ResultColumn } from './result-column.tsx';
@@ -29,21 +29,7 @@ function messages(s: Setup): CompareMessage[] {
   return s.system.trim() ? [{ role: 'system', content: s.system }, ...turns] : turns;
 }
 
-const pending = (model: string): CompareResult => ({
-  model,
-  text: '',
-  reasoning: '',
-  ttftMs: null,
-  totalMs: 0,
-  promptTokens: null,
-  completionTokens: null,
-  reasoningTokens: null,
-  cost: null,
-  generationId: null,
-  provider: null,
-  finishReason: null,
-  error: null,
-});
+const pending = pendingResult;
 
 export function ComparePage({ ctx }: { ctx: PageContext }) {
   const saved = useRef(loadSaved());

@@ -73,9 +73,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     FREEWAY_ADMIN_KEY: ADMIN_KEY,
     ...(opts.env ?? {}),
   };
-  const settings = await loadSettings({ env, port: 0, cwd: dir });
-  if (opts.keepAliveMs !== undefined) settings.keepAliveMs = opts.keepAliveMs;
-  const gw = await startGateway(settings, { log: opts.log ?? createLogger('silent'), lookupHost: opts.lookupHost });
+  const stopEmulators = () => Promise.all([openai.close(), anthropic.close(), gemini.close()]);
+  let settings: Settings;
+  let gw: Gateway;
+  try {
+    settings = await loadSettings({ env, port: 0, cwd: dir });
+    if (opts.keepAliveMs !== undefined) settings.keepAliveMs = opts.keepAliveMs;
+    gw = await startGateway(settings, { log: opts.log ?? createLogger('silent'), lookupHost: opts.lookupHost });
+  } catch (err) {
+    // A stack that cannot start leaves nothing listening: the test file fails instead of hanging on open servers.
+    await stopEmulators();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   await gw.discovery;
   const newKey = async (name = 'test') => (await createKey(gw.app.store, { name, kind: 'inference' })).key;
   const key = await newKey();
@@ -91,7 +101,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     newKey,
     async close() {
       await gw.close();
-      await Promise.all([openai.close(), anthropic.close(), gemini.close()]);
+      await stopEmulators();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -159,7 +159,15 @@ test('workers do not outlive their primary: SIGKILL to the primary, and both wor
   const provider = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1` };
   const env = { ...provider, DATABASE_URL: join(dir, 'freeway.db'), FREEWAY_ADMIN_KEY: 'admin-test' };
   const p = await startFreewayProcess({ cwd: dir, env, args: ['--workers', '2'] });
-  const pids = /pids (\d+), (\d+)/.exec(p.output())!.slice(1).map(Number);
+  // The workers' pids are printed after the listening line: wait for them (a loaded machine can be between the two).
+  const deadlineStart = Date.now() + 20_000;
+  let found: RegExpExecArray | null;
+  while (!(found = /pids (\d+), (\d+)/.exec(p.output())) && Date.now() < deadlineStart) await new Promise((r) => setTimeout(r, 25));
+  if (!found) {
+    await p.stop();
+    assert.fail(`no worker pids were printed:\n${p.output()}`);
+  }
+  const pids = found.slice(1).map(Number);
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);

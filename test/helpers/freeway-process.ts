@@ -4,8 +4,18 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { after } from 'node:test';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+/**
+ * Every process started here and not yet exited. A test that fails before stopping its processes
+ * must not leave them running: they would hold the test file's process, and the whole run, open.
+ */
+const running = new Set<ChildProcess>();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 export interface FreewayProcess {
   url: string;
@@ -26,6 +36,8 @@ export function cleanEnv(extra: Record<string, string>): Record<string, string> 
 
 export async function startFreewayProcess(opts: { cwd: string; env: Record<string, string>; args?: string[] }): Promise<FreewayProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...(opts.args ?? [])], { cwd: opts.cwd, env: cleanEnv(opts.env) });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

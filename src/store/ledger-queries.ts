@@ -1,6 +1,7 @@
 /**
  * SQL for reading a page of an account's ledger, in the subset both engines speak: newest first
- * in (created_at, id) order, paged by keyset (the last row's pair) rather than offset, so
+ * (created_at descending; movements of the same instant by id ascending, as the ledger has always
+ * listed them), paged by keyset (the last row's pair) rather than offset, so
  * movements written while a client pages never shift or repeat a page (see LedgerPage).
  */
 import type { Sql } from './generation-queries.ts';
@@ -20,12 +21,13 @@ export function ledgerPageSql(accountId: string, limit: number, page: LedgerPage
   if (page.before) {
     params.push(page.before.createdAt, page.before.createdAt, page.before.id);
     const n = params.length;
-    // Spelled out rather than as a row comparison, `created_at <=` alone bounding the index range.
-    where.push(`created_at${collate} <= ${ph(n - 2)} AND (created_at${collate} < ${ph(n - 1)} OR id${collate} < ${ph(n)})`);
+    // Spelled out rather than as a row comparison (the two columns go opposite ways), with
+    // `created_at <=` alone bounding the index range.
+    where.push(`created_at${collate} <= ${ph(n - 2)} AND (created_at${collate} < ${ph(n - 1)} OR id${collate} > ${ph(n)})`);
   }
   params.push(limit);
   return {
-    sql: `SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY created_at${collate} DESC, id${collate} DESC LIMIT ${ph(params.length)}`,
+    sql: `SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY created_at${collate} DESC, id${collate} LIMIT ${ph(params.length)}`,
     params,
   };
 }

@@ -418,7 +418,7 @@ export interface Store {
    * generation record) and the rest released, one hold per transaction.
    */
   reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }>;
-  /** Newest first in (created_at, id) order; `page` continues after a previous page's last row. */
+  /** Newest first (created_at descending, then id ascending); `page` continues after a previous page's last row. */
   ledger(accountId: string, limit?: number, page?: LedgerPage): Promise<LedgerEntry[]>;
   ledgerSum(accountId: string): Promise<number>;
   /** Credits (top-ups, refunds, adjustments; signed) and charges (positive) of an account's ledger. */

@@ -27,7 +27,8 @@ function startCommandOptions(): string[] {
   if (words[0] !== 'node' || script === -1) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
   return words.slice(1, script);
 }
-const ADMIN_KEY = 'bench-admin-key';
+/** The operator's admin key the benchmark's Freeway is started with. */
+export const ADMIN_KEY = 'bench-admin-key';
 const TICKS_PER_SECOND = 100;
 
 function freePort(): Promise<number> {

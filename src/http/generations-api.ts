@@ -10,6 +10,7 @@ import { fail, int, oneOf } from '../spec/validate.ts';
 import { GatewayError } from '../spec/errors.ts';
 import type { GenerationQuery, GenerationStatus } from '../store/types.ts';
 import { accountInScope, bearerToken, requireInferenceKey, requireManagementKey } from './auth.ts';
+import { decodeCursor, encodeCursor } from './page-cursor.ts';
 import { sendJson } from './respond.ts';
 import type { RouteContext } from './server.ts';
 
@@ -68,25 +69,6 @@ function time(p: URLSearchParams, name: string): string | undefined {
   const ms = Date.parse(v);
   if (Number.isNaN(ms)) fail(name, 'must be a date (YYYY-MM-DD) or an ISO date-time');
   return new Date(ms).toISOString();
-}
-
-/** The cursor is opaque to clients: the last row's (created_at, id), base64url JSON. */
-export function encodeCursor(at: { createdAt: string; id: string }): string {
-  return Buffer.from(JSON.stringify([at.createdAt, at.id])).toString('base64url');
-}
-
-function decodeCursor(v: string): { createdAt: string; id: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(v, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const [createdAt, id] = Array.isArray(parsed) && parsed.length === 2 ? (parsed as unknown[]) : [];
-  if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) {
-    fail('cursor', 'is not a cursor this API returned (pass next_cursor from the previous page as it is)');
-  }
-  return { createdAt, id };
 }
 
 export async function handleListGenerations(ctx: RouteContext): Promise<void> {

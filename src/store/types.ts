@@ -84,6 +84,12 @@ export interface LedgerEntry {
   createdAt: string;
 }
 
+/** Which ledger page to read: movements older than `before` (the last row of the previous page), of one kind. */
+export interface LedgerPage {
+  before?: { createdAt: string; id: string };
+  kind?: LedgerKind;
+}
+
 export interface GenerationRecord {
   id: string;
   keyHash: string;
@@ -412,7 +418,8 @@ export interface Store {
    * generation record) and the rest released, one hold per transaction.
    */
   reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }>;
-  ledger(accountId: string, limit?: number): Promise<LedgerEntry[]>;
+  /** Newest first (created_at descending, then id ascending); `page` continues after a previous page's last row. */
+  ledger(accountId: string, limit?: number, page?: LedgerPage): Promise<LedgerEntry[]>;
   ledgerSum(accountId: string): Promise<number>;
   /** Credits (top-ups, refunds, adjustments; signed) and charges (positive) of an account's ledger. */
   ledgerTotals(accountId: string): Promise<{ credits: number; charges: number }>;

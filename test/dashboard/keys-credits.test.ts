@@ -170,4 +170,48 @@ describe('dashboard: Keys and Credits', { skip }, () => {
     assert.deepEqual(pageErrors(mine), []);
     await mine.context().close();
   });
+
+  test('credits: the ledger pages with "Load more" through more movements than one page, and filters by kind', async () => {
+    assert.equal((await api('POST', '/accounts', ADMIN_KEY, { id: 'busy', name: 'Busy', prepaid: true })).status, 201);
+    // 130 movements, one a second (every 10th a refund): more than the page's 100.
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    for (let i = 0; i < 130; i++) {
+      const kind = i % 10 === 9 ? 'refund' : 'topup';
+      await stack.gw.app.store.credit({
+        id: `mv-${String(i).padStart(3, '0')}`,
+        accountId: 'busy',
+        kind,
+        amountNanos: 1e9,
+        now: new Date(t0 + i * 1000),
+      });
+    }
+    const page = await openDashboard(browser, stack.gw.url, ADMIN_KEY);
+    await page.getByLabel('Account', { exact: true }).selectOption('busy');
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Credits' }).click();
+    const ledger = page.getByRole('table', { name: /movements, newest first/ });
+    await ledger.getByRole('cell', { name: 'mv-129', exact: true }).waitFor();
+    assert.equal(await ledger.locator('tbody tr').count(), 100, 'one page of 100 first');
+    assert.equal(await ledger.getByRole('cell', { name: 'mv-029', exact: true }).count(), 0, 'the oldest are not loaded yet');
+
+    await page.getByRole('button', { name: 'Load more movements' }).click();
+    await ledger.getByRole('cell', { name: 'mv-000', exact: true }).waitFor();
+    const ids = await ledger.locator('tbody tr td:last-child').allTextContents();
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 130 }, (_, i) => `mv-${String(129 - i).padStart(3, '0')}`),
+      'all 130, each once, newest first',
+    );
+    assert.equal(await page.getByRole('button', { name: 'Load more movements' }).count(), 0, 'the last page has no "Load more"');
+
+    await page.getByLabel('Ledger kind').selectOption('refund');
+    await ledger.getByRole('cell', { name: 'refund' }).first().waitFor();
+    await page.getByRole('table', { name: '13 movements, newest first' }).waitFor();
+    assert.deepEqual(
+      [...new Set(await ledger.locator('tbody tr td:nth-child(2)').allTextContents())],
+      ['refund'],
+      'only refunds once filtered',
+    );
+    assert.deepEqual(pageErrors(page), []);
+    await page.context().close();
+  });
 });

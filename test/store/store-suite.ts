@@ -422,6 +422,56 @@ export function storeSuite(
         await assert.rejects(store.credit({ id: uid('c'), accountId: ghost, kind: 'topup', amountNanos: 10, now: T0 }));
         assert.equal(await store.ledgerSum(ghost), 0, 'a credit to no account leaves no ledger row');
       });
+
+      scenario('the ledger pages newest first (ties by id), stable while movements are added, and filters by kind', async (fx) => {
+        const a = await fx.account({ prepaid: true });
+        // Seven movements, three of them in the same millisecond (the id breaks the tie).
+        const made: Array<[string, 'topup' | 'refund' | 'adjustment', Date]> = [
+          [`m1-${a.id}`, 'topup', T0],
+          [`m2-${a.id}`, 'adjustment', plus(T0, 1000)],
+          [`m3a-${a.id}`, 'refund', plus(T0, 2000)],
+          [`m3b-${a.id}`, 'topup', plus(T0, 2000)],
+          [`m3c-${a.id}`, 'adjustment', plus(T0, 2000)],
+          [`m4-${a.id}`, 'topup', plus(T0, 3000)],
+          [`m5-${a.id}`, 'refund', plus(T0, 4000)],
+        ];
+        for (const [id, kind, now] of made) assert.equal(await store.credit({ id, accountId: a.id, kind, amountNanos: 10, now }), true);
+        const newestFirst = [`m5-${a.id}`, `m4-${a.id}`, `m3a-${a.id}`, `m3b-${a.id}`, `m3c-${a.id}`, `m2-${a.id}`, `m1-${a.id}`];
+        assert.deepEqual(
+          (await store.ledger(a.id, 100)).map((e) => e.id),
+          newestFirst,
+        );
+
+        const seen: string[] = [];
+        let before: { createdAt: string; id: string } | undefined;
+        for (let i = 0; i < 10; i++) {
+          const page = await store.ledger(a.id, 2, { before });
+          if (page.length === 0) break;
+          seen.push(...page.map((e) => e.id));
+          before = page.at(-1);
+          // A movement written between pages is newer than the cursor: it never shifts the rest.
+          if (i === 0)
+            assert.equal(
+              await store.credit({ id: `late-${a.id}`, accountId: a.id, kind: 'topup', amountNanos: 1, now: plus(T0, 9000) }),
+              true,
+            );
+        }
+        assert.deepEqual(seen, newestFirst, 'every movement once, in order, across pages of 2 that split the tied millisecond');
+
+        assert.deepEqual(
+          (await store.ledger(a.id, 100, { kind: 'refund' })).map((e) => e.id),
+          [`m5-${a.id}`, `m3a-${a.id}`],
+        );
+        const firstTopup = await store.ledger(a.id, 1, { kind: 'topup' });
+        assert.deepEqual(
+          firstTopup.map((e) => e.id),
+          [`late-${a.id}`],
+        );
+        assert.deepEqual(
+          (await store.ledger(a.id, 100, { kind: 'topup', before: firstTopup[0] })).map((e) => e.id),
+          [`m4-${a.id}`, `m3b-${a.id}`, `m1-${a.id}`],
+        );
+      });
     });
 
     describe('reserve, settle, release', () => {

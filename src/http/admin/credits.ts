@@ -8,9 +8,10 @@ import { MAX_AMOUNT_NANOS, parseUsd } from '../../spec/money-bounds.ts';
 import { nanosToUsd } from '../../spec/money.ts';
 import { bool, fail, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
-import type { Account, UsageDimension } from '../../store/types.ts';
+import type { Account, LedgerKind, LedgerPage, UsageDimension } from '../../store/types.ts';
 import { accountInScope, bearerToken, requireInferenceKey, requireManagementKey } from '../auth.ts';
 import { readJson } from '../body.ts';
+import { decodeCursor, encodeCursor } from '../page-cursor.ts';
 import { sendJson } from '../respond.ts';
 import type { RouteContext } from '../server.ts';
 import { hashKey } from '../../accounting/keys.ts';
@@ -30,6 +31,8 @@ export function accountView(a: Account, totals: { credits: number; charges: numb
     created_at: a.createdAt,
   };
 }
+
+const LEDGER_KINDS: readonly LedgerKind[] = ['topup', 'charge', 'refund', 'adjustment'];
 
 /** The account a credits/usage call is about: a management caller's choice, or an inference key's own. */
 async function callerAccount(ctx: RouteContext): Promise<string> {
@@ -180,8 +183,9 @@ export async function handleCreateAccount(ctx: RouteContext): Promise<void> {
 }
 
 /**
- * `GET /credits/ledger`: an account's latest ledger movements, newest first (`limit`, default 100,
- * at most 500) — top-ups, refunds, adjustments and per-request charges (upstream cost and fee apart).
+ * `GET /credits/ledger`: an account's ledger movements, newest first, a page at a time (`limit`,
+ * default 100, at most 500; `cursor` is the previous page's `next_cursor`; `kind` keeps one kind) —
+ * top-ups, refunds, adjustments and per-request charges (upstream cost and fee apart).
  */
 export async function handleLedger(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
@@ -191,9 +195,19 @@ export async function handleLedger(ctx: RouteContext): Promise<void> {
   const raw = p.get('limit');
   const limit = raw === null ? 100 : Number(raw);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail('limit', 'must be an integer from 1 to 500');
-  const rows = await ctx.app.store.ledger(accountId, limit);
+  const cursor = p.get('cursor');
+  const kind = p.get('kind');
+  const page: LedgerPage = {
+    before: cursor === null ? undefined : decodeCursor(cursor),
+    kind: kind === null ? undefined : oneOf(kind, 'kind', LEDGER_KINDS),
+  };
+  // One row more than the page says whether there is a next page.
+  const rows = await ctx.app.store.ledger(accountId, limit + 1, page);
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
   sendJson(ctx.res, 200, {
-    data: rows.map((e) => ({
+    next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    data: shown.map((e) => ({
       id: e.id,
       kind: e.kind,
       amount: nanosToUsd(e.amountNanos),

@@ -29,6 +29,7 @@ import type { Param } from './connection.ts';
 import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { postgresBoundStatements } from '../bounded-columns.ts';
 import { activitySql, listGenerationsSql } from '../generation-queries.ts';
+import { ledgerPageSql } from '../ledger-queries.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
@@ -72,6 +73,7 @@ import type {
   KeyKind,
   KeyPatch,
   LedgerEntry,
+  LedgerPage,
   ProcessLease,
   ReserveRequest,
   ReserveResult,
@@ -623,13 +625,9 @@ export class PostgresStore implements Store {
     return 'charged';
   }
 
-  async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {
-    return (
-      await this.q('SELECT * FROM ledger WHERE account_id = $1 ORDER BY created_at COLLATE "C" DESC, id COLLATE "C" LIMIT $2', [
-        accountId,
-        limit,
-      ])
-    ).rows.map(ledgerFromRow);
+  async ledger(accountId: string, limit = 100, page: LedgerPage = {}): Promise<LedgerEntry[]> {
+    const { sql, params } = ledgerPageSql(accountId, limit, page, (i) => `$${i}`, ' COLLATE "C"');
+    return (await this.q(sql, params)).rows.map(ledgerFromRow);
   }
 
   async ledgerSum(accountId: string): Promise<number> {

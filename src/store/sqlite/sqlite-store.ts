@@ -11,6 +11,7 @@ import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { activitySql, listGenerationsSql } from '../generation-queries.ts';
+import { ledgerPageSql } from '../ledger-queries.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import { addSqliteChecks } from './add-checks.ts';
 import { startCheckpointer } from './checkpointer.ts';
@@ -61,6 +62,7 @@ import type {
   KeyKind,
   KeyPatch,
   LedgerEntry,
+  LedgerPage,
   ProcessLease,
   ReserveRequest,
   ReserveResult,
@@ -466,10 +468,9 @@ export class SqliteStore implements Store {
     return 'charged';
   }
 
-  async ledger(accountId: string, limit = 100): Promise<LedgerEntry[]> {
-    return (this.q('SELECT * FROM ledger WHERE account_id = ? ORDER BY created_at DESC, id LIMIT ?').all(accountId, limit) as Row[]).map(
-      ledgerFromRow,
-    );
+  async ledger(accountId: string, limit = 100, page: LedgerPage = {}): Promise<LedgerEntry[]> {
+    const { sql, params } = ledgerPageSql(accountId, limit, page, () => '?');
+    return (this.q(sql).all(...params) as Row[]).map(ledgerFromRow);
   }
 
   async ledgerSum(accountId: string): Promise<number> {

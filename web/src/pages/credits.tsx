@@ -1,17 +1,18 @@
 /**
  * Credits: the account's balance, what is held for requests in flight, what is available; the
- * ledger (top-ups, refunds, adjustments, charges) and charges by day; the operator's top-up and
+ * ledger (top-ups, refunds, adjustments, charges; paged, see credit-ledger.tsx) and charges by day; the operator's top-up and
  * adjustment form; credit alerts. An inference key sees its account's balance, its own limit and
  * its own alerts (GET /key), nothing of other keys.
  */
 import { useState } from 'preact/hooks';
 import type { PageContext, PageModule } from '../page.ts';
-import { dateTime, int, money, shortHash } from '../ui/format.ts';
+import { dateTime, int, money } from '../ui/format.ts';
 import { presetRange } from '../ui/range.tsx';
-import { Empty, ErrorBox, Loading } from '../ui/status.tsx';
+import { ErrorBox, Loading } from '../ui/status.tsx';
 import { DataTable } from '../ui/table.tsx';
 import { useLoad } from '../ui/use-api.ts';
 import { AccountAlerts, KeyAlerts } from './credit-alerts.tsx';
+import { Ledger } from './credit-ledger.tsx';
 import { UsageBar } from './keys.tsx';
 import type { KeyRow } from './keys.tsx';
 
@@ -24,17 +25,6 @@ interface Credits {
   available: number;
   total_credits: number;
   total_usage: number;
-}
-
-interface LedgerRow {
-  id: string;
-  kind: 'topup' | 'charge' | 'refund' | 'adjustment';
-  amount: number;
-  upstream: number | null;
-  fee: number | null;
-  key_hash: string | null;
-  note: string | null;
-  created_at: string;
 }
 
 function Balance({ c }: { c: Credits }) {
@@ -128,7 +118,7 @@ function AddCredits({ ctx, account, onDone }: { ctx: PageContext; account: strin
 function ManagementCredits({ ctx }: { ctx: PageContext }) {
   const q = ctx.accountId ? `account=${encodeURIComponent(ctx.accountId)}` : '';
   const credits = useLoad(() => ctx.api<{ data: Credits }>(`/credits?${q}`), [q]);
-  const ledger = useLoad(() => ctx.api<{ data: LedgerRow[] }>(`/credits/ledger?limit=100&${q}`), [q]);
+  const [version, setVersion] = useState(0);
   const month = presetRange('30d');
   const daily = useLoad(
     () =>
@@ -139,10 +129,9 @@ function ManagementCredits({ ctx }: { ctx: PageContext }) {
   );
   const reload = () => {
     credits.reload();
-    ledger.reload();
+    setVersion((v) => v + 1);
   };
   const c = credits.data?.data;
-  const movements = ledger.data?.data ?? [];
   return (
     <section aria-labelledby="credits-h">
       <h1 id="credits-h">Credits{c ? ` · ${c.name}` : ''}</h1>
@@ -153,27 +142,7 @@ function ManagementCredits({ ctx }: { ctx: PageContext }) {
       {ctx.key.isAdmin && c && <AddCredits ctx={ctx} account={c.id} onDone={reload} />}
 
       <h2>Ledger</h2>
-      {ledger.error !== undefined && <ErrorBox error={ledger.error} />}
-      {ledger.data &&
-        (movements.length === 0 ? (
-          <Empty title="No movements yet.">
-            <p>{ctx.key.isAdmin ? 'Top up the account above.' : 'The operator tops this account up; its requests are charged here.'}</p>
-          </Empty>
-        ) : (
-          <DataTable
-            caption={`The latest ${movements.length} movements`}
-            columns={[
-              { key: 'at', header: 'When', cell: (r) => dateTime(r.created_at), sort: (r) => r.created_at },
-              { key: 'kind', header: 'Kind', cell: (r) => r.kind, sort: (r) => r.kind },
-              { key: 'amount', header: 'Amount', cell: (r) => money(r.amount), sort: (r) => r.amount, numeric: true },
-              { key: 'fee', header: 'Of which fee', cell: (r) => (r.fee === null ? '' : money(r.fee)), numeric: true },
-              { key: 'key', header: 'Key', cell: (r) => (r.key_hash ? <span title={r.key_hash}>{shortHash(r.key_hash)}</span> : '') },
-              { key: 'note', header: 'Note / id', cell: (r) => r.note ?? r.id },
-            ]}
-            rows={movements}
-            rowKey={(r) => r.id}
-          />
-        ))}
+      <Ledger ctx={ctx} query={q} version={version} />
 
       <h2>Charges by day (30 days)</h2>
       {daily.error !== undefined && <ErrorBox error={daily.error} />}

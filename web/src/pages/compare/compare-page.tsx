@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { pendingResult, streamCompare } from '../../../../src/cli/compare-stream.ts';
-import type { CompareMessage, CompareParams, CompareResult } from '../../../../src/cli/compare-stream.ts';
+import type { CompareMessage, CompareParams } from '../../../../src/cli/compare-stream.ts';
 import type { PageContext } from '../../page.ts';
 import { ResultColumn } from './result-column.tsx';
 import type { Column } from './result-column.tsx';

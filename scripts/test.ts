@@ -16,7 +16,7 @@ function files(dir: string): string[] {
 const bin = (name: string) => join('node_modules', '.bin', name);
 
 // `biome check --write .` fixes what this finds (formatting, and the lints that have a safe fix).
-const lint = spawnSync(bin('biome'), ['ci', '--reporter=summary', '.'], { stdio: 'inherit' });
+const lint = spawnSync(bin('biome'), ['ci', '--error-on-warnings', '--reporter=summary', '.'], { stdio: 'inherit' });
 if (lint.status !== 0) {
   console.error('lint or format check failed: run `npx biome check --write .` and fix what remains');
   process.exit(lint.status ?? 1);

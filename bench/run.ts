@@ -24,6 +24,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, killAll } from './children.ts';
 import { costRows, runCostPhase } from './cost.ts';
+import { WORKERS_CPU_TARGET, workersMissed, workersScenario, workersTable } from './workers.ts';
 import { FreewayProcess } from './freeway-process.ts';
 import type { SettleWaits } from './freeway-process.ts';
 import type { ChildStats } from './child-ipc.ts';
@@ -36,7 +37,9 @@ import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
 import { fmtAddedMs, fmtMB, fmtMs, fmtRate, percentile, sleep } from './stats.ts';
 
-const PHASES = ['latency', 'stream', 'throughput', 'many-streams', 'cost'] as const;
+const PHASES = ['latency', 'stream', 'throughput', 'many-streams', 'cost', 'workers'] as const;
+/** Phases that start processes of their own (not the shared emulator / Freeway / forwarder trio). */
+const OWN_SETUP: readonly Phase[] = ['cost', 'workers'];
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -44,11 +47,12 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(
     [
       'usage: npm run bench [-- --quick] [-- --profile] [-- --callgrind] [-- --no-pg]',
-      '                     [-- --only=latency,stream,throughput,many-streams,cost]',
+      '                     [-- --only=latency,stream,throughput,many-streams,cost,workers]',
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
       "  --only=…   run only these phases (comma-separated; `cost` alone is the per-request cost against issue 14's ratio targets)",
       '  --callgrind  the cost phase also counts instructions per request under valgrind --tool=callgrind',
+      "  --only=workers  freeway serve --workers 2 against one worker (issue 14: CPU per request ≤ 1.1× one worker's)",
       '  --no-pg    the cost phase skips PostgreSQL + Redis (by default it uses the test services when they answer)',
       '  --freeway-arg=…  extra Node option for the Freeway process (repeatable), e.g. --freeway-arg=--max-semi-space-size=4',
     ].join('\n'),
@@ -89,7 +93,7 @@ const PLAN = QUICK
       phaseMs: 1_000,
       concurrency: 64,
       manyStreams: 2_000,
-      watchdogMs: 90_000,
+      watchdogMs: 150_000,
     }
   : {
       warmupMs: 2_000,
@@ -101,7 +105,7 @@ const PLAN = QUICK
       phaseMs: 2_000,
       concurrency: 64,
       manyStreams: 2_000,
-      watchdogMs: 180_000,
+      watchdogMs: 360_000,
     };
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -536,15 +540,27 @@ async function costPhase(dir: string): Promise<string[]> {
   return missed;
 }
 
+/** `freeway serve --workers 2` against one worker (bench/workers.ts), with issue 14's ≤ 1.1× target. */
+async function workersPhase(): Promise<string[]> {
+  log('workers: 1 worker against 2 workers (and 2 with a per-key limit), phases rotating');
+  const results = await workersScenario({ quick: QUICK, log });
+  console.log(`\n## Workers: CPU per request against one worker (issue 14 target ≤ ${WORKERS_CPU_TARGET}×)\n`);
+  console.log(workersTable(results));
+  console.log('');
+  console.log('- CPU is every Freeway process of a setup (the primary and its workers) from /proc; the target is the fixed-rate column');
+  return workersMissed(results);
+}
+
 async function main(dir: string): Promise<void> {
   const started = performance.now();
   const machine =
     `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch}` +
     (FREEWAY_NODE_ARGS.length > 0 ? ` · Freeway node options: ${FREEWAY_NODE_ARGS.join(' ')}` : '');
   log(`${machine}${QUICK ? ' · quick run' : ''}`);
-  if (RUN.size === 1 && RUN.has('cost')) {
-    console.log(`\n## Freeway cost benchmark${QUICK ? ' (quick)' : ''}\n\n${machine}`);
-    const missed = await costPhase(dir);
+  if ([...RUN].every((p) => OWN_SETUP.includes(p))) {
+    console.log(`\n## Freeway benchmark${QUICK ? ' (quick)' : ''}\n\n${machine}`);
+    const missed = RUN.has('cost') ? await costPhase(dir) : [];
+    if (RUN.has('workers')) missed.push(...(await workersPhase()));
     console.log(`\n(run took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     const list = missed.map((m) => `  - ${m}`).join('\n');
     console.log(missed.length === 0 ? 'All targets met.' : `MISSED ${missed.length} target(s):\n${list}`);
@@ -607,6 +623,7 @@ async function main(dir: string): Promise<void> {
   console.log('');
   for (const n of notes) console.log(`- ${n}`);
   if (RUN.has('cost')) missed.push(...(await costPhase(dir)));
+  if (RUN.has('workers')) missed.push(...(await workersPhase()));
   console.log('');
   if (missed.length === 0) console.log('All targets met.');
   else {

@@ -7,10 +7,11 @@
  * services, in a schema of its own that is dropped after).
  *
  *   node bench/cost.ts [--scenario=plain,stream,ttfb] [--requests=N] [--rounds=N] [--concurrency=N]
- *                      [--store=sqlite|pg|both] [--callgrind] [--profile] [--baseline=<checkout>]
+ *                      [--store=sqlite|pg|both] [--callgrind] [--profile] [--baseline=<checkout>] [--ops]
  *
  * `--baseline` also runs a Freeway from another checkout (with its node_modules) in the same
- * rotation: the fair A/B on a machine whose load drifts.
+ * rotation: the fair A/B on a machine whose load drifts. `--ops` also runs a Freeway with logging
+ * (info, JSON) and metrics on and one with both off (issue 12's cost of operations).
  *
  * The functions are also the `cost` phase of `npm run bench` (bench/run.ts).
  */
@@ -139,6 +140,8 @@ export interface CostSetup {
   emu: Child<{ url: string; apiKey: string }>;
   bare: CostPath;
   freeway: { store: 'sqlite' | 'pg'; path: CostPath; fw: FreewayProcess }[];
+  /** Two more Freeways on SQLite: operations on as an operator runs them, and off (issue 12's cost). */
+  ops?: { on: CostPath; off: CostPath };
   stop(): Promise<void>;
 }
 
@@ -152,6 +155,8 @@ export async function startCost(opts: {
   nodeArgs?: string[];
   /** Also a Freeway (on the last store named) from this checkout: an A/B comparison in the same run. */
   baseline?: string;
+  /** Also the ops-on / ops-off pair (see `CostSetup.ops`). */
+  opsPair?: boolean;
 }): Promise<CostSetup> {
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
   const cg = (name: string) => (opts.callgrind ? join(opts.dir, `callgrind-${name}`) : undefined);
@@ -179,6 +184,40 @@ export async function startCost(opts: {
   const freeway: CostSetup['freeway'] = [];
   const runs: { store: 'sqlite' | 'pg'; root?: string }[] = opts.stores.map((store) => ({ store }));
   if (opts.baseline) runs.push({ store: opts.stores[opts.stores.length - 1], root: opts.baseline });
+  const fws: FreewayProcess[] = [];
+  const startOne = async (o: {
+    store: 'sqlite' | 'pg';
+    name: string;
+    root?: string;
+    env: Record<string, string>;
+    stderrFile?: string;
+    configYaml?: string;
+  }) => {
+    const out = cg(`freeway-${o.name.replace(/\W+/g, '-')}`);
+    const dir = mkdtempSync(join(opts.dir, `fw-${o.store}-`));
+    const fw = await FreewayProcess.start({
+      emulatorUrl: emu.info.url,
+      emulatorKey: emu.info.apiKey,
+      dir,
+      nodeArgs: opts.nodeArgs ?? [],
+      env: o.env,
+      wrap: out ? callgrindWrap(out) : undefined,
+      startupMs: opts.callgrind ? 300_000 : 30_000,
+      root: o.root,
+      stderrFile: o.stderrFile,
+      configYaml: o.configYaml,
+    });
+    fws.push(fw);
+    const target = makeTarget({
+      ...conns,
+      name: o.name,
+      origin: fw.info.url,
+      path: '/api/v1/chat/completions',
+      apiKey: fw.info.key,
+      model: 'openai/gpt-4o-mini',
+    });
+    return { fw, path: { target, pid: fw.proc.pid!, stats: () => fw.stats(), callgrindOut: out } as CostPath };
+  };
   for (const { store, root } of runs) {
     const env: Record<string, string> = {};
     if (store === 'pg') {
@@ -187,36 +226,36 @@ export async function startCost(opts: {
       env.DATABASE_URL = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
       env.REDIS_URL = REDIS_URL;
     }
-    const out = cg(`freeway-${store}`);
-    const dir = mkdtempSync(join(opts.dir, `fw-${store}-`));
-    const fw = await FreewayProcess.start({
-      emulatorUrl: emu.info.url,
-      emulatorKey: emu.info.apiKey,
-      dir,
-      nodeArgs: opts.nodeArgs ?? [],
-      env,
-      wrap: out ? callgrindWrap(out) : undefined,
-      startupMs: opts.callgrind ? 300_000 : 30_000,
-      root,
+    const { fw, path } = await startOne({ store, name: root ? `baseline (${store})` : `Freeway (${store})`, root, env });
+    freeway.push({ store, fw, path });
+  }
+  let ops: CostSetup['ops'];
+  if (opts.opsPair) {
+    // On: as an operator runs it — JSON access lines at info through the normal stderr path (to
+    // /dev/null, so the disk is not measured), metrics on (the default). Off: silent, no metrics.
+    const on = await startOne({
+      store: 'sqlite',
+      name: 'Freeway, ops on',
+      env: { FREEWAY_LOG: 'info', FREEWAY_LOG_FORMAT: 'json' },
+      stderrFile: '/dev/null',
     });
-    const target = makeTarget({
-      ...conns,
-      name: root ? `baseline (${store})` : `Freeway (${store})`,
-      origin: fw.info.url,
-      path: '/api/v1/chat/completions',
-      apiKey: fw.info.key,
-      model: 'openai/gpt-4o-mini',
+    const off = await startOne({
+      store: 'sqlite',
+      name: 'Freeway, ops off',
+      env: { FREEWAY_LOG: 'silent' },
+      configYaml: 'metrics:\n  enabled: false\n',
     });
-    freeway.push({ store, fw, path: { target, pid: fw.proc.pid!, stats: () => fw.stats(), callgrindOut: out } });
+    ops = { on: on.path, off: off.path };
   }
   return {
     emu,
     bare,
     freeway,
+    ops,
     async stop() {
-      const all = [bare, ...freeway.map((f) => f.path)];
+      const all = [bare, ...freeway.map((f) => f.path), ...(ops ? [ops.on, ops.off] : [])];
       await Promise.allSettled(all.map((p) => p.target.pool.destroy()));
-      await Promise.allSettled([emu.stop(), bareChild.stop(), ...freeway.map((f) => f.fw.stop())]);
+      await Promise.allSettled([emu.stop(), bareChild.stop(), ...fws.map((f) => f.stop())]);
       for (const schema of schemas) {
         try {
           const pg = (await import('pg')).default;
@@ -246,9 +285,10 @@ async function main(): Promise<void> {
   const profDir = args.includes('--profile') ? mkdtempSync(join(tmpdir(), 'freeway-cost-profile-')) : undefined;
   const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : [];
   const baseline = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
-  const setup = await startCost({ dir, stores, callgrind, nodeArgs, baseline });
+  const opsPair = args.includes('--ops');
+  const setup = await startCost({ dir, stores, callgrind, nodeArgs, baseline, opsPair });
   try {
-    const paths = [setup.bare, ...setup.freeway.map((f) => f.path)];
+    const paths = [setup.bare, ...setup.freeway.map((f) => f.path), ...(setup.ops ? [setup.ops.on, setup.ops.off] : [])];
     const names = paths.map((p) => p.target.name);
     const warm = callgrind ? 200 : 500;
     for (const p of paths) {
@@ -300,6 +340,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
 
 /** Issue 14's targets, as ratios against the bare forwarder (and, for PostgreSQL, against SQLite). */
 export const COST_TARGETS = { streamCpu: 1.5, ttfbAddedMs: 0.1, plainCpu: 1.25, plainInstructions: 1.3, pgCpu: 1.3, rss: 1 };
+/** Issue 12's: logging, metrics and the generation record add at most 5 % CPU per request. */
+export const OPS_CPU_TARGET = 1.05;
 
 export interface CostResults {
   plainCpuUs: { bare: number; sqlite: number; pg?: number };
@@ -310,6 +352,8 @@ export interface CostResults {
   /** Peak RSS under the same load (bytes). */
   peakRss: { bare: number; sqlite: number; pg?: number };
   pgSkipped?: string;
+  /** CPU µs per request and per stream with logging and metrics on, and off (issue 12). */
+  ops?: { plain: { on: number; off: number }; stream: { on: number; off: number } };
 }
 
 /**
@@ -331,16 +375,18 @@ export async function runCostPhase(opts: {
   let pgSkipped: string | undefined = opts.withPg ? undefined : 'not asked for';
   let setup: CostSetup;
   try {
-    setup = await startCost({ dir: opts.dir, stores, callgrind: false });
+    setup = await startCost({ dir: opts.dir, stores, callgrind: false, opsPair: true });
   } catch (err) {
     if (!opts.withPg) throw err;
     pgSkipped = `PostgreSQL + Redis did not start (${(err as Error).message})`;
     stores = ['sqlite'];
-    setup = await startCost({ dir: opts.dir, stores, callgrind: false });
+    setup = await startCost({ dir: opts.dir, stores, callgrind: false, opsPair: true });
   }
   let r: CostResults;
   try {
-    const paths = [setup.bare, ...setup.freeway.map((f) => f.path)];
+    const ops = setup.ops!;
+    const paths = [setup.bare, ...setup.freeway.map((f) => f.path), ops.on, ops.off];
+    const opsAt = paths.length - 2;
     opts.log(`cost: warm-up, then CPU per request and per stream (${rounds} × ${n} each, ${concurrency} connections, paths rotating)`);
     for (const p of paths) {
       await fixedCount(p.target, n / 3, concurrency, false);
@@ -352,7 +398,7 @@ export async function runCostPhase(opts: {
     const direct = directTarget(setup);
     const ttfb = await ttfbP50([direct, setup.bare.target, setup.freeway[0].path.target], opts.quick ? 100 : 400);
     await direct.pool.destroy();
-    const rss = await Promise.all(paths.map(async (p) => (await p.stats()).maxRss));
+    const rss = await Promise.all(paths.slice(0, opsAt).map(async (p) => (await p.stats()).maxRss));
     const pgAt = stores.indexOf('pg') + 1;
     r = {
       plainCpuUs: { bare: plain[0], sqlite: plain[1], pg: pgAt > 0 ? plain[pgAt] : undefined },
@@ -360,6 +406,10 @@ export async function runCostPhase(opts: {
       ttfbAddedMs: { bare: ttfb[1] - ttfb[0], sqlite: ttfb[2] - ttfb[0] },
       peakRss: { bare: rss[0], sqlite: rss[1], pg: pgAt > 0 ? rss[pgAt] : undefined },
       pgSkipped,
+      ops: {
+        plain: { on: plain[opsAt], off: plain[opsAt + 1] },
+        stream: { on: stream[opsAt], off: stream[opsAt + 1] },
+      },
     };
   } finally {
     await setup.stop();
@@ -444,6 +494,33 @@ export function costRows(r: CostResults): { rows: CostRow[]; missed: string[]; n
   const peak = Math.max(r.peakRss.sqlite, r.peakRss.pg ?? 0);
   const rssShown = r.peakRss.pg === undefined ? mb(peak) : `SQLite ${mb(r.peakRss.sqlite)}, PG ${mb(r.peakRss.pg)}`;
   ratio('peak RSS, same load (the larger)', mb(r.peakRss.bare), rssShown, peak / r.peakRss.bare, COST_TARGETS.rss);
+  if (r.ops) {
+    const { plain: p, stream: s } = r.ops;
+    const pct = (x: number) => `${x >= 1 ? '+' : ''}${((x - 1) * 100).toFixed(1)} %`;
+    const v = p.on / p.off;
+    const met = Number.isFinite(v) && v <= OPS_CPU_TARGET;
+    const limit = `≤ +${Math.round((OPS_CPU_TARGET - 1) * 100)} % (issue 12)`;
+    rows.push({
+      metric: 'operations on/off, CPU per request',
+      bare: `off ${us(p.off)}`,
+      freeway: `on ${us(p.on)}`,
+      ratio: pct(v),
+      target: limit,
+      met,
+    });
+    if (!met) missed.push(`operations (logging + metrics) add ${pct(v)} CPU per request (target ${limit})`);
+    rows.push({
+      metric: 'operations on/off, CPU per stream',
+      bare: `off ${us(s.off)}`,
+      freeway: `on ${us(s.on)}`,
+      ratio: pct(s.on / s.off),
+      target: 'info',
+    });
+    notes.push(
+      'operations on/off: two more Freeways on SQLite in the same rotation; on = FREEWAY_LOG=info, JSON lines through stderr to /dev/null, ' +
+        'metrics on (the default); off = FREEWAY_LOG=silent and `metrics: {enabled: false}`; the generation record is written by both (it is the charge)',
+    );
+  }
   notes.push('cost rows: CPU from /proc (user + system) of each server process over the same fixed request count, 16 connections');
   return { rows, missed, notes };
 }

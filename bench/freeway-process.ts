@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -119,7 +119,13 @@ export class FreewayProcess {
     startupMs?: number;
     /** Another checkout to run Freeway from (an A/B comparison against a baseline build). */
     root?: string;
+    /** Where its stderr goes (its log lines), instead of this process's stderr: a file, or /dev/null. */
+    stderrFile?: string;
+    /** A freeway.yaml written in `dir` (Freeway reads ./freeway.yaml from its working directory). */
+    configYaml?: string;
   }): Promise<FreewayProcess> {
+    if (opts.configYaml !== undefined) writeFileSync(join(opts.dir, 'freeway.yaml'), opts.configYaml);
+    const stderrFd = opts.stderrFile ? openSync(opts.stderrFile, 'a') : undefined;
     const port = await freePort();
     const settleFile = join(opts.dir, 'settle-waits.json');
     const probe = pathToFileURL(join(ROOT, 'bench', 'settle-probe.mjs')).href;
@@ -138,8 +144,9 @@ export class FreewayProcess {
         FREEWAY_BENCH_SETTLE_FILE: settleFile,
         ...opts.env,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', stderrFd ?? 'inherit'],
     });
+    if (stderrFd !== undefined) closeSync(stderrFd);
     track(proc);
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + (opts.startupMs ?? 30_000);

@@ -24,6 +24,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, killAll } from './children.ts';
 import { costRows, runCostPhase } from './cost.ts';
+import { peersTable, startPeers } from './peers.ts';
+import type { Peer, PeerMeasure } from './peers.ts';
+import { WORKERS_CPU_TARGET, workersMissed, workersScenario, workersTable } from './workers.ts';
 import { FreewayProcess } from './freeway-process.ts';
 import type { SettleWaits } from './freeway-process.ts';
 import type { ChildStats } from './child-ipc.ts';
@@ -36,7 +39,9 @@ import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
 import { fmtAddedMs, fmtMB, fmtMs, fmtRate, percentile, sleep } from './stats.ts';
 
-const PHASES = ['latency', 'stream', 'throughput', 'many-streams', 'cost'] as const;
+const PHASES = ['latency', 'stream', 'throughput', 'many-streams', 'cost', 'workers'] as const;
+/** Phases that start processes of their own (not the shared emulator / Freeway / forwarder trio). */
+const OWN_SETUP: readonly Phase[] = ['cost', 'workers'];
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -44,11 +49,12 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(
     [
       'usage: npm run bench [-- --quick] [-- --profile] [-- --callgrind] [-- --no-pg]',
-      '                     [-- --only=latency,stream,throughput,many-streams,cost]',
+      '                     [-- --only=latency,stream,throughput,many-streams,cost,workers]',
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
       "  --only=…   run only these phases (comma-separated; `cost` alone is the per-request cost against issue 14's ratio targets)",
       '  --callgrind  the cost phase also counts instructions per request under valgrind --tool=callgrind',
+      "  --only=workers  freeway serve --workers 2 against one worker (issue 14: CPU per request ≤ 1.1× one worker's)",
       '  --no-pg    the cost phase skips PostgreSQL + Redis (by default it uses the test services when they answer)',
       '  --freeway-arg=…  extra Node option for the Freeway process (repeatable), e.g. --freeway-arg=--max-semi-space-size=4',
     ].join('\n'),
@@ -89,7 +95,7 @@ const PLAN = QUICK
       phaseMs: 1_000,
       concurrency: 64,
       manyStreams: 2_000,
-      watchdogMs: 90_000,
+      watchdogMs: 150_000,
     }
   : {
       warmupMs: 2_000,
@@ -101,7 +107,7 @@ const PLAN = QUICK
       phaseMs: 2_000,
       concurrency: 64,
       manyStreams: 2_000,
-      watchdogMs: 180_000,
+      watchdogMs: 360_000,
     };
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -111,8 +117,8 @@ interface Snapshot {
   fw: ChildStats;
   emu: ChildStats;
   bare: ChildStats;
-  /** Requests the load generator had sent by then, per path. */
-  sent: { direct: number; freeway: number; bare: number };
+  /** Requests the load generator had sent by then, per path (peers: all of them together). */
+  sent: { direct: number; freeway: number; bare: number; peers: number };
 }
 
 interface FixedRate {
@@ -145,6 +151,8 @@ interface Results {
   throughput?: { direct: ClosedLoopTotals; freeway: ClosedLoopTotals; bare: ClosedLoopTotals };
   manyStreams?: { freeway: ManyStreamsResult; bare: ManyStreamsResult };
   snapshots: Snapshot[];
+  /** The peer gateways (Portkey, nginx) in the stream and throughput phases, and those skipped with why. */
+  peers: { measures: PeerMeasure[]; skipped: string[] };
 }
 
 async function sanityCheck(t: Target): Promise<void> {
@@ -191,22 +199,34 @@ function cpuRow(metric: string, f: FixedRate): Row {
   };
 }
 
-async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Target, freeway: Target, bare: Target): Promise<Results> {
+async function measure(
+  emu: Child,
+  fw: FreewayProcess,
+  bareFw: Child,
+  direct: Target,
+  freeway: Target,
+  bare: Target,
+  peers: { started: Peer[]; skipped: string[] },
+): Promise<Results> {
   const snapshots: Snapshot[] = [];
   const all = [direct, freeway, bare];
+  const peerSent = () => peers.started.reduce((n, p) => n + p.target.sent, 0);
   const snap = async (after: string): Promise<Snapshot> => {
     const [f, e, b] = await Promise.all([fw.stats(), emu.stats(), bareFw.stats()]);
-    const x: Snapshot = { after, fw: f, emu: e, bare: b, sent: { direct: direct.sent, freeway: freeway.sent, bare: bare.sent } };
+    const sent = { direct: direct.sent, freeway: freeway.sent, bare: bare.sent, peers: peerSent() };
+    const x: Snapshot = { after, fw: f, emu: e, bare: b, sent };
     snapshots.push(x);
     return x;
   };
-  const r: Results = { snapshots, settle: {} };
+  const measures: PeerMeasure[] = peers.started.map((p) => ({ name: p.name }));
+  const r: Results = { snapshots, settle: {}, peers: { measures, skipped: peers.skipped } };
   await snap('start-up');
 
   log(`warm-up (${PLAN.warmupMs} ms per path)`);
   await closedLoop(direct, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
   await closedLoop(freeway, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
   await closedLoop(bare, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
+  for (const p of peers.started) await closedLoop(p.target, { concurrency: 16, durationMs: PLAN.warmupMs / 2 });
   await interleavedFixedRate(all, { rate: 100, durationMs: PLAN.warmupMs / 2, stream: true });
   await snap('warm-up');
 
@@ -222,9 +242,16 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
   if (RUN.has('stream')) {
     log(`streaming TTFB: ${PLAN.streamRate} req/s per path for ${PLAN.streamMs} ms, interleaved`);
     const before = await snap('(before stream)');
+    const peersBefore = await Promise.all(peers.started.map((p) => p.stats()));
     fw.startSettleWaits();
-    const str = await interleavedFixedRate(all, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
+    const targets = [...all, ...peers.started.map((p) => p.target)];
+    const str = await interleavedFixedRate(targets, { rate: PLAN.streamRate, durationMs: PLAN.streamMs, stream: true });
     r.settle.stream = await fw.stopSettleWaits();
+    for (const [i, p] of peers.started.entries()) {
+      const samples = str.samples[3 + i].filter((x) => x.ok);
+      measures[i].ttfbMs = samples.map((x) => x.ttfbMs);
+      measures[i].streamCpuUs = ((await p.stats()).cpuUs - peersBefore[i].cpuUs) / Math.max(1, str.samples[3 + i].length);
+    }
     r.stream = fixedRate(str, before, await snap(`stream @ ${PLAN.streamRate} req/s`));
   }
 
@@ -232,11 +259,12 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
     log(`throughput: ${PLAN.rounds} round(s) of ${PLAN.phaseMs} ms per path, ${PLAN.concurrency} connections, alternating`);
     const zero = (): ClosedLoopTotals => ({ ok: 0, errors: 0, ms: 0, cpuUs: 0, sysUs: 0, emuCpuUs: 0 });
     const tp: NonNullable<Results['throughput']> = { direct: zero(), freeway: zero(), bare: zero() };
-    const paths = [
+    const paths: { name: 'direct' | 'freeway' | 'bare' | number; target: Target; child: { stats(): Promise<ChildStats> } }[] = [
       { name: 'direct', target: direct, child: emu },
       { name: 'freeway', target: freeway, child: fw },
       { name: 'bare', target: bare, child: bareFw },
-    ] as const;
+      ...peers.started.map((p, i) => ({ name: i, target: p.target, child: p })),
+    ];
     for (let round = 0; round < PLAN.rounds; round++) {
       for (let k = 0; k < paths.length; k++) {
         const p = paths[(round + k) % paths.length];
@@ -244,6 +272,13 @@ async function measure(emu: Child, fw: FreewayProcess, bareFw: Child, direct: Ta
         const [e0, c0] = await Promise.all([emu.stats(), p.child.stats()]);
         const res = await closedLoop(p.target, { concurrency: PLAN.concurrency, durationMs: PLAN.phaseMs });
         const [e1, c1] = await Promise.all([emu.stats(), p.child.stats()]);
+        if (typeof p.name === 'number') {
+          const m = measures[p.name];
+          m.ok = (m.ok ?? 0) + res.ok;
+          m.ms = (m.ms ?? 0) + res.elapsedMs;
+          m.cpuUs = (m.cpuUs ?? 0) + c1.cpuUs - c0.cpuUs;
+          continue;
+        }
         const acc = tp[p.name];
         acc.ok += res.ok;
         acc.errors += res.errors;
@@ -512,11 +547,13 @@ function report(r: Results): { table: string; notes: string[]; missed: string[] 
   const sentDirect = last.sent.direct - first.sent.direct;
   const sentFreeway = last.sent.freeway - first.sent.freeway;
   const sentBare = last.sent.bare - first.sent.bare;
+  const sentPeers = last.sent.peers - first.sent.peers;
   const emuGot = last.emu.requests - first.emu.requests;
-  const agree = emuGot === sentDirect + sentFreeway + sentBare;
+  const agree = emuGot === sentDirect + sentFreeway + sentBare + sentPeers;
   notes.push(
     `${agree ? 'server-side request counts agree with the load generator' : 'WARNING: server-side request counts disagree with the load generator'}: ` +
-      `emulator received ${emuGot} (expected ${sentDirect} direct + ${sentFreeway} via Freeway + ${sentBare} via the bare forwarder)`,
+      `emulator received ${emuGot} (expected ${sentDirect} direct + ${sentFreeway} via Freeway + ${sentBare} via the bare forwarder` +
+      `${sentPeers > 0 ? ` + ${sentPeers} via peers` : ''})`,
   );
   return { table: renderTable(rows), notes, missed };
 }
@@ -536,15 +573,57 @@ async function costPhase(dir: string): Promise<string[]> {
   return missed;
 }
 
+/** The peers table: the bare forwarder, Freeway, then each peer gateway that ran, and why the others did not. */
+function printPeers(r: Results): void {
+  if (!r.stream && !r.throughput) return;
+  const ok = (s: Sample[]) => s.filter((x) => x.ok);
+  const own = (name: string, stream: Sample[] | undefined, cpuUs: number | undefined, tp: ClosedLoopTotals | undefined): PeerMeasure => ({
+    name,
+    ttfbMs: stream ? ok(stream).map((x) => x.ttfbMs) : undefined,
+    streamCpuUs: stream && cpuUs !== undefined ? cpuUs / Math.max(1, stream.length) : undefined,
+    ok: tp?.ok,
+    ms: tp?.ms,
+    cpuUs: tp?.cpuUs,
+  });
+  const rows = [
+    own('bare forwarder', r.stream?.bare, r.stream?.bareCpuUs, r.throughput?.bare),
+    own('Freeway', r.stream?.freeway, r.stream?.fwCpuUs, r.throughput?.freeway),
+    ...r.peers.measures,
+  ];
+  const directTtfb = r.stream
+    ? percentile(
+        ok(r.stream.direct).map((x) => x.ttfbMs),
+        50,
+      )
+    : undefined;
+  console.log('\n## Beside the peers (same run, same emulator)\n');
+  console.log(peersTable(rows, directTtfb, (xs) => percentile(xs, 50)));
+  console.log('');
+  console.log("- ratios are against the bare forwarder; CPU per stream is at the stream phase's fixed rate, each process's CPU from /proc");
+  for (const s of r.peers.skipped) console.log(`- skipped ${s}`);
+}
+
+/** `freeway serve --workers 2` against one worker (bench/workers.ts), with issue 14's ≤ 1.1× target. */
+async function workersPhase(): Promise<string[]> {
+  log('workers: 1 worker against 2 workers (and 2 with a per-key limit), phases rotating');
+  const results = await workersScenario({ quick: QUICK, log });
+  console.log(`\n## Workers: CPU per request against one worker (issue 14 target ≤ ${WORKERS_CPU_TARGET}×)\n`);
+  console.log(workersTable(results));
+  console.log('');
+  console.log('- CPU is every Freeway process of a setup (the primary and its workers) from /proc; the target is the fixed-rate column');
+  return workersMissed(results);
+}
+
 async function main(dir: string): Promise<void> {
   const started = performance.now();
   const machine =
     `Node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'} · ${process.platform}/${process.arch}` +
     (FREEWAY_NODE_ARGS.length > 0 ? ` · Freeway node options: ${FREEWAY_NODE_ARGS.join(' ')}` : '');
   log(`${machine}${QUICK ? ' · quick run' : ''}`);
-  if (RUN.size === 1 && RUN.has('cost')) {
-    console.log(`\n## Freeway cost benchmark${QUICK ? ' (quick)' : ''}\n\n${machine}`);
-    const missed = await costPhase(dir);
+  if ([...RUN].every((p) => OWN_SETUP.includes(p))) {
+    console.log(`\n## Freeway benchmark${QUICK ? ' (quick)' : ''}\n\n${machine}`);
+    const missed = RUN.has('cost') ? await costPhase(dir) : [];
+    if (RUN.has('workers')) missed.push(...(await workersPhase()));
     console.log(`\n(run took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     const list = missed.map((m) => `  - ${m}`).join('\n');
     console.log(missed.length === 0 ? 'All targets met.' : `MISSED ${missed.length} target(s):\n${list}`);
@@ -561,6 +640,10 @@ async function main(dir: string): Promise<void> {
   const bareFw = await Child.start<{ url: string }>('bare forwarder', './bare-forwarder-child.ts', {
     args: [emu.info.url, emu.info.apiKey],
   });
+  const withPeers = RUN.has('stream') || RUN.has('throughput');
+  const peers = withPeers
+    ? await startPeers({ dir, emu: emu.info, connections: PLAN.concurrency, log })
+    : { peers: [], skipped: ['not measured (the stream and throughput phases were not run)'] };
   log(
     `emulator ${emu.info.url} (pid ${emu.proc.pid}), Freeway ${fw.info.url} (pid ${fw.proc.pid}), bare forwarder ${bareFw.info.url} (pid ${bareFw.proc.pid})`,
   );
@@ -595,8 +678,19 @@ async function main(dir: string): Promise<void> {
     await sanityCheck(direct);
     await sanityCheck(freeway);
     await sanityCheck(bare);
-    results = await measure(emu, fw, bareFw, direct, freeway, bare);
+    const started: Peer[] = [];
+    for (const p of peers.peers) {
+      try {
+        await sanityCheck(p.target);
+        started.push(p);
+      } catch (err) {
+        peers.skipped.push(`${p.name}: ${(err as Error).message}`);
+        await p.stop();
+      }
+    }
+    results = await measure(emu, fw, bareFw, direct, freeway, bare, { started, skipped: peers.skipped });
   } finally {
+    await Promise.allSettled(peers.peers.flatMap((p) => [p.target.pool.destroy(), p.stop()]));
     await Promise.allSettled([direct.pool.destroy(), freeway.pool.destroy(), bare.pool.destroy()]);
     await Promise.allSettled([fw.stop(), emu.stop(), bareFw.stop()]);
   }
@@ -606,7 +700,9 @@ async function main(dir: string): Promise<void> {
   console.log(table);
   console.log('');
   for (const n of notes) console.log(`- ${n}`);
+  printPeers(results);
   if (RUN.has('cost')) missed.push(...(await costPhase(dir)));
+  if (RUN.has('workers')) missed.push(...(await workersPhase()));
   console.log('');
   if (missed.length === 0) console.log('All targets met.');
   else {

@@ -16,7 +16,7 @@ const SRC = join(import.meta.dirname, '..', '..', 'src');
  */
 const LAYERS: readonly (readonly string[])[] = [
   // The internal model and its units (requests, events, errors, money), and plumbing that knows no domain.
-  ['spec', 'log.ts', 'log-pretty.ts', 'net', 'infra'],
+  ['spec', 'log.ts', 'log-pretty.ts', 'log-writer.ts', 'net', 'infra'],
   // What exists: provider adapters, the catalog built from them, and the configuration that selects them.
   ['providers', 'catalog', 'config'],
   // Decisions and records: which endpoints to try, what it costs, what is allowed, where it is kept;

@@ -27,6 +27,7 @@ import { costRows, runCostPhase } from './cost.ts';
 import { peersTable, startPeers } from './peers.ts';
 import type { Peer, PeerMeasure } from './peers.ts';
 import { WORKERS_CPU_TARGET, workersMissed, workersScenario, workersTable } from './workers.ts';
+import { dashboardRows, dashboardScenario, INTERACTIVE_TARGET_MS, renderDashboardTable } from './dashboard.ts';
 import { FreewayProcess } from './freeway-process.ts';
 import type { SettleWaits } from './freeway-process.ts';
 import type { ChildStats } from './child-ipc.ts';
@@ -39,9 +40,9 @@ import { renderTable } from './report.ts';
 import type { Row } from './report.ts';
 import { fmtAddedMs, fmtMB, fmtMs, fmtRate, percentile, sleep } from './stats.ts';
 
-const PHASES = ['latency', 'stream', 'throughput', 'many-streams', 'cost', 'workers'] as const;
+const PHASES = ['latency', 'stream', 'throughput', 'many-streams', 'cost', 'workers', 'dashboard'] as const;
 /** Phases that start processes of their own (not the shared emulator / Freeway / forwarder trio). */
-const OWN_SETUP: readonly Phase[] = ['cost', 'workers'];
+const OWN_SETUP: readonly Phase[] = ['cost', 'workers', 'dashboard'];
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -49,12 +50,13 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(
     [
       'usage: npm run bench [-- --quick] [-- --profile] [-- --callgrind] [-- --no-pg]',
-      '                     [-- --only=latency,stream,throughput,many-streams,cost,workers]',
+      '                     [-- --only=latency,stream,throughput,many-streams,cost,workers,dashboard]',
       '  --quick    short smoke run (~10 s)',
       '  --profile  CPU-profile the Freeway process (--cpu-prof) and print its hotspots',
       "  --only=…   run only these phases (comma-separated; `cost` alone is the per-request cost against issue 14's ratio targets)",
       '  --callgrind  the cost phase also counts instructions per request under valgrind --tool=callgrind',
       "  --only=workers  freeway serve --workers 2 against one worker (issue 14: CPU per request ≤ 1.1× one worker's)",
+      '  --only=dashboard  the dashboard in chromium with a year of activity (issue 13: interactive < 1 s, first load < 250 KB)',
       '  --no-pg    the cost phase skips PostgreSQL + Redis (by default it uses the test services when they answer)',
       '  --freeway-arg=…  extra Node option for the Freeway process (repeatable), e.g. --freeway-arg=--max-semi-space-size=4',
     ].join('\n'),
@@ -614,6 +616,16 @@ async function workersPhase(): Promise<string[]> {
   return workersMissed(results);
 }
 
+/** The dashboard in a real browser with a year of generation records (bench/dashboard.ts), with issue 13's targets. */
+async function dashboardPhase(): Promise<string[]> {
+  log('dashboard: a year of activity, the Activity page in chromium');
+  const results = await dashboardScenario({ quick: QUICK, log });
+  const { rows, missed } = dashboardRows(results);
+  console.log(`\n## Dashboard: time to interactive and first-load size (issue 13 targets < ${INTERACTIVE_TARGET_MS} ms, < 250 KB)\n`);
+  console.log(renderDashboardTable(rows));
+  return missed;
+}
+
 async function main(dir: string): Promise<void> {
   const started = performance.now();
   const machine =
@@ -624,6 +636,7 @@ async function main(dir: string): Promise<void> {
     console.log(`\n## Freeway benchmark${QUICK ? ' (quick)' : ''}\n\n${machine}`);
     const missed = RUN.has('cost') ? await costPhase(dir) : [];
     if (RUN.has('workers')) missed.push(...(await workersPhase()));
+    if (RUN.has('dashboard')) missed.push(...(await dashboardPhase()));
     console.log(`\n(run took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     const list = missed.map((m) => `  - ${m}`).join('\n');
     console.log(missed.length === 0 ? 'All targets met.' : `MISSED ${missed.length} target(s):\n${list}`);
@@ -703,6 +716,7 @@ async function main(dir: string): Promise<void> {
   printPeers(results);
   if (RUN.has('cost')) missed.push(...(await costPhase(dir)));
   if (RUN.has('workers')) missed.push(...(await workersPhase()));
+  if (RUN.has('dashboard')) missed.push(...(await dashboardPhase()));
   console.log('');
   if (missed.length === 0) console.log('All targets met.');
   else {

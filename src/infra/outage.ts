@@ -50,9 +50,14 @@ export class Outage {
     return true;
   }
 
-  /** Marks the dependency up; returns whether this ended an outage (and logged it). */
-  markUp(): boolean {
+  /**
+   * Marks the dependency up; returns whether this ended an outage (and logged it). `startedAt`
+   * (Date.now() when the operation that succeeded began) keeps an operation that was already in
+   * flight when the outage began from ending it: only one begun since can say it is back.
+   */
+  markUp(startedAt?: number): boolean {
     if (!this.down) return false;
+    if (startedAt !== undefined && startedAt <= this.sinceMs) return false;
     const downFor = Date.now() - this.sinceMs;
     this.down = false;
     this.sinceMs = Date.now();

@@ -146,9 +146,10 @@ export class PostgresStore implements Store {
 
   /** Runs one store operation: a lost database becomes a 503, and the outage is tracked. */
   private async guarded<T>(op: () => Promise<T>): Promise<T> {
+    const startedAt = Date.now();
     try {
       const out = await op();
-      if (this.outage.isDown) this.outage.markUp();
+      if (this.outage.isDown) this.outage.markUp(startedAt);
       return out;
     } catch (err) {
       if (!isUnavailable(err)) throw err;

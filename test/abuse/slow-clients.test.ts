@@ -385,12 +385,13 @@ describe('memory: unread answers do not pile up in Freeway', () => {
     // Measured: +27-30 MB (per-stream bookkeeping, buffers in flight, garbage not yet collected
     // from the ~190 MB the sockets' buffers took). With a client that stops reading noticed only
     // after a whole event-loop turn of upstream reads: +164 MB; with every stream keeping all the
-    // text it sent (for a continuation): +111 MB; before both: over 300 MB.
+    // text it sent (for a continuation): +111 MB; before both: over 300 MB. On a loaded machine
+    // (garbage collected later) once +66 MB: the bound sits between that and the regressions.
     console.log(
       `RSS ${idle.toFixed(0)} MB idle, +${grown.toFixed(0)} MB with ${CLIENTS} stalled; ${(sent / 1e6).toFixed(0)} MB sent upstream`,
     );
     assert.ok(
-      grown < (0.3 * CLIENTS * ANSWER) / 1e6,
+      grown < (0.45 * CLIENTS * ANSWER) / 1e6,
       `RSS grew ${grown.toFixed(0)} MB over ${idle.toFixed(0)} MB idle, with ${(sent / 1e6).toFixed(0)} MB sent upstream`,
     );
     assert.match(await ask(fw.url, key, 'openai', 'and now?'), /and now\?/);

@@ -37,6 +37,7 @@ import { consumePlugins } from '../plugins.ts';
 import { arr, bool, fail, int, num, obj, oneOf, opt, str } from '../../spec/validate.ts';
 import type { Obj } from '../../spec/validate.ts';
 import { fromAnthropicToolId, fromRedacted, fromThinking } from './codec.ts';
+import { dropUnsignedThinking } from './unsigned-thinking.ts';
 
 /** What `/messages` takes and `/messages/count_tokens` does not: left out of a count's body. */
 const NOT_COUNTED = [
@@ -360,7 +361,8 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
   const sent = obj(raw, 'body');
   const list = arr(sent.messages, 'messages');
   if (list.length === 0) fail('messages', 'must contain at least one message');
-  const body = foldSystemMessages(sent, list);
+  const signedOnly = dropUnsignedThinking(foldSystemMessages(sent, list));
+  const body = signedOnly.body;
   const model = str(body.model, 'model');
   if (model.length === 0) fail('model', 'must not be empty');
   const maxTokens = opts.forCount ? opt(body, 'max_tokens', (v, p) => int(v, p, 1)) : int(body.max_tokens, 'max_tokens', 1);
@@ -372,7 +374,7 @@ export function parseMessagesRequest(raw: unknown, opts: { forCount?: boolean } 
   const metadata = opt(body, 'metadata', obj);
   const user = opt(body, 'user', str) ?? (metadata ? opt(metadata, 'user_id', str, 'metadata') : undefined);
   const sessionId = opt(body, 'session_id', str);
-  const { warnings } = consumePlugins(body);
+  const warnings = [...signedOnly.warnings, ...consumePlugins(body).warnings];
   const outputConfig = opt(body, 'output_config', obj);
   const responseFormat =
     (outputConfig && opt(outputConfig, 'format', parseOutputFormat, 'output_config')) ?? opt(body, 'output_format', parseOutputFormat);

@@ -2,7 +2,7 @@
  * `freeway compare "prompt" -m MODEL -m MODEL ... [--system TEXT] [--max-tokens N] [--temperature T]
  *  [--key KEY] [--base-url URL] [--config FILE] [--json]`
  *
- * Sends one prompt to up to six models at once through a running Freeway (streamed, as any client
+ * Sends one prompt to up to six models at once through a running Freeway (streamed, as every client
  * would, spending the key's credit), then prints each answer and a table of time to first token,
  * total time, tokens and cost. The key is --key or FREEWAY_API_KEY; the gateway is --base-url, else
  * the port the configuration names on 127.0.0.1.

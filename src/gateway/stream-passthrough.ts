@@ -34,7 +34,7 @@ export interface PassthroughStream {
   /** What the bytes mean, read from them as they are relayed. */
   events: AsyncIterable<StreamEvent>;
   bytes: PassthroughBytes;
-  /** What Freeway changed in the body it passed (shown with the leg's first content, as any leg's). */
+  /** What Freeway changed in the body it passed (shown with the leg's first content, as every leg's are). */
   warnings?: string[];
 }
 

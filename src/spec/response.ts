@@ -82,7 +82,7 @@ export interface ChatResult {
  *   the order calls start.
  * - `reasoning` events with the same `index` belong to one detail; `text`, `signature` and `data`
  *   arrive as deltas to concatenate (`signature`/`data` usually in one piece).
- * - `warnings`, when the adapter has any, comes first (once).
+ * - `warnings`, when the adapter has some, comes first (once).
  * - `finish` and `usage` come once each, at the end, in either order.
  * - A failure after the first event is an `error` event, never a thrown exception.
  */
@@ -113,7 +113,7 @@ export interface EmbeddingResult {
   upstreamModel?: string;
 }
 
-/** A stream of events with the adapter's warnings first (StreamEvent's rule), when it has any. */
+/** A stream of events with the adapter's warnings first (StreamEvent's rule), when it has some. */
 export async function* withWarnings(warnings: readonly string[], events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
   if (warnings.length > 0) yield { type: 'warnings', warnings: [...warnings] };
   yield* events;

@@ -18,7 +18,8 @@ import { GatewayError } from '../../spec/errors.ts';
 import { callContext, clientAbort } from '../../gateway/call-context.ts';
 import { targetOf } from '../../gateway/chat-route.ts';
 import { applyModelRouters } from '../../gateway/model-routers.ts';
-import { parseMessagesRequest, upstreamBody } from './parse-request.ts';
+import { parseMessagesRequest } from './parse-request.ts';
+import { upstreamBody } from './upstream-body.ts';
 import { forwardedHeaders, passesThrough, passThroughCount } from './passthrough.ts';
 import { resolveModelRef } from './resolve-model.ts';
 

@@ -52,7 +52,7 @@ export class Primary {
   private readonly count: number;
   private readonly log: Logger;
   private readonly events: PrimaryEvents;
-  private readonly rates = new RateServer();
+  private readonly rates: RateServer;
   private port: number | undefined;
   private stopping = false;
   private failures = 0;
@@ -65,6 +65,7 @@ export class Primary {
     this.count = count;
     this.log = log;
     this.events = events;
+    this.rates = new RateServer({ workers: count, send: (id, m) => this.sendTo(id, m) });
   }
 
   async start(): Promise<Started> {
@@ -154,11 +155,24 @@ export class Primary {
   }
 
   private onMessage(w: Worker, m: unknown): void {
-    if (!isFreewayMessage(m) || m.fw !== 'rate') return;
-    const { calls } = m as Extract<WorkerMessage, { fw: 'rate' }>;
-    void this.rates.handle(w.id, calls).then((replies) => {
+    if (!isFreewayMessage(m)) return;
+    const msg = m as WorkerMessage;
+    if (msg.fw === 'returned') this.rates.returned(w.id, msg.id, msg.block);
+    if (msg.fw !== 'rate') return;
+    this.rates.handle(w.id, msg.calls, (replies) => {
       const reply: PrimaryMessage = { fw: 'rate', replies };
       if (w.isConnected()) w.send(reply);
     });
+  }
+
+  private sendTo(id: number, m: PrimaryMessage): boolean {
+    const w = cluster.workers?.[id];
+    if (!w?.isConnected()) return false;
+    try {
+      w.send(m);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

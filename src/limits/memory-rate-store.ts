@@ -7,6 +7,7 @@
 import {
   bucketMs,
   type AcquireResult,
+  type GrantResult,
   type RateRefusal,
   type RateRule,
   type RateStore,
@@ -118,6 +119,33 @@ export class MemoryRateStore implements RateStore {
     else c.buckets.delete(b);
   }
 
+  /**
+   * `take`, and on top of this request's cost a block of further units per rule for the caller to
+   * spend on its own (the workers of `serve --workers N`, src/cluster): up to `want[i]`, at most a
+   * `share`-th of what the rule has left, charged now in the same bucket as the request. Nothing
+   * extra when some rule could not cover one more request of the same cost. Synchronous: the
+   * decision and the charge are one step.
+   */
+  grant(key: string, rules: readonly RateRule[], now: number, want: readonly number[], share: number): GrantResult {
+    this.maybeSweep(now);
+    const costs = rules.map((r) => Math.max(0, Math.ceil(r.cost)));
+    const used: number[] = [];
+    let worst: RateRefusal | undefined;
+    for (const [i, rule] of rules.entries()) {
+      const r = check(this.counters.get(counterId(key, rule.name, rule.windowMs)), rule, costs[i], now);
+      if ('ok' in r) {
+        if (!worst || r.retryAfterMs > worst.retryAfterMs) worst = r;
+      } else used.push(r.used);
+    }
+    if (worst) return worst;
+    let granted = rules.map((rule, i) =>
+      Math.max(0, Math.min(Math.floor(want[i] ?? 0), Math.floor((rule.limit - used[i] - costs[i]) / share))),
+    );
+    if (granted.some((g, i) => g < costs[i] || g === 0)) granted = rules.map(() => 0);
+    for (const [i, rule] of rules.entries()) this.charge(key, rule, costs[i] + granted[i], now);
+    return { ok: true, granted };
+  }
+
   async close(): Promise<void> {
     this.counters.clear();
     this.semaphores.clear();
@@ -145,21 +173,23 @@ export class MemoryRateStore implements RateStore {
       if ('ok' in r && (!worst || r.retryAfterMs > worst.retryAfterMs)) worst = r;
     }
     if (worst) return { ...worst, reason: 'rate' };
-    for (const [i, rule] of rules.entries()) {
-      if (costs[i] === 0) continue;
-      const id = counterId(rateKey, rule.name, rule.windowMs);
-      const g = bucketMs(rule.windowMs);
-      let c = this.counters.get(id);
-      if (!c) this.counters.set(id, (c = { buckets: new Map(), expiresAt: 0 }));
-      const b = Math.floor(now / g);
-      c.buckets.set(b, (c.buckets.get(b) ?? 0) + costs[i]);
-      c.expiresAt = Math.max(c.expiresAt, now + rule.windowMs + g);
-    }
+    for (const [i, rule] of rules.entries()) this.charge(rateKey, rule, costs[i], now);
     if (slot) {
       if (!sem) this.semaphores.set(slot.key, (sem = { holders: new Map() }));
       sem.holders.set(slot.holder, now + slot.leaseMs);
     }
     return { ok: true };
+  }
+
+  private charge(key: string, rule: RateRule, units: number, now: number): void {
+    if (units === 0) return;
+    const id = counterId(key, rule.name, rule.windowMs);
+    const g = bucketMs(rule.windowMs);
+    let c = this.counters.get(id);
+    if (!c) this.counters.set(id, (c = { buckets: new Map(), expiresAt: 0 }));
+    const b = Math.floor(now / g);
+    c.buckets.set(b, (c.buckets.get(b) ?? 0) + units);
+    c.expiresAt = Math.max(c.expiresAt, now + rule.windowMs + g);
   }
 
   private maybeSweep(now: number): void {

@@ -35,6 +35,9 @@ export interface RateRefusal {
 
 export type TakeResult = { ok: true } | RateRefusal;
 
+/** A take that also handed out `granted[i]` further units of rule i, charged with the request (MemoryRateStore.grant). */
+export type GrantResult = { ok: true; granted: number[] } | RateRefusal;
+
 /** A place in a concurrency semaphore: at most `max` holders; a holder's lease lapses after `leaseMs`. */
 export interface SlotRequest {
   key: string;

@@ -1,15 +1,18 @@
 /**
- * `node bench/workers.ts [--quick]`: `freeway serve --workers N` against one process, on this
+ * `node bench/workers.ts [--quick] [--baseline=DIR]`: `freeway serve --workers N` against one process, on this
  * machine's cores. For each setup it starts Freeway as `npm start` does (built JavaScript, the
  * start command's Node options, SQLite in a temp dir), saturates it with 64 keep-alive
  * connections of non-streaming requests against the OpenAI emulator, and reads the CPU time of
  * every Freeway process (the primary and its workers) from /proc:
  *   - 1 worker (one process, the default)
  *   - 2 workers (a primary and two workers on one SQLite file)
- *   - 2 workers whose key has a requests-per-minute limit, so every request asks the primary
+ *   - 2 workers whose key has a requests-per-minute limit (decided by the primary, which hands
+ *     each worker blocks of the allowance)
  * Phases rotate (1, 2, 2+limit, 1, 2, ...) so drift on a shared machine hits all alike. Prints
- * throughput and CPU per request, and the ratio to one worker (target: ≤ 1.1×). `workersScenario`
- * is exported for `npm run bench`.
+ * throughput and CPU per request, the primary's own CPU per request (what deciding limits costs
+ * it), and the ratio to one worker (target: ≤ 1.1×). `--baseline=DIR` adds the two 2-worker setups
+ * run from another checkout (its built dist/), in the same rotation: a fair A/B on a noisy
+ * machine. `workersScenario` is exported for `npm run bench`.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -74,6 +77,8 @@ interface Setup {
   name: string;
   workers: number;
   rpm?: number;
+  /** The checkout to run Freeway from (default this one). */
+  root?: string;
 }
 
 interface Running {
@@ -93,7 +98,7 @@ function startCommandOptions(): string[] {
 async function start(setup: Setup, emu: { url: string; apiKey: string }): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'freeway-bench-workers-'));
   const port = await freePort();
-  const cli = [join(ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port), '--workers', String(setup.workers)];
+  const cli = [join(setup.root ?? ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port), '--workers', String(setup.workers)];
   const args = [...startCommandOptions(), ...cli];
   const proc = spawn(process.execPath, args, {
     cwd: dir,
@@ -155,19 +160,27 @@ export interface WorkersResult {
   errors: number;
   elapsedMs: number;
   cpuUs: number;
-  /** At a fixed rate below saturation (every setup in the same phase): requests and CPU. */
-  fixed: { rate: number; requests: number; cpuUs: number };
+  /** At a fixed rate below saturation (every setup in the same phase): requests and CPU (all, and the primary's own). */
+  fixed: { rate: number; requests: number; cpuUs: number; primaryUs: number };
 }
 
 /** Runs the rotating phases; one result per setup, summed over its phases. */
-export async function workersScenario(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<WorkersResult[]> {
+export async function workersScenario(
+  opts: { quick?: boolean; log?: (s: string) => void; baseline?: string } = {},
+): Promise<WorkersResult[]> {
   const log = opts.log ?? (() => {});
   const setups: Setup[] = [
     { name: '1 worker', workers: 1 },
     { name: '2 workers', workers: 2 },
-    // High enough never to refuse: the cost measured is asking the primary, not refusing.
+    // High enough never to refuse: the cost measured is deciding the limit, not refusing.
     { name: '2 workers, key rpm limit', workers: 2, rpm: 100_000_000 },
   ];
+  if (opts.baseline) {
+    setups.push(
+      { name: '2 workers (baseline)', workers: 2, root: opts.baseline },
+      { name: '2 workers, key rpm limit (baseline)', workers: 2, rpm: 100_000_000, root: opts.baseline },
+    );
+  }
   const rounds = opts.quick ? 1 : 3;
   const phaseMs = opts.quick ? 2_000 : 5_000;
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
@@ -180,7 +193,7 @@ export async function workersScenario(opts: { quick?: boolean; log?: (s: string)
       errors: 0,
       elapsedMs: 0,
       cpuUs: 0,
-      fixed: { rate: FIXED_RATE, requests: 0, cpuUs: 0 },
+      fixed: { rate: FIXED_RATE, requests: 0, cpuUs: 0, primaryUs: 0 },
     });
     const results = new Map<Setup, WorkersResult>(setups.map((s) => [s, empty(s)]));
     for (const r of running) {
@@ -192,12 +205,15 @@ export async function workersScenario(opts: { quick?: boolean; log?: (s: string)
     // the CPU per request compares the work itself, not how the cores were shared.
     const targets = running.map((r) => target(r));
     const before = running.map((r) => treeCpuUs(r.proc.pid!));
+    const primaryBefore = running.map((r) => procStats(r.proc.pid!).cpuUs);
     const fixed = await interleavedFixedRate(targets, { rate: FIXED_RATE, durationMs: opts.quick ? 3_000 : 10_000, stream: false });
     running.forEach((r, i) => {
       const acc = results.get(r.setup)!;
       acc.fixed.requests = fixed.samples[i].filter((x) => x.ok).length;
       acc.fixed.cpuUs = treeCpuUs(r.proc.pid!) - before[i];
-      log(`${r.setup.name} at ${FIXED_RATE} req/s: ${(acc.fixed.cpuUs / Math.max(1, acc.fixed.requests)).toFixed(0)} µs CPU per request`);
+      acc.fixed.primaryUs = procStats(r.proc.pid!).cpuUs - primaryBefore[i];
+      const per = (us: number) => (us / Math.max(1, acc.fixed.requests)).toFixed(0);
+      log(`${r.setup.name} at ${FIXED_RATE} req/s: ${per(acc.fixed.cpuUs)} µs CPU per request (primary ${per(acc.fixed.primaryUs)} µs)`);
     });
     await Promise.all(targets.map((t) => t.pool.close()));
     for (let round = 0; round < rounds; round++) {
@@ -244,6 +260,7 @@ export function workersTable(results: readonly WorkersResult[]): string {
     'setup',
     `CPU per request @ ${FIXED_RATE} req/s`,
     'vs 1 worker (target ≤ 1.1×)',
+    'of which the primary',
     'throughput, saturated (64 conns)',
     'CPU per request, saturated',
     'vs 1 worker',
@@ -255,6 +272,7 @@ export function workersTable(results: readonly WorkersResult[]): string {
     r.setup.name,
     `${perFixed(r).toFixed(0)} µs`,
     r === base ? '—' : ratio(perFixed(r), perFixed(base), true),
+    r.setup.workers > 1 ? `${(r.fixed.primaryUs / Math.max(1, r.fixed.requests)).toFixed(0)} µs` : '—',
     fmtRate((r.requests * 1000) / r.elapsedMs),
     `${perReq(r).toFixed(0)} µs`,
     r === base ? '—' : ratio(perReq(r), perReq(base), false),
@@ -267,8 +285,9 @@ export function workersTable(results: readonly WorkersResult[]): string {
 
 if (import.meta.main) {
   const quick = process.argv.includes('--quick');
+  const baseline = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
   try {
-    const results = await workersScenario({ quick, log: (s) => console.error(s) });
+    const results = await workersScenario({ quick, baseline, log: (s) => console.error(s) });
     console.log(workersTable(results));
   } finally {
     killAll();

@@ -59,12 +59,14 @@ export function spend(b: Block, rules: readonly RateRule[], now: number): boolea
 }
 
 /**
- * A correction of a charge (RateStore.adjust) settled inside the block, when the charge was made
- * in the block's bucket and that bucket is still current: a refund adds to what is left, an extra
- * charge is spent from it if it covers it. False: the primary must apply it.
+ * A correction of a charge (RateStore.adjust) settled inside the block while its bucket is
+ * current: an extra charge (made now, as the primary would) is spent from it if it covers it; a
+ * refund adds to what is left if the charge was made in the block's bucket (a refund of an older
+ * bucket must leave that bucket, not move into this one). False: the primary must apply it.
  */
 export function correct(b: Block, rule: string, windowMs: number, delta: number, now: number, chargedAt: number): boolean {
-  if (now < b.from || now >= b.until || chargedAt < b.from || chargedAt >= b.until) return false;
+  if (now < b.from || now >= b.until) return false;
+  if (delta < 0 && (chargedAt < b.from || chargedAt >= b.until)) return false;
   const u = b.units.find((x) => x.name === rule && x.windowMs === windowMs);
   if (!u) return false;
   // The store's own rounding: charges up, refunds toward zero.

@@ -159,8 +159,13 @@ test('token corrections inside a block stay in the worker; others reach the prim
   assert.deepEqual(store.held('key:t'), [held + 30]);
   assert.equal(ch.sent, sent);
   await store.adjust('key:t', 'tpm', 60_000, -50, T0 + 1_500, T0);
-  assert.equal(ch.sent, sent + 1, "a correction after the block's bucket goes to the primary");
-  const r = await server.store.take('key:t', [{ name: 'tpm', limit: 100_000, windowMs: 60_000, cost: 1 }], T0 + 1_600);
+  assert.equal(ch.sent, sent + 1, "a refund after the block's bucket goes to the primary");
+  await store.take('key:t', rules, T0 + 1_600);
+  const now = store.held('key:t')[0];
+  await store.adjust('key:t', 'tpm', 60_000, 40, T0 + 1_700, T0);
+  assert.deepEqual(store.held('key:t'), [now - 40], 'an extra charge, made now, is spent from the current block');
+  assert.equal(ch.sent, sent + 2);
+  const r = await server.store.take('key:t', [{ name: 'tpm', limit: 100_000, windowMs: 60_000, cost: 1 }], T0 + 1_800);
   assert.ok(r.ok);
 });
 

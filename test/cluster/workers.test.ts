@@ -1,7 +1,8 @@
 /**
  * `freeway serve --workers 2` on the embedded default (SQLite, no PostgreSQL, no Redis): requests
  * spread across both workers (each connection pinned to a worker that /health names) still meet a
- * key's credit limit and its requests-per-minute exactly; a worker killed with SIGKILL is replaced
+ * key's credit limit and its requests-per-minute exactly (also a limit large enough to be spent in
+ * blocks); a worker killed with SIGKILL is replaced
  * and its credit holds are settled while the other worker keeps serving; SIGTERM to the primary
  * drains both workers, which give up their leases.
  */
@@ -103,6 +104,32 @@ test("a key's requests per minute hold exactly across two workers: 12 of 40 requ
   );
   assert.equal(answers.filter((r) => r.status === 200).length, 12, 'one count for the key, not one per worker');
   assert.equal(answers.filter((r) => r.status === 429).length, 28);
+  await ledgerBalanced(record.hash);
+});
+
+test('a larger requests-per-minute limit, spent in blocks, still holds exactly: 150 of 300 pass over both workers', async () => {
+  const [a, b] = await pinned(fw.url, 20, opened);
+  const { key, record } = await createKey(store, { name: 'rpm-blocks', kind: 'inference', requestsPerMinute: 150 });
+  const status = async (c: Client) => {
+    const res = await chat(c, key, 'hello');
+    await res.body.text();
+    return res.statusCode;
+  };
+  // Worker A serves first (and takes blocks); then every connection of both sends, concurrently.
+  const first = await Promise.all(a.map((p) => status(p.client)));
+  const rest = await Promise.all(
+    [...a, ...b].map(async (p) => {
+      const out: number[] = [];
+      for (let i = 0; i < 7; i++) out.push(await status(p.client));
+      return out;
+    }),
+  );
+  const all = [...first, ...rest.flat()];
+  assert.equal(all.length, 300);
+  assert.equal(all.filter((s) => s === 200).length, 150, 'exactly the limit, whichever worker held the blocks');
+  assert.equal(all.filter((s) => s === 429).length, 150);
+  // Then only worker B: nothing more fits in this minute.
+  assert.equal(await status(b[0].client), 429);
   await ledgerBalanced(record.hash);
 });
 

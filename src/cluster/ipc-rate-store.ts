@@ -131,7 +131,7 @@ export class IpcRateStore implements RateStore {
    * `forBlock`, also for the next block (and in-flight asks for the key wait for this one).
    */
   private ask(key: string, s: KeyState, rules: readonly RateRule[], now: number, forBlock: boolean): Promise<TakeResult> {
-    if (++this.asks % SWEEP_EVERY === 0) this.sweep(now);
+    if (++this.asks % SWEEP_EVERY === 0) this.sweep(now, key);
     const back = s.block ? leftover(s.block) : null;
     s.block = undefined;
     const requests = forBlock ? wantFor(s.served + s.waiting) : 0;
@@ -172,10 +172,10 @@ export class IpcRateStore implements RateStore {
     return { ok: true, granted: [] };
   }
 
-  /** Gives back blocks whose bucket has passed and forgets idle keys (memory follows the active keys). */
-  private sweep(now: number): void {
+  /** Gives back blocks whose bucket has passed and forgets idle keys but `asking` (memory follows the active keys). */
+  private sweep(now: number, asking: string): void {
     for (const [key, s] of this.keys) {
-      if (s.asking || (s.block && now < s.block.until)) continue;
+      if (key === asking || s.asking || (s.block && now < s.block.until)) continue;
       const back = s.block ? leftover(s.block) : null;
       this.keys.delete(key);
       if (back) this.call('giveBack', [key, back]).catch(() => {});

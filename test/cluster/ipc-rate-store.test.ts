@@ -210,3 +210,15 @@ test('a closed channel (the primary is gone) fails the call instead of hanging i
   await assert.rejects(store.take('key:k', rpm(1), Date.now()), /Channel closed/);
   assert.equal(store.waiting, 0);
 });
+
+test("a worker's idle keys are forgotten, and what their blocks held goes back once their bucket has passed", async () => {
+  const { server, channel } = cluster();
+  const store = new IpcRateStore(channel(1));
+  for (let i = 0; i < 1_100; i++) await store.take(`key:${i}`, rpm(1_000), T0);
+  assert.ok(store.held('key:0')[0] > 0);
+  for (let i = 0; i < 1_000; i++) await store.take(`key:later-${i}`, rpm(1_000), T0 + 2_000);
+  assert.deepEqual(store.held('key:0'), [], 'forgotten');
+  // Let the giving back reach the primary.
+  await store.take('key:x', rpm(1_000), T0 + 2_001);
+  assert.equal(await counted(server, 'key:0', 1_000, T0 + 2_002), 1, 'only the request itself still counts');
+});

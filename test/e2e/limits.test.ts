@@ -33,7 +33,7 @@ describe('one process', () => {
       keepAliveMs: 50,
       yaml: `limits:
   perKey: { requestsPerMinute: 3 }
-  queue: { maxWaitMs: 400 }
+  queue: { maxWaitMs: 1200 }
 providers:
   openai:
     maxConcurrency: 1
@@ -85,8 +85,9 @@ providers:
   test('a full endpoint queues the next request (keep-alives while it waits) and serves it when a slot frees', async () => {
     const a = await stack.newKey('a');
     const b = await stack.newKey('b');
+    // The slot is held 250 ms; the queue waits up to 1.2 s, so a loaded machine still serves it.
     const slow = chat(stack.gw.url, a, 'hold the slot [[slow:250]]');
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 60));
     const queued = await chat(stack.gw.url, b, 'wait for it', true);
     assert.equal((await slow).status, 200);
     assert.match(queued.text, /: FREEWAY QUEUED \(position 1\)/);
@@ -102,8 +103,8 @@ providers:
   test('past the queue deadline: 429 with Retry-After and the position it had', async () => {
     const a = await stack.newKey('c');
     const b = await stack.newKey('d');
-    const slow = chat(stack.gw.url, a, 'hog [[slow:900]]');
-    await new Promise((r) => setTimeout(r, 30));
+    const slow = chat(stack.gw.url, a, 'hog [[slow:2000]]');
+    await new Promise((r) => setTimeout(r, 60));
     const r = await chat(stack.gw.url, b, 'too late');
     assert.equal(r.status, 429);
     const body = JSON.parse(r.text);

@@ -20,11 +20,12 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { isUnavailable, parsePostgresUrl, transaction } from './connection.ts';
-import { reserveBatched, settleBatched } from './hold-batches.ts';
+import { reserveBatched } from './hold-batches.ts';
+import { SettleQueue, settleGroup } from './settle-batches.ts';
 import { Outage } from '../../infra/outage.ts';
 import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
-import { GatewayError } from '../../spec/errors.ts';
+import { GatewayError, isOutage } from '../../spec/errors.ts';
 import type { Param } from './connection.ts';
 import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { postgresBoundStatements } from '../bounded-columns.ts';
@@ -111,6 +112,10 @@ export class PostgresStore implements Store {
   private readonly schema: string | undefined;
   private readonly outage: Outage;
   private readonly connectTimeoutMs: number;
+  private readonly settles = new SettleQueue(
+    (group) => this.guarded(() => transaction(this.pool, (cl) => settleGroup(cl, group), { batched: true })),
+    isOutage,
+  );
   private closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -236,6 +241,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.settles.drained();
     await this.pool.end();
   }
 
@@ -427,14 +433,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * What `drop` then `spend` do, in one round trip (pg-batch.ts), locks in the one order: the hold
-   * (its row locked, not yet deleted, so later statements can read what it held), the key rows
-   * in sorted order, the account rows in sorted order; then the hold given back and deleted, the
-   * record, the ledger row and — only if that row is new — the charge, and COMMIT. A limit
-   * period that rolled over is decided in SQL on the locked key row (see `rolledPeriodStart`).
+   * Committed with the other settlements of the moment, in one round trip (settle-batches.ts):
+   * what `drop` then `spend` do, for each, under locks taken in the one order.
    */
   async settle(s: SettleRequest): Promise<boolean> {
-    return this.guarded(() => transaction(this.pool, (cl) => settleBatched(cl, s), { batched: true }));
+    return this.settles.add(s);
   }
 
   /** Takes a charge from the account's balance and adds it to the key's usage (rows locked by the caller). */

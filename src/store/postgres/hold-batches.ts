@@ -1,13 +1,17 @@
 /**
- * A hold on PostgreSQL in one round trip (pg-batch.ts): the statements a transaction of separate
- * queries ran, sent as one batch over rows locked in the one lock order (key row, account row).
- * PostgresStore.reserve runs it in a transaction; charges are settle-batches.ts's.
+ * Holds on PostgreSQL, a group of them (group-queue.ts) in one transaction and one round trip
+ * (pg-batch.ts): BEGIN, the key rows then the account rows locked (each sorted, the one lock
+ * order), limit periods that rolled over restarted, then one statement per hold, in the order
+ * the holds came, making the checks and — only when they pass — the hold, and COMMIT. Each
+ * statement reads what the ones before it wrote (READ COMMITTED, on rows this transaction has
+ * locked), so the checks are exactly those of one hold after another: never an overdraw.
  */
 import type { PoolClient } from 'pg';
 import { periodStart } from '../../accounting/periods.ts';
 import type { ReserveRequest, ReserveResult } from '../types.ts';
+import type { Row } from '../rows.ts';
 import type { Param } from './connection.ts';
-import { batch, literal } from './pg-batch.ts';
+import { batch, list, literal } from './pg-batch.ts';
 
 /** The start of the period `now` is in, for the key row's `limit_reset` (periods.ts's rule, as SQL). */
 export function periodStartSql(L: (v: Param) => string, now: Date): string {
@@ -15,12 +19,30 @@ export function periodStartSql(L: (v: Param) => string, now: Date): string {
   return `(CASE limit_reset ${starts.join(' ')} END)`;
 }
 
-export async function reserveBatched(cl: PoolClient, r: ReserveRequest): Promise<ReserveResult> {
+/** Every hold's `now` must fall on one UTC day (the rolled-over periods are decided once for the group). */
+export async function reserveGroup(cl: PoolClient, group: readonly ReserveRequest[]): Promise<ReserveResult[]> {
+  const keys = list(group.map((r) => r.keyHash));
+  const start = periodStartSql(literal, group[0].now);
+  const out = [
+    'BEGIN',
+    `SELECT count(*) FROM (SELECT 1 FROM api_keys WHERE hash IN (${keys}) ORDER BY hash COLLATE "C" FOR UPDATE) k`,
+    `SELECT count(*) FROM (SELECT 1 FROM accounts WHERE id IN (${list(group.map((r) => r.accountId))}) ORDER BY id COLLATE "C" FOR UPDATE) a`,
+    `UPDATE api_keys SET usage_nanos = 0, period_start = ${start}
+     WHERE hash IN (${keys}) AND limit_reset IS NOT NULL AND (period_start IS NULL OR period_start COLLATE "C" < ${start})`,
+  ];
+  const first = out.length;
+  for (const r of group) out.push(holdSql(r));
+  out.push('COMMIT');
+  const results = await batch(cl, out);
+  return group.map((_, i) => verdictOf(results[first + i].rows[0]));
+}
+
+/** One hold's checks and, when they pass, the hold, over its key and account rows (locked). */
+function holdSql(r: ReserveRequest): string {
   const L = literal;
   const key = L(r.keyHash);
   const account = L(r.accountId);
   const amount = L(r.amountNanos);
-  const start = periodStartSql(L, r.now);
   const keyAvailable = '(SELECT limit_nanos - usage_nanos - reserved_nanos FROM k)';
   const accountAvailable = '(SELECT balance_nanos - reserved_nanos FROM a)';
   const verdict = `CASE
@@ -31,13 +53,7 @@ export async function reserveBatched(cl: PoolClient, r: ReserveRequest): Promise
       ELSE 'ok' END`;
   const ok = `(SELECT verdict FROM d) = 'ok'`;
   const hold = [r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null];
-  const results = await batch(cl, [
-    'BEGIN',
-    `SELECT 1 FROM api_keys WHERE hash = ${key} FOR UPDATE`,
-    `SELECT 1 FROM accounts WHERE id = ${account} FOR UPDATE`,
-    `UPDATE api_keys SET usage_nanos = 0, period_start = ${start}
-     WHERE hash = ${key} AND limit_reset IS NOT NULL AND (period_start IS NULL OR period_start COLLATE "C" < ${start})`,
-    `WITH k AS (SELECT limit_nanos, usage_nanos, reserved_nanos FROM api_keys WHERE hash = ${key}),
+  return `WITH k AS (SELECT limit_nanos, usage_nanos, reserved_nanos FROM api_keys WHERE hash = ${key}),
      a AS (SELECT prepaid, balance_nanos, reserved_nanos FROM accounts WHERE id = ${account}),
      d AS (SELECT ${verdict} AS verdict, ${keyAvailable} AS key_available, ${accountAvailable} AS account_available),
      uk AS (UPDATE api_keys SET reserved_nanos = reserved_nanos + ${amount} WHERE hash = ${key} AND ${ok}),
@@ -45,10 +61,10 @@ export async function reserveBatched(cl: PoolClient, r: ReserveRequest): Promise
      ins AS (INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner)
        SELECT ${hold.map(L).join(', ')}
        WHERE ${ok})
-     SELECT * FROM d`,
-    'COMMIT',
-  ]);
-  const d = results[results.length - 2].rows[0];
+     SELECT * FROM d`;
+}
+
+function verdictOf(d: Row): ReserveResult {
   switch (d.verdict) {
     case 'ok':
       return { ok: true };

@@ -25,6 +25,11 @@ export function literal(v: Param): string {
   return ESCAPED.test(v) ? pg.escapeLiteral(v) : `'${v}'`;
 }
 
+/** Distinct values as a list of literals, for `IN (...)`. */
+export function list(values: Iterable<string>): string {
+  return [...new Set(values)].map(literal).join(', ');
+}
+
 /** Runs the statements in one round trip; one result per statement. */
 export async function batch(cl: PoolClient, statements: readonly string[]): Promise<QueryResult<Row & QueryResultRow>[]> {
   const res = (await cl.query<Row & QueryResultRow>(statements.join(';\n'))) as unknown;

@@ -20,8 +20,9 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { isUnavailable, parsePostgresUrl, transaction } from './connection.ts';
-import { reserveBatched } from './hold-batches.ts';
-import { SettleQueue, settleGroup } from './settle-batches.ts';
+import { GroupQueue } from './group-queue.ts';
+import { reserveGroup } from './hold-batches.ts';
+import { settleGroup } from './settle-batches.ts';
 import { Outage } from '../../infra/outage.ts';
 import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
@@ -112,7 +113,11 @@ export class PostgresStore implements Store {
   private readonly schema: string | undefined;
   private readonly outage: Outage;
   private readonly connectTimeoutMs: number;
-  private readonly settles = new SettleQueue(
+  private readonly holds = new GroupQueue<ReserveRequest, ReserveResult>(
+    (group) => this.guarded(() => transaction(this.pool, (cl) => reserveGroup(cl, group), { batched: true })),
+    isOutage,
+  );
+  private readonly settles = new GroupQueue<SettleRequest, boolean>(
     (group) => this.guarded(() => transaction(this.pool, (cl) => settleGroup(cl, group), { batched: true })),
     isOutage,
   );
@@ -241,7 +246,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.settles.drained();
+    await Promise.all([this.holds.drained(), this.settles.drained()]);
     await this.pool.end();
   }
 
@@ -398,14 +403,12 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One round trip (pg-batch.ts): BEGIN, the key row then the account row locked, a limit period
-   * that rolled over restarted (`rolledPeriodStart`, in SQL), then the checks and — only when
-   * they pass — the hold, in one statement that reads the locked rows, and COMMIT. The checks are
-   * the ones a transaction of separate statements made: the key's limit against its usage and
-   * holds, then a prepaid account's balance against its holds.
+   * Committed with the other holds of the moment, in one round trip (hold-batches.ts): the key's
+   * limit against its usage and holds, then a prepaid account's balance against its holds, each
+   * hold seeing the ones before it.
    */
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
-    return this.guarded(() => transaction(this.pool, (cl) => reserveBatched(cl, r), { batched: true }));
+    return this.holds.add(r);
   }
 
   /**

@@ -1,11 +1,5 @@
 /**
- * Charges on PostgreSQL committed in groups, as the SQLite store's group commit does: the
- * settlements that arrive while one group is on its way to the database go together in the next,
- * as one transaction in one round trip (pg-batch.ts). A busy gateway then pays one round trip,
- * one commit and a handful of statements per group instead of ten statements per request, on
- * both ends of the connection (issue 14). A caller still resolves only once its charge is
- * committed; a lone settlement goes at the next turn of the event loop.
- *
+ * Charges on PostgreSQL, a group of them (group-queue.ts) in one transaction and one round trip.
  * The group's statements take their row locks in the one lock order — held reservations, key rows,
  * account rows, each sorted — so groups from any number of processes never deadlock one another
  * or a hold or release. Each settlement does what it did alone: its hold given back and dropped,
@@ -18,15 +12,9 @@ import { GENERATION_COLUMNS, generationParams } from '../rows.ts';
 import type { SettleRequest } from '../types.ts';
 import type { Param } from './connection.ts';
 import { periodStartSql } from './hold-batches.ts';
-import { batch, literal } from './pg-batch.ts';
-
-/** Settlements in one group at most. */
-const MAX_GROUP = 200;
-const DAY_MS = 86_400_000;
+import { batch, list, literal } from './pg-batch.ts';
 
 const LEDGER_COLUMNS = 'id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at';
-
-const list = (values: Iterable<string>) => [...new Set(values)].map(literal).join(', ');
 
 /**
  * Settles `group` in one round trip inside a transaction the caller opened with `batched` (BEGIN
@@ -91,82 +79,4 @@ export async function settleGroup(cl: PoolClient, group: readonly SettleRequest[
   const inserted = new Set(results[results.length - 2].rows.map((r) => String(r.id)));
   // A second settlement of one id in the group found the first's row: not new, as it would alone.
   return group.map((s) => inserted.delete(s.reservationId));
-}
-
-interface Waiting {
-  s: SettleRequest;
-  resolve: (charged: boolean) => void;
-  reject: (err: unknown) => void;
-}
-
-/**
- * The queue of settlements: one group in flight at a time; what arrives meanwhile waits for the
- * next. `run` commits a group (settleGroup in a transaction, with the store's outage handling).
- * A group that fails for any reason but the database being away is settled again one by one, so
- * one bad settlement cannot sink the others.
- */
-export class SettleQueue {
-  private readonly run: (group: SettleRequest[]) => Promise<boolean[]>;
-  private readonly isOutage: (err: unknown) => boolean;
-  private readonly groups: { day: number; items: Waiting[] }[] = [];
-  private busy = false;
-  private idle: (() => void)[] = [];
-
-  constructor(run: (group: SettleRequest[]) => Promise<boolean[]>, isOutage: (err: unknown) => boolean) {
-    this.run = run;
-    this.isOutage = isOutage;
-  }
-
-  add(s: SettleRequest): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      const day = Math.floor(s.now.getTime() / DAY_MS);
-      let g = this.groups.at(-1);
-      if (!g || g.day !== day || g.items.length >= MAX_GROUP) {
-        g = { day, items: [] };
-        this.groups.push(g);
-      }
-      g.items.push({ s, resolve, reject });
-      this.kick();
-    });
-  }
-
-  /** Resolves once every settlement queued so far has been answered. */
-  drained(): Promise<void> {
-    if (!this.busy && this.groups.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
-  }
-
-  private kick(): void {
-    if (this.busy) return;
-    this.busy = true;
-    // After this turn of the event loop: the settlements of requests finishing together share it.
-    setImmediate(() => void this.next());
-  }
-
-  private async next(): Promise<void> {
-    const g = this.groups.shift();
-    if (!g) {
-      this.busy = false;
-      for (const resolve of this.idle.splice(0)) resolve();
-      return;
-    }
-    try {
-      await this.commit(g.items);
-    } finally {
-      setImmediate(() => void this.next());
-    }
-  }
-
-  private async commit(items: Waiting[]): Promise<void> {
-    try {
-      const charged = await this.run(items.map((w) => w.s));
-      items.forEach((w, i) => w.resolve(charged[i]));
-    } catch (err) {
-      if (items.length === 1 || this.isOutage(err)) {
-        for (const w of items) w.reject(err);
-        return;
-      }
-      for (const w of items) await this.commit([w]);
-    }
-  }
 }

@@ -236,6 +236,35 @@ test('the reservoir in Redis stays bounded', { skip }, async () => {
   assert.equal(fields[`t${slot}`].split(',').length, 64);
 });
 
+test('successes of a closed circuit are sent in one call per batch; a failure goes at once, after them', { skip }, async () => {
+  const [a] = pair({ minSamples: 1, failureThreshold: 100, batchMs: 3_600_000 });
+  const guard = guardOf(redis);
+  const now = Date.now();
+  const before = guard.attempts;
+  for (let i = 0; i < 10; i++) a.record(K, { ok: true, ttftMs: 100, at: now });
+  assert.equal(guard.attempts, before, 'successes wait for company');
+  a.record(K, { ok: false, status: 500, at: now });
+  assert.equal(guard.attempts, before + 1, 'the failure took the queued successes with it');
+  await a.refresh(now);
+  assert.equal(a.stats(K, now).uptime5m, (100 * 10) / 11);
+  a.record(K, { ok: true, at: now });
+  await a.flush();
+  assert.equal(guard.attempts, before + 3, 'flush sends what is queued (then the refresh pull)');
+});
+
+test('a success that waited in a batch does not break the run of failures another process recorded after it', { skip }, async () => {
+  const [a, b] = pair({ failureThreshold: 3, batchMs: 3_600_000 });
+  const now = Date.now();
+  a.record(K, { ok: true, at: now });
+  b.record(K, { ok: false, status: 500, at: now + 1 });
+  b.record(K, { ok: false, status: 500, at: now + 2 });
+  await b.flush();
+  await a.flush(); // lands after b's failures, though it happened before them
+  b.record(K, { ok: false, status: 500, at: now + 3 });
+  await b.flush();
+  assert.equal(b.isAvailable(K, now + 3), false, 'three failures in a row open the circuit');
+});
+
 test('falls back to in-memory tracking while Redis is unreachable', { skip }, async () => {
   const reported: Error[] = [];
   const dead = connectRedis('redis://127.0.0.1:1');

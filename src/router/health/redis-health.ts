@@ -4,13 +4,17 @@
  * sends the half-open probe.
  *
  * `isAvailable` is on the request path and must stay synchronous, so each process keeps a local
- * view of the circuits it has seen. The view is updated by every record() reply (the script returns
- * the circuit it left behind) and by a periodic pull (every `refreshMs`; window stats every
+ * view of the circuits it has seen. The view is updated by every reply to recorded outcomes (the
+ * script returns the circuit it left behind) and by a periodic pull (every `refreshMs`; window stats every
  * `statsRefreshMs`). A probe is claimed in Redis asynchronously when a caller finds a circuit whose
  * cooldown has passed; that caller gets false, and the next caller in this process gets the probe.
  *
  * While Redis is unreachable the process falls back to an in-memory MemoryHealth that has been
  * fed the same outcomes all along, so a Redis outage neither blocks endpoints nor hides failures.
+ * Outcomes are sent in batches, one script call per endpoint: successes of a closed circuit wait
+ * up to `batchMs` for company (they cannot change the circuit, and other processes learn of
+ * circuits and stats by pulling every second or more anyway); a failure, a 429, or any outcome
+ * while the circuit is not closed goes at once, after those queued before it.
  * Whether Redis is reachable is the client's outage guard's call (infra/redis.ts), shared with
  * the rate limits: while it is open nothing here asks Redis, and when it closes again the next
  * pull brings this process's view back in line.
@@ -35,12 +39,19 @@ export interface RedisHealthOptions extends HealthOptions {
   refreshMs?: number;
   /** How often window stats are pulled (larger replies than circuits). Default 5 s. */
   statsRefreshMs?: number;
+  /**
+   * Longest a success waits to be sent with others (one script call per endpoint per batch instead
+   * of one per request). Failures, and outcomes while a circuit is not closed, go at once. Default 50 ms.
+   */
+  batchMs?: number;
   /** Called when Redis fails (once per outage, not per command); the guard logs the outage itself. */
   onError?: (err: Error) => void;
 }
 
 /** Keys expire after the 30-minute window plus a margin; every record pushes them back. */
 const TTL_MS = SLOTS * BUCKET_MS + 60_000;
+/** Outcomes of one endpoint sent together at most. */
+const BATCH_MAX = 256;
 /** Least time between two probe claims for one endpoint from this process (the `now` clock). */
 const CLAIM_EVERY_MS = 250;
 
@@ -72,6 +83,12 @@ export class RedisHealth implements Health {
   private reported = false;
   private ticking = false;
   private lastStatsAt = 0;
+  /** Per endpoint, outcomes not yet sent, encoded for RECORD. */
+  private readonly queued = new Map<string, string[]>();
+  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly batchMs: number;
+  /** RECORD's arguments before the outcomes: the policy, the same for every call. */
+  private readonly recordArgs: Array<string | number>;
 
   constructor(o: RedisHealthOptions) {
     this.guard = guardOf(o.redis);
@@ -83,6 +100,20 @@ export class RedisHealth implements Health {
     // A claimed probe nobody used within two pulls is handed back for another process to use.
     this.tokenIdleMs = 2 * refreshMs;
     this.onError = o.onError ?? (() => {});
+    this.batchMs = o.batchMs ?? 50;
+    const p = this.opts;
+    this.recordArgs = [
+      p.failureThreshold,
+      p.cooldownMs,
+      p.maxCooldownMs,
+      BUCKET_MS,
+      SLOTS,
+      SHORT_BUCKETS,
+      RATE_MIN_SAMPLES,
+      RATE_TRIP,
+      RESERVOIR,
+      TTL_MS,
+    ];
     this.timer = setInterval(() => void this.tick(), refreshMs);
     this.timer.unref();
   }
@@ -103,31 +134,31 @@ export class RedisHealth implements Health {
   record(key: string, outcome: AttemptOutcome): void {
     const at = Math.floor(outcome.at ?? Date.now());
     this.fallback.record(key, { ...outcome, at });
+    if (this.degraded) return;
+    const kind = classify(outcome);
+    let q = this.queued.get(key);
+    if (!q) {
+      q = [];
+      this.queued.set(key, q);
+    }
+    q.push(`${at},${kind},${sample(outcome.ttftMs)},${sample(outcome.tokensPerSecond)},${Math.random()},${Math.random()}`);
+    // A failure, or any outcome while the circuit is not closed, may change the circuit: it goes
+    // at once (with the successes queued before it, in order), as every outcome once did.
+    if (kind !== 'ok' || this.view(key).state !== 'closed' || q.length >= BATCH_MAX) this.send(key);
+    else this.batchTimer ??= setTimeout(this.sendQueued, this.batchMs);
+  }
+
+  /** Sends the outcomes queued for `key` in one script call. */
+  private send(key: string): void {
+    const q = this.queued.get(key);
+    if (!q || q.length === 0) return;
+    this.queued.delete(key);
+    if (this.degraded) return;
     const v = this.view(key);
     const k = this.keys(key);
-    const o = this.opts;
-    const args = [
-      at,
-      classify(outcome),
-      sample(outcome.ttftMs),
-      sample(outcome.tokensPerSecond),
-      Math.random(),
-      Math.random(),
-      o.failureThreshold,
-      o.cooldownMs,
-      o.maxCooldownMs,
-      BUCKET_MS,
-      SLOTS,
-      SHORT_BUCKETS,
-      RATE_MIN_SAMPLES,
-      RATE_TRIP,
-      RESERVOIR,
-      TTL_MS,
-    ];
-    if (this.degraded) return;
     this.track(
       this.guard
-        .run((r) => RECORD.run(r, [k.circuit, k.window, k.probe], args))
+        .run((r) => RECORD.run(r, [k.circuit, k.window, k.probe], [...this.recordArgs, q.join(';')]))
         .then((reply) => {
           this.reported = false;
           const [state, until] = reply as [string, string];
@@ -135,6 +166,13 @@ export class RedisHealth implements Health {
         }),
     );
   }
+
+  /** Sends every endpoint's queued outcomes (the batch timer, flush, close). */
+  private readonly sendQueued = (): void => {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    for (const key of [...this.queued.keys()]) this.send(key);
+  };
 
   circuit(key: string, now: number = Date.now()): EndpointStats['circuit'] {
     if (this.degraded) return this.fallback.circuit(key, now);
@@ -150,6 +188,7 @@ export class RedisHealth implements Health {
 
   /** Waits for this process's writes and claims in flight (tests, shutdown). */
   async flush(): Promise<void> {
+    this.sendQueued();
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
@@ -166,6 +205,7 @@ export class RedisHealth implements Health {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.sendQueued();
     for (const [key, v] of this.views) if (v.token !== undefined) this.release(key, v);
     await this.flush();
   }

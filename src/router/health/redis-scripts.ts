@@ -6,7 +6,8 @@
  *
  * Keys per endpoint (all share a `{endpoint}` hash tag, so they live on one Cluster slot):
  *   circuit hash: state (closed|open|half), fails (consecutive), until (ms the cooldown ends),
- *                 cool (current cooldown ms), since (bucket epoch of the last close)
+ *                 cool (current cooldown ms), since (bucket epoch of the last close), failAt
+ *                 (ms of the newest failure)
  *   window hash:  per ring slot s: e<s> (bucket epoch), ok<s>, f<s>, tn<s>/t<s> (TTFT samples seen /
  *                 comma-separated reservoir), pn<s>/p<s> (the same for tokens per second)
  *   probe string: holder of the half-open probe, SET NX PX so only one process gets it
@@ -36,32 +37,29 @@ export class LuaScript {
 }
 
 /**
+ * Records outcomes, in the order given, as one atomic step: a process sends the successes of a
+ * few tens of milliseconds together (see redis-health.ts) and a failure at once.
  * KEYS: circuit, window, probe.
- * ARGV: now, kind (ok|fail|capacity), ttft ('' if none), tps ('' if none), rand1, rand2 (uniform
- *       [0,1) drawn by the client: the reservoir needs randomness and script randomness is not
- *       reliable across Redis versions), threshold, base cooldown, max cooldown, bucket ms, slots,
- *       short-window buckets, rate min samples, rate trip, reservoir size, ttl ms.
- * Returns {state, until}.
+ * ARGV: threshold, base cooldown, max cooldown, bucket ms, slots, short-window buckets, rate min
+ *       samples, rate trip, reservoir size, ttl ms, then the outcomes: `;`-separated records of
+ *       `now,kind,ttft,tps,rand1,rand2` — kind ok|fail|capacity; ttft and tps '' if none; rand1
+ *       and rand2 uniform [0,1) drawn by the client (the reservoir needs randomness and script
+ *       randomness is not reliable across Redis versions).
+ * Returns {state, until} as the last outcome left them.
  */
 export const RECORD = new LuaScript(`
-local now = tonumber(ARGV[1])
-local kind = ARGV[2]
-local threshold = tonumber(ARGV[7])
-local base = tonumber(ARGV[8])
-local maxCool = tonumber(ARGV[9])
-local bucketMs = tonumber(ARGV[10])
-local slots = tonumber(ARGV[11])
-local shortBuckets = tonumber(ARGV[12])
-local rateMin = tonumber(ARGV[13])
-local rateTrip = tonumber(ARGV[14])
-local cap = tonumber(ARGV[15])
-local ttl = ARGV[16]
+local threshold = tonumber(ARGV[1])
+local base = tonumber(ARGV[2])
+local maxCool = tonumber(ARGV[3])
+local bucketMs = tonumber(ARGV[4])
+local slots = tonumber(ARGV[5])
+local shortBuckets = tonumber(ARGV[6])
+local rateMin = tonumber(ARGV[7])
+local rateTrip = tonumber(ARGV[8])
+local cap = tonumber(ARGV[9])
+local ttl = ARGV[10]
 
-local epoch = math.floor(now / bucketMs)
-local s = tostring(epoch % slots)
-local current = tonumber(redis.call('HGET', KEYS[2], 'e' .. s))
-
-local function sample(name, value, rand)
+local function sample(s, name, value, rand)
   if value == '' then return end
   local n = redis.call('HINCRBY', KEYS[2], name .. 'n' .. s, 1)
   local csv = redis.call('HGET', KEYS[2], name .. s) or ''
@@ -78,69 +76,81 @@ local function sample(name, value, rand)
   redis.call('HSET', KEYS[2], name .. s, csv)
 end
 
--- An outcome stamped older than the slot's bucket belongs to a window already gone.
-if current == nil or current <= epoch then
-  if current ~= epoch then
-    redis.call('HSET', KEYS[2], 'e' .. s, tostring(epoch), 'ok' .. s, 0, 'f' .. s, 0, 'tn' .. s, 0, 't' .. s, '', 'pn' .. s, 0, 'p' .. s, '')
-  end
-  if kind == 'ok' then redis.call('HINCRBY', KEYS[2], 'ok' .. s, 1)
-  elseif kind == 'fail' then redis.call('HINCRBY', KEYS[2], 'f' .. s, 1) end
-  sample('t', ARGV[3], ARGV[5])
-  sample('p', ARGV[4], ARGV[6])
-end
-
-local c = redis.call('HMGET', KEYS[1], 'state', 'fails', 'until', 'cool', 'since')
+local c = redis.call('HMGET', KEYS[1], 'state', 'fails', 'until', 'cool', 'since', 'failAt')
 local state = c[1] or 'closed'
 local fails = tonumber(c[2]) or 0
 local untilMs = tonumber(c[3]) or 0
 local cool = tonumber(c[4]) or base
 local since = tonumber(c[5]) or -1
+local failAt = tonumber(c[6]) or 0
 
-if kind == 'capacity' then
-  if state == 'half' then
-    state = 'open'
-    untilMs = now + cool
-    redis.call('DEL', KEYS[3])
-  end
-elseif kind == 'ok' then
-  fails = 0
-  if state == 'half' then
-    state = 'closed'
-    cool = base
-    since = epoch
-    redis.call('DEL', KEYS[3])
-  end
-else
-  fails = fails + 1
-  if state == 'half' then
-    cool = math.min(cool * 2, maxCool)
-    state = 'open'
-    untilMs = now + cool
-    redis.call('DEL', KEYS[3])
-  elseif state == 'closed' then
-    local trip = fails >= threshold
-    if not trip then
-      local ok, f = 0, 0
-      for e = epoch, epoch - shortBuckets + 1, -1 do
-        if e <= since then break end
-        local sl = tostring(e % slots)
-        local v = redis.call('HMGET', KEYS[2], 'e' .. sl, 'ok' .. sl, 'f' .. sl)
-        if tonumber(v[1]) == e then
-          ok = ok + tonumber(v[2])
-          f = f + tonumber(v[3])
-        end
-      end
-      trip = ok + f >= rateMin and ok / (ok + f) < rateTrip
+for rec in string.gmatch(ARGV[11], '[^;]+') do
+  local at, kind, ttft, tps, rand1, rand2 = string.match(rec, '^([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*)$')
+  local now = tonumber(at)
+  local epoch = math.floor(now / bucketMs)
+  local s = tostring(epoch % slots)
+  local current = tonumber(redis.call('HGET', KEYS[2], 'e' .. s))
+
+  -- An outcome stamped older than the slot's bucket belongs to a window already gone.
+  if current == nil or current <= epoch then
+    if current ~= epoch then
+      redis.call('HSET', KEYS[2], 'e' .. s, tostring(epoch), 'ok' .. s, 0, 'f' .. s, 0, 'tn' .. s, 0, 't' .. s, '', 'pn' .. s, 0, 'p' .. s, '')
     end
-    if trip then
-      cool = base
+    if kind == 'ok' then redis.call('HINCRBY', KEYS[2], 'ok' .. s, 1)
+    elseif kind == 'fail' then redis.call('HINCRBY', KEYS[2], 'f' .. s, 1) end
+    sample(s, 't', ttft, rand1)
+    sample(s, 'p', tps, rand2)
+  end
+
+  if kind == 'capacity' then
+    if state == 'half' then
       state = 'open'
       untilMs = now + cool
+      redis.call('DEL', KEYS[3])
+    end
+  elseif kind == 'ok' then
+    -- A success that waited in a batch while another process recorded failures does not break
+    -- their run: only one that happened after the last failure does.
+    if now >= failAt then fails = 0 end
+    if state == 'half' then
+      state = 'closed'
+      cool = base
+      since = epoch
+      redis.call('DEL', KEYS[3])
+    end
+  else
+    fails = fails + 1
+    if now > failAt then failAt = now end
+    if state == 'half' then
+      cool = math.min(cool * 2, maxCool)
+      state = 'open'
+      untilMs = now + cool
+      redis.call('DEL', KEYS[3])
+    elseif state == 'closed' then
+      local trip = fails >= threshold
+      if not trip then
+        local ok, f = 0, 0
+        for e = epoch, epoch - shortBuckets + 1, -1 do
+          if e <= since then break end
+          local sl = tostring(e % slots)
+          local v = redis.call('HMGET', KEYS[2], 'e' .. sl, 'ok' .. sl, 'f' .. sl)
+          if tonumber(v[1]) == e then
+            ok = ok + tonumber(v[2])
+            f = f + tonumber(v[3])
+          end
+        end
+        trip = ok + f >= rateMin and ok / (ok + f) < rateTrip
+      end
+      if trip then
+        cool = base
+        state = 'open'
+        untilMs = now + cool
+      end
     end
   end
 end
 
-redis.call('HSET', KEYS[1], 'state', state, 'fails', fails, 'until', tostring(untilMs), 'cool', tostring(cool), 'since', tostring(since))
+redis.call('HSET', KEYS[1], 'state', state, 'fails', fails, 'until', tostring(untilMs), 'cool', tostring(cool), 'since', tostring(since), 'failAt', tostring(failAt))
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 return {state, tostring(untilMs)}

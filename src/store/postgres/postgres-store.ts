@@ -20,11 +20,13 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { isUnavailable, parsePostgresUrl, transaction } from './connection.ts';
-import { reserveBatched, settleBatched } from './hold-batches.ts';
+import { GroupQueue } from './group-queue.ts';
+import { reserveGroup } from './hold-batches.ts';
+import { settleGroup } from './settle-batches.ts';
 import { Outage } from '../../infra/outage.ts';
 import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
-import { GatewayError } from '../../spec/errors.ts';
+import { GatewayError, isOutage } from '../../spec/errors.ts';
 import type { Param } from './connection.ts';
 import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { postgresBoundStatements } from '../bounded-columns.ts';
@@ -111,6 +113,14 @@ export class PostgresStore implements Store {
   private readonly schema: string | undefined;
   private readonly outage: Outage;
   private readonly connectTimeoutMs: number;
+  private readonly holds = new GroupQueue<ReserveRequest, ReserveResult>(
+    (group) => this.guarded(() => transaction(this.pool, (cl) => reserveGroup(cl, group), { batched: true })),
+    isOutage,
+  );
+  private readonly settles = new GroupQueue<SettleRequest, boolean>(
+    (group) => this.guarded(() => transaction(this.pool, (cl) => settleGroup(cl, group), { batched: true })),
+    isOutage,
+  );
   private closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -236,6 +246,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([this.holds.drained(), this.settles.drained()]);
     await this.pool.end();
   }
 
@@ -392,14 +403,12 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One round trip (pg-batch.ts): BEGIN, the key row then the account row locked, a limit period
-   * that rolled over restarted (`rolledPeriodStart`, in SQL), then the checks and — only when
-   * they pass — the hold, in one statement that reads the locked rows, and COMMIT. The checks are
-   * the ones a transaction of separate statements made: the key's limit against its usage and
-   * holds, then a prepaid account's balance against its holds.
+   * Committed with the other holds of the moment, in one round trip (hold-batches.ts): the key's
+   * limit against its usage and holds, then a prepaid account's balance against its holds, each
+   * hold seeing the ones before it.
    */
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
-    return this.guarded(() => transaction(this.pool, (cl) => reserveBatched(cl, r), { batched: true }));
+    return this.holds.add(r);
   }
 
   /**
@@ -427,14 +436,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * What `drop` then `spend` do, in one round trip (pg-batch.ts), locks in the one order: the hold
-   * (its row locked, not yet deleted, so later statements can read what it held), the key rows
-   * in sorted order, the account rows in sorted order; then the hold given back and deleted, the
-   * record, the ledger row and — only if that row is new — the charge, and COMMIT. A limit
-   * period that rolled over is decided in SQL on the locked key row (see `rolledPeriodStart`).
+   * Committed with the other settlements of the moment, in one round trip (settle-batches.ts):
+   * what `drop` then `spend` do, for each, under locks taken in the one order.
    */
   async settle(s: SettleRequest): Promise<boolean> {
-    return this.guarded(() => transaction(this.pool, (cl) => settleBatched(cl, s), { batched: true }));
+    return this.settles.add(s);
   }
 
   /** Takes a charge from the account's balance and adds it to the key's usage (rows locked by the caller). */

@@ -28,8 +28,9 @@ export class SseResponse {
     this.timer.unref();
   }
 
+  /** Whether the response has begun: headers sent, or a frame queued that will send them. */
   get headersSent(): boolean {
-    return this.res.headersSent;
+    return this.res.headersSent || this.scheduled;
   }
 
   get closed(): boolean {
@@ -56,16 +57,20 @@ export class SseResponse {
     if (this.closed) return undefined;
     this.pending += frame;
     this.lastWrite = performance.now();
-    // The first frame goes out at once: time to first byte is what a streaming client feels. So
-    // does a burst past the socket's buffer size: written now, a client that is not reading is
-    // seen at once (`drained`), before more of the upstream is read into memory.
-    if (!this.res.headersSent || this.pending.length >= this.res.writableHighWaterMark) {
+    // A burst past the socket's buffer size goes out at once: written now, a client that is not
+    // reading is seen at once (`drained`), before more of the upstream is read into memory.
+    if (this.pending.length >= this.res.writableHighWaterMark) {
       this.flush();
       return this.drained;
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      // The first frames go out as soon as the current callback is done (time to first byte is
+      // what a streaming client feels; Node's own write would wait for the same tick), together
+      // with every other frame the same upstream read holds. Later frames wait for the event
+      // loop's turn, which gathers what several reads bring.
+      if (this.res.headersSent) setImmediate(this.flush);
+      else process.nextTick(this.flush);
     }
     return this.drained;
   }

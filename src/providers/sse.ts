@@ -16,17 +16,23 @@ export class SseParser {
   private readonly decoder = new TextDecoder();
   private buffer = '';
   private event: string | undefined;
-  private data: string[] = [];
+  /** The event's data lines so far, joined (undefined: none yet). */
+  private data: string | undefined;
+
+  private takeData(value: string): undefined {
+    this.data = this.data === undefined ? value : `${this.data}\n${value}`;
+    return undefined;
+  }
 
   private takeLine(line: string): SseMessage | undefined {
     if (line === '') {
-      if (this.data.length === 0) {
+      if (this.data === undefined) {
         this.event = undefined;
         return undefined;
       }
-      const msg: SseMessage = { event: this.event, data: this.data.join('\n') };
+      const msg: SseMessage = { event: this.event, data: this.data };
       this.event = undefined;
-      this.data = [];
+      this.data = undefined;
       return msg;
     }
     if (line.charCodeAt(0) === 58 /* ':' */) return undefined;
@@ -34,7 +40,7 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
+    if (field === 'data') this.takeData(value);
     else if (field === 'event') this.event = value;
     return undefined;
   }
@@ -59,7 +65,17 @@ export class SseParser {
         end = cr;
         next = buffer.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
       }
-      const msg = this.takeLine(buffer.slice(start, end));
+      // `data: ` lines, nearly all of a stream, without slicing the line first.
+      const msg =
+        buffer.charCodeAt(start) === 100 &&
+        buffer.charCodeAt(start + 1) === 97 &&
+        buffer.charCodeAt(start + 2) === 116 &&
+        buffer.charCodeAt(start + 3) === 97 &&
+        buffer.charCodeAt(start + 4) === 58 &&
+        buffer.charCodeAt(start + 5) === 32 &&
+        end >= start + 6
+          ? this.takeData(buffer.slice(start + 6, end))
+          : this.takeLine(buffer.slice(start, end));
       start = next;
       if (nl !== -1 && nl < start) nl = buffer.indexOf('\n', start);
       if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
@@ -78,8 +94,8 @@ export class SseParser {
       const msg = this.takeLine(rest);
       if (msg) out.push(msg);
     }
-    if (this.data.length > 0) out.push({ event: this.event, data: this.data.join('\n') });
-    this.data = [];
+    if (this.data !== undefined) out.push({ event: this.event, data: this.data });
+    this.data = undefined;
     return out;
   }
 }

@@ -45,3 +45,14 @@ test('bare \\r line endings, and a \\r\\n split across reads', async () => {
     ['a', 'b'],
   );
 });
+
+test('data lines with and without the space, empty data, data before an event name', async () => {
+  const msgs = await collect(['data:x\n\ndata: \n\ndata\n\ndata:  two spaces\n\ndata: a\nevent: e\ndata: b\n\n']);
+  assert.deepEqual(msgs, [
+    { event: undefined, data: 'x' },
+    { event: undefined, data: '' },
+    { event: undefined, data: '' },
+    { event: undefined, data: ' two spaces' },
+    { event: 'e', data: 'a\nb' },
+  ]);
+});

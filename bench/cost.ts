@@ -317,6 +317,12 @@ async function main(): Promise<void> {
         console.log(`${''.padEnd(22)} kernel share: ${lastSysShare.map((x, i) => `${names[i]} ${Math.round(100 * x)}%`).join('  ')}`);
       }
     }
+    if (!callgrind)
+      show(
+        'peak RSS, MB',
+        (await Promise.all(paths.map((p) => p.stats()))).map((s) => s.maxRss / 1024 / 1024),
+        'MB',
+      );
   } finally {
     await setup.stop();
     killAll();

@@ -9,7 +9,8 @@
  * its in-memory twin) while a background PING every `probeMs` finds out when it is back. One ERROR
  * line when the outage starts, one INFO line when it ends; /health shows the state.
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { Outage } from './outage.ts';
 import type { DependencyState } from './outage.ts';
@@ -206,8 +207,17 @@ export function guardOf(client: RedisClient): RedisGuard {
   return g;
 }
 
+/**
+ * ioredis is loaded by the first connection, not at import: a process without REDIS_URL (the
+ * embedded default) never needs it, and loading it costs a few MB of memory.
+ */
+function loadRedis(): typeof Redis {
+  return (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+}
+
 export function connectRedis(url: string, opts: RedisConnectOptions = {}): RedisClient {
-  const client = new Redis(url, {
+  const RedisClass = loadRedis();
+  const client = new RedisClass(url, {
     lazyConnect: false,
     // Fail fast while disconnected; the guard decides what a request does instead.
     enableOfflineQueue: false,

@@ -135,7 +135,10 @@ export class SqliteStore implements Store {
    * commit go first, so every read in this process sees them.
    */
   private q(sql: string): StatementSync {
-    if (this.writes.pending && !this.writes.inTx) this.writes.flush();
+    if (!this.writes.inTx) {
+      if (this.writes.pending) this.writes.flush();
+      this.writes.waitForLocks();
+    }
     let st = this.cache.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -157,6 +160,7 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
+    this.writes.waitForLocks();
     whileBusy(() =>
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',

@@ -100,7 +100,7 @@ test('upgrading a SQLite database with amounts that broke the ledger: brought to
         'generations_key_created',
         'generations_account_created',
         'ledger_account_created',
-        'reservations_expires',
+        'generations_account_user_created',
         'alerts_account',
       ].every((i) => indexes.includes(i)),
       indexes.join(),

@@ -20,6 +20,7 @@ import { GroupCommit } from './group-commit.ts';
 import { OwnerLocks } from './owner-locks.ts';
 import type { WriteOptions } from './group-commit.ts';
 import { PendingCharges } from './pending-charges.ts';
+import { PendingGenerations } from './pending-generations.ts';
 import {
   accountFromRow,
   checkpointParams,
@@ -31,7 +32,6 @@ import {
   ORPHAN_OWNERS_SQL,
   RECLAIM_NOTE,
   alertFromRow,
-  GENERATION_COLUMNS,
   generationFromRow,
   activityFromRow,
   contentFromRow,
@@ -39,7 +39,6 @@ import {
   FIND_KEY_SQL,
   INSERT_CONTENT_SQL,
   storedResponseFromRow,
-  generationParams,
   keyFromRow,
   ledgerFromRow,
   usageFromRow,
@@ -80,8 +79,6 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
-const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
-
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -109,6 +106,7 @@ export class SqliteStore implements Store {
   /** Checkpoints the WAL on a worker thread (see checkpointer.ts). */
   private readonly checkpointer: Checkpointer | undefined;
   private readonly charges = new PendingCharges((sql) => this.q(sql));
+  private readonly generationRows = new PendingGenerations((sql) => this.q(sql));
   private readonly writes: GroupCommit;
   /** Which processes sharing the file are alive (see owner-locks.ts); none for an in-memory database. */
   private readonly owners: OwnerLocks | undefined;
@@ -119,7 +117,16 @@ export class SqliteStore implements Store {
     // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
     this.db.exec('PRAGMA busy_timeout = 10000');
     whileBusy(() => this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;'));
-    this.writes = new GroupCommit(this.db, this.charges);
+    this.writes = new GroupCommit(this.db, {
+      land: () => {
+        this.generationRows.land();
+        this.charges.land();
+      },
+      discard: () => {
+        this.generationRows.discard();
+        this.charges.discard();
+      },
+    });
     this.owners = path === ':memory:' ? undefined : new OwnerLocks(path);
     if (path !== ':memory:') {
       const autocheckpoint = () => {
@@ -135,7 +142,10 @@ export class SqliteStore implements Store {
    * commit go first, so every read in this process sees them.
    */
   private q(sql: string): StatementSync {
-    if (this.writes.pending && !this.writes.inTx) this.writes.flush();
+    if (!this.writes.inTx) {
+      if (this.writes.pending) this.writes.flush();
+      this.writes.waitForLocks();
+    }
     let st = this.cache.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -157,6 +167,7 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
+    this.writes.waitForLocks();
     whileBusy(() =>
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
@@ -356,7 +367,7 @@ export class SqliteStore implements Store {
     return this.grouped(
       () => {
         if (s.held !== false) this.drop(s.reservationId);
-        if (s.generation) this.q(INSERT_GENERATION).run(...generationParams(s.generation));
+        if (s.generation) this.generationRows.add(s.generation);
         const charge = s.upstreamNanos + s.feeNanos;
         const inserted = this.q(
           `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
@@ -464,7 +475,7 @@ export class SqliteStore implements Store {
     ).run(id, accountId, keyHash, -(upstream + fee), upstream, fee, `${record.model}: ${RECLAIM_NOTE}`, now.toISOString());
     if (Number(inserted.changes) === 0) return 'released';
     if (upstream + fee > 0) this.charges.add(accountId, keyHash, upstream + fee, now);
-    this.q(INSERT_GENERATION).run(...generationParams(record));
+    this.generationRows.add(record);
     return 'charged';
   }
 
@@ -501,11 +512,9 @@ export class SqliteStore implements Store {
     if (recs.length === 0) return;
     await this.grouped(
       () => {
-        // Prepared inside the batch: preparing outside would commit the writes waiting for company.
-        const st = this.q(INSERT_GENERATION);
-        for (const g of recs) st.run(...generationParams(g));
+        for (const g of recs) this.generationRows.add(g);
       },
-      { urgent: false },
+      { urgent: false, defersOnly: true },
     );
   }
 

@@ -12,8 +12,11 @@ import type { ApiKeyRecord } from '../store/types.ts';
 import type { Candidate } from '../router/types.ts';
 import type { LegSource } from './stream-generation.ts';
 
-/** Admits the request under the key's per-minute limits; the returned function corrects the token count. */
-export async function admitKey(app: App, key: ApiKeyRecord, estimatedTokens: number): Promise<SettleTokens | undefined> {
+/**
+ * Admits the request under the key's per-minute limits; the returned function corrects the token
+ * count. Undefined, without a promise, when neither the key nor the defaults set a limit.
+ */
+export function admitKey(app: App, key: ApiKeyRecord, estimatedTokens: number): Promise<SettleTokens | undefined> | undefined {
   // The key's own limits win; the configured defaults cover keys that set none.
   const defaults = app.settings.limits.perKey;
   const l = {
@@ -33,6 +36,8 @@ export interface SlotOptions {
 
 /** Waits for a slot of the endpoint (see Limits.acquireEndpoint); undefined when it has no limits. */
 function acquire(app: App, c: Candidate, o: SlotOptions): Promise<() => void> | undefined {
+  // No endpoint limits configured anywhere (the common case): nothing to look up.
+  if (app.settings.endpointLimits.size === 0) return undefined;
   const ek = endpointKey(c.endpoint);
   const limits = endpointLimitsFor(app.settings.endpointLimits, ek, c.endpoint.provider.id);
   if (limits.maxConcurrency === undefined && limits.requestsPerMinute === undefined) return undefined;

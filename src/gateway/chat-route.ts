@@ -180,11 +180,16 @@ export function chatStreams(request: ChatRequest, callCtx: CallContext) {
       (c, req): Promise<AsyncIterable<StreamEvent>> => ADAPTERS[c.endpoint.provider.protocol].chatStream(req, targetOf(c), callCtx),
       (events, warnings) => withWarnings(warnings, events),
     ),
-    whole: async (c: Candidate): Promise<ChatResult> => {
-      const fit = fitOutput(request, c);
-      const result = await ADAPTERS[c.endpoint.provider.protocol].chat(fit.request, targetOf(c), callCtx);
-      return fit.warnings.length > 0 ? { ...result, warnings: [...fit.warnings, ...(result.warnings ?? [])] } : result;
-    },
+    whole: chatWhole(request, callCtx),
+  };
+}
+
+/** A chat request's whole (non-streamed) answer, on any candidate. */
+export function chatWhole(request: ChatRequest, callCtx: CallContext): (c: Candidate) => Promise<ChatResult> {
+  return async (c) => {
+    const fit = fitOutput(request, c);
+    const result = await ADAPTERS[c.endpoint.provider.protocol].chat(fit.request, targetOf(c), callCtx);
+    return fit.warnings.length > 0 ? { ...result, warnings: [...fit.warnings, ...(result.warnings ?? [])] } : result;
   };
 }
 

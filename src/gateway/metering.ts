@@ -292,7 +292,8 @@ export async function admitAndRun<T>(
   let settleTokens: SettleTokens | undefined;
   try {
     await checkFreeTier(app, job.key, job.candidates);
-    settleTokens = await admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
+    const admitting = admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
+    if (admitting !== undefined) settleTokens = await admitting;
     held = await holdWorstCase(app, job.key, job.tracker, job.candidates, job.hold);
     return { opened: await tryCandidates(job.candidates, job.callCtx.signal, run, opts), held, settleTokens };
   } catch (err) {

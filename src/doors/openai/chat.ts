@@ -2,7 +2,7 @@
  * `POST /chat/completions`: authenticate, parse, route, call the adapter (falling back across
  * endpoints before any content is sent), render, and record the generation.
  */
-import { chatChunkStreams, chatStreams, estimateChat, routeChat } from '../../gateway/chat-route.ts';
+import { chatChunkStreams, chatWhole, estimateChat, routeChat } from '../../gateway/chat-route.ts';
 import { estimatePromptTokens } from '../../spec/estimate.ts';
 import { generatedOutput, runMetered } from '../../gateway/metering.ts';
 import { streamRoute } from '../../gateway/stream-generation.ts';
@@ -57,7 +57,7 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
     candidates,
     hold,
     route.abort.signal,
-    chatStreams(request, callCtx).whole,
+    chatWhole(request, callCtx),
     estimateChat(request),
     generatedOutput,
   );

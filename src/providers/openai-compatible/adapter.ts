@@ -32,12 +32,42 @@ export function openAIHeaders(p: ProviderInstance): Record<string, string> {
   return h;
 }
 
+/** A provider's request URLs and headers, worked out once rather than per request. */
+interface Wire {
+  from: Pick<ProviderInstance, 'baseUrl' | 'apiKey' | 'headers' | 'quirks'>;
+  /** Frozen: http-client keeps its header list per headers object it may not see change. */
+  headers: Readonly<Record<string, string>>;
+  urls: Map<string, string>;
+}
+
+const wires = new WeakMap<ProviderInstance, Wire>();
+
+function wireOf(p: ProviderInstance): Wire {
+  const w = wires.get(p);
+  // A provider changed in place (none is today) gets its wire worked out again.
+  if (w && w.from.baseUrl === p.baseUrl && w.from.apiKey === p.apiKey && w.from.headers === p.headers && w.from.quirks === p.quirks)
+    return w;
+  const fresh: Wire = {
+    from: { baseUrl: p.baseUrl, apiKey: p.apiKey, headers: p.headers, quirks: p.quirks },
+    headers: Object.freeze(openAIHeaders(p)),
+    urls: new Map(),
+  };
+  wires.set(p, fresh);
+  return fresh;
+}
+
 function post(target: Target, path: string, body: unknown, ctx: CallContext) {
   const p = target.provider;
+  const wire = wireOf(p);
+  let url = wire.urls.get(path);
+  if (url === undefined) {
+    url = openAIUrl(p, path);
+    wire.urls.set(path, url);
+  }
   return callUpstream({
     providerName: p.name,
-    url: openAIUrl(p, path),
-    headers: openAIHeaders(p),
+    url,
+    headers: wire.headers,
     body: JSON.stringify(body),
     signal: ctx.signal,
     timeouts: ctx.timeouts,
@@ -87,7 +117,7 @@ export const openAICompatibleAdapter: ProviderAdapter = {
 
   async chat(req: ChatRequest, target: Target, ctx: CallContext): Promise<ChatResult> {
     const warnings: string[] = [];
-    const fitted = fitReasoning({ ...req, stream: false }, target, warnings);
+    const fitted = fitReasoning(req.stream === false ? req : { ...req, stream: false }, target, warnings);
     const body = toOpenAIChatBody(fitted, target.model, target.provider.quirks, warnings);
     const res = await post(target, '/chat/completions', body, ctx);
     const json = await readJson(target.provider.name, res, ctx.signal);

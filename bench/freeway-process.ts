@@ -31,7 +31,8 @@ function startCommandOptions(): string[] {
 export const ADMIN_KEY = 'bench-admin-key';
 const TICKS_PER_SECOND = 100;
 
-function freePort(): Promise<number> {
+/** A port free on loopback now (the kernel's pick), for a child to listen on. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

@@ -11,11 +11,10 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ChildStats } from './child-ipc.ts';
 import { track } from './children.ts';
-import { procStats } from './freeway-process.ts';
+import { freePort, procStats } from './freeway-process.ts';
 import { makeTarget, send } from './load.ts';
 import type { Target } from './load.ts';
 import { sleep } from './stats.ts';
@@ -28,17 +27,6 @@ export interface Peer {
 }
 
 const NGINX = '/usr/sbin/nginx';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function stopper(proc: ChildProcess): () => Promise<void> {
   return async () => {

@@ -17,29 +17,16 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child, killAll, track } from './children.ts';
-import { procStats } from './freeway-process.ts';
+import { ADMIN_KEY, freePort, procStats } from './freeway-process.ts';
 import { closedLoop, interleavedFixedRate, makeTarget } from './load.ts';
 import { fmtRate, sleep } from './stats.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 /** Requests per second to each setup in the fixed-rate phase: well below what one core serves. */
 const FIXED_RATE = 400;
-const ADMIN_KEY = 'bench-admin-key';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The pids of `pid` and every process below it (a primary and its workers). */
 function tree(pid: number): number[] {

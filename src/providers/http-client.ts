@@ -36,7 +36,6 @@ export interface UpstreamCall {
   providerName: string;
   method?: 'GET' | 'POST';
   url: string;
-  /** A frozen object is taken to stay as it is: its header list is built once (headerList). */
   headers: Readonly<Record<string, string>>;
   body?: string;
   signal: AbortSignal;
@@ -106,36 +105,17 @@ export function setTraceHeader(source: () => string | undefined): void {
   traceHeader = source;
 }
 
-/** Host and a frozen headers object's own, as headerList puts them, per headers object (adapters keep one per provider). */
-const fixedLists = new WeakMap<object, { target: Target; list: readonly string[] }>();
-
 function headerList(target: Target, headers: Readonly<Record<string, string>>, body: string | undefined): string[] {
+  const list = ['host', target.host];
   // The request's trace continues upstream (W3C trace context), when tracing is on.
   const traceparent = traceHeader();
-  if (traceparent === undefined && Object.isFrozen(headers)) {
-    let fixed = fixedLists.get(headers);
-    if (fixed === undefined || fixed.target !== target) {
-      fixed = { target, list: callerHeaders(['host', target.host], headers) };
-      fixedLists.set(headers, fixed);
-    }
-    const list = fixed.list.slice();
-    if (body !== undefined) list.push('content-length', String(Buffer.byteLength(body)));
-    return list;
-  }
-  const list = ['host', target.host];
   if (traceparent) list.push('traceparent', traceparent);
-  callerHeaders(list, headers);
-  if (body !== undefined) list.push('content-length', String(Buffer.byteLength(body)));
-  return list;
-}
-
-/** Appends the caller's headers, minus any Host / Content-Length of theirs. */
-function callerHeaders(list: string[], headers: Readonly<Record<string, string>>): string[] {
   for (const name in headers) {
     const len = name.length;
     if ((len === 4 || len === 14) && (name.toLowerCase() === 'host' || name.toLowerCase() === 'content-length')) continue;
     list.push(name, headers[name]!);
   }
+  if (body !== undefined) list.push('content-length', String(Buffer.byteLength(body)));
   return list;
 }
 

@@ -32,10 +32,11 @@ export function openAIHeaders(p: ProviderInstance): Record<string, string> {
   return h;
 }
 
-/** A provider's request URLs and headers, worked out once rather than per request. */
+/**
+ * A provider's headers and request URLs, worked out on its first request rather than on every one.
+ * Provider objects are built once per configuration and never changed in place.
+ */
 interface Wire {
-  from: Pick<ProviderInstance, 'baseUrl' | 'apiKey' | 'headers' | 'quirks'>;
-  /** Frozen: http-client keeps its header list per headers object it may not see change. */
   headers: Readonly<Record<string, string>>;
   urls: Map<string, string>;
 }
@@ -43,17 +44,12 @@ interface Wire {
 const wires = new WeakMap<ProviderInstance, Wire>();
 
 function wireOf(p: ProviderInstance): Wire {
-  const w = wires.get(p);
-  // A provider changed in place (none is today) gets its wire worked out again.
-  if (w && w.from.baseUrl === p.baseUrl && w.from.apiKey === p.apiKey && w.from.headers === p.headers && w.from.quirks === p.quirks)
-    return w;
-  const fresh: Wire = {
-    from: { baseUrl: p.baseUrl, apiKey: p.apiKey, headers: p.headers, quirks: p.quirks },
-    headers: Object.freeze(openAIHeaders(p)),
-    urls: new Map(),
-  };
-  wires.set(p, fresh);
-  return fresh;
+  let w = wires.get(p);
+  if (w === undefined) {
+    w = { headers: openAIHeaders(p), urls: new Map() };
+    wires.set(p, w);
+  }
+  return w;
 }
 
 function post(target: Target, path: string, body: unknown, ctx: CallContext) {

@@ -105,6 +105,15 @@ export const GENERATION_COLUMNS = [
   'app_referer',
 ] as const;
 
+/**
+ * The statement that writes generation records, one `(…)` per row in `values` (placeholders or
+ * literals, as the engine takes them); a record whose id is there already is skipped (the first
+ * write wins).
+ */
+export function insertGenerationsSql(values: readonly string[]): string {
+  return `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`;
+}
+
 export function generationParams(g: GenerationRecord): Array<string | number | null> {
   return [
     g.id,

@@ -45,6 +45,7 @@ import {
   RECLAIM_NOTE,
   alertFromRow,
   GENERATION_COLUMNS,
+  insertGenerationsSql,
   generationFromRow,
   activityFromRow,
   contentFromRow,
@@ -568,8 +569,7 @@ export class PostgresStore implements Store {
 
   // ---- generations and usage ----
 
-  private readonly insertGenerationSql =
-    `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES (${GENERATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`;
+  private readonly insertGenerationSql = insertGenerationsSql([`(${GENERATION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`]);
 
   async insertGenerations(recs: readonly GenerationRecord[]): Promise<void> {
     if (recs.length === 0) return;

@@ -8,7 +8,7 @@
  * account are summed before they are applied: the same sums as one settlement after another.
  */
 import type { PoolClient } from 'pg';
-import { GENERATION_COLUMNS, generationParams } from '../rows.ts';
+import { generationParams, insertGenerationsSql } from '../rows.ts';
 import type { SettleRequest } from '../types.ts';
 import type { Param } from './connection.ts';
 import { periodStartSql } from './hold-batches.ts';
@@ -52,7 +52,7 @@ export async function settleGroup(cl: PoolClient, group: readonly SettleRequest[
   }
   const records = group.flatMap((s) => (s.generation ? [`(${generationParams(s.generation).map(L).join(', ')})`] : []));
   if (records.length > 0) {
-    out.push(`INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES ${records.join(', ')} ON CONFLICT (id) DO NOTHING`);
+    out.push(insertGenerationsSql(records));
   }
   const rows = group.map((s) => {
     const charge = s.upstreamNanos + s.feeNanos;

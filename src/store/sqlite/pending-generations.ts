@@ -6,19 +6,14 @@
  * read them, and before the commit, so a reader who sees a charge sees its record.
  */
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import { GENERATION_COLUMNS, generationParams } from '../rows.ts';
+import { GENERATION_COLUMNS, generationParams, insertGenerationsSql } from '../rows.ts';
 import type { GenerationRecord } from '../types.ts';
 import type { Deferred } from './group-commit.ts';
 
 const ROW = `(${GENERATION_COLUMNS.map(() => '?').join(', ')})`;
 const CHUNKS = [16, 8, 4, 2, 1];
 
-/** `rows` records in one statement; a record whose id is there already is skipped (the first write wins). */
-export function insertGenerationsSql(rows: number): string {
-  return `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => ROW).join(', ')} ON CONFLICT (id) DO NOTHING`;
-}
-
-const SQL = new Map(CHUNKS.map((n) => [n, insertGenerationsSql(n)]));
+const SQL = new Map(CHUNKS.map((n) => [n, insertGenerationsSql(Array.from({ length: n }, () => ROW))]));
 
 export class PendingGenerations implements Deferred {
   private readonly statement: (sql: string) => StatementSync;

@@ -8,11 +8,13 @@
  * services, in a schema of its own that is dropped after).
  *
  *   node bench/cost.ts [--scenario=plain,stream,ttfb] [--requests=N] [--rounds=N] [--concurrency=N]
- *                      [--store=sqlite|pg|both] [--callgrind] [--profile] [--baseline=<checkout>] [--ops]
+ *                      [--store=sqlite|pg|both] [--callgrind] [--profile] [--baseline=<checkout>] [--ops] [--keep]
+ *                      [--freeway-arg=<node option>]… [--warmup=N (callgrind)]
  *
  * `--baseline` also runs a Freeway from another checkout (with its node_modules) in the same
  * rotation: the fair A/B on a machine whose load drifts. `--ops` also runs a Freeway with logging
- * (info, JSON) and metrics on and one with both off (issue 12's cost of operations).
+ * (info, JSON) and metrics on and one with both off (issue 12's cost of operations). `--keep` leaves
+ * the run's directory (callgrind dumps, the database) in place and prints where it is.
  *
  * The functions are also the `cost` phase of `npm run bench` (bench/run.ts).
  */
@@ -100,40 +102,67 @@ export function callgrindWrap(outPrefix: string): string[] {
 }
 
 /**
- * The count in the newest dump of `pid` (files `<prefix>.<pid>.<dump>`), all threads together:
+ * The newest dump of `pid` (files `<prefix>.<pid>.<dump>`) and its count, all threads together:
  * the newest, not the largest, so a scenario counted after another reads its own.
  */
-export function dumpTotal(outPrefix: string, pid: number): number {
+export function newestDump(outPrefix: string, pid: number): { file: string; total: number } {
   const dir = join(outPrefix, '..');
   const base = `${outPrefix.slice(dir.length + 1)}.${pid}.`;
   let newest = -1;
-  let total = 0;
+  let found = { file: '', total: 0 };
   for (const f of readdirSync(dir).filter((x) => x.startsWith(base))) {
     const n = /^\d+$/.test(f.slice(base.length)) ? Number(f.slice(base.length)) : -1;
     if (n < newest) continue;
     const m = /^(?:summary|totals):\s+(\d+)/m.exec(readFileSync(join(dir, f), 'utf8'));
     if (m) {
       newest = n;
-      total = Number(m[1]);
+      found = { file: join(dir, f), total: Number(m[1]) };
     }
   }
-  return total;
+  return found;
+}
+
+/**
+ * V8's entry points into its compilers: under --predictable (CALLGRIND_NODE_ARGS) every
+ * compilation runs inside one of them on the main thread, so their inclusive counts are what the
+ * JIT cost in the counted window — optimising (Maglev, TurboFan, after a deoptimisation too) and
+ * compiling functions on their first call.
+ */
+const JIT_ENTRIES = [/^\?\?\?:v8::internal::Compiler::CompileOptimized\(/, /^\?\?\?:Builtins_CompileLazy \[/];
+
+/** Instructions of a callgrind dump spent compiling JavaScript (callgrind_annotate, inclusive). */
+export function jitInstructions(dumpFile: string): number {
+  const text = execFileSync('callgrind_annotate', ['--threshold=100', '--auto=no', '--inclusive=yes', dumpFile], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  let jit = 0;
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line);
+    if (m && JIT_ENTRIES.some((re) => re.test(m[2]))) jit += Number(m[1].replaceAll(',', ''));
+  }
+  return jit;
 }
 
 /**
  * The load instructions are counted under: fixed and one request at a time on one connection, so
  * two runs at the same commit do the same work. Concurrent requests would not: how many
  * settlements share one SQLite commit (group-commit.ts) depends on timing, and that alone moved
- * Freeway's count by a fifth between runs. The warm-up is long because the JIT settles slowly
- * under valgrind: too short a one counts compilation, not serving. Measured: two runs agree on the
- * bare forwarder within 0.5 % and on Freeway within ~4 %; what is left is still timing: writes
- * nobody waits on (released holds, generation records) wait up to 20 ms for company before their
- * commit (group-commit.ts DEFER_MS), so how many share one still depends on the machine's speed.
+ * Freeway's count by a fifth between runs. What is left is the JIT: after this warm-up both
+ * processes still optimise and deoptimise functions inside the counted window (measured: the
+ * forwarder compiling for 30-70 % of its count; with a 3,000-request warm-up, more rather than
+ * less). So the report also gives each count without the instructions spent compiling
+ * (jitInstructions): the serving work, which is what the ratio is meant to compare.
  */
 export const CALLGRIND_LOAD = { warmup: 500, count: 300 } as const;
 
-/** Node options of the processes counted under callgrind (none: they run as they are started). */
-export const CALLGRIND_NODE_ARGS: readonly string[] = [];
+/**
+ * Node options of the processes counted under callgrind: V8's predictable mode runs compilation
+ * and garbage collection on the main thread in a fixed order instead of on background threads as
+ * they happen to be scheduled. Measured: two runs agree on the forwarder within 0.1 % (without it
+ * the forwarder's count moved between 0.53 M and 1.39 M per request across runs).
+ */
+export const CALLGRIND_NODE_ARGS: readonly string[] = ['--predictable', '--predictable-gc-schedule'];
 
 /** Warms each path (non-streaming, then streaming) with the fixed callgrind load. */
 export async function warmForCallgrind(paths: readonly CostPath[], warmup: number = CALLGRIND_LOAD.warmup): Promise<void> {
@@ -151,17 +180,27 @@ export async function warmForCallgrind(paths: readonly CostPath[], warmup: numbe
  * connection): the counters are zeroed after the caller's warm-up (warmForCallgrind), `n`
  * requests sent one after another, and the counters dumped.
  */
-export async function instructionsPerRequest(paths: readonly CostPath[], opts: { n: number; stream: boolean }): Promise<number[]> {
-  const out: number[] = [];
+export async function instructionsPerRequest(
+  paths: readonly CostPath[],
+  opts: { n: number; stream: boolean },
+): Promise<InstructionCount[]> {
+  const out: InstructionCount[] = [];
   for (const p of paths) {
     if (!p.callgrindOut) throw new Error(`${p.target.name} is not running under callgrind`);
     execFileSync('callgrind_control', ['--zero', String(p.pid)], { stdio: 'ignore' });
     const failed = await fixedCount(p.target, opts.n, 1, opts.stream);
     if (failed > 0) throw new Error(`${p.target.name}: ${failed} of ${opts.n} requests failed`);
     execFileSync('callgrind_control', ['--dump=bench', String(p.pid)], { stdio: 'ignore' });
-    out.push(dumpTotal(p.callgrindOut, p.pid) / opts.n);
+    const dump = newestDump(p.callgrindOut, p.pid);
+    out.push({ perRequest: dump.total / opts.n, jitPerRequest: jitInstructions(dump.file) / opts.n });
   }
   return out;
+}
+
+/** Instructions per request, and how many of them the JIT spent compiling (jitInstructions). */
+export interface InstructionCount {
+  perRequest: number;
+  jitPerRequest: number;
 }
 
 /** Calling the emulator itself, one connection: what TTFB is added to. */
@@ -322,14 +361,17 @@ async function main(): Promise<void> {
   const callgrind = args.includes('--callgrind');
   const dir = mkdtempSync(join(tmpdir(), 'freeway-cost-'));
   const profDir = args.includes('--profile') ? mkdtempSync(join(tmpdir(), 'freeway-cost-profile-')) : undefined;
-  const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : [];
+  const nodeArgs = [
+    ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : []),
+    ...args.filter((a) => a.startsWith('--freeway-arg=')).map((a) => a.slice('--freeway-arg='.length)),
+  ];
   const baseline = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
   const opsPair = args.includes('--ops');
   const setup = await startCost({ dir, stores, callgrind, nodeArgs, baseline, opsPair });
   try {
     const paths = [setup.bare, ...setup.freeway.map((f) => f.path), ...(setup.ops ? [setup.ops.on, setup.ops.off] : [])];
     const names = paths.map((p) => p.target.name);
-    if (callgrind) await warmForCallgrind(paths);
+    if (callgrind) await warmForCallgrind(paths, Number(arg('warmup', String(CALLGRIND_LOAD.warmup))));
     else {
       for (const p of paths) {
         await fixedCount(p.target, 500, concurrency, false);
@@ -352,8 +394,19 @@ async function main(): Promise<void> {
         continue;
       }
       const stream = s === 'stream';
-      if (callgrind) show(`instructions/${s}`, await instructionsPerRequest(paths, { n: callgrindCount, stream }), 'instr');
-      else {
+      if (callgrind) {
+        const counts = await instructionsPerRequest(paths, { n: callgrindCount, stream });
+        show(
+          `instructions/${s}`,
+          counts.map((c) => c.perRequest),
+          'instr',
+        );
+        show(
+          `  without JIT/${s}`,
+          counts.map((c) => c.perRequest - c.jitPerRequest),
+          'instr',
+        );
+      } else {
         show(`CPU/${s}`, await cpuPerRequest(paths, { n, rounds, concurrency, stream }), 'µs');
         console.log(`${''.padEnd(22)} kernel share: ${lastSysShare.map((x, i) => `${names[i]} ${Math.round(100 * x)}%`).join('  ')}`);
       }
@@ -367,7 +420,8 @@ async function main(): Promise<void> {
   } finally {
     await setup.stop();
     killAll();
-    rmSync(dir, { recursive: true, force: true });
+    if (args.includes('--keep')) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   if (profDir) {
     const { summariseProfile } = await import('./profile.ts');
@@ -395,7 +449,10 @@ export interface CostResults {
   streamCpuUs: { bare: number; sqlite: number; pg?: number };
   /** Added time to the first streamed byte over calling the emulator directly, p50 (ms). */
   ttfbAddedMs: { bare: number; sqlite: number };
-  instructions?: { plain: { bare: number; sqlite: number }; stream: { bare: number; sqlite: number } };
+  instructions?: {
+    plain: { bare: InstructionCount; sqlite: InstructionCount };
+    stream: { bare: InstructionCount; sqlite: InstructionCount };
+  };
   /** Peak RSS under the same load (bytes). */
   peakRss: { bare: number; sqlite: number; pg?: number };
   pgSkipped?: string;
@@ -517,15 +574,21 @@ export function costRows(r: CostResults): { rows: CostRow[]; missed: string[]; n
   if (r.instructions) {
     const i = r.instructions;
     const m = (x: number) => `${(x / 1e6).toFixed(2)} M`;
+    const served = (c: InstructionCount) => c.perRequest - c.jitPerRequest;
     const limit = COST_TARGETS.plainInstructions;
-    ratio('instructions per request (callgrind)', m(i.plain.bare), m(i.plain.sqlite), i.plain.sqlite / i.plain.bare, limit);
-    rows.push({
-      metric: 'instructions per stream (callgrind)',
-      bare: m(i.stream.bare),
-      freeway: m(i.stream.sqlite),
-      ratio: `${(i.stream.sqlite / i.stream.bare).toFixed(2)}×`,
-      target: 'info',
-    });
+    const p = i.plain;
+    ratio(
+      'instructions per request (callgrind)',
+      m(p.bare.perRequest),
+      m(p.sqlite.perRequest),
+      p.sqlite.perRequest / p.bare.perRequest,
+      limit,
+    );
+    const info = (metric: string, bare: number, freeway: number) =>
+      rows.push({ metric, bare: m(bare), freeway: m(freeway), ratio: `${(freeway / bare).toFixed(2)}×`, target: 'info' });
+    info('  of which outside JIT compilation', served(p.bare), served(p.sqlite));
+    info('instructions per stream (callgrind)', i.stream.bare.perRequest, i.stream.sqlite.perRequest);
+    info('  of which outside JIT compilation', served(i.stream.bare), served(i.stream.sqlite));
   } else notes.push('instructions per request: not counted (add --callgrind)');
   if (plain.pg !== undefined && stream.pg !== undefined) {
     const against = 'SQLite path';

@@ -16,6 +16,7 @@ import type { Candidate } from '../router/types.ts';
 import { NO_ATTRIBUTION } from './attribution.ts';
 import type { Attribution } from './attribution.ts';
 import { noteAttempt, noteGeneration, noteRecord } from '../ops/request-facts.ts';
+import { isoTime } from '../spec/iso-time.ts';
 
 export interface FinishOptions extends Outcome {
   modelId: string;
@@ -161,7 +162,7 @@ export class GenerationTracker {
       ttftMs: this.firstTokenAt === undefined ? null : Math.round(this.firstTokenAt - this.startedAt),
       generationMs: this.firstTokenAt === undefined ? null : Math.round(now - this.firstTokenAt),
       error: opts.error ?? null,
-      createdAt: this.createdAt.toISOString(),
+      createdAt: isoTime(this.createdAt),
       legs,
       serviceTier: serviceTier ?? null,
       router: this.router ?? null,

@@ -3,6 +3,7 @@
  * Drivers return BIGINT as number, bigint or string; everything passes through Number(), and
  * money through `money`, which never throws on what it finds.
  */
+import { isoTime } from '../spec/iso-time.ts';
 import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../spec/money-bounds.ts';
 import type {
   Account,
@@ -391,8 +392,8 @@ export function checkpointParams(c: import('./types.ts').HoldCheckpoint): Array<
     c.accountId,
     c.keyHash,
     0,
-    c.expiresAt.toISOString(),
-    c.now.toISOString(),
+    isoTime(c.expiresAt),
+    isoTime(c.now),
     c.owner,
     c.upstreamNanos,
     c.feeNanos,

@@ -12,6 +12,7 @@ import type { ReserveRequest, ReserveResult } from '../types.ts';
 import type { Row } from '../rows.ts';
 import type { Param } from './connection.ts';
 import { batch, list, literal } from './pg-batch.ts';
+import { isoTime } from '../../spec/iso-time.ts';
 
 /** The start of the period `now` is in, for the key row's `limit_reset` (periods.ts's rule, as SQL). */
 export function periodStartSql(L: (v: Param) => string, now: Date): string {
@@ -52,7 +53,7 @@ function holdSql(r: ReserveRequest): string {
       WHEN (SELECT prepaid FROM a) = 1 AND ${accountAvailable} < ${amount} THEN 'balance'
       ELSE 'ok' END`;
   const ok = `(SELECT verdict FROM d) = 'ok'`;
-  const hold = [r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null];
+  const hold = [r.id, r.accountId, r.keyHash, r.amountNanos, isoTime(r.expiresAt), isoTime(r.now), r.owner ?? null];
   return `WITH k AS (SELECT limit_nanos, usage_nanos, reserved_nanos FROM api_keys WHERE hash = ${key}),
      a AS (SELECT prepaid, balance_nanos, reserved_nanos FROM accounts WHERE id = ${account}),
      d AS (SELECT ${verdict} AS verdict, ${keyAvailable} AS key_available, ${accountAvailable} AS account_available),

@@ -13,6 +13,7 @@ import type { SettleRequest } from '../types.ts';
 import type { Param } from './connection.ts';
 import { periodStartSql } from './hold-batches.ts';
 import { batch, list, literal } from './pg-batch.ts';
+import { isoTime } from '../../spec/iso-time.ts';
 
 const LEDGER_COLUMNS = 'id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at';
 
@@ -56,7 +57,7 @@ export async function settleGroup(cl: PoolClient, group: readonly SettleRequest[
   }
   const rows = group.map((s) => {
     const charge = s.upstreamNanos + s.feeNanos;
-    const v: Param[] = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString()];
+    const v: Param[] = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, isoTime(s.now)];
     return `(${v.slice(0, 3).map(L).join(', ')}, 'charge', ${v.slice(3).map(L).join(', ')})`;
   });
   // rolledPeriodStart in SQL: a period_start before the period `now` is in has rolled over.

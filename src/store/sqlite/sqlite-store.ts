@@ -4,6 +4,7 @@
  * first read, so a check and its update can never interleave with another writer (even another
  * process on the same file).
  */
+import { isoTime } from '../../spec/iso-time.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -348,7 +349,7 @@ export class SqliteStore implements Store {
       this.q('UPDATE accounts SET reserved_nanos = reserved_nanos + ? WHERE id = ?').run(r.amountNanos, r.accountId);
       this.q(
         'INSERT INTO reservations (id, account_id, key_hash, amount_nanos, expires_at, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(r.id, r.accountId, r.keyHash, r.amountNanos, r.expiresAt.toISOString(), r.now.toISOString(), r.owner ?? null);
+      ).run(r.id, r.accountId, r.keyHash, r.amountNanos, isoTime(r.expiresAt), isoTime(r.now), r.owner ?? null);
       return { ok: true };
     });
   }
@@ -372,7 +373,7 @@ export class SqliteStore implements Store {
         const inserted = this.q(
           `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
          VALUES (?, ?, ?, 'charge', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-        ).run(s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, s.now.toISOString());
+        ).run(s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, isoTime(s.now));
         if (Number(inserted.changes) === 0) return false;
         if (charge === 0) return true;
         this.charges.add(s.accountId, s.keyHash, charge, s.now);

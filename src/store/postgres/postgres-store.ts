@@ -24,6 +24,7 @@ import { GroupQueue } from './group-queue.ts';
 import { Leases } from './leases.ts';
 import { reserveGroup } from './hold-batches.ts';
 import { settleGroup } from './settle-batches.ts';
+import { StoredResponses } from './stored-responses.ts';
 import { Outage } from '../../infra/outage.ts';
 import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
@@ -47,7 +48,6 @@ import {
   contentParams,
   FIND_KEY_SQL,
   INSERT_CONTENT_SQL,
-  storedResponseFromRow,
   generationParams,
   keyFromRow,
   ledgerFromRow,
@@ -124,6 +124,7 @@ export class PostgresStore implements Store {
     spend: (cl, key, accountId, charge, now) => this.spend(cl, key, accountId, charge, now),
     insertGeneration: (cl, g) => this.q(this.insertGenerationSql, generationParams(g), cl),
   });
+  private readonly responses = new StoredResponses((sql, params) => this.q(sql, params));
   private closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -659,24 +660,19 @@ export class PostgresStore implements Store {
 
   // ---- stored responses ----
 
-  async saveResponse(r: StoredResponse): Promise<void> {
-    await this.q(
-      `INSERT INTO responses (id, key_hash, model, input, output, response, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (id) DO NOTHING`,
-      [r.id, r.keyHash, r.model, JSON.stringify(r.input), JSON.stringify(r.output), JSON.stringify(r.response), r.createdAt],
-    );
+  saveResponse(r: StoredResponse): Promise<void> {
+    return this.responses.saveResponse(r);
   }
 
-  async getResponse(id: string): Promise<StoredResponse | undefined> {
-    const row = (await this.q('SELECT * FROM responses WHERE id = $1', [id])).rows[0];
-    return row ? storedResponseFromRow(row) : undefined;
+  getResponse(id: string): Promise<StoredResponse | undefined> {
+    return this.responses.getResponse(id);
   }
 
-  async deleteResponse(id: string, keyHash: string): Promise<boolean> {
-    return ((await this.q('DELETE FROM responses WHERE id = $1 AND key_hash = $2', [id, keyHash])).rowCount ?? 0) > 0;
+  deleteResponse(id: string, keyHash: string): Promise<boolean> {
+    return this.responses.deleteResponse(id, keyHash);
   }
 
-  async purgeResponses(before: string): Promise<number> {
-    return (await this.q('DELETE FROM responses WHERE created_at < $1', [before])).rowCount ?? 0;
+  purgeResponses(before: string): Promise<number> {
+    return this.responses.purgeResponses(before);
   }
 }

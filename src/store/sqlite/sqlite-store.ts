@@ -22,6 +22,7 @@ import { OwnerLocks } from './owner-locks.ts';
 import type { WriteOptions } from './group-commit.ts';
 import { PendingCharges } from './pending-charges.ts';
 import { PendingGenerations } from './pending-generations.ts';
+import { StoredResponses } from './stored-responses.ts';
 import {
   accountFromRow,
   DROPPED_HOLD,
@@ -33,7 +34,6 @@ import {
   contentParams,
   FIND_KEY_SQL,
   INSERT_CONTENT_SQL,
-  storedResponseFromRow,
   keyFromRow,
   ledgerFromRow,
   usageFromRow,
@@ -111,6 +111,7 @@ export class SqliteStore implements Store {
     charge: (accountId, keyHash, nanos, now) => this.charges.add(accountId, keyHash, nanos, now),
     addGeneration: (g) => this.generationRows.add(g),
   });
+  private readonly responses = new StoredResponses((sql) => this.q(sql));
   /** Which processes sharing the file are alive (see owner-locks.ts); none for an in-memory database. */
   private readonly owners: OwnerLocks | undefined;
 
@@ -577,23 +578,19 @@ export class SqliteStore implements Store {
 
   // ---- stored responses ----
 
-  async saveResponse(r: StoredResponse): Promise<void> {
-    this.q(
-      `INSERT INTO responses (id, key_hash, model, input, output, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    ).run(r.id, r.keyHash, r.model, JSON.stringify(r.input), JSON.stringify(r.output), JSON.stringify(r.response), r.createdAt);
+  saveResponse(r: StoredResponse): Promise<void> {
+    return this.responses.saveResponse(r);
   }
 
-  async getResponse(id: string): Promise<StoredResponse | undefined> {
-    const row = this.q('SELECT * FROM responses WHERE id = ?').get(id) as Row | undefined;
-    return row ? storedResponseFromRow(row) : undefined;
+  getResponse(id: string): Promise<StoredResponse | undefined> {
+    return this.responses.getResponse(id);
   }
 
-  async deleteResponse(id: string, keyHash: string): Promise<boolean> {
-    return Number(this.q('DELETE FROM responses WHERE id = ? AND key_hash = ?').run(id, keyHash).changes) > 0;
+  deleteResponse(id: string, keyHash: string): Promise<boolean> {
+    return this.responses.deleteResponse(id, keyHash);
   }
 
-  async purgeResponses(before: string): Promise<number> {
-    return Number(this.q('DELETE FROM responses WHERE created_at < ?').run(before).changes);
+  purgeResponses(before: string): Promise<number> {
+    return this.responses.purgeResponses(before);
   }
 }

@@ -21,8 +21,10 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
 import { isUnavailable, parsePostgresUrl, transaction } from './connection.ts';
 import { GroupQueue } from './group-queue.ts';
+import { Leases } from './leases.ts';
 import { reserveGroup } from './hold-batches.ts';
 import { settleGroup } from './settle-batches.ts';
+import { StoredResponses } from './stored-responses.ts';
 import { Outage } from '../../infra/outage.ts';
 import type { DependencyState } from '../../infra/outage.ts';
 import type { Logger } from '../../log.ts';
@@ -35,14 +37,8 @@ import { ledgerPageSql } from '../ledger-queries.ts';
 import { MIGRATIONS } from '../migrations.ts';
 import {
   accountFromRow,
-  checkpointParams,
-  checkpointSql,
-  deliveredRecord,
   DROPPED_HOLD,
   KEY_PATCH_COLUMNS,
-  leaseFromRow,
-  ORPHAN_OWNERS_SQL,
-  RECLAIM_NOTE,
   alertFromRow,
   GENERATION_COLUMNS,
   insertGenerationsSql,
@@ -52,7 +48,6 @@ import {
   contentParams,
   FIND_KEY_SQL,
   INSERT_CONTENT_SQL,
-  storedResponseFromRow,
   generationParams,
   keyFromRow,
   ledgerFromRow,
@@ -122,6 +117,14 @@ export class PostgresStore implements Store {
     (group) => this.guarded(() => transaction(this.pool, (cl) => settleGroup(cl, group), { batched: true })),
     isOutage,
   );
+  private readonly leases = new Leases({
+    q: (sql, params, client) => this.q(sql, params, client),
+    tx: (fn) => this.tx(fn),
+    drop: (cl, id) => this.drop(cl, id),
+    spend: (cl, key, accountId, charge, now) => this.spend(cl, key, accountId, charge, now),
+    insertGeneration: (cl, g) => this.q(this.insertGenerationSql, generationParams(g), cl),
+  });
+  private readonly responses = new StoredResponses((sql, params) => this.q(sql, params));
   private closed = false;
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
@@ -471,73 +474,31 @@ export class PostgresStore implements Store {
 
   // ---- process leases and crashed streams ----
 
-  async renewLease(l: ProcessLease): Promise<void> {
-    await this.q(
-      `INSERT INTO process_leases (owner, host, pid, expires_at, started_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
-      [l.owner, l.host, l.pid, l.expiresAt, l.startedAt],
-    );
+  renewLease(l: ProcessLease): Promise<void> {
+    return this.leases.renewLease(l);
   }
 
-  async endLease(owner: string, expiredBefore?: Date): Promise<void> {
-    if (expiredBefore)
-      await this.q('DELETE FROM process_leases WHERE owner = $1 AND expires_at < $2', [owner, expiredBefore.toISOString()]);
-    else await this.q('DELETE FROM process_leases WHERE owner = $1', [owner]);
+  endLease(owner: string, expiredBefore?: Date): Promise<void> {
+    return this.leases.endLease(owner, expiredBefore);
   }
 
-  async listLeases(): Promise<ProcessLease[]> {
-    return (await this.q('SELECT * FROM process_leases')).rows.map(leaseFromRow);
+  listLeases(): Promise<ProcessLease[]> {
+    return this.leases.listLeases();
   }
 
-  async orphanOwners(): Promise<string[]> {
-    return (await this.q(ORPHAN_OWNERS_SQL)).rows.map((r) => String(r.owner));
+  orphanOwners(): Promise<string[]> {
+    return this.leases.orphanOwners();
   }
 
-  async checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {
-    if (cs.length === 0) return;
-    const sql = checkpointSql((i) => `$${i}`);
-    // One transaction (one commit) for the whole batch, in id order so two batches never deadlock.
-    const sorted = [...cs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    await this.tx(async (cl) => {
-      for (const c of sorted) await this.q(sql, checkpointParams(c), cl);
-    });
+  checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {
+    return this.leases.checkpointHolds(cs);
   }
 
-  async reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }> {
-    let released = 0;
-    let charged = 0;
-    for (const owner of owners) {
-      const ids = (await this.q('SELECT id FROM reservations WHERE owner = $1', [owner])).rows.map((r) => String(r.id));
-      for (const id of ids) {
-        const outcome = await this.tx((cl) => this.reclaim(cl, id, now));
-        if (outcome === 'charged') charged++;
-        if (outcome !== 'none') released++;
-      }
-    }
-    return { released, charged };
+  reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }> {
+    return this.leases.reclaimHolds(owners, now);
   }
 
-  /** Drops a dead owner's hold, charging what its stream had delivered by its last checkpoint. */
-  private async reclaim(cl: PoolClient, id: string, now: Date): Promise<'none' | 'released' | 'charged'> {
-    const { dropped, keys, row } = await this.drop(cl, id);
-    if (!dropped || !row) return 'none';
-    const record = deliveredRecord(row);
-    if (!record) return 'released';
-    const upstream = Number(row.delivered_upstream_nanos);
-    const fee = Number(row.delivered_fee_nanos);
-    const accountId = String(row.account_id);
-    const keyHash = String(row.key_hash);
-    const inserted = await this.q(
-      `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
-       VALUES ($1, $2, $3, 'charge', $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-      [id, accountId, keyHash, -(upstream + fee), upstream, fee, `${record.model}: ${RECLAIM_NOTE}`, now.toISOString()],
-      cl,
-    );
-    if (!inserted.rowCount) return 'released';
-    await this.spend(cl, keys.get(keyHash), accountId, upstream + fee, now);
-    await this.q(this.insertGenerationSql, generationParams(record), cl);
-    return 'charged';
-  }
+  // ---- ledger ----
 
   async ledger(accountId: string, limit = 100, page: LedgerPage = {}): Promise<LedgerEntry[]> {
     const { sql, params } = ledgerPageSql(accountId, limit, page, (i) => `$${i}`, ' COLLATE "C"');
@@ -699,24 +660,19 @@ export class PostgresStore implements Store {
 
   // ---- stored responses ----
 
-  async saveResponse(r: StoredResponse): Promise<void> {
-    await this.q(
-      `INSERT INTO responses (id, key_hash, model, input, output, response, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (id) DO NOTHING`,
-      [r.id, r.keyHash, r.model, JSON.stringify(r.input), JSON.stringify(r.output), JSON.stringify(r.response), r.createdAt],
-    );
+  saveResponse(r: StoredResponse): Promise<void> {
+    return this.responses.saveResponse(r);
   }
 
-  async getResponse(id: string): Promise<StoredResponse | undefined> {
-    const row = (await this.q('SELECT * FROM responses WHERE id = $1', [id])).rows[0];
-    return row ? storedResponseFromRow(row) : undefined;
+  getResponse(id: string): Promise<StoredResponse | undefined> {
+    return this.responses.getResponse(id);
   }
 
-  async deleteResponse(id: string, keyHash: string): Promise<boolean> {
-    return ((await this.q('DELETE FROM responses WHERE id = $1 AND key_hash = $2', [id, keyHash])).rowCount ?? 0) > 0;
+  deleteResponse(id: string, keyHash: string): Promise<boolean> {
+    return this.responses.deleteResponse(id, keyHash);
   }
 
-  async purgeResponses(before: string): Promise<number> {
-    return (await this.q('DELETE FROM responses WHERE created_at < $1', [before])).rowCount ?? 0;
+  purgeResponses(before: string): Promise<number> {
+    return this.responses.purgeResponses(before);
   }
 }

@@ -18,20 +18,16 @@ import { addSqliteChecks } from './add-checks.ts';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
+import { Leases } from './leases.ts';
 import { OwnerLocks } from './owner-locks.ts';
 import type { WriteOptions } from './group-commit.ts';
 import { PendingCharges } from './pending-charges.ts';
 import { PendingGenerations } from './pending-generations.ts';
+import { StoredResponses } from './stored-responses.ts';
 import {
   accountFromRow,
-  checkpointParams,
-  checkpointSql,
-  deliveredRecord,
   DROPPED_HOLD,
   KEY_PATCH_COLUMNS,
-  leaseFromRow,
-  ORPHAN_OWNERS_SQL,
-  RECLAIM_NOTE,
   alertFromRow,
   generationFromRow,
   activityFromRow,
@@ -39,7 +35,6 @@ import {
   contentParams,
   FIND_KEY_SQL,
   INSERT_CONTENT_SQL,
-  storedResponseFromRow,
   keyFromRow,
   ledgerFromRow,
   usageFromRow,
@@ -109,6 +104,15 @@ export class SqliteStore implements Store {
   private readonly charges = new PendingCharges((sql) => this.q(sql));
   private readonly generationRows = new PendingGenerations((sql) => this.q(sql));
   private readonly writes: GroupCommit;
+  private readonly leases = new Leases({
+    q: (sql) => this.q(sql),
+    grouped: (op, opts) => this.grouped(op, opts),
+    tx: (fn) => this.tx(fn),
+    drop: (id) => this.drop(id),
+    charge: (accountId, keyHash, nanos, now) => this.charges.add(accountId, keyHash, nanos, now),
+    addGeneration: (g) => this.generationRows.add(g),
+  });
+  private readonly responses = new StoredResponses((sql) => this.q(sql));
   /** Which processes sharing the file are alive (see owner-locks.ts); none for an in-memory database. */
   private readonly owners: OwnerLocks | undefined;
 
@@ -398,29 +402,20 @@ export class SqliteStore implements Store {
 
   // ---- process leases and crashed streams ----
 
-  async renewLease(l: ProcessLease): Promise<void> {
-    await this.grouped(
-      () => {
-        this.q(
-          `INSERT INTO process_leases (owner, host, pid, expires_at, started_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at`,
-        ).run(l.owner, l.host, l.pid, l.expiresAt, l.startedAt);
-      },
-      { urgent: false, defersOnly: true },
-    );
+  renewLease(l: ProcessLease): Promise<void> {
+    return this.leases.renewLease(l);
   }
 
-  async endLease(owner: string, expiredBefore?: Date): Promise<void> {
-    if (expiredBefore) this.q('DELETE FROM process_leases WHERE owner = ? AND expires_at < ?').run(owner, expiredBefore.toISOString());
-    else this.q('DELETE FROM process_leases WHERE owner = ?').run(owner);
+  endLease(owner: string, expiredBefore?: Date): Promise<void> {
+    return this.leases.endLease(owner, expiredBefore);
   }
 
-  async listLeases(): Promise<ProcessLease[]> {
-    return (this.q('SELECT * FROM process_leases').all() as Row[]).map(leaseFromRow);
+  listLeases(): Promise<ProcessLease[]> {
+    return this.leases.listLeases();
   }
 
-  async orphanOwners(): Promise<string[]> {
-    return (this.q(ORPHAN_OWNERS_SQL).all() as Row[]).map((r) => String(r.owner));
+  orphanOwners(): Promise<string[]> {
+    return this.leases.orphanOwners();
   }
 
   holdOwner(owner: string): void {
@@ -435,50 +430,15 @@ export class SqliteStore implements Store {
     this.owners?.drop(owner);
   }
 
-  async checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {
-    if (cs.length === 0) return;
-    await this.grouped(
-      () => {
-        const st = this.q(checkpointSql(() => '?'));
-        for (const c of cs) st.run(...checkpointParams(c));
-      },
-      { urgent: false, defersOnly: true },
-    );
+  checkpointHolds(cs: readonly HoldCheckpoint[]): Promise<void> {
+    return this.leases.checkpointHolds(cs);
   }
 
-  async reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }> {
-    let released = 0;
-    let charged = 0;
-    for (const owner of owners) {
-      const ids = (this.q('SELECT id FROM reservations WHERE owner = ?').all(owner) as Row[]).map((r) => String(r.id));
-      for (const id of ids) {
-        const outcome = this.tx(() => this.reclaim(id, now));
-        if (outcome === 'charged') charged++;
-        if (outcome !== 'none') released++;
-      }
-    }
-    return { released, charged };
+  reclaimHolds(owners: readonly string[], now: Date): Promise<{ released: number; charged: number }> {
+    return this.leases.reclaimHolds(owners, now);
   }
 
-  /** Drops a dead owner's hold, charging what its stream had delivered by its last checkpoint. */
-  private reclaim(id: string, now: Date): 'none' | 'released' | 'charged' {
-    const row = this.drop(id);
-    if (!row) return 'none';
-    const record = deliveredRecord(row);
-    const upstream = Number(row.delivered_upstream_nanos);
-    const fee = Number(row.delivered_fee_nanos);
-    if (!record) return 'released';
-    const accountId = String(row.account_id);
-    const keyHash = String(row.key_hash);
-    const inserted = this.q(
-      `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
-       VALUES (?, ?, ?, 'charge', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    ).run(id, accountId, keyHash, -(upstream + fee), upstream, fee, `${record.model}: ${RECLAIM_NOTE}`, now.toISOString());
-    if (Number(inserted.changes) === 0) return 'released';
-    if (upstream + fee > 0) this.charges.add(accountId, keyHash, upstream + fee, now);
-    this.generationRows.add(record);
-    return 'charged';
-  }
+  // ---- ledger ----
 
   async ledger(accountId: string, limit = 100, page: LedgerPage = {}): Promise<LedgerEntry[]> {
     const { sql, params } = ledgerPageSql(accountId, limit, page, () => '?');
@@ -619,23 +579,19 @@ export class SqliteStore implements Store {
 
   // ---- stored responses ----
 
-  async saveResponse(r: StoredResponse): Promise<void> {
-    this.q(
-      `INSERT INTO responses (id, key_hash, model, input, output, response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    ).run(r.id, r.keyHash, r.model, JSON.stringify(r.input), JSON.stringify(r.output), JSON.stringify(r.response), r.createdAt);
+  saveResponse(r: StoredResponse): Promise<void> {
+    return this.responses.saveResponse(r);
   }
 
-  async getResponse(id: string): Promise<StoredResponse | undefined> {
-    const row = this.q('SELECT * FROM responses WHERE id = ?').get(id) as Row | undefined;
-    return row ? storedResponseFromRow(row) : undefined;
+  getResponse(id: string): Promise<StoredResponse | undefined> {
+    return this.responses.getResponse(id);
   }
 
-  async deleteResponse(id: string, keyHash: string): Promise<boolean> {
-    return Number(this.q('DELETE FROM responses WHERE id = ? AND key_hash = ?').run(id, keyHash).changes) > 0;
+  deleteResponse(id: string, keyHash: string): Promise<boolean> {
+    return this.responses.deleteResponse(id, keyHash);
   }
 
-  async purgeResponses(before: string): Promise<number> {
-    return Number(this.q('DELETE FROM responses WHERE created_at < ?').run(before).changes);
+  purgeResponses(before: string): Promise<number> {
+    return this.responses.purgeResponses(before);
   }
 }

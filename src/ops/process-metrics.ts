@@ -4,7 +4,9 @@
  * existing queries keep working. Everything is read at scrape time; between scrapes the only cost
  * is the event-loop delay monitor, whose timer runs in C++ and never enters JavaScript.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileDescriptorLimit } from '../infra/fd-limit.ts';
 import { type Registry, Sampled } from './prometheus.ts';
 
 /** Resolution of the delay monitor, ms: the common default, so lag series compare across versions. */
@@ -58,4 +60,12 @@ export function registerProcessMetrics(registry: Registry): void {
   value('nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', 'gauge', () => mem.heapTotal);
   value('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', 'gauge', () => mem.heapUsed);
   value('nodejs_external_memory_bytes', 'Node.js external memory size in bytes.', 'gauge', () => mem.external);
+  // Every stream holds two sockets, so open files against the limit is what runs out first under
+  // many streams. Linux only: where /proc is missing the series are left out rather than shown as 0.
+  if (existsSync('/proc/self/fd')) {
+    // Reading the directory opens one descriptor of its own, not counted.
+    value('process_open_fds', 'Number of open file descriptors.', 'gauge', () => readdirSync('/proc/self/fd').length - 1);
+    const max = fileDescriptorLimit();
+    if (max !== undefined) value('process_max_fds', 'Maximum number of open file descriptors.', 'gauge', () => max);
+  }
 }

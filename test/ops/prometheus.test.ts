@@ -246,4 +246,9 @@ test("Freeway's registry exposes its metrics and the process series with the typ
   );
   assert.ok(cpu('process_resident_memory_bytes') > 1e6);
   assert.ok(Math.abs(cpu('process_start_time_seconds') - (Date.now() / 1000 - process.uptime())) < 2);
+  if (process.platform === 'linux') {
+    // This test process holds at least its stdio; the series counts what /proc lists.
+    const open = cpu('process_open_fds');
+    assert.ok(open >= 3 && open < cpu('process_max_fds'), `open ${open}, max ${cpu('process_max_fds')}`);
+  }
 });

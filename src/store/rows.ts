@@ -15,6 +15,7 @@ import type {
   LedgerEntry,
   LimitReset,
   ProcessLease,
+  SettleRequest,
   StoredResponse,
 } from './types.ts';
 
@@ -113,6 +114,41 @@ export const GENERATION_COLUMNS = [
  */
 export function insertGenerationsSql(values: readonly string[]): string {
   return `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`;
+}
+
+/** A charge's ledger row: a settlement's, or what a dead process's stream had delivered. */
+export interface ChargeRow {
+  id: string;
+  accountId: string;
+  keyHash: string;
+  upstreamNanos: number;
+  feeNanos: number;
+  note: string | null;
+  now: Date;
+}
+
+/**
+ * The INSERT of charge rows, `values` each one row's parenthesised placeholders or literals for
+ * chargeParams; a charge whose id is there already is skipped (a settlement retried charges once).
+ */
+export function insertChargesSql(values: readonly string[]): string {
+  return `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
+         VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`;
+}
+
+/** A settlement's charge row. */
+export function settlementCharge(s: SettleRequest): ChargeRow {
+  const { accountId, keyHash, upstreamNanos, feeNanos, now } = s;
+  return { id: s.reservationId, accountId, keyHash, upstreamNanos, feeNanos, note: s.note ?? null, now };
+}
+
+/** One charge row's INSERT, `ph(i)` the engine's placeholder for the i-th of chargeParams (1-based). */
+export function chargeSql(ph: (i: number) => string): string {
+  return insertChargesSql([`(${Array.from({ length: 9 }, (_, i) => ph(i + 1)).join(', ')})`]);
+}
+
+export function chargeParams(c: ChargeRow): Array<string | number | null> {
+  return [c.id, c.accountId, c.keyHash, 'charge', -(c.upstreamNanos + c.feeNanos), c.upstreamNanos, c.feeNanos, c.note, isoTime(c.now)];
 }
 
 export function generationParams(g: GenerationRecord): Array<string | number | null> {

@@ -4,10 +4,21 @@
  * those checkpoints.
  */
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { checkpointParams, checkpointSql, deliveredRecord, leaseFromRow, ORPHAN_OWNERS_SQL, RECLAIM_NOTE } from '../rows.ts';
+import {
+  chargeParams,
+  chargeSql,
+  checkpointParams,
+  checkpointSql,
+  deliveredRecord,
+  leaseFromRow,
+  ORPHAN_OWNERS_SQL,
+  RECLAIM_NOTE,
+} from '../rows.ts';
 import type { Row } from '../rows.ts';
 import type { ApiKeyRecord, GenerationRecord, HoldCheckpoint, ProcessLease } from '../types.ts';
 import type { Param } from './connection.ts';
+
+const CHARGE_SQL = chargeSql((i) => `$${i}`);
 
 /**
  * What leases need of the store; a reclaim is built from the store's own money steps, so it takes
@@ -84,10 +95,10 @@ export class Leases {
     const fee = Number(row.delivered_fee_nanos);
     const accountId = String(row.account_id);
     const keyHash = String(row.key_hash);
+    const note = `${record.model}: ${RECLAIM_NOTE}`;
     const inserted = await this.store.q(
-      `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
-       VALUES ($1, $2, $3, 'charge', $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-      [id, accountId, keyHash, -(upstream + fee), upstream, fee, `${record.model}: ${RECLAIM_NOTE}`, now.toISOString()],
+      CHARGE_SQL,
+      chargeParams({ id, accountId, keyHash, upstreamNanos: upstream, feeNanos: fee, note, now }),
       cl,
     );
     if (!inserted.rowCount) return 'released';

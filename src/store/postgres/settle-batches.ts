@@ -8,14 +8,10 @@
  * account are summed before they are applied: the same sums as one settlement after another.
  */
 import type { PoolClient } from 'pg';
-import { generationParams, insertGenerationsSql } from '../rows.ts';
+import { chargeParams, generationParams, insertChargesSql, insertGenerationsSql, settlementCharge } from '../rows.ts';
 import type { SettleRequest } from '../types.ts';
-import type { Param } from './connection.ts';
 import { periodStartSql } from './hold-batches.ts';
 import { batch, list, literal } from './pg-batch.ts';
-import { isoTime } from '../../spec/iso-time.ts';
-
-const LEDGER_COLUMNS = 'id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at';
 
 /**
  * Settles `group` in one round trip inside a transaction the caller opened with `batched` (BEGIN
@@ -55,11 +51,7 @@ export async function settleGroup(cl: PoolClient, group: readonly SettleRequest[
   if (records.length > 0) {
     out.push(insertGenerationsSql(records));
   }
-  const rows = group.map((s) => {
-    const charge = s.upstreamNanos + s.feeNanos;
-    const v: Param[] = [s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, isoTime(s.now)];
-    return `(${v.slice(0, 3).map(L).join(', ')}, 'charge', ${v.slice(3).map(L).join(', ')})`;
-  });
+  const rows = group.map((s) => `(${chargeParams(settlementCharge(s)).map(L).join(', ')})`);
   // rolledPeriodStart in SQL: a period_start before the period `now` is in has rolled over.
   const start = periodStartSql(L, group[0].now);
   const rolled = `(limit_reset IS NOT NULL AND (period_start IS NULL OR period_start COLLATE "C" < ${start}))`;
@@ -67,7 +59,7 @@ export async function settleGroup(cl: PoolClient, group: readonly SettleRequest[
   const sums = (column: string) =>
     `SELECT ${column}, -SUM(amount_nanos)::bigint AS charge FROM l GROUP BY ${column} HAVING bool_or(amount_nanos <> 0)`;
   out.push(
-    `WITH l AS (INSERT INTO ledger (${LEDGER_COLUMNS}) VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING
+    `WITH l AS (${insertChargesSql(rows)}
        RETURNING id, account_id, key_hash, amount_nanos),
      a AS (UPDATE accounts SET balance_nanos = balance_nanos - s.charge FROM (${sums('account_id')}) s WHERE id = s.account_id),
      k AS (UPDATE api_keys SET usage_nanos = CASE WHEN ${rolled} THEN s.charge ELSE usage_nanos + s.charge END,

@@ -4,7 +4,8 @@
  * those checkpoints. Lease and checkpoint writes go through the group commit, since nobody waits on them.
  */
 import type { StatementSync } from 'node:sqlite';
-import { checkpointParams, checkpointSql, deliveredRecord, leaseFromRow, ORPHAN_OWNERS_SQL, RECLAIM_NOTE } from '../rows.ts';
+import { chargeParams, checkpointParams, checkpointSql, deliveredRecord, leaseFromRow, ORPHAN_OWNERS_SQL, RECLAIM_NOTE } from '../rows.ts';
+import { CHARGE_SQL } from './pending-charges.ts';
 import type { Row } from '../rows.ts';
 import type { GenerationRecord, HoldCheckpoint, ProcessLease } from '../types.ts';
 import type { WriteOptions } from './group-commit.ts';
@@ -91,12 +92,10 @@ export class Leases {
     if (!record) return 'released';
     const accountId = String(row.account_id);
     const keyHash = String(row.key_hash);
+    const note = `${record.model}: ${RECLAIM_NOTE}`;
     const inserted = this.store
-      .q(
-        `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
-       VALUES (?, ?, ?, 'charge', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      )
-      .run(id, accountId, keyHash, -(upstream + fee), upstream, fee, `${record.model}: ${RECLAIM_NOTE}`, now.toISOString());
+      .q(CHARGE_SQL)
+      .run(...chargeParams({ id, accountId, keyHash, upstreamNanos: upstream, feeNanos: fee, note, now }));
     if (Number(inserted.changes) === 0) return 'released';
     if (upstream + fee > 0) this.store.charge(accountId, keyHash, upstream + fee, now);
     this.store.addGeneration(record);

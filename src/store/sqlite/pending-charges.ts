@@ -6,11 +6,15 @@
  */
 import type { StatementSync } from 'node:sqlite';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
+import { chargeSql } from '../rows.ts';
 import type { Row } from '../rows.ts';
 import type { LimitReset } from '../types.ts';
 import type { Deferred } from './group-commit.ts';
 
 const DAY_MS = 86_400_000;
+
+/** A charge's ledger row (rows.ts chargeParams), written with the settlement that takes it. */
+export const CHARGE_SQL = chargeSql(() => '?');
 
 export class PendingCharges implements Deferred {
   private readonly statement: (sql: string) => StatementSync;

@@ -21,11 +21,13 @@ import { GroupCommit } from './group-commit.ts';
 import { Leases } from './leases.ts';
 import { OwnerLocks } from './owner-locks.ts';
 import type { WriteOptions } from './group-commit.ts';
-import { PendingCharges } from './pending-charges.ts';
+import { CHARGE_SQL, PendingCharges } from './pending-charges.ts';
 import { PendingGenerations } from './pending-generations.ts';
 import { StoredResponses } from './stored-responses.ts';
 import {
   accountFromRow,
+  chargeParams,
+  settlementCharge,
   DROPPED_HOLD,
   KEY_PATCH_COLUMNS,
   alertFromRow,
@@ -374,10 +376,7 @@ export class SqliteStore implements Store {
         if (s.held !== false) this.drop(s.reservationId);
         if (s.generation) this.generationRows.add(s.generation);
         const charge = s.upstreamNanos + s.feeNanos;
-        const inserted = this.q(
-          `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
-         VALUES (?, ?, ?, 'charge', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-        ).run(s.reservationId, s.accountId, s.keyHash, -charge, s.upstreamNanos, s.feeNanos, s.note ?? null, isoTime(s.now));
+        const inserted = this.q(CHARGE_SQL).run(...chargeParams(settlementCharge(s)));
         if (Number(inserted.changes) === 0) return false;
         if (charge === 0) return true;
         this.charges.add(s.accountId, s.keyHash, charge, s.now);

@@ -70,14 +70,15 @@ interface Config<L extends string> {
 /** Series storage shared by the families: label values to one state, keyed by the joined values. */
 abstract class Labelled<L extends string, S> implements Family {
   readonly name: string;
-  protected readonly help: string;
+  /** The HELP and TYPE lines, written once. */
+  protected readonly head: string;
   protected readonly labelNames: readonly L[];
   /** `labels` is the rendered `a="x",b="y"` (empty without labels). */
   protected readonly series = new Map<string, { labels: string; state: S }>();
 
-  constructor(registry: Registry, config: Config<L>) {
+  constructor(registry: Registry, config: Config<L>, type: MetricType) {
     this.name = config.name;
-    this.help = config.help;
+    this.head = header(config.name, config.help, type);
     this.labelNames = config.labelNames ?? [];
     registry.register(this);
   }
@@ -123,9 +124,22 @@ function braces(labels: string): string {
   return labels ? `{${labels}}` : '';
 }
 
-export class Counter<L extends string = never> extends Labelled<L, { value: number }> {
+/** A family whose series each hold one number (counters and gauges). */
+abstract class Valued<L extends string> extends Labelled<L, { value: number }> {
   protected fresh(): { value: number } {
     return { value: 0 };
+  }
+
+  render(): string {
+    let out = this.head;
+    for (const s of this.rows()) out += `${this.name}${braces(s.labels)} ${formatValue(s.state.value)}\n`;
+    return out;
+  }
+}
+
+export class Counter<L extends string = never> extends Valued<L> {
+  constructor(registry: Registry, config: Config<L>) {
+    super(registry, config, 'counter');
   }
 
   inc(labels: Labels<L>, n = 1): void {
@@ -136,24 +150,14 @@ export class Counter<L extends string = never> extends Labelled<L, { value: numb
   add(key: string, labels: () => Labels<L>, n = 1): void {
     this.at(key, labels).value += n;
   }
-
-  render(): string {
-    let out = header(this.name, this.help, 'counter');
-    for (const s of this.rows()) out += `${this.name}${braces(s.labels)} ${formatValue(s.state.value)}\n`;
-    return out;
-  }
 }
 
-export class Gauge<L extends string = never> extends Labelled<L, { value: number }> {
+export class Gauge<L extends string = never> extends Valued<L> {
   private readonly fill: ((g: Gauge<L>) => void | Promise<void>) | undefined;
 
   constructor(registry: Registry, config: Config<L> & { collect?: (g: Gauge<L>) => void | Promise<void> }) {
-    super(registry, config);
+    super(registry, config, 'gauge');
     this.fill = config.collect;
-  }
-
-  protected fresh(): { value: number } {
-    return { value: 0 };
   }
 
   collect(): void | Promise<void> {
@@ -171,12 +175,6 @@ export class Gauge<L extends string = never> extends Labelled<L, { value: number
   dec(n = 1, labels: Labels<L> = {} as Labels<L>): void {
     this.inc(-n, labels);
   }
-
-  render(): string {
-    let out = header(this.name, this.help, 'gauge');
-    for (const s of this.rows()) out += `${this.name}${braces(s.labels)} ${formatValue(s.state.value)}\n`;
-    return out;
-  }
 }
 
 interface Buckets {
@@ -190,7 +188,7 @@ export class Histogram<L extends string = never> extends Labelled<L, Buckets> {
   private readonly le: readonly string[];
 
   constructor(registry: Registry, config: Config<L> & { buckets: readonly number[] }) {
-    super(registry, config);
+    super(registry, config, 'histogram');
     this.bounds = [...config.buckets].sort((a, b) => a - b);
     this.le = [...this.bounds.map(formatValue), '+Inf'];
   }
@@ -221,7 +219,7 @@ export class Histogram<L extends string = never> extends Labelled<L, Buckets> {
 
   render(): string {
     const n = this.name;
-    let out = header(n, this.help, 'histogram');
+    let out = this.head;
     for (const s of this.rows()) {
       const rest = s.labels ? `,${s.labels}` : '';
       let cumulative = 0;

@@ -1,9 +1,9 @@
 /**
- * Row ↔ record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns).
+ * Row → record mapping shared by the SQLite and PostgreSQL stores (same schema, same columns);
+ * what they write for a request's money and record is in row-writes.ts.
  * Drivers return BIGINT as number, bigint or string; everything passes through Number(), and
  * money through `money`, which never throws on what it finds.
  */
-import { isoTime } from '../spec/iso-time.ts';
 import { MAX_PER_MINUTE, MAX_STORED_NANOS } from '../spec/money-bounds.ts';
 import type {
   Account,
@@ -15,7 +15,6 @@ import type {
   LedgerEntry,
   LimitReset,
   ProcessLease,
-  SettleRequest,
   StoredResponse,
 } from './types.ts';
 
@@ -67,130 +66,6 @@ function money(v: unknown, column: string, row: string): number {
 
 const moneyOrNull = (v: unknown, column: string, row: string): number | null =>
   v === null || v === undefined ? null : money(v, column, row);
-
-export const GENERATION_COLUMNS = [
-  'id',
-  'key_hash',
-  'account_id',
-  'model',
-  'provider_id',
-  'provider_name',
-  'upstream_model',
-  'upstream_id',
-  'api_type',
-  'streamed',
-  'cancelled',
-  'finish_reason',
-  'native_finish_reason',
-  'tokens_prompt',
-  'tokens_completion',
-  'tokens_cached',
-  'tokens_cache_write',
-  'tokens_reasoning',
-  'usage_estimated',
-  'cost_nanos',
-  'prompt_cost_nanos',
-  'completion_cost_nanos',
-  'upstream_cost_nanos',
-  'fee_nanos',
-  'latency_ms',
-  'ttft_ms',
-  'generation_ms',
-  'error',
-  'created_at',
-  'legs',
-  'service_tier',
-  'router',
-  'user_id',
-  'session_id',
-  'app_title',
-  'app_referer',
-] as const;
-
-/**
- * The statement that writes generation records, one `(…)` per row in `values` (placeholders or
- * literals, as the engine takes them); a record whose id is there already is skipped (the first
- * write wins).
- */
-export function insertGenerationsSql(values: readonly string[]): string {
-  return `INSERT INTO generations (${GENERATION_COLUMNS.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`;
-}
-
-/** A charge's ledger row: a settlement's, or what a dead process's stream had delivered. */
-export interface ChargeRow {
-  id: string;
-  accountId: string;
-  keyHash: string;
-  upstreamNanos: number;
-  feeNanos: number;
-  note: string | null;
-  now: Date;
-}
-
-/**
- * The INSERT of charge rows, `values` each one row's parenthesised placeholders or literals for
- * chargeParams; a charge whose id is there already is skipped (a settlement retried charges once).
- */
-export function insertChargesSql(values: readonly string[]): string {
-  return `INSERT INTO ledger (id, account_id, key_hash, kind, amount_nanos, upstream_nanos, fee_nanos, note, created_at)
-         VALUES ${values.join(', ')} ON CONFLICT (id) DO NOTHING`;
-}
-
-/** A settlement's charge row. */
-export function settlementCharge(s: SettleRequest): ChargeRow {
-  const { accountId, keyHash, upstreamNanos, feeNanos, now } = s;
-  return { id: s.reservationId, accountId, keyHash, upstreamNanos, feeNanos, note: s.note ?? null, now };
-}
-
-/** One charge row's INSERT, `ph(i)` the engine's placeholder for the i-th of chargeParams (1-based). */
-export function chargeSql(ph: (i: number) => string): string {
-  return insertChargesSql([`(${Array.from({ length: 9 }, (_, i) => ph(i + 1)).join(', ')})`]);
-}
-
-export function chargeParams(c: ChargeRow): Array<string | number | null> {
-  return [c.id, c.accountId, c.keyHash, 'charge', -(c.upstreamNanos + c.feeNanos), c.upstreamNanos, c.feeNanos, c.note, isoTime(c.now)];
-}
-
-export function generationParams(g: GenerationRecord): Array<string | number | null> {
-  return [
-    g.id,
-    g.keyHash,
-    g.accountId,
-    g.model,
-    g.providerId,
-    g.providerName,
-    g.upstreamModel,
-    g.upstreamId,
-    g.apiType,
-    g.streamed ? 1 : 0,
-    g.cancelled ? 1 : 0,
-    g.finishReason,
-    g.nativeFinishReason,
-    g.tokensPrompt,
-    g.tokensCompletion,
-    g.tokensCached,
-    g.tokensCacheWrite,
-    g.tokensReasoning,
-    g.usageEstimated ? 1 : 0,
-    g.costNanos,
-    g.promptCostNanos,
-    g.completionCostNanos,
-    g.upstreamCostNanos,
-    g.feeNanos,
-    g.latencyMs,
-    g.ttftMs,
-    g.generationMs,
-    g.error,
-    g.createdAt,
-    g.legs.length > 0 ? JSON.stringify(g.legs) : null,
-    g.serviceTier ?? null,
-    g.router ?? null,
-    g.user ?? null,
-    g.sessionId ?? null,
-    g.appTitle ?? null,
-    g.appReferer ?? null,
-  ];
-}
 
 export function generationFromRow(r: Row): GenerationRecord {
   return {
@@ -398,43 +273,6 @@ export function storedResponseFromRow(r: Row): StoredResponse {
 
 export function leaseFromRow(r: Row): ProcessLease {
   return { owner: String(r.owner), host: String(r.host), pid: n(r.pid), expiresAt: String(r.expires_at), startedAt: String(r.started_at) };
-}
-
-/** Creates a stream's checkpoint on its hold, or a hold of 0 carrying it when the stream held nothing. */
-export const UPSERT_CHECKPOINT_COLUMNS = [
-  'id',
-  'account_id',
-  'key_hash',
-  'amount_nanos',
-  'expires_at',
-  'created_at',
-  'owner',
-  'delivered_upstream_nanos',
-  'delivered_fee_nanos',
-  'delivered_record',
-] as const;
-
-export function checkpointSql(placeholder: (i: number) => string): string {
-  const values = UPSERT_CHECKPOINT_COLUMNS.map((_, i) => placeholder(i + 1)).join(', ');
-  return (
-    `INSERT INTO reservations (${UPSERT_CHECKPOINT_COLUMNS.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ` +
-    'delivered_upstream_nanos = excluded.delivered_upstream_nanos, delivered_fee_nanos = excluded.delivered_fee_nanos, delivered_record = excluded.delivered_record'
-  );
-}
-
-export function checkpointParams(c: import('./types.ts').HoldCheckpoint): Array<string | number | null> {
-  return [
-    c.id,
-    c.accountId,
-    c.keyHash,
-    0,
-    isoTime(c.expiresAt),
-    isoTime(c.now),
-    c.owner,
-    c.upstreamNanos,
-    c.feeNanos,
-    JSON.stringify(c.record),
-  ];
 }
 
 /** The columns a dropped hold returns: what it held, and what its stream had delivered. */

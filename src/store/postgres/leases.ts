@@ -4,16 +4,8 @@
  * those checkpoints.
  */
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
-import {
-  chargeParams,
-  chargeSql,
-  checkpointParams,
-  checkpointSql,
-  deliveredRecord,
-  leaseFromRow,
-  ORPHAN_OWNERS_SQL,
-  RECLAIM_NOTE,
-} from '../rows.ts';
+import { deliveredRecord, leaseFromRow, ORPHAN_OWNERS_SQL, RECLAIM_NOTE } from '../rows.ts';
+import { chargeParams, chargeSql, checkpointParams, checkpointSql } from '../row-writes.ts';
 import type { Row } from '../rows.ts';
 import type { ApiKeyRecord, GenerationRecord, HoldCheckpoint, ProcessLease } from '../types.ts';
 import type { Param } from './connection.ts';

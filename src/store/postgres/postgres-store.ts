@@ -40,20 +40,18 @@ import {
   DROPPED_HOLD,
   KEY_PATCH_COLUMNS,
   alertFromRow,
-  GENERATION_COLUMNS,
-  insertGenerationsSql,
   generationFromRow,
   activityFromRow,
   contentFromRow,
   contentParams,
   FIND_KEY_SQL,
   INSERT_CONTENT_SQL,
-  generationParams,
   keyFromRow,
   ledgerFromRow,
   usageFromRow,
   usageSql,
 } from '../rows.ts';
+import { GENERATION_COLUMNS, insertGenerationsSql, generationParams } from '../row-writes.ts';
 import type { Row } from '../rows.ts';
 import type {
   Account,

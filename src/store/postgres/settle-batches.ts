@@ -8,7 +8,7 @@
  * account are summed before they are applied: the same sums as one settlement after another.
  */
 import type { PoolClient } from 'pg';
-import { chargeParams, generationParams, insertChargesSql, insertGenerationsSql, settlementCharge } from '../rows.ts';
+import { chargeParams, generationParams, insertChargesSql, insertGenerationsSql, settlementCharge } from '../row-writes.ts';
 import type { SettleRequest } from '../types.ts';
 import { periodStartSql } from './hold-batches.ts';
 import { batch, list, literal } from './pg-batch.ts';

@@ -4,7 +4,8 @@
  * those checkpoints. Lease and checkpoint writes go through the group commit, since nobody waits on them.
  */
 import type { StatementSync } from 'node:sqlite';
-import { chargeParams, checkpointParams, checkpointSql, deliveredRecord, leaseFromRow, ORPHAN_OWNERS_SQL, RECLAIM_NOTE } from '../rows.ts';
+import { deliveredRecord, leaseFromRow, ORPHAN_OWNERS_SQL, RECLAIM_NOTE } from '../rows.ts';
+import { chargeParams, checkpointParams, checkpointSql } from '../row-writes.ts';
 import { CHARGE_SQL } from './pending-charges.ts';
 import type { Row } from '../rows.ts';
 import type { GenerationRecord, HoldCheckpoint, ProcessLease } from '../types.ts';

@@ -6,7 +6,7 @@
  */
 import type { StatementSync } from 'node:sqlite';
 import { rolledPeriodStart } from '../../accounting/periods.ts';
-import { chargeSql } from '../rows.ts';
+import { chargeSql } from '../row-writes.ts';
 import type { Row } from '../rows.ts';
 import type { LimitReset } from '../types.ts';
 import type { Deferred } from './group-commit.ts';

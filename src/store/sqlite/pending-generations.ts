@@ -6,7 +6,7 @@
  * read them, and before the commit, so a reader who sees a charge sees its record.
  */
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import { GENERATION_COLUMNS, generationParams, insertGenerationsSql } from '../rows.ts';
+import { GENERATION_COLUMNS, generationParams, insertGenerationsSql } from '../row-writes.ts';
 import type { GenerationRecord } from '../types.ts';
 import type { Deferred } from './group-commit.ts';
 

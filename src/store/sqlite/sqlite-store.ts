@@ -26,8 +26,6 @@ import { PendingGenerations } from './pending-generations.ts';
 import { StoredResponses } from './stored-responses.ts';
 import {
   accountFromRow,
-  chargeParams,
-  settlementCharge,
   DROPPED_HOLD,
   KEY_PATCH_COLUMNS,
   alertFromRow,
@@ -42,6 +40,7 @@ import {
   usageFromRow,
   usageSql,
 } from '../rows.ts';
+import { chargeParams, settlementCharge } from '../row-writes.ts';
 import type { Row } from '../rows.ts';
 import type {
   Account,

@@ -64,6 +64,8 @@ export interface GatewayOptions {
   sharedLimits?: RateStore;
   /** Bind the port with SO_REUSEPORT, beside the other workers' sockets (the kernel spreads connections). */
   reusePort?: boolean;
+  /** Another process (the workers' primary) checkpoints the SQLite file's WAL: no checkpointer thread here. */
+  checkpointsElsewhere?: boolean;
 }
 
 /**
@@ -88,7 +90,11 @@ export async function startGateway(settings: Settings, opts: GatewayOptions = {}
   const log = opts.log ?? createLogger();
   // A stored amount that cannot be read exactly (see rows.ts) is an error for the operator to fix.
   reportStoredAmountsTo((m) => log.error(m));
-  const store = await openStore(settings.databaseUrl, { ...settings.database, log });
+  const store = await openStore(settings.databaseUrl, {
+    ...settings.database,
+    log,
+    sqliteCheckpoints: opts.checkpointsElsewhere ? 'elsewhere' : 'thread',
+  });
   // Several processes share health and rate limits through Redis; one process keeps them in memory.
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, { ...settings.redis, log }) : undefined;
   // Redis down at start-up is an outage like any other (logged, shown, probed), not a failed start.

@@ -17,6 +17,8 @@ import type { Logger } from '../log.ts';
 import { prepareStore } from '../start.ts';
 import { ConfigError } from '../config/load.ts';
 import { isPostgresUrl, openStore } from '../store/open.ts';
+import { checkpointOnThisThread } from '../store/sqlite/checkpointer.ts';
+import type { Checkpointer } from '../store/sqlite/checkpointer.ts';
 import { sqlitePathFromUrl } from '../store/sqlite/sqlite-store.ts';
 import { isFreewayMessage } from './messages.ts';
 import type { PrimaryMessage, WorkerMessage } from './messages.ts';
@@ -59,6 +61,8 @@ export class Primary {
   private readonly exits = new Set<Promise<void>>();
   /** Workers that have started serving (and so listen for 'stop'). */
   private readonly serving = new Set<number>();
+  /** The shared SQLite file's WAL checkpoints, taken here for every worker (none on PostgreSQL). */
+  private checkpoints: Checkpointer | undefined;
 
   constructor(settings: Settings, count: number, log: Logger, events: PrimaryEvents = {}) {
     this.settings = settings;
@@ -69,18 +73,22 @@ export class Primary {
   }
 
   async start(): Promise<Started> {
-    if (!isPostgresUrl(this.settings.databaseUrl) && sqlitePathFromUrl(this.settings.databaseUrl) === ':memory:') {
+    const sqlitePath = isPostgresUrl(this.settings.databaseUrl) ? undefined : sqlitePathFromUrl(this.settings.databaseUrl);
+    if (sqlitePath === ':memory:') {
       // Each worker would have a database of its own: no shared credit, no keys but its own.
       throw new ConfigError('--workers needs a database the workers can share: a SQLite file or PostgreSQL, not :memory:');
     }
     // Once, before any worker: N workers racing on an empty database would each create a first key.
-    const store = await openStore(this.settings.databaseUrl, { ...this.settings.database, log: this.log });
+    const store = await openStore(this.settings.databaseUrl, { ...this.settings.database, log: this.log, sqliteCheckpoints: 'elsewhere' });
     let bootstrapKey: string | undefined;
     try {
       bootstrapKey = await prepareStore(store, this.settings);
     } finally {
       await store.close();
     }
+    // This process serves no request, so a checkpoint's milliseconds on its event loop delay nobody;
+    // each worker would otherwise run a checkpointer thread of its own (~18 MB each, all contending).
+    if (sqlitePath !== undefined) this.checkpoints = checkpointOnThisThread(sqlitePath);
     // The first worker binds the configured port (or picks one for port 0); the rest bind the same.
     const first = await this.fork();
     this.port = first.port;
@@ -106,6 +114,8 @@ export class Primary {
       w.once('exit', () => clearTimeout(timer));
     }
     await Promise.all([...this.exits]);
+    // After the workers' last commits: the file is left checkpointed.
+    await this.checkpoints?.stop();
     await this.rates.store.close();
   }
 

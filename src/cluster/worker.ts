@@ -24,7 +24,12 @@ export async function runWorker(settings: Settings): Promise<void> {
     gw = await startGateway(
       { ...settings, port },
       // With Redis the workers share limits there, as separate machines do.
-      { sharedLimits: settings.redisUrl ? undefined : new IpcRateStore(channel), reusePort: true },
+      {
+        sharedLimits: settings.redisUrl ? undefined : new IpcRateStore(channel),
+        reusePort: true,
+        // The primary checkpoints the shared SQLite file (primary.ts): no checkpointer thread per worker.
+        checkpointsElsewhere: true,
+      },
     );
   } catch (err) {
     send({ fw: 'failed', message: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code });

@@ -10,14 +10,19 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-/** `opts` are PostgreSQL's timeouts and logger; a SQLite file has neither. */
-export async function openStore(url: string, opts: PostgresStoreOptions = {}): Promise<Store> {
+export interface StoreOptions extends PostgresStoreOptions {
+  /** A SQLite file's WAL checkpoints: on a thread of this process, or by another process sharing the file. */
+  sqliteCheckpoints?: 'thread' | 'elsewhere';
+}
+
+/** `opts`: PostgreSQL's timeouts and logger, and where a SQLite file is checkpointed. */
+export async function openStore(url: string, opts: StoreOptions = {}): Promise<Store> {
   let store: Store;
   if (isPostgresUrl(url)) {
     const { PostgresStore } = await import('./postgres/postgres-store.ts');
     store = new PostgresStore(url, opts);
   } else {
-    store = new SqliteStore(sqlitePathFromUrl(url));
+    store = new SqliteStore(sqlitePathFromUrl(url), { checkpoints: opts.sqliteCheckpoints });
   }
   await store.migrate();
   return store;

@@ -7,6 +7,7 @@
  * drains both workers, which give up their leases.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client } from 'undici';
@@ -31,7 +32,8 @@ before(async () => {
   db = join(dir, 'freeway.db');
   const env = { OPENAI_API_KEY: emu.apiKey, OPENAI_BASE_URL: `${emu.url}/v1`, DATABASE_URL: db, FREEWAY_ADMIN_KEY: 'admin-test' };
   fw = await startFreewayProcess({ cwd: dir, env, args: ['--workers', '2'] });
-  store = new SqliteStore(db);
+  // Leaves checkpoints to the primary, as the workers do: the test below sees whose they are.
+  store = new SqliteStore(db, { checkpoints: 'elsewhere' });
   await store.migrate();
 });
 
@@ -171,6 +173,19 @@ test('a worker killed mid-stream is restarted, and its holds are settled while t
   await res.body.text();
   stop.abort();
   await ledgerBalanced(record.hash);
+});
+
+test('the primary checkpoints the shared file for both workers, which run no checkpointer thread of their own', async () => {
+  const [a, b] = await pinned(fw.url, 1, opened);
+  const threads = (pid: number) => readdirSync(`/proc/${pid}/task`).map((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim());
+  for (const pid of [a[0].pid, b[0].pid, fw.child.pid!]) {
+    assert.ok(!threads(pid).includes('WorkerThread'), `no worker thread in ${pid}: ${threads(pid).join(', ')}`);
+  }
+  const before = statSync(db).size;
+  // Written by this test's connection, which checkpoints nothing (neither do the workers under 10,000 pages).
+  for (let i = 0; i < 300; i++) await createKey(store, { name: `ckpt-${i}`, kind: 'inference' });
+  assert.equal(statSync(db).size, before, 'the new rows are in the log, not yet in the database file');
+  await until('the primary copies the log into the database file', () => statSync(db).size > before, 10_000);
 });
 
 test('SIGTERM to the primary drains both workers: every lease given up, the process exits 0', async () => {

@@ -117,7 +117,13 @@ export class SqliteStore implements Store {
   /** Which processes sharing the file are alive (see owner-locks.ts); none for an in-memory database. */
   private readonly owners: OwnerLocks | undefined;
 
-  constructor(path: string) {
+  /**
+   * `checkpoints`: 'thread' (the default) checkpoints the WAL on a worker thread of this process;
+   * 'elsewhere' leaves it to another process that shares the file (the primary of several
+   * workers, see checkpointer.ts), with SQLite's own automatic checkpoint kept only as a backstop
+   * should that process stop doing it.
+   */
+  constructor(path: string, opts: { checkpoints?: 'thread' | 'elsewhere' } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
@@ -134,7 +140,10 @@ export class SqliteStore implements Store {
       },
     });
     this.owners = path === ':memory:' ? undefined : new OwnerLocks(path);
-    if (path !== ':memory:') {
+    if (path !== ':memory:' && opts.checkpoints === 'elsewhere') {
+      // Ten times SQLite's default: reached only if the other process's checkpoints stop.
+      this.db.exec('PRAGMA wal_autocheckpoint = 10000');
+    } else if (path !== ':memory:') {
       const autocheckpoint = () => {
         if (this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000');
       };

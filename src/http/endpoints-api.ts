@@ -1,5 +1,6 @@
 /**
- * `GET /models/{author}/{slug}/endpoints`: the endpoints serving one model, in OpenRouter's shape,
+ * `GET /models/{author}/{slug}/endpoints`: the endpoints serving one model (a model router's: those
+ * of the models it routes to), in OpenRouter's shape,
  * with each one's live health (circuit, uptime, TTFT and throughput percentiles); and
  * `GET /endpoints/zdr`, the zero-data-retention endpoints of every model in that shape. Public.
  *
@@ -8,22 +9,28 @@
  * routing checks `require_parameters` against.
  */
 import type { CatalogModel, Endpoint } from '../catalog/types.ts';
-import { modelObject } from '../doors/openai/models.ts';
+import { findListedModel, modelObject } from '../doors/openai/models.ts';
+import { isRouterRow } from '../doors/openai/router-models.ts';
 import { supportedParameters } from '../router/plan/parameters.ts';
 import type { EndpointStats, Percentiles } from '../router/types.ts';
 import { endpointKey } from '../catalog/endpoint-key.ts';
 import { isZdr, servable } from '../doors/openai/model-query.ts';
-import { GatewayError, invalidRequest } from '../spec/errors.ts';
+import { invalidRequest } from '../spec/errors.ts';
 import { sendJson } from './respond.ts';
 import type { RouteContext } from './server.ts';
 
 export async function handleModelEndpoints(ctx: RouteContext): Promise<void> {
-  const id = `${ctx.params.author}/${ctx.params.slug}`;
-  const m = ctx.app.catalog.get(id);
-  if (!m) throw new GatewayError('not_found', `Model ${id} not found`, { retryable: false });
+  const m = findListedModel(ctx, `${ctx.params.author}/${ctx.params.slug}`);
   const { health } = ctx.app;
   const markupBp = ctx.app.billing.settings.markupBp;
   const model = modelObject(m, markupBp);
+  // A router has no endpoint of its own: it lists those of the models it routes to, each under its
+  // model's id and name (`model_id`, `name`), with that model's price.
+  const endpoints = isRouterRow(m)
+    ? m.routesTo.flatMap((r) =>
+        r.endpoints.filter((e) => !e.unpriced).map((e) => endpointObject(r, e, health.stats(endpointKey(e)), markupBp)),
+      )
+    : m.endpoints.map((e) => endpointObject(m, e, health.stats(endpointKey(e)), markupBp));
   sendJson(ctx.res, 200, {
     data: {
       id: m.id,
@@ -31,7 +38,7 @@ export async function handleModelEndpoints(ctx: RouteContext): Promise<void> {
       created: m.created,
       description: m.description,
       architecture: model.architecture,
-      endpoints: m.endpoints.map((e) => endpointObject(m, e, health.stats(endpointKey(e)), markupBp)),
+      endpoints,
     },
   });
 }

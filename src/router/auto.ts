@@ -76,11 +76,20 @@ interface Scored {
 
 const isFreeModel = (m: CatalogModel): boolean => m.id.endsWith(':free') || (m.endpoints.length > 0 && m.endpoints.every((e) => e.free));
 
-function pool(input: ChooseInput, policy: AutoPolicy): CatalogModel[] {
+function pool(catalog: Catalog, router: ModelRouter, policy: AutoPolicy): CatalogModel[] {
   const chat = (m: CatalogModel | undefined): m is CatalogModel => m !== undefined && m.kind === 'chat';
-  if (input.router === 'free') return input.catalog.all().filter((m) => chat(m) && isFreeModel(m));
-  if (policy.models) return policy.models.map((id) => input.catalog.get(id)).filter(chat);
-  return input.catalog.all().filter((m) => chat(m) && !isFreeModel(m));
+  if (router === 'free') return catalog.all().filter((m) => chat(m) && isFreeModel(m));
+  if (policy.models) return policy.models.map((id) => catalog.get(id)).filter(chat);
+  return catalog.all().filter((m) => chat(m) && !isFreeModel(m));
+}
+
+/**
+ * The models a router can route to at all: its pool, less those with no priced endpoint (which no
+ * request can reach, router/plan/filters.ts). Empty when the router can serve nothing here; what
+ * `GET /models` describes a router by (doors/openai/router-models.ts).
+ */
+export function routablePool(catalog: Catalog, router: ModelRouter, policy: AutoPolicy = DEFAULT_AUTO_POLICY): CatalogModel[] {
+  return pool(catalog, router, policy).filter((m) => m.endpoints.some((e) => !e.unpriced));
 }
 
 /** The endpoints of `m` that can serve the request. */
@@ -114,7 +123,7 @@ export function chooseModels(input: ChooseInput): string[] {
   const policy = input.policy ?? DEFAULT_AUTO_POLICY;
   const random = input.random ?? Math.random;
   const scored: Scored[] = [];
-  for (const [rank, model] of pool(input, policy).entries()) {
+  for (const [rank, model] of pool(input.catalog, input.router, policy).entries()) {
     const usable = usableEndpoints(model, input);
     if (usable.length === 0) continue;
     let price: bigint | undefined;

@@ -165,6 +165,21 @@ describe('dashboard pages: Models, Generations, Compare', { skip }, () => {
     await freeEndpoint.waitFor();
     const fc = await freeEndpoint.locator('td').allInnerTexts();
     assert.deepEqual([fc[0], fc[1], fc[2], fc[5]], ['Google AI Studio', 'free', 'free', 'fp8'], 'provider, prices and quantization');
+
+    // The routers: priced "-1" by the API (the served model's rate), which the page says varies,
+    // not "unpriced"; the free router is free; a router's page lists the endpoints it routes to.
+    await page.goto('/models?q=router');
+    await page.locator('tr[data-model="openrouter/auto"]').waitFor();
+    assert.deepEqual(await rows(), ['openrouter/auto', 'openrouter/free']);
+    const autoRow = await page.locator('tr[data-model="openrouter/auto"] td').allInnerTexts();
+    assert.deepEqual(autoRow.slice(2, 4), ['varies', 'varies']);
+    const freeRouter = await page.locator('tr[data-model="openrouter/free"] td').allInnerTexts();
+    assert.deepEqual(freeRouter.slice(2, 4), ['free', 'free']);
+    await page.goto('/models/openrouter/free');
+    const routed = page.locator('tr[data-model="test/free-flash:free"]');
+    await routed.waitFor();
+    assert.match((await routed.locator('td').allInnerTexts())[0], /^Google AI Studio: .*\(free\)$/);
+    assert.match(await page.locator('h3').first().innerText(), /Endpoints it routes to/);
     done(page);
   });
 

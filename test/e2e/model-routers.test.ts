@@ -167,3 +167,137 @@ describe('openrouter/free', () => {
     assertOpenRouterShape('error', r.body);
   });
 });
+
+async function get(path: string, token?: string): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${stack.baseURL}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+const row = (list: Json, id: string): Json | undefined => list.data.find((m: Json) => m.id === id);
+
+describe('the routers in the catalog routes', () => {
+  test('/models lists openrouter/auto and openrouter/free in OpenRouter shape, with what they route among here', async () => {
+    setPolicy([CLAUDE, GPT, GEMINI]);
+    const list = await get('/models');
+    assert.equal(list.status, 200);
+    assertOpenRouterShape('models', list.body);
+    const auto = row(list.body, 'openrouter/auto');
+    const free = row(list.body, 'openrouter/free');
+    assert.ok(auto && free, 'both routers are listed');
+    assert.equal(row(list.body, 'freeway/auto'), undefined, 'the alias is not a row of its own');
+    const pool = [CLAUDE, GPT, GEMINI].map((id) => row(list.body, id)!);
+    assert.equal(auto.name, 'Auto Router');
+    assert.equal(auto.canonical_slug, 'openrouter/auto');
+    assert.deepEqual(auto.pricing, { prompt: '-1', completion: '-1' }, 'charged at the routed model’s rate');
+    assert.equal(auto.architecture.tokenizer, 'Router');
+    assert.equal(auto.context_length, Math.max(...pool.map((m) => m.context_length)), 'the largest among its models here');
+    assert.equal(auto.top_provider.context_length, auto.context_length);
+    assert.equal(auto.top_provider.max_completion_tokens, Math.max(...pool.map((m) => m.top_provider.max_completion_tokens)));
+    const inputs = new Set(pool.flatMap((m) => m.architecture.input_modalities));
+    assert.deepEqual(new Set(auto.architecture.input_modalities), inputs);
+    assert.ok(auto.architecture.input_modalities.includes('audio'), 'Gemini takes audio');
+    const params = new Set(pool.flatMap((m) => m.supported_parameters));
+    assert.deepEqual(new Set(auto.supported_parameters), params);
+    for (const id of [CLAUDE, GPT, GEMINI]) assert.ok(auto.description.includes(id), `the description names ${id}`);
+    assert.ok(!auto.description.includes(`${GPT}:free`));
+    assert.equal(auto.links.details, '/api/v1/models/openrouter/auto/endpoints');
+
+    const freeModel = row(list.body, `${GPT}:free`)!;
+    assert.equal(free.name, 'Free Models Router');
+    assert.deepEqual(free.pricing, { prompt: '0', completion: '0' }, 'every model it picks is free');
+    assert.equal(free.context_length, freeModel.context_length);
+    assert.match(free.description, new RegExp(`Routes among: ${GPT.replace(/\./g, '\\.')}:free\\.$`));
+
+    // One selection for every catalog route: the count, the key's own list and the SDK agree.
+    const count = await get('/models/count');
+    assert.equal(count.body.data.count, list.body.total_count);
+    const mine = await get('/models/user', stack.key);
+    assertOpenRouterShape('models', mine.body);
+    assert.deepEqual(mine.body.data, list.body.data);
+    const sdk = new OpenRouter({ apiKey: stack.key, serverURL: stack.baseURL });
+    const listed = (await sdk.models.list({ q: 'router' })).result.data;
+    assert.deepEqual(
+      listed.map((m) => m.id),
+      ['openrouter/auto', 'openrouter/free'],
+    );
+    assert.equal(listed[0].pricing.prompt, '-1');
+    assert.equal(listed[0].architecture.tokenizer, 'Router');
+    assert.equal(
+      (await get('/embeddings/models')).body.data.find((m: Json) => m.id.startsWith('openrouter/')),
+      undefined,
+    );
+  });
+
+  test('the filters and sorts: a varying price is in no price bound and sorts last; no provider serves a router', async () => {
+    setPolicy([CLAUDE, GPT, GEMINI]);
+    const ids = async (q: string) => ((await get(`/models?${q}`)).body.data as Json[]).map((m) => m.id);
+    const free = await ids('max_price=0&max_output_price=0');
+    assert.ok(free.includes('openrouter/free') && !free.includes('openrouter/auto'));
+    assert.ok(!(await ids('min_price=0')).includes('openrouter/auto'));
+    const cheapFirst = (await get('/models?sort=pricing-low-to-high')).body.data as Json[];
+    const at = cheapFirst.findIndex((m) => m.id === 'openrouter/auto');
+    assert.ok(
+      cheapFirst.slice(at).every((m) => m.pricing.prompt === '-1'),
+      'with the unpriced, last',
+    );
+    const byContext = (await get('/models?sort=context-high-to-low')).body.data as Json[];
+    const largest = byContext.filter((m) => m.context_length === byContext[0].context_length).map((m) => m.id);
+    assert.ok(largest.includes('openrouter/auto'), 'its context is the largest of its models (tied with the largest)');
+    assert.deepEqual(await ids('q=auto%20router'), ['openrouter/auto']);
+    assert.ok((await ids('model_authors=openrouter')).length === 2);
+    assert.ok((await ids('input_modalities=audio')).includes('openrouter/auto'));
+    assert.ok(!(await ids('input_modalities=audio')).includes('openrouter/free'), 'no free model takes audio');
+    for (const q of ['providers=openai', 'zdr=true']) assert.ok(!(await ids(q)).some((id) => id.startsWith('openrouter/')), q);
+  });
+
+  test('/model and /endpoints: the row, freeway/auto as openrouter/auto, and the endpoints of the models it routes to', async () => {
+    setPolicy([CLAUDE, GPT, GEMINI]);
+    for (const path of ['/model/openrouter/auto', '/model/freeway/auto']) {
+      const r = await get(path);
+      assert.equal(r.status, 200, path);
+      assertOpenRouterShape('model', r.body);
+      assert.equal(r.body.data.id, 'openrouter/auto');
+    }
+    const r = await get('/models/openrouter/auto/endpoints');
+    assert.equal(r.status, 200);
+    assertOpenRouterShape('endpoints', r.body);
+    assert.equal(r.body.data.id, 'openrouter/auto');
+    assert.deepEqual(new Set(r.body.data.endpoints.map((e: Json) => e.model_id)), new Set([CLAUDE, GPT, GEMINI]));
+    assert.ok(
+      r.body.data.endpoints.every((e: Json) => e.pricing.prompt !== '-1'),
+      'each at its model’s price',
+    );
+    const f = await get('/models/openrouter/free/endpoints');
+    assertOpenRouterShape('endpoints', f.body);
+    assert.deepEqual(
+      f.body.data.endpoints.map((e: Json) => [e.model_id, e.pricing.prompt]),
+      [[`${GPT}:free`, '0']],
+    );
+  });
+
+  test('a router that can serve nothing here is not listed, and its pages are a 404', async () => {
+    setPolicy(['acme/not-configured']);
+    try {
+      assert.equal(row((await get('/models')).body, 'openrouter/auto'), undefined);
+      const r = await get('/model/openrouter/auto');
+      assert.equal(r.status, 404);
+      assertOpenRouterShape('error', r.body);
+      assert.match(r.body.error.message, /^openrouter\/auto: no model it may route to/);
+      assert.equal((await get('/models/freeway/auto/endpoints')).status, 404);
+      assert.ok(row((await get('/models')).body, 'openrouter/free'), 'the free router does not depend on the policy');
+    } finally {
+      setPolicy([CLAUDE, GPT, GEMINI]);
+    }
+    const bare = await startStack();
+    try {
+      const list = (await (await fetch(`${bare.baseURL}/models`)).json()) as Json;
+      assert.ok(row(list, 'openrouter/auto'), 'every paid chat model, by default');
+      assert.equal(row(list, 'openrouter/free'), undefined, 'no free model is configured');
+      const r = await fetch(`${bare.baseURL}/models/openrouter/free/endpoints`);
+      assert.equal(r.status, 404);
+      assert.match(((await r.json()) as Json).error.message, /^openrouter\/free: no free model is configured/);
+    } finally {
+      await bare.close();
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { usdPerMillionToFemto } from '../../src/spec/money.ts';
 import { Catalog } from '../../src/catalog/catalog.ts';
 import type { CatalogModel, Endpoint, Pricing } from '../../src/catalog/types.ts';
 import type { ProviderInstance } from '../../src/providers/types.ts';
-import { chooseModels, routerOf } from '../../src/router/auto.ts';
+import { chooseModels, routablePool, routerOf } from '../../src/router/auto.ts';
 import type { ChooseInput } from '../../src/router/auto.ts';
 import { MemoryHealth } from '../../src/router/health/index.ts';
 import { NO_HEALTH, NO_NEEDS, seededRandom } from '../../src/router/plan/index.ts';
@@ -163,6 +163,17 @@ describe('model routers', () => {
     for (let i = 0; i < 5; i++) health.record(endpointKey(freeA.endpoints[0]), { ok: false, status: 503, at: now });
     for (let i = 0; i < 10; i++) assert.equal(choose({ router: 'free', random, health, now })[0], 'acme/free-b:free');
     await health.close();
+  });
+
+  test('the pools the catalog lists each router by: what some request could be routed to', () => {
+    const ids = (ms: CatalogModel[]) => ms.map((m) => m.id);
+    assert.deepEqual(ids(routablePool(catalog, 'auto')), ['acme/cheap', 'acme/dear', 'acme/mid'], 'no embedding, :free or unpriced model');
+    assert.deepEqual(ids(routablePool(catalog, 'auto', { policy: 'ordered', models: ['acme/mid', 'acme/unpriced', 'acme/none'] })), [
+      'acme/mid',
+    ]);
+    assert.deepEqual(ids(routablePool(catalog, 'free')), ['acme/free-a:free', 'acme/free-b:free']);
+    const noFree = new Catalog(new Map([cheap, unpriced].map((m) => [m.id, m])));
+    assert.deepEqual(routablePool(noFree, 'free'), [], 'nothing to list the free router by');
   });
 
   test('free: a 404 naming the free router when no free model fits', () => {

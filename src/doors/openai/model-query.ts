@@ -15,6 +15,7 @@ import { modelSupportedParameters } from '../../router/plan/parameters.ts';
 import type { RouteHealth } from '../../router/plan/plan.ts';
 import { endpointKey } from '../../catalog/endpoint-key.ts';
 import { fail } from '../../spec/validate.ts';
+import { isRouterRow } from './router-models.ts';
 
 export const SORTS = [
   'most-popular',
@@ -239,6 +240,9 @@ function searchKey(s: string): string {
 /** Whether a model can be served: one with no known price anywhere cannot be until the operator prices it (see Endpoint.unpriced). */
 export const servable = (m: CatalogModel): boolean => m.endpoints.some((e) => !e.unpriced);
 
+/** Whether the listed price is the model's: not unknown, nor a router's that varies with the model that serves ("-1" both). */
+const hasOnePrice = (m: CatalogModel): boolean => servable(m) && !(isRouterRow(m) && m.variablePrice);
+
 /** What a model produces, in OpenRouter's output-modality vocabulary. */
 export function outputModalities(m: CatalogModel): string[] {
   return m.outputModalities ?? (m.kind === 'embedding' ? ['embeddings'] : ['text']);
@@ -278,16 +282,19 @@ export function selectModels(models: readonly CatalogModel[], q: ModelQuery, ctx
     if (q.context !== undefined && (contextOf(m) ?? -1) < q.context) return false;
     const p = top(m).pricing;
     // A model with no known price is listed (priced "-1", as OpenRouter shows what has none), but no price bound holds for it.
+    // Nor for a router charged at the rate of whichever model serves ("-1" too).
     const priceBound = [q.minPrompt, q.maxPrompt, q.minCompletion, q.maxCompletion].some((b) => b !== undefined);
-    if (priceBound && !servable(m)) return false;
+    if (priceBound && !hasOnePrice(m)) return false;
     if (q.minPrompt !== undefined && fee(p.prompt) < q.minPrompt) return false;
     if (q.maxPrompt !== undefined && fee(p.prompt) > q.maxPrompt) return false;
     if (q.minCompletion !== undefined && fee(p.completion) < q.minCompletion) return false;
     if (q.maxCompletion !== undefined && fee(p.completion) > q.maxCompletion) return false;
     if (q.authors.length > 0 && !q.authors.includes(m.id.slice(0, m.id.indexOf('/')).toLowerCase())) return false;
+    // A router is served by no provider of its own (it may pick any model's), so `providers` and
+    // `zdr` leave it out: `/providers` counts what each one serves by the same filter.
     const servedBy = (e: Endpoint) => !e.unpriced && q.providers.some((s) => providerMatches(e.provider, s));
-    if (q.providers.length > 0 && !m.endpoints.some(servedBy)) return false;
-    if (q.zdr && !m.endpoints.some((e) => !e.unpriced && isZdr(e))) return false;
+    if (q.providers.length > 0 && (isRouterRow(m) || !m.endpoints.some(servedBy))) return false;
+    if (q.zdr && (isRouterRow(m) || !m.endpoints.some((e) => !e.unpriced && isZdr(e)))) return false;
     const ageDays = (now / 1000 - m.created) / 86_400;
     if (q.minAgeDays !== undefined && ageDays < q.minAgeDays) return false;
     if (q.maxAgeDays !== undefined && ageDays > q.maxAgeDays) return false;
@@ -308,8 +315,10 @@ function contextOf(m: CatalogModel): number | null {
 function sortModels(models: CatalogModel[], sort: ModelSort, ctx: SelectContext): CatalogModel[] {
   // Unknown prices sort last either way (null is the unmeasured).
   const price = (m: CatalogModel) =>
-    servable(m) ? withFee(top(m).pricing.prompt, ctx.markupBp) + withFee(top(m).pricing.completion, ctx.markupBp) : null;
+    hasOnePrice(m) ? withFee(top(m).pricing.prompt, ctx.markupBp) + withFee(top(m).pricing.completion, ctx.markupBp) : null;
   const best = (m: CatalogModel, pick: 'latency' | 'throughput'): number | null => {
+    // A router's speed is the speed of whichever model it picks: unmeasured, as it is.
+    if (isRouterRow(m)) return null;
     let v: number | null = null;
     for (const e of m.endpoints) {
       if (e.unpriced) continue;

@@ -1,7 +1,8 @@
 /**
  * OpenRouter's Model object, and the catalog routes that list them (`/models`, `/models/user`,
- * `/models/count`, `/embeddings/models`, `/model/{author}/{slug}`). Each model's JSON is rendered
- * once per catalog build, so a list is filtering and string joins.
+ * `/models/count`, `/embeddings/models`, `/model/{author}/{slug}`), the model routers among them
+ * (router-models.ts). Each model's JSON is rendered once per catalog build, so a list is filtering
+ * and string joins.
  */
 import { withFee } from '../../accounting/billing.ts';
 import { modelSupportedParameters } from '../../router/plan/parameters.ts';
@@ -13,6 +14,7 @@ import type { RouteContext } from '../../http/server.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import { LIST_PARAMS, outputModalities, pageOf, parseModelQuery, selectModels } from './model-query.ts';
 import type { ModelQuery } from './model-query.ts';
+import { isRouterRow, listedModels, routerRowFor, unservableReason } from './router-models.ts';
 
 /** Prices as the key will be charged them: the endpoint's price plus Freeway's fee. */
 function pricing(e: Endpoint, markupBp: number): Record<string, string> {
@@ -35,8 +37,15 @@ function pricing(e: Endpoint, markupBp: number): Record<string, string> {
  */
 const UNPRICED = { prompt: '-1', completion: '-1' };
 
+/**
+ * A router charged at the rate of whichever model serves (`openrouter/auto`): "-1", as OpenRouter
+ * lists its Auto Router. The routed model's own row has the price.
+ */
+const VARIABLE = { prompt: '-1', completion: '-1' };
+
 export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unknown> {
   const top = m.endpoints[0];
+  const router = isRouterRow(m) ? m : undefined;
   const output = outputModalities(m);
   return {
     id: m.id,
@@ -56,10 +65,11 @@ export function modelObject(m: CatalogModel, markupBp = 0): Record<string, unkno
     },
     knowledge_cutoff: m.knowledgeCutoff ?? null,
     expiration_date: m.expirationDate ?? null,
-    pricing: top.unpriced ? UNPRICED : pricing(top, markupBp),
+    pricing: router?.variablePrice ? VARIABLE : top.unpriced ? UNPRICED : pricing(top, markupBp),
+    // A router's: the largest context and output cap among the models it routes to.
     top_provider: {
-      context_length: top.contextLength ?? m.contextLength,
-      max_completion_tokens: top.maxOutputTokens ?? m.maxOutputTokens,
+      context_length: router ? m.contextLength : (top.contextLength ?? m.contextLength),
+      max_completion_tokens: router ? m.maxOutputTokens : (top.maxOutputTokens ?? m.maxOutputTokens),
       is_moderated: false,
     },
     per_request_limits: null,
@@ -82,8 +92,10 @@ function modelJson(m: CatalogModel, markupBp: number): string {
   return hit.text;
 }
 
+/** The catalog's models and the routers that can serve something here (router-models.ts), as the query selects them. */
 function select(ctx: RouteContext, q: ModelQuery): CatalogModel[] {
-  return selectModels(ctx.app.catalog.all(), q, { markupBp: ctx.app.billing.settings.markupBp, health: ctx.app.health });
+  const models = listedModels(ctx.app.catalog, ctx.app.settings.routing.auto);
+  return selectModels(models, q, { markupBp: ctx.app.billing.settings.markupBp, health: ctx.app.health });
 }
 
 /** A page of models in OpenRouter's list envelope, assembled from each model's cached JSON. */
@@ -123,9 +135,20 @@ export async function handleModelsCount(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { data: { count: select(ctx, parseModelQuery(ctx.url.searchParams)).length } });
 }
 
-export async function handleModel(ctx: RouteContext): Promise<void> {
-  const id = `${ctx.params.author}/${ctx.params.slug}`;
+/**
+ * The model a catalog route names: a catalog model, or a router's row (`freeway/auto` is the
+ * `openrouter/auto` row). A 404 when there is none, or the router can serve nothing here.
+ */
+export function findListedModel(ctx: RouteContext, id: string): CatalogModel {
+  const routed = routerRowFor(ctx.app.catalog, ctx.app.settings.routing.auto, id);
+  if (routed?.row) return routed.row;
+  if (routed) throw new GatewayError('not_found', unservableReason(routed.router), { retryable: false });
   const m = ctx.app.catalog.get(id);
   if (!m) throw new GatewayError('not_found', `Model ${id} not found`, { retryable: false });
+  return m;
+}
+
+export async function handleModel(ctx: RouteContext): Promise<void> {
+  const m = findListedModel(ctx, `${ctx.params.author}/${ctx.params.slug}`);
   sendJson(ctx.res, 200, { data: modelObject(m, ctx.app.billing.settings.markupBp) });
 }

@@ -10,6 +10,14 @@ export function perMillion(price: string | undefined | null): string {
   return `$${m >= 100 ? m.toFixed(0) : m >= 1 ? trim(m.toFixed(2)) : trim(m.toPrecision(3))}`;
 }
 
+/**
+ * A listed model's price: a model router (OpenRouter's tokenizer group "Router": `openrouter/auto`)
+ * lists "-1" because it charges the rate of whichever model serves, which is not "unpriced".
+ */
+export function listedPrice(m: { architecture: { tokenizer?: string | null } }, price: string | undefined | null): string {
+  return m.architecture.tokenizer === 'Router' && Number(price) < 0 ? 'varies' : perMillion(price);
+}
+
 const trim = (s: string) => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
 
 /** USD to the nano-dollar (Freeway's unit), without trailing zeros: exactly what was charged. */

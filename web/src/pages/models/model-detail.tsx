@@ -12,6 +12,8 @@ interface Percentiles {
 
 export interface EndpointRow {
   name: string;
+  /** The model the endpoint serves: another model's under a router (`openrouter/auto` lists those it routes to). */
+  model_id: string;
   provider_name: string;
   tag: string;
   context_length: number;
@@ -91,6 +93,8 @@ export function ModelDetail({ ctx, params }: { ctx: PageContext; params: Record<
   }, [id]);
 
   const code = snippets(location.origin, id);
+  // A model router (openrouter/auto) lists the endpoints of the models it routes to.
+  const routes = m?.endpoints.some((e) => e.model_id !== m.id) ?? false;
   const copy = () => {
     void navigator.clipboard?.writeText(code[tab][1]).then(
       () => setCopied(true),
@@ -123,12 +127,12 @@ export function ModelDetail({ ctx, params }: { ctx: PageContext; params: Record<
             <code>{m.id}</code> · {m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}
           </p>
           {m.description && <p class="fw-desc">{m.description}</p>}
-          <h3>Endpoints</h3>
+          <h3>{routes ? 'Endpoints it routes to' : 'Endpoints'}</h3>
           <div class="fw-scroll">
             <table class="fw-table fw-endpoints">
               <thead>
                 <tr>
-                  <th scope="col">Provider</th>
+                  <th scope="col">{routes ? 'Provider: model' : 'Provider'}</th>
                   <th scope="col">Input $/M</th>
                   <th scope="col">Output $/M</th>
                   <th scope="col">Context</th>
@@ -142,8 +146,8 @@ export function ModelDetail({ ctx, params }: { ctx: PageContext; params: Record<
               </thead>
               <tbody>
                 {m.endpoints.map((e) => (
-                  <tr data-provider={e.tag}>
-                    <td>{e.provider_name}</td>
+                  <tr data-provider={e.tag} data-model={e.model_id}>
+                    <td>{e.model_id === m.id ? e.provider_name : e.name}</td>
                     <td class="fw-num">{perMillion(e.pricing.prompt)}</td>
                     <td class="fw-num">{perMillion(e.pricing.completion)}</td>
                     <td class="fw-num">{tokens(e.context_length || null)}</td>

@@ -4,13 +4,13 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { PageContext } from '../../page.ts';
-import { errorText, perMillion, tokens } from './format.ts';
+import { errorText, listedPrice, tokens } from './format.ts';
 
 export interface ModelRow {
   id: string;
   name: string;
   context_length: number | null;
-  architecture: { input_modalities: string[]; output_modalities: string[] };
+  architecture: { input_modalities: string[]; output_modalities: string[]; tokenizer?: string | null };
   pricing: { prompt: string; completion: string };
 }
 
@@ -251,8 +251,8 @@ export function ModelList({ ctx }: { ctx: PageContext }) {
                         </div>
                       </td>
                       <td class="fw-num">{tokens(m.context_length)}</td>
-                      <td class="fw-num">{perMillion(m.pricing.prompt)}</td>
-                      <td class="fw-num">{perMillion(m.pricing.completion)}</td>
+                      <td class="fw-num">{listedPrice(m, m.pricing.prompt)}</td>
+                      <td class="fw-num">{listedPrice(m, m.pricing.completion)}</td>
                       <td class="fw-hide-phone">
                         {m.architecture.input_modalities.join(', ')} → {m.architecture.output_modalities.join(', ')}
                       </td>

@@ -63,14 +63,18 @@ export class SseResponse {
       this.flush();
       return this.drained;
     }
-    if (!this.scheduled) {
+    if (!this.res.headersSent) {
+      // The first frame leaves now, with the headers, not when the callback that queued it is done:
+      // an upstream read can hold a whole short answer, delivered as many events in one callback,
+      // and time to first byte is what a streaming client feels. Node's response corks its socket
+      // until the next tick; uncorking sends at once.
+      this.flush();
+      const socket = this.res.socket;
+      if (socket && socket.writableCorked > 0) socket.uncork();
+    } else if (!this.scheduled) {
+      // Later frames wait for the event loop's turn, which gathers what several reads bring.
       this.scheduled = true;
-      // The first frames go out as soon as the current callback is done (time to first byte is
-      // what a streaming client feels; Node's own write would wait for the same tick), together
-      // with every other frame the same upstream read holds. Later frames wait for the event
-      // loop's turn, which gathers what several reads bring.
-      if (this.res.headersSent) setImmediate(this.flush);
-      else process.nextTick(this.flush);
+      setImmediate(this.flush);
     }
     return this.drained;
   }

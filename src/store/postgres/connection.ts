@@ -3,9 +3,23 @@
  * and transactions that are run again when PostgreSQL reports a serialization failure or deadlock.
  */
 import type pg from 'pg';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { Row } from '../rows.ts';
 
 export type Param = string | number | null;
+
+/**
+ * What the store's domain modules run their statements through: `q` with a client runs on that
+ * transaction's connection, without one on the pool, guarded (a lost database becomes a 503 and
+ * counts toward the outage); `tx` is one guarded transaction, retried on serialization failure.
+ */
+export interface Queries {
+  readonly q: (sql: string, params?: readonly Param[], client?: PoolClient) => Promise<QueryResult<Row & QueryResultRow>>;
+  readonly tx: <T>(fn: (c: PoolClient) => Promise<T>) => Promise<T>;
+}
+
+/** Distinct values, sorted: the order in which rows of one table are locked, so that no two transactions deadlock. */
+export const lockOrder = (values: readonly string[]): string[] => [...new Set(values)].sort();
 
 /** Serialization failure and deadlock: the transaction is safe to run again. */
 const RETRYABLE = new Set(['40001', '40P01']);

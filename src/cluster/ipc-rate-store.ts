@@ -13,7 +13,7 @@
  * turn of the event loop travel as one message. Endpoint places (concurrency) are asked per
  * request: they are given back, not spent.
  */
-import type { AcquireResult, RateRule, RateStore, SlotRequest, TakeResult } from '../limits/types.ts';
+import type { AcquireRequest, AcquireResult, AdmitResult, RateRule, RateStore, SlotRequest, TakeResult } from '../limits/types.ts';
 import type { PrimaryMessage, RateCall, RateOp, ReturnedBlock, WorkerMessage } from './messages.ts';
 import { isFreewayMessage } from './messages.ts';
 import type { Block } from './rate-blocks.ts';
@@ -77,6 +77,13 @@ export class IpcRateStore implements RateStore {
   acquire(slot: SlotRequest | null, rateKey: string, rules: readonly RateRule[], now: number): Promise<AcquireResult> {
     if (slot || rules.length === 0) return this.call('acquire', [slot, rateKey, rules, now]) as Promise<AcquireResult>;
     return this.take(rateKey, rules, now).then((r): AcquireResult => (r.ok ? r : { ...r, reason: 'rate' }));
+  }
+
+  /** The key's take (from its block when it can), then the endpoint's acquire: the primary decides each. */
+  async admit(key: string, rules: readonly RateRule[], endpoint: AcquireRequest, now: number): Promise<AdmitResult> {
+    const k = await this.take(key, rules, now);
+    if (!k.ok) return k;
+    return { ok: true, endpoint: await this.acquire(endpoint.slot, endpoint.rateKey, endpoint.rules, now) };
   }
 
   acquireSlot(key: string, max: number, leaseMs: number, holder: string, now: number): Promise<boolean> {

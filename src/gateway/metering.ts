@@ -9,7 +9,8 @@ import { AmountError, MAX_AMOUNT_NANOS, usdBound } from '../spec/money-bounds.ts
 import { checkAlerts } from '../accounting/alerts.ts';
 import { checkFreeTier } from '../accounting/free-tier.ts';
 import { possibleTiers, tierPricing } from '../catalog/service-tiers.ts';
-import { admitKey, inSlot } from './admission.ts';
+import { admitKey, givePlaceBack, inSlot } from './admission.ts';
+import type { SlotOptions } from './admission.ts';
 import { emptyUsage } from '../spec/response.ts';
 import type { FinishReason, Usage } from '../spec/response.ts';
 import { isOutage } from '../spec/errors.ts';
@@ -181,6 +182,7 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   estimate: (r: R | undefined) => { inputTokens: number; outputTokens: number },
   produced: (r: R) => boolean,
 ): Promise<{ result: R; candidate: Candidate; usage: Usage; charge: Charge }> {
+  const slot: SlotOptions = { key, signal };
   const {
     opened: ran,
     held,
@@ -188,8 +190,9 @@ export async function runMetered<R extends { usage: Usage; upstreamId?: string; 
   } = await admitAndRun(
     app,
     { key, hold, candidates, tracker, callCtx: { signal }, promptTokens: () => estimate(undefined).inputTokens },
-    (c) => inSlot(app, c, { key, signal }, () => call(tracker.calling(c))),
+    (c) => inSlot(app, c, slot, () => call(tracker.calling(c))),
     tryOptions(app),
+    slot,
   );
   const { usage, record, charge } = tracker.complete(ran.candidate, ran.value, () => estimate(ran.value), produced(ran.value));
   void settleTokens?.(usage.inputTokens + usage.outputTokens);
@@ -270,9 +273,10 @@ export function recordFailure(app: App, c: Candidate, err: GatewayError, midStre
 }
 
 /**
- * Everything before the upstream answers: the free-tier allowance, the key's rate limits, the
- * credit hold, then the first candidate `run` succeeds on. If none does, the hold and the token
- * reservation are given back and the error rethrown for the door to answer.
+ * Everything before the upstream answers: the free-tier allowance, the key's rate limits (and the
+ * first endpoint's place with them, one store step, when both have limits), the credit hold, then
+ * the first candidate `run` succeeds on. If none does, the hold, the token reservation and an
+ * unused place are given back and the error rethrown for the door to answer.
  */
 export async function admitAndRun<T>(
   app: App,
@@ -287,12 +291,14 @@ export async function admitAndRun<T>(
   },
   run: (c: Candidate) => Promise<T>,
   opts: TryOptions,
+  /** How `run` takes its endpoint's slot: the first endpoint's place is decided with the key's limits. */
+  slot: SlotOptions,
 ): Promise<{ opened: { value: T; candidate: Candidate }; held: boolean; settleTokens?: SettleTokens }> {
   let held = false;
   let settleTokens: SettleTokens | undefined;
   try {
     await checkFreeTier(app, job.key, job.candidates);
-    const admitting = admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0));
+    const admitting = admitKey(app, job.key, job.hold.promptTokens + (job.hold.maxTokens ?? 0), job.candidates[0], slot);
     if (admitting !== undefined) settleTokens = await admitting;
     held = await holdWorstCase(app, job.key, job.tracker, job.candidates, job.hold);
     return { opened: await tryCandidates(job.candidates, job.callCtx.signal, run, opts), held, settleTokens };
@@ -302,5 +308,8 @@ export async function admitAndRun<T>(
     const called = job.tracker.calledUpstream;
     if (called && cancelledByClient(job.callCtx.signal)) chargeCancelled(app, job.key, job.tracker, called, job.promptTokens());
     throw err;
+  } finally {
+    // Taken by the first upstream call; one that never came gives its place back.
+    givePlaceBack(slot);
   }
 }

@@ -129,7 +129,7 @@ async function openFirstLeg(app: App, sse: SseResponse, job: StreamJob) {
   };
   const openInSlot = (c: Candidate) => streamInSlot(app, c, slot, () => job.open(job.tracker.calling(c)));
   try {
-    const { opened, held, settleTokens } = await admitAndRun(app, job, openInSlot, opts);
+    const { opened, held, settleTokens } = await admitAndRun(app, job, openInSlot, opts, slot);
     return { opened, held, settleTokens, openInSlot, slot, opts };
   } catch (err) {
     sse.stop();

@@ -15,7 +15,7 @@ import { GatewayError } from '../spec/errors.ts';
 import { FairQueue } from './fair-queue.ts';
 import { MINUTE, positive } from './options.ts';
 import type { AcquireEndpointOptions, EndpointLimits, LimitsOptions, Release } from './options.ts';
-import type { AcquireResult, RateRule, RateStore } from './types.ts';
+import type { AcquireRequest, AcquireResult, RateRule, RateStore } from './types.ts';
 
 interface Waiter {
   queueKey: string;
@@ -81,8 +81,8 @@ export class EndpointSlots {
     const deadline = opts.deadlineMs ?? Date.now() + this.maxWaitMs;
     let q = this.queues.get(endpointKey);
     if (q) q.limits = limits;
-    let refused: AcquireResult | undefined;
-    if (!q || q.waiters.size === 0) {
+    let refused: AcquireResult | undefined = opts.refused;
+    if (!refused && (!q || q.waiters.size === 0)) {
       const holder = this.newHolder();
       const r = await this.tryAcquire(endpointKey, limits, holder);
       if (r.ok) return this.held(endpointKey, limits, holder);
@@ -175,6 +175,31 @@ export class EndpointSlots {
     });
   }
 
+  /**
+   * The store request for a place at the endpoint now, to be decided with the key's limits in one
+   * step (Limits.admitKeyAt); undefined when the endpoint has no limits, this is closing, or others
+   * already wait for it (they go first: this request joins the queue through `acquire`).
+   */
+  ask(endpointKey: string, limits: EndpointLimits): { request: AcquireRequest; holder: string } | undefined {
+    if (!positive(limits.maxConcurrency) && !positive(limits.requestsPerMinute)) return undefined;
+    if (this.closed || (this.queues.get(endpointKey)?.waiters.size ?? 0) > 0) return undefined;
+    const holder = this.newHolder();
+    return { request: this.request(endpointKey, limits, holder), holder };
+  }
+
+  /** The place the store granted to `ask`'s request at `chargedAt`: its release, and how to give it back unused. */
+  placed(endpointKey: string, limits: EndpointLimits, holder: string, chargedAt: number): { release: Release; unused: () => void } {
+    const release = this.held(endpointKey, limits, holder);
+    let given = false;
+    const unused = () => {
+      if (given) return;
+      given = true;
+      release();
+      this.refund(endpointKey, limits, chargedAt);
+    };
+    return { release, unused };
+  }
+
   /** Waiting requests per endpoint, for tests and status pages. */
   queueLength(endpointKey: string): number {
     return this.queues.get(endpointKey)?.waiters.size ?? 0;
@@ -199,12 +224,17 @@ export class EndpointSlots {
     return positive(limits.requestsPerMinute) ? [{ name: 'rpm', limit: limits.requestsPerMinute, windowMs: MINUTE, cost: 1 }] : [];
   }
 
-  private async tryAcquire(endpointKey: string, limits: EndpointLimits, holder: string): Promise<AcquireResult> {
+  private request(endpointKey: string, limits: EndpointLimits, holder: string): AcquireRequest {
     const slot = positive(limits.maxConcurrency)
       ? { key: `ep:${endpointKey}`, max: limits.maxConcurrency, leaseMs: this.leaseMs, holder }
       : null;
+    return { slot, rateKey: `ep:${endpointKey}`, rules: this.rules(limits) };
+  }
+
+  private async tryAcquire(endpointKey: string, limits: EndpointLimits, holder: string): Promise<AcquireResult> {
+    const { slot, rateKey, rules } = this.request(endpointKey, limits, holder);
     try {
-      return await this.store.acquire(slot, `ep:${endpointKey}`, this.rules(limits), this.now());
+      return await this.store.acquire(slot, rateKey, rules, this.now());
     } catch (err) {
       // A decision of the store itself (fail-closed during a Redis outage) reaches the client as it is.
       if (err instanceof GatewayError) throw err;
@@ -282,7 +312,7 @@ export class EndpointSlots {
           if (w.settled) {
             // It gave up while we asked: hand the place back.
             release();
-            this.refund(q);
+            this.refund(q.key, q.limits);
             continue;
           }
           // Still the head (only this loop serves; others only join at the back or leave settled):
@@ -303,10 +333,11 @@ export class EndpointSlots {
     }
   }
 
-  private refund(q: EndpointQueue): void {
-    if (!positive(q.limits.requestsPerMinute)) return;
+  /** Refunds the request-rate charge (made at `chargedAt`, default now) of a place given back unused. */
+  private refund(endpointKey: string, limits: EndpointLimits, chargedAt?: number): void {
+    if (!positive(limits.requestsPerMinute)) return;
     const now = this.now();
-    this.store.adjust(`ep:${q.key}`, 'rpm', MINUTE, -1, now, now).catch(this.onStoreError);
+    this.store.adjust(`ep:${endpointKey}`, 'rpm', MINUTE, -1, now, chargedAt ?? now).catch(this.onStoreError);
   }
 
   private schedule(q: EndpointQueue, r: AcquireResult): void {

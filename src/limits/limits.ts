@@ -2,21 +2,29 @@
  * Rate limits and upstream capacity. Per API key: requests and tokens per minute (refused at once
  * with a 429). Per upstream endpoint: a concurrency cap and a request rate, with a fair queue
  * (endpoint-slots.ts). Counts live in a RateStore: memory for one process, Redis for several.
+ * A request limited both ways has its key's limits and its first endpoint's place decided in one
+ * store step (admitKeyAt): one Redis round trip before its upstream call.
  */
 import { providerDefaultsKey, providerOfKey } from '../catalog/endpoint-key.ts';
 import { guardOf, type RedisClient } from '../infra/redis.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { EndpointSlots } from './endpoint-slots.ts';
-import { MINUTE, positive } from './options.ts';
-import type { AcquireEndpointOptions, EndpointLimits, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
+import { keyCharge, keyRefusal, noopSettle, settler } from './key-limits.ts';
+import type { AcquireEndpointOptions, EndpointLimits, EndpointPlace, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
 import { MemoryRateStore } from './memory-rate-store.ts';
 import { OutageFallbackStore } from './outage-fallback-store.ts';
 import { RedisRateStore } from './redis-rate-store.ts';
-import type { RateRule, RateStore, TakeResult } from './types.ts';
+import type { AdmitResult, RateStore, TakeResult } from './types.ts';
 
-export type { AcquireEndpointOptions, EndpointLimits, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
-
-const noopSettle: SettleTokens = async () => {};
+export type {
+  AcquireEndpointOptions,
+  EndpointLimits,
+  EndpointPlace,
+  KeyLimits,
+  LimitsOptions,
+  Release,
+  SettleTokens,
+} from './options.ts';
 
 export class Limits {
   readonly store: RateStore;
@@ -39,60 +47,59 @@ export class Limits {
    * charge once the real usage is known.
    */
   async admitKey(keyHash: string, limits: KeyLimits, estimatedTokens: number): Promise<SettleTokens> {
-    const rules: RateRule[] = [];
-    if (positive(limits.requestsPerMinute)) rules.push({ name: 'rpm', limit: limits.requestsPerMinute, windowMs: MINUTE, cost: 1 });
-    const estimate = Math.max(1, Math.ceil(Number.isFinite(estimatedTokens) ? estimatedTokens : 1));
-    const tpm = positive(limits.tokensPerMinute);
-    if (tpm) rules.push({ name: 'tpm', limit: limits.tokensPerMinute!, windowMs: MINUTE, cost: estimate });
-    if (rules.length === 0) return noopSettle;
-    const storeKey = `key:${keyHash}`;
+    const c = keyCharge(keyHash, limits, estimatedTokens);
+    if (!c) return noopSettle;
     const chargedAt = this.now();
     let r: TakeResult;
     try {
-      r = await this.store.take(storeKey, rules, chargedAt);
+      r = await this.store.take(c.storeKey, c.rules, chargedAt);
     } catch (err) {
-      // A decision of the store itself (fail-closed during a Redis outage) reaches the client as it is.
-      if (err instanceof GatewayError) throw err;
-      this.onStoreError(err);
-      if (this.failOpen) return noopSettle;
-      throw new GatewayError('server', 'Rate limits are unavailable', { cause: err, retryable: false });
+      return this.storeFailed(err);
     }
-    if (!r.ok) {
-      const perMinute = r.rule === 'rpm' ? 'requests per minute' : 'tokens per minute';
-      const headers = {
-        'X-RateLimit-Limit': String(r.limit),
-        'X-RateLimit-Remaining': String(r.remaining),
-        'X-RateLimit-Reset': String(r.resetAt),
-      };
-      throw new GatewayError('rate_limit_exceeded', `Rate limit exceeded: ${perMinute} for this key (${r.limit}).`, {
-        // Another endpoint would not help: the limit is the key's.
-        retryable: false,
-        retryAfter: Math.max(1, Math.ceil(r.retryAfterMs / 1000)),
-        headers,
-        metadata: {
-          limit_type: r.rule === 'rpm' ? 'requests_per_minute' : 'tokens_per_minute',
-          limit: r.limit,
-          remaining: r.remaining,
-          reset_at: r.resetAt,
-          retry_after_ms: r.retryAfterMs,
-          headers,
-        },
-      });
+    if (!r.ok) throw keyRefusal(r);
+    return settler(this.store, c, chargedAt, this.now, this.onStoreError);
+  }
+
+  /**
+   * admitKey, and in the same store step (one round trip to Redis) the place at the endpoint the
+   * request will try first, if it has limits and nobody waits for it: a key refused charges the
+   * endpoint nothing; a key admitted is charged whatever the endpoint answers. `place` is the
+   * endpoint's answer, for acquireEndpoint to use: a place granted (its release, or `unused` if no
+   * upstream call comes), or a refusal to queue after. No `place`: the endpoint was not asked.
+   */
+  async admitKeyAt(
+    keyHash: string,
+    limits: KeyLimits,
+    estimatedTokens: number,
+    endpointKey: string,
+    endpointLimits: EndpointLimits,
+  ): Promise<{ settle: SettleTokens; place?: EndpointPlace }> {
+    const c = keyCharge(keyHash, limits, estimatedTokens);
+    if (!c) return { settle: noopSettle };
+    const ask = this.slots.ask(endpointKey, endpointLimits);
+    if (!ask) return { settle: await this.admitKey(keyHash, limits, estimatedTokens) };
+    const chargedAt = this.now();
+    let r: AdmitResult;
+    try {
+      r = await this.store.admit(c.storeKey, c.rules, ask.request, chargedAt);
+    } catch (err) {
+      // Fail-open admits the key; the endpoint is then asked on its own (and fails open too).
+      return { settle: this.storeFailed(err) };
     }
-    if (!tpm) return noopSettle;
-    let settled = false;
-    return async (actualTokens: number) => {
-      if (settled) return;
-      settled = true;
-      const actual = Math.max(0, Math.ceil(Number.isFinite(actualTokens) ? actualTokens : 0));
-      const delta = actual - estimate;
-      if (delta === 0) return;
-      try {
-        await this.store.adjust(storeKey, 'tpm', MINUTE, delta, this.now(), chargedAt);
-      } catch (err) {
-        this.onStoreError(err);
-      }
-    };
+    if (!r.ok) throw keyRefusal(r);
+    const settle = settler(this.store, c, chargedAt, this.now, this.onStoreError);
+    if (!r.endpoint.ok) return { settle, place: { endpointKey, granted: false, refusal: r.endpoint } };
+    const { release, unused } = this.slots.placed(endpointKey, endpointLimits, ask.holder, chargedAt);
+    return { settle, place: { endpointKey, granted: true, release, unused } };
+  }
+
+  /** A store that could not decide: admitted (fail-open), or the error the client gets. */
+  private storeFailed(err: unknown): SettleTokens {
+    // A decision of the store itself (fail-closed during a Redis outage) reaches the client as it is.
+    if (err instanceof GatewayError) throw err;
+    this.onStoreError(err);
+    if (this.failOpen) return noopSettle;
+    throw new GatewayError('server', 'Rate limits are unavailable', { cause: err, retryable: false });
   }
 
   /**

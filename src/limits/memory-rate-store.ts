@@ -6,7 +6,9 @@
  */
 import {
   bucketMs,
+  type AcquireRequest,
   type AcquireResult,
+  type AdmitResult,
   type GrantResult,
   type RateRefusal,
   type RateRule,
@@ -84,6 +86,16 @@ export class MemoryRateStore implements RateStore {
 
   async acquire(slot: SlotRequest | null, rateKey: string, rules: readonly RateRule[], now: number): Promise<AcquireResult> {
     return this.decide(slot, rateKey, rules, now);
+  }
+
+  async admit(key: string, rules: readonly RateRule[], endpoint: AcquireRequest, now: number): Promise<AdmitResult> {
+    // Synchronous: both decisions are one step.
+    const k = this.decide(null, key, rules, now);
+    if (!k.ok && k.reason === 'rate') {
+      const { reason: _reason, ...refusal } = k;
+      return refusal;
+    }
+    return { ok: true, endpoint: this.decide(endpoint.slot, endpoint.rateKey, endpoint.rules, now) };
   }
 
   async acquireSlot(key: string, max: number, leaseMs: number, holder: string, now: number): Promise<boolean> {

@@ -1,7 +1,7 @@
 /**
  * What rate limits and endpoint capacity are configured with, and the small facts both share.
  */
-import type { RateStore } from './types.ts';
+import type { AcquireResult, RateStore } from './types.ts';
 
 export const MINUTE = 60_000;
 
@@ -21,6 +21,20 @@ export type SettleTokens = (actualTokens: number) => Promise<void>;
 /** Gives the endpoint place back. Idempotent; never throws. */
 export type Release = () => void;
 
+/**
+ * An endpoint's answer decided together with the key's limits (Limits.admitKeyAt): a place, or
+ * the refusal after which the request waits in the endpoint's queue (acquireEndpoint's `refused`).
+ */
+export type EndpointPlace =
+  | {
+      endpointKey: string;
+      granted: true;
+      release: Release;
+      /** Gives back a place no upstream call used: released, and its request-rate charge refunded. Idempotent. */
+      unused: () => void;
+    }
+  | { endpointKey: string; granted: false; refusal: Exclude<AcquireResult, { ok: true }> };
+
 export interface AcquireEndpointOptions {
   /** Fairness: requests of one queue key (the API key hash) are served FIFO, keys round-robin. */
   queueKey: string;
@@ -33,6 +47,8 @@ export interface AcquireEndpointOptions {
    * `keepAliveMs` while it waits: the moment to send an SSE keep-alive comment.
    */
   onWait?: (position: number) => void;
+  /** The store refused this request a moment ago (EndpointPlace): it waits without asking again first. */
+  refused?: Exclude<AcquireResult, { ok: true }>;
 }
 
 export interface LimitsOptions {

@@ -11,7 +11,7 @@
 import type { RedisGuard } from '../infra/redis.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { MemoryRateStore } from './memory-rate-store.ts';
-import type { AcquireResult, RateRule, RateStore, SlotRequest, TakeResult } from './types.ts';
+import type { AcquireRequest, AcquireResult, AdmitResult, RateRule, RateStore, SlotRequest, TakeResult } from './types.ts';
 
 export class OutageFallbackStore implements RateStore {
   private readonly shared: RateStore;
@@ -30,6 +30,10 @@ export class OutageFallbackStore implements RateStore {
 
   acquire(slot: SlotRequest | null, rateKey: string, rules: readonly RateRule[], now: number): Promise<AcquireResult> {
     return this.use((s) => s.acquire(slot, rateKey, rules, now));
+  }
+
+  admit(key: string, rules: readonly RateRule[], endpoint: AcquireRequest, now: number): Promise<AdmitResult> {
+    return this.use((s) => s.admit(key, rules, endpoint, now));
   }
 
   acquireSlot(key: string, max: number, leaseMs: number, holder: string, now: number): Promise<boolean> {

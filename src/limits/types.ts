@@ -49,6 +49,19 @@ export interface SlotRequest {
 
 export type AcquireResult = { ok: true } | { ok: false; reason: 'concurrency' } | (RateRefusal & { reason: 'rate' });
 
+/** What `acquire` is asked for: a place in a semaphore (if `slot`) and a charge under `rules` of `rateKey`. */
+export interface AcquireRequest {
+  slot: SlotRequest | null;
+  rateKey: string;
+  rules: readonly RateRule[];
+}
+
+/**
+ * The answer of `admit`: the key's refusal (nothing charged anywhere), or the key charged and the
+ * endpoint's own answer (a refused endpoint charged nothing; the key stays charged).
+ */
+export type AdmitResult = RateRefusal | { ok: true; endpoint: AcquireResult };
+
 export interface RateStore {
   /**
    * Admits `cost` under every rule of `key` or under none: either all rules have room and all are
@@ -72,6 +85,11 @@ export interface RateStore {
    * `rateKey` (if any rules); nothing is taken unless everything is. One atomic step.
    */
   acquire(slot: SlotRequest | null, rateKey: string, rules: readonly RateRule[], now: number): Promise<AcquireResult>;
+  /**
+   * `take` of the key's rules and, only if they admit, `acquire` of the endpoint's request: one
+   * atomic step (one round trip to Redis), the two decisions each all or nothing as on their own.
+   */
+  admit(key: string, rules: readonly RateRule[], endpoint: AcquireRequest, now: number): Promise<AdmitResult>;
   /** Releases whatever the store owns (not a Redis client it was given). */
   close(): Promise<void>;
 }

@@ -103,6 +103,7 @@ describe('Limits: per key', () => {
       acquireSlot: () => Promise.reject(new Error('redis down')),
       releaseSlot: () => Promise.reject(new Error('redis down')),
       acquire: () => Promise.reject(new Error('redis down')),
+      admit: () => Promise.reject(new Error('redis down')),
       close: async () => {},
     };
     const errors: unknown[] = [];
@@ -324,6 +325,97 @@ describe('Limits: endpoint queue', () => {
     const took = performance.now() - started;
     assert.ok(took < 300, `took ${took} ms`);
     release();
+  });
+});
+
+describe('Limits: a key and its first endpoint in one step', () => {
+  /** A memory store that counts the calls made to it, by operation. */
+  class CountingStore extends MemoryRateStore {
+    calls: string[] = [];
+    override take(...a: Parameters<MemoryRateStore['take']>) {
+      this.calls.push('take');
+      return super.take(...a);
+    }
+    override acquire(...a: Parameters<MemoryRateStore['acquire']>) {
+      this.calls.push('acquire');
+      return super.acquire(...a);
+    }
+    override admit(...a: Parameters<MemoryRateStore['admit']>) {
+      this.calls.push('admit');
+      return super.admit(...a);
+    }
+  }
+  const ep = { maxConcurrency: 1, requestsPerMinute: 100 };
+
+  it('takes the place with the key in one call; a refused key charges the endpoint nothing', async () => {
+    const store = new CountingStore();
+    const limits = new Limits({ store });
+    const first = await limits.admitKeyAt('k', { requestsPerMinute: 1 }, 10, 'p:m', ep);
+    assert.deepEqual(store.calls, ['admit']);
+    assert.equal(first.place?.granted, true);
+    const err = await rejection(limits.admitKeyAt('k', { requestsPerMinute: 1 }, 10, 'p:m', ep));
+    assert.equal(err.status, 429);
+    assert.match(err.message, /requests per minute for this key \(1\)/);
+    assert.equal(err.headers?.['X-RateLimit-Remaining'], '0');
+    // The endpoint has its one place taken and one request charged, no more.
+    if (first.place?.granted) first.place.release();
+    await tick();
+    assert.deepEqual(await store.acquire(null, 'ep:p:m', [{ name: 'rpm', limit: 2, windowMs: 60_000, cost: 1 }], Date.now()), { ok: true });
+    assert.equal((await store.acquire(null, 'ep:p:m', [{ name: 'rpm', limit: 2, windowMs: 60_000, cost: 1 }], Date.now())).ok, false);
+    await limits.close();
+  });
+
+  it('a key admitted to a full endpoint is charged, and queues without asking again at once', async () => {
+    const store = new CountingStore();
+    const limits = new Limits({ store, pollMs: { min: 5, max: 10 } });
+    const holder = await limits.acquireEndpoint('p:m', ep, { queueKey: 'other' });
+    store.calls = [];
+    const { place } = await limits.admitKeyAt('k', { requestsPerMinute: 1 }, 10, 'p:m', ep);
+    assert.ok(place && !place.granted);
+    assert.equal(place.refusal.reason, 'concurrency');
+    assert.equal((await rejection(limits.admitKey('k', { requestsPerMinute: 1 }, 10))).status, 429);
+    store.calls = [];
+    const waiting = limits.acquireEndpoint('p:m', ep, { queueKey: 'k', refused: place.refusal });
+    assert.deepEqual(store.calls, []);
+    assert.equal(limits.queueLength('p:m'), 1);
+    holder();
+    const release = await waiting;
+    assert.ok(store.calls.every((c) => c === 'acquire'));
+    release();
+    await limits.close();
+  });
+
+  it('does not ask for the endpoint while others wait for it (they go first), nor without endpoint limits', async () => {
+    const store = new CountingStore();
+    const limits = new Limits({ store, pollMs: { min: 5, max: 10 } });
+    const holder = await limits.acquireEndpoint('p:m', ep, { queueKey: 'a' });
+    const queued = limits.acquireEndpoint('p:m', ep, { queueKey: 'b' });
+    await tick();
+    store.calls = [];
+    const r = await limits.admitKeyAt('k', { requestsPerMinute: 5 }, 10, 'p:m', ep);
+    assert.equal(r.place, undefined);
+    assert.deepEqual(store.calls, ['take']);
+    store.calls = [];
+    assert.equal((await limits.admitKeyAt('k', { requestsPerMinute: 5 }, 10, 'p:x', {})).place, undefined);
+    assert.deepEqual(store.calls, ['take']);
+    holder();
+    (await queued)();
+    await limits.close();
+  });
+
+  it('a place given back unused is released and its request-rate charge refunded', async () => {
+    const store = new CountingStore();
+    const limits = new Limits({ store });
+    const one = { maxConcurrency: 1, requestsPerMinute: 1 };
+    const { place } = await limits.admitKeyAt('k', { requestsPerMinute: 5 }, 10, 'p:m', one);
+    assert.ok(place?.granted);
+    place.unused();
+    place.unused();
+    await tick();
+    const again = await limits.admitKeyAt('k', { requestsPerMinute: 5 }, 10, 'p:m', one);
+    assert.equal(again.place?.granted, true);
+    if (again.place?.granted) again.place.release();
+    await limits.close();
   });
 });
 

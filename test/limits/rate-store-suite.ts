@@ -208,6 +208,55 @@ export function rateStoreSuite(name: string, make: () => Promise<StoreHarness>, 
       assert.deepEqual(await s.acquire(null, uid('none'), [], T0), { ok: true });
     });
 
+    it('admits a key and an endpoint in one step: a key refused charges the endpoint nothing, a key admitted stays charged', async () => {
+      const k = uid('admit-key');
+      const e = uid('admit-ep');
+      const ep = (holder: string, max: number) => ({ slot: { key: e, max, leaseMs: 10_000, holder }, rateKey: e, rules: [rpm(5)] });
+      assert.deepEqual(await s.admit(k, [rpm(2)], ep('a', 1), T0), { ok: true, endpoint: { ok: true } });
+      // The endpoint is full: the key is charged all the same, the endpoint's rate is not.
+      assert.deepEqual(await s.admit(k, [rpm(2)], ep('b', 1), T0 + 1), { ok: true, endpoint: { ok: false, reason: 'concurrency' } });
+      // The key is spent: its own refusal, and the endpoint is not asked (room for 'c' notwithstanding).
+      const r = await s.admit(k, [rpm(2)], ep('c', 5), T0 + 2);
+      assert.equal(r.ok, false);
+      const kr = r as RateRefusal;
+      assert.equal(kr.rule, 'rpm');
+      assert.equal(kr.limit, 2);
+      assert.equal(kr.remaining, 0);
+      assert.equal(kr.resetAt, T0 + 2 + kr.retryAfterMs);
+      // Only 'a' holds a place and only 'a' was charged at the endpoint: 4 of its 5 left.
+      assert.equal(await s.acquireSlot(e, 2, 10_000, 'd', T0 + 3), true);
+      assert.equal(await s.acquireSlot(e, 2, 10_000, 'c', T0 + 3), false);
+      for (let i = 0; i < 4; i++) assert.deepEqual(await s.acquire(null, e, [rpm(5)], T0 + 4), { ok: true });
+      // The endpoint's rate refuses: the key is charged, the endpoint names its rule.
+      const k2 = uid('admit-key2');
+      const r2 = await s.admit(k2, [rpm(10), tpm(1_000, 100)], { slot: null, rateKey: e, rules: [rpm(5)] }, T0 + 5);
+      assert.equal(r2.ok, true);
+      const er = r2.ok ? r2.endpoint : undefined;
+      assert.equal(er?.ok, false);
+      assert.equal(er && !er.ok && er.reason === 'rate' && er.rule, 'rpm');
+      assert.equal(refused(await s.take(k2, [tpm(1_000, 901)], T0 + 6)).remaining, 900);
+      // A key without rules and an endpoint without a slot or rules: nothing to refuse.
+      assert.deepEqual(await s.admit(uid('none'), [], { slot: null, rateKey: uid('none'), rules: [] }, T0), {
+        ok: true,
+        endpoint: { ok: true },
+      });
+    });
+
+    it('admits exactly the key limit of concurrent requests, and exactly the endpoint places among them', async () => {
+      const k = uid('admit-concurrent');
+      const e = uid('admit-concurrent-ep');
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          s.admit(k, [rpm(10)], { slot: { key: e, max: 3, leaseMs: 10_000, holder: `h${i}` }, rateKey: e, rules: [rpm(100)] }, T0),
+        ),
+      );
+      const admitted = results.filter((r) => r.ok);
+      assert.equal(admitted.length, 10);
+      assert.equal(admitted.filter((r) => r.ok && r.endpoint.ok).length, 3);
+      // The endpoint charged the 3 places only.
+      assert.equal(refused(await s.take(e, [rpm(100, 98)], T0)).remaining, 97);
+    });
+
     it('decides concurrent requests atomically', async () => {
       const k = uid('concurrent');
       const results = await Promise.all(Array.from({ length: 200 }, () => s.take(k, [rpm(50), tpm(1_000_000, 10)], T0)));

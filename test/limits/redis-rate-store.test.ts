@@ -84,11 +84,22 @@ describe('RedisRateStore', { skip }, () => {
         [{ name: 'rpm', limit: 100, windowMs: 60_000, cost: 1 }],
         T0,
       );
+      // The key's limits and an endpoint's place and rate together.
+      await s.admit(
+        'rt',
+        [{ name: 'rpm', limit: 100, windowMs: 60_000, cost: 1 }],
+        {
+          slot: { key: 'rt-ep', max: 3, leaseMs: 1_000, holder: 'h' },
+          rateKey: 'rt-ep',
+          rules: [{ name: 'rpm', limit: 100, windowMs: 60_000, cost: 1 }],
+        },
+        T0,
+      );
       await s.adjust('rt', 'tpm', 60_000, -100, T0);
       await s.releaseSlot('rt', 'h');
     } finally {
       redis.sendCommand = original;
     }
-    assert.deepEqual(sent, ['evalsha', 'evalsha', 'evalsha', 'zrem']);
+    assert.deepEqual(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'zrem']);
   });
 });

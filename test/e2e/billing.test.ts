@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { createKey } from '../../src/accounting/keys.ts';
+import { openGate, waitingAt } from '../emulators/common.ts';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
@@ -166,22 +167,31 @@ describe('limits and 402s', () => {
 
   test('200 concurrent requests against a key whose limit covers 20: exactly 20 succeed, spend ≤ limit, ledger balances', async () => {
     const probe = await newKey({ limitUsd: 0 });
-    // The upstream is slow, so all 200 holds are placed before the first success settles (a settled
-    // request costs less than its hold, which would make room for more).
-    const body = { model: MODEL, messages: [{ role: 'user' as const, content: 'go [[slow:2000]]' }], max_tokens: 200 };
+    // The upstream answers only when the test opens its gate, after every request has been held or
+    // refused: a settled request costs less than its hold, so an early answer would make room for
+    // more, however slow the machine.
+    const gate = 'billing-200-concurrent';
+    const body = { model: MODEL, messages: [{ role: 'user' as const, content: `go [[gate:${gate}]]` }], max_tokens: 200 };
     const e = (await probe.client.chat.completions.create(body).catch((x: APIErr) => x)) as APIErr;
     const worst = (e.error as { metadata: { required_nanos: number } }).metadata.required_nanos;
     assert.ok(worst > 0);
     const limitNanos = worst * 20 + Math.floor(worst / 2);
     const { client, hash } = await newKey({ limitUsd: limitNanos / 1e9 });
-    const results = await Promise.all(
-      Array.from({ length: 200 }, () =>
-        client.chat.completions.create(body).then(
-          () => 200,
-          (x: APIErr) => x.status ?? 0,
-        ),
+    let refused = 0;
+    const pending = Array.from({ length: 200 }, () =>
+      client.chat.completions.create(body).then(
+        () => 200,
+        (x: APIErr) => {
+          if (x.status === 402) refused++;
+          return x.status ?? 0;
+        },
       ),
     );
+    const deadline = Date.now() + 60_000;
+    while (refused + waitingAt(gate) < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(waitingAt(gate), 20, `${refused} refused, ${waitingAt(gate)} at the upstream`);
+    openGate(gate);
+    const results = await Promise.all(pending);
     assert.equal(results.filter((s) => s === 200).length, 20);
     assert.equal(results.filter((s) => s === 402).length, 180);
     const k = (await stack.gw.app.store.findKey(hash))!;

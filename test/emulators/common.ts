@@ -19,6 +19,8 @@
  *   [[bytedrip:50]] (streams) send the first content, then the rest one byte every that many ms
  *   [[gather:N]]    (streams) hold the answer until N such requests are waiting at once (or 60 s
  *                   passed): proves that N requests reach the upstream concurrently
+ *   [[gate:NAME]]   (OpenAI) hold the request until the test opens that gate (openGate), counted
+ *                   while it waits (waitingAt): lets a test decide when answers come, not a clock
  *   [[bytes:N]]     reply with N characters of text, whatever max_tokens says (a huge answer;
  *                   streams send it in 4 KiB deltas)
  *   [[call:NAME:{"arg":1}]]  a script of tool calls, one a step: the Nth model turn after the user
@@ -150,6 +152,8 @@ export interface Directives {
   byteDripMs?: number;
   /** [[gather:N]]: wait for N such requests to be in flight at once. */
   gather?: number;
+  /** [[gate:NAME]]: wait until the test opens that gate. */
+  gate?: string;
   /** [[bytes:N]]: a reply of N characters. */
   bytes?: number;
   /** [[served:TIER]]: the processing tier the answer says it was served at (OpenAI: flex served as default). */
@@ -189,6 +193,7 @@ export function parseDirectives(text: string): Directives {
     keepAliveMs: text.includes('[[keepalive]]') ? 100 : num('keepalive'),
     byteDripMs: num('bytedrip'),
     gather: num('gather'),
+    gate: /\[\[gate:([\w-]+)\]\]/.exec(text)?.[1],
     bytes: num('bytes'),
     served: /\[\[served:([a-z_]+)\]\]/.exec(text)?.[1],
   };
@@ -332,6 +337,37 @@ async function gather(n: number): Promise<void> {
     g.release();
   }
   clearTimeout(timer);
+}
+
+const gates = new Map<string, { waiting: number; open: () => void; opened: Promise<void> }>();
+
+function gateNamed(name: string) {
+  let g = gates.get(name);
+  if (!g) {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    g = { waiting: 0, open, opened };
+    gates.set(name, g);
+  }
+  return g;
+}
+
+/** Holds a request at the gate `name` until the test opens it. */
+export async function passGate(name: string): Promise<void> {
+  const g = gateNamed(name);
+  g.waiting++;
+  await g.opened;
+  g.waiting--;
+}
+
+/** How many requests wait at the gate `name`. */
+export function waitingAt(name: string): number {
+  return gates.get(name)?.waiting ?? 0;
+}
+
+/** Lets every request at the gate `name` through, and any that comes later. */
+export function openGate(name: string): void {
+  gateNamed(name).open();
 }
 
 /** Resolves when the response's buffer has room again, or the connection is gone. */

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { sleep, startEmulator, writeFrames } from './common.ts';
+import { passGate, sleep, startEmulator, writeFrames } from './common.ts';
 import type { Directives, Emulator, EmulatorOptions } from './common.ts';
 import { createChatState, lastUserText, respondChat, validateChat } from './openai-chat.ts';
 import { embeddingText, legacyPrompts, respondEmbeddings, respondLegacy, validateEmbeddings, validateLegacy } from './openai-legacy.ts';
@@ -181,6 +181,7 @@ export async function startOpenAIEmulator(opts: OpenAIEmulatorOptions = {}): Pro
     const request: Body = body ?? {};
     const d = directivesIn(route.text(request));
     if (d.slowMs) await sleep(d.slowMs);
+    if (d.gate) await passGate(d.gate);
     const invalid = route.validate(request);
     if (invalid) return send(invalid);
     if (d.error !== undefined) {

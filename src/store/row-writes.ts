@@ -4,7 +4,7 @@
  * only in placeholders (or literals, in PostgreSQL's batches), which each caller passes in.
  */
 import { isoTime } from '../spec/iso-time.ts';
-import type { GenerationRecord, HoldCheckpoint, SettleRequest } from './types.ts';
+import type { ApiKeyRecord, GenerationRecord, HoldCheckpoint, SettleRequest } from './types.ts';
 
 export const GENERATION_COLUMNS = [
   'id',
@@ -87,6 +87,33 @@ export function chargeSql(ph: (i: number) => string): string {
 
 export function chargeParams(c: ChargeRow): Array<string | number | null> {
   return [c.id, c.accountId, c.keyHash, 'charge', -(c.upstreamNanos + c.feeNanos), c.upstreamNanos, c.feeNanos, c.note, isoTime(c.now)];
+}
+
+/** A new key's row (usage and holds start at 0); `ph(i)` is the engine's i-th placeholder. */
+export function createKeySql(ph: (i: number) => string): string {
+  const p = Array.from({ length: 14 }, (_, i) => ph(i + 1));
+  return `INSERT INTO api_keys (hash, name, label, kind, account_id, limit_nanos, limit_reset, usage_nanos, usage_total_nanos,
+        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at, requests_per_minute, tokens_per_minute)
+       VALUES (${p.slice(0, 7).join(', ')}, 0, 0, ${p[7]}, 0, ${p.slice(8).join(', ')})`;
+}
+
+export function createKeyParams(k: ApiKeyRecord): Array<string | number | null> {
+  return [
+    k.hash,
+    k.name,
+    k.label,
+    k.kind,
+    k.accountId,
+    k.limitNanos,
+    k.limitReset,
+    k.periodStart,
+    k.disabled ? 1 : 0,
+    k.expiresAt,
+    k.createdAt,
+    k.updatedAt,
+    k.requestsPerMinute,
+    k.tokensPerMinute,
+  ];
 }
 
 export function generationParams(g: GenerationRecord): Array<string | number | null> {

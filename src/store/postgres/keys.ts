@@ -4,7 +4,10 @@
  */
 import { FIND_KEY_SQL, KEY_PATCH_COLUMNS, keyFromRow } from '../rows.ts';
 import type { ApiKeyRecord, KeyKind, KeyPatch } from '../types.ts';
+import { createKeyParams, createKeySql } from '../row-writes.ts';
 import type { Param, Queries } from './connection.ts';
+
+const CREATE_KEY_SQL = createKeySql((i) => `$${i}`);
 
 export class Keys {
   private readonly db: Queries;
@@ -14,27 +17,7 @@ export class Keys {
   }
 
   async createKey(k: ApiKeyRecord): Promise<void> {
-    await this.db.q(
-      `INSERT INTO api_keys (hash, name, label, kind, account_id, limit_nanos, limit_reset, usage_nanos, usage_total_nanos,
-        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at, requests_per_minute, tokens_per_minute)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, 0, $9, $10, $11, $12, $13, $14)`,
-      [
-        k.hash,
-        k.name,
-        k.label,
-        k.kind,
-        k.accountId,
-        k.limitNanos,
-        k.limitReset,
-        k.periodStart,
-        k.disabled ? 1 : 0,
-        k.expiresAt,
-        k.createdAt,
-        k.updatedAt,
-        k.requestsPerMinute,
-        k.tokensPerMinute,
-      ],
-    );
+    await this.db.q(CREATE_KEY_SQL, createKeyParams(k));
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {

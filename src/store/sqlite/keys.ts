@@ -6,7 +6,10 @@ import type { SQLInputValue } from 'node:sqlite';
 import { FIND_KEY_SQL, KEY_PATCH_COLUMNS, keyFromRow } from '../rows.ts';
 import type { Row } from '../rows.ts';
 import type { ApiKeyRecord, KeyKind, KeyPatch } from '../types.ts';
+import { createKeyParams, createKeySql } from '../row-writes.ts';
 import type { Connection } from './connection.ts';
+
+const CREATE_KEY_SQL = createKeySql(() => '?');
 
 export class Keys {
   private readonly db: Connection;
@@ -16,28 +19,7 @@ export class Keys {
   }
 
   async createKey(k: ApiKeyRecord): Promise<void> {
-    this.db
-      .q(
-        `INSERT INTO api_keys (hash, name, label, kind, account_id, limit_nanos, limit_reset, usage_nanos, usage_total_nanos,
-        period_start, reserved_nanos, disabled, expires_at, created_at, updated_at, requests_per_minute, tokens_per_minute)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        k.hash,
-        k.name,
-        k.label,
-        k.kind,
-        k.accountId,
-        k.limitNanos,
-        k.limitReset,
-        k.periodStart,
-        k.disabled ? 1 : 0,
-        k.expiresAt,
-        k.createdAt,
-        k.updatedAt,
-        k.requestsPerMinute,
-        k.tokensPerMinute,
-      );
+    this.db.q(CREATE_KEY_SQL).run(...createKeyParams(k));
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {

@@ -28,6 +28,7 @@ import { Child, killAll } from './children.ts';
 import { FreewayProcess } from './freeway-process.ts';
 import { makeTarget, send } from './load.ts';
 import type { Target } from './load.ts';
+import { PgSchemas } from './pg-store.ts';
 import { percentile } from './stats.ts';
 
 /** What one measured path is: a load target and where its process's counters are read. */
@@ -219,9 +220,6 @@ export interface CostSetup {
   stop(): Promise<void>;
 }
 
-const PG_URL = process.env.FREEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.FREEWAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
 export async function startCost(opts: {
   dir: string;
   stores: ('sqlite' | 'pg')[];
@@ -256,7 +254,7 @@ export async function startCost(opts: {
     stats: () => bareChild.stats(),
     callgrindOut: bareOut,
   };
-  const schemas: string[] = [];
+  const schemas = new PgSchemas();
   const freeway: CostSetup['freeway'] = [];
   const runs: { store: 'sqlite' | 'pg'; root?: string }[] = opts.stores.map((store) => ({ store }));
   if (opts.baseline) runs.push({ store: opts.stores[opts.stores.length - 1], root: opts.baseline });
@@ -294,21 +292,9 @@ export async function startCost(opts: {
     });
     return { fw, path: { target, pid: fw.proc.pid!, stats: () => fw.stats(), callgrindOut: out } as CostPath };
   };
-  for (const { store, root } of runs) {
-    const env: Record<string, string> = {};
-    if (store === 'pg') {
-      const schema = `freeway_bench_${process.pid}_${Date.now().toString(36)}`;
-      schemas.push(schema);
-      env.DATABASE_URL = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
-      env.REDIS_URL = REDIS_URL;
-    }
-    const { fw, path } = await startOne({ store, name: root ? `baseline (${store})` : `Freeway (${store})`, root, env });
-    freeway.push({ store, fw, path });
-  }
-  let ops: CostSetup['ops'];
-  if (opts.opsPair) {
-    // On: as an operator runs it — JSON access lines at info through the normal stderr path (to
-    // /dev/null, so the disk is not measured), metrics on (the default). Off: silent, no metrics.
+  // The ops pair. On: as an operator runs it — JSON access lines at info through the normal stderr
+  // path (to /dev/null, so the disk is not measured), metrics on (the default). Off: silent, no metrics.
+  const startOps = async (): Promise<CostSetup['ops']> => {
     const on = await startOne({
       store: 'sqlite',
       name: 'Freeway, ops on',
@@ -321,7 +307,21 @@ export async function startCost(opts: {
       env: { FREEWAY_LOG: 'silent' },
       configYaml: 'metrics:\n  enabled: false\n',
     });
-    ops = { on: on.path, off: off.path };
+    return { on: on.path, off: off.path };
+  };
+  let ops: CostSetup['ops'];
+  try {
+    for (const { store, root } of runs) {
+      const env: Record<string, string> = store === 'pg' ? schemas.env() : {};
+      const { fw, path } = await startOne({ store, name: root ? `baseline (${store})` : `Freeway (${store})`, root, env });
+      freeway.push({ store, fw, path });
+    }
+    if (opts.opsPair) ops = await startOps();
+  } catch (err) {
+    // A Freeway that did not start leaves nothing behind: its schema goes with the others.
+    await Promise.allSettled([emu.stop(), bareChild.stop(), ...fws.map((f) => f.stop())]);
+    await schemas.dropAll();
+    throw err;
   }
   return {
     emu,
@@ -332,17 +332,7 @@ export async function startCost(opts: {
       const all = [bare, ...freeway.map((f) => f.path), ...(ops ? [ops.on, ops.off] : [])];
       await Promise.allSettled(all.map((p) => p.target.pool.destroy()));
       await Promise.allSettled([emu.stop(), bareChild.stop(), ...fws.map((f) => f.stop())]);
-      for (const schema of schemas) {
-        try {
-          const pg = (await import('pg')).default;
-          const client = new pg.Client({ connectionString: PG_URL });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await client.end();
-        } catch (err) {
-          process.stderr.write(`[cost] could not drop schema ${schema}: ${String(err)}\n`);
-        }
-      }
+      await schemas.dropAll();
     },
   };
 }

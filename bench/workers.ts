@@ -1,16 +1,18 @@
 /**
- * `node bench/workers.ts [--quick] [--baseline=DIR]`: `freeway serve --workers N` against one process, on this
- * machine's cores. For each setup it starts Freeway as `npm start` does (built JavaScript, the
- * start command's Node options, SQLite in a temp dir), saturates it with 64 keep-alive
- * connections of non-streaming requests against the OpenAI emulator, and reads the CPU time of
- * every Freeway process (the primary and its workers) from /proc:
+ * `node bench/workers.ts [--quick] [--no-pg] [--baseline=DIR]`: `freeway serve --workers N` against one
+ * process, on this machine's cores. For each setup it starts Freeway as `npm start` does (built
+ * JavaScript, the start command's Node options, SQLite in a temp dir), saturates it with 64
+ * keep-alive connections of non-streaming requests against the OpenAI emulator, and reads the CPU
+ * time of every Freeway process (the primary and its workers) from /proc:
  *   - 1 worker (one process, the default)
  *   - 2 workers (a primary and two workers on one SQLite file)
  *   - 2 workers whose key has a requests-per-minute limit (decided by the primary, which hands
  *     each worker blocks of the allowance)
- * Phases rotate (1, 2, 2+limit, 1, 2, ...) so drift on a shared machine hits all alike. Prints
- * throughput and CPU per request, the primary's own CPU per request (what deciding limits costs
- * it), and the ratio to one worker (target: ≤ 1.1×). `--baseline=DIR` adds the two 2-worker setups
+ *   - 1 worker and 2 workers on PostgreSQL + Redis (the test services, a schema of its own each,
+ *     dropped after; bench/pg-store.ts), unless `--no-pg` or the services do not start
+ * Phases rotate (1, 2, 2+limit, 1 PG, 2 PG, 1, 2, ...) so drift on a shared machine hits all alike.
+ * Prints throughput and CPU per request, the primary's own CPU per request (what deciding limits
+ * costs it), and the ratio to one worker of the same store (target: ≤ 1.1×). `--baseline=DIR` adds the two 2-worker setups
  * run from another checkout (its built dist/), in the same rotation: a fair A/B on a noisy
  * machine. `workersScenario` is exported for `npm run bench`.
  */
@@ -22,6 +24,7 @@ import { join } from 'node:path';
 import { Child, killAll, track } from './children.ts';
 import { ADMIN_KEY, freePort, procStats } from './freeway-process.ts';
 import { closedLoop, interleavedFixedRate, makeTarget } from './load.ts';
+import { PgSchemas } from './pg-store.ts';
 import { fmtRate, sleep } from './stats.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -64,6 +67,8 @@ interface Setup {
   name: string;
   workers: number;
   rpm?: number;
+  /** SQLite in a temp dir (default), or PostgreSQL + Redis: ratios are against 1 worker of the same store. */
+  store?: 'sqlite' | 'pg';
   /** The checkout to run Freeway from (default this one). */
   root?: string;
 }
@@ -82,7 +87,7 @@ function startCommandOptions(): string[] {
   return words.slice(1, words.indexOf('bin/freeway.js'));
 }
 
-async function start(setup: Setup, emu: { url: string; apiKey: string }): Promise<Running> {
+async function start(setup: Setup, emu: { url: string; apiKey: string }, schemas: PgSchemas): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'freeway-bench-workers-'));
   const port = await freePort();
   const cli = [join(setup.root ?? ROOT, 'bin', 'freeway.js'), 'serve', '--port', String(port), '--workers', String(setup.workers)];
@@ -96,6 +101,8 @@ async function start(setup: Setup, emu: { url: string; apiKey: string }): Promis
       DATABASE_URL: join(dir, 'freeway.db'),
       FREEWAY_ADMIN_KEY: ADMIN_KEY,
       FREEWAY_LOG: 'silent',
+      // Its own schema; its key's rate counts in Redis are under the key's hash (see pg-store.ts).
+      ...(setup.store === 'pg' ? schemas.env() : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -151,10 +158,18 @@ export interface WorkersResult {
   fixed: { rate: number; requests: number; cpuUs: number; primaryUs: number };
 }
 
+export interface WorkersRun {
+  results: WorkersResult[];
+  /** Why the PostgreSQL + Redis setups are not among the results, when they are not. */
+  pgSkipped?: string;
+  /** Ticks of the fixed-rate phase skipped (64 rounds in flight: the machine did not keep up), of all ticks. */
+  fixedSkipped: { skipped: number; ticks: number };
+}
+
 /** Runs the rotating phases; one result per setup, summed over its phases. */
 export async function workersScenario(
-  opts: { quick?: boolean; log?: (s: string) => void; baseline?: string } = {},
-): Promise<WorkersResult[]> {
+  opts: { quick?: boolean; log?: (s: string) => void; baseline?: string; pg?: boolean } = {},
+): Promise<WorkersRun> {
   const log = opts.log ?? (() => {});
   const setups: Setup[] = [
     { name: '1 worker', workers: 1 },
@@ -168,12 +183,32 @@ export async function workersScenario(
       { name: '2 workers, key rpm limit (baseline)', workers: 2, rpm: 100_000_000, root: opts.baseline },
     );
   }
+  const pgSetups: Setup[] =
+    opts.pg === false
+      ? []
+      : [
+          { name: '1 worker, PostgreSQL + Redis', workers: 1, store: 'pg' },
+          { name: '2 workers, PostgreSQL + Redis', workers: 2, store: 'pg' },
+        ];
+  let pgSkipped = opts.pg === false ? 'not asked for (--no-pg)' : undefined;
   const rounds = opts.quick ? 1 : 3;
   const phaseMs = opts.quick ? 2_000 : 5_000;
   const emu = await Child.start<{ url: string; apiKey: string }>('emulator', './emulator-child.ts');
   const running: Running[] = [];
+  const schemas = new PgSchemas();
   try {
-    for (const s of setups) running.push(await start(s, emu.info));
+    for (const s of setups) running.push(await start(s, emu.info, schemas));
+    const pgRunning: Running[] = [];
+    try {
+      for (const s of pgSetups) pgRunning.push(await start(s, emu.info, schemas));
+      running.push(...pgRunning);
+      setups.push(...pgSetups);
+    } catch (err) {
+      pgSkipped = `did not start (${(err as Error).message})`;
+      log(`workers: PostgreSQL + Redis ${pgSkipped}; SQLite only`);
+      await Promise.all(pgRunning.map(stop));
+      await schemas.dropAll();
+    }
     const empty = (s: Setup): WorkersResult => ({
       setup: s,
       requests: 0,
@@ -193,7 +228,10 @@ export async function workersScenario(
     const targets = running.map((r) => target(r));
     const before = running.map((r) => treeCpuUs(r.proc.pid!));
     const primaryBefore = running.map((r) => procStats(r.proc.pid!).cpuUs);
-    const fixed = await interleavedFixedRate(targets, { rate: FIXED_RATE, durationMs: opts.quick ? 3_000 : 10_000, stream: false });
+    const fixedMs = opts.quick ? 3_000 : 10_000;
+    const fixed = await interleavedFixedRate(targets, { rate: FIXED_RATE, durationMs: fixedMs, stream: false });
+    const fixedSkipped = { skipped: fixed.skipped, ticks: Math.floor((fixedMs * FIXED_RATE) / 1000) };
+    log(`fixed rate: ${fixedSkipped.skipped} of ${fixedSkipped.ticks} ticks skipped (every setup at once)`);
     running.forEach((r, i) => {
       const acc = results.get(r.setup)!;
       acc.fixed.requests = fixed.samples[i].filter((x) => x.ok).length;
@@ -218,9 +256,10 @@ export async function workersScenario(
         log(`${r.setup.name}: ${fmtRate((out.ok * 1000) / out.elapsedMs)}, ${(cpu / Math.max(1, out.ok)).toFixed(0)} µs CPU per request`);
       }
     }
-    return setups.map((s) => results.get(s)!);
+    return { results: setups.map((s) => results.get(s)!), pgSkipped, fixedSkipped };
   } finally {
     await Promise.all(running.map(stop));
+    await schemas.dropAll();
     await emu.stop();
   }
 }
@@ -228,19 +267,29 @@ export async function workersScenario(
 /** Issue 14's target for N workers: CPU per request at most this many times one worker's. */
 export const WORKERS_CPU_TARGET = 1.1;
 
-/** The setups over the target (CPU per request at the fixed rate against one worker's), as sentences. */
-export function workersMissed(results: readonly WorkersResult[]): string[] {
-  const perFixed = (r: WorkersResult) => r.fixed.cpuUs / Math.max(1, r.fixed.requests);
-  const base = perFixed(results[0]);
-  return results
-    .slice(1)
-    .filter((r) => !(perFixed(r) / base <= WORKERS_CPU_TARGET))
-    .map((r) => `${r.setup.name}: ${(perFixed(r) / base).toFixed(2)}× one worker's CPU per request (target ≤ ${WORKERS_CPU_TARGET}×)`);
+/** What a setup's ratios are against: one worker (of this checkout) on the same store; undefined for that one itself. */
+function baseOf(results: readonly WorkersResult[], r: WorkersResult): WorkersResult | undefined {
+  const store = r.setup.store ?? 'sqlite';
+  const base = results.find((b) => (b.setup.store ?? 'sqlite') === store && b.setup.workers === 1 && !b.setup.root && !b.setup.rpm);
+  return base === r ? undefined : base;
 }
 
-/** A Markdown table: throughput, CPU per request over all Freeway processes, and the ratio to one worker. */
+/** The setups over the target (CPU per request at the fixed rate against one worker's of the same store), as sentences. */
+export function workersMissed(results: readonly WorkersResult[]): string[] {
+  const perFixed = (r: WorkersResult) => r.fixed.cpuUs / Math.max(1, r.fixed.requests);
+  const out: string[] = [];
+  for (const r of results) {
+    const base = baseOf(results, r);
+    if (!base) continue;
+    const ratio = perFixed(r) / perFixed(base);
+    if (!(ratio <= WORKERS_CPU_TARGET))
+      out.push(`${r.setup.name}: ${ratio.toFixed(2)}× ${base.setup.name}'s CPU per request (target ≤ ${WORKERS_CPU_TARGET}×)`);
+  }
+  return out;
+}
+
+/** A Markdown table: throughput, CPU per request over all Freeway processes, and the ratio to one worker of the same store. */
 export function workersTable(results: readonly WorkersResult[]): string {
-  const base = results[0];
   const perReq = (r: WorkersResult) => r.cpuUs / Math.max(1, r.requests);
   const perFixed = (r: WorkersResult) => r.fixed.cpuUs / Math.max(1, r.fixed.requests);
   const head = [
@@ -255,16 +304,19 @@ export function workersTable(results: readonly WorkersResult[]): string {
   ];
   const ratio = (a: number, b: number, target: boolean) =>
     `${(a / b).toFixed(2)}×${target ? (a / b <= WORKERS_CPU_TARGET ? ' yes' : ' **NO**') : ''}`;
-  const cells = results.map((r) => [
-    r.setup.name,
-    `${perFixed(r).toFixed(0)} µs`,
-    r === base ? '—' : ratio(perFixed(r), perFixed(base), true),
-    r.setup.workers > 1 ? `${(r.fixed.primaryUs / Math.max(1, r.fixed.requests)).toFixed(0)} µs` : '—',
-    fmtRate((r.requests * 1000) / r.elapsedMs),
-    `${perReq(r).toFixed(0)} µs`,
-    r === base ? '—' : ratio(perReq(r), perReq(base), false),
-    String(r.errors),
-  ]);
+  const cells = results.map((r) => {
+    const base = baseOf(results, r);
+    return [
+      r.setup.name,
+      `${perFixed(r).toFixed(0)} µs`,
+      base ? ratio(perFixed(r), perFixed(base), true) : '—',
+      r.setup.workers > 1 ? `${(r.fixed.primaryUs / Math.max(1, r.fixed.requests)).toFixed(0)} µs` : '—',
+      fmtRate((r.requests * 1000) / r.elapsedMs),
+      `${perReq(r).toFixed(0)} µs`,
+      base ? ratio(perReq(r), perReq(base), false) : '—',
+      String(r.errors),
+    ];
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => `| ${c.map((s, i) => s.padEnd(widths[i])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
@@ -274,8 +326,10 @@ if (import.meta.main) {
   const quick = process.argv.includes('--quick');
   const baseline = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
   try {
-    const results = await workersScenario({ quick, baseline, log: (s) => console.error(s) });
+    const pg = !process.argv.includes('--no-pg');
+    const { results, pgSkipped } = await workersScenario({ quick, baseline, pg, log: (s) => console.error(s) });
     console.log(workersTable(results));
+    if (pgSkipped) console.log(`\nPostgreSQL + Redis skipped: ${pgSkipped}`);
   } finally {
     killAll();
   }

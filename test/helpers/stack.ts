@@ -86,9 +86,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  await gw.discovery;
   const newKey = async (name = 'test') => (await createKey(gw.app.store, { name, kind: 'inference' })).key;
-  const key = await newKey();
+  let key: string;
+  try {
+    await gw.discovery;
+    key = await newKey();
+  } catch (err) {
+    // The same after the gateway started: a failing step must not leave it and the emulators open.
+    await gw.close();
+    await stopEmulators();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     gw,
     baseURL: `${gw.url}/api/v1`,

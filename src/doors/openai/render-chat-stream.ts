@@ -132,12 +132,18 @@ export class ChatChunkRenderer implements StreamRenderer {
     } else if ('role' in delta) delete (delta as Record<string, unknown>).role;
     choice.finish_reason = null;
     choice.native_finish_reason = null;
+    // The chunk was parsed for this frame alone: written in place (keys keep their order, as a copy's
+    // would), without a copy of every chunk.
     const { id, created, model, providerName } = this.meta;
-    const out: Record<string, unknown> = { ...chunk, id, object: 'chat.completion.chunk', created, model, provider: providerName };
-    delete out.usage;
-    if (out.system_fingerprint === null) delete out.system_fingerprint;
-    this.pending.takeInto(out);
-    return `data: ${JSON.stringify(out)}\n\n`;
+    chunk.id = id;
+    chunk.object = 'chat.completion.chunk';
+    chunk.created = created;
+    chunk.model = model;
+    chunk.provider = providerName;
+    if (chunk.usage !== undefined) delete chunk.usage;
+    if (chunk.system_fingerprint === null) delete chunk.system_fingerprint;
+    this.pending.takeInto(chunk);
+    return `data: ${JSON.stringify(chunk)}\n\n`;
   }
 
   /** The last chunk: finish reason and usage together (tolerated by every client, never `choices: []`). */

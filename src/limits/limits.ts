@@ -10,6 +10,7 @@ import { guardOf, type RedisClient } from '../infra/redis.ts';
 import { GatewayError } from '../spec/errors.ts';
 import { EndpointSlots } from './endpoint-slots.ts';
 import { keyCharge, keyRefusal, noopSettle, settler } from './key-limits.ts';
+import type { KeyCharge } from './key-limits.ts';
 import type { AcquireEndpointOptions, EndpointLimits, EndpointPlace, KeyLimits, LimitsOptions, Release, SettleTokens } from './options.ts';
 import { MemoryRateStore } from './memory-rate-store.ts';
 import { OutageFallbackStore } from './outage-fallback-store.ts';
@@ -48,7 +49,10 @@ export class Limits {
    */
   async admitKey(keyHash: string, limits: KeyLimits, estimatedTokens: number): Promise<SettleTokens> {
     const c = keyCharge(keyHash, limits, estimatedTokens);
-    if (!c) return noopSettle;
+    return c ? this.takeKey(c) : noopSettle;
+  }
+
+  private async takeKey(c: KeyCharge): Promise<SettleTokens> {
     const chargedAt = this.now();
     let r: TakeResult;
     try {
@@ -77,7 +81,7 @@ export class Limits {
     const c = keyCharge(keyHash, limits, estimatedTokens);
     if (!c) return { settle: noopSettle };
     const ask = this.slots.ask(endpointKey, endpointLimits);
-    if (!ask) return { settle: await this.admitKey(keyHash, limits, estimatedTokens) };
+    if (!ask) return { settle: await this.takeKey(c) };
     const chargedAt = this.now();
     let r: AdmitResult;
     try {

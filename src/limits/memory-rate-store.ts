@@ -78,6 +78,10 @@ export class MemoryRateStore implements RateStore {
   private ops = 0;
 
   async take(key: string, rules: readonly RateRule[], now: number): Promise<TakeResult> {
+    return this.takeNow(key, rules, now);
+  }
+
+  private takeNow(key: string, rules: readonly RateRule[], now: number): TakeResult {
     const r = this.decide(null, key, rules, now);
     if (r.ok || r.reason !== 'rate') return { ok: true };
     const { reason: _reason, ...refusal } = r;
@@ -90,11 +94,8 @@ export class MemoryRateStore implements RateStore {
 
   async admit(key: string, rules: readonly RateRule[], endpoint: AcquireRequest, now: number): Promise<AdmitResult> {
     // Synchronous: both decisions are one step.
-    const k = this.decide(null, key, rules, now);
-    if (!k.ok && k.reason === 'rate') {
-      const { reason: _reason, ...refusal } = k;
-      return refusal;
-    }
+    const k = this.takeNow(key, rules, now);
+    if (!k.ok) return k;
     return { ok: true, endpoint: this.decide(endpoint.slot, endpoint.rateKey, endpoint.rules, now) };
   }
 

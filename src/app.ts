@@ -14,7 +14,7 @@ import type { ContentLog } from './accounting/content-log.ts';
 import type { GenerationLog } from './accounting/generation-log.ts';
 import type { KeyCache } from './accounting/keys.ts';
 import type { Logger } from './log.ts';
-import type { Store } from './store/types.ts';
+import type { Store } from './store/store.ts';
 import type { RedisGuard } from './infra/redis.ts';
 import type { Observer } from './ops/observer.ts';
 

@@ -36,7 +36,7 @@ import type { MetricSources } from './ops/metrics.ts';
 import { sendMetrics } from './http/metrics-route.ts';
 import { sendLive, sendReady } from './http/health.ts';
 import { endpointKey } from './catalog/endpoint-key.ts';
-import type { Store } from './store/types.ts';
+import type { Store } from './store/store.ts';
 import type { RateStore } from './limits/types.ts';
 
 export interface Gateway {

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pricing } from '../catalog/types.ts';
 import { GatewayError } from '../spec/errors.ts';
-import type { ApiKeyRecord, GenerationRecord, Store } from '../store/types.ts';
+import type { ApiKeyRecord, GenerationRecord } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 import { FEMTO_PER_NANO, formatScaled } from '../spec/money.ts';
 
 export interface BillingSettings {

@@ -8,7 +8,8 @@
  * written in batches on a timer, after the answer went out. What is kept is the request body's
  * messages as Freeway parsed them: no header (so no key or other secret a header carries) ever is.
  */
-import type { ApiKeyRecord, GenerationContent, GenerationRecord, Store } from '../store/types.ts';
+import type { ApiKeyRecord, GenerationContent, GenerationRecord } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 
 /** Most characters kept of one answer's text (and of its reasoning); past it the rest is dropped and `truncated` said. */
 export const MAX_CONTENT_CHARS = 1024 * 1024;

@@ -6,7 +6,8 @@
 import type { Settings } from '../config/load.ts';
 import type { Candidate } from '../router/types.ts';
 import { GatewayError } from '../spec/errors.ts';
-import type { ApiKeyRecord, Store } from '../store/types.ts';
+import type { ApiKeyRecord } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 import { formatScaled } from '../spec/money.ts';
 
 export const FREE_SUFFIX = ':free';

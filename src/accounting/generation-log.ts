@@ -2,7 +2,8 @@
  * Records generations off the request path: rows are buffered and written in one transaction per
  * tick. Reads see buffered rows too, so `/generation` works the moment a response ends.
  */
-import type { GenerationRecord, Store } from '../store/types.ts';
+import type { GenerationRecord } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 
 export class GenerationLog {
   private buffer: GenerationRecord[] = [];

@@ -3,7 +3,8 @@
  * a request is a hash and a map read, not a database query.
  */
 import { hash, randomBytes } from 'node:crypto';
-import type { ApiKeyRecord, KeyKind, LimitReset, Store } from '../store/types.ts';
+import type { ApiKeyRecord, KeyKind, LimitReset } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 
 export const KEY_PREFIX = 'sk-fw-v1-';
 

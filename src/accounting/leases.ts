@@ -12,7 +12,8 @@ import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.ts';
 import { isOutage } from '../spec/errors.ts';
-import type { ProcessLease, Store } from '../store/types.ts';
+import type { ProcessLease } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 
 export interface LeaseSettings {
   /** How long a lease lasts unless renewed: a dead process's holds are settled at most this long (plus one sweep) after it died. */

@@ -14,7 +14,8 @@ import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../spec/money-bounds
 import { formatScaled } from '../spec/money.ts';
 import { ConfigError, loadSettings } from '../config/load.ts';
 import { openStore } from '../store/open.ts';
-import type { LimitReset, Store, UsageDimension } from '../store/types.ts';
+import type { LimitReset, UsageDimension } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 
 const usd = (nanos: number) => `$${formatScaled(BigInt(nanos), 9)}`;
 

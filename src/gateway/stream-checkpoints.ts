@@ -6,7 +6,8 @@
  * have delivered something that costs; a stream shorter than `everyMs` is never checkpointed.
  */
 import { upstreamCharged } from '../accounting/charge.ts';
-import type { GenerationRecord, HoldCheckpoint, Store } from '../store/types.ts';
+import type { GenerationRecord, HoldCheckpoint } from '../store/types.ts';
+import type { Store } from '../store/store.ts';
 import type { FinishOptions, GenerationTracker } from './tracker.ts';
 
 /** What a stream had delivered, priced, and the record to keep if it is cut here. */

@@ -25,11 +25,11 @@ import type {
   ReserveRequest,
   ReserveResult,
   SettleRequest,
-  Store,
   StoredResponse,
   UsageQuery,
   UsageRow,
 } from './types.ts';
+import type { Store } from './store.ts';
 
 /** The Store methods each domain's module answers. */
 export interface Domains {

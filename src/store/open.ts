@@ -4,7 +4,7 @@
  */
 import type { PostgresStoreOptions } from './postgres/postgres-store.ts';
 import { SqliteStore, sqlitePathFromUrl } from './sqlite/sqlite-store.ts';
-import type { Store } from './types.ts';
+import type { Store } from './store.ts';
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);

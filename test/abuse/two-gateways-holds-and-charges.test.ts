@@ -13,7 +13,7 @@ import pg from 'pg';
 import { createKey } from '../../src/accounting/keys.ts';
 import { CRASH_ERROR } from '../../src/gateway/stream-checkpoints.ts';
 import { openStore } from '../../src/store/open.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/store.ts';
 import type { Emulator } from '../emulators/common.ts';
 import { startOpenAIEmulator } from '../emulators/openai.ts';
 import { startFreewayProcesses } from '../helpers/freeway-process.ts';

@@ -14,7 +14,7 @@ import { AmountError, MAX_AMOUNT_NANOS, MAX_STORED_NANOS } from '../../src/spec/
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/open.ts';
 import { reportStoredAmountsTo } from '../../src/store/rows.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/store.ts';
 import { dropPgSchema, needs, pgSchemaUrl, PG_URL } from '../helpers/services.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 

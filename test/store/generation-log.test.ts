@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../src/store/open.ts';
-import type { GenerationQuery, GenerationRecord, Store } from '../../src/store/types.ts';
+import type { GenerationQuery, GenerationRecord } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/store.ts';
 import { dropPgSchema, needs, pgSchemaUrl } from '../helpers/services.ts';
 
 let seq = 0;

@@ -15,7 +15,8 @@ import { CRASH_ERROR } from '../../src/gateway/stream-checkpoints.ts';
 import { createLogger } from '../../src/log.ts';
 import { GatewayError } from '../../src/spec/errors.ts';
 import { openStore } from '../../src/store/open.ts';
-import type { GenerationRecord, ProcessLease, Store } from '../../src/store/types.ts';
+import type { GenerationRecord, ProcessLease } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/store.ts';
 import { dropPgSchema, needs, pgSchemaUrl } from '../helpers/services.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 

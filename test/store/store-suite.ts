@@ -15,9 +15,9 @@ import type {
   GenerationRecord,
   ReserveResult,
   SettleRequest,
-  Store,
   UsageRow,
 } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/store.ts';
 
 const T0 = new Date('2025-03-10T12:00:00.000Z');
 const at = (iso: string) => new Date(iso);

@@ -13,7 +13,7 @@
  */
 import type { DependencyState } from '../../infra/outage.ts';
 import { ComposedStore } from '../composed-store.ts';
-import type { Store } from '../types.ts';
+import type { Store } from '../store.ts';
 import { Accounts } from './accounts.ts';
 import { Alerts } from './alerts.ts';
 import { Counters } from './counters.ts';

@@ -9,7 +9,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { ComposedStore } from '../composed-store.ts';
-import type { Store } from '../types.ts';
+import type { Store } from '../store.ts';
 import { Accounts } from './accounts.ts';
 import { Alerts } from './alerts.ts';
 import { Connection } from './connection.ts';

@@ -5,7 +5,7 @@
  * event, no re-rendering, and every field the upstream sent (logprobs, refusal, annotations...)
  * survives. The events each chunk means are still observed for billing, failover and the record.
  */
-import { networkError } from '../providers/http-client.ts';
+import { streamDroppedError } from '../providers/http-client.ts';
 import type { ChatChunkStream } from '../providers/types.ts';
 import type { ReadChunk } from '../providers/openai-compatible/stream-reader.ts';
 import type { SseResponse } from '../http/sse-response.ts';
@@ -96,7 +96,7 @@ export function relayChunks(
     const onError = (err: unknown): void => {
       // A connection that drops after [DONE] lost nothing.
       if (reader.done) return onEnd();
-      observe(leg, { type: 'error', error: networkError(providerName, err, signal) }, tracker);
+      observe(leg, { type: 'error', error: streamDroppedError(providerName, err, signal) }, tracker);
       finish();
     };
     const onClose = (): void => {

@@ -378,3 +378,19 @@ export function networkError(providerName: string, err: unknown, signal?: AbortS
     { cause: err, metadata: { provider_name: providerName } },
   );
 }
+
+/**
+ * An upstream's connection lost while its answer was streaming: not "could not reach" (it was
+ * reached, and part of the answer may already be with the client). Cancellation and timeouts keep
+ * their own types.
+ */
+export function streamDroppedError(providerName: string, err: unknown, signal: AbortSignal): GatewayError {
+  const failure = networkError(providerName, err, signal);
+  if (failure.type !== 'provider_unavailable') return failure;
+  const code = (err as { code?: unknown } | null)?.code;
+  return new GatewayError(
+    'provider_unavailable',
+    `${providerName} closed the connection mid-stream${typeof code === 'string' && code ? ` (${code})` : ''}`,
+    { cause: err, metadata: { provider_name: providerName } },
+  );
+}

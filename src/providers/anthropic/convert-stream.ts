@@ -10,7 +10,7 @@
 import { GatewayError } from '../../spec/errors.ts';
 import { ANTHROPIC_FORMAT } from '../../spec/reasoning.ts';
 import type { StreamEvent } from '../../spec/response.ts';
-import { networkError } from '../http-client.ts';
+import { streamDroppedError } from '../http-client.ts';
 import { streamError } from './parse-error.ts';
 import { parseSse, tryParseJson } from '../sse.ts';
 import { serviceTierOf } from './convert-options.ts';
@@ -129,18 +129,8 @@ export async function* convertStream(
     }
   } catch (err) {
     // A connection that drops after message_stop lost nothing.
-    if (!stopped) yield { type: 'error', error: droppedError(providerName, err, signal) };
+    if (!stopped) yield { type: 'error', error: streamDroppedError(providerName, err, signal) };
     return;
   }
   if (!stopped) yield { type: 'error', error: brokenStream(providerName, 'ended the stream before the message was complete') };
-}
-
-function droppedError(providerName: string, err: unknown, signal: AbortSignal): GatewayError {
-  const viaClient = networkError(providerName, err, signal);
-  // Cancellation and timeouts keep their own types; anything else is a connection lost mid-answer.
-  if (viaClient.type !== 'provider_unavailable') return viaClient;
-  return new GatewayError('provider_unavailable', `${providerName} closed the connection mid-stream`, {
-    cause: err,
-    metadata: { provider_name: providerName },
-  });
 }

@@ -12,7 +12,7 @@
 import { GatewayError } from '../../spec/errors.ts';
 import { GEMINI_FORMAT } from '../../spec/reasoning.ts';
 import type { FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
-import { networkError } from '../http-client.ts';
+import { networkError, streamDroppedError } from '../http-client.ts';
 import { parseSse, tryParseJson } from '../sse.ts';
 import { upstreamHttpError } from '../upstream-error.ts';
 import { parseGeminiError } from './parse-error.ts';
@@ -110,7 +110,7 @@ export async function* convertGeminiStream(
       if (typeof candidate?.finishReason === 'string' && candidate.finishReason !== '') finishRaw = candidate.finishReason;
     }
   } catch (err) {
-    yield { type: 'error', error: networkError(providerName, err, signal) };
+    yield { type: 'error', error: streamDroppedError(providerName, err, signal) };
     return;
   }
   if (signal.aborted) {

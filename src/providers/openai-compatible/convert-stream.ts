@@ -3,7 +3,7 @@
  * upstream's. A dropped connection or an in-band error becomes an `error` event.
  */
 import type { StreamEvent } from '../../spec/response.ts';
-import { networkError } from '../http-client.ts';
+import { streamDroppedError } from '../http-client.ts';
 import type { OpenAIQuirks } from '../types.ts';
 import { OpenAIStreamReader } from './stream-reader.ts';
 
@@ -36,7 +36,7 @@ export async function* convertOpenAIStream(
   } catch (err) {
     // A connection that drops after [DONE] lost nothing.
     if (!reader.done) {
-      yield { type: 'error', error: networkError(providerName, err, signal) };
+      yield { type: 'error', error: streamDroppedError(providerName, err, signal) };
       return;
     }
     yield* reader.end().closing;

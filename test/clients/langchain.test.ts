@@ -30,6 +30,8 @@ process.env.LANGCHAIN_TRACING_V2 = 'false';
 
 /** The usage object of Freeway's OpenAI-format answers, as LangChain keeps it in response_metadata. */
 type Usage = { prompt_tokens: number; completion_tokens: number; cost: number };
+/** What LangChain's errors carry (its SDK error, with LangChain's code added). */
+type LangChainError = { status?: number; lc_error_code?: string; message: string; error?: { error?: { type?: string } } };
 /** A block of ChatAnthropic's message content. */
 type Block = { type: string; thinking?: string; signature?: string };
 
@@ -148,7 +150,7 @@ for (const model of MODELS) {
 
 describe('ChatOpenAI: failures are LangChain errors with the status and Freeway’s message', () => {
   test('a bad key', async () => {
-    await assert.rejects(chatOpenAI('openai/gpt-5-mini', { apiKey: 'sk-or-v1-not-a-key' }).invoke('hi'), (err: any) => {
+    await assert.rejects(chatOpenAI('openai/gpt-5-mini', { apiKey: 'sk-or-v1-not-a-key' }).invoke('hi'), (err: LangChainError) => {
       assert.equal(err.status, 401);
       assert.equal(err.lc_error_code, 'MODEL_AUTHENTICATION');
       assert.match(err.message, /^401 Invalid API key/);
@@ -157,7 +159,7 @@ describe('ChatOpenAI: failures are LangChain errors with the status and Freeway�
   });
 
   test('an unknown model', async () => {
-    await assert.rejects(chatOpenAI('nope/unknown-model').invoke('hi'), (err: any) => {
+    await assert.rejects(chatOpenAI('nope/unknown-model').invoke('hi'), (err: LangChainError) => {
       assert.equal(err.status, 404);
       assert.equal(err.lc_error_code, 'MODEL_NOT_FOUND');
       assert.match(err.message, /^404 nope\/unknown-model is not a valid model ID/);
@@ -225,7 +227,7 @@ for (const model of ['anthropic/claude-sonnet-4-5', 'google/gemini-2.5-flash']) 
 }
 
 test('ChatAnthropic: a bad key is a LangChain error with the status and Freeway’s message', async () => {
-  await assert.rejects(chatAnthropic('anthropic/claude-sonnet-4-5', { apiKey: 'sk-or-v1-not-a-key' }).invoke('hi'), (err: any) => {
+  await assert.rejects(chatAnthropic('anthropic/claude-sonnet-4-5', { apiKey: 'sk-or-v1-not-a-key' }).invoke('hi'), (err: LangChainError) => {
     assert.equal(err.status, 401);
     assert.equal(err.lc_error_code, 'MODEL_AUTHENTICATION');
     assert.match(err.message, /Invalid API key/);

@@ -75,7 +75,10 @@ export const CHAT_FIELDS = {
   cache_control: { by: 'core' },
   n: { by: 'core', reason: 'only n = 1 (each extra choice is generated and billed upstream)' },
   user: { by: 'core', reason: 'OpenAI `user`; Anthropic `metadata.user_id`' },
-  stream_options: { by: 'core', reason: 'usage is always returned; Freeway asks upstreams for it itself' },
+  stream_options: {
+    by: 'core',
+    reason: 'usage is always returned (Freeway asks upstreams for it itself); include_usage puts it on a chunk of its own, as OpenAI does',
+  },
 
   models: { by: 'freeway', reason: 'fallback model list' },
   provider: { by: 'freeway', reason: 'routing preferences' },

@@ -147,6 +147,12 @@ export interface ChatRequest extends SamplingParams {
   cacheControl?: CacheControl;
   user?: string;
   /**
+   * `stream_options.include_usage`: the client asked for usage as OpenAI sends it, on a chunk of
+   * its own after the last choice. Only where the stream puts usage depends on it: usage is always
+   * returned, and upstreams are always asked for it.
+   */
+  includeUsage?: boolean;
+  /**
    * Options for the model in the door's wire vocabulary (`service_tier`, `prediction`, `metadata`,
    * `x-anthropic-beta`...), as the client wrote them (validated). Each adapter forwards, translates
    * or drops them as providers/field-policy.ts says.

@@ -116,12 +116,9 @@ for (const model of MODELS) {
       const u = full.usage_metadata;
       assert.ok(u && u.input_tokens > 0 && u.output_tokens > 0, JSON.stringify(u));
       assert.equal(u.total_tokens, u.input_tokens + u.output_tokens);
-      // The chunk LangChain builds from the usage it read carries those same numbers. (The merged
-      // response_metadata.usage is not compared: LangChain also copies `usage` from a chunk that has a
-      // choice, and Freeway's last chunk carries the finish reason and the usage together, so the
-      // merge adds the usage to itself; usage_metadata is built once and is right.)
-      const last = chunks.findLast((c) => c.usage_metadata);
-      const usage = last?.response_metadata.usage as Usage | undefined;
+      // LangChain merges `usage` from every chunk that has it, choice chunks included: asked for with
+      // include_usage, Freeway sends it once, apart (OpenAI's shape), so the merge counts it once.
+      const usage = full.response_metadata.usage as Usage | undefined;
       assert.equal(usage?.prompt_tokens, u.input_tokens);
       assert.equal(usage?.completion_tokens, u.output_tokens);
     });
@@ -227,13 +224,16 @@ for (const model of ['anthropic/claude-sonnet-4-5', 'google/gemini-2.5-flash']) 
 }
 
 test('ChatAnthropic: a bad key is a LangChain error with the status and Freeway’s message', async () => {
-  await assert.rejects(chatAnthropic('anthropic/claude-sonnet-4-5', { apiKey: 'sk-or-v1-not-a-key' }).invoke('hi'), (err: LangChainError) => {
-    assert.equal(err.status, 401);
-    assert.equal(err.lc_error_code, 'MODEL_AUTHENTICATION');
-    assert.match(err.message, /Invalid API key/);
-    assert.equal(err.error?.error?.type, 'authentication_error', 'Anthropic’s error envelope, parsed');
-    return true;
-  });
+  await assert.rejects(
+    chatAnthropic('anthropic/claude-sonnet-4-5', { apiKey: 'sk-or-v1-not-a-key' }).invoke('hi'),
+    (err: LangChainError) => {
+      assert.equal(err.status, 401);
+      assert.equal(err.lc_error_code, 'MODEL_AUTHENTICATION');
+      assert.match(err.message, /Invalid API key/);
+      assert.equal(err.error?.error?.type, 'authentication_error', 'Anthropic’s error envelope, parsed');
+      return true;
+    },
+  );
 });
 
 test('nothing LangChain did left loopback', () => {

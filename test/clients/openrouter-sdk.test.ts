@@ -171,14 +171,25 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
     test('raw chat answers match the SDK schemas: whole, streamed, tools, reasoning', async () => {
       const whole = await rawValid('chat.completions', 'POST', '/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] });
       assertOpenRouterShape('generation', (await generationOf(whole.json.id)).json);
+      // OpenRouter's own shape: the finish reason and usage on the last chunk.
       const chunks = await rawStream('chat.completions.chunk', '/chat/completions', {
+        model,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
+      assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
+      assert.equal(typeof chunks.at(-1).usage.cost, 'number');
+      // OpenAI's, asked for with include_usage: the usage on a chunk of its own (choices []), valid too.
+      const apart = await rawStream('chat.completions.chunk', '/chat/completions', {
         model,
         messages: [{ role: 'user', content: 'hi' }],
         stream: true,
         stream_options: { include_usage: true },
       });
-      assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
-      assert.equal(typeof chunks.at(-1).usage.cost, 'number');
+      assert.equal(apart.at(-2).choices[0].finish_reason, 'stop');
+      assert.equal(apart.at(-2).usage, undefined);
+      assert.deepEqual(apart.at(-1).choices, []);
+      assert.equal(typeof apart.at(-1).usage.cost, 'number');
       await rawValid('chat.completions', 'POST', '/chat/completions', {
         model,
         messages: [{ role: 'user', content: 'What is the weather?' }],

@@ -1,9 +1,11 @@
 /**
  * The Vercel AI SDK with @openrouter/ai-sdk-provider pointed at Freeway's /api/v1, unchanged:
- * text, streaming, tools.
+ * text, streaming, tools; and @ai-sdk/openai's chat model, which streams with
+ * `stream_options.include_usage` (OpenAI's separate usage chunk).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenRouter } from '@openrouter/ai-sdk-provider';
 import { generateText, streamText, tool, stepCountIs } from 'ai';
 import { z } from 'zod';
@@ -61,6 +63,26 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       assert.equal(r.steps[0].toolCalls[0].toolName, 'weather');
       assert.deepEqual(r.steps[0].toolCalls[0].input, { city: 'Paris' });
       assert.match(r.text, /Tool result received: .*21/);
+    });
+  });
+}
+
+for (const provider of Object.keys(MODELS) as ProviderName[]) {
+  describe(`AI SDK + @ai-sdk/openai chat (include_usage) → ${provider}`, () => {
+    test('streamText reports the usage Freeway charged', async () => {
+      const openai = createOpenAI({ apiKey: stack.key, baseURL: stack.baseURL });
+      const r = streamText({ model: openai.chat(MODELS[provider]), prompt: 'Stream with usage' });
+      let text = '';
+      for await (const part of r.textStream) text += part;
+      assert.match(text, /You said: Stream with usage/);
+      assert.equal(await r.finishReason, 'stop');
+      const usage = await r.usage;
+      const { id } = await r.response;
+      const g = await fetch(`${stack.baseURL}/generation?id=${id}`, { headers: { authorization: `Bearer ${stack.key}` } });
+      const { data } = (await g.json()) as { data: { tokens_prompt: number; tokens_completion: number } };
+      assert.ok(data.tokens_completion > 0);
+      assert.equal(usage.inputTokens, data.tokens_prompt);
+      assert.equal(usage.outputTokens, data.tokens_completion);
     });
   });
 }

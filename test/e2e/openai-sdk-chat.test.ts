@@ -78,6 +78,31 @@ for (const provider of Object.keys(MODELS) as ProviderName[]) {
       assert.ok(usage && usage.prompt_tokens > 0 && usage.completion_tokens > 0);
     });
 
+    test("streaming with stream_options.include_usage: OpenAI's usage chunk (choices []), usage counted once, as charged", async () => {
+      const seen: OpenAI.ChatCompletionChunk[] = [];
+      const stream = client.chat.completions.stream({
+        model,
+        messages: [{ role: 'user', content: 'Stream with usage' }],
+        stream_options: { include_usage: true },
+      });
+      stream.on('chunk', (c) => seen.push(c));
+      const done = await stream.finalChatCompletion();
+      assert.match(done.choices[0].message.content ?? '', /You said: Stream with usage/);
+      assert.equal(done.choices[0].finish_reason, 'stop');
+      const usageChunks = seen.filter((c) => c.usage);
+      assert.equal(usageChunks.length, 1, 'usage is sent once');
+      assert.deepEqual(usageChunks[0].choices, [], 'on a chunk of its own');
+      assert.equal(seen.at(-1), usageChunks[0], 'the last chunk');
+      assert.equal(seen.at(-2)?.choices[0].finish_reason, 'stop');
+      const usage = done.usage as OpenAI.CompletionUsage & { cost: number };
+      assert.deepEqual(usage, usageChunks[0].usage);
+      assert.ok(usage.prompt_tokens > 0 && usage.completion_tokens > 0 && usage.cost > 0);
+      const r = await fetch(`${stack.baseURL}/generation?id=${done.id}`, { headers: { authorization: `Bearer ${stack.key}` } });
+      const { data } = (await r.json()) as { data: Record<string, unknown> };
+      assert.equal(data.total_cost, usage.cost, 'the usage chunk reports what was charged');
+      assert.equal(data.tokens_completion, usage.completion_tokens);
+    });
+
     test('tool call round trip, non-streaming', async () => {
       const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
       const first = await client.chat.completions.create({ model, messages, tools: [weatherTool] });

@@ -66,6 +66,124 @@ test('keep-alive comments while the upstream is silent, then data and [DONE]', a
   assert.ok(last.usage.cost > 0);
 });
 
+type Chunk = Record<string, unknown> & { choices: Array<Record<string, unknown>>; usage?: Record<string, unknown> };
+
+function chunksOf(text: string): Chunk[] {
+  return text
+    .split('\n\n')
+    .filter((f) => f.startsWith('data: {'))
+    .map((f) => JSON.parse(f.slice(6)) as Chunk);
+}
+
+async function generationOf(id: string): Promise<Record<string, unknown>> {
+  const r = await fetch(`${stack.baseURL}/generation?id=${id}`, { headers: { authorization: `Bearer ${stack.key}` } });
+  assert.equal(r.status, 200);
+  return ((await r.json()) as { data: Record<string, unknown> }).data;
+}
+
+test("with stream_options.include_usage the stream ends as OpenAI's: the finish chunk, then usage on a chunk with choices []", async () => {
+  const text = await rawStream({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'count my usage' }],
+    stream_options: { include_usage: true, include_obfuscation: false },
+  });
+  assert.match(text, /data: \[DONE\]\n\n$/);
+  const chunks = chunksOf(text);
+  const withUsage = chunks.filter((c) => c.usage !== undefined);
+  assert.equal(withUsage.length, 1, 'usage is sent once');
+  const [finish, last] = chunks.slice(-2);
+  assert.equal(finish.choices[0].finish_reason, 'stop');
+  assert.equal(finish.usage, undefined, 'the finish chunk carries no usage');
+  assert.deepEqual(last.choices, []);
+  assert.equal(last.object, 'chat.completion.chunk');
+  assert.equal(last.id, finish.id);
+  assert.equal(last.provider, 'OpenAI');
+  const usage = last.usage as { prompt_tokens: number; completion_tokens: number; cost: number; cost_details: Record<string, unknown> };
+  assert.ok(usage.completion_tokens > 0);
+  assert.ok(usage.cost > 0);
+  assert.equal(typeof usage.cost_details.upstream_inference_cost, 'number');
+  // What the client is told is what it was charged.
+  const gen = await generationOf(String(last.id));
+  assert.equal(gen.total_cost, usage.cost);
+  assert.equal(gen.tokens_prompt, usage.prompt_tokens);
+  assert.equal(gen.tokens_completion, usage.completion_tokens);
+});
+
+test('without include_usage (OpenRouter clients, which always get usage) the finish reason and usage share the last chunk', async () => {
+  for (const stream_options of [undefined, { include_usage: false }]) {
+    const text = await rawStream({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream_options });
+    const chunks = chunksOf(text);
+    assert.ok(
+      chunks.every((c) => c.choices.length === 1),
+      'never choices: []',
+    );
+    assert.equal(chunks.filter((c) => c.usage !== undefined).length, 1, 'usage is sent once');
+    const last = chunks.at(-1)!;
+    assert.equal(last.choices[0].finish_reason, 'stop');
+    assert.ok((last.usage?.cost as number) > 0);
+  }
+});
+
+test('the openai SDK asking for include_usage gets the usage chunk, and its accumulated completion counts usage once', async () => {
+  const seen: OpenAI.ChatCompletionChunk[] = [];
+  const stream = client.chat.completions.stream({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'accumulate me' }],
+    stream_options: { include_usage: true },
+  });
+  stream.on('chunk', (c) => seen.push(c));
+  const done = await stream.finalChatCompletion();
+  const usageChunks = seen.filter((c) => c.usage);
+  assert.equal(usageChunks.length, 1);
+  assert.deepEqual(usageChunks[0].choices, []);
+  assert.equal(done.choices[0].finish_reason, 'stop');
+  assert.match(done.choices[0].message.content ?? '', /You said: accumulate me/);
+  assert.deepEqual(done.usage, usageChunks[0].usage);
+  const gen = await generationOf(done.id);
+  assert.equal(gen.total_cost, (done.usage as unknown as { cost: number }).cost);
+});
+
+test('an in-band error with include_usage keeps its usage on the error chunk, where clients stop reading', async () => {
+  const text = await rawStream({
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hello there friend [[die:4]]' }],
+    stream_options: { include_usage: true },
+  });
+  assert.match(text, /data: \[DONE\]\n\n$/);
+  const chunks = chunksOf(text);
+  const failed = chunks.at(-1)!;
+  assert.equal(failed.choices[0].finish_reason, 'error');
+  assert.equal((failed.error as { code: number }).code, 502);
+  assert.equal(typeof failed.usage?.cost, 'number');
+  assert.ok(!chunks.some((c) => c.choices.length === 0), 'no usage chunk after the error');
+});
+
+test('legacy /completions streams end the same way, with and without include_usage', async () => {
+  const legacy = async (extra: object): Promise<Chunk[]> => {
+    const res = await fetch(`${stack.baseURL}/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-3.5-turbo-instruct', prompt: 'Once upon', max_tokens: 20, stream: true, ...extra }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    assert.match(text, /data: \[DONE\]\n\n$/);
+    return chunksOf(text);
+  };
+  const apart = await legacy({ stream_options: { include_usage: true } });
+  const [finish, last] = apart.slice(-2);
+  assert.equal(finish.object, 'text_completion');
+  assert.ok(finish.choices[0].finish_reason);
+  assert.equal(finish.usage, undefined);
+  assert.deepEqual(last.choices, []);
+  assert.ok((last.usage?.cost as number) > 0);
+  assert.equal((await generationOf(String(last.id))).total_cost, last.usage?.cost);
+  const together = await legacy({});
+  assert.ok(together.every((c) => c.choices.length === 1));
+  assert.ok(together.at(-1)!.choices[0].finish_reason);
+  assert.ok((together.at(-1)!.usage?.cost as number) > 0);
+});
+
 test('an upstream that dies mid-stream ends with an error chunk and finish_reason "error"', async () => {
   const text = await rawStream({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello there friend [[die:4]]' }] });
   const chunks = text

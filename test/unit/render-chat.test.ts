@@ -1,12 +1,15 @@
 /**
  * Rendering a whole answer passed on from an OpenAI-compatible upstream: Freeway's fields replace
  * the upstream's, everything else stays, and `reasoning.exclude` still leaves the reasoning out.
+ * And where a stream's closing chunks put the usage, and how the door reads the request's ask.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderChatCompletion } from '../../src/doors/openai/render-chat.ts';
 import { ChatChunkRenderer } from '../../src/doors/openai/render-chat-stream.ts';
+import { parseChatRequest } from '../../src/doors/openai/parse-chat-request.ts';
 import { NO_CHARGE } from '../../src/accounting/charge.ts';
+import { emptyUsage } from '../../src/spec/response.ts';
 import { convertOpenAIResponse } from '../../src/providers/openai-compatible/convert-response.ts';
 import { assertOpenRouterShape, sseData } from '../helpers/openrouter-schemas.ts';
 
@@ -91,4 +94,43 @@ test("OpenRouter's schema holds for a passed-on answer and chunk whatever the up
     assert.ok(!('system_fingerprint' in (chunk as object)));
     assertOpenRouterShape('chat.completions.chunk', chunk);
   }
+});
+
+test('the closing chunks: usage with the finish reason by default, on a chunk of its own (choices []) with include_usage', () => {
+  const stop = { unified: 'stop', raw: 'stop' } as const;
+  const usage = { ...emptyUsage(), inputTokens: 3, outputTokens: 2 };
+  const close = (includeUsage: boolean) => {
+    const renderer = new ChatChunkRenderer({ ...meta, excludeReasoning: false, includeUsage, warnings: ['door'] });
+    const text = renderer.final(stop, usage, NO_CHARGE, { serviceTier: 'default' });
+    assert.match(text, /\n\ndata: \[DONE\]\n\n$/);
+    return sseData(text) as Record<string, any>[];
+  };
+  const [together, ...none] = close(false);
+  assert.deepEqual(none, []);
+  assert.equal(together.choices[0].finish_reason, 'stop');
+  assert.equal(together.usage.completion_tokens, 2);
+  assert.deepEqual(together.warnings, ['door']);
+  const [finish, apart, ...more] = close(true);
+  assert.deepEqual(more, []);
+  assert.equal(finish.choices[0].finish_reason, 'stop');
+  assert.equal(finish.usage, undefined);
+  assert.deepEqual(finish.warnings, ['door'], 'warnings ride on the first frame out');
+  assert.deepEqual(apart.choices, []);
+  assert.deepEqual(apart.usage, together.usage);
+  assert.equal(apart.warnings, undefined);
+  assert.equal(apart.service_tier, 'default');
+  assert.equal(apart.id, finish.id);
+  for (const chunk of [together, finish, apart]) assertOpenRouterShape('chat.completions.chunk', chunk);
+});
+
+test('stream_options.include_usage is read strictly, its other keys ignored', () => {
+  const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true };
+  const ask = (stream_options: unknown) => parseChatRequest({ ...base, stream_options }).request.includeUsage;
+  assert.equal(ask({ include_usage: true, include_obfuscation: false }), true);
+  assert.equal(ask({ include_usage: false }), undefined);
+  assert.equal(ask({}), undefined);
+  assert.equal(ask(null), undefined);
+  assert.equal(parseChatRequest(base).request.includeUsage, undefined);
+  assert.throws(() => ask({ include_usage: 'yes' }), /stream_options\.include_usage/);
+  assert.throws(() => ask('usage'), /stream_options/);
 });

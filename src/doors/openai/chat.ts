@@ -45,7 +45,7 @@ export async function handleChat(ctx: RouteContext): Promise<void> {
       open: chunks.open,
       continueWith: chunks.continueWith,
       midStreamFailover: preferences.midStreamFailover,
-      renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning, warnings }),
+      renderer: (meta) => new ChatChunkRenderer({ ...meta, excludeReasoning, includeUsage: request.includeUsage, warnings }),
       promptTokens: () => estimatePromptTokens(request),
     });
     return;

@@ -116,7 +116,7 @@ export async function handleCompletions(ctx: RouteContext): Promise<void> {
       callCtx,
       open: (c) => completeStream(c, request, callCtx),
       midStreamFailover: false,
-      renderer: (meta) => new CompletionChunkRenderer({ ...meta, warnings }),
+      renderer: (meta) => new CompletionChunkRenderer({ ...meta, includeUsage: request.includeUsage, warnings }),
       promptTokens: () => estimateTokens(request.prompt),
       onServed: (c) => routed.served(c.model.id),
     });

@@ -119,6 +119,9 @@ export function parseChatRequest(raw: unknown, headers: ChatHeaders = {}): Parse
     return id;
   });
   if (body.n !== undefined && body.n !== null && int(body.n, 'n', 1, 128) !== 1) fail('n', 'only n = 1 is supported');
+  // Where a stream puts its usage (closingFrames). Its other keys (`include_obfuscation`) ask nothing
+  // of Freeway: accepted and ignored.
+  const includeUsage = opt(body, 'stream_options', (v, p) => opt(obj(v, p), 'include_usage', bool, p)) === true;
 
   const maxTokens = opt(body, 'max_completion_tokens', (v, p) => int(v, p, 1)) ?? opt(body, 'max_tokens', (v, p) => int(v, p, 1));
   const passthrough: Obj = {};
@@ -157,6 +160,7 @@ export function parseChatRequest(raw: unknown, headers: ChatHeaders = {}): Parse
     responseFormat: opt(body, 'response_format', parseResponseFormat),
     reasoning: parseReasoning(body),
     user: opt(body, 'user', str),
+    ...(includeUsage ? { includeUsage } : {}),
     ...(cacheControl ? { cacheControl } : {}),
     ...(upstreamOptions ? { upstreamOptions } : {}),
     ...(Object.keys(passthrough).length > 0 ? { passthrough } : {}),

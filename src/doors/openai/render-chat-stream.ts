@@ -44,16 +44,46 @@ export class PendingWarnings {
   }
 }
 
+/**
+ * The closing frames of an OpenAI-format stream (chat and legacy completions), and the one rule for
+ * where its usage goes. `head` opens a chunk up to its choices array; `choice` is the last choice;
+ * `error` the in-band error an ending that failed carries, `shared` what both chunks carry
+ * (`service_tier`); `warnings` rides on the first.
+ *
+ * With `stream_options.include_usage` (`usageApart`), as OpenAI sends it: the choice's chunk without
+ * usage, then a chunk with `choices: []` and the usage. Clients that ask for it are OpenAI's, and
+ * some add up the usage of every chunk that has it (LangChain's ChatOpenAI copies it from the choice
+ * chunks and the usage chunk alike): usage on both would count the answer twice. Without it
+ * (OpenRouter's clients, which always get usage), one chunk carries the finish reason and the usage
+ * together, which every client tolerates, and never `choices: []`, which some do not. An error
+ * chunk keeps the usage on it either way: clients stop reading there (the openai SDK throws on it),
+ * so usage sent after it would never be seen, nor what the partial answer cost.
+ */
+export function closingFrames(
+  head: string,
+  choice: string,
+  parts: { error?: string; shared?: string; usage: string; warnings: string; usageApart: boolean },
+): string {
+  const { error = '', shared = '', usage, warnings, usageApart } = parts;
+  if (!usageApart || error) return `${head}${choice}]${shared}${error},"usage":${usage}${warnings}}\n\ndata: [DONE]\n\n`;
+  return `${head}${choice}]${shared}${warnings}}\n\n${head}]${shared},"usage":${usage}}\n\ndata: [DONE]\n\n`;
+}
+
 export class ChatChunkRenderer implements StreamRenderer {
   private readonly head: string;
   private readonly meta: { id: string; created: number; model: string; providerName: string };
   private roleSent = false;
   private readonly excludeReasoning: boolean;
+  private readonly usageApart: boolean;
   private readonly pending: PendingWarnings;
 
-  /** `warnings`: the door's own, about the request, shown on the first frame. */
-  constructor(meta: ChunkMeta & { excludeReasoning: boolean; warnings?: readonly string[] }) {
+  /**
+   * `warnings`: the door's own, about the request, shown on the first frame. `includeUsage`: the
+   * client's `stream_options.include_usage` (where the usage goes, closingFrames).
+   */
+  constructor(meta: ChunkMeta & { excludeReasoning: boolean; includeUsage?: boolean; warnings?: readonly string[] }) {
     this.meta = meta;
+    this.usageApart = meta.includeUsage === true;
     this.pending = new PendingWarnings(meta.warnings);
     this.head =
       `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},` +
@@ -116,8 +146,9 @@ export class ChatChunkRenderer implements StreamRenderer {
   /**
    * An upstream's own chunk (same-format passthrough), sent as it came but for Freeway's id,
    * model and provider, the role on the first delta, and the finish reason and usage, which the
-   * last chunk carries for the whole answer. Undefined (render the events instead) when reasoning
-   * is to be left out of a chunk that has some.
+   * closing frames carry for the whole answer (closingFrames; the upstream's own usage chunk, which
+   * has no content, is never relayed). Undefined (render the events instead) when reasoning is to
+   * be left out of a chunk that has some.
    */
   chunk(chunk: Record<string, unknown>, events: readonly StreamEvent[]): string | undefined {
     if (this.excludeReasoning && events.some((e) => e.type === 'reasoning')) return undefined;
@@ -146,21 +177,24 @@ export class ChatChunkRenderer implements StreamRenderer {
     return `data: ${JSON.stringify(chunk)}\n\n`;
   }
 
-  /** The last chunk: finish reason and usage together (tolerated by every client, never `choices: []`). */
+  /** The last chunks: the finish reason and the usage (on one chunk or two, closingFrames). */
   final(finish: FinishReason, usage: Usage, cost: Charge, about: StreamEnding = {}): string {
     const tier = about.serviceTier !== undefined ? `,"service_tier":${JSON.stringify(about.serviceTier)}` : '';
-    return (
-      `${this.head}${this.choice({}, finish)}]${tier},"usage":${JSON.stringify(renderUsage(usage, cost))}` +
-      `${this.pending.take()}}\n\ndata: [DONE]\n\n`
-    );
+    return closingFrames(this.head, this.choice({}, finish), {
+      shared: tier,
+      usage: JSON.stringify(renderUsage(usage, cost)),
+      warnings: this.pending.take(),
+      usageApart: this.usageApart,
+    });
   }
 
-  /** An in-band error after the response has started (HTTP status is already 200). */
+  /** An in-band error after the response has started (HTTP status is already 200); its usage goes as on success. */
   error(err: GatewayError, usage: Usage, cost: Charge): string {
-    const body = err.toBody().error;
-    return (
-      `${this.head}${this.choice({ content: '' }, { unified: 'error', raw: 'error' })}],` +
-      `"error":${JSON.stringify(body)},"usage":${JSON.stringify(renderUsage(usage, cost))}${this.pending.take()}}\n\ndata: [DONE]\n\n`
-    );
+    return closingFrames(this.head, this.choice({ content: '' }, { unified: 'error', raw: 'error' }), {
+      error: `,"error":${JSON.stringify(err.toBody().error)}`,
+      usage: JSON.stringify(renderUsage(usage, cost)),
+      warnings: this.pending.take(),
+      usageApart: this.usageApart,
+    });
   }
 }

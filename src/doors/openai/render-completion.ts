@@ -6,7 +6,7 @@ import type { GatewayError } from '../../spec/errors.ts';
 import type { ChatResult, FinishReason, StreamEvent, Usage } from '../../spec/response.ts';
 import { renderUsage } from './render-usage.ts';
 import type { ChunkMeta, StreamEnding, StreamRenderer } from '../../gateway/stream-generation.ts';
-import { PendingWarnings } from './render-chat-stream.ts';
+import { closingFrames, PendingWarnings } from './render-chat-stream.ts';
 
 function choice(text: string, finish: FinishReason | null): string {
   const f = finish ? `${JSON.stringify(finish.unified)},"native_finish_reason":${JSON.stringify(finish.raw)}` : 'null';
@@ -37,10 +37,15 @@ export function renderTextCompletion(
 export class CompletionChunkRenderer implements StreamRenderer {
   private readonly head: string;
   private readonly pending: PendingWarnings;
+  private readonly usageApart: boolean;
 
-  /** `warnings`: the door's own, about the request, shown on the first frame. */
-  constructor(meta: ChunkMeta & { warnings?: readonly string[] }) {
+  /**
+   * `warnings`: the door's own, about the request, shown on the first frame. `includeUsage`: the
+   * client's `stream_options.include_usage` (where the usage goes, closingFrames).
+   */
+  constructor(meta: ChunkMeta & { includeUsage?: boolean; warnings?: readonly string[] }) {
     this.pending = new PendingWarnings(meta.warnings);
+    this.usageApart = meta.includeUsage === true;
     this.head =
       `data: {"id":${JSON.stringify(meta.id)},"object":"text_completion","created":${meta.created},` +
       `"model":${JSON.stringify(meta.model)},"provider":${JSON.stringify(meta.providerName)},"choices":[`;
@@ -56,16 +61,20 @@ export class CompletionChunkRenderer implements StreamRenderer {
 
   final(finish: FinishReason, usage: Usage, cost: Charge, about: StreamEnding = {}): string {
     const tier = about.serviceTier !== undefined ? `,"service_tier":${JSON.stringify(about.serviceTier)}` : '';
-    const usageJson = JSON.stringify(renderUsage(usage, cost));
-    return `${this.head}${choice('', finish)}]${tier},"usage":${usageJson}${this.pending.take()}}\n\ndata: [DONE]\n\n`;
+    return closingFrames(this.head, choice('', finish), {
+      shared: tier,
+      usage: JSON.stringify(renderUsage(usage, cost)),
+      warnings: this.pending.take(),
+      usageApart: this.usageApart,
+    });
   }
 
   error(err: GatewayError, usage: Usage, cost: Charge): string {
-    const usageJson = JSON.stringify(renderUsage(usage, cost));
-    const errorJson = JSON.stringify(err.toBody().error);
-    return (
-      `${this.head}${choice('', { unified: 'error', raw: 'error' })}],"error":${errorJson},"usage":${usageJson}` +
-      `${this.pending.take()}}\n\ndata: [DONE]\n\n`
-    );
+    return closingFrames(this.head, choice('', { unified: 'error', raw: 'error' }), {
+      error: `,"error":${JSON.stringify(err.toBody().error)}`,
+      usage: JSON.stringify(renderUsage(usage, cost)),
+      warnings: this.pending.take(),
+      usageApart: this.usageApart,
+    });
   }
 }

@@ -3,7 +3,7 @@
  * package) driven for real, headless (`--json`), against Freeway, unchanged:
  * - its OpenRouter provider with the base URL pointed at Freeway's /api/v1 (`cline auth` refuses a
  *   base URL for OpenRouter, so it is added to the providers.json that `cline auth` wrote, as a user
- *   would edit it), on a GPT and a Claude model with `--thinking low`;
+ *   would edit it), on a GPT, a Claude and a Gemini model with `--thinking low`;
  * - its Anthropic provider pointed at Freeway's Messages door the same way, with a bare Anthropic id.
  * Each run makes Cline use a real tool (its `editor` / `apply_patch` writes a file in a temp
  * workspace, auto-approved); the test asserts the file, what reached the emulator, and what Freeway
@@ -57,14 +57,17 @@ function clineRuns(): string | undefined {
 const unavailable = clineRuns();
 if (unavailable) console.log(`# skipping Cline CLI tests: ${unavailable}`);
 
+// any: Cline's NDJSON lines and Freeway's JSON answers, read loosely by the assertions.
+type Json = any;
+
 interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
   /** The NDJSON lines of `--json`. */
-  events: any[];
+  events: Json[];
   /** The closing `run_result` line. */
-  result: any;
+  result: Json;
   /** What it asked the refusing proxy for while it ran. */
   outbound: string[];
 }
@@ -133,7 +136,7 @@ const show = (r: Run) => `exit ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr.s
 const posts = (e: Emulator, from: number): RecordedRequest[] => e.requests.slice(from).filter((r) => r.method === 'POST');
 
 /** GET a Freeway API path with a key, as JSON. */
-async function api(path: string, key: string): Promise<any> {
+async function api(path: string, key: string): Promise<Json> {
   const res = await fetch(`${stack.baseURL}${path}`, { headers: { authorization: `Bearer ${key}` } });
   const text = await res.text();
   assert.equal(res.status, 200, `${path}: ${text}`);
@@ -141,7 +144,7 @@ async function api(path: string, key: string): Promise<any> {
 }
 
 /** The generations Freeway recorded for `key`, oldest first, each as GET /generation?id= returns it. */
-async function generations(key: string): Promise<any[]> {
+async function generations(key: string): Promise<Json[]> {
   const list = (await api('/generations?limit=50', key)).data as Array<{ id: string }>;
   return Promise.all(list.reverse().map(async (g) => (await api(`/generation?id=${g.id}`, key)).data));
 }
@@ -156,7 +159,7 @@ function sessionIds(): string[] {
  * The run's own story, told twice: the usage Cline summed from the streams it parsed, and the
  * generations Freeway recorded for the run's key. They must agree token for token.
  */
-function assertAccounting(run: Run, gens: any[]): void {
+function assertAccounting(run: Run, gens: Json[]): void {
   const sum = (f: string) => gens.reduce((n, g) => n + g[f], 0);
   assert.equal(run.result.usage.inputTokens, sum('tokens_prompt'), 'prompt tokens as Freeway recorded them');
   assert.equal(run.result.usage.outputTokens, sum('tokens_completion'), 'completion tokens as Freeway recorded them');
@@ -234,10 +237,10 @@ describe('Cline CLI', { skip: unavailable !== undefined }, () => {
     assert.equal(sent[0].path, '/v1/chat/completions');
     assert.equal(sent[0].body.reasoning_effort, 'low', '--thinking low reached OpenAI');
     assert.ok(
-      sent[0].body.tools.some((t: any) => t.function.name === 'apply_patch'),
+      sent[0].body.tools.some((t: Json) => t.function.name === 'apply_patch'),
       'its tools went through',
     );
-    const tool = sent[1].body.messages.find((m: any) => m.role === 'tool');
+    const tool = sent[1].body.messages.find((m: Json) => m.role === 'tool');
     assert.match(tool.content, /Successfully applied patch/, 'the tool output went upstream');
 
     const gens = await generations(key);
@@ -297,6 +300,41 @@ describe('Cline CLI', { skip: unavailable !== undefined }, () => {
     assert.ok(gens[0].native_tokens_cache_write > 0, 'the prompt was written to the cache');
     assert.equal(gens[1].native_tokens_cached, gens[0].native_tokens_cache_write, 'and read back on the next turn');
     assert.equal(run.result.usage.cacheReadTokens, gens[1].native_tokens_cached, 'Cline saw the cache read');
+    assertAccounting(run, gens);
+  });
+
+  test('OpenRouter provider, google/gemini-2.5-flash, --thinking low, --yolo: editor, then submit_and_exit', {
+    timeout: RUN_MS + 10_000,
+  }, async () => {
+    const work = tempDir('freeway-cline-work-');
+    const key = await stack.newKey('cline-gemini');
+    const from = stack.gemini.requests.length;
+    const file = join(work, 'proof.txt');
+    const prompt = script([['editor', { path: file, new_text: 'cline-gemini-was-here\n' }], submit], 'Write the proof file.');
+    const args = ['--yolo', '--json', '--thinking', 'low', '-P', 'openrouter', '-m', 'google/gemini-2.5-flash', '-k', key];
+    const run = await cline(work, [...args, prompt]);
+    assert.equal(run.code, 0, show(run));
+    assert.equal(run.result?.finishReason, 'completed', show(run));
+    assert.equal(readFileSync(file, 'utf8'), 'cline-gemini-was-here\n');
+    assertLoopback(run);
+
+    const sent = posts(stack.gemini, from);
+    assert.equal(sent.length, 2);
+    assert.ok(sent[0].body.generationConfig?.thinkingConfig, '--thinking low became a thinking budget');
+    // Cline keeps no thought signature: the call it replays gets Google's placeholder, which a thinking
+    // Gemini accepts, instead of the 400 it gives a call without one.
+    const call = sent[1].body.contents.find((c: Json) => c.role === 'model').parts.find((p: Json) => p.functionCall);
+    assert.equal(call.functionCall.name, 'editor');
+    assert.ok(call.thoughtSignature, 'a signature on the replayed call');
+
+    const gens = await generations(key);
+    assert.deepEqual(
+      gens.map((g) => [g.model, g.finish_reason]),
+      [
+        ['google/gemini-2.5-flash', 'tool_calls'],
+        ['google/gemini-2.5-flash', 'tool_calls'],
+      ],
+    );
     assertAccounting(run, gens);
   });
 

@@ -183,21 +183,48 @@ describe('Gemini adapter: chat', () => {
     assert.equal(third.toolCalls.length, 1);
   });
 
-  it('fails like Gemini when the signature is missing, and fills Google’s placeholder for Gemini 3', async () => {
+  it('fills Google’s placeholder for a call that lost its signature, on every model that thinks (not on 2.0)', async () => {
     const history: Message[] = [
       user('Weather?'),
       { role: 'assistant', content: [], toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Paris"}' }], reasoning: [] },
       { role: 'tool', toolCallId: 'toolu_1', content: [{ type: 'text', text: 'sunny' }] },
     ];
-    const err = await failure(geminiAdapter.chat(request(history, { tools: [weather], reasoning: { maxTokens: 512 } }), target(), ctx()));
-    assert.equal(err.status, 400);
-    assert.match(err.message, /missing a thought_signature/);
+    // Gemini 2.5 thinking (a budget set) and Gemini 3 (always thinking) check the call's signature.
+    for (const [model, reasoning] of [
+      [undefined, { maxTokens: 512 }],
+      ['gemini-3-pro-preview', undefined],
+    ] as const) {
+      const r = await geminiAdapter.chat(request(history, { tools: [weather], reasoning }), target(model), ctx());
+      const sent = emu.last().body;
+      assert.equal(sent.contents[1].parts[0].thoughtSignature, 'skip_thought_signature_validator', String(model));
+      assert.deepEqual(sent.contents[2].parts[0].functionResponse, { name: 'get_weather', response: { result: 'sunny' } });
+      assert.equal(r.text, 'Tool result received: {"result":"sunny"}');
+    }
+    // Without the placeholder the emulator fails it as Gemini does (so the above proves the fill).
+    const res = await fetch(`${emu.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': emu.apiKey },
+      body: JSON.stringify({
+        contents: [
+          { role: 'user', parts: [{ text: 'Weather?' }] },
+          { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },
+          { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { result: 'sunny' } } }] },
+        ],
+        generationConfig: { thinkingConfig: { thinkingBudget: 512 } },
+      }),
+    });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /missing a thought_signature/);
+  });
 
-    const r = await geminiAdapter.chat(request(history, { tools: [weather] }), target('gemini-3-pro-preview'), ctx());
-    const sent = emu.last().body;
-    assert.equal(sent.contents[1].parts[0].thoughtSignature, 'skip_thought_signature_validator');
-    assert.deepEqual(sent.contents[2].parts[0].functionResponse, { name: 'get_weather', response: { result: 'sunny' } });
-    assert.equal(r.text, 'Tool result received: {"result":"sunny"}');
+  it('sends no placeholder to a model that does not think (Gemini 2.0)', async () => {
+    const history: Message[] = [
+      user('Weather?'),
+      { role: 'assistant', content: [], toolCalls: [{ id: 'toolu_1', name: 'get_weather', arguments: '{"city":"Paris"}' }], reasoning: [] },
+      { role: 'tool', toolCallId: 'toolu_1', content: [{ type: 'text', text: 'sunny' }] },
+    ];
+    await geminiAdapter.chat(request(history, { tools: [weather] }), target('gemini-2.0-flash'), ctx());
+    assert.equal(emu.last().body.contents[1].parts[0].thoughtSignature, undefined);
   });
 
   it('gives parallel calls distinct ids and merges their results into one user turn', async () => {

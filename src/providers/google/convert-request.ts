@@ -9,9 +9,10 @@
  *   `{text, thought: true}` part. Other providers' reasoning is dropped.
  * - Tool call ids are not sent: Gemini pairs responses with calls by name and position, and ids
  *   are often Freeway's own (Gemini does not always return them).
- * - Gemini 3 rejects a function call turn of the current exchange without its thought signature;
- *   history from elsewhere (another provider, a client that dropped the details) gets Google's
- *   documented placeholder instead of a certain 400.
+ * - A thinking Gemini rejects a function call turn of the current exchange without its thought
+ *   signature (Gemini 3 always, as documented; Gemini 2.5 too when it thinks, as users of its API
+ *   report); history from elsewhere (another provider, a client that dropped the details, such as
+ *   Cline) gets Google's documented placeholder instead of a certain 400.
  */
 import { GEMINI_FORMAT } from '../../spec/reasoning.ts';
 import { thinkingBudget, wantsReasoning } from '../../spec/reasoning-budget.ts';
@@ -134,9 +135,13 @@ function toolParts(m: ToolMessage, callNames: Map<string, string>): GeminiPart[]
   return parts;
 }
 
-/** Whether the model enforces thought signatures on the current exchange (Gemini 3 and later). */
+/**
+ * Whether the model may enforce thought signatures on the current exchange: every model that thinks
+ * (2.5 and later). The placeholder is harmless where nothing is checked; a missing signature is a 400
+ * where it is.
+ */
 function enforcesSignatures(model: string): boolean {
-  return !/^(models\/)?gemini-(1|2)[.-]/.test(model);
+  return !/^(models\/)?gemini-(1|2\.0)[.-]/.test(model);
 }
 
 function fillMissingSignatures(contents: GeminiContent[]): void {

@@ -19,15 +19,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Emulator, RecordedRequest } from '../emulators/common.ts';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
+import { startRefusingProxy } from '../helpers/refusing-proxy.ts';
+import type { RefusingProxy } from '../helpers/refusing-proxy.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const CLINE = join(import.meta.dirname, '../../node_modules/.bin/cline');
@@ -72,10 +71,8 @@ interface Run {
   outbound: string[];
 }
 
-/** A proxy that refuses everything and records where it was asked to go. */
-const outbound: string[] = [];
-let proxy: Server;
-let proxyUrl = '';
+/** Every host but loopback goes to it: what the CLI tries to reach beyond Freeway shows in its `outbound`. */
+let proxy: RefusingProxy;
 let stack: Stack;
 /** HOME for every run: Cline keeps its settings, sessions and logs under ~/.cline. */
 let home = '';
@@ -83,13 +80,13 @@ const dataDir = () => join(home, '.cline', 'data');
 
 /** `cline ARGS` in `cwd` with a fresh environment, stdin closed, in a process group killed on timeout. */
 function cline(cwd: string, args: string[]): Promise<Run> {
-  const seen = outbound.length;
+  const seen = proxy.outbound.length;
   return new Promise((resolve, reject) => {
     const child = spawn(CLINE, args, {
       cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH, HOME: home, HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl, ALL_PROXY: proxyUrl, NO_PROXY: '127.0.0.1,localhost' },
+      env: { PATH, HOME: home, HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url, ALL_PROXY: proxy.url, NO_PROXY: '127.0.0.1,localhost' },
     });
     let stdout = '';
     let stderr = '';
@@ -112,7 +109,7 @@ function cline(cwd: string, args: string[]): Promise<Run> {
           return []; // a line cut by the timeout's kill
         }
       });
-      resolve({ code, stdout, stderr, events, result: events.find((e) => e.type === 'run_result'), outbound: outbound.slice(seen) });
+      resolve({ code, stdout, stderr, events, result: events.find((e) => e.type === 'run_result'), outbound: proxy.outbound.slice(seen) });
     });
   });
 }
@@ -179,17 +176,7 @@ const submit: [string, object] = ['submit_and_exit', { summary: 'The proof file 
 describe('Cline CLI', { skip: unavailable !== undefined }, () => {
   before(async () => {
     stack = await startStack();
-    proxy = createServer((req, res) => {
-      outbound.push(`${req.method} ${req.url}`);
-      res.writeHead(403).end();
-    });
-    proxy.on('connect', (req, socket) => {
-      outbound.push(`CONNECT ${req.url}`);
-      socket.on('error', () => {});
-      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    proxy = await startRefusingProxy();
 
     home = tempDir('freeway-cline-home-');
     // Telemetry (OpenTelemetry to otel.cline.bot) and auto-update, off as a user turns them off.
@@ -213,7 +200,7 @@ describe('Cline CLI', { skip: unavailable !== undefined }, () => {
   });
   after(async () => {
     await stack?.close();
-    await new Promise((resolve) => proxy?.close(resolve));
+    await proxy?.close();
   });
 
   test('OpenRouter provider, openai/gpt-5-mini, default act mode: apply_patch writes the file', { timeout: RUN_MS + 10_000 }, async () => {

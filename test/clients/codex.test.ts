@@ -11,13 +11,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
+import { startRefusingProxy } from '../helpers/refusing-proxy.ts';
+import type { RefusingProxy } from '../helpers/refusing-proxy.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const CODEX = join(import.meta.dirname, '../../node_modules/.bin/codex');
@@ -70,13 +69,8 @@ function codexHome(stack: Stack, model: string): string {
   return home;
 }
 
-/**
- * A proxy that refuses everything and records where it was asked to go: Codex is given it for
- * every host but loopback, so anything it tries to reach beyond Freeway shows here.
- */
-const outbound: string[] = [];
-let proxy: Server;
-let proxyUrl = '';
+/** Every host but loopback goes to it: what the CLI tries to reach beyond Freeway shows in its `outbound`. */
+let proxy: RefusingProxy;
 
 /** `codex exec [options] [args...]` in `work`, stdin closed (Codex would wait for it), bounded in time. */
 function codex(home: string, work: string, key: string, args: string[]): Promise<Run> {
@@ -95,9 +89,9 @@ function codex(home: string, work: string, key: string, args: string[]): Promise
           HOME: home,
           CODEX_HOME: home,
           FREEWAY_API_KEY: key,
-          HTTPS_PROXY: proxyUrl,
-          HTTP_PROXY: proxyUrl,
-          ALL_PROXY: proxyUrl,
+          HTTPS_PROXY: proxy.url,
+          HTTP_PROXY: proxy.url,
+          ALL_PROXY: proxy.url,
           NO_PROXY: '127.0.0.1,localhost',
         },
       },
@@ -116,20 +110,11 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
   let stack: Stack;
   before(async () => {
     stack = await startStack();
-    proxy = createServer((req, res) => {
-      outbound.push(`${req.method} ${req.url}`);
-      res.writeHead(403).end();
-    });
-    proxy.on('connect', (req, socket) => {
-      outbound.push(`CONNECT ${req.url}`);
-      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    proxy = await startRefusingProxy();
   });
   after(async () => {
     await stack?.close();
-    await new Promise((resolve) => proxy?.close(resolve));
+    await proxy?.close();
   });
 
   // Codex asks for reasoning (a summary, and here an effort) on every model: on OpenAI that takes a
@@ -167,7 +152,7 @@ describe('Codex CLI through /responses', { skip: unavailable !== undefined }, ()
       assert.equal(resumed.last.trim(), 'resumed and remembered');
       const last = upstream.requests.filter((r) => r.method === 'POST').at(-1);
       assert.match(JSON.stringify(last?.body), /codex-was-here/, 'the resumed session carries the earlier tool turn');
-      assert.deepEqual(outbound, [], 'Codex tried to reach nothing beyond loopback');
+      assert.deepEqual(proxy.outbound, [], 'Codex tried to reach nothing beyond loopback');
     });
   }
 });

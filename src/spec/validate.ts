@@ -6,14 +6,36 @@ import { GatewayError } from './errors.ts';
 
 export type Obj = Record<string, unknown>;
 
+/** Longest validation message: one that quotes a client's key or value is cut there, not sent back whole. */
+const MAX_MESSAGE_CHARS = 1024;
+
+function bounded(text: string): string {
+  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}... (cut at ${MAX_MESSAGE_CHARS} characters)` : text;
+}
+
 export function fail(param: string, message: string): never {
-  throw new GatewayError('invalid_request', `${param}: ${message}`, { metadata: { param } });
+  throw new GatewayError('invalid_request', bounded(`${param}: ${message}`), { metadata: { param: bounded(param) } });
 }
 
 function kind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   return typeof v;
+}
+
+/** Longest client string an error message repeats: enough to recognise it, never the whole of a huge one. */
+const SHOWN_CHARS = 64;
+
+/**
+ * A client's value as an error message shows it: a string or number as written (a long string cut
+ * short), anything else by its kind. Never JSON.stringify of the value itself, which throws on a
+ * value nested thousands deep and would echo a megabyte back.
+ */
+export function shown(v: unknown): string {
+  if (typeof v === 'string')
+    return v.length > SHOWN_CHARS ? `${JSON.stringify(v.slice(0, SHOWN_CHARS))}... (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return kind(v);
 }
 
 export function isObj(v: unknown): v is Obj {
@@ -54,7 +76,7 @@ export function int(v: unknown, param: string, min = -Infinity, max = Infinity):
 
 export function oneOf<T extends string>(v: unknown, param: string, values: readonly T[]): T {
   if (typeof v !== 'string' || !values.includes(v as T)) {
-    fail(param, `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v)}`);
+    fail(param, `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${shown(v)}`);
   }
   return v as T;
 }

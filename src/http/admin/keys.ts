@@ -50,7 +50,8 @@ export async function handleListKeys(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const accountId = accountInScope(scope, ctx.url.searchParams.get('account'));
   const offset = Number(ctx.url.searchParams.get('offset') ?? 0);
-  if (!Number.isInteger(offset) || offset < 0) fail('offset', 'must be a non-negative integer');
+  // A safe integer: the store cannot take 1e308 as an offset.
+  if (!Number.isSafeInteger(offset) || offset < 0) fail('offset', 'must be a non-negative integer');
   const includeDisabled = ctx.url.searchParams.get('include_disabled') === 'true';
   const keys = await ctx.app.store.listKeys({ accountId, offset, limit: 100 });
   const shown = keys.filter((k) => includeDisabled || !k.disabled);

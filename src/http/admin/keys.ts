@@ -17,6 +17,13 @@ import { keyRecord } from './key-view.ts';
 
 const RESETS = ['daily', 'weekly', 'monthly'] as const;
 
+/** A key's name, the same rule on create and rename (a rename to "" or 100 KB would be kept otherwise). */
+function keyName(v: unknown): string {
+  const name = str(v, 'name').trim();
+  if (name.length === 0 || name.length > 200) fail('name', 'must be 1-200 characters');
+  return name;
+}
+
 function limitNanos(v: unknown): number | null {
   if (v === null) return null;
   if (typeof v !== 'number') fail('limit', 'must be a non-negative number of USD, or null (no limit)');
@@ -78,8 +85,7 @@ export async function handleCreateKey(ctx: RouteContext): Promise<void> {
       'tokens_per_minute',
     ]),
   );
-  const name = str(body.name, 'name').trim();
-  if (name.length === 0 || name.length > 200) fail('name', 'must be 1-200 characters');
+  const name = keyName(body.name);
   const accountId = accountInScope(scope, body.account === undefined ? undefined : str(body.account, 'account'));
   if (!(await ctx.app.store.getAccount(accountId))) throw new GatewayError('not_found', `No account ${accountId}`, { retryable: false });
   const kind = body.kind === undefined ? 'inference' : oneOf(body.kind, 'kind', ['inference', 'management'] as const);
@@ -121,7 +127,7 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
     ]),
   );
   const patch: KeyPatch = {};
-  if (body.name !== undefined) patch.name = str(body.name, 'name');
+  if (body.name !== undefined) patch.name = keyName(body.name);
   if (body.disabled !== undefined) patch.disabled = bool(body.disabled, 'disabled');
   if (body.limit !== undefined) patch.limitNanos = limitNanos(body.limit);
   if (body.limit_reset !== undefined) patch.limitReset = limitReset(body.limit_reset);

@@ -94,3 +94,23 @@ export function onlyKeys(o: Obj, param: string, allowed: ReadonlySet<string>): v
     if (!allowed.has(k)) fail(param, `Unrecognized key(s) in object: '${k}'`);
   }
 }
+
+/**
+ * How deep client JSON may nest. JSON.parse takes any depth, but what reads a value after it
+ * recurses (JSON.stringify of tool arguments, schema walkers, the upstream's own parser) overflows
+ * the stack a few thousand levels down; no real request comes near this.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Whether `value` nests arrays or objects more than `max` levels deep; iterative, so any depth is safe to measure. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -8,6 +8,19 @@ import { GatewayError } from '../spec/errors.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../spec/validate.ts';
 
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    // Compressed bodies are not decoded: said so, rather than a JSON error quoting gzip bytes (or a
+    // body labelled gzip that is not, read as if the label were absent).
+    req.resume();
+    return Promise.reject(
+      new GatewayError('invalid_request', `Content-Encoding ${encoding} is not supported; send the request body uncompressed`, {
+        status: 415,
+        metadata: { content_encoding: encoding },
+        retryable: false,
+      }),
+    );
+  }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();

@@ -114,3 +114,21 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   }
   return false;
 }
+
+/** `YYYY-MM-DD`, or with `THH:MM[:SS[.fff]]` and `Z` or `±HH:MM` after it: ISO 8601 as APIs write it. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * An ISO 8601 date or date-time, as epoch milliseconds. Date.parse alone takes far more, each with
+ * a meaning the client did not intend: `1` and `-1` as 2001, `March 7` in the engine's own
+ * formats, and 2024-02-30 rolled over to March 1.
+ */
+export function isoDate(v: string, param: string, what = 'a date (YYYY-MM-DD) or an ISO 8601 date-time'): number {
+  const m = ISO_8601.exec(v);
+  const ms = m ? Date.parse(v) : Number.NaN;
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const day = new Date(0);
+  day.setUTCFullYear(y, mo - 1, d);
+  if (Number.isNaN(ms) || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) fail(param, `must be ${what}`);
+  return ms;
+}

@@ -4,7 +4,7 @@
  */
 import { createKey } from '../../accounting/keys.ts';
 import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../../spec/money-bounds.ts';
-import { bool, fail, int, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
+import { bool, fail, int, isoDate, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
 import type { Obj } from '../../spec/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { KeyPatch, LimitReset } from '../../store/types.ts';
@@ -40,9 +40,7 @@ function perMinute(v: unknown, param: string): number | null {
 
 function expiresAt(v: unknown): string | null {
   if (v === null) return null;
-  const t = Date.parse(str(v, 'expires_at'));
-  if (Number.isNaN(t)) fail('expires_at', 'must be an ISO 8601 date-time');
-  return new Date(t).toISOString();
+  return new Date(isoDate(str(v, 'expires_at'), 'expires_at', 'an ISO 8601 date-time')).toISOString();
 }
 
 async function keyInScope(ctx: RouteContext, scope: ManagementScope) {

@@ -88,6 +88,8 @@ interface Case {
   /** Statuses that must be answered (e.g. 413 for an over-the-limit body); any non-5xx otherwise. */
   expect?: number[];
   stored?: Door['stored'];
+  /** The request target as written, not under the API root (traversal, absolute-form, odd targets). */
+  fromRoot?: boolean;
 }
 
 interface Answer {
@@ -102,6 +104,7 @@ interface Answer {
 let stack: Stack;
 let keyHash: string;
 let victimHash: string;
+let storedResponse: { id: string; generation: string };
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 before(async () => {
@@ -116,6 +119,22 @@ before(async () => {
   keyHash = created.data.hash;
   const victim = await call({ method: 'POST', path: '/keys', auth: ADMIN_KEY, body: { name: 'victim', account: 'fuzz' } });
   victimHash = (JSON.parse(victim.text) as { data: { hash: string } }).data.hash;
+  // A stored response, so its GET routes are fuzzed past the 404; charged like any 200 (counted below).
+  const stored = await call({
+    method: 'POST',
+    path: '/responses',
+    auth: stack.key,
+    body: {
+      model: 'openai/gpt-4o-mini',
+      input: [
+        { role: 'user', content: 'hi' },
+        { role: 'user', content: 'again' },
+      ],
+      max_output_tokens: 16,
+    },
+  });
+  assert.equal(stored.status, 200, stored.text);
+  storedResponse = { id: (JSON.parse(stored.text) as { id: string }).id, generation: String(stored.headers['x-generation-id']) };
 });
 after(async () => {
   agent.destroy();
@@ -123,7 +142,7 @@ after(async () => {
 });
 
 /** One request over a raw node:http client (fetch would refuse to send some of these). */
-function send(c: Pick<Case, 'method' | 'path' | 'headers' | 'body'>): Promise<Answer> {
+function send(c: Pick<Case, 'method' | 'path' | 'headers' | 'body' | 'fromRoot'>): Promise<Answer> {
   return new Promise((resolve) => {
     const url = new URL(stack.baseURL);
     let settled = false;
@@ -135,7 +154,14 @@ function send(c: Pick<Case, 'method' | 'path' | 'headers' | 'body'>): Promise<An
       resolve({ ...a, ms: Math.round(performance.now() - started) });
     };
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method: c.method, path: url.pathname + c.path, headers: c.headers, agent },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: c.method,
+        path: c.fromRoot ? c.path : url.pathname + c.path,
+        headers: c.headers,
+        agent,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (b: Buffer) => chunks.push(b));
@@ -831,7 +857,13 @@ function queryCases(): Case[] {
     { path: '/providers', params: ['x'], auth: 'key', envelope: 'openai' },
     { path: '/endpoints/zdr', params: ['x'], auth: 'key', envelope: 'openai' },
     { path: '/key', params: ['x'], auth: 'key', envelope: 'openai' },
-    { path: '/responses/resp_missing/input_items', params: ['limit', 'after', 'order', 'include'], auth: 'key', envelope: 'openai' },
+    {
+      path: `/responses/${storedResponse.id}/input_items`,
+      params: ['limit', 'after', 'order', 'include'],
+      auth: 'key',
+      envelope: 'openai',
+    },
+    { path: `/responses/${storedResponse.id}`, params: ['include', 'stream', 'starting_after'], auth: 'key', envelope: 'openai' },
   ];
   const out: Case[] = [];
   for (const g of gets) {
@@ -896,6 +928,30 @@ function queryCases(): Case[] {
       });
     }
   }
+  // Request targets that try to leave the API or the dashboard's files.
+  for (const target of [
+    '/api/v1/../../../../etc/passwd',
+    '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    '/assets/..%2f..%2f..%2fpackage.json',
+    '/assets/%2e%2e/%2e%2e/package.json',
+    '/assets/../../src/app.ts',
+    '/..\\..\\package.json',
+    '/api/v1/models/..%2f..%2f..%2fpackage.json',
+    'http://evil.example/api/v1/models',
+    `/api/v1/models?${'a=1&'.repeat(4000)}`,
+    `/api/v1/${'x/'.repeat(3000)}`,
+  ]) {
+    out.push({
+      door: 'request target',
+      what: target.slice(0, 60),
+      method: 'GET',
+      path: target,
+      fromRoot: true,
+      envelope: 'openai',
+      shape: 'any-json',
+      headers: { authorization: `Bearer ${stack.key}`, accept: 'text/html,application/json' },
+    });
+  }
   // Wrong methods on door routes: each door's own envelope.
   for (const [method, path, envelope] of [
     ['GET', '/chat/completions', 'openai'],
@@ -924,7 +980,21 @@ function queryCases(): Case[] {
 /** An error names the problem; it does not echo a megabyte of the request back. */
 const MAX_ERROR_BYTES = 16 * 1024;
 
-const LEAKS = [/\/src\//, /\.ts:\d/, /\bat async\b/, /node:internal/, /\n\s+at /, /\bat [A-Za-z_$.]+ \(/];
+/** Files a traversal would reach: the system's passwords, the package's manifest, its sources. */
+const FILES = /root:x:0:0|"devDependencies"|^import .* from '/m;
+
+/** The server's own directory (it runs in this process), as a stack or an error would show it. */
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+const LEAKS = [
+  new RegExp(ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+  /file:\/\//,
+  /\.ts:\d/,
+  /\bat async\b/,
+  /node:internal/,
+  /\n\s+at /,
+  /\bat [A-Za-z_$.]+ \(/,
+];
 
 /** What is wrong with an answer to `c`, or undefined when nothing is. */
 function problem(c: Case, a: Answer): string | undefined {
@@ -933,6 +1003,7 @@ function problem(c: Case, a: Answer): string | undefined {
   if (c.expect && !c.expect.includes(a.status)) return `status ${a.status}, expected ${c.expect.join(' or ')}`;
   const leak = LEAKS.find((r) => r.test(a.text));
   if (leak) return `the body leaks internals (${leak})`;
+  if (FILES.test(a.text)) return 'the body is a file from outside the dashboard';
   if (a.status >= 400 && a.text.length > MAX_ERROR_BYTES) return `a ${a.text.length}-byte error body (the input echoed back?)`;
   if (a.status >= 400) return envelopeProblem(c, a);
   if (a.status >= 200 && a.status < 300) return okProblem(c, a);
@@ -1007,9 +1078,13 @@ function okProblem(c: Case, a: Answer): string | undefined {
       return 'the stream has no response.completed';
     return undefined;
   }
+  // A browser's request for a page outside the API is the dashboard's index, whatever the path.
+  if (c.shape === 'any-json' && type.startsWith('text/html'))
+    return /^<!doctype html>/i.test(a.text) ? undefined : 'an HTML answer that is not the dashboard';
   if (c.shape === 'chat-sse') c = { ...c, shape: 'chat' };
   if (c.shape === 'message-sse') c = { ...c, shape: 'message' };
   const body = parse(a.text);
+  if (c.shape === 'any-json') return isObj(body) || Array.isArray(body) ? undefined : 'the 2xx body is not JSON';
   if (!isObj(body)) return 'the 2xx body is not a JSON object';
   const usageCost = (u: unknown) => isObj(u) && typeof u.cost === 'number' && u.cost >= 0;
   switch (c.shape) {
@@ -1080,7 +1155,7 @@ test('hostile input at every door: a clear error in the door envelope, never a 5
   const cases = [...DOORS.flatMap(doorCases), ...headerCases(), ...queryCases()];
   const answers = await pool(cases, CONCURRENCY, send);
   const failures: string[] = [];
-  const generations: Array<{ id: string; cost?: number; what: string }> = [];
+  const generations: Array<{ id: string; cost?: number; what: string }> = [{ id: storedResponse.generation, what: 'the stored response' }];
   cases.forEach((c, i) => {
     const a = answers[i];
     const why = problem(c, a);

@@ -12,6 +12,7 @@
  * of the generation records of the 200 answers, which agree with the costs those answers showed.
  */
 import assert from 'node:assert/strict';
+import type { LookupAddress } from 'node:dns';
 import { Agent, request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import { ADMIN_KEY, startStack } from '../helpers/stack.ts';
@@ -71,8 +72,11 @@ interface Door {
   stored?: (body: Record<string, unknown>) => string | undefined;
   /** Optional fields the valid body leaves out: each is added with every wrong value too. */
   optional?: string[];
-  /** Values Freeway itself decodes (its `fw1.` reasoning and tool-id encodings), forged: path, label, raw JSON. */
-  forged?: Array<[Path, string, string]>;
+  /**
+   * Values made to get past a check (Freeway's `fw1.` encodings, webhook targets): path, label, raw
+   * JSON, and the statuses that must answer it when only a refusal is right.
+   */
+  forged?: Array<[Path, string, string, number[]?]>;
 }
 
 interface Case {
@@ -101,6 +105,13 @@ interface Answer {
   ms?: number;
 }
 
+/** This file's DNS: one public webhook host, one that resolves inside, and nothing else (no real lookups). */
+async function lookupHost(host: string): Promise<LookupAddress[]> {
+  if (host === 'hooks.example') return [{ address: '93.184.216.34', family: 4 }];
+  if (host === 'internal.example') return [{ address: '10.1.2.3', family: 4 }];
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+}
+
 let stack: Stack;
 let keyHash: string;
 let victimHash: string;
@@ -108,7 +119,7 @@ let storedResponse: { id: string; generation: string };
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 before(async () => {
-  stack = await startStack({ yaml: `server:\n  maxBodyBytes: ${MAX_BODY}\n` });
+  stack = await startStack({ yaml: `server:\n  maxBodyBytes: ${MAX_BODY}\n`, lookupHost });
   // A key of its own on a prepaid account: what it is charged is only what this test sent.
   await stack.gw.app.store.createAccount({ id: 'fuzz', name: 'Fuzz', prepaid: true, now: new Date() });
   await stack.gw.app.billing.credit('fuzz', 'topup', 1_000_000_000_000);
@@ -521,9 +532,29 @@ const DOORS: Door[] = [
     path: '/alerts',
     envelope: 'openai',
     shape: 'data',
-    base: { account: 'fuzz', threshold_usd: 5 },
+    base: { account: 'fuzz', threshold_usd: 5, webhook_url: 'https://hooks.example/freeway' },
     auth: 'admin',
     stored: (d) => (d.account === 'fuzz' ? undefined : `the alert was set on account ${String(d.account)}`),
+    // Each a way to point the webhook at the gateway's own network or at no web at all: only a 400 is right.
+    forged: [
+      'http://localhost/x',
+      'http://127.0.0.1:9/x',
+      'http://127.1/',
+      'http://2130706433/',
+      'http://0x7f000001/',
+      'http://[::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/',
+      'http://user:pw@hooks.example/',
+      'http://internal.example/',
+      'http://no-such-host.example/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'gopher://hooks.example/',
+      `https://${'a'.repeat(70)}.example/`,
+      'https://hooks.example:99999/',
+    ].map((url): [Path, string, string, number[]] => [['webhook_url'], url, JSON.stringify(url), [400]]),
   },
   {
     name: 'key-alerts-create',
@@ -705,7 +736,11 @@ function bodyMutations(door: Door): BodyMutation[] {
     { what: 'JSON labelled gzip', body: text, extraHeaders: { 'content-encoding': 'gzip' }, expect: [415] },
     { what: `body larger than the ${cap}-byte limit`, body: Buffer.alloc(cap + 1, 0x20), expect: [413] },
   ];
-  const forged = (door.forged ?? []).map(([p, label, value]) => ({ what: `${show(p)} = ${label}`, body: withRaw(base, p, value) }));
+  const forged = (door.forged ?? []).map(([p, label, value, expect]) => ({
+    what: `${show(p)} = ${label}`,
+    body: withRaw(base, p, value),
+    ...(expect ? { expect } : {}),
+  }));
   return [...sample(light, PER_DOOR - heavy.length - raw.length - forged.length), ...heavy, ...raw, ...forged];
 }
 

@@ -81,17 +81,20 @@ export class Catalog {
   suggest(ref: string, limit = 3): string[] {
     const target = normalise(ref);
     const slug = target.includes('/') ? target.slice(target.indexOf('/') + 1) : target;
+    const cutoff = Math.max(4, Math.floor(slug.length / 2));
     const scored: Array<{ id: string; score: number }> = [];
     for (const m of this.sorted) {
       const id = normalise(m.id);
       const mSlug = id.slice(id.indexOf('/') + 1);
+      // The edit distance is at least the difference in length, so a ref far longer than an id (a
+      // client's megabyte of text) cannot come within the cutoff: skipped, not measured at O(n·m).
+      if (Math.abs(slug.length - mSlug.length) - 6 > cutoff) continue;
       let score = editDistance(slug, mSlug);
       if (mSlug.includes(slug) || slug.includes(mSlug)) score -= 5;
       if (id.split('/')[0] === target.split('/')[0]) score -= 1;
       scored.push({ id: m.id, score });
     }
     scored.sort((a, b) => a.score - b.score || a.id.localeCompare(b.id));
-    const cutoff = Math.max(4, Math.floor(slug.length / 2));
     return scored
       .filter((s) => s.score <= cutoff)
       .slice(0, limit)

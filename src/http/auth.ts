@@ -8,6 +8,7 @@ import type { App } from '../app.ts';
 import { DEFAULT_ACCOUNT, hashKey } from '../accounting/keys.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import { GatewayError } from '../spec/errors.ts';
+import { fail } from '../spec/validate.ts';
 
 export function bearerToken(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
@@ -73,7 +74,10 @@ export async function requireManagementKey(app: App, req: IncomingMessage): Prom
 
 /** The account a management call acts on: the admin picks any (default `default`), a management key only its own. */
 export function accountInScope(scope: ManagementScope, requested: string | null | undefined): string {
-  if (scope.admin) return requested || DEFAULT_ACCOUNT;
+  // Empty is a client's slip (an unset variable), not a choice of the default account: taken as
+  // one, a top-up or a new key would land silently in the wrong account.
+  if (requested === '') fail('account', 'must not be empty (leave it out for the default account)');
+  if (scope.admin) return requested ?? DEFAULT_ACCOUNT;
   if (requested && requested !== scope.accountId) {
     throw new GatewayError('permission_denied', `This management key cannot act on account ${requested}`, { retryable: false });
   }

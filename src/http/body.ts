@@ -1,11 +1,26 @@
 /**
  * Reads a request body with a size cap (413 past it) and parses JSON (400 with the parser's own
- * words). Never buffers more than the cap.
+ * words, or for JSON nested deeper than anything after the parser can take). Never buffers more
+ * than the cap.
  */
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../spec/errors.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../spec/validate.ts';
 
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    // Compressed bodies are not decoded: said so, rather than a JSON error quoting gzip bytes (or a
+    // body labelled gzip that is not, read as if the label were absent).
+    req.resume();
+    return Promise.reject(
+      new GatewayError('invalid_request', `Content-Encoding ${encoding} is not supported; send the request body uncompressed`, {
+        status: 415,
+        metadata: { content_encoding: encoding },
+        retryable: false,
+      }),
+    );
+  }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();
@@ -45,9 +60,16 @@ function tooLarge(maxBytes: number): GatewayError {
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const buf = await readBody(req, maxBytes);
   if (buf.length === 0) throw new GatewayError('invalid_request', 'Request body is empty; expected a JSON object');
+  let value: unknown;
   try {
-    return JSON.parse(buf.toString('utf8'));
+    value = JSON.parse(buf.toString('utf8'));
   } catch (err) {
     throw new GatewayError('invalid_request', `Request body is not valid JSON: ${(err as Error).message}`);
   }
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+    throw new GatewayError('invalid_request', `Request body is nested more than ${MAX_JSON_DEPTH} levels deep`, {
+      metadata: { max_depth: MAX_JSON_DEPTH },
+    });
+  }
+  return value;
 }

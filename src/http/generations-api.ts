@@ -6,7 +6,7 @@
 import { hashKey } from '../accounting/keys.ts';
 import { nanosToUsd } from '../spec/money.ts';
 import { renderGeneration } from '../doors/openai/generation.ts';
-import { fail, int, oneOf } from '../spec/validate.ts';
+import { fail, int, isoDate, oneOf } from '../spec/validate.ts';
 import { GatewayError } from '../spec/errors.ts';
 import type { GenerationQuery, GenerationStatus } from '../store/types.ts';
 import { accountInScope, bearerToken, requireInferenceKey, requireManagementKey } from './auth.ts';
@@ -66,9 +66,7 @@ function one(p: URLSearchParams, name: string): string | undefined {
 function time(p: URLSearchParams, name: string): string | undefined {
   const v = one(p, name);
   if (v === undefined) return undefined;
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) fail(name, 'must be a date (YYYY-MM-DD) or an ISO date-time');
-  return new Date(ms).toISOString();
+  return new Date(isoDate(v, name)).toISOString();
 }
 
 export async function handleListGenerations(ctx: RouteContext): Promise<void> {

@@ -17,8 +17,17 @@ export function decodeCursor(v: string): { createdAt: string; id: string } {
     parsed = undefined;
   }
   const [createdAt, id] = Array.isArray(parsed) && parsed.length === 2 ? (parsed as unknown[]) : [];
-  if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) {
+  // The time as the API wrote it: the store compares it as text, so any other form of a date
+  // (`0`, `2024-01-01`) would page from somewhere else than it says.
+  if (typeof createdAt !== 'string' || typeof id !== 'string' || !canonicalTime(createdAt)) {
     fail('cursor', 'is not a cursor this API returned (pass next_cursor from the previous page as it is)');
   }
   return { createdAt, id };
+}
+
+/** `toISOString` form with a four-digit year, as every row's time is (an extended `+275760-...` year sorts as text before them all). */
+function canonicalTime(v: string): boolean {
+  if (!/^\d{4}-/.test(v)) return false;
+  const ms = Date.parse(v);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === v;
 }

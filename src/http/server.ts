@@ -89,9 +89,23 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
         if (p.method !== method) continue;
         const m = p.regex.exec(path);
         if (!m) continue;
-        p.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
-        handler = p.handler;
         facts.route = p.path;
+        const bad = p.names.find((n, i) => {
+          const v = decodeParam(m[i + 1]);
+          if (v !== undefined) params[n] = v;
+          return v === undefined;
+        });
+        if (bad !== undefined) {
+          // `%ZZ` is the client's typo, not a server failure: a 400 in the route's own envelope.
+          const err = new GatewayError('invalid_request', `${bad}: the path segment is not valid percent-encoding`, {
+            metadata: { param: bad },
+            retryable: false,
+          });
+          if (!p.renderError) throw err;
+          p.renderError(res, err);
+          return;
+        }
+        handler = p.handler;
         break;
       }
     }
@@ -162,6 +176,15 @@ export function createHttpServer(app: App, routes: readonly Route[]): Server {
   });
   enforceClientLimits(server, limits);
   return server;
+}
+
+/** A path segment decoded, or undefined when its percent-encoding is broken (`%`, `%ZZ`, a cut UTF-8 sequence). */
+function decodeParam(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 const CORS_HEADERS: Readonly<Record<string, string>> = {

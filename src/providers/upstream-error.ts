@@ -8,6 +8,11 @@ import type { ErrorType } from '../spec/errors.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** The upstream's words kept in the message; the rest is cut. */
+const MAX_MESSAGE_CHARS = 2000;
+/** An error body past this is kept as the start of its text, not the whole parsed object. */
+const MAX_RAW_CHARS = 8_000;
+
 /** What an adapter reads from its protocol's error body. */
 export interface UpstreamErrorBody {
   /** The upstream's own words. */
@@ -78,7 +83,10 @@ export function upstreamHttpError(
     status === 401 || status === 403 || keyRejected
       ? `rejected the API key Freeway is configured with (HTTP ${status})`
       : `returned HTTP ${status}`;
-  const full = `${providerName} ${what}: ${message ?? (text.slice(0, 500) || 'no error message')}`;
+  const words = message ?? (text.slice(0, 500) || 'no error message');
+  // Upstreams quote the request back (an OpenAI 400 lists the tool call ids): a megabyte id sent is
+  // not sent back twice over, in the message and in the raw body.
+  const full = `${providerName} ${what}: ${words.length > MAX_MESSAGE_CHARS ? `${words.slice(0, MAX_MESSAGE_CHARS)}... (cut)` : words}`;
   const retryAfter = retryAfterSeconds(headers) ?? bodyRetryAfter;
   const forwarded: Record<string, string> = {};
   if (retryAfter !== undefined) forwarded['retry-after'] = String(Math.ceil(retryAfter));
@@ -91,7 +99,7 @@ export function upstreamHttpError(
       provider_name: providerName,
       provider_status: status,
       ...(code ? { provider_code: code } : {}),
-      raw: typeof parsed === 'string' ? parsed.slice(0, 4000) : parsed,
+      raw: typeof parsed === 'string' || text.length > MAX_RAW_CHARS ? text.slice(0, 4000) : parsed,
     },
   });
 }

@@ -35,6 +35,32 @@ export type ReasoningDetail =
       index?: number;
     };
 
+/** The field each type of detail carries its content in. */
+const CONTENT_FIELD: Record<ReasoningDetail['type'], 'text' | 'data' | 'summary'> = {
+  'reasoning.text': 'text',
+  'reasoning.encrypted': 'data',
+  'reasoning.summary': 'summary',
+};
+
+/**
+ * What is wrong with `v` as a reasoning detail (the field, and why), or undefined when it is one.
+ * Details come back from clients, replayed verbatim or inside Freeway's own `fw1.` encodings (which
+ * a client can forge), and everything after the door reads them as this shape: a detail without
+ * its text was a 500 from the prompt estimate, not a 400.
+ */
+export function reasoningDetailProblem(v: unknown): { field?: string; message: string } | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { message: 'expected a reasoning detail object' };
+  const d = v as Record<string, unknown>;
+  const content = Object.hasOwn(CONTENT_FIELD, d.type as string) ? CONTENT_FIELD[d.type as ReasoningDetail['type']] : undefined;
+  if (!content) return { field: 'type', message: 'expected one of "reasoning.text", "reasoning.encrypted", "reasoning.summary"' };
+  if (typeof d[content] !== 'string') return { field: content, message: `a ${String(d.type)} detail needs its ${content} as a string` };
+  for (const k of ['signature', 'id', 'format']) {
+    if (d[k] !== undefined && d[k] !== null && typeof d[k] !== 'string') return { field: k, message: 'expected a string or null' };
+  }
+  if (d.index !== undefined && !Number.isSafeInteger(d.index)) return { field: 'index', message: 'expected an integer' };
+  return undefined;
+}
+
 export const ANTHROPIC_FORMAT = 'anthropic-claude-v1';
 export const GEMINI_FORMAT = 'google-gemini-v1';
 

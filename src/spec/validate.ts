@@ -6,14 +6,36 @@ import { GatewayError } from './errors.ts';
 
 export type Obj = Record<string, unknown>;
 
+/** Longest validation message: one that quotes a client's key or value is cut there, not sent back whole. */
+const MAX_MESSAGE_CHARS = 1024;
+
+function bounded(text: string): string {
+  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}... (cut at ${MAX_MESSAGE_CHARS} characters)` : text;
+}
+
 export function fail(param: string, message: string): never {
-  throw new GatewayError('invalid_request', `${param}: ${message}`, { metadata: { param } });
+  throw new GatewayError('invalid_request', bounded(`${param}: ${message}`), { metadata: { param: bounded(param) } });
 }
 
 function kind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   return typeof v;
+}
+
+/** Longest client string an error message repeats: enough to recognise it, never the whole of a huge one. */
+const SHOWN_CHARS = 64;
+
+/**
+ * A client's value as an error message shows it: a string or number as written (a long string cut
+ * short), anything else by its kind. Never JSON.stringify of the value itself, which throws on a
+ * value nested thousands deep and would echo a megabyte back.
+ */
+export function shown(v: unknown): string {
+  if (typeof v === 'string')
+    return v.length > SHOWN_CHARS ? `${JSON.stringify(v.slice(0, SHOWN_CHARS))}... (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return kind(v);
 }
 
 export function isObj(v: unknown): v is Obj {
@@ -54,7 +76,7 @@ export function int(v: unknown, param: string, min = -Infinity, max = Infinity):
 
 export function oneOf<T extends string>(v: unknown, param: string, values: readonly T[]): T {
   if (typeof v !== 'string' || !values.includes(v as T)) {
-    fail(param, `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v)}`);
+    fail(param, `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${shown(v)}`);
   }
   return v as T;
 }
@@ -71,4 +93,42 @@ export function onlyKeys(o: Obj, param: string, allowed: ReadonlySet<string>): v
   for (const k of Object.keys(o)) {
     if (!allowed.has(k)) fail(param, `Unrecognized key(s) in object: '${k}'`);
   }
+}
+
+/**
+ * How deep client JSON may nest. JSON.parse takes any depth, but what reads a value after it
+ * recurses (JSON.stringify of tool arguments, schema walkers, the upstream's own parser) overflows
+ * the stack a few thousand levels down; no real request comes near this.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Whether `value` nests arrays or objects more than `max` levels deep; iterative, so any depth is safe to measure. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** `YYYY-MM-DD`, or with `THH:MM[:SS[.fff]]` and `Z` or `±HH:MM` after it: ISO 8601 as APIs write it. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * An ISO 8601 date or date-time, as epoch milliseconds. Date.parse alone takes far more, each with
+ * a meaning the client did not intend: `1` and `-1` as 2001, `March 7` in the engine's own
+ * formats, and 2024-02-30 rolled over to March 1.
+ */
+export function isoDate(v: string, param: string, what = 'a date (YYYY-MM-DD) or an ISO 8601 date-time'): number {
+  const m = ISO_8601.exec(v);
+  const ms = m ? Date.parse(v) : Number.NaN;
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const day = new Date(0);
+  day.setUTCFullYear(y, mo - 1, d);
+  if (Number.isNaN(ms) || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) fail(param, `must be ${what}`);
+  return ms;
 }

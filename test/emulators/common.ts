@@ -265,14 +265,21 @@ export function chunkText(text: string, size = 8): string[] {
 
 /** Arguments that satisfy a JSON Schema object, deterministically. */
 export function argsFromSchema(schema: unknown): Record<string, unknown> {
-  const s = (schema ?? {}) as { properties?: Record<string, { type?: string; enum?: unknown[] }> };
+  const s = (schema ?? {}) as { properties?: unknown };
   const out: Record<string, unknown> = {};
-  for (const [key, prop] of Object.entries(s.properties ?? {})) out[key] = valueFor(prop, key);
+  // A malformed schema (properties or a property that is not an object) takes any value: a string serves.
+  const properties = isSchema(s.properties) ? s.properties : {};
+  for (const [key, prop] of Object.entries(properties)) out[key] = valueFor(prop, key);
   return out;
 }
 
-function valueFor(prop: { type?: string | string[]; enum?: unknown[]; items?: unknown; properties?: unknown }, key: string): unknown {
-  if (prop.enum && prop.enum.length > 0) return prop.enum[0];
+function isSchema(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function valueFor(schema: unknown, key: string): unknown {
+  const prop = (isSchema(schema) ? schema : {}) as { type?: string | string[]; enum?: unknown[]; items?: unknown; properties?: unknown };
+  if (Array.isArray(prop.enum) && prop.enum.length > 0) return prop.enum[0];
   const type = Array.isArray(prop.type) ? prop.type[0] : prop.type;
   switch (type) {
     case 'number':
@@ -281,7 +288,7 @@ function valueFor(prop: { type?: string | string[]; enum?: unknown[]; items?: un
     case 'boolean':
       return true;
     case 'array':
-      return [valueFor((prop.items ?? { type: 'string' }) as never, key)];
+      return [valueFor(prop.items ?? { type: 'string' }, key)];
     case 'object':
       return argsFromSchema(prop);
     case 'null':

@@ -168,6 +168,16 @@ export function validateEmbeddings(body: Body): Reply | null {
         'integer_below_min_value',
       );
     }
+    // OpenAI's bound is the model's own width: 3072 for text-embedding-3-large, 1536 for the others.
+    const max = String(body.model).includes('large') ? 3072 : 1536;
+    if (body.dimensions > max) {
+      return oaiError(
+        400,
+        `Invalid 'dimensions': integer above maximum value. Expected a value <= ${max}, but got ${String(body.dimensions)} instead.`,
+        'dimensions',
+        'integer_above_max_value',
+      );
+    }
   }
   return null;
 }

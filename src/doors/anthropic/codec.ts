@@ -17,7 +17,8 @@
  * cannot be mistaken for a real one. A request carrying such a block is not passed to Anthropic
  * raw (Anthropic would reject the foreign artefact); it is translated instead.
  */
-import { ANTHROPIC_FORMAT } from '../../spec/reasoning.ts';
+import { ANTHROPIC_FORMAT, reasoningDetailProblem } from '../../spec/reasoning.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../spec/validate.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 
 const TOOL_PREFIX = 'toolu_';
@@ -48,7 +49,10 @@ function unpack(text: string): Record<string, unknown> | undefined {
   if (!text.startsWith(MARK)) return undefined;
   try {
     const v: unknown = JSON.parse(Buffer.from(text.slice(MARK.length), 'base64url').toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    // A client can forge the blob: one nested deeper than a request body may be is not ours.
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && !nestedDeeperThan(v, MAX_JSON_DEPTH)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -85,7 +89,8 @@ export function fromThinking(thinking: string, signature: string, index: number)
   const meta = unpack(signature);
   if (meta && (meta.type === 'reasoning.text' || meta.type === 'reasoning.summary')) {
     const detail = (meta.type === 'reasoning.summary' ? { ...meta, summary: thinking } : { ...meta, text: thinking }) as ReasoningDetail;
-    return { detail, foreign: true };
+    // Only a detail Freeway can read is one of ours; a forged one is an opaque signature like any other.
+    if (reasoningDetailProblem(detail) === undefined) return { detail, foreign: true };
   }
   return {
     detail: { type: 'reasoning.text', text: thinking, signature: signature === '' ? null : signature, format: ANTHROPIC_FORMAT, index },
@@ -96,7 +101,6 @@ export function fromThinking(thinking: string, signature: string, index: number)
 /** A `redacted_thinking` block from the client → the detail it carries. */
 export function fromRedacted(data: string, index: number): { detail: ReasoningDetail; foreign: boolean } {
   const meta = unpack(data);
-  if (meta && typeof meta.type === 'string' && meta.type.startsWith('reasoning.'))
-    return { detail: meta as unknown as ReasoningDetail, foreign: true };
+  if (meta && reasoningDetailProblem(meta) === undefined) return { detail: meta as unknown as ReasoningDetail, foreign: true };
   return { detail: { type: 'reasoning.encrypted', data, format: ANTHROPIC_FORMAT, index }, foreign: false };
 }

@@ -1,6 +1,7 @@
 /**
  * OpenAI/OpenRouter chat messages → internal messages, validated strictly.
  */
+import { reasoningDetailProblem } from '../../spec/reasoning.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
 import type { AssistantMessage, CacheControl, ImagePart, Message, TextPart, ToolCall, UserPart } from '../../spec/request.ts';
 import { arr, fail, isObj, obj, oneOf, str } from '../../spec/validate.ts';
@@ -83,10 +84,13 @@ function toolCalls(v: unknown, param: string): ToolCall[] {
 }
 
 function reasoningDetails(v: unknown, param: string): ReasoningDetail[] {
-  // Replayed verbatim: only the type is checked, everything else is the provider's business.
+  // Replayed verbatim: the shape Freeway reads is checked (the type, its content, the optional
+  // fields' types); everything else is the provider's business.
   return arr(v, param).map((d, i) => {
     const o = obj(d, `${param}[${i}]`);
     oneOf(o.type, `${param}[${i}].type`, ['reasoning.text', 'reasoning.encrypted', 'reasoning.summary'] as const);
+    const problem = reasoningDetailProblem(o);
+    if (problem) fail(`${param}[${i}]${problem.field ? `.${problem.field}` : ''}`, problem.message);
     return o as unknown as ReasoningDetail;
   });
 }

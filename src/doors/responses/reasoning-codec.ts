@@ -5,10 +5,11 @@
  * restores every detail byte for byte, whatever provider served the turn. Content without the tag
  * is someone else's (OpenAI's own encrypted reasoning) and is carried as such.
  */
+import { reasoningDetailProblem } from '../../spec/reasoning.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../spec/validate.ts';
 
 const TAG = 'fw1.';
-const TYPES = new Set(['reasoning.text', 'reasoning.encrypted', 'reasoning.summary']);
 
 export function encodeReasoning(details: readonly ReasoningDetail[]): string {
   return TAG + Buffer.from(JSON.stringify(details), 'utf8').toString('base64url');
@@ -30,9 +31,8 @@ export function decodeReasoning(content: string): ReasoningDetail[] | undefined 
   } catch {
     return undefined;
   }
-  if (!Array.isArray(value)) return undefined;
-  for (const d of value) {
-    if (typeof d !== 'object' || d === null || !TYPES.has((d as { type?: unknown }).type as string)) return undefined;
-  }
+  // A client can forge the blob: what it holds must be details Freeway can read, and no deeper than a body may be.
+  if (!Array.isArray(value) || nestedDeeperThan(value, MAX_JSON_DEPTH)) return undefined;
+  if (value.some((d) => reasoningDetailProblem(d) !== undefined)) return undefined;
   return value as ReasoningDetail[];
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_AMOUNT_NANOS, parseUsd } from '../../spec/money-bounds.ts';
 import { nanosToUsd } from '../../spec/money.ts';
-import { bool, fail, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
+import { bool, isoDate, fail, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { Account, LedgerKind, LedgerPage, UsageDimension } from '../../store/types.ts';
 import { accountInScope, bearerToken, requireInferenceKey, requireManagementKey } from '../auth.ts';
@@ -117,8 +117,7 @@ export async function handleUsage(ctx: RouteContext): Promise<void> {
   const date = (name: string) => {
     const v = p.get(name);
     if (v === null) return undefined;
-    if (Number.isNaN(Date.parse(v))) fail(name, 'must be a date (YYYY-MM-DD) or ISO date-time');
-    return new Date(v).toISOString();
+    return new Date(isoDate(v, name)).toISOString();
   };
   await ctx.app.generations.flush();
   const rows = await ctx.app.store.usage({ accountId, keyHash, from: date('from'), to: date('to'), groupBy });

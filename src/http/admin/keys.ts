@@ -4,7 +4,7 @@
  */
 import { createKey } from '../../accounting/keys.ts';
 import { MAX_AMOUNT_NANOS, MAX_PER_MINUTE, parseUsd } from '../../spec/money-bounds.ts';
-import { bool, fail, int, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
+import { bool, fail, int, isoDate, obj, oneOf, onlyKeys, str } from '../../spec/validate.ts';
 import type { Obj } from '../../spec/validate.ts';
 import { GatewayError } from '../../spec/errors.ts';
 import type { KeyPatch, LimitReset } from '../../store/types.ts';
@@ -16,6 +16,13 @@ import type { RouteContext } from '../server.ts';
 import { keyRecord } from './key-view.ts';
 
 const RESETS = ['daily', 'weekly', 'monthly'] as const;
+
+/** A key's name, the same rule on create and rename (a rename to "" or 100 KB would be kept otherwise). */
+function keyName(v: unknown): string {
+  const name = str(v, 'name').trim();
+  if (name.length === 0 || name.length > 200) fail('name', 'must be 1-200 characters');
+  return name;
+}
 
 function limitNanos(v: unknown): number | null {
   if (v === null) return null;
@@ -33,9 +40,7 @@ function perMinute(v: unknown, param: string): number | null {
 
 function expiresAt(v: unknown): string | null {
   if (v === null) return null;
-  const t = Date.parse(str(v, 'expires_at'));
-  if (Number.isNaN(t)) fail('expires_at', 'must be an ISO 8601 date-time');
-  return new Date(t).toISOString();
+  return new Date(isoDate(str(v, 'expires_at'), 'expires_at', 'an ISO 8601 date-time')).toISOString();
 }
 
 async function keyInScope(ctx: RouteContext, scope: ManagementScope) {
@@ -50,7 +55,8 @@ export async function handleListKeys(ctx: RouteContext): Promise<void> {
   const scope = await requireManagementKey(ctx.app, ctx.req);
   const accountId = accountInScope(scope, ctx.url.searchParams.get('account'));
   const offset = Number(ctx.url.searchParams.get('offset') ?? 0);
-  if (!Number.isInteger(offset) || offset < 0) fail('offset', 'must be a non-negative integer');
+  // A safe integer: the store cannot take 1e308 as an offset.
+  if (!Number.isSafeInteger(offset) || offset < 0) fail('offset', 'must be a non-negative integer');
   const includeDisabled = ctx.url.searchParams.get('include_disabled') === 'true';
   const keys = await ctx.app.store.listKeys({ accountId, offset, limit: 100 });
   const shown = keys.filter((k) => includeDisabled || !k.disabled);
@@ -77,8 +83,7 @@ export async function handleCreateKey(ctx: RouteContext): Promise<void> {
       'tokens_per_minute',
     ]),
   );
-  const name = str(body.name, 'name').trim();
-  if (name.length === 0 || name.length > 200) fail('name', 'must be 1-200 characters');
+  const name = keyName(body.name);
   const accountId = accountInScope(scope, body.account === undefined ? undefined : str(body.account, 'account'));
   if (!(await ctx.app.store.getAccount(accountId))) throw new GatewayError('not_found', `No account ${accountId}`, { retryable: false });
   const kind = body.kind === undefined ? 'inference' : oneOf(body.kind, 'kind', ['inference', 'management'] as const);
@@ -120,7 +125,7 @@ export async function handleUpdateKey(ctx: RouteContext): Promise<void> {
     ]),
   );
   const patch: KeyPatch = {};
-  if (body.name !== undefined) patch.name = str(body.name, 'name');
+  if (body.name !== undefined) patch.name = keyName(body.name);
   if (body.disabled !== undefined) patch.disabled = bool(body.disabled, 'disabled');
   if (body.limit !== undefined) patch.limitNanos = limitNanos(body.limit);
   if (body.limit_reset !== undefined) patch.limitReset = limitReset(body.limit_reset);

@@ -82,7 +82,9 @@ export function unknownModel(catalog: Catalog, ref: string, param = 'model'): Ga
   const suggestions = catalog.suggest(ref);
   const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => JSON.stringify(s)).join(', ')}?` : '';
   const none = catalog.size === 0 ? ' No provider is configured: set a provider API key such as OPENAI_API_KEY.' : '';
-  return new GatewayError('not_found', `${ref} is not a valid model ID.${hint}${none}`, {
+  // The ref is the client's: a huge one is named by its start, not sent back whole.
+  const name = ref.length > 256 ? `${ref.slice(0, 64)}... (${ref.length} characters)` : ref;
+  return new GatewayError('not_found', `${name} is not a valid model ID.${hint}${none}`, {
     metadata: { param, suggestions },
     retryable: false,
   });

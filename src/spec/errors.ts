@@ -86,6 +86,20 @@ export class GatewayError extends Error {
 export const invalidRequest = (message: string, metadata?: Record<string, unknown>): GatewayError =>
   new GatewayError('invalid_request', message, { metadata });
 
+/**
+ * A prompt longer than any endpoint's context. The message is OpenRouter's; the token counts ride
+ * in `metadata` (`prompt_tokens`, `max_context_tokens`) so the Anthropic door can say it as
+ * Anthropic does, which is what Claude Code reads to compact the conversation and go on.
+ */
+export function contextTooLong(promptTokens: number, maxContext: number, metadata: Record<string, unknown> = {}): GatewayError {
+  return new GatewayError(
+    'context_length_exceeded',
+    `This endpoint's maximum context length is ${maxContext} tokens. However, you requested about ${promptTokens} tokens. ` +
+      'Please reduce the length of the messages (or compact the conversation) and try again.',
+    { retryable: false, metadata: { ...metadata, prompt_tokens: promptTokens, max_context_tokens: maxContext } },
+  );
+}
+
 /** Wraps anything thrown into a GatewayError without leaking internals (no stack, no secrets). */
 export function asGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

@@ -28,7 +28,8 @@ export async function handleCountTokens(ctx: RouteContext): Promise<void> {
   const key = await requireInferenceKey(app, req);
   const parsed = parseMessagesRequest(await readJson(req, app.settings.maxBodyBytes), { forCount: true });
   const { request } = parsed;
-  const needs = needsOf(request);
+  // A count is how a client learns its prompt is too long: no endpoint is left out for its length.
+  const needs = { ...needsOf(request), promptTokens: 0 };
   const refs = [resolveModelRef(app.catalog, request.model), ...parsed.fallbackModels.map((m) => resolveModelRef(app.catalog, m))];
   // `openrouter/auto`: counted on the model the conversation would be routed to (model-routers.ts).
   const routed = applyModelRouters(app, key.hash, request, { refs, preferences: parsed.preferences, sessionId: parsed.sessionId }, needs);

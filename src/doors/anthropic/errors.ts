@@ -43,8 +43,17 @@ export function anthropicErrorBody(err: GatewayError): {
 } {
   return {
     type: 'error',
-    error: { type: anthropicErrorType(err), message: err.message, metadata: { error_type: err.type, ...err.metadata } },
+    error: { type: anthropicErrorType(err), message: anthropicMessage(err), metadata: { error_type: err.type, ...err.metadata } },
   };
+}
+
+/** Anthropic's own words where clients act on them: a prompt too long is what Claude Code compacts on. */
+function anthropicMessage(err: GatewayError): string {
+  const { prompt_tokens: tokens, max_context_tokens: max } = err.metadata ?? {};
+  if (err.type === 'context_length_exceeded' && typeof tokens === 'number' && typeof max === 'number') {
+    return `prompt is too long: ${tokens} tokens > ${max} maximum`;
+  }
+  return err.message;
 }
 
 /** An in-stream failure: `event: error` with the same body. */

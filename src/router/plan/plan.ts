@@ -18,7 +18,7 @@
 import type { Catalog } from '../../catalog/catalog.ts';
 import { presetsServing } from '../../catalog/unserved.ts';
 import type { CatalogModel } from '../../catalog/types.ts';
-import { GatewayError } from '../../spec/errors.ts';
+import { contextTooLong, GatewayError } from '../../spec/errors.ts';
 import { endpointKey } from '../../catalog/endpoint-key.ts';
 import type { Candidate, EndpointStats, Exclusion, Health } from '../types.ts';
 import { hardFilters, noEndpoints, STAGES } from './filters.ts';
@@ -243,6 +243,16 @@ export function planRoute(input: PlanInput): RoutePlan {
     let stage: Stage | undefined;
     for (const l of left.values()) if (stage === undefined || STAGES.indexOf(l.stage) > STAGES.indexOf(stage)) stage = l.stage;
     const ids = models.map((m) => m.model.id).join(', ');
+    if (stage === 'context_length') {
+      // Served nowhere because it is too long: a 400 that says by how much (clients compact on it), not a 404.
+      let maxContext = 0;
+      for (const [c, l] of left)
+        if (l.stage === 'context_length') maxContext = Math.max(maxContext, c.endpoint.contextLength ?? c.model.contextLength ?? 0);
+      throw contextTooLong(needs.promptTokens, maxContext, {
+        requested_models: models.map((m) => m.model.id),
+        considered: excluded,
+      });
+    }
     throw new GatewayError('not_found', noEndpoints(stage, ids, needs, prefs), {
       metadata: { requested_models: models.map((m) => m.model.id), considered: excluded },
       retryable: false,

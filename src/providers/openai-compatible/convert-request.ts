@@ -4,6 +4,7 @@
  */
 import type { ChatRequest, Message, TextPart, UserPart, ToolMessage } from '../../spec/request.ts';
 import type { ReasoningDetail } from '../../spec/reasoning.ts';
+import { effortForBudget } from '../../spec/reasoning-budget.ts';
 import type { OpenAIQuirks } from '../types.ts';
 import { dropWarning, isNeutral, sortOptions } from '../field-policy.ts';
 import type { UpstreamOption } from '../field-policy.ts';
@@ -217,7 +218,9 @@ function applyReasoning(body: Json, req: ChatRequest, q: OpenAIQuirks, warnings:
   }
   let effort: string | undefined = r.effort;
   if (effort === 'max') effort = 'xhigh';
-  if (effort === undefined && (r.enabled || r.maxTokens !== undefined)) effort = 'medium';
+  // A budget alone stands for the effort its share of the output cap does (OpenRouter's rule); `enabled` alone, medium.
+  if (effort === undefined && r.maxTokens !== undefined) effort = effortForBudget(r.maxTokens, req.maxTokens);
+  if (effort === undefined && r.enabled) effort = 'medium';
   if (effort !== undefined && OPENAI_EFFORTS.has(effort)) body.reasoning_effort = effort;
   if (r.maxTokens !== undefined) warnings.push('reasoning.max_tokens was mapped to reasoning_effort for this provider');
 }

@@ -125,6 +125,9 @@ describe('the key itself, credits and usage', () => {
     assert.equal(topup.status, 201);
     const again = await api('POST', '/credits', { account: 'acme', amount: 12.5, id: 'invoice-1' });
     assert.equal(again.json.credited, false, 'same id credits once');
+    const changed = await api('POST', '/credits', { account: 'acme', amount: 50, id: 'invoice-1' });
+    assert.equal(changed.status, 400, 'the same id for another amount is a mistake, not a retry');
+    assert.match(changed.json.error.message, /invoice-1.*already used for a topup of \$12\.5 to account acme/);
     const credits = await api('GET', '/credits?account=acme');
     assert.equal(credits.json.data.total_credits, 12.5);
     assert.equal(credits.json.data.total_usage, 0);

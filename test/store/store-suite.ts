@@ -18,6 +18,7 @@ import type {
   UsageRow,
 } from '../../src/store/types.ts';
 import type { Store } from '../../src/store/store.ts';
+import type { GatewayError } from '../../src/spec/errors.ts';
 
 const T0 = new Date('2025-03-10T12:00:00.000Z');
 const at = (iso: string) => new Date(iso);
@@ -421,6 +422,31 @@ export function storeSuite(
         const ghost = uid('ghost');
         await assert.rejects(store.credit({ id: uid('c'), accountId: ghost, kind: 'topup', amountNanos: 10, now: T0 }));
         assert.equal(await store.ledgerSum(ghost), 0, 'a credit to no account leaves no ledger row');
+      });
+
+      scenario('an id reused for a different credit is refused with what it already stands for, and changes nothing', async (fx) => {
+        const a = await fx.account({ prepaid: true });
+        const b = await fx.account({ prepaid: true });
+        const id = uid('invoice');
+        assert.equal(await store.credit({ id, accountId: a.id, kind: 'topup', amountNanos: 20_000_000_000, now: T0 }), true);
+        for (const changed of [
+          { accountId: a.id, kind: 'topup' as const, amountNanos: 50_000_000_000 },
+          { accountId: b.id, kind: 'topup' as const, amountNanos: 20_000_000_000 },
+          { accountId: a.id, kind: 'refund' as const, amountNanos: 20_000_000_000 },
+        ]) {
+          await assert.rejects(store.credit({ id, ...changed, now: T0 }), (err: GatewayError) => {
+            assert.equal(err.status, 400);
+            assert.match(err.message, new RegExp(`already used for a topup of \\$20 to account ${a.id}`));
+            return true;
+          });
+        }
+        assert.equal((await store.getAccount(a.id))!.balanceNanos, 20_000_000_000);
+        assert.equal((await store.getAccount(b.id))!.balanceNanos, 0);
+        assert.equal(
+          await store.credit({ id, accountId: a.id, kind: 'topup', amountNanos: 20_000_000_000, now: T0 }),
+          false,
+          'a true retry',
+        );
       });
 
       scenario('the ledger pages newest first (ties by id), stable while movements are added, and filters by kind', async (fx) => {

@@ -12,6 +12,7 @@ import { isOutage } from '../../spec/errors.ts';
 import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts';
 import { DROPPED_HOLD, keyFromRow } from '../rows.ts';
 import type { Row } from '../rows.ts';
+import { assertSameCredit } from '../credit-replay.ts';
 import type { ApiKeyRecord, CreditRequest, ReserveRequest, ReserveResult, SettleRequest } from '../types.ts';
 import { lockOrder } from './connection.ts';
 import type { Queries } from './connection.ts';
@@ -50,7 +51,10 @@ export class Money {
         [c.id, c.accountId, c.kind, c.amountNanos, c.note ?? null, c.now.toISOString()],
         cl,
       );
-      if (!inserted.rowCount) return false;
+      if (!inserted.rowCount) {
+        assertSameCredit(c, (await this.db.q('SELECT account_id, kind, amount_nanos FROM ledger WHERE id = $1', [c.id], cl)).rows[0]);
+        return false;
+      }
       const purchased = c.kind === 'topup' ? c.amountNanos : 0;
       // With the account row locked: a credit past the bound is refused whole (the ledger row rolls back).
       const now = (await this.db.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = $1 FOR UPDATE', [c.accountId], cl))

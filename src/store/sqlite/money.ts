@@ -11,6 +11,7 @@ import { assertCreditAmount, assertCreditFits } from '../../spec/money-bounds.ts
 import { chargeParams, settlementCharge } from '../row-writes.ts';
 import { accountFromRow, DROPPED_HOLD, keyFromRow } from '../rows.ts';
 import type { Row } from '../rows.ts';
+import { assertSameCredit } from '../credit-replay.ts';
 import type { ApiKeyRecord, CreditRequest, ReserveRequest, ReserveResult, SettleRequest } from '../types.ts';
 import { CHARGE_SQL } from './pending-charges.ts';
 import type { Connection } from './connection.ts';
@@ -31,7 +32,10 @@ export class Money {
          VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
         )
         .run(c.id, c.accountId, c.kind, c.amountNanos, c.note ?? null, c.now.toISOString());
-      if (Number(inserted.changes) === 0) return false;
+      if (Number(inserted.changes) === 0) {
+        assertSameCredit(c, this.db.q('SELECT account_id, kind, amount_nanos FROM ledger WHERE id = ?').get(c.id));
+        return false;
+      }
       const purchased = c.kind === 'topup' ? c.amountNanos : 0;
       // Under the write lock: a credit past the bound is refused whole (the ledger row rolls back).
       const now = this.db.q('SELECT balance_nanos, purchased_nanos FROM accounts WHERE id = ?').get(c.accountId) as Row | undefined;

@@ -23,6 +23,20 @@ export interface UpstreamErrorBody {
   keyRejected?: boolean;
   /** Seconds to wait, when the body says (the headers, read here, win). */
   retryAfter?: number;
+  /**
+   * The prompt did not fit the model's context, with the counts when the upstream gave them: every
+   * door then says so in its own words (the Anthropic door as Anthropic does, which clients such as
+   * Claude Code read to compact and go on).
+   */
+  contextOverflow?: { promptTokens?: number; maxContext?: number };
+}
+
+/** `{promptTokens, maxContext}` from a message's two numbers, in the order a pattern captures them. */
+export function overflowCounts(m: RegExpExecArray | null, promptAt: 1 | 2): UpstreamErrorBody['contextOverflow'] {
+  if (!m) return undefined;
+  const a = Number(m[1]);
+  const b = Number(m[2]);
+  return promptAt === 1 ? { promptTokens: a, maxContext: b } : { promptTokens: b, maxContext: a };
 }
 
 /** A protocol's error-body reader: `body` is the parsed JSON, or the text when it is not JSON. */
@@ -77,8 +91,11 @@ export function upstreamHttpError(
   } catch {
     // Not JSON: keep the text itself as the raw body.
   }
-  const { message, code, keyRejected, retryAfter: bodyRetryAfter } = parse(status, parsed);
-  const mapped = typeForStatus(keyRejected ? 401 : status);
+  const { message, code, keyRejected, retryAfter: bodyRetryAfter, contextOverflow } = parse(status, parsed);
+  const overflow = contextOverflow && (status === 400 || status === 413) ? contextOverflow : undefined;
+  const mapped: { type: ErrorType; status: number; retryable?: boolean } = overflow
+    ? { type: 'context_length_exceeded', status: 400 }
+    : typeForStatus(keyRejected ? 401 : status);
   const what =
     status === 401 || status === 403 || keyRejected
       ? `rejected the API key Freeway is configured with (HTTP ${status})`
@@ -99,6 +116,8 @@ export function upstreamHttpError(
       provider_name: providerName,
       provider_status: status,
       ...(code ? { provider_code: code } : {}),
+      ...(overflow?.promptTokens !== undefined ? { prompt_tokens: overflow.promptTokens } : {}),
+      ...(overflow?.maxContext !== undefined ? { max_context_tokens: overflow.maxContext } : {}),
       raw: typeof parsed === 'string' || text.length > MAX_RAW_CHARS ? text.slice(0, 4000) : parsed,
     },
   });

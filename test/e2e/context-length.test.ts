@@ -70,3 +70,26 @@ for (const model of ['anthropic/claude-sonnet-4.5', 'openai/gpt-4o-mini']) {
     assert.ok(input_tokens > (contexts.get(model) ?? 0), `counted ${input_tokens}`);
   });
 }
+
+test("an upstream's own overflow (OpenAI's words, a translated request) reaches the Anthropic door as Anthropic says it", async () => {
+  // [[error:400]]: the OpenAI emulator's context_length_exceeded (130000 tokens against 128000).
+  const res = await post(
+    '/v1/messages',
+    { model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'hi [[error:400]]' }] },
+    { 'anthropic-version': '2023-06-01' },
+  );
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { error: { type: string; message: string; metadata: Record<string, unknown> } };
+  assert.equal(body.error.type, 'invalid_request_error');
+  assert.equal(body.error.message, 'prompt is too long: 130000 tokens > 128000 maximum');
+  assert.equal(body.error.metadata.error_type, 'context_length_exceeded');
+
+  const chat = await post('/api/v1/chat/completions', {
+    model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi [[error:400]]' }],
+  });
+  assert.equal(chat.status, 400);
+  const { error } = (await chat.json()) as { error: { message: string; metadata: Record<string, unknown> } };
+  assert.equal(error.metadata.error_type, 'context_length_exceeded');
+  assert.match(error.message, /maximum context length is 128000 tokens/, "the provider's own words on the OpenAI door");
+});

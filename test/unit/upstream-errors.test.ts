@@ -92,3 +92,94 @@ test("the fault rule: only the provider's own failures count against its health"
   // Freeway's own database or Redis being away says nothing about the endpoint.
   assert.equal(isProviderFault(e('service_unavailable')), false);
 });
+
+test('a context overflow, in each protocol’s words, is context_length_exceeded with the counts it gave', () => {
+  const cases: Array<[string, number, unknown, typeof parseOpenAIError, number | undefined, number | undefined]> = [
+    [
+      'OpenAI',
+      400,
+      {
+        error: {
+          message:
+            "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.",
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        },
+      },
+      parseOpenAIError,
+      130000,
+      128000,
+    ],
+    [
+      'OpenRouter',
+      400,
+      {
+        error: {
+          code: 400,
+          message:
+            "This endpoint's maximum context length is 200000 tokens. However, you requested about 250123 tokens (250123 of text input).",
+        },
+      },
+      parseOpenAIError,
+      250123,
+      200000,
+    ],
+    [
+      'llama.cpp',
+      400,
+      {
+        error: {
+          code: 400,
+          type: 'exceed_context_size_error',
+          message: 'the request exceeds the available context size',
+          n_prompt_tokens: 9000,
+          n_ctx: 8192,
+        },
+      },
+      parseOpenAIError,
+      9000,
+      8192,
+    ],
+    [
+      'Anthropic',
+      400,
+      { type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 212345 tokens > 200000 maximum' } },
+      parseAnthropicError,
+      212345,
+      200000,
+    ],
+    [
+      'Gemini',
+      400,
+      {
+        error: {
+          code: 400,
+          message: 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).',
+          status: 'INVALID_ARGUMENT',
+        },
+      },
+      parseGeminiError,
+      1200000,
+      1048576,
+    ],
+  ];
+  for (const [name, status, body, parse, prompt, max] of cases) {
+    const err = upstreamHttpError(name, status, {}, JSON.stringify(body), parse);
+    assert.equal(err.type, 'context_length_exceeded', name);
+    assert.equal(err.status, 400, name);
+    assert.equal(err.retryable, false, name);
+    assert.equal(err.metadata.prompt_tokens, prompt, name);
+    assert.equal(err.metadata.max_context_tokens, max, name);
+  }
+  // Another 400 stays a plain invalid request.
+  const other = upstreamHttpError(
+    'OpenAI',
+    400,
+    {},
+    JSON.stringify({ error: { message: 'Invalid value for temperature', code: 'invalid_value' } }),
+    parseOpenAIError,
+  );
+  assert.equal(other.type, 'invalid_request');
+  assert.equal(other.metadata.prompt_tokens, undefined);
+});

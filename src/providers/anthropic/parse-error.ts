@@ -4,7 +4,7 @@
  */
 import { GatewayError } from '../../spec/errors.ts';
 import type { ErrorType } from '../../spec/errors.ts';
-import { nonEmpty } from '../upstream-error.ts';
+import { nonEmpty, overflowCounts } from '../upstream-error.ts';
 import type { UpstreamErrorBody } from '../upstream-error.ts';
 import type { WireStreamEvent } from './wire-types.ts';
 
@@ -13,7 +13,10 @@ export function parseAnthropicError(_status: number, body: unknown): UpstreamErr
   const e = (body as { error?: unknown } | null)?.error;
   if (!e || typeof e !== 'object') return {};
   const eo = e as Record<string, unknown>;
-  return { message: nonEmpty(eo.message), code: nonEmpty(eo.type) };
+  const message = nonEmpty(eo.message);
+  // "prompt is too long: 212345 tokens > 200000 maximum"
+  const overflow = message ? overflowCounts(/prompt is too long:\s*(\d+)\s*tokens?\s*>\s*(\d+)/i.exec(message), 1) : undefined;
+  return { message, code: nonEmpty(eo.type), ...(overflow ? { contextOverflow: overflow } : {}) };
 }
 
 const ERROR_TYPES: Record<string, ErrorType> = {

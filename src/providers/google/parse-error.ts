@@ -3,7 +3,7 @@
  * object): the message, the status name as the code, a rejected API key (Google says it with a
  * 400, not a 401) and the RetryInfo delay (Google's stand-in for Retry-After).
  */
-import { nonEmpty } from '../upstream-error.ts';
+import { nonEmpty, overflowCounts } from '../upstream-error.ts';
 import type { UpstreamErrorBody } from '../upstream-error.ts';
 
 export function parseGeminiError(status: number, body: unknown): UpstreamErrorBody {
@@ -12,8 +12,14 @@ export function parseGeminiError(status: number, body: unknown): UpstreamErrorBo
   if (!e || typeof e !== 'object') return {};
   const eo = e as Record<string, unknown>;
   const retryAfter = googleRetryDelaySeconds(body);
+  const message = nonEmpty(eo.message);
+  // "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."
+  const overflow = message
+    ? overflowCounts(/input token count \((\d+)\) exceeds the maximum number of tokens allowed \((\d+)\)/i.exec(message), 1)
+    : undefined;
   return {
-    message: nonEmpty(eo.message),
+    message,
+    ...(overflow ? { contextOverflow: overflow } : {}),
     code: nonEmpty(eo.status) ?? (typeof eo.code === 'number' ? String(eo.code) : nonEmpty(eo.code)),
     ...(isGoogleKeyRejection(status, body) ? { keyRejected: true } : {}),
     ...(retryAfter !== undefined ? { retryAfter } : {}),

@@ -93,3 +93,15 @@ test("an upstream's own overflow (OpenAI's words, a translated request) reaches 
   assert.equal(error.metadata.error_type, 'context_length_exceeded');
   assert.match(error.message, /maximum context length is 128000 tokens/, "the provider's own words on the OpenAI door");
 });
+
+test('too long and asking too much output: the length decides (output alone would be fitted to the cap)', async () => {
+  const model = 'openai/gpt-4o-mini';
+  const res = await post('/api/v1/chat/completions', {
+    model,
+    max_tokens: 10_000_000,
+    messages: [{ role: 'user', content: tooLongFor(model) }],
+  });
+  assert.equal(res.status, 400);
+  const { error } = (await res.json()) as { error: { metadata: Record<string, unknown> } };
+  assert.equal(error.metadata.error_type, 'context_length_exceeded');
+});

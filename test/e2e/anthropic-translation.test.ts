@@ -143,3 +143,40 @@ test('reasoning.exclude hides reasoning from the client but still thinks', async
   assert.equal(m.reasoning, null);
   assert.equal(m.reasoning_details, undefined);
 });
+
+test("a replayed reasoning.text whose text is null (OpenRouter's shape) is taken as empty thinking, not refused", async () => {
+  const r = await fetch(`${stack.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model,
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: 'hi' },
+        {
+          role: 'assistant',
+          content: 'hello',
+          reasoning_details: [{ type: 'reasoning.text', text: null, signature: null, format: 'unknown', index: 0 }],
+        },
+        { role: 'user', content: 'again [[say:fine]]' },
+      ],
+    }),
+  });
+  assert.equal(r.status, 200, await r.clone().text());
+  assert.equal(((await r.json()) as { choices: Array<{ message: { content: string } }> }).choices[0].message.content, 'fine');
+  // A text that is not a string or null is still refused, naming the field.
+  const bad = await fetch(`${stack.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model,
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello', reasoning_details: [{ type: 'reasoning.text', text: 42 }] },
+        { role: 'user', content: 'again' },
+      ],
+    }),
+  });
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: { message: string } }).error.message, /reasoning_details\[0\]\.text/);
+});

@@ -89,8 +89,10 @@ function reasoningDetails(v: unknown, param: string): ReasoningDetail[] {
   return arr(v, param).map((d, i) => {
     const o = obj(d, `${param}[${i}]`);
     oneOf(o.type, `${param}[${i}].type`, ['reasoning.text', 'reasoning.encrypted', 'reasoning.summary'] as const);
-    const problem = reasoningDetailProblem(o);
+    const problem = reasoningDetailProblem(o, { nullText: true });
     if (problem) fail(`${param}[${i}]${problem.field ? `.${problem.field}` : ''}`, problem.message);
+    // Past the door a detail's text is a string: OpenRouter's `null` is the empty thinking it stands for.
+    if (o.type === 'reasoning.text' && o.text === null) return { ...o, text: '' } as unknown as ReasoningDetail;
     return o as unknown as ReasoningDetail;
   });
 }

@@ -35,7 +35,7 @@ export function maxPromptTokens(req: ChatRequest): number {
     if (m.role === 'assistant') {
       for (const p of m.content) bytes += Buffer.byteLength(p.text);
       for (const c of m.toolCalls) bytes += Buffer.byteLength(c.name) + Buffer.byteLength(c.arguments);
-      for (const d of m.reasoning) bytes += d.type === 'reasoning.text' ? Buffer.byteLength(d.text) : 0;
+      for (const d of m.reasoning) bytes += d.type === 'reasoning.text' ? Buffer.byteLength(d.text ?? '') : 0;
     } else {
       for (const p of m.content) {
         if (p.type === 'text') bytes += Buffer.byteLength(p.text);

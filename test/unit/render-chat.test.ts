@@ -134,3 +134,26 @@ test('stream_options.include_usage is read strictly, its other keys ignored', ()
   assert.throws(() => ask({ include_usage: 'yes' }), /stream_options\.include_usage/);
   assert.throws(() => ask('usage'), /stream_options/);
 });
+
+test("an upstream's reasoning.text with text null (OpenRouter's shape) is read as empty thinking, its signature kept", () => {
+  const result = convertOpenAIResponse(
+    {
+      id: 'gen-1',
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'stop',
+          message: {
+            role: 'assistant',
+            content: 'ok',
+            reasoning_details: [{ type: 'reasoning.text', text: null, signature: 'sig-1', format: 'anthropic-claude-v1', index: 0 }],
+          },
+        },
+      ],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    },
+    'OpenRouter',
+    {},
+  );
+  assert.deepEqual(result.reasoning, [{ type: 'reasoning.text', text: '', signature: 'sig-1', format: 'anthropic-claude-v1', index: 0 }]);
+});

@@ -52,7 +52,10 @@ export function convertOpenAIResponse(body: unknown, providerName: string, q: Op
     });
   let reasoning: ReasoningDetail[] = [];
   if (Array.isArray(m.reasoning_details)) {
-    reasoning = m.reasoning_details.filter(isReasoningDetail);
+    // OpenRouter's reasoning.text may say `text: null`; inside Freeway a detail's text is a string.
+    reasoning = m.reasoning_details
+      .filter(isReasoningDetail)
+      .map((d) => (d.type === 'reasoning.text' && (d.text as string | null) === null ? { ...d, text: '' } : d));
     if (reasoning.length !== m.reasoning_details.length) verbatim = false;
   } else {
     const text = reasoningTextField(m, q);

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { Agent, request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
+import { seededRandom } from '../../src/router/plan/random.ts';
 import { ADMIN_KEY, startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
 
@@ -32,18 +33,7 @@ const PER_DOOR = 320;
 /** Paths per door that also get the heavy values (1 MB string, 100k items, 10k levels deep). */
 const HEAVY_PATHS = 5;
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(SEED);
+const rand = seededRandom(SEED);
 function sample<T>(list: T[], n: number): T[] {
   const copy = [...list];
   for (let i = copy.length - 1; i > 0; i--) {

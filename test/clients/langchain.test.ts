@@ -23,6 +23,7 @@ import { ChatOpenAI } from '@langchain/openai';
 import { z } from 'zod';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
+import { guardFetch } from '../helpers/loopback-fetch.ts';
 
 // LangSmith tracing stays off whatever the environment says (it would post runs to its cloud).
 process.env.LANGSMITH_TRACING = 'false';
@@ -36,19 +37,7 @@ type LangChainError = { status?: number; lc_error_code?: string; message: string
 type Block = { type: string; thinking?: string; signature?: string };
 
 let stack: Stack;
-// any: the request bodies LangChain sent to Freeway, read loosely by the assertions.
-const sent: Array<{ path: string; body: any }> = [];
-const outbound: string[] = [];
-const realFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
-    outbound.push(url.href);
-    return Promise.reject(new TypeError(`refused: ${url.href} is beyond loopback`));
-  }
-  if (url.origin === stack?.gw.url && typeof init?.body === 'string') sent.push({ path: url.pathname, body: JSON.parse(init.body) });
-  return realFetch(input, init);
-};
+const { sent, outbound } = guardFetch(() => stack?.gw.url);
 
 before(async () => {
   stack = await startStack();

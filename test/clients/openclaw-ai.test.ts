@@ -26,21 +26,12 @@ import { registerBuiltInApiProviders } from '@openclaw/ai/providers';
 import { createBoundaryAwareStreamFnForModel } from '@openclaw/ai/transports';
 import { startStack } from '../helpers/stack.ts';
 import type { Stack } from '../helpers/stack.ts';
+import { guardFetch } from '../helpers/loopback-fetch.ts';
 
 let stack: Stack;
-// any: the request bodies OpenClaw sent to Freeway, read loosely by the assertions.
-const sent: Array<{ path: string; body: any }> = [];
-const outbound: string[] = [];
+/** Freeway's own API, read by the test itself: not recorded as something OpenClaw sent. */
 const realFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
-  const url = new URL(input instanceof Request ? input.url : String(input));
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
-    outbound.push(url.href);
-    return Promise.reject(new TypeError(`refused: ${url.href} is beyond loopback`));
-  }
-  if (url.origin === stack?.gw.url && typeof init?.body === 'string') sent.push({ path: url.pathname, body: JSON.parse(init.body) });
-  return realFetch(input, init);
-};
+const { sent, outbound } = guardFetch(() => stack?.gw.url);
 
 before(async () => {
   stack = await startStack();

@@ -188,7 +188,7 @@ export class ChatChunkRenderer implements StreamRenderer {
     });
   }
 
-  /** An in-band error after the response has started (HTTP status is already 200); its usage goes as on success. */
+  /** An in-band error after the response has started (HTTP status is already 200), its usage on it (closingFrames). */
   error(err: GatewayError, usage: Usage, cost: Charge): string {
     return closingFrames(this.head, this.choice({ content: '' }, { unified: 'error', raw: 'error' }), {
       error: `,"error":${JSON.stringify(err.toBody().error)}`,

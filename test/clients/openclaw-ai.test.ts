@@ -98,6 +98,18 @@ const textOf = (m: AssistantMessage) => m.content.flatMap((b) => (b.type === 'te
 const thinkingOf = (m: AssistantMessage) => m.content.find((b): b is ThinkingContent => b.type === 'thinking');
 const toolCallOf = (m: AssistantMessage) => m.content.find((b): b is ToolCall => b.type === 'toolCall');
 
+/** The assistant turn that called the weather tool, then the tool's answer, appended to the conversation. */
+function answerWeather(context: { messages: unknown[] }, turn: AssistantMessage, call: ToolCall, result: string): void {
+  context.messages.push(turn, {
+    role: 'toolResult',
+    toolCallId: call.id,
+    toolName: 'weather',
+    content: [{ type: 'text', text: result }],
+    isError: false,
+    timestamp: Date.now(),
+  });
+}
+
 /** GET /api/v1/generation?id= with the key that made it. */
 // any: Freeway's generation record, read loosely by the assertions.
 async function generation(id: string): Promise<any> {
@@ -167,14 +179,7 @@ for (const id of MODELS) {
         assert.equal(thinkingOf(first.message)?.thinking, first.thinking);
       }
 
-      context.messages.push(first.message, {
-        role: 'toolResult',
-        toolCallId: call.id,
-        toolName: 'weather',
-        content: [{ type: 'text', text: JSON.stringify({ city: 'Paris', temp: 21 }) }],
-        isError: false,
-        timestamp: Date.now(),
-      });
+      answerWeather(context, first.message, call, JSON.stringify({ city: 'Paris', temp: 21 }));
       const second = await run(m, context, { reasoning: 'low' });
       assert.equal(second.message.stopReason, 'stop', second.message.errorMessage);
       assert.match(textOf(second.message), /"temp":21/, 'the emulators quote the tool result');
@@ -260,14 +265,7 @@ test('OpenAI-compatible provider (any other id): reasoning_effort, thinking upst
     if (id.startsWith('google/')) assert.equal(stack.gemini.last().body.generationConfig.thinkingConfig.includeThoughts, true);
     const call = toolCallOf(first.message);
     assert.deepEqual(call?.arguments, { city: 'Paris' }, `${id}: ${first.message.errorMessage}`);
-    context.messages.push(first.message, {
-      role: 'toolResult',
-      toolCallId: call.id,
-      toolName: 'weather',
-      content: [{ type: 'text', text: '{"temp":21}' }],
-      isError: false,
-      timestamp: Date.now(),
-    });
+    answerWeather(context, first.message, call, '{"temp":21}');
     const second = await run(m, context, { reasoning: 'low' });
     assert.equal(second.message.stopReason, 'stop', `${id}: ${second.message.errorMessage}`);
     assert.match(textOf(second.message), /"temp":21/);
@@ -309,14 +307,7 @@ for (const id of ['anthropic/claude-sonnet-4-5', 'google/gemini-2.5-flash']) {
       assert.ok(first.generationId);
       await assertRecorded(first.message, first.generationId, { cost: false });
 
-      context.messages.push(first.message, {
-        role: 'toolResult',
-        toolCallId: call.id,
-        toolName: 'weather',
-        content: [{ type: 'text', text: '{"temp":21}' }],
-        isError: false,
-        timestamp: Date.now(),
-      });
+      answerWeather(context, first.message, call, '{"temp":21}');
       const second = await run(m, context, { reasoning: 'low' });
       assert.equal(second.message.stopReason, 'stop', second.message.errorMessage);
       assert.match(textOf(second.message), /"temp":21/);

@@ -372,11 +372,10 @@ export function networkError(providerName: string, err: unknown, signal?: AbortS
       metadata: { provider_name: providerName },
     });
   }
-  return new GatewayError(
-    'provider_unavailable',
-    `Could not reach ${providerName}${typeof code === 'string' && code ? ` (${code})` : ''}`,
-    { cause: err, metadata: { provider_name: providerName } },
-  );
+  return new GatewayError('provider_unavailable', `Could not reach ${providerName}${codeSuffix(err)}`, {
+    cause: err,
+    metadata: { provider_name: providerName },
+  });
 }
 
 /**
@@ -387,10 +386,14 @@ export function networkError(providerName: string, err: unknown, signal?: AbortS
 export function streamDroppedError(providerName: string, err: unknown, signal: AbortSignal): GatewayError {
   const failure = networkError(providerName, err, signal);
   if (failure.type !== 'provider_unavailable') return failure;
+  return new GatewayError('provider_unavailable', `${providerName} closed the connection mid-stream${codeSuffix(err)}`, {
+    cause: err,
+    metadata: { provider_name: providerName },
+  });
+}
+
+/** ` (ECONNRESET)`: the socket error's code, when it has one, for a message. */
+function codeSuffix(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  return new GatewayError(
-    'provider_unavailable',
-    `${providerName} closed the connection mid-stream${typeof code === 'string' && code ? ` (${code})` : ''}`,
-    { cause: err, metadata: { provider_name: providerName } },
-  );
+  return typeof code === 'string' && code ? ` (${code})` : '';
 }

@@ -144,8 +144,6 @@ export function noEndpoints(stage: Stage | undefined, ids: string, needs: RouteN
       return 'No endpoints found that support audio input.';
     case 'max_tokens':
       return `No endpoints found that support max_tokens of ${needs.maxTokens}.`;
-    case 'context_length':
-      return `No endpoints found with a context length of at least ${needs.promptTokens} tokens.`;
     case 'require_parameters':
       return 'No endpoints found that can handle the requested parameters.';
     case 'order':
